@@ -1,0 +1,57 @@
+#pragma once
+
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "core/anchor_curve.h"
+#include "core/benchmark_record.h"
+#include "core/workload_features.h"
+
+namespace perfcast {
+
+struct AnchorChoice {
+  int anchor_index = 0;
+  bool is_same_curve = false;
+};
+
+// The training curves, indexed for choosing the anchors of a query.
+//
+// Thread safety: immutable after construction.
+class AnchorIndex {
+ public:
+  explicit AnchorIndex(std::vector<AnchorCurve> anchors);
+
+  const std::vector<AnchorCurve>& anchors() const { return anchors_; }
+  bool HasConfiguration(const Configuration& configuration) const {
+    return by_configuration_.contains(configuration);
+  }
+  // Every configuration, sorted.
+  const std::vector<Configuration>& configurations() const { return configurations_; }
+  // Position of a known configuration in configurations().
+  int ConfigurationRank(const Configuration& configuration) const;
+  // The curve of exactly this configuration and shape, or -1.
+  int Find(const Configuration& configuration, const Shape& shape) const;
+
+  // Up to `count` curves of the same configuration other than `shape`'s own, nearest shape first.
+  std::vector<AnchorChoice> SameConfiguration(const Configuration& configuration,
+                                              const Shape& shape, int count) const;
+
+  // Up to `count` curves from other configurations, one per configuration, the most similar
+  // configuration first (same model, hardware, framework, precision; close GPU count and model
+  // size), each the configuration's curve nearest to `shape`. With `other_hardware_only`, only
+  // configurations on other hardware.
+  std::vector<AnchorChoice> OtherConfigurations(const Configuration& configuration,
+                                                const Shape& shape, int count,
+                                                bool other_hardware_only) const;
+
+ private:
+  std::vector<AnchorCurve> anchors_;
+  absl::flat_hash_map<Configuration, std::vector<int>> by_configuration_;
+  std::vector<Configuration> configurations_;  // sorted, for deterministic scans
+  std::vector<ModelSize> sizes_;               // parallel to configurations_
+};
+
+// L1 distance in (log2 input tokens, log2 output tokens).
+double ShapeDistance(const Shape& a, const Shape& b);
+
+}  // namespace perfcast

@@ -1,0 +1,81 @@
+#include "core/interval_calibration.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace perfcast {
+namespace {
+
+constexpr int kQuantileSteps = 200;
+
+RowKind KindOf(PredictionCase prediction_case) {
+  switch (prediction_case) {
+    case PredictionCase::kMeasured:
+    case PredictionCase::kInterpolated:
+      return RowKind::kMeasurement;
+    case PredictionCase::kExtrapolatedBatch:
+      return RowKind::kOwnSmallerBatches;
+    case PredictionCase::kExtrapolatedShape:
+      return RowKind::kOtherShape;
+    case PredictionCase::kNewConfiguration:
+      return RowKind::kOtherConfiguration;
+  }
+  return RowKind::kOtherConfiguration;
+}
+
+}  // namespace
+
+IntervalCalibration IntervalCalibration::FromAbsoluteLogErrors(
+    std::array<std::vector<double>, kRowKindCount> absolute_log_errors) {
+  IntervalCalibration calibration;
+  for (int kind = 0; kind < kRowKindCount; ++kind) {
+    std::vector<double>& errors = absolute_log_errors[kind];
+    if (errors.empty()) continue;
+    std::sort(errors.begin(), errors.end());
+    for (int step = 0; step <= kQuantileSteps; ++step) {
+      const double position = static_cast<double>(step) / kQuantileSteps * (errors.size() - 1);
+      const size_t below = static_cast<size_t>(std::floor(position));
+      const size_t above = std::min(below + 1, errors.size() - 1);
+      const double t = position - below;
+      calibration.quantiles_[kind].push_back((1 - t) * errors[below] + t * errors[above]);
+    }
+  }
+  return calibration;
+}
+
+double IntervalCalibration::LogHalfWidth(PredictionCase prediction_case, double level) const {
+  // A case never seen in training borrows the widest calibrated case rather than claiming 0.
+  const std::vector<double>* quantiles = &quantiles_[static_cast<int>(KindOf(prediction_case))];
+  if (quantiles->empty()) quantiles = &quantiles_[static_cast<int>(RowKind::kOtherConfiguration)];
+  if (quantiles->empty()) return 0;
+  const double position = std::clamp(level, 0.0, 1.0) * kQuantileSteps;
+  const int below = std::min(static_cast<int>(position), kQuantileSteps - 1);
+  const double t = position - below;
+  return (1 - t) * (*quantiles)[below] + t * (*quantiles)[below + 1];
+}
+
+void IntervalCalibration::Serialize(ByteWriter& writer) const {
+  for (const std::vector<double>& quantiles : quantiles_) {
+    writer.PutU32(quantiles.size());
+    for (double q : quantiles) writer.PutDouble(q);
+  }
+}
+
+absl::StatusOr<IntervalCalibration> IntervalCalibration::Deserialize(ByteReader& reader) {
+  IntervalCalibration calibration;
+  for (std::vector<double>& quantiles : calibration.quantiles_) {
+    absl::StatusOr<uint32_t> count = reader.GetU32();
+    if (!count.ok()) return count.status();
+    if (*count != 0 && *count != kQuantileSteps + 1) {
+      return absl::DataLossError("bundle: interval calibration has the wrong size");
+    }
+    for (uint32_t i = 0; i < *count; ++i) {
+      absl::StatusOr<double> q = reader.GetDouble();
+      if (!q.ok()) return q.status();
+      quantiles.push_back(*q);
+    }
+  }
+  return calibration;
+}
+
+}  // namespace perfcast

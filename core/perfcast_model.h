@@ -1,0 +1,72 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "core/benchmark_record.h"
+#include "core/prediction.h"
+
+namespace perfcast {
+
+struct TrainOptions {
+  uint64_t seed = 42;
+  int threads = 2;
+};
+
+// Facts about how a model was built, carried in its bundle.
+struct ModelInfo {
+  int64_t trained_at_unix_s = 0;
+  double training_seconds = 0;
+  int point_count = 0;
+  int curve_count = 0;
+  int configuration_count = 0;
+};
+
+// perfcast's predictor: the analytic saturation curve as backbone, corrected by one XGBoost
+// model shared by all configurations (see README "Method").
+//
+// Thread safety: immutable once built; share a `std::shared_ptr<const PerfcastModel>` freely and
+// call every const method from any thread.
+class PerfcastModel {
+ public:
+  // Fits the model to benchmark records. FailedPrecondition when there is nothing to learn from.
+  static absl::StatusOr<std::shared_ptr<const PerfcastModel>> Train(
+      absl::Span<const BenchmarkRecord> records, const TrainOptions& options);
+
+  // Throughput at each batch size, with an interval at `confidence_level` in (0, 1).
+  // InvalidArgument for non-positive tokens or batch sizes, or a level outside (0, 1).
+  absl::StatusOr<std::vector<PointPrediction>> Predict(const PredictionQuery& query,
+                                                       absl::Span<const int> batch_sizes,
+                                                       double confidence_level) const;
+
+  // How far the query is from what was observed, and the error to expect there.
+  absl::StatusOr<UncertaintyReport> Explain(const PredictionQuery& query, int batch_size,
+                                            int neighbor_count) const;
+
+  // Every configuration seen in training, sorted.
+  std::vector<Configuration> Configurations() const;
+
+  const ModelInfo& info() const;
+
+  // The bundle bytes: versioned, self-describing, checksummed; the XGBoost models inside.
+  std::string Serialize() const;
+  // DataLoss for a corrupt bundle, InvalidArgument for a foreign file or unknown format version.
+  static absl::StatusOr<std::shared_ptr<const PerfcastModel>> Deserialize(absl::string_view bytes);
+
+  ~PerfcastModel();
+  PerfcastModel(const PerfcastModel&) = delete;
+  PerfcastModel& operator=(const PerfcastModel&) = delete;
+
+  struct State;  // defined in perfcast_model.cc
+  explicit PerfcastModel(std::unique_ptr<State> state);
+
+ private:
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace perfcast

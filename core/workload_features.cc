@@ -1,0 +1,132 @@
+#include "absl/strings/string_view.h"
+#include "core/workload_features.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <limits>
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+
+namespace perfcast {
+namespace {
+
+constexpr int kNumericFeatureCount = 23;
+
+double Log2(double x) { return std::log2(x); }
+
+}  // namespace
+
+ModelSize ParseModelSize(absl::string_view model) {
+  const std::string name = absl::AsciiStrToLower(model.substr(model.rfind('/') + 1));
+  // Take the last "<number>b" token: "llama-2-70b-hf", "qwen2-72b", "mixtral-8x7b", "bloom-7b1".
+  ModelSize size{std::numeric_limits<double>::quiet_NaN(), 1};
+  for (size_t i = 0; i < name.size(); ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(name[i])) ||
+        (i > 0 && (std::isalnum(static_cast<unsigned char>(name[i - 1])) && name[i - 1] != 'x'))) {
+      continue;
+    }
+    size_t end = i;
+    while (end < name.size() && (std::isdigit(static_cast<unsigned char>(name[end])) ||
+                                 name[end] == '.')) {
+      ++end;
+    }
+    if (end >= name.size()) continue;
+    double value = 0;
+    if (!absl::SimpleAtod(name.substr(i, end - i), &value)) continue;
+    if (name[end] == 'b') {
+      // "7b1" reads as 7.1 billion.
+      if (end + 1 < name.size() && std::isdigit(static_cast<unsigned char>(name[end + 1]))) {
+        value += (name[end + 1] - '0') / 10.0;
+      }
+      size.billions_of_parameters = value;
+      if (i >= 2 && name[i - 1] == 'x') {
+        int experts = 0;
+        size_t start = i - 1;
+        while (start > 0 && std::isdigit(static_cast<unsigned char>(name[start - 1]))) --start;
+        if (absl::SimpleAtoi(name.substr(start, i - 1 - start), &experts)) size.experts = experts;
+      }
+    }
+    i = end;
+  }
+  return size;
+}
+
+FeatureVocabulary FeatureVocabulary::FromConfigurations(
+    absl::Span<const Configuration> configurations) {
+  std::set<std::string> hardware, frameworks, precisions;
+  for (const Configuration& c : configurations) {
+    hardware.insert(c.hardware);
+    frameworks.insert(c.framework);
+    precisions.insert(c.precision);
+  }
+  return FeatureVocabulary{{hardware.begin(), hardware.end()},
+                           {frameworks.begin(), frameworks.end()},
+                           {precisions.begin(), precisions.end()}};
+}
+
+TransferFeatures::TransferFeatures(FeatureVocabulary vocabulary)
+    : vocabulary_(std::move(vocabulary)),
+      column_count_(kNumericFeatureCount + 2 * static_cast<int>(vocabulary_.hardware.size()) +
+                    2 * static_cast<int>(vocabulary_.frameworks.size()) +
+                    static_cast<int>(vocabulary_.precisions.size())) {}
+
+void TransferFeatures::OneHot(const std::vector<std::string>& values, const std::string& value,
+                              absl::Span<float> out) const {
+  for (size_t i = 0; i < values.size(); ++i) out[i] = values[i] == value ? 1.0f : 0.0f;
+}
+
+void TransferFeatures::Compute(const Configuration& configuration, const Shape& shape,
+                               const AnchorCurve& anchor, bool anchor_is_same_curve,
+                               double batch_size, absl::Span<float> out) const {
+  constexpr float kMissing = std::numeric_limits<float>::quiet_NaN();
+  const Configuration& from = anchor.curve().configuration;
+  const Shape& from_shape = anchor.curve().shape;
+  const ModelSize size = ParseModelSize(configuration.model);
+  const ModelSize from_size = ParseModelSize(from.model);
+  const double anchor_value = anchor.ThroughputAt(batch_size);
+  float* f = out.data();
+  *f++ = Log2(batch_size);
+  *f++ = Log2(shape.input_tokens);
+  *f++ = Log2(shape.output_tokens);
+  *f++ = Log2(from_shape.input_tokens) - Log2(shape.input_tokens);
+  *f++ = Log2(from_shape.output_tokens) - Log2(shape.output_tokens);
+  *f++ = Log2(batch_size / anchor.max_batch_size());
+  *f++ = Log2(batch_size / anchor.min_batch_size());
+  *f++ = std::log(anchor_value);
+  if (anchor.fit().has_value() && anchor.fit()->c > 0) {
+    *f++ = std::log(anchor.fit()->c);
+    *f++ = std::log(anchor.fit()->b);
+    *f++ = anchor.fit()->a / anchor.fit()->c;
+  } else {
+    *f++ = kMissing;
+    *f++ = kMissing;
+    *f++ = kMissing;
+  }
+  *f++ = anchor.LastSegmentSlope();
+  *f++ = static_cast<float>(anchor.curve().points.size());
+  *f++ = Log2(configuration.num_gpus);
+  *f++ = Log2(from.num_gpus) - Log2(configuration.num_gpus);
+  *f++ = Log2(size.billions_of_parameters);
+  *f++ = Log2(from_size.billions_of_parameters) - Log2(size.billions_of_parameters);
+  *f++ = from.hardware == configuration.hardware;
+  *f++ = from.framework == configuration.framework;
+  *f++ = from.model == configuration.model;
+  *f++ = from.precision == configuration.precision;
+  *f++ = anchor_is_same_curve;
+  *f++ = size.experts;
+  absl::Span<float> rest = out.subspan(kNumericFeatureCount);
+  OneHot(vocabulary_.hardware, configuration.hardware, rest);
+  rest.remove_prefix(vocabulary_.hardware.size());
+  OneHot(vocabulary_.hardware, from.hardware, rest);
+  rest.remove_prefix(vocabulary_.hardware.size());
+  OneHot(vocabulary_.frameworks, configuration.framework, rest);
+  rest.remove_prefix(vocabulary_.frameworks.size());
+  OneHot(vocabulary_.frameworks, from.framework, rest);
+  rest.remove_prefix(vocabulary_.frameworks.size());
+  OneHot(vocabulary_.precisions, configuration.precision, rest);
+}
+
+}  // namespace perfcast

@@ -1,0 +1,135 @@
+#include "absl/strings/string_view.h"
+#include "core/xgboost_regressor.h"
+
+#include <xgboost/c_api.h>
+
+#include <cstring>
+#include <memory>
+#include <numeric>
+
+#include "absl/strings/str_cat.h"
+
+namespace perfcast {
+namespace {
+
+absl::Status XGBoostError(absl::string_view call) {
+  return absl::InternalError(absl::StrCat("xgboost ", call, ": ", XGBGetLastError()));
+}
+
+struct BoosterDeleter {
+  void operator()(void* handle) const { XGBoosterFree(handle); }
+};
+struct DMatrixDeleter {
+  void operator()(void* handle) const { XGDMatrixFree(handle); }
+};
+using BoosterPtr = std::unique_ptr<void, BoosterDeleter>;
+using DMatrixPtr = std::unique_ptr<void, DMatrixDeleter>;
+
+absl::StatusOr<BoosterPtr> CreateBooster(DMatrixHandle* train, bst_ulong count) {
+  BoosterHandle handle = nullptr;
+  if (XGBoosterCreate(train, count, &handle) != 0) return XGBoostError("create");
+  return BoosterPtr(handle);
+}
+
+absl::StatusOr<int> FeatureCount(BoosterHandle booster) {
+  bst_ulong count = 0;
+  if (XGBoosterGetNumFeature(booster, &count) != 0) return XGBoostError("num_feature");
+  return static_cast<int>(count);
+}
+
+// Reads the trees back as text so that TreeEnsemble can evaluate them without the C API.
+absl::StatusOr<TreeEnsemble> EnsembleOf(BoosterHandle booster, float base_score) {
+  bst_ulong tree_count = 0;
+  const char** dumps = nullptr;
+  if (XGBoosterDumpModelEx(booster, "", 0, "text", &tree_count, &dumps) != 0) {
+    return XGBoostError("dump");
+  }
+  std::vector<std::string> trees(dumps, dumps + tree_count);
+  return TreeEnsemble::FromTextDump(trees, base_score);
+}
+
+std::string WithBaseScore(float base_score, const char* bytes, bst_ulong length) {
+  std::string out(8, '\0');
+  std::memcpy(out.data(), &base_score, sizeof(base_score));
+  out.append(bytes, length);
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<XGBoostRegressor> XGBoostRegressor::Train(const FeatureMatrix& features,
+                                                         absl::Span<const float> targets,
+                                                         const XGBoostParams& params) {
+  const int rows = features.row_count();
+  if (rows == 0 || static_cast<size_t>(rows) != targets.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("xgboost train: ", rows, " rows but ", targets.size(), " targets"));
+  }
+  DMatrixHandle raw_matrix = nullptr;
+  if (XGDMatrixCreateFromMat(features.values.data(), rows, features.column_count,
+                             std::numeric_limits<float>::quiet_NaN(), &raw_matrix) != 0) {
+    return XGBoostError("dmatrix");
+  }
+  DMatrixPtr matrix(raw_matrix);
+  if (XGDMatrixSetFloatInfo(raw_matrix, "label", targets.data(), rows) != 0) {
+    return XGBoostError("label");
+  }
+  absl::StatusOr<BoosterPtr> booster = CreateBooster(&raw_matrix, 1);
+  if (!booster.ok()) return booster.status();
+  // Starting from the mean makes the trees model deviations, and fixes the base score we store.
+  const float base_score =
+      std::accumulate(targets.begin(), targets.end(), 0.0) / static_cast<double>(rows);
+  const std::pair<std::string, std::string> settings[] = {
+      {"objective", "reg:squarederror"},
+      {"tree_method", "hist"},
+      {"max_depth", absl::StrCat(params.max_depth)},
+      {"eta", absl::StrCat(params.learning_rate)},
+      {"subsample", absl::StrCat(params.subsample)},
+      {"colsample_bytree", absl::StrCat(params.colsample_bytree)},
+      {"lambda", absl::StrCat(params.l2_regularization)},
+      {"min_child_weight", absl::StrCat(params.min_child_weight)},
+      {"nthread", absl::StrCat(params.threads)},
+      {"seed", absl::StrCat(params.seed)},
+      {"base_score", absl::StrCat(base_score)},
+      {"verbosity", "0"},
+  };
+  for (const auto& [name, value] : settings) {
+    if (XGBoosterSetParam(booster->get(), name.c_str(), value.c_str()) != 0) {
+      return XGBoostError(absl::StrCat("set ", name));
+    }
+  }
+  for (int iteration = 0; iteration < params.tree_count; ++iteration) {
+    if (XGBoosterUpdateOneIter(booster->get(), iteration, raw_matrix) != 0) {
+      return XGBoostError("update");
+    }
+  }
+  bst_ulong length = 0;
+  const char* bytes = nullptr;
+  if (XGBoosterSaveModelToBuffer(booster->get(), R"({"format": "ubj"})", &length, &bytes) != 0) {
+    return XGBoostError("save");
+  }
+  // The booster's base score is read back from our stored copy, the value it trained with.
+  const float stored_base_score = std::stof(absl::StrCat(base_score));
+  absl::StatusOr<TreeEnsemble> ensemble = EnsembleOf(booster->get(), stored_base_score);
+  if (!ensemble.ok()) return ensemble.status();
+  return XGBoostRegressor(WithBaseScore(stored_base_score, bytes, length), *std::move(ensemble),
+                          features.column_count);
+}
+
+absl::StatusOr<XGBoostRegressor> XGBoostRegressor::FromModelBytes(absl::string_view bytes) {
+  if (bytes.size() <= 8) return absl::DataLossError("xgboost model: too short");
+  float base_score = 0;
+  std::memcpy(&base_score, bytes.data(), sizeof(base_score));
+  absl::StatusOr<BoosterPtr> booster = CreateBooster(nullptr, 0);
+  if (!booster.ok()) return booster.status();
+  if (XGBoosterLoadModelFromBuffer(booster->get(), bytes.data() + 8, bytes.size() - 8) != 0) {
+    return absl::DataLossError(absl::StrCat("xgboost model: ", XGBGetLastError()));
+  }
+  absl::StatusOr<int> feature_count = FeatureCount(booster->get());
+  if (!feature_count.ok()) return feature_count.status();
+  absl::StatusOr<TreeEnsemble> ensemble = EnsembleOf(booster->get(), base_score);
+  if (!ensemble.ok()) return ensemble.status();
+  return XGBoostRegressor(std::string(bytes), *std::move(ensemble), *feature_count);
+}
+
+}  // namespace perfcast

@@ -1,0 +1,65 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "core/tree_ensemble.h"
+
+namespace perfcast {
+
+struct XGBoostParams {
+  int tree_count = 500;
+  int max_depth = 6;
+  double learning_rate = 0.03;
+  double subsample = 1.0;
+  double colsample_bytree = 1.0;
+  double l2_regularization = 1.0;
+  double min_child_weight = 1.0;
+  int threads = 2;
+  uint64_t seed = 0;
+};
+
+// Row-major dense float matrix, the layout XGBoost's C API reads.
+struct FeatureMatrix {
+  int column_count = 0;
+  std::vector<float> values;
+
+  int row_count() const {
+    return column_count == 0 ? 0 : static_cast<int>(values.size()) / column_count;
+  }
+  void AddRow(absl::Span<const float> row) { values.insert(values.end(), row.begin(), row.end()); }
+};
+
+// A single-output XGBoost regressor (squared error, hist trees) trained through the C API.
+// It keeps the model's raw bytes (for bundles) and a TreeEnsemble (for fast prediction).
+//
+// Thread safety: immutable after construction.
+class XGBoostRegressor {
+ public:
+  static absl::StatusOr<XGBoostRegressor> Train(const FeatureMatrix& features,
+                                                absl::Span<const float> targets,
+                                                const XGBoostParams& params);
+  // From bytes produced by model_bytes().
+  static absl::StatusOr<XGBoostRegressor> FromModelBytes(absl::string_view bytes);
+
+  float Predict(absl::Span<const float> row) const { return ensemble_.Predict(row); }
+  // XGBoost's UBJSON model, with the base score in front (8 bytes, little-endian float + pad).
+  const std::string& model_bytes() const { return model_bytes_; }
+  int feature_count() const { return feature_count_; }
+
+ private:
+  XGBoostRegressor(std::string model_bytes, TreeEnsemble ensemble, int feature_count)
+      : model_bytes_(std::move(model_bytes)),
+        ensemble_(std::move(ensemble)),
+        feature_count_(feature_count) {}
+
+  std::string model_bytes_;
+  TreeEnsemble ensemble_;
+  int feature_count_ = 0;
+};
+
+}  // namespace perfcast
