@@ -1,0 +1,123 @@
+// perfcast-server: serves throughput predictions over gRPC, absorbs streamed benchmark results
+// into a durable store and retrains in the background. See docs/SERVING.md.
+#include <pthread.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "server/perfcast_server.h"
+#include "server/log_format.h"
+
+#ifndef PERFCAST_DEFAULT_SEED_DATA
+#define PERFCAST_DEFAULT_SEED_DATA "data/default_benchmarks.csv"
+#endif
+
+ABSL_FLAG(std::string, host, "0.0.0.0", "Address to listen on for gRPC and metrics.");
+ABSL_FLAG(int, port, 50051, "gRPC port (0: pick a free one and log it).");
+ABSL_FLAG(int, metrics_port, 9090, "Prometheus /metrics port (-1: off, 0: pick a free one).");
+ABSL_FLAG(std::string, data_dir, "perfcast-data", "Directory of the benchmark store (SQLite).");
+ABSL_FLAG(std::string, model_dir, "", "Directory of model versions (default: <data-dir>/models).");
+ABSL_FLAG(std::string, seed_data, PERFCAST_DEFAULT_SEED_DATA,
+          "CSV loaded into an empty store on first start (empty: none).");
+ABSL_FLAG(int64_t, retrain_after_results, 1000,
+          "Retrain after this many new results (0: off).");
+ABSL_FLAG(double, retrain_quiet_seconds, 30,
+          "Retrain after this many seconds without new results, once some arrived (0: off).");
+ABSL_FLAG(int, max_queries_per_request, 1000, "Most queries in one Predict call.");
+ABSL_FLAG(int, max_batch_sizes_per_query, 256, "Most batch sizes in one query.");
+ABSL_FLAG(int64_t, max_stream_results, 100000, "Most results in one SubmitBenchmarks stream.");
+ABSL_FLAG(int, max_receive_message_bytes, 4 * 1024 * 1024, "Largest request message accepted.");
+ABSL_FLAG(int, max_threads, 8, "Threads gRPC may use for callbacks.");
+ABSL_FLAG(int, train_threads, 2, "Threads one retrain may use.");
+ABSL_FLAG(double, drain_seconds, 10, "On SIGTERM/SIGINT: time given to in-flight RPCs.");
+ABSL_FLAG(bool, reflection, true, "Serve gRPC server reflection.");
+ABSL_FLAG(std::string, port_file, "",
+          "If set, the bound gRPC port is written here once listening (for scripts and tests).");
+ABSL_FLAG(std::string, log_level, "info", "spdlog level: trace, debug, info, warn, error.");
+
+namespace {
+
+// Accepts --data-dir as well as --data_dir: dashes in a flag's name become underscores.
+std::vector<char*> NormaliseFlagNames(int argc, char** argv, std::vector<std::string>* storage) {
+  storage->reserve(static_cast<size_t>(argc));
+  for (int i = 0; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (i > 0 && arg.size() > 2 && arg.compare(0, 2, "--") == 0) {
+      const size_t end = std::min(arg.find('='), arg.size());
+      for (size_t j = 2; j < end; ++j) {
+        if (arg[j] == '-') arg[j] = '_';
+      }
+    }
+    storage->push_back(std::move(arg));
+  }
+  std::vector<char*> pointers;
+  for (std::string& s : *storage) pointers.push_back(s.data());
+  pointers.push_back(nullptr);
+  return pointers;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("perfcast-server [--port=50051] [--data-dir=DIR] ...");
+  std::vector<std::string> arg_storage;
+  std::vector<char*> args = NormaliseFlagNames(argc, argv, &arg_storage);
+  absl::ParseCommandLine(argc, args.data());
+  spdlog::set_level(spdlog::level::from_str(absl::GetFlag(FLAGS_log_level)));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+
+  // Signals are taken synchronously by this thread (sigwait) so that shutdown runs in normal
+  // code, not in a handler; every thread started later inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  perfcast::server::ServerOptions options;
+  const std::string host = absl::GetFlag(FLAGS_host);
+  options.listen_address = absl::StrCat(host, ":", absl::GetFlag(FLAGS_port));
+  const int metrics_port = absl::GetFlag(FLAGS_metrics_port);
+  options.metrics_address = metrics_port < 0 ? "" : absl::StrCat(host, ":", metrics_port);
+  options.data_dir = absl::GetFlag(FLAGS_data_dir);
+  options.model_dir = absl::GetFlag(FLAGS_model_dir);
+  options.seed_data = absl::GetFlag(FLAGS_seed_data);
+  options.retrain.retrain_after_results = absl::GetFlag(FLAGS_retrain_after_results);
+  options.retrain.quiet = absl::Seconds(absl::GetFlag(FLAGS_retrain_quiet_seconds));
+  options.retrain.train.threads = absl::GetFlag(FLAGS_train_threads);
+  options.limits.max_queries_per_request = absl::GetFlag(FLAGS_max_queries_per_request);
+  options.limits.max_batch_sizes_per_query = absl::GetFlag(FLAGS_max_batch_sizes_per_query);
+  options.max_stream_results = absl::GetFlag(FLAGS_max_stream_results);
+  options.max_receive_message_bytes = absl::GetFlag(FLAGS_max_receive_message_bytes);
+  options.max_threads = absl::GetFlag(FLAGS_max_threads);
+  options.enable_reflection = absl::GetFlag(FLAGS_reflection);
+
+  perfcast::server::PerfcastServer server(options);
+  if (absl::Status started = server.Start(); !started.ok()) {
+    spdlog::critical("event=start_failed status=\"{}\"", started.ToString());
+    return EXIT_FAILURE;
+  }
+  if (const std::string port_file = absl::GetFlag(FLAGS_port_file); !port_file.empty()) {
+    const std::string temp = port_file + ".tmp";
+    if (std::FILE* f = std::fopen(temp.c_str(), "w")) {
+      std::fprintf(f, "%d\n", server.port());
+      std::fclose(f);
+      std::rename(temp.c_str(), port_file.c_str());
+    }
+  }
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  spdlog::info("event=signal_received signal={}", signal_number);
+  server.Shutdown(absl::Seconds(absl::GetFlag(FLAGS_drain_seconds)));
+  return EXIT_SUCCESS;
+}

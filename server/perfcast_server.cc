@@ -1,0 +1,212 @@
+#include "server/perfcast_server.h"
+
+#include <cmath>
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "core/benchmark_csv.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "prometheus/exposer.h"
+#include "server/benchmark_store.h"
+#include "server/benchmark_writer.h"
+#include "server/model_registry.h"
+#include "server/model_service_impl.h"
+#include "server/prediction_service_impl.h"
+#include "server/server_metrics.h"
+#include "server/service_context.h"
+#include "server/log_format.h"
+
+namespace perfcast::server {
+namespace fs = std::filesystem;
+namespace {
+constexpr char kPredictionServiceName[] = "perfcast.v1.PredictionService";
+constexpr char kModelServiceName[] = "perfcast.v1.ModelService";
+constexpr double kPrequentialConfidence = 0.9;
+}  // namespace
+
+PerfcastServer::PerfcastServer(ServerOptions options) : options_(std::move(options)) {
+  if (options_.model_dir.empty()) options_.model_dir = options_.data_dir + "/models";
+}
+
+PerfcastServer::~PerfcastServer() { Shutdown(absl::ZeroDuration()); }
+
+absl::Status PerfcastServer::Start() {
+  metrics_ = std::make_unique<ServerMetrics>();
+  std::error_code ec;
+  fs::create_directories(options_.data_dir, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create --data-dir ", options_.data_dir, ": ", ec.message()));
+  }
+  absl::StatusOr<std::unique_ptr<BenchmarkStore>> store =
+      BenchmarkStore::Open(options_.data_dir + "/benchmarks.sqlite3");
+  if (!store.ok()) return store.status();
+  store_ = *std::move(store);
+  metrics_->SetStoredResults(store_->count());
+  spdlog::info("event=store_opened path={}/benchmarks.sqlite3 results={}", options_.data_dir,
+               store_->count());
+
+  // The first model (loaded, seeded or trained later from submissions) opens the read path.
+  registry_ = std::make_unique<ModelRegistry>(
+      options_.model_dir, metrics_.get(), [this](const ServingModel& serving) {
+        spdlog::info("event=model_swapped version={}", serving.version);
+        if (server_ != nullptr && !shut_down_.load()) {
+          server_->GetHealthCheckService()->SetServingStatus(kPredictionServiceName, true);
+        }
+      });
+  worker_ = std::make_unique<RetrainWorker>(options_.retrain, store_.get(), registry_.get(),
+                                            metrics_.get());
+  writer_ = std::make_unique<BenchmarkWriter>(
+      store_.get(), metrics_.get(), options_.max_queued_results,
+      [this](absl::Span<const BenchmarkRecord> records) { AfterCommit(records); });
+
+  context_ = std::make_unique<ServiceContext>();
+  context_->store = store_.get();
+  context_->writer = writer_.get();
+  context_->registry = registry_.get();
+  context_->worker = worker_.get();
+  context_->metrics = metrics_.get();
+  context_->limits = options_.limits;
+  context_->max_stream_results = options_.max_stream_results;
+  prediction_service_ = std::make_unique<PredictionServiceImpl>(context_.get());
+  model_service_ = std::make_unique<ModelServiceImpl>(context_.get());
+
+  grpc::EnableDefaultHealthCheckService(true);
+  if (options_.enable_reflection) grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options_.listen_address, grpc::InsecureServerCredentials(), &port_);
+  builder.RegisterService(prediction_service_.get());
+  builder.RegisterService(model_service_.get());
+  builder.SetMaxReceiveMessageSize(options_.max_receive_message_bytes);
+  grpc::ResourceQuota quota("perfcast-server");
+  quota.SetMaxThreads(options_.max_threads);
+  builder.SetResourceQuota(quota);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, 256);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60 * 1000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20 * 1000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10 * 1000);
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options_.listen_address, " (port in use?)"));
+  }
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  health->SetServingStatus("", true);
+  health->SetServingStatus(kModelServiceName, true);
+  health->SetServingStatus(kPredictionServiceName, false);
+
+  if (!options_.metrics_address.empty()) {
+    try {
+      exposer_ = std::make_unique<prometheus::Exposer>(options_.metrics_address);
+      exposer_->RegisterCollectable(metrics_->registry());
+      const std::vector<int> ports = exposer_->GetListeningPorts();
+      metrics_port_ = ports.empty() ? 0 : ports.front();
+    } catch (const std::exception& e) {
+      Shutdown(absl::ZeroDuration());
+      return absl::UnavailableError(absl::StrCat("cannot serve metrics on ",
+                                                 options_.metrics_address, ": ", e.what()));
+    }
+  }
+  spdlog::info("event=server_listening grpc_port={} metrics_port={} model_dir={}", port_,
+               metrics_port_, options_.model_dir);
+  worker_->Start();
+  startup_thread_ = std::thread([this] { StartupSequence(); });
+  return absl::OkStatus();
+}
+
+void PerfcastServer::StartupSequence() {
+  if (absl::Status loaded = registry_->LoadNewest(); !loaded.ok()) {
+    spdlog::error("event=model_dir_unusable status=\"{}\"", loaded.ToString());
+  }
+  if (registry_->Current() == nullptr) {
+    if (store_->count() == 0 && !options_.seed_data.empty()) {
+      absl::StatusOr<CsvReadResult> seed = ReadBenchmarkCsv(options_.seed_data, BadRowPolicy::kSkip);
+      if (!seed.ok()) {
+        spdlog::warn("event=seed_skipped path={} status=\"{}\"", options_.seed_data,
+                     seed.status().ToString());
+      } else {
+        // Each seed row keeps its own key, so repeated points are all stored.
+        for (size_t i = 0; i < seed->records.size(); ++i) {
+          BenchmarkRecord& r = seed->records[i];
+          r.source = absl::StrCat("seed:", r.source.empty() ? "default" : r.source, ":", i);
+        }
+        absl::StatusOr<std::vector<bool>> inserted = store_->Insert(seed->records);
+        if (inserted.ok()) {
+          metrics_->SetStoredResults(store_->count());
+          spdlog::info("event=store_seeded path={} records={} rejected_rows={} filtered_rows={}",
+                       options_.seed_data, seed->records.size(), seed->rejected_rows.size(),
+                       seed->filtered_row_count);
+        } else {
+          spdlog::error("event=seed_failed status=\"{}\"", inserted.status().ToString());
+        }
+      }
+    }
+    if (store_->count() > 0) {
+      absl::Notification trained;
+      worker_->RequestRefit(options_.seed_data.empty() ? "startup" : "seed",
+                            [&trained](const RefitOutcome&) { trained.Notify(); });
+      trained.WaitForNotification();
+    }
+  }
+  context_->starting.store(false);
+  spdlog::info("event=startup_done serving_version={}",
+               registry_->Current() != nullptr ? registry_->Current()->version : 0);
+}
+
+void PerfcastServer::WaitUntilStarted() {
+  if (startup_thread_.joinable()) startup_thread_.join();
+}
+
+void PerfcastServer::AfterCommit(absl::Span<const BenchmarkRecord> new_records) {
+  // Prequential evaluation: the serving model has not seen these results yet.
+  std::shared_ptr<const ServingModel> serving = registry_->Current();
+  if (serving != nullptr) {
+    for (const BenchmarkRecord& r : new_records) {
+      PredictionQuery query{r.configuration, r.shape};
+      const int batch[] = {r.batch_size};
+      absl::StatusOr<std::vector<PointPrediction>> p =
+          serving->model->Predict(query, batch, kPrequentialConfidence);
+      if (!p.ok() || p->empty()) continue;
+      const PointPrediction& point = p->front();
+      const double error =
+          std::abs(point.throughput_tokens_per_s - r.throughput_tokens_per_s) /
+          r.throughput_tokens_per_s;
+      const bool inside = r.throughput_tokens_per_s >= point.lower_tokens_per_s &&
+                          r.throughput_tokens_per_s <= point.upper_tokens_per_s;
+      metrics_->ObservePrequential(error, inside);
+      registry_->RecordPrequential(serving->version, error, inside);
+    }
+  }
+  worker_->NotifyResults(static_cast<int64_t>(new_records.size()));
+}
+
+void PerfcastServer::Shutdown(absl::Duration drain) {
+  if (shut_down_.exchange(true)) return;
+  spdlog::info("event=shutdown_started drain_seconds={}", absl::ToDoubleSeconds(drain));
+  if (server_ != nullptr) {
+    server_->GetHealthCheckService()->Shutdown();
+    server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(drain));
+  }
+  if (startup_thread_.joinable()) {
+    if (worker_ != nullptr) worker_->Stop();  // unblocks a startup waiting on training
+    startup_thread_.join();
+  }
+  if (writer_ != nullptr) writer_->Stop();
+  if (worker_ != nullptr) worker_->Stop();
+  exposer_.reset();
+  if (server_ != nullptr) server_->Wait();
+  store_.reset();
+  spdlog::info("event=shutdown_done");
+}
+
+void PerfcastServer::Wait() {
+  if (server_ != nullptr) server_->Wait();
+}
+
+}  // namespace perfcast::server

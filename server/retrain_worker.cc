@@ -1,0 +1,155 @@
+#include "server/retrain_worker.h"
+
+#include <utility>
+
+#include "server/log_format.h"
+
+namespace perfcast::server {
+
+RetrainWorker::RetrainWorker(Options options, BenchmarkStore* store, ModelRegistry* registry,
+                             ServerMetrics* metrics)
+    : options_(std::move(options)), store_(store), registry_(registry), metrics_(metrics) {}
+
+RetrainWorker::~RetrainWorker() { Stop(); }
+
+void RetrainWorker::Start() { thread_ = std::thread([this] { Run(); }); }
+
+void RetrainWorker::Stop() {
+  {
+    absl::MutexLock lock(&mutex_);
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+  std::vector<Callback> callbacks;
+  int64_t id = 0;
+  {
+    absl::MutexLock lock(&mutex_);
+    callbacks.swap(pending_callbacks_);
+    id = pending_id_;
+    pending_id_ = 0;
+  }
+  RefitOutcome cancelled;
+  cancelled.refit_id = id;
+  cancelled.status = absl::UnavailableError("server is shutting down; refit not run");
+  for (Callback& callback : callbacks) callback(cancelled);
+}
+
+void RetrainWorker::NotifyResults(int64_t count) {
+  absl::MutexLock lock(&mutex_);
+  results_since_refit_ += count;
+  last_result_time_ = absl::Now();
+  metrics_->SetResultsSinceRefit(results_since_refit_);
+}
+
+int64_t RetrainWorker::RequestRefit(const std::string& trigger, Callback done) {
+  absl::ReleasableMutexLock lock(&mutex_);
+  if (stopping_) {
+    lock.Release();
+    RefitOutcome cancelled;
+    cancelled.status = absl::UnavailableError("server is shutting down; refit not run");
+    if (done) done(cancelled);
+    return 0;
+  }
+  if (pending_id_ == 0) {
+    pending_id_ = next_id_++;
+    pending_trigger_ = trigger;
+  }
+  if (done) pending_callbacks_.push_back(std::move(done));
+  return pending_id_;
+}
+
+RefitOutcome RetrainWorker::LastRefit() const {
+  absl::MutexLock lock(&mutex_);
+  return last_;
+}
+
+int64_t RetrainWorker::results_since_refit() const {
+  absl::MutexLock lock(&mutex_);
+  return results_since_refit_;
+}
+
+void RetrainWorker::Run() {
+  while (true) {
+    RefitOutcome outcome;
+    std::vector<Callback> callbacks;
+    int64_t counted_results = 0;
+    {
+      absl::MutexLock lock(&mutex_);
+      while (true) {
+        if (stopping_) return;
+        if (pending_id_ != 0) {
+          outcome.refit_id = pending_id_;
+          outcome.trigger = pending_trigger_;
+          callbacks.swap(pending_callbacks_);
+          pending_id_ = 0;
+          break;
+        }
+        const bool has_new = results_since_refit_ > 0;
+        if (has_new && options_.retrain_after_results > 0 &&
+            results_since_refit_ >= options_.retrain_after_results) {
+          outcome.refit_id = next_id_++;
+          outcome.trigger = "count";
+          break;
+        }
+        absl::Time wake = absl::InfiniteFuture();
+        if (has_new && options_.quiet > absl::ZeroDuration()) {
+          wake = last_result_time_ + options_.quiet;
+          if (absl::Now() >= wake) {
+            outcome.refit_id = next_id_++;
+            outcome.trigger = "quiet";
+            break;
+          }
+        }
+        auto changed = [this, seen = results_since_refit_]() ABSL_SHARED_LOCKS_REQUIRED(
+                           mutex_) {
+          return stopping_ || pending_id_ != 0 || results_since_refit_ != seen;
+        };
+        mutex_.AwaitWithDeadline(absl::Condition(&changed), wake);
+      }
+      // Results that arrive from here on count towards the next retrain.
+      counted_results = results_since_refit_;
+      results_since_refit_ = 0;
+      metrics_->SetResultsSinceRefit(0);
+      outcome.start_time = absl::Now();
+      outcome.running = true;
+      last_ = outcome;
+    }
+
+    metrics_->RefitStarted();
+    spdlog::info("event=refit_started refit_id={} trigger={} new_results={}", outcome.refit_id,
+                 outcome.trigger, counted_results);
+    absl::StatusOr<std::vector<BenchmarkRecord>> records = store_->LoadAll();
+    absl::Status status = records.status();
+    if (status.ok()) {
+      absl::StatusOr<std::shared_ptr<const PerfcastModel>> model =
+          PerfcastModel::Train(*records, options_.train);
+      status = model.status();
+      if (status.ok()) {
+        absl::StatusOr<int64_t> version = registry_->Publish(*std::move(model));
+        status = version.status();
+        if (version.ok()) outcome.model_version = *version;
+      }
+    }
+    outcome.status = status;
+    outcome.duration = absl::Now() - outcome.start_time;
+    outcome.running = false;
+    metrics_->RefitFinished(outcome.trigger, status.ok(), absl::ToDoubleSeconds(outcome.duration),
+                            absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()));
+    if (status.ok()) {
+      spdlog::info("event=refit_succeeded refit_id={} version={} points={} seconds={:.3f}",
+                   outcome.refit_id, outcome.model_version,
+                   records.ok() ? records->size() : 0, absl::ToDoubleSeconds(outcome.duration));
+    } else {
+      spdlog::error("event=refit_failed refit_id={} trigger={} status=\"{}\" seconds={:.3f}",
+                    outcome.refit_id, outcome.trigger, status.ToString(),
+                    absl::ToDoubleSeconds(outcome.duration));
+    }
+    {
+      absl::MutexLock lock(&mutex_);
+      last_ = outcome;
+    }
+    for (Callback& callback : callbacks) callback(outcome);
+  }
+}
+
+}  // namespace perfcast::server

@@ -1,0 +1,89 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "core/perfcast_model.h"
+#include "server/benchmark_store.h"
+#include "server/model_registry.h"
+#include "server/server_metrics.h"
+
+namespace perfcast::server {
+
+// The outcome of one retrain.
+struct RefitOutcome {
+  int64_t refit_id = 0;
+  std::string trigger;        // "count", "quiet", "rpc", "seed", "startup"
+  absl::Status status;        // not OK: the previous model keeps serving
+  int64_t model_version = 0;  // the version produced (status OK)
+  absl::Time start_time;
+  absl::Duration duration;
+  bool running = false;       // for LastRefit() while one runs
+};
+
+// Retrains the model off to the side and hands it to the registry. One retrain at a time, on its
+// own thread; triggers: `retrain_after_results` new results, `quiet` without new results after
+// some arrived, or an explicit request. Each retrain reads the whole store, trains, saves and
+// swaps; a failure is logged and counted and the old model keeps serving.
+//
+// Thread safety: every public method may be called from any thread. Callbacks passed to
+// RequestRefit run on the worker thread and must not block.
+class RetrainWorker {
+ public:
+  struct Options {
+    int64_t retrain_after_results = 1000;  // <= 0: off
+    absl::Duration quiet = absl::Seconds(30);  // <= 0: off
+    TrainOptions train;
+  };
+  using Callback = std::function<void(const RefitOutcome&)>;
+
+  RetrainWorker(Options options, BenchmarkStore* store, ModelRegistry* registry,
+                ServerMetrics* metrics);
+  ~RetrainWorker();  // Stop()s.
+  RetrainWorker(const RetrainWorker&) = delete;
+  RetrainWorker& operator=(const RetrainWorker&) = delete;
+
+  void Start();
+  // Finishes the running retrain (if any), fails queued requests with Unavailable, joins.
+  void Stop();
+
+  // `count` new results were stored.
+  void NotifyResults(int64_t count);
+
+  // Queues a retrain (joining one already queued but not started) and returns its id.
+  // `done`, if set, runs once with its outcome (Unavailable if the worker stops first).
+  int64_t RequestRefit(const std::string& trigger, Callback done);
+
+  // The latest retrain's outcome (running = true while it runs); refit_id 0 when none ran.
+  RefitOutcome LastRefit() const;
+  int64_t results_since_refit() const;
+
+ private:
+  void Run();
+
+  const Options options_;
+  BenchmarkStore* const store_;
+  ModelRegistry* const registry_;
+  ServerMetrics* const metrics_;
+
+  mutable absl::Mutex mutex_;
+  bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
+  int64_t results_since_refit_ ABSL_GUARDED_BY(mutex_) = 0;
+  absl::Time last_result_time_ ABSL_GUARDED_BY(mutex_);
+  // A requested retrain not started yet: its id, trigger and waiters.
+  int64_t pending_id_ ABSL_GUARDED_BY(mutex_) = 0;
+  std::string pending_trigger_ ABSL_GUARDED_BY(mutex_);
+  std::vector<Callback> pending_callbacks_ ABSL_GUARDED_BY(mutex_);
+  int64_t next_id_ ABSL_GUARDED_BY(mutex_) = 1;
+  RefitOutcome last_ ABSL_GUARDED_BY(mutex_);
+  std::thread thread_;
+};
+
+}  // namespace perfcast::server

@@ -1,0 +1,148 @@
+#pragma once
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "core/benchmark_record.h"
+#include "grpcpp/grpcpp.h"
+#include "perfcast/v1/perfcast.grpc.pb.h"
+#include "server/perfcast_server.h"
+
+namespace perfcast::server::testing {
+
+// A fresh directory under $TEST_TMPDIR or /tmp, removed on destruction.
+class TempDir {
+ public:
+  TempDir() {
+    const char* base = std::getenv("TEST_TMPDIR");
+    std::string pattern = absl::StrCat(base != nullptr ? base : "/tmp", "/perfcast-test-XXXXXX");
+    path_ = mkdtemp(pattern.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+inline Configuration TestConfiguration(int i) {
+  Configuration c;
+  c.hardware = i % 2 == 0 ? "H100-SXM-80GB" : "A100-SXM-80GB";
+  c.num_gpus = 1 + i / 2;
+  c.framework = "vllm";
+  c.model = "meta-llama/Llama-3.1-8B-Instruct";
+  c.precision = "fp16";
+  return c;
+}
+
+// Saturating throughput: c - a * exp(-b * batch), scaled per configuration and shape.
+inline double TestThroughput(int config, int input_tokens, int output_tokens, int batch) {
+  const double ceiling = 4000.0 * (1 + config) * 256.0 / (128.0 + input_tokens) *
+                         (output_tokens >= 256 ? 1.1 : 1.0);
+  return ceiling - 0.9 * ceiling * std::exp(-0.08 * batch);
+}
+
+inline std::vector<int> TestBatchSizes() { return {1, 2, 4, 8, 16, 32, 64, 128}; }
+
+// A small synthetic data set: `configs` configurations x 2 shapes x 8 batch sizes.
+inline std::vector<BenchmarkRecord> TestRecords(int configs, const std::string& source = "test") {
+  std::vector<BenchmarkRecord> records;
+  for (int c = 0; c < configs; ++c) {
+    for (auto [in, out] : {std::pair{128, 128}, std::pair{512, 256}}) {
+      for (int b : TestBatchSizes()) {
+        BenchmarkRecord r;
+        r.configuration = TestConfiguration(c);
+        r.shape = Shape{in, out};
+        r.batch_size = b;
+        r.throughput_tokens_per_s = TestThroughput(c, in, out, b);
+        r.source = source;
+        records.push_back(r);
+      }
+    }
+  }
+  return records;
+}
+
+inline void ToProto(const Configuration& c, v1::Configuration* out) {
+  out->set_hardware(c.hardware);
+  out->set_gpu_count(c.num_gpus);
+  out->set_framework(c.framework);
+  out->set_model(c.model);
+  out->set_precision(c.precision);
+}
+
+inline v1::BenchmarkResult ToProto(const BenchmarkRecord& r) {
+  v1::BenchmarkResult out;
+  out.set_source_id(r.source);
+  ToProto(r.configuration, out.mutable_configuration());
+  out.set_input_tokens(r.shape.input_tokens);
+  out.set_output_tokens(r.shape.output_tokens);
+  out.set_batch_size(r.batch_size);
+  out.set_throughput_tokens_per_second(r.throughput_tokens_per_s);
+  return out;
+}
+
+// A CSV of `records` in the tidy schema, for seeding.
+inline std::string WriteSeedCsv(const std::string& dir, const std::vector<BenchmarkRecord>& records) {
+  const std::string path = dir + "/seed.csv";
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  std::fprintf(f,
+               "source,hardware,num_gpus,framework,model,precision,input_tokens,output_tokens,"
+               "batch_size,output_tokens_per_s\n");
+  for (const BenchmarkRecord& r : records) {
+    std::fprintf(f, "%s,%s,%d,%s,%s,%s,%d,%d,%d,%.6f\n", r.source.c_str(),
+                 r.configuration.hardware.c_str(), r.configuration.num_gpus,
+                 r.configuration.framework.c_str(), r.configuration.model.c_str(),
+                 r.configuration.precision.c_str(), r.shape.input_tokens, r.shape.output_tokens,
+                 r.batch_size, r.throughput_tokens_per_s);
+  }
+  std::fclose(f);
+  return path;
+}
+
+// Options for an in-process server on 127.0.0.1 with a free port and the given directory.
+inline ServerOptions TestServerOptions(const std::string& dir) {
+  ServerOptions options;
+  options.listen_address = "127.0.0.1:0";
+  options.metrics_address = "127.0.0.1:0";
+  options.data_dir = dir + "/data";
+  options.model_dir = dir + "/models";
+  options.retrain.retrain_after_results = 0;           // tests refit explicitly
+  options.retrain.quiet = absl::ZeroDuration();
+  options.retrain.train.threads = 1;
+  options.limits.max_queries_per_request = 100;
+  options.limits.max_batch_sizes_per_query = 64;
+  options.max_stream_results = 5000;
+  return options;
+}
+
+inline std::shared_ptr<grpc::Channel> Connect(int port) {
+  return grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                             grpc::InsecureChannelCredentials());
+}
+
+inline void SetDeadline(grpc::ClientContext* context, int seconds = 30) {
+  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
+}
+
+inline v1::Query TestQuery(int config, int input_tokens, int output_tokens,
+                           std::vector<int> batch_sizes) {
+  v1::Query q;
+  ToProto(TestConfiguration(config), q.mutable_configuration());
+  q.set_input_tokens(input_tokens);
+  q.set_output_tokens(output_tokens);
+  for (int b : batch_sizes) q.add_batch_sizes(b);
+  return q;
+}
+
+}  // namespace perfcast::server::testing
