@@ -15,8 +15,8 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "server/perfcast_server.h"
 #include "server/log_format.h"
+#include "server/perfcast_server.h"
 
 #ifndef PERFCAST_DEFAULT_SEED_DATA
 #define PERFCAST_DEFAULT_SEED_DATA "data/default_benchmarks.csv"
@@ -29,8 +29,7 @@ ABSL_FLAG(std::string, data_dir, "perfcast-data", "Directory of the benchmark st
 ABSL_FLAG(std::string, model_dir, "", "Directory of model versions (default: <data-dir>/models).");
 ABSL_FLAG(std::string, seed_data, PERFCAST_DEFAULT_SEED_DATA,
           "CSV loaded into an empty store on first start (empty: none).");
-ABSL_FLAG(int64_t, retrain_after_results, 1000,
-          "Retrain after this many new results (0: off).");
+ABSL_FLAG(int64_t, retrain_after_results, 1000, "Retrain after this many new results (0: off).");
 ABSL_FLAG(double, retrain_quiet_seconds, 30,
           "Retrain after this many seconds without new results, once some arrived (0: off).");
 ABSL_FLAG(int, max_queries_per_request, 1000, "Most queries in one Predict call.");
@@ -38,7 +37,9 @@ ABSL_FLAG(int, max_batch_sizes_per_query, 256, "Most batch sizes in one query.")
 ABSL_FLAG(int64_t, max_stream_results, 100000, "Most results in one SubmitBenchmarks stream.");
 ABSL_FLAG(int, max_receive_message_bytes, 4 * 1024 * 1024, "Largest request message accepted.");
 ABSL_FLAG(int, max_threads, 8, "Threads gRPC may use for callbacks.");
-ABSL_FLAG(int, train_threads, 2, "Threads one retrain may use.");
+ABSL_FLAG(int, train_threads, 1,
+          "Threads one retrain may use. Above 1 only with spare cores: OpenMP's spinning threads "
+          "slow training tenfold when the cores are busy (or set OMP_WAIT_POLICY=passive).");
 ABSL_FLAG(double, drain_seconds, 10, "On SIGTERM/SIGINT: time given to in-flight RPCs.");
 ABSL_FLAG(bool, reflection, true, "Serve gRPC server reflection.");
 ABSL_FLAG(std::string, port_file, "",
@@ -75,6 +76,7 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, args.data());
   spdlog::set_level(spdlog::level::from_str(absl::GetFlag(FLAGS_log_level)));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+  spdlog::flush_on(spdlog::level::info);  // a log line is on disk before a crash or kill
 
   // Signals are taken synchronously by this thread (sigwait) so that shutdown runs in normal
   // code, not in a handler; every thread started later inherits the mask.

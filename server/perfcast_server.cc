@@ -11,15 +11,15 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
-#include "prometheus/exposer.h"
 #include "server/benchmark_store.h"
 #include "server/benchmark_writer.h"
+#include "server/log_format.h"
+#include "server/metrics_http_server.h"
 #include "server/model_registry.h"
 #include "server/model_service_impl.h"
 #include "server/prediction_service_impl.h"
 #include "server/server_metrics.h"
 #include "server/service_context.h"
-#include "server/log_format.h"
 
 namespace perfcast::server {
 namespace fs = std::filesystem;
@@ -102,16 +102,14 @@ absl::Status PerfcastServer::Start() {
   health->SetServingStatus(kPredictionServiceName, false);
 
   if (!options_.metrics_address.empty()) {
-    try {
-      exposer_ = std::make_unique<prometheus::Exposer>(options_.metrics_address);
-      exposer_->RegisterCollectable(metrics_->registry());
-      const std::vector<int> ports = exposer_->GetListeningPorts();
-      metrics_port_ = ports.empty() ? 0 : ports.front();
-    } catch (const std::exception& e) {
+    absl::StatusOr<std::unique_ptr<MetricsHttpServer>> metrics_http =
+        MetricsHttpServer::Start(options_.metrics_address, metrics_->registry());
+    if (!metrics_http.ok()) {
       Shutdown(absl::ZeroDuration());
-      return absl::UnavailableError(absl::StrCat("cannot serve metrics on ",
-                                                 options_.metrics_address, ": ", e.what()));
+      return metrics_http.status();
     }
+    metrics_http_ = *std::move(metrics_http);
+    metrics_port_ = metrics_http_->port();
   }
   spdlog::info("event=server_listening grpc_port={} metrics_port={} model_dir={}", port_,
                metrics_port_, options_.model_dir);
@@ -126,7 +124,8 @@ void PerfcastServer::StartupSequence() {
   }
   if (registry_->Current() == nullptr) {
     if (store_->count() == 0 && !options_.seed_data.empty()) {
-      absl::StatusOr<CsvReadResult> seed = ReadBenchmarkCsv(options_.seed_data, BadRowPolicy::kSkip);
+      absl::StatusOr<CsvReadResult> seed =
+          ReadBenchmarkCsv(options_.seed_data, BadRowPolicy::kSkip);
       if (!seed.ok()) {
         spdlog::warn("event=seed_skipped path={} status=\"{}\"", options_.seed_data,
                      seed.status().ToString());
@@ -174,9 +173,8 @@ void PerfcastServer::AfterCommit(absl::Span<const BenchmarkRecord> new_records) 
           serving->model->Predict(query, batch, kPrequentialConfidence);
       if (!p.ok() || p->empty()) continue;
       const PointPrediction& point = p->front();
-      const double error =
-          std::abs(point.throughput_tokens_per_s - r.throughput_tokens_per_s) /
-          r.throughput_tokens_per_s;
+      const double error = std::abs(point.throughput_tokens_per_s - r.throughput_tokens_per_s) /
+                           r.throughput_tokens_per_s;
       const bool inside = r.throughput_tokens_per_s >= point.lower_tokens_per_s &&
                           r.throughput_tokens_per_s <= point.upper_tokens_per_s;
       metrics_->ObservePrequential(error, inside);
@@ -188,21 +186,29 @@ void PerfcastServer::AfterCommit(absl::Span<const BenchmarkRecord> new_records) 
 
 void PerfcastServer::Shutdown(absl::Duration drain) {
   if (shut_down_.exchange(true)) return;
+  const absl::Time start = absl::Now();
   spdlog::info("event=shutdown_started drain_seconds={}", absl::ToDoubleSeconds(drain));
   if (server_ != nullptr) {
+    // Probes see NOT_SERVING first; then in-flight RPCs get up to `drain` before cancellation.
+    // Shutdown returns once every callback reactor has finished.
     server_->GetHealthCheckService()->Shutdown();
     server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(drain));
+    spdlog::info("event=rpcs_drained seconds={:.3f}", absl::ToDoubleSeconds(absl::Now() - start));
   }
-  if (startup_thread_.joinable()) {
-    if (worker_ != nullptr) worker_->Stop();  // unblocks a startup waiting on training
-    startup_thread_.join();
+  if (worker_ != nullptr) {
+    if (worker_->LastRefit().running) spdlog::info("event=shutdown_waiting_for_refit");
+    worker_->Stop();  // lets a running refit finish; unblocks a startup waiting on training
   }
-  if (writer_ != nullptr) writer_->Stop();
-  if (worker_ != nullptr) worker_->Stop();
-  exposer_.reset();
+  if (startup_thread_.joinable()) startup_thread_.join();
+  if (writer_ != nullptr) {
+    writer_->Stop();  // commits everything still queued
+    spdlog::info("event=store_writes_flushed results={}", store_->count());
+  }
+  metrics_http_.reset();
   if (server_ != nullptr) server_->Wait();
   store_.reset();
-  spdlog::info("event=shutdown_done");
+  spdlog::info("event=shutdown_done seconds={:.3f}", absl::ToDoubleSeconds(absl::Now() - start));
+  spdlog::default_logger()->flush();
 }
 
 void PerfcastServer::Wait() {

@@ -15,14 +15,11 @@
 namespace grpc {
 class Server;
 }
-namespace prometheus {
-class Exposer;
-}
-
 namespace perfcast::server {
 
 class BenchmarkStore;
 class BenchmarkWriter;
+class MetricsHttpServer;
 class ModelRegistry;
 class ServerMetrics;
 struct ServiceContext;
@@ -88,7 +85,7 @@ class PerfcastServer {
   std::unique_ptr<PredictionServiceImpl> prediction_service_;
   std::unique_ptr<ModelServiceImpl> model_service_;
   std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<MetricsHttpServer> metrics_http_;
   std::thread startup_thread_;
   std::atomic<bool> shut_down_{false};
 };
