@@ -1,0 +1,52 @@
+"""perfcast_client: a typed Python client for perfcast-server.
+
+    from perfcast_client import Client, Configuration, Query
+
+    with Client("localhost:50051") as client:
+        client.wait_until_serving(timeout_seconds=30)
+        [prediction] = client.predict([Query(Configuration("NVIDIA H100", 1, "vllm",
+                                                           "meta-llama/Meta-Llama-3-8B", "fp16"),
+                                             input_tokens=128, output_tokens=128,
+                                             batch_sizes=(1, 16, 64))])
+
+Runtime: Debian's python3-grpcio and python3-protobuf; stubs from generate_stubs.sh.
+"""
+
+from perfcast_client.client import MODEL_SERVICE, PREDICTION_SERVICE, Client, PerfcastError
+from perfcast_client.types import (
+    BenchmarkResult,
+    Configuration,
+    CurvePoint,
+    LastRefit,
+    ModelStatus,
+    ModelVersion,
+    ObservedCurve,
+    Prediction,
+    PredictionCase,
+    Query,
+    RefitResult,
+    Rejection,
+    SubmitSummary,
+    Uncertainty,
+)
+
+__all__ = [
+    "BenchmarkResult",
+    "Client",
+    "Configuration",
+    "CurvePoint",
+    "LastRefit",
+    "MODEL_SERVICE",
+    "ModelStatus",
+    "ModelVersion",
+    "ObservedCurve",
+    "PREDICTION_SERVICE",
+    "PerfcastError",
+    "Prediction",
+    "PredictionCase",
+    "Query",
+    "RefitResult",
+    "Rejection",
+    "SubmitSummary",
+    "Uncertainty",
+]

@@ -1,0 +1,366 @@
+"""A small typed client for perfcast-server (proto/perfcast/v1/perfcast.proto).
+
+Every call has a deadline (the client's default or `timeout_seconds=`) and raises PerfcastError,
+which carries the gRPC status code, when the server answers with an error or cannot be reached.
+
+Thread safety: a Client may be shared by threads (gRPC channels and stubs are thread-safe).
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+from collections.abc import Iterable, Iterator, Sequence
+
+import grpc
+
+from perfcast_client import _stubs
+from perfcast_client._stubs import health_pb, pb
+from perfcast_client.types import (
+    BenchmarkResult,
+    Configuration,
+    CurvePoint,
+    LastRefit,
+    ModelStatus,
+    ModelVersion,
+    ObservedCurve,
+    Prediction,
+    PredictionCase,
+    Query,
+    RefitResult,
+    Rejection,
+    SubmitSummary,
+    Uncertainty,
+)
+
+PREDICTION_SERVICE = "perfcast.v1.PredictionService"
+MODEL_SERVICE = "perfcast.v1.ModelService"
+
+
+class PerfcastError(Exception):
+    """A failed call: `code` is the grpc.StatusCode, `details` the server's message.
+
+    For INVALID_ARGUMENT the details name the field and the bad value, e.g.
+    "result.throughput_tokens_per_second=nan: must be finite and > 0".
+    """
+
+    def __init__(self, method: str, code: grpc.StatusCode, details: str):
+        super().__init__(f"{method} failed: {code.name}: {details}")
+        self.method = method
+        self.code = code
+        self.details = details
+
+
+class Client:
+    """Talks to one perfcast-server, e.g. `Client("localhost:50051")`. Use as a context manager
+    or call close()."""
+
+    def __init__(
+        self,
+        target: str,
+        *,
+        timeout_seconds: float = 10.0,
+        refit_timeout_seconds: float = 300.0,
+        channel: grpc.Channel | None = None,
+    ):
+        """target: "host:port" (plaintext). timeout_seconds: default deadline of every call;
+        refit_timeout_seconds: default deadline of refit(wait=True), which waits for training."""
+        self._channel = channel if channel is not None else grpc.insecure_channel(target)
+        self._owns_channel = channel is None
+        self._timeout = timeout_seconds
+        self._refit_timeout = refit_timeout_seconds
+        self._prediction = _stubs.pb_grpc.PredictionServiceStub(self._channel)
+        self._model = _stubs.pb_grpc.ModelServiceStub(self._channel)
+        self._health = _stubs.health_pb_grpc.HealthStub(self._channel)
+
+    def close(self) -> None:
+        if self._owns_channel:
+            self._channel.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # --- Read path ------------------------------------------------------------------------
+
+    def predict(
+        self,
+        queries: Sequence[Query],
+        *,
+        model_version: int | None = None,
+        timeout_seconds: float | None = None,
+    ) -> list[Prediction]:
+        """Curves for all queries in one call; result i answers queries[i]. All answers come
+        from one model version (pin one with model_version; NOT_FOUND if it is not serving)."""
+        request = pb.PredictRequest(model_spec=_model_spec(model_version),
+                                    queries=[_query_to_pb(q) for q in queries])
+        response = self._call("Predict", self._prediction.Predict, request, timeout_seconds)
+        return [_prediction_from_pb(p, response.model_version) for p in response.predictions]
+
+    def uncertainty(
+        self,
+        query: Query,
+        *,
+        neighbor_count: int = 0,
+        timeout_seconds: float | None = None,
+    ) -> Uncertainty:
+        """How far `query` lies from observed data. Uses at most its first batch size; 0
+        neighbours means the server's default (5)."""
+        request = pb.UncertaintyRequest(query=_query_to_pb(query), neighbor_count=neighbor_count)
+        r = self._call("Uncertainty", self._prediction.Uncertainty, request, timeout_seconds)
+        return Uncertainty(
+            similarity_score=r.similarity_score,
+            expected_relative_error=r.expected_relative_error,
+            nearest_curves=tuple(
+                ObservedCurve(
+                    configuration=_configuration_from_pb(c.configuration),
+                    input_tokens=c.input_tokens,
+                    output_tokens=c.output_tokens,
+                    distance=c.distance,
+                ) for c in r.nearest_curves),
+            prediction_case=PredictionCase.from_wire(r.prediction_case),
+            model_version=r.model_version,
+        )
+
+    # --- Write and control path ------------------------------------------------------------
+
+    def submit(
+        self,
+        results: Iterable[BenchmarkResult],
+        *,
+        chunk_size: int = 500,
+        timeout_seconds: float | None = None,
+    ) -> SubmitSummary:
+        """Streams results (SubmitBenchmarks) in chunks; returns once the accepted ones are
+        durable. Invalid results do not fail the call: they come back as rejections."""
+        if chunk_size < 1:
+            raise ValueError(f"chunk_size={chunk_size}: must be >= 1")
+        conversion_error: list[BaseException] = []
+
+        def chunks() -> Iterator[pb.SubmitBenchmarksRequest]:
+            chunk: list[pb.BenchmarkResult] = []
+            try:
+                for result in results:
+                    chunk.append(_result_to_pb(result))
+                    if len(chunk) == chunk_size:
+                        yield pb.SubmitBenchmarksRequest(results=chunk)
+                        chunk = []
+            except Exception as e:  # grpc would only cancel the call; re-raised below.
+                conversion_error.append(e)
+                raise
+            if chunk:
+                yield pb.SubmitBenchmarksRequest(results=chunk)
+
+        try:
+            r = self._call("SubmitBenchmarks", self._model.SubmitBenchmarks, chunks(),
+                           timeout_seconds)
+        except PerfcastError:
+            if conversion_error:
+                raise conversion_error[0] from None
+            raise
+        return SubmitSummary(
+            accepted_count=r.accepted_count,
+            duplicate_count=r.duplicate_count,
+            rejected_count=r.rejected_count,
+            rejections=tuple(
+                Rejection(index=j.index, source_id=j.source_id, field=j.field, reason=j.reason)
+                for j in r.rejections),
+        )
+
+    def submit_one(self, result: BenchmarkResult, *, timeout_seconds: float | None = None) -> bool:
+        """Stores one result (SubmitBenchmark); returns True when it was a duplicate. An invalid
+        result raises PerfcastError with code INVALID_ARGUMENT."""
+        request = pb.SubmitBenchmarkRequest(result=_result_to_pb(result))
+        return self._call("SubmitBenchmark", self._model.SubmitBenchmark, request,
+                          timeout_seconds).duplicate
+
+    def refit(
+        self,
+        *,
+        wait: bool = False,
+        reason: str = "",
+        timeout_seconds: float | None = None,
+    ) -> RefitResult:
+        """Starts a retrain (or joins the queued one). With wait, returns once it finished, with
+        the version it produced; the deadline defaults to refit_timeout_seconds."""
+        if timeout_seconds is None and wait:
+            timeout_seconds = self._refit_timeout
+        r = self._call("Refit", self._model.Refit, pb.RefitRequest(wait=wait, reason=reason),
+                       timeout_seconds)
+        return RefitResult(refit_id=r.refit_id, model_version=r.model_version,
+                           training_duration_seconds=_seconds(r.training_duration))
+
+    def status(self, *, timeout_seconds: float | None = None) -> ModelStatus:
+        """Every model version the server knows (newest first), the latest refit, store size."""
+        r = self._call("GetModelStatus", self._model.GetModelStatus,
+                       pb.GetModelStatusRequest(), timeout_seconds)
+        last = None
+        if r.HasField("last_refit"):
+            lr = r.last_refit
+            last = LastRefit(
+                refit_id=lr.refit_id,
+                outcome=_enum_name(pb.RefitStatus.Outcome, lr.outcome, "OUTCOME_"),
+                trigger=lr.trigger,
+                model_version=lr.model_version,
+                duration_seconds=_seconds(lr.duration),
+                error_message=lr.error_message,
+            )
+        return ModelStatus(
+            versions=tuple(
+                ModelVersion(
+                    version=v.version,
+                    state=_enum_name(pb.ModelVersionStatus.State, v.state, "STATE_"),
+                    error_message=v.error_message,
+                    train_time=(v.train_time.ToDatetime(tzinfo=datetime.timezone.utc)
+                                if v.HasField("train_time") else None),
+                    training_duration_seconds=_seconds(v.training_duration),
+                    training_point_count=v.training_point_count,
+                    configuration_count=v.configuration_count,
+                    curve_count=v.curve_count,
+                ) for v in r.model_version_statuses),
+            last_refit=last,
+            stored_result_count=r.stored_result_count,
+            results_since_refit_count=r.results_since_refit_count,
+        )
+
+    def configurations(self, *, page_size: int = 0,
+                       timeout_seconds: float | None = None) -> list[Configuration]:
+        """Every configuration the serving model was trained on (follows all pages; each page
+        has its own deadline)."""
+        configurations: list[Configuration] = []
+        token = ""
+        while True:
+            r = self._call("ListConfigurations", self._model.ListConfigurations,
+                           pb.ListConfigurationsRequest(page_size=page_size, page_token=token),
+                           timeout_seconds)
+            configurations.extend(_configuration_from_pb(c) for c in r.configurations)
+            token = r.next_page_token
+            if not token:
+                return configurations
+
+    # --- Health ----------------------------------------------------------------------------
+
+    def health(self, service: str = "", *, timeout_seconds: float | None = None) -> str:
+        """grpc.health.v1 Check: "SERVING", "NOT_SERVING" or "UNKNOWN". service "" = the server;
+        PREDICTION_SERVICE is SERVING iff a model is loaded. Unknown service: NOT_FOUND."""
+        r = self._call("Health.Check", self._health.Check,
+                       health_pb.HealthCheckRequest(service=service), timeout_seconds)
+        return _enum_name(health_pb.HealthCheckResponse.ServingStatus, r.status, "")
+
+    def wait_until_serving(self, service: str = PREDICTION_SERVICE, *,
+                           timeout_seconds: float = 30.0) -> None:
+        """Blocks until `service` reports SERVING, also while the server is not listening yet
+        (health Watch with wait_for_ready). Raises PerfcastError(DEADLINE_EXCEEDED) after
+        timeout_seconds."""
+        deadline = time.monotonic() + timeout_seconds
+        last = "no answer"
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise PerfcastError("Health.Watch", grpc.StatusCode.DEADLINE_EXCEEDED,
+                                    f"{service!r} not SERVING after {timeout_seconds} s "
+                                    f"(last: {last})")
+            try:
+                stream = self._health.Watch(health_pb.HealthCheckRequest(service=service),
+                                            timeout=remaining, wait_for_ready=True)
+                for update in stream:
+                    last = _enum_name(health_pb.HealthCheckResponse.ServingStatus,
+                                      update.status, "")
+                    if update.status == health_pb.HealthCheckResponse.SERVING:
+                        stream.cancel()
+                        return
+            except grpc.RpcError as e:
+                if e.code() != grpc.StatusCode.DEADLINE_EXCEEDED:
+                    # The stream broke (e.g. the server restarted): back off briefly, re-watch.
+                    last = f"{e.code().name}: {e.details()}"
+                    time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+
+    # --- Plumbing --------------------------------------------------------------------------
+
+    def _call(self, method: str, rpc, request, timeout_seconds: float | None):
+        timeout = self._timeout if timeout_seconds is None else timeout_seconds
+        try:
+            return rpc(request, timeout=timeout)
+        except grpc.RpcError as e:
+            raise PerfcastError(method, e.code(), e.details() or "") from e
+
+
+def _model_spec(version: int | None) -> pb.ModelSpec:
+    return pb.ModelSpec() if version is None else pb.ModelSpec(version=version)
+
+
+def _configuration_to_pb(c: Configuration) -> pb.Configuration:
+    return pb.Configuration(hardware=c.hardware, gpu_count=c.gpu_count, framework=c.framework,
+                            model=c.model, precision=c.precision)
+
+
+def _configuration_from_pb(c: pb.Configuration) -> Configuration:
+    return Configuration(hardware=c.hardware, gpu_count=c.gpu_count, framework=c.framework,
+                         model=c.model, precision=c.precision)
+
+
+def _query_to_pb(q: Query) -> pb.Query:
+    message = pb.Query(configuration=_configuration_to_pb(q.configuration),
+                       input_tokens=q.input_tokens, output_tokens=q.output_tokens,
+                       batch_sizes=list(q.batch_sizes))
+    if q.confidence_level is not None:
+        message.confidence_level = q.confidence_level
+    return message
+
+
+def _prediction_from_pb(p: pb.Prediction, model_version: int) -> Prediction:
+    return Prediction(
+        points=tuple(
+            CurvePoint(
+                batch_size=c.batch_size,
+                throughput_tokens_per_second=c.throughput_tokens_per_second,
+                throughput_lower_tokens_per_second=c.throughput_lower_tokens_per_second,
+                throughput_upper_tokens_per_second=c.throughput_upper_tokens_per_second,
+                batch_latency_seconds=c.batch_latency_seconds,
+                prediction_case=PredictionCase.from_wire(c.prediction_case),
+            ) for c in p.points),
+        prediction_case=PredictionCase.from_wire(p.prediction_case),
+        confidence_level=p.confidence_level,
+        model_version=model_version,
+    )
+
+
+def _result_to_pb(r: BenchmarkResult) -> pb.BenchmarkResult:
+    message = pb.BenchmarkResult(
+        source_id=r.source_id,
+        configuration=_configuration_to_pb(r.configuration),
+        input_tokens=r.input_tokens,
+        output_tokens=r.output_tokens,
+        batch_size=r.batch_size,
+        throughput_tokens_per_second=r.throughput_tokens_per_second,
+    )
+    # Optional doubles go over as given, NaN included: the server validates and names the field.
+    if r.batch_latency_seconds is not None:
+        message.batch_latency_seconds = r.batch_latency_seconds
+    if r.time_to_first_token_seconds is not None:
+        message.time_to_first_token_seconds = r.time_to_first_token_seconds
+    if r.inter_token_latency_seconds is not None:
+        message.inter_token_latency_seconds = r.inter_token_latency_seconds
+    if r.measure_time is not None:
+        t = r.measure_time
+        if t.tzinfo is not None:
+            t = t.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+        message.measure_time.FromDatetime(t)  # naive = UTC
+    return message
+
+
+def _seconds(duration) -> float:
+    return duration.seconds + duration.nanos / 1e9
+
+
+def _enum_name(enum_type, value: int, prefix: str) -> str:
+    try:
+        name = enum_type.Name(value)
+    except ValueError:
+        return f"UNKNOWN_{value}"
+    return name[len(prefix):] if name.startswith(prefix) else name
+
+
+__all__ = ["Client", "PerfcastError", "PREDICTION_SERVICE", "MODEL_SERVICE"]

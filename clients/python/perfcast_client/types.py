@@ -1,0 +1,166 @@
+"""Plain, immutable values the client takes and returns; no gRPC or protobuf types leak out.
+
+Field names and units follow proto/perfcast/v1/perfcast.proto, which documents their meaning.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+from dataclasses import dataclass, field
+
+
+class PredictionCase(enum.IntEnum):
+    """How well a prediction is supported by data, most to least (values as on the wire)."""
+
+    UNSPECIFIED = 0
+    MEASURED = 1
+    INTERPOLATED = 2
+    EXTRAPOLATED_SHAPE = 3
+    EXTRAPOLATED_BATCH = 4
+    NEW_CONFIGURATION = 5
+
+    @classmethod
+    def from_wire(cls, value: int) -> PredictionCase:
+        try:
+            return cls(value)
+        except ValueError:  # A newer server's case: treat as unknown rather than fail.
+            return cls.UNSPECIFIED
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """What stays fixed while a benchmark sweeps batch sizes. Strings are case-sensitive."""
+
+    hardware: str  # e.g. "NVIDIA H100"
+    gpu_count: int  # accelerators per model replica, >= 1
+    framework: str  # e.g. "vllm"
+    model: str  # Hugging Face id
+    precision: str  # e.g. "fp16"
+
+
+@dataclass(frozen=True)
+class Query:
+    """A configuration, a request shape and the static batch sizes to predict."""
+
+    configuration: Configuration
+    input_tokens: int
+    output_tokens: int
+    batch_sizes: tuple[int, ...]
+    # In (0, 1); None lets the server use its default (0.9).
+    confidence_level: float | None = None
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    batch_size: int
+    throughput_tokens_per_second: float  # generated tokens/s of the whole system
+    throughput_lower_tokens_per_second: float  # interval at Prediction.confidence_level
+    throughput_upper_tokens_per_second: float
+    batch_latency_seconds: float
+    prediction_case: PredictionCase
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The answer to one Query: one point per requested batch size, in request order."""
+
+    points: tuple[CurvePoint, ...]
+    prediction_case: PredictionCase  # the least supported case among the points
+    confidence_level: float  # the level actually used
+    model_version: int
+
+
+@dataclass(frozen=True)
+class ObservedCurve:
+    configuration: Configuration
+    input_tokens: int
+    output_tokens: int
+    distance: float  # 0 = the same curve
+
+
+@dataclass(frozen=True)
+class Uncertainty:
+    similarity_score: float  # 1 = measured, towards 0 = nothing similar observed
+    expected_relative_error: float  # 0.08 = 8 %
+    nearest_curves: tuple[ObservedCurve, ...]
+    prediction_case: PredictionCase
+    model_version: int
+
+
+@dataclass(frozen=True)
+class BenchmarkResult:
+    """One measured point. (source_id, configuration, shape, batch size) is its idempotency key."""
+
+    source_id: str
+    configuration: Configuration
+    input_tokens: int
+    output_tokens: int
+    batch_size: int
+    throughput_tokens_per_second: float
+    batch_latency_seconds: float | None = None
+    measure_time: datetime.datetime | None = None
+    time_to_first_token_seconds: float | None = None
+    inter_token_latency_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class Rejection:
+    index: int  # position over the whole submission, from 0
+    source_id: str
+    field: str  # e.g. "throughput_tokens_per_second"
+    reason: str
+
+
+@dataclass(frozen=True)
+class SubmitSummary:
+    accepted_count: int
+    duplicate_count: int
+    rejected_count: int
+    rejections: tuple[Rejection, ...] = field(default_factory=tuple)  # at most 1000 listed
+
+
+@dataclass(frozen=True)
+class RefitResult:
+    refit_id: int
+    # With wait: the version the refit produced. Without: the version serving now.
+    model_version: int
+    training_duration_seconds: float  # 0 without wait
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    version: int
+    state: str  # "AVAILABLE", "END", "FAILED", "LOADING", "UNLOADING", "UNSPECIFIED"
+    error_message: str
+    train_time: datetime.datetime | None
+    training_duration_seconds: float
+    training_point_count: int
+    configuration_count: int
+    curve_count: int
+
+
+@dataclass(frozen=True)
+class LastRefit:
+    refit_id: int
+    outcome: str  # "RUNNING", "SUCCEEDED", "FAILED"
+    trigger: str  # "count", "quiet", "rpc" or "seed"
+    model_version: int
+    duration_seconds: float
+    error_message: str
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    versions: tuple[ModelVersion, ...]  # newest first
+    last_refit: LastRefit | None
+    stored_result_count: int
+    results_since_refit_count: int
+
+    @property
+    def serving_version(self) -> int | None:
+        """The AVAILABLE version, or None while no model is loaded."""
+        for v in self.versions:
+            if v.state == "AVAILABLE":
+                return v.version
+        return None

@@ -1,0 +1,346 @@
+#!/usr/bin/python3
+"""perfcast_client (clients/python) against a real perfcast-server, and the scheduler example.
+
+One server for the whole class (seed training is the slow part): seeded with the default data,
+then given three synthetic configurations and refitted once, in setUpClass. Needs
+PERFCAST_SERVER_BINARY and, on PYTHONPATH, clients/python and the generated stubs (CTest sets
+all of it up).
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import grpc  # noqa: E402
+
+from perfcast_client import (  # noqa: E402
+    MODEL_SERVICE,
+    PREDICTION_SERVICE,
+    BenchmarkResult,
+    Client,
+    Configuration,
+    PerfcastError,
+    PredictionCase,
+    Query,
+)
+from perfcast_test_server import PerfcastTestServer  # noqa: E402
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+EXAMPLE = os.path.join(REPO_ROOT, "clients", "python", "examples", "cheapest_configuration.py")
+
+# A curve of the default data (measured at these shapes and batch sizes 1..64).
+H100 = Configuration("NVIDIA H100", 1, "vllm", "meta-llama/Meta-Llama-3-8B", "fp16")
+
+# Three synthetic offers of one made-up accelerator, measured in setUpClass:
+# throughput(batch) = peak - (peak - first) * exp(-0.05 * batch), at 128 in / 128 out.
+# Prices per GPU-hour make the 4-GPU offer the cheapest per GPU but not per hour.
+SYNTHETIC = {
+    # name: (configuration, throughput at batch 1, peak tokens/s, $ per GPU-hour)
+    "one": (Configuration("PCTEST-GPU", 1, "pcserve", "pctest/model-7b", "fp16"), 100, 2000, 3.00),
+    "two": (Configuration("PCTEST-GPU", 2, "pcserve", "pctest/model-7b", "fp16"), 200, 6000, 2.00),
+    "four": (Configuration("PCTEST-GPU", 4, "pcserve", "pctest/model-7b", "fp16"), 300, 12000,
+             1.50),
+}
+SYNTHETIC_BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128)
+
+
+def synthetic_throughput(first: float, peak: float, batch_size: int) -> float:
+    return peak - (peak - first) * math.exp(-0.05 * (batch_size - 1))
+
+
+def load_example():
+    spec = importlib.util.spec_from_file_location("cheapest_configuration", EXAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
+    spec.loader.exec_module(module)
+    return module
+
+
+class PythonClientTest(unittest.TestCase):
+    server: PerfcastTestServer
+    client: Client
+
+    @classmethod
+    def setUpClass(cls):
+        cls.example = load_example()
+        cls.server = PerfcastTestServer()
+        cls.server.start()
+        try:
+            cls.server.wait_until_serving()
+            cls.client = Client(cls.server.target, timeout_seconds=10, refit_timeout_seconds=60)
+            cls.seed_status = cls.client.status()
+            cls.synthetic_submit = cls.client.submit(
+                BenchmarkResult(f"pctest-{name}", config, 128, 128, n,
+                                synthetic_throughput(first, peak, n))
+                for name, (config, first, peak, _) in SYNTHETIC.items()
+                for n in SYNTHETIC_BATCH_SIZES)
+            cls.refit = cls.client.refit(wait=True, reason="python_client_test")
+        except BaseException:
+            cls.server.cleanup()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.client.close()
+        code = cls.server.stop()
+        log_tail = cls.server.log_tail()
+        cls.server.cleanup()
+        if code != 0:
+            raise AssertionError(f"server exited with {code} on SIGTERM\n{log_tail}")
+
+    # --- health and status ------------------------------------------------------------------
+
+    def test_health_reports_every_service_serving(self):
+        for service in ("", PREDICTION_SERVICE, MODEL_SERVICE):
+            self.assertEqual(self.client.health(service), "SERVING", service)
+
+    def test_health_of_unknown_service_is_not_found(self):
+        with self.assertRaises(PerfcastError) as caught:
+            self.client.health("no.such.Service")
+        self.assertEqual(caught.exception.code, grpc.StatusCode.NOT_FOUND)
+
+    def test_seed_model_serves_the_default_data(self):
+        self.assertEqual(self.seed_status.serving_version, 1)
+        [version] = self.seed_status.versions
+        self.assertGreater(version.training_point_count, 1000)
+        self.assertGreater(version.configuration_count, 50)
+        self.assertEqual(self.seed_status.last_refit.trigger, "seed")
+        self.assertEqual(self.seed_status.last_refit.outcome, "SUCCEEDED")
+
+    # --- predict ----------------------------------------------------------------------------
+
+    def test_predict_answers_each_query_in_order(self):
+        batch_sizes = (1, 16, 64)
+        unknown = Configuration("PCTEST-NEVER-SEEN", 1, "vllm", "meta-llama/Meta-Llama-3-8B",
+                                "fp16")
+        measured, new = self.client.predict([Query(H100, 128, 128, batch_sizes),
+                                             Query(unknown, 128, 128, (8,))])
+        self.assertEqual(tuple(p.batch_size for p in measured.points), batch_sizes)
+        self.assertEqual(measured.prediction_case, PredictionCase.MEASURED)
+        self.assertAlmostEqual(measured.confidence_level, 0.9)
+        self.assertEqual(measured.model_version, self.refit.model_version)
+        for p in measured.points:
+            self.assertLessEqual(0, p.throughput_lower_tokens_per_second)
+            self.assertLessEqual(p.throughput_lower_tokens_per_second,
+                                 p.throughput_tokens_per_second)
+            self.assertLessEqual(p.throughput_tokens_per_second,
+                                 p.throughput_upper_tokens_per_second)
+            # batch latency = output_tokens * batch_size / throughput (perfcast.proto).
+            self.assertAlmostEqual(p.batch_latency_seconds,
+                                   128 * p.batch_size / p.throughput_tokens_per_second, places=6)
+        self.assertGreater(measured.points[2].throughput_tokens_per_second,
+                           measured.points[0].throughput_tokens_per_second)
+        self.assertEqual(new.prediction_case, PredictionCase.NEW_CONFIGURATION)
+
+    def test_higher_confidence_widens_the_interval(self):
+        narrow, wide = self.client.predict([Query(H100, 128, 128, (32,), 0.5),
+                                            Query(H100, 128, 128, (32,), 0.99)])
+        self.assertAlmostEqual(wide.confidence_level, 0.99)
+        self.assertLess(wide.points[0].throughput_lower_tokens_per_second,
+                        narrow.points[0].throughput_lower_tokens_per_second)
+        self.assertGreater(wide.points[0].throughput_upper_tokens_per_second,
+                           narrow.points[0].throughput_upper_tokens_per_second)
+
+    def test_predict_invalid_argument_names_the_field_and_value(self):
+        with self.assertRaises(PerfcastError) as caught:
+            self.client.predict([Query(H100, -5, 128, (1,))])
+        self.assertEqual(caught.exception.code, grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertIn("input_tokens", caught.exception.details)
+        self.assertIn("-5", caught.exception.details)
+        self.assertIn("INVALID_ARGUMENT", str(caught.exception))
+
+    def test_predict_of_a_version_not_served_is_not_found(self):
+        with self.assertRaises(PerfcastError) as caught:
+            self.client.predict([Query(H100, 128, 128, (1,))], model_version=999)
+        self.assertEqual(caught.exception.code, grpc.StatusCode.NOT_FOUND)
+
+    def test_deadline_is_enforced(self):
+        # The largest request the server accepts (1000 queries x 256 batch sizes) takes far
+        # longer than a millisecond to send and answer.
+        heavy = [Query(H100, 128, 128 + i, tuple(range(1, 257))) for i in range(1000)]
+        with self.assertRaises(PerfcastError) as caught:
+            self.client.predict(heavy, timeout_seconds=0.001)
+        self.assertEqual(caught.exception.code, grpc.StatusCode.DEADLINE_EXCEEDED)
+
+    def test_wait_until_serving_gives_up_at_its_deadline(self):
+        started = time.monotonic()
+        with self.assertRaises(PerfcastError) as caught:
+            self.client.wait_until_serving("no.such.Service", timeout_seconds=0.5)
+        self.assertEqual(caught.exception.code, grpc.StatusCode.DEADLINE_EXCEEDED)
+        self.assertIn("SERVICE_UNKNOWN", caught.exception.details)
+        self.assertLess(time.monotonic() - started, 5.0)
+
+    # --- uncertainty ------------------------------------------------------------------------
+
+    def test_uncertainty_is_low_on_a_measured_curve_and_higher_far_from_data(self):
+        measured = self.client.uncertainty(Query(H100, 128, 128, (16,)))
+        self.assertEqual(measured.similarity_score, 1.0)
+        self.assertEqual(measured.prediction_case, PredictionCase.MEASURED)
+        self.assertEqual(measured.nearest_curves[0].configuration, H100)
+        self.assertEqual(measured.nearest_curves[0].distance, 0.0)
+        self.assertEqual(len(measured.nearest_curves), 5)  # the default neighbour count
+
+        far = self.client.uncertainty(
+            Query(Configuration("PCTEST-NEVER-SEEN", 3, "nothing", "pctest/unknown", "int4"),
+                  4000, 7, (8,)), neighbor_count=2)
+        self.assertEqual(far.prediction_case, PredictionCase.NEW_CONFIGURATION)
+        self.assertLess(far.similarity_score, measured.similarity_score)
+        self.assertGreater(far.expected_relative_error, measured.expected_relative_error)
+        self.assertEqual(len(far.nearest_curves), 2)
+        self.assertGreater(far.nearest_curves[0].distance, 0.0)
+
+    # --- submit -----------------------------------------------------------------------------
+
+    def test_submit_stream_counts_accepted_duplicates_and_names_the_rejected_field(self):
+        config = Configuration("PCTEST-SUBMIT-GPU", 1, "pcserve", "pctest/model-7b", "fp16")
+        results = [BenchmarkResult("submit-stream", config, 256, 64, n, 100.0 * n)
+                   for n in (1, 2, 4)]
+        nan = BenchmarkResult("submit-stream", config, 256, 64, 8, float("nan"))
+        before = self.client.status().stored_result_count
+
+        first = self.client.submit(results[:2] + [nan] + results[2:], chunk_size=2)
+        self.assertEqual((first.accepted_count, first.duplicate_count, first.rejected_count),
+                         (3, 0, 1))
+        [rejection] = first.rejections
+        self.assertEqual(rejection.index, 2)
+        self.assertEqual(rejection.source_id, "submit-stream")
+        self.assertEqual(rejection.field, "throughput_tokens_per_second")
+        self.assertIn("nan", rejection.reason.lower())
+
+        again = self.client.submit(results)
+        self.assertEqual((again.accepted_count, again.duplicate_count, again.rejected_count),
+                         (0, 3, 0))
+        self.assertEqual(self.client.status().stored_result_count, before + 3)
+
+    def test_submit_one_reports_duplicates_and_rejects_nan_naming_the_field(self):
+        config = Configuration("PCTEST-SUBMIT-GPU", 2, "pcserve", "pctest/model-7b", "fp16")
+        result = BenchmarkResult("submit-one", config, 128, 128, 4, 321.5,
+                                 batch_latency_seconds=1.6)
+        self.assertFalse(self.client.submit_one(result))
+        self.assertTrue(self.client.submit_one(result))
+
+        with self.assertRaises(PerfcastError) as caught:
+            self.client.submit_one(BenchmarkResult("submit-one", config, 128, 128, 8,
+                                                   float("nan")))
+        self.assertEqual(caught.exception.code, grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertIn("throughput_tokens_per_second", caught.exception.details)
+
+    # --- refit ------------------------------------------------------------------------------
+
+    def test_refit_with_wait_serves_a_newer_version_trained_on_the_new_results(self):
+        self.assertEqual(self.synthetic_submit.accepted_count,
+                         len(SYNTHETIC) * len(SYNTHETIC_BATCH_SIZES))
+        self.assertGreater(self.refit.model_version, self.seed_status.serving_version)
+        self.assertGreater(self.refit.training_duration_seconds, 0)
+        status = self.client.status()
+        self.assertEqual(status.serving_version, self.refit.model_version)
+        self.assertEqual([v.version for v in status.versions],
+                         sorted((v.version for v in status.versions), reverse=True))
+        newest = status.versions[0]
+        self.assertEqual(newest.training_point_count,
+                         self.seed_status.versions[0].training_point_count
+                         + self.synthetic_submit.accepted_count)
+        self.assertEqual(status.last_refit.trigger, "rpc")
+        self.assertEqual(status.last_refit.outcome, "SUCCEEDED")
+        self.assertEqual(status.last_refit.model_version, self.refit.model_version)
+        # The synthetic curves are now measured data.
+        [prediction] = self.client.predict([Query(SYNTHETIC["two"][0], 128, 128, (64,))])
+        self.assertEqual(prediction.prediction_case, PredictionCase.MEASURED)
+        self.assertAlmostEqual(prediction.points[0].throughput_tokens_per_second,
+                               synthetic_throughput(200, 6000, 64), delta=0.05 * 6000)
+
+    def test_configurations_lists_the_synthetic_ones(self):
+        configurations = self.client.configurations(page_size=7)
+        self.assertEqual(len(configurations), len(set(configurations)))
+        for config, *_ in SYNTHETIC.values():
+            self.assertIn(config, configurations)
+        self.assertIn(H100, configurations)
+
+    # --- the scheduler example --------------------------------------------------------------
+
+    def candidates(self):
+        return [self.example.Candidate(config, price) for config, _, _, price in SYNTHETIC.values()]
+
+    def choose(self, target: float, confidence: float):
+        assessments = self.example.assess(
+            self.client, self.candidates(), input_tokens=128, output_tokens=128,
+            target_tokens_per_second=target, confidence_level=confidence,
+            batch_sizes=self.example.default_batch_sizes(128))
+        return assessments, self.example.choose_cheapest(assessments)
+
+    def assert_choice_is_cheapest_reaching(self, assessments, choice, target):
+        """The chosen offer reaches the target at its lower bound with its smallest such batch
+        size, and every cheaper offer falls short at every batch size."""
+        self.assertGreaterEqual(choice.point.throughput_lower_tokens_per_second, target)
+        smaller = [p for p in choice.prediction.points if p.batch_size < choice.point.batch_size]
+        for p in smaller:
+            self.assertLess(p.throughput_lower_tokens_per_second, target)
+        for a in assessments:
+            if a.candidate.cost_per_hour < choice.candidate.cost_per_hour:
+                self.assertIsNone(a.point)
+                self.assertLess(a.best_lower_tokens_per_second, target)
+
+    def test_example_chooses_the_cheapest_per_hour_that_reaches_the_target(self):
+        # "one" peaks at 2,000 tokens/s; "two" ($4/h) and "four" ($6/h) reach 3,000.
+        assessments, choice = self.choose(3000, 0.9)
+        self.assertEqual(choice.candidate.configuration, SYNTHETIC["two"][0])
+        self.assertEqual(choice.candidate.cost_per_hour, 4.0)
+        self.assert_choice_is_cheapest_reaching(assessments, choice, 3000)
+
+        # Only "four" reaches 9,000.
+        assessments, choice = self.choose(9000, 0.9)
+        self.assertEqual(choice.candidate.configuration, SYNTHETIC["four"][0])
+        self.assert_choice_is_cheapest_reaching(assessments, choice, 9000)
+
+    def test_example_judges_by_the_lower_bound_of_the_requested_confidence(self):
+        # Just under "two"'s measured peak: its lower bound reaches it at 50 % confidence only.
+        target = 0.9 * 6000
+        assessments, choice = self.choose(target, 0.5)
+        self.assertEqual(choice.candidate.configuration, SYNTHETIC["two"][0])
+        assessments, choice = self.choose(target, 0.99)
+        self.assertEqual(choice.candidate.configuration, SYNTHETIC["four"][0])
+        self.assert_choice_is_cheapest_reaching(assessments, choice, target)
+
+    def test_example_command_line_prints_the_choice_and_exits_2_when_none_reaches(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            offers = os.path.join(tmp, "offers.csv")
+            with open(offers, "w", newline="") as f:
+                writer = csv.writer(f)
+                writer.writerow(["hardware", "gpu_count", "framework", "model", "precision",
+                                 "cost_per_gpu_hour"])
+                for config, _, _, price in SYNTHETIC.values():
+                    writer.writerow([config.hardware, config.gpu_count, config.framework,
+                                     config.model, config.precision, price])
+
+            def run(target):
+                return subprocess.run(
+                    [sys.executable, EXAMPLE, "--server", self.server.target, "--candidates",
+                     offers, "--target", str(target), "--max-batch-size", "128", "--json"],
+                    capture_output=True, text=True, timeout=30)
+
+            found = run(3000)
+            self.assertEqual(found.returncode, 0, found.stderr)
+            output = json.loads(found.stdout)
+            self.assertEqual(output["choice"]["configuration"]["gpu_count"], 2)
+            self.assertEqual(output["choice"]["cost_per_hour"], 4.0)
+            self.assertEqual(output["model_version"], self.refit.model_version)
+            self.assertEqual(len(output["candidates"]), 3)
+
+            none = run(50000)
+            self.assertEqual(none.returncode, 2, none.stderr)
+            self.assertIsNone(json.loads(none.stdout)["choice"])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
