@@ -1,21 +1,47 @@
-#include "absl/strings/string_view.h"
 #include "core/workload_features.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cmath>
 #include <limits>
 #include <set>
+#include <utility>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/string_view.h"
+#include "core/physical_features.h"
 
 namespace perfcast {
 namespace {
 
 constexpr int kNumericFeatureCount = 23;
+constexpr int kCeilingCount = 5;
+// The query's log ceilings, then their log ratios to the anchor's.
+constexpr int kPhysicalFeatureCount = 2 * kCeilingCount;
 
 double Log2(double x) { return std::log2(x); }
+
+// log2 of a configuration's ceilings; NaN where the catalogue cannot resolve it.
+std::array<double, kCeilingCount> LogCeilings(const Catalogue& catalogue,
+                                              const Configuration& configuration,
+                                              const Shape& shape, double batch_size) {
+  absl::StatusOr<ResolvedConfiguration> resolved = catalogue.Resolve(configuration);
+  if (!resolved.ok()) {
+    std::array<double, kCeilingCount> missing;
+    missing.fill(std::numeric_limits<double>::quiet_NaN());
+    return missing;
+  }
+  const PhysicalCeilings c = ComputePhysicalCeilings(*resolved, shape, batch_size);
+  // Weights that do not fit leave no room for any sequence (llama.cpp on GH200 offloads them);
+  // such a capacity is pinned at half a sequence so that it stays finite and ranks below every
+  // configuration that fits one.
+  return {Log2(c.roofline_output_tokens_per_s), Log2(c.decode_batch1_tokens_per_s),
+          Log2(c.decode_tokens_per_s), Log2(c.prefill_tokens_per_s),
+          Log2(std::max(c.kv_cache_capacity_sequences, 0.5))};
+}
 
 }  // namespace
 
@@ -29,8 +55,8 @@ ModelSize ParseModelSize(absl::string_view model) {
       continue;
     }
     size_t end = i;
-    while (end < name.size() && (std::isdigit(static_cast<unsigned char>(name[end])) ||
-                                 name[end] == '.')) {
+    while (end < name.size() &&
+           (std::isdigit(static_cast<unsigned char>(name[end])) || name[end] == '.')) {
       ++end;
     }
     if (end >= name.size()) continue;
@@ -67,11 +93,14 @@ FeatureVocabulary FeatureVocabulary::FromConfigurations(
                            {precisions.begin(), precisions.end()}};
 }
 
-TransferFeatures::TransferFeatures(FeatureVocabulary vocabulary)
+TransferFeatures::TransferFeatures(FeatureVocabulary vocabulary,
+                                   std::shared_ptr<const Catalogue> catalogue)
     : vocabulary_(std::move(vocabulary)),
+      catalogue_(std::move(catalogue)),
       column_count_(kNumericFeatureCount + 2 * static_cast<int>(vocabulary_.hardware.size()) +
                     2 * static_cast<int>(vocabulary_.frameworks.size()) +
-                    static_cast<int>(vocabulary_.precisions.size())) {}
+                    static_cast<int>(vocabulary_.precisions.size()) +
+                    (catalogue_ != nullptr ? kPhysicalFeatureCount : 0)) {}
 
 void TransferFeatures::OneHot(const std::vector<std::string>& values, const std::string& value,
                               absl::Span<float> out) const {
@@ -127,6 +156,16 @@ void TransferFeatures::Compute(const Configuration& configuration, const Shape& 
   OneHot(vocabulary_.frameworks, from.framework, rest);
   rest.remove_prefix(vocabulary_.frameworks.size());
   OneHot(vocabulary_.precisions, configuration.precision, rest);
+  if (catalogue_ == nullptr) return;
+  rest.remove_prefix(vocabulary_.precisions.size());
+  const std::array<double, kCeilingCount> query =
+      LogCeilings(*catalogue_, configuration, shape, batch_size);
+  const std::array<double, kCeilingCount> from_anchor =
+      LogCeilings(*catalogue_, from, from_shape, batch_size);
+  for (int i = 0; i < kCeilingCount; ++i) {
+    rest[i] = static_cast<float>(query[i]);
+    rest[kCeilingCount + i] = static_cast<float>(query[i] - from_anchor[i]);
+  }
 }
 
 }  // namespace perfcast

@@ -1,12 +1,14 @@
 #pragma once
 
+#include <memory>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "core/anchor_curve.h"
 #include "core/benchmark_record.h"
+#include "core/catalogue.h"
 
 namespace perfcast {
 
@@ -31,12 +33,23 @@ struct FeatureVocabulary {
 // Features of "predict the query's throughput at `batch_size` from this anchor curve": the query
 // workload, how far the anchor is from it (shape, batch range, configuration), and the anchor's
 // own level and curvature. The learned model maps them to log(true / anchor value).
+//
+// With a catalogue, physical ceilings (core/physical_features.h) follow the columns above: log2
+// of the query configuration's ceilings at the query shape and batch, then log2(query / anchor)
+// of each, the anchor's taken at its own shape and the same batch (under a pure roofline the
+// latter would equal the target). They are what lets a GPU or model with no benchmark land near
+// the configurations it physically resembles. A configuration the catalogue cannot resolve gets
+// NaN there, which XGBoost treats as missing. Without a catalogue the columns are exactly those
+// of a model trained before the catalogue existed.
 class TransferFeatures {
  public:
-  explicit TransferFeatures(FeatureVocabulary vocabulary);
+  explicit TransferFeatures(FeatureVocabulary vocabulary,
+                            std::shared_ptr<const Catalogue> catalogue = nullptr);
 
   int column_count() const { return column_count_; }
   const FeatureVocabulary& vocabulary() const { return vocabulary_; }
+  // Null when the physical columns are off.
+  const std::shared_ptr<const Catalogue>& catalogue() const { return catalogue_; }
 
   // REQUIRES: out.size() == column_count().
   void Compute(const Configuration& configuration, const Shape& shape, const AnchorCurve& anchor,
@@ -47,6 +60,7 @@ class TransferFeatures {
               absl::Span<float> out) const;
 
   FeatureVocabulary vocabulary_;
+  std::shared_ptr<const Catalogue> catalogue_;
   int column_count_ = 0;
 };
 

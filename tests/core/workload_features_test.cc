@@ -1,0 +1,91 @@
+#include "core/workload_features.h"
+
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/physical_features.h"
+#include "gtest/gtest.h"
+
+namespace perfcast {
+namespace {
+
+constexpr int kPhysicalColumns = 10;
+
+std::shared_ptr<const Catalogue> ShippedCatalogue() {
+  const std::string file = __FILE__;
+  absl::StatusOr<Catalogue> catalogue =
+      Catalogue::Load(file.substr(0, file.rfind("/tests/core/")) + "/data/catalogue");
+  EXPECT_TRUE(catalogue.ok()) << catalogue.status();
+  return std::make_shared<const Catalogue>(*std::move(catalogue));
+}
+
+AnchorCurve Anchor(const Configuration& configuration, const Shape& shape) {
+  return AnchorCurve(Curve{configuration, shape, {{1, 100}, {16, 1000}, {64, 2500}}});
+}
+
+const Configuration kH100{"NVIDIA H100", 1, "vllm", "meta-llama/Meta-Llama-3-8B", "fp16"};
+const Configuration kMi300x{"AMD MI300X", 1, "vllm", "meta-llama/Meta-Llama-3-8B", "fp16"};
+
+FeatureVocabulary Vocabulary() {
+  return FeatureVocabulary::FromConfigurations(std::vector<Configuration>{kH100, kMi300x});
+}
+
+std::vector<float> Row(const TransferFeatures& features, const Configuration& query,
+                       const AnchorCurve& anchor) {
+  std::vector<float> row(features.column_count());
+  features.Compute(query, {1024, 1024}, anchor, false, 32, absl::MakeSpan(row));
+  return row;
+}
+
+TEST(TransferFeaturesTest, WithoutACatalogueTheColumnsAreUnchanged) {
+  const TransferFeatures plain(Vocabulary());
+  const TransferFeatures physical(Vocabulary(), ShippedCatalogue());
+  const AnchorCurve anchor = Anchor(kMi300x, {512, 512});
+
+  const std::vector<float> plain_row = Row(plain, kH100, anchor);
+  const std::vector<float> physical_row = Row(physical, kH100, anchor);
+
+  // 23 numeric columns, hardware and framework one-hots for query and anchor, precision one-hot.
+  EXPECT_EQ(plain.column_count(), 23 + 2 * 2 + 2 * 1 + 1);
+  ASSERT_EQ(physical.column_count(), plain.column_count() + kPhysicalColumns);
+  for (int i = 0; i < plain.column_count(); ++i) {
+    EXPECT_EQ(std::memcmp(&plain_row[i], &physical_row[i], sizeof(float)), 0) << "column " << i;
+  }
+}
+
+TEST(TransferFeaturesTest, AppendsTheQueryLogCeilingsAndTheirRatiosToTheAnchors) {
+  const std::shared_ptr<const Catalogue> catalogue = ShippedCatalogue();
+  const TransferFeatures features(Vocabulary(), catalogue);
+  const AnchorCurve anchor = Anchor(kMi300x, {512, 512});
+
+  const std::vector<float> row = Row(features, kH100, anchor);
+
+  const PhysicalCeilings query =
+      ComputePhysicalCeilings(*catalogue->Resolve(kH100), {1024, 1024}, 32);
+  const PhysicalCeilings from =
+      ComputePhysicalCeilings(*catalogue->Resolve(kMi300x), {512, 512}, 32);
+  const int first = features.column_count() - kPhysicalColumns;
+  EXPECT_FLOAT_EQ(row[first], std::log2(query.roofline_output_tokens_per_s));
+  EXPECT_FLOAT_EQ(row[first + 2], std::log2(query.decode_tokens_per_s));
+  EXPECT_FLOAT_EQ(row[first + 5], std::log2(query.roofline_output_tokens_per_s /
+                                            from.roofline_output_tokens_per_s));
+  EXPECT_FLOAT_EQ(row[first + 8],
+                  std::log2(query.prefill_tokens_per_s / from.prefill_tokens_per_s));
+}
+
+TEST(TransferFeaturesTest, AConfigurationTheCatalogueLacksGetsMissingValues) {
+  const TransferFeatures features(Vocabulary(), ShippedCatalogue());
+  const Configuration unknown{"Acme X1", 1, "vllm", "meta-llama/Meta-Llama-3-8B", "fp16"};
+
+  const std::vector<float> row = Row(features, unknown, Anchor(kH100, {1024, 1024}));
+
+  for (int i = features.column_count() - kPhysicalColumns; i < features.column_count(); ++i) {
+    EXPECT_TRUE(std::isnan(row[i])) << "column " << i;
+  }
+}
+
+}  // namespace
+}  // namespace perfcast
