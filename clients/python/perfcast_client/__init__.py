@@ -13,7 +13,7 @@ Runtime: Debian's python3-grpcio and python3-protobuf; stubs from generate_stubs
 """
 
 from perfcast_client.client import MODEL_SERVICE, PREDICTION_SERVICE, Client, PerfcastError
-from perfcast_client.types import (
+from perfcast_client.values import (
     BenchmarkResult,
     Configuration,
     CurvePoint,

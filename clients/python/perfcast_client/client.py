@@ -16,7 +16,7 @@ import grpc
 
 from perfcast_client import _stubs
 from perfcast_client._stubs import health_pb, pb
-from perfcast_client.types import (
+from perfcast_client.values import (
     BenchmarkResult,
     Configuration,
     CurvePoint,
@@ -272,10 +272,11 @@ class Client:
                         stream.cancel()
                         return
             except grpc.RpcError as e:
-                if e.code() != grpc.StatusCode.DEADLINE_EXCEEDED:
-                    # The stream broke (e.g. the server restarted): back off briefly, re-watch.
-                    last = f"{e.code().name}: {e.details()}"
-                    time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+                if e.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
+                    continue
+                last = f"{e.code().name}: {e.details()}"
+            # The stream ended or broke (e.g. the server restarted): back off briefly, re-watch.
+            time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
 
     # --- Plumbing --------------------------------------------------------------------------
 
