@@ -11,7 +11,10 @@ if [ -f "$dest/node_modules/.package-lock.json" ] &&
   echo "npm_ci.sh: $dest/node_modules is up to date"
   exit 0
 fi
-command -v npm >/dev/null || { echo "npm_ci.sh: npm not found (apt-get install nodejs npm)" >&2; exit 1; }
+if ! command -v npm >/dev/null; then
+  echo "npm_ci.sh: npm not found (apt-get install nodejs npm)" >&2
+  exit 1
+fi
 mkdir -p "$dest"
 cp "$src/package.json" "$src/package-lock.json" "$dest/"
 cd "$dest"
