@@ -1,13 +1,24 @@
 #pragma once
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "core/benchmark_record.h"
 #include "grpcpp/grpcpp.h"
 #include "perfcast/v1/perfcast.grpc.pb.h"
@@ -47,8 +58,8 @@ inline Configuration TestConfiguration(int i) {
 
 // Saturating throughput: c - a * exp(-b * batch), scaled per configuration and shape.
 inline double TestThroughput(int config, int input_tokens, int output_tokens, int batch) {
-  const double ceiling = 4000.0 * (1 + config) * 256.0 / (128.0 + input_tokens) *
-                         (output_tokens >= 256 ? 1.1 : 1.0);
+  const double ceiling =
+      4000.0 * (1 + config) * 256.0 / (128.0 + input_tokens) * (output_tokens >= 256 ? 1.1 : 1.0);
   return ceiling - 0.9 * ceiling * std::exp(-0.08 * batch);
 }
 
@@ -93,7 +104,8 @@ inline v1::BenchmarkResult ToProto(const BenchmarkRecord& r) {
 }
 
 // A CSV of `records` in the tidy schema, for seeding.
-inline std::string WriteSeedCsv(const std::string& dir, const std::vector<BenchmarkRecord>& records) {
+inline std::string WriteSeedCsv(const std::string& dir,
+                                const std::vector<BenchmarkRecord>& records) {
   const std::string path = dir + "/seed.csv";
   std::FILE* f = std::fopen(path.c_str(), "w");
   std::fprintf(f,
@@ -117,7 +129,7 @@ inline ServerOptions TestServerOptions(const std::string& dir) {
   options.metrics_address = "127.0.0.1:0";
   options.data_dir = dir + "/data";
   options.model_dir = dir + "/models";
-  options.retrain.retrain_after_results = 0;           // tests refit explicitly
+  options.retrain.retrain_after_results = 0;  // tests refit explicitly
   options.retrain.quiet = absl::ZeroDuration();
   options.retrain.train.threads = 1;
   options.limits.max_queries_per_request = 100;
@@ -127,8 +139,7 @@ inline ServerOptions TestServerOptions(const std::string& dir) {
 }
 
 inline std::shared_ptr<grpc::Channel> Connect(int port) {
-  return grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                             grpc::InsecureChannelCredentials());
+  return grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
 }
 
 inline void SetDeadline(grpc::ClientContext* context, int seconds = 30) {
@@ -143,6 +154,74 @@ inline v1::Query TestQuery(int config, int input_tokens, int output_tokens,
   q.set_output_tokens(output_tokens);
   for (int b : batch_sizes) q.add_batch_sizes(b);
   return q;
+}
+
+// Polls `done` every 10 ms until it holds or `timeout` passes; returns its last value.
+inline bool WaitFor(const std::function<bool()>& done, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (!done()) {
+    if (absl::Now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+// Starts an in-process server and waits until its startup (seeding, first training) is over.
+// nullptr (with the reason in `error`) when Start fails.
+inline std::unique_ptr<PerfcastServer> StartServer(const ServerOptions& options,
+                                                   std::string* error = nullptr) {
+  auto server = std::make_unique<PerfcastServer>(options);
+  if (absl::Status started = server->Start(); !started.ok()) {
+    if (error != nullptr) *error = started.ToString();
+    return nullptr;
+  }
+  server->WaitUntilStarted();
+  return server;
+}
+
+// Options for a server seeded with TestRecords(`configs`) from a CSV under `dir`.
+inline ServerOptions SeededServerOptions(const std::string& dir, int configs = 4) {
+  ServerOptions options = TestServerOptions(dir);
+  options.seed_data = WriteSeedCsv(dir, TestRecords(configs));
+  return options;
+}
+
+// GET http://127.0.0.1:`port``path`; the whole response (status line, headers, body), or "" when
+// the connection fails.
+inline std::string HttpGet(int port, const std::string& path) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string response;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0) {
+    const std::string request = absl::StrCat("GET ", path, " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+        static_cast<ssize_t>(request.size())) {
+      char buffer[4096];
+      ssize_t n = 0;
+      while ((n = ::recv(fd, buffer, sizeof(buffer), 0)) > 0) {
+        response.append(buffer, static_cast<size_t>(n));
+      }
+    }
+  }
+  ::close(fd);
+  return response;
+}
+
+// The value of one series in a Prometheus text exposition (`series` as printed, labels included,
+// e.g. `perfcast_interval_checks_total{confidence_level="0.9"}`); NaN when absent.
+inline double MetricValue(const std::string& exposition, const std::string& series) {
+  std::istringstream lines(exposition);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 &&
+        line[series.size()] == ' ') {
+      return std::strtod(line.c_str() + series.size() + 1, nullptr);
+    }
+  }
+  return std::nan("");
 }
 
 }  // namespace perfcast::server::testing
