@@ -1,17 +1,18 @@
 // perfcast: evaluate, fit and query LLM inference throughput predictors.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "absl/strings/string_view.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "clients/cli/command_line.h"
 #include "core/baselines.h"
 #include "core/benchmark_csv.h"
@@ -21,6 +22,7 @@
 #include "core/perfcast_method.h"
 #include "core/perfcast_model.h"
 #ifdef PERFCAST_WITH_REMOTE
+#include "clients/cli/predict_load.h"
 #include "clients/cli/remote_commands.h"
 #endif
 
@@ -30,11 +32,30 @@ namespace {
 constexpr char kUsage[] = R"(usage: perfcast <command> [flags]
 
 commands:
-  eval     measure every method on held-out benchmark points (EVAL.md)
-  fit      train perfcast's model on benchmark CSVs and save a bundle
-  predict  predict throughput for a configuration, shape and batch sizes
+  eval         measure every method on held-out benchmark points (EVAL.md)
+  fit          train perfcast's model on benchmark CSVs and save a bundle
+  predict      predict throughput for a configuration, shape and batch sizes (local bundle
+               or --server)
+with a running perfcast-server (--server HOST:PORT):
+  uncertainty  how far a query is from observed data, and the error to expect there
+  submit       stream a benchmark CSV into the server's store
+  refit        retrain now (--wait: until the new version serves)
+  status       model versions, last refit, stored results, live accuracy
+  configs      configurations the serving model knows
+  bench        load-test Predict: QPS and latency percentiles
 
-'perfcast <command> --help' describes each command's flags.
+'perfcast <command> --help' describes each command's flags. Tables by default, --json for
+scripts. Errors go to stderr.
+
+exit codes:
+  0  success
+  1  other error (I/O, internal, unexpected server answer)
+  2  bad usage or invalid argument (INVALID_ARGUMENT from the server too): fix the command
+  3  server unreachable, starting, draining or too slow (UNAVAILABLE, DEADLINE_EXCEEDED):
+     retry later
+  4  server not ready for this (FAILED_PRECONDITION: no data yet; NOT_FOUND: no such version)
+  5  submit finished, but some rows were rejected or unreadable (listed in the output)
+  6  limit exceeded (RESOURCE_EXHAUSTED): send less per call
 )";
 
 constexpr char kEvalHelp[] = R"(usage: perfcast eval --data CSV [--data CSV ...]
@@ -48,19 +69,76 @@ absolute percentage error, interval coverage and width, side by side. Determinis
   --json      one JSON object per (protocol, method) line instead of a table
 )";
 
-constexpr char kFitHelp[] = R"(usage: perfcast fit --data CSV [--data CSV ...] --out BUNDLE_DIR [--seed 42] [--threads 2]
+constexpr char kFitHelp[] =
+    R"(usage: perfcast fit --data CSV [--data CSV ...] --out BUNDLE_DIR [--seed 42] [--threads 2]
 
 Trains perfcast's model on every valid row of the CSVs (bad rows are reported and skipped) and
 writes BUNDLE_DIR/model.perfcast.
 )";
 
-constexpr char kPredictHelp[] = R"(usage: perfcast predict (--bundle BUNDLE_DIR | --server HOST:PORT)
+constexpr char kPredictHelp[] =
+    R"(usage: perfcast predict (--bundle BUNDLE_DIR | --server HOST:PORT)
            --hardware H --num-gpus N --framework F --model M --precision P
            --input-tokens I --output-tokens O --batch-size B[,B...] [--confidence 0.9] [--json]
 
 Prints, per batch size, the predicted throughput (output tokens/s), its interval at the given
 confidence, the batch latency and which case the prediction is (measured, interpolated,
 extrapolated-batch, extrapolated-shape, new-configuration).
+  --timeout S  seconds one call to --server may take (default 10)
+)";
+
+constexpr char kUncertaintyHelp[] = R"(usage: perfcast uncertainty --server HOST:PORT
+           --hardware H --num-gpus N --framework F --model M --precision P
+           --input-tokens I --output-tokens O [--batch-size 1] [--neighbors 5] [--json]
+           [--timeout 10]
+
+Prints how similar the query is to what the server's model has observed (1 = measured), the
+relative error to expect there, its prediction case and the nearest observed curves.
+)";
+
+constexpr char kSubmitHelp[] =
+    R"(usage: perfcast submit --server HOST:PORT --data CSV [--source-id ID] [--chunk-size 500]
+           [--json] [--timeout 600]
+
+Streams the rows of a benchmark CSV (the schema `perfcast eval` reads) to the server in chunks
+of one SubmitBenchmarks call, and prints how many results were accepted (new), duplicate
+(already stored: same source id, configuration, shape and batch size) and rejected, with the
+reason for each rejected one. The reply comes once every accepted result is durable.
+  --source-id ID  idempotency key of rows with no `source` value (default: the file's name)
+Progress is shown on stderr when it is a terminal. Exit code 5 if any row was rejected or
+unreadable.
+)";
+
+constexpr char kRefitHelp[] =
+    R"(usage: perfcast refit --server HOST:PORT [--wait] [--json] [--timeout 600]
+
+Starts a retrain on everything stored (or joins one already queued). With --wait, returns when
+the new model version serves and prints it; a failed retrain exits non-zero and the previous
+version keeps serving.
+)";
+
+constexpr char kStatusHelp[] = R"(usage: perfcast status --server HOST:PORT [--json] [--timeout 10]
+
+Prints the stored result count, the last refit and every model version: state, points, curves
+and configurations trained on, training seconds, and the live (prequential) figures: results
+scored, median relative error, share inside the 90% interval.
+)";
+
+constexpr char kConfigsHelp[] =
+    R"(usage: perfcast configs --server HOST:PORT [--json] [--timeout 10]
+
+Lists every configuration the serving model was trained on (all pages).
+)";
+
+constexpr char kBenchHelp[] =
+    R"(usage: perfcast bench --server HOST:PORT [--concurrency 16] [--channels 2] [--duration 10]
+           [--warmup 1] [--batch-sizes 1] [--input-tokens 1024] [--output-tokens 256]
+           [--hardware H --num-gpus N --framework F --model M --precision P] [--json]
+
+Closed-loop load on Predict: keeps --concurrency calls in flight (gRPC callback API) over
+--channels connections for --duration seconds after --warmup seconds, one query per call, the
+batch size cycling through --batch-sizes. Prints requests, errors, QPS and p50/p90/p99/max
+latency. Without --hardware, queries the first configuration the server lists.
 )";
 
 absl::StatusOr<std::vector<BenchmarkRecord>> ReadAll(const std::vector<std::string>& paths) {
@@ -98,14 +176,16 @@ absl::Status RunEval(const CommandLine& line) {
     if (!status.ok()) return status;
   }
   if (!(*confidence > 0 && *confidence < 1)) {
-    return absl::InvalidArgumentError(absl::StrCat("--confidence=", *confidence, ": must be in (0, 1)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--confidence=", *confidence, ": must be in (0, 1)"));
   }
-  const std::string wanted = line.Get("methods", "perfcast,published-ala,direct-xgboost,nearest-curve");
+  const std::string wanted =
+      line.Get("methods", "perfcast,published-ala,direct-xgboost,nearest-curve");
   std::vector<std::unique_ptr<EvaluationMethod>> methods;
   for (absl::string_view name : absl::StrSplit(wanted, ',')) {
     if (name == "perfcast") {
-      methods.push_back(std::make_unique<PerfcastMethod>(
-          TrainOptions{static_cast<uint64_t>(*seed), *threads}));
+      methods.push_back(
+          std::make_unique<PerfcastMethod>(TrainOptions{static_cast<uint64_t>(*seed), *threads}));
     } else if (name == "published-ala") {
       methods.push_back(std::make_unique<PublishedAla>(line.Has("faithful"), *threads));
     } else if (name == "direct-xgboost") {
@@ -162,7 +242,8 @@ absl::Status RunFit(const CommandLine& line) {
 absl::StatusOr<PredictionQuery> QueryFrom(const CommandLine& line) {
   PredictionQuery query;
   for (const char* name : {"hardware", "framework", "model", "precision"}) {
-    if (!line.Has(name)) return absl::InvalidArgumentError(absl::StrCat("--", name, " is required"));
+    if (!line.Has(name))
+      return absl::InvalidArgumentError(absl::StrCat("--", name, " is required"));
   }
   query.configuration.hardware = line.Get("hardware");
   query.configuration.framework = line.Get("framework");
@@ -179,6 +260,20 @@ absl::StatusOr<PredictionQuery> QueryFrom(const CommandLine& line) {
   return query;
 }
 
+#ifdef PERFCAST_WITH_REMOTE
+absl::StatusOr<RemoteTarget> TargetFrom(const CommandLine& line, double default_timeout_s) {
+  absl::StatusOr<std::string> address = line.Required("server");
+  if (!address.ok()) return address.status();
+  absl::StatusOr<double> timeout = line.GetDouble("timeout", default_timeout_s);
+  if (!timeout.ok()) return timeout.status();
+  if (!(*timeout > 0)) {
+    return absl::InvalidArgumentError(absl::StrCat("--timeout=", *timeout, ": must be > 0"));
+  }
+  return RemoteTarget{*address, absl::Seconds(*timeout)};
+}
+
+#endif  // PERFCAST_WITH_REMOTE
+
 absl::Status RunPredict(const CommandLine& line) {
   absl::StatusOr<PredictionQuery> query = QueryFrom(line);
   if (!query.ok()) return query.status();
@@ -189,7 +284,9 @@ absl::Status RunPredict(const CommandLine& line) {
   const bool json = line.Has("json");
   if (line.Has("server")) {
 #ifdef PERFCAST_WITH_REMOTE
-    return RemotePredict(line.Get("server"), *query, *batches, *confidence, json, std::cout);
+    absl::StatusOr<RemoteTarget> target = TargetFrom(line, 10);
+    if (!target.ok()) return target.status();
+    return RemotePredict(*target, *query, *batches, *confidence, json, std::cout);
 #else
     return absl::UnimplementedError("this build of perfcast has no gRPC client");
 #endif
@@ -223,23 +320,179 @@ absl::Status RunPredict(const CommandLine& line) {
   return absl::OkStatus();
 }
 
+#ifdef PERFCAST_WITH_REMOTE
+absl::Status RunUncertainty(const CommandLine& line) {
+  absl::StatusOr<RemoteTarget> target = TargetFrom(line, 10);
+  if (!target.ok()) return target.status();
+  absl::StatusOr<PredictionQuery> query = QueryFrom(line);
+  if (!query.ok()) return query.status();
+  absl::StatusOr<int> batch = line.GetInt("batch-size", 1);
+  absl::StatusOr<int> neighbors = line.GetInt("neighbors", 5);
+  if (!batch.ok()) return batch.status();
+  if (!neighbors.ok()) return neighbors.status();
+  return RemoteUncertainty(*target, *query, *batch, *neighbors, line.Has("json"), std::cout);
+}
+
+absl::StatusOr<int> RunSubmit(const CommandLine& line) {
+  absl::StatusOr<RemoteTarget> target = TargetFrom(line, 600);
+  if (!target.ok()) return target.status();
+  SubmitOptions options;
+  absl::StatusOr<std::string> data = line.Required("data");
+  if (!data.ok()) return data.status();
+  options.csv_path = *data;
+  options.source_id = line.Get("source-id");
+  absl::StatusOr<int> chunk_size = line.GetInt("chunk-size", 500);
+  if (!chunk_size.ok()) return chunk_size.status();
+  options.chunk_size = *chunk_size;
+  if (isatty(STDERR_FILENO)) options.progress = &std::cerr;
+  absl::StatusOr<SubmitSummary> summary =
+      RemoteSubmit(*target, options, line.Has("json"), std::cout, std::cerr);
+  if (!summary.ok()) return summary.status();
+  return summary->rejected > 0 || summary->unreadable_rows > 0 ? 5 : 0;
+}
+
+absl::Status RunRefit(const CommandLine& line) {
+  absl::StatusOr<RemoteTarget> target = TargetFrom(line, 600);
+  if (!target.ok()) return target.status();
+  return RemoteRefit(*target, line.Has("wait"), line.Has("json"), std::cout);
+}
+
+absl::Status RunStatus(const CommandLine& line) {
+  absl::StatusOr<RemoteTarget> target = TargetFrom(line, 10);
+  if (!target.ok()) return target.status();
+  return RemoteModelStatus(*target, line.Has("json"), std::cout);
+}
+
+absl::Status RunConfigs(const CommandLine& line) {
+  absl::StatusOr<RemoteTarget> target = TargetFrom(line, 10);
+  if (!target.ok()) return target.status();
+  return RemoteConfigurations(*target, line.Has("json"), std::cout);
+}
+
+absl::Status RunBench(const CommandLine& line) {
+  PredictLoadOptions options;
+  absl::StatusOr<std::string> address = line.Required("server");
+  if (!address.ok()) return address.status();
+  options.address = *address;
+  absl::StatusOr<int> concurrency = line.GetInt("concurrency", options.concurrency);
+  absl::StatusOr<int> channels = line.GetInt("channels", options.channels);
+  absl::StatusOr<double> duration = line.GetDouble("duration", 10);
+  absl::StatusOr<double> warmup = line.GetDouble("warmup", 1);
+  absl::StatusOr<int> input = line.GetInt("input-tokens", options.input_tokens);
+  absl::StatusOr<int> output = line.GetInt("output-tokens", options.output_tokens);
+  for (const absl::Status& status : {concurrency.status(), channels.status(), duration.status(),
+                                     warmup.status(), input.status(), output.status()}) {
+    if (!status.ok()) return status;
+  }
+  options.concurrency = *concurrency;
+  options.channels = *channels;
+  options.duration = absl::Seconds(*duration);
+  options.warmup = absl::Seconds(std::max(0.0, *warmup));
+  options.input_tokens = *input;
+  options.output_tokens = *output;
+  if (line.Has("batch-sizes")) {
+    absl::StatusOr<std::vector<int>> batches = line.GetIntList("batch-sizes");
+    if (!batches.ok()) return batches.status();
+    options.batch_sizes = *batches;
+  }
+  if (line.Has("hardware")) {
+    absl::StatusOr<PredictionQuery> query = QueryFrom(line);
+    if (!query.ok()) return query.status();
+    options.configuration = query->configuration;
+  }
+  absl::StatusOr<PredictLoadResult> result = RunPredictLoad(options);
+  if (!result.ok()) return result.status();
+  std::cout << FormatPredictLoad(options, *result, line.Has("json"));
+  if (result->errors > 0) {
+    return absl::UnknownError(absl::StrCat(result->errors, " of ", result->completed,
+                                           " calls failed; first: ", result->first_error));
+  }
+  return absl::OkStatus();
+}
+#endif  // PERFCAST_WITH_REMOTE
+
+// The exit code for a failed command (documented in kUsage). Local commands keep their original
+// codes: 2 for invalid arguments, 1 for anything else.
+int ExitCode(const absl::Status& status, bool remote) {
+  if (!remote) return status.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kOutOfRange:
+      return 2;
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+      return 3;
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kNotFound:
+      return 4;
+    case absl::StatusCode::kResourceExhausted:
+      return 6;
+    default:
+      return 1;
+  }
+}
+
+// A command that has no exit code of its own besides success.
+template <absl::Status (*Run)(const CommandLine&)>
+absl::StatusOr<int> ZeroOnSuccess(const CommandLine& line) {
+  absl::Status status = Run(line);
+  if (!status.ok()) return status;
+  return 0;
+}
+
 struct Command {
   const char* name;
   const char* help;
   std::vector<std::string> flags;
   std::vector<std::string> boolean_flags;
-  absl::Status (*run)(const CommandLine&);
+  // The exit code on success (0, or e.g. 5 for a partial submit); a failure maps by ExitCode.
+  absl::StatusOr<int> (*run)(const CommandLine&);
 };
 
 int Main(int argc, char** argv) {
+  const std::vector<std::string> configuration_flags = {
+      "hardware", "num-gpus", "framework", "model", "precision", "input-tokens", "output-tokens"};
+  auto with = [](std::vector<std::string> flags, const std::vector<std::string>& more) {
+    flags.insert(flags.end(), more.begin(), more.end());
+    return flags;
+  };
   const std::vector<Command> commands = {
-      {"eval", kEvalHelp, {"data", "protocol", "methods", "confidence", "seed", "threads"},
-       {"faithful", "json", "help"}, RunEval},
-      {"fit", kFitHelp, {"data", "out", "seed", "threads"}, {"help"}, RunFit},
-      {"predict", kPredictHelp,
-       {"bundle", "server", "hardware", "num-gpus", "framework", "model", "precision",
-        "input-tokens", "output-tokens", "batch-size", "confidence"},
-       {"json", "help"}, RunPredict},
+      {"eval",
+       kEvalHelp,
+       {"data", "protocol", "methods", "confidence", "seed", "threads"},
+       {"faithful", "json", "help"},
+       ZeroOnSuccess<RunEval>},
+      {"fit", kFitHelp, {"data", "out", "seed", "threads"}, {"help"}, ZeroOnSuccess<RunFit>},
+      {"predict",
+       kPredictHelp,
+       with(configuration_flags, {"bundle", "server", "batch-size", "confidence", "timeout"}),
+       {"json", "help"},
+       ZeroOnSuccess<RunPredict>},
+#ifdef PERFCAST_WITH_REMOTE
+      {"uncertainty",
+       kUncertaintyHelp,
+       with(configuration_flags, {"server", "batch-size", "neighbors", "timeout"}),
+       {"json", "help"},
+       ZeroOnSuccess<RunUncertainty>},
+      {"submit",
+       kSubmitHelp,
+       {"server", "data", "source-id", "chunk-size", "timeout"},
+       {"json", "help"},
+       RunSubmit},
+      {"refit",
+       kRefitHelp,
+       {"server", "timeout"},
+       {"wait", "json", "help"},
+       ZeroOnSuccess<RunRefit>},
+      {"status", kStatusHelp, {"server", "timeout"}, {"json", "help"}, ZeroOnSuccess<RunStatus>},
+      {"configs", kConfigsHelp, {"server", "timeout"}, {"json", "help"}, ZeroOnSuccess<RunConfigs>},
+      {"bench",
+       kBenchHelp,
+       with(configuration_flags,
+            {"server", "concurrency", "channels", "duration", "warmup", "batch-sizes"}),
+       {"json", "help"},
+       ZeroOnSuccess<RunBench>},
+#endif
   };
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "help") {
     std::cout << kUsage;
@@ -251,20 +504,19 @@ int Main(int argc, char** argv) {
     absl::StatusOr<CommandLine> line = CommandLine::Parse(
         std::vector<std::string>(argv + 2, argv + argc), command.flags, command.boolean_flags);
     if (!line.ok()) {
-      std::cerr << "perfcast " << name << ": " << line.status().message() << "\n"
-                << command.help;
+      std::cerr << "perfcast " << name << ": " << line.status().message() << "\n" << command.help;
       return 2;
     }
     if (line->Has("help")) {
       std::cout << command.help;
       return 0;
     }
-    const absl::Status status = command.run(*line);
-    if (!status.ok()) {
-      std::cerr << "perfcast " << name << ": " << status.message() << "\n";
-      return status.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+    const absl::StatusOr<int> exit_code = command.run(*line);
+    if (!exit_code.ok()) {
+      std::cerr << "perfcast " << name << ": " << exit_code.status().message() << "\n";
+      return ExitCode(exit_code.status(), line->Has("server"));
     }
-    return 0;
+    return *exit_code;
   }
   std::cerr << "perfcast: unknown command '" << name << "'\n" << kUsage;
   return 2;

@@ -1,0 +1,186 @@
+// The `perfcast` CLI binary's --server commands against an in-process server: output, --json and
+// exit codes.
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/perfcast_server.h"
+#include "tests/server/server_test_util.h"
+
+namespace perfcast::server {
+namespace {
+
+using ::perfcast::server::testing::SeededServerOptions;
+using ::perfcast::server::testing::StartServer;
+using ::perfcast::server::testing::TempDir;
+using ::perfcast::server::testing::TestRecords;
+using ::perfcast::server::testing::WriteSeedCsv;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kCliBinary[] = PERFCAST_CLI_BINARY;
+
+struct CliRun {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+class PerfcastCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = StartServer(SeededServerOptions(dir_.path()));
+    ASSERT_NE(server_, nullptr);
+    address_ = absl::StrCat("127.0.0.1:", server_->port());
+  }
+
+  // Runs `perfcast <arguments>` (a shell word list) and captures stdout, stderr and the exit code.
+  CliRun Run(const std::string& arguments) {
+    const std::string err_path = dir_.path() + "/stderr.txt";
+    const std::string command = absl::StrCat(kCliBinary, " ", arguments, " 2>", err_path);
+    CliRun run;
+    std::FILE* pipe = ::popen(command.c_str(), "r");
+    char buffer[4096];
+    size_t n = 0;
+    while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) run.out.append(buffer, n);
+    const int status = ::pclose(pipe);
+    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    std::ifstream err(err_path);
+    std::stringstream text;
+    text << err.rdbuf();
+    run.err = text.str();
+    return run;
+  }
+
+  std::string Server() const { return absl::StrCat("--server ", address_); }
+
+  // Query flags for synthetic configuration 0 (H100-SXM-80GB x1) at 128/128.
+  static std::string QueryFlags() {
+    return "--hardware H100-SXM-80GB --num-gpus 1 --framework vllm "
+           "--model meta-llama/Llama-3.1-8B-Instruct --precision fp16 --input-tokens 128 "
+           "--output-tokens 128";
+  }
+
+  TempDir dir_;
+  std::unique_ptr<PerfcastServer> server_;
+  std::string address_;
+};
+
+TEST_F(PerfcastCliTest, PredictPrintsATableFromTheServer) {
+  const CliRun run =
+      Run(absl::StrCat("predict ", Server(), " ", QueryFlags(), " --batch-size 1,16"));
+
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_THAT(run.out, HasSubstr("model_version=1"));
+  EXPECT_THAT(run.out, HasSubstr("measured"));
+  EXPECT_EQ(run.err, "");
+}
+
+TEST_F(PerfcastCliTest, PredictWithInvalidTokensExitsTwoNamingTheField) {
+  const CliRun run = Run(absl::StrCat("predict ", Server(),
+                                      " --hardware H --num-gpus 1 --framework f --model m "
+                                      "--precision p --input-tokens -5 --output-tokens 8 "
+                                      "--batch-size 1"));
+
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_THAT(run.err, HasSubstr("queries[0].input_tokens=-5"));
+  EXPECT_EQ(run.out, "");
+}
+
+TEST_F(PerfcastCliTest, SubmitCountsAcceptedThenDuplicates) {
+  const std::string csv = WriteSeedCsv(dir_.path(), TestRecords(1, "cli-run"));
+
+  const CliRun first =
+      Run(absl::StrCat("submit ", Server(), " --data ", csv, " --chunk-size 5 --json"));
+  const CliRun second = Run(absl::StrCat("submit ", Server(), " --data ", csv));
+
+  EXPECT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_THAT(first.out, HasSubstr("\"accepted_count\": \"16\""));
+  EXPECT_THAT(first.err, Not(HasSubstr("sent")));  // no progress when stderr is no terminal
+  EXPECT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_THAT(second.out, HasSubstr("16 results sent"));
+  EXPECT_THAT(second.out, ::testing::ContainsRegex("0 +16 +0 +0"));
+}
+
+TEST_F(PerfcastCliTest, SubmitWithRejectedRowsExitsFiveAndSaysWhy) {
+  const std::string csv = dir_.path() + "/bad.csv";
+  std::ofstream(csv) << "source,hardware,num_gpus,framework,model,precision,input_tokens,"
+                        "output_tokens,batch_size,output_tokens_per_s\n"
+                        "bad,H100,1,vllm,m,fp16,128,128,70000,100\n"
+                        "good,H100,1,vllm,m,fp16,128,128,4,100\n";
+
+  const CliRun run = Run(absl::StrCat("submit ", Server(), " --data ", csv));
+
+  EXPECT_EQ(run.exit_code, 5);
+  EXPECT_THAT(run.out, HasSubstr("results[0].batch_size=70000: must be <= 65536"));
+  EXPECT_THAT(run.out, ::testing::ContainsRegex("1 +0 +1 +0"));
+}
+
+TEST_F(PerfcastCliTest, StatusShowsTheServingVersionAsTableAndJson) {
+  const CliRun table = Run(absl::StrCat("status ", Server()));
+  const CliRun json = Run(absl::StrCat("status ", Server(), " --json"));
+
+  EXPECT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_THAT(table.out, HasSubstr("stored results: 64"));
+  EXPECT_THAT(table.out, ::testing::ContainsRegex("1 +AVAILABLE +64"));
+  EXPECT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_THAT(json.out, HasSubstr("\"state\": \"STATE_AVAILABLE\""));
+}
+
+TEST_F(PerfcastCliTest, RefitWaitPrintsTheNewVersion) {
+  const CliRun run = Run(absl::StrCat("refit ", Server(), " --wait"));
+
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_THAT(run.out, HasSubstr("model version 2 serves"));
+}
+
+TEST_F(PerfcastCliTest, ConfigsAndUncertaintyAnswer) {
+  const CliRun configs = Run(absl::StrCat("configs ", Server()));
+  const CliRun uncertainty =
+      Run(absl::StrCat("uncertainty ", Server(), " ", QueryFlags(), " --batch-size 16"));
+
+  EXPECT_EQ(configs.exit_code, 0) << configs.err;
+  EXPECT_THAT(configs.out, HasSubstr("4 configurations (model version 1)"));
+  EXPECT_EQ(uncertainty.exit_code, 0) << uncertainty.err;
+  EXPECT_THAT(uncertainty.out, HasSubstr("similarity score:         1.000"));
+}
+
+TEST_F(PerfcastCliTest, BenchReportsQpsAndLatencyWithoutErrors) {
+  const CliRun run =
+      Run(absl::StrCat("bench ", Server(), " --duration 0.5 --warmup 0 --concurrency 4 --json"));
+
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_THAT(run.out, HasSubstr("\"errors\":0"));
+  EXPECT_THAT(run.out, HasSubstr("\"p99_ms\":"));
+  EXPECT_THAT(run.out, Not(HasSubstr("\"requests\":0,")));
+}
+
+TEST(PerfcastCliExitCodeTest, UnreachableServerExitsThree) {
+  TempDir dir;
+  const std::string command =
+      absl::StrCat(kCliBinary, " status --server 127.0.0.1:1 --timeout 2", " >/dev/null 2>&1");
+  const int status = std::system(command.c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 3);
+}
+
+TEST(PerfcastCliExitCodeTest, HelpDocumentsTheExitCodes) {
+  std::FILE* pipe = ::popen(absl::StrCat(kCliBinary, " --help").c_str(), "r");
+  std::string out;
+  char buffer[4096];
+  size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) out.append(buffer, n);
+  EXPECT_EQ(::pclose(pipe), 0);
+  EXPECT_THAT(out, HasSubstr("exit codes:"));
+  EXPECT_THAT(out, HasSubstr("5  submit finished, but some rows were rejected"));
+}
+
+}  // namespace
+}  // namespace perfcast::server
