@@ -85,8 +85,7 @@ TEST(BenchmarkStoreTest, NotADatabaseIsAnError) {
   TempDir dir;
   const std::string path = dir.path() + "/db.sqlite3";
   std::FILE* f = std::fopen(path.c_str(), "w");
-  std::fputs("this is not an sqlite database, just some text that is long enough to matter....",
-             f);
+  std::fputs("this is not an sqlite database, just some text that is long enough to matter....", f);
   std::fclose(f);
 
   auto store = BenchmarkStore::Open(path);

@@ -11,9 +11,7 @@ namespace {
 
 using testing::TestQuery;
 
-v1::BenchmarkResult ValidResult() {
-  return testing::ToProto(testing::TestRecords(1).front());
-}
+v1::BenchmarkResult ValidResult() { return testing::ToProto(testing::TestRecords(1).front()); }
 
 TEST(ValidateQueryTest, AcceptsAValidQueryWithDefaultConfidence) {
   ValidatedQuery out;
