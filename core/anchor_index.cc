@@ -27,15 +27,24 @@ double ShapeDistance(const Shape& a, const Shape& b) {
          std::abs(std::log2(static_cast<double>(a.output_tokens) / b.output_tokens));
 }
 
+AnchorIndex::LogShape AnchorIndex::LogOf(const Shape& shape) {
+  return {std::log2(static_cast<double>(shape.input_tokens)),
+          std::log2(static_cast<double>(shape.output_tokens))};
+}
+
 AnchorIndex::AnchorIndex(std::vector<AnchorCurve> anchors) : anchors_(std::move(anchors)) {
   for (int i = 0; i < static_cast<int>(anchors_.size()); ++i) {
     by_configuration_[anchors_[i].curve().configuration].push_back(i);
+    log_shapes_.push_back(LogOf(anchors_[i].curve().shape));
   }
   for (const auto& [configuration, unused] : by_configuration_) {
     configurations_.push_back(configuration);
   }
   std::sort(configurations_.begin(), configurations_.end());
-  for (const Configuration& c : configurations_) sizes_.push_back(ParseModelSize(c.model));
+  for (const Configuration& c : configurations_) {
+    sizes_.push_back(ParseModelSize(c.model));
+    anchors_by_rank_.push_back(by_configuration_.at(c));
+  }
 }
 
 int AnchorIndex::ConfigurationRank(const Configuration& configuration) const {
@@ -58,11 +67,14 @@ std::vector<AnchorChoice> AnchorIndex::SameConfiguration(const Configuration& co
   std::vector<std::pair<double, int>> ranked;
   auto it = by_configuration_.find(configuration);
   if (it == by_configuration_.end()) return {};
+  const LogShape query = LogOf(shape);
   for (int index : it->second) {
-    const Shape& other = anchors_[index].curve().shape;
-    if (other != shape) ranked.emplace_back(ShapeDistance(shape, other), index);
+    if (anchors_[index].curve().shape != shape) {
+      ranked.emplace_back(Distance(query, log_shapes_[index]), index);
+    }
   }
-  std::sort(ranked.begin(), ranked.end());
+  const auto kept = ranked.begin() + std::min<size_t>(static_cast<size_t>(count), ranked.size());
+  std::partial_sort(ranked.begin(), kept, ranked.end());
   std::vector<AnchorChoice> chosen;
   for (int i = 0; i < std::min<int>(count, ranked.size()); ++i) {
     chosen.push_back({ranked[i].second, false});
@@ -74,6 +86,7 @@ std::vector<AnchorChoice> AnchorIndex::OtherConfigurations(const Configuration& 
                                                            const Shape& shape, int count,
                                                            bool other_hardware_only) const {
   const ModelSize size = ParseModelSize(configuration.model);
+  const LogShape query = LogOf(shape);
   std::vector<std::pair<double, int>> ranked;  // (-score, anchor)
   for (size_t c = 0; c < configurations_.size(); ++c) {
     const Configuration& other = configurations_[c];
@@ -81,8 +94,8 @@ std::vector<AnchorChoice> AnchorIndex::OtherConfigurations(const Configuration& 
     if (other_hardware_only && other.hardware == configuration.hardware) continue;
     int nearest = -1;
     double nearest_distance = std::numeric_limits<double>::infinity();
-    for (int index : by_configuration_.at(other)) {
-      const double distance = ShapeDistance(shape, anchors_[index].curve().shape);
+    for (int index : anchors_by_rank_[c]) {
+      const double distance = Distance(query, log_shapes_[index]);
       if (distance < nearest_distance) {
         nearest = index;
         nearest_distance = distance;
@@ -92,7 +105,8 @@ std::vector<AnchorChoice> AnchorIndex::OtherConfigurations(const Configuration& 
         ConfigurationSimilarity(configuration, size, other, sizes_[c]) - nearest_distance;
     ranked.emplace_back(-score, nearest);
   }
-  std::sort(ranked.begin(), ranked.end());
+  const auto kept = ranked.begin() + std::min<size_t>(static_cast<size_t>(count), ranked.size());
+  std::partial_sort(ranked.begin(), kept, ranked.end());
   std::vector<AnchorChoice> chosen;
   for (int i = 0; i < std::min<int>(count, ranked.size()); ++i) {
     chosen.push_back({ranked[i].second, false});

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cmath>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -45,10 +46,22 @@ class AnchorIndex {
                                                 bool other_hardware_only) const;
 
  private:
+  // Shapes as (log2 input, log2 output): distances are computed per anchor on every query.
+  struct LogShape {
+    double input = 0;
+    double output = 0;
+  };
+  static LogShape LogOf(const Shape& shape);
+  static double Distance(const LogShape& a, const LogShape& b) {
+    return std::abs(a.input - b.input) + std::abs(a.output - b.output);
+  }
+
   std::vector<AnchorCurve> anchors_;
+  std::vector<LogShape> log_shapes_;  // parallel to anchors_
   absl::flat_hash_map<Configuration, std::vector<int>> by_configuration_;
   std::vector<Configuration> configurations_;  // sorted, for deterministic scans
   std::vector<ModelSize> sizes_;               // parallel to configurations_
+  std::vector<std::vector<int>> anchors_by_rank_;  // parallel to configurations_
 };
 
 // L1 distance in (log2 input tokens, log2 output tokens).

@@ -1,11 +1,14 @@
 #include "core/evaluation.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
 
 namespace perfcast {
 namespace {
@@ -24,6 +27,46 @@ std::string JsonNumber(std::optional<double> value) {
   return absl::StrFormat("%.6g", *value);
 }
 
+// Every fold's predictions by one method; folds run on `parallel_folds` threads, results land
+// in fold order so the figures do not depend on scheduling.
+absl::StatusOr<std::vector<std::vector<MethodPrediction>>> PredictAllFolds(
+    Protocol protocol, absl::Span<const Fold> folds, const EvaluationMethod& method,
+    const EvaluationOptions& options) {
+  std::vector<absl::StatusOr<std::vector<MethodPrediction>>> per_fold(
+      folds.size(), absl::UnknownError("fold not run"));
+  std::atomic<size_t> next_fold{0};
+  std::atomic<bool> failed{false};
+  absl::Mutex progress_mutex;
+  int folds_done = 0;
+  auto work = [&] {
+    for (size_t f = next_fold++; f < folds.size() && !failed; f = next_fold++) {
+      per_fold[f] = method.TrainAndPredict(folds[f], options.confidence_level);
+      if (!per_fold[f].ok()) failed = true;
+      absl::MutexLock lock(&progress_mutex);
+      ++folds_done;
+      if (options.progress) {
+        options.progress(ProtocolName(protocol), method.name(), folds_done,
+                         static_cast<int>(folds.size()));
+      }
+    }
+  };
+  std::vector<std::thread> workers;
+  for (int t = 1; t < options.parallel_folds; ++t) workers.emplace_back(work);
+  work();
+  for (std::thread& worker : workers) worker.join();
+
+  std::vector<std::vector<MethodPrediction>> out;
+  for (size_t f = 0; f < folds.size(); ++f) {
+    if (!per_fold[f].ok()) {
+      return absl::Status(per_fold[f].status().code(),
+                          absl::StrCat(method.name(), " on ", ProtocolName(protocol), " fold ", f,
+                                       ": ", per_fold[f].status().message()));
+    }
+    out.push_back(*std::move(per_fold[f]));
+  }
+  return out;
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<EvaluationFigures>> Evaluate(
@@ -33,18 +76,14 @@ absl::StatusOr<std::vector<EvaluationFigures>> Evaluate(
   std::vector<EvaluationFigures> results;
   for (const auto& method : methods) {
     const auto start = std::chrono::steady_clock::now();
+    absl::StatusOr<std::vector<std::vector<MethodPrediction>>> predictions =
+        PredictAllFolds(protocol, folds, *method, options);
+    if (!predictions.ok()) return predictions.status();
     std::vector<double> ape, width;
     int declined = 0, inside = 0, with_interval = 0;
     for (size_t f = 0; f < folds.size(); ++f) {
-      absl::StatusOr<std::vector<MethodPrediction>> predictions =
-          method->TrainAndPredict(folds[f], options.confidence_level);
-      if (!predictions.ok()) {
-        return absl::Status(predictions.status().code(),
-                            absl::StrCat(method->name(), " on ", ProtocolName(protocol),
-                                         " fold ", f, ": ", predictions.status().message()));
-      }
-      for (size_t i = 0; i < predictions->size(); ++i) {
-        const MethodPrediction& p = (*predictions)[i];
+      for (size_t i = 0; i < (*predictions)[f].size(); ++i) {
+        const MethodPrediction& p = (*predictions)[f][i];
         const double truth = folds[f].held_out[i].throughput_tokens_per_s;
         if (!p.throughput_tokens_per_s.has_value() || !std::isfinite(*p.throughput_tokens_per_s)) {
           ++declined;
@@ -56,9 +95,6 @@ absl::StatusOr<std::vector<EvaluationFigures>> Evaluate(
           inside += truth >= *p.lower_tokens_per_s && truth <= *p.upper_tokens_per_s;
           width.push_back((*p.upper_tokens_per_s - *p.lower_tokens_per_s) / truth);
         }
-      }
-      if (options.progress) {
-        options.progress(ProtocolName(protocol), method->name(), f + 1, folds.size());
       }
     }
     EvaluationFigures figures;

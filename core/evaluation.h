@@ -30,11 +30,15 @@ struct EvaluationFigures {
 struct EvaluationOptions {
   uint64_t seed = 42;
   double confidence_level = 0.9;
+  // Folds trained at once. Methods are stateless, so folds are independent; the figures do not
+  // depend on this number.
+  int parallel_folds = 1;
   // Called after each fold of each method: (protocol, method, fold done, fold count).
   std::function<void(absl::string_view, absl::string_view, int, int)> progress;
 };
 
-// Runs every method over every fold of `protocol`.
+// Runs every method over every fold of `protocol`. `progress` is called from one thread at a
+// time, in no particular fold order.
 absl::StatusOr<std::vector<EvaluationFigures>> Evaluate(
     Protocol protocol, absl::Span<const Curve> curves,
     absl::Span<const std::unique_ptr<EvaluationMethod>> methods, const EvaluationOptions& options);

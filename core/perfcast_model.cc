@@ -24,6 +24,8 @@ constexpr int kSiblingsWithOwnCurve = 2;
 constexpr int kSiblingsForNewShape = 3;
 constexpr int kOtherConfigurations = 4;
 constexpr int kOtherHardware = 3;
+// Bounds the stack buffers of a prediction (one-hot columns grow with distinct values).
+constexpr int kMaxFeatureColumns = 256;
 
 XGBoostParams CorrectionParams(const TrainOptions& options) {
   XGBoostParams params;
@@ -191,16 +193,24 @@ struct PerfcastModel::State {
   // log(throughput) from the anchors, each corrected by the learned model, averaged.
   double CorrectedLogThroughput(const PredictionQuery& query, absl::Span<const AnchorChoice> chosen,
                                 double batch_size) const {
-    float row[256];
-    absl::Span<float> features_row(row, features.column_count());
-    double sum = 0;
-    for (const AnchorChoice& choice : chosen) {
-      const AnchorCurve& anchor = index.anchors()[choice.anchor_index];
-      features.Compute(query.configuration, query.shape, anchor, choice.is_same_curve, batch_size,
-                       features_row);
-      sum += std::log(anchor.ThroughputAt(batch_size)) + correction.Predict(features_row);
+    constexpr size_t kMaxAnchors = 8;
+    const size_t anchor_count = std::min(chosen.size(), kMaxAnchors);
+    const size_t columns = static_cast<size_t>(features.column_count());
+    float rows[kMaxAnchors * kMaxFeatureColumns];
+    for (size_t i = 0; i < anchor_count; ++i) {
+      const AnchorCurve& anchor = index.anchors()[chosen[i].anchor_index];
+      features.Compute(query.configuration, query.shape, anchor, chosen[i].is_same_curve,
+                       batch_size, absl::Span<float>(rows + i * columns, columns));
     }
-    return sum / chosen.size();
+    float corrections[kMaxAnchors];
+    correction.PredictRows(absl::Span<const float>(rows, anchor_count * columns),
+                           absl::Span<float>(corrections, anchor_count));
+    double sum = 0;
+    for (size_t i = 0; i < anchor_count; ++i) {
+      const AnchorCurve& anchor = index.anchors()[chosen[i].anchor_index];
+      sum += std::log(anchor.ThroughputAt(batch_size)) + corrections[i];
+    }
+    return sum / static_cast<double>(anchor_count);
   }
 };
 
@@ -227,7 +237,7 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Train(
   }
   AnchorIndex index(std::move(anchors));
   TransferFeatures features(FeatureVocabulary::FromConfigurations(configurations));
-  if (features.column_count() > 256) {
+  if (features.column_count() > kMaxFeatureColumns) {
     return absl::InvalidArgumentError("too many distinct hardware/framework/precision values");
   }
   RowBuilder rows(features);

@@ -15,7 +15,9 @@ namespace perfcast {
 
 struct TrainOptions {
   uint64_t seed = 42;
-  int threads = 2;
+  // XGBoost threads. One by default: OpenMP workers spin while they wait, which on a machine
+  // shared with serving threads or parallel tests costs more than the second thread gains.
+  int threads = 1;
 };
 
 // Facts about how a model was built, carried in its bundle.

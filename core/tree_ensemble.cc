@@ -2,6 +2,7 @@
 #include "core/tree_ensemble.h"
 
 #include <array>
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -108,6 +109,36 @@ float TreeEnsemble::Predict(absl::Span<const float> features) const {
     sum += node->value;
   }
   return sum;
+}
+
+void TreeEnsemble::PredictRows(absl::Span<const float> rows, int column_count,
+                               absl::Span<float> out) const {
+  constexpr size_t kLanes = 8;
+  for (size_t first = 0; first < out.size(); first += kLanes) {
+    const size_t lanes = std::min(kLanes, out.size() - first);
+    const float* lane_rows[kLanes];
+    float sums[kLanes];
+    for (size_t l = 0; l < lanes; ++l) {
+      lane_rows[l] = rows.data() + (first + l) * static_cast<size_t>(column_count);
+      sums[l] = base_score_;
+    }
+    for (int32_t root : tree_roots_) {
+      int32_t at[kLanes];
+      for (size_t l = 0; l < lanes; ++l) at[l] = root;
+      for (bool walking = true; walking;) {
+        walking = false;
+        for (size_t l = 0; l < lanes; ++l) {
+          const Node& node = nodes_[at[l]];
+          if (node.feature < 0) continue;
+          const float x = lane_rows[l][node.feature];
+          at[l] = std::isnan(x) ? node.missing : (x < node.value ? node.yes : node.no);
+          walking = true;
+        }
+      }
+      for (size_t l = 0; l < lanes; ++l) sums[l] += nodes_[at[l]].value;
+    }
+    for (size_t l = 0; l < lanes; ++l) out[first + l] = sums[l];
+  }
 }
 
 }  // namespace perfcast

@@ -1,7 +1,6 @@
 #pragma once
 
 #include <cstdint>
-#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -21,6 +20,10 @@ class TreeEnsemble {
                                                    float base_score);
 
   float Predict(absl::Span<const float> features) const;
+  // Predicts `out.size()` rows stored one after another in `rows`, walking each tree for all
+  // rows in lockstep: the independent walks overlap their memory latency, which a single walk
+  // down a tree cannot. REQUIRES: rows.size() == out.size() * column_count.
+  void PredictRows(absl::Span<const float> rows, int column_count, absl::Span<float> out) const;
   int tree_count() const { return static_cast<int>(tree_roots_.size()); }
 
  private:

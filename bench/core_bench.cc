@@ -1,0 +1,94 @@
+// Hot paths of core/: `./build/bench/perfcast_core_bench` prints the time of one prediction
+// served from a bundle (trained on the embedded default data, saved, loaded back) and of one
+// analytic curve fit.
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "benchmark/benchmark.h"
+#include "core/benchmark_csv.h"
+#include "core/exponential_fit.h"
+#include "core/model_bundle.h"
+#include "core/perfcast_model.h"
+
+namespace perfcast {
+namespace {
+
+// Trained once per process: training takes seconds, the benchmarks measure microseconds.
+std::shared_ptr<const PerfcastModel> LoadedDefaultModel() {
+  static const std::shared_ptr<const PerfcastModel> model = [] {
+    auto data = ReadBenchmarkCsv(PERFCAST_DEFAULT_DATA, BadRowPolicy::kSkip);
+    if (!data.ok()) {
+      std::fprintf(stderr, "%s\n", data.status().ToString().c_str());
+      std::exit(EXIT_FAILURE);
+    }
+    auto trained = PerfcastModel::Train(data->records, TrainOptions{});
+    const std::filesystem::path dir =
+        std::filesystem::temp_directory_path() / "perfcast-bench-bundle";
+    absl::Status saved = trained.ok() ? SaveBundle(**trained, dir.string()) : trained.status();
+    auto loaded = saved.ok() ? LoadBundle(dir.string()) : saved;
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "%s\n", loaded.status().ToString().c_str());
+      std::exit(EXIT_FAILURE);
+    }
+    std::filesystem::remove_all(dir);
+    return *loaded;
+  }();
+  return model;
+}
+
+PredictionQuery BenchmarkedConfigurationNewShape() {
+  PredictionQuery query;
+  query.configuration = {"NVIDIA H100", 1, "vllm", "meta-llama/Meta-Llama-3-8B", "fp16"};
+  query.shape = Shape{1000, 500};
+  return query;
+}
+
+PredictionQuery UnbenchmarkedConfiguration() {
+  PredictionQuery query;
+  query.configuration = {"NVIDIA H100", 2, "vllm", "meta-llama/Meta-Llama-3-8B", "fp8"};
+  query.shape = Shape{1000, 500};
+  return query;
+}
+
+void PredictOnePoint(benchmark::State& state, const PredictionQuery& query) {
+  const std::shared_ptr<const PerfcastModel> model = LoadedDefaultModel();
+  const int batch_size[] = {32};
+  for (auto _ : state) {
+    auto prediction = model->Predict(query, batch_size, 0.9);
+    benchmark::DoNotOptimize(prediction);
+  }
+}
+
+void BM_PredictNewShapeFromLoadedBundle(benchmark::State& state) {
+  PredictOnePoint(state, BenchmarkedConfigurationNewShape());
+}
+BENCHMARK(BM_PredictNewShapeFromLoadedBundle);
+
+void BM_PredictNewConfigurationFromLoadedBundle(benchmark::State& state) {
+  PredictOnePoint(state, UnbenchmarkedConfiguration());
+}
+BENCHMARK(BM_PredictNewConfigurationFromLoadedBundle);
+
+// A typical Argonne curve: 8 batch sizes from 1 to 64, 2 % multiplicative noise.
+void BM_FitSaturationCurve(benchmark::State& state) {
+  std::vector<CurvePoint> points;
+  int i = 0;
+  for (int batch : {1, 2, 4, 8, 16, 32, 48, 64}) {
+    const double noise = 1.0 + 0.02 * std::sin(7.0 * ++i);
+    points.push_back({batch, (4000.0 - 3600.0 * std::exp(-0.06 * batch)) * noise});
+  }
+  for (auto _ : state) {
+    auto fit = FitSaturationCurve(points);
+    benchmark::DoNotOptimize(fit);
+  }
+}
+BENCHMARK(BM_FitSaturationCurve);
+
+}  // namespace
+}  // namespace perfcast
+
+BENCHMARK_MAIN();
