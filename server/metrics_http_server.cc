@@ -10,11 +10,13 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "prometheus/metric_family.h"
 #include "prometheus/text_serializer.h"
 
 namespace perfcast::server {
@@ -62,7 +64,8 @@ std::string Response(absl::string_view status, absl::string_view content_type,
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
-    const std::string& address, std::shared_ptr<prometheus::Collectable> collectable) {
+    const std::string& address,
+    std::vector<std::shared_ptr<prometheus::Collectable>> collectables) {
   const size_t colon = address.rfind(':');
   if (colon == std::string::npos) {
     return absl::InvalidArgumentError(
@@ -113,15 +116,16 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
     return error;
   }
   return std::unique_ptr<MetricsHttpServer>(
-      new MetricsHttpServer(fd, wake, port, std::move(collectable)));
+      new MetricsHttpServer(fd, wake, port, std::move(collectables)));
 }
 
-MetricsHttpServer::MetricsHttpServer(int listen_fd, int wake_fd, int port,
-                                     std::shared_ptr<prometheus::Collectable> collectable)
+MetricsHttpServer::MetricsHttpServer(
+    int listen_fd, int wake_fd, int port,
+    std::vector<std::shared_ptr<prometheus::Collectable>> collectables)
     : listen_fd_(listen_fd),
       wake_fd_(wake_fd),
       port_(port),
-      collectable_(std::move(collectable)),
+      collectables_(std::move(collectables)),
       thread_([this] { Run(); }) {}
 
 MetricsHttpServer::~MetricsHttpServer() {
@@ -164,7 +168,13 @@ void MetricsHttpServer::ServeConnection(int fd) const {
     WriteAll(fd, Response("404 Not Found", "text/plain", "metrics are at /metrics\n"));
     return;
   }
-  const std::string body = prometheus::TextSerializer().Serialize(collectable_->Collect());
+  std::vector<prometheus::MetricFamily> families;
+  for (const auto& collectable : collectables_) {
+    std::vector<prometheus::MetricFamily> collected = collectable->Collect();
+    families.insert(families.end(), std::make_move_iterator(collected.begin()),
+                    std::make_move_iterator(collected.end()));
+  }
+  const std::string body = prometheus::TextSerializer().Serialize(families);
   WriteAll(fd, Response("200 OK", "text/plain; version=0.0.4; charset=utf-8", body));
 }
 

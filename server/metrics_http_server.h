@@ -3,13 +3,14 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "prometheus/collectable.h"
 
 namespace perfcast::server {
 
-// Serves the Prometheus text exposition of one collectable on `GET /metrics` (plain HTTP/1.x,
+// Serves the Prometheus text exposition of some collectables on `GET /metrics` (plain HTTP/1.x,
 // `Connection: close`), one connection at a time, on its own thread. A scrape is a few kB
 // every few seconds, so one thread is plenty.
 //
@@ -24,7 +25,8 @@ class MetricsHttpServer {
  public:
   // Listens on `address` ("host:port"; port 0 picks a free one) and starts serving.
   static absl::StatusOr<std::unique_ptr<MetricsHttpServer>> Start(
-      const std::string& address, std::shared_ptr<prometheus::Collectable> collectable);
+      const std::string& address,
+      std::vector<std::shared_ptr<prometheus::Collectable>> collectables);
   ~MetricsHttpServer();  // Stops serving and closes the socket; a scrape in progress finishes.
   MetricsHttpServer(const MetricsHttpServer&) = delete;
   MetricsHttpServer& operator=(const MetricsHttpServer&) = delete;
@@ -33,14 +35,14 @@ class MetricsHttpServer {
 
  private:
   MetricsHttpServer(int listen_fd, int wake_fd, int port,
-                    std::shared_ptr<prometheus::Collectable> collectable);
+                    std::vector<std::shared_ptr<prometheus::Collectable>> collectables);
   void Run();
   void ServeConnection(int fd) const;
 
   const int listen_fd_;
   const int wake_fd_;  // eventfd written by the destructor to end Run()
   const int port_;
-  const std::shared_ptr<prometheus::Collectable> collectable_;
+  const std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
   std::thread thread_;
 };
 

@@ -18,6 +18,7 @@
 #include "server/model_registry.h"
 #include "server/model_service_impl.h"
 #include "server/prediction_service_impl.h"
+#include "server/process_metrics.h"
 #include "server/server_metrics.h"
 #include "server/service_context.h"
 
@@ -102,8 +103,8 @@ absl::Status PerfcastServer::Start() {
   health->SetServingStatus(kPredictionServiceName, false);
 
   if (!options_.metrics_address.empty()) {
-    absl::StatusOr<std::unique_ptr<MetricsHttpServer>> metrics_http =
-        MetricsHttpServer::Start(options_.metrics_address, metrics_->registry());
+    absl::StatusOr<std::unique_ptr<MetricsHttpServer>> metrics_http = MetricsHttpServer::Start(
+        options_.metrics_address, {metrics_->registry(), std::make_shared<ProcessMetrics>()});
     if (!metrics_http.ok()) {
       Shutdown(absl::ZeroDuration());
       return metrics_http.status();
