@@ -3,9 +3,12 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "core/benchmark_csv.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
@@ -57,11 +60,11 @@ absl::string_view CaseName(v1::PredictionCase prediction_case) {
     case v1::PREDICTION_CASE_INTERPOLATED:
       return "interpolated";
     case v1::PREDICTION_CASE_EXTRAPOLATED_SHAPE:
-      return "extrapolated-shape";
+      return "extrapolated_shape";
     case v1::PREDICTION_CASE_EXTRAPOLATED_BATCH:
-      return "extrapolated-batch";
+      return "extrapolated_batch";
     case v1::PREDICTION_CASE_NEW_CONFIGURATION:
-      return "new-configuration";
+      return "new_configuration";
     default:
       return "unspecified";
   }
@@ -321,8 +324,9 @@ absl::Status RemoteModelStatus(const RemoteTarget& target, bool json, std::ostre
                          "points", "curves", "configs", "train_s", "live_n", "live_err", "coverage",
                          "labels / error");
   for (const v1::ModelVersionStatus& v : response.model_version_statuses()) {
-    std::string note = v.error_message();
-    for (const std::string& label : v.version_labels()) note = absl::StrCat(label, " ", note);
+    std::vector<std::string> notes(v.version_labels().begin(), v.version_labels().end());
+    if (!v.error_message().empty()) notes.push_back(v.error_message());
+    const std::string note = absl::StrJoin(notes, " ");
     out << absl::StrFormat("%8d %10s %8d %8d %8d %9.2f %10d %10.3f %9.3f  %s\n", v.version(),
                            StateName(v.state()), v.training_point_count(), v.curve_count(),
                            v.configuration_count(), Seconds(v.training_duration()),
