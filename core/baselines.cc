@@ -47,7 +47,7 @@ PublishedAla::PublishedAla(bool faithful, int threads) {
 }
 
 absl::StatusOr<std::vector<MethodPrediction>> PublishedAla::TrainAndPredict(
-    const Fold& fold, double /*confidence_level*/) const {
+    const Fold& fold, absl::Span<const double> /*confidence_levels*/) const {
   std::vector<MethodPrediction> out(fold.held_out.size());
   ByConfiguration groups(fold);
   for (const auto& [configuration, targets] : groups.held_out) {
@@ -89,7 +89,7 @@ DirectXGBoost::DirectXGBoost(int threads) {
 }
 
 absl::StatusOr<std::vector<MethodPrediction>> DirectXGBoost::TrainAndPredict(
-    const Fold& fold, double /*confidence_level*/) const {
+    const Fold& fold, absl::Span<const double> /*confidence_levels*/) const {
   std::vector<MethodPrediction> out(fold.held_out.size());
   ByConfiguration groups(fold);
   auto row_of = [](const Shape& shape, int batch_size) {
@@ -121,7 +121,7 @@ absl::StatusOr<std::vector<MethodPrediction>> DirectXGBoost::TrainAndPredict(
 }
 
 absl::StatusOr<std::vector<MethodPrediction>> NearestCurve::TrainAndPredict(
-    const Fold& fold, double /*confidence_level*/) const {
+    const Fold& fold, absl::Span<const double> /*confidence_levels*/) const {
   std::vector<MethodPrediction> out(fold.held_out.size());
   ByConfiguration groups(fold);
   for (const auto& [configuration, targets] : groups.held_out) {

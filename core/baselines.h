@@ -18,7 +18,7 @@ class PublishedAla : public EvaluationMethod {
   explicit PublishedAla(bool faithful, int threads);
   absl::string_view name() const override { return "published-ala"; }
   absl::StatusOr<std::vector<MethodPrediction>> TrainAndPredict(
-      const Fold& fold, double confidence_level) const override;
+      const Fold& fold, absl::Span<const double> confidence_levels) const override;
 
  private:
   XGBoostParams params_;
@@ -31,7 +31,7 @@ class DirectXGBoost : public EvaluationMethod {
   explicit DirectXGBoost(int threads);
   absl::string_view name() const override { return "direct-xgboost"; }
   absl::StatusOr<std::vector<MethodPrediction>> TrainAndPredict(
-      const Fold& fold, double confidence_level) const override;
+      const Fold& fold, absl::Span<const double> confidence_levels) const override;
 
  private:
   XGBoostParams params_;
@@ -42,7 +42,7 @@ class NearestCurve : public EvaluationMethod {
  public:
   absl::string_view name() const override { return "nearest-curve"; }
   absl::StatusOr<std::vector<MethodPrediction>> TrainAndPredict(
-      const Fold& fold, double confidence_level) const override;
+      const Fold& fold, absl::Span<const double> confidence_levels) const override;
 };
 
 }  // namespace perfcast

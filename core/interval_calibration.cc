@@ -8,6 +8,8 @@ namespace {
 
 constexpr int kQuantileSteps = 200;
 
+}  // namespace
+
 RowKind KindOf(PredictionCase prediction_case) {
   switch (prediction_case) {
     case PredictionCase::kMeasured:
@@ -23,14 +25,13 @@ RowKind KindOf(PredictionCase prediction_case) {
   return RowKind::kOtherConfiguration;
 }
 
-}  // namespace
-
-IntervalCalibration IntervalCalibration::FromAbsoluteLogErrors(
-    std::array<std::vector<double>, kRowKindCount> absolute_log_errors) {
+IntervalCalibration IntervalCalibration::FromScores(
+    std::array<std::vector<double>, kRowKindCount> scores) {
   IntervalCalibration calibration;
   for (int kind = 0; kind < kRowKindCount; ++kind) {
-    std::vector<double>& errors = absolute_log_errors[kind];
+    std::vector<double>& errors = scores[kind];
     if (errors.empty()) continue;
+    calibration.counts_[kind] = static_cast<uint32_t>(errors.size());
     std::sort(errors.begin(), errors.end());
     for (int step = 0; step <= kQuantileSteps; ++step) {
       const double position = static_cast<double>(step) / kQuantileSteps * (errors.size() - 1);
@@ -43,30 +44,38 @@ IntervalCalibration IntervalCalibration::FromAbsoluteLogErrors(
   return calibration;
 }
 
-double IntervalCalibration::LogHalfWidth(PredictionCase prediction_case, double level) const {
+double IntervalCalibration::ScoreQuantile(PredictionCase prediction_case, double level) const {
   // A case never seen in training borrows the widest calibrated case rather than claiming 0.
-  const std::vector<double>* quantiles = &quantiles_[static_cast<int>(KindOf(prediction_case))];
-  if (quantiles->empty()) quantiles = &quantiles_[static_cast<int>(RowKind::kOtherConfiguration)];
+  int kind = static_cast<int>(KindOf(prediction_case));
+  if (quantiles_[kind].empty()) kind = static_cast<int>(RowKind::kOtherConfiguration);
+  const std::vector<double>* quantiles = &quantiles_[kind];
   if (quantiles->empty()) return 0;
-  const double position = std::clamp(level, 0.0, 1.0) * kQuantileSteps;
+  const double n = counts_[kind];
+  const double corrected = level * (n + 1) / n;
+  const double position = std::clamp(corrected, 0.0, 1.0) * kQuantileSteps;
   const int below = std::min(static_cast<int>(position), kQuantileSteps - 1);
   const double t = position - below;
   return (1 - t) * (*quantiles)[below] + t * (*quantiles)[below + 1];
 }
 
 void IntervalCalibration::Serialize(ByteWriter& writer) const {
-  for (const std::vector<double>& quantiles : quantiles_) {
-    writer.PutU32(quantiles.size());
-    for (double q : quantiles) writer.PutDouble(q);
+  for (int kind = 0; kind < kRowKindCount; ++kind) {
+    writer.PutU32(counts_[kind]);
+    writer.PutU32(quantiles_[kind].size());
+    for (double q : quantiles_[kind]) writer.PutDouble(q);
   }
 }
 
 absl::StatusOr<IntervalCalibration> IntervalCalibration::Deserialize(ByteReader& reader) {
   IntervalCalibration calibration;
-  for (std::vector<double>& quantiles : calibration.quantiles_) {
+  for (int kind = 0; kind < kRowKindCount; ++kind) {
+    std::vector<double>& quantiles = calibration.quantiles_[kind];
+    absl::StatusOr<uint32_t> scores = reader.GetU32();
+    if (!scores.ok()) return scores.status();
+    calibration.counts_[kind] = *scores;
     absl::StatusOr<uint32_t> count = reader.GetU32();
     if (!count.ok()) return count.status();
-    if (*count != 0 && *count != kQuantileSteps + 1) {
+    if ((*count != 0 && *count != kQuantileSteps + 1) || ((*count == 0) != (*scores == 0))) {
       return absl::DataLossError("bundle: interval calibration has the wrong size");
     }
     for (uint32_t i = 0; i < *count; ++i) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -19,25 +20,33 @@ enum class RowKind {
 };
 inline constexpr int kRowKindCount = 4;
 
-// Symmetric intervals in log space, log(pred) +- q, where q is the `level` quantile of the
-// absolute log errors seen for the prediction's case on data the model did not train on.
+// The situation that stands for `prediction_case`.
+RowKind KindOf(PredictionCase prediction_case);
+
+// Normalised split-conformal intervals (ALA §5): symmetric in log space,
+// log(pred) +- q * expected_error, where q is the conformal `level` quantile of the
+// non-conformity scores |log(true / predicted)| / expected_error seen for the prediction's case
+// on predictions that neither the model nor the error predictor trained on. With expected_error
+// = 1 the scores are plain absolute log errors (the measured and interpolated cases).
 //
 // Thread safety: immutable after construction.
 class IntervalCalibration {
  public:
-  // `absolute_log_errors[kind]`: held-out |log(true / predicted)| of that kind.
-  static IntervalCalibration FromAbsoluteLogErrors(
-      std::array<std::vector<double>, kRowKindCount> absolute_log_errors);
+  // `scores[kind]`: held-out non-conformity scores of that kind.
+  static IntervalCalibration FromScores(std::array<std::vector<double>, kRowKindCount> scores);
 
-  // REQUIRES: 0 < level < 1.
-  double LogHalfWidth(PredictionCase prediction_case, double level) const;
+  // The score quantile at `level` with the finite-sample correction of split conformal
+  // prediction (level * (n + 1) / n, capped at the largest score seen). REQUIRES: 0 < level < 1.
+  double ScoreQuantile(PredictionCase prediction_case, double level) const;
 
   void Serialize(ByteWriter& writer) const;
   static absl::StatusOr<IntervalCalibration> Deserialize(ByteReader& reader);
 
  private:
-  // Quantiles at 0%, 0.5%, ..., 100% per kind (empty when the kind was never seen).
+  // Quantiles at 0%, 0.5%, ..., 100% per kind (empty when the kind was never seen), and how
+  // many scores they summarise.
   std::array<std::vector<double>, kRowKindCount> quantiles_;
+  std::array<uint32_t, kRowKindCount> counts_{};
 };
 
 }  // namespace perfcast

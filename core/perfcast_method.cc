@@ -3,7 +3,7 @@
 namespace perfcast {
 
 absl::StatusOr<std::vector<MethodPrediction>> PerfcastMethod::TrainAndPredict(
-    const Fold& fold, double confidence_level) const {
+    const Fold& fold, absl::Span<const double> confidence_levels) const {
   std::vector<BenchmarkRecord> records;
   for (const Curve& curve : fold.training) {
     for (const CurvePoint& point : curve.points) {
@@ -22,11 +22,17 @@ absl::StatusOr<std::vector<MethodPrediction>> PerfcastMethod::TrainAndPredict(
   out.reserve(fold.held_out.size());
   for (const HeldOutPoint& point : fold.held_out) {
     const int batch[] = {point.batch_size};
-    absl::StatusOr<std::vector<PointPrediction>> prediction =
-        (*model)->Predict({point.configuration, point.shape}, batch, confidence_level);
-    if (!prediction.ok()) return prediction.status();
-    const PointPrediction& p = prediction->front();
-    out.push_back({p.throughput_tokens_per_s, p.lower_tokens_per_s, p.upper_tokens_per_s});
+    MethodPrediction method_prediction;
+    for (double level : confidence_levels) {
+      absl::StatusOr<std::vector<PointPrediction>> prediction =
+          (*model)->Predict({point.configuration, point.shape}, batch, level);
+      if (!prediction.ok()) return prediction.status();
+      const PointPrediction& p = prediction->front();
+      method_prediction.throughput_tokens_per_s = p.throughput_tokens_per_s;
+      method_prediction.expected_relative_error = p.expected_relative_error;
+      method_prediction.intervals.push_back({p.lower_tokens_per_s, p.upper_tokens_per_s});
+    }
+    out.push_back(std::move(method_prediction));
   }
   return out;
 }

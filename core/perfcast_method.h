@@ -12,7 +12,7 @@ class PerfcastMethod : public EvaluationMethod {
   explicit PerfcastMethod(TrainOptions options) : options_(options) {}
   absl::string_view name() const override { return "perfcast"; }
   absl::StatusOr<std::vector<MethodPrediction>> TrainAndPredict(
-      const Fold& fold, double confidence_level) const override;
+      const Fold& fold, absl::Span<const double> confidence_levels) const override;
 
  private:
   TrainOptions options_;

@@ -1,18 +1,23 @@
-#include "absl/strings/string_view.h"
 #include "core/perfcast_model.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
+#include <numeric>
+#include <random>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "core/anchor_index.h"
 #include "core/bundle_format.h"
 #include "core/curve.h"
+#include "core/error_predictor.h"
 #include "core/interval_calibration.h"
 #include "core/workload_features.h"
+#include "core/workload_similarity.h"
 #include "core/xgboost_regressor.h"
 
 namespace perfcast {
@@ -26,6 +31,9 @@ constexpr int kOtherConfigurations = 4;
 constexpr int kOtherHardware = 3;
 // Bounds the stack buffers of a prediction (one-hot columns grow with distinct values).
 constexpr int kMaxFeatureColumns = 256;
+constexpr size_t kMaxAnchors = 8;
+// Folds of the cross-fit that yields held-out errors for the error predictor and the intervals.
+constexpr int kCrossFitFolds = 4;
 
 XGBoostParams CorrectionParams(const TrainOptions& options) {
   XGBoostParams params;
@@ -40,6 +48,87 @@ XGBoostParams CorrectionParams(const TrainOptions& options) {
   return params;
 }
 
+struct Anchor {
+  const AnchorCurve* curve = nullptr;
+  bool is_same_curve = false;
+};
+
+struct AnchoredPrediction {
+  double log_throughput = 0;
+  // Everything but the prediction case and the neighbourhood.
+  ErrorFeatures features;
+};
+
+// log(throughput) from the anchors (at most kMaxAnchors used), each corrected by `correction`,
+// averaged; and how much the anchors agree.
+AnchoredPrediction PredictFromAnchors(const TransferFeatures& features,
+                                      const XGBoostRegressor& correction,
+                                      const Configuration& configuration, const Shape& shape,
+                                      absl::Span<const Anchor> anchors, double batch_size) {
+  const size_t anchor_count = std::min(anchors.size(), kMaxAnchors);
+  const size_t columns = static_cast<size_t>(features.column_count());
+  float rows[kMaxAnchors * kMaxFeatureColumns];
+  for (size_t i = 0; i < anchor_count; ++i) {
+    features.Compute(configuration, shape, *anchors[i].curve, anchors[i].is_same_curve, batch_size,
+                     absl::Span<float>(rows + i * columns, columns));
+  }
+  float corrections[kMaxAnchors];
+  correction.PredictRows(absl::Span<const float>(rows, anchor_count * columns),
+                         absl::Span<float>(corrections, anchor_count));
+  double sum = 0, sum_of_squares = 0, shape_distance = 0;
+  int max_batch_size = 1;
+  for (size_t i = 0; i < anchor_count; ++i) {
+    const AnchorCurve& anchor = *anchors[i].curve;
+    const double value = std::log(anchor.ThroughputAt(batch_size)) + corrections[i];
+    sum += value;
+    sum_of_squares += value * value;
+    shape_distance += ShapeDistance(shape, anchor.curve().shape);
+    max_batch_size = std::max(max_batch_size, anchor.max_batch_size());
+  }
+  const double n = static_cast<double>(anchor_count);
+  AnchoredPrediction out;
+  out.log_throughput = sum / n;
+  out.features.shape = shape;
+  out.features.batch_size = batch_size;
+  out.features.anchor_count = static_cast<int>(anchor_count);
+  out.features.anchor_spread =
+      std::sqrt(std::max(0.0, sum_of_squares / n - out.log_throughput * out.log_throughput));
+  out.features.anchor_shape_distance = shape_distance / n;
+  out.features.log2_batch_beyond_anchors = std::log2(batch_size / max_batch_size);
+  return out;
+}
+
+std::vector<Anchor> AnchorsOf(const AnchorIndex& index, absl::Span<const AnchorChoice> chosen) {
+  std::vector<Anchor> out;
+  for (const AnchorChoice& choice : chosen) {
+    out.push_back({&index.anchors()[choice.anchor_index], choice.is_same_curve});
+  }
+  return out;
+}
+
+// Which cross-fit fold each curve and each configuration (by rank) belongs to: seeded, balanced.
+struct CrossFitFolds {
+  std::vector<int> of_curve;
+  std::vector<int> of_configuration;
+};
+
+CrossFitFolds AssignFolds(const AnchorIndex& index, uint64_t seed) {
+  std::mt19937_64 random(seed);
+  auto assign = [&](size_t count) {
+    std::vector<int> order(count);
+    std::iota(order.begin(), order.end(), 0);
+    // Fisher-Yates by hand: std::shuffle's sequence differs between standard libraries.
+    for (size_t i = count; i > 1; --i) std::swap(order[i - 1], order[random() % i]);
+    std::vector<int> fold(count);
+    for (size_t i = 0; i < count; ++i) fold[order[i]] = static_cast<int>(i % kCrossFitFolds);
+    return fold;
+  };
+  CrossFitFolds folds;
+  folds.of_curve = assign(index.anchors().size());
+  folds.of_configuration = assign(index.configurations().size());
+  return folds;
+}
+
 // Rows of "predict the curve at `batch` from `anchor`", target log(true / anchor).
 class RowBuilder {
  public:
@@ -48,8 +137,8 @@ class RowBuilder {
     matrix_.column_count = features.column_count();
   }
 
-  void AddCurve(const Curve& target, const AnchorCurve& anchor, bool same_curve,
-                size_t first_point, RowKind kind, int group) {
+  void AddCurve(const Curve& target, const AnchorCurve& anchor, bool same_curve, size_t first_point,
+                RowKind kind, int group) {
     for (size_t p = first_point; p < target.points.size(); ++p) {
       const CurvePoint& point = target.points[p];
       const double anchor_value = anchor.ThroughputAt(point.batch_size);
@@ -84,12 +173,14 @@ Curve Truncated(const Curve& curve, size_t keep) {
 }
 
 // Every situation a query can be in, simulated on the training curves: another curve of the same
-// configuration, the curve's own smaller batches, and curves of other configurations.
-void AddTrainingRows(const AnchorIndex& index, RowBuilder& rows) {
+// configuration, the curve's own smaller batches, and curves of other configurations. A row's
+// group is its cross-fit fold: the target curve's for the situations within a configuration, the
+// target configuration's for the others, so that held-out rows mimic what deployment holds out.
+void AddTrainingRows(const AnchorIndex& index, const CrossFitFolds& folds, RowBuilder& rows) {
   const auto& anchors = index.anchors();
-  for (const AnchorCurve& query : anchors) {
-    const Curve& curve = query.curve();
-    const int group = index.ConfigurationRank(curve.configuration) % 2;
+  for (size_t i = 0; i < anchors.size(); ++i) {
+    const Curve& curve = anchors[i].curve();
+    int group = folds.of_curve[i];
     for (const AnchorChoice& choice :
          index.SameConfiguration(curve.configuration, curve.shape, kSiblingsForNewShape)) {
       rows.AddCurve(curve, anchors[choice.anchor_index], false, 0, RowKind::kOtherShape, group);
@@ -102,56 +193,129 @@ void AddTrainingRows(const AnchorIndex& index, RowBuilder& rows) {
                       RowKind::kOwnSmallerBatches, group);
       }
     }
+    group = folds.of_configuration[index.ConfigurationRank(curve.configuration)];
     for (bool other_hardware_only : {false, true}) {
       for (const AnchorChoice& choice : index.OtherConfigurations(
                curve.configuration, curve.shape,
                other_hardware_only ? kOtherHardware : kOtherConfigurations, other_hardware_only)) {
-        rows.AddCurve(curve, anchors[choice.anchor_index], false, 0,
-                      RowKind::kOtherConfiguration, group);
+        rows.AddCurve(curve, anchors[choice.anchor_index], false, 0, RowKind::kOtherConfiguration,
+                      group);
       }
     }
   }
 }
 
-// Held-out errors for the intervals: the configurations are split in two halves, a correction
-// model is trained on the rows of each and scored on the rows of the other. Measured points are
-// scored against their curve's own fit (measurement noise).
-absl::StatusOr<IntervalCalibration> CalibrateIntervals(const AnchorIndex& index,
-                                                       const RowBuilder& rows,
-                                                       const XGBoostParams& params) {
-  std::array<std::vector<double>, kRowKindCount> errors;
+// Held-out errors: one correction model per cross-fit fold, trained on the other folds' rows,
+// predicts each training curve the way Predict would in each case it can stand for (as a new
+// shape; its larger batches from its smaller half; as a new configuration), with the
+// neighbourhood it would have had without that data. Records of even configuration folds go to
+// `records[0]`, odd ones to `records[1]`.
+absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
+    const AnchorIndex& index, const TransferFeatures& features, const RowBuilder& rows,
+    const CrossFitFolds& folds, const XGBoostParams& params) {
   const FeatureMatrix& all = rows.matrix();
-  for (int held_out = 0; held_out < 2; ++held_out) {
+  std::vector<XGBoostRegressor> models;
+  for (int held_out = 0; held_out < kCrossFitFolds; ++held_out) {
     FeatureMatrix train{all.column_count, {}};
     std::vector<float> targets;
     for (size_t row = 0; row < rows.targets().size(); ++row) {
       if (rows.groups()[row] == held_out) continue;
-      train.AddRow(absl::MakeConstSpan(all.values).subspan(row * all.column_count,
-                                                          all.column_count));
+      train.AddRow(
+          absl::MakeConstSpan(all.values).subspan(row * all.column_count, all.column_count));
       targets.push_back(rows.targets()[row]);
     }
-    if (targets.empty()) continue;
+    if (targets.empty()) return absl::FailedPreconditionError("a cross-fit fold has no rows");
     absl::StatusOr<XGBoostRegressor> model = XGBoostRegressor::Train(train, targets, params);
     if (!model.ok()) return model.status();
-    for (size_t row = 0; row < rows.targets().size(); ++row) {
-      if (rows.groups()[row] != held_out) continue;
-      const float predicted = model->Predict(
-          absl::MakeConstSpan(all.values).subspan(row * all.column_count, all.column_count));
-      errors[static_cast<int>(rows.kinds()[row])].push_back(
-          std::abs(rows.targets()[row] - predicted));
+    models.push_back(*std::move(model));
+  }
+
+  const WorkloadSimilarity similarity(index.anchors(),
+                                      WorkloadSimilarity::ScalesOf(index.anchors()));
+  std::array<std::vector<ErrorRecord>, 2> records;
+  for (size_t i = 0; i < index.anchors().size(); ++i) {
+    const Curve& curve = index.anchors()[i].curve();
+    const int configuration_fold =
+        folds.of_configuration[index.ConfigurationRank(curve.configuration)];
+    // Halves by configuration keep a configuration's correlated errors on one side; with too few
+    // configurations for that, by curve.
+    std::vector<ErrorRecord>& out =
+        records[(index.configurations().size() >= 4 ? configuration_fold : folds.of_curve[i]) % 2];
+    auto add = [&](PredictionCase prediction_case, const XGBoostRegressor& model,
+                   absl::Span<const Anchor> anchors, const CurvePoint& point,
+                   const Unobserved& unobserved) {
+      if (anchors.empty()) return;
+      AnchoredPrediction p = PredictFromAnchors(features, model, curve.configuration, curve.shape,
+                                                anchors, point.batch_size);
+      const double error = std::abs(std::log(point.throughput_tokens_per_s) - p.log_throughput);
+      if (!std::isfinite(error)) return;
+      p.features.prediction_case = prediction_case;
+      p.features.neighbourhood =
+          similarity.Around(curve.configuration, curve.shape, point.batch_size, unobserved);
+      out.push_back({p.features, error});
+    };
+    const XGBoostRegressor& curve_model = models[folds.of_curve[i]];
+    const Unobserved without_curve{static_cast<int>(i), 0, false};
+    const std::vector<Anchor> siblings = AnchorsOf(
+        index, index.SameConfiguration(curve.configuration, curve.shape, kSiblingsForNewShape));
+    for (const CurvePoint& point : curve.points) {
+      add(PredictionCase::kExtrapolatedShape, curve_model, siblings, point, without_curve);
     }
+    const size_t n = curve.points.size();
+    if (n >= 4) {
+      const size_t keep = (n + 1) / 2;
+      const AnchorCurve truncated(Truncated(curve, keep));
+      std::vector<Anchor> anchors = {{&truncated, true}};
+      for (const Anchor& sibling : AnchorsOf(
+               index,
+               index.SameConfiguration(curve.configuration, curve.shape, kSiblingsWithOwnCurve))) {
+        anchors.push_back(sibling);
+      }
+      for (size_t p = keep; p < n; ++p) {
+        add(PredictionCase::kExtrapolatedBatch, curve_model, anchors, curve.points[p],
+            {static_cast<int>(i), static_cast<int>(keep), false});
+      }
+    }
+    const std::vector<Anchor> others = AnchorsOf(
+        index,
+        index.OtherConfigurations(curve.configuration, curve.shape, kOtherConfigurations, false));
+    for (const CurvePoint& point : curve.points) {
+      add(PredictionCase::kNewConfiguration, models[configuration_fold], others, point,
+          {-1, 0, true});
+    }
+  }
+  return records;
+}
+
+// Split conformal: the error predictor learns from one half of the held-out errors, the scores
+// |error| / predicted error of the other half calibrate the intervals. Measured and interpolated
+// points are scored unnormalised against their curve's own fit (measurement noise).
+absl::StatusOr<std::pair<ErrorPredictor, IntervalCalibration>> CalibrateIntervals(
+    const AnchorIndex& index, std::array<std::vector<ErrorRecord>, 2> records,
+    const TrainOptions& options) {
+  // Too little data to split (a handful of curves): both roles share the records, and the
+  // intervals lose their finite-sample guarantee.
+  if (records[0].empty()) records[0] = records[1];
+  if (records[1].empty()) records[1] = records[0];
+  absl::StatusOr<ErrorPredictor> predictor =
+      ErrorPredictor::Train(records[0], options.seed, options.threads);
+  if (!predictor.ok()) return predictor.status();
+  std::array<std::vector<double>, kRowKindCount> scores;
+  for (const ErrorRecord& record : records[1]) {
+    scores[static_cast<int>(KindOf(record.features.prediction_case))].push_back(
+        record.absolute_log_error / predictor->ExpectedAbsoluteLogError(record.features));
   }
   for (const AnchorCurve& anchor : index.anchors()) {
     if (!anchor.fit().has_value()) continue;
     for (const CurvePoint& point : anchor.curve().points) {
       const double fitted = anchor.fit()->ThroughputAt(point.batch_size);
       if (fitted > 0) {
-        errors[static_cast<int>(RowKind::kMeasurement)].push_back(
+        scores[static_cast<int>(RowKind::kMeasurement)].push_back(
             std::abs(std::log(point.throughput_tokens_per_s / fitted)));
       }
     }
   }
-  return IntervalCalibration::FromAbsoluteLogErrors(std::move(errors));
+  return std::make_pair(*std::move(predictor), IntervalCalibration::FromScores(std::move(scores)));
 }
 
 absl::Status ValidateQuery(const PredictionQuery& query, absl::Span<const int> batch_sizes,
@@ -184,34 +348,23 @@ absl::Status ValidateQuery(const PredictionQuery& query, absl::Span<const int> b
 }  // namespace
 
 struct PerfcastModel::State {
+  State(AnchorIndex index_in, TransferFeatures features_in, XGBoostRegressor correction_in,
+        WorkloadScales scales, ErrorPredictor error_predictor_in,
+        IntervalCalibration calibration_in)
+      : index(std::move(index_in)),
+        features(std::move(features_in)),
+        correction(std::move(correction_in)),
+        similarity(index.anchors(), scales),
+        error_predictor(std::move(error_predictor_in)),
+        calibration(std::move(calibration_in)) {}
+
   ModelInfo info;
   AnchorIndex index;
   TransferFeatures features;
   XGBoostRegressor correction;
+  WorkloadSimilarity similarity;  // over index.anchors()
+  ErrorPredictor error_predictor;
   IntervalCalibration calibration;
-
-  // log(throughput) from the anchors, each corrected by the learned model, averaged.
-  double CorrectedLogThroughput(const PredictionQuery& query, absl::Span<const AnchorChoice> chosen,
-                                double batch_size) const {
-    constexpr size_t kMaxAnchors = 8;
-    const size_t anchor_count = std::min(chosen.size(), kMaxAnchors);
-    const size_t columns = static_cast<size_t>(features.column_count());
-    float rows[kMaxAnchors * kMaxFeatureColumns];
-    for (size_t i = 0; i < anchor_count; ++i) {
-      const AnchorCurve& anchor = index.anchors()[chosen[i].anchor_index];
-      features.Compute(query.configuration, query.shape, anchor, chosen[i].is_same_curve,
-                       batch_size, absl::Span<float>(rows + i * columns, columns));
-    }
-    float corrections[kMaxAnchors];
-    correction.PredictRows(absl::Span<const float>(rows, anchor_count * columns),
-                           absl::Span<float>(corrections, anchor_count));
-    double sum = 0;
-    for (size_t i = 0; i < anchor_count; ++i) {
-      const AnchorCurve& anchor = index.anchors()[chosen[i].anchor_index];
-      sum += std::log(anchor.ThroughputAt(batch_size)) + corrections[i];
-    }
-    return sum / static_cast<double>(anchor_count);
-  }
 };
 
 PerfcastModel::PerfcastModel(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -241,22 +394,27 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Train(
     return absl::InvalidArgumentError("too many distinct hardware/framework/precision values");
   }
   RowBuilder rows(features);
-  AddTrainingRows(index, rows);
+  const CrossFitFolds folds = AssignFolds(index, options.seed);
+  AddTrainingRows(index, folds, rows);
   if (rows.targets().size() < 10) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("only ", rows.targets().size(),
-                     " training situations: need curves from at least two shapes or configurations"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "only ", rows.targets().size(),
+        " training situations: need curves from at least two shapes or configurations"));
   }
   absl::StatusOr<XGBoostRegressor> correction =
       XGBoostRegressor::Train(rows.matrix(), rows.targets(), CorrectionParams(options));
   if (!correction.ok()) return correction.status();
-  absl::StatusOr<IntervalCalibration> calibration =
-      CalibrateIntervals(index, rows, CorrectionParams(options));
+  absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> records_held_out =
+      CollectHeldOutErrors(index, features, rows, folds, CorrectionParams(options));
+  if (!records_held_out.ok()) return records_held_out.status();
+  absl::StatusOr<std::pair<ErrorPredictor, IntervalCalibration>> calibration =
+      CalibrateIntervals(index, *std::move(records_held_out), options);
   if (!calibration.ok()) return calibration.status();
 
-  auto state = std::make_unique<State>(State{
-      ModelInfo{}, std::move(index), std::move(features), *std::move(correction),
-      *std::move(calibration)});
+  const WorkloadScales scales = WorkloadSimilarity::ScalesOf(index.anchors());
+  auto state =
+      std::make_unique<State>(std::move(index), std::move(features), *std::move(correction), scales,
+                              std::move(calibration->first), std::move(calibration->second));
   state->info.trained_at_unix_s = absl::ToUnixSeconds(absl::Now());
   state->info.point_count = static_cast<int>(records.size());
   state->info.curve_count = static_cast<int>(state->index.anchors().size());
@@ -287,11 +445,12 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
     chosen = s.index.SameConfiguration(query.configuration, query.shape, kSiblingsForNewShape);
     unmeasured_case = PredictionCase::kExtrapolatedShape;
   } else {
-    chosen = s.index.OtherConfigurations(query.configuration, query.shape, kOtherConfigurations,
-                                         false);
+    chosen =
+        s.index.OtherConfigurations(query.configuration, query.shape, kOtherConfigurations, false);
     unmeasured_case = PredictionCase::kNewConfiguration;
   }
   if (chosen.empty()) return absl::FailedPreconditionError("the model holds no curves");
+  const std::vector<Anchor> anchors = AnchorsOf(s.index, chosen);
 
   std::vector<PointPrediction> out;
   out.reserve(batch_sizes.size());
@@ -300,6 +459,8 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
     p.batch_size = batch_size;
     p.prediction_case = unmeasured_case;
     double log_throughput;
+    // Scale of the conformal score: 1 where the scores are plain measurement errors.
+    double expected_absolute_log_error = 1;
     if (own >= 0 && batch_size >= s.index.anchors()[own].min_batch_size() &&
         batch_size <= s.index.anchors()[own].max_batch_size()) {
       const AnchorCurve& curve = s.index.anchors()[own];
@@ -308,10 +469,19 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
                       [&](const CurvePoint& point) { return point.batch_size == batch_size; });
       p.prediction_case = measured ? PredictionCase::kMeasured : PredictionCase::kInterpolated;
       log_throughput = std::log(curve.ThroughputAt(batch_size));
+      p.expected_relative_error = std::expm1(s.calibration.ScoreQuantile(p.prediction_case, 0.5));
     } else {
-      log_throughput = s.CorrectedLogThroughput(query, chosen, batch_size);
+      AnchoredPrediction anchored = PredictFromAnchors(
+          s.features, s.correction, query.configuration, query.shape, anchors, batch_size);
+      anchored.features.prediction_case = p.prediction_case;
+      anchored.features.neighbourhood =
+          s.similarity.Around(query.configuration, query.shape, batch_size, Unobserved{});
+      log_throughput = anchored.log_throughput;
+      expected_absolute_log_error = s.error_predictor.ExpectedAbsoluteLogError(anchored.features);
+      p.expected_relative_error = std::expm1(expected_absolute_log_error);
     }
-    const double half_width = s.calibration.LogHalfWidth(p.prediction_case, confidence_level);
+    const double half_width = s.calibration.ScoreQuantile(p.prediction_case, confidence_level) *
+                              expected_absolute_log_error;
     p.throughput_tokens_per_s = std::exp(log_throughput);
     p.lower_tokens_per_s = std::exp(log_throughput - half_width);
     p.upper_tokens_per_s = std::exp(log_throughput + half_width);
@@ -323,39 +493,22 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
 }
 
 absl::StatusOr<UncertaintyReport> PerfcastModel::Explain(const PredictionQuery& query,
-                                                         int batch_size,
-                                                         int neighbor_count) const {
+                                                         int batch_size, int neighbor_count) const {
   const int batch[] = {batch_size};
   absl::StatusOr<std::vector<PointPrediction>> prediction = Predict(query, batch, 0.5);
   if (!prediction.ok()) return prediction.status();
   const State& s = *state_;
   UncertaintyReport report;
   report.prediction_case = prediction->front().prediction_case;
-  report.expected_relative_error =
-      std::expm1(s.calibration.LogHalfWidth(report.prediction_case, 0.5));
-  std::vector<NeighborCurve> neighbors;
-  for (const AnchorCurve& anchor : s.index.anchors()) {
-    const Configuration& c = anchor.curve().configuration;
-    // Configuration mismatches count as whole units of distance, shapes in log2 units.
-    double distance = ShapeDistance(query.shape, anchor.curve().shape) +
-                      (c.hardware != query.configuration.hardware) +
-                      (c.framework != query.configuration.framework) +
-                      (c.model != query.configuration.model) +
-                      (c.precision != query.configuration.precision) +
-                      std::abs(std::log2(static_cast<double>(c.num_gpus) /
-                                         query.configuration.num_gpus));
-    neighbors.push_back({c, anchor.curve().shape, distance});
-  }
-  const int keep = std::clamp<int>(neighbor_count, 0, neighbors.size());
-  std::partial_sort(neighbors.begin(), neighbors.begin() + keep, neighbors.end(),
-                    [](const NeighborCurve& a, const NeighborCurve& b) {
-                      return std::tie(a.distance, a.configuration, a.shape) <
-                             std::tie(b.distance, b.configuration, b.shape);
-                    });
-  neighbors.resize(keep);
-  report.nearest_curves = std::move(neighbors);
-  const double nearest = report.nearest_curves.empty() ? 10 : report.nearest_curves[0].distance;
-  report.similarity_score = 1.0 / (1.0 + nearest);
+  report.expected_relative_error = prediction->front().expected_relative_error;
+  const Neighbourhood around =
+      s.similarity.Around(query.configuration, query.shape, batch_size, Unobserved{});
+  report.nearest_point_distance = around.nearest_point_distance;
+  report.nearest_same_configuration_distance = around.nearest_same_configuration_distance;
+  report.configuration_curve_count = around.configuration_curve_count;
+  report.nearest_curves =
+      s.similarity.NearestCurves(query.configuration, query.shape, neighbor_count);
+  report.similarity_score = 1.0 / (1.0 + around.nearest_point_distance);
   return report;
 }
 
@@ -363,14 +516,15 @@ std::string PerfcastModel::Serialize() const {
   const State& s = *state_;
   ByteWriter w;
   w.PutString(absl::StrCat("perfcast model bundle; format ", kBundleFormatVersion, "; curves ",
-                           s.info.curve_count, "; points ", s.info.point_count,
-                           "; configurations ", s.info.configuration_count,
-                           "; trained_at_unix_s ", s.info.trained_at_unix_s));
+                           s.info.curve_count, "; points ", s.info.point_count, "; configurations ",
+                           s.info.configuration_count, "; trained_at_unix_s ",
+                           s.info.trained_at_unix_s));
   w.PutU64(static_cast<uint64_t>(s.info.trained_at_unix_s));
   w.PutDouble(s.info.training_seconds);
   w.PutI32(s.info.point_count);
   const FeatureVocabulary& vocabulary = s.features.vocabulary();
-  for (const auto* values : {&vocabulary.hardware, &vocabulary.frameworks, &vocabulary.precisions}) {
+  for (const auto* values :
+       {&vocabulary.hardware, &vocabulary.frameworks, &vocabulary.precisions}) {
     w.PutU32(values->size());
     for (const std::string& value : *values) w.PutString(value);
   }
@@ -397,6 +551,12 @@ std::string PerfcastModel::Serialize() const {
     }
   }
   w.PutString(s.correction.model_bytes());
+  const WorkloadScales& scales = s.similarity.scales();
+  for (double scale : {scales.log2_input_tokens, scales.log2_output_tokens, scales.log2_batch_size,
+                       scales.log2_gpus}) {
+    w.PutDouble(scale);
+  }
+  w.PutString(s.error_predictor.model_bytes());
   s.calibration.Serialize(w);
   return SealBundle(w.Take());
 }
@@ -406,9 +566,9 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Deserialize(
   absl::StatusOr<absl::string_view> payload = OpenBundle(bytes);
   if (!payload.ok()) return payload.status();
   ByteReader r(*payload);
-#define PERFCAST_READ(var, expr)                    \
-  auto var##_or = (expr);                           \
-  if (!var##_or.ok()) return var##_or.status();     \
+#define PERFCAST_READ(var, expr)                \
+  auto var##_or = (expr);                       \
+  if (!var##_or.ok()) return var##_or.status(); \
   auto var = *std::move(var##_or)
   PERFCAST_READ(manifest, r.GetString());
   PERFCAST_READ(trained_at, r.GetU64());
@@ -457,6 +617,17 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Deserialize(
   PERFCAST_READ(correction_bytes, r.GetString());
   absl::StatusOr<XGBoostRegressor> correction = XGBoostRegressor::FromModelBytes(correction_bytes);
   if (!correction.ok()) return correction.status();
+  WorkloadScales scales;
+  for (double* scale : {&scales.log2_input_tokens, &scales.log2_output_tokens,
+                        &scales.log2_batch_size, &scales.log2_gpus}) {
+    PERFCAST_READ(value, r.GetDouble());
+    if (!(value > 0)) return absl::DataLossError("bundle: a similarity scale is not positive");
+    *scale = value;
+  }
+  PERFCAST_READ(error_predictor_bytes, r.GetString());
+  absl::StatusOr<ErrorPredictor> error_predictor =
+      ErrorPredictor::FromModelBytes(error_predictor_bytes);
+  if (!error_predictor.ok()) return error_predictor.status();
   absl::StatusOr<IntervalCalibration> calibration = IntervalCalibration::Deserialize(r);
   if (!calibration.ok()) return calibration.status();
 #undef PERFCAST_READ
@@ -466,9 +637,9 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Deserialize(
   if (correction->feature_count() != features.column_count()) {
     return absl::DataLossError("bundle: the correction model does not match its features");
   }
-  auto state = std::make_unique<State>(State{ModelInfo{}, AnchorIndex(std::move(anchors)),
-                                             std::move(features), *std::move(correction),
-                                             *std::move(calibration)});
+  auto state = std::make_unique<State>(AnchorIndex(std::move(anchors)), std::move(features),
+                                       *std::move(correction), scales, *std::move(error_predictor),
+                                       *std::move(calibration));
   state->info.trained_at_unix_s = static_cast<int64_t>(trained_at);
   state->info.training_seconds = training_seconds;
   state->info.point_count = point_count;

@@ -61,10 +61,13 @@ exit codes:
 constexpr char kEvalHelp[] = R"(usage: perfcast eval --data CSV [--data CSV ...]
                      [--protocol new-shape|larger-batch|new-config|new-hardware|all]
                      [--methods perfcast,published-ala,direct-xgboost,nearest-curve]
-                     [--confidence 0.9] [--seed 42] [--threads 2] [--faithful] [--json]
+                     [--confidence 0.9] [--levels 0.5,0.8,0.9,0.95] [--seed 42] [--threads 2]
+                     [--faithful] [--json]
 
 Holds out points as the protocol says, trains every method on the rest and prints median and p90
-absolute percentage error, interval coverage and width, side by side. Deterministic for a seed.
+absolute percentage error, interval coverage and width, and the Spearman correlation of the
+method's expected error with the observed one, side by side. Deterministic for a seed.
+  --levels    also measure coverage and width at these nominal levels: a reliability table
   --faithful  published-ala with the reference code's 5000 trees at learning rate 0.007
   --json      one JSON object per (protocol, method) line instead of a table
 )";
@@ -200,6 +203,16 @@ absl::Status RunEval(const CommandLine& line) {
   EvaluationOptions options;
   options.seed = static_cast<uint64_t>(*seed);
   options.confidence_level = *confidence;
+  if (line.Has("levels")) {
+    for (absl::string_view text : absl::StrSplit(line.Get("levels"), ',')) {
+      double level = 0;
+      if (!absl::SimpleAtod(text, &level) || !(level > 0 && level < 1)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--levels: '", text, "' is not a level in (0, 1)"));
+      }
+      options.reliability_levels.push_back(level);
+    }
+  }
   if (isatty(STDERR_FILENO)) {
     options.progress = [](absl::string_view protocol, absl::string_view method, int done,
                           int total) {
@@ -459,7 +472,7 @@ int Main(int argc, char** argv) {
   const std::vector<Command> commands = {
       {"eval",
        kEvalHelp,
-       {"data", "protocol", "methods", "confidence", "seed", "threads"},
+       {"data", "protocol", "methods", "confidence", "levels", "seed", "threads"},
        {"faithful", "json", "help"},
        ZeroOnSuccess<RunEval>},
       {"fit", kFitHelp, {"data", "out", "seed", "threads"}, {"help"}, ZeroOnSuccess<RunFit>},

@@ -1,5 +1,6 @@
 #include "core/perfcast_model.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "gtest/gtest.h"
@@ -125,6 +126,47 @@ TEST(PerfcastModelTest, ExplainRanksTheQueryCurveFirst) {
   auto far = model->Explain({{"gpu-z", 8, "other", "org/other-70b", "fp8"}, {4096, 16}}, 16, 3);
   ASSERT_TRUE(far.ok());
   EXPECT_LT(far->similarity_score, report->similarity_score);
+}
+
+TEST(PerfcastModelTest, ExplainGivesReadableDistancesAndAnExpectedError) {
+  auto model = TrainOn(testing::SyntheticRecords());
+  auto measured = model->Explain({kKnown, {256, 256}}, 16, 3);
+  auto new_shape = model->Explain({kKnown, {300, 700}}, 16, 3);
+  auto new_configuration =
+      model->Explain({{"gpu-z", 8, "other", "org/other-70b", "fp8"}, {4096, 16}}, 16, 3);
+  ASSERT_TRUE(measured.ok() && new_shape.ok() && new_configuration.ok());
+  EXPECT_EQ(measured->nearest_point_distance, 0);
+  EXPECT_EQ(measured->configuration_curve_count, 4);
+  EXPECT_GT(new_shape->nearest_same_configuration_distance, 0);
+  EXPECT_TRUE(std::isnan(new_configuration->nearest_same_configuration_distance));
+  EXPECT_EQ(new_configuration->configuration_curve_count, 0);
+  EXPECT_GT(new_configuration->nearest_point_distance, new_shape->nearest_point_distance);
+  EXPECT_GT(new_shape->expected_relative_error, 0);
+  EXPECT_LT(measured->expected_relative_error, new_configuration->expected_relative_error);
+}
+
+// The learned part of a bundle: what follows the manifest and the two timing fields
+// (trained_at_unix_s, training_seconds), which differ between any two runs.
+std::string LearnedPart(const std::string& bundle) {
+  constexpr size_t kContainerHeader = 8 + 4 + 8 + 8;  // magic, version, size, checksum
+  uint64_t manifest_size = 0;  // strings are prefixed by their u64 little-endian size
+  for (int i = 7; i >= 0; --i) {
+    manifest_size = manifest_size << 8 | static_cast<uint8_t>(bundle[kContainerHeader + i]);
+  }
+  return bundle.substr(kContainerHeader + 8 + manifest_size + 8 + 8);
+}
+
+TEST(PerfcastModelTest, SameSeedGivesTheSameBundle) {
+  const std::vector<BenchmarkRecord> records = testing::SyntheticRecords();
+  const std::string first = LearnedPart(TrainOn(records)->Serialize());
+  const std::string second = LearnedPart(TrainOn(records)->Serialize());
+  EXPECT_TRUE(first == second) << "bundles differ from byte "
+                               << std::mismatch(first.begin(), first.end(), second.begin()).first -
+                                      first.begin()
+                               << " of " << first.size();
+  auto other_seed = PerfcastModel::Train(records, TrainOptions{.seed = 7});
+  ASSERT_TRUE(other_seed.ok());
+  EXPECT_FALSE(LearnedPart((*other_seed)->Serialize()) == first);
 }
 
 TEST(PerfcastModelTest, ListsItsConfigurationsSorted) {

@@ -1,0 +1,147 @@
+#include "core/workload_similarity.h"
+
+#include <algorithm>
+#include <limits>
+#include <tuple>
+
+namespace perfcast {
+namespace {
+
+double StandardDeviation(const std::vector<double>& values) {
+  if (values.size() < 2) return 0;
+  double mean = 0;
+  for (double v : values) mean += v;
+  mean /= static_cast<double>(values.size());
+  double sum = 0;
+  for (double v : values) sum += (v - mean) * (v - mean);
+  return std::sqrt(sum / static_cast<double>(values.size() - 1));
+}
+
+// A constant axis keeps unit scale rather than dividing by zero.
+double ScaleOf(const std::vector<double>& values) {
+  const double sd = StandardDeviation(values);
+  return sd > 1e-6 ? sd : 1.0;
+}
+
+double Squared(double x) { return x * x; }
+
+int Mismatches(const Configuration& a, const Configuration& b) {
+  return (a.hardware != b.hardware) + (a.framework != b.framework) + (a.model != b.model) +
+         (a.precision != b.precision);
+}
+
+}  // namespace
+
+WorkloadScales WorkloadSimilarity::ScalesOf(absl::Span<const AnchorCurve> anchors) {
+  std::vector<double> input, output, batch, gpus;
+  for (const AnchorCurve& anchor : anchors) {
+    const Curve& curve = anchor.curve();
+    for (const CurvePoint& point : curve.points) {
+      input.push_back(std::log2(curve.shape.input_tokens));
+      output.push_back(std::log2(curve.shape.output_tokens));
+      batch.push_back(std::log2(point.batch_size));
+      gpus.push_back(std::log2(curve.configuration.num_gpus));
+    }
+  }
+  return {ScaleOf(input), ScaleOf(output), ScaleOf(batch), ScaleOf(gpus)};
+}
+
+WorkloadSimilarity::WorkloadSimilarity(absl::Span<const AnchorCurve> anchors, WorkloadScales scales)
+    : anchors_(anchors), scales_(scales) {
+  log_curves_.reserve(anchors.size());
+  for (const AnchorCurve& anchor : anchors) {
+    const Curve& curve = anchor.curve();
+    LogCurve log_curve{std::log2(curve.shape.input_tokens),
+                       std::log2(curve.shape.output_tokens),
+                       std::log2(curve.configuration.num_gpus),
+                       {}};
+    for (const CurvePoint& point : curve.points) {
+      log_curve.log2_batch_sizes.push_back(std::log2(point.batch_size));
+    }
+    log_curves_.push_back(std::move(log_curve));
+  }
+}
+
+double WorkloadSimilarity::Distance(const Configuration& a_configuration, const Shape& a_shape,
+                                    double a_batch_size, const Configuration& b_configuration,
+                                    const Shape& b_shape, double b_batch_size) const {
+  const double squared =
+      Mismatches(a_configuration, b_configuration) +
+      Squared(std::log2(static_cast<double>(a_configuration.num_gpus) / b_configuration.num_gpus) /
+              scales_.log2_gpus) +
+      Squared(std::log2(static_cast<double>(a_shape.input_tokens) / b_shape.input_tokens) /
+              scales_.log2_input_tokens) +
+      Squared(std::log2(static_cast<double>(a_shape.output_tokens) / b_shape.output_tokens) /
+              scales_.log2_output_tokens) +
+      Squared(std::log2(a_batch_size / b_batch_size) / scales_.log2_batch_size);
+  return std::sqrt(squared);
+}
+
+double WorkloadSimilarity::CurveDistanceSquared(const Configuration& configuration,
+                                                double log2_input, double log2_output,
+                                                size_t i) const {
+  const LogCurve& c = log_curves_[i];
+  return Mismatches(configuration, anchors_[i].curve().configuration) +
+         Squared((std::log2(configuration.num_gpus) - c.log2_gpus) / scales_.log2_gpus) +
+         Squared((log2_input - c.log2_input) / scales_.log2_input_tokens) +
+         Squared((log2_output - c.log2_output) / scales_.log2_output_tokens);
+}
+
+Neighbourhood WorkloadSimilarity::Around(const Configuration& configuration, const Shape& shape,
+                                         double batch_size, const Unobserved& unobserved) const {
+  const double log2_input = std::log2(shape.input_tokens);
+  const double log2_output = std::log2(shape.output_tokens);
+  const double log2_batch = std::log2(batch_size);
+  double best = std::numeric_limits<double>::infinity();
+  double best_same = std::numeric_limits<double>::infinity();
+  Neighbourhood out;
+  for (size_t i = 0; i < anchors_.size(); ++i) {
+    const bool same = anchors_[i].curve().configuration == configuration;
+    if (same && unobserved.configuration) continue;
+    size_t points = log_curves_[i].log2_batch_sizes.size();
+    if (static_cast<int>(i) == unobserved.curve) {
+      points = std::min(points, static_cast<size_t>(std::max(unobserved.kept_points, 0)));
+      if (points == 0) continue;
+    }
+    const double curve_part = CurveDistanceSquared(configuration, log2_input, log2_output, i);
+    if (same) {
+      ++out.configuration_curve_count;
+      out.configuration_curves_near += curve_part <= 1;
+    }
+    if (curve_part >= best && (!same || curve_part >= best_same)) continue;
+    double batch_part = std::numeric_limits<double>::infinity();
+    for (size_t p = 0; p < points; ++p) {
+      batch_part = std::min(batch_part, Squared((log2_batch - log_curves_[i].log2_batch_sizes[p]) /
+                                                scales_.log2_batch_size));
+    }
+    best = std::min(best, curve_part + batch_part);
+    if (same) best_same = std::min(best_same, curve_part + batch_part);
+  }
+  if (std::isfinite(best)) out.nearest_point_distance = std::sqrt(best);
+  if (std::isfinite(best_same)) out.nearest_same_configuration_distance = std::sqrt(best_same);
+  return out;
+}
+
+std::vector<NeighborCurve> WorkloadSimilarity::NearestCurves(const Configuration& configuration,
+                                                             const Shape& shape, int count) const {
+  const double log2_input = std::log2(shape.input_tokens);
+  const double log2_output = std::log2(shape.output_tokens);
+  std::vector<NeighborCurve> neighbors;
+  neighbors.reserve(anchors_.size());
+  for (size_t i = 0; i < anchors_.size(); ++i) {
+    const Curve& curve = anchors_[i].curve();
+    neighbors.push_back(
+        {curve.configuration, curve.shape,
+         std::sqrt(CurveDistanceSquared(configuration, log2_input, log2_output, i))});
+  }
+  const int keep = std::clamp<int>(count, 0, static_cast<int>(neighbors.size()));
+  std::partial_sort(neighbors.begin(), neighbors.begin() + keep, neighbors.end(),
+                    [](const NeighborCurve& a, const NeighborCurve& b) {
+                      return std::tie(a.distance, a.configuration, a.shape) <
+                             std::tie(b.distance, b.configuration, b.shape);
+                    });
+  neighbors.resize(keep);
+  return neighbors;
+}
+
+}  // namespace perfcast
