@@ -492,6 +492,27 @@ TEST_F(PerfcastServerTest, StreamOverTheResultLimitIsResourceExhausted) {
   EXPECT_THAT(status.error_message(), HasSubstr("more than 10 results"));
 }
 
+TEST_F(PerfcastServerTest, MessageOverTheSizeLimitIsResourceExhaustedAndTheServerGoesOn) {
+  ServerOptions options = SeededServerOptions(dir_.path(), kSeedConfigurations);
+  options.max_receive_message_bytes = 16 * 1024;
+  Restart(options);
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  v1::SubmitBenchmarksResponse response;
+  auto stream = models_->SubmitBenchmarks(&context, &response);
+  v1::SubmitBenchmarksRequest chunk;
+  for (int b = 0; b < 400; ++b) *chunk.add_results() = NewResult("big-chunk", 1 + b, 1000);
+  ASSERT_GT(chunk.ByteSizeLong(), 16u * 1024);
+  stream->Write(chunk);
+  stream->WritesDone();
+  const grpc::Status status = stream->Finish();
+
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(Status().stored_result_count(), kSeedRecords);
+  v1::PredictResponse predicted;
+  EXPECT_TRUE(PredictOne(TestQuery(0, 128, 128, {1}), &predicted).ok());
+}
+
 TEST_F(PerfcastServerTest, UnknownVersionIsNotFound) {
   v1::PredictRequest request;
   *request.add_queries() = TestQuery(0, 128, 128, {1});
