@@ -16,6 +16,7 @@
 #include "core/curve.h"
 #include "core/error_predictor.h"
 #include "core/interval_calibration.h"
+#include "core/simulated_annealing.h"
 #include "core/workload_features.h"
 #include "core/workload_similarity.h"
 #include "core/xgboost_regressor.h"
@@ -205,6 +206,74 @@ void AddTrainingRows(const AnchorIndex& index, const CrossFitFolds& folds, RowBu
   }
 }
 
+// Error exploration by simulated annealing (ALA §3), for each configuration of 3 or more curves
+// whose errors train the error predictor (even configuration folds):
+// - state: which of the configuration's curves are observed (the training subset);
+// - move: observe one more curve, one fewer, or swap one (core/simulated_annealing.h);
+// - energy: minus the mean |log error| of predicting every unobserved curve as a new shape from
+//   its nearest observed siblings, by the cross-fit model that did not train on it, so the walk
+//   heads for the hard, sparse splits that the one-curve-out errors rarely show;
+// - records: every visited state adds its predictions' errors, with the neighbourhood the
+//   unobserved curves have in that state, to `records`.
+void ExploreByAnnealing(const AnchorIndex& index, const TransferFeatures& features,
+                        absl::Span<const XGBoostRegressor> models, const CrossFitFolds& folds,
+                        const WorkloadSimilarity& similarity, const TrainOptions& options,
+                        std::vector<ErrorRecord>& records) {
+  if (index.configurations().size() < 4 || options.annealing_moves_per_configuration <= 0) return;
+  std::vector<std::vector<int>> curves_by_rank(index.configurations().size());
+  for (size_t i = 0; i < index.anchors().size(); ++i) {
+    curves_by_rank[index.ConfigurationRank(index.anchors()[i].curve().configuration)].push_back(
+        static_cast<int>(i));
+  }
+  const absl::Time deadline = absl::Now() + options.annealing_time_limit;
+  for (size_t rank = 0; rank < curves_by_rank.size(); ++rank) {
+    const std::vector<int>& curves = curves_by_rank[rank];
+    if (curves.size() < 3 || folds.of_configuration[rank] % 2 != 0) continue;
+    AnnealingSchedule schedule;
+    schedule.max_iterations = options.annealing_moves_per_configuration;
+    schedule.time_limit = std::max(deadline - absl::Now(), absl::ZeroDuration());
+    schedule.seed = options.seed * 1000003 + rank;
+    std::vector<bool> initial(curves.size(), true);
+    initial[schedule.seed % curves.size()] = false;
+    Anneal(std::move(initial), schedule, [&](const std::vector<bool>& observed) {
+      std::vector<int> unobserved;
+      for (size_t c = 0; c < curves.size(); ++c) {
+        if (!observed[c]) unobserved.push_back(curves[c]);
+      }
+      double error_sum = 0;
+      int error_count = 0;
+      for (int target : unobserved) {
+        const Curve& curve = index.anchors()[target].curve();
+        std::vector<std::pair<double, int>> siblings;
+        for (size_t c = 0; c < curves.size(); ++c) {
+          if (!observed[c]) continue;
+          siblings.push_back(
+              {ShapeDistance(curve.shape, index.anchors()[curves[c]].curve().shape), curves[c]});
+        }
+        std::sort(siblings.begin(), siblings.end());
+        std::vector<Anchor> anchors;
+        for (size_t s = 0; s < siblings.size() && s < kSiblingsForNewShape; ++s) {
+          anchors.push_back({&index.anchors()[siblings[s].second], false});
+        }
+        for (const CurvePoint& point : curve.points) {
+          AnchoredPrediction p =
+              PredictFromAnchors(features, models[folds.of_curve[target]], curve.configuration,
+                                 curve.shape, anchors, point.batch_size);
+          const double error = std::abs(std::log(point.throughput_tokens_per_s) - p.log_throughput);
+          if (!std::isfinite(error)) continue;
+          p.features.prediction_case = PredictionCase::kExtrapolatedShape;
+          p.features.neighbourhood = similarity.Around(curve.configuration, curve.shape,
+                                                       point.batch_size, {.curves = unobserved});
+          records.push_back({p.features, error});
+          error_sum += error;
+          ++error_count;
+        }
+      }
+      return error_count == 0 ? 0.0 : -error_sum / error_count;
+    });
+  }
+}
+
 // Held-out errors: one correction model per cross-fit fold, trained on the other folds' rows,
 // predicts each training curve the way Predict would in each case it can stand for (as a new
 // shape; its larger batches from its smaller half; as a new configuration), with the
@@ -212,7 +281,12 @@ void AddTrainingRows(const AnchorIndex& index, const CrossFitFolds& folds, RowBu
 // `records[0]`, odd ones to `records[1]`.
 absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
     const AnchorIndex& index, const TransferFeatures& features, const RowBuilder& rows,
-    const CrossFitFolds& folds, const XGBoostParams& params) {
+    const CrossFitFolds& folds, const TrainOptions& options) {
+  // Fewer trees at a higher rate (the same total shrinkage) keep the cross-fit to about one
+  // correction model's training time; their errors are, if anything, a little larger.
+  XGBoostParams params = CorrectionParams(options);
+  params.tree_count /= 3;
+  params.learning_rate *= 3;
   const FeatureMatrix& all = rows.matrix();
   std::vector<XGBoostRegressor> models;
   for (int held_out = 0; held_out < kCrossFitFolds; ++held_out) {
@@ -255,7 +329,7 @@ absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
       out.push_back({p.features, error});
     };
     const XGBoostRegressor& curve_model = models[folds.of_curve[i]];
-    const Unobserved without_curve{static_cast<int>(i), 0, false};
+    const Unobserved without_curve{.curve = static_cast<int>(i)};
     const std::vector<Anchor> siblings = AnchorsOf(
         index, index.SameConfiguration(curve.configuration, curve.shape, kSiblingsForNewShape));
     for (const CurvePoint& point : curve.points) {
@@ -273,7 +347,7 @@ absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
       }
       for (size_t p = keep; p < n; ++p) {
         add(PredictionCase::kExtrapolatedBatch, curve_model, anchors, curve.points[p],
-            {static_cast<int>(i), static_cast<int>(keep), false});
+            {.curve = static_cast<int>(i), .kept_points = static_cast<int>(keep)});
       }
     }
     const std::vector<Anchor> others = AnchorsOf(
@@ -281,9 +355,10 @@ absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
         index.OtherConfigurations(curve.configuration, curve.shape, kOtherConfigurations, false));
     for (const CurvePoint& point : curve.points) {
       add(PredictionCase::kNewConfiguration, models[configuration_fold], others, point,
-          {-1, 0, true});
+          {.configuration = true});
     }
   }
+  ExploreByAnnealing(index, features, models, folds, similarity, options, records[0]);
   return records;
 }
 
@@ -405,7 +480,7 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Train(
       XGBoostRegressor::Train(rows.matrix(), rows.targets(), CorrectionParams(options));
   if (!correction.ok()) return correction.status();
   absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> records_held_out =
-      CollectHeldOutErrors(index, features, rows, folds, CorrectionParams(options));
+      CollectHeldOutErrors(index, features, rows, folds, options);
   if (!records_held_out.ok()) return records_held_out.status();
   absl::StatusOr<std::pair<ErrorPredictor, IntervalCalibration>> calibration =
       CalibrateIntervals(index, *std::move(records_held_out), options);

@@ -3,10 +3,11 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "core/benchmark_record.h"
 #include "core/prediction.h"
@@ -18,6 +19,11 @@ struct TrainOptions {
   // XGBoost threads. One by default: OpenMP workers spin while they wait, which on a machine
   // shared with serving threads or parallel tests costs more than the second thread gains.
   int threads = 1;
+  // Simulated annealing over each configuration's training subsets (ALA §3): moves per
+  // configuration, and a safety cap on the wall time of the whole exploration. Bundles are
+  // reproducible for a seed as long as the cap is not reached.
+  int annealing_moves_per_configuration = 8;
+  absl::Duration annealing_time_limit = absl::Seconds(10);
 };
 
 // Facts about how a model was built, carried in its bundle.

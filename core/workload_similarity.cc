@@ -98,6 +98,10 @@ Neighbourhood WorkloadSimilarity::Around(const Configuration& configuration, con
   for (size_t i = 0; i < anchors_.size(); ++i) {
     const bool same = anchors_[i].curve().configuration == configuration;
     if (same && unobserved.configuration) continue;
+    if (std::binary_search(unobserved.curves.begin(), unobserved.curves.end(),
+                           static_cast<int>(i))) {
+      continue;
+    }
     size_t points = log_curves_[i].log2_batch_sizes.size();
     if (static_cast<int>(i) == unobserved.curve) {
       points = std::min(points, static_cast<size_t>(std::max(unobserved.kept_points, 0)));

@@ -25,7 +25,8 @@ struct WorkloadScales {
 struct Unobserved {
   int curve = -1;       // this anchor index is left out...
   int kept_points = 0;  // ...except its first `kept_points` points (the extrapolated-batch case)
-  bool configuration = false;  // every curve of the query's configuration is left out
+  bool configuration = false;         // every curve of the query's configuration is left out
+  absl::Span<const int> curves = {};  // these anchor indices (sorted) are left out too
 };
 
 // How much observed data lies near a query, in numbers a person can read.

@@ -47,17 +47,17 @@ TEST_F(WorkloadSimilarityTest, EachConfigurationMismatchAddsAUnit) {
 
 TEST_F(WorkloadSimilarityTest, UnobservedDataIsLeftOut) {
   const Neighbourhood without_curve =
-      similarity_.Around(kA, {128, 128}, 16, Unobserved{0, 0, false});
+      similarity_.Around(kA, {128, 128}, 16, Unobserved{.curve = 0});
   EXPECT_GT(without_curve.nearest_same_configuration_distance, 0);
   EXPECT_EQ(without_curve.configuration_curve_count, 1);
 
   const Neighbourhood smaller_half =
-      similarity_.Around(kA, {128, 128}, 64, Unobserved{0, 2, false});
+      similarity_.Around(kA, {128, 128}, 64, Unobserved{.curve = 0, .kept_points = 2});
   EXPECT_NEAR(smaller_half.nearest_same_configuration_distance,
               std::log2(64.0 / 4) / similarity_.scales().log2_batch_size, 1e-12);
 
   const Neighbourhood new_configuration =
-      similarity_.Around(kA, {128, 128}, 16, Unobserved{-1, 0, true});
+      similarity_.Around(kA, {128, 128}, 16, Unobserved{.configuration = true});
   EXPECT_TRUE(std::isnan(new_configuration.nearest_same_configuration_distance));
   EXPECT_EQ(new_configuration.configuration_curve_count, 0);
   EXPECT_GT(new_configuration.nearest_point_distance, 0);
