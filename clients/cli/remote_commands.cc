@@ -200,7 +200,8 @@ absl::StatusOr<SubmitSummary> RemoteSubmit(const RemoteTarget& target, const Sub
         absl::StrCat("--chunk-size=", options.chunk_size, ": must be >= 1"));
   }
   absl::StatusOr<CsvReadResult> csv = ReadBenchmarkCsv(options.csv_path, BadRowPolicy::kSkip);
-  if (!csv.ok()) return csv.status();
+  // A file that cannot be read is a usage error, whatever code the reader gives it.
+  if (!csv.ok()) return absl::InvalidArgumentError(absl::StrCat("--data ", csv.status().message()));
   SubmitSummary summary;
   summary.unreadable_rows = static_cast<int64_t>(csv->rejected_rows.size());
   for (const RejectedRow& row : csv->rejected_rows) {

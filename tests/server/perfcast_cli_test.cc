@@ -123,6 +123,14 @@ TEST_F(PerfcastCliTest, SubmitWithRejectedRowsExitsFiveAndSaysWhy) {
   EXPECT_THAT(run.out, ::testing::ContainsRegex("1 +0 +1 +0"));
 }
 
+TEST_F(PerfcastCliTest, SubmitOfAMissingFileExitsTwo) {
+  const CliRun run = Run(absl::StrCat("submit ", Server(), " --data ", dir_.path(), "/none.csv"));
+
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_THAT(run.err, HasSubstr("--data "));
+  EXPECT_EQ(run.out, "");
+}
+
 TEST_F(PerfcastCliTest, StatusShowsTheServingVersionAsTableAndJson) {
   const CliRun table = Run(absl::StrCat("status ", Server()));
   const CliRun json = Run(absl::StrCat("status ", Server(), " --json"));
