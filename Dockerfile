@@ -26,11 +26,11 @@ RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release \
 
 FROM ${RUNTIME_IMAGE}
 # Runtime libraries of perfcast-server and perfcast (Debian 12 names); their own dependencies
-# (libgrpc29, libfmt9, libgomp1, LAPACK, glog, civetweb, ...) come in through apt.
+# (libgrpc29, libfmt9, libgomp1, LAPACK, glog, ...) come in through apt.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libgrpc++1.51 libprotobuf32 libabsl20220623 libceres3 libxgboost0 libspdlog1.10 \
-      libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 libsqlite3-0 \
+      libprometheus-cpp-core1.0 libsqlite3-0 \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 65532 perfcast \
  && useradd --system --uid 65532 --gid 65532 --home-dir /var/lib/perfcast --no-create-home \
