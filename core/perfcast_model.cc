@@ -139,7 +139,7 @@ class RowBuilder {
   }
 
   void AddCurve(const Curve& target, const AnchorCurve& anchor, bool same_curve, size_t first_point,
-                RowKind kind, int group) {
+                int group) {
     for (size_t p = first_point; p < target.points.size(); ++p) {
       const CurvePoint& point = target.points[p];
       const double anchor_value = anchor.ThroughputAt(point.batch_size);
@@ -148,14 +148,12 @@ class RowBuilder {
                         absl::MakeSpan(row_));
       matrix_.AddRow(row_);
       targets_.push_back(std::log(point.throughput_tokens_per_s / anchor_value));
-      kinds_.push_back(kind);
       groups_.push_back(group);
     }
   }
 
   const FeatureMatrix& matrix() const { return matrix_; }
   const std::vector<float>& targets() const { return targets_; }
-  const std::vector<RowKind>& kinds() const { return kinds_; }
   const std::vector<int>& groups() const { return groups_; }
 
  private:
@@ -163,7 +161,6 @@ class RowBuilder {
   std::vector<float> row_;
   FeatureMatrix matrix_;
   std::vector<float> targets_;
-  std::vector<RowKind> kinds_;
   std::vector<int> groups_;
 };
 
@@ -184,14 +181,13 @@ void AddTrainingRows(const AnchorIndex& index, const CrossFitFolds& folds, RowBu
     int group = folds.of_curve[i];
     for (const AnchorChoice& choice :
          index.SameConfiguration(curve.configuration, curve.shape, kSiblingsForNewShape)) {
-      rows.AddCurve(curve, anchors[choice.anchor_index], false, 0, RowKind::kOtherShape, group);
+      rows.AddCurve(curve, anchors[choice.anchor_index], false, 0, group);
     }
     const size_t n = curve.points.size();
     if (n >= 4) {
       for (size_t keep : {(n + 1) / 2, n - 1}) {
         if (keep == n - 1 && keep == (n + 1) / 2) continue;
-        rows.AddCurve(curve, AnchorCurve(Truncated(curve, keep)), true, keep,
-                      RowKind::kOwnSmallerBatches, group);
+        rows.AddCurve(curve, AnchorCurve(Truncated(curve, keep)), true, keep, group);
       }
     }
     group = folds.of_configuration[index.ConfigurationRank(curve.configuration)];
@@ -199,8 +195,7 @@ void AddTrainingRows(const AnchorIndex& index, const CrossFitFolds& folds, RowBu
       for (const AnchorChoice& choice : index.OtherConfigurations(
                curve.configuration, curve.shape,
                other_hardware_only ? kOtherHardware : kOtherConfigurations, other_hardware_only)) {
-        rows.AddCurve(curve, anchors[choice.anchor_index], false, 0, RowKind::kOtherConfiguration,
-                      group);
+        rows.AddCurve(curve, anchors[choice.anchor_index], false, 0, group);
       }
     }
   }
