@@ -51,10 +51,20 @@ WorkloadSimilarity::WorkloadSimilarity(absl::Span<const AnchorCurve> anchors, Wo
   log_curves_.reserve(anchors.size());
   for (const AnchorCurve& anchor : anchors) {
     const Curve& curve = anchor.curve();
+    const Configuration& c = curve.configuration;
+    const std::array<const std::string*, 4> values = {&c.hardware, &c.framework, &c.model,
+                                                      &c.precision};
+    CategoryCodes codes;
+    for (size_t field = 0; field < values.size(); ++field) {
+      auto& known = category_codes_[field];
+      codes[field] = known.try_emplace(*values[field], static_cast<int>(known.size())).first->second;
+    }
     LogCurve log_curve{std::log2(curve.shape.input_tokens),
                        std::log2(curve.shape.output_tokens),
-                       std::log2(curve.configuration.num_gpus),
-                       {}};
+                       std::log2(c.num_gpus),
+                       {},
+                       codes,
+                       c.num_gpus};
     for (const CurvePoint& point : curve.points) {
       log_curve.log2_batch_sizes.push_back(std::log2(point.batch_size));
     }
@@ -77,12 +87,31 @@ double WorkloadSimilarity::Distance(const Configuration& a_configuration, const 
   return std::sqrt(squared);
 }
 
-double WorkloadSimilarity::CurveDistanceSquared(const Configuration& configuration,
+WorkloadSimilarity::CategoryCodes WorkloadSimilarity::CodesOf(
+    const Configuration& configuration) const {
+  const std::array<const std::string*, 4> values = {
+      &configuration.hardware, &configuration.framework, &configuration.model,
+      &configuration.precision};
+  CategoryCodes codes;
+  for (size_t field = 0; field < values.size(); ++field) {
+    const auto it = category_codes_[field].find(*values[field]);
+    codes[field] = it == category_codes_[field].end() ? -1 : it->second;
+  }
+  return codes;
+}
+
+bool WorkloadSimilarity::SameConfiguration(const CategoryCodes& codes, int num_gpus,
+                                           size_t i) const {
+  return log_curves_[i].codes == codes && log_curves_[i].num_gpus == num_gpus;
+}
+
+double WorkloadSimilarity::CurveDistanceSquared(const CategoryCodes& codes, double log2_gpus,
                                                 double log2_input, double log2_output,
                                                 size_t i) const {
   const LogCurve& c = log_curves_[i];
-  return Mismatches(configuration, anchors_[i].curve().configuration) +
-         Squared((std::log2(configuration.num_gpus) - c.log2_gpus) / scales_.log2_gpus) +
+  int mismatches = 0;
+  for (size_t field = 0; field < codes.size(); ++field) mismatches += codes[field] != c.codes[field];
+  return mismatches + Squared((log2_gpus - c.log2_gpus) / scales_.log2_gpus) +
          Squared((log2_input - c.log2_input) / scales_.log2_input_tokens) +
          Squared((log2_output - c.log2_output) / scales_.log2_output_tokens);
 }
@@ -92,11 +121,13 @@ Neighbourhood WorkloadSimilarity::Around(const Configuration& configuration, con
   const double log2_input = std::log2(shape.input_tokens);
   const double log2_output = std::log2(shape.output_tokens);
   const double log2_batch = std::log2(batch_size);
+  const double log2_gpus = std::log2(configuration.num_gpus);
+  const CategoryCodes codes = CodesOf(configuration);
   double best = std::numeric_limits<double>::infinity();
   double best_same = std::numeric_limits<double>::infinity();
   Neighbourhood out;
   for (size_t i = 0; i < anchors_.size(); ++i) {
-    const bool same = anchors_[i].curve().configuration == configuration;
+    const bool same = SameConfiguration(codes, configuration.num_gpus, i);
     if (same && unobserved.configuration) continue;
     if (std::binary_search(unobserved.curves.begin(), unobserved.curves.end(),
                            static_cast<int>(i))) {
@@ -107,7 +138,7 @@ Neighbourhood WorkloadSimilarity::Around(const Configuration& configuration, con
       points = std::min(points, static_cast<size_t>(std::max(unobserved.kept_points, 0)));
       if (points == 0) continue;
     }
-    const double curve_part = CurveDistanceSquared(configuration, log2_input, log2_output, i);
+    const double curve_part = CurveDistanceSquared(codes, log2_gpus, log2_input, log2_output, i);
     if (same) {
       ++out.configuration_curve_count;
       out.configuration_curves_near += curve_part <= 1;
@@ -130,13 +161,15 @@ std::vector<NeighborCurve> WorkloadSimilarity::NearestCurves(const Configuration
                                                              const Shape& shape, int count) const {
   const double log2_input = std::log2(shape.input_tokens);
   const double log2_output = std::log2(shape.output_tokens);
+  const double log2_gpus = std::log2(configuration.num_gpus);
+  const CategoryCodes codes = CodesOf(configuration);
   std::vector<NeighborCurve> neighbors;
   neighbors.reserve(anchors_.size());
   for (size_t i = 0; i < anchors_.size(); ++i) {
     const Curve& curve = anchors_[i].curve();
     neighbors.push_back(
         {curve.configuration, curve.shape,
-         std::sqrt(CurveDistanceSquared(configuration, log2_input, log2_output, i))});
+         std::sqrt(CurveDistanceSquared(codes, log2_gpus, log2_input, log2_output, i))});
   }
   const int keep = std::clamp<int>(count, 0, static_cast<int>(neighbors.size()));
   std::partial_sort(neighbors.begin(), neighbors.begin() + keep, neighbors.end(),

@@ -1,8 +1,11 @@
 #pragma once
 
+#include <array>
 #include <cmath>
+#include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/types/span.h"
 #include "core/anchor_curve.h"
 #include "core/benchmark_record.h"
@@ -68,19 +71,29 @@ class WorkloadSimilarity {
                                            int count) const;
 
  private:
+  // Hardware, framework, model and precision as small integers, so that a query meets every
+  // curve without string comparisons; -1 for a value never observed.
+  using CategoryCodes = std::array<int, 4>;
+  CategoryCodes CodesOf(const Configuration& configuration) const;
+
   // Squared distance of the configuration and shape parts, to anchor `i`.
-  double CurveDistanceSquared(const Configuration& configuration, double log2_input,
+  double CurveDistanceSquared(const CategoryCodes& codes, double log2_gpus, double log2_input,
                               double log2_output, size_t i) const;
+  bool SameConfiguration(const CategoryCodes& codes, int num_gpus, size_t i) const;
 
   struct LogCurve {
     double log2_input = 0;
     double log2_output = 0;
     double log2_gpus = 0;
     std::vector<double> log2_batch_sizes;
+    CategoryCodes codes{};
+    int num_gpus = 0;
   };
+
   absl::Span<const AnchorCurve> anchors_;
   WorkloadScales scales_;
   std::vector<LogCurve> log_curves_;  // parallel to anchors_
+  std::array<absl::flat_hash_map<std::string, int>, 4> category_codes_;
 };
 
 }  // namespace perfcast
