@@ -177,13 +177,18 @@ std::string FiguresTable(absl::Span<const EvaluationFigures> figures) {
   auto optional_percent = [](std::optional<double> value) {
     return value.has_value() ? absl::StrFormat("%.1f%%", *value * 100) : std::string("-");
   };
+  // A method that declined every point has no error figures: "-", not "nan%".
+  auto ape_percent = [](double value) {
+    return std::isfinite(value) ? absl::StrFormat("%.2f%%", value) : std::string("-");
+  };
   std::string out = absl::StrFormat("%-13s %-15s %7s %8s %10s %8s %9s %12s %8s %8s\n", "protocol",
                                     "method", "points", "declined", "median_ape", "p90_ape",
                                     "coverage", "median_width", "spearman", "seconds");
   bool any_reliability = false;
   for (const EvaluationFigures& f : figures) {
-    out += absl::StrFormat("%-13s %-15s %7d %8d %9.2f%% %7.2f%% %9s %12s %8s %8.1f\n", f.protocol,
-                           f.method, f.points, f.declined, f.median_ape, f.p90_ape,
+    out += absl::StrFormat("%-13s %-15s %7d %8d %10s %8s %9s %12s %8s %8.1f\n", f.protocol,
+                           f.method, f.points, f.declined, ape_percent(f.median_ape),
+                           ape_percent(f.p90_ape),
                            optional_percent(f.coverage), optional_percent(f.median_width),
                            f.error_rank_correlation.has_value()
                                ? absl::StrFormat("%.3f", *f.error_rank_correlation)
