@@ -14,11 +14,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-// The repository root, from this file's path (tests/core/catalogue_test.cc).
-std::string RepositoryRoot() {
-  const std::string file = __FILE__;
-  return file.substr(0, file.rfind("/tests/core/"));
-}
+std::string RepositoryRoot() { return PERFCAST_SOURCE_DIR; }
 
 Catalogue ShippedCatalogue() {
   absl::StatusOr<Catalogue> catalogue = Catalogue::Load(RepositoryRoot() + "/data/catalogue");

@@ -9,10 +9,7 @@
 namespace perfcast {
 namespace {
 
-std::string CatalogueDirectory() {
-  const std::string file = __FILE__;
-  return file.substr(0, file.rfind("/tests/core/")) + "/data/catalogue";
-}
+std::string CatalogueDirectory() { return PERFCAST_SOURCE_DIR "/data/catalogue"; }
 
 class PhysicalFeaturesTest : public ::testing::Test {
  protected:

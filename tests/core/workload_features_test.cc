@@ -15,9 +15,7 @@ namespace {
 constexpr int kPhysicalColumns = 10;
 
 std::shared_ptr<const Catalogue> ShippedCatalogue() {
-  const std::string file = __FILE__;
-  absl::StatusOr<Catalogue> catalogue =
-      Catalogue::Load(file.substr(0, file.rfind("/tests/core/")) + "/data/catalogue");
+  absl::StatusOr<Catalogue> catalogue = Catalogue::Load(PERFCAST_SOURCE_DIR "/data/catalogue");
   EXPECT_TRUE(catalogue.ok()) << catalogue.status();
   return std::make_shared<const Catalogue>(*std::move(catalogue));
 }

@@ -4,7 +4,10 @@
 #include <sys/wait.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <cstring>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -137,6 +140,24 @@ TEST(ServerProcessTest, SigtermDrainsInFlightStreamCommitsAndExitsZero) {
   v1::SubmitBenchmarksRequest chunk;
   for (int i = 0; i < 10; ++i) *chunk.add_results() = UniqueResult("before-sigterm", 200 + i);
   ASSERT_TRUE(stream->Write(chunk));
+  // A written message may still sit in a buffer; the stream is in flight once the server has
+  // received it, and only then must a drain let it finish.
+  const std::string log = child->Log();
+  const size_t metrics_at = log.find("metrics_port=");
+  ASSERT_NE(metrics_at, std::string::npos) << log;
+  const int metrics_port = std::atoi(log.c_str() + metrics_at + std::strlen("metrics_port="));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::istringstream lines(testing::HttpGet(metrics_port, "/metrics"));
+        for (std::string line; std::getline(lines, line);) {
+          if (line.rfind("grpc_server_msg_received_total{", 0) == 0 &&
+              line.find("grpc_method=\"SubmitBenchmarks\"") != std::string::npos) {
+            return std::strtod(line.c_str() + line.rfind(' ') + 1, nullptr) >= 1;
+          }
+        }
+        return false;
+      },
+      absl::Seconds(10)));
 
   child->Signal(SIGTERM);
   ASSERT_TRUE(
@@ -167,11 +188,11 @@ TEST(ServerProcessTest, SigtermDrainsInFlightStreamCommitsAndExitsZero) {
   ASSERT_TRUE(exit_status.has_value());
   ASSERT_TRUE(WIFEXITED(*exit_status));
   EXPECT_EQ(WEXITSTATUS(*exit_status), 0);
-  const std::string log = child->Log();
-  EXPECT_THAT(log, HasSubstr("event=signal_received signal=15"));
-  EXPECT_THAT(log, HasSubstr("event=rpcs_drained"));
-  EXPECT_THAT(log, HasSubstr("event=store_writes_flushed results=84"));
-  EXPECT_THAT(log, HasSubstr("event=shutdown_done"));
+  const std::string final_log = child->Log();
+  EXPECT_THAT(final_log, HasSubstr("event=signal_received signal=15"));
+  EXPECT_THAT(final_log, HasSubstr("event=rpcs_drained"));
+  EXPECT_THAT(final_log, HasSubstr("event=store_writes_flushed results=84"));
+  EXPECT_THAT(final_log, HasSubstr("event=shutdown_done"));
   absl::StatusOr<std::unique_ptr<BenchmarkStore>> store =
       BenchmarkStore::Open(dir.path() + "/data/benchmarks.sqlite3");
   ASSERT_TRUE(store.ok()) << store.status();
