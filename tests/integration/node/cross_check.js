@@ -18,6 +18,9 @@ const protoLoader = require('@grpc/proto-loader');
 const CALL_DEADLINE_MS = 10000;
 const REPO_PROTO_DIR = path.join(__dirname, '..', '..', '..', 'proto');
 const LOCAL_PROTO_DIR = path.join(__dirname, 'proto');
+// The Python client's copy of the standard health protocol (same package and field numbers).
+const HEALTH_PROTO_DIR =
+    path.join(__dirname, '..', '..', '..', 'clients', 'python', 'proto', 'perfcast_grpc_health', 'v1');
 
 const LOADER_OPTIONS = {keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true};
 
@@ -193,7 +196,7 @@ async function main() {
     return 2;
   }
   const perfcast = load('perfcast/v1/perfcast.proto', REPO_PROTO_DIR).perfcast.v1;
-  const health = load('health.proto', LOCAL_PROTO_DIR).grpc.health.v1;
+  const health = load('health.proto', HEALTH_PROTO_DIR).grpc.health.v1;
   const reflection = load('reflection_v1alpha.proto', LOCAL_PROTO_DIR).grpc.reflection.v1alpha;
   const credentials = grpc.credentials.createInsecure();
   const clients = {
