@@ -98,17 +98,9 @@ absl::StatusOr<TreeEnsemble> TreeEnsemble::FromTextDump(absl::Span<const std::st
 }
 
 float TreeEnsemble::Predict(absl::Span<const float> features) const {
-  float sum = base_score_;
-  for (int32_t root : tree_roots_) {
-    const Node* node = &nodes_[root];
-    while (node->feature >= 0) {
-      const float x = features[node->feature];
-      const int32_t next = std::isnan(x) ? node->missing : (x < node->value ? node->yes : node->no);
-      node = &nodes_[next];
-    }
-    sum += node->value;
-  }
-  return sum;
+  float out;
+  PredictRows(features, static_cast<int>(features.size()), absl::Span<float>(&out, 1));
+  return out;
 }
 
 void TreeEnsemble::PredictRows(absl::Span<const float> rows, int column_count,
