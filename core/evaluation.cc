@@ -9,17 +9,16 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
+#include "core/percentile.h"
 
 namespace perfcast {
 namespace {
 
+// NaN for no values: a method that declined every point has no error figures.
 double Percentile(std::vector<double> values, double fraction) {
   if (values.empty()) return std::nan("");
   std::sort(values.begin(), values.end());
-  const double position = fraction * (values.size() - 1);
-  const size_t below = static_cast<size_t>(std::floor(position));
-  const size_t above = std::min(below + 1, values.size() - 1);
-  return values[below] + (position - below) * (values[above] - values[below]);
+  return PercentileOfSorted(values, fraction);
 }
 
 // Ranks from 1, ties sharing their mean rank.

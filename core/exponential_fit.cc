@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "ceres/ceres.h"
+#include "core/percentile.h"
 
 namespace perfcast {
 namespace {
@@ -34,15 +35,6 @@ struct ScaledResidual {
   }
 };
 
-// Percentile `q` in [0, 1] of `sorted` (ascending, not empty) by linear interpolation between
-// closest ranks, as numpy.percentile does by default.
-double Percentile(const std::vector<double>& sorted, double q) {
-  const double rank = q * static_cast<double>(sorted.size() - 1);
-  const std::size_t lo = static_cast<std::size_t>(std::floor(rank));
-  if (lo + 1 >= sorted.size()) return sorted.back();
-  return sorted[lo] + (rank - static_cast<double>(lo)) * (sorted[lo + 1] - sorted[lo]);
-}
-
 std::array<double, 3> Feasible(double a, double b, double c) {
   auto finite_or = [](double v, double fallback) { return std::isfinite(v) ? v : fallback; };
   return {std::max(0.0, finite_or(a, 0.0)), std::clamp(finite_or(b, kMaxRate), kMinRate, kMaxRate),
@@ -56,16 +48,17 @@ std::vector<std::array<double, 3>> StartingPoints(std::vector<double> batch_size
                                                   std::vector<double> scaled_throughputs) {
   std::sort(batch_sizes.begin(), batch_sizes.end());
   std::sort(scaled_throughputs.begin(), scaled_throughputs.end());
-  const double thpt_p10 = Percentile(scaled_throughputs, 0.1);
-  const double thpt_p90 = Percentile(scaled_throughputs, 0.9);
-  const double bb_spread = Percentile(batch_sizes, 0.9) - Percentile(batch_sizes, 0.1);
+  const double thpt_p10 = PercentileOfSorted(scaled_throughputs, 0.1);
+  const double thpt_p90 = PercentileOfSorted(scaled_throughputs, 0.9);
+  const double bb_spread =
+      PercentileOfSorted(batch_sizes, 0.9) - PercentileOfSorted(batch_sizes, 0.1);
 
   std::vector<std::array<double, 3>> starts;
   starts.push_back(
       Feasible(thpt_p90 - thpt_p10, bb_spread > 0 ? 1 / bb_spread : kMaxRate, thpt_p90));
   const double c0 = 1.2 * scaled_throughputs.back();
   const double a0 = c0 - scaled_throughputs.front();
-  for (double b0 : {1 / Percentile(batch_sizes, 0.5), 0.01, 0.1}) {
+  for (double b0 : {1 / PercentileOfSorted(batch_sizes, 0.5), 0.01, 0.1}) {
     starts.push_back(Feasible(a0, b0, c0));
   }
   return starts;
