@@ -73,8 +73,14 @@ absl::Status ModelRegistry::LoadNewest() {
   for (const fs::directory_entry& entry : fs::directory_iterator(model_dir_, ec)) {
     const std::string name = entry.path().filename().string();
     if (name.rfind(".tmp-", 0) == 0) {
-      // A crash during Publish left a half-written version: never visible, remove it.
-      fs::remove_all(entry.path(), ec);
+      // A crash during Publish left a half-written version: never visible, remove it. Its own
+      // error code: a leftover that cannot be removed must not fail the scan of the versions.
+      std::error_code remove_error;
+      fs::remove_all(entry.path(), remove_error);
+      if (remove_error) {
+        spdlog::warn("event=tmp_cleanup_failed path={} error=\"{}\"", entry.path().string(),
+                     remove_error.message());
+      }
       continue;
     }
     if (std::optional<int64_t> v = ParseVersionName(name); v && entry.is_directory()) {

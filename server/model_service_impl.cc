@@ -20,20 +20,6 @@ using google::protobuf::util::TimeUtil;
 // Rejections listed in one SubmitBenchmarks reply at most (all are counted).
 constexpr int kMaxListedRejections = 1000;
 
-void LogFailure(RpcMethod method, const absl::Status& status) {
-  if (!status.ok()) {
-    spdlog::debug("event=rpc_failed method={} code={} message=\"{}\"", RpcMethodName(method),
-                  absl::StatusCodeToString(status.code()), status.message());
-  }
-}
-
-void FinishUnary(ServiceContext* context, grpc::ServerUnaryReactor* reactor,
-                 const ServerMetrics::RpcTimer& timer, const absl::Status& status) {
-  LogFailure(timer.method(), status);
-  context->metrics->FinishRpc(timer, status.code());
-  reactor->Finish(ToGrpcStatus(status));
-}
-
 google::protobuf::Duration ToProtoDuration(absl::Duration d) {
   return TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(d));
 }

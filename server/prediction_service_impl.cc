@@ -23,17 +23,6 @@ absl::Status FromCore(const absl::Status& status, absl::string_view path) {
   return status;
 }
 
-void Finish(ServiceContext* context, grpc::ServerUnaryReactor* reactor,
-            const ServerMetrics::RpcTimer& timer, const absl::Status& status) {
-  if (!status.ok()) {
-    spdlog::debug("event=rpc_failed method={} code={} message=\"{}\"",
-                  RpcMethodName(timer.method()), absl::StatusCodeToString(status.code()),
-                  status.message());
-  }
-  context->metrics->FinishRpc(timer, status.code());
-  reactor->Finish(ToGrpcStatus(status));
-}
-
 }  // namespace
 
 absl::Status PredictionServiceImpl::DoPredict(const ServiceContext& context,
@@ -130,7 +119,7 @@ grpc::ServerUnaryReactor* PredictionServiceImpl::Predict(grpc::CallbackServerCon
                                                          v1::PredictResponse* response) {
   const ServerMetrics::RpcTimer timer = context_->metrics->StartRpc(RpcMethod::kPredict);
   grpc::ServerUnaryReactor* reactor = rpc->DefaultReactor();
-  Finish(context_, reactor, timer, DoPredict(*context_, *request, response));
+  FinishUnary(context_, reactor, timer, DoPredict(*context_, *request, response));
   return reactor;
 }
 
@@ -139,7 +128,7 @@ grpc::ServerUnaryReactor* PredictionServiceImpl::Uncertainty(
     v1::UncertaintyResponse* response) {
   const ServerMetrics::RpcTimer timer = context_->metrics->StartRpc(RpcMethod::kUncertainty);
   grpc::ServerUnaryReactor* reactor = rpc->DefaultReactor();
-  Finish(context_, reactor, timer, DoUncertainty(*context_, *request, response));
+  FinishUnary(context_, reactor, timer, DoUncertainty(*context_, *request, response));
   return reactor;
 }
 

@@ -1,6 +1,8 @@
 #include "server/service_context.h"
 
 #include "absl/strings/str_cat.h"
+#include "server/grpc_status.h"
+#include "server/log_format.h"
 
 namespace perfcast::server {
 
@@ -41,6 +43,20 @@ absl::StatusOr<std::shared_ptr<const ServingModel>> ResolveModel(const ServiceCo
       break;
   }
   return current;
+}
+
+void LogFailure(RpcMethod method, const absl::Status& status) {
+  if (!status.ok()) {
+    spdlog::debug("event=rpc_failed method={} code={} message=\"{}\"", RpcMethodName(method),
+                  absl::StatusCodeToString(status.code()), status.message());
+  }
+}
+
+void FinishUnary(ServiceContext* context, grpc::ServerUnaryReactor* reactor,
+                 const ServerMetrics::RpcTimer& timer, const absl::Status& status) {
+  LogFailure(timer.method(), status);
+  context->metrics->FinishRpc(timer, status.code());
+  reactor->Finish(ToGrpcStatus(status));
 }
 
 }  // namespace perfcast::server

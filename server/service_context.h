@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "absl/status/statusor.h"
+#include "grpcpp/support/server_callback.h"
 #include "perfcast/v1/perfcast.pb.h"
 #include "server/benchmark_store.h"
 #include "server/benchmark_writer.h"
@@ -33,5 +34,12 @@ struct ServiceContext {
 // or a version not served; Unavailable while loading; FailedPrecondition with an empty store.
 absl::StatusOr<std::shared_ptr<const ServingModel>> ResolveModel(const ServiceContext& context,
                                                                  const v1::ModelSpec& spec);
+
+// Logs a failed RPC at debug level (failures are the client's to see, not the operator's).
+void LogFailure(RpcMethod method, const absl::Status& status);
+
+// Ends a unary RPC: logs a failure, counts it by method and code, and finishes the reactor.
+void FinishUnary(ServiceContext* context, grpc::ServerUnaryReactor* reactor,
+                 const ServerMetrics::RpcTimer& timer, const absl::Status& status);
 
 }  // namespace perfcast::server
