@@ -275,8 +275,8 @@ void ExploreByAnnealing(const AnchorIndex& index, const TransferFeatures& featur
 // neighbourhood it would have had without that data. Records of even configuration folds go to
 // `records[0]`, odd ones to `records[1]`.
 absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
-    const AnchorIndex& index, const TransferFeatures& features, const RowBuilder& rows,
-    const CrossFitFolds& folds, const TrainOptions& options) {
+    const AnchorIndex& index, const TransferFeatures& features, const WorkloadScales& scales,
+    const RowBuilder& rows, const CrossFitFolds& folds, const TrainOptions& options) {
   // Fewer trees at a higher rate (the same total shrinkage) keep the cross-fit to about one
   // correction model's training time; their errors are, if anything, a little larger.
   XGBoostParams params = CorrectionParams(options);
@@ -299,8 +299,7 @@ absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
     models.push_back(*std::move(model));
   }
 
-  const WorkloadSimilarity similarity(index.anchors(),
-                                      WorkloadSimilarity::ScalesOf(index.anchors()));
+  const WorkloadSimilarity similarity(index.anchors(), scales);
   std::array<std::vector<ErrorRecord>, 2> records;
   for (size_t i = 0; i < index.anchors().size(); ++i) {
     const Curve& curve = index.anchors()[i].curve();
@@ -474,14 +473,14 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Train(
   absl::StatusOr<XGBoostRegressor> correction =
       XGBoostRegressor::Train(rows.matrix(), rows.targets(), CorrectionParams(options));
   if (!correction.ok()) return correction.status();
+  const WorkloadScales scales = WorkloadSimilarity::ScalesOf(index.anchors());
   absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> records_held_out =
-      CollectHeldOutErrors(index, features, rows, folds, options);
+      CollectHeldOutErrors(index, features, scales, rows, folds, options);
   if (!records_held_out.ok()) return records_held_out.status();
   absl::StatusOr<std::pair<ErrorPredictor, IntervalCalibration>> calibration =
       CalibrateIntervals(index, *std::move(records_held_out), options);
   if (!calibration.ok()) return calibration.status();
 
-  const WorkloadScales scales = WorkloadSimilarity::ScalesOf(index.anchors());
   auto state =
       std::make_unique<State>(std::move(index), std::move(features), *std::move(correction), scales,
                               std::move(calibration->first), std::move(calibration->second));
@@ -706,6 +705,11 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Deserialize(
   TransferFeatures features(std::move(vocabulary));
   if (correction->feature_count() != features.column_count()) {
     return absl::DataLossError("bundle: the correction model does not match its features");
+  }
+  // Train refuses wider models; Predict's row buffers are sized for them.
+  if (features.column_count() > kMaxFeatureColumns) {
+    return absl::DataLossError(absl::StrCat("bundle: ", features.column_count(),
+                                            " feature columns, more than ", kMaxFeatureColumns));
   }
   auto state = std::make_unique<State>(AnchorIndex(std::move(anchors)), std::move(features),
                                        *std::move(correction), scales, *std::move(error_predictor),
