@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -25,8 +26,18 @@
 ABSL_FLAG(std::string, host, "0.0.0.0", "Address to listen on for gRPC and metrics.");
 ABSL_FLAG(int, port, 50051, "gRPC port (0: pick a free one and log it).");
 ABSL_FLAG(int, metrics_port, 9090, "Prometheus /metrics port (-1: off, 0: pick a free one).");
+ABSL_FLAG(std::string, store, "",
+          "Benchmark and model store: empty for the embedded SQLite store under --data-dir (one "
+          "server), or a PostgreSQL URL (postgresql://user@host:5432/db) shared by replicas.");
 ABSL_FLAG(std::string, data_dir, "perfcast-data", "Directory of the benchmark store (SQLite).");
-ABSL_FLAG(std::string, model_dir, "", "Directory of model versions (default: <data-dir>/models).");
+ABSL_FLAG(std::string, model_dir, "",
+          "Directory of model versions (default: <data-dir>/models; unused with PostgreSQL).");
+ABSL_FLAG(double, store_poll_seconds, 5,
+          "PostgreSQL: re-read the shared state at least this often, besides LISTEN/NOTIFY "
+          "(0.1 to 60).");
+ABSL_FLAG(double, leader_retry_seconds, 2,
+          "PostgreSQL: how often a replica tries to take the training lock, and the leader checks "
+          "it still holds it (0.1 to 60).");
 ABSL_FLAG(std::string, seed_data, PERFCAST_DEFAULT_SEED_DATA,
           "CSV loaded into an empty store on first start (empty: none).");
 ABSL_FLAG(int64_t, retrain_after_results, 1000, "Retrain after this many new results (0: off).");
@@ -91,7 +102,20 @@ int main(int argc, char** argv) {
   options.listen_address = absl::StrCat(host, ":", absl::GetFlag(FLAGS_port));
   const int metrics_port = absl::GetFlag(FLAGS_metrics_port);
   options.metrics_address = metrics_port < 0 ? "" : absl::StrCat(host, ":", metrics_port);
+  options.store = absl::GetFlag(FLAGS_store);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
+  for (auto [name, seconds, target] :
+       {std::tuple{"store_poll_seconds", absl::GetFlag(FLAGS_store_poll_seconds),
+                   &options.store_poll_interval},
+        std::tuple{"leader_retry_seconds", absl::GetFlag(FLAGS_leader_retry_seconds),
+                   &options.leader_retry_interval}}) {
+    if (!(seconds >= 0.1 && seconds <= 60)) {
+      spdlog::critical("event=start_failed status=\"--{}={}: must be within 0.1 to 60\"", name,
+                       seconds);
+      return EXIT_FAILURE;
+    }
+    *target = absl::Seconds(seconds);
+  }
   options.model_dir = absl::GetFlag(FLAGS_model_dir);
   options.seed_data = absl::GetFlag(FLAGS_seed_data);
   options.retrain.retrain_after_results = absl::GetFlag(FLAGS_retrain_after_results);

@@ -2,9 +2,9 @@
 
 #include <cstdint>
 #include <functional>
-#include <optional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "core/perfcast_model.h"
+#include "server/model_bundle_store.h"
 #include "server/server_metrics.h"
 
 namespace perfcast::server {
@@ -31,35 +32,40 @@ struct VersionStatus {
   enum class State { kAvailable, kFailed, kEnd };
   int64_t version = 0;
   State state = State::kEnd;
-  absl::Status error;               // why kFailed
-  std::optional<ModelInfo> info;    // when the version was loaded or trained here
-  int64_t prequential_count = 0;    // results compared while this version served
+  absl::Status error;             // why kFailed
+  std::optional<ModelInfo> info;  // when the version was loaded or trained here
+  int64_t prequential_count = 0;  // results compared while this version served
   double prequential_median_relative_error = 0;
   double prequential_interval_coverage = 0;
 };
 
-// Versioned models under `model_dir`: one directory per version, named by its integer
-// (`model_dir/<version>/`, written by SaveBundle via a temporary directory renamed into place).
-// Versions only grow: a new version is one more than the largest name ever seen on disk,
-// corrupt ones included.
+// The versions of the model and the one answering now. Versions come from a ModelBundleStore
+// (local directories, or PostgreSQL shared by replicas) and only grow: a new version is above
+// every version ever seen, corrupt ones included.
 //
 // Thread safety: every method may be called from any thread. Current() is a mutex-guarded
-// shared_ptr copy; Publish() saves to disk outside the lock, then swaps the pointer.
+// shared_ptr copy; Publish() and LoadNewest() do their store I/O outside that mutex, then swap
+// the pointer.
 class ModelRegistry {
  public:
   // `on_swap` (optional) runs after each swap, on the swapping thread, without locks held.
   using SwapListener = std::function<void(const ServingModel&)>;
-  ModelRegistry(std::string model_dir, ServerMetrics* metrics, SwapListener on_swap = nullptr);
+  ModelRegistry(std::unique_ptr<ModelBundleStore> bundles, ServerMetrics* metrics,
+                SwapListener on_swap = nullptr);
 
-  // Scans `model_dir` and serves the newest version that loads; corrupt or unreadable versions
-  // are logged, counted and listed as failed. OK with no model when the directory holds none.
+  // Serves the newest stored version above the serving one that loads and verifies (all
+  // versions at startup). A version that fails is logged, counted and listed as failed once, and
+  // not tried again; an Unavailable store is returned without marking anything, to retry later.
+  // OK with no change when there is nothing newer.
   absl::Status LoadNewest();
 
   // The model serving now, or nullptr before the first load or training.
   std::shared_ptr<const ServingModel> Current() const;
 
-  // Saves `model` as the next version and swaps it in. Returns the version.
-  absl::StatusOr<int64_t> Publish(std::shared_ptr<const PerfcastModel> model);
+  // Saves `model`, trained on `trained_result_count` results, as the next version and swaps it
+  // in. Returns the version.
+  absl::StatusOr<int64_t> Publish(std::shared_ptr<const PerfcastModel> model,
+                                  int64_t trained_result_count);
 
   // Every version known, newest first.
   std::vector<VersionStatus> Statuses() const;
@@ -74,20 +80,18 @@ class ModelRegistry {
     std::vector<double> prequential_errors;  // capped; for the median
     int64_t prequential_hits = 0;
   };
+  void Swap(std::shared_ptr<const PerfcastModel> model, int64_t version);
 
-  const std::string model_dir_;
+  const std::unique_ptr<ModelBundleStore> bundles_;
   ServerMetrics* const metrics_;
   const SwapListener on_swap_;
 
-  // Serialises Publish (version numbering and disk writes).
+  // Serialises Publish and LoadNewest (version numbering and store I/O).
   absl::Mutex publish_mutex_;
   mutable absl::Mutex mutex_;
   std::shared_ptr<const ServingModel> current_ ABSL_GUARDED_BY(mutex_);
   std::map<int64_t, Entry> versions_ ABSL_GUARDED_BY(mutex_);
   int64_t max_version_seen_ ABSL_GUARDED_BY(mutex_) = 0;
 };
-
-// Parses a version directory name: decimal digits, no sign, no leading zero, > 0.
-std::optional<int64_t> ParseVersionName(const std::string& name);
 
 }  // namespace perfcast::server

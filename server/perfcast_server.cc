@@ -13,14 +13,21 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "server/benchmark_store.h"
 #include "server/benchmark_writer.h"
+#include "server/local_model_bundle_store.h"
 #include "server/log_format.h"
 #include "server/metrics_http_server.h"
 #include "server/model_registry.h"
 #include "server/model_service_impl.h"
+#include "server/pg_connection.h"
+#include "server/postgres_benchmark_store.h"
+#include "server/postgres_change_listener.h"
+#include "server/postgres_leader_election.h"
+#include "server/postgres_model_bundle_store.h"
 #include "server/prediction_service_impl.h"
 #include "server/process_metrics.h"
 #include "server/server_metrics.h"
 #include "server/service_context.h"
+#include "server/sqlite_benchmark_store.h"
 
 namespace perfcast::server {
 namespace fs = std::filesystem;
@@ -38,23 +45,12 @@ PerfcastServer::~PerfcastServer() { Shutdown(absl::ZeroDuration()); }
 
 absl::Status PerfcastServer::Start() {
   metrics_ = std::make_unique<ServerMetrics>();
-  std::error_code ec;
-  fs::create_directories(options_.data_dir, ec);
-  if (ec) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot create --data-dir ", options_.data_dir, ": ", ec.message()));
-  }
-  absl::StatusOr<std::unique_ptr<BenchmarkStore>> store =
-      BenchmarkStore::Open(options_.data_dir + "/benchmarks.sqlite3");
-  if (!store.ok()) return store.status();
-  store_ = *std::move(store);
+  if (absl::Status opened = OpenStores(); !opened.ok()) return opened;
   metrics_->SetStoredResults(store_->count());
-  spdlog::info("event=store_opened path={}/benchmarks.sqlite3 results={}", options_.data_dir,
-               store_->count());
 
   // The first model (loaded, seeded or trained later from submissions) opens the read path.
   registry_ = std::make_unique<ModelRegistry>(
-      options_.model_dir, metrics_.get(), [this](const ServingModel& serving) {
+      std::move(bundles_), metrics_.get(), [this](const ServingModel& serving) {
         spdlog::info("event=model_swapped version={}", serving.version);
         if (server_ != nullptr && !shut_down_.load()) {
           server_->GetHealthCheckService()->SetServingStatus(kPredictionServiceName, true);
@@ -115,8 +111,63 @@ absl::Status PerfcastServer::Start() {
   spdlog::info("event=server_listening grpc_port={} metrics_port={} model_dir={}", port_,
                metrics_port_, options_.model_dir);
   worker_->Start();
+  if (shared_store_ != nullptr) {
+    election_ = std::make_unique<PostgresLeaderElection>(
+        options_.store, options_.leader_retry_interval,
+        [this](bool leader) { worker_->SetTrainingAllowed(leader); });
+    election_->Start();
+    listener_ = std::make_unique<PostgresChangeListener>(
+        options_.store, options_.store_poll_interval,
+        [this](const SharedStoreState& state) { OnSharedStoreChange(state); });
+  }
   startup_thread_ = std::thread([this] { StartupSequence(); });
   return absl::OkStatus();
+}
+
+absl::Status PerfcastServer::OpenStores() {
+  if (IsPostgresUrl(options_.store)) {
+    absl::StatusOr<std::unique_ptr<PostgresBenchmarkStore>> store =
+        PostgresBenchmarkStore::Open(options_.store);
+    if (!store.ok()) return store.status();
+    absl::StatusOr<std::unique_ptr<PostgresModelBundleStore>> bundles =
+        PostgresModelBundleStore::Open(options_.store);
+    if (!bundles.ok()) return bundles.status();
+    shared_store_ = store->get();
+    store_ = *std::move(store);
+    bundles_ = *std::move(bundles);
+    // The URL may hold a password: log only that it is PostgreSQL.
+    spdlog::info("event=store_opened store=postgresql results={}", store_->count());
+    return absl::OkStatus();
+  }
+  if (!options_.store.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--store=", options_.store, ": must be empty (SQLite under --data-dir) or postgresql://"));
+  }
+  std::error_code ec;
+  fs::create_directories(options_.data_dir, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create --data-dir ", options_.data_dir, ": ", ec.message()));
+  }
+  const std::string path = options_.data_dir + "/benchmarks.sqlite3";
+  absl::StatusOr<std::unique_ptr<SqliteBenchmarkStore>> store = SqliteBenchmarkStore::Open(path);
+  if (!store.ok()) return store.status();
+  store_ = *std::move(store);
+  bundles_ = std::make_unique<LocalModelBundleStore>(options_.model_dir);
+  spdlog::info("event=store_opened path={} results={}", path, store_->count());
+  return absl::OkStatus();
+}
+
+void PerfcastServer::OnSharedStoreChange(const SharedStoreState& state) {
+  shared_store_->ObserveCount(state.stored_results);
+  metrics_->SetStoredResults(store_->count());
+  worker_->ObserveSharedStore(state.stored_results, state.trained_results);
+  std::shared_ptr<const ServingModel> serving = registry_->Current();
+  if (state.newest_version > (serving != nullptr ? serving->version : 0)) {
+    if (absl::Status loaded = registry_->LoadNewest(); !loaded.ok()) {
+      spdlog::warn("event=shared_model_load_deferred status=\"{}\"", loaded.ToString());
+    }
+  }
 }
 
 void PerfcastServer::StartupSequence() {
@@ -154,6 +205,8 @@ void PerfcastServer::StartupSequence() {
       trained.WaitForNotification();
     }
   }
+  // Reads answer from the first model; from here on the listener loads what others publish.
+  if (listener_ != nullptr) listener_->Start();
   context_->starting.store(false);
   spdlog::info("event=startup_done serving_version={}",
                registry_->Current() != nullptr ? registry_->Current()->version : 0);
@@ -182,7 +235,9 @@ void PerfcastServer::AfterCommit(absl::Span<const BenchmarkRecord> new_records) 
       registry_->RecordPrequential(serving->version, error, inside);
     }
   }
-  worker_->NotifyResults(static_cast<int64_t>(new_records.size()));
+  // A shared store counts results from the database instead (OnSharedStoreChange), so that
+  // those submitted to other replicas count too.
+  if (shared_store_ == nullptr) worker_->NotifyResults(static_cast<int64_t>(new_records.size()));
 }
 
 void PerfcastServer::Shutdown(absl::Duration drain) {
@@ -201,6 +256,9 @@ void PerfcastServer::Shutdown(absl::Duration drain) {
     worker_->Stop();  // lets a running refit finish; unblocks a startup waiting on training
   }
   if (startup_thread_.joinable()) startup_thread_.join();
+  // After the worker: the training lock is released only once no refit of ours runs.
+  if (listener_ != nullptr) listener_->Stop();
+  if (election_ != nullptr) election_->Stop();
   if (writer_ != nullptr) {
     writer_->Stop();  // commits everything still queued
     spdlog::info("event=store_writes_flushed results={}", store_->count());

@@ -19,8 +19,13 @@ namespace perfcast::server {
 
 class BenchmarkStore;
 class BenchmarkWriter;
+class ModelBundleStore;
 class MetricsHttpServer;
 class ModelRegistry;
+class PostgresBenchmarkStore;
+class PostgresChangeListener;
+class PostgresLeaderElection;
+struct SharedStoreState;
 class ServerMetrics;
 struct ServiceContext;
 class PredictionServiceImpl;
@@ -31,8 +36,15 @@ struct ServerOptions {
   std::string listen_address = "0.0.0.0:50051";
   // Prometheus address ("0.0.0.0:9090"); empty: no metrics endpoint. Port 0 picks one.
   std::string metrics_address = "0.0.0.0:9090";
+  // Where results and models live: empty for the embedded SQLite store under `data_dir` (one
+  // server), or a PostgreSQL URL (`postgresql://...`) shared by several replicas.
+  std::string store;
   std::string data_dir = "perfcast-data";
-  std::string model_dir;  // empty: <data_dir>/models
+  std::string model_dir;  // empty: <data_dir>/models; unused with PostgreSQL
+  // PostgreSQL only: the longest a replica goes without re-reading the shared state (in case a
+  // notification was missed), and how often a non-leader tries to take the training lock.
+  absl::Duration store_poll_interval = absl::Seconds(5);
+  absl::Duration leader_retry_interval = absl::Seconds(2);
   // CSV seeded into an empty store on first start; empty or missing: no seeding.
   std::string seed_data;
   RetrainWorker::Options retrain;
@@ -72,12 +84,16 @@ class PerfcastServer {
  private:
   void StartupSequence();
   void AfterCommit(absl::Span<const BenchmarkRecord> new_records);
+  absl::Status OpenStores();
+  void OnSharedStoreChange(const SharedStoreState& state);
 
   ServerOptions options_;
   int port_ = 0;
   int metrics_port_ = 0;
   std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<BenchmarkStore> store_;
+  PostgresBenchmarkStore* shared_store_ = nullptr;  // store_, when it is PostgreSQL
+  std::unique_ptr<ModelBundleStore> bundles_;       // until the registry takes it
   std::unique_ptr<ModelRegistry> registry_;
   std::unique_ptr<RetrainWorker> worker_;
   std::unique_ptr<BenchmarkWriter> writer_;
@@ -86,6 +102,8 @@ class PerfcastServer {
   std::unique_ptr<ModelServiceImpl> model_service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<MetricsHttpServer> metrics_http_;
+  std::unique_ptr<PostgresLeaderElection> election_;
+  std::unique_ptr<PostgresChangeListener> listener_;
   std::thread startup_thread_;
   std::atomic<bool> shut_down_{false};
 };

@@ -1,5 +1,6 @@
 #include "server/retrain_worker.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "server/log_format.h"
@@ -12,7 +13,9 @@ RetrainWorker::RetrainWorker(Options options, BenchmarkStore* store, ModelRegist
 
 RetrainWorker::~RetrainWorker() { Stop(); }
 
-void RetrainWorker::Start() { thread_ = std::thread([this] { Run(); }); }
+void RetrainWorker::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void RetrainWorker::Stop() {
   {
@@ -39,6 +42,28 @@ void RetrainWorker::NotifyResults(int64_t count) {
   results_since_refit_ += count;
   last_result_time_ = absl::Now();
   metrics_->SetResultsSinceRefit(results_since_refit_);
+}
+
+void RetrainWorker::ObserveSharedStore(int64_t stored_results, int64_t trained_results) {
+  absl::MutexLock lock(&mutex_);
+  shared_store_ = true;
+  observed_stored_ = std::max(observed_stored_, stored_results);
+  observed_trained_ = std::max(observed_trained_, trained_results);
+  UpdateSharedPending();
+}
+
+void RetrainWorker::UpdateSharedPending() {
+  if (!shared_store_) return;
+  const int64_t pending =
+      std::max<int64_t>(0, observed_stored_ - std::max(observed_trained_, trained_here_));
+  if (pending > results_since_refit_) last_result_time_ = absl::Now();
+  results_since_refit_ = pending;
+  metrics_->SetResultsSinceRefit(results_since_refit_);
+}
+
+void RetrainWorker::SetTrainingAllowed(bool allowed) {
+  absl::MutexLock lock(&mutex_);
+  training_allowed_ = allowed;
 }
 
 int64_t RetrainWorker::RequestRefit(const std::string& trigger, Callback done) {
@@ -77,6 +102,20 @@ void RetrainWorker::Run() {
       absl::MutexLock lock(&mutex_);
       while (true) {
         if (stopping_) return;
+        if (pending_id_ != 0 && !training_allowed_) {
+          RefitOutcome refused;
+          refused.refit_id = pending_id_;
+          refused.trigger = pending_trigger_;
+          refused.status = absl::FailedPreconditionError(
+              "another replica holds the training lock; it retrains on its own triggers");
+          std::vector<Callback> refused_callbacks;
+          refused_callbacks.swap(pending_callbacks_);
+          pending_id_ = 0;
+          mutex_.Unlock();
+          for (Callback& callback : refused_callbacks) callback(refused);
+          mutex_.Lock();
+          continue;
+        }
         if (pending_id_ != 0) {
           outcome.refit_id = pending_id_;
           outcome.trigger = pending_trigger_;
@@ -84,7 +123,7 @@ void RetrainWorker::Run() {
           pending_id_ = 0;
           break;
         }
-        const bool has_new = results_since_refit_ > 0;
+        const bool has_new = results_since_refit_ > 0 && training_allowed_;
         if (has_new && options_.retrain_after_results > 0 &&
             results_since_refit_ >= options_.retrain_after_results) {
           outcome.refit_id = next_id_++;
@@ -100,15 +139,17 @@ void RetrainWorker::Run() {
             break;
           }
         }
-        auto changed = [this, seen = results_since_refit_]() ABSL_SHARED_LOCKS_REQUIRED(
-                           mutex_) {
-          return stopping_ || pending_id_ != 0 || results_since_refit_ != seen;
-        };
+        auto changed = [this, seen = results_since_refit_, allowed = training_allowed_]()
+                           ABSL_SHARED_LOCKS_REQUIRED(mutex_) {
+                             return stopping_ || pending_id_ != 0 || results_since_refit_ != seen ||
+                                    training_allowed_ != allowed;
+                           };
         mutex_.AwaitWithDeadline(absl::Condition(&changed), wake);
       }
       // Results that arrive from here on count towards the next retrain.
       counted_results = results_since_refit_;
       results_since_refit_ = 0;
+      trained_here_ = std::max(trained_here_, observed_stored_);
       metrics_->SetResultsSinceRefit(0);
       outcome.start_time = absl::Now();
       outcome.running = true;
@@ -121,11 +162,17 @@ void RetrainWorker::Run() {
     absl::StatusOr<std::vector<BenchmarkRecord>> records = store_->LoadAll();
     absl::Status status = records.status();
     if (status.ok()) {
+      const auto read = static_cast<int64_t>(records->size());
+      {
+        absl::MutexLock lock(&mutex_);
+        trained_here_ = std::max(trained_here_, read);
+        UpdateSharedPending();
+      }
       absl::StatusOr<std::shared_ptr<const PerfcastModel>> model =
           PerfcastModel::Train(*records, options_.train);
       status = model.status();
       if (status.ok()) {
-        absl::StatusOr<int64_t> version = registry_->Publish(*std::move(model));
+        absl::StatusOr<int64_t> version = registry_->Publish(*std::move(model), read);
         status = version.status();
         if (version.ok()) outcome.model_version = *version;
       }
@@ -137,8 +184,8 @@ void RetrainWorker::Run() {
                             absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()));
     if (status.ok()) {
       spdlog::info("event=refit_succeeded refit_id={} version={} points={} seconds={:.3f}",
-                   outcome.refit_id, outcome.model_version,
-                   records.ok() ? records->size() : 0, absl::ToDoubleSeconds(outcome.duration));
+                   outcome.refit_id, outcome.model_version, records.ok() ? records->size() : 0,
+                   absl::ToDoubleSeconds(outcome.duration));
     } else {
       spdlog::error("event=refit_failed refit_id={} trigger={} status=\"{}\" seconds={:.3f}",
                     outcome.refit_id, outcome.trigger, status.ToString(),

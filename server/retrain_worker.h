@@ -25,7 +25,7 @@ struct RefitOutcome {
   int64_t model_version = 0;  // the version produced (status OK)
   absl::Time start_time;
   absl::Duration duration;
-  bool running = false;       // for LastRefit() while one runs
+  bool running = false;  // for LastRefit() while one runs
 };
 
 // Retrains the model off to the side and hands it to the registry. One retrain at a time, on its
@@ -33,12 +33,18 @@ struct RefitOutcome {
 // some arrived, or an explicit request. Each retrain reads the whole store, trains, saves and
 // swaps; a failure is logged and counted and the old model keeps serving.
 //
+// With a shared store (several replicas), only the replica holding the training lock trains:
+// SetTrainingAllowed(false) holds the count and quiet triggers and refuses requests. New results
+// are then counted from the store (ObserveSharedStore) rather than from this replica's commits,
+// so results submitted to any replica count, and a replica that takes over sees at once what the
+// newest model has not been trained on.
+//
 // Thread safety: every public method may be called from any thread. Callbacks passed to
 // RequestRefit run on the worker thread and must not block.
 class RetrainWorker {
  public:
   struct Options {
-    int64_t retrain_after_results = 1000;  // <= 0: off
+    int64_t retrain_after_results = 1000;      // <= 0: off
     absl::Duration quiet = absl::Seconds(30);  // <= 0: off
     TrainOptions train;
   };
@@ -54,8 +60,17 @@ class RetrainWorker {
   // Finishes the running retrain (if any), fails queued requests with Unavailable, joins.
   void Stop();
 
-  // `count` new results were stored.
+  // `count` new results were stored by this process (a store no one else writes).
   void NotifyResults(int64_t count);
+
+  // Shared store: it holds `stored_results`, and the newest published model was trained on
+  // `trained_results` of them. Sets the results since the last refit to the difference (less
+  // what a refit of this replica has already read).
+  void ObserveSharedStore(int64_t stored_results, int64_t trained_results);
+
+  // Whether this replica may train now (default true). While false, count and quiet triggers
+  // wait and RequestRefit's callbacks get FailedPrecondition.
+  void SetTrainingAllowed(bool allowed);
 
   // Queues a retrain (joining one already queued but not started) and returns its id.
   // `done`, if set, runs once with its outcome (Unavailable if the worker stops first).
@@ -67,6 +82,7 @@ class RetrainWorker {
 
  private:
   void Run();
+  void UpdateSharedPending() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   const Options options_;
   BenchmarkStore* const store_;
@@ -76,6 +92,13 @@ class RetrainWorker {
   mutable absl::Mutex mutex_;
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
   int64_t results_since_refit_ ABSL_GUARDED_BY(mutex_) = 0;
+  bool training_allowed_ ABSL_GUARDED_BY(mutex_) = true;
+  // Shared store: the latest count observed, and how many results this replica's latest refit
+  // read (a lower bound until its read is done).
+  bool shared_store_ ABSL_GUARDED_BY(mutex_) = false;
+  int64_t observed_stored_ ABSL_GUARDED_BY(mutex_) = 0;
+  int64_t observed_trained_ ABSL_GUARDED_BY(mutex_) = 0;
+  int64_t trained_here_ ABSL_GUARDED_BY(mutex_) = 0;
   absl::Time last_result_time_ ABSL_GUARDED_BY(mutex_);
   // A requested retrain not started yet: its id, trigger and waiters.
   int64_t pending_id_ ABSL_GUARDED_BY(mutex_) = 0;

@@ -15,7 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/benchmark_store.h"
+#include "server/sqlite_benchmark_store.h"
 #include "tests/server/child_server.h"
 #include "tests/server/generic_grpc_calls.h"
 #include "tests/server/server_test_util.h"
@@ -193,8 +193,8 @@ TEST(ServerProcessTest, SigtermDrainsInFlightStreamCommitsAndExitsZero) {
   EXPECT_THAT(final_log, HasSubstr("event=rpcs_drained"));
   EXPECT_THAT(final_log, HasSubstr("event=store_writes_flushed results=84"));
   EXPECT_THAT(final_log, HasSubstr("event=shutdown_done"));
-  absl::StatusOr<std::unique_ptr<BenchmarkStore>> store =
-      BenchmarkStore::Open(dir.path() + "/data/benchmarks.sqlite3");
+  absl::StatusOr<std::unique_ptr<SqliteBenchmarkStore>> store =
+      SqliteBenchmarkStore::Open(dir.path() + "/data/benchmarks.sqlite3");
   ASSERT_TRUE(store.ok()) << store.status();
   EXPECT_EQ((*store)->count(), 64 + 20);
 }

@@ -1,11 +1,12 @@
-#include "server/benchmark_store.h"
+#include "server/sqlite_benchmark_store.h"
 
 #include <sqlite3.h>
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
-#include "absl//strings/str_cat.h"
 
 namespace perfcast::server {
 namespace {
@@ -81,8 +82,7 @@ class Statement {
 
 absl::StatusOr<sqlite3*> OpenConnection(const std::string& path, bool create) {
   sqlite3* db = nullptr;
-  const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) |
-                    SQLITE_OPEN_NOMUTEX;
+  const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
   if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
     absl::Status status = db != nullptr ? SqliteError(db, absl::StrCat("open ", path))
                                         : absl::InternalError("sqlite3_open_v2: out of memory");
@@ -115,12 +115,13 @@ std::string ColumnText(sqlite3_stmt* stmt, int index) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<BenchmarkStore>> BenchmarkStore::Open(const std::string& path) {
+absl::StatusOr<std::unique_ptr<SqliteBenchmarkStore>> SqliteBenchmarkStore::Open(
+    const std::string& path) {
   absl::StatusOr<sqlite3*> writer = OpenConnection(path, /*create=*/true);
   if (!writer.ok()) return writer.status();
   auto close_writer = [&] { sqlite3_close(*writer); };
-  for (const char* pragma : {"PRAGMA journal_mode=WAL;", "PRAGMA synchronous=FULL;",
-                             "PRAGMA foreign_keys=ON;"}) {
+  for (const char* pragma :
+       {"PRAGMA journal_mode=WAL;", "PRAGMA synchronous=FULL;", "PRAGMA foreign_keys=ON;"}) {
     if (absl::Status s = Exec(*writer, pragma); !s.ok()) {
       close_writer();
       return s;
@@ -139,9 +140,29 @@ absl::StatusOr<std::unique_ptr<BenchmarkStore>> BenchmarkStore::Open(const std::
     close_writer();
     return s;
   }
-  if (absl::Status s = Exec(*writer, "PRAGMA quick_check;"); !s.ok()) {
-    close_writer();
-    return s;
+  // quick_check reports damage as result rows ("ok" alone when sound), not as an error code.
+  {
+    Statement check(*writer, "PRAGMA quick_check;");
+    if (check.get() == nullptr) {
+      absl::Status s = SqliteError(*writer, "prepare quick_check");
+      close_writer();
+      return s;
+    }
+    std::vector<std::string> problems;
+    int rc = SQLITE_ROW;
+    while ((rc = sqlite3_step(check.get())) == SQLITE_ROW) {
+      std::string row = ColumnText(check.get(), 0);
+      if (row != "ok" && problems.size() < 5) problems.push_back(std::move(row));
+    }
+    if (rc != SQLITE_DONE || !problems.empty()) {
+      absl::Status s =
+          rc != SQLITE_DONE
+              ? SqliteError(*writer, "quick_check")
+              : absl::DataLossError(absl::StrCat(
+                    path, ": integrity check failed: ", absl::StrJoin(problems, "; ")));
+      close_writer();
+      return s;
+    }
   }
   int64_t count = 0;
   {
@@ -158,13 +179,13 @@ absl::StatusOr<std::unique_ptr<BenchmarkStore>> BenchmarkStore::Open(const std::
     close_writer();
     return reader.status();
   }
-  return std::unique_ptr<BenchmarkStore>(new BenchmarkStore(*writer, *reader, count));
+  return std::unique_ptr<SqliteBenchmarkStore>(new SqliteBenchmarkStore(*writer, *reader, count));
 }
 
-BenchmarkStore::BenchmarkStore(sqlite3* writer, sqlite3* reader, int64_t count)
+SqliteBenchmarkStore::SqliteBenchmarkStore(sqlite3* writer, sqlite3* reader, int64_t count)
     : writer_(writer), reader_(reader), count_(count) {}
 
-BenchmarkStore::~BenchmarkStore() {
+SqliteBenchmarkStore::~SqliteBenchmarkStore() {
   {
     absl::MutexLock lock(&read_mutex_);
     sqlite3_close(reader_);
@@ -173,7 +194,7 @@ BenchmarkStore::~BenchmarkStore() {
   sqlite3_close(writer_);
 }
 
-absl::StatusOr<std::vector<bool>> BenchmarkStore::Insert(
+absl::StatusOr<std::vector<bool>> SqliteBenchmarkStore::Insert(
     absl::Span<const BenchmarkRecord> records) {
   absl::MutexLock lock(&write_mutex_);
   if (absl::Status s = Exec(writer_, "BEGIN IMMEDIATE;"); !s.ok()) return s;
@@ -202,8 +223,7 @@ absl::StatusOr<std::vector<bool>> BenchmarkStore::Insert(
     sqlite3_bind_int(stmt, 6, r.shape.input_tokens);
     sqlite3_bind_int(stmt, 7, r.shape.output_tokens);
     sqlite3_bind_int(stmt, 8, r.batch_size);
-    sqlite3_bind_text(stmt, 9, r.source.data(), static_cast<int>(r.source.size()),
-                      SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 9, r.source.data(), static_cast<int>(r.source.size()), SQLITE_STATIC);
     sqlite3_bind_double(stmt, 10, r.throughput_tokens_per_s);
     BindOptional(stmt, 11, r.ttft_s);
     BindOptional(stmt, 12, r.itl_s);
@@ -219,7 +239,7 @@ absl::StatusOr<std::vector<bool>> BenchmarkStore::Insert(
   return inserted;
 }
 
-absl::StatusOr<std::vector<BenchmarkRecord>> BenchmarkStore::LoadAll() const {
+absl::StatusOr<std::vector<BenchmarkRecord>> SqliteBenchmarkStore::LoadAll() const {
   absl::MutexLock lock(&read_mutex_);
   Statement select(reader_, kSelectAll);
   if (select.get() == nullptr) return SqliteError(reader_, "prepare select");
