@@ -30,6 +30,8 @@ class AnchorIndex {
   const std::vector<Configuration>& configurations() const { return configurations_; }
   // Position of a known configuration in configurations().
   int ConfigurationRank(const Configuration& configuration) const;
+  // Indices into anchors() of the curves of configurations()[rank], in anchor order.
+  const std::vector<int>& AnchorsOfRank(int rank) const { return anchors_by_rank_[rank]; }
   // The curve of exactly this configuration and shape, or -1.
   int Find(const Configuration& configuration, const Shape& shape) const;
 

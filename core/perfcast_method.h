@@ -1,20 +1,26 @@
 #pragma once
 
+#include <string>
+#include <utility>
+
 #include "absl/strings/string_view.h"
 #include "core/evaluation_method.h"
 #include "core/perfcast_model.h"
 
 namespace perfcast {
 
-// perfcast's own predictor, trained and queried exactly as the server does.
+// perfcast's own predictor, trained and queried exactly as the server does. `name` tells
+// variants apart in one evaluation (with and without the catalogue, say).
 class PerfcastMethod : public EvaluationMethod {
  public:
-  explicit PerfcastMethod(TrainOptions options) : options_(options) {}
-  absl::string_view name() const override { return "perfcast"; }
+  PerfcastMethod(std::string name, TrainOptions options)
+      : name_(std::move(name)), options_(std::move(options)) {}
+  absl::string_view name() const override { return name_; }
   absl::StatusOr<std::vector<MethodPrediction>> TrainAndPredict(
       const Fold& fold, absl::Span<const double> confidence_levels) const override;
 
  private:
+  std::string name_;
   TrainOptions options_;
 };
 

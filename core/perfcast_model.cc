@@ -60,10 +60,18 @@ struct AnchoredPrediction {
   ErrorFeatures features;
 };
 
-// log(throughput) from the anchors (at most kMaxAnchors used), each corrected by `correction`,
+// The learned part of a prediction: an anchor of another configuration is first scaled by the
+// datasheets' speed ratio to the power `physical_exponent` (fitted, see FitPhysicalExponent),
+// then corrected by `model`. Linear in the log ratio, the scaling carries over to hardware
+// beyond anything seen, where trees alone would stay flat.
+struct Corrector {
+  const XGBoostRegressor& model;
+  double physical_exponent = 0;
+};
+
+// log(throughput) from the anchors (at most kMaxAnchors used), each scaled and corrected,
 // averaged; and how much the anchors agree.
-AnchoredPrediction PredictFromAnchors(const TransferFeatures& features,
-                                      const XGBoostRegressor& correction,
+AnchoredPrediction PredictFromAnchors(const TransferFeatures& features, const Corrector& corrector,
                                       const Configuration& configuration, const Shape& shape,
                                       absl::Span<const Anchor> anchors, double batch_size) {
   const size_t anchor_count = std::min(anchors.size(), kMaxAnchors);
@@ -74,13 +82,17 @@ AnchoredPrediction PredictFromAnchors(const TransferFeatures& features,
                      absl::Span<float>(rows + i * columns, columns));
   }
   float corrections[kMaxAnchors];
-  correction.PredictRows(absl::Span<const float>(rows, anchor_count * columns),
-                         absl::Span<float>(corrections, anchor_count));
+  corrector.model.PredictRows(absl::Span<const float>(rows, anchor_count * columns),
+                              absl::Span<float>(corrections, anchor_count));
   double sum = 0, sum_of_squares = 0, shape_distance = 0;
   int max_batch_size = 1;
   for (size_t i = 0; i < anchor_count; ++i) {
     const AnchorCurve& anchor = *anchors[i].curve;
-    const double value = std::log(anchor.ThroughputAt(batch_size)) + corrections[i];
+    double value = std::log(anchor.ThroughputAt(batch_size)) + corrections[i];
+    if (corrector.physical_exponent != 0) {
+      value += corrector.physical_exponent *
+               features.PhysicalLogRatio(configuration, shape, anchor, batch_size);
+    }
     sum += value;
     sum_of_squares += value * value;
     shape_distance += ShapeDistance(shape, anchor.curve().shape);
@@ -130,7 +142,8 @@ CrossFitFolds AssignFolds(const AnchorIndex& index, uint64_t seed) {
   return folds;
 }
 
-// Rows of "predict the curve at `batch` from `anchor`", target log(true / anchor).
+// Rows of "predict the curve at `batch` from `anchor`", target log(true / anchor), each labelled
+// with the index of the curve whose throughput it targets.
 class RowBuilder {
  public:
   explicit RowBuilder(const TransferFeatures& features)
@@ -138,8 +151,8 @@ class RowBuilder {
     matrix_.column_count = features.column_count();
   }
 
-  void AddCurve(const Curve& target, const AnchorCurve& anchor, bool same_curve, size_t first_point,
-                int group) {
+  void AddCurve(const Curve& target, int target_index, const AnchorCurve& anchor, bool same_curve,
+                size_t first_point) {
     for (size_t p = first_point; p < target.points.size(); ++p) {
       const CurvePoint& point = target.points[p];
       const double anchor_value = anchor.ThroughputAt(point.batch_size);
@@ -148,20 +161,41 @@ class RowBuilder {
                         absl::MakeSpan(row_));
       matrix_.AddRow(row_);
       targets_.push_back(std::log(point.throughput_tokens_per_s / anchor_value));
-      groups_.push_back(group);
+      target_curves_.push_back(target_index);
+      physical_log_ratios_.push_back(features_.PhysicalLogRatio(
+          target.configuration, target.shape, anchor, point.batch_size));
     }
+  }
+
+  // The exponent k of (query roofline / anchor roofline)^k that best explains the rows of other
+  // configurations (least squares through the origin on log values, kept in [0, 1]: a roofline
+  // ratio is an upper bound on the speed-up, not a promise), then takes that scaling out of the
+  // targets so that the trees learn what the datasheets do not explain. 0 without ratios.
+  double FitPhysicalExponent() {
+    double cross = 0, square = 0;
+    for (size_t row = 0; row < targets_.size(); ++row) {
+      cross += physical_log_ratios_[row] * targets_[row];
+      square += physical_log_ratios_[row] * physical_log_ratios_[row];
+    }
+    if (!(square > 0)) return 0;
+    const double exponent = std::clamp(cross / square, 0.0, 1.0);
+    for (size_t row = 0; row < targets_.size(); ++row) {
+      targets_[row] -= static_cast<float>(exponent * physical_log_ratios_[row]);
+    }
+    return exponent;
   }
 
   const FeatureMatrix& matrix() const { return matrix_; }
   const std::vector<float>& targets() const { return targets_; }
-  const std::vector<int>& groups() const { return groups_; }
+  const std::vector<int>& target_curves() const { return target_curves_; }
 
  private:
   const TransferFeatures& features_;
   std::vector<float> row_;
   FeatureMatrix matrix_;
   std::vector<float> targets_;
-  std::vector<int> groups_;
+  std::vector<int> target_curves_;
+  std::vector<double> physical_log_ratios_;
 };
 
 Curve Truncated(const Curve& curve, size_t keep) {
@@ -171,31 +205,28 @@ Curve Truncated(const Curve& curve, size_t keep) {
 }
 
 // Every situation a query can be in, simulated on the training curves: another curve of the same
-// configuration, the curve's own smaller batches, and curves of other configurations. A row's
-// group is its cross-fit fold: the target curve's for the situations within a configuration, the
-// target configuration's for the others, so that held-out rows mimic what deployment holds out.
-void AddTrainingRows(const AnchorIndex& index, const CrossFitFolds& folds, RowBuilder& rows) {
+// configuration, the curve's own smaller batches, and curves of other configurations.
+void AddTrainingRows(const AnchorIndex& index, RowBuilder& rows) {
   const auto& anchors = index.anchors();
   for (size_t i = 0; i < anchors.size(); ++i) {
     const Curve& curve = anchors[i].curve();
-    int group = folds.of_curve[i];
+    const int target = static_cast<int>(i);
     for (const AnchorChoice& choice :
          index.SameConfiguration(curve.configuration, curve.shape, kSiblingsForNewShape)) {
-      rows.AddCurve(curve, anchors[choice.anchor_index], false, 0, group);
+      rows.AddCurve(curve, target, anchors[choice.anchor_index], false, 0);
     }
     const size_t n = curve.points.size();
     if (n >= 4) {
       for (size_t keep : {(n + 1) / 2, n - 1}) {
         if (keep == n - 1 && keep == (n + 1) / 2) continue;
-        rows.AddCurve(curve, AnchorCurve(Truncated(curve, keep)), true, keep, group);
+        rows.AddCurve(curve, target, AnchorCurve(Truncated(curve, keep)), true, keep);
       }
     }
-    group = folds.of_configuration[index.ConfigurationRank(curve.configuration)];
     for (bool other_hardware_only : {false, true}) {
       for (const AnchorChoice& choice : index.OtherConfigurations(
                curve.configuration, curve.shape,
                other_hardware_only ? kOtherHardware : kOtherConfigurations, other_hardware_only)) {
-        rows.AddCurve(curve, anchors[choice.anchor_index], false, 0, group);
+        rows.AddCurve(curve, target, anchors[choice.anchor_index], false, 0);
       }
     }
   }
@@ -211,18 +242,14 @@ void AddTrainingRows(const AnchorIndex& index, const CrossFitFolds& folds, RowBu
 // - records: every visited state adds its predictions' errors, with the neighbourhood the
 //   unobserved curves have in that state, to `records`.
 void ExploreByAnnealing(const AnchorIndex& index, const TransferFeatures& features,
-                        absl::Span<const XGBoostRegressor> models, const CrossFitFolds& folds,
+                        absl::Span<const XGBoostRegressor> models, double physical_exponent,
+                        const CrossFitFolds& folds,
                         const WorkloadSimilarity& similarity, const TrainOptions& options,
                         std::vector<ErrorRecord>& records) {
   if (index.configurations().size() < 4 || options.annealing_moves_per_configuration <= 0) return;
-  std::vector<std::vector<int>> curves_by_rank(index.configurations().size());
-  for (size_t i = 0; i < index.anchors().size(); ++i) {
-    curves_by_rank[index.ConfigurationRank(index.anchors()[i].curve().configuration)].push_back(
-        static_cast<int>(i));
-  }
   const absl::Time deadline = absl::Now() + options.annealing_time_limit;
-  for (size_t rank = 0; rank < curves_by_rank.size(); ++rank) {
-    const std::vector<int>& curves = curves_by_rank[rank];
+  for (size_t rank = 0; rank < index.configurations().size(); ++rank) {
+    const std::vector<int>& curves = index.AnchorsOfRank(static_cast<int>(rank));
     if (curves.size() < 3 || folds.of_configuration[rank] % 2 != 0) continue;
     AnnealingSchedule schedule;
     schedule.max_iterations = options.annealing_moves_per_configuration;
@@ -252,8 +279,8 @@ void ExploreByAnnealing(const AnchorIndex& index, const TransferFeatures& featur
         }
         for (const CurvePoint& point : curve.points) {
           AnchoredPrediction p =
-              PredictFromAnchors(features, models[folds.of_curve[target]], curve.configuration,
-                                 curve.shape, anchors, point.batch_size);
+              PredictFromAnchors(features, {models[folds.of_curve[target]], physical_exponent},
+                                 curve.configuration, curve.shape, anchors, point.batch_size);
           const double error = std::abs(std::log(point.throughput_tokens_per_s) - p.log_throughput);
           if (!std::isfinite(error)) continue;
           p.features.prediction_case = PredictionCase::kExtrapolatedShape;
@@ -269,42 +296,58 @@ void ExploreByAnnealing(const AnchorIndex& index, const TransferFeatures& featur
   }
 }
 
-// Held-out errors: one correction model per cross-fit fold, trained on the other folds' rows,
-// predicts each training curve the way Predict would in each case it can stand for (as a new
-// shape; its larger batches from its smaller half; as a new configuration), with the
-// neighbourhood it would have had without that data. Records of even configuration folds go to
-// `records[0]`, odd ones to `records[1]`.
+// Held-out errors: correction models trained without some curves' rows predict those curves the
+// way Predict would in each case they can stand for (as a new shape; their larger batches from
+// their smaller half; as a new configuration), with the neighbourhood they would have had without
+// that data. Two sets of fold models, so that no model has seen any row targeting what it
+// predicts: by curve for the cases within a configuration (the siblings stay in training, as in
+// deployment), by configuration for the new-configuration case. Records of even configuration
+// folds go to `records[0]`, odd ones to `records[1]`.
 absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
     const AnchorIndex& index, const TransferFeatures& features, const WorkloadScales& scales,
-    const RowBuilder& rows, const CrossFitFolds& folds, const TrainOptions& options) {
-  // Fewer trees at a higher rate (the same total shrinkage) keep the cross-fit to about one
-  // correction model's training time; their errors are, if anything, a little larger.
+    const RowBuilder& rows, double physical_exponent, const CrossFitFolds& folds,
+    const TrainOptions& options) {
+  // Fewer trees at a higher rate (the same total shrinkage) keep each fold model cheap; their
+  // errors are, if anything, a little larger.
   XGBoostParams params = CorrectionParams(options);
   params.tree_count /= 3;
   params.learning_rate *= 3;
   const FeatureMatrix& all = rows.matrix();
-  std::vector<XGBoostRegressor> models;
-  for (int held_out = 0; held_out < kCrossFitFolds; ++held_out) {
-    FeatureMatrix train{all.column_count, {}};
-    std::vector<float> targets;
-    for (size_t row = 0; row < rows.targets().size(); ++row) {
-      if (rows.groups()[row] == held_out) continue;
-      train.AddRow(
-          absl::MakeConstSpan(all.values).subspan(row * all.column_count, all.column_count));
-      targets.push_back(rows.targets()[row]);
+  auto train_fold_models =
+      [&](auto fold_of_curve) -> absl::StatusOr<std::vector<XGBoostRegressor>> {
+    std::vector<XGBoostRegressor> models;
+    for (int held_out = 0; held_out < kCrossFitFolds; ++held_out) {
+      FeatureMatrix train{all.column_count, {}};
+      std::vector<float> targets;
+      for (size_t row = 0; row < rows.targets().size(); ++row) {
+        if (fold_of_curve(rows.target_curves()[row]) == held_out) continue;
+        train.AddRow(
+            absl::MakeConstSpan(all.values).subspan(row * all.column_count, all.column_count));
+        targets.push_back(rows.targets()[row]);
+      }
+      if (targets.empty()) return absl::FailedPreconditionError("a cross-fit fold has no rows");
+      absl::StatusOr<XGBoostRegressor> model = XGBoostRegressor::Train(train, targets, params);
+      if (!model.ok()) return model.status();
+      models.push_back(*std::move(model));
     }
-    if (targets.empty()) return absl::FailedPreconditionError("a cross-fit fold has no rows");
-    absl::StatusOr<XGBoostRegressor> model = XGBoostRegressor::Train(train, targets, params);
-    if (!model.ok()) return model.status();
-    models.push_back(*std::move(model));
-  }
+    return models;
+  };
+  auto configuration_fold_of = [&](int curve) {
+    return folds.of_configuration[index.ConfigurationRank(
+        index.anchors()[curve].curve().configuration)];
+  };
+  absl::StatusOr<std::vector<XGBoostRegressor>> curve_models =
+      train_fold_models([&](int curve) { return folds.of_curve[curve]; });
+  if (!curve_models.ok()) return curve_models.status();
+  absl::StatusOr<std::vector<XGBoostRegressor>> configuration_models =
+      train_fold_models(configuration_fold_of);
+  if (!configuration_models.ok()) return configuration_models.status();
 
   const WorkloadSimilarity similarity(index.anchors(), scales);
   std::array<std::vector<ErrorRecord>, 2> records;
   for (size_t i = 0; i < index.anchors().size(); ++i) {
     const Curve& curve = index.anchors()[i].curve();
-    const int configuration_fold =
-        folds.of_configuration[index.ConfigurationRank(curve.configuration)];
+    const int configuration_fold = configuration_fold_of(static_cast<int>(i));
     // Halves by configuration keep a configuration's correlated errors on one side; with too few
     // configurations for that, by curve.
     std::vector<ErrorRecord>& out =
@@ -313,8 +356,9 @@ absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
                    absl::Span<const Anchor> anchors, const CurvePoint& point,
                    const Unobserved& unobserved) {
       if (anchors.empty()) return;
-      AnchoredPrediction p = PredictFromAnchors(features, model, curve.configuration, curve.shape,
-                                                anchors, point.batch_size);
+      AnchoredPrediction p =
+          PredictFromAnchors(features, {model, physical_exponent}, curve.configuration,
+                             curve.shape, anchors, point.batch_size);
       const double error = std::abs(std::log(point.throughput_tokens_per_s) - p.log_throughput);
       if (!std::isfinite(error)) return;
       p.features.prediction_case = prediction_case;
@@ -322,7 +366,7 @@ absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
           similarity.Around(curve.configuration, curve.shape, point.batch_size, unobserved);
       out.push_back({p.features, error});
     };
-    const XGBoostRegressor& curve_model = models[folds.of_curve[i]];
+    const XGBoostRegressor& curve_model = (*curve_models)[folds.of_curve[i]];
     const Unobserved without_curve{.curve = static_cast<int>(i)};
     const std::vector<Anchor> siblings = AnchorsOf(
         index, index.SameConfiguration(curve.configuration, curve.shape, kSiblingsForNewShape));
@@ -348,11 +392,12 @@ absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
         index,
         index.OtherConfigurations(curve.configuration, curve.shape, kOtherConfigurations, false));
     for (const CurvePoint& point : curve.points) {
-      add(PredictionCase::kNewConfiguration, models[configuration_fold], others, point,
+      add(PredictionCase::kNewConfiguration, (*configuration_models)[configuration_fold], others, point,
           {.configuration = true});
     }
   }
-  ExploreByAnnealing(index, features, models, folds, similarity, options, records[0]);
+  ExploreByAnnealing(index, features, *curve_models, physical_exponent, folds, similarity, options,
+                     records[0]);
   return records;
 }
 
@@ -418,11 +463,12 @@ absl::Status ValidateQuery(const PredictionQuery& query, absl::Span<const int> b
 
 struct PerfcastModel::State {
   State(AnchorIndex index_in, TransferFeatures features_in, XGBoostRegressor correction_in,
-        WorkloadScales scales, ErrorPredictor error_predictor_in,
+        double physical_exponent_in, WorkloadScales scales, ErrorPredictor error_predictor_in,
         IntervalCalibration calibration_in)
       : index(std::move(index_in)),
         features(std::move(features_in)),
         correction(std::move(correction_in)),
+        physical_exponent(physical_exponent_in),
         similarity(index.anchors(), scales),
         error_predictor(std::move(error_predictor_in)),
         calibration(std::move(calibration_in)) {}
@@ -431,9 +477,30 @@ struct PerfcastModel::State {
   AnchorIndex index;
   TransferFeatures features;
   XGBoostRegressor correction;
+  double physical_exponent;
   WorkloadSimilarity similarity;  // over index.anchors()
   ErrorPredictor error_predictor;
   IntervalCalibration calibration;
+
+  // With a catalogue, a configuration whose hardware or model is in neither the training data
+  // nor the catalogue has nothing physical to transfer from: refused rather than invented.
+  absl::Status CheckKnown(const Configuration& query) const {
+    const Catalogue* catalogue = features.catalogue().get();
+    if (catalogue == nullptr) return absl::OkStatus();
+    bool hardware_seen = false;
+    bool model_seen = false;
+    for (const Configuration& c : index.configurations()) {
+      hardware_seen = hardware_seen || c.hardware == query.hardware;
+      model_seen = model_seen || c.model == query.model;
+    }
+    if (!hardware_seen) {
+      if (absl::Status found = catalogue->FindAccelerator(query.hardware).status(); !found.ok()) {
+        return found;
+      }
+    }
+    if (!model_seen) return catalogue->FindModel(query.model).status();
+    return absl::OkStatus();
+  }
 };
 
 PerfcastModel::PerfcastModel(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -458,32 +525,35 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Train(
     anchors.emplace_back(std::move(curve));
   }
   AnchorIndex index(std::move(anchors));
-  TransferFeatures features(FeatureVocabulary::FromConfigurations(configurations));
+  TransferFeatures features(FeatureVocabulary::FromConfigurations(configurations),
+                            options.catalogue);
   if (features.column_count() > kMaxFeatureColumns) {
     return absl::InvalidArgumentError("too many distinct hardware/framework/precision values");
   }
   RowBuilder rows(features);
   const CrossFitFolds folds = AssignFolds(index, options.seed);
-  AddTrainingRows(index, folds, rows);
+  AddTrainingRows(index, rows);
   if (rows.targets().size() < 10) {
     return absl::FailedPreconditionError(absl::StrCat(
         "only ", rows.targets().size(),
         " training situations: need curves from at least two shapes or configurations"));
   }
+  const double physical_exponent = rows.FitPhysicalExponent();
   absl::StatusOr<XGBoostRegressor> correction =
       XGBoostRegressor::Train(rows.matrix(), rows.targets(), CorrectionParams(options));
   if (!correction.ok()) return correction.status();
   const WorkloadScales scales = WorkloadSimilarity::ScalesOf(index.anchors());
   absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> records_held_out =
-      CollectHeldOutErrors(index, features, scales, rows, folds, options);
+      CollectHeldOutErrors(index, features, scales, rows, physical_exponent, folds, options);
   if (!records_held_out.ok()) return records_held_out.status();
   absl::StatusOr<std::pair<ErrorPredictor, IntervalCalibration>> calibration =
       CalibrateIntervals(index, *std::move(records_held_out), options);
   if (!calibration.ok()) return calibration.status();
 
   auto state =
-      std::make_unique<State>(std::move(index), std::move(features), *std::move(correction), scales,
-                              std::move(calibration->first), std::move(calibration->second));
+      std::make_unique<State>(std::move(index), std::move(features), *std::move(correction),
+                              physical_exponent, scales, std::move(calibration->first),
+                              std::move(calibration->second));
   state->info.trained_at_unix_s = absl::ToUnixSeconds(absl::Now());
   state->info.point_count = static_cast<int>(records.size());
   state->info.curve_count = static_cast<int>(state->index.anchors().size());
@@ -514,6 +584,7 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
     chosen = s.index.SameConfiguration(query.configuration, query.shape, kSiblingsForNewShape);
     unmeasured_case = PredictionCase::kExtrapolatedShape;
   } else {
+    if (absl::Status known = s.CheckKnown(query.configuration); !known.ok()) return known;
     chosen =
         s.index.OtherConfigurations(query.configuration, query.shape, kOtherConfigurations, false);
     unmeasured_case = PredictionCase::kNewConfiguration;
@@ -540,8 +611,9 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
       log_throughput = std::log(curve.ThroughputAt(batch_size));
       p.expected_relative_error = std::expm1(s.calibration.ScoreQuantile(p.prediction_case, 0.5));
     } else {
-      AnchoredPrediction anchored = PredictFromAnchors(
-          s.features, s.correction, query.configuration, query.shape, anchors, batch_size);
+      AnchoredPrediction anchored =
+          PredictFromAnchors(s.features, {s.correction, s.physical_exponent}, query.configuration,
+                             query.shape, anchors, batch_size);
       anchored.features.prediction_case = p.prediction_case;
       anchored.features.neighbourhood =
           s.similarity.Around(query.configuration, query.shape, batch_size, Unobserved{});
@@ -620,6 +692,18 @@ std::string PerfcastModel::Serialize() const {
     }
   }
   w.PutString(s.correction.model_bytes());
+  w.PutDouble(s.physical_exponent);
+  // The catalogue's files verbatim, so that a reloaded model computes the features it was
+  // trained on whatever the catalogue on disk says by then.
+  const Catalogue* catalogue = s.features.catalogue().get();
+  w.PutU32(catalogue != nullptr);
+  if (catalogue != nullptr) {
+    const CatalogueFiles& files = catalogue->files();
+    for (const std::string* text :
+         {&files.accelerators, &files.models, &files.precisions, &files.aliases}) {
+      w.PutString(*text);
+    }
+  }
   const WorkloadScales& scales = s.similarity.scales();
   for (double scale : {scales.log2_input_tokens, scales.log2_output_tokens, scales.log2_batch_size,
                        scales.log2_gpus}) {
@@ -686,6 +770,25 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Deserialize(
   PERFCAST_READ(correction_bytes, r.GetString());
   absl::StatusOr<XGBoostRegressor> correction = XGBoostRegressor::FromModelBytes(correction_bytes);
   if (!correction.ok()) return correction.status();
+  PERFCAST_READ(physical_exponent, r.GetDouble());
+  if (!(physical_exponent >= 0 && physical_exponent <= 1)) {
+    return absl::DataLossError("bundle: the physical exponent is outside [0, 1]");
+  }
+  PERFCAST_READ(has_catalogue, r.GetU32());
+  std::shared_ptr<const Catalogue> catalogue;
+  if (has_catalogue != 0) {
+    CatalogueFiles files;
+    for (std::string* text :
+         {&files.accelerators, &files.models, &files.precisions, &files.aliases}) {
+      PERFCAST_READ(value, r.GetString());
+      *text = std::move(value);
+    }
+    absl::StatusOr<Catalogue> parsed = Catalogue::Parse(std::move(files), "bundle");
+    if (!parsed.ok()) {
+      return absl::DataLossError(absl::StrCat("bundle: catalogue: ", parsed.status().message()));
+    }
+    catalogue = std::make_shared<const Catalogue>(*std::move(parsed));
+  }
   WorkloadScales scales;
   for (double* scale : {&scales.log2_input_tokens, &scales.log2_output_tokens,
                         &scales.log2_batch_size, &scales.log2_gpus}) {
@@ -702,7 +805,7 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Deserialize(
 #undef PERFCAST_READ
   if (!r.empty()) return absl::DataLossError("bundle: trailing bytes after the last section");
 
-  TransferFeatures features(std::move(vocabulary));
+  TransferFeatures features(std::move(vocabulary), std::move(catalogue));
   if (correction->feature_count() != features.column_count()) {
     return absl::DataLossError("bundle: the correction model does not match its features");
   }
@@ -712,8 +815,8 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Deserialize(
                                             " feature columns, more than ", kMaxFeatureColumns));
   }
   auto state = std::make_unique<State>(AnchorIndex(std::move(anchors)), std::move(features),
-                                       *std::move(correction), scales, *std::move(error_predictor),
-                                       *std::move(calibration));
+                                       *std::move(correction), physical_exponent, scales,
+                                       *std::move(error_predictor), *std::move(calibration));
   state->info.trained_at_unix_s = static_cast<int64_t>(trained_at);
   state->info.training_seconds = training_seconds;
   state->info.point_count = point_count;

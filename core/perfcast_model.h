@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "core/benchmark_record.h"
+#include "core/catalogue.h"
 #include "core/prediction.h"
 
 namespace perfcast {
@@ -24,6 +25,11 @@ struct TrainOptions {
   // reproducible for a seed as long as the cap is not reached.
   int annealing_moves_per_configuration = 8;
   absl::Duration annealing_time_limit = absl::Seconds(10);
+  // Datasheet facts about hardware, models and precisions (data/catalogue/). With one, the model
+  // also learns from physical ceilings, scales anchors of other configurations by them, carries
+  // the catalogue in its bundle, and refuses a configuration whose hardware or model neither the
+  // data nor the catalogue knows. Without one, none of that.
+  std::shared_ptr<const Catalogue> catalogue;
 };
 
 // Facts about how a model was built, carried in its bundle.
@@ -47,7 +53,9 @@ class PerfcastModel {
       absl::Span<const BenchmarkRecord> records, const TrainOptions& options);
 
   // Throughput at each batch size, with an interval at `confidence_level` in (0, 1).
-  // InvalidArgument for non-positive tokens or batch sizes, or a level outside (0, 1).
+  // InvalidArgument for non-positive tokens or batch sizes, or a level outside (0, 1). NotFound
+  // naming the hardware or model when the model has a catalogue and neither the training data
+  // nor the catalogue knows it.
   absl::StatusOr<std::vector<PointPrediction>> Predict(const PredictionQuery& query,
                                                        absl::Span<const int> batch_sizes,
                                                        double confidence_level) const;

@@ -43,6 +43,15 @@ std::array<double, kCeilingCount> LogCeilings(const Catalogue& catalogue,
           Log2(std::max(c.kv_cache_capacity_sequences, 0.5))};
 }
 
+// The roofline in the data's unit, total (input + output) tokens/s; NaN where unresolved.
+double RooflineTotalTokensPerS(const Catalogue& catalogue, const Configuration& configuration,
+                               const Shape& shape, double batch_size) {
+  absl::StatusOr<ResolvedConfiguration> resolved = catalogue.Resolve(configuration);
+  if (!resolved.ok()) return std::numeric_limits<double>::quiet_NaN();
+  return ComputePhysicalCeilings(*resolved, shape, batch_size).roofline_output_tokens_per_s *
+         (shape.input_tokens + shape.output_tokens) / shape.output_tokens;
+}
+
 }  // namespace
 
 ModelSize ParseModelSize(absl::string_view model) {
@@ -101,6 +110,16 @@ TransferFeatures::TransferFeatures(FeatureVocabulary vocabulary,
                     2 * static_cast<int>(vocabulary_.frameworks.size()) +
                     static_cast<int>(vocabulary_.precisions.size()) +
                     (catalogue_ != nullptr ? kPhysicalFeatureCount : 0)) {}
+
+double TransferFeatures::PhysicalLogRatio(const Configuration& configuration, const Shape& shape,
+                                          const AnchorCurve& anchor, double batch_size) const {
+  if (catalogue_ == nullptr || anchor.curve().configuration == configuration) return 0;
+  const double ratio =
+      RooflineTotalTokensPerS(*catalogue_, configuration, shape, batch_size) /
+      RooflineTotalTokensPerS(*catalogue_, anchor.curve().configuration, anchor.curve().shape,
+                              batch_size);
+  return ratio > 0 && std::isfinite(ratio) ? std::log(ratio) : 0;
+}
 
 void TransferFeatures::OneHot(const std::vector<std::string>& values, const std::string& value,
                               absl::Span<float> out) const {

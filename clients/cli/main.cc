@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "clients/cli/command_line.h"
 #include "core/baselines.h"
 #include "core/benchmark_csv.h"
+#include "core/catalogue.h"
 #include "core/curve.h"
 #include "core/evaluation.h"
 #include "core/model_bundle.h"
@@ -34,6 +36,7 @@ constexpr char kUsage[] = R"(usage: perfcast <command> [flags]
 commands:
   eval         measure every method on held-out benchmark points (EVAL.md)
   fit          train perfcast's model on benchmark CSVs and save a bundle
+  catalogue    check a hardware/model catalogue, and which names of benchmark CSVs it knows
   predict      predict throughput for a configuration, shape and batch sizes (local bundle
                or --server)
 with a running perfcast-server (--server HOST:PORT):
@@ -62,22 +65,35 @@ constexpr char kEvalHelp[] = R"(usage: perfcast eval --data CSV [--data CSV ...]
                      [--protocol new-shape|larger-batch|new-config|new-hardware|all]
                      [--methods perfcast,published-ala,direct-xgboost,nearest-curve]
                      [--confidence 0.9] [--levels 0.5,0.8,0.9,0.95] [--seed 42] [--threads 2]
-                     [--faithful] [--json]
+                     [--catalogue DIR|none] [--faithful] [--json]
 
 Holds out points as the protocol says, trains every method on the rest and prints median and p90
 absolute percentage error, interval coverage and width, and the Spearman correlation of the
 method's expected error with the observed one, side by side. Deterministic for a seed.
   --levels    also measure coverage and width at these nominal levels: a reliability table
   --threads   folds trained at once (the figures do not depend on it)
+  --catalogue the hardware/model catalogue perfcast learns physical features from (default: the
+              one this binary was built with); the method `perfcast-no-physical` is perfcast
+              without it, for a side-by-side comparison
   --faithful  published-ala with the reference code's 5000 trees at learning rate 0.007
   --json      one JSON object per (protocol, method) line instead of a table
 )";
 
 constexpr char kFitHelp[] =
     R"(usage: perfcast fit --data CSV [--data CSV ...] --out BUNDLE_DIR [--seed 42] [--threads 2]
+                    [--catalogue DIR|none]
 
 Trains perfcast's model on every valid row of the CSVs (bad rows are reported and skipped) and
-writes BUNDLE_DIR/model.perfcast.
+writes BUNDLE_DIR/model.perfcast. The bundle carries the catalogue it was trained with.
+)";
+
+constexpr char kCatalogueHelp[] =
+    R"(usage: perfcast catalogue [--catalogue DIR] [--data CSV ...]
+
+Loads a catalogue directory (accelerators.csv, models.csv, precisions.csv, aliases.csv; default:
+the one this binary was built with) and reports its first error as file:line. With --data, lists
+each hardware, model and precision name of the CSVs with the catalogue entry it resolves to.
+Exit code 5 if some name resolves to nothing (perfcast then refuses new configurations with it).
 )";
 
 constexpr char kPredictHelp[] =
@@ -160,6 +176,17 @@ absl::StatusOr<std::vector<BenchmarkRecord>> ReadAll(const std::vector<std::stri
   return records;
 }
 
+constexpr char kNoCatalogue[] = "none";
+
+// --catalogue DIR, the built-in catalogue without it, or null for `--catalogue none`.
+absl::StatusOr<std::shared_ptr<const Catalogue>> CatalogueFrom(const CommandLine& line) {
+  const std::string directory = line.Get("catalogue", PERFCAST_DEFAULT_CATALOGUE);
+  if (directory == kNoCatalogue) return nullptr;
+  absl::StatusOr<Catalogue> catalogue = Catalogue::Load(directory);
+  if (!catalogue.ok()) return catalogue.status();
+  return std::make_shared<const Catalogue>(*std::move(catalogue));
+}
+
 absl::Status RunEval(const CommandLine& line) {
   absl::StatusOr<std::vector<BenchmarkRecord>> records = ReadAll(line.GetAll("data"));
   if (!records.ok()) return records.status();
@@ -186,13 +213,17 @@ absl::Status RunEval(const CommandLine& line) {
     return absl::InvalidArgumentError(
         absl::StrCat("--confidence=", *confidence, ": must be in (0, 1)"));
   }
+  absl::StatusOr<std::shared_ptr<const Catalogue>> catalogue = CatalogueFrom(line);
+  if (!catalogue.ok()) return catalogue.status();
   const std::string wanted =
       line.Get("methods", "perfcast,published-ala,direct-xgboost,nearest-curve");
   std::vector<std::unique_ptr<EvaluationMethod>> methods;
   for (absl::string_view name : absl::StrSplit(wanted, ',')) {
-    if (name == "perfcast") {
-      methods.push_back(
-          std::make_unique<PerfcastMethod>(TrainOptions{static_cast<uint64_t>(*seed), 1}));
+    if (name == "perfcast" || name == "perfcast-no-physical") {
+      TrainOptions train;
+      train.seed = static_cast<uint64_t>(*seed);
+      if (name == "perfcast") train.catalogue = *catalogue;
+      methods.push_back(std::make_unique<PerfcastMethod>(std::string(name), std::move(train)));
     } else if (name == "published-ala") {
       methods.push_back(std::make_unique<PublishedAla>(line.Has("faithful"), 1));
     } else if (name == "direct-xgboost") {
@@ -248,8 +279,14 @@ absl::Status RunFit(const CommandLine& line) {
   absl::StatusOr<int> seed = line.GetInt("seed", 42);
   if (!threads.ok()) return threads.status();
   if (!seed.ok()) return seed.status();
+  absl::StatusOr<std::shared_ptr<const Catalogue>> catalogue = CatalogueFrom(line);
+  if (!catalogue.ok()) return catalogue.status();
+  TrainOptions options;
+  options.seed = static_cast<uint64_t>(*seed);
+  options.threads = *threads;
+  options.catalogue = *std::move(catalogue);
   absl::StatusOr<std::shared_ptr<const PerfcastModel>> model =
-      PerfcastModel::Train(*records, TrainOptions{static_cast<uint64_t>(*seed), *threads});
+      PerfcastModel::Train(*records, options);
   if (!model.ok()) return model.status();
   if (absl::Status saved = SaveBundle(**model, *out); !saved.ok()) return saved;
   const ModelInfo& info = (*model)->info();
@@ -257,6 +294,39 @@ absl::Status RunFit(const CommandLine& line) {
       "trained on %d points, %d curves, %d configurations in %.1f s; bundle in %s\n",
       info.point_count, info.curve_count, info.configuration_count, info.training_seconds, *out);
   return absl::OkStatus();
+}
+
+absl::StatusOr<int> RunCatalogue(const CommandLine& line) {
+  absl::StatusOr<std::shared_ptr<const Catalogue>> catalogue = CatalogueFrom(line);
+  if (!catalogue.ok()) return catalogue.status();
+  if (*catalogue == nullptr) {
+    return absl::InvalidArgumentError("--catalogue=none: nothing to check");
+  }
+  const Catalogue& c = **catalogue;
+  std::cout << absl::StrFormat("catalogue ok: %d accelerators, %d models, %d precisions\n",
+                               c.accelerators().size(), c.models().size(), c.precisions().size());
+  if (!line.Has("data")) return 0;
+  absl::StatusOr<std::vector<BenchmarkRecord>> records = ReadAll(line.GetAll("data"));
+  if (!records.ok()) return records.status();
+  std::set<std::string> hardware, models, precisions;
+  for (const BenchmarkRecord& record : *records) {
+    hardware.insert(record.configuration.hardware);
+    models.insert(record.configuration.model);
+    precisions.insert(record.configuration.precision);
+  }
+  int unresolved = 0;
+  auto report = [&](absl::string_view kind, const std::set<std::string>& names, auto find) {
+    for (const std::string& name : names) {
+      auto entry = find(name);
+      if (!entry.ok()) ++unresolved;
+      std::cout << absl::StrFormat("%-10s %-40s -> %s\n", kind, name,
+                                   entry.ok() ? (*entry)->name : "UNKNOWN");
+    }
+  };
+  report("hardware", hardware, [&](const std::string& n) { return c.FindAccelerator(n); });
+  report("model", models, [&](const std::string& n) { return c.FindModel(n); });
+  report("precision", precisions, [&](const std::string& n) { return c.FindPrecision(n); });
+  return unresolved == 0 ? 0 : 5;
 }
 
 absl::StatusOr<PredictionQuery> QueryFrom(const CommandLine& line) {
@@ -479,10 +549,15 @@ int Main(int argc, char** argv) {
   const std::vector<Command> commands = {
       {"eval",
        kEvalHelp,
-       {"data", "protocol", "methods", "confidence", "levels", "seed", "threads"},
+       {"data", "protocol", "methods", "confidence", "levels", "seed", "threads", "catalogue"},
        {"faithful", "json", "help"},
        ZeroOnSuccess<RunEval>},
-      {"fit", kFitHelp, {"data", "out", "seed", "threads"}, {"help"}, ZeroOnSuccess<RunFit>},
+      {"fit",
+       kFitHelp,
+       {"data", "out", "seed", "threads", "catalogue"},
+       {"help"},
+       ZeroOnSuccess<RunFit>},
+      {"catalogue", kCatalogueHelp, {"catalogue", "data"}, {"help"}, RunCatalogue},
       {"predict",
        kPredictHelp,
        with(configuration_flags, {"bundle", "server", "batch-size", "confidence", "timeout"}),

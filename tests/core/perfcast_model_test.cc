@@ -164,7 +164,9 @@ TEST(PerfcastModelTest, SameSeedGivesTheSameBundle) {
                                << std::mismatch(first.begin(), first.end(), second.begin()).first -
                                       first.begin()
                                << " of " << first.size();
-  auto other_seed = PerfcastModel::Train(records, TrainOptions{.seed = 7});
+  TrainOptions other;
+  other.seed = 7;
+  auto other_seed = PerfcastModel::Train(records, other);
   ASSERT_TRUE(other_seed.ok());
   EXPECT_FALSE(LearnedPart((*other_seed)->Serialize()) == first);
 }
