@@ -13,7 +13,7 @@ RUN apt-get update \
       build-essential cmake ninja-build pkg-config \
       libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
       libabsl-dev libeigen3-dev libspdlog-dev prometheus-cpp-dev \
-      libxgboost-dev libceres-dev libsqlite3-dev \
+      libxgboost-dev libceres-dev libsqlite3-dev libpq-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -30,7 +30,7 @@ FROM ${RUNTIME_IMAGE}
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libgrpc++1.51 libprotobuf32 libabsl20220623 libceres3 libxgboost0 libspdlog1.10 \
-      libprometheus-cpp-core1.0 libsqlite3-0 \
+      libprometheus-cpp-core1.0 libsqlite3-0 libpq5 \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 65532 perfcast \
  && useradd --system --uid 65532 --gid 65532 --home-dir /var/lib/perfcast --no-create-home \
