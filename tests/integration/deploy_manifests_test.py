@@ -59,6 +59,92 @@ class KubernetesManifestTest(unittest.TestCase):
         self.assertIn(self.by_kind["PersistentVolumeClaim"]["metadata"]["name"], claims)
 
 
+def flagfile_names(flagfile):
+    return [line.lstrip("-").split("=", 1)[0]
+            for line in filter(None, map(str.strip, flagfile.splitlines()))]
+
+
+class ReplicatedManifestTest(unittest.TestCase):
+    """deploy/kubernetes/replicated/: several replicas on PostgreSQL."""
+
+    def setUp(self):
+        self.docs = load_all("deploy/kubernetes/replicated/perfcast-replicated.yaml")
+        self.by_kind = {}
+        for doc in self.docs:
+            self.by_kind.setdefault(doc["kind"], []).append(doc)
+        [self.deployment] = self.by_kind["Deployment"]
+        self.pod = self.deployment["spec"]["template"]["spec"]
+        [self.container] = self.pod["containers"]
+
+    def test_every_document_is_a_named_object(self):
+        for doc in self.docs:
+            self.assertIn("apiVersion", doc)
+            self.assertTrue(doc.get("metadata", {}).get("name"), doc.get("kind"))
+        for kind in ("Secret", "ConfigMap", "Deployment", "PodDisruptionBudget",
+                     "HorizontalPodAutoscaler", "Service"):
+            self.assertIn(kind, self.by_kind)
+
+    def test_flagfiles_hold_only_flags_the_server_knows(self):
+        known = server_flag_names()
+        self.assertIn("store", known)
+        [config_map] = self.by_kind["ConfigMap"]
+        [secret] = self.by_kind["Secret"]
+        flagfiles = {"ConfigMap": config_map["data"]["perfcast.flags"],
+                     "Secret": secret["stringData"]["store.flags"]}
+        for source, flagfile in flagfiles.items():
+            for name in flagfile_names(flagfile):
+                self.assertIn(name, known, f"{source} flag --{name}: perfcast-server has none")
+        # The URL (with its password) is only in the Secret, and it selects PostgreSQL.
+        self.assertNotIn("store", flagfile_names(flagfiles["ConfigMap"]))
+        self.assertEqual(flagfile_names(flagfiles["Secret"]), ["store"])
+        self.assertRegex(flagfiles["Secret"], r"--store=postgres(ql)?://")
+
+    def test_the_container_reads_both_flagfiles_from_their_volumes(self):
+        [args] = self.container["args"]
+        self.assertTrue(args.startswith("--flagfile="))
+        mounts = {m["name"]: m["mountPath"] for m in self.container["volumeMounts"]}
+        sources = {}
+        for volume in self.pod["volumes"]:
+            if "configMap" in volume:
+                sources[volume["name"]] = (volume["configMap"]["name"], "perfcast.flags")
+            if "secret" in volume:
+                sources[volume["name"]] = (volume["secret"]["secretName"], "store.flags")
+        expected = {f"{mounts[name]}/{key}" for name, (_, key) in sources.items()}
+        self.assertEqual(set(args.split("=", 1)[1].split(",")), expected)
+        names = {doc["metadata"]["name"] for doc in self.by_kind["ConfigMap"] + self.by_kind["Secret"]}
+        for name, _ in sources.values():
+            self.assertIn(name, names)
+
+    def test_replicas_share_no_volume_and_probe_the_container_ports(self):
+        self.assertGreaterEqual(self.deployment["spec"]["replicas"], 2)
+        self.assertFalse(any("persistentVolumeClaim" in v for v in self.pod["volumes"]))
+        self.assertNotIn("PersistentVolumeClaim", self.by_kind)
+        ports = {p["name"]: p["containerPort"] for p in self.container["ports"]}
+        for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+            self.assertEqual(self.container[probe]["grpc"]["port"], ports["grpc"], probe)
+        for service in self.by_kind["Service"]:
+            for port in service["spec"]["ports"]:
+                self.assertIn(port["targetPort"], ports)
+
+    def test_disruption_budget_and_autoscaler_fit_the_deployment(self):
+        pod_labels = self.deployment["spec"]["template"]["metadata"]["labels"]
+        [budget] = self.by_kind["PodDisruptionBudget"]
+        [autoscaler] = self.by_kind["HorizontalPodAutoscaler"]
+        for key, value in budget["spec"]["selector"]["matchLabels"].items():
+            self.assertEqual(pod_labels.get(key), value)
+        self.assertEqual(autoscaler["apiVersion"], "autoscaling/v2")
+        target = autoscaler["spec"]["scaleTargetRef"]
+        self.assertEqual((target["kind"], target["name"]),
+                         ("Deployment", self.deployment["metadata"]["name"]))
+        # A drain must always be able to evict one pod.
+        self.assertLess(budget["spec"]["minAvailable"], autoscaler["spec"]["minReplicas"])
+        self.assertLessEqual(autoscaler["spec"]["minReplicas"], autoscaler["spec"]["maxReplicas"])
+        # CPU utilisation is measured against the request.
+        [metric] = autoscaler["spec"]["metrics"]
+        self.assertEqual(metric["resource"]["name"], "cpu")
+        self.assertIn("cpu", self.container["resources"]["requests"])
+
+
 class ComposeAndPrometheusTest(unittest.TestCase):
     def test_compose_runs_the_server_and_prometheus(self):
         [compose] = load_all("deploy/compose/compose.yaml")
