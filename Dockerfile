@@ -22,7 +22,8 @@ RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release \
       -DCMAKE_RUNTIME_OUTPUT_DIRECTORY=/src/build/bin \
  && cmake --build build -j"$(nproc)" \
  && install -D -s -m 0755 -t /out/usr/local/bin build/bin/perfcast-server build/bin/perfcast \
- && install -D -m 0644 data/default_benchmarks.csv /out/opt/perfcast/data/default_benchmarks.csv
+ && install -D -m 0644 data/default_benchmarks.csv /out/opt/perfcast/data/default_benchmarks.csv \
+ && install -D -m 0644 -t /out/opt/perfcast/data/catalogue data/catalogue/*.csv
 
 FROM ${RUNTIME_IMAGE}
 # Runtime libraries of perfcast-server and perfcast (Debian 12 names); their own dependencies
@@ -52,4 +53,5 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
 ENTRYPOINT ["/usr/local/bin/perfcast-server"]
 CMD ["--port=50051", "--metrics-port=9090", \
      "--data-dir=/var/lib/perfcast/data", "--model-dir=/var/lib/perfcast/models", \
-     "--seed-data=/opt/perfcast/data/default_benchmarks.csv"]
+     "--seed-data=/opt/perfcast/data/default_benchmarks.csv", \
+     "--catalogue=/opt/perfcast/data/catalogue"]

@@ -128,6 +128,18 @@ absl::StatusOr<const PrecisionSpec*> Catalogue::FindPrecision(absl::string_view 
   return Find(precisions_, precision_index_, "precision", kPrecisionsFile, name);
 }
 
+CatalogueEntryNames Catalogue::EntryNamesOf(const Configuration& configuration) const {
+  CatalogueEntryNames names;
+  if (auto accelerator = FindAccelerator(configuration.hardware); accelerator.ok()) {
+    names.accelerator = (*accelerator)->name;
+  }
+  if (auto model = FindModel(configuration.model); model.ok()) names.model = (*model)->name;
+  if (auto precision = FindPrecision(configuration.precision); precision.ok()) {
+    names.precision = (*precision)->name;
+  }
+  return names;
+}
+
 absl::StatusOr<ResolvedConfiguration> Catalogue::Resolve(const Configuration& configuration) const {
   ResolvedConfiguration resolved;
   resolved.num_gpus = configuration.num_gpus;

@@ -30,6 +30,14 @@ struct ResolvedConfiguration {
   int num_gpus = 1;
 };
 
+// The entry names a configuration's hardware, model and precision resolve to; empty where the
+// catalogue does not know the name.
+struct CatalogueEntryNames {
+  std::string accelerator;
+  std::string model;
+  std::string precision;
+};
+
 // What is publicly known about accelerators, models and number formats, read at run time from
 // data files so that a new GPU or model is one edited row, not a rebuild. Names in benchmark data
 // reach an entry by its exact name or through an alias; nothing is matched loosely, so a name the
@@ -54,6 +62,7 @@ class Catalogue {
   // The hardware, model and precision of `configuration`; NotFound naming the first of them the
   // catalogue lacks.
   absl::StatusOr<ResolvedConfiguration> Resolve(const Configuration& configuration) const;
+  CatalogueEntryNames EntryNamesOf(const Configuration& configuration) const;
 
   const CatalogueFiles& files() const { return files_; }
   const std::vector<AcceleratorSpec>& accelerators() const { return accelerators_; }

@@ -508,6 +508,8 @@ PerfcastModel::~PerfcastModel() = default;
 
 const ModelInfo& PerfcastModel::info() const { return state_->info; }
 
+const Catalogue* PerfcastModel::catalogue() const { return state_->features.catalogue().get(); }
+
 std::vector<Configuration> PerfcastModel::Configurations() const {
   return state_->index.configurations();
 }

@@ -67,6 +67,9 @@ class PerfcastModel {
   // Every configuration seen in training, sorted.
   std::vector<Configuration> Configurations() const;
 
+  // The catalogue the model was trained with, or null.
+  const Catalogue* catalogue() const;
+
   const ModelInfo& info() const;
 
   // The bundle bytes: versioned, self-describing, checksummed; the XGBoost models inside.

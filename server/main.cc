@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -16,11 +17,15 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "core/catalogue.h"
 #include "server/log_format.h"
 #include "server/perfcast_server.h"
 
 #ifndef PERFCAST_DEFAULT_SEED_DATA
 #define PERFCAST_DEFAULT_SEED_DATA "data/default_benchmarks.csv"
+#endif
+#ifndef PERFCAST_DEFAULT_CATALOGUE
+#define PERFCAST_DEFAULT_CATALOGUE "data/catalogue"
 #endif
 
 ABSL_FLAG(std::string, host, "0.0.0.0", "Address to listen on for gRPC and metrics.");
@@ -40,6 +45,10 @@ ABSL_FLAG(double, leader_retry_seconds, 2,
           "it still holds it (0.1 to 60).");
 ABSL_FLAG(std::string, seed_data, PERFCAST_DEFAULT_SEED_DATA,
           "CSV loaded into an empty store on first start (empty: none).");
+ABSL_FLAG(std::string, catalogue, PERFCAST_DEFAULT_CATALOGUE,
+          "Directory of the hardware/model catalogue (accelerators.csv, models.csv, "
+          "precisions.csv, aliases.csv), read at start; 'none': train without physical features. "
+          "Check an edited one with `perfcast catalogue --catalogue DIR`.");
 ABSL_FLAG(int64_t, retrain_after_results, 1000, "Retrain after this many new results (0: off).");
 ABSL_FLAG(double, retrain_quiet_seconds, 30,
           "Retrain after this many seconds without new results, once some arrived (0: off).");
@@ -121,6 +130,18 @@ int main(int argc, char** argv) {
   options.retrain.retrain_after_results = absl::GetFlag(FLAGS_retrain_after_results);
   options.retrain.quiet = absl::Seconds(absl::GetFlag(FLAGS_retrain_quiet_seconds));
   options.retrain.train.threads = absl::GetFlag(FLAGS_train_threads);
+  if (const std::string directory = absl::GetFlag(FLAGS_catalogue); directory != "none") {
+    absl::StatusOr<perfcast::Catalogue> catalogue = perfcast::Catalogue::Load(directory);
+    if (!catalogue.ok()) {
+      spdlog::critical("event=start_failed flag=catalogue status=\"{}\"",
+                       catalogue.status().ToString());
+      return EXIT_FAILURE;
+    }
+    spdlog::info("event=catalogue_loaded directory=\"{}\" accelerators={} models={}", directory,
+                 catalogue->accelerators().size(), catalogue->models().size());
+    options.retrain.train.catalogue =
+        std::make_shared<const perfcast::Catalogue>(*std::move(catalogue));
+  }
   options.limits.max_queries_per_request = absl::GetFlag(FLAGS_max_queries_per_request);
   options.limits.max_batch_sizes_per_query = absl::GetFlag(FLAGS_max_batch_sizes_per_query);
   options.max_stream_results = absl::GetFlag(FLAGS_max_stream_results);

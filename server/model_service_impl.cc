@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -48,16 +49,14 @@ class SubmitStreamReactor final : public grpc::ServerReadReactor<v1::SubmitBench
     context_->metrics->MessageReceived(RpcMethod::kSubmitBenchmarks);
     std::vector<BenchmarkRecord> valid;
     valid.reserve(static_cast<size_t>(chunk_.results_size()));
+    // Index of the first result past --max-stream-results: the ones before it are still
+    // stored, then the stream ends.
+    std::optional<int64_t> over_limit;
     for (const v1::BenchmarkResult& result : chunk_.results()) {
       const int64_t index = next_index_++;
       if (index >= context_->max_stream_results) {
-        context_->metrics->ResultRejected("stream_limit");
-        Complete(absl::ResourceExhaustedError(absl::StrCat(
-            "results: the stream carries more than ", context_->max_stream_results,
-            " results (--max-stream-results); results before index ", index,
-            " were processed (", response_->accepted_count(),
-            " accepted and durable so far); send the rest in a new stream")));
-        return;
+        over_limit = index;
+        break;
       }
       BenchmarkRecord record;
       std::optional<FieldError> error =
@@ -77,11 +76,11 @@ class SubmitStreamReactor final : public grpc::ServerReadReactor<v1::SubmitBench
       valid.push_back(std::move(record));
     }
     if (valid.empty()) {
-      StartRead(&chunk_);
+      ContinueOrStop(over_limit);
       return;
     }
     absl::Status queued = context_->writer->Submit(
-        std::move(valid), [this](absl::StatusOr<std::vector<bool>> inserted) {
+        std::move(valid), [this, over_limit](absl::StatusOr<std::vector<bool>> inserted) {
           if (!inserted.ok()) {
             Complete(inserted.status());
             return;
@@ -92,7 +91,7 @@ class SubmitStreamReactor final : public grpc::ServerReadReactor<v1::SubmitBench
           context_->metrics->ResultsDuplicate(duplicates);
           response_->set_accepted_count(response_->accepted_count() + accepted);
           response_->set_duplicate_count(response_->duplicate_count() + duplicates);
-          StartRead(&chunk_);
+          ContinueOrStop(over_limit);
         });
     if (!queued.ok()) Complete(queued);
   }
@@ -100,6 +99,19 @@ class SubmitStreamReactor final : public grpc::ServerReadReactor<v1::SubmitBench
   void OnDone() override { delete this; }
 
  private:
+  void ContinueOrStop(std::optional<int64_t> over_limit) {
+    if (!over_limit.has_value()) {
+      StartRead(&chunk_);
+      return;
+    }
+    context_->metrics->ResultRejected("stream_limit");
+    Complete(absl::ResourceExhaustedError(absl::StrCat(
+        "results: the stream carries more than ", context_->max_stream_results,
+        " results (--max-stream-results); results before index ", *over_limit,
+        " were processed (", response_->accepted_count(),
+        " accepted and durable); send the rest in a new stream")));
+  }
+
   void Complete(const absl::Status& status) {
     LogFailure(RpcMethod::kSubmitBenchmarks, status);
     if (status.ok()) {
@@ -315,8 +327,11 @@ absl::Status ModelServiceImpl::DoListConfigurations(const ServiceContext& contex
   }
   const std::vector<Configuration> all = (*serving)->model->Configurations();
   const size_t end = std::min(all.size(), offset + static_cast<size_t>(page_size));
+  const Catalogue* catalogue = (*serving)->model->catalogue();
   for (size_t i = std::min(offset, all.size()); i < end; ++i) {
     ConfigurationToProto(all[i], response->add_configurations());
+    v1::CatalogueEntries* entries = response->add_catalogue_entries();
+    if (catalogue != nullptr) CatalogueEntriesToProto(catalogue->EntryNamesOf(all[i]), entries);
   }
   if (end < all.size()) response->set_next_page_token(absl::StrCat(version, ":", end));
   response->set_model_version(version);

@@ -20,6 +20,10 @@ absl::Status FromCore(const absl::Status& status, absl::string_view path) {
   if (status.code() == absl::StatusCode::kInvalidArgument) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", status.message()));
   }
+  // A hardware or model that neither the training data nor the catalogue knows.
+  if (status.code() == absl::StatusCode::kNotFound) {
+    return absl::NotFoundError(absl::StrCat(path, ".configuration: ", status.message()));
+  }
   return status;
 }
 
@@ -68,7 +72,7 @@ absl::Status PredictionServiceImpl::DoPredict(const ServiceContext& context,
       least_supported = std::max(least_supported, p.prediction_case);
     }
     prediction->set_prediction_case(PredictionCaseToProto(least_supported));
-    context.metrics->QueryAnswered(PredictionCaseLabel(least_supported));
+    context.metrics->QueryAnswered(least_supported);
   }
   response->set_model_version((*serving)->version);
   return absl::OkStatus();
@@ -103,6 +107,10 @@ absl::Status PredictionServiceImpl::DoUncertainty(const ServiceContext& context,
   response->set_similarity_score(report->similarity_score);
   response->set_expected_relative_error(report->expected_relative_error);
   response->set_prediction_case(PredictionCaseToProto(report->prediction_case));
+  if (const Catalogue* catalogue = (*serving)->model->catalogue(); catalogue != nullptr) {
+    CatalogueEntriesToProto(catalogue->EntryNamesOf(validated.query.configuration),
+                            response->mutable_catalogue_entries());
+  }
   for (const NeighborCurve& neighbor : report->nearest_curves) {
     v1::ObservedCurve* curve = response->add_nearest_curves();
     ConfigurationToProto(neighbor.configuration, curve->mutable_configuration());

@@ -186,20 +186,10 @@ v1::PredictionCase PredictionCaseToProto(PredictionCase prediction_case) {
   return v1::PREDICTION_CASE_UNSPECIFIED;
 }
 
-absl::string_view PredictionCaseLabel(PredictionCase prediction_case) {
-  switch (prediction_case) {
-    case PredictionCase::kMeasured:
-      return "measured";
-    case PredictionCase::kInterpolated:
-      return "interpolated";
-    case PredictionCase::kExtrapolatedBatch:
-      return "extrapolated_batch";
-    case PredictionCase::kExtrapolatedShape:
-      return "extrapolated_shape";
-    case PredictionCase::kNewConfiguration:
-      return "new_configuration";
-  }
-  return "new_configuration";
+void CatalogueEntriesToProto(const CatalogueEntryNames& names, v1::CatalogueEntries* out) {
+  out->set_accelerator(names.accelerator);
+  out->set_model(names.model);
+  out->set_precision(names.precision);
 }
 
 }  // namespace perfcast::server

@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/benchmark_record.h"
+#include "core/catalogue.h"
 #include "core/prediction.h"
 #include "perfcast/v1/perfcast.pb.h"
 
@@ -52,8 +53,6 @@ std::optional<FieldError> ValidateBenchmarkResult(const v1::BenchmarkResult& res
 
 void ConfigurationToProto(const Configuration& configuration, v1::Configuration* out);
 v1::PredictionCase PredictionCaseToProto(PredictionCase prediction_case);
-
-// A short metric label for a case: "measured", "interpolated", ...
-absl::string_view PredictionCaseLabel(PredictionCase prediction_case);
+void CatalogueEntriesToProto(const CatalogueEntryNames& names, v1::CatalogueEntries* out);
 
 }  // namespace perfcast::server

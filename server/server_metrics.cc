@@ -13,6 +13,7 @@ constexpr std::array<absl::string_view, 17> kGrpcCodeNames = {
     "FailedPrecondition", "Aborted", "OutOfRange",       "Unimplemented",   "Internal",
     "Unavailable", "DataLoss",      "Unauthenticated"};
 
+// In PredictionCase order: QueryAnswered indexes by the enum.
 constexpr std::array<absl::string_view, 5> kCaseNames = {
     "measured", "interpolated", "extrapolated_batch", "extrapolated_shape", "new_configuration"};
 constexpr std::array<absl::string_view, 4> kRejectionReasons = {"field_missing", "out_of_range",
@@ -233,8 +234,8 @@ void ServerMetrics::FinishRpc(const RpcTimer& timer, absl::StatusCode code) {
   if (code == absl::StatusCode::kOk) series.msg_sent->Increment();
 }
 
-void ServerMetrics::QueryAnswered(absl::string_view prediction_case) {
-  queries_by_case_[IndexOf(kCaseNames, prediction_case)]->Increment();
+void ServerMetrics::QueryAnswered(PredictionCase prediction_case) {
+  queries_by_case_[static_cast<size_t>(prediction_case)]->Increment();
 }
 
 void ServerMetrics::ResultsAccepted(int64_t count) {

@@ -8,6 +8,7 @@
 #include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
+#include "core/prediction.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
@@ -58,8 +59,8 @@ class ServerMetrics {
   void MessageReceived(RpcMethod method);
   void FinishRpc(const RpcTimer& timer, absl::StatusCode code);
 
-  // Predict: one query answered, by its (least supported) prediction case name.
-  void QueryAnswered(absl::string_view prediction_case);
+  // Predict: one query answered, by its (least supported) prediction case.
+  void QueryAnswered(PredictionCase prediction_case);
 
   // Benchmark intake.
   void ResultsAccepted(int64_t count);

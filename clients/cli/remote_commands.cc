@@ -113,6 +113,14 @@ std::string ConfigurationText(const v1::Configuration& c) {
                       c.precision());
 }
 
+// "accelerator / model / precision", "?" for a name the catalogue lacks, "-" without one.
+std::string CatalogueText(const v1::CatalogueEntries& e) {
+  if (e.accelerator().empty() && e.model().empty() && e.precision().empty()) return "-";
+  auto or_unknown = [](const std::string& name) { return name.empty() ? std::string("?") : name; };
+  return absl::StrCat(or_unknown(e.accelerator()), " / ", or_unknown(e.model()), " / ",
+                      or_unknown(e.precision()));
+}
+
 v1::Query ToQuery(const PredictionQuery& query, const std::vector<int>& batch_sizes) {
   v1::Query q;
   ToProto(query.configuration, q.mutable_configuration());
@@ -184,6 +192,8 @@ absl::Status RemoteUncertainty(const RemoteTarget& target, const PredictionQuery
                          response.similarity_score());
   out << absl::StrFormat("expected relative error:  %.1f%%\n",
                          100 * response.expected_relative_error());
+  out << absl::StrFormat("catalogue entries:        %s\n",
+                         CatalogueText(response.catalogue_entries()));
   out << absl::StrFormat("nearest observed curves:\n%10s %8s %8s  %s\n", "distance", "in", "out",
                          "configuration");
   for (const v1::ObservedCurve& curve : response.nearest_curves()) {
@@ -354,17 +364,21 @@ absl::Status RemoteConfigurations(const RemoteTarget& target, bool json, std::os
       return s;
     }
     all.mutable_configurations()->MergeFrom(page.configurations());
+    all.mutable_catalogue_entries()->MergeFrom(page.catalogue_entries());
     all.set_model_version(page.model_version());
     token = page.next_page_token();
   } while (!token.empty());
   if (json) return PrintJson(all, out);
   out << absl::StrFormat("%d configurations (model version %d)\n", all.configurations_size(),
                          all.model_version());
-  out << absl::StrFormat("%-28s %5s %-26s %-44s %s\n", "hardware", "gpus", "framework", "model",
-                         "precision");
-  for (const v1::Configuration& c : all.configurations()) {
-    out << absl::StrFormat("%-28s %5d %-26s %-44s %s\n", c.hardware(), c.gpu_count(), c.framework(),
-                           c.model(), c.precision());
+  out << absl::StrFormat("%-28s %5s %-26s %-44s %-10s %s\n", "hardware", "gpus", "framework",
+                         "model", "precision", "catalogue entries");
+  for (int i = 0; i < all.configurations_size(); ++i) {
+    const v1::Configuration& c = all.configurations(i);
+    out << absl::StrFormat(
+        "%-28s %5d %-26s %-44s %-10s %s\n", c.hardware(), c.gpu_count(), c.framework(), c.model(),
+        c.precision(),
+        i < all.catalogue_entries_size() ? CatalogueText(all.catalogue_entries(i)) : "-");
   }
   return absl::OkStatus();
 }

@@ -3,10 +3,12 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -168,6 +170,41 @@ TEST_F(PerfcastCliTest, BenchReportsQpsAndLatencyWithoutErrors) {
   EXPECT_THAT(run.out, HasSubstr("\"errors\":0"));
   EXPECT_THAT(run.out, HasSubstr("\"p99_ms\":"));
   EXPECT_THAT(run.out, Not(HasSubstr("\"requests\":0,")));
+}
+
+// `perfcast <arguments>` with stderr merged into stdout: the exit code and everything printed.
+std::pair<int, std::string> RunMerged(const std::string& arguments) {
+  std::FILE* pipe = ::popen(absl::StrCat(kCliBinary, " ", arguments, " 2>&1").c_str(), "r");
+  std::string out;
+  char buffer[4096];
+  size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) out.append(buffer, n);
+  const int status = ::pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+TEST(PerfcastCliCatalogueTest, ListsWhatEachNameOfTheDataResolvesToAndExitsFiveOnUnknowns) {
+  const auto [code, out] = RunMerged(absl::StrCat(
+      "catalogue --catalogue ", PERFCAST_SOURCE_DIR, "/data/catalogue --data ",
+      PERFCAST_SOURCE_DIR, "/data/default_benchmarks.csv"));
+  EXPECT_EQ(code, 5) << out;
+  EXPECT_THAT(out, HasSubstr("catalogue ok: "));
+  EXPECT_THAT(out, ::testing::ContainsRegex("NVIDIA H100 +-> NVIDIA H100 SXM 80GB"));
+  EXPECT_THAT(out, ::testing::ContainsRegex("precision +unknown +-> UNKNOWN"));
+}
+
+TEST(PerfcastCliCatalogueTest, ABadRowExitsTwoNamingFileAndLine) {
+  TempDir dir;
+  for (const char* file : {"accelerators.csv", "models.csv", "precisions.csv", "aliases.csv"}) {
+    std::filesystem::copy_file(absl::StrCat(PERFCAST_SOURCE_DIR, "/data/catalogue/", file),
+                               absl::StrCat(dir.path(), "/", file));
+  }
+  std::ofstream(absl::StrCat(dir.path(), "/accelerators.csv"), std::ios::app)
+      << "Broken GPU,eighty,1000,100,,,https://example.com,\n";
+  const auto [code, out] = RunMerged(absl::StrCat("catalogue --catalogue ", dir.path()));
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_THAT(out, HasSubstr("accelerators.csv:"));
+  EXPECT_THAT(out, HasSubstr("memory_gib"));
 }
 
 TEST(PerfcastCliExitCodeTest, UnreachableServerExitsThree) {

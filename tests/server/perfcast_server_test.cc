@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/catalogue.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/server/generic_grpc_calls.h"
@@ -319,6 +320,87 @@ TEST_F(PerfcastServerTest, ListConfigurationsPaginatesWithinOneVersion) {
   EXPECT_EQ(list(5000, "", &bad).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+// A catalogue that knows the test configurations' names, so that the model learns from it.
+std::shared_ptr<const Catalogue> TestCatalogue() {
+  const std::string accelerators =
+      "name,memory_gib,memory_bandwidth_gb_per_s,bf16_dense_tflops,fp8_dense_tflops,"
+      "interconnect_gb_per_s,source\n"
+      "NVIDIA H100 SXM 80GB,80,3350,989.5,1979,900,https://example.com/h100\n"
+      "NVIDIA A100 SXM4 80GB,80,2039,312,,600,https://example.com/a100\n";
+  const std::string models =
+      "name,parameters,active_parameters,layers,hidden_size,attention_heads,kv_heads,head_dim,"
+      "kv_cache_elements_per_token_per_layer,experts,experts_per_token,vocabulary,source\n"
+      "meta-llama/Llama-3.1-8B-Instruct,8030261248,,32,4096,32,8,,,,,128256,"
+      "https://example.com/m\n";
+  const std::string precisions =
+      "name,weight_bytes_per_parameter,kv_cache_bytes_per_element,math,source\n"
+      "fp16,2,2,bf16,https://example.com/p\n";
+  const std::string aliases =
+      "kind,alias,entry\n"
+      "accelerator,H100-SXM-80GB,NVIDIA H100 SXM 80GB\n"
+      "accelerator,A100-SXM-80GB,NVIDIA A100 SXM4 80GB\n";
+  absl::StatusOr<Catalogue> catalogue =
+      Catalogue::Parse({accelerators, models, precisions, aliases}, "test");
+  EXPECT_TRUE(catalogue.ok()) << catalogue.status();
+  return std::make_shared<const Catalogue>(*std::move(catalogue));
+}
+
+// A server of its own: the fixture's directory already holds a model trained without one.
+ServerOptions CatalogueServerOptions(const std::string& parent) {
+  const std::string dir = parent + "/with-catalogue";
+  std::filesystem::create_directories(dir);
+  ServerOptions options = SeededServerOptions(dir, kSeedConfigurations);
+  options.retrain.train.catalogue = TestCatalogue();
+  return options;
+}
+
+TEST_F(PerfcastServerTest, WithACatalogueEveryConfigurationListsTheEntriesItReliesOn) {
+  Restart(CatalogueServerOptions(dir_.path()));
+  v1::ListConfigurationsRequest request;
+  v1::ListConfigurationsResponse response;
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  ASSERT_TRUE(models_->ListConfigurations(&context, request, &response).ok());
+  ASSERT_EQ(response.catalogue_entries_size(), response.configurations_size());
+  for (int i = 0; i < response.configurations_size(); ++i) {
+    const v1::CatalogueEntries& entries = response.catalogue_entries(i);
+    EXPECT_EQ(entries.accelerator(), response.configurations(i).hardware() == "H100-SXM-80GB"
+                                         ? "NVIDIA H100 SXM 80GB"
+                                         : "NVIDIA A100 SXM4 80GB");
+    EXPECT_EQ(entries.model(), "meta-llama/Llama-3.1-8B-Instruct");
+    EXPECT_EQ(entries.precision(), "fp16");
+  }
+
+  v1::UncertaintyRequest uncertainty;
+  *uncertainty.mutable_query() = TestQuery(0, 300, 300, {4});
+  v1::UncertaintyResponse explained;
+  grpc::ClientContext explain_context;
+  SetDeadline(&explain_context);
+  ASSERT_TRUE(predictions_->Uncertainty(&explain_context, uncertainty, &explained).ok());
+  EXPECT_EQ(explained.catalogue_entries().accelerator(), "NVIDIA H100 SXM 80GB");
+}
+
+TEST_F(PerfcastServerTest, WithACatalogueUnknownHardwareIsNotFoundNamingIt) {
+  Restart(CatalogueServerOptions(dir_.path()));
+  v1::Query query = TestQuery(0, 128, 128, {1});
+  query.mutable_configuration()->set_hardware("TPU-v9");
+  v1::PredictResponse response;
+  const grpc::Status status = PredictOne(query, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(status.error_message(), HasSubstr("queries[0].configuration"));
+  EXPECT_THAT(status.error_message(), HasSubstr("TPU-v9"));
+}
+
+TEST_F(PerfcastServerTest, WithoutACatalogueTheEntriesAreEmpty) {
+  v1::ListConfigurationsRequest request;
+  v1::ListConfigurationsResponse response;
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  ASSERT_TRUE(models_->ListConfigurations(&context, request, &response).ok());
+  ASSERT_EQ(response.catalogue_entries_size(), response.configurations_size());
+  EXPECT_EQ(response.catalogue_entries(0).accelerator(), "");
+}
+
 TEST_F(PerfcastServerTest, HealthIsServingForTheServerAndBothServices) {
   for (const std::string service :
        {"", "perfcast.v1.PredictionService", "perfcast.v1.ModelService"}) {
@@ -490,6 +572,9 @@ TEST_F(PerfcastServerTest, StreamOverTheResultLimitIsResourceExhausted) {
   const grpc::Status status = stream->Finish();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_THAT(status.error_message(), HasSubstr("more than 10 results"));
+  // The ten within the limit, sent in the same message as the eleventh, were stored.
+  EXPECT_THAT(status.error_message(), HasSubstr("before index 10 were processed (10 accepted"));
+  EXPECT_EQ(Status().stored_result_count(), kSeedRecords + 10);
 }
 
 TEST_F(PerfcastServerTest, MessageOverTheSizeLimitIsResourceExhaustedAndTheServerGoesOn) {
