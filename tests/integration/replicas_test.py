@@ -14,8 +14,10 @@ PYTHONPATH the Python client and its stubs (CTest sets all of it up).
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -67,6 +69,15 @@ def synthetic_results(gpu_count: int, source_id: str) -> list[BenchmarkResult]:
                 throughput_tokens_per_second=peak * (1 - 0.9 * 2.718281828 ** (-0.08 * batch_size))))
     assert len(results) == RETRAIN_AFTER_RESULTS
     return results
+
+
+def loaded_at(server: PerfcastTestServer, version: int) -> datetime.datetime:
+    """When the server's log says it swapped `version` in (UTC, millisecond resolution)."""
+    match = re.search(rf"^(\S+)Z info event=model_loaded version={version} ", server.log_text(),
+                      re.MULTILINE)
+    if match is None:
+        raise AssertionError(f"no model_loaded version={version}\n{server.log_tail()}")
+    return datetime.datetime.fromisoformat(match.group(1))
 
 
 def serving_version(server: PerfcastTestServer) -> int | None:
@@ -174,6 +185,10 @@ class ReplicasTest(unittest.TestCase):
         print(f"propagation: submission acknowledged by replica B -> version 2 served by A (the "
               f"trainer) after {reached[0] - submitted:.2f} s, by all of A, B and C after "
               f"{max(reached) - submitted:.2f} s", flush=True)
+        published = loaded_at(a, 2)
+        lags_ms = [(loaded_at(s, 2) - published).total_seconds() * 1e3 for s in (b, c)]
+        print(f"propagation: version 2 swapped in by B and C {lags_ms[0]:.0f} ms and "
+              f"{lags_ms[1]:.0f} ms after the trainer swapped it in (server logs)", flush=True)
 
         # --- Kill the leader in the middle of its refit: another replica finishes it. ---
         with PredictLoad([b, c]) as load:
@@ -186,6 +201,7 @@ class ReplicasTest(unittest.TestCase):
                      else None, "the leader's refit to start", PROPAGATION_BOUND_SECONDS)
             a.process.kill()
             killed = time.monotonic()
+            killed_utc = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
             a.process.wait()
             self.assertEqual(a.log_text().count("event=refit_succeeded"), successes_before,
                              "the leader finished before it was killed: nothing was taken over")
@@ -193,8 +209,12 @@ class ReplicasTest(unittest.TestCase):
         new_leaders = [s for s in (b, c) if "event=training_leadership_acquired" in s.log_text()]
         self.assertEqual(len(new_leaders), 1, "exactly one replica took over")
         self.assertIn("event=refit_succeeded", new_leaders[0].log_text())
-        print(f"takeover: kill -9 of the training replica mid-refit -> version 3 served by B and "
-              f"C in {takeover_s:.2f} s", flush=True)
+        match = re.search(r"^(\S+)Z info event=training_leadership_acquired",
+                          new_leaders[0].log_text(), re.MULTILINE)
+        acquired_s = (datetime.datetime.fromisoformat(match.group(1)) - killed_utc).total_seconds()
+        print(f"takeover: kill -9 of the training replica mid-refit -> training lock taken by "
+              f"another after {acquired_s:.2f} s, version 3 served by B and C after "
+              f"{takeover_s:.2f} s", flush=True)
         self.assertEqual(load.errors, [], "Predict failed on a surviving replica")
         self.assertTrue(all(n > 0 for n in load.answers.values()), load.answers)
 
@@ -212,22 +232,27 @@ class ReplicasTest(unittest.TestCase):
         a2.wait_until_serving()
         self.assertEqual(serving_version(a2), 3)
         self.assertNotIn("event=refit_started", a2.log_text())
-        replicas = [a2, b, c]
+        [alone] = self.bench([a2])
+        results = self.bench([a2, b, c])
+        print(f"throughput: Predict with three replicas (one `perfcast bench --concurrency 8` "
+              f"each, at once, same machine): {sum(r['qps'] for r in results):.0f} RPC/s in "
+              f"total ({', '.join(format(r['qps'], '.0f') for r in results)}), p99 "
+              f"{max(r['p99_ms'] for r in results):.2f} ms; one replica alone: "
+              f"{alone['qps']:.0f} RPC/s, p99 {alone['p99_ms']:.2f} ms", flush=True)
+
+    def bench(self, servers: list[PerfcastTestServer]) -> list[dict]:
+        """`perfcast bench --json` against each server at once; their results."""
         cli = require_env("PERFCAST_CLI_BINARY")
         benches = [subprocess.Popen([cli, "bench", "--server", s.target, "--concurrency", "8",
                                      "--duration", str(BENCH_SECONDS), "--warmup", "0.5",
                                      "--json"], stdout=subprocess.PIPE, text=True)
-                   for s in replicas]
+                   for s in servers]
         results = [json.loads(p.communicate(timeout=60)[0].strip().splitlines()[-1])
                    for p in benches]
-        for p in benches:
+        for p, r in zip(benches, results):
             self.assertEqual(p.returncode, 0)
-        total_qps = sum(r["qps"] for r in results)
-        self.assertEqual(sum(r["errors"] for r in results), 0)
-        print(f"throughput: Predict with three replicas (one `perfcast bench --concurrency 8` "
-              f"each, at once, same machine): {total_qps:.0f} RPC/s in total "
-              f"({', '.join(format(r['qps'], '.0f') for r in results)}); p99 "
-              f"{max(r['p99_ms'] for r in results):.2f} ms", flush=True)
+            self.assertEqual(r["errors"], 0)
+        return results
 
 
 if __name__ == "__main__":
