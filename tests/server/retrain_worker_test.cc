@@ -1,0 +1,111 @@
+#include "server/retrain_worker.h"
+
+#include <memory>
+
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "server/local_model_bundle_store.h"
+#include "server/sqlite_benchmark_store.h"
+#include "tests/server/server_test_util.h"
+
+namespace perfcast::server {
+namespace {
+
+using testing::TempDir;
+using testing::TestRecords;
+
+constexpr int64_t kTrigger = 16;
+
+// The worker as a replica of a shared store runs it: results counted from the store, training
+// only while it holds the training lock.
+class SharedStoreRetrainTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = SqliteBenchmarkStore::Open(dir_.path() + "/db.sqlite3");
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = *std::move(store);
+    ASSERT_TRUE(store_->Insert(TestRecords(2)).ok());  // 32 results
+    registry_ = std::make_unique<ModelRegistry>(
+        std::make_unique<LocalModelBundleStore>(dir_.path() + "/models"), &metrics_);
+    RetrainWorker::Options options;
+    options.retrain_after_results = kTrigger;
+    options.quiet = absl::ZeroDuration();
+    worker_ = std::make_unique<RetrainWorker>(options, store_.get(), registry_.get(), &metrics_);
+  }
+
+  // Until the latest refit finished (refit_id > 0, not running), or `timeout`.
+  RefitOutcome WaitForRefit(absl::Duration timeout) {
+    const absl::Time deadline = absl::Now() + timeout;
+    RefitOutcome last = worker_->LastRefit();
+    while ((last.refit_id == 0 || last.running) && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(20));
+      last = worker_->LastRefit();
+    }
+    return last;
+  }
+
+  TempDir dir_;
+  ServerMetrics metrics_;
+  std::unique_ptr<SqliteBenchmarkStore> store_;
+  std::unique_ptr<ModelRegistry> registry_;
+  std::unique_ptr<RetrainWorker> worker_;
+};
+
+TEST_F(SharedStoreRetrainTest, WithoutTheLockARefitRequestFailsWithFailedPrecondition) {
+  worker_->SetTrainingAllowed(false);
+  worker_->Start();
+  absl::Notification done;
+  RefitOutcome outcome;
+
+  worker_->RequestRefit("rpc", [&](const RefitOutcome& o) {
+    outcome = o;
+    done.Notify();
+  });
+
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_EQ(outcome.status.code(), absl::StatusCode::kFailedPrecondition) << outcome.status;
+  EXPECT_EQ(registry_->Current(), nullptr);
+}
+
+TEST_F(SharedStoreRetrainTest, ResultsCountedFromTheStoreTrainTheReplicaThatTakesTheLock) {
+  worker_->SetTrainingAllowed(false);
+  worker_->Start();
+  worker_->ObserveSharedStore(/*stored_results=*/32, /*trained_results=*/0);
+  absl::SleepFor(absl::Milliseconds(300));
+  ASSERT_EQ(worker_->LastRefit().refit_id, 0) << "trained without the lock";
+  EXPECT_EQ(worker_->results_since_refit(), 32);
+
+  worker_->SetTrainingAllowed(true);
+
+  const RefitOutcome outcome = WaitForRefit(absl::Seconds(60));
+  ASSERT_TRUE(outcome.status.ok()) << outcome.status;
+  EXPECT_EQ(outcome.trigger, "count");
+  ASSERT_NE(registry_->Current(), nullptr);
+  EXPECT_EQ(registry_->Current()->version, outcome.model_version);
+}
+
+TEST_F(SharedStoreRetrainTest, AfterItsRefitTheSameCountDoesNotTriggerAgain) {
+  worker_->Start();
+  worker_->ObserveSharedStore(32, 0);
+  ASSERT_TRUE(WaitForRefit(absl::Seconds(60)).status.ok());
+
+  // The listener reports the same store before it has seen the new model's trained count.
+  worker_->ObserveSharedStore(32, 0);
+
+  EXPECT_EQ(worker_->results_since_refit(), 0);
+  worker_->ObserveSharedStore(32 + kTrigger - 1, 32);
+  EXPECT_EQ(worker_->results_since_refit(), kTrigger - 1);
+}
+
+TEST_F(SharedStoreRetrainTest, AFollowerCountsWhatTheNewestModelLacks) {
+  worker_->SetTrainingAllowed(false);
+  worker_->Start();
+
+  worker_->ObserveSharedStore(100, 90);
+
+  EXPECT_EQ(worker_->results_since_refit(), 10);
+}
+
+}  // namespace
+}  // namespace perfcast::server
