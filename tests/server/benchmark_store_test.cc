@@ -138,6 +138,31 @@ TEST_P(BenchmarkStoreTest, TwoInstancesShareOneStore) {
   EXPECT_EQ(loaded->size(), TestRecords(2).size());
 }
 
+TEST_P(BenchmarkStoreTest, ALostConnectionFailsOneCallAndTheNextReconnects) {
+  if (GetParam() == StoreKind::kSqlite) GTEST_SKIP() << "no connection to lose";
+  auto store = Open();
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE((*store)->Insert(TestRecords(1, "before")).ok());
+  auto admin = PgConnection::Connect(database_->url());
+  ASSERT_TRUE(admin.ok()) << admin.status();
+  ASSERT_TRUE((*admin)
+                  ->Run("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE application_name = 'perfcast-server' AND pid <> pg_backend_pid()")
+                  .ok());
+
+  auto first = (*store)->Insert(TestRecords(1, "after"));
+  auto retried = (*store)->Insert(TestRecords(1, "after"));
+
+  if (!first.ok()) {
+    EXPECT_EQ(first.status().code(), absl::StatusCode::kUnavailable) << first.status();
+  }
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  auto loaded = (*store)->LoadAll();
+  if (!loaded.ok()) loaded = (*store)->LoadAll();  // the reader's session was ended too
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->size(), 2 * TestRecords(1).size());
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, BenchmarkStoreTest,
                          ::testing::Values(StoreKind::kSqlite, StoreKind::kPostgres),
                          [](const ::testing::TestParamInfo<StoreKind>& info) {
