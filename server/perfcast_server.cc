@@ -11,6 +11,7 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "prometheus/gauge.h"
 #include "server/benchmark_store.h"
 #include "server/benchmark_writer.h"
 #include "server/local_model_bundle_store.h"
@@ -110,11 +111,22 @@ absl::Status PerfcastServer::Start() {
   }
   spdlog::info("event=server_listening grpc_port={} metrics_port={} model_dir={}", port_,
                metrics_port_, options_.model_dir);
+  // Which replica trains, for dashboards; a single server always does. Our own series on the
+  // shared registry: it belongs to the replica setup, not to the RPC metrics.
+  prometheus::Gauge& training_leader =
+      prometheus::BuildGauge()
+          .Name("perfcast_training_leader")
+          .Help("1 while this process may retrain (holds the training lock of a shared store)")
+          .Register(*metrics_->registry())
+          .Add({});
+  training_leader.Set(1);
   worker_->Start();
   if (shared_store_ != nullptr) {
     election_ = std::make_unique<PostgresLeaderElection>(
-        options_.store, options_.leader_retry_interval,
-        [this](bool leader) { worker_->SetTrainingAllowed(leader); });
+        options_.store, options_.leader_retry_interval, [this, &training_leader](bool leader) {
+          training_leader.Set(leader ? 1 : 0);
+          worker_->SetTrainingAllowed(leader);
+        });
     election_->Start();
     listener_ = std::make_unique<PostgresChangeListener>(
         options_.store, options_.store_poll_interval,

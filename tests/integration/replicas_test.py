@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 import unittest
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -78,6 +79,16 @@ def loaded_at(server: PerfcastTestServer, version: int) -> datetime.datetime:
     if match is None:
         raise AssertionError(f"no model_loaded version={version}\n{server.log_tail()}")
     return datetime.datetime.fromisoformat(match.group(1))
+
+
+def training_leader(server: PerfcastTestServer) -> int:
+    """The server's perfcast_training_leader gauge."""
+    with urllib.request.urlopen(server.metrics_url, timeout=10) as response:
+        text = response.read().decode()
+    match = re.search(r"^perfcast_training_leader (\S+)$", text, re.MULTILINE)
+    if match is None:
+        raise AssertionError(f"no perfcast_training_leader in {server.metrics_url}")
+    return int(float(match.group(1)))
 
 
 def serving_version(server: PerfcastTestServer) -> int | None:
@@ -174,6 +185,7 @@ class ReplicasTest(unittest.TestCase):
         self.assertEqual([serving_version(s) for s in (a, b, c)], [1, 1, 1])
         for follower in (b, c):
             self.assertNotIn("event=refit_started", follower.log_text())
+        self.assertEqual([training_leader(s) for s in (a, b, c)], [1, 0, 0])
         seed_count = int(psql(self.url, "SELECT count(*) FROM perfcast_benchmark_results"))
 
         # --- Results submitted to a follower reach the leader's trigger; all serve v2. ---
