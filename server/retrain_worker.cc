@@ -6,6 +6,12 @@
 #include "server/log_format.h"
 
 namespace perfcast::server {
+namespace {
+
+// How long a replica of a shared store waits before retrying a refit that could not reach it.
+constexpr absl::Duration kRetryAfterUnavailable = absl::Seconds(5);
+
+}  // namespace
 
 RetrainWorker::RetrainWorker(Options options, BenchmarkStore* store, ModelRegistry* registry,
                              ServerMetrics* metrics)
@@ -98,6 +104,7 @@ void RetrainWorker::Run() {
     RefitOutcome outcome;
     std::vector<Callback> callbacks;
     int64_t counted_results = 0;
+    int64_t trained_before = 0;
     {
       absl::MutexLock lock(&mutex_);
       while (true) {
@@ -123,7 +130,8 @@ void RetrainWorker::Run() {
           pending_id_ = 0;
           break;
         }
-        const bool has_new = results_since_refit_ > 0 && training_allowed_;
+        const bool backing_off = absl::Now() < retry_not_before_;
+        const bool has_new = results_since_refit_ > 0 && training_allowed_ && !backing_off;
         if (has_new && options_.retrain_after_results > 0 &&
             results_since_refit_ >= options_.retrain_after_results) {
           outcome.refit_id = next_id_++;
@@ -139,6 +147,7 @@ void RetrainWorker::Run() {
             break;
           }
         }
+        if (backing_off && results_since_refit_ > 0) wake = std::min(wake, retry_not_before_);
         auto changed = [this, seen = results_since_refit_, allowed = training_allowed_]()
                            ABSL_SHARED_LOCKS_REQUIRED(mutex_) {
                              return stopping_ || pending_id_ != 0 || results_since_refit_ != seen ||
@@ -149,6 +158,7 @@ void RetrainWorker::Run() {
       // Results that arrive from here on count towards the next retrain.
       counted_results = results_since_refit_;
       results_since_refit_ = 0;
+      trained_before = trained_here_;
       trained_here_ = std::max(trained_here_, observed_stored_);
       metrics_->SetResultsSinceRefit(0);
       outcome.start_time = absl::Now();
@@ -194,6 +204,13 @@ void RetrainWorker::Run() {
     {
       absl::MutexLock lock(&mutex_);
       last_ = outcome;
+      if (shared_store_ && absl::IsUnavailable(status)) {
+        // The shared store was out of reach: what this refit was to cover is still owed, and
+        // the triggers take it up again after a pause.
+        trained_here_ = trained_before;
+        retry_not_before_ = absl::Now() + kRetryAfterUnavailable;
+        UpdateSharedPending();
+      }
     }
     for (Callback& callback : callbacks) callback(outcome);
   }

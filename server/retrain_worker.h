@@ -37,7 +37,9 @@ struct RefitOutcome {
 // SetTrainingAllowed(false) holds the count and quiet triggers and refuses requests. New results
 // are then counted from the store (ObserveSharedStore) rather than from this replica's commits,
 // so results submitted to any replica count, and a replica that takes over sees at once what the
-// newest model has not been trained on.
+// newest model has not been trained on. A refit that fails because the store is out of reach
+// (Unavailable) is retried by the triggers after a pause; other failures wait for new results, as
+// with a store of one's own.
 //
 // Thread safety: every public method may be called from any thread. Callbacks passed to
 // RequestRefit run on the worker thread and must not block.
@@ -99,6 +101,8 @@ class RetrainWorker {
   int64_t observed_stored_ ABSL_GUARDED_BY(mutex_) = 0;
   int64_t observed_trained_ ABSL_GUARDED_BY(mutex_) = 0;
   int64_t trained_here_ ABSL_GUARDED_BY(mutex_) = 0;
+  // Shared store: count and quiet triggers wait until then after a refit failed Unavailable.
+  absl::Time retry_not_before_ ABSL_GUARDED_BY(mutex_) = absl::InfinitePast();
   absl::Time last_result_time_ ABSL_GUARDED_BY(mutex_);
   // A requested retrain not started yet: its id, trigger and waiters.
   int64_t pending_id_ ABSL_GUARDED_BY(mutex_) = 0;

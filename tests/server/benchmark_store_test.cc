@@ -147,7 +147,7 @@ TEST_P(BenchmarkStoreTest, ALostConnectionFailsOneCallAndTheNextReconnects) {
   ASSERT_TRUE(admin.ok()) << admin.status();
   ASSERT_TRUE((*admin)
                   ->Run("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                        "WHERE application_name = 'perfcast-server' AND pid <> pg_backend_pid()")
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()")
                   .ok());
 
   auto first = (*store)->Insert(TestRecords(1, "after"));

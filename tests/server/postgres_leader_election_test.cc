@@ -79,7 +79,7 @@ TEST_F(PostgresLeaderElectionTest, ALeaderWhoseSessionIsKilledStepsDownAndRejoin
   // What PostgreSQL does to the session of a leader that died: end it.
   ASSERT_TRUE((*admin)
                   ->Run("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                        "WHERE application_name = 'perfcast-server' AND pid <> pg_backend_pid()")
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()")
                   .ok());
 
   // It notices on its next check (false), then takes the free lock again (true).

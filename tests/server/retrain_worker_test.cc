@@ -1,6 +1,8 @@
 #include "server/retrain_worker.h"
 
+#include <atomic>
 #include <memory>
+#include <vector>
 
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -96,6 +98,43 @@ TEST_F(SharedStoreRetrainTest, AfterItsRefitTheSameCountDoesNotTriggerAgain) {
   EXPECT_EQ(worker_->results_since_refit(), 0);
   worker_->ObserveSharedStore(32 + kTrigger - 1, 32);
   EXPECT_EQ(worker_->results_since_refit(), kTrigger - 1);
+}
+
+// A shared store that is out of reach for the first LoadAll.
+class OnceUnavailableStore : public BenchmarkStore {
+ public:
+  explicit OnceUnavailableStore(BenchmarkStore* store) : store_(store) {}
+  absl::StatusOr<std::vector<bool>> Insert(absl::Span<const BenchmarkRecord> records) override {
+    return store_->Insert(records);
+  }
+  absl::StatusOr<std::vector<BenchmarkRecord>> LoadAll() const override {
+    if (!failed_.exchange(true)) return absl::UnavailableError("connection lost");
+    return store_->LoadAll();
+  }
+  int64_t count() const override { return store_->count(); }
+
+ private:
+  BenchmarkStore* const store_;
+  mutable std::atomic<bool> failed_{false};
+};
+
+TEST_F(SharedStoreRetrainTest, ARefitThatCouldNotReachTheStoreIsRetried) {
+  OnceUnavailableStore flaky(store_.get());
+  RetrainWorker::Options options;
+  options.retrain_after_results = kTrigger;
+  options.quiet = absl::ZeroDuration();
+  RetrainWorker worker(options, &flaky, registry_.get(), &metrics_);
+  worker.Start();
+
+  worker.ObserveSharedStore(32, 0);
+
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (registry_->Current() == nullptr && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_NE(registry_->Current(), nullptr) << "the failed refit was not retried";
+  EXPECT_EQ(worker.LastRefit().refit_id, 2);
+  EXPECT_EQ(worker.results_since_refit(), 0);
 }
 
 TEST_F(SharedStoreRetrainTest, AFollowerCountsWhatTheNewestModelLacks) {
