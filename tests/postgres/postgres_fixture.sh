@@ -13,7 +13,9 @@ state=$2
 bindir=${PERFCAST_POSTGRES_BINDIR:-/usr/lib/postgresql/15/bin}
 
 as_owner() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  # runuser lives in /usr/sbin, which a non-login root shell may not have on its PATH.
+  if [ "$(id -u)" = 0 ]; then "$(command -v runuser || echo /usr/sbin/runuser)" -u postgres -- "$@"
+  else "$@"; fi
 }
 
 case "$command" in
@@ -28,7 +30,7 @@ start)
   echo "$cluster" > "$state/cluster"
   if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$cluster"; fi
   as_owner "$bindir/initdb" --pgdata="$cluster/data" --username=postgres --auth=trust \
-    --encoding=UTF8 --no-sync > "$cluster/initdb.log" 2>&1 || {
+    --encoding=UTF8 --locale=C --no-sync > "$cluster/initdb.log" 2>&1 || {
     cat "$cluster/initdb.log" >&2
     exit 1
   }
