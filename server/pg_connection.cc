@@ -132,6 +132,64 @@ absl::StatusOr<PgResult> PgConnection::Exec(absl::string_view sql, absl::Span<co
   return result;
 }
 
+absl::StatusOr<std::vector<PgResult>> PgConnection::ExecPipelined(
+    absl::string_view sql, absl::Span<const std::vector<PgParam>> param_sets) {
+  const std::string statement(sql);
+  if (PQenterPipelineMode(conn_) != 1) {
+    return absl::InternalError(absl::StrCat("enter pipeline mode: ", ConnectionMessage(conn_)));
+  }
+  absl::Status status;
+  size_t sent = 0;
+  for (const std::vector<PgParam>& params : param_sets) {
+    std::vector<const char*> values;
+    std::vector<int> lengths;
+    std::vector<int> formats;
+    for (const PgParam& p : params) {
+      values.push_back(p.value ? p.value->data() : nullptr);
+      lengths.push_back(p.value ? static_cast<int>(p.value->size()) : 0);
+      formats.push_back(p.binary ? 1 : 0);
+    }
+    if (PQsendQueryParams(conn_, statement.c_str(), static_cast<int>(params.size()), nullptr,
+                          values.data(), lengths.data(), formats.data(), 0) != 1) {
+      status = absl::UnavailableError(absl::StrCat("send: ", ConnectionMessage(conn_)));
+      break;
+    }
+    ++sent;
+  }
+  const bool sync_sent = PQpipelineSync(conn_) == 1;
+  if (!sync_sent && status.ok()) {
+    status = absl::UnavailableError(absl::StrCat("pipeline sync: ", ConnectionMessage(conn_)));
+  }
+  // Every statement sent yields its result and then a null; the sync point ends the pipeline.
+  std::vector<PgResult> results;
+  results.reserve(sent);
+  for (size_t i = 0; i < sent && PQstatus(conn_) == CONNECTION_OK; ++i) {
+    PGresult* raw = PQgetResult(conn_);
+    if (raw == nullptr) break;
+    PgResult result(raw);
+    if (PQresultStatus(raw) != PGRES_PIPELINE_ABORTED) {
+      if (absl::Status s = ResultStatus(raw, sql); !s.ok() && status.ok()) status = s;
+    }
+    results.push_back(std::move(result));
+    while (PGresult* extra = PQgetResult(conn_)) PQclear(extra);
+  }
+  while (sync_sent && PQstatus(conn_) == CONNECTION_OK) {
+    PGresult* raw = PQgetResult(conn_);
+    if (raw == nullptr) continue;  // the end of an aborted statement's results
+    const bool synced = PQresultStatus(raw) == PGRES_PIPELINE_SYNC;
+    PQclear(raw);
+    if (synced) break;
+  }
+  if (PQexitPipelineMode(conn_) != 1 && status.ok()) {
+    status = absl::InternalError(absl::StrCat("exit pipeline mode: ", ConnectionMessage(conn_)));
+  }
+  if (!status.ok()) return status;
+  if (PQstatus(conn_) != CONNECTION_OK || results.size() != param_sets.size()) {
+    return absl::UnavailableError(absl::StrCat("pipeline: ", ConnectionMessage(conn_)));
+  }
+  return results;
+}
+
 absl::Status PgConnection::Run(absl::string_view sql) {
   const std::string statements(sql);
   PGresult* raw = PQexec(conn_, statements.c_str());

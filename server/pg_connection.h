@@ -69,6 +69,12 @@ class PgConnection {
   // Runs one statement (PQexecParams). `binary_results` asks for every column in binary form.
   absl::StatusOr<PgResult> Exec(absl::string_view sql, absl::Span<const PgParam> params = {},
                                 bool binary_results = false);
+  // Runs `sql` once per parameter set, pipelined (libpq pipeline mode): every statement is sent
+  // before the first result is read, so a batch costs about one round trip instead of one per
+  // statement. Results in order. After a failed statement the rest are skipped and its error is
+  // returned; inside a transaction, the transaction is then aborted.
+  absl::StatusOr<std::vector<PgResult>> ExecPipelined(
+      absl::string_view sql, absl::Span<const std::vector<PgParam>> param_sets);
   // Runs statements that return no rows (may hold several separated by ';', no parameters).
   absl::Status Run(absl::string_view sql);
 

@@ -48,6 +48,29 @@ absl::StatusOr<std::optional<double>> OptionalColumn(const PgResult& rows, int r
   return *value;
 }
 
+// Inserts sent per pipeline: results come back only after the whole chunk is sent, so a chunk's
+// results (~100 bytes each) must fit the socket buffers while the server waits to write them.
+constexpr size_t kPipelineStatements = 500;
+
+std::vector<PgParam> InsertParams(const BenchmarkRecord& r) {
+  const Configuration& c = r.configuration;
+  return {
+      PgParam::Text(c.hardware),
+      PgParam::Text(absl::StrCat(c.num_gpus)),
+      PgParam::Text(c.framework),
+      PgParam::Text(c.model),
+      PgParam::Text(c.precision),
+      PgParam::Text(absl::StrCat(r.shape.input_tokens)),
+      PgParam::Text(absl::StrCat(r.shape.output_tokens)),
+      PgParam::Text(absl::StrCat(r.batch_size)),
+      PgParam::Text(r.source),
+      DoubleParam(r.throughput_tokens_per_s),
+      OptionalParam(r.ttft_s),
+      OptionalParam(r.itl_s),
+      OptionalParam(r.latency_s),
+  };
+}
+
 absl::Status EnsureConnected(PgConnection& connection) {
   return connection.ok() ? absl::OkStatus() : connection.Reconnect();
 }
@@ -93,28 +116,18 @@ absl::StatusOr<std::vector<bool>> PostgresBenchmarkStore::Insert(
   std::vector<bool> inserted;
   inserted.reserve(records.size());
   int64_t added = 0;
-  for (const BenchmarkRecord& r : records) {
-    const Configuration& c = r.configuration;
-    const PgParam params[] = {
-        PgParam::Text(c.hardware),
-        PgParam::Text(absl::StrCat(c.num_gpus)),
-        PgParam::Text(c.framework),
-        PgParam::Text(c.model),
-        PgParam::Text(c.precision),
-        PgParam::Text(absl::StrCat(r.shape.input_tokens)),
-        PgParam::Text(absl::StrCat(r.shape.output_tokens)),
-        PgParam::Text(absl::StrCat(r.batch_size)),
-        PgParam::Text(r.source),
-        DoubleParam(r.throughput_tokens_per_s),
-        OptionalParam(r.ttft_s),
-        OptionalParam(r.itl_s),
-        OptionalParam(r.latency_s),
-    };
-    absl::StatusOr<PgResult> row = writer_->Exec(kInsert, params);
-    if (!row.ok()) return rollback(row.status());
-    const bool is_new = row->rows() == 1;  // RETURNING yields nothing on conflict
-    inserted.push_back(is_new);
-    added += is_new ? 1 : 0;
+  for (size_t first = 0; first < records.size(); first += kPipelineStatements) {
+    const absl::Span<const BenchmarkRecord> chunk = records.subspan(first, kPipelineStatements);
+    std::vector<std::vector<PgParam>> param_sets;
+    param_sets.reserve(chunk.size());
+    for (const BenchmarkRecord& r : chunk) param_sets.push_back(InsertParams(r));
+    absl::StatusOr<std::vector<PgResult>> rows = writer_->ExecPipelined(kInsert, param_sets);
+    if (!rows.ok()) return rollback(rows.status());
+    for (const PgResult& row : *rows) {
+      const bool is_new = row.rows() == 1;  // RETURNING yields nothing on conflict
+      inserted.push_back(is_new);
+      added += is_new ? 1 : 0;
+    }
   }
   int64_t count = -1;
   if (added > 0) {

@@ -138,6 +138,39 @@ TEST_P(BenchmarkStoreTest, TwoInstancesShareOneStore) {
   EXPECT_EQ(loaded->size(), TestRecords(2).size());
 }
 
+TEST_P(BenchmarkStoreTest, ALargeBatchReportsEveryElement) {
+  auto store = Open();
+  ASSERT_TRUE(store.ok()) << store.status();
+  std::vector<BenchmarkRecord> records = TestRecords(80);  // 1280: several PostgreSQL pipelines
+  records.push_back(records[5]);
+
+  auto inserted = (*store)->Insert(records);
+
+  ASSERT_TRUE(inserted.ok()) << inserted.status();
+  ASSERT_EQ(inserted->size(), records.size());
+  EXPECT_EQ(std::count(inserted->begin(), inserted->end(), true), records.size() - 1);
+  EXPECT_FALSE(inserted->back());
+  EXPECT_EQ((*store)->count(), static_cast<int64_t>(records.size() - 1));
+}
+
+TEST_P(BenchmarkStoreTest, AStatementFailingInsideABatchStoresNothing) {
+  if (GetParam() == StoreKind::kSqlite) GTEST_SKIP() << "SQLite stores any bytes as text";
+  auto store = Open();
+  ASSERT_TRUE(store.ok()) << store.status();
+  std::vector<BenchmarkRecord> records = TestRecords(50);
+  records[700].configuration.hardware = std::string("bad\xff", 4);  // not UTF-8: refused
+
+  auto failed = (*store)->Insert(records);
+  auto retried = (*store)->Insert(TestRecords(1));
+
+  EXPECT_FALSE(failed.ok());
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_EQ((*store)->count(), static_cast<int64_t>(TestRecords(1).size()));
+  auto loaded = (*store)->LoadAll();
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->size(), TestRecords(1).size());
+}
+
 TEST_P(BenchmarkStoreTest, ALostConnectionFailsOneCallAndTheNextReconnects) {
   if (GetParam() == StoreKind::kSqlite) GTEST_SKIP() << "no connection to lose";
   auto store = Open();
