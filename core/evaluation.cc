@@ -152,12 +152,13 @@ absl::StatusOr<std::vector<EvaluationFigures>> Evaluate(
     figures.median_ape = Percentile(ape, 0.5);
     figures.p90_ape = Percentile(ape, 0.9);
     if (with_interval > 0) {
-      figures.coverage = static_cast<double>(inside[0]) / with_interval;
-      figures.median_width = Percentile(widths[0], 0.5);
       for (size_t l = 0; l < levels.size(); ++l) {
         figures.reliability.push_back({levels[l], static_cast<double>(inside[l]) / with_interval,
                                        Percentile(widths[l], 0.5)});
       }
+      // levels[0] is the requested confidence level.
+      figures.coverage = figures.reliability.front().coverage;
+      figures.median_width = figures.reliability.front().median_width;
       std::sort(figures.reliability.begin(), figures.reliability.end(),
                 [](const LevelCoverage& a, const LevelCoverage& b) {
                   return a.confidence_level < b.confidence_level;

@@ -4,6 +4,7 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <random>
 #include <utility>
@@ -60,13 +61,25 @@ struct AnchoredPrediction {
   ErrorFeatures features;
 };
 
+// Powers of the datasheets' speed ratio that scale an anchor of another configuration (see
+// RowBuilder::FitPhysicalExponents), one for anchors on the query's own hardware and one for
+// anchors on other hardware: how well datasheets predict a speed-up differs between the two
+// (other hardware also brings other kernels and compilers).
+struct PhysicalExponents {
+  double same_hardware = 0;
+  double other_hardware = 0;
+
+  double For(bool same_hardware_anchor) const {
+    return same_hardware_anchor ? same_hardware : other_hardware;
+  }
+};
+
 // The learned part of a prediction: an anchor of another configuration is first scaled by the
-// datasheets' speed ratio to the power `physical_exponent` (fitted, see FitPhysicalExponent),
-// then corrected by `model`. Linear in the log ratio, the scaling carries over to hardware
-// beyond anything seen, where trees alone would stay flat.
+// datasheets' speed ratio to a fitted power, then corrected by `model`. Linear in the log ratio,
+// the scaling carries over to hardware beyond anything seen, where trees alone stay flat.
 struct Corrector {
   const XGBoostRegressor& model;
-  double physical_exponent = 0;
+  PhysicalExponents physical_exponents;
 };
 
 // log(throughput) from the anchors (at most kMaxAnchors used), each scaled and corrected,
@@ -89,9 +102,10 @@ AnchoredPrediction PredictFromAnchors(const TransferFeatures& features, const Co
   for (size_t i = 0; i < anchor_count; ++i) {
     const AnchorCurve& anchor = *anchors[i].curve;
     double value = std::log(anchor.ThroughputAt(batch_size)) + corrections[i];
-    if (corrector.physical_exponent != 0) {
-      value += corrector.physical_exponent *
-               features.PhysicalLogRatio(configuration, shape, anchor, batch_size);
+    const double exponent = corrector.physical_exponents.For(
+        anchor.curve().configuration.hardware == configuration.hardware);
+    if (exponent != 0) {
+      value += exponent * features.PhysicalLogRatio(configuration, shape, anchor, batch_size);
     }
     sum += value;
     sum_of_squares += value * value;
@@ -162,32 +176,42 @@ class RowBuilder {
       matrix_.AddRow(row_);
       targets_.push_back(std::log(point.throughput_tokens_per_s / anchor_value));
       target_curves_.push_back(target_index);
+      target_points_.push_back(static_cast<int>(p));
       physical_log_ratios_.push_back(features_.PhysicalLogRatio(
           target.configuration, target.shape, anchor, point.batch_size));
+      same_hardware_anchors_.push_back(anchor.curve().configuration.hardware ==
+                                       target.configuration.hardware);
     }
   }
 
-  // The exponent k of (query roofline / anchor roofline)^k that best explains the rows of other
-  // configurations (least squares through the origin on log values, kept in [0, 1]: a roofline
-  // ratio is an upper bound on the speed-up, not a promise), then takes that scaling out of the
-  // targets so that the trees learn what the datasheets do not explain. 0 without ratios.
-  double FitPhysicalExponent() {
-    double cross = 0, square = 0;
+  // For anchors on the target's own hardware and on other hardware apart, the exponent k of
+  // (query roofline / anchor roofline)^k that best explains the rows (least squares through the
+  // origin on log values, kept in [0, 1]: a roofline ratio bounds a speed-up, it does not promise
+  // it); then takes that scaling out of the targets so that the trees learn what the datasheets
+  // do not explain. 0 where there are no ratios.
+  PhysicalExponents FitPhysicalExponents() {
+    double cross[2] = {0, 0}, square[2] = {0, 0};
     for (size_t row = 0; row < targets_.size(); ++row) {
-      cross += physical_log_ratios_[row] * targets_[row];
-      square += physical_log_ratios_[row] * physical_log_ratios_[row];
+      const int same = same_hardware_anchors_[row] ? 1 : 0;
+      cross[same] += physical_log_ratios_[row] * targets_[row];
+      square[same] += physical_log_ratios_[row] * physical_log_ratios_[row];
     }
-    if (!(square > 0)) return 0;
-    const double exponent = std::clamp(cross / square, 0.0, 1.0);
+    auto fit = [&](int same) {
+      return square[same] > 0 ? std::clamp(cross[same] / square[same], 0.0, 1.0) : 0.0;
+    };
+    const PhysicalExponents exponents{.same_hardware = fit(1), .other_hardware = fit(0)};
     for (size_t row = 0; row < targets_.size(); ++row) {
-      targets_[row] -= static_cast<float>(exponent * physical_log_ratios_[row]);
+      targets_[row] -= static_cast<float>(exponents.For(same_hardware_anchors_[row]) *
+                                          physical_log_ratios_[row]);
     }
-    return exponent;
+    return exponents;
   }
 
   const FeatureMatrix& matrix() const { return matrix_; }
   const std::vector<float>& targets() const { return targets_; }
   const std::vector<int>& target_curves() const { return target_curves_; }
+  // Index of the targeted point within its curve.
+  const std::vector<int>& target_points() const { return target_points_; }
 
  private:
   const TransferFeatures& features_;
@@ -195,7 +219,9 @@ class RowBuilder {
   FeatureMatrix matrix_;
   std::vector<float> targets_;
   std::vector<int> target_curves_;
+  std::vector<int> target_points_;
   std::vector<double> physical_log_ratios_;
+  std::vector<bool> same_hardware_anchors_;
 };
 
 Curve Truncated(const Curve& curve, size_t keep) {
@@ -242,7 +268,7 @@ void AddTrainingRows(const AnchorIndex& index, RowBuilder& rows) {
 // - records: every visited state adds its predictions' errors, with the neighbourhood the
 //   unobserved curves have in that state, to `records`.
 void ExploreByAnnealing(const AnchorIndex& index, const TransferFeatures& features,
-                        absl::Span<const XGBoostRegressor> models, double physical_exponent,
+                        absl::Span<const XGBoostRegressor> models, PhysicalExponents physical_exponents,
                         const CrossFitFolds& folds,
                         const WorkloadSimilarity& similarity, const TrainOptions& options,
                         std::vector<ErrorRecord>& records) {
@@ -279,7 +305,7 @@ void ExploreByAnnealing(const AnchorIndex& index, const TransferFeatures& featur
         }
         for (const CurvePoint& point : curve.points) {
           AnchoredPrediction p =
-              PredictFromAnchors(features, {models[folds.of_curve[target]], physical_exponent},
+              PredictFromAnchors(features, {models[folds.of_curve[target]], physical_exponents},
                                  curve.configuration, curve.shape, anchors, point.batch_size);
           const double error = std::abs(std::log(point.throughput_tokens_per_s) - p.log_throughput);
           if (!std::isfinite(error)) continue;
@@ -299,13 +325,15 @@ void ExploreByAnnealing(const AnchorIndex& index, const TransferFeatures& featur
 // Held-out errors: correction models trained without some curves' rows predict those curves the
 // way Predict would in each case they can stand for (as a new shape; their larger batches from
 // their smaller half; as a new configuration), with the neighbourhood they would have had without
-// that data. Two sets of fold models, so that no model has seen any row targeting what it
-// predicts: by curve for the cases within a configuration (the siblings stay in training, as in
-// deployment), by configuration for the new-configuration case. Records of even configuration
-// folds go to `records[0]`, odd ones to `records[1]`.
+// that data. Three sets of fold models, each trained without exactly what the case lacks in
+// deployment, so that no model has seen a row targeting what it predicts: every row targeting a
+// curve (new shape; its siblings stay in training), the rows targeting a curve's larger half
+// (larger batch; its smaller half stays), every row targeting a configuration (new
+// configuration). Records of even configuration folds go to `records[0]`, odd ones to
+// `records[1]`.
 absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
     const AnchorIndex& index, const TransferFeatures& features, const WorkloadScales& scales,
-    const RowBuilder& rows, double physical_exponent, const CrossFitFolds& folds,
+    const RowBuilder& rows, PhysicalExponents physical_exponents, const CrossFitFolds& folds,
     const TrainOptions& options) {
   // Fewer trees at a higher rate (the same total shrinkage) keep each fold model cheap; their
   // errors are, if anything, a little larger.
@@ -313,14 +341,15 @@ absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
   params.tree_count /= 3;
   params.learning_rate *= 3;
   const FeatureMatrix& all = rows.matrix();
+  // `fold_of_row(row)`: the fold whose model must not see the row, or -1 for none.
   auto train_fold_models =
-      [&](auto fold_of_curve) -> absl::StatusOr<std::vector<XGBoostRegressor>> {
+      [&](auto fold_of_row) -> absl::StatusOr<std::vector<XGBoostRegressor>> {
     std::vector<XGBoostRegressor> models;
     for (int held_out = 0; held_out < kCrossFitFolds; ++held_out) {
       FeatureMatrix train{all.column_count, {}};
       std::vector<float> targets;
       for (size_t row = 0; row < rows.targets().size(); ++row) {
-        if (fold_of_curve(rows.target_curves()[row]) == held_out) continue;
+        if (fold_of_row(row) == held_out) continue;
         train.AddRow(
             absl::MakeConstSpan(all.values).subspan(row * all.column_count, all.column_count));
         targets.push_back(rows.targets()[row]);
@@ -336,11 +365,21 @@ absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
     return folds.of_configuration[index.ConfigurationRank(
         index.anchors()[curve].curve().configuration)];
   };
-  absl::StatusOr<std::vector<XGBoostRegressor>> curve_models =
-      train_fold_models([&](int curve) { return folds.of_curve[curve]; });
+  // The points a larger-batch record predicts: the larger half of a curve of 4 or more.
+  auto first_unkept_point = [&](int curve) {
+    const size_t n = index.anchors()[curve].curve().points.size();
+    return n >= 4 ? static_cast<int>((n + 1) / 2) : std::numeric_limits<int>::max();
+  };
+  absl::StatusOr<std::vector<XGBoostRegressor>> curve_models = train_fold_models(
+      [&](size_t row) { return folds.of_curve[rows.target_curves()[row]]; });
   if (!curve_models.ok()) return curve_models.status();
-  absl::StatusOr<std::vector<XGBoostRegressor>> configuration_models =
-      train_fold_models(configuration_fold_of);
+  absl::StatusOr<std::vector<XGBoostRegressor>> batch_models = train_fold_models([&](size_t row) {
+    const int curve = rows.target_curves()[row];
+    return rows.target_points()[row] >= first_unkept_point(curve) ? folds.of_curve[curve] : -1;
+  });
+  if (!batch_models.ok()) return batch_models.status();
+  absl::StatusOr<std::vector<XGBoostRegressor>> configuration_models = train_fold_models(
+      [&](size_t row) { return configuration_fold_of(rows.target_curves()[row]); });
   if (!configuration_models.ok()) return configuration_models.status();
 
   const WorkloadSimilarity similarity(index.anchors(), scales);
@@ -357,7 +396,7 @@ absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
                    const Unobserved& unobserved) {
       if (anchors.empty()) return;
       AnchoredPrediction p =
-          PredictFromAnchors(features, {model, physical_exponent}, curve.configuration,
+          PredictFromAnchors(features, {model, physical_exponents}, curve.configuration,
                              curve.shape, anchors, point.batch_size);
       const double error = std::abs(std::log(point.throughput_tokens_per_s) - p.log_throughput);
       if (!std::isfinite(error)) return;
@@ -366,16 +405,16 @@ absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
           similarity.Around(curve.configuration, curve.shape, point.batch_size, unobserved);
       out.push_back({p.features, error});
     };
-    const XGBoostRegressor& curve_model = (*curve_models)[folds.of_curve[i]];
     const Unobserved without_curve{.curve = static_cast<int>(i)};
     const std::vector<Anchor> siblings = AnchorsOf(
         index, index.SameConfiguration(curve.configuration, curve.shape, kSiblingsForNewShape));
     for (const CurvePoint& point : curve.points) {
-      add(PredictionCase::kExtrapolatedShape, curve_model, siblings, point, without_curve);
+      add(PredictionCase::kExtrapolatedShape, (*curve_models)[folds.of_curve[i]], siblings, point,
+          without_curve);
     }
     const size_t n = curve.points.size();
     if (n >= 4) {
-      const size_t keep = (n + 1) / 2;
+      const size_t keep = static_cast<size_t>(first_unkept_point(static_cast<int>(i)));
       const AnchorCurve truncated(Truncated(curve, keep));
       std::vector<Anchor> anchors = {{&truncated, true}};
       for (const Anchor& sibling : AnchorsOf(
@@ -384,7 +423,8 @@ absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
         anchors.push_back(sibling);
       }
       for (size_t p = keep; p < n; ++p) {
-        add(PredictionCase::kExtrapolatedBatch, curve_model, anchors, curve.points[p],
+        add(PredictionCase::kExtrapolatedBatch, (*batch_models)[folds.of_curve[i]], anchors,
+            curve.points[p],
             {.curve = static_cast<int>(i), .kept_points = static_cast<int>(keep)});
       }
     }
@@ -392,11 +432,11 @@ absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
         index,
         index.OtherConfigurations(curve.configuration, curve.shape, kOtherConfigurations, false));
     for (const CurvePoint& point : curve.points) {
-      add(PredictionCase::kNewConfiguration, (*configuration_models)[configuration_fold], others, point,
-          {.configuration = true});
+      add(PredictionCase::kNewConfiguration, (*configuration_models)[configuration_fold], others,
+          point, {.configuration = true});
     }
   }
-  ExploreByAnnealing(index, features, *curve_models, physical_exponent, folds, similarity, options,
+  ExploreByAnnealing(index, features, *curve_models, physical_exponents, folds, similarity, options,
                      records[0]);
   return records;
 }
@@ -463,12 +503,13 @@ absl::Status ValidateQuery(const PredictionQuery& query, absl::Span<const int> b
 
 struct PerfcastModel::State {
   State(AnchorIndex index_in, TransferFeatures features_in, XGBoostRegressor correction_in,
-        double physical_exponent_in, WorkloadScales scales, ErrorPredictor error_predictor_in,
+        PhysicalExponents physical_exponents_in, WorkloadScales scales,
+        ErrorPredictor error_predictor_in,
         IntervalCalibration calibration_in)
       : index(std::move(index_in)),
         features(std::move(features_in)),
         correction(std::move(correction_in)),
-        physical_exponent(physical_exponent_in),
+        physical_exponents(physical_exponents_in),
         similarity(index.anchors(), scales),
         error_predictor(std::move(error_predictor_in)),
         calibration(std::move(calibration_in)) {}
@@ -477,7 +518,7 @@ struct PerfcastModel::State {
   AnchorIndex index;
   TransferFeatures features;
   XGBoostRegressor correction;
-  double physical_exponent;
+  PhysicalExponents physical_exponents;
   WorkloadSimilarity similarity;  // over index.anchors()
   ErrorPredictor error_predictor;
   IntervalCalibration calibration;
@@ -540,13 +581,13 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Train(
         "only ", rows.targets().size(),
         " training situations: need curves from at least two shapes or configurations"));
   }
-  const double physical_exponent = rows.FitPhysicalExponent();
+  const PhysicalExponents physical_exponents = rows.FitPhysicalExponents();
   absl::StatusOr<XGBoostRegressor> correction =
       XGBoostRegressor::Train(rows.matrix(), rows.targets(), CorrectionParams(options));
   if (!correction.ok()) return correction.status();
   const WorkloadScales scales = WorkloadSimilarity::ScalesOf(index.anchors());
   absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> records_held_out =
-      CollectHeldOutErrors(index, features, scales, rows, physical_exponent, folds, options);
+      CollectHeldOutErrors(index, features, scales, rows, physical_exponents, folds, options);
   if (!records_held_out.ok()) return records_held_out.status();
   absl::StatusOr<std::pair<ErrorPredictor, IntervalCalibration>> calibration =
       CalibrateIntervals(index, *std::move(records_held_out), options);
@@ -554,7 +595,7 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Train(
 
   auto state =
       std::make_unique<State>(std::move(index), std::move(features), *std::move(correction),
-                              physical_exponent, scales, std::move(calibration->first),
+                              physical_exponents, scales, std::move(calibration->first),
                               std::move(calibration->second));
   state->info.trained_at_unix_s = absl::ToUnixSeconds(absl::Now());
   state->info.point_count = static_cast<int>(records.size());
@@ -614,7 +655,7 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
       p.expected_relative_error = std::expm1(s.calibration.ScoreQuantile(p.prediction_case, 0.5));
     } else {
       AnchoredPrediction anchored =
-          PredictFromAnchors(s.features, {s.correction, s.physical_exponent}, query.configuration,
+          PredictFromAnchors(s.features, {s.correction, s.physical_exponents}, query.configuration,
                              query.shape, anchors, batch_size);
       anchored.features.prediction_case = p.prediction_case;
       anchored.features.neighbourhood =
@@ -661,7 +702,9 @@ std::string PerfcastModel::Serialize() const {
   w.PutString(absl::StrCat("perfcast model bundle; format ", kBundleFormatVersion, "; curves ",
                            s.info.curve_count, "; points ", s.info.point_count, "; configurations ",
                            s.info.configuration_count, "; trained_at_unix_s ",
-                           s.info.trained_at_unix_s));
+                           s.info.trained_at_unix_s, "; physical exponents ",
+                           s.physical_exponents.same_hardware, " (same hardware) ",
+                           s.physical_exponents.other_hardware, " (other hardware)"));
   w.PutU64(static_cast<uint64_t>(s.info.trained_at_unix_s));
   w.PutDouble(s.info.training_seconds);
   w.PutI32(s.info.point_count);
@@ -694,7 +737,8 @@ std::string PerfcastModel::Serialize() const {
     }
   }
   w.PutString(s.correction.model_bytes());
-  w.PutDouble(s.physical_exponent);
+  w.PutDouble(s.physical_exponents.same_hardware);
+  w.PutDouble(s.physical_exponents.other_hardware);
   // The catalogue's files verbatim, so that a reloaded model computes the features it was
   // trained on whatever the catalogue on disk says by then.
   const Catalogue* catalogue = s.features.catalogue().get();
@@ -772,9 +816,13 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Deserialize(
   PERFCAST_READ(correction_bytes, r.GetString());
   absl::StatusOr<XGBoostRegressor> correction = XGBoostRegressor::FromModelBytes(correction_bytes);
   if (!correction.ok()) return correction.status();
-  PERFCAST_READ(physical_exponent, r.GetDouble());
-  if (!(physical_exponent >= 0 && physical_exponent <= 1)) {
-    return absl::DataLossError("bundle: the physical exponent is outside [0, 1]");
+  PhysicalExponents physical_exponents;
+  for (double* exponent : {&physical_exponents.same_hardware, &physical_exponents.other_hardware}) {
+    PERFCAST_READ(value, r.GetDouble());
+    if (!(value >= 0 && value <= 1)) {
+      return absl::DataLossError("bundle: a physical exponent is outside [0, 1]");
+    }
+    *exponent = value;
   }
   PERFCAST_READ(has_catalogue, r.GetU32());
   std::shared_ptr<const Catalogue> catalogue;
@@ -817,7 +865,7 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Deserialize(
                                             " feature columns, more than ", kMaxFeatureColumns));
   }
   auto state = std::make_unique<State>(AnchorIndex(std::move(anchors)), std::move(features),
-                                       *std::move(correction), physical_exponent, scales,
+                                       *std::move(correction), physical_exponents, scales,
                                        *std::move(error_predictor), *std::move(calibration));
   state->info.trained_at_unix_s = static_cast<int64_t>(trained_at);
   state->info.training_seconds = training_seconds;
