@@ -18,6 +18,15 @@ as_owner() {
   else "$@"; fi
 }
 
+stop_cluster() {
+  if [ -f "$state/cluster" ]; then
+    cluster=$(cat "$state/cluster")
+    as_owner "$bindir/pg_ctl" --pgdata="$cluster/data" --mode=immediate stop > /dev/null 2>&1 || true
+    rm -rf "$cluster"
+    rm -f "$state/cluster" "$state/url"
+  fi
+}
+
 case "$command" in
 start)
   if [ ! -x "$bindir/initdb" ]; then
@@ -25,9 +34,10 @@ start)
     exit 1
   fi
   mkdir -p "$state"
-  rm -f "$state/url"
+  stop_cluster  # one a killed test run left behind
   cluster=$(mktemp -d /tmp/perfcast-postgres-XXXXXX)
   echo "$cluster" > "$state/cluster"
+  trap 'if [ ! -f "$state/url" ]; then stop_cluster; fi' EXIT
   if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$cluster"; fi
   as_owner "$bindir/initdb" --pgdata="$cluster/data" --username=postgres --auth=trust \
     --encoding=UTF8 --locale=C --no-sync > "$cluster/initdb.log" 2>&1 || {
@@ -51,12 +61,7 @@ start)
   exit 1
   ;;
 stop)
-  if [ -f "$state/cluster" ]; then
-    cluster=$(cat "$state/cluster")
-    as_owner "$bindir/pg_ctl" --pgdata="$cluster/data" --mode=immediate stop > /dev/null 2>&1 || true
-    rm -rf "$cluster"
-    rm -f "$state/cluster" "$state/url"
-  fi
+  stop_cluster
   ;;
 *)
   echo "usage: $0 start|stop STATE_DIR" >&2
