@@ -57,6 +57,14 @@ void PostgresLeaderElection::Step() {
                    connection.status().ToString());
       return;
     }
+    // The server must notice a vanished leader host to free the lock: probe this session's
+    // socket from the server side too (its defaults wait two hours; ignored on Unix sockets).
+    if (absl::Status s = (*connection)
+                             ->Run("SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; "
+                                   "SET tcp_keepalives_count = 3;");
+        !s.ok()) {
+      spdlog::warn("event=leader_election_keepalives_failed status=\"{}\"", s.ToString());
+    }
     connection_ = *std::move(connection);
   }
   if (is_leader()) {

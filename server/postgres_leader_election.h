@@ -15,10 +15,10 @@ namespace perfcast::server {
 // Elects the one replica that retrains: whoever holds the session advisory lock
 // kTrainingLeaderLockKey (pg_try_advisory_lock) on a connection of its own. The lock lives as
 // long as that session, so a leader that dies (kill -9, lost node) frees it as soon as PostgreSQL
-// sees the connection close: at once for a dead process, after the TCP keepalive timeout
-// (~25 s, see PgConnection) for a vanished host. The others try every `retry_interval`, so a
-// takeover takes at most that long once the lock is free. A leader checks its session at the
-// same interval and steps down when it is lost.
+// sees the connection close: at once for a dead process, and for a vanished host once the
+// server's keepalive probes on that session fail (set to 10 s idle + 3 probes 5 s apart, ~25 s).
+// The others try every `retry_interval`, so a takeover takes at most that long once the lock is
+// free. A leader checks its session at the same interval and steps down when it is lost.
 //
 // Thread safety: Start and Stop from one controlling thread; is_leader from any. `on_change`
 // runs on the election thread (or in Start), without locks held.
