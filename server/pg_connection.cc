@@ -31,6 +31,22 @@ std::string ConnectionMessage(PGconn* conn) {
   return std::string(absl::StripTrailingAsciiWhitespace(PQerrorMessage(conn)));
 }
 
+// libpq's parallel parameter arrays for one statement; points into the PgParams.
+struct ParamArrays {
+  explicit ParamArrays(absl::Span<const PgParam> params) {
+    for (const PgParam& p : params) {
+      values.push_back(p.value ? p.value->data() : nullptr);
+      lengths.push_back(p.value ? static_cast<int>(p.value->size()) : 0);
+      formats.push_back(p.binary ? 1 : 0);
+    }
+  }
+  int count() const { return static_cast<int>(values.size()); }
+
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  std::vector<int> formats;
+};
+
 }  // namespace
 
 bool IsPostgresUrl(absl::string_view store) {
@@ -115,18 +131,11 @@ absl::Status PgConnection::ResultStatus(PGresult* result, absl::string_view what
 
 absl::StatusOr<PgResult> PgConnection::Exec(absl::string_view sql, absl::Span<const PgParam> params,
                                             bool binary_results) {
-  std::vector<const char*> values;
-  std::vector<int> lengths;
-  std::vector<int> formats;
-  for (const PgParam& p : params) {
-    values.push_back(p.value ? p.value->data() : nullptr);
-    lengths.push_back(p.value ? static_cast<int>(p.value->size()) : 0);
-    formats.push_back(p.binary ? 1 : 0);
-  }
+  const ParamArrays arrays(params);
   const std::string statement(sql);
-  PGresult* raw = PQexecParams(conn_, statement.c_str(), static_cast<int>(params.size()),
-                               /*paramTypes=*/nullptr, values.data(), lengths.data(),
-                               formats.data(), binary_results ? 1 : 0);
+  PGresult* raw = PQexecParams(conn_, statement.c_str(), arrays.count(), /*paramTypes=*/nullptr,
+                               arrays.values.data(), arrays.lengths.data(), arrays.formats.data(),
+                               binary_results ? 1 : 0);
   PgResult result(raw);
   if (absl::Status s = ResultStatus(raw, sql); !s.ok()) return s;
   return result;
@@ -141,16 +150,10 @@ absl::StatusOr<std::vector<PgResult>> PgConnection::ExecPipelined(
   absl::Status status;
   size_t sent = 0;
   for (const std::vector<PgParam>& params : param_sets) {
-    std::vector<const char*> values;
-    std::vector<int> lengths;
-    std::vector<int> formats;
-    for (const PgParam& p : params) {
-      values.push_back(p.value ? p.value->data() : nullptr);
-      lengths.push_back(p.value ? static_cast<int>(p.value->size()) : 0);
-      formats.push_back(p.binary ? 1 : 0);
-    }
-    if (PQsendQueryParams(conn_, statement.c_str(), static_cast<int>(params.size()), nullptr,
-                          values.data(), lengths.data(), formats.data(), 0) != 1) {
+    const ParamArrays arrays(params);
+    if (PQsendQueryParams(conn_, statement.c_str(), arrays.count(), /*paramTypes=*/nullptr,
+                          arrays.values.data(), arrays.lengths.data(), arrays.formats.data(),
+                          /*resultFormat=*/0) != 1) {
       status = absl::UnavailableError(absl::StrCat("send: ", ConnectionMessage(conn_)));
       break;
     }
