@@ -53,6 +53,7 @@ absl::Status PerfcastServer::Start() {
   registry_ = std::make_unique<ModelRegistry>(
       std::move(bundles_), metrics_.get(), [this](const ServingModel& serving) {
         spdlog::info("event=model_swapped version={}", serving.version);
+        worker_->ModelServed(serving.version);
         if (server_ != nullptr && !shut_down_.load()) {
           server_->GetHealthCheckService()->SetServingStatus(kPredictionServiceName, true);
         }
@@ -128,9 +129,13 @@ absl::Status PerfcastServer::Start() {
           worker_->SetTrainingAllowed(leader);
         });
     election_->Start();
+    worker_->SetRefitForwarder([bundles = shared_bundles_](const std::string& trigger) {
+      return bundles->RequestNewVersion(trigger);
+    });
     listener_ = std::make_unique<PostgresChangeListener>(
         options_.store, options_.store_poll_interval,
-        [this](const SharedStoreState& state) { OnSharedStoreChange(state); });
+        [this](const SharedStoreState& state) { OnSharedStoreChange(state); },
+        [this] { worker_->AcceptForwardedRefit(); });
   }
   startup_thread_ = std::thread([this] { StartupSequence(); });
   return absl::OkStatus();
@@ -145,6 +150,7 @@ absl::Status PerfcastServer::OpenStores() {
         PostgresModelBundleStore::Open(options_.store);
     if (!bundles.ok()) return bundles.status();
     shared_store_ = store->get();
+    shared_bundles_ = bundles->get();
     store_ = *std::move(store);
     bundles_ = *std::move(bundles);
     // The URL may hold a password: log only that it is PostgreSQL.

@@ -24,6 +24,7 @@ class MetricsHttpServer;
 class ModelRegistry;
 class PostgresBenchmarkStore;
 class PostgresChangeListener;
+class PostgresModelBundleStore;
 class PostgresLeaderElection;
 struct SharedStoreState;
 class ServerMetrics;
@@ -92,8 +93,9 @@ class PerfcastServer {
   int metrics_port_ = 0;
   std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<BenchmarkStore> store_;
-  PostgresBenchmarkStore* shared_store_ = nullptr;  // store_, when it is PostgreSQL
-  std::unique_ptr<ModelBundleStore> bundles_;       // until the registry takes it
+  PostgresBenchmarkStore* shared_store_ = nullptr;      // store_, when it is PostgreSQL
+  PostgresModelBundleStore* shared_bundles_ = nullptr;  // the registry's, when PostgreSQL
+  std::unique_ptr<ModelBundleStore> bundles_;           // until the registry takes it
   std::unique_ptr<ModelRegistry> registry_;
   std::unique_ptr<RetrainWorker> worker_;
   std::unique_ptr<BenchmarkWriter> writer_;

@@ -22,8 +22,12 @@ SELECT (SELECT result_count FROM perfcast_store_state WHERE id = 1),
 }  // namespace
 
 PostgresChangeListener::PostgresChangeListener(std::string url, absl::Duration poll_interval,
-                                               Callback on_change)
-    : url_(std::move(url)), poll_interval_(poll_interval), on_change_(std::move(on_change)) {}
+                                               Callback on_change,
+                                               std::function<void()> on_refit_request)
+    : url_(std::move(url)),
+      poll_interval_(poll_interval),
+      on_change_(std::move(on_change)),
+      on_refit_request_(std::move(on_refit_request)) {}
 
 PostgresChangeListener::~PostgresChangeListener() { Stop(); }
 
@@ -49,9 +53,9 @@ absl::Status PostgresChangeListener::EnsureListening() {
   connection_.reset();
   absl::StatusOr<std::unique_ptr<PgConnection>> connection = PgConnection::Connect(url_);
   if (!connection.ok()) return connection.status();
-  if (absl::Status s =
-          (*connection)
-              ->Run(absl::StrCat("LISTEN ", kResultsChannel, "; LISTEN ", kModelsChannel, ";"));
+  if (absl::Status s = (*connection)
+                           ->Run(absl::StrCat("LISTEN ", kResultsChannel, "; LISTEN ",
+                                              kModelsChannel, "; LISTEN ", kRefitChannel, ";"));
       !s.ok()) {
     return s;
   }
@@ -100,7 +104,11 @@ void PostgresChangeListener::Run() {
       spdlog::warn("event=store_listener_lost status=\"{}\"", notifications.status().ToString());
       continue;
     }
-    if (!notifications->empty()) read_now = true;
+    bool refit_requested = false;
+    for (const PgNotification& n : *notifications) {
+      (n.channel == kRefitChannel ? refit_requested : read_now) = true;
+    }
+    if (refit_requested) on_refit_request_();
   }
 }
 

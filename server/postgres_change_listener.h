@@ -24,14 +24,17 @@ struct SharedStoreState {
 // Tells a replica what the others wrote. On a connection of its own it LISTENs on
 // kResultsChannel and kModelsChannel and reads the SharedStoreState whenever a notification
 // arrives, and at least every `poll_interval` in case notifications were missed (they are lost
-// while the connection is down, and a reconnect re-reads at once).
+// while the connection is down, and a reconnect re-reads at once). It also LISTENs on
+// kRefitChannel and reports the refit requests of other replicas.
 //
 // Thread safety: Start and Stop from one controlling thread. `on_change` runs on the listener's
-// thread, one call at a time, and may block it (for a model load) but must not call Stop.
+// thread, one call at a time, and may block it (for a model load) but must not call Stop; so
+// does `on_refit_request`.
 class PostgresChangeListener {
  public:
   using Callback = std::function<void(const SharedStoreState&)>;
-  PostgresChangeListener(std::string url, absl::Duration poll_interval, Callback on_change);
+  PostgresChangeListener(std::string url, absl::Duration poll_interval, Callback on_change,
+                         std::function<void()> on_refit_request);
   ~PostgresChangeListener();  // Stop()s.
   PostgresChangeListener(const PostgresChangeListener&) = delete;
   PostgresChangeListener& operator=(const PostgresChangeListener&) = delete;
@@ -49,6 +52,7 @@ class PostgresChangeListener {
   const std::string url_;
   const absl::Duration poll_interval_;
   const Callback on_change_;
+  const std::function<void()> on_refit_request_;
 
   std::unique_ptr<PgConnection> connection_;  // the thread's only
   mutable absl::Mutex mutex_;

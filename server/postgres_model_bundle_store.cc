@@ -110,6 +110,13 @@ absl::StatusOr<int64_t> PostgresModelBundleStore::Save(const PerfcastModel& mode
   return *version;
 }
 
+absl::Status PostgresModelBundleStore::RequestNewVersion(const std::string& trigger) {
+  absl::MutexLock lock(&mutex_);
+  if (absl::Status s = EnsureConnected(); !s.ok()) return s;
+  const PgParam params[] = {PgParam::Text(kRefitChannel), PgParam::Text(trigger)};
+  return connection_->Exec("SELECT pg_notify($1, $2)", params).status();
+}
+
 std::string PostgresModelBundleStore::Location(int64_t version) const {
   return absl::StrCat("postgresql perfcast_models version ", version);
 }

@@ -27,6 +27,9 @@ class PostgresModelBundleStore : public ModelBundleStore {
                                int64_t trained_result_count) override;
   std::string Location(int64_t version) const override;
 
+  // Asks the replica that trains for a new version (NOTIFY kRefitChannel).
+  absl::Status RequestNewVersion(const std::string& trigger);
+
  private:
   explicit PostgresModelBundleStore(std::unique_ptr<PgConnection> connection)
       : connection_(std::move(connection)) {}

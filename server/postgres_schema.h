@@ -18,6 +18,8 @@ namespace perfcast::server {
 // NOTIFY channels (sent inside the writing transaction, so delivered only once it commits):
 inline constexpr char kResultsChannel[] = "perfcast_results";  // payload: result_count
 inline constexpr char kModelsChannel[] = "perfcast_models";    // payload: the new version
+// Sent outside a transaction: a replica asks the one that trains for a refit.
+inline constexpr char kRefitChannel[] = "perfcast_refit";  // payload: the trigger
 
 // Session advisory lock held by the one replica that retrains ("perfcast" in ASCII).
 inline constexpr int64_t kTrainingLeaderLockKey = 0x7065726663617374;

@@ -34,6 +34,8 @@ void RetrainWorker::Stop() {
   {
     absl::MutexLock lock(&mutex_);
     callbacks.swap(pending_callbacks_);
+    for (Callback& callback : forwarded_callbacks_) callbacks.push_back(std::move(callback));
+    forwarded_callbacks_.clear();
     id = pending_id_;
     pending_id_ = 0;
   }
@@ -70,6 +72,30 @@ void RetrainWorker::UpdateSharedPending() {
 void RetrainWorker::SetTrainingAllowed(bool allowed) {
   absl::MutexLock lock(&mutex_);
   training_allowed_ = allowed;
+}
+
+void RetrainWorker::SetRefitForwarder(Forwarder forwarder) {
+  absl::MutexLock lock(&mutex_);
+  forwarder_ = std::move(forwarder);
+}
+
+void RetrainWorker::AcceptForwardedRefit() {
+  absl::MutexLock lock(&mutex_);
+  if (stopping_ || !training_allowed_ || pending_id_ != 0) return;
+  pending_id_ = next_id_++;
+  pending_trigger_ = "forwarded";
+}
+
+void RetrainWorker::ModelServed(int64_t version) {
+  std::vector<Callback> callbacks;
+  {
+    absl::MutexLock lock(&mutex_);
+    callbacks.swap(forwarded_callbacks_);
+  }
+  RefitOutcome served;
+  served.trigger = "forwarded";
+  served.model_version = version;
+  for (Callback& callback : callbacks) callback(served);
 }
 
 int64_t RetrainWorker::RequestRefit(const std::string& trigger, Callback done) {
@@ -113,14 +139,22 @@ void RetrainWorker::Run() {
           RefitOutcome refused;
           refused.refit_id = pending_id_;
           refused.trigger = pending_trigger_;
-          refused.status = absl::FailedPreconditionError(
-              "another replica holds the training lock; it retrains on its own triggers");
-          std::vector<Callback> refused_callbacks;
-          refused_callbacks.swap(pending_callbacks_);
+          std::vector<Callback> waiting;
+          waiting.swap(pending_callbacks_);
           pending_id_ = 0;
+          const Forwarder forwarder = forwarder_;
           mutex_.Unlock();
-          for (Callback& callback : refused_callbacks) callback(refused);
+          refused.status =
+              forwarder ? forwarder(refused.trigger)
+                        : absl::FailedPreconditionError("another replica holds the training lock");
+          if (refused.status.ok()) {
+            spdlog::info("event=refit_forwarded refit_id={}", refused.refit_id);
+          } else {
+            for (Callback& callback : waiting) callback(refused);
+            waiting.clear();
+          }
           mutex_.Lock();
+          for (Callback& callback : waiting) forwarded_callbacks_.push_back(std::move(callback));
           continue;
         }
         if (pending_id_ != 0) {

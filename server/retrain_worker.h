@@ -34,7 +34,9 @@ struct RefitOutcome {
 // swaps; a failure is logged and counted and the old model keeps serving.
 //
 // With a shared store (several replicas), only the replica holding the training lock trains:
-// SetTrainingAllowed(false) holds the count and quiet triggers and refuses requests. New results
+// SetTrainingAllowed(false) holds the count and quiet triggers, and hands requests to the
+// forwarder (SetRefitForwarder), whose callbacks then complete with the next model this replica
+// serves (ModelServed); without a forwarder they fail with FailedPrecondition. New results
 // are then counted from the store (ObserveSharedStore) rather than from this replica's commits,
 // so results submitted to any replica count, and a replica that takes over sees at once what the
 // newest model has not been trained on. A refit that fails because the store is out of reach
@@ -71,8 +73,20 @@ class RetrainWorker {
   void ObserveSharedStore(int64_t stored_results, int64_t trained_results);
 
   // Whether this replica may train now (default true). While false, count and quiet triggers
-  // wait and RequestRefit's callbacks get FailedPrecondition.
+  // wait and refit requests go to the forwarder.
   void SetTrainingAllowed(bool allowed);
+
+  // Shared store: passes a refit request on to the replica that trains. Called on the worker
+  // thread without locks held; not OK means the request could not be passed on.
+  using Forwarder = std::function<absl::Status(const std::string& trigger)>;
+  void SetRefitForwarder(Forwarder forwarder);
+
+  // A refit request that another replica forwarded: queued while this replica may train,
+  // ignored otherwise (so that requests never circle between replicas).
+  void AcceptForwardedRefit();
+
+  // The registry swapped `version` in: completes the callbacks of forwarded requests.
+  void ModelServed(int64_t version);
 
   // Queues a retrain (joining one already queued but not started) and returns its id.
   // `done`, if set, runs once with its outcome (Unavailable if the worker stops first).
@@ -108,6 +122,9 @@ class RetrainWorker {
   int64_t pending_id_ ABSL_GUARDED_BY(mutex_) = 0;
   std::string pending_trigger_ ABSL_GUARDED_BY(mutex_);
   std::vector<Callback> pending_callbacks_ ABSL_GUARDED_BY(mutex_);
+  Forwarder forwarder_ ABSL_GUARDED_BY(mutex_);
+  // Waiters of requests passed to the training replica, until a newer model is served here.
+  std::vector<Callback> forwarded_callbacks_ ABSL_GUARDED_BY(mutex_);
   int64_t next_id_ ABSL_GUARDED_BY(mutex_) = 1;
   RefitOutcome last_ ABSL_GUARDED_BY(mutex_);
   std::thread thread_;

@@ -4,7 +4,8 @@
 Checks what a replicated deployment promises: results submitted to one replica are served by
 all of them as a new model version within a bounded time; killing the training replica (kill -9)
 in the middle of a refit lets another take the training lock and finish it; no acknowledged
-result is lost; Predict keeps answering on the surviving replicas throughout. Prints the measured
+result is lost; Predict keeps answering on the surviving replicas throughout; a Refit asked of a
+replica that does not train is run by the one that does. Prints the measured
 propagation and takeover times and the Predict throughput of three replicas (`perfcast bench`).
 
 Needs the throwaway PostgreSQL of the CTest fixture `postgres` (its admin URL is in the file
@@ -244,6 +245,16 @@ class ReplicasTest(unittest.TestCase):
         a2.wait_until_serving()
         self.assertEqual(serving_version(a2), 3)
         self.assertNotIn("event=refit_started", a2.log_text())
+
+        # --- Refit asked of a replica that does not train: the trainer runs it. ---
+        started = time.monotonic()
+        with Client(a2.target) as client:
+            refit = client.refit(wait=True, timeout_seconds=PROPAGATION_BOUND_SECONDS)
+        self.assertEqual(refit.model_version, 4)
+        self.assertNotIn("event=refit_started", a2.log_text())
+        self.assertIn("trigger=forwarded", new_leaders[0].log_text())
+        print(f"refit: Refit(wait) on a replica that does not train -> version 4 served there "
+              f"after {time.monotonic() - started:.2f} s", flush=True)
         [alone] = self.bench([a2])
         results = self.bench([a2, b, c])
         print(f"throughput: Predict with three replicas (one `perfcast bench --concurrency 8` "

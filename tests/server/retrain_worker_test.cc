@@ -70,6 +70,47 @@ TEST_F(SharedStoreRetrainTest, WithoutTheLockARefitRequestFailsWithFailedPrecond
   EXPECT_EQ(registry_->Current(), nullptr);
 }
 
+TEST_F(SharedStoreRetrainTest, AForwardedRequestCompletesWithTheNextModelServed) {
+  std::atomic<int> forwarded{0};
+  worker_->SetTrainingAllowed(false);
+  worker_->SetRefitForwarder([&](const std::string&) {
+    ++forwarded;
+    return absl::OkStatus();
+  });
+  worker_->Start();
+  absl::Notification done;
+  RefitOutcome outcome;
+
+  worker_->RequestRefit("rpc", [&](const RefitOutcome& o) {
+    outcome = o;
+    done.Notify();
+  });
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (forwarded.load() == 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
+  ASSERT_EQ(forwarded.load(), 1);
+  EXPECT_FALSE(done.HasBeenNotified());
+  worker_->ModelServed(7);
+
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_TRUE(outcome.status.ok()) << outcome.status;
+  EXPECT_EQ(outcome.model_version, 7);
+}
+
+TEST_F(SharedStoreRetrainTest, AForwardedRequestRunsOnlyWhereTheLockIsHeld) {
+  worker_->SetTrainingAllowed(false);
+  worker_->Start();
+
+  worker_->AcceptForwardedRefit();
+  absl::SleepFor(absl::Milliseconds(200));
+  EXPECT_EQ(worker_->LastRefit().refit_id, 0);
+  worker_->SetTrainingAllowed(true);
+  worker_->AcceptForwardedRefit();
+
+  const RefitOutcome outcome = WaitForRefit(absl::Seconds(60));
+  ASSERT_TRUE(outcome.status.ok()) << outcome.status;
+  EXPECT_EQ(outcome.trigger, "forwarded");
+}
+
 TEST_F(SharedStoreRetrainTest, ResultsCountedFromTheStoreTrainTheReplicaThatTakesTheLock) {
   worker_->SetTrainingAllowed(false);
   worker_->Start();
