@@ -13,7 +13,7 @@ RUN apt-get update \
       build-essential cmake ninja-build pkg-config \
       libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
       libabsl-dev libeigen3-dev libspdlog-dev prometheus-cpp-dev \
-      libxgboost-dev libceres-dev libsqlite3-dev libpq-dev \
+      libxgboost-dev xgboost libceres-dev libsqlite3-dev libpq-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
