@@ -61,8 +61,8 @@ class AnchorIndex {
   std::vector<AnchorCurve> anchors_;
   std::vector<LogShape> log_shapes_;  // parallel to anchors_
   absl::flat_hash_map<Configuration, std::vector<int>> by_configuration_;
-  std::vector<Configuration> configurations_;  // sorted, for deterministic scans
-  std::vector<ModelSize> sizes_;               // parallel to configurations_
+  std::vector<Configuration> configurations_;      // sorted, for deterministic scans
+  std::vector<ModelSize> sizes_;                   // parallel to configurations_
   std::vector<std::vector<int>> anchors_by_rank_;  // parallel to configurations_
 };
 

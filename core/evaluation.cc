@@ -186,14 +186,13 @@ std::string FiguresTable(absl::Span<const EvaluationFigures> figures) {
                                     "coverage", "median_width", "spearman", "seconds");
   bool any_reliability = false;
   for (const EvaluationFigures& f : figures) {
-    out += absl::StrFormat("%-13s %-15s %7d %8d %10s %8s %9s %12s %8s %8.1f\n", f.protocol,
-                           f.method, f.points, f.declined, ape_percent(f.median_ape),
-                           ape_percent(f.p90_ape),
-                           optional_percent(f.coverage), optional_percent(f.median_width),
-                           f.error_rank_correlation.has_value()
-                               ? absl::StrFormat("%.3f", *f.error_rank_correlation)
-                               : std::string("n/a"),
-                           f.seconds);
+    out += absl::StrFormat(
+        "%-13s %-15s %7d %8d %10s %8s %9s %12s %8s %8.1f\n", f.protocol, f.method, f.points,
+        f.declined, ape_percent(f.median_ape), ape_percent(f.p90_ape), optional_percent(f.coverage),
+        optional_percent(f.median_width),
+        f.error_rank_correlation.has_value() ? absl::StrFormat("%.3f", *f.error_rank_correlation)
+                                             : std::string("n/a"),
+        f.seconds);
     any_reliability = any_reliability || f.reliability.size() > 1;
   }
   if (!any_reliability) return out;

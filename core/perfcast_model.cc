@@ -177,8 +177,8 @@ class RowBuilder {
       targets_.push_back(std::log(point.throughput_tokens_per_s / anchor_value));
       target_curves_.push_back(target_index);
       target_points_.push_back(static_cast<int>(p));
-      physical_log_ratios_.push_back(features_.PhysicalLogRatio(
-          target.configuration, target.shape, anchor, point.batch_size));
+      physical_log_ratios_.push_back(
+          features_.PhysicalLogRatio(target.configuration, target.shape, anchor, point.batch_size));
       same_hardware_anchors_.push_back(anchor.curve().configuration.hardware ==
                                        target.configuration.hardware);
     }
@@ -268,8 +268,8 @@ void AddTrainingRows(const AnchorIndex& index, RowBuilder& rows) {
 // - records: every visited state adds its predictions' errors, with the neighbourhood the
 //   unobserved curves have in that state, to `records`.
 void ExploreByAnnealing(const AnchorIndex& index, const TransferFeatures& features,
-                        absl::Span<const XGBoostRegressor> models, PhysicalExponents physical_exponents,
-                        const CrossFitFolds& folds,
+                        absl::Span<const XGBoostRegressor> models,
+                        PhysicalExponents physical_exponents, const CrossFitFolds& folds,
                         const WorkloadSimilarity& similarity, const TrainOptions& options,
                         std::vector<ErrorRecord>& records) {
   if (index.configurations().size() < 4 || options.annealing_moves_per_configuration <= 0) return;
@@ -342,8 +342,7 @@ absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
   params.learning_rate *= 3;
   const FeatureMatrix& all = rows.matrix();
   // `fold_of_row(row)`: the fold whose model must not see the row, or -1 for none.
-  auto train_fold_models =
-      [&](auto fold_of_row) -> absl::StatusOr<std::vector<XGBoostRegressor>> {
+  auto train_fold_models = [&](auto fold_of_row) -> absl::StatusOr<std::vector<XGBoostRegressor>> {
     std::vector<XGBoostRegressor> models;
     for (int held_out = 0; held_out < kCrossFitFolds; ++held_out) {
       FeatureMatrix train{all.column_count, {}};
@@ -362,16 +361,16 @@ absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
     return models;
   };
   auto configuration_fold_of = [&](int curve) {
-    return folds.of_configuration[index.ConfigurationRank(
-        index.anchors()[curve].curve().configuration)];
+    return folds
+        .of_configuration[index.ConfigurationRank(index.anchors()[curve].curve().configuration)];
   };
   // The points a larger-batch record predicts: the larger half of a curve of 4 or more.
   auto first_unkept_point = [&](int curve) {
     const size_t n = index.anchors()[curve].curve().points.size();
     return n >= 4 ? static_cast<int>((n + 1) / 2) : std::numeric_limits<int>::max();
   };
-  absl::StatusOr<std::vector<XGBoostRegressor>> curve_models = train_fold_models(
-      [&](size_t row) { return folds.of_curve[rows.target_curves()[row]]; });
+  absl::StatusOr<std::vector<XGBoostRegressor>> curve_models =
+      train_fold_models([&](size_t row) { return folds.of_curve[rows.target_curves()[row]]; });
   if (!curve_models.ok()) return curve_models.status();
   absl::StatusOr<std::vector<XGBoostRegressor>> batch_models = train_fold_models([&](size_t row) {
     const int curve = rows.target_curves()[row];
@@ -424,8 +423,7 @@ absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
       }
       for (size_t p = keep; p < n; ++p) {
         add(PredictionCase::kExtrapolatedBatch, (*batch_models)[folds.of_curve[i]], anchors,
-            curve.points[p],
-            {.curve = static_cast<int>(i), .kept_points = static_cast<int>(keep)});
+            curve.points[p], {.curve = static_cast<int>(i), .kept_points = static_cast<int>(keep)});
       }
     }
     const std::vector<Anchor> others = AnchorsOf(
@@ -504,8 +502,7 @@ absl::Status ValidateQuery(const PredictionQuery& query, absl::Span<const int> b
 struct PerfcastModel::State {
   State(AnchorIndex index_in, TransferFeatures features_in, XGBoostRegressor correction_in,
         PhysicalExponents physical_exponents_in, WorkloadScales scales,
-        ErrorPredictor error_predictor_in,
-        IntervalCalibration calibration_in)
+        ErrorPredictor error_predictor_in, IntervalCalibration calibration_in)
       : index(std::move(index_in)),
         features(std::move(features_in)),
         correction(std::move(correction_in)),
@@ -593,10 +590,9 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Train(
       CalibrateIntervals(index, *std::move(records_held_out), options);
   if (!calibration.ok()) return calibration.status();
 
-  auto state =
-      std::make_unique<State>(std::move(index), std::move(features), *std::move(correction),
-                              physical_exponents, scales, std::move(calibration->first),
-                              std::move(calibration->second));
+  auto state = std::make_unique<State>(
+      std::move(index), std::move(features), *std::move(correction), physical_exponents, scales,
+      std::move(calibration->first), std::move(calibration->second));
   state->info.trained_at_unix_s = absl::ToUnixSeconds(absl::Now());
   state->info.point_count = static_cast<int>(records.size());
   state->info.curve_count = static_cast<int>(state->index.anchors().size());

@@ -114,10 +114,9 @@ TransferFeatures::TransferFeatures(FeatureVocabulary vocabulary,
 double TransferFeatures::PhysicalLogRatio(const Configuration& configuration, const Shape& shape,
                                           const AnchorCurve& anchor, double batch_size) const {
   if (catalogue_ == nullptr || anchor.curve().configuration == configuration) return 0;
-  const double ratio =
-      RooflineTotalTokensPerS(*catalogue_, configuration, shape, batch_size) /
-      RooflineTotalTokensPerS(*catalogue_, anchor.curve().configuration, anchor.curve().shape,
-                              batch_size);
+  const double ratio = RooflineTotalTokensPerS(*catalogue_, configuration, shape, batch_size) /
+                       RooflineTotalTokensPerS(*catalogue_, anchor.curve().configuration,
+                                               anchor.curve().shape, batch_size);
   return ratio > 0 && std::isfinite(ratio) ? std::log(ratio) : 0;
 }
 

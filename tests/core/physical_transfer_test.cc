@@ -52,8 +52,7 @@ double TrueThroughput(const Catalogue& catalogue, const Configuration& configura
                       const Shape& shape, int batch_size) {
   const ResolvedConfiguration resolved = *catalogue.Resolve(configuration);
   const double share = configuration.framework == "stack-a" ? 0.5 : 0.3;
-  return share *
-         ComputePhysicalCeilings(resolved, shape, batch_size).roofline_output_tokens_per_s *
+  return share * ComputePhysicalCeilings(resolved, shape, batch_size).roofline_output_tokens_per_s *
          (shape.input_tokens + shape.output_tokens) / shape.output_tokens;
 }
 

@@ -184,9 +184,9 @@ std::pair<int, std::string> RunMerged(const std::string& arguments) {
 }
 
 TEST(PerfcastCliCatalogueTest, ListsWhatEachNameOfTheDataResolvesToAndExitsFiveOnUnknowns) {
-  const auto [code, out] = RunMerged(absl::StrCat(
-      "catalogue --catalogue ", PERFCAST_SOURCE_DIR, "/data/catalogue --data ",
-      PERFCAST_SOURCE_DIR, "/data/default_benchmarks.csv"));
+  const auto [code, out] = RunMerged(absl::StrCat("catalogue --catalogue ", PERFCAST_SOURCE_DIR,
+                                                  "/data/catalogue --data ", PERFCAST_SOURCE_DIR,
+                                                  "/data/default_benchmarks.csv"));
   EXPECT_EQ(code, 5) << out;
   EXPECT_THAT(out, HasSubstr("catalogue ok: "));
   EXPECT_THAT(out, ::testing::ContainsRegex("NVIDIA H100 +-> NVIDIA H100 SXM 80GB"));
