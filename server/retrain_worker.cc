@@ -34,7 +34,9 @@ void RetrainWorker::Stop() {
   {
     absl::MutexLock lock(&mutex_);
     callbacks.swap(pending_callbacks_);
-    for (Callback& callback : forwarded_callbacks_) callbacks.push_back(std::move(callback));
+    for (auto& [forwarded_id, callback] : forwarded_callbacks_) {
+      callbacks.push_back(std::move(callback));
+    }
     forwarded_callbacks_.clear();
     id = pending_id_;
     pending_id_ = 0;
@@ -87,7 +89,7 @@ void RetrainWorker::AcceptForwardedRefit() {
 }
 
 void RetrainWorker::ModelServed(int64_t version) {
-  std::vector<Callback> callbacks;
+  std::vector<std::pair<int64_t, Callback>> callbacks;
   {
     absl::MutexLock lock(&mutex_);
     callbacks.swap(forwarded_callbacks_);
@@ -95,7 +97,10 @@ void RetrainWorker::ModelServed(int64_t version) {
   RefitOutcome served;
   served.trigger = "forwarded";
   served.model_version = version;
-  for (Callback& callback : callbacks) callback(served);
+  for (auto& [id, callback] : callbacks) {
+    served.refit_id = id;
+    callback(served);
+  }
 }
 
 int64_t RetrainWorker::RequestRefit(const std::string& trigger, Callback done) {
@@ -139,22 +144,35 @@ void RetrainWorker::Run() {
           RefitOutcome refused;
           refused.refit_id = pending_id_;
           refused.trigger = pending_trigger_;
-          std::vector<Callback> waiting;
-          waiting.swap(pending_callbacks_);
+          // Waiters are registered before the request leaves, so that no model served in
+          // between is missed.
+          for (Callback& callback : pending_callbacks_) {
+            forwarded_callbacks_.emplace_back(pending_id_, std::move(callback));
+          }
+          pending_callbacks_.clear();
           pending_id_ = 0;
           const Forwarder forwarder = forwarder_;
           mutex_.Unlock();
           refused.status =
               forwarder ? forwarder(refused.trigger)
                         : absl::FailedPreconditionError("another replica holds the training lock");
+          mutex_.Lock();
           if (refused.status.ok()) {
             spdlog::info("event=refit_forwarded refit_id={}", refused.refit_id);
-          } else {
-            for (Callback& callback : waiting) callback(refused);
-            waiting.clear();
+            continue;
           }
+          std::vector<Callback> failed;
+          for (auto it = forwarded_callbacks_.begin(); it != forwarded_callbacks_.end();) {
+            if (it->first != refused.refit_id) {
+              ++it;
+              continue;
+            }
+            failed.push_back(std::move(it->second));
+            it = forwarded_callbacks_.erase(it);
+          }
+          mutex_.Unlock();
+          for (Callback& callback : failed) callback(refused);
           mutex_.Lock();
-          for (Callback& callback : waiting) forwarded_callbacks_.push_back(std::move(callback));
           continue;
         }
         if (pending_id_ != 0) {

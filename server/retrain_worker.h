@@ -4,6 +4,7 @@
 #include <functional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -123,8 +124,9 @@ class RetrainWorker {
   std::string pending_trigger_ ABSL_GUARDED_BY(mutex_);
   std::vector<Callback> pending_callbacks_ ABSL_GUARDED_BY(mutex_);
   Forwarder forwarder_ ABSL_GUARDED_BY(mutex_);
-  // Waiters of requests passed to the training replica, until a newer model is served here.
-  std::vector<Callback> forwarded_callbacks_ ABSL_GUARDED_BY(mutex_);
+  // Waiters of requests passed to the training replica (with the request's id), until a newer
+  // model is served here.
+  std::vector<std::pair<int64_t, Callback>> forwarded_callbacks_ ABSL_GUARDED_BY(mutex_);
   int64_t next_id_ ABSL_GUARDED_BY(mutex_) = 1;
   RefitOutcome last_ ABSL_GUARDED_BY(mutex_);
   std::thread thread_;

@@ -78,22 +78,26 @@ TEST_F(SharedStoreRetrainTest, AForwardedRequestCompletesWithTheNextModelServed)
     return absl::OkStatus();
   });
   worker_->Start();
-  absl::Notification done;
-  RefitOutcome outcome;
+  // Shared with the callback, which the worker may still hold when an assertion ends the test.
+  struct Result {
+    absl::Notification done;
+    RefitOutcome outcome;
+  };
+  auto result = std::make_shared<Result>();
 
-  worker_->RequestRefit("rpc", [&](const RefitOutcome& o) {
-    outcome = o;
-    done.Notify();
+  worker_->RequestRefit("rpc", [result](const RefitOutcome& o) {
+    result->outcome = o;
+    result->done.Notify();
   });
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   while (forwarded.load() == 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
   ASSERT_EQ(forwarded.load(), 1);
-  EXPECT_FALSE(done.HasBeenNotified());
+  EXPECT_FALSE(result->done.HasBeenNotified());
   worker_->ModelServed(7);
 
-  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
-  EXPECT_TRUE(outcome.status.ok()) << outcome.status;
-  EXPECT_EQ(outcome.model_version, 7);
+  ASSERT_TRUE(result->done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_TRUE(result->outcome.status.ok()) << result->outcome.status;
+  EXPECT_EQ(result->outcome.model_version, 7);
 }
 
 TEST_F(SharedStoreRetrainTest, AForwardedRequestRunsOnlyWhereTheLockIsHeld) {
