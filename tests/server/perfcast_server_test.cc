@@ -63,6 +63,12 @@ class PerfcastServerTest : public ::testing::Test {
     return predictions_->Predict(&context, request, response);
   }
 
+  grpc::Status ListFirstPage(v1::ListConfigurationsResponse* response) {
+    grpc::ClientContext context;
+    SetDeadline(&context);
+    return models_->ListConfigurations(&context, v1::ListConfigurationsRequest(), response);
+  }
+
   grpc::Status PredictOne(const v1::Query& query, v1::PredictResponse* response) {
     v1::PredictRequest request;
     *request.add_queries() = query;
@@ -356,11 +362,8 @@ ServerOptions CatalogueServerOptions(const std::string& parent) {
 
 TEST_F(PerfcastServerTest, WithACatalogueEveryConfigurationListsTheEntriesItReliesOn) {
   Restart(CatalogueServerOptions(dir_.path()));
-  v1::ListConfigurationsRequest request;
   v1::ListConfigurationsResponse response;
-  grpc::ClientContext context;
-  SetDeadline(&context);
-  ASSERT_TRUE(models_->ListConfigurations(&context, request, &response).ok());
+  ASSERT_TRUE(ListFirstPage(&response).ok());
   ASSERT_EQ(response.catalogue_entries_size(), response.configurations_size());
   for (int i = 0; i < response.configurations_size(); ++i) {
     const v1::CatalogueEntries& entries = response.catalogue_entries(i);
@@ -392,11 +395,8 @@ TEST_F(PerfcastServerTest, WithACatalogueUnknownHardwareIsNotFoundNamingIt) {
 }
 
 TEST_F(PerfcastServerTest, WithoutACatalogueTheEntriesAreEmpty) {
-  v1::ListConfigurationsRequest request;
   v1::ListConfigurationsResponse response;
-  grpc::ClientContext context;
-  SetDeadline(&context);
-  ASSERT_TRUE(models_->ListConfigurations(&context, request, &response).ok());
+  ASSERT_TRUE(ListFirstPage(&response).ok());
   ASSERT_EQ(response.catalogue_entries_size(), response.configurations_size());
   EXPECT_EQ(response.catalogue_entries(0).accelerator(), "");
 }
