@@ -123,10 +123,11 @@ class PythonClientTest(unittest.TestCase):
 
     def test_predict_answers_each_query_in_order(self):
         batch_sizes = (1, 16, 64)
-        unknown = Configuration("PCTEST-NEVER-SEEN", 1, "vllm", "meta-llama/Meta-Llama-3-8B",
-                                "fp16")
+        # Hardware absent from the seed data but in the catalogue: a new configuration.
+        unseen = Configuration("NVIDIA B200 SXM 180GB", 1, "vllm", "meta-llama/Meta-Llama-3-8B",
+                               "fp16")
         measured, new = self.client.predict([Query(H100, 128, 128, batch_sizes),
-                                             Query(unknown, 128, 128, (8,))])
+                                             Query(unseen, 128, 128, (8,))])
         self.assertEqual(tuple(p.batch_size for p in measured.points), batch_sizes)
         self.assertEqual(measured.prediction_case, PredictionCase.MEASURED)
         self.assertAlmostEqual(measured.confidence_level, 0.9)
@@ -143,6 +144,15 @@ class PythonClientTest(unittest.TestCase):
         self.assertGreater(measured.points[2].throughput_tokens_per_second,
                            measured.points[0].throughput_tokens_per_second)
         self.assertEqual(new.prediction_case, PredictionCase.NEW_CONFIGURATION)
+
+    def test_hardware_neither_data_nor_catalogue_knows_is_not_found_naming_it(self):
+        unknown = Configuration("PCTEST-NEVER-SEEN", 1, "vllm", "meta-llama/Meta-Llama-3-8B",
+                                "fp16")
+        with self.assertRaises(PerfcastError) as caught:
+            self.client.predict([Query(H100, 128, 128, (1,)), Query(unknown, 128, 128, (8,))])
+        self.assertEqual(caught.exception.code, grpc.StatusCode.NOT_FOUND)
+        self.assertIn("queries[1].configuration", caught.exception.details)
+        self.assertIn("PCTEST-NEVER-SEEN", caught.exception.details)
 
     def test_higher_confidence_widens_the_interval(self):
         narrow, wide = self.client.predict([Query(H100, 128, 128, (32,), 0.5),
@@ -193,8 +203,8 @@ class PythonClientTest(unittest.TestCase):
         self.assertEqual(len(measured.nearest_curves), 5)  # the default neighbour count
 
         far = self.client.uncertainty(
-            Query(Configuration("PCTEST-NEVER-SEEN", 3, "nothing", "pctest/unknown", "int4"),
-                  4000, 7, (8,)), neighbor_count=2)
+            Query(Configuration("AMD Instinct MI355X", 3, "nothing", "deepseek-ai/DeepSeek-R1",
+                                "fp8"), 4000, 7, (8,)), neighbor_count=2)
         self.assertEqual(far.prediction_case, PredictionCase.NEW_CONFIGURATION)
         self.assertLess(far.similarity_score, measured.similarity_score)
         self.assertGreater(far.expected_relative_error, measured.expected_relative_error)
