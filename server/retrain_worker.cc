@@ -1,5 +1,7 @@
 #include "server/retrain_worker.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -239,6 +241,10 @@ void RetrainWorker::Run() {
         if (version.ok()) outcome.model_version = *version;
       }
     }
+    // Training's buffers (feature matrices, XGBoost's DMatrix and fold models: tens of MB) are
+    // free now, but glibc keeps freed heap in its arenas; hand it back so that the resident size
+    // between refits is what serving needs.
+    malloc_trim(0);
     outcome.status = status;
     outcome.duration = absl::Now() - outcome.start_time;
     outcome.running = false;
