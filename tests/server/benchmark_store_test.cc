@@ -177,12 +177,7 @@ TEST_P(SharedBenchmarkStoreTest, ALostConnectionFailsOneCallAndTheNextReconnects
   auto store = Open();
   ASSERT_TRUE(store.ok()) << store.status();
   ASSERT_TRUE((*store)->Insert(TestRecords(1, "before")).ok());
-  auto admin = PgConnection::Connect(database_->url());
-  ASSERT_TRUE(admin.ok()) << admin.status();
-  ASSERT_TRUE((*admin)
-                  ->Run("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                        "WHERE datname = current_database() AND pid <> pg_backend_pid()")
-                  .ok());
+  ASSERT_TRUE(database_->TerminateSessions().ok());
 
   auto first = (*store)->Insert(TestRecords(1, "after"));
   auto retried = (*store)->Insert(TestRecords(1, "after"));

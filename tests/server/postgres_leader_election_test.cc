@@ -73,14 +73,8 @@ TEST_F(PostgresLeaderElectionTest, ALeaderWhoseSessionIsKilledStepsDownAndRejoin
   auto election = NewElection(&changes);
   election->Start();
   ASSERT_TRUE(election->is_leader());
-  auto admin = PgConnection::Connect(database_->url());
-  ASSERT_TRUE(admin.ok()) << admin.status();
-
   // What PostgreSQL does to the session of a leader that died: end it.
-  ASSERT_TRUE((*admin)
-                  ->Run("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                        "WHERE datname = current_database() AND pid <> pg_backend_pid()")
-                  .ok());
+  ASSERT_TRUE(database_->TerminateSessions().ok());
 
   // It notices on its next check (false), then takes the free lock again (true).
   const absl::Time deadline = absl::Now() + 20 * kRetry;

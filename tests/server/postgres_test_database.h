@@ -55,6 +55,16 @@ class PostgresTestDatabase {
 
   // Empty when the database could not be created; error() says why.
   const std::string& url() const { return url_; }
+
+  // Ends every session on this database but the caller's own: what PostgreSQL does to the
+  // sessions of a client that died or a connection that broke.
+  absl::Status TerminateSessions() const {
+    auto admin = PgConnection::Connect(url_);
+    if (!admin.ok()) return admin.status();
+    return (*admin)->Run(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid()");
+  }
   const std::string& error() const { return error_; }
 
  private:
