@@ -241,10 +241,6 @@ void RetrainWorker::Run() {
         if (version.ok()) outcome.model_version = *version;
       }
     }
-    // Training's buffers (feature matrices, XGBoost's DMatrix and fold models: tens of MB) are
-    // free now, but glibc keeps freed heap in its arenas; hand it back so that the resident size
-    // between refits is what serving needs.
-    malloc_trim(0);
     outcome.status = status;
     outcome.duration = absl::Now() - outcome.start_time;
     outcome.running = false;
@@ -271,6 +267,10 @@ void RetrainWorker::Run() {
       }
     }
     for (Callback& callback : callbacks) callback(outcome);
+    // Training's buffers (feature matrices, XGBoost's DMatrix and fold models: tens of MB) are
+    // free now, but glibc keeps freed heap in its arenas; hand it back so that the resident size
+    // between refits is what serving needs. After the outcome is out: nobody waits on this.
+    malloc_trim(0);
   }
 }
 

@@ -79,7 +79,13 @@ class PythonClientTest(unittest.TestCase):
         try:
             cls.server.wait_until_serving()
             cls.client = Client(cls.server.target, timeout_seconds=10, refit_timeout_seconds=60)
+            # The model serves as soon as it is swapped in; the refit that trained it is
+            # recorded as finished a moment later.
             cls.seed_status = cls.client.status()
+            deadline = time.monotonic() + 10
+            while cls.seed_status.last_refit.outcome == "RUNNING" and time.monotonic() < deadline:
+                time.sleep(0.05)
+                cls.seed_status = cls.client.status()
             cls.synthetic_submit = cls.client.submit(
                 BenchmarkResult(f"pctest-{name}", config, 128, 128, n,
                                 synthetic_throughput(first, peak, n))
