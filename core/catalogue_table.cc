@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace perfcast {
 namespace {
@@ -127,6 +128,8 @@ absl::StatusOr<CatalogueTable> CatalogueTable::Parse(
     absl::Span<const absl::string_view> required_columns) {
   CatalogueTable table;
   table.header_ = std::make_unique<std::vector<std::string>>();
+  // Spreadsheets save CSV with a UTF-8 byte order mark; it is not part of the first column name.
+  absl::ConsumePrefix(&text, "\xEF\xBB\xBF");
   std::vector<std::string> cells;
   int line_number = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {

@@ -112,6 +112,16 @@ TEST(CatalogueTest, ABadCellIsReportedWithFileAndLine) {
               HasSubstr("cat/accelerators.csv:3: memory_gib: 'lots' is not a positive number"));
 }
 
+TEST(CatalogueTest, AFileSavedWithAByteOrderMarkReadsAsWithout) {
+  CatalogueFiles files = SmallFiles();
+  files.accelerators = "\xEF\xBB\xBF" + files.accelerators;
+
+  absl::StatusOr<Catalogue> catalogue = Catalogue::Parse(files, "cat");
+
+  ASSERT_TRUE(catalogue.ok()) << catalogue.status();
+  EXPECT_TRUE(catalogue->FindAccelerator("GPU A").ok());
+}
+
 TEST(CatalogueTest, ARowWithTheWrongFieldCountIsReportedWithFileAndLine) {
   CatalogueFiles files = SmallFiles();
   files.precisions += "\nint4,0.5,2,bf16\n";
