@@ -90,9 +90,11 @@ AnchoredPrediction PredictFromAnchors(const TransferFeatures& features, const Co
   const size_t anchor_count = std::min(anchors.size(), kMaxAnchors);
   const size_t columns = static_cast<size_t>(features.column_count());
   float rows[kMaxAnchors * kMaxFeatureColumns];
+  double physical_log_ratios[kMaxAnchors];
   for (size_t i = 0; i < anchor_count; ++i) {
-    features.Compute(configuration, shape, *anchors[i].curve, anchors[i].is_same_curve, batch_size,
-                     absl::Span<float>(rows + i * columns, columns));
+    physical_log_ratios[i] =
+        features.Compute(configuration, shape, *anchors[i].curve, anchors[i].is_same_curve,
+                         batch_size, absl::Span<float>(rows + i * columns, columns));
   }
   float corrections[kMaxAnchors];
   corrector.model.PredictRows(absl::Span<const float>(rows, anchor_count * columns),
@@ -101,12 +103,10 @@ AnchoredPrediction PredictFromAnchors(const TransferFeatures& features, const Co
   int max_batch_size = 1;
   for (size_t i = 0; i < anchor_count; ++i) {
     const AnchorCurve& anchor = *anchors[i].curve;
-    double value = std::log(anchor.ThroughputAt(batch_size)) + corrections[i];
     const double exponent = corrector.physical_exponents.For(
         anchor.curve().configuration.hardware == configuration.hardware);
-    if (exponent != 0) {
-      value += exponent * features.PhysicalLogRatio(configuration, shape, anchor, batch_size);
-    }
+    const double value = std::log(anchor.ThroughputAt(batch_size)) + corrections[i] +
+                         exponent * physical_log_ratios[i];
     sum += value;
     sum_of_squares += value * value;
     shape_distance += ShapeDistance(shape, anchor.curve().shape);
@@ -171,14 +171,14 @@ class RowBuilder {
       const CurvePoint& point = target.points[p];
       const double anchor_value = anchor.ThroughputAt(point.batch_size);
       if (!(anchor_value > 0) || !std::isfinite(anchor_value)) continue;
-      features_.Compute(target.configuration, target.shape, anchor, same_curve, point.batch_size,
-                        absl::MakeSpan(row_));
+      const double physical_log_ratio =
+          features_.Compute(target.configuration, target.shape, anchor, same_curve,
+                            point.batch_size, absl::MakeSpan(row_));
       matrix_.AddRow(row_);
       targets_.push_back(std::log(point.throughput_tokens_per_s / anchor_value));
       target_curves_.push_back(target_index);
       target_points_.push_back(static_cast<int>(p));
-      physical_log_ratios_.push_back(
-          features_.PhysicalLogRatio(target.configuration, target.shape, anchor, point.batch_size));
+      physical_log_ratios_.push_back(physical_log_ratio);
       same_hardware_anchors_.push_back(anchor.curve().configuration.hardware ==
                                        target.configuration.hardware);
     }

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -24,17 +25,23 @@ constexpr int kPhysicalFeatureCount = 2 * kCeilingCount;
 
 double Log2(double x) { return std::log2(x); }
 
-// log2 of a configuration's ceilings; NaN where the catalogue cannot resolve it.
-std::array<double, kCeilingCount> LogCeilings(const Catalogue& catalogue,
-                                              const Configuration& configuration,
-                                              const Shape& shape, double batch_size) {
+// A configuration's ceilings at a shape and batch; nullopt where the catalogue cannot resolve it.
+std::optional<PhysicalCeilings> CeilingsOf(const Catalogue& catalogue,
+                                           const Configuration& configuration, const Shape& shape,
+                                           double batch_size) {
   absl::StatusOr<ResolvedConfiguration> resolved = catalogue.Resolve(configuration);
-  if (!resolved.ok()) {
+  if (!resolved.ok()) return std::nullopt;
+  return ComputePhysicalCeilings(*resolved, shape, batch_size);
+}
+
+// log2 of the ceilings; NaN where unresolved.
+std::array<double, kCeilingCount> LogCeilings(const std::optional<PhysicalCeilings>& ceilings) {
+  if (!ceilings.has_value()) {
     std::array<double, kCeilingCount> missing;
     missing.fill(std::numeric_limits<double>::quiet_NaN());
     return missing;
   }
-  const PhysicalCeilings c = ComputePhysicalCeilings(*resolved, shape, batch_size);
+  const PhysicalCeilings& c = *ceilings;
   // Weights that do not fit leave no room for any sequence (llama.cpp on GH200 offloads them);
   // such a capacity is pinned at half a sequence so that it stays finite and ranks below every
   // configuration that fits one.
@@ -44,12 +51,11 @@ std::array<double, kCeilingCount> LogCeilings(const Catalogue& catalogue,
 }
 
 // The roofline in the data's unit, total (input + output) tokens/s; NaN where unresolved.
-double RooflineTotalTokensPerS(const Catalogue& catalogue, const Configuration& configuration,
-                               const Shape& shape, double batch_size) {
-  absl::StatusOr<ResolvedConfiguration> resolved = catalogue.Resolve(configuration);
-  if (!resolved.ok()) return std::numeric_limits<double>::quiet_NaN();
-  return ComputePhysicalCeilings(*resolved, shape, batch_size).roofline_output_tokens_per_s *
-         (shape.input_tokens + shape.output_tokens) / shape.output_tokens;
+double RooflineTotalTokensPerS(const std::optional<PhysicalCeilings>& ceilings,
+                               const Shape& shape) {
+  if (!ceilings.has_value()) return std::numeric_limits<double>::quiet_NaN();
+  return ceilings->roofline_output_tokens_per_s * (shape.input_tokens + shape.output_tokens) /
+         shape.output_tokens;
 }
 
 }  // namespace
@@ -111,23 +117,14 @@ TransferFeatures::TransferFeatures(FeatureVocabulary vocabulary,
                     static_cast<int>(vocabulary_.precisions.size()) +
                     (catalogue_ != nullptr ? kPhysicalFeatureCount : 0)) {}
 
-double TransferFeatures::PhysicalLogRatio(const Configuration& configuration, const Shape& shape,
-                                          const AnchorCurve& anchor, double batch_size) const {
-  if (catalogue_ == nullptr || anchor.curve().configuration == configuration) return 0;
-  const double ratio = RooflineTotalTokensPerS(*catalogue_, configuration, shape, batch_size) /
-                       RooflineTotalTokensPerS(*catalogue_, anchor.curve().configuration,
-                                               anchor.curve().shape, batch_size);
-  return ratio > 0 && std::isfinite(ratio) ? std::log(ratio) : 0;
-}
-
 void TransferFeatures::OneHot(const std::vector<std::string>& values, const std::string& value,
                               absl::Span<float> out) const {
   for (size_t i = 0; i < values.size(); ++i) out[i] = values[i] == value ? 1.0f : 0.0f;
 }
 
-void TransferFeatures::Compute(const Configuration& configuration, const Shape& shape,
-                               const AnchorCurve& anchor, bool anchor_is_same_curve,
-                               double batch_size, absl::Span<float> out) const {
+double TransferFeatures::Compute(const Configuration& configuration, const Shape& shape,
+                                 const AnchorCurve& anchor, bool anchor_is_same_curve,
+                                 double batch_size, absl::Span<float> out) const {
   constexpr float kMissing = std::numeric_limits<float>::quiet_NaN();
   const Configuration& from = anchor.curve().configuration;
   const Shape& from_shape = anchor.curve().shape;
@@ -174,16 +171,22 @@ void TransferFeatures::Compute(const Configuration& configuration, const Shape& 
   OneHot(vocabulary_.frameworks, from.framework, rest);
   rest.remove_prefix(vocabulary_.frameworks.size());
   OneHot(vocabulary_.precisions, configuration.precision, rest);
-  if (catalogue_ == nullptr) return;
+  if (catalogue_ == nullptr) return 0;
   rest.remove_prefix(vocabulary_.precisions.size());
-  const std::array<double, kCeilingCount> query =
-      LogCeilings(*catalogue_, configuration, shape, batch_size);
-  const std::array<double, kCeilingCount> from_anchor =
-      LogCeilings(*catalogue_, from, from_shape, batch_size);
+  const std::optional<PhysicalCeilings> query_ceilings =
+      CeilingsOf(*catalogue_, configuration, shape, batch_size);
+  const std::optional<PhysicalCeilings> anchor_ceilings =
+      CeilingsOf(*catalogue_, from, from_shape, batch_size);
+  const std::array<double, kCeilingCount> query = LogCeilings(query_ceilings);
+  const std::array<double, kCeilingCount> from_anchor = LogCeilings(anchor_ceilings);
   for (int i = 0; i < kCeilingCount; ++i) {
     rest[i] = static_cast<float>(query[i]);
     rest[kCeilingCount + i] = static_cast<float>(query[i] - from_anchor[i]);
   }
+  if (from == configuration) return 0;
+  const double ratio = RooflineTotalTokensPerS(query_ceilings, shape) /
+                       RooflineTotalTokensPerS(anchor_ceilings, from_shape);
+  return ratio > 0 && std::isfinite(ratio) ? std::log(ratio) : 0;
 }
 
 }  // namespace perfcast

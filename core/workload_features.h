@@ -51,16 +51,14 @@ class TransferFeatures {
   // Null when the physical columns are off.
   const std::shared_ptr<const Catalogue>& catalogue() const { return catalogue_; }
 
-  // ln(the query configuration's roofline total tokens/s at its shape / the anchor's at the
-  // anchor's shape), both at `batch_size`: how much faster the datasheets say the query runs.
-  // 0 without a catalogue, for an anchor of the query's own configuration, or where either side
-  // does not resolve.
-  double PhysicalLogRatio(const Configuration& configuration, const Shape& shape,
-                          const AnchorCurve& anchor, double batch_size) const;
-
+  // Writes the features into `out` and returns, from the same catalogue lookups, the physical
+  // log ratio: ln(the query configuration's roofline total tokens/s at its shape / the anchor's
+  // at the anchor's shape), both at `batch_size`, i.e. how much faster the datasheets say the
+  // query runs. It is 0 without a catalogue, for an anchor of the query's own configuration, or
+  // where either side does not resolve.
   // REQUIRES: out.size() == column_count().
-  void Compute(const Configuration& configuration, const Shape& shape, const AnchorCurve& anchor,
-               bool anchor_is_same_curve, double batch_size, absl::Span<float> out) const;
+  double Compute(const Configuration& configuration, const Shape& shape, const AnchorCurve& anchor,
+                 bool anchor_is_same_curve, double batch_size, absl::Span<float> out) const;
 
  private:
   void OneHot(const std::vector<std::string>& values, const std::string& value,
