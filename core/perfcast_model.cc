@@ -4,11 +4,11 @@
 #include <array>
 #include <chrono>
 #include <cmath>
-#include <limits>
 #include <numeric>
 #include <random>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
@@ -224,6 +224,13 @@ class RowBuilder {
   std::vector<bool> same_hardware_anchors_;
 };
 
+// Where a curve splits into the measured smaller half and the larger batches predicted from it,
+// in the larger-batch situations of training and calibration alike: `point_count` (no split)
+// for curves of fewer than 4 points.
+size_t LargerBatchSplit(size_t point_count) {
+  return point_count >= 4 ? (point_count + 1) / 2 : point_count;
+}
+
 Curve Truncated(const Curve& curve, size_t keep) {
   Curve out{curve.configuration, curve.shape, {}};
   out.points.assign(curve.points.begin(), curve.points.begin() + keep);
@@ -242,9 +249,9 @@ void AddTrainingRows(const AnchorIndex& index, RowBuilder& rows) {
       rows.AddCurve(curve, target, anchors[choice.anchor_index], false, 0);
     }
     const size_t n = curve.points.size();
-    if (n >= 4) {
-      for (size_t keep : {(n + 1) / 2, n - 1}) {
-        if (keep == n - 1 && keep == (n + 1) / 2) continue;
+    if (const size_t half = LargerBatchSplit(n); half < n) {
+      for (size_t keep : {half, n - 1}) {
+        if (keep == n - 1 && keep == half) continue;
         rows.AddCurve(curve, target, AnchorCurve(Truncated(curve, keep)), true, keep);
       }
     }
@@ -341,14 +348,15 @@ absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
   params.tree_count /= 3;
   params.learning_rate *= 3;
   const FeatureMatrix& all = rows.matrix();
-  // `fold_of_row(row)`: the fold whose model must not see the row, or -1 for none.
-  auto train_fold_models = [&](auto fold_of_row) -> absl::StatusOr<std::vector<XGBoostRegressor>> {
+  // `fold_of_row[row]`: the fold whose model must not see the row, or -1 for none.
+  auto train_fold_models =
+      [&](const std::vector<int>& fold_of_row) -> absl::StatusOr<std::vector<XGBoostRegressor>> {
     std::vector<XGBoostRegressor> models;
     for (int held_out = 0; held_out < kCrossFitFolds; ++held_out) {
       FeatureMatrix train{all.column_count, {}};
       std::vector<float> targets;
       for (size_t row = 0; row < rows.targets().size(); ++row) {
-        if (fold_of_row(row) == held_out) continue;
+        if (fold_of_row[row] == held_out) continue;
         train.AddRow(
             absl::MakeConstSpan(all.values).subspan(row * all.column_count, all.column_count));
         targets.push_back(rows.targets()[row]);
@@ -360,32 +368,35 @@ absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
     }
     return models;
   };
-  auto configuration_fold_of = [&](int curve) {
-    return folds
-        .of_configuration[index.ConfigurationRank(index.anchors()[curve].curve().configuration)];
-  };
-  // The points a larger-batch record predicts: the larger half of a curve of 4 or more.
-  auto first_unkept_point = [&](int curve) {
-    const size_t n = index.anchors()[curve].curve().points.size();
-    return n >= 4 ? static_cast<int>((n + 1) / 2) : std::numeric_limits<int>::max();
-  };
-  absl::StatusOr<std::vector<XGBoostRegressor>> curve_models =
-      train_fold_models([&](size_t row) { return folds.of_curve[rows.target_curves()[row]]; });
-  if (!curve_models.ok()) return curve_models.status();
-  absl::StatusOr<std::vector<XGBoostRegressor>> batch_models = train_fold_models([&](size_t row) {
+  std::vector<int> configuration_fold_of_curve;
+  for (const AnchorCurve& anchor : index.anchors()) {
+    configuration_fold_of_curve.push_back(
+        folds.of_configuration[index.ConfigurationRank(anchor.curve().configuration)]);
+  }
+  // Each row's fold in the three sets: by its target curve; by its target curve for the points
+  // a larger-batch record predicts, none for the rest; by its target configuration.
+  std::vector<int> curve_fold_of_row, batch_fold_of_row, configuration_fold_of_row;
+  for (size_t row = 0; row < rows.targets().size(); ++row) {
     const int curve = rows.target_curves()[row];
-    return rows.target_points()[row] >= first_unkept_point(curve) ? folds.of_curve[curve] : -1;
-  });
+    const size_t split = LargerBatchSplit(index.anchors()[curve].curve().points.size());
+    curve_fold_of_row.push_back(folds.of_curve[curve]);
+    batch_fold_of_row.push_back(
+        static_cast<size_t>(rows.target_points()[row]) >= split ? folds.of_curve[curve] : -1);
+    configuration_fold_of_row.push_back(configuration_fold_of_curve[curve]);
+  }
+  absl::StatusOr<std::vector<XGBoostRegressor>> curve_models = train_fold_models(curve_fold_of_row);
+  if (!curve_models.ok()) return curve_models.status();
+  absl::StatusOr<std::vector<XGBoostRegressor>> batch_models = train_fold_models(batch_fold_of_row);
   if (!batch_models.ok()) return batch_models.status();
-  absl::StatusOr<std::vector<XGBoostRegressor>> configuration_models = train_fold_models(
-      [&](size_t row) { return configuration_fold_of(rows.target_curves()[row]); });
+  absl::StatusOr<std::vector<XGBoostRegressor>> configuration_models =
+      train_fold_models(configuration_fold_of_row);
   if (!configuration_models.ok()) return configuration_models.status();
 
   const WorkloadSimilarity similarity(index.anchors(), scales);
   std::array<std::vector<ErrorRecord>, 2> records;
   for (size_t i = 0; i < index.anchors().size(); ++i) {
     const Curve& curve = index.anchors()[i].curve();
-    const int configuration_fold = configuration_fold_of(static_cast<int>(i));
+    const int configuration_fold = configuration_fold_of_curve[i];
     // Halves by configuration keep a configuration's correlated errors on one side; with too few
     // configurations for that, by curve.
     std::vector<ErrorRecord>& out =
@@ -412,8 +423,7 @@ absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
           without_curve);
     }
     const size_t n = curve.points.size();
-    if (n >= 4) {
-      const size_t keep = static_cast<size_t>(first_unkept_point(static_cast<int>(i)));
+    if (const size_t keep = LargerBatchSplit(n); keep < n) {
       const AnchorCurve truncated(Truncated(curve, keep));
       std::vector<Anchor> anchors = {{&truncated, true}};
       for (const Anchor& sibling : AnchorsOf(
@@ -509,7 +519,12 @@ struct PerfcastModel::State {
         physical_exponents(physical_exponents_in),
         similarity(index.anchors(), scales),
         error_predictor(std::move(error_predictor_in)),
-        calibration(std::move(calibration_in)) {}
+        calibration(std::move(calibration_in)) {
+    for (const Configuration& c : index.configurations()) {
+      trained_hardware.insert(c.hardware);
+      trained_models.insert(c.model);
+    }
+  }
 
   ModelInfo info;
   AnchorIndex index;
@@ -519,24 +534,21 @@ struct PerfcastModel::State {
   WorkloadSimilarity similarity;  // over index.anchors()
   ErrorPredictor error_predictor;
   IntervalCalibration calibration;
+  // The hardware and model names of the training data, for CheckKnown.
+  absl::flat_hash_set<std::string> trained_hardware;
+  absl::flat_hash_set<std::string> trained_models;
 
   // With a catalogue, a configuration whose hardware or model is in neither the training data
   // nor the catalogue has nothing physical to transfer from: refused rather than invented.
   absl::Status CheckKnown(const Configuration& query) const {
     const Catalogue* catalogue = features.catalogue().get();
     if (catalogue == nullptr) return absl::OkStatus();
-    bool hardware_seen = false;
-    bool model_seen = false;
-    for (const Configuration& c : index.configurations()) {
-      hardware_seen = hardware_seen || c.hardware == query.hardware;
-      model_seen = model_seen || c.model == query.model;
-    }
-    if (!hardware_seen) {
+    if (!trained_hardware.contains(query.hardware)) {
       if (absl::Status found = catalogue->FindAccelerator(query.hardware).status(); !found.ok()) {
         return found;
       }
     }
-    if (!model_seen) return catalogue->FindModel(query.model).status();
+    if (!trained_models.contains(query.model)) return catalogue->FindModel(query.model).status();
     return absl::OkStatus();
   }
 };
