@@ -63,6 +63,17 @@ class PerfcastServerTest : public ::testing::Test {
     return predictions_->Predict(&context, request, response);
   }
 
+  // One SubmitBenchmarks stream carrying `chunk` alone; Write's result is left to Finish's.
+  grpc::Status SubmitOneChunk(const v1::SubmitBenchmarksRequest& chunk,
+                              v1::SubmitBenchmarksResponse* response) {
+    grpc::ClientContext context;
+    SetDeadline(&context);
+    auto stream = models_->SubmitBenchmarks(&context, response);
+    stream->Write(chunk);
+    stream->WritesDone();
+    return stream->Finish();
+  }
+
   grpc::Status ListFirstPage(v1::ListConfigurationsResponse* response) {
     grpc::ClientContext context;
     SetDeadline(&context);
@@ -561,15 +572,10 @@ TEST_F(PerfcastServerTest, StreamOverTheResultLimitIsResourceExhausted) {
   ServerOptions options = SeededServerOptions(dir_.path(), kSeedConfigurations);
   options.max_stream_results = 10;
   Restart(options);
-  grpc::ClientContext context;
-  SetDeadline(&context);
-  v1::SubmitBenchmarksResponse response;
-  auto stream = models_->SubmitBenchmarks(&context, &response);
   v1::SubmitBenchmarksRequest chunk;
   for (int b = 0; b < 11; ++b) *chunk.add_results() = NewResult("limit", 200 + b, 1000);
-  stream->Write(chunk);
-  stream->WritesDone();
-  const grpc::Status status = stream->Finish();
+  v1::SubmitBenchmarksResponse response;
+  const grpc::Status status = SubmitOneChunk(chunk, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_THAT(status.error_message(), HasSubstr("more than 10 results"));
   // The ten within the limit, sent in the same message as the eleventh, were stored.
@@ -581,16 +587,11 @@ TEST_F(PerfcastServerTest, MessageOverTheSizeLimitIsResourceExhaustedAndTheServe
   ServerOptions options = SeededServerOptions(dir_.path(), kSeedConfigurations);
   options.max_receive_message_bytes = 16 * 1024;
   Restart(options);
-  grpc::ClientContext context;
-  SetDeadline(&context);
-  v1::SubmitBenchmarksResponse response;
-  auto stream = models_->SubmitBenchmarks(&context, &response);
   v1::SubmitBenchmarksRequest chunk;
   for (int b = 0; b < 400; ++b) *chunk.add_results() = NewResult("big-chunk", 1 + b, 1000);
   ASSERT_GT(chunk.ByteSizeLong(), 16u * 1024);
-  stream->Write(chunk);
-  stream->WritesDone();
-  const grpc::Status status = stream->Finish();
+  v1::SubmitBenchmarksResponse response;
+  const grpc::Status status = SubmitOneChunk(chunk, &response);
 
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_EQ(Status().stored_result_count(), kSeedRecords);
