@@ -25,9 +25,9 @@ double ScaleOf(const std::vector<double>& values) {
 
 double Squared(double x) { return x * x; }
 
-int Mismatches(const Configuration& a, const Configuration& b) {
-  return (a.hardware != b.hardware) + (a.framework != b.framework) + (a.model != b.model) +
-         (a.precision != b.precision);
+// The categorical fields of the space, in the order of CategoryCodes.
+std::array<const std::string*, 4> CategoricalFields(const Configuration& c) {
+  return {&c.hardware, &c.framework, &c.model, &c.precision};
 }
 
 }  // namespace
@@ -52,12 +52,12 @@ WorkloadSimilarity::WorkloadSimilarity(absl::Span<const AnchorCurve> anchors, Wo
   for (const AnchorCurve& anchor : anchors) {
     const Curve& curve = anchor.curve();
     const Configuration& c = curve.configuration;
-    const std::array<const std::string*, 4> values = {&c.hardware, &c.framework, &c.model,
-                                                      &c.precision};
+    const std::array<const std::string*, 4> values = CategoricalFields(c);
     CategoryCodes codes;
     for (size_t field = 0; field < values.size(); ++field) {
       auto& known = category_codes_[field];
-      codes[field] = known.try_emplace(*values[field], static_cast<int>(known.size())).first->second;
+      codes[field] =
+          known.try_emplace(*values[field], static_cast<int>(known.size())).first->second;
     }
     LogCurve log_curve{std::log2(curve.shape.input_tokens),
                        std::log2(curve.shape.output_tokens),
@@ -75,23 +75,35 @@ WorkloadSimilarity::WorkloadSimilarity(absl::Span<const AnchorCurve> anchors, Wo
 double WorkloadSimilarity::Distance(const Configuration& a_configuration, const Shape& a_shape,
                                     double a_batch_size, const Configuration& b_configuration,
                                     const Shape& b_shape, double b_batch_size) const {
-  const double squared =
-      Mismatches(a_configuration, b_configuration) +
-      Squared(std::log2(static_cast<double>(a_configuration.num_gpus) / b_configuration.num_gpus) /
-              scales_.log2_gpus) +
-      Squared(std::log2(static_cast<double>(a_shape.input_tokens) / b_shape.input_tokens) /
-              scales_.log2_input_tokens) +
-      Squared(std::log2(static_cast<double>(a_shape.output_tokens) / b_shape.output_tokens) /
-              scales_.log2_output_tokens) +
-      Squared(std::log2(a_batch_size / b_batch_size) / scales_.log2_batch_size);
-  return std::sqrt(squared);
+  const std::array<const std::string*, 4> a_fields = CategoricalFields(a_configuration);
+  const std::array<const std::string*, 4> b_fields = CategoricalFields(b_configuration);
+  int mismatches = 0;
+  for (size_t field = 0; field < a_fields.size(); ++field) {
+    mismatches += *a_fields[field] != *b_fields[field];
+  }
+  return std::sqrt(
+      CurvePartSquared(
+          mismatches,
+          std::log2(static_cast<double>(a_configuration.num_gpus) / b_configuration.num_gpus),
+          std::log2(static_cast<double>(a_shape.input_tokens) / b_shape.input_tokens),
+          std::log2(static_cast<double>(a_shape.output_tokens) / b_shape.output_tokens)) +
+      BatchPartSquared(std::log2(a_batch_size / b_batch_size)));
+}
+
+double WorkloadSimilarity::CurvePartSquared(int mismatches, double log2_gpus_gap,
+                                            double log2_input_gap, double log2_output_gap) const {
+  return mismatches + Squared(log2_gpus_gap / scales_.log2_gpus) +
+         Squared(log2_input_gap / scales_.log2_input_tokens) +
+         Squared(log2_output_gap / scales_.log2_output_tokens);
+}
+
+double WorkloadSimilarity::BatchPartSquared(double log2_batch_gap) const {
+  return Squared(log2_batch_gap / scales_.log2_batch_size);
 }
 
 WorkloadSimilarity::CategoryCodes WorkloadSimilarity::CodesOf(
     const Configuration& configuration) const {
-  const std::array<const std::string*, 4> values = {
-      &configuration.hardware, &configuration.framework, &configuration.model,
-      &configuration.precision};
+  const std::array<const std::string*, 4> values = CategoricalFields(configuration);
   CategoryCodes codes;
   for (size_t field = 0; field < values.size(); ++field) {
     const auto it = category_codes_[field].find(*values[field]);
@@ -110,10 +122,10 @@ double WorkloadSimilarity::CurveDistanceSquared(const CategoryCodes& codes, doub
                                                 size_t i) const {
   const LogCurve& c = log_curves_[i];
   int mismatches = 0;
-  for (size_t field = 0; field < codes.size(); ++field) mismatches += codes[field] != c.codes[field];
-  return mismatches + Squared((log2_gpus - c.log2_gpus) / scales_.log2_gpus) +
-         Squared((log2_input - c.log2_input) / scales_.log2_input_tokens) +
-         Squared((log2_output - c.log2_output) / scales_.log2_output_tokens);
+  for (size_t field = 0; field < codes.size(); ++field)
+    mismatches += codes[field] != c.codes[field];
+  return CurvePartSquared(mismatches, log2_gpus - c.log2_gpus, log2_input - c.log2_input,
+                          log2_output - c.log2_output);
 }
 
 Neighbourhood WorkloadSimilarity::Around(const Configuration& configuration, const Shape& shape,
@@ -146,8 +158,8 @@ Neighbourhood WorkloadSimilarity::Around(const Configuration& configuration, con
     if (curve_part >= best && (!same || curve_part >= best_same)) continue;
     double batch_part = std::numeric_limits<double>::infinity();
     for (size_t p = 0; p < points; ++p) {
-      batch_part = std::min(batch_part, Squared((log2_batch - log_curves_[i].log2_batch_sizes[p]) /
-                                                scales_.log2_batch_size));
+      batch_part =
+          std::min(batch_part, BatchPartSquared(log2_batch - log_curves_[i].log2_batch_sizes[p]));
     }
     best = std::min(best, curve_part + batch_part);
     if (same) best_same = std::min(best_same, curve_part + batch_part);

@@ -76,6 +76,12 @@ class WorkloadSimilarity {
   using CategoryCodes = std::array<int, 4>;
   CategoryCodes CodesOf(const Configuration& configuration) const;
 
+  // The squared distance is the sum of these two parts: configuration and shape (from the count
+  // of differing categorical fields and the log2 gaps), and batch size.
+  double CurvePartSquared(int mismatches, double log2_gpus_gap, double log2_input_gap,
+                          double log2_output_gap) const;
+  double BatchPartSquared(double log2_batch_gap) const;
+
   // Squared distance of the configuration and shape parts, to anchor `i`.
   double CurveDistanceSquared(const CategoryCodes& codes, double log2_gpus, double log2_input,
                               double log2_output, size_t i) const;
