@@ -105,6 +105,41 @@ void RetrainWorker::ModelServed(int64_t version) {
   }
 }
 
+void RetrainWorker::ForwardPendingRefit() {
+  RefitOutcome refused;
+  refused.refit_id = pending_id_;
+  refused.trigger = pending_trigger_;
+  // Waiters are registered before the request leaves, so that no model served in between is
+  // missed.
+  for (Callback& callback : pending_callbacks_) {
+    forwarded_callbacks_.emplace_back(pending_id_, std::move(callback));
+  }
+  pending_callbacks_.clear();
+  pending_id_ = 0;
+  const Forwarder forwarder = forwarder_;
+  mutex_.Unlock();
+  refused.status = forwarder
+                       ? forwarder(refused.trigger)
+                       : absl::FailedPreconditionError("another replica holds the training lock");
+  mutex_.Lock();
+  if (refused.status.ok()) {
+    spdlog::info("event=refit_forwarded refit_id={}", refused.refit_id);
+    return;
+  }
+  std::vector<Callback> failed;
+  for (auto it = forwarded_callbacks_.begin(); it != forwarded_callbacks_.end();) {
+    if (it->first != refused.refit_id) {
+      ++it;
+      continue;
+    }
+    failed.push_back(std::move(it->second));
+    it = forwarded_callbacks_.erase(it);
+  }
+  mutex_.Unlock();
+  for (Callback& callback : failed) callback(refused);
+  mutex_.Lock();
+}
+
 int64_t RetrainWorker::RequestRefit(const std::string& trigger, Callback done) {
   absl::ReleasableMutexLock lock(&mutex_);
   if (stopping_) {
@@ -143,38 +178,7 @@ void RetrainWorker::Run() {
       while (true) {
         if (stopping_) return;
         if (pending_id_ != 0 && !training_allowed_) {
-          RefitOutcome refused;
-          refused.refit_id = pending_id_;
-          refused.trigger = pending_trigger_;
-          // Waiters are registered before the request leaves, so that no model served in
-          // between is missed.
-          for (Callback& callback : pending_callbacks_) {
-            forwarded_callbacks_.emplace_back(pending_id_, std::move(callback));
-          }
-          pending_callbacks_.clear();
-          pending_id_ = 0;
-          const Forwarder forwarder = forwarder_;
-          mutex_.Unlock();
-          refused.status =
-              forwarder ? forwarder(refused.trigger)
-                        : absl::FailedPreconditionError("another replica holds the training lock");
-          mutex_.Lock();
-          if (refused.status.ok()) {
-            spdlog::info("event=refit_forwarded refit_id={}", refused.refit_id);
-            continue;
-          }
-          std::vector<Callback> failed;
-          for (auto it = forwarded_callbacks_.begin(); it != forwarded_callbacks_.end();) {
-            if (it->first != refused.refit_id) {
-              ++it;
-              continue;
-            }
-            failed.push_back(std::move(it->second));
-            it = forwarded_callbacks_.erase(it);
-          }
-          mutex_.Unlock();
-          for (Callback& callback : failed) callback(refused);
-          mutex_.Lock();
+          ForwardPendingRefit();
           continue;
         }
         if (pending_id_ != 0) {

@@ -100,6 +100,9 @@ class RetrainWorker {
  private:
   void Run();
   void UpdateSharedPending() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Hands the pending refit to the training replica (the forwarder), or fails its waiters when
+  // that cannot be done. Releases `mutex_` while calling out, holds it again on return.
+  void ForwardPendingRefit() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   const Options options_;
   BenchmarkStore* const store_;
