@@ -211,6 +211,8 @@ absl::Status PgConnection::Reconnect() {
   return absl::OkStatus();
 }
 
+absl::Status PgConnection::EnsureConnected() { return ok() ? absl::OkStatus() : Reconnect(); }
+
 absl::StatusOr<std::vector<PgNotification>> PgConnection::WaitForNotifications(
     absl::Duration timeout) {
   pollfd fd{PQsocket(conn_), POLLIN, 0};

@@ -82,6 +82,8 @@ class PgConnection {
   // session state: LISTENs, advisory locks, prepared statements).
   bool ok() const;
   absl::Status Reconnect();
+  // Reconnect() when the session was lost; OK at once when it is alive.
+  absl::Status EnsureConnected();
 
   // Waits up to `timeout` for the socket to become readable, reads what arrived and returns the
   // notifications received (maybe none). Unavailable when the connection is lost.

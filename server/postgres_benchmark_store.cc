@@ -71,10 +71,6 @@ std::vector<PgParam> InsertParams(const BenchmarkRecord& r) {
   };
 }
 
-absl::Status EnsureConnected(PgConnection& connection) {
-  return connection.ok() ? absl::OkStatus() : connection.Reconnect();
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<PostgresBenchmarkStore>> PostgresBenchmarkStore::Open(
@@ -107,7 +103,7 @@ void PostgresBenchmarkStore::ObserveCount(int64_t count) {
 absl::StatusOr<std::vector<bool>> PostgresBenchmarkStore::Insert(
     absl::Span<const BenchmarkRecord> records) {
   absl::MutexLock lock(&write_mutex_);
-  if (absl::Status s = EnsureConnected(*writer_); !s.ok()) return s;
+  if (absl::Status s = writer_->EnsureConnected(); !s.ok()) return s;
   if (absl::Status s = writer_->Run("BEGIN"); !s.ok()) return s;
   auto rollback = [&](absl::Status status) {
     if (writer_->ok()) writer_->Run("ROLLBACK").IgnoreError();
@@ -146,7 +142,7 @@ absl::StatusOr<std::vector<bool>> PostgresBenchmarkStore::Insert(
 
 absl::StatusOr<std::vector<BenchmarkRecord>> PostgresBenchmarkStore::LoadAll() const {
   absl::MutexLock lock(&read_mutex_);
-  if (absl::Status s = EnsureConnected(*reader_); !s.ok()) return s;
+  if (absl::Status s = reader_->EnsureConnected(); !s.ok()) return s;
   absl::StatusOr<PgResult> rows = reader_->Exec(kSelectAll);
   if (!rows.ok()) return rows.status();
   std::vector<BenchmarkRecord> records;

@@ -31,13 +31,9 @@ absl::StatusOr<std::unique_ptr<PostgresModelBundleStore>> PostgresModelBundleSto
       new PostgresModelBundleStore(*std::move(connection)));
 }
 
-absl::Status PostgresModelBundleStore::EnsureConnected() {
-  return connection_->ok() ? absl::OkStatus() : connection_->Reconnect();
-}
-
 absl::StatusOr<std::vector<int64_t>> PostgresModelBundleStore::ListVersions() {
   absl::MutexLock lock(&mutex_);
-  if (absl::Status s = EnsureConnected(); !s.ok()) return s;
+  if (absl::Status s = connection_->EnsureConnected(); !s.ok()) return s;
   absl::StatusOr<PgResult> rows =
       connection_->Exec("SELECT version FROM perfcast_models ORDER BY version DESC");
   if (!rows.ok()) return rows.status();
@@ -56,7 +52,7 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PostgresModelBundleStore::L
   uint64_t stored_checksum = 0;
   {
     absl::MutexLock lock(&mutex_);
-    if (absl::Status s = EnsureConnected(); !s.ok()) return s;
+    if (absl::Status s = connection_->EnsureConnected(); !s.ok()) return s;
     const PgParam params[] = {PgParam::Text(absl::StrCat(version))};
     // Binary results: the bytea arrives as raw bytes (no hex decoding); the checksum as text.
     absl::StatusOr<PgResult> row = connection_->Exec(
@@ -91,7 +87,7 @@ absl::StatusOr<int64_t> PostgresModelBundleStore::Save(const PerfcastModel& mode
   std::string bundle = model.Serialize();
   const int64_t checksum = static_cast<int64_t>(Fnv1a64(bundle));
   absl::MutexLock lock(&mutex_);
-  if (absl::Status s = EnsureConnected(); !s.ok()) return s;
+  if (absl::Status s = connection_->EnsureConnected(); !s.ok()) return s;
   auto rollback = [&](absl::Status status) {
     if (connection_->ok()) connection_->Run("ROLLBACK").IgnoreError();
     return status;
@@ -112,7 +108,7 @@ absl::StatusOr<int64_t> PostgresModelBundleStore::Save(const PerfcastModel& mode
 
 absl::Status PostgresModelBundleStore::RequestNewVersion(const std::string& trigger) {
   absl::MutexLock lock(&mutex_);
-  if (absl::Status s = EnsureConnected(); !s.ok()) return s;
+  if (absl::Status s = connection_->EnsureConnected(); !s.ok()) return s;
   const PgParam params[] = {PgParam::Text(kRefitChannel), PgParam::Text(trigger)};
   return connection_->Exec("SELECT pg_notify($1, $2)", params).status();
 }

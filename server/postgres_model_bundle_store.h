@@ -33,7 +33,6 @@ class PostgresModelBundleStore : public ModelBundleStore {
  private:
   explicit PostgresModelBundleStore(std::unique_ptr<PgConnection> connection)
       : connection_(std::move(connection)) {}
-  absl::Status EnsureConnected() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   absl::Mutex mutex_;
   const std::unique_ptr<PgConnection> connection_ ABSL_PT_GUARDED_BY(mutex_);
