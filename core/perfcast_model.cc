@@ -39,9 +39,12 @@ constexpr int kCrossFitFolds = 4;
 
 XGBoostParams CorrectionParams(const TrainOptions& options) {
   XGBoostParams params;
-  params.tree_count = 300;
+  params.tree_count = 200;
   params.max_depth = 6;
-  params.learning_rate = 0.05;
+  params.learning_rate = 0.075;
+  // A quarter of XGBoost's default bins: a refit grows 13 models of this size, and 64 bins cut
+  // its time by about a third.
+  params.max_bin = 64;
   params.subsample = 0.8;
   params.colsample_bytree = 0.8;
   params.min_child_weight = 2;
@@ -342,11 +345,9 @@ absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
     const AnchorIndex& index, const TransferFeatures& features, const WorkloadScales& scales,
     const RowBuilder& rows, PhysicalExponents physical_exponents, const CrossFitFolds& folds,
     const TrainOptions& options) {
-  // Fewer trees at a higher rate (the same total shrinkage) keep each fold model cheap; their
-  // errors are, if anything, a little larger.
-  XGBoostParams params = CorrectionParams(options);
-  params.tree_count /= 3;
-  params.learning_rate *= 3;
+  // The served model's own parameters: held-out errors of a cheaper, weaker model made every
+  // interval wider than the served model needs (larger-batch coverage 94.7% at 90%).
+  const XGBoostParams params = CorrectionParams(options);
   const FeatureMatrix& all = rows.matrix();
   // `fold_of_row[row]`: the fold whose model must not see the row, or -1 for none.
   auto train_fold_models =

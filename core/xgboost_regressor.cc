@@ -88,6 +88,7 @@ absl::StatusOr<XGBoostRegressor> XGBoostRegressor::Train(const FeatureMatrix& fe
       {"colsample_bytree", absl::StrCat(params.colsample_bytree)},
       {"lambda", absl::StrCat(params.l2_regularization)},
       {"min_child_weight", absl::StrCat(params.min_child_weight)},
+      {"max_bin", absl::StrCat(params.max_bin)},
       {"nthread", absl::StrCat(params.threads)},
       {"seed", absl::StrCat(params.seed)},
       {"base_score", absl::StrCat(base_score)},

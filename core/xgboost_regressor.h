@@ -19,6 +19,8 @@ struct XGBoostParams {
   double colsample_bytree = 1.0;
   double l2_regularization = 1.0;
   double min_child_weight = 1.0;
+  // Histogram bins per feature: fewer make each tree cheaper to grow.
+  int max_bin = 256;
   int threads = 2;
   uint64_t seed = 0;
 };
