@@ -17,8 +17,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Shared by the calls in flight. Each slot runs one call at a time, so a slot's latencies are
-// written by one callback after another, never concurrently.
+// Shared by the calls in flight. Each slot runs one call at a time, so a slot's figures are
+// written by one callback after another, never concurrently, and need no lock: a lock shared by
+// every completion would be the load generator's own bottleneck.
 struct LoadState {
   std::vector<std::unique_ptr<v1::PredictionService::Stub>> stubs;
   std::vector<v1::PredictRequest> requests;  // one per batch size
@@ -28,9 +29,6 @@ struct LoadState {
 
   absl::Mutex mutex;
   int active_slots ABSL_GUARDED_BY(mutex) = 0;
-  int64_t errors ABSL_GUARDED_BY(mutex) = 0;
-  std::string first_error ABSL_GUARDED_BY(mutex);
-  Clock::time_point last_completion ABSL_GUARDED_BY(mutex);
 };
 
 class Slot {
@@ -58,22 +56,19 @@ class Slot {
   }
 
   const std::vector<double>& latencies() const { return latencies_; }
+  int64_t errors() const { return errors_; }
+  const std::string& first_error() const { return first_error_; }
+  Clock::time_point last_completion() const { return last_completion_; }
 
  private:
   void Done(const grpc::Status& status) {
     const Clock::time_point end = Clock::now();
     const bool measured = start_ >= state_->measure_start;
     if (measured) latencies_.push_back(std::chrono::duration<double>(end - start_).count());
-    if (!status.ok() && measured) {
-      absl::MutexLock lock(&state_->mutex);
-      if (state_->errors++ == 0) {
-        state_->first_error = absl::StrCat(status.error_code(), ": ", status.error_message());
-      }
+    if (!status.ok() && measured && errors_++ == 0) {
+      first_error_ = absl::StrCat(status.error_code(), ": ", status.error_message());
     }
-    {
-      absl::MutexLock lock(&state_->mutex);
-      state_->last_completion = std::max(state_->last_completion, end);
-    }
+    last_completion_ = std::max(last_completion_, end);
     StartCall();
   }
 
@@ -84,6 +79,9 @@ class Slot {
   v1::PredictResponse response_;
   Clock::time_point start_;
   std::vector<double> latencies_;
+  int64_t errors_ = 0;
+  std::string first_error_;
+  Clock::time_point last_completion_;
 };
 
 double Quantile(const std::vector<double>& sorted, double q) {
@@ -161,7 +159,6 @@ absl::StatusOr<PredictLoadResult> RunPredictLoad(const PredictLoadOptions& optio
   {
     absl::MutexLock lock(&state.mutex);
     state.active_slots = options.concurrency;
-    state.last_completion = state.measure_start;
   }
   for (int i = 0; i < options.concurrency; ++i) {
     slots.push_back(std::make_unique<Slot>(&state, i));
@@ -175,15 +172,16 @@ absl::StatusOr<PredictLoadResult> RunPredictLoad(const PredictLoadOptions& optio
       return state.active_slots == 0;
     };
     state.mutex.Await(absl::Condition(&all_done));
-    result.errors = state.errors;
-    result.first_error = state.first_error;
-    result.seconds =
-        std::chrono::duration<double>(state.last_completion - state.measure_start).count();
   }
+  Clock::time_point last_completion = state.measure_start;
   std::vector<double> latencies;
   for (const auto& slot : slots) {
     latencies.insert(latencies.end(), slot->latencies().begin(), slot->latencies().end());
+    if (result.errors == 0) result.first_error = slot->first_error();
+    result.errors += slot->errors();
+    last_completion = std::max(last_completion, slot->last_completion());
   }
+  result.seconds = std::chrono::duration<double>(last_completion - state.measure_start).count();
   std::sort(latencies.begin(), latencies.end());
   result.completed = static_cast<int64_t>(latencies.size());
   result.p50_s = Quantile(latencies, 0.50);
