@@ -1,8 +1,12 @@
 #include "server/retrain_worker.h"
 
 #include <malloc.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <utility>
 
 #include "server/log_format.h"
@@ -22,7 +26,14 @@ RetrainWorker::RetrainWorker(Options options, BenchmarkStore* store, ModelRegist
 RetrainWorker::~RetrainWorker() { Stop(); }
 
 void RetrainWorker::Start() {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    // Linux keeps a nice value per thread; the rest of the process keeps its own.
+    if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), options_.nice) != 0) {
+      spdlog::warn("retrain worker: could not set nice {}: {}", options_.nice,
+                   std::strerror(errno));
+    }
+    Run();
+  });
 }
 
 void RetrainWorker::Stop() {

@@ -52,6 +52,9 @@ class RetrainWorker {
     int64_t retrain_after_results = 1000;      // <= 0: off
     absl::Duration quiet = absl::Seconds(30);  // <= 0: off
     TrainOptions train;
+    // Nice value of the training thread (0 to 19): training yields the cores to Predict, so a
+    // refit slows down under load instead of raising Predict's tail latency.
+    int nice = 10;
   };
   using Callback = std::function<void(const RefitOutcome&)>;
 

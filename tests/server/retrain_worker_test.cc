@@ -1,5 +1,8 @@
 #include "server/retrain_worker.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <memory>
 #include <vector>
@@ -68,6 +71,25 @@ TEST_F(SharedStoreRetrainTest, WithoutTheLockARefitRequestFailsWithFailedPrecond
   ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
   EXPECT_EQ(outcome.status.code(), absl::StatusCode::kFailedPrecondition) << outcome.status;
   EXPECT_EQ(registry_->Current(), nullptr);
+}
+
+TEST_F(SharedStoreRetrainTest, TheWorkerThreadRunsAtItsNiceValueAndTheCallerKeepsItsOwn) {
+  RetrainWorker::Options options;
+  options.nice = 19;  // raising one's nice value needs no privilege
+  worker_ = std::make_unique<RetrainWorker>(options, store_.get(), registry_.get(), &metrics_);
+  worker_->SetTrainingAllowed(false);
+  worker_->Start();
+  absl::Notification done;
+  int worker_nice = -100;
+
+  worker_->RequestRefit("rpc", [&](const RefitOutcome&) {
+    worker_nice = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+    done.Notify();
+  });
+
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_EQ(worker_nice, 19);
+  EXPECT_NE(getpriority(PRIO_PROCESS, static_cast<id_t>(gettid())), 19);
 }
 
 TEST_F(SharedStoreRetrainTest, AForwardedRequestCompletesWithTheNextModelServed) {
