@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/percentile.h"
+
 namespace perfcast {
 namespace {
 
@@ -34,11 +36,8 @@ IntervalCalibration IntervalCalibration::FromScores(
     calibration.counts_[kind] = static_cast<uint32_t>(errors.size());
     std::sort(errors.begin(), errors.end());
     for (int step = 0; step <= kQuantileSteps; ++step) {
-      const double position = static_cast<double>(step) / kQuantileSteps * (errors.size() - 1);
-      const size_t below = static_cast<size_t>(std::floor(position));
-      const size_t above = std::min(below + 1, errors.size() - 1);
-      const double t = position - below;
-      calibration.quantiles_[kind].push_back((1 - t) * errors[below] + t * errors[above]);
+      calibration.quantiles_[kind].push_back(
+          PercentileOfSorted(errors, static_cast<double>(step) / kQuantileSteps));
     }
   }
   return calibration;
