@@ -17,116 +17,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "core/csv_reader.h"
 
 namespace perfcast {
 namespace {
 
 constexpr absl::string_view kNotAvailable = "na";
-
-// Splits RFC 4180 text into records: fields separated by ',', records by LF or CRLF, fields
-// optionally enclosed in '"' with '""' standing for one quote; a quoted field may span lines.
-// Blank lines between records are skipped. A leading UTF-8 byte order mark is ignored.
-class CsvTokenizer {
- public:
-  explicit CsvTokenizer(absl::string_view text) : text_(text) {
-    if (absl::StartsWith(text_, "\xEF\xBB\xBF")) text_.remove_prefix(3);
-  }
-
-  // Reads the next record into `fields` (unquoted, unescaped) and sets `first_line` to the
-  // 1-based physical line it starts on. Returns false at the end of the input. `error` is set
-  // to a non-empty description when the record's quoting is malformed; the record then still
-  // ends where a lenient reader would end it, so reading can go on.
-  bool Next(std::vector<std::string>& fields, int& first_line, std::string& error) {
-    error.clear();
-    SkipBlankLines();
-    if (pos_ >= text_.size()) return false;
-    first_line = line_;
-    std::size_t count = 0;
-    for (;;) {
-      if (count == fields.size()) fields.emplace_back();
-      std::string& field = fields[count++];
-      field.clear();
-      if (pos_ < text_.size() && text_[pos_] == '"') {
-        ++pos_;
-        if (!ReadQuoted(field)) {
-          if (error.empty()) error = "unterminated quoted field";
-          break;
-        }
-        if (pos_ < text_.size() && !IsFieldEnd(pos_) && error.empty()) {
-          error = absl::StrCat("unexpected text after the closing quote of field ", count);
-        }
-      }
-      // The unquoted field, or whatever follows a closing quote up to the delimiter.
-      std::size_t end = text_.find_first_of(",\n", pos_);
-      if (end == absl::string_view::npos) end = text_.size();
-      absl::string_view piece = text_.substr(pos_, end - pos_);
-      pos_ = end;
-      if (pos_ < text_.size() && text_[pos_] == ',') {
-        field.append(piece.data(), piece.size());
-        ++pos_;
-        continue;
-      }
-      if (!piece.empty() && piece.back() == '\r') piece.remove_suffix(1);
-      field.append(piece.data(), piece.size());
-      if (pos_ < text_.size()) {  // consume the '\n'
-        ++pos_;
-        ++line_;
-      }
-      break;
-    }
-    fields.resize(count);
-    return true;
-  }
-
- private:
-  void SkipBlankLines() {
-    while (pos_ < text_.size()) {
-      if (text_[pos_] == '\n') {
-        ++pos_;
-      } else if (text_[pos_] == '\r' && pos_ + 1 < text_.size() && text_[pos_ + 1] == '\n') {
-        pos_ += 2;
-      } else {
-        return;
-      }
-      ++line_;
-    }
-  }
-
-  // True when the character at `at` ends a field: a delimiter, LF or CRLF.
-  bool IsFieldEnd(std::size_t at) const {
-    const char ch = text_[at];
-    return ch == ',' || ch == '\n' ||
-           (ch == '\r' && (at + 1 == text_.size() || text_[at + 1] == '\n'));
-  }
-
-  // Reads the body of a quoted field after its opening quote, through the closing quote.
-  // Returns false if the input ends first.
-  bool ReadQuoted(std::string& field) {
-    while (pos_ < text_.size()) {
-      std::size_t quote = text_.find('"', pos_);
-      if (quote == absl::string_view::npos) quote = text_.size();
-      const absl::string_view segment = text_.substr(pos_, quote - pos_);
-      for (char ch : segment) line_ += ch == '\n' ? 1 : 0;
-      field.append(segment.data(), segment.size());
-      if (quote == text_.size()) {
-        pos_ = quote;
-        return false;
-      }
-      pos_ = quote + 1;
-      if (pos_ < text_.size() && text_[pos_] == '"') {  // "" stands for one quote
-        field.push_back('"');
-        ++pos_;
-        continue;
-      }
-      return true;
-    }
-    return false;
-  }
-
-  absl::string_view text_;
-  std::size_t pos_ = 0;
-  int line_ = 1;
-};
 
 // Column positions in the header; -1 when the column is absent.
 struct ColumnIndex {
@@ -306,31 +202,30 @@ RowOutcome ReadRow(const std::vector<std::string>& fields, const ColumnIndex& co
 
 absl::StatusOr<CsvReadResult> ParseBenchmarkCsv(const std::string& text, const std::string& name,
                                                 BadRowPolicy policy) {
-  CsvTokenizer tokenizer(text);
-  std::vector<std::string> fields;
-  int line = 0;
-  std::string quoting_error;
-  if (!tokenizer.Next(fields, line, quoting_error)) {
+  CsvReader reader(text);
+  CsvRecord row;
+  if (!reader.Next(row)) {
     return absl::InvalidArgumentError(absl::StrCat(name, ": empty file, no header"));
   }
-  if (!quoting_error.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(name, ":", line, ": header: ", quoting_error));
+  if (!row.status.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, ":", row.line, ": header: ", row.status.message()));
   }
-  const std::size_t field_count = fields.size();
-  absl::StatusOr<ColumnIndex> columns = IndexColumns(fields, name);
+  const std::size_t field_count = row.fields.size();
+  absl::StatusOr<ColumnIndex> columns = IndexColumns(row.fields, name);
   if (!columns.ok()) return columns.status();
 
   CsvReadResult result;
   std::string reason;
-  while (tokenizer.Next(fields, line, quoting_error)) {
+  while (reader.Next(row)) {
     BenchmarkRecord record;
     RowOutcome outcome = RowOutcome::kRejected;
-    if (!quoting_error.empty()) {
-      reason = quoting_error;
-    } else if (fields.size() != field_count) {
-      reason = absl::StrCat("expected ", field_count, " fields, got ", fields.size());
+    if (!row.status.ok()) {
+      reason = std::string(row.status.message());
+    } else if (row.fields.size() != field_count) {
+      reason = absl::StrCat("expected ", field_count, " fields, got ", row.fields.size());
     } else {
-      outcome = ReadRow(fields, *columns, record, reason);
+      outcome = ReadRow(row.fields, *columns, record, reason);
     }
     switch (outcome) {
       case RowOutcome::kRecord:
@@ -341,9 +236,9 @@ absl::StatusOr<CsvReadResult> ParseBenchmarkCsv(const std::string& text, const s
         break;
       case RowOutcome::kRejected:
         if (policy == BadRowPolicy::kFail) {
-          return absl::InvalidArgumentError(absl::StrCat(name, ":", line, ": ", reason));
+          return absl::InvalidArgumentError(absl::StrCat(name, ":", row.line, ": ", reason));
         }
-        result.rejected_rows.push_back({absl::StrCat(name, ":", line), std::move(reason)});
+        result.rejected_rows.push_back({absl::StrCat(name, ":", row.line), std::move(reason)});
         reason.clear();
         break;
     }

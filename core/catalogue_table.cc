@@ -10,50 +10,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
+#include "core/csv_reader.h"
 
 namespace perfcast {
-namespace {
-
-// Splits one line into unquoted cells. Returns a description of the problem when the quoting is
-// malformed, an empty string otherwise.
-std::string SplitLine(absl::string_view line, std::vector<std::string>& cells) {
-  cells.clear();
-  size_t pos = 0;
-  for (;;) {
-    std::string cell;
-    if (pos < line.size() && line[pos] == '"') {
-      ++pos;
-      for (;;) {
-        const size_t quote = line.find('"', pos);
-        if (quote == absl::string_view::npos) return "unterminated quoted field";
-        cell.append(line.data() + pos, quote - pos);
-        pos = quote + 1;
-        if (pos < line.size() && line[pos] == '"') {
-          cell.push_back('"');
-          ++pos;
-          continue;
-        }
-        break;
-      }
-      if (pos < line.size() && line[pos] != ',') {
-        return absl::StrCat("text after the closing quote of field ", cells.size() + 1);
-      }
-    } else {
-      size_t end = line.find(',', pos);
-      if (end == absl::string_view::npos) end = line.size();
-      cell.assign(line.data() + pos, end - pos);
-      pos = end;
-    }
-    cells.push_back(std::string(absl::StripAsciiWhitespace(cell)));
-    if (pos >= line.size()) return "";
-    ++pos;  // the ','
-  }
-}
-
-}  // namespace
-
 CatalogueRow::CatalogueRow(std::string location, const std::vector<std::string>* header,
                            std::vector<std::string> cells)
     : location_(std::move(location)), header_(header), cells_(std::move(cells)) {}
@@ -128,18 +87,17 @@ absl::StatusOr<CatalogueTable> CatalogueTable::Parse(
     absl::Span<const absl::string_view> required_columns) {
   CatalogueTable table;
   table.header_ = std::make_unique<std::vector<std::string>>();
-  // Spreadsheets save CSV with a UTF-8 byte order mark; it is not part of the first column name.
-  absl::ConsumePrefix(&text, "\xEF\xBB\xBF");
-  std::vector<std::string> cells;
-  int line_number = 0;
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    ++line_number;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (absl::StripAsciiWhitespace(line).empty()) continue;
-    const std::string location = absl::StrCat(file, ":", line_number);
-    if (const std::string error = SplitLine(line, cells); !error.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(location, ": ", error));
+  CsvReader reader(text);
+  CsvRecord record;
+  while (reader.Next(record)) {
+    const std::string location = absl::StrCat(file, ":", record.line);
+    if (!record.status.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(location, ": ", record.status.message()));
     }
+    std::vector<std::string>& cells = record.fields;
+    for (std::string& cell : cells) absl::StripAsciiWhitespace(&cell);
+    // The reader skips empty lines only; a line of spaces is as blank to a person editing it.
+    if (cells.size() == 1 && cells.front().empty()) continue;
     if (table.header_->empty()) {
       *table.header_ = cells;
       for (absl::string_view column : required_columns) {

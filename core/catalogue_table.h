@@ -44,9 +44,9 @@ class CatalogueRow {
   std::vector<std::string> cells_;
 };
 
-// A catalogue CSV file: a header row, then one record per line. Fields are separated by ',' and
-// may be enclosed in '"' ('""' for a quote) so that names and notes can hold commas; a quoted
-// field may not span lines. Blank lines and a trailing '\r' are ignored.
+// A catalogue CSV file, read by CsvReader: a header record, then data records. Fields may be
+// enclosed in '"' ('""' for a quote) so that names and notes can hold commas. Whitespace around a
+// cell and lines of only whitespace are ignored.
 class CatalogueTable {
  public:
   // InvalidArgument "file:line: ..." for a malformed line, a row whose cell count differs from
