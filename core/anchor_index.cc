@@ -47,6 +47,13 @@ AnchorIndex::AnchorIndex(std::vector<AnchorCurve> anchors) : anchors_(std::move(
   }
 }
 
+void AnchorIndex::SetSoftwareStacks(
+    const std::function<std::string(const std::string&)>& stack_of) {
+  stack_of_ = stack_of;
+  stacks_.clear();
+  for (const Configuration& c : configurations_) stacks_.push_back(stack_of(c.hardware));
+}
+
 int AnchorIndex::ConfigurationRank(const Configuration& configuration) const {
   return static_cast<int>(
       std::lower_bound(configurations_.begin(), configurations_.end(), configuration) -
@@ -87,6 +94,7 @@ std::vector<AnchorChoice> AnchorIndex::OtherConfigurations(const Configuration& 
                                                            bool other_hardware_only) const {
   const ModelSize size = ParseModelSize(configuration.model);
   const LogShape query = LogOf(shape);
+  const std::string stack = stack_of_ ? stack_of_(configuration.hardware) : std::string();
   std::vector<std::pair<double, int>> ranked;  // (-score, anchor)
   for (size_t c = 0; c < configurations_.size(); ++c) {
     const Configuration& other = configurations_[c];
@@ -101,8 +109,12 @@ std::vector<AnchorChoice> AnchorIndex::OtherConfigurations(const Configuration& 
         nearest_distance = distance;
       }
     }
-    const double score =
+    double score =
         ConfigurationSimilarity(configuration, size, other, sizes_[c]) - nearest_distance;
+    // Half the weight of the same hardware, less than the same framework.
+    if (!stack.empty() && other.hardware != configuration.hardware && stacks_[c] == stack) {
+      score += 1.5;
+    }
     ranked.emplace_back(-score, nearest);
   }
   const auto kept = ranked.begin() + std::min<size_t>(static_cast<size_t>(count), ranked.size());

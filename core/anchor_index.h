@@ -1,5 +1,8 @@
 #pragma once
 
+#include <functional>
+#include <string>
+
 #include <cmath>
 #include <vector>
 
@@ -21,6 +24,10 @@ struct AnchorChoice {
 class AnchorIndex {
  public:
   explicit AnchorIndex(std::vector<AnchorCurve> anchors);
+  // The software stack of each hardware name ("" where unknown; see TransferFeatures). With it,
+  // OtherConfigurations prefers, among configurations on other hardware, those of the query's
+  // stack: a datasheet ratio carries between parts of one stack, far less across stacks.
+  void SetSoftwareStacks(const std::function<std::string(const std::string&)>& stack_of);
 
   const std::vector<AnchorCurve>& anchors() const { return anchors_; }
   bool HasConfiguration(const Configuration& configuration) const {
@@ -41,7 +48,8 @@ class AnchorIndex {
 
   // Up to `count` curves from other configurations, one per configuration, the most similar
   // configuration first (same model, hardware, framework, precision; close GPU count and model
-  // size), each the configuration's curve nearest to `shape`. With `other_hardware_only`, only
+  // size; other hardware of the same software stack, see SetSoftwareStacks), each the
+  // configuration's curve nearest to `shape`. With `other_hardware_only`, only
   // configurations on other hardware.
   std::vector<AnchorChoice> OtherConfigurations(const Configuration& configuration,
                                                 const Shape& shape, int count,
@@ -54,6 +62,9 @@ class AnchorIndex {
     double output = 0;
   };
   static LogShape LogOf(const Shape& shape);
+
+  std::function<std::string(const std::string&)> stack_of_;
+  std::vector<std::string> stacks_;  // per configuration rank; empty without SetSoftwareStacks
   static double Distance(const LogShape& a, const LogShape& b) {
     return std::abs(a.input - b.input) + std::abs(a.output - b.output);
   }

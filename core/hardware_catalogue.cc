@@ -36,6 +36,10 @@ absl::StatusOr<std::vector<AcceleratorSpec>> ParseAcceleratorTable(absl::string_
       if (!value.ok()) return value.status();
       *slot = *value;
     }
+    // Optional: a file without the column, or an empty cell, leaves the stack unknown.
+    if (absl::StatusOr<std::string> stack = row.Text("software_stack"); stack.ok()) {
+      spec.software_stack = *std::move(stack);
+    }
     absl::StatusOr<std::string> source = row.Text("source");
     if (!source.ok()) return source.status();
     spec.source = *std::move(source);

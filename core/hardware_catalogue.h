@@ -22,12 +22,16 @@ struct AcceleratorSpec {
   // Absent when the part has no FP8 units or the datasheet gives no figure.
   std::optional<double> fp8_dense_tflops;
   std::optional<double> interconnect_gb_per_s;
+  // The software platform the part's kernels are written for (CUDA, ROCm, oneAPI, SynapseAI,
+  // ...); empty when not stated. Parts of one stack share kernels and serving-framework maturity,
+  // so a datasheet ratio between them says far more than one across stacks.
+  std::string software_stack;
   std::string source;
 };
 
 // Reads accelerators.csv (columns name, memory_gib, memory_bandwidth_gb_per_s,
-// bf16_dense_tflops, fp8_dense_tflops, interconnect_gb_per_s, source). InvalidArgument
-// "file:line: column: why" for a bad row.
+// bf16_dense_tflops, fp8_dense_tflops, interconnect_gb_per_s, source; optionally
+// software_stack). InvalidArgument "file:line: column: why" for a bad row.
 absl::StatusOr<std::vector<AcceleratorSpec>> ParseAcceleratorTable(absl::string_view text,
                                                                    absl::string_view file);
 

@@ -4,6 +4,7 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <string>
 #include <numeric>
 #include <random>
 #include <utility>
@@ -64,18 +65,50 @@ struct AnchoredPrediction {
   ErrorFeatures features;
 };
 
+// Where an anchor's hardware stands to the query's: how well datasheets predict a speed-up
+// differs between them. Other hardware brings other kernels; another software stack (CUDA, ROCm,
+// ...) brings another compiler, libraries and framework maturity, which on the public data moves
+// throughput by 2-8x against the datasheets' ratio (an MI300X runs vLLM at about 0.6x an H100
+// whose bandwidth is 0.63x its own).
+enum class AnchorKind { kSameHardware = 0, kSameStack = 1, kOtherStack = 2 };
+
+AnchorKind KindOf(const TransferFeatures& features, const Configuration& query,
+                  const Configuration& anchor) {
+  if (anchor.hardware == query.hardware) return AnchorKind::kSameHardware;
+  const std::string stack = features.SoftwareStackOf(query.hardware);
+  return !stack.empty() && stack == features.SoftwareStackOf(anchor.hardware)
+             ? AnchorKind::kSameStack
+             : AnchorKind::kOtherStack;
+}
+
 // Powers of the datasheets' speed ratio that scale an anchor of another configuration (see
-// RowBuilder::FitPhysicalExponents), one for anchors on the query's own hardware and one for
-// anchors on other hardware: how well datasheets predict a speed-up differs between the two
-// (other hardware also brings other kernels and compilers).
+// RowBuilder::FitPhysicalExponents), one per AnchorKind.
 struct PhysicalExponents {
   double same_hardware = 0;
-  double other_hardware = 0;
+  double same_stack = 0;
+  double other_stack = 0;
 
-  double For(bool same_hardware_anchor) const {
-    return same_hardware_anchor ? same_hardware : other_hardware;
+  double For(AnchorKind kind) const {
+    switch (kind) {
+      case AnchorKind::kSameHardware:
+        return same_hardware;
+      case AnchorKind::kSameStack:
+        return same_stack;
+      case AnchorKind::kOtherStack:
+        break;
+    }
+    return other_stack;
   }
 };
+
+// Lets `index` prefer anchors of the query's software stack (AnchorIndex::SetSoftwareStacks).
+void UseSoftwareStacks(const TransferFeatures& features, AnchorIndex& index) {
+  if (features.catalogue() == nullptr) return;
+  index.SetSoftwareStacks([catalogue = features.catalogue()](const std::string& hardware) {
+    absl::StatusOr<const AcceleratorSpec*> found = catalogue->FindAccelerator(hardware);
+    return found.ok() ? (*found)->software_stack : std::string();
+  });
+}
 
 // The learned part of a prediction: an anchor of another configuration is first scaled by the
 // datasheets' speed ratio to a fitted power, then corrected by `model`. Linear in the log ratio,
@@ -107,7 +140,7 @@ AnchoredPrediction PredictFromAnchors(const TransferFeatures& features, const Co
   for (size_t i = 0; i < anchor_count; ++i) {
     const AnchorCurve& anchor = *anchors[i].curve;
     const double exponent = corrector.physical_exponents.For(
-        anchor.curve().configuration.hardware == configuration.hardware);
+        KindOf(features, configuration, anchor.curve().configuration));
     const double value = std::log(anchor.ThroughputAt(batch_size)) + corrections[i] +
                          exponent * physical_log_ratios[i];
     sum += value;
@@ -182,8 +215,7 @@ class RowBuilder {
       target_curves_.push_back(target_index);
       target_points_.push_back(static_cast<int>(p));
       physical_log_ratios_.push_back(physical_log_ratio);
-      same_hardware_anchors_.push_back(anchor.curve().configuration.hardware ==
-                                       target.configuration.hardware);
+      anchor_kinds_.push_back(KindOf(features_, target.configuration, anchor.curve().configuration));
     }
   }
 
@@ -193,18 +225,21 @@ class RowBuilder {
   // it); then takes that scaling out of the targets so that the trees learn what the datasheets
   // do not explain. 0 where there are no ratios.
   PhysicalExponents FitPhysicalExponents() {
-    double cross[2] = {0, 0}, square[2] = {0, 0};
+    double cross[3] = {0, 0, 0}, square[3] = {0, 0, 0};
     for (size_t row = 0; row < targets_.size(); ++row) {
-      const int same = same_hardware_anchors_[row] ? 1 : 0;
-      cross[same] += physical_log_ratios_[row] * targets_[row];
-      square[same] += physical_log_ratios_[row] * physical_log_ratios_[row];
+      const int kind = static_cast<int>(anchor_kinds_[row]);
+      cross[kind] += physical_log_ratios_[row] * targets_[row];
+      square[kind] += physical_log_ratios_[row] * physical_log_ratios_[row];
     }
-    auto fit = [&](int same) {
-      return square[same] > 0 ? std::clamp(cross[same] / square[same], 0.0, 1.0) : 0.0;
+    auto fit = [&](AnchorKind kind) {
+      const int k = static_cast<int>(kind);
+      return square[k] > 0 ? std::clamp(cross[k] / square[k], 0.0, 1.0) : 0.0;
     };
-    const PhysicalExponents exponents{.same_hardware = fit(1), .other_hardware = fit(0)};
+    const PhysicalExponents exponents{.same_hardware = fit(AnchorKind::kSameHardware),
+                                      .same_stack = fit(AnchorKind::kSameStack),
+                                      .other_stack = fit(AnchorKind::kOtherStack)};
     for (size_t row = 0; row < targets_.size(); ++row) {
-      targets_[row] -= static_cast<float>(exponents.For(same_hardware_anchors_[row]) *
+      targets_[row] -= static_cast<float>(exponents.For(anchor_kinds_[row]) *
                                           physical_log_ratios_[row]);
     }
     return exponents;
@@ -224,7 +259,7 @@ class RowBuilder {
   std::vector<int> target_curves_;
   std::vector<int> target_points_;
   std::vector<double> physical_log_ratios_;
-  std::vector<bool> same_hardware_anchors_;
+  std::vector<AnchorKind> anchor_kinds_;
 };
 
 // Where a curve splits into the measured smaller half and the larger batches predicted from it,
@@ -580,6 +615,7 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Train(
   AnchorIndex index(std::move(anchors));
   TransferFeatures features(FeatureVocabulary::FromConfigurations(configurations),
                             options.catalogue);
+  UseSoftwareStacks(features, index);
   if (features.column_count() > kMaxFeatureColumns) {
     return absl::InvalidArgumentError("too many distinct hardware/framework/precision values");
   }
@@ -713,7 +749,8 @@ std::string PerfcastModel::Serialize() const {
                            s.info.configuration_count, "; trained_at_unix_s ",
                            s.info.trained_at_unix_s, "; physical exponents ",
                            s.physical_exponents.same_hardware, " (same hardware) ",
-                           s.physical_exponents.other_hardware, " (other hardware)"));
+                           s.physical_exponents.same_stack, " (same software stack) ",
+                           s.physical_exponents.other_stack, " (other stack)"));
   w.PutU64(static_cast<uint64_t>(s.info.trained_at_unix_s));
   w.PutDouble(s.info.training_seconds);
   w.PutI32(s.info.point_count);
@@ -747,7 +784,8 @@ std::string PerfcastModel::Serialize() const {
   }
   w.PutString(s.correction.model_bytes());
   w.PutDouble(s.physical_exponents.same_hardware);
-  w.PutDouble(s.physical_exponents.other_hardware);
+  w.PutDouble(s.physical_exponents.same_stack);
+  w.PutDouble(s.physical_exponents.other_stack);
   // The catalogue's files verbatim, so that a reloaded model computes the features it was
   // trained on whatever the catalogue on disk says by then.
   const Catalogue* catalogue = s.features.catalogue().get();
@@ -826,7 +864,8 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Deserialize(
   absl::StatusOr<XGBoostRegressor> correction = XGBoostRegressor::FromModelBytes(correction_bytes);
   if (!correction.ok()) return correction.status();
   PhysicalExponents physical_exponents;
-  for (double* exponent : {&physical_exponents.same_hardware, &physical_exponents.other_hardware}) {
+  for (double* exponent : {&physical_exponents.same_hardware, &physical_exponents.same_stack,
+                           &physical_exponents.other_stack}) {
     PERFCAST_READ(value, r.GetDouble());
     if (!(value >= 0 && value <= 1)) {
       return absl::DataLossError("bundle: a physical exponent is outside [0, 1]");
@@ -873,7 +912,9 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Deserialize(
     return absl::DataLossError(absl::StrCat("bundle: ", features.column_count(),
                                             " feature columns, more than ", kMaxFeatureColumns));
   }
-  auto state = std::make_unique<State>(AnchorIndex(std::move(anchors)), std::move(features),
+  AnchorIndex index(std::move(anchors));
+  UseSoftwareStacks(features, index);
+  auto state = std::make_unique<State>(std::move(index), std::move(features),
                                        *std::move(correction), physical_exponents, scales,
                                        *std::move(error_predictor), *std::move(calibration));
   state->info.trained_at_unix_s = static_cast<int64_t>(trained_at);

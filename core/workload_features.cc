@@ -50,14 +50,6 @@ std::array<double, kCeilingCount> LogCeilings(const std::optional<PhysicalCeilin
           Log2(std::max(c.kv_cache_capacity_sequences, 0.5))};
 }
 
-// The roofline in the data's unit, total (input + output) tokens/s; NaN where unresolved.
-double RooflineTotalTokensPerS(const std::optional<PhysicalCeilings>& ceilings,
-                               const Shape& shape) {
-  if (!ceilings.has_value()) return std::numeric_limits<double>::quiet_NaN();
-  return ceilings->roofline_output_tokens_per_s * (shape.input_tokens + shape.output_tokens) /
-         shape.output_tokens;
-}
-
 }  // namespace
 
 ModelSize ParseModelSize(absl::string_view model) {
@@ -115,7 +107,22 @@ TransferFeatures::TransferFeatures(FeatureVocabulary vocabulary,
       column_count_(kNumericFeatureCount + 2 * static_cast<int>(vocabulary_.hardware.size()) +
                     2 * static_cast<int>(vocabulary_.frameworks.size()) +
                     static_cast<int>(vocabulary_.precisions.size()) +
-                    (catalogue_ != nullptr ? kPhysicalFeatureCount : 0)) {}
+                    (catalogue_ != nullptr ? kPhysicalFeatureCount : 0)) {
+  if (catalogue_ == nullptr) return;
+  std::set<std::string> stacks;
+  for (const AcceleratorSpec& a : catalogue_->accelerators()) {
+    if (!a.software_stack.empty()) stacks.insert(a.software_stack);
+  }
+  software_stacks_.assign(stacks.begin(), stacks.end());
+  // Query stack, anchor stack, and whether they are the same.
+  column_count_ += 2 * static_cast<int>(software_stacks_.size()) + 1;
+}
+
+std::string TransferFeatures::SoftwareStackOf(const std::string& hardware) const {
+  if (catalogue_ == nullptr) return "";
+  absl::StatusOr<const AcceleratorSpec*> found = catalogue_->FindAccelerator(hardware);
+  return found.ok() ? (*found)->software_stack : "";
+}
 
 void TransferFeatures::OneHot(const std::vector<std::string>& values, const std::string& value,
                               absl::Span<float> out) const {
@@ -183,9 +190,19 @@ double TransferFeatures::Compute(const Configuration& configuration, const Shape
     rest[i] = static_cast<float>(query[i]);
     rest[kCeilingCount + i] = static_cast<float>(query[i] - from_anchor[i]);
   }
-  if (from == configuration) return 0;
-  const double ratio = RooflineTotalTokensPerS(query_ceilings, shape) /
-                       RooflineTotalTokensPerS(anchor_ceilings, from_shape);
+  rest.remove_prefix(kPhysicalFeatureCount);
+  const std::string stack = SoftwareStackOf(configuration.hardware);
+  const std::string from_stack = SoftwareStackOf(from.hardware);
+  OneHot(software_stacks_, stack, rest);
+  rest.remove_prefix(software_stacks_.size());
+  OneHot(software_stacks_, from_stack, rest);
+  rest.remove_prefix(software_stacks_.size());
+  rest[0] = stack.empty() || from_stack.empty() ? kMissing : static_cast<float>(stack == from_stack);
+  if (from == configuration || !query_ceilings.has_value() || !anchor_ceilings.has_value()) {
+    return 0;
+  }
+  const double ratio =
+      query_ceilings->decode_tokens_per_s / anchor_ceilings->decode_tokens_per_s;
   return ratio > 0 && std::isfinite(ratio) ? std::log(ratio) : 0;
 }
 

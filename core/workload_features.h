@@ -39,23 +39,31 @@ struct FeatureVocabulary {
 // of each, the anchor's taken at its own shape and the same batch (under a pure roofline the
 // latter would equal the target). They are what lets a GPU or model with no benchmark land near
 // the configurations it physically resembles. A configuration the catalogue cannot resolve gets
-// NaN there, which XGBoost treats as missing. Without a catalogue the columns are exactly those
-// of a model trained before the catalogue existed.
+// NaN there, which XGBoost treats as missing. Then one-hot columns of the query's and the
+// anchor's software stack (over every stack the catalogue names) and whether the two share one:
+// a new GPU of a known stack inherits that stack's efficiency, which no datasheet states.
+// Without a catalogue the columns are exactly those of a model trained before the catalogue
+// existed.
 class TransferFeatures {
  public:
   explicit TransferFeatures(FeatureVocabulary vocabulary,
                             std::shared_ptr<const Catalogue> catalogue = nullptr);
 
   int column_count() const { return column_count_; }
+  // The software stack of `hardware`'s catalogue entry; "" without a catalogue, where the
+  // hardware does not resolve or where its entry names none.
+  std::string SoftwareStackOf(const std::string& hardware) const;
   const FeatureVocabulary& vocabulary() const { return vocabulary_; }
   // Null when the physical columns are off.
   const std::shared_ptr<const Catalogue>& catalogue() const { return catalogue_; }
 
   // Writes the features into `out` and returns, from the same catalogue lookups, the physical
-  // log ratio: ln(the query configuration's roofline total tokens/s at its shape / the anchor's
+  // log ratio: ln(the query configuration's memory-bound decode rate at its shape / the anchor's
   // at the anchor's shape), both at `batch_size`, i.e. how much faster the datasheets say the
-  // query runs. It is 0 without a catalogue, for an anchor of the query's own configuration, or
-  // where either side does not resolve.
+  // query runs. Decode, not the whole roofline: the generated tokens/s of serving are bound by
+  // streaming weights and KV cache, and a compute peak ratio (FP8/BF16 tensor units) overstates
+  // speed-ups that the kernels of a young stack do not reach. It is 0 without a catalogue, for an
+  // anchor of the query's own configuration, or where either side does not resolve.
   // REQUIRES: out.size() == column_count().
   double Compute(const Configuration& configuration, const Shape& shape, const AnchorCurve& anchor,
                  bool anchor_is_same_curve, double batch_size, absl::Span<float> out) const;
@@ -66,6 +74,8 @@ class TransferFeatures {
 
   FeatureVocabulary vocabulary_;
   std::shared_ptr<const Catalogue> catalogue_;
+  // Every software stack the catalogue names, sorted: the columns of the stack one-hots.
+  std::vector<std::string> software_stacks_;
   int column_count_ = 0;
 };
 

@@ -101,6 +101,23 @@ TEST(CatalogueTest, CoversEveryHardwareAndModelOfTheDefaultData) {
   EXPECT_THAT(missing, IsEmpty());
 }
 
+TEST(CatalogueTest, TheSoftwareStackIsOptionalAndShippedForEveryAcceleratorOfTheData) {
+  // Without the column (kAccelerators) the stack is unknown, not an error.
+  absl::StatusOr<Catalogue> small = Catalogue::Parse(SmallFiles(), "test");
+  ASSERT_TRUE(small.ok()) << small.status();
+  EXPECT_EQ((*small->FindAccelerator("GPU A"))->software_stack, "");
+
+  const Catalogue shipped = ShippedCatalogue();
+  EXPECT_EQ((*shipped.FindAccelerator("NVIDIA H100"))->software_stack, "CUDA");
+  EXPECT_EQ((*shipped.FindAccelerator("AMD MI300X"))->software_stack, "ROCm");
+  // One vendor, two stacks.
+  EXPECT_EQ((*shipped.FindAccelerator("Intel Gaudi2"))->software_stack, "SynapseAI");
+  EXPECT_EQ((*shipped.FindAccelerator("Intel Max 1550"))->software_stack, "oneAPI");
+  for (const AcceleratorSpec& accelerator : shipped.accelerators()) {
+    EXPECT_FALSE(accelerator.software_stack.empty()) << accelerator.name;
+  }
+}
+
 TEST(CatalogueTest, ABadCellIsReportedWithFileAndLine) {
   CatalogueFiles files = SmallFiles();
   files.accelerators += "GPU B,lots,2000,312,,600,https://example.com/b\n";
