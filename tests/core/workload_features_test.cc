@@ -1,5 +1,6 @@
 #include "core/workload_features.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -13,6 +14,9 @@ namespace perfcast {
 namespace {
 
 constexpr int kPhysicalColumns = 10;
+// One-hot software stack of the query and of the anchor over the shipped catalogue's five
+// (CUDA, ROCm, oneAPI, SynapseAI, SambaFlow), then whether the two are the same.
+constexpr int kStackColumns = 2 * 5 + 1;
 
 std::shared_ptr<const Catalogue> ShippedCatalogue() {
   absl::StatusOr<Catalogue> catalogue = Catalogue::Load(PERFCAST_SOURCE_DIR "/data/catalogue");
@@ -48,7 +52,7 @@ TEST(TransferFeaturesTest, WithoutACatalogueTheColumnsAreUnchanged) {
 
   // 23 numeric columns, hardware and framework one-hots for query and anchor, precision one-hot.
   EXPECT_EQ(plain.column_count(), 23 + 2 * 2 + 2 * 1 + 1);
-  ASSERT_EQ(physical.column_count(), plain.column_count() + kPhysicalColumns);
+  ASSERT_EQ(physical.column_count(), plain.column_count() + kPhysicalColumns + kStackColumns);
   for (int i = 0; i < plain.column_count(); ++i) {
     EXPECT_EQ(std::memcmp(&plain_row[i], &physical_row[i], sizeof(float)), 0) << "column " << i;
   }
@@ -65,7 +69,7 @@ TEST(TransferFeaturesTest, AppendsTheQueryLogCeilingsAndTheirRatiosToTheAnchors)
       ComputePhysicalCeilings(*catalogue->Resolve(kH100), {1024, 1024}, 32);
   const PhysicalCeilings from =
       ComputePhysicalCeilings(*catalogue->Resolve(kMi300x), {512, 512}, 32);
-  const int first = features.column_count() - kPhysicalColumns;
+  const int first = TransferFeatures(Vocabulary()).column_count();
   EXPECT_FLOAT_EQ(row[first], std::log2(query.roofline_output_tokens_per_s));
   EXPECT_FLOAT_EQ(row[first + 2], std::log2(query.decode_tokens_per_s));
   EXPECT_FLOAT_EQ(row[first + 5], std::log2(query.roofline_output_tokens_per_s /
@@ -80,9 +84,39 @@ TEST(TransferFeaturesTest, AConfigurationTheCatalogueLacksGetsMissingValues) {
 
   const std::vector<float> row = Row(features, unknown, Anchor(kH100, {1024, 1024}));
 
-  for (int i = features.column_count() - kPhysicalColumns; i < features.column_count(); ++i) {
+  const int first = TransferFeatures(Vocabulary()).column_count();
+  for (int i = first; i < first + kPhysicalColumns; ++i) {
     EXPECT_TRUE(std::isnan(row[i])) << "column " << i;
   }
+  EXPECT_TRUE(std::isnan(row.back())) << "same-stack flag of an unknown accelerator";
+}
+
+TEST(TransferFeaturesTest, MarksTheSoftwareStacksOfQueryAndAnchorAndWhetherTheyMatch) {
+  const TransferFeatures features(Vocabulary(), ShippedCatalogue());
+  const Configuration a100{"NVIDIA A100 SXM4 80GB", 1, "vllm", "meta-llama/Meta-Llama-3-8B",
+                           "fp16"};
+
+  const std::vector<float> across = Row(features, kH100, Anchor(kMi300x, {512, 512}));
+  const std::vector<float> within = Row(features, kH100, Anchor(a100, {512, 512}));
+
+  EXPECT_EQ(features.SoftwareStackOf(kH100.hardware), "CUDA");
+  EXPECT_EQ(features.SoftwareStackOf(kMi300x.hardware), "ROCm");
+  const int query_stack = features.column_count() - kStackColumns;
+  const int anchor_stack = query_stack + 5;
+  float query_ones = 0, anchor_ones = 0;
+  for (int i = 0; i < 5; ++i) {
+    query_ones += across[query_stack + i];
+    anchor_ones += across[anchor_stack + i];
+  }
+  EXPECT_EQ(query_ones, 1);
+  EXPECT_EQ(anchor_ones, 1);
+  EXPECT_EQ(across.back(), 0);
+  EXPECT_EQ(within.back(), 1);
+  // Within a stack the query and anchor one-hots coincide; across stacks they do not.
+  EXPECT_TRUE(std::equal(within.begin() + query_stack, within.begin() + anchor_stack,
+                         within.begin() + anchor_stack));
+  EXPECT_FALSE(std::equal(across.begin() + query_stack, across.begin() + anchor_stack,
+                          across.begin() + anchor_stack));
 }
 
 }  // namespace

@@ -200,7 +200,7 @@ TEST(PerfcastCliCatalogueTest, ABadRowExitsTwoNamingFileAndLine) {
                                absl::StrCat(dir.path(), "/", file));
   }
   std::ofstream(absl::StrCat(dir.path(), "/accelerators.csv"), std::ios::app)
-      << "Broken GPU,eighty,1000,100,,,https://example.com,\n";
+      << "Broken GPU,eighty,1000,100,,,CUDA,https://example.com,\n";
   const auto [code, out] = RunMerged(absl::StrCat("catalogue --catalogue ", dir.path()));
   EXPECT_EQ(code, 2) << out;
   EXPECT_THAT(out, HasSubstr("accelerators.csv:"));
