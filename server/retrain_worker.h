@@ -52,8 +52,9 @@ class RetrainWorker {
     int64_t retrain_after_results = 1000;      // <= 0: off
     absl::Duration quiet = absl::Seconds(30);  // <= 0: off
     TrainOptions train;
-    // Nice value of the training thread (0 to 19): training yields the cores to Predict, so a
-    // refit slows down under load instead of raising Predict's tail latency.
+    // Nice value of the training thread (0 to 19): under load, training yields CPU time to
+    // Predict and takes longer. (It does not keep Predict's p99: measured, nice 10 and nice 19
+    // left it about as high during a refit.)
     int nice = 10;
   };
   using Callback = std::function<void(const RefitOutcome&)>;
