@@ -1,9 +1,8 @@
 #pragma once
 
+#include <cmath>
 #include <functional>
 #include <string>
-
-#include <cmath>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -62,9 +61,6 @@ class AnchorIndex {
     double output = 0;
   };
   static LogShape LogOf(const Shape& shape);
-
-  std::function<std::string(const std::string&)> stack_of_;
-  std::vector<std::string> stacks_;  // per configuration rank; empty without SetSoftwareStacks
   static double Distance(const LogShape& a, const LogShape& b) {
     return std::abs(a.input - b.input) + std::abs(a.output - b.output);
   }
@@ -75,6 +71,8 @@ class AnchorIndex {
   std::vector<Configuration> configurations_;      // sorted, for deterministic scans
   std::vector<ModelSize> sizes_;                   // parallel to configurations_
   std::vector<std::vector<int>> anchors_by_rank_;  // parallel to configurations_
+  std::function<std::string(const std::string&)> stack_of_;
+  std::vector<std::string> stacks_;  // parallel to configurations_; empty without SetSoftwareStacks
 };
 
 // L1 distance in (log2 input tokens, log2 output tokens).

@@ -120,6 +120,12 @@ absl::StatusOr<const AcceleratorSpec*> Catalogue::FindAccelerator(absl::string_v
   return Find(accelerators_, accelerator_index_, "hardware", kAcceleratorsFile, name);
 }
 
+absl::string_view Catalogue::SoftwareStackOf(absl::string_view hardware) const {
+  const auto it = accelerator_index_.find(hardware);
+  return it == accelerator_index_.end() ? absl::string_view()
+                                        : accelerators_[it->second].software_stack;
+}
+
 absl::StatusOr<const ModelSpec*> Catalogue::FindModel(absl::string_view name) const {
   return Find(models_, model_index_, "model", kModelsFile, name);
 }

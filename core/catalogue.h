@@ -58,6 +58,9 @@ class Catalogue {
   absl::StatusOr<const AcceleratorSpec*> FindAccelerator(absl::string_view name) const;
   absl::StatusOr<const ModelSpec*> FindModel(absl::string_view name) const;
   absl::StatusOr<const PrecisionSpec*> FindPrecision(absl::string_view name) const;
+  // The software stack of `hardware`'s entry (AcceleratorSpec::software_stack); "" where the
+  // name does not resolve or the entry names none. On the prediction path, so no error is built.
+  absl::string_view SoftwareStackOf(absl::string_view hardware) const;
 
   // The hardware, model and precision of `configuration`; NotFound naming the first of them the
   // catalogue lacks.

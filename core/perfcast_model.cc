@@ -4,7 +4,6 @@
 #include <array>
 #include <chrono>
 #include <cmath>
-#include <string>
 #include <numeric>
 #include <random>
 #include <utility>
@@ -72,13 +71,10 @@ struct AnchoredPrediction {
 // whose bandwidth is 0.63x its own).
 enum class AnchorKind { kSameHardware = 0, kSameStack = 1, kOtherStack = 2 };
 
-AnchorKind KindOf(const TransferFeatures& features, const Configuration& query,
-                  const Configuration& anchor) {
+AnchorKind KindOf(const Configuration& query, const Configuration& anchor,
+                  const CatalogueTransfer& transfer) {
   if (anchor.hardware == query.hardware) return AnchorKind::kSameHardware;
-  const std::string stack = features.SoftwareStackOf(query.hardware);
-  return !stack.empty() && stack == features.SoftwareStackOf(anchor.hardware)
-             ? AnchorKind::kSameStack
-             : AnchorKind::kOtherStack;
+  return transfer.same_software_stack ? AnchorKind::kSameStack : AnchorKind::kOtherStack;
 }
 
 // Powers of the datasheets' speed ratio that scale an anchor of another configuration (see
@@ -105,8 +101,7 @@ struct PhysicalExponents {
 void UseSoftwareStacks(const TransferFeatures& features, AnchorIndex& index) {
   if (features.catalogue() == nullptr) return;
   index.SetSoftwareStacks([catalogue = features.catalogue()](const std::string& hardware) {
-    absl::StatusOr<const AcceleratorSpec*> found = catalogue->FindAccelerator(hardware);
-    return found.ok() ? (*found)->software_stack : std::string();
+    return std::string(catalogue->SoftwareStackOf(hardware));
   });
 }
 
@@ -126,9 +121,9 @@ AnchoredPrediction PredictFromAnchors(const TransferFeatures& features, const Co
   const size_t anchor_count = std::min(anchors.size(), kMaxAnchors);
   const size_t columns = static_cast<size_t>(features.column_count());
   float rows[kMaxAnchors * kMaxFeatureColumns];
-  double physical_log_ratios[kMaxAnchors];
+  CatalogueTransfer transfers[kMaxAnchors];
   for (size_t i = 0; i < anchor_count; ++i) {
-    physical_log_ratios[i] =
+    transfers[i] =
         features.Compute(configuration, shape, *anchors[i].curve, anchors[i].is_same_curve,
                          batch_size, absl::Span<float>(rows + i * columns, columns));
   }
@@ -140,9 +135,9 @@ AnchoredPrediction PredictFromAnchors(const TransferFeatures& features, const Co
   for (size_t i = 0; i < anchor_count; ++i) {
     const AnchorCurve& anchor = *anchors[i].curve;
     const double exponent = corrector.physical_exponents.For(
-        KindOf(features, configuration, anchor.curve().configuration));
+        KindOf(configuration, anchor.curve().configuration, transfers[i]));
     const double value = std::log(anchor.ThroughputAt(batch_size)) + corrections[i] +
-                         exponent * physical_log_ratios[i];
+                         exponent * transfers[i].physical_log_ratio;
     sum += value;
     sum_of_squares += value * value;
     shape_distance += ShapeDistance(shape, anchor.curve().shape);
@@ -207,15 +202,15 @@ class RowBuilder {
       const CurvePoint& point = target.points[p];
       const double anchor_value = anchor.ThroughputAt(point.batch_size);
       if (!(anchor_value > 0) || !std::isfinite(anchor_value)) continue;
-      const double physical_log_ratio =
+      const CatalogueTransfer transfer =
           features_.Compute(target.configuration, target.shape, anchor, same_curve,
                             point.batch_size, absl::MakeSpan(row_));
       matrix_.AddRow(row_);
       targets_.push_back(std::log(point.throughput_tokens_per_s / anchor_value));
       target_curves_.push_back(target_index);
       target_points_.push_back(static_cast<int>(p));
-      physical_log_ratios_.push_back(physical_log_ratio);
-      anchor_kinds_.push_back(KindOf(features_, target.configuration, anchor.curve().configuration));
+      physical_log_ratios_.push_back(transfer.physical_log_ratio);
+      anchor_kinds_.push_back(KindOf(target.configuration, anchor.curve().configuration, transfer));
     }
   }
 

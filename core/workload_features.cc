@@ -118,20 +118,15 @@ TransferFeatures::TransferFeatures(FeatureVocabulary vocabulary,
   column_count_ += 2 * static_cast<int>(software_stacks_.size()) + 1;
 }
 
-std::string TransferFeatures::SoftwareStackOf(const std::string& hardware) const {
-  if (catalogue_ == nullptr) return "";
-  absl::StatusOr<const AcceleratorSpec*> found = catalogue_->FindAccelerator(hardware);
-  return found.ok() ? (*found)->software_stack : "";
-}
-
-void TransferFeatures::OneHot(const std::vector<std::string>& values, const std::string& value,
+void TransferFeatures::OneHot(const std::vector<std::string>& values, absl::string_view value,
                               absl::Span<float> out) const {
   for (size_t i = 0; i < values.size(); ++i) out[i] = values[i] == value ? 1.0f : 0.0f;
 }
 
-double TransferFeatures::Compute(const Configuration& configuration, const Shape& shape,
-                                 const AnchorCurve& anchor, bool anchor_is_same_curve,
-                                 double batch_size, absl::Span<float> out) const {
+CatalogueTransfer TransferFeatures::Compute(const Configuration& configuration,
+                                            const Shape& shape, const AnchorCurve& anchor,
+                                            bool anchor_is_same_curve, double batch_size,
+                                            absl::Span<float> out) const {
   constexpr float kMissing = std::numeric_limits<float>::quiet_NaN();
   const Configuration& from = anchor.curve().configuration;
   const Shape& from_shape = anchor.curve().shape;
@@ -178,7 +173,7 @@ double TransferFeatures::Compute(const Configuration& configuration, const Shape
   OneHot(vocabulary_.frameworks, from.framework, rest);
   rest.remove_prefix(vocabulary_.frameworks.size());
   OneHot(vocabulary_.precisions, configuration.precision, rest);
-  if (catalogue_ == nullptr) return 0;
+  if (catalogue_ == nullptr) return {};
   rest.remove_prefix(vocabulary_.precisions.size());
   const std::optional<PhysicalCeilings> query_ceilings =
       CeilingsOf(*catalogue_, configuration, shape, batch_size);
@@ -191,19 +186,22 @@ double TransferFeatures::Compute(const Configuration& configuration, const Shape
     rest[kCeilingCount + i] = static_cast<float>(query[i] - from_anchor[i]);
   }
   rest.remove_prefix(kPhysicalFeatureCount);
-  const std::string stack = SoftwareStackOf(configuration.hardware);
-  const std::string from_stack = SoftwareStackOf(from.hardware);
+  const absl::string_view stack = catalogue_->SoftwareStackOf(configuration.hardware);
+  const absl::string_view from_stack = catalogue_->SoftwareStackOf(from.hardware);
   OneHot(software_stacks_, stack, rest);
   rest.remove_prefix(software_stacks_.size());
   OneHot(software_stacks_, from_stack, rest);
   rest.remove_prefix(software_stacks_.size());
   rest[0] = stack.empty() || from_stack.empty() ? kMissing : static_cast<float>(stack == from_stack);
+  CatalogueTransfer transfer;
+  transfer.same_software_stack = !stack.empty() && stack == from_stack;
   if (from == configuration || !query_ceilings.has_value() || !anchor_ceilings.has_value()) {
-    return 0;
+    return transfer;
   }
   const double ratio =
       query_ceilings->decode_tokens_per_s / anchor_ceilings->decode_tokens_per_s;
-  return ratio > 0 && std::isfinite(ratio) ? std::log(ratio) : 0;
+  if (ratio > 0 && std::isfinite(ratio)) transfer.physical_log_ratio = std::log(ratio);
+  return transfer;
 }
 
 }  // namespace perfcast

@@ -30,6 +30,20 @@ struct FeatureVocabulary {
   static FeatureVocabulary FromConfigurations(absl::Span<const Configuration> configurations);
 };
 
+// What the catalogue says of moving from an anchor's configuration to the query's, from the
+// lookups the features make anyway.
+struct CatalogueTransfer {
+  // ln(the query configuration's memory-bound decode rate at its shape / the anchor's at the
+  // anchor's shape), both at the batch size, i.e. how much faster the datasheets say the query
+  // runs. Decode, not the whole roofline: the generated tokens/s of serving are bound by
+  // streaming weights and KV cache, and a compute peak ratio (FP8/BF16 tensor units) overstates
+  // speed-ups that the kernels of a young stack do not reach. 0 without a catalogue, for an
+  // anchor of the query's own configuration, or where either side does not resolve.
+  double physical_log_ratio = 0;
+  // Both accelerators name the same software stack (false where either names none).
+  bool same_software_stack = false;
+};
+
 // Features of "predict the query's throughput at `batch_size` from this anchor curve": the query
 // workload, how far the anchor is from it (shape, batch range, configuration), and the anchor's
 // own level and curvature. The learned model maps them to log(true / anchor value).
@@ -50,26 +64,18 @@ class TransferFeatures {
                             std::shared_ptr<const Catalogue> catalogue = nullptr);
 
   int column_count() const { return column_count_; }
-  // The software stack of `hardware`'s catalogue entry; "" without a catalogue, where the
-  // hardware does not resolve or where its entry names none.
-  std::string SoftwareStackOf(const std::string& hardware) const;
   const FeatureVocabulary& vocabulary() const { return vocabulary_; }
   // Null when the physical columns are off.
   const std::shared_ptr<const Catalogue>& catalogue() const { return catalogue_; }
 
-  // Writes the features into `out` and returns, from the same catalogue lookups, the physical
-  // log ratio: ln(the query configuration's memory-bound decode rate at its shape / the anchor's
-  // at the anchor's shape), both at `batch_size`, i.e. how much faster the datasheets say the
-  // query runs. Decode, not the whole roofline: the generated tokens/s of serving are bound by
-  // streaming weights and KV cache, and a compute peak ratio (FP8/BF16 tensor units) overstates
-  // speed-ups that the kernels of a young stack do not reach. It is 0 without a catalogue, for an
-  // anchor of the query's own configuration, or where either side does not resolve.
+  // Writes the features into `out` and returns what the catalogue says of the transfer.
   // REQUIRES: out.size() == column_count().
-  double Compute(const Configuration& configuration, const Shape& shape, const AnchorCurve& anchor,
-                 bool anchor_is_same_curve, double batch_size, absl::Span<float> out) const;
+  CatalogueTransfer Compute(const Configuration& configuration, const Shape& shape,
+                            const AnchorCurve& anchor, bool anchor_is_same_curve,
+                            double batch_size, absl::Span<float> out) const;
 
  private:
-  void OneHot(const std::vector<std::string>& values, const std::string& value,
+  void OneHot(const std::vector<std::string>& values, absl::string_view value,
               absl::Span<float> out) const;
 
   FeatureVocabulary vocabulary_;

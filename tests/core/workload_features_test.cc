@@ -92,15 +92,16 @@ TEST(TransferFeaturesTest, AConfigurationTheCatalogueLacksGetsMissingValues) {
 }
 
 TEST(TransferFeaturesTest, MarksTheSoftwareStacksOfQueryAndAnchorAndWhetherTheyMatch) {
-  const TransferFeatures features(Vocabulary(), ShippedCatalogue());
+  const std::shared_ptr<const Catalogue> catalogue = ShippedCatalogue();
+  const TransferFeatures features(Vocabulary(), catalogue);
   const Configuration a100{"NVIDIA A100 SXM4 80GB", 1, "vllm", "meta-llama/Meta-Llama-3-8B",
                            "fp16"};
 
   const std::vector<float> across = Row(features, kH100, Anchor(kMi300x, {512, 512}));
   const std::vector<float> within = Row(features, kH100, Anchor(a100, {512, 512}));
 
-  EXPECT_EQ(features.SoftwareStackOf(kH100.hardware), "CUDA");
-  EXPECT_EQ(features.SoftwareStackOf(kMi300x.hardware), "ROCm");
+  EXPECT_EQ(catalogue->SoftwareStackOf(kH100.hardware), "CUDA");
+  EXPECT_EQ(catalogue->SoftwareStackOf(kMi300x.hardware), "ROCm");
   const int query_stack = features.column_count() - kStackColumns;
   const int anchor_stack = query_stack + 5;
   float query_ones = 0, anchor_ones = 0;
@@ -112,6 +113,13 @@ TEST(TransferFeaturesTest, MarksTheSoftwareStacksOfQueryAndAnchorAndWhetherTheyM
   EXPECT_EQ(anchor_ones, 1);
   EXPECT_EQ(across.back(), 0);
   EXPECT_EQ(within.back(), 1);
+  std::vector<float> scratch(features.column_count());
+  EXPECT_FALSE(features.Compute(kH100, {1024, 1024}, Anchor(kMi300x, {512, 512}), false, 32,
+                                absl::MakeSpan(scratch))
+                   .same_software_stack);
+  EXPECT_TRUE(features.Compute(kH100, {1024, 1024}, Anchor(a100, {512, 512}), false, 32,
+                               absl::MakeSpan(scratch))
+                  .same_software_stack);
   // Within a stack the query and anchor one-hots coincide; across stacks they do not.
   EXPECT_TRUE(std::equal(within.begin() + query_stack, within.begin() + anchor_stack,
                          within.begin() + anchor_stack));
