@@ -123,6 +123,9 @@ absl::StatusOr<std::vector<EvaluationFigures>> Evaluate(
       for (size_t i = 0; i < (*predictions)[f].size(); ++i) {
         const MethodPrediction& p = (*predictions)[f][i];
         const double truth = folds[f].held_out[i].throughput_tokens_per_s;
+        if (options.on_point) {
+          options.on_point(ProtocolName(protocol), method->name(), folds[f].held_out[i], p);
+        }
         if (!p.throughput_tokens_per_s.has_value() || !std::isfinite(*p.throughput_tokens_per_s)) {
           ++declined;
           continue;

@@ -50,6 +50,13 @@ struct EvaluationOptions {
   int parallel_folds = 1;
   // Called after each fold of each method: (protocol, method, fold done, fold count).
   std::function<void(absl::string_view, absl::string_view, int, int)> progress;
+  // Called once per held-out point and method, declined points included, in fold order from the
+  // calling thread: the raw material of an analysis the summary figures cannot give (errors by
+  // kind of configuration, by batch size). The prediction's intervals follow the levels of the
+  // headline first, then the other levels ascending.
+  std::function<void(absl::string_view protocol, absl::string_view method, const HeldOutPoint&,
+                     const MethodPrediction&)>
+      on_point;
 };
 
 // Runs every method over every fold of `protocol`. `progress` is called from one thread at a

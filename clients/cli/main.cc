@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <set>
@@ -20,6 +21,7 @@
 #include "core/catalogue.h"
 #include "core/curve.h"
 #include "core/evaluation.h"
+#include "core/evaluation_points.h"
 #include "core/model_bundle.h"
 #include "core/perfcast_method.h"
 #include "core/perfcast_model.h"
@@ -65,7 +67,7 @@ constexpr char kEvalHelp[] = R"(usage: perfcast eval --data CSV [--data CSV ...]
                      [--protocol new-shape|larger-batch|new-config|new-hardware|all]
                      [--methods perfcast,published-ala,direct-xgboost,nearest-curve]
                      [--confidence 0.9] [--levels 0.5,0.8,0.9,0.95] [--seed 42] [--threads 2]
-                     [--catalogue DIR|none] [--faithful] [--json]
+                     [--catalogue DIR|none] [--points CSV] [--faithful] [--json]
 
 Holds out points as the protocol says, trains every method on the rest and prints median and p90
 absolute percentage error, interval coverage and width, and the Spearman correlation of the
@@ -75,6 +77,8 @@ method's expected error with the observed one, side by side. Deterministic for a
   --catalogue the hardware/model catalogue perfcast learns physical features from (default: the
               one this binary was built with); the method `perfcast-no-physical` is perfcast
               without it, for a side-by-side comparison
+  --points    also write every held-out point's measured and predicted throughput, interval and
+              expected error, one CSV row per point and method, for analyses of its own
   --faithful  published-ala with the reference code's 5000 trees at learning rate 0.007
   --json      one JSON object per (protocol, method) line instead of a table
 )";
@@ -259,6 +263,19 @@ absl::Status RunEval(const CommandLine& line) {
                 << (done == total ? "\n" : "") << std::flush;
     };
   }
+  std::ofstream points;
+  if (line.Has("points")) {
+    points.open(line.Get("points"));
+    if (!points) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--points=", line.Get("points"), ": cannot write the file"));
+    }
+    points << EvaluationPointsCsvHeader();
+    options.on_point = [&points](absl::string_view protocol, absl::string_view method,
+                                 const HeldOutPoint& point, const MethodPrediction& prediction) {
+      points << EvaluationPointsCsvRow(protocol, method, point, prediction);
+    };
+  }
   std::vector<EvaluationFigures> all;
   for (Protocol protocol : protocols) {
     absl::StatusOr<std::vector<EvaluationFigures>> figures =
@@ -267,6 +284,9 @@ absl::Status RunEval(const CommandLine& line) {
     all.insert(all.end(), figures->begin(), figures->end());
   }
   std::cout << (line.Has("json") ? FiguresJsonLines(all) : FiguresTable(all));
+  if (line.Has("points") && !points.flush()) {
+    return absl::DataLossError(absl::StrCat("--points=", line.Get("points"), ": write failed"));
+  }
   return absl::OkStatus();
 }
 
@@ -549,7 +569,8 @@ int Main(int argc, char** argv) {
   const std::vector<Command> commands = {
       {"eval",
        kEvalHelp,
-       {"data", "protocol", "methods", "confidence", "levels", "seed", "threads", "catalogue"},
+       {"data", "protocol", "methods", "confidence", "levels", "seed", "threads", "catalogue",
+        "points"},
        {"faithful", "json", "help"},
        ZeroOnSuccess<RunEval>},
       {"fit",

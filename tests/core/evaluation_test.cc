@@ -1,9 +1,12 @@
 #include "core/evaluation.h"
 
+#include <algorithm>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "core/curve.h"
+#include "core/evaluation_points.h"
 #include "gtest/gtest.h"
 #include "tests/core/synthetic_benchmarks.h"
 
@@ -66,6 +69,73 @@ TEST(EvaluationTest, ReportsCoverageAtEveryLevelAndTheRankCorrelation) {
   EXPECT_NE(json.find("{\"confidence_level\":0.5,\"coverage\":0,\"median_width\":0}"),
             std::string::npos)
       << json;
+}
+
+// Declines every point of one hardware type, predicts the others exactly.
+class DeclinesOneHardware : public EvaluationMethod {
+ public:
+  absl::string_view name() const override { return "declines-one"; }
+  absl::StatusOr<std::vector<MethodPrediction>> TrainAndPredict(
+      const Fold& fold, absl::Span<const double>) const override {
+    std::vector<MethodPrediction> out(fold.held_out.size());
+    for (size_t i = 0; i < fold.held_out.size(); ++i) {
+      if (fold.held_out[i].configuration.hardware != declined_hardware) {
+        out[i].throughput_tokens_per_s = fold.held_out[i].throughput_tokens_per_s;
+      }
+    }
+    return out;
+  }
+  std::string declined_hardware;
+};
+
+TEST(EvaluationTest, ReportsEveryHeldOutPointToOnPointDeclinedOnesIncluded) {
+  const std::vector<Curve> curves = GroupIntoCurves(testing::SyntheticRecords());
+  auto method = std::make_unique<DeclinesOneHardware>();
+  method->declined_hardware = curves.front().configuration.hardware;
+  std::vector<std::unique_ptr<EvaluationMethod>> methods;
+  methods.push_back(std::move(method));
+  int reported = 0, declined = 0, exact = 0;
+  EvaluationOptions options;
+  options.parallel_folds = 2;
+  options.on_point = [&](absl::string_view protocol, absl::string_view method_name,
+                         const HeldOutPoint& point, const MethodPrediction& prediction) {
+    EXPECT_EQ(protocol, "new-config");
+    EXPECT_EQ(method_name, "declines-one");
+    ++reported;
+    if (!prediction.throughput_tokens_per_s.has_value()) {
+      ++declined;
+    } else if (*prediction.throughput_tokens_per_s == point.throughput_tokens_per_s) {
+      ++exact;
+    }
+  };
+  auto figures = Evaluate(Protocol::kNewConfig, curves, methods, options);
+  ASSERT_TRUE(figures.ok()) << figures.status();
+  EXPECT_EQ(reported, figures->front().points + figures->front().declined);
+  EXPECT_GT(declined, 0);
+  EXPECT_EQ(declined, figures->front().declined);
+  EXPECT_EQ(exact, figures->front().points);
+}
+
+TEST(EvaluationPointsTest, QuotesNamesWithCommasAndLeavesMissingValuesEmpty) {
+  HeldOutPoint point;
+  point.configuration = {"NVIDIA H100", 2, "vllm", "org/model, \"v2\"", "fp8"};
+  point.shape = {128, 2048};
+  point.batch_size = 64;
+  point.throughput_tokens_per_s = 1234.5;
+  MethodPrediction declined;
+  MethodPrediction predicted;
+  predicted.throughput_tokens_per_s = 1000;
+  predicted.intervals = {{800, 1300}, {900, 1100}};
+  predicted.expected_relative_error = 0.25;
+
+  EXPECT_EQ(EvaluationPointsCsvRow("new-config", "nearest-curve", point, declined),
+            "new-config,nearest-curve,NVIDIA H100,2,vllm,\"org/model, \"\"v2\"\"\",fp8,128,2048,64,"
+            "1234.5,,,,\n");
+  EXPECT_EQ(EvaluationPointsCsvRow("new-config", "perfcast", point, predicted),
+            "new-config,perfcast,NVIDIA H100,2,vllm,\"org/model, \"\"v2\"\"\",fp8,128,2048,64,"
+            "1234.5,1000,800,1300,0.25\n");
+  const std::string header = EvaluationPointsCsvHeader();
+  EXPECT_EQ(std::count(header.begin(), header.end(), ','), 14);
 }
 
 }  // namespace

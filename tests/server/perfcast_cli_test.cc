@@ -207,6 +207,39 @@ TEST(PerfcastCliCatalogueTest, ABadRowExitsTwoNamingFileAndLine) {
   EXPECT_THAT(out, HasSubstr("memory_gib"));
 }
 
+TEST(PerfcastCliEvalTest, PointsWritesAHeaderAndOneRowPerHeldOutPoint) {
+  TempDir dir;
+  const std::string points = absl::StrCat(dir.path(), "/points.csv");
+  const auto [code, out] = RunMerged(absl::StrCat(
+      "eval --data ", PERFCAST_SOURCE_DIR, "/data/default_benchmarks.csv --protocol new-config ",
+      "--methods nearest-curve --json --points ", points));
+  ASSERT_EQ(code, 0) << out;
+  // {"protocol":"new-config","method":"nearest-curve","points":N,"declined":M,...}
+  const std::string points_field = "\"points\":", declined_field = "\"declined\":";
+  const int predicted = std::stoi(out.substr(out.find(points_field) + points_field.size()));
+  const int declined = std::stoi(out.substr(out.find(declined_field) + declined_field.size()));
+  std::ifstream file(points);
+  std::string header, row;
+  ASSERT_TRUE(std::getline(file, header));
+  EXPECT_THAT(header, ::testing::StartsWith("protocol,method,hardware,num_gpus,"));
+  int rows = 0;
+  while (std::getline(file, row)) {
+    ++rows;
+    EXPECT_THAT(row, ::testing::StartsWith("new-config,nearest-curve,"));
+  }
+  EXPECT_GT(rows, 0);
+  EXPECT_EQ(rows, predicted + declined);
+}
+
+TEST(PerfcastCliEvalTest, PointsToAnUnwritablePathExitsTwoNamingTheFlag) {
+  const auto [code, out] =
+      RunMerged(absl::StrCat("eval --data ", PERFCAST_SOURCE_DIR,
+                             "/data/default_benchmarks.csv --methods nearest-curve ",
+                             "--points /nonexistent-directory/points.csv"));
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_THAT(out, HasSubstr("--points=/nonexistent-directory/points.csv"));
+}
+
 TEST(PerfcastCliExitCodeTest, UnreachableServerExitsThree) {
   TempDir dir;
   const std::string command =
