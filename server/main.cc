@@ -15,6 +15,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -61,8 +62,10 @@ ABSL_FLAG(int, max_threads, 8, "Threads gRPC may use for callbacks.");
 ABSL_FLAG(int, train_threads, 1,
           "Threads one retrain may use. Above 1 only with spare cores: OpenMP's spinning threads "
           "slow training tenfold when the cores are busy (or set OMP_WAIT_POLICY=passive).");
-ABSL_FLAG(int, train_nice, 10,
-          "Nice value (0-19) of the retrain thread, so that Predict keeps the cores under load.");
+ABSL_FLAG(std::string, train_priority, "idle",
+          "How retraining competes with Predict for the CPU: 'idle' (SCHED_IDLE: only CPU time "
+          "nothing else wants; Predict preempts it at once) or a nice value 0-19 (a guaranteed "
+          "share when Predict keeps every core busy).");
 ABSL_FLAG(double, drain_seconds, 10, "On SIGTERM/SIGINT: time given to in-flight RPCs.");
 ABSL_FLAG(bool, reflection, true, "Serve gRPC server reflection.");
 ABSL_FLAG(std::string, port_file, "",
@@ -136,7 +139,16 @@ int main(int argc, char** argv) {
   options.retrain.retrain_after_results = absl::GetFlag(FLAGS_retrain_after_results);
   options.retrain.quiet = absl::Seconds(absl::GetFlag(FLAGS_retrain_quiet_seconds));
   options.retrain.train.threads = absl::GetFlag(FLAGS_train_threads);
-  options.retrain.nice = absl::GetFlag(FLAGS_train_nice);
+  if (const std::string priority = absl::GetFlag(FLAGS_train_priority); priority != "idle") {
+    options.retrain.idle_scheduling = false;
+    if (!absl::SimpleAtoi(priority, &options.retrain.nice) || options.retrain.nice < 0 ||
+        options.retrain.nice > 19) {
+      spdlog::critical(
+          "event=start_failed status=\"--train-priority={}: must be 'idle' or a nice value 0-19\"",
+          priority);
+      return EXIT_FAILURE;
+    }
+  }
   if (const std::string directory = absl::GetFlag(FLAGS_catalogue); directory != "none") {
     absl::StatusOr<perfcast::Catalogue> catalogue = perfcast::Catalogue::Load(directory);
     if (!catalogue.ok()) {

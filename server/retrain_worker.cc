@@ -1,6 +1,8 @@
 #include "server/retrain_worker.h"
 
 #include <malloc.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -27,8 +29,14 @@ RetrainWorker::~RetrainWorker() { Stop(); }
 
 void RetrainWorker::Start() {
   thread_ = std::thread([this] {
-    // Linux keeps a nice value per thread; the rest of the process keeps its own.
-    if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), options_.nice) != 0) {
+    // Linux keeps the policy and nice value per thread; threads started from this one inherit
+    // them, the rest of the process keeps its own.
+    if (options_.idle_scheduling) {
+      const sched_param param{};  // SCHED_IDLE takes priority 0
+      if (const int error = pthread_setschedparam(pthread_self(), SCHED_IDLE, &param); error != 0) {
+        spdlog::warn("retrain worker: could not set SCHED_IDLE: {}", std::strerror(error));
+      }
+    } else if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), options_.nice) != 0) {
       spdlog::warn("retrain worker: could not set nice {}: {}", options_.nice,
                    std::strerror(errno));
     }

@@ -52,10 +52,14 @@ class RetrainWorker {
     int64_t retrain_after_results = 1000;      // <= 0: off
     absl::Duration quiet = absl::Seconds(30);  // <= 0: off
     TrainOptions train;
-    // Nice value of the training thread (0 to 19): under load, training yields CPU time to
-    // Predict and takes longer. (It does not keep Predict's p99: measured, nice 10 and nice 19
-    // left it about as high during a refit.)
-    int nice = 10;
+    // How training (its thread and the OpenMP threads it starts) competes with Predict for the
+    // CPU. Idle (SCHED_IDLE): it runs only on CPU time nothing else wants, and a Predict thread
+    // that wakes up preempts it at once. A nice value only lowers its share: measured, under
+    // nice 10 and nice 19 alike a woken Predict thread still waited for the trainer's time slice,
+    // and Predict's p99 during a refit rose 2-4x. Idle can starve a refit on cores that Predict
+    // keeps busy all the time; a nice value then guarantees it a share.
+    bool idle_scheduling = true;
+    int nice = 10;  // 0 to 19; when !idle_scheduling
   };
   using Callback = std::function<void(const RefitOutcome&)>;
 

@@ -1,5 +1,6 @@
 #include "server/retrain_worker.h"
 
+#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -75,6 +76,7 @@ TEST_F(SharedStoreRetrainTest, WithoutTheLockARefitRequestFailsWithFailedPrecond
 
 TEST_F(SharedStoreRetrainTest, TheWorkerThreadRunsAtItsNiceValueAndTheCallerKeepsItsOwn) {
   RetrainWorker::Options options;
+  options.idle_scheduling = false;
   options.nice = 19;  // raising one's nice value needs no privilege
   worker_ = std::make_unique<RetrainWorker>(options, store_.get(), registry_.get(), &metrics_);
   worker_->SetTrainingAllowed(false);
@@ -90,6 +92,24 @@ TEST_F(SharedStoreRetrainTest, TheWorkerThreadRunsAtItsNiceValueAndTheCallerKeep
   ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
   EXPECT_EQ(worker_nice, 19);
   EXPECT_NE(getpriority(PRIO_PROCESS, static_cast<id_t>(gettid())), 19);
+}
+
+TEST_F(SharedStoreRetrainTest, TheWorkerThreadRunsUnderSchedIdleAndTheCallerKeepsItsPolicy) {
+  RetrainWorker::Options options;  // idle scheduling is the default
+  worker_ = std::make_unique<RetrainWorker>(options, store_.get(), registry_.get(), &metrics_);
+  worker_->SetTrainingAllowed(false);
+  worker_->Start();
+  absl::Notification done;
+  int worker_policy = -1;
+
+  worker_->RequestRefit("rpc", [&](const RefitOutcome&) {
+    worker_policy = sched_getscheduler(0);
+    done.Notify();
+  });
+
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_EQ(worker_policy, SCHED_IDLE);
+  EXPECT_EQ(sched_getscheduler(0), SCHED_OTHER);
 }
 
 TEST_F(SharedStoreRetrainTest, AForwardedRequestCompletesWithTheNextModelServed) {

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Predict latency while a refit runs: starts a server on the default data, runs an 8 s Predict
+# bench alone, then a 25 s bench with `perfcast refit --wait` started 2 s into it, and prints
+# both benches (JSON), the refit's wall time and the server's peak RSS.
+# usage: bench/refit_under_load.sh PRIORITY CONCURRENCY [TRAIN_THREADS] [BUILD_DIR]
+#   PRIORITY: the server's --train-priority (idle, or a nice value 0-19)
+set -euo pipefail
+priority=${1:?usage: $0 PRIORITY CONCURRENCY [TRAIN_THREADS] [BUILD_DIR]}
+concurrency=${2:?usage: $0 PRIORITY CONCURRENCY [TRAIN_THREADS] [BUILD_DIR]}
+threads=${3:-1}
+build=${4:-build}
+cd "$(dirname "$0")/.."
+data_dir=$(mktemp -d)
+port_file="$data_dir/port"
+"$build/server/perfcast-server" --port=0 --port-file="$port_file" --metrics-port=0 \
+  --data-dir="$data_dir" --seed-data=data/default_benchmarks.csv --log-level=warn \
+  --train-priority="$priority" --train-threads="$threads" &
+server_pid=$!
+trap 'kill -TERM $server_pid 2>/dev/null; wait $server_pid 2>/dev/null; rm -rf "$data_dir"' EXIT
+cli="$build/clients/cli/perfcast"
+until [[ -s "$port_file" ]]; do sleep 0.2; done
+server="--server 127.0.0.1:$(cat "$port_file")"
+until $cli status $server --json 2>/dev/null | grep -q AVAILABLE; do sleep 0.2; done
+echo "train-priority $priority, concurrency $concurrency, train-threads $threads"
+echo "alone:        $($cli bench $server --concurrency "$concurrency" --duration 8 --warmup 1 --json)"
+$cli bench $server --concurrency "$concurrency" --duration 25 --warmup 0 --json \
+  > "$data_dir/bench.json" &
+bench_pid=$!
+sleep 2
+start=$(date +%s.%N)
+$cli refit $server --wait > /dev/null
+echo "refit wall:   $(echo "$(date +%s.%N) - $start" | bc) s"
+wait $bench_pid
+echo "with refit:   $(cat "$data_dir/bench.json")"
+grep VmHWM "/proc/$server_pid/status"
