@@ -31,12 +31,17 @@ void RetrainWorker::Start() {
   thread_ = std::thread([this] {
     // Linux keeps the policy and nice value per thread; threads started from this one inherit
     // them, the rest of the process keeps its own.
+    bool idle = false;
     if (options_.idle_scheduling) {
       const sched_param param{};  // SCHED_IDLE takes priority 0
-      if (const int error = pthread_setschedparam(pthread_self(), SCHED_IDLE, &param); error != 0) {
-        spdlog::warn("retrain worker: could not set SCHED_IDLE: {}", std::strerror(error));
+      const int error = pthread_setschedparam(pthread_self(), SCHED_IDLE, &param);
+      idle = error == 0;
+      if (!idle) {
+        spdlog::warn("retrain worker: could not set SCHED_IDLE ({}); nice {} instead",
+                     std::strerror(error), options_.nice);
       }
-    } else if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), options_.nice) != 0) {
+    }
+    if (!idle && setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), options_.nice) != 0) {
       spdlog::warn("retrain worker: could not set nice {}: {}", options_.nice,
                    std::strerror(errno));
     }

@@ -59,7 +59,7 @@ class RetrainWorker {
     // and Predict's p99 during a refit rose 2-4x. Idle can starve a refit on cores that Predict
     // keeps busy all the time; a nice value then guarantees it a share.
     bool idle_scheduling = true;
-    int nice = 10;  // 0 to 19; when !idle_scheduling
+    int nice = 10;  // 0 to 19; without idle scheduling, or where the system refuses it
   };
   using Callback = std::function<void(const RefitOutcome&)>;
 
