@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -51,6 +52,26 @@ class SharedStoreRetrainTest : public ::testing::Test {
     return last;
   }
 
+  // Starts a worker with `options` that may not train, and returns what `read` gives on its
+  // thread (from a refit request's callback, which runs there), or -1 if it never answered.
+  int ReadOnTheWorkerThread(const RetrainWorker::Options& options,
+                            const std::function<int()>& read) {
+    worker_ = std::make_unique<RetrainWorker>(options, store_.get(), registry_.get(), &metrics_);
+    worker_->SetTrainingAllowed(false);
+    worker_->Start();
+    // Shared with the callback, which the worker may still hold if the wait times out.
+    struct Result {
+      absl::Notification done;
+      int value = -1;
+    };
+    auto result = std::make_shared<Result>();
+    worker_->RequestRefit("rpc", [result, read](const RefitOutcome&) {
+      result->value = read();
+      result->done.Notify();
+    });
+    return result->done.WaitForNotificationWithTimeout(absl::Seconds(10)) ? result->value : -1;
+  }
+
   TempDir dir_;
   ServerMetrics metrics_;
   std::unique_ptr<SqliteBenchmarkStore> store_;
@@ -78,36 +99,19 @@ TEST_F(SharedStoreRetrainTest, TheWorkerThreadRunsAtItsNiceValueAndTheCallerKeep
   RetrainWorker::Options options;
   options.idle_scheduling = false;
   options.nice = 19;  // raising one's nice value needs no privilege
-  worker_ = std::make_unique<RetrainWorker>(options, store_.get(), registry_.get(), &metrics_);
-  worker_->SetTrainingAllowed(false);
-  worker_->Start();
-  absl::Notification done;
-  int worker_nice = -100;
 
-  worker_->RequestRefit("rpc", [&](const RefitOutcome&) {
-    worker_nice = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
-    done.Notify();
-  });
+  const int worker_nice = ReadOnTheWorkerThread(
+      options, [] { return getpriority(PRIO_PROCESS, static_cast<id_t>(gettid())); });
 
-  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
   EXPECT_EQ(worker_nice, 19);
   EXPECT_NE(getpriority(PRIO_PROCESS, static_cast<id_t>(gettid())), 19);
 }
 
 TEST_F(SharedStoreRetrainTest, TheWorkerThreadRunsUnderSchedIdleAndTheCallerKeepsItsPolicy) {
-  RetrainWorker::Options options;  // idle scheduling is the default
-  worker_ = std::make_unique<RetrainWorker>(options, store_.get(), registry_.get(), &metrics_);
-  worker_->SetTrainingAllowed(false);
-  worker_->Start();
-  absl::Notification done;
-  int worker_policy = -1;
+  const RetrainWorker::Options options;  // idle scheduling is the default
 
-  worker_->RequestRefit("rpc", [&](const RefitOutcome&) {
-    worker_policy = sched_getscheduler(0);
-    done.Notify();
-  });
+  const int worker_policy = ReadOnTheWorkerThread(options, [] { return sched_getscheduler(0); });
 
-  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
   EXPECT_EQ(worker_policy, SCHED_IDLE);
   EXPECT_EQ(sched_getscheduler(0), SCHED_OTHER);
 }
