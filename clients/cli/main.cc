@@ -155,12 +155,12 @@ Lists every configuration the serving model was trained on (all pages).
 )";
 
 constexpr char kBenchHelp[] =
-    R"(usage: perfcast bench --server HOST:PORT [--concurrency 16] [--channels 2] [--duration 10]
+    R"(usage: perfcast bench --server HOST:PORT [--concurrency 16] [--channels 1] [--duration 10]
            [--warmup 1] [--batch-sizes 1] [--input-tokens 1024] [--output-tokens 256]
            [--hardware H --num-gpus N --framework F --model M --precision P] [--json]
 
-Closed-loop load on Predict: keeps --concurrency calls in flight (gRPC callback API) over
---channels connections for --duration seconds after --warmup seconds, one query per call, the
+Closed-loop load on Predict: keeps --concurrency calls in flight over --channels connections,
+each driven by one thread, for --duration seconds after --warmup seconds, one query per call, the
 batch size cycling through --batch-sizes. Prints requests, errors, QPS and p50/p90/p99/max
 latency. Without --hardware, queries the first configuration the server lists.
 )";

@@ -3,12 +3,11 @@
 #include <algorithm>
 #include <chrono>
 #include <memory>
+#include <thread>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "absl/synchronization/mutex.h"
 #include "grpcpp/grpcpp.h"
 #include "perfcast/v1/perfcast.grpc.pb.h"
 
@@ -17,42 +16,45 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Shared by the calls in flight. Each slot runs one call at a time, so a slot's figures are
-// written by one callback after another, never concurrently, and need no lock: a lock shared by
-// every completion would be the load generator's own bottleneck.
-struct LoadState {
-  std::vector<std::unique_ptr<v1::PredictionService::Stub>> stubs;
+struct LoadPlan {
   std::vector<v1::PredictRequest> requests;  // one per batch size
   Clock::time_point measure_start;
   Clock::time_point measure_end;
   absl::Duration timeout;
-
-  absl::Mutex mutex;
-  int active_slots ABSL_GUARDED_BY(mutex) = 0;
 };
 
-class Slot {
- public:
-  Slot(LoadState* state, int index) : state_(state), index_(index) {}
+// One call in flight at a time; its completion starts the next.
+struct Slot {
+  int64_t calls = 0;
+  Clock::time_point start;
+  std::unique_ptr<grpc::ClientContext> context;
+  std::unique_ptr<grpc::ClientAsyncResponseReader<v1::PredictResponse>> reader;
+  v1::PredictResponse response;
+  grpc::Status status;
+};
 
-  void StartCall() {
-    const Clock::time_point now = Clock::now();
-    if (now >= state_->measure_end) {
-      absl::MutexLock lock(&state_->mutex);
-      --state_->active_slots;
-      return;
+// A connection and the thread that drives its calls through one completion queue. The thread
+// that takes a response starts the next call itself: no hand-off between threads per call.
+// gRPC's callback API, which this replaced, woke another thread for each completion and cost
+// the client more CPU than the server it was measuring.
+class Lane {
+ public:
+  Lane(const LoadPlan* plan, std::shared_ptr<grpc::Channel> channel, int slot_count)
+      : plan_(plan), stub_(v1::PredictionService::NewStub(channel)), slots_(slot_count) {}
+
+  void Run() {
+    int active = 0;
+    for (Slot& slot : slots_) active += Start(slot) ? 1 : 0;
+    void* tag = nullptr;
+    bool ok = false;
+    while (active > 0 && queue_.Next(&tag, &ok)) {
+      Slot& slot = *static_cast<Slot*>(tag);
+      Record(slot);
+      if (!Start(slot)) --active;
     }
-    context_ = std::make_unique<grpc::ClientContext>();
-    context_->set_deadline(std::chrono::system_clock::now() +
-                           absl::ToChronoMilliseconds(state_->timeout));
-    response_.Clear();
-    start_ = now;
-    const v1::PredictRequest& request =
-        state_->requests[static_cast<size_t>(calls_++) % state_->requests.size()];
-    v1::PredictionService::Stub& stub =
-        *state_->stubs[static_cast<size_t>(index_) % state_->stubs.size()];
-    stub.async()->Predict(context_.get(), &request, &response_,
-                          [this](grpc::Status status) { Done(status); });
+    queue_.Shutdown();
+    while (queue_.Next(&tag, &ok)) {
+    }
   }
 
   const std::vector<double>& latencies() const { return latencies_; }
@@ -61,23 +63,36 @@ class Slot {
   Clock::time_point last_completion() const { return last_completion_; }
 
  private:
-  void Done(const grpc::Status& status) {
-    const Clock::time_point end = Clock::now();
-    const bool measured = start_ >= state_->measure_start;
-    if (measured) latencies_.push_back(std::chrono::duration<double>(end - start_).count());
-    if (!status.ok() && measured && errors_++ == 0) {
-      first_error_ = absl::StrCat(status.error_code(), ": ", status.error_message());
-    }
-    last_completion_ = std::max(last_completion_, end);
-    StartCall();
+  bool Start(Slot& slot) {
+    const Clock::time_point now = Clock::now();
+    if (now >= plan_->measure_end) return false;
+    slot.context = std::make_unique<grpc::ClientContext>();
+    slot.context->set_deadline(std::chrono::system_clock::now() +
+                               absl::ToChronoMilliseconds(plan_->timeout));
+    slot.response.Clear();
+    slot.start = now;
+    const v1::PredictRequest& request =
+        plan_->requests[static_cast<size_t>(slot.calls++) % plan_->requests.size()];
+    slot.reader = stub_->PrepareAsyncPredict(slot.context.get(), request, &queue_);
+    slot.reader->StartCall();
+    slot.reader->Finish(&slot.response, &slot.status, &slot);
+    return true;
   }
 
-  LoadState* const state_;
-  const int index_;
-  int64_t calls_ = 0;
-  std::unique_ptr<grpc::ClientContext> context_;
-  v1::PredictResponse response_;
-  Clock::time_point start_;
+  void Record(const Slot& slot) {
+    const Clock::time_point end = Clock::now();
+    const bool measured = slot.start >= plan_->measure_start;
+    if (measured) latencies_.push_back(std::chrono::duration<double>(end - slot.start).count());
+    if (!slot.status.ok() && measured && errors_++ == 0) {
+      first_error_ = absl::StrCat(slot.status.error_code(), ": ", slot.status.error_message());
+    }
+    last_completion_ = std::max(last_completion_, end);
+  }
+
+  const LoadPlan* const plan_;
+  std::unique_ptr<v1::PredictionService::Stub> stub_;
+  grpc::CompletionQueue queue_;
+  std::vector<Slot> slots_;
   std::vector<double> latencies_;
   int64_t errors_ = 0;
   std::string first_error_;
@@ -118,8 +133,8 @@ absl::StatusOr<PredictLoadResult> RunPredictLoad(const PredictLoadOptions& optio
     return absl::InvalidArgumentError(
         "--concurrency and --channels must be >= 1, --duration > 0, --batch-sizes non-empty");
   }
-  LoadState state;
-  state.timeout = options.timeout;
+  LoadPlan plan;
+  plan.timeout = options.timeout;
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   for (int i = 0; i < options.channels; ++i) {
     // A distinct argument per channel gives each its own connection.
@@ -127,7 +142,6 @@ absl::StatusOr<PredictLoadResult> RunPredictLoad(const PredictLoadOptions& optio
     arguments.SetInt("perfcast.bench_channel", i);
     channels.push_back(
         grpc::CreateCustomChannel(options.address, grpc::InsecureChannelCredentials(), arguments));
-    state.stubs.push_back(v1::PredictionService::NewStub(channels.back()));
   }
   Configuration configuration;
   if (options.configuration.has_value()) {
@@ -149,39 +163,32 @@ absl::StatusOr<PredictLoadResult> RunPredictLoad(const PredictLoadOptions& optio
     q->set_input_tokens(options.input_tokens);
     q->set_output_tokens(options.output_tokens);
     q->add_batch_sizes(batch);
-    state.requests.push_back(std::move(request));
+    plan.requests.push_back(std::move(request));
   }
 
   const Clock::time_point start = Clock::now();
-  state.measure_start = start + absl::ToChronoNanoseconds(options.warmup);
-  state.measure_end = state.measure_start + absl::ToChronoNanoseconds(options.duration);
-  std::vector<std::unique_ptr<Slot>> slots;
-  {
-    absl::MutexLock lock(&state.mutex);
-    state.active_slots = options.concurrency;
+  plan.measure_start = start + absl::ToChronoNanoseconds(options.warmup);
+  plan.measure_end = plan.measure_start + absl::ToChronoNanoseconds(options.duration);
+  std::vector<std::unique_ptr<Lane>> lanes;
+  for (int i = 0; i < options.channels && i < options.concurrency; ++i) {
+    const int slot_count = options.concurrency / options.channels +
+                           (i < options.concurrency % options.channels ? 1 : 0);
+    lanes.push_back(std::make_unique<Lane>(&plan, channels[static_cast<size_t>(i)], slot_count));
   }
-  for (int i = 0; i < options.concurrency; ++i) {
-    slots.push_back(std::make_unique<Slot>(&state, i));
-  }
-  for (auto& slot : slots) slot->StartCall();
+  std::vector<std::thread> threads;
+  for (auto& lane : lanes) threads.emplace_back([&lane] { lane->Run(); });
+  for (std::thread& thread : threads) thread.join();
 
   PredictLoadResult result;
-  {
-    absl::MutexLock lock(&state.mutex);
-    auto all_done = [&state]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state.mutex) {
-      return state.active_slots == 0;
-    };
-    state.mutex.Await(absl::Condition(&all_done));
-  }
-  Clock::time_point last_completion = state.measure_start;
+  Clock::time_point last_completion = plan.measure_start;
   std::vector<double> latencies;
-  for (const auto& slot : slots) {
-    latencies.insert(latencies.end(), slot->latencies().begin(), slot->latencies().end());
-    if (result.errors == 0) result.first_error = slot->first_error();
-    result.errors += slot->errors();
-    last_completion = std::max(last_completion, slot->last_completion());
+  for (const auto& lane : lanes) {
+    latencies.insert(latencies.end(), lane->latencies().begin(), lane->latencies().end());
+    if (result.errors == 0) result.first_error = lane->first_error();
+    result.errors += lane->errors();
+    last_completion = std::max(last_completion, lane->last_completion());
   }
-  result.seconds = std::chrono::duration<double>(last_completion - state.measure_start).count();
+  result.seconds = std::chrono::duration<double>(last_completion - plan.measure_start).count();
   std::sort(latencies.begin(), latencies.end());
   result.completed = static_cast<int64_t>(latencies.size());
   result.p50_s = Quantile(latencies, 0.50);

@@ -12,12 +12,14 @@
 namespace perfcast {
 
 // `perfcast bench --server`: a closed-loop load generator for Predict. `concurrency` calls are
-// kept in flight with gRPC's callback API (no thread per call) over `channels` connections;
-// each completion records its latency and starts the next call until `duration` is over.
+// kept in flight over `channels` connections, each driven by one thread through gRPC's
+// completion-queue API; each completion records its latency and starts the next call until
+// `duration` is over.
 struct PredictLoadOptions {
   std::string address;  // host:port
   int concurrency = 16;
-  int channels = 2;
+  // One thread per channel; one leaves the server's cores the most room where they share them.
+  int channels = 1;
   absl::Duration duration = absl::Seconds(10);
   absl::Duration warmup = absl::Seconds(1);  // calls before this are not measured
   // Call i asks for one query at batch_sizes[i % size]: a mix of batch sizes.

@@ -172,6 +172,28 @@ TEST_F(PerfcastCliTest, BenchReportsQpsAndLatencyWithoutErrors) {
   EXPECT_THAT(run.out, Not(HasSubstr("\"requests\":0,")));
 }
 
+TEST_F(PerfcastCliTest, BenchSpreadsUnevenConcurrencyOverChannels) {
+  // 3 calls over 2 channels (2 + 1), and more channels than calls: every lane must finish.
+  for (const char* flags : {"--concurrency 3 --channels 2", "--concurrency 2 --channels 3"}) {
+    const CliRun run = Run(absl::StrCat("bench ", Server(), " --duration 0.3 --warmup 0 ", flags,
+                                        " --batch-sizes 1,8 --json"));
+
+    EXPECT_EQ(run.exit_code, 0) << flags << ": " << run.err;
+    EXPECT_THAT(run.out, HasSubstr("\"errors\":0")) << flags;
+    EXPECT_THAT(run.out, Not(HasSubstr("\"requests\":0,"))) << flags;
+  }
+}
+
+TEST_F(PerfcastCliTest, BenchCountsFailedCallsAndExitsNonZeroNamingTheFirst) {
+  const CliRun run = Run(absl::StrCat(
+      "bench ", Server(), " --duration 0.3 --warmup 0 --concurrency 2 --input-tokens 0"));
+
+  EXPECT_NE(run.exit_code, 0);
+  // INVALID_ARGUMENT, from every call.
+  EXPECT_THAT(run.out, HasSubstr("first error: 3: queries[0].input_tokens"));
+  EXPECT_THAT(run.err, HasSubstr("calls failed"));
+}
+
 // `perfcast <arguments>` with stderr merged into stdout: the exit code and everything printed.
 std::pair<int, std::string> RunMerged(const std::string& arguments) {
   std::FILE* pipe = ::popen(absl::StrCat(kCliBinary, " ", arguments, " 2>&1").c_str(), "r");
@@ -232,10 +254,9 @@ TEST(PerfcastCliEvalTest, PointsWritesAHeaderAndOneRowPerHeldOutPoint) {
 }
 
 TEST(PerfcastCliEvalTest, PointsToAnUnwritablePathExitsTwoNamingTheFlag) {
-  const auto [code, out] =
-      RunMerged(absl::StrCat("eval --data ", PERFCAST_SOURCE_DIR,
-                             "/data/default_benchmarks.csv --methods nearest-curve ",
-                             "--points /nonexistent-directory/points.csv"));
+  const auto [code, out] = RunMerged(absl::StrCat(
+      "eval --data ", PERFCAST_SOURCE_DIR, "/data/default_benchmarks.csv --methods nearest-curve ",
+      "--points /nonexistent-directory/points.csv"));
   EXPECT_EQ(code, 2) << out;
   EXPECT_THAT(out, HasSubstr("--points=/nonexistent-directory/points.csv"));
 }
