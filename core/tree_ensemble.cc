@@ -1,8 +1,7 @@
-#include "absl/strings/string_view.h"
 #include "core/tree_ensemble.h"
 
-#include <array>
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <string>
 
@@ -10,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 
 namespace perfcast {
@@ -28,73 +28,124 @@ absl::StatusOr<int> BranchTarget(absl::string_view branches, absl::string_view k
 
 }  // namespace
 
+absl::StatusOr<std::vector<TreeEnsemble::DumpNode>> TreeEnsemble::ParseTree(
+    absl::string_view dump) {
+  // Node ids are local to a tree; children are resolved once all of its lines are read.
+  std::vector<DumpNode> nodes;
+  absl::flat_hash_map<int, int32_t> index_of_id;
+  std::vector<std::pair<int32_t, std::array<int, 3>>> pending_children;
+  for (absl::string_view line : absl::StrSplit(dump, '\n', absl::SkipWhitespace())) {
+    line = absl::StripAsciiWhitespace(line);
+    const size_t colon = line.find(':');
+    int id = 0;
+    if (colon == absl::string_view::npos || !absl::SimpleAtoi(line.substr(0, colon), &id)) {
+      return absl::InvalidArgumentError(absl::StrCat("tree dump: bad line '", line, "'"));
+    }
+    absl::string_view rest = line.substr(colon + 1);
+    const int32_t index = static_cast<int32_t>(nodes.size());
+    index_of_id[id] = index;
+    DumpNode node{-1, 0, -1, -1, -1};
+    if (absl::ConsumePrefix(&rest, "leaf=")) {
+      if (!absl::SimpleAtof(rest, &node.value)) {
+        return absl::InvalidArgumentError(absl::StrCat("tree dump: bad leaf '", line, "'"));
+      }
+    } else {
+      // "[f12<0.5] yes=1,no=2,missing=1"
+      if (!absl::ConsumePrefix(&rest, "[f")) {
+        return absl::InvalidArgumentError(absl::StrCat("tree dump: bad split '", line, "'"));
+      }
+      const size_t less = rest.find('<');
+      const size_t close = rest.find(']');
+      if (less == absl::string_view::npos || close == absl::string_view::npos || less > close ||
+          !absl::SimpleAtoi(rest.substr(0, less), &node.feature) || node.feature < 0 ||
+          !absl::SimpleAtof(rest.substr(less + 1, close - less - 1), &node.value)) {
+        return absl::InvalidArgumentError(absl::StrCat("tree dump: bad split '", line, "'"));
+      }
+      const absl::string_view branches = absl::StripAsciiWhitespace(rest.substr(close + 1));
+      std::array<int, 3> children{};
+      int slot = 0;
+      for (absl::string_view key : {"yes", "no", "missing"}) {
+        absl::StatusOr<int> child = BranchTarget(branches, key);
+        if (!child.ok()) return child.status();
+        children[slot++] = *child;
+      }
+      pending_children.emplace_back(index, children);
+    }
+    nodes.push_back(node);
+  }
+  for (const auto& [index, children] : pending_children) {
+    int32_t* targets[3] = {&nodes[index].yes, &nodes[index].no, &nodes[index].missing};
+    for (int k = 0; k < 3; ++k) {
+      auto it = index_of_id.find(children[k]);
+      if (it == index_of_id.end()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("tree dump: node ", children[k], " referenced but not defined"));
+      }
+      *targets[k] = it->second;
+    }
+  }
+  auto root = index_of_id.find(0);
+  if (root == index_of_id.end() || root->second != 0) {
+    return absl::InvalidArgumentError("tree dump: tree does not start at node 0");
+  }
+  return nodes;
+}
+
+absl::StatusOr<int> TreeEnsemble::DepthBelow(const std::vector<DumpNode>& nodes, int node,
+                                             int level) {
+  if (level > kMaxDepth) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tree dump: deeper than ", kMaxDepth, " levels (or a cycle)"));
+  }
+  const DumpNode& n = nodes[static_cast<size_t>(node)];
+  if (n.feature < 0) return 0;
+  if (n.missing != n.yes && n.missing != n.no) {
+    return absl::InvalidArgumentError("tree dump: 'missing' is neither 'yes' nor 'no'");
+  }
+  absl::StatusOr<int> yes = DepthBelow(nodes, n.yes, level + 1);
+  if (!yes.ok()) return yes;
+  absl::StatusOr<int> no = DepthBelow(nodes, n.no, level + 1);
+  if (!no.ok()) return no;
+  return 1 + std::max(*yes, *no);
+}
+
 absl::StatusOr<TreeEnsemble> TreeEnsemble::FromTextDump(absl::Span<const std::string> tree_dumps,
                                                         float base_score) {
   TreeEnsemble ensemble;
   ensemble.base_score_ = base_score;
   for (const std::string& dump : tree_dumps) {
-    // Node ids are local to a tree; children are resolved once all of its lines are read.
-    absl::flat_hash_map<int, int32_t> index_of_id;
-    std::vector<std::pair<int32_t, std::array<int, 3>>> pending_children;
-    const int32_t first = static_cast<int32_t>(ensemble.nodes_.size());
-    for (absl::string_view line : absl::StrSplit(dump, '\n', absl::SkipWhitespace())) {
-      line = absl::StripAsciiWhitespace(line);
-      const size_t colon = line.find(':');
-      int id = 0;
-      if (colon == absl::string_view::npos || !absl::SimpleAtoi(line.substr(0, colon), &id)) {
-        return absl::InvalidArgumentError(absl::StrCat("tree dump: bad line '", line, "'"));
-      }
-      absl::string_view rest = line.substr(colon + 1);
-      const int32_t index = static_cast<int32_t>(ensemble.nodes_.size());
-      index_of_id[id] = index;
-      Node node{-1, 0, -1, -1, -1};
-      if (absl::ConsumePrefix(&rest, "leaf=")) {
-        if (!absl::SimpleAtof(rest, &node.value)) {
-          return absl::InvalidArgumentError(absl::StrCat("tree dump: bad leaf '", line, "'"));
-        }
-      } else {
-        // "[f12<0.5] yes=1,no=2,missing=1"
-        if (!absl::ConsumePrefix(&rest, "[f")) {
-          return absl::InvalidArgumentError(absl::StrCat("tree dump: bad split '", line, "'"));
-        }
-        const size_t less = rest.find('<');
-        const size_t close = rest.find(']');
-        if (less == absl::string_view::npos || close == absl::string_view::npos || less > close ||
-            !absl::SimpleAtoi(rest.substr(0, less), &node.feature) ||
-            !absl::SimpleAtof(rest.substr(less + 1, close - less - 1), &node.value)) {
-          return absl::InvalidArgumentError(absl::StrCat("tree dump: bad split '", line, "'"));
-        }
-        const absl::string_view branches = absl::StripAsciiWhitespace(rest.substr(close + 1));
-        std::array<int, 3> children{};
-        int slot = 0;
-        for (absl::string_view key : {"yes", "no", "missing"}) {
-          absl::StatusOr<int> child = BranchTarget(branches, key);
-          if (!child.ok()) return child.status();
-          children[slot++] = *child;
-        }
-        pending_children.emplace_back(index, children);
-      }
-      ensemble.nodes_.push_back(node);
-    }
-    for (const auto& [index, children] : pending_children) {
-      int32_t* targets[3] = {&ensemble.nodes_[index].yes, &ensemble.nodes_[index].no,
-                             &ensemble.nodes_[index].missing};
-      for (int k = 0; k < 3; ++k) {
-        auto it = index_of_id.find(children[k]);
-        if (it == index_of_id.end()) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("tree dump: node ", children[k], " referenced but not defined"));
-        }
-        *targets[k] = it->second;
-      }
-    }
-    auto root = index_of_id.find(0);
-    if (root == index_of_id.end() || root->second != first) {
-      return absl::InvalidArgumentError("tree dump: tree does not start at node 0");
-    }
-    ensemble.tree_roots_.push_back(first);
+    absl::StatusOr<std::vector<DumpNode>> nodes = ParseTree(dump);
+    if (!nodes.ok()) return nodes.status();
+    absl::StatusOr<int> depth = DepthBelow(*nodes, 0, 0);
+    if (!depth.ok()) return depth.status();
+    Tree tree{static_cast<int32_t>(ensemble.splits_.size()),
+              static_cast<int32_t>(ensemble.leaves_.size()), *depth};
+    ensemble.splits_.resize(ensemble.splits_.size() + (size_t{1} << tree.depth) - 1);
+    ensemble.leaves_.resize(ensemble.leaves_.size() + (size_t{1} << tree.depth));
+    ensemble.Place(*nodes, 0, tree, 0, 0);
+    ensemble.trees_.push_back(tree);
   }
   return ensemble;
+}
+
+void TreeEnsemble::Place(const std::vector<DumpNode>& nodes, int node, const Tree& tree,
+                         uint32_t slot, int level) {
+  const DumpNode& n = nodes[static_cast<size_t>(node)];
+  if (level == tree.depth) {  // the depth is the deepest leaf's: only leaves get here
+    leaves_[static_cast<size_t>(tree.first_leaf) + slot - ((1u << tree.depth) - 1)] = n.value;
+    return;
+  }
+  Split& split = splits_[static_cast<size_t>(tree.first_split) + slot];
+  if (n.feature < 0) {
+    // A leaf above the bottom: the same value down both sides, so the split does not matter.
+    split = {0, 0};
+    Place(nodes, node, tree, 2 * slot + 1, level + 1);
+    Place(nodes, node, tree, 2 * slot + 2, level + 1);
+    return;
+  }
+  split = {n.value, (static_cast<uint32_t>(n.feature) << 1) | (n.missing == n.no ? 1u : 0u)};
+  Place(nodes, n.yes, tree, 2 * slot + 1, level + 1);
+  Place(nodes, n.no, tree, 2 * slot + 2, level + 1);
 }
 
 float TreeEnsemble::Predict(absl::Span<const float> features) const {
@@ -114,20 +165,19 @@ void TreeEnsemble::PredictRows(absl::Span<const float> rows, int column_count,
       lane_rows[l] = rows.data() + (first + l) * static_cast<size_t>(column_count);
       sums[l] = base_score_;
     }
-    for (int32_t root : tree_roots_) {
-      int32_t at[kLanes];
-      for (size_t l = 0; l < lanes; ++l) at[l] = root;
-      for (bool walking = true; walking;) {
-        walking = false;
+    for (const Tree& tree : trees_) {
+      const Split* splits = splits_.data() + tree.first_split;
+      uint32_t at[kLanes] = {};
+      for (int level = 0; level < tree.depth; ++level) {
         for (size_t l = 0; l < lanes; ++l) {
-          const Node& node = nodes_[at[l]];
-          if (node.feature < 0) continue;
-          const float x = lane_rows[l][node.feature];
-          at[l] = std::isnan(x) ? node.missing : (x < node.value ? node.yes : node.no);
-          walking = true;
+          const Split& split = splits[at[l]];
+          const float x = lane_rows[l][split.column >> 1];
+          const uint32_t right = x < split.threshold ? 0u : (std::isnan(x) ? split.column & 1 : 1u);
+          at[l] = 2 * at[l] + 1 + right;
         }
       }
-      for (size_t l = 0; l < lanes; ++l) sums[l] += nodes_[at[l]].value;
+      const float* leaves = leaves_.data() + tree.first_leaf - ((1u << tree.depth) - 1);
+      for (size_t l = 0; l < lanes; ++l) sums[l] += leaves[at[l]];
     }
     for (size_t l = 0; l < lanes; ++l) out[first + l] = sums[l];
   }
