@@ -176,8 +176,10 @@ void TreeEnsemble::PredictRows(absl::Span<const float> rows, int column_count,
           at[l] = 2 * at[l] + 1 + right;
         }
       }
-      const float* leaves = leaves_.data() + tree.first_leaf - ((1u << tree.depth) - 1);
-      for (size_t l = 0; l < lanes; ++l) sums[l] += leaves[at[l]];
+      // The walk ends in the bottom row, whose first position is 2^depth - 1.
+      const float* leaves = leaves_.data() + tree.first_leaf;
+      const uint32_t bottom = (1u << tree.depth) - 1;
+      for (size_t l = 0; l < lanes; ++l) sums[l] += leaves[at[l] - bottom];
     }
     for (size_t l = 0; l < lanes; ++l) out[first + l] = sums[l];
   }

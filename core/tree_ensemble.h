@@ -36,7 +36,7 @@ class TreeEnsemble {
 
  private:
   struct Split {
-    float threshold;  // the walk goes right unless feature < threshold
+    float threshold;  // the walk goes right unless feature < threshold; NaN by `column & 1`
     uint32_t column;  // the feature's index << 1, | 1 where NaN goes right
   };
   struct Tree {

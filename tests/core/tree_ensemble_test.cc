@@ -54,13 +54,42 @@ TEST(TreeEnsembleTest, RowsInLockstepMatchOneRowAtATime) {
   }
 }
 
-TEST(TreeEnsembleTest, RefusesACycleAndAMissingBranchOfItsOwn) {
+TEST(TreeEnsembleTest, RefusesACycle) {
   const std::vector<std::string> cycle = {"0:[f0<1] yes=0,no=0,missing=0\n"};
   EXPECT_EQ(TreeEnsemble::FromTextDump(cycle, 0).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+TEST(TreeEnsembleTest, RefusesAMissingBranchThatIsNeitherYesNorNo) {
   const std::vector<std::string> third_branch = {
       "0:[f0<1] yes=1,no=2,missing=3\n1:leaf=1\n2:leaf=2\n3:leaf=3\n"};
   EXPECT_EQ(TreeEnsemble::FromTextDump(third_branch, 0).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// A chain of `depth` splits on f0 < 1, 2, ...: leaf i is where f0 first falls below i + 1.
+std::string ChainTree(int depth) {
+  std::string dump;
+  for (int i = 0; i < depth; ++i) {
+    dump += std::to_string(2 * i) + ":[f0<" + std::to_string(i + 1) +
+            "] yes=" + std::to_string(2 * i + 1) + ",no=" + std::to_string(2 * i + 2) +
+            ",missing=" + std::to_string(2 * i + 1) + "\n" + std::to_string(2 * i + 1) +
+            ":leaf=" + std::to_string(i) + "\n";
+  }
+  return dump + std::to_string(2 * depth) + ":leaf=" + std::to_string(depth) + "\n";
+}
+
+TEST(TreeEnsembleTest, TakesTreesUpToTheDepthLimitAndRefusesDeeper) {
+  const std::vector<std::string> deepest = {ChainTree(TreeEnsemble::kMaxDepth)};
+  absl::StatusOr<TreeEnsemble> ensemble = TreeEnsemble::FromTextDump(deepest, 0);
+  ASSERT_TRUE(ensemble.ok()) << ensemble.status();
+  const float middle[] = {7.5f};  // below 8 first: leaf 7
+  EXPECT_EQ(ensemble->Predict(middle), 7);
+  const float beyond[] = {100};  // right all the way down
+  EXPECT_EQ(ensemble->Predict(beyond), TreeEnsemble::kMaxDepth);
+
+  const std::vector<std::string> too_deep = {ChainTree(TreeEnsemble::kMaxDepth + 1)};
+  EXPECT_EQ(TreeEnsemble::FromTextDump(too_deep, 0).status().code(),
             absl::StatusCode::kInvalidArgument);
 }
 
