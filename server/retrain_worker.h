@@ -55,10 +55,10 @@ class RetrainWorker {
     // How training (its thread and the OpenMP threads it starts) competes with Predict for the
     // CPU. Idle (SCHED_IDLE): it runs only on CPU time nothing else wants, and a Predict thread
     // that wakes up preempts it at once; a nice value only lowers its share. Measured beside a
-    // bench (README, Performance): at concurrency 1 Predict's p99 held under idle and rose a
-    // third under nice 10; at concurrency 4 it rose 2.5-3x under either, so there the cause is
-    // not CPU share. Idle can starve a refit on cores that Predict keeps busy all the time; a
-    // nice value then guarantees it a share.
+    // bench (README, Performance, with the earlier load generator): at concurrency 1 Predict's
+    // p99 held under idle and rose a third under nice 10; at concurrency 4 it rose 2.5-3x under
+    // either, so there the cause is not CPU share. Idle can starve a refit on cores that Predict
+    // keeps busy all the time; a nice value then guarantees it a share.
     bool idle_scheduling = true;
     int nice = 10;  // 0 to 19; without idle scheduling, or where the system refuses it
   };
