@@ -10,17 +10,9 @@ concurrency=${2:?usage: $0 PRIORITY CONCURRENCY [TRAIN_THREADS] [BUILD_DIR]}
 threads=${3:-1}
 build=${4:-build}
 cd "$(dirname "$0")/.."
-data_dir=$(mktemp -d)
-port_file="$data_dir/port"
-"$build/server/perfcast-server" --port=0 --port-file="$port_file" --metrics-port=0 \
-  --data-dir="$data_dir" --seed-data=data/default_benchmarks.csv --log-level=warn \
-  --train-priority="$priority" --train-threads="$threads" &
-server_pid=$!
-trap 'kill -TERM $server_pid 2>/dev/null; wait $server_pid 2>/dev/null; rm -rf "$data_dir"' EXIT
-cli="$build/clients/cli/perfcast"
-until [[ -s "$port_file" ]]; do sleep 0.2; done
-server="--server 127.0.0.1:$(cat "$port_file")"
-until $cli status $server --json 2>/dev/null | grep -q AVAILABLE; do sleep 0.2; done
+source bench/default_data_server.sh
+trap stop_server EXIT
+start_server "$build" --metrics-port=0 --train-priority="$priority" --train-threads="$threads"
 echo "train-priority $priority, concurrency $concurrency, train-threads $threads"
 echo "alone:        $($cli bench $server --concurrency "$concurrency" --duration 8 --warmup 1 --json)"
 $cli bench $server --concurrency "$concurrency" --duration 25 --warmup 0 --json \
