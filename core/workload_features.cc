@@ -120,7 +120,9 @@ TransferFeatures::TransferFeatures(FeatureVocabulary vocabulary,
 
 void TransferFeatures::OneHot(const std::vector<std::string>& values, absl::string_view value,
                               absl::Span<float> out) const {
-  for (size_t i = 0; i < values.size(); ++i) out[i] = values[i] == value ? 1.0f : 0.0f;
+  for (size_t i = 0; i < values.size(); ++i) {
+    out[i] = values[i] == value ? 1.0f : std::numeric_limits<float>::quiet_NaN();
+  }
 }
 
 CatalogueTransfer TransferFeatures::Compute(const Configuration& configuration,

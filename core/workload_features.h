@@ -21,7 +21,10 @@ struct ModelSize {
 ModelSize ParseModelSize(absl::string_view model);
 
 // The categorical values seen in training, in a fixed order: the columns of the one-hot features.
-// Values not in the vocabulary (a new GPU) get all-zero columns.
+// A one-hot sets its value's column to 1 and leaves the others missing (NaN), not 0: XGBoost
+// stores only present entries, and the trees split the same (1 against missing instead of 1
+// against 0), so the training matrix holds a fraction of the one-hot entries. A value not in the
+// vocabulary (a new GPU) leaves every column missing.
 struct FeatureVocabulary {
   std::vector<std::string> hardware;
   std::vector<std::string> frameworks;

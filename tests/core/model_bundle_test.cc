@@ -67,7 +67,7 @@ TEST_F(ModelBundleTest, RoundTripKeepsEveryPrediction) {
 TEST_F(ModelBundleTest, StartsWithAReadableManifest) {
   const std::string bytes = model().Serialize();
   EXPECT_EQ(bytes.substr(0, 8), "PERFCAST");
-  EXPECT_NE(bytes.find("perfcast model bundle; format 4; curves 24"), std::string::npos);
+  EXPECT_NE(bytes.find("perfcast model bundle; format 5; curves 24"), std::string::npos);
 }
 
 TEST_F(ModelBundleTest, RefusesAFlippedByteAsDataLoss) {
