@@ -41,6 +41,26 @@ double MeanDecodeContextTokens(const Shape& shape) {
   return shape.input_tokens + shape.output_tokens / 2.0;
 }
 
+// Tensor parallelism ends each layer's attention and its MLP with an all-reduce of the step's
+// activations (batch x hidden values, 16-bit whatever the weights' precision) over the GPUs. A
+// decode step's messages are small, so each costs mostly a fixed latency that no datasheet
+// states: kAllReduceLatencyS is an assumed figure, the order that small-message all-reduce within
+// one node takes with NCCL or RCCL. The transfer adds a ring's 2 (n - 1) / n of the message over
+// one direction of the interconnect, where the catalogue gives it (its figure is bidirectional).
+constexpr double kAllReduceLatencyS = 10e-6;
+constexpr double kActivationBytes = 2;
+
+double AllReduceSecondsPerDecodeStep(const ResolvedConfiguration& c, double batch_size) {
+  if (c.num_gpus <= 1) return 0;
+  const double n = c.num_gpus;
+  double seconds = kAllReduceLatencyS;
+  if (c.accelerator->interconnect_gb_per_s.has_value()) {
+    const double message_bytes = batch_size * c.model->hidden_size * kActivationBytes;
+    seconds += 2 * (n - 1) / n * message_bytes / (*c.accelerator->interconnect_gb_per_s / 2 * 1e9);
+  }
+  return 2.0 * c.model->layers * seconds;
+}
+
 }  // namespace
 
 double WeightBytesReadPerDecodeStep(const ResolvedConfiguration& c, double batch_size) {
@@ -76,10 +96,12 @@ PhysicalCeilings ComputePhysicalCeilings(const ResolvedConfiguration& c, const S
   // the batch) plus every sequence's KV cache: tokens/s <= B x bandwidth / (weights + B x KV).
   // At B = 1 the weights dominate; as B grows the ceiling rises until the KV reads dominate
   // and it levels off at bandwidth / (KV per sequence), which is why throughput saturates.
+  // Across GPUs the step also waits for its all-reduces, which do not shrink as GPUs are added
+  // while the streaming does: why 8 GPUs decode less than 8 times as fast as one.
   auto decode = [&](double batch) {
     const double bytes_per_step =
         WeightBytesReadPerDecodeStep(c, batch) + batch * kv_bytes_per_token * context;
-    return batch * bandwidth / bytes_per_step;
+    return batch / (bytes_per_step / bandwidth + AllReduceSecondsPerDecodeStep(c, batch));
   };
 
   PhysicalCeilings ceilings;

@@ -59,8 +59,9 @@ TEST_F(PhysicalFeaturesTest, Llama3_8bOnOneH100ByHand) {
   EXPECT_NEAR(batch64.roofline_output_tokens_per_s, 6612.11, 1e-2);
 }
 
-// Mixtral-8x7B in fp16 on two MI300X (192 GiB, 5.3 TB/s, 1307.4 dense BF16 TFLOP/s each), 128
-// tokens in and 128 out. 46,702,792,704 parameters, 12,879,925,248 active, 2 of 8 experts:
+// Mixtral-8x7B in fp16 on two MI300X (192 GiB, 5.3 TB/s, 1307.4 dense BF16 TFLOP/s, 896 GB/s
+// Infinity Fabric each), 128 tokens in and 128 out. 46,702,792,704 parameters, 12,879,925,248
+// active, 2 of 8 experts:
 //   experts E = (46,702,792,704 - 12,879,925,248) / (1 - 2/8) = 45,097,156,608
 //   shared  S = 46,702,792,704 - E = 1,605,636,096 (attention, norms, embeddings)
 //   KV per token = 2 x 32 x 8 x 128 x 2 B = 131,072 B; mean context 128 + 64 = 192 tokens
@@ -77,14 +78,45 @@ TEST_F(PhysicalFeaturesTest, Mixtral8x7bOnTwoMi300xByHand) {
   // 16 tokens touch an expert with probability 1 - (6/8)^16 = 0.989977:
   // (S + E x 0.989977) x 2 B = 92,501,604,267 B.
   EXPECT_NEAR(WeightBytesReadPerDecodeStep(mi300x, 16), 92501604267.0, 1.0);
-  // 2 x 5.3e12 / (25,759,850,496 + 131,072 x 192) = 411.09 tokens/s.
-  EXPECT_NEAR(batch1.decode_batch1_tokens_per_s, 411.0915, 1e-3);
-  // 16 x 2 x 5.3e12 / (92,501,604,267 + 16 x 131,072 x 192) = 1825.54 tokens/s.
-  EXPECT_NEAR(batch16.decode_tokens_per_s, 1825.535, 1e-2);
+  // Streaming a step: (25,759,850,496 + 131,072 x 192) B / (2 x 5.3e12 B/s) = 2.432549 ms.
+  // Its all-reduces: 2 per layer x 32 layers x (10 us + 2 x (2 - 1) / 2 x (1 x 4096 x 2 B) /
+  // (896 / 2 GB/s)) = 64 x 10.018286 us = 0.641170 ms. 1 / 3.073719 ms = 325.34 tokens/s.
+  EXPECT_NEAR(batch1.decode_batch1_tokens_per_s, 325.3388, 1e-3);
+  // 16 tokens: (92,501,604,267 + 16 x 131,072 x 192) / 1.06e13 = 8.764553 ms of streaming and
+  // 64 x (10 us + 16 x 8192 B / 448e9 B/s) = 0.658725 ms of all-reduce: 16 / 9.423278 ms =
+  // 1697.92 tokens/s.
+  EXPECT_NEAR(batch16.decode_tokens_per_s, 1697.923, 1e-2);
   // 2 x 1307.4e12 / (2 x 12,879,925,248) = 101,506.80 tokens/s.
   EXPECT_NEAR(batch16.prefill_tokens_per_s, 101506.80, 1e-2);
   // (2 x 192 x 2^30 - 2 x 46,702,792,704 = 318,911,275,008 B) / (131,072 x 256 B) = 9504.30.
   EXPECT_NEAR(batch16.kv_cache_capacity_sequences, 9504.2966, 1e-3);
+}
+
+// Llama-3-8B at batch 1 on eight H100 SXM (900 GB/s NVLink each), shape as above: streaming
+// (16,060,522,496 + 201,326,592) B / (8 x 3.35e12 B/s) = 0.606785 ms, all-reduces 2 x 32 x
+// (10 us + 2 x 7 / 8 x 8192 B / 450e9 B/s) = 0.642039 ms, so 1 / 1.248824 ms = 800.75 tokens/s:
+// 3.9 times one GPU's 206.00, not 8.
+TEST_F(PhysicalFeaturesTest, AllReducesKeepEightGpusFromDecodingEightTimesAsFast) {
+  const Shape shape{1024, 1024};
+  const PhysicalCeilings eight = ComputePhysicalCeilings(
+      Resolve({"NVIDIA H100", 8, "vllm", "meta-llama/Meta-Llama-3-8B", "fp16"}), shape, 1);
+
+  EXPECT_NEAR(eight.decode_batch1_tokens_per_s, 800.753, 1e-2);
+}
+
+TEST_F(PhysicalFeaturesTest, AnInterconnectNoDatasheetGivesLeavesTheAllReduceLatency) {
+  const Shape shape{1024, 1024};
+  const ResolvedConfiguration one =
+      Resolve({"AMD MI250", 1, "vllm", "meta-llama/Meta-Llama-3-8B", "fp16"});
+  const ResolvedConfiguration two =
+      Resolve({"AMD MI250", 2, "vllm", "meta-llama/Meta-Llama-3-8B", "fp16"});
+  ASSERT_FALSE(two.accelerator->interconnect_gb_per_s.has_value());
+
+  const double one_gpu_step_s = 1 / ComputePhysicalCeilings(one, shape, 1).decode_tokens_per_s;
+  const double two_gpu_step_s = 1 / ComputePhysicalCeilings(two, shape, 1).decode_tokens_per_s;
+
+  // Half the streaming plus 2 x 32 all-reduces of 10 us each.
+  EXPECT_NEAR(two_gpu_step_s, one_gpu_step_s / 2 + 64 * 10e-6, 1e-9);
 }
 
 TEST_F(PhysicalFeaturesTest, FewerBytesPerWeightRaiseTheDecodeCeiling) {
