@@ -156,14 +156,18 @@ Lists every configuration the serving model was trained on (all pages).
 )";
 
 constexpr char kBenchHelp[] =
-    R"(usage: perfcast bench --server HOST:PORT [--concurrency 16] [--channels 1] [--duration 10]
-           [--warmup 1] [--batch-sizes 1] [--input-tokens 1024] [--output-tokens 256]
-           [--hardware H --num-gpus N --framework F --model M --precision P] [--json]
+    R"(usage: perfcast bench --server HOST:PORT [--concurrency 16] [--rate 0] [--channels 1]
+           [--duration 10] [--warmup 1] [--batch-sizes 1] [--input-tokens 1024]
+           [--output-tokens 256] [--hardware H --num-gpus N --framework F --model M --precision P]
+           [--json]
 
-Closed-loop load on Predict: keeps --concurrency calls in flight over --channels connections,
-each driven by one thread, for --duration seconds after --warmup seconds, one query per call, the
-batch size cycling through --batch-sizes. Prints requests, errors, QPS and p50/p90/p99/max
-latency. Without --hardware, queries the first configuration the server lists.
+Load on Predict over --channels connections, each driven by one thread, for --duration seconds
+after --warmup seconds, one query per call, the batch size cycling through --batch-sizes.
+Closed loop by default: keeps --concurrency calls in flight. With --rate R (calls/s), open loop:
+sends on a fixed schedule with at most --concurrency in flight, and counts each call's latency
+from its scheduled time, so a server that falls behind shows it. Prints requests, errors, QPS
+and p50/p90/p99/max latency. Without --hardware, queries the first configuration the server
+lists.
 )";
 
 absl::StatusOr<std::vector<BenchmarkRecord>> ReadAll(const std::vector<std::string>& paths) {
@@ -487,16 +491,19 @@ absl::Status RunBench(const CommandLine& line) {
   options.address = *address;
   absl::StatusOr<int> concurrency = line.GetInt("concurrency", options.concurrency);
   absl::StatusOr<int> channels = line.GetInt("channels", options.channels);
+  absl::StatusOr<double> rate = line.GetDouble("rate", options.rate);
   absl::StatusOr<double> duration = line.GetDouble("duration", 10);
   absl::StatusOr<double> warmup = line.GetDouble("warmup", 1);
   absl::StatusOr<int> input = line.GetInt("input-tokens", options.input_tokens);
   absl::StatusOr<int> output = line.GetInt("output-tokens", options.output_tokens);
-  for (const absl::Status& status : {concurrency.status(), channels.status(), duration.status(),
-                                     warmup.status(), input.status(), output.status()}) {
+  for (const absl::Status& status :
+       {concurrency.status(), channels.status(), rate.status(), duration.status(), warmup.status(),
+        input.status(), output.status()}) {
     if (!status.ok()) return status;
   }
   options.concurrency = *concurrency;
   options.channels = *channels;
+  options.rate = *rate;
   options.duration = absl::Seconds(*duration);
   options.warmup = absl::Seconds(std::max(0.0, *warmup));
   options.input_tokens = *input;
@@ -609,7 +616,7 @@ int Main(int argc, char** argv) {
       {"bench",
        kBenchHelp,
        with(configuration_flags,
-            {"server", "concurrency", "channels", "duration", "warmup", "batch-sizes"}),
+            {"server", "concurrency", "rate", "channels", "duration", "warmup", "batch-sizes"}),
        {"json", "help"},
        ZeroOnSuccess<RunBench>},
 #endif

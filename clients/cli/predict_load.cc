@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <memory>
 #include <thread>
 
@@ -21,6 +22,8 @@ struct LoadPlan {
   Clock::time_point measure_start;
   Clock::time_point measure_end;
   absl::Duration timeout;
+  // Open loop: each lane sends one call per `send_interval`; zero for a closed loop.
+  Clock::duration send_interval{0};
 };
 
 // One call in flight at a time; its completion starts the next. The reader lives in its call's
@@ -28,6 +31,7 @@ struct LoadPlan {
 struct Slot {
   int64_t calls = 0;
   Clock::time_point start;
+  Clock::time_point freed;                       // when its last call completed
   std::unique_ptr<grpc::ClientContext> context;  // declared first: destroyed after the reader
   std::unique_ptr<grpc::ClientAsyncResponseReader<v1::PredictResponse>> reader;
   v1::PredictResponse response;
@@ -44,6 +48,10 @@ class Lane {
       : plan_(plan), stub_(v1::PredictionService::NewStub(channel)), slots_(slot_count) {}
 
   void Run() {
+    if (plan_->send_interval > Clock::duration::zero()) {
+      RunOnSchedule();
+      return;
+    }
     int active = 0;
     for (Slot& slot : slots_) active += Start(slot) ? 1 : 0;
     void* tag = nullptr;
@@ -64,25 +72,71 @@ class Lane {
   Clock::time_point last_completion() const { return last_completion_; }
 
  private:
+  // Sends at the plan's interval from now until the end, each call from a free slot; when none
+  // is free the schedule waits, and the calls it owes go out as slots free up.
+  void RunOnSchedule() {
+    std::deque<Slot*> free;  // oldest freed first
+    for (Slot& slot : slots_) free.push_back(&slot);
+    Clock::time_point next_send = Clock::now();
+    while (true) {
+      const Clock::time_point now = Clock::now();
+      for (; next_send <= now && next_send < plan_->measure_end && !free.empty();
+           next_send += plan_->send_interval) {
+        // Counted from its schedule where it waited for the server to free a slot; from now
+        // where a slot was free and only this thread's wake-up (a timed wait on the completion
+        // queue can return late) delayed it, which is no latency of the server's.
+        Slot& slot = *free.front();
+        free.pop_front();
+        Issue(slot, slot.freed > next_send ? next_send : now);
+      }
+      const bool sending = next_send < plan_->measure_end;
+      if (!sending && free.size() == slots_.size()) break;
+      // Wake for the next send unless every slot is busy: then only a completion helps.
+      const Clock::time_point wake =
+          sending && !free.empty() ? next_send : now + std::chrono::seconds(1);
+      void* tag = nullptr;
+      bool ok = false;
+      const auto status =
+          queue_.AsyncNext(&tag, &ok, std::chrono::system_clock::now() + (wake - now));
+      if (status == grpc::CompletionQueue::SHUTDOWN) break;
+      if (status == grpc::CompletionQueue::GOT_EVENT) {
+        Slot& slot = *static_cast<Slot*>(tag);
+        Record(slot);
+        free.push_back(&slot);
+      }
+    }
+    queue_.Shutdown();
+    void* tag = nullptr;
+    bool ok = false;
+    while (queue_.Next(&tag, &ok)) {
+    }
+  }
+
   bool Start(Slot& slot) {
     const Clock::time_point now = Clock::now();
     if (now >= plan_->measure_end) return false;
+    Issue(slot, now);
+    return true;
+  }
+
+  // `start`: when the call counts from (its scheduled time in an open loop).
+  void Issue(Slot& slot, Clock::time_point start) {
     slot.reader.reset();
     slot.context = std::make_unique<grpc::ClientContext>();
     slot.context->set_deadline(std::chrono::system_clock::now() +
                                absl::ToChronoMilliseconds(plan_->timeout));
     slot.response.Clear();
-    slot.start = now;
+    slot.start = start;
     const v1::PredictRequest& request =
         plan_->requests[static_cast<size_t>(slot.calls++) % plan_->requests.size()];
     slot.reader = stub_->PrepareAsyncPredict(slot.context.get(), request, &queue_);
     slot.reader->StartCall();
     slot.reader->Finish(&slot.response, &slot.status, &slot);
-    return true;
   }
 
-  void Record(const Slot& slot) {
+  void Record(Slot& slot) {
     const Clock::time_point end = Clock::now();
+    slot.freed = end;
     const bool measured = slot.start >= plan_->measure_start;
     if (measured) latencies_.push_back(std::chrono::duration<double>(end - slot.start).count());
     if (!slot.status.ok() && measured && errors_++ == 0) {
@@ -131,12 +185,18 @@ absl::StatusOr<Configuration> FirstConfiguration(const std::shared_ptr<grpc::Cha
 
 absl::StatusOr<PredictLoadResult> RunPredictLoad(const PredictLoadOptions& options) {
   if (options.concurrency < 1 || options.channels < 1 || options.batch_sizes.empty() ||
-      options.duration <= absl::ZeroDuration()) {
+      options.duration <= absl::ZeroDuration() || !(options.rate >= 0)) {
     return absl::InvalidArgumentError(
-        "--concurrency and --channels must be >= 1, --duration > 0, --batch-sizes non-empty");
+        "--concurrency and --channels must be >= 1, --duration > 0, --rate >= 0, --batch-sizes "
+        "non-empty");
   }
   LoadPlan plan;
   plan.timeout = options.timeout;
+  if (options.rate > 0) {
+    const int lanes = std::min(options.channels, options.concurrency);
+    plan.send_interval = std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(lanes / options.rate));
+  }
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   for (int i = 0; i < options.channels; ++i) {
     // A distinct argument per channel gives each its own connection.
@@ -205,19 +265,24 @@ std::string FormatPredictLoad(const PredictLoadOptions& options, const PredictLo
   const std::string batches = absl::StrJoin(options.batch_sizes, ",");
   if (json) {
     return absl::StrFormat(
-        "{\"server\":\"%s\",\"concurrency\":%d,\"channels\":%d,\"batch_sizes\":[%s],"
-        "\"seconds\":%.3f,\"requests\":%d,\"errors\":%d,\"qps\":%.1f,\"p50_ms\":%.3f,"
+        "{\"server\":\"%s\",\"concurrency\":%d,\"channels\":%d,\"rate\":%.1f,"
+        "\"batch_sizes\":[%s],\"seconds\":%.3f,\"requests\":%d,\"errors\":%d,\"qps\":%.1f,\"p50_"
+        "ms\":%.3f,"
         "\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f}\n",
-        options.address, options.concurrency, options.channels, batches, result.seconds,
-        result.completed, result.errors, result.qps(), 1e3 * result.p50_s, 1e3 * result.p90_s,
-        1e3 * result.p99_s, 1e3 * result.max_s);
+        options.address, options.concurrency, options.channels, options.rate, batches,
+        result.seconds, result.completed, result.errors, result.qps(), 1e3 * result.p50_s,
+        1e3 * result.p90_s, 1e3 * result.p99_s, 1e3 * result.max_s);
   }
+  const std::string load =
+      options.rate > 0
+          ? absl::StrFormat("%.0f calls/s, at most %d in flight", options.rate, options.concurrency)
+          : absl::StrFormat("concurrency %d", options.concurrency);
   std::string text = absl::StrFormat(
-      "Predict against %s: concurrency %d over %d channels, batch sizes %s, %.1f s measured\n"
+      "Predict against %s: %s over %d channels, batch sizes %s, %.1f s measured\n"
       "%10s %8s %10s %9s %9s %9s %9s\n%10d %8d %10.0f %9.3f %9.3f %9.3f %9.3f\n",
-      options.address, options.concurrency, options.channels, batches, result.seconds, "requests",
-      "errors", "qps", "p50_ms", "p90_ms", "p99_ms", "max_ms", result.completed, result.errors,
-      result.qps(), 1e3 * result.p50_s, 1e3 * result.p90_s, 1e3 * result.p99_s, 1e3 * result.max_s);
+      options.address, load, options.channels, batches, result.seconds, "requests", "errors", "qps",
+      "p50_ms", "p90_ms", "p99_ms", "max_ms", result.completed, result.errors, result.qps(),
+      1e3 * result.p50_s, 1e3 * result.p90_s, 1e3 * result.p99_s, 1e3 * result.max_s);
   if (result.errors > 0) absl::StrAppend(&text, "first error: ", result.first_error, "\n");
   return text;
 }

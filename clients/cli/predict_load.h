@@ -11,15 +11,18 @@
 
 namespace perfcast {
 
-// `perfcast bench --server`: a closed-loop load generator for Predict. `concurrency` calls are
-// kept in flight over `channels` connections, each driven by one thread through gRPC's
-// completion-queue API; each completion records its latency and starts the next call until
-// `duration` is over.
+// `perfcast bench --server`: a load generator for Predict over `channels` connections, each
+// driven by one thread through gRPC's completion-queue API. Closed loop by default: `concurrency`
+// calls are kept in flight, each completion starting the next, until `duration` is over. With a
+// `rate`, open loop: calls are sent on a fixed schedule whatever the server's speed, at most
+// `concurrency` in flight, and a call's latency counts from its scheduled time, so that waiting
+// for a free slot behind a slow server is measured rather than hidden.
 struct PredictLoadOptions {
   std::string address;  // host:port
   int concurrency = 16;
   // One thread per channel; one leaves the server's cores the most room where they share them.
   int channels = 1;
+  double rate = 0;  // calls/s over all channels; 0: closed loop
   absl::Duration duration = absl::Seconds(10);
   absl::Duration warmup = absl::Seconds(1);  // calls before this are not measured
   // Call i asks for one query at batch_sizes[i % size]: a mix of batch sizes.

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -182,6 +183,28 @@ TEST_F(PerfcastCliTest, BenchSpreadsUnevenConcurrencyOverChannels) {
     EXPECT_THAT(run.out, HasSubstr("\"errors\":0")) << flags;
     EXPECT_THAT(run.out, Not(HasSubstr("\"requests\":0,"))) << flags;
   }
+}
+
+TEST_F(PerfcastCliTest, BenchAtARateSendsOnItsScheduleOverEveryChannel) {
+  // 200 calls/s for 1 s over 2 channels: each lane sends every 10 ms, 100 calls or one fewer
+  // when its first send comes a moment after the measured second starts.
+  const CliRun run = Run(absl::StrCat("bench ", Server(),
+                                      " --rate 200 --duration 1 --warmup 0 --concurrency 4 "
+                                      "--channels 2 --json"));
+
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_THAT(run.out, HasSubstr("\"rate\":200.0"));
+  std::smatch requests;
+  ASSERT_TRUE(std::regex_search(run.out, requests, std::regex("\"requests\":(\\d+)"))) << run.out;
+  EXPECT_GE(std::stoi(requests[1]), 198);
+  EXPECT_LE(std::stoi(requests[1]), 200);
+}
+
+TEST_F(PerfcastCliTest, BenchRefusesANegativeRateNamingIt) {
+  const CliRun run = Run(absl::StrCat("bench ", Server(), " --rate -5 --duration 0.2"));
+
+  EXPECT_NE(run.exit_code, 0);
+  EXPECT_THAT(run.err, HasSubstr("--rate >= 0"));
 }
 
 TEST_F(PerfcastCliTest, BenchCountsFailedCallsAndExitsNonZeroNamingTheFirst) {
