@@ -26,8 +26,8 @@ struct LoadPlan {
   Clock::duration send_interval{0};
 };
 
-// One call in flight at a time; its completion starts the next. The reader lives in its call's
-// memory, which the context releases: a reader must go before its context.
+// One call in flight at a time. The reader lives in its call's memory, which the context
+// releases: a reader must go before its context.
 struct Slot {
   int64_t calls = 0;
   Clock::time_point start;
@@ -50,18 +50,12 @@ class Lane {
   void Run() {
     if (plan_->send_interval > Clock::duration::zero()) {
       RunOnSchedule();
-      return;
-    }
-    int active = 0;
-    for (Slot& slot : slots_) active += Start(slot) ? 1 : 0;
-    void* tag = nullptr;
-    bool ok = false;
-    while (active > 0 && queue_.Next(&tag, &ok)) {
-      Slot& slot = *static_cast<Slot*>(tag);
-      Record(slot);
-      if (!Start(slot)) --active;
+    } else {
+      RunClosedLoop();
     }
     queue_.Shutdown();
+    void* tag = nullptr;
+    bool ok = false;
     while (queue_.Next(&tag, &ok)) {
     }
   }
@@ -72,6 +66,19 @@ class Lane {
   Clock::time_point last_completion() const { return last_completion_; }
 
  private:
+  // Each completion starts its slot's next call until the end.
+  void RunClosedLoop() {
+    int active = 0;
+    for (Slot& slot : slots_) active += Start(slot) ? 1 : 0;
+    void* tag = nullptr;
+    bool ok = false;
+    while (active > 0 && queue_.Next(&tag, &ok)) {
+      Slot& slot = *static_cast<Slot*>(tag);
+      Record(slot);
+      if (!Start(slot)) --active;
+    }
+  }
+
   // Sends at the plan's interval from now until the end, each call from a free slot; when none
   // is free the schedule waits, and the calls it owes go out as slots free up.
   void RunOnSchedule() {
@@ -104,11 +111,6 @@ class Lane {
         Record(slot);
         free.push_back(&slot);
       }
-    }
-    queue_.Shutdown();
-    void* tag = nullptr;
-    bool ok = false;
-    while (queue_.Next(&tag, &ok)) {
     }
   }
 
@@ -266,9 +268,8 @@ std::string FormatPredictLoad(const PredictLoadOptions& options, const PredictLo
   if (json) {
     return absl::StrFormat(
         "{\"server\":\"%s\",\"concurrency\":%d,\"channels\":%d,\"rate\":%.1f,"
-        "\"batch_sizes\":[%s],\"seconds\":%.3f,\"requests\":%d,\"errors\":%d,\"qps\":%.1f,\"p50_"
-        "ms\":%.3f,"
-        "\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f}\n",
+        "\"batch_sizes\":[%s],\"seconds\":%.3f,\"requests\":%d,\"errors\":%d,\"qps\":%.1f,"
+        "\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f}\n",
         options.address, options.concurrency, options.channels, options.rate, batches,
         result.seconds, result.completed, result.errors, result.qps(), 1e3 * result.p50_s,
         1e3 * result.p90_s, 1e3 * result.p99_s, 1e3 * result.max_s);
