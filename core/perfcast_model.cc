@@ -16,11 +16,14 @@
 #include "core/bundle_format.h"
 #include "core/curve.h"
 #include "core/error_predictor.h"
+#include "core/feature_matrix.h"
 #include "core/interval_calibration.h"
 #include "core/simulated_annealing.h"
+#include "core/tree_ensemble.h"
 #include "core/workload_features.h"
 #include "core/workload_similarity.h"
 #include "core/xgboost_regressor.h"
+#include "core/xgboost_training_set.h"
 
 namespace perfcast {
 namespace {
@@ -109,7 +112,7 @@ void UseSoftwareStacks(const TransferFeatures& features, AnchorIndex& index) {
 // datasheets' speed ratio to a fitted power, then corrected by `model`. Linear in the log ratio,
 // the scaling carries over to hardware beyond anything seen, where trees alone stay flat.
 struct Corrector {
-  const XGBoostRegressor& model;
+  const TreeEnsemble& model;
   PhysicalExponents physical_exponents;
 };
 
@@ -129,6 +132,7 @@ AnchoredPrediction PredictFromAnchors(const TransferFeatures& features, const Co
   }
   float corrections[kMaxAnchors];
   corrector.model.PredictRows(absl::Span<const float>(rows, anchor_count * columns),
+                              static_cast<int>(columns),
                               absl::Span<float>(corrections, anchor_count));
   double sum = 0, sum_of_squares = 0, shape_distance = 0;
   int max_batch_size = 1;
@@ -234,17 +238,14 @@ class RowBuilder {
                                       .same_stack = fit(AnchorKind::kSameStack),
                                       .other_stack = fit(AnchorKind::kOtherStack)};
     for (size_t row = 0; row < targets_.size(); ++row) {
-      targets_[row] -= static_cast<float>(exponents.For(anchor_kinds_[row]) *
-                                          physical_log_ratios_[row]);
+      targets_[row] -=
+          static_cast<float>(exponents.For(anchor_kinds_[row]) * physical_log_ratios_[row]);
     }
     return exponents;
   }
 
-  // Drops the capacity that growing the matrix row by row left unused (up to half of it) before
-  // training allocates beside it.
-  void ShrinkToFit() { matrix_.values.shrink_to_fit(); }
-
-  const FeatureMatrix& matrix() const { return matrix_; }
+  // The rows, handed over once they are complete: XGBoost keeps its own copy of them.
+  FeatureMatrix TakeMatrix() { return std::move(matrix_); }
   const std::vector<float>& targets() const { return targets_; }
   const std::vector<int>& target_curves() const { return target_curves_; }
   // Index of the targeted point within its curve.
@@ -312,10 +313,9 @@ void AddTrainingRows(const AnchorIndex& index, RowBuilder& rows) {
 // - records: every visited state adds its predictions' errors, with the neighbourhood the
 //   unobserved curves have in that state, to `records`.
 void ExploreByAnnealing(const AnchorIndex& index, const TransferFeatures& features,
-                        absl::Span<const XGBoostRegressor> models,
-                        PhysicalExponents physical_exponents, const CrossFitFolds& folds,
-                        const WorkloadSimilarity& similarity, const TrainOptions& options,
-                        std::vector<ErrorRecord>& records) {
+                        absl::Span<const TreeEnsemble> models, PhysicalExponents physical_exponents,
+                        const CrossFitFolds& folds, const WorkloadSimilarity& similarity,
+                        const TrainOptions& options, std::vector<ErrorRecord>& records) {
   if (index.configurations().size() < 4 || options.annealing_moves_per_configuration <= 0) return;
   const absl::Time deadline = absl::Now() + options.annealing_time_limit;
   for (size_t rank = 0; rank < index.configurations().size(); ++rank) {
@@ -377,34 +377,25 @@ void ExploreByAnnealing(const AnchorIndex& index, const TransferFeatures& featur
 // `records[1]`.
 absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
     const AnchorIndex& index, const TransferFeatures& features, const WorkloadScales& scales,
-    const RowBuilder& rows, PhysicalExponents physical_exponents, const CrossFitFolds& folds,
-    const TrainOptions& options) {
+    const RowBuilder& rows, const XGBoostTrainingSet& training,
+    PhysicalExponents physical_exponents, const CrossFitFolds& folds, const TrainOptions& options) {
   // The served model's own parameters: held-out errors of a cheaper, weaker model made every
   // interval wider than the served model needs (larger-batch coverage 94.7% at 90%).
   const XGBoostParams params = CorrectionParams(options);
-  const FeatureMatrix& all = rows.matrix();
   // `fold_of_row[row]`: the fold whose model must not see the row, or -1 for none.
   auto train_fold_models =
-      [&](const std::vector<int>& fold_of_row) -> absl::StatusOr<std::vector<XGBoostRegressor>> {
-    std::vector<XGBoostRegressor> models;
+      [&](const std::vector<int>& fold_of_row) -> absl::StatusOr<std::vector<TreeEnsemble>> {
+    std::vector<TreeEnsemble> models;
+    std::vector<int> kept;
     for (int held_out = 0; held_out < kCrossFitFolds; ++held_out) {
-      // Reserved exactly: grown row by row, a fold's copy (nearly the whole matrix) was
-      // reallocated and page-faulted in again at each doubling.
-      const size_t kept = static_cast<size_t>(
-          std::count_if(fold_of_row.begin(), fold_of_row.end(),
-                        [held_out](int fold) { return fold != held_out; }));
-      FeatureMatrix train{all.column_count, {}};
-      train.values.reserve(kept * all.column_count);
-      std::vector<float> targets;
-      targets.reserve(kept);
-      for (size_t row = 0; row < rows.targets().size(); ++row) {
-        if (fold_of_row[row] == held_out) continue;
-        train.AddRow(
-            absl::MakeConstSpan(all.values).subspan(row * all.column_count, all.column_count));
-        targets.push_back(rows.targets()[row]);
+      kept.clear();
+      for (size_t row = 0; row < fold_of_row.size(); ++row) {
+        if (fold_of_row[row] != held_out) kept.push_back(static_cast<int>(row));
       }
-      if (targets.empty()) return absl::FailedPreconditionError("a cross-fit fold has no rows");
-      absl::StatusOr<XGBoostRegressor> model = XGBoostRegressor::Train(train, targets, params);
+      if (kept.empty()) return absl::FailedPreconditionError("a cross-fit fold has no rows");
+      absl::StatusOr<XGBoostTrainingSet> fold = training.Subset(kept);
+      if (!fold.ok()) return fold.status();
+      absl::StatusOr<TreeEnsemble> model = XGBoostRegressor::TrainEnsemble(*fold, params);
       if (!model.ok()) return model.status();
       models.push_back(*std::move(model));
     }
@@ -426,11 +417,11 @@ absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
         static_cast<size_t>(rows.target_points()[row]) >= split ? folds.of_curve[curve] : -1);
     configuration_fold_of_row.push_back(configuration_fold_of_curve[curve]);
   }
-  absl::StatusOr<std::vector<XGBoostRegressor>> curve_models = train_fold_models(curve_fold_of_row);
+  absl::StatusOr<std::vector<TreeEnsemble>> curve_models = train_fold_models(curve_fold_of_row);
   if (!curve_models.ok()) return curve_models.status();
-  absl::StatusOr<std::vector<XGBoostRegressor>> batch_models = train_fold_models(batch_fold_of_row);
+  absl::StatusOr<std::vector<TreeEnsemble>> batch_models = train_fold_models(batch_fold_of_row);
   if (!batch_models.ok()) return batch_models.status();
-  absl::StatusOr<std::vector<XGBoostRegressor>> configuration_models =
+  absl::StatusOr<std::vector<TreeEnsemble>> configuration_models =
       train_fold_models(configuration_fold_of_row);
   if (!configuration_models.ok()) return configuration_models.status();
 
@@ -443,7 +434,7 @@ absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
     // configurations for that, by curve.
     std::vector<ErrorRecord>& out =
         records[(index.configurations().size() >= 4 ? configuration_fold : folds.of_curve[i]) % 2];
-    auto add = [&](PredictionCase prediction_case, const XGBoostRegressor& model,
+    auto add = [&](PredictionCase prediction_case, const TreeEnsemble& model,
                    absl::Span<const Anchor> anchors, const CurvePoint& point,
                    const Unobserved& unobserved) {
       if (anchors.empty()) return;
@@ -628,20 +619,27 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Train(
   RowBuilder rows(features);
   const CrossFitFolds folds = AssignFolds(index, options.seed);
   AddTrainingRows(index, rows);
-  rows.ShrinkToFit();
   if (rows.targets().size() < 10) {
     return absl::FailedPreconditionError(absl::StrCat(
         "only ", rows.targets().size(),
         " training situations: need curves from at least two shapes or configurations"));
   }
   const PhysicalExponents physical_exponents = rows.FitPhysicalExponents();
-  absl::StatusOr<XGBoostRegressor> correction =
-      XGBoostRegressor::Train(rows.matrix(), rows.targets(), CorrectionParams(options));
-  if (!correction.ok()) return correction.status();
   const WorkloadScales scales = WorkloadSimilarity::ScalesOf(index.anchors());
-  absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> records_held_out =
-      CollectHeldOutErrors(index, features, scales, rows, physical_exponents, folds, options);
-  if (!records_held_out.ok()) return records_held_out.status();
+  absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> records_held_out;
+  absl::StatusOr<XGBoostRegressor> correction;
+  {
+    absl::StatusOr<XGBoostTrainingSet> training =
+        XGBoostTrainingSet::Create(rows.TakeMatrix(), rows.targets());
+    if (!training.ok()) return training.status();
+    records_held_out = CollectHeldOutErrors(index, features, scales, rows, *training,
+                                            physical_exponents, folds, options);
+    if (!records_held_out.ok()) return records_held_out.status();
+    // Last: XGBoost keeps the histogram index it builds for a set with the set, which then no
+    // longer sits beside each fold's.
+    correction = XGBoostRegressor::Train(*training, CorrectionParams(options));
+    if (!correction.ok()) return correction.status();
+  }
   absl::StatusOr<std::pair<ErrorPredictor, IntervalCalibration>> calibration =
       CalibrateIntervals(index, *std::move(records_held_out), options);
   if (!calibration.ok()) return calibration.status();
@@ -707,8 +705,8 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
       p.expected_relative_error = std::expm1(s.calibration.ScoreQuantile(p.prediction_case, 0.5));
     } else {
       AnchoredPrediction anchored =
-          PredictFromAnchors(s.features, {s.correction, s.physical_exponents}, query.configuration,
-                             query.shape, anchors, batch_size);
+          PredictFromAnchors(s.features, {s.correction.ensemble(), s.physical_exponents},
+                             query.configuration, query.shape, anchors, batch_size);
       anchored.features.prediction_case = p.prediction_case;
       anchored.features.neighbourhood =
           s.similarity.Around(query.configuration, query.shape, batch_size, Unobserved{});
@@ -751,13 +749,12 @@ absl::StatusOr<UncertaintyReport> PerfcastModel::Explain(const PredictionQuery& 
 std::string PerfcastModel::Serialize() const {
   const State& s = *state_;
   ByteWriter w;
-  w.PutString(absl::StrCat("perfcast model bundle; format ", kBundleFormatVersion, "; curves ",
-                           s.info.curve_count, "; points ", s.info.point_count, "; configurations ",
-                           s.info.configuration_count, "; trained_at_unix_s ",
-                           s.info.trained_at_unix_s, "; physical exponents ",
-                           s.physical_exponents.same_hardware, " (same hardware) ",
-                           s.physical_exponents.same_stack, " (same software stack) ",
-                           s.physical_exponents.other_stack, " (other stack)"));
+  w.PutString(absl::StrCat(
+      "perfcast model bundle; format ", kBundleFormatVersion, "; curves ", s.info.curve_count,
+      "; points ", s.info.point_count, "; configurations ", s.info.configuration_count,
+      "; trained_at_unix_s ", s.info.trained_at_unix_s, "; physical exponents ",
+      s.physical_exponents.same_hardware, " (same hardware) ", s.physical_exponents.same_stack,
+      " (same software stack) ", s.physical_exponents.other_stack, " (other stack)"));
   w.PutU64(static_cast<uint64_t>(s.info.trained_at_unix_s));
   w.PutDouble(s.info.training_seconds);
   w.PutI32(s.info.point_count);

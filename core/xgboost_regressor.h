@@ -2,12 +2,14 @@
 
 #include <cstdint>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "core/feature_matrix.h"
 #include "core/tree_ensemble.h"
+#include "core/xgboost_training_set.h"
 
 namespace perfcast {
 
@@ -25,26 +27,21 @@ struct XGBoostParams {
   uint64_t seed = 0;
 };
 
-// Row-major dense float matrix, the layout XGBoost's C API reads.
-struct FeatureMatrix {
-  int column_count = 0;
-  std::vector<float> values;
-
-  int row_count() const {
-    return column_count == 0 ? 0 : static_cast<int>(values.size()) / column_count;
-  }
-  void AddRow(absl::Span<const float> row) { values.insert(values.end(), row.begin(), row.end()); }
-};
-
 // A single-output XGBoost regressor (squared error, hist trees) trained through the C API.
 // It keeps the model's raw bytes (for bundles) and a TreeEnsemble (for fast prediction).
 //
 // Thread safety: immutable after construction.
 class XGBoostRegressor {
  public:
+  static absl::StatusOr<XGBoostRegressor> Train(const XGBoostTrainingSet& training,
+                                                const XGBoostParams& params);
   static absl::StatusOr<XGBoostRegressor> Train(const FeatureMatrix& features,
                                                 absl::Span<const float> targets,
                                                 const XGBoostParams& params);
+  // Only the trees, for a model that is used in training and never stored: its bytes (several
+  // times the trees' size) are not kept.
+  static absl::StatusOr<TreeEnsemble> TrainEnsemble(const XGBoostTrainingSet& training,
+                                                    const XGBoostParams& params);
   // From bytes produced by model_bytes().
   static absl::StatusOr<XGBoostRegressor> FromModelBytes(absl::string_view bytes);
 
@@ -53,6 +50,7 @@ class XGBoostRegressor {
   void PredictRows(absl::Span<const float> rows, absl::Span<float> out) const {
     ensemble_.PredictRows(rows, feature_count_, out);
   }
+  const TreeEnsemble& ensemble() const { return ensemble_; }
   // XGBoost's UBJSON model, with the base score in front (8 bytes, little-endian float + pad).
   const std::string& model_bytes() const { return model_bytes_; }
   int feature_count() const { return feature_count_; }
