@@ -17,8 +17,11 @@ namespace perfcast {
 
 struct TrainOptions {
   uint64_t seed = 42;
-  // XGBoost threads. One by default: OpenMP workers spin while they wait, which on a machine
-  // shared with serving threads or parallel tests costs more than the second thread gains.
+  // Threads a training may use: the cross-fit's models train this many at once, on one XGBoost
+  // thread each; the served model and the error predictor on this many XGBoost threads. The
+  // bundle does not depend on it. One by default: OpenMP workers spin while they wait, which on
+  // a machine shared with serving threads or parallel tests costs more than the second thread
+  // gains, and each model training at once holds its own rows and histograms.
   int threads = 1;
   // Simulated annealing over each configuration's training subsets (ALA §3): moves per
   // configuration, and a safety cap on the wall time of the whole exploration. Bundles are

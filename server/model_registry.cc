@@ -93,7 +93,8 @@ void ModelRegistry::Swap(std::shared_ptr<const PerfcastModel> model, int64_t ver
 }
 
 std::shared_ptr<const ServingModel> ModelRegistry::Current() const {
-  absl::MutexLock lock(&mutex_);
+  // Shared: concurrent Predicts copy the pointer side by side; only a swap excludes them.
+  absl::ReaderMutexLock lock(&mutex_);
   return current_;
 }
 
@@ -118,10 +119,10 @@ absl::StatusOr<int64_t> ModelRegistry::Publish(std::shared_ptr<const PerfcastMod
 }
 
 std::vector<VersionStatus> ModelRegistry::Statuses() const {
-  // Copied under the lock, summarised outside it: every Predict takes mutex_ in Current().
+  // Copied under the lock, summarised outside it: a swap waits for this lock.
   std::vector<Entry> entries;
   {
-    absl::MutexLock lock(&mutex_);
+    absl::ReaderMutexLock lock(&mutex_);
     entries.reserve(versions_.size());
     for (auto it = versions_.rbegin(); it != versions_.rend(); ++it) entries.push_back(it->second);
   }

@@ -43,8 +43,8 @@ struct VersionStatus {
 // (local directories, or PostgreSQL shared by replicas) and only grow: a new version is above
 // every version ever seen, corrupt ones included.
 //
-// Thread safety: every method may be called from any thread. Current() is a mutex-guarded
-// shared_ptr copy; Publish() and LoadNewest() do their store I/O outside that mutex, then swap
+// Thread safety: every method may be called from any thread. Current() is a shared_ptr copy
+// under a reader lock; Publish() and LoadNewest() do their store I/O outside that mutex, then swap
 // the pointer.
 class ModelRegistry {
  public:

@@ -90,6 +90,7 @@ constexpr char kFitHelp[] =
 
 Trains perfcast's model on every valid row of the CSVs (bad rows are reported and skipped) and
 writes BUNDLE_DIR/model.perfcast. The bundle carries the catalogue it was trained with.
+  --threads   cross-fit models trained at once (the bundle does not depend on it)
 )";
 
 constexpr char kCatalogueHelp[] =
