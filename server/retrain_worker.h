@@ -52,15 +52,16 @@ class RetrainWorker {
     int64_t retrain_after_results = 1000;      // <= 0: off
     absl::Duration quiet = absl::Seconds(30);  // <= 0: off
     TrainOptions train;
-    // How training (its thread and the OpenMP threads it starts) competes with Predict for the
-    // CPU. Idle (SCHED_IDLE): it runs only on CPU time nothing else wants, and a Predict thread
-    // that wakes up preempts it at once; a nice value only lowers its share. Measured beside a
-    // bench (README, Performance, with the earlier load generator): at concurrency 1 Predict's
-    // p99 held under idle and rose a third under nice 10; at concurrency 4 it rose 2.5-3x under
-    // either, so there the cause is not CPU share. Idle can starve a refit on cores that Predict
-    // keeps busy all the time; a nice value then guarantees it a share.
-    bool idle_scheduling = true;
-    int nice = 10;  // 0 to 19; without idle scheduling, or where the system refuses it
+    // How training (its thread and the threads it starts) competes with Predict for the CPU:
+    // a nice value, or idle (SCHED_IDLE: only CPU time nothing else wants). Nice 19 by default:
+    // beside an open-loop Predict load of 5,000 calls/s a refit took 5.5-6.8 s under it and
+    // 9.9-12.6 s under idle, and Predict's p99 rose from 1.5-1.6 ms to 1.2-1.8 ms under it
+    // against 2.1-3.1 ms under idle (README, Performance). Linux probably counts a core that
+    // runs only SCHED_IDLE work as idle when it places a waking thread, so Predict's threads
+    // keep landing on the trainer's core. When Predict keeps every core busy (a closed loop),
+    // idle leaves training less: Predict's p99 rose less during a refit that took twice as long.
+    bool idle_scheduling = false;
+    int nice = 19;  // 0 to 19; without idle scheduling, or where the system refuses it
   };
   using Callback = std::function<void(const RefitOutcome&)>;
 

@@ -95,10 +95,9 @@ TEST_F(SharedStoreRetrainTest, WithoutTheLockARefitRequestFailsWithFailedPrecond
   EXPECT_EQ(registry_->Current(), nullptr);
 }
 
-TEST_F(SharedStoreRetrainTest, TheWorkerThreadRunsAtItsNiceValueAndTheCallerKeepsItsOwn) {
-  RetrainWorker::Options options;
-  options.idle_scheduling = false;
-  options.nice = 19;  // raising one's nice value needs no privilege
+TEST_F(SharedStoreRetrainTest, TheWorkerThreadRunsAtNice19AndTheCallerKeepsItsOwn) {
+  // The default; raising one's nice value needs no privilege.
+  const RetrainWorker::Options options;
 
   const int worker_nice = ReadOnTheWorkerThread(
       options, [] { return getpriority(PRIO_PROCESS, static_cast<id_t>(gettid())); });
@@ -108,7 +107,8 @@ TEST_F(SharedStoreRetrainTest, TheWorkerThreadRunsAtItsNiceValueAndTheCallerKeep
 }
 
 TEST_F(SharedStoreRetrainTest, TheWorkerThreadRunsUnderSchedIdleAndTheCallerKeepsItsPolicy) {
-  const RetrainWorker::Options options;  // idle scheduling is the default
+  RetrainWorker::Options options;
+  options.idle_scheduling = true;
 
   const int worker_policy = ReadOnTheWorkerThread(options, [] { return sched_getscheduler(0); });
 
