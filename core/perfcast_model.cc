@@ -366,7 +366,7 @@ void ExploreByAnnealing(const AnchorIndex& index, const TransferFeatures& featur
 }
 
 // The cross-fit's models: for each of `fold_sets` (per row, the fold whose model must not see the
-// row, or -1 for none), one model per fold, trained without that fold's rows. `workers` models
+// row), one model per fold, trained without that fold's rows. `workers` models
 // train at once, each on one XGBoost thread: independent models share the cores without the
 // barriers of OpenMP's threads, at which one thread preempted by serving stalls the others.
 absl::StatusOr<std::vector<std::vector<TreeEnsemble>>> TrainFoldModels(
