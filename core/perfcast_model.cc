@@ -366,38 +366,38 @@ void ExploreByAnnealing(const AnchorIndex& index, const TransferFeatures& featur
 }
 
 // The cross-fit's models: for each of `fold_sets` (per row, the fold whose model must not see the
-// row), one model per fold, trained without that fold's rows. `workers` models
-// train at once, each on one XGBoost thread: independent models share the cores without the
-// barriers of OpenMP's threads, at which one thread preempted by serving stalls the others.
+// row), one model per fold, trained without that fold's rows. `workers` models train at once,
+// each on one XGBoost thread: independent models share the cores without the barriers of
+// OpenMP's threads, at which one thread preempted by serving stalls the others.
 absl::StatusOr<std::vector<std::vector<TreeEnsemble>>> TrainFoldModels(
-    const XGBoostTrainingSet& training, std::vector<const std::vector<int>*> fold_sets,
+    const XGBoostTrainingSet& training, absl::Span<const std::vector<int>* const> fold_sets,
     XGBoostParams params, int workers) {
   const int task_count = static_cast<int>(fold_sets.size()) * kCrossFitFolds;
   if (workers > 1) params.threads = 1;
   std::vector<absl::StatusOr<TreeEnsemble>> models(task_count,
                                                    absl::InternalError("fold model not trained"));
   std::atomic<int> next_task{0};
+  // Once a model has failed, the refit fails: the others need not train.
+  std::atomic<bool> failed{false};
   // XGBoost does not say that slicing one matrix from two threads is safe.
   absl::Mutex subset_mutex;
   auto work = [&] {
     std::vector<int> kept;
-    for (int task = next_task++; task < task_count; task = next_task++) {
+    for (int task = next_task++; task < task_count && !failed; task = next_task++) {
       const std::vector<int>& fold_of_row = *fold_sets[task / kCrossFitFolds];
       const int held_out = task % kCrossFitFolds;
       kept.clear();
       for (size_t row = 0; row < fold_of_row.size(); ++row) {
         if (fold_of_row[row] != held_out) kept.push_back(static_cast<int>(row));
       }
-      if (kept.empty()) {
-        models[task] = absl::FailedPreconditionError("a cross-fit fold has no rows");
-        continue;
-      }
-      absl::StatusOr<XGBoostTrainingSet> fold;
-      {
+      absl::StatusOr<XGBoostTrainingSet> fold =
+          absl::FailedPreconditionError("a cross-fit fold has no rows");
+      if (!kept.empty()) {
         absl::MutexLock lock(&subset_mutex);
         fold = training.Subset(kept);
       }
       models[task] = fold.ok() ? XGBoostRegressor::TrainEnsemble(*fold, params) : fold.status();
+      if (!models[task].ok()) failed = true;
     }
   };
   std::vector<std::thread> helpers;
@@ -442,8 +442,9 @@ absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
     curve_fold_of_row.push_back(folds.of_curve[curve]);
     configuration_fold_of_row.push_back(configuration_fold_of_curve[curve]);
   }
-  absl::StatusOr<std::vector<std::vector<TreeEnsemble>>> fold_models = TrainFoldModels(
-      training, {&curve_fold_of_row, &configuration_fold_of_row}, params, options.threads);
+  const std::vector<int>* const fold_sets[] = {&curve_fold_of_row, &configuration_fold_of_row};
+  absl::StatusOr<std::vector<std::vector<TreeEnsemble>>> fold_models =
+      TrainFoldModels(training, fold_sets, params, options.threads);
   if (!fold_models.ok()) return fold_models.status();
   const std::vector<TreeEnsemble>& curve_models = (*fold_models)[0];
   const std::vector<TreeEnsemble>& configuration_models = (*fold_models)[1];

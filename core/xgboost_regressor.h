@@ -46,10 +46,6 @@ class XGBoostRegressor {
   static absl::StatusOr<XGBoostRegressor> FromModelBytes(absl::string_view bytes);
 
   float Predict(absl::Span<const float> row) const { return ensemble_.Predict(row); }
-  // Several rows stored one after another; see TreeEnsemble::PredictRows.
-  void PredictRows(absl::Span<const float> rows, absl::Span<float> out) const {
-    ensemble_.PredictRows(rows, feature_count_, out);
-  }
   const TreeEnsemble& ensemble() const { return ensemble_; }
   // XGBoost's UBJSON model, with the base score in front (8 bytes, little-endian float + pad).
   const std::string& model_bytes() const { return model_bytes_; }

@@ -11,15 +11,13 @@
 namespace perfcast {
 namespace {
 
-std::shared_ptr<void> Owned(DMatrixHandle handle) {
-  return std::shared_ptr<void>(handle, [](DMatrixHandle h) { XGDMatrixFree(h); });
-}
-
 float MeanOf(absl::Span<const float> targets) {
   return std::accumulate(targets.begin(), targets.end(), 0.0) / static_cast<double>(targets.size());
 }
 
 }  // namespace
+
+void XGBoostTrainingSet::MatrixDeleter::operator()(void* handle) const { XGDMatrixFree(handle); }
 
 absl::StatusOr<XGBoostTrainingSet> XGBoostTrainingSet::Create(const FeatureMatrix& features,
                                                               absl::Span<const float> targets) {
@@ -33,7 +31,7 @@ absl::StatusOr<XGBoostTrainingSet> XGBoostTrainingSet::Create(const FeatureMatri
                              std::numeric_limits<float>::quiet_NaN(), &handle) != 0) {
     return XGBoostError("dmatrix");
   }
-  std::shared_ptr<void> matrix = Owned(handle);
+  MatrixPtr matrix(handle);
   if (XGDMatrixSetFloatInfo(handle, "label", targets.data(), rows) != 0) {
     return XGBoostError("label");
   }
@@ -52,11 +50,15 @@ absl::StatusOr<XGBoostTrainingSet> XGBoostTrainingSet::Subset(absl::Span<const i
   if (XGDMatrixSliceDMatrix(matrix_.get(), rows.data(), rows.size(), &handle) != 0) {
     return XGBoostError("slice");
   }
-  std::shared_ptr<void> matrix = Owned(handle);
+  MatrixPtr matrix(handle);
   bst_ulong length = 0;
   const float* labels = nullptr;
   if (XGDMatrixGetFloatInfo(handle, "label", &length, &labels) != 0) {
     return XGBoostError("label");
+  }
+  if (length != rows.size()) {
+    return absl::InternalError(
+        absl::StrCat("xgboost slice: ", length, " labels for ", rows.size(), " rows"));
   }
   return XGBoostTrainingSet(std::move(matrix), static_cast<int>(rows.size()), column_count_,
                             MeanOf(absl::MakeConstSpan(labels, length)));

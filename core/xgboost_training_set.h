@@ -1,7 +1,6 @@
 #pragma once
 
 #include <memory>
-#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
@@ -13,8 +12,9 @@ namespace perfcast {
 // values), from which models train and row subsets are cut. A cross-fit then keeps one copy of
 // its rows, not a dense copy of ours per fold beside XGBoost's copy of it.
 //
-// Thread safety: none. XGBoost caches its histogram index in the matrix while a model trains on
-// it, so one set serves one training at a time (its subsets are sets of their own).
+// Move-only: the matrix is XGBoost's, and training on it (through a const reference) caches its
+// histogram index there. Thread safety: none; one set serves one training or one Subset() at a
+// time, and its subsets are sets of their own.
 class XGBoostTrainingSet {
  public:
   // InvalidArgument when there are no rows or the targets do not match them.
@@ -32,14 +32,18 @@ class XGBoostTrainingSet {
   void* handle() const { return matrix_.get(); }
 
  private:
-  XGBoostTrainingSet(std::shared_ptr<void> matrix, int row_count, int column_count,
-                     float mean_target)
+  struct MatrixDeleter {
+    void operator()(void* handle) const;
+  };
+  using MatrixPtr = std::unique_ptr<void, MatrixDeleter>;
+
+  XGBoostTrainingSet(MatrixPtr matrix, int row_count, int column_count, float mean_target)
       : matrix_(std::move(matrix)),
         row_count_(row_count),
         column_count_(column_count),
         mean_target_(mean_target) {}
 
-  std::shared_ptr<void> matrix_;
+  MatrixPtr matrix_;
   int row_count_ = 0;
   int column_count_ = 0;
   float mean_target_ = 0;

@@ -15,7 +15,6 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -60,11 +59,11 @@ ABSL_FLAG(int64_t, max_stream_results, 100000, "Most results in one SubmitBenchm
 ABSL_FLAG(int, max_receive_message_bytes, 4 * 1024 * 1024, "Largest request message accepted.");
 ABSL_FLAG(int, max_threads, 8, "Threads gRPC may use for callbacks.");
 ABSL_FLAG(int, train_threads, 1,
-          "Threads one retrain may use: its cross-fit models train this many at once, each "
-          "holding its rows and histograms (on the default data, 2 threads took an idle refit "
-          "from 5.4-6.4 s to 3.4-4.2 s and its peak RSS from 84-87 MB to 134-137 MB). Above 1 "
-          "only with spare cores: OpenMP's spinning threads slow training tenfold when the "
-          "cores are busy (or set OMP_WAIT_POLICY=passive).");
+          "Threads one retrain may use: its cross-fit models train this many at once, one "
+          "thread and its own rows and histograms each (on the default data, 2 threads took an "
+          "idle refit from 5.4-6.4 s to 3.4-4.2 s and its peak RSS from 84-87 MB to 134-137 "
+          "MB); its two other models train on this many OpenMP threads, whose spinning slows "
+          "them tenfold when the cores are busy (or set OMP_WAIT_POLICY=passive).");
 ABSL_FLAG(std::string, train_priority, "19",
           "How retraining competes with Predict for the CPU: a nice value 0-19 (a share of the "
           "CPU, which a refit beside a Predict load took twice as fast as under idle, with a "
@@ -143,16 +142,16 @@ int main(int argc, char** argv) {
   options.retrain.retrain_after_results = absl::GetFlag(FLAGS_retrain_after_results);
   options.retrain.quiet = absl::Seconds(absl::GetFlag(FLAGS_retrain_quiet_seconds));
   options.retrain.train.threads = absl::GetFlag(FLAGS_train_threads);
-  if (const std::string priority = absl::GetFlag(FLAGS_train_priority); priority == "idle") {
-    options.retrain.idle_scheduling = true;
-  } else {
-    if (!absl::SimpleAtoi(priority, &options.retrain.nice) || options.retrain.nice < 0 ||
-        options.retrain.nice > 19) {
-      spdlog::critical(
-          "event=start_failed status=\"--train-priority={}: must be 'idle' or a nice value 0-19\"",
-          priority);
-      return EXIT_FAILURE;
-    }
+  if (options.retrain.train.threads < 1) {
+    spdlog::critical("event=start_failed status=\"--train-threads={}: must be >= 1\"",
+                     options.retrain.train.threads);
+    return EXIT_FAILURE;
+  }
+  if (absl::Status priority =
+          perfcast::server::SetTrainPriority(absl::GetFlag(FLAGS_train_priority), options.retrain);
+      !priority.ok()) {
+    spdlog::critical("event=start_failed status=\"{}\"", priority.message());
+    return EXIT_FAILURE;
   }
   if (const std::string directory = absl::GetFlag(FLAGS_catalogue); directory != "none") {
     absl::StatusOr<perfcast::Catalogue> catalogue = perfcast::Catalogue::Load(directory);

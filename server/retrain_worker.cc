@@ -11,6 +11,8 @@
 #include <cstring>
 #include <utility>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "server/log_format.h"
 
 namespace perfcast::server {
@@ -300,6 +302,21 @@ void RetrainWorker::Run() {
     // between refits is what serving needs. After the outcome is out: nobody waits on this.
     malloc_trim(0);
   }
+}
+
+absl::Status SetTrainPriority(absl::string_view value, RetrainWorker::Options& options) {
+  if (value == "idle") {
+    options.idle_scheduling = true;
+    return absl::OkStatus();
+  }
+  int nice = 0;
+  if (!absl::SimpleAtoi(value, &nice) || nice < 0 || nice > 19) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--train-priority=", value, ": must be 'idle' or a nice value 0-19"));
+  }
+  options.idle_scheduling = false;
+  options.nice = nice;
+  return absl::OkStatus();
 }
 
 }  // namespace perfcast::server

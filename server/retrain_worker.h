@@ -9,6 +9,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "core/perfcast_model.h"
@@ -55,8 +56,9 @@ class RetrainWorker {
     // How training (its thread and the threads it starts) competes with Predict for the CPU:
     // a nice value, or idle (SCHED_IDLE: only CPU time nothing else wants). Nice 19 by default:
     // beside an open-loop Predict load of 5,000 calls/s a refit took 5.5-6.8 s under it and
-    // 9.9-12.6 s under idle, and Predict's p99 rose from 1.5-1.6 ms to 1.2-1.8 ms under it
-    // against 2.1-3.1 ms under idle (README, Performance). Linux probably counts a core that
+    // 9.9-12.6 s under idle, and Predict's p99 (1.0-1.6 ms alone) was 1.2-1.8 ms during a refit
+    // in four runs of five under it (4.3 ms in one) against 2.1-3.1 ms in four of four under idle
+    // (README, Performance). Linux probably counts a core that
     // runs only SCHED_IDLE work as idle when it places a waking thread, so Predict's threads
     // keep landing on the trainer's core. When Predict keeps every core busy (a closed loop),
     // idle leaves training less: Predict's p99 rose less during a refit that took twice as long.
@@ -144,5 +146,9 @@ class RetrainWorker {
   RefitOutcome last_ ABSL_GUARDED_BY(mutex_);
   std::thread thread_;
 };
+
+// Applies --train-priority to `options`: "idle" for SCHED_IDLE, or a nice value 0-19.
+// InvalidArgument naming the flag for anything else.
+absl::Status SetTrainPriority(absl::string_view value, RetrainWorker::Options& options);
 
 }  // namespace perfcast::server

@@ -304,6 +304,9 @@ absl::Status RunFit(const CommandLine& line) {
   absl::StatusOr<int> threads = line.GetInt("threads", 2);
   absl::StatusOr<int> seed = line.GetInt("seed", 42);
   if (!threads.ok()) return threads.status();
+  if (*threads < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("--threads=", *threads, ": must be >= 1"));
+  }
   if (!seed.ok()) return seed.status();
   absl::StatusOr<std::shared_ptr<const Catalogue>> catalogue = CatalogueFrom(line);
   if (!catalogue.ok()) return catalogue.status();

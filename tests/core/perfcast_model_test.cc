@@ -174,17 +174,20 @@ TEST(PerfcastModelTest, SameSeedGivesTheSameBundle) {
 TEST(PerfcastModelTest, ThreadsDoNotChangeTheBundle) {
   const std::vector<BenchmarkRecord> records = testing::SyntheticRecords();
   const std::string one_thread = LearnedPart(TrainOn(records)->Serialize());
-  TrainOptions three_threads;
-  // Not a divisor of the cross-fit's 8 models: the threads take uneven shares.
-  three_threads.threads = 3;
-  auto model = PerfcastModel::Train(records, three_threads);
-  ASSERT_TRUE(model.ok()) << model.status();
-  const std::string parallel = LearnedPart((*model)->Serialize());
-  EXPECT_TRUE(parallel == one_thread)
-      << "bundles differ from byte "
-      << std::mismatch(parallel.begin(), parallel.end(), one_thread.begin()).first -
-             parallel.begin()
-      << " of " << parallel.size();
+  // 3 does not divide the cross-fit's 8 models, so the threads take uneven shares; 9 is more
+  // threads than models.
+  for (int threads : {3, 9}) {
+    TrainOptions options;
+    options.threads = threads;
+    auto model = PerfcastModel::Train(records, options);
+    ASSERT_TRUE(model.ok()) << model.status();
+    const std::string parallel = LearnedPart((*model)->Serialize());
+    EXPECT_TRUE(parallel == one_thread)
+        << threads << " threads: bundles differ from byte "
+        << std::mismatch(parallel.begin(), parallel.end(), one_thread.begin()).first -
+               parallel.begin()
+        << " of " << parallel.size();
+  }
 }
 
 TEST(PerfcastModelTest, ListsItsConfigurationsSorted) {

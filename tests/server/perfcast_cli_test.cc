@@ -284,6 +284,14 @@ TEST(PerfcastCliEvalTest, PointsToAnUnwritablePathExitsTwoNamingTheFlag) {
   EXPECT_THAT(out, HasSubstr("--points=/nonexistent-directory/points.csv"));
 }
 
+TEST(PerfcastCliFitTest, ZeroThreadsExitsTwoNamingTheFlag) {
+  const auto [code, out] = RunMerged(absl::StrCat("fit --data ", PERFCAST_SOURCE_DIR,
+                                                  "/data/default_benchmarks.csv --out ",
+                                                  ::testing::TempDir(), "/unused --threads 0"));
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_THAT(out, HasSubstr("--threads=0"));
+}
+
 TEST(PerfcastCliExitCodeTest, UnreachableServerExitsThree) {
   TempDir dir;
   const std::string command =

@@ -7,10 +7,13 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/local_model_bundle_store.h"
 #include "server/sqlite_benchmark_store.h"
@@ -114,6 +117,23 @@ TEST_F(SharedStoreRetrainTest, TheWorkerThreadRunsUnderSchedIdleAndTheCallerKeep
 
   EXPECT_EQ(worker_policy, SCHED_IDLE);
   EXPECT_EQ(sched_getscheduler(0), SCHED_OTHER);
+}
+
+TEST(TrainPriorityTest, IdleOrANiceValueIsTakenAndAnythingElseRefusedNamingTheFlag) {
+  RetrainWorker::Options options;
+  ASSERT_TRUE(SetTrainPriority("idle", options).ok());
+  EXPECT_TRUE(options.idle_scheduling);
+  for (const auto& [value, nice] : {std::pair{"0", 0}, std::pair{"7", 7}, std::pair{"19", 19}}) {
+    ASSERT_TRUE(SetTrainPriority(value, options).ok()) << value;
+    EXPECT_FALSE(options.idle_scheduling) << value;
+    EXPECT_EQ(options.nice, nice);
+  }
+  for (const char* value : {"20", "-1", "abc", "", "IDLE"}) {
+    const absl::Status status = SetTrainPriority(value, options);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << value;
+    EXPECT_THAT(status.message(), ::testing::HasSubstr(absl::StrCat("--train-priority=", value)));
+  }
+  EXPECT_EQ(options.nice, 19) << "a refused value leaves the options as they were";
 }
 
 TEST_F(SharedStoreRetrainTest, AForwardedRequestCompletesWithTheNextModelServed) {
