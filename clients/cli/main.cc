@@ -197,6 +197,15 @@ absl::StatusOr<std::shared_ptr<const Catalogue>> CatalogueFrom(const CommandLine
   return std::make_shared<const Catalogue>(*std::move(catalogue));
 }
 
+// --threads of eval and fit (2 by default), refused below 1 naming the flag.
+absl::StatusOr<int> ThreadsFlag(const CommandLine& line) {
+  absl::StatusOr<int> threads = line.GetInt("threads", 2);
+  if (threads.ok() && *threads < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("--threads=", *threads, ": must be >= 1"));
+  }
+  return threads;
+}
+
 absl::Status RunEval(const CommandLine& line) {
   absl::StatusOr<std::vector<BenchmarkRecord>> records = ReadAll(line.GetAll("data"));
   if (!records.ok()) return records.status();
@@ -210,12 +219,9 @@ absl::Status RunEval(const CommandLine& line) {
     if (!protocol.ok()) return protocol.status();
     protocols = {*protocol};
   }
-  absl::StatusOr<int> threads = line.GetInt("threads", 2);
+  absl::StatusOr<int> threads = ThreadsFlag(line);
   absl::StatusOr<int> seed = line.GetInt("seed", 42);
   absl::StatusOr<double> confidence = line.GetDouble("confidence", 0.9);
-  if (threads.ok() && *threads < 1) {
-    return absl::InvalidArgumentError(absl::StrCat("--threads=", *threads, ": must be >= 1"));
-  }
   for (const absl::Status& status : {threads.status(), seed.status(), confidence.status()}) {
     if (!status.ok()) return status;
   }
@@ -299,15 +305,12 @@ absl::Status RunEval(const CommandLine& line) {
 absl::Status RunFit(const CommandLine& line) {
   absl::StatusOr<std::string> out = line.Required("out");
   if (!out.ok()) return out.status();
-  absl::StatusOr<std::vector<BenchmarkRecord>> records = ReadAll(line.GetAll("data"));
-  if (!records.ok()) return records.status();
-  absl::StatusOr<int> threads = line.GetInt("threads", 2);
+  absl::StatusOr<int> threads = ThreadsFlag(line);
   absl::StatusOr<int> seed = line.GetInt("seed", 42);
   if (!threads.ok()) return threads.status();
-  if (*threads < 1) {
-    return absl::InvalidArgumentError(absl::StrCat("--threads=", *threads, ": must be >= 1"));
-  }
   if (!seed.ok()) return seed.status();
+  absl::StatusOr<std::vector<BenchmarkRecord>> records = ReadAll(line.GetAll("data"));
+  if (!records.ok()) return records.status();
   absl::StatusOr<std::shared_ptr<const Catalogue>> catalogue = CatalogueFrom(line);
   if (!catalogue.ok()) return catalogue.status();
   TrainOptions options;
