@@ -3,30 +3,16 @@
 #include <xgboost/c_api.h>
 
 #include <cmath>
-#include <random>
 
 #include "gtest/gtest.h"
+#include "tests/core/random_features.h"
 
 namespace perfcast {
 namespace {
 
+// Every 17th value missing.
 FeatureMatrix RandomFeatures(int rows, int columns, uint32_t seed) {
-  std::mt19937 random(seed);
-  std::uniform_real_distribution<float> uniform(-2, 2);
-  FeatureMatrix features{columns, {}};
-  for (int i = 0; i < rows * columns; ++i) features.values.push_back(uniform(random));
-  // Some missing values, which must take XGBoost's default branch.
-  for (int i = 0; i < rows * columns; i += 17) features.values[i] = std::nanf("");
-  return features;
-}
-
-std::vector<float> Targets(const FeatureMatrix& features) {
-  std::vector<float> y;
-  for (int r = 0; r < features.row_count(); ++r) {
-    const float* x = &features.values[r * features.column_count];
-    y.push_back(std::isnan(x[0]) ? 1.0f : 3 * x[0] + (x[1] > 0 ? 2.0f : -1.0f));
-  }
-  return y;
+  return testing::RandomFeatures(rows, columns, seed, 17);
 }
 
 XGBoostParams SmallParams() {
@@ -39,7 +25,8 @@ XGBoostParams SmallParams() {
 
 TEST(XGBoostRegressorTest, TreeEnsembleMatchesXGBoostsOwnPrediction) {
   const FeatureMatrix features = RandomFeatures(400, 4, 1);
-  auto model = XGBoostRegressor::Train(features, Targets(features), SmallParams());
+  auto model =
+      XGBoostRegressor::Train(features, testing::SlopeAndStepTargets(features), SmallParams());
   ASSERT_TRUE(model.ok()) << model.status();
 
   // Reload the raw model into a booster and ask XGBoost itself.
@@ -48,8 +35,8 @@ TEST(XGBoostRegressorTest, TreeEnsembleMatchesXGBoostsOwnPrediction) {
   const std::string& bytes = model->model_bytes();
   ASSERT_EQ(XGBoosterLoadModelFromBuffer(booster, bytes.data() + 8, bytes.size() - 8), 0);
   DMatrixHandle matrix = nullptr;
-  ASSERT_EQ(XGDMatrixCreateFromMat(features.values.data(), features.row_count(), 4,
-                                   std::nanf(""), &matrix),
+  ASSERT_EQ(XGDMatrixCreateFromMat(features.values.data(), features.row_count(), 4, std::nanf(""),
+                                   &matrix),
             0);
   bst_ulong length = 0;
   const float* expected = nullptr;
@@ -65,7 +52,7 @@ TEST(XGBoostRegressorTest, TreeEnsembleMatchesXGBoostsOwnPrediction) {
 
 TEST(XGBoostRegressorTest, LearnsASimpleFunction) {
   const FeatureMatrix features = RandomFeatures(1000, 3, 2);
-  const std::vector<float> y = Targets(features);
+  const std::vector<float> y = testing::SlopeAndStepTargets(features);
   auto model = XGBoostRegressor::Train(features, y, SmallParams());
   ASSERT_TRUE(model.ok());
   double squared_error = 0;
@@ -78,7 +65,8 @@ TEST(XGBoostRegressorTest, LearnsASimpleFunction) {
 
 TEST(XGBoostRegressorTest, ModelBytesRoundTrip) {
   const FeatureMatrix features = RandomFeatures(200, 3, 3);
-  auto model = XGBoostRegressor::Train(features, Targets(features), SmallParams());
+  auto model =
+      XGBoostRegressor::Train(features, testing::SlopeAndStepTargets(features), SmallParams());
   ASSERT_TRUE(model.ok());
   auto loaded = XGBoostRegressor::FromModelBytes(model->model_bytes());
   ASSERT_TRUE(loaded.ok()) << loaded.status();
@@ -94,8 +82,8 @@ TEST(XGBoostRegressorTest, SameSeedSameModel) {
   XGBoostParams params = SmallParams();
   params.subsample = 0.7;
   params.seed = 9;
-  auto first = XGBoostRegressor::Train(features, Targets(features), params);
-  auto second = XGBoostRegressor::Train(features, Targets(features), params);
+  auto first = XGBoostRegressor::Train(features, testing::SlopeAndStepTargets(features), params);
+  auto second = XGBoostRegressor::Train(features, testing::SlopeAndStepTargets(features), params);
   ASSERT_TRUE(first.ok() && second.ok());
   EXPECT_EQ(first->model_bytes(), second->model_bytes());
 }

@@ -1,32 +1,16 @@
 #include "core/xgboost_training_set.h"
 
-#include <cmath>
-#include <random>
-
 #include "core/xgboost_regressor.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/core/random_features.h"
 
 namespace perfcast {
 namespace {
 
+// Every 7th value missing: a subset must still line them up with their columns.
 FeatureMatrix RandomFeatures(int rows, int columns, uint32_t seed) {
-  std::mt19937 random(seed);
-  std::uniform_real_distribution<float> uniform(-2, 2);
-  FeatureMatrix features{columns, {}};
-  for (int i = 0; i < rows * columns; ++i) features.values.push_back(uniform(random));
-  // Missing values, which XGBoost's copy leaves out: a subset must still line them up.
-  for (int i = 0; i < rows * columns; i += 7) features.values[i] = std::nanf("");
-  return features;
-}
-
-std::vector<float> Targets(const FeatureMatrix& features) {
-  std::vector<float> y;
-  for (int r = 0; r < features.row_count(); ++r) {
-    const float* x = &features.values[r * features.column_count];
-    y.push_back(std::isnan(x[0]) ? 0.5f : 2 * x[0] - (x[2] > 0 ? 1.0f : 0.0f));
-  }
-  return y;
+  return testing::RandomFeatures(rows, columns, seed, 7);
 }
 
 XGBoostParams SampledParams() {
@@ -43,7 +27,7 @@ XGBoostParams SampledParams() {
 
 TEST(XGBoostTrainingSetTest, SubsetTrainsTheModelOfACopyOfThoseRows) {
   const FeatureMatrix features = RandomFeatures(300, 4, 1);
-  const std::vector<float> targets = Targets(features);
+  const std::vector<float> targets = testing::SlopeAndStepTargets(features);
   std::vector<int> kept;
   FeatureMatrix copy{features.column_count, {}};
   std::vector<float> copy_targets;
@@ -83,7 +67,8 @@ TEST(XGBoostTrainingSetTest, MeanTargetIsTheSubsetsOwn) {
 
 TEST(XGBoostTrainingSetTest, EnsembleAloneMatchesTheFullModel) {
   const FeatureMatrix features = RandomFeatures(200, 4, 3);
-  absl::StatusOr<XGBoostTrainingSet> set = XGBoostTrainingSet::Create(features, Targets(features));
+  absl::StatusOr<XGBoostTrainingSet> set =
+      XGBoostTrainingSet::Create(features, testing::SlopeAndStepTargets(features));
   ASSERT_TRUE(set.ok());
   auto model = XGBoostRegressor::Train(*set, SampledParams());
   auto ensemble = XGBoostRegressor::TrainEnsemble(*set, SampledParams());
@@ -102,7 +87,7 @@ TEST(XGBoostTrainingSetTest, RefusesRowsOutsideTheSet) {
   ASSERT_TRUE(set.ok());
   absl::StatusOr<XGBoostTrainingSet> past_end = set->Subset(std::vector<int>{0, 5});
   EXPECT_EQ(past_end.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(past_end.status().message(), testing::HasSubstr("rows[1]=5"));
+  EXPECT_THAT(past_end.status().message(), ::testing::HasSubstr("rows[1]=5"));
   EXPECT_EQ(set->Subset(std::vector<int>{-1}).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(set->Subset({}).status().code(), absl::StatusCode::kInvalidArgument);
 }
