@@ -9,11 +9,11 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
-#include "core/benchmark_csv.h"
-#include "core/catalogue.h"
-#include "core/exponential_fit.h"
-#include "core/model_bundle.h"
-#include "core/perfcast_model.h"
+#include "core/bundle/model_bundle.h"
+#include "core/catalogue/catalogue.h"
+#include "core/data/benchmark_csv.h"
+#include "core/fit/exponential_fit.h"
+#include "core/model/perfcast_model.h"
 
 namespace perfcast {
 namespace {

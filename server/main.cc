@@ -18,8 +18,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "core/catalogue.h"
-#include "server/log_format.h"
+#include "core/catalogue/catalogue.h"
+#include "server/observability/log_format.h"
 #include "server/perfcast_server.h"
 
 #ifndef PERFCAST_DEFAULT_SEED_DATA

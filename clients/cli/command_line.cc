@@ -68,8 +68,7 @@ absl::StatusOr<int> CommandLine::GetInt(const std::string& name, int fallback) c
   if (!Has(name)) return fallback;
   int value = 0;
   if (!absl::SimpleAtoi(Get(name), &value)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--", name, "=", Get(name), ": not an integer"));
+    return absl::InvalidArgumentError(absl::StrCat("--", name, "=", Get(name), ": not an integer"));
   }
   return value;
 }

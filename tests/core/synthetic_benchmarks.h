@@ -3,7 +3,7 @@
 #include <cmath>
 #include <vector>
 
-#include "core/benchmark_record.h"
+#include "core/data/benchmark_record.h"
 
 namespace perfcast::testing {
 

@@ -10,7 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "server/pg_connection.h"
+#include "server/postgres/pg_connection.h"
 
 namespace perfcast::server::testing {
 

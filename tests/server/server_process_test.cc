@@ -15,7 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/sqlite_benchmark_store.h"
+#include "server/store/sqlite_benchmark_store.h"
 #include "tests/server/child_server.h"
 #include "tests/server/generic_grpc_calls.h"
 #include "tests/server/server_test_util.h"

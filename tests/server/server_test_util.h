@@ -19,7 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "core/benchmark_record.h"
+#include "core/data/benchmark_record.h"
 #include "grpcpp/grpcpp.h"
 #include "perfcast/v1/perfcast.grpc.pb.h"
 #include "server/perfcast_server.h"

@@ -1,0 +1,386 @@
+#include "clients/remote/remote_commands.h"
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "core/data/benchmark_csv.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpcpp/grpcpp.h"
+#include "perfcast/v1/perfcast.grpc.pb.h"
+
+namespace perfcast {
+namespace {
+
+absl::Status FromGrpc(const grpc::Status& status, const std::string& server_address) {
+  if (status.ok()) return absl::OkStatus();
+  std::string message = status.error_message();
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+      status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    message = absl::StrCat(server_address, ": ", message);
+  }
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), message);
+}
+
+std::shared_ptr<grpc::Channel> Channel(const RemoteTarget& target) {
+  return grpc::CreateChannel(target.address, grpc::InsecureChannelCredentials());
+}
+
+void SetDeadline(grpc::ClientContext* context, absl::Duration timeout) {
+  context->set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout));
+}
+
+absl::Status PrintJson(const google::protobuf::Message& message, std::ostream& out) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  std::string json;
+  if (auto s = google::protobuf::util::MessageToJsonString(message, &json, options); !s.ok()) {
+    return absl::InternalError(absl::StrCat("cannot print JSON: ", s.ToString()));
+  }
+  out << json;
+  if (json.empty() || json.back() != '\n') out << '\n';
+  return absl::OkStatus();
+}
+
+double Seconds(const google::protobuf::Duration& d) {
+  return static_cast<double>(d.seconds()) + 1e-9 * d.nanos();
+}
+
+absl::string_view CaseName(v1::PredictionCase prediction_case) {
+  switch (prediction_case) {
+    case v1::PREDICTION_CASE_MEASURED:
+      return "measured";
+    case v1::PREDICTION_CASE_INTERPOLATED:
+      return "interpolated";
+    case v1::PREDICTION_CASE_EXTRAPOLATED_SHAPE:
+      return "extrapolated_shape";
+    case v1::PREDICTION_CASE_EXTRAPOLATED_BATCH:
+      return "extrapolated_batch";
+    case v1::PREDICTION_CASE_NEW_CONFIGURATION:
+      return "new_configuration";
+    default:
+      return "unspecified";
+  }
+}
+
+absl::string_view StateName(v1::ModelVersionStatus::State state) {
+  switch (state) {
+    case v1::ModelVersionStatus::STATE_AVAILABLE:
+      return "AVAILABLE";
+    case v1::ModelVersionStatus::STATE_FAILED:
+      return "FAILED";
+    case v1::ModelVersionStatus::STATE_END:
+      return "END";
+    case v1::ModelVersionStatus::STATE_LOADING:
+      return "LOADING";
+    case v1::ModelVersionStatus::STATE_UNLOADING:
+      return "UNLOADING";
+    default:
+      return "UNSPECIFIED";
+  }
+}
+
+absl::string_view OutcomeName(v1::RefitStatus::Outcome outcome) {
+  switch (outcome) {
+    case v1::RefitStatus::OUTCOME_RUNNING:
+      return "running";
+    case v1::RefitStatus::OUTCOME_SUCCEEDED:
+      return "succeeded";
+    case v1::RefitStatus::OUTCOME_FAILED:
+      return "failed";
+    default:
+      return "unspecified";
+  }
+}
+
+void ToProto(const Configuration& c, v1::Configuration* out) {
+  out->set_hardware(c.hardware);
+  out->set_gpu_count(c.num_gpus);
+  out->set_framework(c.framework);
+  out->set_model(c.model);
+  out->set_precision(c.precision);
+}
+
+std::string ConfigurationText(const v1::Configuration& c) {
+  return absl::StrCat(c.hardware(), " x", c.gpu_count(), " ", c.framework(), " ", c.model(), " ",
+                      c.precision());
+}
+
+// "accelerator / model / precision", "?" for a name the catalogue lacks, "-" without one.
+std::string CatalogueText(const v1::CatalogueEntries& e) {
+  if (e.accelerator().empty() && e.model().empty() && e.precision().empty()) return "-";
+  auto or_unknown = [](const std::string& name) { return name.empty() ? std::string("?") : name; };
+  return absl::StrCat(or_unknown(e.accelerator()), " / ", or_unknown(e.model()), " / ",
+                      or_unknown(e.precision()));
+}
+
+v1::Query ToQuery(const PredictionQuery& query, const std::vector<int>& batch_sizes) {
+  v1::Query q;
+  ToProto(query.configuration, q.mutable_configuration());
+  q.set_input_tokens(query.shape.input_tokens);
+  q.set_output_tokens(query.shape.output_tokens);
+  for (int b : batch_sizes) q.add_batch_sizes(b);
+  return q;
+}
+
+}  // namespace
+
+absl::Status RemotePredict(const RemoteTarget& target, const PredictionQuery& query,
+                           const std::vector<int>& batch_sizes, double confidence_level, bool json,
+                           std::ostream& out) {
+  std::unique_ptr<v1::PredictionService::Stub> stub =
+      v1::PredictionService::NewStub(Channel(target));
+  v1::PredictRequest request;
+  *request.add_queries() = ToQuery(query, batch_sizes);
+  request.mutable_queries(0)->set_confidence_level(confidence_level);
+  v1::PredictResponse response;
+  grpc::ClientContext context;
+  SetDeadline(&context, target.timeout);
+  if (absl::Status s = FromGrpc(stub->Predict(&context, request, &response), target.address);
+      !s.ok()) {
+    return s;
+  }
+  if (json) return PrintJson(response, out);
+  if (response.predictions_size() != 1) {
+    return absl::InternalError(
+        absl::StrCat("server answered ", response.predictions_size(), " predictions for 1 query"));
+  }
+  const v1::Prediction& p = response.predictions(0);
+  out << absl::StrFormat("%s  in=%d out=%d  model_version=%d  case=%s  interval=%.0f%%\n",
+                         query.configuration.ToString(), query.shape.input_tokens,
+                         query.shape.output_tokens, response.model_version(),
+                         CaseName(p.prediction_case()), 100 * p.confidence_level());
+  out << absl::StrFormat("%10s %16s %16s %16s %16s  %s\n", "batch", "tokens_per_s", "lower",
+                         "upper", "batch_latency_s", "case");
+  for (const v1::CurvePoint& point : p.points()) {
+    out << absl::StrFormat("%10d %16.1f %16.1f %16.1f %16.3f  %s\n", point.batch_size(),
+                           point.throughput_tokens_per_second(),
+                           point.throughput_lower_tokens_per_second(),
+                           point.throughput_upper_tokens_per_second(),
+                           point.batch_latency_seconds(), CaseName(point.prediction_case()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RemoteUncertainty(const RemoteTarget& target, const PredictionQuery& query,
+                               int batch_size, int neighbor_count, bool json, std::ostream& out) {
+  std::unique_ptr<v1::PredictionService::Stub> stub =
+      v1::PredictionService::NewStub(Channel(target));
+  v1::UncertaintyRequest request;
+  *request.mutable_query() = ToQuery(query, {batch_size});
+  request.set_neighbor_count(neighbor_count);
+  v1::UncertaintyResponse response;
+  grpc::ClientContext context;
+  SetDeadline(&context, target.timeout);
+  if (absl::Status s = FromGrpc(stub->Uncertainty(&context, request, &response), target.address);
+      !s.ok()) {
+    return s;
+  }
+  if (json) return PrintJson(response, out);
+  out << absl::StrFormat("%s  in=%d out=%d batch=%d  model_version=%d\n",
+                         query.configuration.ToString(), query.shape.input_tokens,
+                         query.shape.output_tokens, batch_size, response.model_version());
+  out << absl::StrFormat("case:                     %s\n", CaseName(response.prediction_case()));
+  out << absl::StrFormat("similarity score:         %.3f  (1 = measured, 0 = nothing similar)\n",
+                         response.similarity_score());
+  out << absl::StrFormat("expected relative error:  %.1f%%\n",
+                         100 * response.expected_relative_error());
+  out << absl::StrFormat("catalogue entries:        %s\n",
+                         CatalogueText(response.catalogue_entries()));
+  out << absl::StrFormat("nearest observed curves:\n%10s %8s %8s  %s\n", "distance", "in", "out",
+                         "configuration");
+  for (const v1::ObservedCurve& curve : response.nearest_curves()) {
+    out << absl::StrFormat("%10.3f %8d %8d  %s\n", curve.distance(), curve.input_tokens(),
+                           curve.output_tokens(), ConfigurationText(curve.configuration()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<SubmitSummary> RemoteSubmit(const RemoteTarget& target, const SubmitOptions& options,
+                                           bool json, std::ostream& out, std::ostream& errors) {
+  if (options.chunk_size < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--chunk-size=", options.chunk_size, ": must be >= 1"));
+  }
+  absl::StatusOr<CsvReadResult> csv = ReadBenchmarkCsv(options.csv_path, BadRowPolicy::kSkip);
+  // A file that cannot be read is a usage error, whatever code the reader gives it.
+  if (!csv.ok()) return absl::InvalidArgumentError(absl::StrCat("--data ", csv.status().message()));
+  SubmitSummary summary;
+  summary.unreadable_rows = static_cast<int64_t>(csv->rejected_rows.size());
+  for (const RejectedRow& row : csv->rejected_rows) {
+    errors << "unreadable " << row.location << ": " << row.reason << "\n";
+  }
+  const std::string default_source =
+      options.source_id.empty() ? std::filesystem::path(options.csv_path).filename().string()
+                                : options.source_id;
+
+  std::unique_ptr<v1::ModelService::Stub> stub = v1::ModelService::NewStub(Channel(target));
+  grpc::ClientContext context;
+  SetDeadline(&context, target.timeout);
+  v1::SubmitBenchmarksResponse response;
+  std::unique_ptr<grpc::ClientWriter<v1::SubmitBenchmarksRequest>> stream =
+      stub->SubmitBenchmarks(&context, &response);
+  const auto total = static_cast<int64_t>(csv->records.size());
+  v1::SubmitBenchmarksRequest chunk;
+  for (const BenchmarkRecord& r : csv->records) {
+    v1::BenchmarkResult* result = chunk.add_results();
+    result->set_source_id(r.source.empty() ? default_source : r.source);
+    ToProto(r.configuration, result->mutable_configuration());
+    result->set_input_tokens(r.shape.input_tokens);
+    result->set_output_tokens(r.shape.output_tokens);
+    result->set_batch_size(r.batch_size);
+    result->set_throughput_tokens_per_second(r.throughput_tokens_per_s);
+    if (r.latency_s) result->set_batch_latency_seconds(*r.latency_s);
+    if (r.ttft_s) result->set_time_to_first_token_seconds(*r.ttft_s);
+    if (r.itl_s) result->set_inter_token_latency_seconds(*r.itl_s);
+    if (chunk.results_size() < options.chunk_size && summary.sent + chunk.results_size() < total) {
+      continue;
+    }
+    summary.sent += chunk.results_size();
+    // A failed write means the server ended the call; Finish below says why.
+    if (!stream->Write(chunk)) break;
+    chunk.clear_results();
+    if (options.progress != nullptr) {
+      *options.progress << absl::StrFormat("\rsent %d/%d results", summary.sent, total)
+                        << std::flush;
+    }
+  }
+  stream->WritesDone();
+  const grpc::Status finished = stream->Finish();
+  if (options.progress != nullptr && summary.sent > 0) *options.progress << "\n";
+  if (absl::Status s = FromGrpc(finished, target.address); !s.ok()) return s;
+  summary.accepted = response.accepted_count();
+  summary.duplicate = response.duplicate_count();
+  summary.rejected = response.rejected_count();
+  if (json) {
+    if (absl::Status s = PrintJson(response, out); !s.ok()) return s;
+    return summary;
+  }
+  out << absl::StrFormat("%s: %d results sent to %s\n", options.csv_path, summary.sent,
+                         target.address);
+  out << absl::StrFormat("%10s %10s %10s %12s\n", "accepted", "duplicate", "rejected",
+                         "unreadable");
+  out << absl::StrFormat("%10d %10d %10d %12d\n", summary.accepted, summary.duplicate,
+                         summary.rejected, summary.unreadable_rows);
+  if (response.rejections_size() > 0) {
+    out << absl::StrFormat("rejected results:\n%8s  %-24s %-30s  %s\n", "index", "source_id",
+                           "field", "reason");
+    for (const v1::Rejection& r : response.rejections()) {
+      out << absl::StrFormat("%8d  %-24s %-30s  %s\n", r.index(), r.source_id(), r.field(),
+                             r.reason());
+    }
+    if (response.rejected_count() > response.rejections_size()) {
+      out << absl::StrFormat("... and %d more\n",
+                             response.rejected_count() - response.rejections_size());
+    }
+  }
+  return summary;
+}
+
+absl::Status RemoteRefit(const RemoteTarget& target, bool wait, bool json, std::ostream& out) {
+  std::unique_ptr<v1::ModelService::Stub> stub = v1::ModelService::NewStub(Channel(target));
+  v1::RefitRequest request;
+  request.set_wait(wait);
+  request.set_reason("perfcast refit (CLI)");
+  v1::RefitResponse response;
+  grpc::ClientContext context;
+  SetDeadline(&context, target.timeout);
+  if (absl::Status s = FromGrpc(stub->Refit(&context, request, &response), target.address);
+      !s.ok()) {
+    return s;
+  }
+  if (json) return PrintJson(response, out);
+  if (wait) {
+    out << absl::StrFormat("refit %d done: model version %d serves, trained in %.2f s\n",
+                           response.refit_id(), response.model_version(),
+                           Seconds(response.training_duration()));
+  } else {
+    out << absl::StrFormat("refit %d queued; model version %d serves until it finishes\n",
+                           response.refit_id(), response.model_version());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RemoteModelStatus(const RemoteTarget& target, bool json, std::ostream& out) {
+  std::unique_ptr<v1::ModelService::Stub> stub = v1::ModelService::NewStub(Channel(target));
+  v1::GetModelStatusRequest request;
+  v1::GetModelStatusResponse response;
+  grpc::ClientContext context;
+  SetDeadline(&context, target.timeout);
+  if (absl::Status s = FromGrpc(stub->GetModelStatus(&context, request, &response), target.address);
+      !s.ok()) {
+    return s;
+  }
+  if (json) return PrintJson(response, out);
+  out << absl::StrFormat("stored results: %d (since last refit: %d)\n",
+                         response.stored_result_count(), response.results_since_refit_count());
+  if (response.has_last_refit()) {
+    const v1::RefitStatus& r = response.last_refit();
+    out << absl::StrFormat("last refit: %d (%s) %s", r.refit_id(), r.trigger(),
+                           OutcomeName(r.outcome()));
+    if (r.outcome() == v1::RefitStatus::OUTCOME_SUCCEEDED) {
+      out << absl::StrFormat(" -> version %d in %.2f s", r.model_version(), Seconds(r.duration()));
+    }
+    if (!r.error_message().empty()) out << ": " << r.error_message();
+    out << "\n";
+  }
+  out << absl::StrFormat("%8s %10s %8s %8s %8s %9s %10s %10s %9s  %s\n", "version", "state",
+                         "points", "curves", "configs", "train_s", "live_n", "live_err", "coverage",
+                         "labels / error");
+  for (const v1::ModelVersionStatus& v : response.model_version_statuses()) {
+    std::vector<std::string> notes(v.version_labels().begin(), v.version_labels().end());
+    if (!v.error_message().empty()) notes.push_back(v.error_message());
+    const std::string note = absl::StrJoin(notes, " ");
+    out << absl::StrFormat("%8d %10s %8d %8d %8d %9.2f %10d %10.3f %9.3f  %s\n", v.version(),
+                           StateName(v.state()), v.training_point_count(), v.curve_count(),
+                           v.configuration_count(), Seconds(v.training_duration()),
+                           v.prequential_result_count(), v.holdout_median_relative_error(),
+                           v.interval_coverage(), note);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RemoteConfigurations(const RemoteTarget& target, bool json, std::ostream& out) {
+  std::unique_ptr<v1::ModelService::Stub> stub = v1::ModelService::NewStub(Channel(target));
+  v1::ListConfigurationsResponse all;
+  std::string token;
+  do {
+    v1::ListConfigurationsRequest request;
+    request.set_page_size(1000);
+    request.set_page_token(token);
+    v1::ListConfigurationsResponse page;
+    grpc::ClientContext context;
+    SetDeadline(&context, target.timeout);
+    if (absl::Status s =
+            FromGrpc(stub->ListConfigurations(&context, request, &page), target.address);
+        !s.ok()) {
+      return s;
+    }
+    all.mutable_configurations()->MergeFrom(page.configurations());
+    all.mutable_catalogue_entries()->MergeFrom(page.catalogue_entries());
+    all.set_model_version(page.model_version());
+    token = page.next_page_token();
+  } while (!token.empty());
+  if (json) return PrintJson(all, out);
+  out << absl::StrFormat("%d configurations (model version %d)\n", all.configurations_size(),
+                         all.model_version());
+  out << absl::StrFormat("%-28s %5s %-26s %-44s %-10s %s\n", "hardware", "gpus", "framework",
+                         "model", "precision", "catalogue entries");
+  for (int i = 0; i < all.configurations_size(); ++i) {
+    const v1::Configuration& c = all.configurations(i);
+    out << absl::StrFormat(
+        "%-28s %5d %-26s %-44s %-10s %s\n", c.hardware(), c.gpu_count(), c.framework(), c.model(),
+        c.precision(),
+        i < all.catalogue_entries_size() ? CatalogueText(all.catalogue_entries(i)) : "-");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace perfcast

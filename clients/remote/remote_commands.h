@@ -1,0 +1,70 @@
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "core/model/prediction.h"
+
+namespace perfcast {
+
+// Client side of the CLI's `--server host:port` commands: the questions a scheduler or a
+// benchmark pipeline asks a running perfcast-server over gRPC (perfcast.v1). Each call opens an
+// insecure channel, sets a deadline of `timeout` and maps the gRPC status to absl::Status with
+// the same code and message (INVALID_ARGUMENT names the field; UNAVAILABLE: server down,
+// starting or draining). Output goes to `out`: a table, or with `json` the response message as
+// JSON with proto field names.
+
+// Where the server is and how long one call may take.
+struct RemoteTarget {
+  std::string address;  // host:port
+  absl::Duration timeout = absl::Seconds(10);
+};
+
+// Predicts `query` at `batch_sizes` with an interval at `confidence_level`.
+absl::Status RemotePredict(const RemoteTarget& target, const PredictionQuery& query,
+                           const std::vector<int>& batch_sizes, double confidence_level, bool json,
+                           std::ostream& out);
+
+// Distance of `query` (at `batch_size`) from the observed data, the error to expect there and
+// the `neighbor_count` nearest observed curves.
+absl::Status RemoteUncertainty(const RemoteTarget& target, const PredictionQuery& query,
+                               int batch_size, int neighbor_count, bool json, std::ostream& out);
+
+struct SubmitOptions {
+  std::string csv_path;
+  // Idempotency key for rows whose CSV has no `source` value (default: the file's name).
+  std::string source_id;
+  int chunk_size = 500;  // results per stream message
+  // Progress lines ("\rsent N/M") go here when set (the CLI sets it on a terminal only).
+  std::ostream* progress = nullptr;
+};
+
+struct SubmitSummary {
+  int64_t sent = 0;
+  int64_t accepted = 0;
+  int64_t duplicate = 0;
+  int64_t rejected = 0;         // by the server, each with its reason in the output
+  int64_t unreadable_rows = 0;  // CSV rows that could not be parsed (reported, not sent)
+};
+
+// Reads the benchmark CSV and streams its rows in chunks over one SubmitBenchmarks call. Prints
+// accepted/duplicate/rejected counts and every rejection with its reason; unreadable rows are
+// listed on `errors`. The call's deadline is `target.timeout`.
+absl::StatusOr<SubmitSummary> RemoteSubmit(const RemoteTarget& target, const SubmitOptions& options,
+                                           bool json, std::ostream& out, std::ostream& errors);
+
+// Starts a retrain; with `wait`, waits (up to `target.timeout`) for the version it produces.
+absl::Status RemoteRefit(const RemoteTarget& target, bool wait, bool json, std::ostream& out);
+
+// The server's model versions, last refit and stored results.
+absl::Status RemoteModelStatus(const RemoteTarget& target, bool json, std::ostream& out);
+
+// Every configuration the serving model knows, all pages.
+absl::Status RemoteConfigurations(const RemoteTarget& target, bool json, std::ostream& out);
+
+}  // namespace perfcast

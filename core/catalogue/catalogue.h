@@ -1,0 +1,90 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "core/catalogue/hardware_catalogue.h"
+#include "core/catalogue/model_catalogue.h"
+#include "core/data/benchmark_record.h"
+
+namespace perfcast {
+
+// The text of the four catalogue files (see data/catalogue/README.md). A model bundle stores it,
+// so that a model reloads with exactly the physical facts it was trained with.
+struct CatalogueFiles {
+  std::string accelerators;  // accelerators.csv
+  std::string models;        // models.csv
+  std::string precisions;    // precisions.csv
+  std::string aliases;       // aliases.csv: kind, alias, entry
+};
+
+// A configuration's catalogue entries. The pointers are into the Catalogue that resolved it and
+// live as long as it does.
+struct ResolvedConfiguration {
+  const AcceleratorSpec* accelerator = nullptr;
+  const ModelSpec* model = nullptr;
+  const PrecisionSpec* precision = nullptr;
+  int num_gpus = 1;
+};
+
+// The entry names a configuration's hardware, model and precision resolve to; empty where the
+// catalogue does not know the name.
+struct CatalogueEntryNames {
+  std::string accelerator;
+  std::string model;
+  std::string precision;
+};
+
+// What is publicly known about accelerators, models and number formats, read at run time from
+// data files so that a new GPU or model is one edited row, not a rebuild. Names in benchmark data
+// reach an entry by its exact name or through an alias; nothing is matched loosely, so a name the
+// files do not list is reported, not guessed.
+//
+// Thread safety: immutable once built; share freely.
+class Catalogue {
+ public:
+  // Reads accelerators.csv, models.csv, precisions.csv and aliases.csv from `directory`.
+  // NotFound for a missing file; InvalidArgument "path:line: column: why" for a bad row, a
+  // repeated name, or an alias whose entry does not exist.
+  static absl::StatusOr<Catalogue> Load(const std::string& directory);
+  // Same, from the files' text; `directory` prefixes the file names in error locations.
+  static absl::StatusOr<Catalogue> Parse(CatalogueFiles files, absl::string_view directory);
+
+  // The entry named exactly `name`, or the entry an alias of that name points to. NotFound naming
+  // `name` otherwise. The pointer lives as long as this catalogue.
+  absl::StatusOr<const AcceleratorSpec*> FindAccelerator(absl::string_view name) const;
+  absl::StatusOr<const ModelSpec*> FindModel(absl::string_view name) const;
+  absl::StatusOr<const PrecisionSpec*> FindPrecision(absl::string_view name) const;
+  // The software stack of `hardware`'s entry (AcceleratorSpec::software_stack); "" where the
+  // name does not resolve or the entry names none. On the prediction path, so no error is built.
+  absl::string_view SoftwareStackOf(absl::string_view hardware) const;
+
+  // The hardware, model and precision of `configuration`; NotFound naming the first of them the
+  // catalogue lacks.
+  absl::StatusOr<ResolvedConfiguration> Resolve(const Configuration& configuration) const;
+  CatalogueEntryNames EntryNamesOf(const Configuration& configuration) const;
+
+  const CatalogueFiles& files() const { return files_; }
+  const std::vector<AcceleratorSpec>& accelerators() const { return accelerators_; }
+  const std::vector<ModelSpec>& models() const { return models_; }
+  const std::vector<PrecisionSpec>& precisions() const { return precisions_; }
+
+ private:
+  // Entry and alias names to positions in the vectors above.
+  using NameIndex = absl::flat_hash_map<std::string, size_t>;
+
+  Catalogue() = default;
+
+  CatalogueFiles files_;
+  std::vector<AcceleratorSpec> accelerators_;
+  std::vector<ModelSpec> models_;
+  std::vector<PrecisionSpec> precisions_;
+  NameIndex accelerator_index_;
+  NameIndex model_index_;
+  NameIndex precision_index_;
+};
+
+}  // namespace perfcast

@@ -1,0 +1,53 @@
+#include "core/data/curve.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <tuple>
+#include <vector>
+
+namespace perfcast {
+namespace {
+
+// The median of `values` (not empty); for an even count the mean of the two middle values.
+double Median(std::vector<double>& values) {
+  std::sort(values.begin(), values.end());
+  const std::size_t mid = values.size() / 2;
+  if (values.size() % 2 == 1) return values[mid];
+  return (values[mid - 1] + values[mid]) / 2;
+}
+
+}  // namespace
+
+std::vector<Curve> GroupIntoCurves(absl::Span<const BenchmarkRecord> records) {
+  // Sort pointers rather than records: the sort then moves no strings.
+  std::vector<const BenchmarkRecord*> sorted;
+  sorted.reserve(records.size());
+  for (const BenchmarkRecord& record : records) sorted.push_back(&record);
+  std::sort(sorted.begin(), sorted.end(), [](const BenchmarkRecord* x, const BenchmarkRecord* y) {
+    return std::tie(x->configuration, x->shape, x->batch_size) <
+           std::tie(y->configuration, y->shape, y->batch_size);
+  });
+
+  std::vector<Curve> curves;
+  std::vector<double> repeats;
+  for (std::size_t i = 0; i < sorted.size();) {
+    const BenchmarkRecord& first = *sorted[i];
+    if (curves.empty() || curves.back().configuration != first.configuration ||
+        curves.back().shape != first.shape) {
+      curves.push_back(Curve{first.configuration, first.shape, {}});
+    }
+    // All records of this curve at this batch size are adjacent after the sort.
+    repeats.clear();
+    std::size_t j = i;
+    for (; j < sorted.size() && sorted[j]->batch_size == first.batch_size &&
+           sorted[j]->shape == first.shape && sorted[j]->configuration == first.configuration;
+         ++j) {
+      repeats.push_back(sorted[j]->throughput_tokens_per_s);
+    }
+    curves.back().points.push_back({first.batch_size, Median(repeats)});
+    i = j;
+  }
+  return curves;
+}
+
+}  // namespace perfcast

@@ -1,0 +1,30 @@
+#pragma once
+
+#include <vector>
+
+#include "absl/types/span.h"
+#include "core/data/benchmark_record.h"
+
+namespace perfcast {
+
+struct CurvePoint {
+  int batch_size = 0;
+  double throughput_tokens_per_s = 0;
+};
+
+// The measured throughput of one (configuration, shape) over batch sizes.
+// Invariant: points sorted by batch_size, one point per batch size.
+struct Curve {
+  Configuration configuration;
+  Shape shape;
+  std::vector<CurvePoint> points;
+
+  int max_batch_size() const { return points.empty() ? 0 : points.back().batch_size; }
+};
+
+// Groups records into curves; repeated points (same curve, same batch size) are merged by their
+// median (EVAL.md). The result is sorted by (configuration, shape): deterministic for any input
+// order.
+std::vector<Curve> GroupIntoCurves(absl::Span<const BenchmarkRecord> records);
+
+}  // namespace perfcast

@@ -1,0 +1,236 @@
+#include "core/eval/evaluation.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "core/util/percentile.h"
+
+namespace perfcast {
+namespace {
+
+// NaN for no values: a method that declined every point has no error figures.
+double Percentile(std::vector<double> values, double fraction) {
+  if (values.empty()) return std::nan("");
+  std::sort(values.begin(), values.end());
+  return PercentileOfSorted(values, fraction);
+}
+
+// Ranks from 1, ties sharing their mean rank.
+std::vector<double> Ranks(const std::vector<double>& values) {
+  std::vector<size_t> order(values.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return values[a] < values[b]; });
+  std::vector<double> ranks(values.size());
+  for (size_t start = 0; start < order.size();) {
+    size_t end = start;
+    while (end < order.size() && values[order[end]] == values[order[start]]) ++end;
+    for (size_t i = start; i < end; ++i) ranks[order[i]] = (start + end + 1) / 2.0;
+    start = end;
+  }
+  return ranks;
+}
+
+// Pearson correlation of the ranks; nullopt with fewer than 3 pairs or a constant side.
+std::optional<double> Spearman(const std::vector<double>& x, const std::vector<double>& y) {
+  if (x.size() < 3 || x.size() != y.size()) return std::nullopt;
+  const std::vector<double> rx = Ranks(x), ry = Ranks(y);
+  const double mean = (static_cast<double>(x.size()) + 1) / 2;
+  double sxy = 0, sxx = 0, syy = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    sxy += (rx[i] - mean) * (ry[i] - mean);
+    sxx += (rx[i] - mean) * (rx[i] - mean);
+    syy += (ry[i] - mean) * (ry[i] - mean);
+  }
+  if (sxx == 0 || syy == 0) return std::nullopt;
+  return sxy / std::sqrt(sxx * syy);
+}
+
+std::string JsonNumber(std::optional<double> value) {
+  if (!value.has_value() || !std::isfinite(*value)) return "null";
+  return absl::StrFormat("%.6g", *value);
+}
+
+// Every fold's predictions by one method; folds run on `parallel_folds` threads, results land
+// in fold order so the figures do not depend on scheduling.
+absl::StatusOr<std::vector<std::vector<MethodPrediction>>> PredictAllFolds(
+    Protocol protocol, absl::Span<const Fold> folds, const EvaluationMethod& method,
+    absl::Span<const double> levels, const EvaluationOptions& options) {
+  std::vector<absl::StatusOr<std::vector<MethodPrediction>>> per_fold(
+      folds.size(), absl::UnknownError("fold not run"));
+  std::atomic<size_t> next_fold{0};
+  std::atomic<bool> failed{false};
+  absl::Mutex progress_mutex;
+  int folds_done = 0;
+  auto work = [&] {
+    for (size_t f = next_fold++; f < folds.size() && !failed; f = next_fold++) {
+      per_fold[f] = method.TrainAndPredict(folds[f], levels);
+      if (!per_fold[f].ok()) failed = true;
+      absl::MutexLock lock(&progress_mutex);
+      ++folds_done;
+      if (options.progress) {
+        options.progress(ProtocolName(protocol), method.name(), folds_done,
+                         static_cast<int>(folds.size()));
+      }
+    }
+  };
+  std::vector<std::thread> workers;
+  for (int t = 1; t < options.parallel_folds; ++t) workers.emplace_back(work);
+  work();
+  for (std::thread& worker : workers) worker.join();
+
+  std::vector<std::vector<MethodPrediction>> out;
+  for (size_t f = 0; f < folds.size(); ++f) {
+    if (!per_fold[f].ok()) {
+      return absl::Status(per_fold[f].status().code(),
+                          absl::StrCat(method.name(), " on ", ProtocolName(protocol), " fold ", f,
+                                       ": ", per_fold[f].status().message()));
+    }
+    out.push_back(*std::move(per_fold[f]));
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<EvaluationFigures>> Evaluate(
+    Protocol protocol, absl::Span<const Curve> curves,
+    absl::Span<const std::unique_ptr<EvaluationMethod>> methods, const EvaluationOptions& options) {
+  const std::vector<Fold> folds = MakeFolds(protocol, curves, options.seed);
+  // The headline level first, then the others ascending.
+  std::vector<double> levels = {options.confidence_level};
+  for (double level : options.reliability_levels) {
+    if (level != options.confidence_level) levels.push_back(level);
+  }
+  std::sort(levels.begin() + 1, levels.end());
+  levels.erase(std::unique(levels.begin() + 1, levels.end()), levels.end());
+  std::vector<EvaluationFigures> results;
+  for (const auto& method : methods) {
+    const auto start = std::chrono::steady_clock::now();
+    absl::StatusOr<std::vector<std::vector<MethodPrediction>>> predictions =
+        PredictAllFolds(protocol, folds, *method, levels, options);
+    if (!predictions.ok()) return predictions.status();
+    std::vector<double> ape, expected_error, ape_with_expected;
+    std::vector<std::vector<double>> widths(levels.size());
+    std::vector<int> inside(levels.size(), 0);
+    int declined = 0, with_interval = 0;
+    for (size_t f = 0; f < folds.size(); ++f) {
+      for (size_t i = 0; i < (*predictions)[f].size(); ++i) {
+        const MethodPrediction& p = (*predictions)[f][i];
+        const double truth = folds[f].held_out[i].throughput_tokens_per_s;
+        if (options.on_point) {
+          options.on_point(ProtocolName(protocol), method->name(), folds[f].held_out[i], p);
+        }
+        if (!p.throughput_tokens_per_s.has_value() || !std::isfinite(*p.throughput_tokens_per_s)) {
+          ++declined;
+          continue;
+        }
+        ape.push_back(std::abs(*p.throughput_tokens_per_s - truth) / truth * 100);
+        if (p.expected_relative_error.has_value()) {
+          expected_error.push_back(*p.expected_relative_error);
+          ape_with_expected.push_back(ape.back());
+        }
+        if (p.intervals.size() == levels.size()) {
+          ++with_interval;
+          for (size_t l = 0; l < levels.size(); ++l) {
+            const PredictionInterval& interval = p.intervals[l];
+            inside[l] +=
+                truth >= interval.lower_tokens_per_s && truth <= interval.upper_tokens_per_s;
+            widths[l].push_back((interval.upper_tokens_per_s - interval.lower_tokens_per_s) /
+                                truth);
+          }
+        }
+      }
+    }
+    EvaluationFigures figures;
+    figures.protocol = std::string(ProtocolName(protocol));
+    figures.method = std::string(method->name());
+    figures.points = static_cast<int>(ape.size());
+    figures.declined = declined;
+    figures.median_ape = Percentile(ape, 0.5);
+    figures.p90_ape = Percentile(ape, 0.9);
+    if (with_interval > 0) {
+      for (size_t l = 0; l < levels.size(); ++l) {
+        figures.reliability.push_back({levels[l], static_cast<double>(inside[l]) / with_interval,
+                                       Percentile(widths[l], 0.5)});
+      }
+      // levels[0] is the requested confidence level.
+      figures.coverage = figures.reliability.front().coverage;
+      figures.median_width = figures.reliability.front().median_width;
+      std::sort(figures.reliability.begin(), figures.reliability.end(),
+                [](const LevelCoverage& a, const LevelCoverage& b) {
+                  return a.confidence_level < b.confidence_level;
+                });
+    }
+    figures.error_rank_correlation = Spearman(expected_error, ape_with_expected);
+    figures.confidence_level = options.confidence_level;
+    figures.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    results.push_back(std::move(figures));
+  }
+  return results;
+}
+
+std::string FiguresTable(absl::Span<const EvaluationFigures> figures) {
+  auto optional_percent = [](std::optional<double> value) {
+    return value.has_value() ? absl::StrFormat("%.1f%%", *value * 100) : std::string("-");
+  };
+  // A method that declined every point has no error figures: "-", not "nan%".
+  auto ape_percent = [](double value) {
+    return std::isfinite(value) ? absl::StrFormat("%.2f%%", value) : std::string("-");
+  };
+  std::string out = absl::StrFormat("%-13s %-15s %7s %8s %10s %8s %9s %12s %8s %8s\n", "protocol",
+                                    "method", "points", "declined", "median_ape", "p90_ape",
+                                    "coverage", "median_width", "spearman", "seconds");
+  bool any_reliability = false;
+  for (const EvaluationFigures& f : figures) {
+    out += absl::StrFormat(
+        "%-13s %-15s %7d %8d %10s %8s %9s %12s %8s %8.1f\n", f.protocol, f.method, f.points,
+        f.declined, ape_percent(f.median_ape), ape_percent(f.p90_ape), optional_percent(f.coverage),
+        optional_percent(f.median_width),
+        f.error_rank_correlation.has_value() ? absl::StrFormat("%.3f", *f.error_rank_correlation)
+                                             : std::string("n/a"),
+        f.seconds);
+    any_reliability = any_reliability || f.reliability.size() > 1;
+  }
+  if (!any_reliability) return out;
+  out += absl::StrFormat("\nreliability: nominal vs observed coverage\n%-13s %-15s %8s %9s %12s\n",
+                         "protocol", "method", "nominal", "observed", "median_width");
+  for (const EvaluationFigures& f : figures) {
+    for (const LevelCoverage& level : f.reliability) {
+      out += absl::StrFormat("%-13s %-15s %7.1f%% %8.1f%% %11.1f%%\n", f.protocol, f.method,
+                             level.confidence_level * 100, level.coverage * 100,
+                             level.median_width * 100);
+    }
+  }
+  return out;
+}
+
+std::string FiguresJsonLines(absl::Span<const EvaluationFigures> figures) {
+  std::string out;
+  for (const EvaluationFigures& f : figures) {
+    absl::StrAppend(
+        &out, "{\"protocol\":\"", f.protocol, "\",\"method\":\"", f.method,
+        "\",\"points\":", f.points, ",\"declined\":", f.declined,
+        ",\"median_ape\":", JsonNumber(f.median_ape), ",\"p90_ape\":", JsonNumber(f.p90_ape),
+        ",\"coverage\":", JsonNumber(f.coverage), ",\"median_width\":", JsonNumber(f.median_width),
+        ",\"confidence_level\":", JsonNumber(f.confidence_level),
+        ",\"spearman\":", JsonNumber(f.error_rank_correlation), ",\"levels\":[");
+    for (size_t l = 0; l < f.reliability.size(); ++l) {
+      const LevelCoverage& level = f.reliability[l];
+      absl::StrAppend(&out, l == 0 ? "" : ",",
+                      "{\"confidence_level\":", JsonNumber(level.confidence_level),
+                      ",\"coverage\":", JsonNumber(level.coverage),
+                      ",\"median_width\":", JsonNumber(level.median_width), "}");
+    }
+    absl::StrAppend(&out, "],\"seconds\":", JsonNumber(f.seconds), "}\n");
+  }
+  return out;
+}
+
+}  // namespace perfcast

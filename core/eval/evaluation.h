@@ -1,0 +1,73 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "core/eval/evaluation_method.h"
+#include "core/eval/evaluation_protocol.h"
+
+namespace perfcast {
+
+// Observed coverage of a method's intervals at one nominal level.
+struct LevelCoverage {
+  double confidence_level = 0;
+  double coverage = 0;      // share of points inside the interval
+  double median_width = 0;  // median of (hi - lo) / true
+};
+
+// The figures of EVAL.md for one (protocol, method).
+struct EvaluationFigures {
+  std::string protocol;
+  std::string method;
+  int points = 0;    // held-out points predicted
+  int declined = 0;  // held-out points the method declined
+  double median_ape = 0;
+  double p90_ape = 0;
+  std::optional<double> coverage;  // share of points inside the interval
+  std::optional<double> median_width;
+  double confidence_level = 0.9;
+  // Every evaluated level, ascending (the reliability table), for methods with intervals.
+  std::vector<LevelCoverage> reliability;
+  // Spearman rank correlation of the method's expected error with the observed APE, for methods
+  // that give an expected error.
+  std::optional<double> error_rank_correlation;
+  double seconds = 0;
+};
+
+struct EvaluationOptions {
+  uint64_t seed = 42;
+  double confidence_level = 0.9;  // of `coverage` and `median_width`
+  // Further levels of the reliability table, each in (0, 1).
+  std::vector<double> reliability_levels;
+  // Folds trained at once. Methods are stateless, so folds are independent; the figures do not
+  // depend on this number.
+  int parallel_folds = 1;
+  // Called after each fold of each method: (protocol, method, fold done, fold count).
+  std::function<void(absl::string_view, absl::string_view, int, int)> progress;
+  // Called once per held-out point and method, declined points included, in fold order from the
+  // calling thread: the raw material of an analysis the summary figures cannot give (errors by
+  // kind of configuration, by batch size). The prediction's intervals follow the levels of the
+  // headline first, then the other levels ascending.
+  std::function<void(absl::string_view protocol, absl::string_view method, const HeldOutPoint&,
+                     const MethodPrediction&)>
+      on_point;
+};
+
+// Runs every method over every fold of `protocol`. `progress` is called from one thread at a
+// time, in no particular fold order.
+absl::StatusOr<std::vector<EvaluationFigures>> Evaluate(
+    Protocol protocol, absl::Span<const Curve> curves,
+    absl::Span<const std::unique_ptr<EvaluationMethod>> methods, const EvaluationOptions& options);
+
+// The main table, then the reliability table when any figures have one.
+std::string FiguresTable(absl::Span<const EvaluationFigures> figures);
+// One JSON object per line.
+std::string FiguresJsonLines(absl::Span<const EvaluationFigures> figures);
+
+}  // namespace perfcast

@@ -1,0 +1,52 @@
+#include "core/eval/evaluation_points.h"
+
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+
+namespace perfcast {
+namespace {
+
+// Names are free text (a model may be "org/name, v2"), so a field with a comma, quote or line
+// break is quoted as RFC 4180 says.
+std::string CsvField(absl::string_view text) {
+  if (text.find_first_of(",\"\r\n") == absl::string_view::npos) return std::string(text);
+  return absl::StrCat("\"", absl::StrReplaceAll(text, {{"\"", "\"\""}}), "\"");
+}
+
+std::string Number(std::optional<double> value) {
+  return value.has_value() ? absl::StrFormat("%.6g", *value) : std::string();
+}
+
+}  // namespace
+
+std::string EvaluationPointsCsvHeader() {
+  return "protocol,method,hardware,num_gpus,framework,model,precision,input_tokens,output_tokens,"
+         "batch_size,measured_tokens_per_s,predicted_tokens_per_s,lower_tokens_per_s,"
+         "upper_tokens_per_s,expected_relative_error\n";
+}
+
+std::string EvaluationPointsCsvRow(absl::string_view protocol, absl::string_view method,
+                                   const HeldOutPoint& point, const MethodPrediction& prediction) {
+  const Configuration& c = point.configuration;
+  std::optional<double> lower, upper;
+  if (!prediction.intervals.empty()) {
+    lower = prediction.intervals.front().lower_tokens_per_s;
+    upper = prediction.intervals.front().upper_tokens_per_s;
+  }
+  return absl::StrCat(
+      absl::StrJoin(
+          {CsvField(protocol), CsvField(method), CsvField(c.hardware), absl::StrCat(c.num_gpus),
+           CsvField(c.framework), CsvField(c.model), CsvField(c.precision),
+           absl::StrCat(point.shape.input_tokens), absl::StrCat(point.shape.output_tokens),
+           absl::StrCat(point.batch_size), Number(point.throughput_tokens_per_s),
+           Number(prediction.throughput_tokens_per_s), Number(lower), Number(upper),
+           Number(prediction.expected_relative_error)},
+          ","),
+      "\n");
+}
+
+}  // namespace perfcast

@@ -1,0 +1,40 @@
+#include "core/eval/perfcast_method.h"
+
+namespace perfcast {
+
+absl::StatusOr<std::vector<MethodPrediction>> PerfcastMethod::TrainAndPredict(
+    const Fold& fold, absl::Span<const double> confidence_levels) const {
+  std::vector<BenchmarkRecord> records;
+  for (const Curve& curve : fold.training) {
+    for (const CurvePoint& point : curve.points) {
+      BenchmarkRecord record;
+      record.configuration = curve.configuration;
+      record.shape = curve.shape;
+      record.batch_size = point.batch_size;
+      record.throughput_tokens_per_s = point.throughput_tokens_per_s;
+      records.push_back(std::move(record));
+    }
+  }
+  absl::StatusOr<std::shared_ptr<const PerfcastModel>> model =
+      PerfcastModel::Train(records, options_);
+  if (!model.ok()) return model.status();
+  std::vector<MethodPrediction> out;
+  out.reserve(fold.held_out.size());
+  for (const HeldOutPoint& point : fold.held_out) {
+    const int batch[] = {point.batch_size};
+    MethodPrediction method_prediction;
+    for (double level : confidence_levels) {
+      absl::StatusOr<std::vector<PointPrediction>> prediction =
+          (*model)->Predict({point.configuration, point.shape}, batch, level);
+      if (!prediction.ok()) return prediction.status();
+      const PointPrediction& p = prediction->front();
+      method_prediction.throughput_tokens_per_s = p.throughput_tokens_per_s;
+      method_prediction.expected_relative_error = p.expected_relative_error;
+      method_prediction.intervals.push_back({p.lower_tokens_per_s, p.upper_tokens_per_s});
+    }
+    out.push_back(std::move(method_prediction));
+  }
+  return out;
+}
+
+}  // namespace perfcast

@@ -1,0 +1,66 @@
+#include "core/fit/anchor_curve.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace perfcast {
+namespace {
+
+double Slope(const CurvePoint& from, const CurvePoint& to) {
+  return std::log(to.throughput_tokens_per_s / from.throughput_tokens_per_s) /
+         std::log(static_cast<double>(to.batch_size) / from.batch_size);
+}
+
+std::optional<SaturationCurve> UsableFit(const Curve& curve) {
+  absl::StatusOr<CurveFit> fit = FitSaturationCurve(curve.points);
+  if (!fit.ok() || fit->curve.c <= 0) return std::nullopt;
+  return fit->curve;
+}
+
+}  // namespace
+
+AnchorCurve::AnchorCurve(Curve curve) : curve_(std::move(curve)), fit_(UsableFit(curve_)) {}
+
+AnchorCurve::AnchorCurve(Curve curve, std::optional<SaturationCurve> fit)
+    : curve_(std::move(curve)), fit_(fit) {}
+
+double AnchorCurve::LastSegmentSlope() const {
+  const auto& points = curve_.points;
+  if (points.size() < 2) return 0;
+  return Slope(points[points.size() - 2], points.back());
+}
+
+double AnchorCurve::ExtrapolateFrom(const CurvePoint& edge, double batch_size,
+                                    double edge_slope) const {
+  if (fit_.has_value()) {
+    const double at_edge = fit_->ThroughputAt(edge.batch_size);
+    const double at_batch = fit_->ThroughputAt(batch_size);
+    if (at_edge > 0 && at_batch > 0) return edge.throughput_tokens_per_s * at_batch / at_edge;
+  }
+  // Throughput neither falls nor grows faster than the batch when more sequences share a step.
+  const double slope = std::clamp(edge_slope, 0.0, 1.0);
+  return edge.throughput_tokens_per_s * std::pow(batch_size / edge.batch_size, slope);
+}
+
+double AnchorCurve::ThroughputAt(double batch_size) const {
+  const auto& points = curve_.points;
+  if (batch_size <= points.front().batch_size) {
+    const double slope = points.size() < 2 ? 1.0 : Slope(points[0], points[1]);
+    return ExtrapolateFrom(points.front(), batch_size, slope);
+  }
+  if (batch_size >= points.back().batch_size) {
+    return ExtrapolateFrom(points.back(), batch_size, LastSegmentSlope());
+  }
+  auto upper = std::lower_bound(
+      points.begin(), points.end(), batch_size,
+      [](const CurvePoint& point, double batch) { return point.batch_size < batch; });
+  const CurvePoint& hi = *upper;
+  if (hi.batch_size == batch_size) return hi.throughput_tokens_per_s;
+  const CurvePoint& lo = *(upper - 1);
+  const double t = std::log(batch_size / lo.batch_size) /
+                   std::log(static_cast<double>(hi.batch_size) / lo.batch_size);
+  return std::exp((1 - t) * std::log(lo.throughput_tokens_per_s) +
+                  t * std::log(hi.throughput_tokens_per_s));
+}
+
+}  // namespace perfcast

@@ -1,0 +1,39 @@
+#pragma once
+
+#include <optional>
+
+#include "core/data/curve.h"
+#include "core/fit/exponential_fit.h"
+
+namespace perfcast {
+
+// A measured curve used as the starting point ("anchor") of a prediction: perfcast predicts a
+// throughput as an anchor's value times a learned correction.
+//
+// Within the measured batch range the anchor interpolates its points in log-log space (exact at
+// every measured point); beyond it, it follows the shape of its analytic saturation fit (ALA §1)
+// from the nearest measured point, or a log-log line through its two outermost points when the
+// curve has too few points to fit.
+class AnchorCurve {
+ public:
+  // REQUIRES: curve.points is non-empty and sorted by batch size.
+  explicit AnchorCurve(Curve curve);
+  AnchorCurve(Curve curve, std::optional<SaturationCurve> fit);
+
+  double ThroughputAt(double batch_size) const;
+  // d log(thpt) / d log(batch) over the last measured segment; 0 for a single point.
+  double LastSegmentSlope() const;
+
+  const Curve& curve() const { return curve_; }
+  const std::optional<SaturationCurve>& fit() const { return fit_; }
+  int min_batch_size() const { return curve_.points.front().batch_size; }
+  int max_batch_size() const { return curve_.points.back().batch_size; }
+
+ private:
+  double ExtrapolateFrom(const CurvePoint& edge, double batch_size, double edge_slope) const;
+
+  Curve curve_;
+  std::optional<SaturationCurve> fit_;
+};
+
+}  // namespace perfcast

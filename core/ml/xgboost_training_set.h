@@ -1,0 +1,52 @@
+#pragma once
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "core/ml/feature_matrix.h"
+
+namespace perfcast {
+
+// Training rows and their targets held in XGBoost's own matrix (a sparse copy that skips missing
+// values), from which models train and row subsets are cut. A cross-fit then keeps one copy of
+// its rows, not a dense copy of ours per fold beside XGBoost's copy of it.
+//
+// Move-only: the matrix is XGBoost's, and training on it (through a const reference) caches its
+// histogram index there. Thread safety: none; one set serves one training or one Subset() at a
+// time, and its subsets are sets of their own.
+class XGBoostTrainingSet {
+ public:
+  // InvalidArgument when there are no rows or the targets do not match them.
+  static absl::StatusOr<XGBoostTrainingSet> Create(const FeatureMatrix& features,
+                                                   absl::Span<const float> targets);
+
+  // The rows at `rows` (indices into this set), in that order, with their targets.
+  absl::StatusOr<XGBoostTrainingSet> Subset(absl::Span<const int> rows) const;
+
+  int row_count() const { return row_count_; }
+  int column_count() const { return column_count_; }
+  // What the models start from: the mean target, accumulated in double as floats in row order.
+  float mean_target() const { return mean_target_; }
+  // XGBoost's DMatrixHandle.
+  void* handle() const { return matrix_.get(); }
+
+ private:
+  struct MatrixDeleter {
+    void operator()(void* handle) const;
+  };
+  using MatrixPtr = std::unique_ptr<void, MatrixDeleter>;
+
+  XGBoostTrainingSet(MatrixPtr matrix, int row_count, int column_count, float mean_target)
+      : matrix_(std::move(matrix)),
+        row_count_(row_count),
+        column_count_(column_count),
+        mean_target_(mean_target) {}
+
+  MatrixPtr matrix_;
+  int row_count_ = 0;
+  int column_count_ = 0;
+  float mean_target_ = 0;
+};
+
+}  // namespace perfcast

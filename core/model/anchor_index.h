@@ -1,0 +1,81 @@
+#pragma once
+
+#include <cmath>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "core/data/benchmark_record.h"
+#include "core/fit/anchor_curve.h"
+#include "core/model/workload_features.h"
+
+namespace perfcast {
+
+struct AnchorChoice {
+  int anchor_index = 0;
+  bool is_same_curve = false;
+};
+
+// The training curves, indexed for choosing the anchors of a query.
+//
+// Thread safety: immutable after construction.
+class AnchorIndex {
+ public:
+  explicit AnchorIndex(std::vector<AnchorCurve> anchors);
+  // The software stack of each hardware name ("" where unknown; see TransferFeatures). With it,
+  // OtherConfigurations prefers, among configurations on other hardware, those of the query's
+  // stack: a datasheet ratio carries between parts of one stack, far less across stacks.
+  void SetSoftwareStacks(const std::function<std::string(const std::string&)>& stack_of);
+
+  const std::vector<AnchorCurve>& anchors() const { return anchors_; }
+  bool HasConfiguration(const Configuration& configuration) const {
+    return by_configuration_.contains(configuration);
+  }
+  // Every configuration, sorted.
+  const std::vector<Configuration>& configurations() const { return configurations_; }
+  // Position of a known configuration in configurations().
+  int ConfigurationRank(const Configuration& configuration) const;
+  // Indices into anchors() of the curves of configurations()[rank], in anchor order.
+  const std::vector<int>& AnchorsOfRank(int rank) const { return anchors_by_rank_[rank]; }
+  // The curve of exactly this configuration and shape, or -1.
+  int Find(const Configuration& configuration, const Shape& shape) const;
+
+  // Up to `count` curves of the same configuration other than `shape`'s own, nearest shape first.
+  std::vector<AnchorChoice> SameConfiguration(const Configuration& configuration,
+                                              const Shape& shape, int count) const;
+
+  // Up to `count` curves from other configurations, one per configuration, the most similar
+  // configuration first (same model, hardware, framework, precision; close GPU count and model
+  // size; other hardware of the same software stack, see SetSoftwareStacks), each the
+  // configuration's curve nearest to `shape`. With `other_hardware_only`, only
+  // configurations on other hardware.
+  std::vector<AnchorChoice> OtherConfigurations(const Configuration& configuration,
+                                                const Shape& shape, int count,
+                                                bool other_hardware_only) const;
+
+ private:
+  // Shapes as (log2 input, log2 output): distances are computed per anchor on every query.
+  struct LogShape {
+    double input = 0;
+    double output = 0;
+  };
+  static LogShape LogOf(const Shape& shape);
+  static double Distance(const LogShape& a, const LogShape& b) {
+    return std::abs(a.input - b.input) + std::abs(a.output - b.output);
+  }
+
+  std::vector<AnchorCurve> anchors_;
+  std::vector<LogShape> log_shapes_;  // parallel to anchors_
+  absl::flat_hash_map<Configuration, std::vector<int>> by_configuration_;
+  std::vector<Configuration> configurations_;      // sorted, for deterministic scans
+  std::vector<ModelSize> sizes_;                   // parallel to configurations_
+  std::vector<std::vector<int>> anchors_by_rank_;  // parallel to configurations_
+  std::function<std::string(const std::string&)> stack_of_;
+  std::vector<std::string> stacks_;  // parallel to configurations_; empty without SetSoftwareStacks
+};
+
+// L1 distance in (log2 input tokens, log2 output tokens).
+double ShapeDistance(const Shape& a, const Shape& b);
+
+}  // namespace perfcast

@@ -1,0 +1,61 @@
+#pragma once
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "core/ml/xgboost_regressor.h"
+#include "core/model/prediction.h"
+#include "core/model/workload_similarity.h"
+
+namespace perfcast {
+
+// What is known, before the truth, about one anchored prediction: what tells how far to trust it.
+struct ErrorFeatures {
+  PredictionCase prediction_case = PredictionCase::kNewConfiguration;
+  Shape shape;
+  double batch_size = 1;
+  Neighbourhood neighbourhood;
+  int anchor_count = 0;
+  // Standard deviation of the anchors' corrected log throughputs: anchors that disagree mean the
+  // model is unsure.
+  double anchor_spread = 0;
+  // Mean L1 log2 shape distance from the query to its anchors.
+  double anchor_shape_distance = 0;
+  // log2(batch size / largest batch measured on any anchor); > 0 = beyond every anchor.
+  double log2_batch_beyond_anchors = 0;
+};
+
+inline constexpr int kErrorFeatureCount = 12;
+
+// An observed error of a prediction made without the data it predicts.
+struct ErrorRecord {
+  ErrorFeatures features;
+  double absolute_log_error = 0;  // |log(true / predicted)|
+};
+
+// Maps ErrorFeatures to the expected |log error| of the prediction (ALA §3): a small XGBoost
+// regressor trained on held-out errors.
+//
+// Thread safety: immutable after construction.
+class ErrorPredictor {
+ public:
+  // The smallest error it predicts: keeps conformal scores (error / predicted error) finite.
+  static constexpr double kFloor = 0.005;
+
+  // FailedPrecondition with fewer than 10 records.
+  static absl::StatusOr<ErrorPredictor> Train(absl::Span<const ErrorRecord> records, uint64_t seed,
+                                              int threads);
+  static absl::StatusOr<ErrorPredictor> FromModelBytes(absl::string_view bytes);
+
+  // Expected |log(true / predicted)|, at least kFloor.
+  double ExpectedAbsoluteLogError(const ErrorFeatures& features) const;
+  const std::string& model_bytes() const { return model_.model_bytes(); }
+
+ private:
+  explicit ErrorPredictor(XGBoostRegressor model) : model_(std::move(model)) {}
+  XGBoostRegressor model_;
+};
+
+}  // namespace perfcast

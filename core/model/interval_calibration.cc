@@ -1,0 +1,89 @@
+#include "core/model/interval_calibration.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/util/percentile.h"
+
+namespace perfcast {
+namespace {
+
+constexpr int kQuantileSteps = 200;
+
+}  // namespace
+
+RowKind KindOf(PredictionCase prediction_case) {
+  switch (prediction_case) {
+    case PredictionCase::kMeasured:
+    case PredictionCase::kInterpolated:
+      return RowKind::kMeasurement;
+    case PredictionCase::kExtrapolatedBatch:
+      return RowKind::kOwnSmallerBatches;
+    case PredictionCase::kExtrapolatedShape:
+      return RowKind::kOtherShape;
+    case PredictionCase::kNewConfiguration:
+      return RowKind::kOtherConfiguration;
+  }
+  return RowKind::kOtherConfiguration;
+}
+
+IntervalCalibration IntervalCalibration::FromScores(
+    std::array<std::vector<double>, kRowKindCount> scores) {
+  IntervalCalibration calibration;
+  for (int kind = 0; kind < kRowKindCount; ++kind) {
+    std::vector<double>& errors = scores[kind];
+    if (errors.empty()) continue;
+    calibration.counts_[kind] = static_cast<uint32_t>(errors.size());
+    std::sort(errors.begin(), errors.end());
+    for (int step = 0; step <= kQuantileSteps; ++step) {
+      calibration.quantiles_[kind].push_back(
+          PercentileOfSorted(errors, static_cast<double>(step) / kQuantileSteps));
+    }
+  }
+  return calibration;
+}
+
+double IntervalCalibration::ScoreQuantile(PredictionCase prediction_case, double level) const {
+  // A case never seen in training borrows the widest calibrated case rather than claiming 0.
+  int kind = static_cast<int>(KindOf(prediction_case));
+  if (quantiles_[kind].empty()) kind = static_cast<int>(RowKind::kOtherConfiguration);
+  const std::vector<double>* quantiles = &quantiles_[kind];
+  if (quantiles->empty()) return 0;
+  const double n = counts_[kind];
+  const double corrected = level * (n + 1) / n;
+  const double position = std::clamp(corrected, 0.0, 1.0) * kQuantileSteps;
+  const int below = std::min(static_cast<int>(position), kQuantileSteps - 1);
+  const double t = position - below;
+  return (1 - t) * (*quantiles)[below] + t * (*quantiles)[below + 1];
+}
+
+void IntervalCalibration::Serialize(ByteWriter& writer) const {
+  for (int kind = 0; kind < kRowKindCount; ++kind) {
+    writer.PutU32(counts_[kind]);
+    writer.PutU32(quantiles_[kind].size());
+    for (double q : quantiles_[kind]) writer.PutDouble(q);
+  }
+}
+
+absl::StatusOr<IntervalCalibration> IntervalCalibration::Deserialize(ByteReader& reader) {
+  IntervalCalibration calibration;
+  for (int kind = 0; kind < kRowKindCount; ++kind) {
+    std::vector<double>& quantiles = calibration.quantiles_[kind];
+    absl::StatusOr<uint32_t> scores = reader.GetU32();
+    if (!scores.ok()) return scores.status();
+    calibration.counts_[kind] = *scores;
+    absl::StatusOr<uint32_t> count = reader.GetU32();
+    if (!count.ok()) return count.status();
+    if ((*count != 0 && *count != kQuantileSteps + 1) || ((*count == 0) != (*scores == 0))) {
+      return absl::DataLossError("bundle: interval calibration has the wrong size");
+    }
+    for (uint32_t i = 0; i < *count; ++i) {
+      absl::StatusOr<double> q = reader.GetDouble();
+      if (!q.ok()) return q.status();
+      quantiles.push_back(*q);
+    }
+  }
+  return calibration;
+}
+
+}  // namespace perfcast

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "core/model/prediction.h"
+#include "core/util/byte_coding.h"
+
+namespace perfcast {
+
+// The situations perfcast learns from, each standing for one prediction case.
+enum class RowKind {
+  kOtherShape,          // another curve of the same configuration -> extrapolated shape
+  kOwnSmallerBatches,   // the curve's own smaller batches -> extrapolated batch
+  kOtherConfiguration,  // a curve of another configuration -> new configuration
+  kMeasurement,         // a measured point against its curve's fit -> measured, interpolated
+};
+inline constexpr int kRowKindCount = 4;
+
+// The situation that stands for `prediction_case`.
+RowKind KindOf(PredictionCase prediction_case);
+
+// Normalised split-conformal intervals (ALA §5): symmetric in log space,
+// log(pred) +- q * expected_error, where q is the conformal `level` quantile of the
+// non-conformity scores |log(true / predicted)| / expected_error seen for the prediction's case
+// on predictions that neither the model nor the error predictor trained on. With expected_error
+// = 1 the scores are plain absolute log errors (the measured and interpolated cases).
+//
+// Thread safety: immutable after construction.
+class IntervalCalibration {
+ public:
+  // `scores[kind]`: held-out non-conformity scores of that kind.
+  static IntervalCalibration FromScores(std::array<std::vector<double>, kRowKindCount> scores);
+
+  // The score quantile at `level` with the finite-sample correction of split conformal
+  // prediction (level * (n + 1) / n, capped at the largest score seen). REQUIRES: 0 < level < 1.
+  double ScoreQuantile(PredictionCase prediction_case, double level) const;
+
+  void Serialize(ByteWriter& writer) const;
+  static absl::StatusOr<IntervalCalibration> Deserialize(ByteReader& reader);
+
+ private:
+  // Quantiles at 0%, 0.5%, ..., 100% per kind (empty when the kind was never seen), and how
+  // many scores they summarise.
+  std::array<std::vector<double>, kRowKindCount> quantiles_;
+  std::array<uint32_t, kRowKindCount> counts_{};
+};
+
+}  // namespace perfcast

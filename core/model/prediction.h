@@ -1,0 +1,58 @@
+#pragma once
+
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "core/data/benchmark_record.h"
+
+namespace perfcast {
+
+// Which situation a prediction is in, from the most to the least supported by data.
+enum class PredictionCase {
+  kMeasured,           // the curve and batch size were benchmarked
+  kInterpolated,       // the curve was benchmarked, the batch lies within its measured range
+  kExtrapolatedBatch,  // the curve was benchmarked, the batch lies beyond its range
+  kExtrapolatedShape,  // the configuration was benchmarked, this shape was not
+  kNewConfiguration,   // nothing of this configuration was benchmarked
+};
+
+absl::string_view PredictionCaseName(PredictionCase prediction_case);
+
+struct PredictionQuery {
+  Configuration configuration;
+  Shape shape;
+};
+
+struct PointPrediction {
+  int batch_size = 0;
+  double throughput_tokens_per_s = 0;
+  // Interval at the requested confidence level; lower >= 0.
+  double lower_tokens_per_s = 0;
+  double upper_tokens_per_s = 0;
+  // Time for the whole static batch: output_tokens * batch_size / throughput.
+  double batch_latency_s = 0;
+  // The error predictor's expected |relative error| of this prediction (0.08 = 8 %).
+  double expected_relative_error = 0;
+  PredictionCase prediction_case = PredictionCase::kNewConfiguration;
+};
+
+// An observed curve near a query, for people deciding how far to trust a number.
+struct NeighborCurve {
+  Configuration configuration;
+  Shape shape;
+  double distance = 0;  // in the normalised workload space; 0 = the same curve
+};
+
+struct UncertaintyReport {
+  double similarity_score = 0;         // 1 = measured, towards 0 = nothing similar observed
+  double expected_relative_error = 0;  // 0.08 = 8 %
+  std::vector<NeighborCurve> nearest_curves;
+  // In the normalised workload space (core/workload_similarity.h): distance from the query point
+  // to the nearest observed point, overall and within its configuration (NaN: none observed).
+  double nearest_point_distance = 0;
+  double nearest_same_configuration_distance = 0;
+  int configuration_curve_count = 0;  // curves observed of the query's configuration
+  PredictionCase prediction_case = PredictionCase::kNewConfiguration;
+};
+
+}  // namespace perfcast

@@ -1,0 +1,208 @@
+#include "core/model/workload_features.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <set>
+#include <utility>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/string_view.h"
+#include "core/catalogue/physical_features.h"
+
+namespace perfcast {
+namespace {
+
+constexpr int kNumericFeatureCount = 23;
+constexpr int kCeilingCount = 5;
+// The query's log ceilings, then their log ratios to the anchor's.
+constexpr int kPhysicalFeatureCount = 2 * kCeilingCount;
+
+double Log2(double x) { return std::log2(x); }
+
+// A configuration's ceilings at a shape and batch; nullopt where the catalogue cannot resolve it.
+std::optional<PhysicalCeilings> CeilingsOf(const Catalogue& catalogue,
+                                           const Configuration& configuration, const Shape& shape,
+                                           double batch_size) {
+  absl::StatusOr<ResolvedConfiguration> resolved = catalogue.Resolve(configuration);
+  if (!resolved.ok()) return std::nullopt;
+  return ComputePhysicalCeilings(*resolved, shape, batch_size);
+}
+
+// log2 of the ceilings; NaN where unresolved.
+std::array<double, kCeilingCount> LogCeilings(const std::optional<PhysicalCeilings>& ceilings) {
+  if (!ceilings.has_value()) {
+    std::array<double, kCeilingCount> missing;
+    missing.fill(std::numeric_limits<double>::quiet_NaN());
+    return missing;
+  }
+  const PhysicalCeilings& c = *ceilings;
+  // Weights that do not fit leave no room for any sequence (llama.cpp on GH200 offloads them);
+  // such a capacity is pinned at half a sequence so that it stays finite and ranks below every
+  // configuration that fits one.
+  return {Log2(c.roofline_output_tokens_per_s), Log2(c.decode_batch1_tokens_per_s),
+          Log2(c.decode_tokens_per_s), Log2(c.prefill_tokens_per_s),
+          Log2(std::max(c.kv_cache_capacity_sequences, 0.5))};
+}
+
+}  // namespace
+
+ModelSize ParseModelSize(absl::string_view model) {
+  const std::string name = absl::AsciiStrToLower(model.substr(model.rfind('/') + 1));
+  // Take the last "<number>b" token: "llama-2-70b-hf", "qwen2-72b", "mixtral-8x7b", "bloom-7b1".
+  ModelSize size{std::numeric_limits<double>::quiet_NaN(), 1};
+  for (size_t i = 0; i < name.size(); ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(name[i])) ||
+        (i > 0 && (std::isalnum(static_cast<unsigned char>(name[i - 1])) && name[i - 1] != 'x'))) {
+      continue;
+    }
+    size_t end = i;
+    while (end < name.size() &&
+           (std::isdigit(static_cast<unsigned char>(name[end])) || name[end] == '.')) {
+      ++end;
+    }
+    if (end >= name.size()) continue;
+    double value = 0;
+    if (!absl::SimpleAtod(name.substr(i, end - i), &value)) continue;
+    if (name[end] == 'b') {
+      // "7b1" reads as 7.1 billion.
+      if (end + 1 < name.size() && std::isdigit(static_cast<unsigned char>(name[end + 1]))) {
+        value += (name[end + 1] - '0') / 10.0;
+      }
+      size.billions_of_parameters = value;
+      if (i >= 2 && name[i - 1] == 'x') {
+        int experts = 0;
+        size_t start = i - 1;
+        while (start > 0 && std::isdigit(static_cast<unsigned char>(name[start - 1]))) --start;
+        if (absl::SimpleAtoi(name.substr(start, i - 1 - start), &experts)) size.experts = experts;
+      }
+    }
+    i = end;
+  }
+  return size;
+}
+
+FeatureVocabulary FeatureVocabulary::FromConfigurations(
+    absl::Span<const Configuration> configurations) {
+  std::set<std::string> hardware, frameworks, precisions;
+  for (const Configuration& c : configurations) {
+    hardware.insert(c.hardware);
+    frameworks.insert(c.framework);
+    precisions.insert(c.precision);
+  }
+  return FeatureVocabulary{{hardware.begin(), hardware.end()},
+                           {frameworks.begin(), frameworks.end()},
+                           {precisions.begin(), precisions.end()}};
+}
+
+TransferFeatures::TransferFeatures(FeatureVocabulary vocabulary,
+                                   std::shared_ptr<const Catalogue> catalogue)
+    : vocabulary_(std::move(vocabulary)),
+      catalogue_(std::move(catalogue)),
+      column_count_(kNumericFeatureCount + 2 * static_cast<int>(vocabulary_.hardware.size()) +
+                    2 * static_cast<int>(vocabulary_.frameworks.size()) +
+                    static_cast<int>(vocabulary_.precisions.size()) +
+                    (catalogue_ != nullptr ? kPhysicalFeatureCount : 0)) {
+  if (catalogue_ == nullptr) return;
+  std::set<std::string> stacks;
+  for (const AcceleratorSpec& a : catalogue_->accelerators()) {
+    if (!a.software_stack.empty()) stacks.insert(a.software_stack);
+  }
+  software_stacks_.assign(stacks.begin(), stacks.end());
+  // Query stack, anchor stack, and whether they are the same.
+  column_count_ += 2 * static_cast<int>(software_stacks_.size()) + 1;
+}
+
+void TransferFeatures::OneHot(const std::vector<std::string>& values, absl::string_view value,
+                              absl::Span<float> out) const {
+  for (size_t i = 0; i < values.size(); ++i) {
+    out[i] = values[i] == value ? 1.0f : std::numeric_limits<float>::quiet_NaN();
+  }
+}
+
+CatalogueTransfer TransferFeatures::Compute(const Configuration& configuration, const Shape& shape,
+                                            const AnchorCurve& anchor, bool anchor_is_same_curve,
+                                            double batch_size, absl::Span<float> out) const {
+  constexpr float kMissing = std::numeric_limits<float>::quiet_NaN();
+  const Configuration& from = anchor.curve().configuration;
+  const Shape& from_shape = anchor.curve().shape;
+  const ModelSize size = ParseModelSize(configuration.model);
+  const ModelSize from_size = ParseModelSize(from.model);
+  const double anchor_value = anchor.ThroughputAt(batch_size);
+  float* f = out.data();
+  *f++ = Log2(batch_size);
+  *f++ = Log2(shape.input_tokens);
+  *f++ = Log2(shape.output_tokens);
+  *f++ = Log2(from_shape.input_tokens) - Log2(shape.input_tokens);
+  *f++ = Log2(from_shape.output_tokens) - Log2(shape.output_tokens);
+  *f++ = Log2(batch_size / anchor.max_batch_size());
+  *f++ = Log2(batch_size / anchor.min_batch_size());
+  *f++ = std::log(anchor_value);
+  if (anchor.fit().has_value() && anchor.fit()->c > 0) {
+    *f++ = std::log(anchor.fit()->c);
+    *f++ = std::log(anchor.fit()->b);
+    *f++ = anchor.fit()->a / anchor.fit()->c;
+  } else {
+    *f++ = kMissing;
+    *f++ = kMissing;
+    *f++ = kMissing;
+  }
+  *f++ = anchor.LastSegmentSlope();
+  *f++ = static_cast<float>(anchor.curve().points.size());
+  *f++ = Log2(configuration.num_gpus);
+  *f++ = Log2(from.num_gpus) - Log2(configuration.num_gpus);
+  *f++ = Log2(size.billions_of_parameters);
+  *f++ = Log2(from_size.billions_of_parameters) - Log2(size.billions_of_parameters);
+  *f++ = from.hardware == configuration.hardware;
+  *f++ = from.framework == configuration.framework;
+  *f++ = from.model == configuration.model;
+  *f++ = from.precision == configuration.precision;
+  *f++ = anchor_is_same_curve;
+  *f++ = size.experts;
+  absl::Span<float> rest = out.subspan(kNumericFeatureCount);
+  OneHot(vocabulary_.hardware, configuration.hardware, rest);
+  rest.remove_prefix(vocabulary_.hardware.size());
+  OneHot(vocabulary_.hardware, from.hardware, rest);
+  rest.remove_prefix(vocabulary_.hardware.size());
+  OneHot(vocabulary_.frameworks, configuration.framework, rest);
+  rest.remove_prefix(vocabulary_.frameworks.size());
+  OneHot(vocabulary_.frameworks, from.framework, rest);
+  rest.remove_prefix(vocabulary_.frameworks.size());
+  OneHot(vocabulary_.precisions, configuration.precision, rest);
+  if (catalogue_ == nullptr) return {};
+  rest.remove_prefix(vocabulary_.precisions.size());
+  const std::optional<PhysicalCeilings> query_ceilings =
+      CeilingsOf(*catalogue_, configuration, shape, batch_size);
+  const std::optional<PhysicalCeilings> anchor_ceilings =
+      CeilingsOf(*catalogue_, from, from_shape, batch_size);
+  const std::array<double, kCeilingCount> query = LogCeilings(query_ceilings);
+  const std::array<double, kCeilingCount> from_anchor = LogCeilings(anchor_ceilings);
+  for (int i = 0; i < kCeilingCount; ++i) {
+    rest[i] = static_cast<float>(query[i]);
+    rest[kCeilingCount + i] = static_cast<float>(query[i] - from_anchor[i]);
+  }
+  rest.remove_prefix(kPhysicalFeatureCount);
+  const absl::string_view stack = catalogue_->SoftwareStackOf(configuration.hardware);
+  const absl::string_view from_stack = catalogue_->SoftwareStackOf(from.hardware);
+  OneHot(software_stacks_, stack, rest);
+  rest.remove_prefix(software_stacks_.size());
+  OneHot(software_stacks_, from_stack, rest);
+  rest.remove_prefix(software_stacks_.size());
+  rest[0] =
+      stack.empty() || from_stack.empty() ? kMissing : static_cast<float>(stack == from_stack);
+  CatalogueTransfer transfer;
+  transfer.same_software_stack = !stack.empty() && stack == from_stack;
+  if (from == configuration || !query_ceilings.has_value() || !anchor_ceilings.has_value()) {
+    return transfer;
+  }
+  const double ratio = query_ceilings->decode_tokens_per_s / anchor_ceilings->decode_tokens_per_s;
+  if (ratio > 0 && std::isfinite(ratio)) transfer.physical_log_ratio = std::log(ratio);
+  return transfer;
+}
+
+}  // namespace perfcast

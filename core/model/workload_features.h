@@ -1,0 +1,91 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "core/catalogue/catalogue.h"
+#include "core/data/benchmark_record.h"
+#include "core/fit/anchor_curve.h"
+
+namespace perfcast {
+
+// Size read off a model's name ("Llama-2-70b-hf" -> 70, "Mixtral-8x7B" -> 8 experts of 7,
+// "bloom-7b1" -> 7.1). NaN billions when the name gives no size.
+struct ModelSize {
+  double billions_of_parameters;
+  int experts = 1;
+};
+ModelSize ParseModelSize(absl::string_view model);
+
+// The categorical values seen in training, in a fixed order: the columns of the one-hot features.
+// A one-hot sets its value's column to 1 and leaves the others missing (NaN), not 0: XGBoost
+// stores only present entries, and the trees split the same (1 against missing instead of 1
+// against 0), so the training matrix holds a fraction of the one-hot entries. A value not in the
+// vocabulary (a new GPU) leaves every column missing.
+struct FeatureVocabulary {
+  std::vector<std::string> hardware;
+  std::vector<std::string> frameworks;
+  std::vector<std::string> precisions;
+
+  static FeatureVocabulary FromConfigurations(absl::Span<const Configuration> configurations);
+};
+
+// What the catalogue says of moving from an anchor's configuration to the query's, from the
+// lookups the features make anyway.
+struct CatalogueTransfer {
+  // ln(the query configuration's memory-bound decode rate at its shape / the anchor's at the
+  // anchor's shape), both at the batch size, i.e. how much faster the datasheets say the query
+  // runs. Decode, not the whole roofline: the generated tokens/s of serving are bound by
+  // streaming weights and KV cache, and a compute peak ratio (FP8/BF16 tensor units) overstates
+  // speed-ups that the kernels of a young stack do not reach. 0 without a catalogue, for an
+  // anchor of the query's own configuration, or where either side does not resolve.
+  double physical_log_ratio = 0;
+  // Both accelerators name the same software stack (false where either names none).
+  bool same_software_stack = false;
+};
+
+// Features of "predict the query's throughput at `batch_size` from this anchor curve": the query
+// workload, how far the anchor is from it (shape, batch range, configuration), and the anchor's
+// own level and curvature. The learned model maps them to log(true / anchor value).
+//
+// With a catalogue, physical ceilings (core/physical_features.h) follow the columns above: log2
+// of the query configuration's ceilings at the query shape and batch, then log2(query / anchor)
+// of each, the anchor's taken at its own shape and the same batch (under a pure roofline the
+// latter would equal the target). They are what lets a GPU or model with no benchmark land near
+// the configurations it physically resembles. A configuration the catalogue cannot resolve gets
+// NaN there, which XGBoost treats as missing. Then one-hot columns of the query's and the
+// anchor's software stack (over every stack the catalogue names) and whether the two share one:
+// a new GPU of a known stack inherits that stack's efficiency, which no datasheet states.
+// Without a catalogue the columns are exactly those of a model trained before the catalogue
+// existed.
+class TransferFeatures {
+ public:
+  explicit TransferFeatures(FeatureVocabulary vocabulary,
+                            std::shared_ptr<const Catalogue> catalogue = nullptr);
+
+  int column_count() const { return column_count_; }
+  const FeatureVocabulary& vocabulary() const { return vocabulary_; }
+  // Null when the physical columns are off.
+  const std::shared_ptr<const Catalogue>& catalogue() const { return catalogue_; }
+
+  // Writes the features into `out` and returns what the catalogue says of the transfer.
+  // REQUIRES: out.size() == column_count().
+  CatalogueTransfer Compute(const Configuration& configuration, const Shape& shape,
+                            const AnchorCurve& anchor, bool anchor_is_same_curve, double batch_size,
+                            absl::Span<float> out) const;
+
+ private:
+  void OneHot(const std::vector<std::string>& values, absl::string_view value,
+              absl::Span<float> out) const;
+
+  FeatureVocabulary vocabulary_;
+  std::shared_ptr<const Catalogue> catalogue_;
+  // Every software stack the catalogue names, sorted: the columns of the stack one-hots.
+  std::vector<std::string> software_stacks_;
+  int column_count_ = 0;
+};
+
+}  // namespace perfcast

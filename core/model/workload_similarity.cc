@@ -1,0 +1,196 @@
+#include "core/model/workload_similarity.h"
+
+#include <algorithm>
+#include <limits>
+#include <tuple>
+
+namespace perfcast {
+namespace {
+
+double StandardDeviation(const std::vector<double>& values) {
+  if (values.size() < 2) return 0;
+  double mean = 0;
+  for (double v : values) mean += v;
+  mean /= static_cast<double>(values.size());
+  double sum = 0;
+  for (double v : values) sum += (v - mean) * (v - mean);
+  return std::sqrt(sum / static_cast<double>(values.size() - 1));
+}
+
+// A constant axis keeps unit scale rather than dividing by zero.
+double ScaleOf(const std::vector<double>& values) {
+  const double sd = StandardDeviation(values);
+  return sd > 1e-6 ? sd : 1.0;
+}
+
+double Squared(double x) { return x * x; }
+
+// The categorical fields of the space, in the order of CategoryCodes.
+std::array<const std::string*, 4> CategoricalFields(const Configuration& c) {
+  return {&c.hardware, &c.framework, &c.model, &c.precision};
+}
+
+}  // namespace
+
+WorkloadScales WorkloadSimilarity::ScalesOf(absl::Span<const AnchorCurve> anchors) {
+  std::vector<double> input, output, batch, gpus;
+  for (const AnchorCurve& anchor : anchors) {
+    const Curve& curve = anchor.curve();
+    for (const CurvePoint& point : curve.points) {
+      input.push_back(std::log2(curve.shape.input_tokens));
+      output.push_back(std::log2(curve.shape.output_tokens));
+      batch.push_back(std::log2(point.batch_size));
+      gpus.push_back(std::log2(curve.configuration.num_gpus));
+    }
+  }
+  return {ScaleOf(input), ScaleOf(output), ScaleOf(batch), ScaleOf(gpus)};
+}
+
+WorkloadSimilarity::WorkloadSimilarity(absl::Span<const AnchorCurve> anchors, WorkloadScales scales)
+    : anchors_(anchors), scales_(scales) {
+  log_curves_.reserve(anchors.size());
+  for (const AnchorCurve& anchor : anchors) {
+    const Curve& curve = anchor.curve();
+    const Configuration& c = curve.configuration;
+    const std::array<const std::string*, 4> values = CategoricalFields(c);
+    CategoryCodes codes;
+    for (size_t field = 0; field < values.size(); ++field) {
+      auto& known = category_codes_[field];
+      codes[field] =
+          known.try_emplace(*values[field], static_cast<int>(known.size())).first->second;
+    }
+    LogCurve log_curve{std::log2(curve.shape.input_tokens),
+                       std::log2(curve.shape.output_tokens),
+                       std::log2(c.num_gpus),
+                       {},
+                       codes,
+                       c.num_gpus};
+    for (const CurvePoint& point : curve.points) {
+      log_curve.log2_batch_sizes.push_back(std::log2(point.batch_size));
+    }
+    log_curves_.push_back(std::move(log_curve));
+  }
+}
+
+double WorkloadSimilarity::Distance(const Configuration& a_configuration, const Shape& a_shape,
+                                    double a_batch_size, const Configuration& b_configuration,
+                                    const Shape& b_shape, double b_batch_size) const {
+  const std::array<const std::string*, 4> a_fields = CategoricalFields(a_configuration);
+  const std::array<const std::string*, 4> b_fields = CategoricalFields(b_configuration);
+  int mismatches = 0;
+  for (size_t field = 0; field < a_fields.size(); ++field) {
+    mismatches += *a_fields[field] != *b_fields[field];
+  }
+  return std::sqrt(
+      CurvePartSquared(
+          mismatches,
+          std::log2(static_cast<double>(a_configuration.num_gpus) / b_configuration.num_gpus),
+          std::log2(static_cast<double>(a_shape.input_tokens) / b_shape.input_tokens),
+          std::log2(static_cast<double>(a_shape.output_tokens) / b_shape.output_tokens)) +
+      BatchPartSquared(std::log2(a_batch_size / b_batch_size)));
+}
+
+double WorkloadSimilarity::CurvePartSquared(int mismatches, double log2_gpus_gap,
+                                            double log2_input_gap, double log2_output_gap) const {
+  return mismatches + Squared(log2_gpus_gap / scales_.log2_gpus) +
+         Squared(log2_input_gap / scales_.log2_input_tokens) +
+         Squared(log2_output_gap / scales_.log2_output_tokens);
+}
+
+double WorkloadSimilarity::BatchPartSquared(double log2_batch_gap) const {
+  return Squared(log2_batch_gap / scales_.log2_batch_size);
+}
+
+WorkloadSimilarity::CategoryCodes WorkloadSimilarity::CodesOf(
+    const Configuration& configuration) const {
+  const std::array<const std::string*, 4> values = CategoricalFields(configuration);
+  CategoryCodes codes;
+  for (size_t field = 0; field < values.size(); ++field) {
+    const auto it = category_codes_[field].find(*values[field]);
+    codes[field] = it == category_codes_[field].end() ? -1 : it->second;
+  }
+  return codes;
+}
+
+bool WorkloadSimilarity::SameConfiguration(const CategoryCodes& codes, int num_gpus,
+                                           size_t i) const {
+  return log_curves_[i].codes == codes && log_curves_[i].num_gpus == num_gpus;
+}
+
+double WorkloadSimilarity::CurveDistanceSquared(const CategoryCodes& codes, double log2_gpus,
+                                                double log2_input, double log2_output,
+                                                size_t i) const {
+  const LogCurve& c = log_curves_[i];
+  int mismatches = 0;
+  for (size_t field = 0; field < codes.size(); ++field)
+    mismatches += codes[field] != c.codes[field];
+  return CurvePartSquared(mismatches, log2_gpus - c.log2_gpus, log2_input - c.log2_input,
+                          log2_output - c.log2_output);
+}
+
+Neighbourhood WorkloadSimilarity::Around(const Configuration& configuration, const Shape& shape,
+                                         double batch_size, const Unobserved& unobserved) const {
+  const double log2_input = std::log2(shape.input_tokens);
+  const double log2_output = std::log2(shape.output_tokens);
+  const double log2_batch = std::log2(batch_size);
+  const double log2_gpus = std::log2(configuration.num_gpus);
+  const CategoryCodes codes = CodesOf(configuration);
+  double best = std::numeric_limits<double>::infinity();
+  double best_same = std::numeric_limits<double>::infinity();
+  Neighbourhood out;
+  for (size_t i = 0; i < anchors_.size(); ++i) {
+    const bool same = SameConfiguration(codes, configuration.num_gpus, i);
+    if (same && unobserved.configuration) continue;
+    if (std::binary_search(unobserved.curves.begin(), unobserved.curves.end(),
+                           static_cast<int>(i))) {
+      continue;
+    }
+    size_t points = log_curves_[i].log2_batch_sizes.size();
+    if (static_cast<int>(i) == unobserved.curve) {
+      points = std::min(points, static_cast<size_t>(std::max(unobserved.kept_points, 0)));
+      if (points == 0) continue;
+    }
+    const double curve_part = CurveDistanceSquared(codes, log2_gpus, log2_input, log2_output, i);
+    if (same) {
+      ++out.configuration_curve_count;
+      out.configuration_curves_near += curve_part <= 1;
+    }
+    if (curve_part >= best && (!same || curve_part >= best_same)) continue;
+    double batch_part = std::numeric_limits<double>::infinity();
+    for (size_t p = 0; p < points; ++p) {
+      batch_part =
+          std::min(batch_part, BatchPartSquared(log2_batch - log_curves_[i].log2_batch_sizes[p]));
+    }
+    best = std::min(best, curve_part + batch_part);
+    if (same) best_same = std::min(best_same, curve_part + batch_part);
+  }
+  if (std::isfinite(best)) out.nearest_point_distance = std::sqrt(best);
+  if (std::isfinite(best_same)) out.nearest_same_configuration_distance = std::sqrt(best_same);
+  return out;
+}
+
+std::vector<NeighborCurve> WorkloadSimilarity::NearestCurves(const Configuration& configuration,
+                                                             const Shape& shape, int count) const {
+  const double log2_input = std::log2(shape.input_tokens);
+  const double log2_output = std::log2(shape.output_tokens);
+  const double log2_gpus = std::log2(configuration.num_gpus);
+  const CategoryCodes codes = CodesOf(configuration);
+  std::vector<NeighborCurve> neighbors;
+  neighbors.reserve(anchors_.size());
+  for (size_t i = 0; i < anchors_.size(); ++i) {
+    const Curve& curve = anchors_[i].curve();
+    neighbors.push_back(
+        {curve.configuration, curve.shape,
+         std::sqrt(CurveDistanceSquared(codes, log2_gpus, log2_input, log2_output, i))});
+  }
+  const int keep = std::clamp<int>(count, 0, static_cast<int>(neighbors.size()));
+  std::partial_sort(neighbors.begin(), neighbors.begin() + keep, neighbors.end(),
+                    [](const NeighborCurve& a, const NeighborCurve& b) {
+                      return std::tie(a.distance, a.configuration, a.shape) <
+                             std::tie(b.distance, b.configuration, b.shape);
+                    });
+  neighbors.resize(keep);
+  return neighbors;
+}
+
+}  // namespace perfcast

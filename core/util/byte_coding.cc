@@ -1,0 +1,66 @@
+#include "core/util/byte_coding.h"
+
+#include <cstring>
+
+#include "absl/status/status.h"
+
+namespace perfcast {
+
+uint64_t Fnv1a64(absl::string_view bytes) {
+  uint64_t hash = 0xcbf29ce484222325ull;
+  for (unsigned char byte : bytes) {
+    hash ^= byte;
+    hash *= 0x100000001b3ull;
+  }
+  return hash;
+}
+
+void ByteWriter::PutU32(uint32_t value) { AppendLittleEndian(bytes_, value); }
+void ByteWriter::PutU64(uint64_t value) { AppendLittleEndian(bytes_, value); }
+void ByteWriter::PutDouble(double value) {
+  uint64_t bits = 0;
+  std::memcpy(&bits, &value, sizeof(bits));
+  PutU64(bits);
+}
+void ByteWriter::PutString(absl::string_view value) {
+  PutU64(value.size());
+  bytes_.append(value.data(), value.size());
+}
+
+absl::StatusOr<absl::string_view> ByteReader::Take(size_t count) {
+  if (bytes_.size() < count) return absl::DataLossError("bundle payload ends early");
+  absl::string_view taken = bytes_.substr(0, count);
+  bytes_.remove_prefix(count);
+  return taken;
+}
+absl::StatusOr<uint32_t> ByteReader::GetU32() {
+  absl::StatusOr<absl::string_view> bytes = Take(4);
+  if (!bytes.ok()) return bytes.status();
+  return ReadLittleEndian<uint32_t>(*bytes);
+}
+absl::StatusOr<int32_t> ByteReader::GetI32() {
+  absl::StatusOr<uint32_t> value = GetU32();
+  if (!value.ok()) return value.status();
+  return static_cast<int32_t>(*value);
+}
+absl::StatusOr<uint64_t> ByteReader::GetU64() {
+  absl::StatusOr<absl::string_view> bytes = Take(8);
+  if (!bytes.ok()) return bytes.status();
+  return ReadLittleEndian<uint64_t>(*bytes);
+}
+absl::StatusOr<double> ByteReader::GetDouble() {
+  absl::StatusOr<uint64_t> bits = GetU64();
+  if (!bits.ok()) return bits.status();
+  double value = 0;
+  std::memcpy(&value, &*bits, sizeof(value));
+  return value;
+}
+absl::StatusOr<std::string> ByteReader::GetString() {
+  absl::StatusOr<uint64_t> size = GetU64();
+  if (!size.ok()) return size.status();
+  absl::StatusOr<absl::string_view> bytes = Take(*size);
+  if (!bytes.ok()) return bytes.status();
+  return std::string(*bytes);
+}
+
+}  // namespace perfcast

@@ -1,0 +1,158 @@
+#include "server/lifecycle/model_registry.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/string_view.h"
+#include "server/observability/log_format.h"
+
+namespace perfcast::server {
+namespace {
+
+constexpr size_t kMaxPrequentialSamples = 100000;
+
+// Maps a load error to the load-failure metric's reason label.
+absl::string_view FailureReason(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kDataLoss:
+      return "checksum";
+    case absl::StatusCode::kInvalidArgument:
+      return "parse";
+    default:
+      return "io";
+  }
+}
+
+}  // namespace
+
+ModelRegistry::ModelRegistry(std::unique_ptr<ModelBundleStore> bundles, ServerMetrics* metrics,
+                             SwapListener on_swap)
+    : bundles_(std::move(bundles)), metrics_(metrics), on_swap_(std::move(on_swap)) {}
+
+absl::Status ModelRegistry::LoadNewest() {
+  absl::MutexLock publish_lock(&publish_mutex_);
+  absl::StatusOr<std::vector<int64_t>> listed = bundles_->ListVersions();
+  if (!listed.ok()) return listed.status();
+  std::vector<int64_t> candidates;  // newest first
+  {
+    absl::MutexLock lock(&mutex_);
+    const int64_t serving = current_ != nullptr ? current_->version : 0;
+    for (int64_t v : *listed) {
+      max_version_seen_ = std::max(max_version_seen_, v);
+      auto [it, added] = versions_.try_emplace(v);
+      if (added) {
+        it->second.status.version = v;
+        it->second.status.state = VersionStatus::State::kEnd;
+      }
+      if (v > serving && it->second.status.state != VersionStatus::State::kFailed) {
+        candidates.push_back(v);
+      }
+    }
+  }
+  if (listed->empty()) spdlog::info("event=no_model_stored");
+  for (int64_t v : candidates) {
+    absl::StatusOr<std::shared_ptr<const PerfcastModel>> model = bundles_->Load(v);
+    if (model.ok()) {
+      Swap(*std::move(model), v);
+      return absl::OkStatus();
+    }
+    if (absl::IsUnavailable(model.status())) return model.status();
+    {
+      absl::MutexLock lock(&mutex_);
+      Entry& e = versions_[v];
+      e.status.state = VersionStatus::State::kFailed;
+      e.status.error = model.status();
+    }
+    metrics_->ModelLoadFailed(FailureReason(model.status()));
+    spdlog::error("event=model_load_failed version={} location=\"{}\" status=\"{}\"", v,
+                  bundles_->Location(v), model.status().ToString());
+  }
+  return absl::OkStatus();
+}
+
+void ModelRegistry::Swap(std::shared_ptr<const PerfcastModel> model, int64_t version) {
+  auto serving = std::make_shared<ServingModel>();
+  serving->model = std::move(model);
+  serving->version = version;
+  serving->loaded_at = absl::Now();
+  {
+    absl::MutexLock lock(&mutex_);
+    if (current_ != nullptr) {
+      versions_[current_->version].status.state = VersionStatus::State::kEnd;
+    }
+    Entry& e = versions_[version];
+    e.status.version = version;
+    e.status.state = VersionStatus::State::kAvailable;
+    e.status.info = serving->model->info();
+    current_ = serving;
+  }
+  metrics_->ModelLoaded(version, absl::ToDoubleSeconds(serving->loaded_at - absl::UnixEpoch()));
+  spdlog::info("event=model_loaded version={} points={} configurations={}", version,
+               serving->model->info().point_count, serving->model->info().configuration_count);
+  if (on_swap_) on_swap_(*serving);
+}
+
+std::shared_ptr<const ServingModel> ModelRegistry::Current() const {
+  // Shared: concurrent Predicts copy the pointer side by side; only a swap excludes them.
+  absl::ReaderMutexLock lock(&mutex_);
+  return current_;
+}
+
+absl::StatusOr<int64_t> ModelRegistry::Publish(std::shared_ptr<const PerfcastModel> model,
+                                               int64_t trained_result_count) {
+  absl::MutexLock publish_lock(&publish_mutex_);
+  int64_t version = 0;
+  {
+    absl::MutexLock lock(&mutex_);
+    version = max_version_seen_ + 1;
+    // Reserve the number even if saving fails, so a half-written version is never reused.
+    max_version_seen_ = version;
+  }
+  absl::StatusOr<int64_t> saved = bundles_->Save(*model, version, trained_result_count);
+  if (!saved.ok()) return saved.status();
+  {
+    absl::MutexLock lock(&mutex_);
+    max_version_seen_ = std::max(max_version_seen_, *saved);
+  }
+  Swap(std::move(model), *saved);
+  return *saved;
+}
+
+std::vector<VersionStatus> ModelRegistry::Statuses() const {
+  // Copied under the lock, summarised outside it: a swap waits for this lock.
+  std::vector<Entry> entries;
+  {
+    absl::ReaderMutexLock lock(&mutex_);
+    entries.reserve(versions_.size());
+    for (auto it = versions_.rbegin(); it != versions_.rend(); ++it) entries.push_back(it->second);
+  }
+  std::vector<VersionStatus> statuses;
+  statuses.reserve(entries.size());
+  for (Entry& entry : entries) {
+    VersionStatus s = std::move(entry.status);
+    std::vector<double>& errors = entry.prequential_errors;
+    s.prequential_count = static_cast<int64_t>(errors.size());
+    if (!errors.empty()) {
+      auto mid = errors.begin() + static_cast<std::ptrdiff_t>(errors.size() / 2);
+      std::nth_element(errors.begin(), mid, errors.end());
+      s.prequential_median_relative_error = *mid;
+      s.prequential_interval_coverage =
+          static_cast<double>(entry.prequential_hits) / static_cast<double>(errors.size());
+    }
+    statuses.push_back(std::move(s));
+  }
+  return statuses;
+}
+
+void ModelRegistry::RecordPrequential(int64_t version, double relative_error,
+                                      bool inside_interval) {
+  absl::MutexLock lock(&mutex_);
+  auto it = versions_.find(version);
+  if (it == versions_.end()) return;
+  Entry& e = it->second;
+  if (e.prequential_errors.size() >= kMaxPrequentialSamples) return;
+  e.prequential_errors.push_back(relative_error);
+  if (inside_interval) ++e.prequential_hits;
+}
+
+}  // namespace perfcast::server

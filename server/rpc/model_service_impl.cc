@@ -1,0 +1,425 @@
+#include "server/rpc/model_service_impl.h"
+
+#include <algorithm>
+#include <memory>
+#include <optional>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "google/protobuf/util/time_util.h"
+#include "server/observability/log_format.h"
+#include "server/rpc/grpc_status.h"
+
+namespace perfcast::server {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+// Rejections listed in one SubmitBenchmarks reply at most (all are counted).
+constexpr int kMaxListedRejections = 1000;
+
+google::protobuf::Duration ToProtoDuration(absl::Duration d) {
+  return TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(d));
+}
+
+google::protobuf::Timestamp ToProtoTimestamp(absl::Time t) {
+  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
+}
+
+// Reads result chunks, validates each result and commits each chunk's valid results before
+// reading the next one, so memory stays bounded and a long stream is durable as it goes. The
+// reply (counts and rejections) is sent after the last chunk's commit.
+class SubmitStreamReactor final : public grpc::ServerReadReactor<v1::SubmitBenchmarksRequest> {
+ public:
+  SubmitStreamReactor(ServiceContext* context, v1::SubmitBenchmarksResponse* response)
+      : context_(context),
+        response_(response),
+        timer_(context->metrics->StartRpc(RpcMethod::kSubmitBenchmarks)) {
+    StartRead(&chunk_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // end of stream (or cancelled: then Finish is a no-op for the client)
+      Complete(absl::OkStatus());
+      return;
+    }
+    context_->metrics->MessageReceived(RpcMethod::kSubmitBenchmarks);
+    std::vector<BenchmarkRecord> valid;
+    valid.reserve(static_cast<size_t>(chunk_.results_size()));
+    // Index of the first result past --max-stream-results: the ones before it are still
+    // stored, then the stream ends.
+    std::optional<int64_t> over_limit;
+    for (const v1::BenchmarkResult& result : chunk_.results()) {
+      const int64_t index = next_index_++;
+      if (index >= context_->max_stream_results) {
+        over_limit = index;
+        break;
+      }
+      BenchmarkRecord record;
+      std::optional<FieldError> error =
+          ValidateBenchmarkResult(result, absl::StrCat("results[", index, "]"), &record);
+      if (error) {
+        context_->metrics->ResultRejected(error->reason);
+        response_->set_rejected_count(response_->rejected_count() + 1);
+        if (response_->rejections_size() < kMaxListedRejections) {
+          v1::Rejection* rejection = response_->add_rejections();
+          rejection->set_index(index);
+          rejection->set_source_id(result.source_id().substr(0, kMaxStringBytes));
+          rejection->set_field(error->field);
+          rejection->set_reason(error->message);
+        }
+        continue;
+      }
+      valid.push_back(std::move(record));
+    }
+    if (valid.empty()) {
+      ContinueOrStop(over_limit);
+      return;
+    }
+    absl::Status queued = context_->writer->Submit(
+        std::move(valid), [this, over_limit](absl::StatusOr<std::vector<bool>> inserted) {
+          if (!inserted.ok()) {
+            Complete(inserted.status());
+            return;
+          }
+          const auto accepted = std::count(inserted->begin(), inserted->end(), true);
+          const auto duplicates = static_cast<int64_t>(inserted->size()) - accepted;
+          context_->metrics->ResultsAccepted(accepted);
+          context_->metrics->ResultsDuplicate(duplicates);
+          response_->set_accepted_count(response_->accepted_count() + accepted);
+          response_->set_duplicate_count(response_->duplicate_count() + duplicates);
+          ContinueOrStop(over_limit);
+        });
+    if (!queued.ok()) Complete(queued);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  void ContinueOrStop(std::optional<int64_t> over_limit) {
+    if (!over_limit.has_value()) {
+      StartRead(&chunk_);
+      return;
+    }
+    context_->metrics->ResultRejected("stream_limit");
+    Complete(absl::ResourceExhaustedError(absl::StrCat(
+        "results: the stream carries more than ", context_->max_stream_results,
+        " results (--max-stream-results); results before index ", *over_limit, " were processed (",
+        response_->accepted_count(), " accepted and durable); send the rest in a new stream")));
+  }
+
+  void Complete(const absl::Status& status) {
+    LogFailure(RpcMethod::kSubmitBenchmarks, status);
+    if (status.ok()) {
+      spdlog::debug("event=results_stream_done accepted={} duplicate={} rejected={}",
+                    response_->accepted_count(), response_->duplicate_count(),
+                    response_->rejected_count());
+    }
+    context_->metrics->FinishRpc(timer_, status.code());
+    Finish(ToGrpcStatus(status));
+  }
+
+  ServiceContext* const context_;
+  v1::SubmitBenchmarksResponse* const response_;
+  const ServerMetrics::RpcTimer timer_;
+  v1::SubmitBenchmarksRequest chunk_;
+  int64_t next_index_ = 0;
+};
+
+// Refit with wait: answers when the refit ends, or CANCELLED when the client gives up (the
+// refit itself goes on). The worker's callback and OnCancel race for the one Finish; `Shared`
+// outlives the reactor so a late callback finds `finished` set and does nothing.
+class RefitReactor final : public grpc::ServerUnaryReactor {
+ public:
+  RefitReactor(ServiceContext* context, const v1::RefitRequest* request,
+               v1::RefitResponse* response)
+      : context_(context), timer_(context->metrics->StartRpc(RpcMethod::kRefit)) {
+    const std::string reason = request->reason().substr(0, 256);
+    if (!request->wait()) {
+      const int64_t id = context->worker->RequestRefit("rpc", nullptr);
+      spdlog::info("event=refit_requested refit_id={} wait=false reason=\"{}\"", id, reason);
+      response->set_refit_id(id);
+      std::shared_ptr<const ServingModel> current = context->registry->Current();
+      response->set_model_version(current != nullptr ? current->version : 0);
+      FinishOnce(absl::OkStatus());
+      return;
+    }
+    shared_ = std::make_shared<Shared>();
+    shared_->reactor = this;
+    shared_->response = response;
+    std::shared_ptr<Shared> shared = shared_;
+    const int64_t id = context->worker->RequestRefit("rpc", [shared](const RefitOutcome& o) {
+      absl::MutexLock lock(&shared->mutex);
+      if (shared->finished) return;
+      if (o.status.ok()) {
+        shared->response->set_refit_id(o.refit_id);
+        shared->response->set_model_version(o.model_version);
+        *shared->response->mutable_training_duration() = ToProtoDuration(o.duration);
+        shared->reactor->FinishOnceLocked(absl::OkStatus());
+      } else {
+        // A failed refit: the old model keeps serving; say why. Training errors keep their
+        // code (FAILED_PRECONDITION: nothing to learn from), others surface as ABORTED.
+        absl::StatusCode code = o.status.code() == absl::StatusCode::kFailedPrecondition ||
+                                        o.status.code() == absl::StatusCode::kUnavailable
+                                    ? o.status.code()
+                                    : absl::StatusCode::kAborted;
+        shared->reactor->FinishOnceLocked(absl::Status(
+            code, absl::StrCat("refit ", o.refit_id, " failed; the previous model keeps serving: ",
+                               o.status.ToString())));
+      }
+    });
+    spdlog::info("event=refit_requested refit_id={} wait=true reason=\"{}\"", id, reason);
+  }
+
+  void OnCancel() override {
+    if (shared_ == nullptr) return;
+    absl::MutexLock lock(&shared_->mutex);
+    FinishOnceLocked(absl::CancelledError(
+        "Refit wait ended by the client (deadline or cancel); the refit goes on"));
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  struct Shared {
+    absl::Mutex mutex;
+    bool finished = false;
+    RefitReactor* reactor = nullptr;
+    v1::RefitResponse* response = nullptr;
+  };
+
+  void FinishOnce(const absl::Status& status) {
+    LogFailure(RpcMethod::kRefit, status);
+    context_->metrics->FinishRpc(timer_, status.code());
+    Finish(ToGrpcStatus(status));
+  }
+  // REQUIRES: shared_->mutex held.
+  void FinishOnceLocked(const absl::Status& status) {
+    if (shared_->finished) return;
+    shared_->finished = true;
+    FinishOnce(status);
+  }
+
+  ServiceContext* const context_;
+  const ServerMetrics::RpcTimer timer_;
+  std::shared_ptr<Shared> shared_;
+};
+
+v1::ModelVersionStatus::State ToProtoState(VersionStatus::State state) {
+  switch (state) {
+    case VersionStatus::State::kAvailable:
+      return v1::ModelVersionStatus::STATE_AVAILABLE;
+    case VersionStatus::State::kFailed:
+      return v1::ModelVersionStatus::STATE_FAILED;
+    case VersionStatus::State::kEnd:
+      return v1::ModelVersionStatus::STATE_END;
+  }
+  return v1::ModelVersionStatus::STATE_UNSPECIFIED;
+}
+
+}  // namespace
+
+absl::Status ModelServiceImpl::DoGetModelStatus(const ServiceContext& context,
+                                                const v1::GetModelStatusRequest& request,
+                                                v1::GetModelStatusResponse* response) {
+  const v1::ModelSpec& spec = request.model_spec();
+  if (!spec.name().empty() && spec.name() != "default") {
+    return absl::NotFoundError(
+        absl::StrCat("model_spec.name='", spec.name().substr(0, 64), "': no such model"));
+  }
+  if (spec.version_choice_case() == v1::ModelSpec::kVersionLabel &&
+      spec.version_label() != "latest") {
+    return absl::NotFoundError(absl::StrCat("model_spec.version_label='",
+                                            spec.version_label().substr(0, 64),
+                                            "': unknown label (known: latest)"));
+  }
+  std::shared_ptr<const ServingModel> current = context.registry->Current();
+  int64_t wanted = 0;  // 0: all
+  if (spec.version_choice_case() == v1::ModelSpec::kVersion) wanted = spec.version();
+  if (spec.version_choice_case() == v1::ModelSpec::kVersionLabel) {
+    if (current == nullptr) return absl::NotFoundError("no model version is available yet");
+    wanted = current->version;
+  }
+  for (const VersionStatus& s : context.registry->Statuses()) {
+    if (wanted != 0 && s.version != wanted) continue;
+    v1::ModelVersionStatus* out = response->add_model_version_statuses();
+    out->set_version(s.version);
+    out->set_state(ToProtoState(s.state));
+    if (!s.error.ok()) {
+      out->set_error_code(static_cast<int32_t>(s.error.code()));
+      out->set_error_message(std::string(s.error.message().substr(0, 1024)));
+    }
+    if (s.info.has_value()) {
+      *out->mutable_train_time() = TimeUtil::SecondsToTimestamp(s.info->trained_at_unix_s);
+      *out->mutable_training_duration() = ToProtoDuration(absl::Seconds(s.info->training_seconds));
+      out->set_training_point_count(s.info->point_count);
+      out->set_configuration_count(s.info->configuration_count);
+      out->set_curve_count(s.info->curve_count);
+    }
+    out->set_prequential_result_count(s.prequential_count);
+    out->set_holdout_median_relative_error(s.prequential_median_relative_error);
+    out->set_interval_coverage(s.prequential_interval_coverage);
+    if (current != nullptr && current->version == s.version) out->add_version_labels("latest");
+  }
+  if (wanted != 0 && response->model_version_statuses_size() == 0) {
+    return absl::NotFoundError(absl::StrCat("model_spec.version=", wanted, ": no such version"));
+  }
+  const RefitOutcome last = context.worker->LastRefit();
+  if (last.refit_id != 0) {
+    v1::RefitStatus* refit = response->mutable_last_refit();
+    refit->set_refit_id(last.refit_id);
+    refit->set_trigger(last.trigger);
+    *refit->mutable_start_time() = ToProtoTimestamp(last.start_time);
+    if (last.running) {
+      refit->set_outcome(v1::RefitStatus::OUTCOME_RUNNING);
+    } else {
+      *refit->mutable_duration() = ToProtoDuration(last.duration);
+      if (last.status.ok()) {
+        refit->set_outcome(v1::RefitStatus::OUTCOME_SUCCEEDED);
+        refit->set_model_version(last.model_version);
+      } else {
+        refit->set_outcome(v1::RefitStatus::OUTCOME_FAILED);
+        refit->set_error_message(std::string(last.status.ToString().substr(0, 1024)));
+      }
+    }
+  }
+  response->set_stored_result_count(context.store->count());
+  response->set_results_since_refit_count(context.worker->results_since_refit());
+  return absl::OkStatus();
+}
+
+absl::Status ModelServiceImpl::DoListConfigurations(const ServiceContext& context,
+                                                    const v1::ListConfigurationsRequest& request,
+                                                    v1::ListConfigurationsResponse* response) {
+  int page_size = request.page_size();
+  if (page_size < 0 || page_size > 1000) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_size=", page_size, ": must be in [0, 1000]"));
+  }
+  if (page_size == 0) page_size = 100;
+  absl::StatusOr<std::shared_ptr<const ServingModel>> serving =
+      ResolveModel(context, request.model_spec());
+  if (!serving.ok()) return serving.status();
+  const int64_t version = (*serving)->version;
+  size_t offset = 0;
+  if (!request.page_token().empty()) {
+    // Token: "<model version>:<offset>". Opaque to clients.
+    std::vector<std::string> parts = absl::StrSplit(request.page_token(), ':');
+    int64_t token_version = 0;
+    uint64_t token_offset = 0;
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &token_version) ||
+        !absl::SimpleAtoi(parts[1], &token_offset)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "page_token='", request.page_token().substr(0, 64), "': not a token from this API"));
+    }
+    if (token_version != version) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("page_token='", request.page_token().substr(0, 64), "': from model version ",
+                       token_version, ", serving ", version, "; restart the listing"));
+    }
+    offset = static_cast<size_t>(token_offset);
+  }
+  const std::vector<Configuration> all = (*serving)->model->Configurations();
+  const size_t end = std::min(all.size(), offset + static_cast<size_t>(page_size));
+  const Catalogue* catalogue = (*serving)->model->catalogue();
+  for (size_t i = std::min(offset, all.size()); i < end; ++i) {
+    ConfigurationToProto(all[i], response->add_configurations());
+    v1::CatalogueEntries* entries = response->add_catalogue_entries();
+    if (catalogue != nullptr) CatalogueEntriesToProto(catalogue->EntryNamesOf(all[i]), entries);
+  }
+  if (end < all.size()) response->set_next_page_token(absl::StrCat(version, ":", end));
+  response->set_model_version(version);
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* ModelServiceImpl::SubmitBenchmark(
+    grpc::CallbackServerContext* rpc, const v1::SubmitBenchmarkRequest* request,
+    v1::SubmitBenchmarkResponse* response) {
+  const ServerMetrics::RpcTimer timer = context_->metrics->StartRpc(RpcMethod::kSubmitBenchmark);
+  grpc::ServerUnaryReactor* reactor = rpc->DefaultReactor();
+  BenchmarkRecord record;
+  if (!request->has_result()) {
+    context_->metrics->ResultRejected("field_missing");
+    FinishUnary(context_, reactor, timer, absl::InvalidArgumentError("result: must be set"));
+    return reactor;
+  }
+  if (auto error = ValidateBenchmarkResult(request->result(), "result", &record)) {
+    context_->metrics->ResultRejected(error->reason);
+    FinishUnary(context_, reactor, timer, absl::InvalidArgumentError(error->message));
+    return reactor;
+  }
+  ServiceContext* context = context_;
+  std::vector<BenchmarkRecord> records;
+  records.push_back(std::move(record));
+  absl::Status queued = context_->writer->Submit(
+      std::move(records),
+      [context, reactor, response, timer](absl::StatusOr<std::vector<bool>> inserted) {
+        if (!inserted.ok()) {
+          FinishUnary(context, reactor, timer, inserted.status());
+          return;
+        }
+        const bool duplicate = !(*inserted)[0];
+        if (duplicate) {
+          context->metrics->ResultsDuplicate(1);
+        } else {
+          context->metrics->ResultsAccepted(1);
+        }
+        response->set_duplicate(duplicate);
+        FinishUnary(context, reactor, timer, absl::OkStatus());
+      });
+  if (!queued.ok()) FinishUnary(context_, reactor, timer, queued);
+  return reactor;
+}
+
+grpc::ServerReadReactor<v1::SubmitBenchmarksRequest>* ModelServiceImpl::SubmitBenchmarks(
+    grpc::CallbackServerContext* /*rpc*/, v1::SubmitBenchmarksResponse* response) {
+  return new SubmitStreamReactor(context_, response);
+}
+
+grpc::ServerUnaryReactor* ModelServiceImpl::Refit(grpc::CallbackServerContext* /*rpc*/,
+                                                  const v1::RefitRequest* request,
+                                                  v1::RefitResponse* response) {
+  return new RefitReactor(context_, request, response);
+}
+
+grpc::ServerUnaryReactor* ModelServiceImpl::GetModelStatus(grpc::CallbackServerContext* rpc,
+                                                           const v1::GetModelStatusRequest* request,
+                                                           v1::GetModelStatusResponse* response) {
+  const ServerMetrics::RpcTimer timer = context_->metrics->StartRpc(RpcMethod::kGetModelStatus);
+  grpc::ServerUnaryReactor* reactor = rpc->DefaultReactor();
+  FinishUnary(context_, reactor, timer, DoGetModelStatus(*context_, *request, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ModelServiceImpl::ListModels(grpc::CallbackServerContext* rpc,
+                                                       const v1::ListModelsRequest* request,
+                                                       v1::ListModelsResponse* response) {
+  const ServerMetrics::RpcTimer timer = context_->metrics->StartRpc(RpcMethod::kListModels);
+  grpc::ServerUnaryReactor* reactor = rpc->DefaultReactor();
+  absl::Status status;
+  if (request->page_size() < 0) {
+    status = absl::InvalidArgumentError(
+        absl::StrCat("page_size=", request->page_size(), ": must be >= 0"));
+  } else if (!request->page_token().empty()) {
+    status = absl::InvalidArgumentError(absl::StrCat(
+        "page_token='", request->page_token().substr(0, 64), "': not a token from this API"));
+  } else {
+    response->add_model_names("");
+  }
+  FinishUnary(context_, reactor, timer, status);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ModelServiceImpl::ListConfigurations(
+    grpc::CallbackServerContext* rpc, const v1::ListConfigurationsRequest* request,
+    v1::ListConfigurationsResponse* response) {
+  const ServerMetrics::RpcTimer timer = context_->metrics->StartRpc(RpcMethod::kListConfigurations);
+  grpc::ServerUnaryReactor* reactor = rpc->DefaultReactor();
+  FinishUnary(context_, reactor, timer, DoListConfigurations(*context_, *request, response));
+  return reactor;
+}
+
+}  // namespace perfcast::server

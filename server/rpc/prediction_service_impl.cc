@@ -1,0 +1,143 @@
+#include "server/rpc/prediction_service_impl.h"
+
+#include <algorithm>
+
+#include "absl//strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "server/observability/log_format.h"
+#include "server/rpc/grpc_status.h"
+
+namespace perfcast::server {
+namespace {
+
+absl::Status InvalidArgument(const FieldError& error) {
+  return absl::InvalidArgumentError(error.message);
+}
+
+// Core errors on input the server already validated are the server's fault, except the
+// argument errors core owns (e.g. a batch size it cannot extrapolate to).
+absl::Status FromCore(const absl::Status& status, absl::string_view path) {
+  if (status.code() == absl::StatusCode::kInvalidArgument) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", status.message()));
+  }
+  // A hardware or model that neither the training data nor the catalogue knows.
+  if (status.code() == absl::StatusCode::kNotFound) {
+    return absl::NotFoundError(absl::StrCat(path, ".configuration: ", status.message()));
+  }
+  return status;
+}
+
+}  // namespace
+
+absl::Status PredictionServiceImpl::DoPredict(const ServiceContext& context,
+                                              const v1::PredictRequest& request,
+                                              v1::PredictResponse* response) {
+  const int count = request.queries_size();
+  if (count == 0) return absl::InvalidArgumentError("queries: must not be empty");
+  if (count > context.limits.max_queries_per_request) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("queries: ", count, " queries in one request, at most ",
+                     context.limits.max_queries_per_request, " (split the request)"));
+  }
+  std::vector<ValidatedQuery> queries(static_cast<size_t>(count));
+  for (int i = 0; i < count; ++i) {
+    if (auto error = ValidateQuery(request.queries(i), absl::StrCat("queries[", i, "]"),
+                                   context.limits, &queries[static_cast<size_t>(i)])) {
+      return InvalidArgument(*error);
+    }
+  }
+  absl::StatusOr<std::shared_ptr<const ServingModel>> serving =
+      ResolveModel(context, request.model_spec());
+  if (!serving.ok()) return serving.status();
+  const PerfcastModel& model = *(*serving)->model;
+
+  response->mutable_predictions()->Reserve(count);
+  for (int i = 0; i < count; ++i) {
+    const ValidatedQuery& q = queries[static_cast<size_t>(i)];
+    absl::StatusOr<std::vector<PointPrediction>> points =
+        model.Predict(q.query, q.batch_sizes, q.confidence_level);
+    if (!points.ok()) return FromCore(points.status(), absl::StrCat("queries[", i, "]"));
+    v1::Prediction* prediction = response->add_predictions();
+    prediction->set_confidence_level(q.confidence_level);
+    PredictionCase least_supported = PredictionCase::kMeasured;
+    prediction->mutable_points()->Reserve(static_cast<int>(points->size()));
+    for (const PointPrediction& p : *points) {
+      v1::CurvePoint* point = prediction->add_points();
+      point->set_batch_size(p.batch_size);
+      point->set_throughput_tokens_per_second(p.throughput_tokens_per_s);
+      point->set_throughput_lower_tokens_per_second(p.lower_tokens_per_s);
+      point->set_throughput_upper_tokens_per_second(p.upper_tokens_per_s);
+      point->set_batch_latency_seconds(p.batch_latency_s);
+      point->set_prediction_case(PredictionCaseToProto(p.prediction_case));
+      least_supported = std::max(least_supported, p.prediction_case);
+    }
+    prediction->set_prediction_case(PredictionCaseToProto(least_supported));
+    context.metrics->QueryAnswered(least_supported);
+  }
+  response->set_model_version((*serving)->version);
+  return absl::OkStatus();
+}
+
+absl::Status PredictionServiceImpl::DoUncertainty(const ServiceContext& context,
+                                                  const v1::UncertaintyRequest& request,
+                                                  v1::UncertaintyResponse* response) {
+  if (!request.has_query()) return absl::InvalidArgumentError("query: must be set");
+  v1::Query query = request.query();
+  if (query.batch_sizes_size() == 0) query.add_batch_sizes(1);
+  if (query.batch_sizes_size() > 1) {
+    return absl::InvalidArgumentError(absl::StrCat("query.batch_sizes: ", query.batch_sizes_size(),
+                                                   " entries, Uncertainty takes one"));
+  }
+  ValidatedQuery validated;
+  if (auto error = ValidateQuery(query, "query", context.limits, &validated)) {
+    return InvalidArgument(*error);
+  }
+  int neighbor_count = request.neighbor_count();
+  if (neighbor_count < 0 || neighbor_count > 100) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("neighbor_count=", neighbor_count, ": must be in [0, 100]"));
+  }
+  if (neighbor_count == 0) neighbor_count = 5;
+  absl::StatusOr<std::shared_ptr<const ServingModel>> serving =
+      ResolveModel(context, request.model_spec());
+  if (!serving.ok()) return serving.status();
+  absl::StatusOr<UncertaintyReport> report =
+      (*serving)->model->Explain(validated.query, validated.batch_sizes[0], neighbor_count);
+  if (!report.ok()) return FromCore(report.status(), "query");
+  response->set_similarity_score(report->similarity_score);
+  response->set_expected_relative_error(report->expected_relative_error);
+  response->set_prediction_case(PredictionCaseToProto(report->prediction_case));
+  if (const Catalogue* catalogue = (*serving)->model->catalogue(); catalogue != nullptr) {
+    CatalogueEntriesToProto(catalogue->EntryNamesOf(validated.query.configuration),
+                            response->mutable_catalogue_entries());
+  }
+  for (const NeighborCurve& neighbor : report->nearest_curves) {
+    v1::ObservedCurve* curve = response->add_nearest_curves();
+    ConfigurationToProto(neighbor.configuration, curve->mutable_configuration());
+    curve->set_input_tokens(neighbor.shape.input_tokens);
+    curve->set_output_tokens(neighbor.shape.output_tokens);
+    curve->set_distance(neighbor.distance);
+  }
+  response->set_model_version((*serving)->version);
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* PredictionServiceImpl::Predict(grpc::CallbackServerContext* rpc,
+                                                         const v1::PredictRequest* request,
+                                                         v1::PredictResponse* response) {
+  const ServerMetrics::RpcTimer timer = context_->metrics->StartRpc(RpcMethod::kPredict);
+  grpc::ServerUnaryReactor* reactor = rpc->DefaultReactor();
+  FinishUnary(context_, reactor, timer, DoPredict(*context_, *request, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* PredictionServiceImpl::Uncertainty(grpc::CallbackServerContext* rpc,
+                                                             const v1::UncertaintyRequest* request,
+                                                             v1::UncertaintyResponse* response) {
+  const ServerMetrics::RpcTimer timer = context_->metrics->StartRpc(RpcMethod::kUncertainty);
+  grpc::ServerUnaryReactor* reactor = rpc->DefaultReactor();
+  FinishUnary(context_, reactor, timer, DoUncertainty(*context_, *request, response));
+  return reactor;
+}
+
+}  // namespace perfcast::server

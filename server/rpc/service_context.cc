@@ -1,0 +1,62 @@
+#include "server/rpc/service_context.h"
+
+#include "absl/strings/str_cat.h"
+#include "server/observability/log_format.h"
+#include "server/rpc/grpc_status.h"
+
+namespace perfcast::server {
+
+absl::StatusOr<std::shared_ptr<const ServingModel>> ResolveModel(const ServiceContext& context,
+                                                                 const v1::ModelSpec& spec) {
+  if (!spec.name().empty() && spec.name() != "default") {
+    return absl::NotFoundError(
+        absl::StrCat("model_spec.name='", spec.name().substr(0, 64), "': no such model"));
+  }
+  std::shared_ptr<const ServingModel> current = context.registry->Current();
+  if (current == nullptr) {
+    if (context.starting.load()) {
+      return absl::UnavailableError("the model is still loading; retry shortly");
+    }
+    if (context.store->count() == 0) {
+      return absl::FailedPreconditionError(
+          "no benchmark data yet: submit results with ModelService.SubmitBenchmarks first");
+    }
+    return absl::UnavailableError(
+        "no model trained yet: the first training is pending (see GetModelStatus)");
+  }
+  switch (spec.version_choice_case()) {
+    case v1::ModelSpec::kVersion:
+      if (spec.version() != current->version) {
+        return absl::NotFoundError(absl::StrCat("model_spec.version=", spec.version(),
+                                                ": not served (serving version ", current->version,
+                                                ")"));
+      }
+      break;
+    case v1::ModelSpec::kVersionLabel:
+      if (spec.version_label() != "latest") {
+        return absl::NotFoundError(absl::StrCat("model_spec.version_label='",
+                                                spec.version_label().substr(0, 64),
+                                                "': unknown label (known: latest)"));
+      }
+      break;
+    case v1::ModelSpec::VERSION_CHOICE_NOT_SET:
+      break;
+  }
+  return current;
+}
+
+void LogFailure(RpcMethod method, const absl::Status& status) {
+  if (!status.ok()) {
+    spdlog::debug("event=rpc_failed method={} code={} message=\"{}\"", RpcMethodName(method),
+                  absl::StatusCodeToString(status.code()), status.message());
+  }
+}
+
+void FinishUnary(ServiceContext* context, grpc::ServerUnaryReactor* reactor,
+                 const ServerMetrics::RpcTimer& timer, const absl::Status& status) {
+  LogFailure(timer.method(), status);
+  context->metrics->FinishRpc(timer, status.code());
+  reactor->Finish(ToGrpcStatus(status));
+}
+
+}  // namespace perfcast::server

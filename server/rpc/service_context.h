@@ -1,0 +1,45 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "grpcpp/support/server_callback.h"
+#include "perfcast/v1/perfcast.pb.h"
+#include "server/lifecycle/model_registry.h"
+#include "server/lifecycle/retrain_worker.h"
+#include "server/observability/server_metrics.h"
+#include "server/rpc/proto_conversion.h"
+#include "server/store/benchmark_store.h"
+#include "server/store/benchmark_writer.h"
+
+namespace perfcast::server {
+
+// What the gRPC services share. Owned by PerfcastServer, which outlives the services; every
+// member is thread-safe.
+struct ServiceContext {
+  BenchmarkStore* store = nullptr;
+  BenchmarkWriter* writer = nullptr;
+  ModelRegistry* registry = nullptr;
+  RetrainWorker* worker = nullptr;
+  ServerMetrics* metrics = nullptr;
+  RequestLimits limits;
+  int64_t max_stream_results = 100000;
+  // True until startup (load, seed, first training) is over.
+  std::atomic<bool> starting{true};
+};
+
+// The model a read should use: latest unless `spec` pins one. NotFound for another model name
+// or a version not served; Unavailable while loading; FailedPrecondition with an empty store.
+absl::StatusOr<std::shared_ptr<const ServingModel>> ResolveModel(const ServiceContext& context,
+                                                                 const v1::ModelSpec& spec);
+
+// Logs a failed RPC at debug level (failures are the client's to see, not the operator's).
+void LogFailure(RpcMethod method, const absl::Status& status);
+
+// Ends a unary RPC: logs a failure, counts it by method and code, and finishes the reactor.
+void FinishUnary(ServiceContext* context, grpc::ServerUnaryReactor* reactor,
+                 const ServerMetrics::RpcTimer& timer, const absl::Status& status);
+
+}  // namespace perfcast::server

@@ -1,0 +1,94 @@
+#include "server/store/benchmark_writer.h"
+
+#include <chrono>
+#include <utility>
+
+#include "server/observability/log_format.h"
+
+namespace perfcast::server {
+namespace {
+// Records per transaction at most; bigger piles are split so one commit stays short.
+constexpr int64_t kMaxRecordsPerCommit = 20000;
+}  // namespace
+
+BenchmarkWriter::BenchmarkWriter(BenchmarkStore* store, ServerMetrics* metrics,
+                                 int64_t max_queued_records, AfterCommit after_commit)
+    : store_(store),
+      metrics_(metrics),
+      max_queued_records_(max_queued_records),
+      after_commit_(std::move(after_commit)),
+      thread_([this] { Run(); }) {}
+
+BenchmarkWriter::~BenchmarkWriter() { Stop(); }
+
+absl::Status BenchmarkWriter::Submit(std::vector<BenchmarkRecord> records, Done done) {
+  absl::MutexLock lock(&mutex_);
+  if (stopping_) return absl::UnavailableError("server is shutting down");
+  const auto size = static_cast<int64_t>(records.size());
+  if (queued_records_ > 0 && queued_records_ + size > max_queued_records_) {
+    return absl::ResourceExhaustedError("benchmark write queue is full; retry later");
+  }
+  queued_records_ += size;
+  queue_.push_back(Job{std::move(records), std::move(done)});
+  return absl::OkStatus();
+}
+
+void BenchmarkWriter::Stop() {
+  {
+    absl::MutexLock lock(&mutex_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void BenchmarkWriter::Run() {
+  while (true) {
+    std::vector<Job> jobs;
+    {
+      absl::MutexLock lock(&mutex_);
+      auto ready = [this]()
+                       ABSL_SHARED_LOCKS_REQUIRED(mutex_) { return stopping_ || !queue_.empty(); };
+      mutex_.Await(absl::Condition(&ready));
+      if (queue_.empty()) return;  // stopping, and everything is committed
+      int64_t taken = 0;
+      while (!queue_.empty() &&
+             (jobs.empty() || taken + static_cast<int64_t>(queue_.front().records.size()) <=
+                                  kMaxRecordsPerCommit)) {
+        taken += static_cast<int64_t>(queue_.front().records.size());
+        jobs.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      queued_records_ -= taken;
+    }
+    std::vector<BenchmarkRecord> all;
+    for (const Job& job : jobs) all.insert(all.end(), job.records.begin(), job.records.end());
+
+    const auto start = std::chrono::steady_clock::now();
+    absl::StatusOr<std::vector<bool>> inserted = store_->Insert(all);
+    metrics_->ObserveCommitSeconds(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    if (!inserted.ok()) {
+      spdlog::error("event=store_commit_failed records={} status=\"{}\"", all.size(),
+                    inserted.status().ToString());
+      for (Job& job : jobs) job.done(inserted.status());
+      continue;
+    }
+    metrics_->SetStoredResults(store_->count());
+    size_t offset = 0;
+    std::vector<BenchmarkRecord> new_records;
+    for (Job& job : jobs) {
+      std::vector<bool> mine(
+          inserted->begin() + static_cast<std::ptrdiff_t>(offset),
+          inserted->begin() + static_cast<std::ptrdiff_t>(offset + job.records.size()));
+      for (size_t i = 0; i < job.records.size(); ++i) {
+        if (mine[i]) new_records.push_back(std::move(job.records[i]));
+      }
+      offset += job.records.size();
+      job.done(std::move(mine));
+    }
+    if (!new_records.empty() && after_commit_) after_commit_(new_records);
+  }
+}
+
+}  // namespace perfcast::server

@@ -1,0 +1,37 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "server/store/model_bundle_store.h"
+
+namespace perfcast::server {
+
+// Model versions as directories: `model_dir/<version>/` (TF Serving's layout), each written by
+// SaveBundle into `.tmp-<version>`, fsynced and renamed into place, so a reader never sees half
+// a version. Leftover `.tmp-*` directories of an interrupted save are removed by ListVersions.
+//
+// Thread safety: every method may be called from any thread; Save calls must not overlap for the
+// same version (ModelRegistry serialises them).
+class LocalModelBundleStore : public ModelBundleStore {
+ public:
+  explicit LocalModelBundleStore(std::string model_dir) : model_dir_(std::move(model_dir)) {}
+
+  // FailedPrecondition when the directory cannot be created.
+  absl::StatusOr<std::vector<int64_t>> ListVersions() override;
+  absl::StatusOr<std::shared_ptr<const PerfcastModel>> Load(int64_t version) override;
+  // Saves exactly `min_version`.
+  absl::StatusOr<int64_t> Save(const PerfcastModel& model, int64_t min_version,
+                               int64_t trained_result_count) override;
+  std::string Location(int64_t version) const override;
+
+ private:
+  const std::string model_dir_;
+};
+
+// Parses a version directory name: decimal digits, no sign, no leading zero, > 0.
+std::optional<int64_t> ParseVersionName(const std::string& name);
+
+}  // namespace perfcast::server

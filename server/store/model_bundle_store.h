@@ -1,0 +1,40 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/model/perfcast_model.h"
+
+namespace perfcast::server {
+
+// Where trained model versions are kept: LocalModelBundleStore (directories under --model-dir,
+// one server) or PostgresModelBundleStore (bundle bytes in the shared database, every replica).
+// Versions are integers that only grow; a stored version never changes.
+//
+// Thread safety: implementations allow every method from any thread.
+class ModelBundleStore {
+ public:
+  virtual ~ModelBundleStore() = default;
+
+  // Every version stored, loadable or not, newest first.
+  virtual absl::StatusOr<std::vector<int64_t>> ListVersions() = 0;
+
+  // Reads and verifies one version: DataLoss when its bytes fail their checksum, InvalidArgument
+  // when they are not a bundle of this format, Unavailable when the store cannot be reached now
+  // (worth retrying, unlike the others).
+  virtual absl::StatusOr<std::shared_ptr<const PerfcastModel>> Load(int64_t version) = 0;
+
+  // Durably stores `model`, trained on `trained_result_count` results, as a new version >=
+  // `min_version` (and above every stored version, where others may have written some).
+  // Returns the version.
+  virtual absl::StatusOr<int64_t> Save(const PerfcastModel& model, int64_t min_version,
+                                       int64_t trained_result_count) = 0;
+
+  // Where `version` lives, for logs.
+  virtual std::string Location(int64_t version) const = 0;
+};
+
+}  // namespace perfcast::server

@@ -1,0 +1,191 @@
+#include "core/catalogue/catalogue.h"
+
+#include <set>
+#include <string>
+
+#include "absl/status/status.h"
+#include "core/data/benchmark_csv.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace perfcast {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+std::string RepositoryRoot() { return PERFCAST_SOURCE_DIR; }
+
+Catalogue ShippedCatalogue() {
+  absl::StatusOr<Catalogue> catalogue = Catalogue::Load(RepositoryRoot() + "/data/catalogue");
+  EXPECT_TRUE(catalogue.ok()) << catalogue.status();
+  return *std::move(catalogue);
+}
+
+constexpr char kAccelerators[] =
+    "name,memory_gib,memory_bandwidth_gb_per_s,bf16_dense_tflops,fp8_dense_tflops,"
+    "interconnect_gb_per_s,source\n"
+    "GPU A,80,3350,989.5,1979,900,https://example.com/a\n";
+constexpr char kModels[] =
+    "name,parameters,active_parameters,layers,hidden_size,attention_heads,kv_heads,head_dim,"
+    "kv_cache_elements_per_token_per_layer,experts,experts_per_token,vocabulary,source\n"
+    "org/model,8030261248,,32,4096,32,8,,,,,128256,https://example.com/m\n";
+constexpr char kPrecisions[] =
+    "name,weight_bytes_per_parameter,kv_cache_bytes_per_element,math,source\n"
+    "fp16,2,2,bf16,https://example.com/p\n";
+constexpr char kAliases[] = "kind,alias,entry\n";
+
+CatalogueFiles SmallFiles() { return {kAccelerators, kModels, kPrecisions, kAliases}; }
+
+TEST(CatalogueTest, ResolvesTheNamesOfTheDataThroughAliases) {
+  const Catalogue catalogue = ShippedCatalogue();
+
+  absl::StatusOr<ResolvedConfiguration> resolved = catalogue.Resolve(
+      {"AMD MI300X", 8, "vllm", "meta-llama/Llama-2-70b-chat-hf", "Weight = fp16, KV Cache = fp8"});
+
+  ASSERT_TRUE(resolved.ok()) << resolved.status();
+  EXPECT_EQ(resolved->accelerator->name, "AMD Instinct MI300X");
+  EXPECT_EQ(resolved->model->name, "meta-llama/Llama-2-70b-hf");
+  EXPECT_EQ(resolved->precision->name, "fp16-kv-fp8");
+  EXPECT_EQ(resolved->num_gpus, 8);
+}
+
+TEST(CatalogueTest, AnEntryNameResolvesToItself) {
+  const Catalogue catalogue = ShippedCatalogue();
+
+  absl::StatusOr<const AcceleratorSpec*> h100 = catalogue.FindAccelerator("NVIDIA H100 SXM 80GB");
+
+  ASSERT_TRUE(h100.ok()) << h100.status();
+  EXPECT_EQ((*h100)->memory_bandwidth_gb_per_s, 3350);
+}
+
+TEST(CatalogueTest, RefusesAnUnknownNameAndNamesIt) {
+  const Catalogue catalogue = ShippedCatalogue();
+
+  absl::StatusOr<const AcceleratorSpec*> found = catalogue.FindAccelerator("NVIDIA H100 SXM5");
+
+  EXPECT_EQ(found.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(found.status().message(), HasSubstr("'NVIDIA H100 SXM5'"));
+}
+
+TEST(CatalogueTest, NeverMatchesLoosely) {
+  const Catalogue catalogue = ShippedCatalogue();
+
+  EXPECT_EQ(catalogue.FindAccelerator("nvidia h100").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(catalogue.FindModel("Meta-Llama-3-8B").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(CatalogueTest, ResolveNamesTheMissingPart) {
+  const Catalogue catalogue = ShippedCatalogue();
+
+  absl::StatusOr<ResolvedConfiguration> resolved =
+      catalogue.Resolve({"NVIDIA H100", 1, "vllm", "acme/Unreleased-9B", "fp16"});
+
+  EXPECT_EQ(resolved.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(resolved.status().message(), HasSubstr("model 'acme/Unreleased-9B'"));
+}
+
+TEST(CatalogueTest, CoversEveryHardwareAndModelOfTheDefaultData) {
+  const Catalogue catalogue = ShippedCatalogue();
+  absl::StatusOr<CsvReadResult> data =
+      ReadBenchmarkCsv(RepositoryRoot() + "/data/default_benchmarks.csv", BadRowPolicy::kSkip);
+  ASSERT_TRUE(data.ok()) << data.status();
+
+  std::set<std::string> missing;
+  for (const BenchmarkRecord& record : data->records) {
+    const Configuration& c = record.configuration;
+    if (!catalogue.FindAccelerator(c.hardware).ok()) missing.insert(c.hardware);
+    if (!catalogue.FindModel(c.model).ok()) missing.insert(c.model);
+  }
+
+  EXPECT_THAT(missing, IsEmpty());
+}
+
+TEST(CatalogueTest, TheSoftwareStackIsOptionalAndShippedForEveryAcceleratorOfTheData) {
+  // Without the column (kAccelerators) the stack is unknown, not an error.
+  absl::StatusOr<Catalogue> small = Catalogue::Parse(SmallFiles(), "test");
+  ASSERT_TRUE(small.ok()) << small.status();
+  EXPECT_EQ((*small->FindAccelerator("GPU A"))->software_stack, "");
+
+  const Catalogue shipped = ShippedCatalogue();
+  EXPECT_EQ((*shipped.FindAccelerator("NVIDIA H100"))->software_stack, "CUDA");
+  EXPECT_EQ((*shipped.FindAccelerator("AMD MI300X"))->software_stack, "ROCm");
+  // One vendor, two stacks.
+  EXPECT_EQ((*shipped.FindAccelerator("Intel Gaudi2"))->software_stack, "SynapseAI");
+  EXPECT_EQ((*shipped.FindAccelerator("Intel Max 1550"))->software_stack, "oneAPI");
+  for (const AcceleratorSpec& accelerator : shipped.accelerators()) {
+    EXPECT_FALSE(accelerator.software_stack.empty()) << accelerator.name;
+  }
+}
+
+TEST(CatalogueTest, ABadCellIsReportedWithFileAndLine) {
+  CatalogueFiles files = SmallFiles();
+  files.accelerators += "GPU B,lots,2000,312,,600,https://example.com/b\n";
+
+  absl::StatusOr<Catalogue> catalogue = Catalogue::Parse(files, "cat");
+
+  EXPECT_EQ(catalogue.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(catalogue.status().message(),
+              HasSubstr("cat/accelerators.csv:3: memory_gib: 'lots' is not a positive number"));
+}
+
+TEST(CatalogueTest, AFileSavedWithAByteOrderMarkReadsAsWithout) {
+  CatalogueFiles files = SmallFiles();
+  files.accelerators = "\xEF\xBB\xBF" + files.accelerators;
+
+  absl::StatusOr<Catalogue> catalogue = Catalogue::Parse(files, "cat");
+
+  ASSERT_TRUE(catalogue.ok()) << catalogue.status();
+  EXPECT_TRUE(catalogue->FindAccelerator("GPU A").ok());
+}
+
+TEST(CatalogueTest, ARowWithTheWrongFieldCountIsReportedWithFileAndLine) {
+  CatalogueFiles files = SmallFiles();
+  files.precisions += "\nint4,0.5,2,bf16\n";
+
+  absl::StatusOr<Catalogue> catalogue = Catalogue::Parse(files, "cat");
+
+  EXPECT_THAT(catalogue.status().message(),
+              HasSubstr("cat/precisions.csv:4: 4 fields where the header has 5"));
+}
+
+TEST(CatalogueTest, AnAliasToAMissingEntryIsReportedWithFileAndLine) {
+  CatalogueFiles files = SmallFiles();
+  files.aliases += "accelerator,\"GPU A, rev 2\",GPU Z\n";
+
+  absl::StatusOr<Catalogue> catalogue = Catalogue::Parse(files, "cat");
+
+  EXPECT_THAT(catalogue.status().message(),
+              HasSubstr("cat/aliases.csv:2: entry: no accelerator named 'GPU Z'"));
+}
+
+TEST(CatalogueTest, ARepeatedNameIsReportedWithBothLines) {
+  CatalogueFiles files = SmallFiles();
+  files.models += "org/model,7e9,,32,4096,32,8,,,,,32000,https://example.com/m2\n";
+
+  absl::StatusOr<Catalogue> catalogue = Catalogue::Parse(files, "cat");
+
+  EXPECT_THAT(catalogue.status().message(),
+              HasSubstr("cat/models.csv:3: name: 'org/model' repeats cat/models.csv:2"));
+}
+
+TEST(CatalogueTest, AMissingFileIsNotFound) {
+  absl::StatusOr<Catalogue> catalogue = Catalogue::Load(RepositoryRoot() + "/no-such-dir");
+
+  EXPECT_EQ(catalogue.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(catalogue.status().message(), HasSubstr("accelerators.csv"));
+}
+
+TEST(CatalogueTest, KeepsTheTextItWasParsedFrom) {
+  absl::StatusOr<Catalogue> catalogue = Catalogue::Parse(SmallFiles(), "");
+  ASSERT_TRUE(catalogue.ok()) << catalogue.status();
+
+  absl::StatusOr<Catalogue> again = Catalogue::Parse(catalogue->files(), "");
+
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->files().accelerators, kAccelerators);
+  EXPECT_EQ(again->models().size(), 1u);
+}
+
+}  // namespace
+}  // namespace perfcast

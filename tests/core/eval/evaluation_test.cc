@@ -1,0 +1,142 @@
+#include "core/eval/evaluation.h"
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/data/curve.h"
+#include "core/eval/evaluation_points.h"
+#include "gtest/gtest.h"
+#include "tests/core/synthetic_benchmarks.h"
+
+namespace perfcast {
+namespace {
+
+// Predicts truth * (1 + e) with e growing with the point's batch size, expects exactly e, and
+// gives an interval that misses the truth below 80 % and contains it from 80 % on.
+class KnownErrorMethod : public EvaluationMethod {
+ public:
+  absl::string_view name() const override { return "known-error"; }
+  absl::StatusOr<std::vector<MethodPrediction>> TrainAndPredict(
+      const Fold& fold, absl::Span<const double> confidence_levels) const override {
+    std::vector<MethodPrediction> out;
+    for (const HeldOutPoint& point : fold.held_out) {
+      const double error = 0.001 * point.batch_size;
+      const double predicted = point.throughput_tokens_per_s * (1 + error);
+      MethodPrediction p;
+      p.throughput_tokens_per_s = predicted;
+      p.expected_relative_error = error;
+      for (double level : confidence_levels) {
+        p.intervals.push_back(level >= 0.8 ? PredictionInterval{0, 2 * predicted}
+                                           : PredictionInterval{predicted, predicted});
+      }
+      out.push_back(p);
+    }
+    return out;
+  }
+};
+
+TEST(EvaluationTest, ReportsCoverageAtEveryLevelAndTheRankCorrelation) {
+  std::vector<std::unique_ptr<EvaluationMethod>> methods;
+  methods.push_back(std::make_unique<KnownErrorMethod>());
+  EvaluationOptions options;
+  options.confidence_level = 0.9;
+  options.reliability_levels = {0.95, 0.5, 0.9};
+  auto figures = Evaluate(Protocol::kNewConfig, GroupIntoCurves(testing::SyntheticRecords()),
+                          methods, options);
+  ASSERT_TRUE(figures.ok()) << figures.status();
+  ASSERT_EQ(figures->size(), 1u);
+  const EvaluationFigures& f = figures->front();
+  EXPECT_EQ(f.coverage, 1.0);  // the headline level, 90 %
+  ASSERT_EQ(f.reliability.size(), 3u);
+  EXPECT_EQ(f.reliability[0].confidence_level, 0.5);
+  EXPECT_EQ(f.reliability[0].coverage, 0.0);
+  EXPECT_EQ(f.reliability[0].median_width, 0.0);
+  EXPECT_EQ(f.reliability[1].confidence_level, 0.9);
+  EXPECT_EQ(f.reliability[2].confidence_level, 0.95);
+  EXPECT_EQ(f.reliability[2].coverage, 1.0);
+  ASSERT_TRUE(f.error_rank_correlation.has_value());
+  // Points of one batch size tie in the expected error, but rounding breaks the tie in the
+  // observed one: nearly 1.
+  EXPECT_GT(*f.error_rank_correlation, 0.95);
+
+  const std::string table = FiguresTable(*figures);
+  EXPECT_NE(table.find("reliability"), std::string::npos);
+  const std::string json = FiguresJsonLines(*figures);
+  EXPECT_NE(json.find("\"spearman\":"), std::string::npos) << json;
+  EXPECT_EQ(json.find("\"spearman\":null"), std::string::npos) << json;
+  EXPECT_NE(json.find("{\"confidence_level\":0.5,\"coverage\":0,\"median_width\":0}"),
+            std::string::npos)
+      << json;
+}
+
+// Declines every point of one hardware type, predicts the others exactly.
+class DeclinesOneHardware : public EvaluationMethod {
+ public:
+  absl::string_view name() const override { return "declines-one"; }
+  absl::StatusOr<std::vector<MethodPrediction>> TrainAndPredict(
+      const Fold& fold, absl::Span<const double>) const override {
+    std::vector<MethodPrediction> out(fold.held_out.size());
+    for (size_t i = 0; i < fold.held_out.size(); ++i) {
+      if (fold.held_out[i].configuration.hardware != declined_hardware) {
+        out[i].throughput_tokens_per_s = fold.held_out[i].throughput_tokens_per_s;
+      }
+    }
+    return out;
+  }
+  std::string declined_hardware;
+};
+
+TEST(EvaluationTest, ReportsEveryHeldOutPointToOnPointDeclinedOnesIncluded) {
+  const std::vector<Curve> curves = GroupIntoCurves(testing::SyntheticRecords());
+  auto method = std::make_unique<DeclinesOneHardware>();
+  method->declined_hardware = curves.front().configuration.hardware;
+  std::vector<std::unique_ptr<EvaluationMethod>> methods;
+  methods.push_back(std::move(method));
+  int reported = 0, declined = 0, exact = 0;
+  EvaluationOptions options;
+  options.parallel_folds = 2;
+  options.on_point = [&](absl::string_view protocol, absl::string_view method_name,
+                         const HeldOutPoint& point, const MethodPrediction& prediction) {
+    EXPECT_EQ(protocol, "new-config");
+    EXPECT_EQ(method_name, "declines-one");
+    ++reported;
+    if (!prediction.throughput_tokens_per_s.has_value()) {
+      ++declined;
+    } else if (*prediction.throughput_tokens_per_s == point.throughput_tokens_per_s) {
+      ++exact;
+    }
+  };
+  auto figures = Evaluate(Protocol::kNewConfig, curves, methods, options);
+  ASSERT_TRUE(figures.ok()) << figures.status();
+  EXPECT_EQ(reported, figures->front().points + figures->front().declined);
+  EXPECT_GT(declined, 0);
+  EXPECT_EQ(declined, figures->front().declined);
+  EXPECT_EQ(exact, figures->front().points);
+}
+
+TEST(EvaluationPointsTest, QuotesNamesWithCommasAndLeavesMissingValuesEmpty) {
+  HeldOutPoint point;
+  point.configuration = {"NVIDIA H100", 2, "vllm", "org/model, \"v2\"", "fp8"};
+  point.shape = {128, 2048};
+  point.batch_size = 64;
+  point.throughput_tokens_per_s = 1234.5;
+  MethodPrediction declined;
+  MethodPrediction predicted;
+  predicted.throughput_tokens_per_s = 1000;
+  predicted.intervals = {{800, 1300}, {900, 1100}};
+  predicted.expected_relative_error = 0.25;
+
+  EXPECT_EQ(EvaluationPointsCsvRow("new-config", "nearest-curve", point, declined),
+            "new-config,nearest-curve,NVIDIA H100,2,vllm,\"org/model, \"\"v2\"\"\",fp8,128,2048,64,"
+            "1234.5,,,,\n");
+  EXPECT_EQ(EvaluationPointsCsvRow("new-config", "perfcast", point, predicted),
+            "new-config,perfcast,NVIDIA H100,2,vllm,\"org/model, \"\"v2\"\"\",fp8,128,2048,64,"
+            "1234.5,1000,800,1300,0.25\n");
+  const std::string header = EvaluationPointsCsvHeader();
+  EXPECT_EQ(std::count(header.begin(), header.end(), ','), 14);
+}
+
+}  // namespace
+}  // namespace perfcast

@@ -1,0 +1,34 @@
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "core/ml/feature_matrix.h"
+
+namespace perfcast::testing {
+
+// Uniform features in [-2, 2), every `missing_every`-th value missing (NaN), which must take
+// XGBoost's default branch and which XGBoost's copy of the matrix leaves out.
+inline FeatureMatrix RandomFeatures(int rows, int columns, uint32_t seed, int missing_every) {
+  std::mt19937 random(seed);
+  std::uniform_real_distribution<float> uniform(-2, 2);
+  FeatureMatrix features{columns, {}};
+  for (int i = 0; i < rows * columns; ++i) features.values.push_back(uniform(random));
+  for (int i = 0; i < rows * columns; i += missing_every) features.values[i] = std::nanf("");
+  return features;
+}
+
+// A slope and a step that shallow trees learn: 3 x0 + (x1 > 0 ? 2 : -1), and 1 where x0 is
+// missing. Needs at least two columns.
+inline std::vector<float> SlopeAndStepTargets(const FeatureMatrix& features) {
+  std::vector<float> y;
+  for (int r = 0; r < features.row_count(); ++r) {
+    const float* x = &features.values[r * features.column_count];
+    y.push_back(std::isnan(x[0]) ? 1.0f : 3 * x[0] + (x[1] > 0 ? 2.0f : -1.0f));
+  }
+  return y;
+}
+
+}  // namespace perfcast::testing

@@ -1,0 +1,95 @@
+// Normalised split-conformal intervals (ErrorPredictor + IntervalCalibration) on synthetic
+// predictions whose log error follows a known law: Laplace noise whose scale grows with one
+// feature.
+#include <array>
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "core/model/error_predictor.h"
+#include "core/model/interval_calibration.h"
+#include "gtest/gtest.h"
+
+namespace perfcast {
+namespace {
+
+// Noise scale of the log error, known to the test, seen by the predictor through anchor_spread.
+double ScaleAt(double spread) { return 0.02 + 0.3 * spread; }
+
+std::vector<ErrorRecord> Draw(int count, std::mt19937_64& random) {
+  std::uniform_real_distribution<double> spread(0, 1);
+  std::exponential_distribution<double> magnitude(1);
+  std::vector<ErrorRecord> records;
+  for (int i = 0; i < count; ++i) {
+    ErrorRecord record;
+    record.features.prediction_case = PredictionCase::kExtrapolatedShape;
+    record.features.shape = {256, 256};
+    record.features.batch_size = 16;
+    record.features.anchor_count = 3;
+    record.features.anchor_spread = spread(random);
+    // |Laplace(0, s)| is exponential with mean s.
+    record.absolute_log_error = ScaleAt(record.features.anchor_spread) * magnitude(random);
+    records.push_back(record);
+  }
+  return records;
+}
+
+class ConformalIntervalTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::mt19937_64 random(7);
+    const std::vector<ErrorRecord> training = Draw(3000, random);
+    const std::vector<ErrorRecord> calibration = Draw(3000, random);
+    test_ = Draw(20000, random);
+    absl::StatusOr<ErrorPredictor> predictor = ErrorPredictor::Train(training, 1, 1);
+    ASSERT_TRUE(predictor.ok()) << predictor.status();
+    predictor_.emplace(*std::move(predictor));
+    std::array<std::vector<double>, kRowKindCount> scores;
+    for (const ErrorRecord& record : calibration) {
+      scores[static_cast<int>(RowKind::kOtherShape)].push_back(
+          record.absolute_log_error / predictor_->ExpectedAbsoluteLogError(record.features));
+    }
+    calibration_ = IntervalCalibration::FromScores(std::move(scores));
+  }
+
+  double HalfWidth(const ErrorFeatures& features, double level) const {
+    return calibration_.ScoreQuantile(PredictionCase::kExtrapolatedShape, level) *
+           predictor_->ExpectedAbsoluteLogError(features);
+  }
+
+  std::vector<ErrorRecord> test_;
+  std::optional<ErrorPredictor> predictor_;
+  IntervalCalibration calibration_;
+};
+
+TEST_F(ConformalIntervalTest, CoverageMatchesEveryNominalLevel) {
+  for (double level : {0.5, 0.8, 0.9, 0.95}) {
+    int inside = 0;
+    for (const ErrorRecord& record : test_) {
+      inside += record.absolute_log_error <= HalfWidth(record.features, level);
+    }
+    const double coverage = static_cast<double>(inside) / test_.size();
+    EXPECT_NEAR(coverage, level, 0.05) << "level " << level;
+  }
+}
+
+TEST_F(ConformalIntervalTest, IntervalsAreNarrowWhereTheErrorIsSmall) {
+  ErrorFeatures calm = test_[0].features, noisy = test_[0].features;
+  calm.anchor_spread = 0.05;
+  noisy.anchor_spread = 0.95;
+  // The true scales differ by a factor of 6.9; the predicted ones should clearly follow.
+  EXPECT_GT(HalfWidth(noisy, 0.9), 3 * HalfWidth(calm, 0.9));
+}
+
+TEST_F(ConformalIntervalTest, HigherLevelsGiveWiderIntervals) {
+  const ErrorFeatures& features = test_[0].features;
+  EXPECT_LT(HalfWidth(features, 0.5), HalfWidth(features, 0.8));
+  EXPECT_LT(HalfWidth(features, 0.8), HalfWidth(features, 0.95));
+}
+
+TEST(ErrorPredictorTest, NeedsSomeRecordsToLearnFrom) {
+  EXPECT_EQ(ErrorPredictor::Train({}, 1, 1).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace perfcast

@@ -1,0 +1,168 @@
+// A model trained with a catalogue carries what it learned to hardware it has no benchmark of,
+// refuses hardware nobody knows, and keeps that behaviour through its bundle.
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "core/catalogue/catalogue.h"
+#include "core/catalogue/physical_features.h"
+#include "core/model/perfcast_model.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace perfcast {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Three accelerators that differ only in memory bandwidth, each 2x the last, with compute to
+// spare, so that decoding is memory-bound and the roofline is proportional to the bandwidth.
+constexpr char kAccelerators[] =
+    "name,memory_gib,memory_bandwidth_gb_per_s,bf16_dense_tflops,fp8_dense_tflops,"
+    "interconnect_gb_per_s,source\n"
+    "gpu-slow,80,1000,5000,,,https://example.com/slow\n"
+    "gpu-mid,80,2000,5000,,,https://example.com/mid\n"
+    "gpu-fast,80,4000,5000,,,https://example.com/fast\n";
+constexpr char kModels[] =
+    "name,parameters,active_parameters,layers,hidden_size,attention_heads,kv_heads,head_dim,"
+    "kv_cache_elements_per_token_per_layer,experts,experts_per_token,vocabulary,source\n"
+    "org/model-8b,8030261248,,32,4096,32,8,,,,,128256,https://example.com/m\n";
+constexpr char kPrecisions[] =
+    "name,weight_bytes_per_parameter,kv_cache_bytes_per_element,math,source\n"
+    "fp16,2,2,bf16,https://example.com/p\n";
+constexpr char kAliases[] = "kind,alias,entry\n";
+
+std::shared_ptr<const Catalogue> SmallCatalogue() {
+  absl::StatusOr<Catalogue> catalogue =
+      Catalogue::Parse({kAccelerators, kModels, kPrecisions, kAliases}, "test");
+  EXPECT_TRUE(catalogue.ok()) << catalogue.status();
+  return std::make_shared<const Catalogue>(*std::move(catalogue));
+}
+
+Configuration On(const std::string& hardware, const std::string& framework) {
+  return {hardware, 1, framework, "org/model-8b", "fp16"};
+}
+
+// A system that reaches a framework-specific share of the roofline (in total tokens/s, the data's
+// unit): what the physical scaling assumes, exactly.
+double TrueThroughput(const Catalogue& catalogue, const Configuration& configuration,
+                      const Shape& shape, int batch_size) {
+  const ResolvedConfiguration resolved = *catalogue.Resolve(configuration);
+  const double share = configuration.framework == "stack-a" ? 0.5 : 0.3;
+  return share * ComputePhysicalCeilings(resolved, shape, batch_size).roofline_output_tokens_per_s *
+         (shape.input_tokens + shape.output_tokens) / shape.output_tokens;
+}
+
+std::vector<BenchmarkRecord> RecordsOn(const Catalogue& catalogue,
+                                       const std::vector<std::string>& hardware) {
+  std::vector<BenchmarkRecord> records;
+  for (const std::string& name : hardware) {
+    for (const char* framework : {"stack-a", "stack-b"}) {
+      for (int tokens : {128, 256, 512, 1024, 2048}) {
+        for (int batch : {1, 4, 16, 64, 128}) {
+          BenchmarkRecord record;
+          record.configuration = On(name, framework);
+          record.shape = {tokens, tokens};
+          record.batch_size = batch;
+          record.throughput_tokens_per_s =
+              TrueThroughput(catalogue, record.configuration, record.shape, batch);
+          record.source = "synthetic";
+          records.push_back(record);
+        }
+      }
+    }
+  }
+  return records;
+}
+
+// Median absolute percentage error over the fastest GPU's curves, which no training row has.
+double MedianErrorOnTheFastGpu(const PerfcastModel& model, const Catalogue& catalogue) {
+  std::vector<double> errors;
+  for (const char* framework : {"stack-a", "stack-b"}) {
+    for (int tokens : {256, 1024}) {
+      const PredictionQuery query{On("gpu-fast", framework), {tokens, tokens}};
+      const int batches[] = {1, 16, 128};
+      absl::StatusOr<std::vector<PointPrediction>> predictions = model.Predict(query, batches, 0.9);
+      EXPECT_TRUE(predictions.ok()) << predictions.status();
+      if (!predictions.ok()) continue;
+      for (const PointPrediction& p : *predictions) {
+        EXPECT_EQ(p.prediction_case, PredictionCase::kNewConfiguration);
+        const double truth =
+            TrueThroughput(catalogue, query.configuration, query.shape, p.batch_size);
+        errors.push_back(std::abs(p.throughput_tokens_per_s / truth - 1));
+      }
+    }
+  }
+  std::sort(errors.begin(), errors.end());
+  return errors[errors.size() / 2];
+}
+
+class PhysicalTransferTest : public ::testing::Test {
+ protected:
+  // Trained once for the suite: training is the slow part.
+  static void SetUpTestSuite() {
+    catalogue_ = SmallCatalogue();
+    const std::vector<BenchmarkRecord> records = RecordsOn(*catalogue_, {"gpu-slow", "gpu-mid"});
+    TrainOptions options;
+    options.catalogue = catalogue_;
+    with_catalogue_ = *PerfcastModel::Train(records, options);
+    without_catalogue_ = *PerfcastModel::Train(records, TrainOptions{});
+  }
+
+  inline static std::shared_ptr<const Catalogue> catalogue_;
+  inline static std::shared_ptr<const PerfcastModel> with_catalogue_;
+  inline static std::shared_ptr<const PerfcastModel> without_catalogue_;
+};
+
+TEST_F(PhysicalTransferTest, TheCatalogueCarriesTheModelToFasterHardwareThanAnySeen) {
+  const double with = MedianErrorOnTheFastGpu(*with_catalogue_, *catalogue_);
+  const double without = MedianErrorOnTheFastGpu(*without_catalogue_, *catalogue_);
+  // gpu-fast is twice gpu-mid: trees alone cannot go past the fastest level they saw.
+  EXPECT_LT(with, 0.10);
+  EXPECT_GT(without, 0.30);
+}
+
+TEST_F(PhysicalTransferTest, RefusesHardwareThatNeitherDataNorCatalogueKnows) {
+  const PredictionQuery query{On("gpu-unheard-of", "stack-a"), {256, 256}};
+  const int batch[] = {8};
+  absl::StatusOr<std::vector<PointPrediction>> refused =
+      with_catalogue_->Predict(query, batch, 0.9);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(refused.status().message(), HasSubstr("gpu-unheard-of"));
+  // Without a catalogue there is nothing to check against: it answers as a new configuration.
+  EXPECT_TRUE(without_catalogue_->Predict(query, batch, 0.9).ok());
+}
+
+TEST_F(PhysicalTransferTest, RefusesAModelThatNeitherDataNorCatalogueKnows) {
+  PredictionQuery query{On("gpu-mid", "stack-a"), {256, 256}};
+  query.configuration.model = "org/mystery-model";
+  const int batch[] = {8};
+  absl::StatusOr<std::vector<PointPrediction>> refused =
+      with_catalogue_->Predict(query, batch, 0.9);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(refused.status().message(), HasSubstr("org/mystery-model"));
+}
+
+TEST_F(PhysicalTransferTest, TheBundleCarriesTheCatalogue) {
+  absl::StatusOr<std::shared_ptr<const PerfcastModel>> reloaded =
+      PerfcastModel::Deserialize(with_catalogue_->Serialize());
+  ASSERT_TRUE(reloaded.ok()) << reloaded.status();
+  const PredictionQuery query{On("gpu-fast", "stack-b"), {512, 512}};
+  const int batches[] = {1, 32};
+  const auto before = with_catalogue_->Predict(query, batches, 0.9);
+  const auto after = (*reloaded)->Predict(query, batches, 0.9);
+  ASSERT_TRUE(before.ok() && after.ok());
+  for (size_t i = 0; i < before->size(); ++i) {
+    EXPECT_DOUBLE_EQ((*before)[i].throughput_tokens_per_s, (*after)[i].throughput_tokens_per_s);
+    EXPECT_DOUBLE_EQ((*before)[i].upper_tokens_per_s, (*after)[i].upper_tokens_per_s);
+  }
+  const PredictionQuery unknown{On("gpu-unheard-of", "stack-a"), {256, 256}};
+  EXPECT_EQ((*reloaded)->Predict(unknown, batches, 0.9).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace perfcast

@@ -1,0 +1,155 @@
+#include "core/model/workload_features.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/catalogue/physical_features.h"
+#include "gtest/gtest.h"
+
+namespace perfcast {
+namespace {
+
+constexpr int kPhysicalColumns = 10;
+// One-hot software stack of the query and of the anchor over the shipped catalogue's five
+// (CUDA, ROCm, oneAPI, SynapseAI, SambaFlow), then whether the two are the same.
+constexpr int kStackColumns = 2 * 5 + 1;
+
+std::shared_ptr<const Catalogue> ShippedCatalogue() {
+  absl::StatusOr<Catalogue> catalogue = Catalogue::Load(PERFCAST_SOURCE_DIR "/data/catalogue");
+  EXPECT_TRUE(catalogue.ok()) << catalogue.status();
+  return std::make_shared<const Catalogue>(*std::move(catalogue));
+}
+
+AnchorCurve Anchor(const Configuration& configuration, const Shape& shape) {
+  return AnchorCurve(Curve{configuration, shape, {{1, 100}, {16, 1000}, {64, 2500}}});
+}
+
+const Configuration kH100{"NVIDIA H100", 1, "vllm", "meta-llama/Meta-Llama-3-8B", "fp16"};
+const Configuration kMi300x{"AMD MI300X", 1, "vllm", "meta-llama/Meta-Llama-3-8B", "fp16"};
+
+FeatureVocabulary Vocabulary() {
+  return FeatureVocabulary::FromConfigurations(std::vector<Configuration>{kH100, kMi300x});
+}
+
+// The offset in row[first, first + count) of a one-hot's single 1, or -1 unless the others are
+// all missing (NaN, which XGBoost leaves out of its training matrix).
+int SetColumn(const std::vector<float>& row, int first, int count) {
+  int set = -1;
+  for (int i = 0; i < count; ++i) {
+    const float value = row[first + i];
+    if (value == 1 && set < 0) {
+      set = i;
+    } else if (!std::isnan(value)) {
+      return -1;
+    }
+  }
+  return set;
+}
+
+std::vector<float> Row(const TransferFeatures& features, const Configuration& query,
+                       const AnchorCurve& anchor) {
+  std::vector<float> row(features.column_count());
+  features.Compute(query, {1024, 1024}, anchor, false, 32, absl::MakeSpan(row));
+  return row;
+}
+
+TEST(TransferFeaturesTest, WithoutACatalogueTheColumnsAreUnchanged) {
+  const TransferFeatures plain(Vocabulary());
+  const TransferFeatures physical(Vocabulary(), ShippedCatalogue());
+  const AnchorCurve anchor = Anchor(kMi300x, {512, 512});
+
+  const std::vector<float> plain_row = Row(plain, kH100, anchor);
+  const std::vector<float> physical_row = Row(physical, kH100, anchor);
+
+  // 23 numeric columns, hardware and framework one-hots for query and anchor, precision one-hot.
+  EXPECT_EQ(plain.column_count(), 23 + 2 * 2 + 2 * 1 + 1);
+  ASSERT_EQ(physical.column_count(), plain.column_count() + kPhysicalColumns + kStackColumns);
+  for (int i = 0; i < plain.column_count(); ++i) {
+    EXPECT_EQ(std::memcmp(&plain_row[i], &physical_row[i], sizeof(float)), 0) << "column " << i;
+  }
+}
+
+TEST(TransferFeaturesTest, AppendsTheQueryLogCeilingsAndTheirRatiosToTheAnchors) {
+  const std::shared_ptr<const Catalogue> catalogue = ShippedCatalogue();
+  const TransferFeatures features(Vocabulary(), catalogue);
+  const AnchorCurve anchor = Anchor(kMi300x, {512, 512});
+
+  const std::vector<float> row = Row(features, kH100, anchor);
+
+  const PhysicalCeilings query =
+      ComputePhysicalCeilings(*catalogue->Resolve(kH100), {1024, 1024}, 32);
+  const PhysicalCeilings from =
+      ComputePhysicalCeilings(*catalogue->Resolve(kMi300x), {512, 512}, 32);
+  const int first = TransferFeatures(Vocabulary()).column_count();
+  EXPECT_FLOAT_EQ(row[first], std::log2(query.roofline_output_tokens_per_s));
+  EXPECT_FLOAT_EQ(row[first + 2], std::log2(query.decode_tokens_per_s));
+  EXPECT_FLOAT_EQ(row[first + 5], std::log2(query.roofline_output_tokens_per_s /
+                                            from.roofline_output_tokens_per_s));
+  EXPECT_FLOAT_EQ(row[first + 8],
+                  std::log2(query.prefill_tokens_per_s / from.prefill_tokens_per_s));
+}
+
+TEST(TransferFeaturesTest, AConfigurationTheCatalogueLacksGetsMissingValues) {
+  const TransferFeatures features(Vocabulary(), ShippedCatalogue());
+  const Configuration unknown{"Acme X1", 1, "vllm", "meta-llama/Meta-Llama-3-8B", "fp16"};
+
+  const std::vector<float> row = Row(features, unknown, Anchor(kH100, {1024, 1024}));
+
+  const int first = TransferFeatures(Vocabulary()).column_count();
+  for (int i = first; i < first + kPhysicalColumns; ++i) {
+    EXPECT_TRUE(std::isnan(row[i])) << "column " << i;
+  }
+  EXPECT_TRUE(std::isnan(row.back())) << "same-stack flag of an unknown accelerator";
+}
+
+TEST(TransferFeaturesTest, OneHotsLeaveEveryColumnButTheirValueMissing) {
+  const TransferFeatures features(Vocabulary());
+  constexpr int kQueryHardware = 23, kAnchorHardware = 25;
+  const Configuration b200{"NVIDIA B200", 1, "vllm", "meta-llama/Meta-Llama-3-8B", "fp16"};
+
+  const std::vector<float> known = Row(features, kH100, Anchor(kMi300x, {512, 512}));
+  const std::vector<float> unknown = Row(features, b200, Anchor(kH100, {512, 512}));
+
+  EXPECT_GE(SetColumn(known, kQueryHardware, 2), 0);
+  EXPECT_GE(SetColumn(known, kAnchorHardware, 2), 0);
+  EXPECT_NE(SetColumn(known, kQueryHardware, 2), SetColumn(known, kAnchorHardware, 2));
+  EXPECT_TRUE(std::isnan(unknown[kQueryHardware]) && std::isnan(unknown[kQueryHardware + 1]))
+      << "hardware outside the vocabulary";
+  EXPECT_EQ(SetColumn(unknown, kAnchorHardware, 2), SetColumn(known, kQueryHardware, 2));
+}
+
+TEST(TransferFeaturesTest, MarksTheSoftwareStacksOfQueryAndAnchorAndWhetherTheyMatch) {
+  const std::shared_ptr<const Catalogue> catalogue = ShippedCatalogue();
+  const TransferFeatures features(Vocabulary(), catalogue);
+  const Configuration a100{"NVIDIA A100 SXM4 80GB", 1, "vllm", "meta-llama/Meta-Llama-3-8B",
+                           "fp16"};
+
+  const std::vector<float> across = Row(features, kH100, Anchor(kMi300x, {512, 512}));
+  const std::vector<float> within = Row(features, kH100, Anchor(a100, {512, 512}));
+
+  EXPECT_EQ(catalogue->SoftwareStackOf(kH100.hardware), "CUDA");
+  EXPECT_EQ(catalogue->SoftwareStackOf(kMi300x.hardware), "ROCm");
+  const int query_stack = features.column_count() - kStackColumns;
+  const int anchor_stack = query_stack + 5;
+  EXPECT_EQ(SetColumn(across, query_stack, 5), SetColumn(within, query_stack, 5));
+  EXPECT_NE(SetColumn(across, query_stack, 5), SetColumn(across, anchor_stack, 5));
+  EXPECT_EQ(SetColumn(within, query_stack, 5), SetColumn(within, anchor_stack, 5));
+  EXPECT_EQ(across.back(), 0);
+  EXPECT_EQ(within.back(), 1);
+  std::vector<float> scratch(features.column_count());
+  EXPECT_FALSE(features
+                   .Compute(kH100, {1024, 1024}, Anchor(kMi300x, {512, 512}), false, 32,
+                            absl::MakeSpan(scratch))
+                   .same_software_stack);
+  EXPECT_TRUE(features
+                  .Compute(kH100, {1024, 1024}, Anchor(a100, {512, 512}), false, 32,
+                           absl::MakeSpan(scratch))
+                  .same_software_stack);
+}
+
+}  // namespace
+}  // namespace perfcast
