@@ -147,10 +147,10 @@ int main(int argc, char** argv) {
                      options.retrain.train.threads);
     return EXIT_FAILURE;
   }
-  if (absl::Status priority =
-          perfcast::server::SetTrainPriority(absl::GetFlag(FLAGS_train_priority), options.retrain);
-      !priority.ok()) {
-    spdlog::critical("event=start_failed status=\"{}\"", priority.message());
+  const std::string priority = absl::GetFlag(FLAGS_train_priority);
+  if (absl::Status set = perfcast::server::SetTrainPriority(priority, options.retrain); !set.ok()) {
+    spdlog::critical("event=start_failed status=\"--train-priority={}: {}\"", priority,
+                     set.message());
     return EXIT_FAILURE;
   }
   if (const std::string directory = absl::GetFlag(FLAGS_catalogue); directory != "none") {

@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "core/model/perfcast_model.h"
 #include "server/lifecycle/model_registry.h"
+#include "server/observability/refit_trigger.h"
 #include "server/observability/server_metrics.h"
 #include "server/store/benchmark_store.h"
 
@@ -22,9 +23,9 @@ namespace perfcast::server {
 // The outcome of one retrain.
 struct RefitOutcome {
   int64_t refit_id = 0;
-  std::string trigger;        // "count", "quiet", "rpc", "seed", "startup"
-  absl::Status status;        // not OK: the previous model keeps serving
-  int64_t model_version = 0;  // the version produced (status OK)
+  RefitTrigger trigger = RefitTrigger::kRpc;  // unset when refit_id is 0
+  absl::Status status;                        // not OK: the previous model keeps serving
+  int64_t model_version = 0;                  // the version produced (status OK)
   absl::Time start_time;
   absl::Duration duration;
   bool running = false;  // for LastRefit() while one runs
@@ -91,7 +92,7 @@ class RetrainWorker {
 
   // Shared store: passes a refit request on to the replica that trains. Called on the worker
   // thread without locks held; not OK means the request could not be passed on.
-  using Forwarder = std::function<absl::Status(const std::string& trigger)>;
+  using Forwarder = std::function<absl::Status(RefitTrigger trigger)>;
   void SetRefitForwarder(Forwarder forwarder);
 
   // A refit request that another replica forwarded: queued while this replica may train,
@@ -103,7 +104,7 @@ class RetrainWorker {
 
   // Queues a retrain (joining one already queued but not started) and returns its id.
   // `done`, if set, runs once with its outcome (Unavailable if the worker stops first).
-  int64_t RequestRefit(const std::string& trigger, Callback done);
+  int64_t RequestRefit(RefitTrigger trigger, Callback done);
 
   // The latest retrain's outcome (running = true while it runs); refit_id 0 when none ran.
   RefitOutcome LastRefit() const;
@@ -136,7 +137,7 @@ class RetrainWorker {
   absl::Time last_result_time_ ABSL_GUARDED_BY(mutex_);
   // A requested retrain not started yet: its id, trigger and waiters.
   int64_t pending_id_ ABSL_GUARDED_BY(mutex_) = 0;
-  std::string pending_trigger_ ABSL_GUARDED_BY(mutex_);
+  RefitTrigger pending_trigger_ ABSL_GUARDED_BY(mutex_) = RefitTrigger::kRpc;
   std::vector<Callback> pending_callbacks_ ABSL_GUARDED_BY(mutex_);
   Forwarder forwarder_ ABSL_GUARDED_BY(mutex_);
   // Waiters of requests passed to the training replica (with the request's id), until a newer
@@ -147,8 +148,8 @@ class RetrainWorker {
   std::thread thread_;
 };
 
-// Applies --train-priority to `options`: "idle" for SCHED_IDLE, or a nice value 0-19.
-// InvalidArgument naming the flag for anything else.
+// Applies a training priority to `options`: "idle" for SCHED_IDLE, or a nice value 0-19.
+// InvalidArgument stating that rule for anything else; the caller names where `value` came from.
 absl::Status SetTrainPriority(absl::string_view value, RetrainWorker::Options& options);
 
 }  // namespace perfcast::server

@@ -20,6 +20,8 @@ using google::protobuf::util::TimeUtil;
 
 // Rejections listed in one SubmitBenchmarks reply at most (all are counted).
 constexpr int kMaxListedRejections = 1000;
+// What a Refit RPC asks for is counted under this trigger.
+constexpr RefitTrigger kRpcTrigger = RefitTrigger::kRpc;
 
 google::protobuf::Duration ToProtoDuration(absl::Duration d) {
   return TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(d));
@@ -62,7 +64,7 @@ class SubmitStreamReactor final : public grpc::ServerReadReactor<v1::SubmitBench
       std::optional<FieldError> error =
           ValidateBenchmarkResult(result, absl::StrCat("results[", index, "]"), &record);
       if (error) {
-        context_->metrics->ResultRejected(error->reason);
+        context_->metrics->ResultRejected(RejectionReasonOf(*error));
         response_->set_rejected_count(response_->rejected_count() + 1);
         if (response_->rejections_size() < kMaxListedRejections) {
           v1::Rejection* rejection = response_->add_rejections();
@@ -104,7 +106,7 @@ class SubmitStreamReactor final : public grpc::ServerReadReactor<v1::SubmitBench
       StartRead(&chunk_);
       return;
     }
-    context_->metrics->ResultRejected("stream_limit");
+    context_->metrics->ResultRejected(RejectionReason::kStreamLimit);
     Complete(absl::ResourceExhaustedError(absl::StrCat(
         "results: the stream carries more than ", context_->max_stream_results,
         " results (--max-stream-results); results before index ", *over_limit, " were processed (",
@@ -139,7 +141,7 @@ class RefitReactor final : public grpc::ServerUnaryReactor {
       : context_(context), timer_(context->metrics->StartRpc(RpcMethod::kRefit)) {
     const std::string reason = request->reason().substr(0, 256);
     if (!request->wait()) {
-      const int64_t id = context->worker->RequestRefit("rpc", nullptr);
+      const int64_t id = context->worker->RequestRefit(kRpcTrigger, nullptr);
       spdlog::info("event=refit_requested refit_id={} wait=false reason=\"{}\"", id, reason);
       response->set_refit_id(id);
       std::shared_ptr<const ServingModel> current = context->registry->Current();
@@ -151,7 +153,7 @@ class RefitReactor final : public grpc::ServerUnaryReactor {
     shared_->reactor = this;
     shared_->response = response;
     std::shared_ptr<Shared> shared = shared_;
-    const int64_t id = context->worker->RequestRefit("rpc", [shared](const RefitOutcome& o) {
+    const int64_t id = context->worker->RequestRefit(kRpcTrigger, [shared](const RefitOutcome& o) {
       absl::MutexLock lock(&shared->mutex);
       if (shared->finished) return;
       if (o.status.ok()) {
@@ -271,7 +273,7 @@ absl::Status ModelServiceImpl::DoGetModelStatus(const ServiceContext& context,
   if (last.refit_id != 0) {
     v1::RefitStatus* refit = response->mutable_last_refit();
     refit->set_refit_id(last.refit_id);
-    refit->set_trigger(last.trigger);
+    refit->set_trigger(std::string(RefitTriggerName(last.trigger)));
     *refit->mutable_start_time() = ToProtoTimestamp(last.start_time);
     if (last.running) {
       refit->set_outcome(v1::RefitStatus::OUTCOME_RUNNING);
@@ -342,12 +344,12 @@ grpc::ServerUnaryReactor* ModelServiceImpl::SubmitBenchmark(
   grpc::ServerUnaryReactor* reactor = rpc->DefaultReactor();
   BenchmarkRecord record;
   if (!request->has_result()) {
-    context_->metrics->ResultRejected("field_missing");
+    context_->metrics->ResultRejected(RejectionReason::kFieldMissing);
     FinishUnary(context_, reactor, timer, absl::InvalidArgumentError("result: must be set"));
     return reactor;
   }
   if (auto error = ValidateBenchmarkResult(request->result(), "result", &record)) {
-    context_->metrics->ResultRejected(error->reason);
+    context_->metrics->ResultRejected(RejectionReasonOf(*error));
     FinishUnary(context_, reactor, timer, absl::InvalidArgumentError(error->message));
     return reactor;
   }

@@ -45,6 +45,12 @@ absl::StatusOr<std::shared_ptr<const ServingModel>> ResolveModel(const ServiceCo
   return current;
 }
 
+RejectionReason RejectionReasonOf(const FieldError& error) {
+  // Validation only reports names of the enum; a name it might add before the enum learns it
+  // counts as out of range rather than being lost.
+  return RejectionReasonNamed(error.reason).value_or(RejectionReason::kOutOfRange);
+}
+
 void LogFailure(RpcMethod method, const absl::Status& status) {
   if (!status.ok()) {
     spdlog::debug("event=rpc_failed method={} code={} message=\"{}\"", RpcMethodName(method),
