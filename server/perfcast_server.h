@@ -9,8 +9,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "proto/convert/prediction_conversion.h"
 #include "server/lifecycle/retrain_worker.h"
-#include "server/rpc/proto_conversion.h"
 
 namespace grpc {
 class Server;

@@ -11,6 +11,8 @@
 #include "absl/strings/str_join.h"
 #include "grpcpp/grpcpp.h"
 #include "perfcast/v1/perfcast.grpc.pb.h"
+#include "proto/convert/configuration_conversion.h"
+#include "proto/convert/prediction_conversion.h"
 
 namespace perfcast {
 namespace {
@@ -179,8 +181,7 @@ absl::StatusOr<Configuration> FirstConfiguration(const std::shared_ptr<grpc::Cha
   if (response.configurations_size() == 0) {
     return absl::FailedPreconditionError("the server knows no configuration; pass --hardware ...");
   }
-  const v1::Configuration& c = response.configurations(0);
-  return Configuration{c.hardware(), c.gpu_count(), c.framework(), c.model(), c.precision()};
+  return ConfigurationFromProtoUnchecked(response.configurations(0));
 }
 
 }  // namespace
@@ -217,16 +218,9 @@ absl::StatusOr<PredictLoadResult> RunPredictLoad(const PredictLoadOptions& optio
   }
   for (int batch : options.batch_sizes) {
     v1::PredictRequest request;
-    v1::Query* q = request.add_queries();
-    v1::Configuration* c = q->mutable_configuration();
-    c->set_hardware(configuration.hardware);
-    c->set_gpu_count(configuration.num_gpus);
-    c->set_framework(configuration.framework);
-    c->set_model(configuration.model);
-    c->set_precision(configuration.precision);
-    q->set_input_tokens(options.input_tokens);
-    q->set_output_tokens(options.output_tokens);
-    q->add_batch_sizes(batch);
+    *request.add_queries() = QueryToProto(
+        PredictionQuery{configuration, Shape{options.input_tokens, options.output_tokens}},
+        {batch});
     plan.requests.push_back(std::move(request));
   }
 

@@ -7,11 +7,11 @@
 #include "absl/status/statusor.h"
 #include "grpcpp/support/server_callback.h"
 #include "perfcast/v1/perfcast.pb.h"
+#include "proto/convert/prediction_conversion.h"
 #include "server/lifecycle/model_registry.h"
 #include "server/lifecycle/retrain_worker.h"
 #include "server/observability/rejection_reason.h"
 #include "server/observability/server_metrics.h"
-#include "server/rpc/proto_conversion.h"
 #include "server/store/benchmark_store.h"
 #include "server/store/benchmark_writer.h"
 
