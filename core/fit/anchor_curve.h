@@ -2,8 +2,10 @@
 
 #include <optional>
 
+#include "absl/status/statusor.h"
 #include "core/data/curve.h"
 #include "core/fit/exponential_fit.h"
+#include "core/util/byte_coding.h"
 
 namespace perfcast {
 
@@ -28,6 +30,10 @@ class AnchorCurve {
   const std::optional<SaturationCurve>& fit() const { return fit_; }
   int min_batch_size() const { return curve_.points.front().batch_size; }
   int max_batch_size() const { return curve_.points.back().batch_size; }
+
+  // The curve and its fit as they are: a decoded anchor is not fitted again.
+  void EncodeTo(ByteWriter& writer) const;
+  static absl::StatusOr<AnchorCurve> DecodeFrom(ByteReader& reader);
 
  private:
   double ExtrapolateFrom(const CurvePoint& edge, double batch_size, double edge_slope) const;
