@@ -13,9 +13,9 @@ namespace perfcast {
 // throughput as an anchor's value times a learned correction.
 //
 // Within the measured batch range the anchor interpolates its points in log-log space (exact at
-// every measured point); beyond it, it follows the shape of its analytic saturation fit (ALA §1)
-// from the nearest measured point, or a log-log line through its two outermost points when the
-// curve has too few points to fit.
+// every measured point); beyond it, it follows the shape of its analytic saturation fit
+// (docs/METHOD.md §1) from the nearest measured point, or a log-log line through its two outermost
+// points when the curve has too few points to fit.
 class AnchorCurve {
  public:
   // REQUIRES: curve.points is non-empty and sorted by batch size.
