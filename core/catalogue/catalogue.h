@@ -9,6 +9,7 @@
 #include "core/catalogue/hardware_catalogue.h"
 #include "core/catalogue/model_catalogue.h"
 #include "core/data/benchmark_record.h"
+#include "core/util/byte_coding.h"
 
 namespace perfcast {
 
@@ -19,6 +20,10 @@ struct CatalogueFiles {
   std::string models;        // models.csv
   std::string precisions;    // precisions.csv
   std::string aliases;       // aliases.csv: kind, alias, entry
+
+  // The four texts as they are; DecodeFrom does not parse them (Catalogue::Parse does).
+  void EncodeTo(ByteWriter& writer) const;
+  static absl::StatusOr<CatalogueFiles> DecodeFrom(ByteReader& reader);
 };
 
 // A configuration's catalogue entries. The pointers are into the Catalogue that resolved it and

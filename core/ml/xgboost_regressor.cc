@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/ml/xgboost_error.h"
+#include "core/util/status_macros.h"
 
 namespace perfcast {
 namespace {
@@ -142,6 +143,13 @@ absl::StatusOr<XGBoostRegressor> XGBoostRegressor::FromModelBytes(absl::string_v
   absl::StatusOr<TreeEnsemble> ensemble = EnsembleOf(booster->get(), base_score);
   if (!ensemble.ok()) return ensemble.status();
   return XGBoostRegressor(std::string(bytes), *std::move(ensemble), *feature_count);
+}
+
+void XGBoostRegressor::EncodeTo(ByteWriter& writer) const { writer.PutString(model_bytes_); }
+
+absl::StatusOr<XGBoostRegressor> XGBoostRegressor::DecodeFrom(ByteReader& reader) {
+  PERFCAST_ASSIGN_OR_RETURN(const std::string bytes, reader.GetString());
+  return FromModelBytes(bytes);
 }
 
 }  // namespace perfcast

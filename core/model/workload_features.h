@@ -4,11 +4,13 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "core/catalogue/catalogue.h"
 #include "core/data/benchmark_record.h"
 #include "core/fit/anchor_curve.h"
+#include "core/util/byte_coding.h"
 
 namespace perfcast {
 
@@ -31,6 +33,9 @@ struct FeatureVocabulary {
   std::vector<std::string> precisions;
 
   static FeatureVocabulary FromConfigurations(absl::Span<const Configuration> configurations);
+
+  void EncodeTo(ByteWriter& writer) const;
+  static absl::StatusOr<FeatureVocabulary> DecodeFrom(ByteReader& reader);
 };
 
 // What the catalogue says of moving from an anchor's configuration to the query's, from the
