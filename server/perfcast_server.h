@@ -82,7 +82,7 @@ class PerfcastServer {
   // Blocks until the background startup (load/seed/first training) is over.
   void WaitUntilStarted();
 
-  // Graceful stop (docs/SERVING.md): health NOT_SERVING, drain in-flight RPCs for up to `drain`,
+  // Graceful stop (docs/SERVING.md §9): health NOT_SERVING, drain in-flight RPCs for up to `drain`,
   // cancel the rest, commit queued writes, stop the trainer, close the store. Idempotent.
   void Shutdown(absl::Duration drain);
   // Blocks until the gRPC server has shut down.

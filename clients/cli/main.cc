@@ -39,7 +39,7 @@ namespace {
 constexpr char kUsage[] = R"(usage: perfcast <command> [flags]
 
 commands:
-  eval         measure every method on held-out benchmark points (EVAL.md)
+  eval         measure every method on held-out benchmark points (docs/EVALUATION.md)
   fit          train perfcast's model on benchmark CSVs and save a bundle
   catalogue    check a hardware/model catalogue, and which names of benchmark CSVs it knows
   predict      predict throughput for a configuration, shape and batch sizes (local bundle

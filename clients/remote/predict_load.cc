@@ -42,8 +42,8 @@ struct Slot {
 
 // A connection and the thread that drives its calls through one completion queue. The thread
 // that takes a response starts the next call itself: no hand-off between threads per call.
-// gRPC's callback API, which this replaced, woke another thread for each completion: 6.8-7.0 s
-// of client CPU in a 9 s run at concurrency 4, against 4.1-4.7 s now.
+// gRPC's callback API, which this replaced, woke another thread for each completion and cost
+// the client more CPU than the server it measured (bench/README.md).
 class Lane {
  public:
   Lane(const LoadPlan* plan, std::shared_ptr<grpc::Channel> channel, int slot_count)

@@ -29,8 +29,8 @@ struct Curve {
 };
 
 // Groups records into curves; repeated points (same curve, same batch size) are merged by their
-// median (EVAL.md). The result is sorted by (configuration, shape): deterministic for any input
-// order.
+// median (docs/EVALUATION.md §1). The result is sorted by (configuration, shape): deterministic for
+// any input order.
 std::vector<Curve> GroupIntoCurves(absl::Span<const BenchmarkRecord> records);
 
 }  // namespace perfcast

@@ -56,13 +56,11 @@ class RetrainWorker {
     TrainOptions train;
     // How training (its thread and the threads it starts) competes with Predict for the CPU:
     // a nice value, or idle (SCHED_IDLE: only CPU time nothing else wants). Nice 19 by default:
-    // beside an open-loop Predict load of 5,000 calls/s a refit took 5.5-6.8 s under it and
-    // 9.9-12.6 s under idle, and Predict's p99 (1.0-1.6 ms alone) was 1.2-1.8 ms during a refit
-    // in four runs of five under it (4.3 ms in one) against 2.1-3.1 ms in four of four under idle
-    // (README, Performance). Linux probably counts a core that runs only SCHED_IDLE work as idle
-    // when it places a waking thread, so Predict's threads keep landing on the trainer's core.
-    // When Predict keeps every core busy (a closed loop), idle leaves training less: Predict's
-    // p99 rose less during a refit that took twice as long.
+    // beside an open-loop Predict load a refit finished sooner under it than under idle, and
+    // Predict's p99 rose less (bench/README.md has the runs). Linux probably counts a core that
+    // runs only SCHED_IDLE work as idle when it places a waking thread, so Predict's threads
+    // keep landing on the trainer's core. When Predict keeps every core busy (a closed loop),
+    // idle leaves training less and costs Predict less.
     bool idle_scheduling = false;
     int nice = 19;  // 0 to 19; without idle scheduling, or where the system refuses it
   };

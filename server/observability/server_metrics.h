@@ -32,7 +32,7 @@ enum class RpcMethod {
 };
 inline constexpr int kRpcMethodCount = 8;
 
-// Every metric perfcast-server exports (docs/SERVING.md section 3). All series are created in
+// Every metric perfcast-server exports (docs/SERVING.md §7). All series are created in
 // the constructor, so every known series is present (zero) from the first scrape and the hot
 // path never takes prometheus-cpp's family mutex.
 //

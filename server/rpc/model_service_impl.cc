@@ -45,8 +45,8 @@ class SubmitStreamReactor final : public grpc::ServerReadReactor<v1::SubmitBench
     context_->metrics->MessageReceived(RpcMethod::kSubmitBenchmarks);
     std::vector<BenchmarkRecord> valid;
     valid.reserve(static_cast<size_t>(chunk_.results_size()));
-    // Index of the first result past --max-stream-results: the ones before it are still
-    // stored, then the stream ends.
+    // Index of the first result past the stream limit (max_stream_results): the ones before it
+    // are still stored, then the stream ends.
     std::optional<int64_t> over_limit;
     for (const v1::BenchmarkResult& result : chunk_.results()) {
       const int64_t index = next_index_++;
@@ -97,10 +97,11 @@ class SubmitStreamReactor final : public grpc::ServerReadReactor<v1::SubmitBench
       return;
     }
     context_->metrics->ResultRejected(RejectionReason::kStreamLimit);
-    Complete(absl::ResourceExhaustedError(absl::StrCat(
-        "results: the stream carries more than ", context_->max_stream_results,
-        " results (--max-stream-results); results before index ", *over_limit, " were processed (",
-        response_->accepted_count(), " accepted and durable); send the rest in a new stream")));
+    Complete(absl::ResourceExhaustedError(
+        absl::StrCat("results: the stream carries more than ", context_->max_stream_results,
+                     " results, the most one stream may; results before index ", *over_limit,
+                     " were processed (", response_->accepted_count(),
+                     " accepted and durable); send the rest in a new stream")));
   }
 
   void Complete(const absl::Status& status) {
