@@ -21,6 +21,7 @@
 #include "core/catalogue/catalogue.h"
 #include "server/observability/log_format.h"
 #include "server/perfcast_server.h"
+#include "server/rpc/authorization.h"
 
 #ifndef PERFCAST_DEFAULT_SEED_DATA
 #define PERFCAST_DEFAULT_SEED_DATA "data/default_benchmarks.csv"
@@ -73,6 +74,27 @@ ABSL_FLAG(double, drain_seconds, 10, "On SIGTERM/SIGINT: time given to in-flight
 ABSL_FLAG(bool, reflection, true, "Serve gRPC server reflection.");
 ABSL_FLAG(std::string, port_file, "",
           "If set, the bound gRPC port is written here once listening (for scripts and tests).");
+// TLS file errors name the option field: cert_file is --tls-cert, key_file --tls-key,
+// client_ca_file --tls-client-ca.
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain for TLS on the gRPC port (with --tls-key; empty: plaintext).");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls-cert.");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA bundle: clients must present a certificate it signed (mutual TLS; needs "
+          "--tls-cert). A certificate's subject CN may stand for a name in --auth-tokens.");
+ABSL_FLAG(std::string, auth_tokens, "",
+          "CSV 'token,name,role' (roles: read, write, admin): calls must carry "
+          "'authorization: Bearer TOKEN'. Empty: anyone may call everything (a warning is "
+          "logged).");
+ABSL_FLAG(double, max_results_per_second, 1000,
+          "Results one caller (token name, or peer host without tokens) may submit per second, "
+          "with bursts of 10 seconds' worth (0: unlimited).");
+ABSL_FLAG(double, max_refits_per_minute, 2,
+          "Refit calls one caller may make per minute (0: "
+          "unlimited).");
+ABSL_FLAG(int, keep_versions, 10,
+          "Model versions kept in the model store, newest first; older ones are deleted (never "
+          "the serving one). 0: keep all.");
 ABSL_FLAG(std::string, log_level, "info", "spdlog level: trace, debug, info, warn, error.");
 
 namespace {
@@ -171,6 +193,41 @@ int main(int argc, char** argv) {
   options.max_receive_message_bytes = absl::GetFlag(FLAGS_max_receive_message_bytes);
   options.max_threads = absl::GetFlag(FLAGS_max_threads);
   options.enable_reflection = absl::GetFlag(FLAGS_reflection);
+  options.tls.cert_file = absl::GetFlag(FLAGS_tls_cert);
+  options.tls.key_file = absl::GetFlag(FLAGS_tls_key);
+  options.tls.client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
+  if (auto credentials = perfcast::server::MakeServerCredentials(options.tls); !credentials.ok()) {
+    spdlog::critical("event=start_failed flag=tls status=\"{}\"", credentials.status().ToString());
+    return EXIT_FAILURE;
+  }
+  if (const std::string tokens = absl::GetFlag(FLAGS_auth_tokens); !tokens.empty()) {
+    absl::StatusOr<perfcast::server::Authorizer> authorizer =
+        perfcast::server::Authorizer::FromFile(tokens);
+    if (!authorizer.ok()) {
+      spdlog::critical("event=start_failed flag=auth-tokens status=\"{}\"",
+                       authorizer.status().ToString());
+      return EXIT_FAILURE;
+    }
+    options.authorizer =
+        std::make_shared<const perfcast::server::Authorizer>(*std::move(authorizer));
+  }
+  for (auto [name, value, target] :
+       {std::tuple{"max_results_per_second", absl::GetFlag(FLAGS_max_results_per_second),
+                   &options.max_results_per_second},
+        std::tuple{"max_refits_per_minute", absl::GetFlag(FLAGS_max_refits_per_minute),
+                   &options.max_refits_per_minute}}) {
+    if (!(value >= 0)) {
+      spdlog::critical("event=start_failed status=\"--{}={}: must be >= 0\"", name, value);
+      return EXIT_FAILURE;
+    }
+    *target = value;
+  }
+  options.keep_versions = absl::GetFlag(FLAGS_keep_versions);
+  if (options.keep_versions < 0) {
+    spdlog::critical("event=start_failed status=\"--keep-versions={}: must be >= 0\"",
+                     options.keep_versions);
+    return EXIT_FAILURE;
+  }
 
   perfcast::server::PerfcastServer server(options);
   if (absl::Status started = server.Start(); !started.ok()) {

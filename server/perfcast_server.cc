@@ -15,12 +15,16 @@
 #include "server/observability/process_metrics.h"
 #include "server/observability/server_metrics.h"
 #include "server/postgres/store_factory.h"
+#include "server/rpc/authorization.h"
+#include "server/rpc/caller_rate_limiter.h"
+#include "server/rpc/guarded_services.h"
 #include "server/rpc/model_service_impl.h"
 #include "server/rpc/prediction_service_impl.h"
 #include "server/rpc/service_context.h"
 #include "server/store/benchmark_store.h"
 #include "server/store/benchmark_writer.h"
 #include "server/store/store_seeding.h"
+#include "server/store/version_retention.h"
 
 namespace perfcast::server {
 namespace {
@@ -37,6 +41,9 @@ PerfcastServer::PerfcastServer(ServerOptions options) : options_(std::move(optio
 PerfcastServer::~PerfcastServer() { Shutdown(absl::ZeroDuration()); }
 
 absl::Status PerfcastServer::Start() {
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      MakeServerCredentials(options_.tls);
+  if (!credentials.ok()) return credentials.status();
   metrics_ = std::make_unique<ServerMetrics>();
   absl::StatusOr<OpenedStores> stores =
       OpenStores({options_.store, options_.data_dir, options_.model_dir});
@@ -47,6 +54,7 @@ absl::Status PerfcastServer::Start() {
   // A result's way to a new model: the services queue it on the writer, which commits it and
   // hands it to live scoring, which scores the serving model on it and counts it for the worker,
   // which retrains and publishes to the registry, which swaps the model in (ModelSwapped).
+  bundles_ = stores->bundles.get();
   registry_ = std::make_unique<ModelRegistry>(
       std::move(stores->bundles), metrics_.get(),
       [this](const ServingModel& serving) { ModelSwapped(serving); });
@@ -76,15 +84,29 @@ absl::Status PerfcastServer::Start() {
   context_->metrics = metrics_.get();
   context_->limits = options_.limits;
   context_->max_stream_results = options_.max_stream_results;
+  result_limiter_ = std::make_unique<CallerRateLimiter>(
+      options_.max_results_per_second,
+      options_.max_results_per_second * options_.result_burst_seconds,
+      absl::StrCat(options_.max_results_per_second, " results per second"));
+  refit_limiter_ = std::make_unique<CallerRateLimiter>(
+      options_.max_refits_per_minute / 60.0, options_.max_refits_per_minute,
+      absl::StrCat(options_.max_refits_per_minute, " refits per minute"));
+  context_->authorizer = options_.authorizer.get();
+  context_->result_limiter = result_limiter_.get();
+  context_->refit_limiter = refit_limiter_.get();
   prediction_service_ = std::make_unique<PredictionServiceImpl>(context_.get());
   model_service_ = std::make_unique<ModelServiceImpl>(context_.get());
+  guarded_prediction_service_ =
+      std::make_unique<GuardedPredictionService>(context_.get(), prediction_service_.get());
+  guarded_model_service_ =
+      std::make_unique<GuardedModelService>(context_.get(), model_service_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   if (options_.enable_reflection) grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options_.listen_address, grpc::InsecureServerCredentials(), &port_);
-  builder.RegisterService(prediction_service_.get());
-  builder.RegisterService(model_service_.get());
+  builder.AddListeningPort(options_.listen_address, *credentials, &port_);
+  builder.RegisterService(guarded_prediction_service_.get());
+  builder.RegisterService(guarded_model_service_.get());
   grpc::ResourceQuota quota("perfcast-server");
   quota.SetMaxThreads(options_.max_threads);
   builder.SetResourceQuota(quota);
@@ -108,8 +130,16 @@ absl::Status PerfcastServer::Start() {
     metrics_http_ = *std::move(metrics_http);
     metrics_port_ = metrics_http_->port();
   }
-  spdlog::info("event=server_listening grpc_port={} metrics_port={} model_dir={}", port_,
-               metrics_port_, options_.model_dir);
+  spdlog::info("event=server_listening grpc_port={} metrics_port={} model_dir={} tls={} mtls={}",
+               port_, metrics_port_, options_.model_dir, options_.tls.enabled(),
+               !options_.tls.client_ca_file.empty());
+  if (options_.authorizer == nullptr || options_.authorizer->open()) {
+    spdlog::warn(
+        "event=authentication_off every caller may submit results and refit; give a token "
+        "file to require bearer tokens");
+  } else {
+    spdlog::info("event=authentication_on tokens={}", options_.authorizer->token_count());
+  }
   worker_->Start();
   if (replica_ != nullptr) replica_->Start();
   startup_thread_ = std::thread([this] { StartupSequence(); });
@@ -132,6 +162,15 @@ grpc::ServerBuilder& PerfcastServer::ConfigureTransport(grpc::ServerBuilder& bui
 void PerfcastServer::ModelSwapped(const ServingModel& serving) {
   spdlog::info("event=model_swapped version={}", serving.version);
   worker_->ModelServed(serving.version);
+  // The registry calls this under its publish lock, so no Save overlaps the deletion.
+  absl::StatusOr<std::vector<int64_t>> deleted =
+      DeleteOldVersions(*bundles_, options_.keep_versions, serving.version);
+  if (!deleted.ok()) {
+    spdlog::warn("event=old_versions_not_deleted status=\"{}\"", deleted.status().ToString());
+  } else if (!deleted->empty()) {
+    spdlog::info("event=old_versions_deleted count={} newest_deleted={}", deleted->size(),
+                 deleted->front());
+  }
   // The first model opens the read path.
   if (server_ != nullptr && !shut_down_.load()) {
     server_->GetHealthCheckService()->SetServingStatus(kPredictionServiceName, true);

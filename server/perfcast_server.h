@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "proto/convert/prediction_conversion.h"
 #include "server/lifecycle/retrain_worker.h"
+#include "server/rpc/server_credentials.h"
 
 namespace grpc {
 class Server;
@@ -18,9 +19,14 @@ class ServerBuilder;
 }  // namespace grpc
 namespace perfcast::server {
 
+class Authorizer;
 class BenchmarkStore;
+class CallerRateLimiter;
+class GuardedModelService;
+class GuardedPredictionService;
 class BenchmarkWriter;
 class LiveScoring;
+class ModelBundleStore;
 class MetricsHttpServer;
 class ModelRegistry;
 class SharedStoreReplica;
@@ -43,6 +49,18 @@ struct ServerOptions {
   // notification was missed), and how often a non-leader tries to take the training lock.
   absl::Duration store_poll_interval = absl::Seconds(5);
   absl::Duration leader_retry_interval = absl::Seconds(2);
+  // Who may connect and call what. Defaults here are the open server tests run in-process;
+  // main.cc's flags give a deployment its defaults.
+  TlsFiles tls;                                  // none: plaintext gRPC
+  std::shared_ptr<const Authorizer> authorizer;  // null: every caller may call everything
+  // Per caller (token name, or peer host without tokens); 0: unlimited. A caller may spend
+  // `result_burst_seconds` of its results rate at once.
+  double max_results_per_second = 0;
+  double result_burst_seconds = 10;
+  double max_refits_per_minute = 0;
+  // Model versions kept in the bundle store, newest first; older ones are deleted after each
+  // swap (never the serving one). 0: keep all.
+  int keep_versions = 0;
   // CSV seeded into an empty store on first start; empty or missing: no seeding.
   std::string seed_data;
   RetrainWorker::Options retrain;
@@ -105,6 +123,11 @@ class PerfcastServer {
   std::unique_ptr<ServiceContext> context_;
   std::unique_ptr<PredictionServiceImpl> prediction_service_;
   std::unique_ptr<ModelServiceImpl> model_service_;
+  std::unique_ptr<CallerRateLimiter> result_limiter_;
+  std::unique_ptr<CallerRateLimiter> refit_limiter_;
+  std::unique_ptr<GuardedPredictionService> guarded_prediction_service_;
+  std::unique_ptr<GuardedModelService> guarded_model_service_;
+  ModelBundleStore* bundles_ = nullptr;  // owned by registry_
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<MetricsHttpServer> metrics_http_;
   std::unique_ptr<SharedStoreReplica> replica_;  // with a store shared by replicas

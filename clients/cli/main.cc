@@ -44,7 +44,9 @@ commands:
   catalogue    check a hardware/model catalogue, and which names of benchmark CSVs it knows
   predict      predict throughput for a configuration, shape and batch sizes (local bundle
                or --server)
-with a running perfcast-server (--server HOST:PORT):
+with a running perfcast-server (--server HOST:PORT; over TLS with --tls-ca CA.pem, plus
+--tls-cert and --tls-key for mutual TLS; --token TOKEN or PERFCAST_TOKEN when the server
+requires a bearer token):
   uncertainty  how far a query is from observed data, and the error to expect there
   submit       stream a benchmark CSV into the server's store
   refit        retrain now (--wait: until the new version serves)
@@ -396,7 +398,17 @@ absl::StatusOr<RemoteTarget> TargetFrom(const CommandLine& line, double default_
   if (!(*timeout > 0)) {
     return absl::InvalidArgumentError(absl::StrCat("--timeout=", *timeout, ": must be > 0"));
   }
-  return RemoteTarget{*address, absl::Seconds(*timeout)};
+  RemoteTarget target;
+  target.address = *address;
+  target.timeout = absl::Seconds(*timeout);
+  const char* token = std::getenv("PERFCAST_TOKEN");
+  target.token = line.Get("token", token != nullptr ? token : "");
+  if (absl::Status read =
+          ReadTlsFiles(line.Get("tls-ca"), line.Get("tls-cert"), line.Get("tls-key"), &target);
+      !read.ok()) {
+    return read;
+  }
+  return target;
 }
 
 #endif  // PERFCAST_WITH_REMOTE
@@ -572,6 +584,9 @@ struct Command {
 };
 
 int Main(int argc, char** argv) {
+  // How every --server command reaches the server (TargetFrom).
+  const std::vector<std::string> kConnectionFlags = {"server",   "timeout", "tls-ca",
+                                                     "tls-cert", "tls-key", "token"};
   const std::vector<std::string> configuration_flags = {
       "hardware", "num-gpus", "framework", "model", "precision", "input-tokens", "output-tokens"};
   auto with = [](std::vector<std::string> flags, const std::vector<std::string>& more) {
@@ -593,27 +608,23 @@ int Main(int argc, char** argv) {
       {"catalogue", kCatalogueHelp, {"catalogue", "data"}, {"help"}, RunCatalogue},
       {"predict",
        kPredictHelp,
-       with(configuration_flags, {"bundle", "server", "batch-size", "confidence", "timeout"}),
+       with(configuration_flags, with(kConnectionFlags, {"bundle", "batch-size", "confidence"})),
        {"json", "help"},
        ZeroOnSuccess<RunPredict>},
 #ifdef PERFCAST_WITH_REMOTE
       {"uncertainty",
        kUncertaintyHelp,
-       with(configuration_flags, {"server", "batch-size", "neighbors", "timeout"}),
+       with(configuration_flags, with(kConnectionFlags, {"batch-size", "neighbors"})),
        {"json", "help"},
        ZeroOnSuccess<RunUncertainty>},
       {"submit",
        kSubmitHelp,
-       {"server", "data", "source-id", "chunk-size", "timeout"},
+       with(kConnectionFlags, {"data", "source-id", "chunk-size"}),
        {"json", "help"},
        RunSubmit},
-      {"refit",
-       kRefitHelp,
-       {"server", "timeout"},
-       {"wait", "json", "help"},
-       ZeroOnSuccess<RunRefit>},
-      {"status", kStatusHelp, {"server", "timeout"}, {"json", "help"}, ZeroOnSuccess<RunStatus>},
-      {"configs", kConfigsHelp, {"server", "timeout"}, {"json", "help"}, ZeroOnSuccess<RunConfigs>},
+      {"refit", kRefitHelp, kConnectionFlags, {"wait", "json", "help"}, ZeroOnSuccess<RunRefit>},
+      {"status", kStatusHelp, kConnectionFlags, {"json", "help"}, ZeroOnSuccess<RunStatus>},
+      {"configs", kConfigsHelp, kConnectionFlags, {"json", "help"}, ZeroOnSuccess<RunConfigs>},
       {"bench",
        kBenchHelp,
        with(configuration_flags,

@@ -2,7 +2,9 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -32,11 +34,29 @@ absl::Status FromGrpc(const grpc::Status& status, const std::string& server_addr
 }
 
 std::shared_ptr<grpc::Channel> Channel(const RemoteTarget& target) {
-  return grpc::CreateChannel(target.address, grpc::InsecureChannelCredentials());
+  if (target.tls_ca_pem.empty()) {
+    return grpc::CreateChannel(target.address, grpc::InsecureChannelCredentials());
+  }
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = target.tls_ca_pem;
+  options.pem_cert_chain = target.tls_cert_pem;
+  options.pem_private_key = target.tls_key_pem;
+  return grpc::CreateChannel(target.address, grpc::SslCredentials(options));
 }
 
-void SetDeadline(grpc::ClientContext* context, absl::Duration timeout) {
-  context->set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout));
+// The deadline, and the token of a server that requires one.
+void PrepareCall(grpc::ClientContext* context, const RemoteTarget& target) {
+  context->set_deadline(std::chrono::system_clock::now() +
+                        absl::ToChronoMilliseconds(target.timeout));
+  if (!target.token.empty()) context->AddMetadata("authorization", "Bearer " + target.token);
+}
+
+absl::StatusOr<std::string> ReadPem(const std::string& flag, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("--", flag, "=", path, ": cannot be read"));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 absl::Status PrintJson(const google::protobuf::Message& message, std::ostream& out) {
@@ -72,6 +92,31 @@ std::string CatalogueText(const v1::CatalogueEntries& e) {
 
 }  // namespace
 
+absl::Status ReadTlsFiles(const std::string& ca_file, const std::string& cert_file,
+                          const std::string& key_file, RemoteTarget* target) {
+  if (cert_file.empty() != key_file.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(cert_file.empty() ? "--tls-cert" : "--tls-key",
+                                                   ": missing; mutual TLS needs both"));
+  }
+  if (ca_file.empty()) {
+    if (!cert_file.empty()) {
+      return absl::InvalidArgumentError("--tls-cert: needs --tls-ca (mutual TLS runs over TLS)");
+    }
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::string> ca = ReadPem("tls-ca", ca_file);
+  if (!ca.ok()) return ca.status();
+  target->tls_ca_pem = *std::move(ca);
+  if (cert_file.empty()) return absl::OkStatus();
+  absl::StatusOr<std::string> cert = ReadPem("tls-cert", cert_file);
+  if (!cert.ok()) return cert.status();
+  absl::StatusOr<std::string> key = ReadPem("tls-key", key_file);
+  if (!key.ok()) return key.status();
+  target->tls_cert_pem = *std::move(cert);
+  target->tls_key_pem = *std::move(key);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<RemotePrediction> RemotePredict(const RemoteTarget& target,
                                                const PredictionQuery& query,
                                                const std::vector<int>& batch_sizes,
@@ -82,7 +127,7 @@ absl::StatusOr<RemotePrediction> RemotePredict(const RemoteTarget& target,
   *request.add_queries() = QueryToProto(query, batch_sizes, confidence_level);
   v1::PredictResponse response;
   grpc::ClientContext context;
-  SetDeadline(&context, target.timeout);
+  PrepareCall(&context, target);
   if (absl::Status s = FromGrpc(stub->Predict(&context, request, &response), target.address);
       !s.ok()) {
     return s;
@@ -105,7 +150,7 @@ absl::Status RemoteUncertainty(const RemoteTarget& target, const PredictionQuery
   request.set_neighbor_count(neighbor_count);
   v1::UncertaintyResponse response;
   grpc::ClientContext context;
-  SetDeadline(&context, target.timeout);
+  PrepareCall(&context, target);
   if (absl::Status s = FromGrpc(stub->Uncertainty(&context, request, &response), target.address);
       !s.ok()) {
     return s;
@@ -151,7 +196,7 @@ absl::StatusOr<SubmitSummary> RemoteSubmit(const RemoteTarget& target, const Sub
 
   std::unique_ptr<v1::ModelService::Stub> stub = v1::ModelService::NewStub(Channel(target));
   grpc::ClientContext context;
-  SetDeadline(&context, target.timeout);
+  PrepareCall(&context, target);
   v1::SubmitBenchmarksResponse response;
   std::unique_ptr<grpc::ClientWriter<v1::SubmitBenchmarksRequest>> stream =
       stub->SubmitBenchmarks(&context, &response);
@@ -210,7 +255,7 @@ absl::Status RemoteRefit(const RemoteTarget& target, bool wait, bool json, std::
   request.set_reason("perfcast refit (CLI)");
   v1::RefitResponse response;
   grpc::ClientContext context;
-  SetDeadline(&context, target.timeout);
+  PrepareCall(&context, target);
   if (absl::Status s = FromGrpc(stub->Refit(&context, request, &response), target.address);
       !s.ok()) {
     return s;
@@ -232,7 +277,7 @@ absl::Status RemoteModelStatus(const RemoteTarget& target, bool json, std::ostre
   v1::GetModelStatusRequest request;
   v1::GetModelStatusResponse response;
   grpc::ClientContext context;
-  SetDeadline(&context, target.timeout);
+  PrepareCall(&context, target);
   if (absl::Status s = FromGrpc(stub->GetModelStatus(&context, request, &response), target.address);
       !s.ok()) {
     return s;
@@ -277,7 +322,7 @@ absl::Status RemoteConfigurations(const RemoteTarget& target, bool json, std::os
     request.set_page_token(token);
     v1::ListConfigurationsResponse page;
     grpc::ClientContext context;
-    SetDeadline(&context, target.timeout);
+    PrepareCall(&context, target);
     if (absl::Status s =
             FromGrpc(stub->ListConfigurations(&context, request, &page), target.address);
         !s.ok()) {

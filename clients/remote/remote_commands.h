@@ -13,17 +13,30 @@
 namespace perfcast {
 
 // Client side of the CLI's `--server host:port` commands: the questions a scheduler or a
-// benchmark pipeline asks a running perfcast-server over gRPC (perfcast.v1). Each call opens an
-// insecure channel, sets a deadline of `timeout` and maps the gRPC status to absl::Status with
-// the same code and message (INVALID_ARGUMENT names the field; UNAVAILABLE: server down,
-// starting or draining). Output, where a command prints, goes to `out`: a table, or with `json`
-// the response message as JSON with proto field names.
+// benchmark pipeline asks a running perfcast-server over gRPC (perfcast.v1). Each call opens a
+// channel (plaintext, or TLS as RemoteTarget says), sends the token if any, sets a deadline of
+// `timeout` and maps the gRPC status to absl::Status with the same code and message
+// (INVALID_ARGUMENT names the field; UNAVAILABLE: server down, starting or draining). Output, where
+// a command prints, goes to `out`: a table, or with `json` the response message as JSON with proto
+// field names.
 
 // Where the server is and how long one call may take.
 struct RemoteTarget {
   std::string address;  // host:port
   absl::Duration timeout = absl::Seconds(10);
+  std::string token;  // sent as `authorization: Bearer TOKEN` when set
+  // PEM contents (ReadTlsFiles). A CA: TLS, checking the server's certificate against it; a
+  // certificate and key as well: mutual TLS. None: plaintext.
+  std::string tls_ca_pem;
+  std::string tls_cert_pem;
+  std::string tls_key_pem;
 };
+
+// Reads the PEM files of --tls-ca, --tls-cert and --tls-key (empty path: none) into `target`.
+// InvalidArgument names the flag: a certificate without its key, or either without a CA;
+// NotFound for a file that cannot be read.
+absl::Status ReadTlsFiles(const std::string& ca_file, const std::string& cert_file,
+                          const std::string& key_file, RemoteTarget* target);
 
 // A server's answer to one query, as core points: the CLI prints it as it prints a bundle's.
 struct RemotePrediction {

@@ -114,6 +114,13 @@ absl::Status PostgresModelBundleStore::RequestNewVersion(const std::string& trig
   return connection_->Exec("SELECT pg_notify($1, $2)", params).status();
 }
 
+absl::Status PostgresModelBundleStore::Delete(int64_t version) {
+  absl::MutexLock lock(&mutex_);
+  if (absl::Status s = connection_->EnsureConnected(); !s.ok()) return s;
+  const PgParam params[] = {PgParam::Text(absl::StrCat(version))};
+  return connection_->Exec("DELETE FROM perfcast_models WHERE version = $1", params).status();
+}
+
 std::string PostgresModelBundleStore::Location(int64_t version) const {
   return absl::StrCat("postgresql perfcast_models version ", version);
 }

@@ -25,6 +25,7 @@ class PostgresModelBundleStore : public ModelBundleStore {
   absl::StatusOr<std::shared_ptr<const PerfcastModel>> Load(int64_t version) override;
   absl::StatusOr<int64_t> Save(const PerfcastModel& model, int64_t min_version,
                                int64_t trained_result_count) override;
+  absl::Status Delete(int64_t version) override;
   std::string Location(int64_t version) const override;
 
   // Asks the replica that trains for a new version (NOTIFY kRefitChannel).

@@ -15,6 +15,7 @@
 #include "proto/convert/string_limits.h"
 #include "proto/convert/time_conversion.h"
 #include "server/observability/log_format.h"
+#include "server/rpc/call_admission.h"
 #include "server/rpc/grpc_status.h"
 
 namespace perfcast::server {
@@ -30,9 +31,11 @@ constexpr RefitTrigger kRpcTrigger = RefitTrigger::kRpc;
 // reply (counts and rejections) is sent after the last chunk's commit.
 class SubmitStreamReactor final : public grpc::ServerReadReactor<v1::SubmitBenchmarksRequest> {
  public:
-  SubmitStreamReactor(ServiceContext* context, v1::SubmitBenchmarksResponse* response)
+  SubmitStreamReactor(ServiceContext* context, v1::SubmitBenchmarksResponse* response,
+                      std::string caller)
       : context_(context),
         response_(response),
+        caller_(std::move(caller)),
         timer_(context->metrics->StartRpc(RpcMethod::kSubmitBenchmarks)) {
     StartRead(&chunk_);
   }
@@ -43,6 +46,13 @@ class SubmitStreamReactor final : public grpc::ServerReadReactor<v1::SubmitBench
       return;
     }
     context_->metrics->MessageReceived(RpcMethod::kSubmitBenchmarks);
+    if (absl::Status admitted = AdmitResults(*context_, caller_, chunk_.results_size());
+        !admitted.ok()) {
+      Complete(absl::ResourceExhaustedError(absl::StrCat(
+          "results: ", admitted.message(), "; the chunks before this one were processed (",
+          response_->accepted_count(), " accepted and durable)")));
+      return;
+    }
     std::vector<BenchmarkRecord> valid;
     valid.reserve(static_cast<size_t>(chunk_.results_size()));
     // Index of the first result past the stream limit (max_stream_results): the ones before it
@@ -117,6 +127,7 @@ class SubmitStreamReactor final : public grpc::ServerReadReactor<v1::SubmitBench
 
   ServiceContext* const context_;
   v1::SubmitBenchmarksResponse* const response_;
+  const std::string caller_;  // results are rate limited per caller
   const ServerMetrics::RpcTimer timer_;
   v1::SubmitBenchmarksRequest chunk_;
   int64_t next_index_ = 0;
@@ -349,8 +360,8 @@ grpc::ServerUnaryReactor* ModelServiceImpl::SubmitBenchmark(
 }
 
 grpc::ServerReadReactor<v1::SubmitBenchmarksRequest>* ModelServiceImpl::SubmitBenchmarks(
-    grpc::CallbackServerContext* /*rpc*/, v1::SubmitBenchmarksResponse* response) {
-  return new SubmitStreamReactor(context_, response);
+    grpc::CallbackServerContext* rpc, v1::SubmitBenchmarksResponse* response) {
+  return new SubmitStreamReactor(context_, response, CallerName(*context_, *rpc));
 }
 
 grpc::ServerUnaryReactor* ModelServiceImpl::Refit(grpc::CallbackServerContext* /*rpc*/,

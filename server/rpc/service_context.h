@@ -17,6 +17,9 @@
 
 namespace perfcast::server {
 
+class Authorizer;
+class CallerRateLimiter;
+
 // What the gRPC services share. Owned by PerfcastServer, which outlives the services; every
 // member is thread-safe.
 struct ServiceContext {
@@ -27,6 +30,10 @@ struct ServiceContext {
   ServerMetrics* metrics = nullptr;
   RequestLimits limits;
   int64_t max_stream_results = 100000;
+  // Who may call what, and how often (call_admission.h); null: open, unlimited.
+  const Authorizer* authorizer = nullptr;
+  CallerRateLimiter* result_limiter = nullptr;
+  CallerRateLimiter* refit_limiter = nullptr;
   // True until startup (load, seed, first training) is over.
   std::atomic<bool> starting{true};
 };

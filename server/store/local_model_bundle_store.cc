@@ -98,6 +98,19 @@ absl::StatusOr<int64_t> LocalModelBundleStore::Save(const PerfcastModel& model, 
   return min_version;
 }
 
+absl::Status LocalModelBundleStore::Delete(int64_t version) {
+  const std::string doomed = absl::StrCat(model_dir_, "/.tmp-deleted-", version);
+  std::error_code ec;
+  fs::rename(Location(version), doomed, ec);
+  if (ec == std::errc::no_such_file_or_directory) return absl::OkStatus();
+  if (ec) {
+    return absl::InternalError(absl::StrCat("rename ", Location(version), ": ", ec.message()));
+  }
+  fs::remove_all(doomed, ec);
+  if (ec) return absl::InternalError(absl::StrCat("remove ", doomed, ": ", ec.message()));
+  return absl::OkStatus();
+}
+
 std::string LocalModelBundleStore::Location(int64_t version) const {
   return absl::StrCat(model_dir_, "/", version);
 }

@@ -25,6 +25,9 @@ class LocalModelBundleStore : public ModelBundleStore {
   // Saves exactly `min_version`.
   absl::StatusOr<int64_t> Save(const PerfcastModel& model, int64_t min_version,
                                int64_t trained_result_count) override;
+  // Renames the directory out of the versions' namespace first, so a crash midway leaves a
+  // `.tmp-` leftover that ListVersions removes, never half a version.
+  absl::Status Delete(int64_t version) override;
   std::string Location(int64_t version) const override;
 
  private:

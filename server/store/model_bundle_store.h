@@ -12,7 +12,8 @@ namespace perfcast::server {
 
 // Where trained model versions are kept: LocalModelBundleStore (directories under --model-dir,
 // one server) or PostgresModelBundleStore (bundle bytes in the shared database, every replica).
-// Versions are integers that only grow; a stored version never changes.
+// Versions are integers that only grow; a stored version never changes, but old ones may be
+// deleted (version_retention.h).
 //
 // Thread safety: implementations allow every method from any thread.
 class ModelBundleStore {
@@ -32,6 +33,10 @@ class ModelBundleStore {
   // Returns the version.
   virtual absl::StatusOr<int64_t> Save(const PerfcastModel& model, int64_t min_version,
                                        int64_t trained_result_count) = 0;
+
+  // Removes `version` for good (it is older than what is kept); Ok when it is already gone.
+  // Callers never delete a version that serves.
+  virtual absl::Status Delete(int64_t version) = 0;
 
   // Where `version` lives, for logs.
   virtual std::string Location(int64_t version) const = 0;

@@ -8,6 +8,7 @@ Thread safety: a Client may be shared by threads (gRPC channels and stubs are th
 
 from __future__ import annotations
 
+import collections
 import datetime
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -62,11 +63,39 @@ class Client:
         timeout_seconds: float = 10.0,
         refit_timeout_seconds: float = 300.0,
         channel: grpc.Channel | None = None,
+        token: str | None = None,
+        tls_ca_file: str | None = None,
+        tls_cert_file: str | None = None,
+        tls_key_file: str | None = None,
     ):
-        """target: "host:port" (plaintext). timeout_seconds: default deadline of every call;
-        refit_timeout_seconds: default deadline of refit(wait=True), which waits for training."""
-        self._channel = channel if channel is not None else grpc.insecure_channel(target)
-        self._owns_channel = channel is None
+        """target: "host:port". timeout_seconds: default deadline of every call;
+        refit_timeout_seconds: default deadline of refit(wait=True), which waits for training.
+
+        token: sent as `authorization: Bearer TOKEN` on every call (a server started with
+        --auth-tokens requires one). tls_ca_file: PEM of the CA that signed the server's
+        certificate; TLS is used when it is given. tls_cert_file and tls_key_file: this client's
+        certificate and key, for a server that requires client certificates (mutual TLS)."""
+        if (tls_cert_file is None) != (tls_key_file is None):
+            raise ValueError("tls_cert_file and tls_key_file go together (mutual TLS)")
+        if tls_cert_file is not None and tls_ca_file is None:
+            raise ValueError("tls_cert_file needs tls_ca_file (mutual TLS runs over TLS)")
+        if channel is None:
+            if tls_ca_file is not None:
+                credentials = grpc.ssl_channel_credentials(
+                    root_certificates=_read_bytes(tls_ca_file),
+                    private_key=_read_bytes(tls_key_file) if tls_key_file else None,
+                    certificate_chain=_read_bytes(tls_cert_file) if tls_cert_file else None)
+                channel = grpc.secure_channel(target, credentials)
+                self._owns_channel = True
+            else:
+                channel = grpc.insecure_channel(target)
+                self._owns_channel = True
+        else:
+            self._owns_channel = False
+        self._raw_channel = channel
+        if token:
+            channel = grpc.intercept_channel(channel, _BearerToken(token))
+        self._channel = channel
         self._timeout = timeout_seconds
         self._refit_timeout = refit_timeout_seconds
         self._prediction = _stubs.pb_grpc.PredictionServiceStub(self._channel)
@@ -75,7 +104,7 @@ class Client:
 
     def close(self) -> None:
         if self._owns_channel:
-            self._channel.close()
+            self._raw_channel.close()
 
     def __enter__(self) -> Client:
         return self
@@ -286,6 +315,42 @@ class Client:
             return rpc(request, timeout=timeout)
         except grpc.RpcError as e:
             raise PerfcastError(method, e.code(), e.details() or "") from e
+
+
+def _read_bytes(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
+class _CallDetails(collections.namedtuple(
+        "_CallDetails", ("method", "timeout", "metadata", "credentials", "wait_for_ready",
+                         "compression")), grpc.ClientCallDetails):
+    pass
+
+
+class _BearerToken(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor,
+                   grpc.StreamUnaryClientInterceptor, grpc.StreamStreamClientInterceptor):
+    """Adds `authorization: Bearer TOKEN` to every call of the channel it intercepts."""
+
+    def __init__(self, token: str):
+        self._header = ("authorization", f"Bearer {token}")
+
+    def _details(self, d: grpc.ClientCallDetails) -> grpc.ClientCallDetails:
+        metadata = list(d.metadata or []) + [self._header]
+        return _CallDetails(d.method, d.timeout, metadata, d.credentials,
+                            getattr(d, "wait_for_ready", None), getattr(d, "compression", None))
+
+    def intercept_unary_unary(self, continuation, details, request):
+        return continuation(self._details(details), request)
+
+    def intercept_unary_stream(self, continuation, details, request):
+        return continuation(self._details(details), request)
+
+    def intercept_stream_unary(self, continuation, details, request_iterator):
+        return continuation(self._details(details), request_iterator)
+
+    def intercept_stream_stream(self, continuation, details, request_iterator):
+        return continuation(self._details(details), request_iterator)
 
 
 def _model_spec(version: int | None) -> pb.ModelSpec:

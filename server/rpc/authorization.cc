@@ -1,0 +1,210 @@
+#include "server/rpc/authorization.h"
+
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace perfcast::server {
+namespace {
+
+constexpr absl::string_view kAuthorizationKey = "authorization";
+constexpr absl::string_view kBearerPrefix = "bearer ";
+constexpr absl::string_view kCommonNameProperty = "x509_common_name";
+// Shorter tokens are guessable; the file is refused rather than served weakly.
+constexpr size_t kMinTokenBytes = 16;
+
+// Compares without an early exit, so the time taken does not tell how much of a guess matched.
+bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char difference = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    difference |= static_cast<unsigned char>(a[i] ^ b[i]);
+  }
+  return difference == 0;
+}
+
+std::optional<absl::string_view> FindMetadata(const grpc::ServerContextBase& rpc,
+                                              absl::string_view key) {
+  const auto& metadata = rpc.client_metadata();
+  auto found = metadata.find(grpc::string_ref(key.data(), key.size()));
+  if (found == metadata.end()) return std::nullopt;
+  return absl::string_view(found->second.data(), found->second.size());
+}
+
+std::optional<std::string> VerifiedCommonName(const grpc::ServerContextBase& rpc) {
+  std::shared_ptr<const grpc::AuthContext> auth = rpc.auth_context();
+  // Only a certificate the handshake verified (--tls-client-ca) names anyone.
+  if (auth == nullptr || !auth->IsPeerAuthenticated()) return std::nullopt;
+  std::vector<grpc::string_ref> names = auth->FindPropertyValues(std::string(kCommonNameProperty));
+  if (names.empty()) return std::nullopt;
+  return std::string(names.front().data(), names.front().size());
+}
+
+}  // namespace
+
+absl::string_view RoleName(Role role) {
+  switch (role) {
+    case Role::kRead:
+      return "read";
+    case Role::kWrite:
+      return "write";
+    case Role::kAdmin:
+      return "admin";
+  }
+  return "unknown";
+}
+
+std::optional<Role> RoleNamed(absl::string_view name) {
+  for (Role role : {Role::kRead, Role::kWrite, Role::kAdmin}) {
+    if (RoleName(role) == name) return role;
+  }
+  return std::nullopt;
+}
+
+Role LeastRoleFor(RpcMethod method) {
+  switch (method) {
+    case RpcMethod::kPredict:
+    case RpcMethod::kUncertainty:
+    case RpcMethod::kGetModelStatus:
+    case RpcMethod::kListModels:
+    case RpcMethod::kListConfigurations:
+      return Role::kRead;
+    case RpcMethod::kSubmitBenchmark:
+    case RpcMethod::kSubmitBenchmarks:
+      return Role::kWrite;
+    case RpcMethod::kRefit:
+      return Role::kAdmin;
+  }
+  return Role::kAdmin;  // a method this table does not know yet is the most guarded
+}
+
+absl::StatusOr<Authorizer> Authorizer::FromFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot be read"));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return FromCsv(text.str(), path);
+}
+
+absl::StatusOr<Authorizer> Authorizer::FromCsv(absl::string_view text, absl::string_view source) {
+  std::vector<Entry> entries;
+  bool header_seen = false;
+  int line_number = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    ++line_number;
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty() || absl::StartsWith(line, "#")) continue;
+    const std::string where = absl::StrCat(source, " line ", line_number);
+    std::vector<absl::string_view> fields = absl::StrSplit(line, ',');
+    for (absl::string_view& field : fields) field = absl::StripAsciiWhitespace(field);
+    if (!header_seen) {
+      if (fields != std::vector<absl::string_view>{"token", "name", "role"}) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ": the header must be token,name,role"));
+      }
+      header_seen = true;
+      continue;
+    }
+    if (fields.size() != 3) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": ", fields.size(), " fields, expected 3 (token,name,role)"));
+    }
+    if (fields[0].size() < kMinTokenBytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": token shorter than ", kMinTokenBytes, " characters"));
+    }
+    if (fields[1].empty()) return absl::InvalidArgumentError(absl::StrCat(where, ": name empty"));
+    std::optional<Role> role = RoleNamed(fields[2]);
+    if (!role.has_value()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": role '", fields[2], "' is none of read, write, admin"));
+    }
+    for (const Entry& e : entries) {
+      if (e.token == fields[0]) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ": token repeats the one of name '", e.name, "'"));
+      }
+    }
+    entries.push_back({std::string(fields[0]), std::string(fields[1]), *role});
+  }
+  if (entries.empty()) {
+    // An empty file would silently mean "open"; refuse it.
+    return absl::InvalidArgumentError(absl::StrCat(source, ": no tokens"));
+  }
+  return Authorizer(std::move(entries));
+}
+
+absl::StatusOr<Caller> Authorizer::IdentifyFrom(std::optional<absl::string_view> authorization,
+                                                std::optional<absl::string_view> certificate_cn,
+                                                absl::string_view peer) const {
+  if (open()) return Caller{PeerHost(peer), Role::kAdmin};
+  if (authorization.has_value()) {
+    absl::string_view value = absl::StripAsciiWhitespace(*authorization);
+    if (value.size() <= kBearerPrefix.size() ||
+        !absl::EqualsIgnoreCase(value.substr(0, kBearerPrefix.size()), kBearerPrefix)) {
+      return absl::UnauthenticatedError("authorization metadata: expected 'Bearer <token>'");
+    }
+    const absl::string_view token = absl::StripAsciiWhitespace(value.substr(kBearerPrefix.size()));
+    const Entry* match = nullptr;
+    for (const Entry& e : entries_) {  // every entry, so the time does not tell which matched
+      if (ConstantTimeEquals(e.token, token) && match == nullptr) match = &e;
+    }
+    if (match == nullptr) {
+      return absl::UnauthenticatedError("authorization metadata: unknown bearer token");
+    }
+    return Caller{match->name, match->role};
+  }
+  if (certificate_cn.has_value()) {
+    for (const Entry& e : entries_) {
+      if (e.name == *certificate_cn) return Caller{e.name, e.role};
+    }
+  }
+  return absl::UnauthenticatedError(
+      "authorization metadata: missing; send 'authorization: Bearer <token>'");
+}
+
+absl::StatusOr<Caller> Authorizer::Identify(const grpc::ServerContextBase& rpc) const {
+  if (open()) return Caller{PeerHost(rpc.peer()), Role::kAdmin};
+  std::optional<std::string> cn = VerifiedCommonName(rpc);
+  return IdentifyFrom(FindMetadata(rpc, kAuthorizationKey),
+                      cn.has_value() ? std::optional<absl::string_view>(*cn) : std::nullopt,
+                      rpc.peer());
+}
+
+absl::Status Authorizer::Permit(const Caller& caller, RpcMethod method) {
+  const Role least = LeastRoleFor(method);
+  if (caller.role >= least) return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat(RpcMethodName(method), " needs role ",
+                                                  RoleName(least), "; caller '", caller.name,
+                                                  "' has role ", RoleName(caller.role)));
+}
+
+absl::StatusOr<Caller> Authorizer::Authorize(const grpc::ServerContextBase& rpc,
+                                             RpcMethod method) const {
+  absl::StatusOr<Caller> caller = Identify(rpc);
+  if (!caller.ok()) return caller.status();
+  if (absl::Status permitted = Permit(*caller, method); !permitted.ok()) return permitted;
+  return caller;
+}
+
+std::string PeerHost(absl::string_view peer) {
+  absl::string_view rest = peer;
+  for (absl::string_view scheme : {"ipv4:", "ipv6:"}) {
+    if (absl::ConsumePrefix(&rest, scheme)) {
+      const size_t colon = rest.rfind(':');
+      if (colon != absl::string_view::npos) rest = rest.substr(0, colon);
+      absl::ConsumePrefix(&rest, "[");
+      absl::ConsumeSuffix(&rest, "]");
+      return std::string(rest);
+    }
+  }
+  return std::string(peer);  // unix: and others name the peer whole
+}
+
+}  // namespace perfcast::server
