@@ -66,14 +66,16 @@ def wait_for(probe: Callable[[], T | None], what: str, timeout_seconds: float,
 class PerfcastTestServer:
     def __init__(self, binary: str | None = None, *, seed_data: str | None = None,
                  seed_models: Sequence[str] | None = SEED_MODELS,
-                 extra_flags: Sequence[str] = ()):
+                 extra_flags: Sequence[str] = (), client_options: dict | None = None):
         """seed_data: a CSV in the default data's schema; seed_models: keep only these models'
-        rows of it (None: all)."""
+        rows of it (None: all). client_options: keyword arguments of the Client that
+        wait_until_serving uses (TLS files against a server started with --tls-cert)."""
         self.binary = binary or require_env("PERFCAST_SERVER_BINARY")
         self.seed_data = seed_data if seed_data is not None else os.environ.get(
             "PERFCAST_SEED_DATA")
         self.seed_models = seed_models
         self.extra_flags = list(extra_flags)
+        self.client_options = dict(client_options or {})
         self.process: subprocess.Popen | None = None
         self.port = 0
         self.metrics_port = 0
@@ -87,6 +89,11 @@ class PerfcastTestServer:
     @property
     def metrics_url(self) -> str:
         return f"http://127.0.0.1:{self.metrics_port}/metrics"
+
+    @property
+    def model_dir(self) -> str:
+        assert self._dir is not None
+        return os.path.join(self._dir.name, "data", "models")
 
     @property
     def log_path(self) -> str:
@@ -138,7 +145,7 @@ class PerfcastTestServer:
         """Until health says perfcast.v1.PredictionService is SERVING (a model is loaded)."""
         from perfcast_client import Client, PerfcastError
 
-        with Client(self.target) as client:
+        with Client(self.target, **self.client_options) as client:
             try:
                 client.wait_until_serving(timeout_seconds=timeout_seconds)
             except PerfcastError as e:
