@@ -1,5 +1,6 @@
 #include "server/observability/metrics_http_server.h"
 
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -7,52 +8,41 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <iterator>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "prometheus/metric_family.h"
 #include "prometheus/text_serializer.h"
 
 namespace perfcast::server {
 namespace {
 
-// A request head larger than this, or slower than this, is dropped.
+// A request head larger than this is dropped; so is a connection whose exchange (request head
+// in, answer out) takes longer than the deadline.
 constexpr size_t kMaxRequestBytes = 8192;
-constexpr int kIoTimeoutMs = 2000;
+constexpr absl::Duration kExchangeDeadline = absl::Seconds(5);
+// Open connections at most; a new one beyond this closes the oldest. Prometheus holds one.
+constexpr size_t kMaxConnections = 64;
+// Room for a burst of connections before the loop accepts them: past the backlog the kernel
+// drops SYNs and a client (a scrape among them) retries only a second later.
+constexpr int kListenBacklog = 1024;
 
 absl::Status Errno(absl::string_view what) {
   return absl::UnavailableError(absl::StrCat(what, ": ", std::strerror(errno)));
 }
 
-// Reads until the end of the request head; false on timeout, error or oversize.
-bool ReadRequestHead(int fd, std::string* head) {
-  char buffer[1024];
-  while (head->find("\r\n\r\n") == std::string::npos && head->find("\n\n") == std::string::npos) {
-    if (head->size() > kMaxRequestBytes) return false;
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, kIoTimeoutMs) <= 0) return false;
-    const ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
-    if (n <= 0) return false;
-    head->append(buffer, static_cast<size_t>(n));
-  }
-  return true;
-}
-
-void WriteAll(int fd, absl::string_view data) {
-  while (!data.empty()) {
-    pollfd p{fd, POLLOUT, 0};
-    if (::poll(&p, 1, kIoTimeoutMs) <= 0) return;
-    const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    data.remove_prefix(static_cast<size_t>(n));
-  }
+bool HeadComplete(const std::string& head) {
+  return head.find("\r\n\r\n") != std::string::npos || head.find("\n\n") != std::string::npos;
 }
 
 std::string Response(absl::string_view status, absl::string_view content_type,
@@ -94,7 +84,8 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
     if (fd < 0) continue;
     const int one = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (::bind(fd, a->ai_addr, a->ai_addrlen) != 0 || ::listen(fd, 16) != 0) {
+    if (::bind(fd, a->ai_addr, a->ai_addrlen) != 0 || ::listen(fd, kListenBacklog) != 0 ||
+        ::fcntl(fd, F_SETFL, O_NONBLOCK) != 0) {
       status = Errno(absl::StrCat("bind/listen ", address));
       ::close(fd);
       fd = -1;
@@ -139,34 +130,92 @@ MetricsHttpServer::~MetricsHttpServer() {
   ::close(wake_fd_);
 }
 
+struct MetricsHttpServer::Connection {
+  int fd = -1;
+  absl::Time deadline;
+  std::string head;    // request bytes so far
+  std::string answer;  // set once the head is complete
+  size_t sent = 0;
+};
+
 void MetricsHttpServer::Run() {
+  std::vector<Connection> connections;  // oldest first
+  std::vector<pollfd> fds;
   while (true) {
-    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
-    if (::poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      return;
+    fds.assign({{listen_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}});
+    absl::Time next_deadline = absl::InfiniteFuture();
+    for (const Connection& c : connections) {
+      fds.push_back({c.fd, static_cast<short>(c.answer.empty() ? POLLIN : POLLOUT), 0});
+      next_deadline = std::min(next_deadline, c.deadline);
     }
-    if (fds[1].revents != 0) return;
-    if ((fds[0].revents & POLLIN) == 0) continue;
-    const int connection = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (connection < 0) continue;
-    ServeConnection(connection);
-    ::close(connection);
+    const int timeout_ms =
+        next_deadline == absl::InfiniteFuture()
+            ? -1
+            : static_cast<int>(
+                  std::max<int64_t>(0, absl::ToInt64Milliseconds(next_deadline - absl::Now()) + 1));
+    if (::poll(fds.data(), fds.size(), timeout_ms) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (fds[1].revents != 0) break;
+    // Advance the connections that are ready, drop the finished and the expired.
+    const absl::Time now = absl::Now();
+    std::vector<Connection> open;
+    open.reserve(connections.size() + 1);
+    for (size_t i = 0; i < connections.size(); ++i) {
+      Connection& c = connections[i];
+      const bool ready = fds[i + 2].revents != 0;
+      if ((ready && !Advance(c)) || (now >= c.deadline)) {
+        ::close(c.fd);
+        continue;
+      }
+      open.push_back(std::move(c));
+    }
+    connections = std::move(open);
+    if ((fds[0].revents & POLLIN) != 0) {
+      while (true) {
+        const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0) break;  // EAGAIN: none left (or the client already went away)
+        if (connections.size() >= kMaxConnections) {
+          ::close(connections.front().fd);
+          connections.erase(connections.begin());
+        }
+        connections.push_back(Connection{fd, absl::Now() + kExchangeDeadline, {}, {}, 0});
+      }
+    }
   }
+  for (const Connection& c : connections) ::close(c.fd);
 }
 
-void MetricsHttpServer::ServeConnection(int fd) const {
-  std::string head;
-  if (!ReadRequestHead(fd, &head)) return;
+bool MetricsHttpServer::Advance(Connection& c) const {
+  if (c.answer.empty()) {
+    char buffer[1024];
+    const ssize_t n = ::recv(c.fd, buffer, sizeof(buffer), 0);
+    if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+    if (n == 0) return false;  // closed before a whole request
+    c.head.append(buffer, static_cast<size_t>(n));
+    if (c.head.size() > kMaxRequestBytes) return false;
+    if (!HeadComplete(c.head)) return true;
+    c.answer = Respond(c.head);
+  }
+  // Usually the whole answer fits the socket buffer at once; otherwise the rest waits for POLLOUT.
+  while (c.sent < c.answer.size()) {
+    const ssize_t n =
+        ::send(c.fd, c.answer.data() + c.sent, c.answer.size() - c.sent, MSG_NOSIGNAL);
+    if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+    c.sent += static_cast<size_t>(n);
+  }
+  return false;  // answered: close
+}
+
+std::string MetricsHttpServer::Respond(const std::string& head) const {
   const absl::string_view request_line = absl::string_view(head).substr(0, head.find('\n'));
   if (!absl::StartsWith(request_line, "GET ")) {
-    WriteAll(fd, Response("405 Method Not Allowed", "text/plain", "only GET /metrics\n"));
-    return;
+    return Response("405 Method Not Allowed", "text/plain", "only GET /metrics\n");
   }
   if (!absl::StartsWith(request_line, "GET /metrics ") &&
       !absl::StartsWith(request_line, "GET /metrics?")) {
-    WriteAll(fd, Response("404 Not Found", "text/plain", "metrics are at /metrics\n"));
-    return;
+    return Response("404 Not Found", "text/plain", "metrics are at /metrics\n");
   }
   std::vector<prometheus::MetricFamily> families;
   for (const auto& collectable : collectables_) {
@@ -175,7 +224,7 @@ void MetricsHttpServer::ServeConnection(int fd) const {
                     std::make_move_iterator(collected.end()));
   }
   const std::string body = prometheus::TextSerializer().Serialize(families);
-  WriteAll(fd, Response("200 OK", "text/plain; version=0.0.4; charset=utf-8", body));
+  return Response("200 OK", "text/plain; version=0.0.4; charset=utf-8", body);
 }
 
 }  // namespace perfcast::server

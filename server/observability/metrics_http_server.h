@@ -11,8 +11,12 @@
 namespace perfcast::server {
 
 // Serves the Prometheus text exposition of some collectables on `GET /metrics` (plain HTTP/1.x,
-// `Connection: close`), one connection at a time, on its own thread. A scrape is a few kB
-// every few seconds, so one thread is plenty.
+// `Connection: close`) from one thread that never blocks on a client: every connection is
+// non-blocking and waits in one poll() for its request head or for room to send its answer, so a
+// client that trickles bytes or sits idle holds only its own connection. Each connection has a
+// deadline for the whole exchange; past `kMaxConnections` open ones, the oldest is closed to
+// make room, so a flood of idle connections cannot lock a scrape out. A scrape is answered as
+// soon as its request head is in (collecting takes far less than a poll round of any client).
 //
 // Why not prometheus::Exposer (prometheus-cpp-pull): Debian's civetweb runs its workers on
 // 100 KiB stacks, out of which glibc carves the static TLS of every loaded library (glog and
@@ -36,8 +40,11 @@ class MetricsHttpServer {
  private:
   MetricsHttpServer(int listen_fd, int wake_fd, int port,
                     std::vector<std::shared_ptr<prometheus::Collectable>> collectables);
+  struct Connection;
   void Run();
-  void ServeConnection(int fd) const;
+  // Reads what `connection` sent, or sends what it is owed; false once it is finished.
+  bool Advance(Connection& connection) const;
+  std::string Respond(const std::string& head) const;
 
   const int listen_fd_;
   const int wake_fd_;  // eventfd written by the destructor to end Run()

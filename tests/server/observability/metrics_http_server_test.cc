@@ -2,6 +2,8 @@
 
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -53,6 +55,44 @@ TEST_F(MetricsHttpServerTest, ServesEveryCollectableOnEachScrape) {
 TEST_F(MetricsHttpServerTest, AnswersOtherPathsWithNotFound) {
   EXPECT_THAT(HttpGet(server_->port(), "/"), HasSubstr("HTTP/1.1 404 Not Found"));
   EXPECT_THAT(HttpGet(server_->port(), "/metricsx"), HasSubstr("HTTP/1.1 404 Not Found"));
+}
+
+// A connected socket that sends `prefix` and then nothing: an idle or trickling client.
+int OpenSilentConnection(int port, const std::string& prefix) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  if (!prefix.empty()) ::send(fd, prefix.data(), prefix.size(), MSG_NOSIGNAL);
+  return fd;
+}
+
+TEST_F(MetricsHttpServerTest, ScrapesAnswerPromptlyBesideIdleAndTricklingConnections) {
+  std::vector<int> held;
+  for (int i = 0; i < 200; ++i) held.push_back(OpenSilentConnection(server_->port(), ""));
+  held.push_back(OpenSilentConnection(server_->port(), "GET /met"));
+
+  const absl::Time start = absl::Now();
+  const std::string response = HttpGet(server_->port(), "/metrics");
+  const absl::Duration took = absl::Now() - start;
+
+  EXPECT_THAT(response, HasSubstr("HTTP/1.1 200 OK"));
+  EXPECT_LT(took, absl::Seconds(2));
+  for (int fd : held) ::close(fd);
+}
+
+TEST_F(MetricsHttpServerTest, SeveralScrapesAtOnceAreAllAnswered) {
+  std::vector<std::thread> scrapers;
+  std::vector<std::string> responses(8);
+  for (size_t i = 0; i < responses.size(); ++i) {
+    scrapers.emplace_back([&, i] { responses[i] = HttpGet(server_->port(), "/metrics"); });
+  }
+  for (std::thread& t : scrapers) t.join();
+  for (const std::string& response : responses) {
+    EXPECT_THAT(response, HasSubstr("HTTP/1.1 200 OK"));
+  }
 }
 
 TEST(MetricsHttpServerStartTest, RefusesAnAddressWithoutPort) {
