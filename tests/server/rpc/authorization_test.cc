@@ -1,0 +1,107 @@
+#include "server/rpc/authorization.h"
+
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace perfcast::server {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kTokens[] =
+    "token,name,role\n"
+    "# operators\n"
+    "\n"
+    "read-token-0123456789,dashboard,read\n"
+    "write-token-0123456789,pipeline,write\n"
+    "admin-token-0123456789,operator,admin\n";
+constexpr char kPeer[] = "ipv4:10.1.2.3:5555";
+
+Authorizer Tokens() {
+  absl::StatusOr<Authorizer> authorizer = Authorizer::FromCsv(kTokens, "tokens.csv");
+  EXPECT_TRUE(authorizer.ok()) << authorizer.status();
+  return *std::move(authorizer);
+}
+
+TEST(AuthorizationTest, EachRoleMayCallExactlyItsMethods) {
+  EXPECT_EQ(LeastRoleFor(RpcMethod::kPredict), Role::kRead);
+  EXPECT_EQ(LeastRoleFor(RpcMethod::kUncertainty), Role::kRead);
+  EXPECT_EQ(LeastRoleFor(RpcMethod::kGetModelStatus), Role::kRead);
+  EXPECT_EQ(LeastRoleFor(RpcMethod::kListModels), Role::kRead);
+  EXPECT_EQ(LeastRoleFor(RpcMethod::kListConfigurations), Role::kRead);
+  EXPECT_EQ(LeastRoleFor(RpcMethod::kSubmitBenchmark), Role::kWrite);
+  EXPECT_EQ(LeastRoleFor(RpcMethod::kSubmitBenchmarks), Role::kWrite);
+  EXPECT_EQ(LeastRoleFor(RpcMethod::kRefit), Role::kAdmin);
+}
+
+TEST(AuthorizationTest, BearerTokenNamesItsCaller) {
+  absl::StatusOr<Caller> caller =
+      Tokens().IdentifyFrom("Bearer write-token-0123456789", std::nullopt, kPeer);
+  ASSERT_TRUE(caller.ok()) << caller.status();
+  EXPECT_EQ(caller->name, "pipeline");
+  EXPECT_EQ(caller->role, Role::kWrite);
+}
+
+TEST(AuthorizationTest, MissingOrUnknownTokenIsUnauthenticatedWithoutEchoingIt) {
+  const Authorizer tokens = Tokens();
+  absl::StatusOr<Caller> missing = tokens.IdentifyFrom(std::nullopt, std::nullopt, kPeer);
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kUnauthenticated);
+  absl::StatusOr<Caller> unknown =
+      tokens.IdentifyFrom("Bearer guess-0123456789abcdef", std::nullopt, kPeer);
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_THAT(unknown.status().message(), Not(HasSubstr("guess-0123456789abcdef")));
+  absl::StatusOr<Caller> not_bearer =
+      tokens.IdentifyFrom("Basic read-token-0123456789", std::nullopt, kPeer);
+  EXPECT_EQ(not_bearer.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_THAT(not_bearer.status().message(), Not(HasSubstr("read-token-0123456789")));
+}
+
+TEST(AuthorizationTest, RoleBelowTheMethodsIsPermissionDenied) {
+  const Caller reader{"dashboard", Role::kRead};
+  const Caller writer{"pipeline", Role::kWrite};
+  EXPECT_TRUE(Authorizer::Permit(reader, RpcMethod::kPredict).ok());
+  EXPECT_EQ(Authorizer::Permit(reader, RpcMethod::kSubmitBenchmarks).code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(Authorizer::Permit(writer, RpcMethod::kSubmitBenchmark).ok());
+  absl::Status refit = Authorizer::Permit(writer, RpcMethod::kRefit);
+  EXPECT_EQ(refit.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(refit.message(), HasSubstr("admin"));
+  EXPECT_TRUE(Authorizer::Permit({"operator", Role::kAdmin}, RpcMethod::kRefit).ok());
+}
+
+TEST(AuthorizationTest, VerifiedCertificateNameStandsForItsEntryWithoutAToken) {
+  const Authorizer tokens = Tokens();
+  absl::StatusOr<Caller> known = tokens.IdentifyFrom(std::nullopt, "operator", kPeer);
+  ASSERT_TRUE(known.ok()) << known.status();
+  EXPECT_EQ(known->role, Role::kAdmin);
+  EXPECT_EQ(tokens.IdentifyFrom(std::nullopt, "stranger", kPeer).status().code(),
+            absl::StatusCode::kUnauthenticated);
+}
+
+TEST(AuthorizationTest, OpenServerLetsEveryPeerDoEverythingNamedByHost) {
+  absl::StatusOr<Caller> caller =
+      Authorizer::Open().IdentifyFrom(std::nullopt, std::nullopt, kPeer);
+  ASSERT_TRUE(caller.ok());
+  EXPECT_EQ(caller->name, "10.1.2.3");
+  EXPECT_EQ(caller->role, Role::kAdmin);
+  EXPECT_EQ(PeerHost("ipv6:[::1]:4444"), "::1");
+}
+
+TEST(AuthorizationTest, BadTokenFilesAreRefusedNamingTheLineNotTheToken) {
+  auto load = [](const std::string& text) { return Authorizer::FromCsv(text, "t.csv").status(); };
+  EXPECT_THAT(load("token,role\n").message(), HasSubstr("header"));
+  EXPECT_THAT(load("token,name,role\nshort,a,read\n").message(), HasSubstr("line 2"));
+  EXPECT_THAT(load("token,name,role\nread-token-0123456789,a,owner\n").message(),
+              HasSubstr("owner"));
+  absl::Status repeated =
+      load("token,name,role\nread-token-0123456789,a,read\nread-token-0123456789,b,admin\n");
+  EXPECT_THAT(repeated.message(), HasSubstr("line 3"));
+  EXPECT_THAT(repeated.message(), Not(HasSubstr("read-token-0123456789")));
+  EXPECT_EQ(load("token,name,role\n").code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace perfcast::server
