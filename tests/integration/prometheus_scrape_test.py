@@ -34,7 +34,7 @@ PROMETHEUS_READY_SECONDS = 30.0
 SAMPLE_SECONDS = 20.0  # a few scrape intervals, with room for a loaded CI machine
 HTTP_TIMEOUT_SECONDS = 5.0
 
-# Series the server must export (docs/SERVING.md section 3), by the name in the exposition.
+# Series the server must export (docs/SERVING.md §7), by the name in the exposition.
 REQUIRED_METRICS = (
     "perfcast_build_info",
     "perfcast_model_version",
