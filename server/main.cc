@@ -60,15 +60,15 @@ ABSL_FLAG(int, max_receive_message_bytes, 4 * 1024 * 1024, "Largest request mess
 ABSL_FLAG(int, max_threads, 8, "Threads gRPC may use for callbacks.");
 ABSL_FLAG(int, train_threads, 1,
           "Threads one retrain may use: its cross-fit models train this many at once, one "
-          "thread and its own rows and histograms each (on the default data, 2 threads took an "
-          "idle refit from 5.4-6.4 s to 3.4-4.2 s and its peak RSS from 84-87 MB to 134-137 "
-          "MB); its two other models train on this many OpenMP threads, whose spinning slows "
-          "them tenfold when the cores are busy (or set OMP_WAIT_POLICY=passive).");
+          "thread and its own rows and histograms each, so more threads finish sooner and peak "
+          "higher in memory (bench/README.md); its two other models train on this many "
+          "OpenMP threads, whose spinning slows them when the cores are busy (or set "
+          "OMP_WAIT_POLICY=passive).");
 ABSL_FLAG(std::string, train_priority, "19",
           "How retraining competes with Predict for the CPU: a nice value 0-19 (a share of the "
-          "CPU, which a refit beside a Predict load took twice as fast as under idle, with a "
-          "lower Predict p99) or 'idle' (SCHED_IDLE: only CPU time nothing else wants, which "
-          "when Predict keeps every core busy costs Predict less and the refit more).");
+          "CPU: beside a Predict load a refit finishes sooner than under idle, with a lower "
+          "Predict p99) or 'idle' (SCHED_IDLE: only CPU time nothing else wants, which when "
+          "Predict keeps every core busy costs Predict less and the refit more).");
 ABSL_FLAG(double, drain_seconds, 10, "On SIGTERM/SIGINT: time given to in-flight RPCs.");
 ABSL_FLAG(bool, reflection, true, "Serve gRPC server reflection.");
 ABSL_FLAG(std::string, port_file, "",
@@ -147,10 +147,10 @@ int main(int argc, char** argv) {
                      options.retrain.train.threads);
     return EXIT_FAILURE;
   }
-  if (absl::Status priority =
-          perfcast::server::SetTrainPriority(absl::GetFlag(FLAGS_train_priority), options.retrain);
-      !priority.ok()) {
-    spdlog::critical("event=start_failed status=\"{}\"", priority.message());
+  const std::string priority = absl::GetFlag(FLAGS_train_priority);
+  if (absl::Status set = perfcast::server::SetTrainPriority(priority, options.retrain); !set.ok()) {
+    spdlog::critical("event=start_failed status=\"--train-priority={}: {}\"", priority,
+                     set.message());
     return EXIT_FAILURE;
   }
   if (const std::string directory = absl::GetFlag(FLAGS_catalogue); directory != "none") {

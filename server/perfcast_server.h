@@ -9,24 +9,21 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "proto/convert/prediction_conversion.h"
 #include "server/lifecycle/retrain_worker.h"
-#include "server/rpc/proto_conversion.h"
 
 namespace grpc {
 class Server;
-}
+class ServerBuilder;
+}  // namespace grpc
 namespace perfcast::server {
 
 class BenchmarkStore;
 class BenchmarkWriter;
-class ModelBundleStore;
+class LiveScoring;
 class MetricsHttpServer;
 class ModelRegistry;
-class PostgresBenchmarkStore;
-class PostgresChangeListener;
-class PostgresModelBundleStore;
-class PostgresLeaderElection;
-struct SharedStoreState;
+class SharedStoreReplica;
 class ServerMetrics;
 struct ServiceContext;
 class PredictionServiceImpl;
@@ -55,11 +52,20 @@ struct ServerOptions {
   int64_t max_queued_results = 200000;
   int max_threads = 8;  // ResourceQuota threads for gRPC's callback executors
   bool enable_reflection = true;
+  // HTTP/2 tuning. Keepalive pings find dead client connections (a load balancer that dropped
+  // them silently); clients may ping without calls in flight, but not more often than
+  // `min_client_ping_interval`, or the server closes the connection.
+  int max_concurrent_streams = 256;  // per connection
+  absl::Duration keepalive_time = absl::Seconds(60);
+  absl::Duration keepalive_timeout = absl::Seconds(20);
+  bool keepalive_permit_without_calls = true;
+  absl::Duration min_client_ping_interval = absl::Seconds(10);
 };
 
 // perfcast-server assembled: store, writer, registry, retrain worker, gRPC services, health,
 // reflection and metrics. Start() returns once the port is bound; the model loads (or is seeded
-// and trained) in the background, during which reads answer UNAVAILABLE.
+// and trained) in the background, during which reads answer UNAVAILABLE. This class only
+// creates the parts and connects them; what each does lives in its own layer.
 //
 // Thread safety: Start and Shutdown from one controlling thread; the rest is internal.
 class PerfcastServer {
@@ -76,7 +82,7 @@ class PerfcastServer {
   // Blocks until the background startup (load/seed/first training) is over.
   void WaitUntilStarted();
 
-  // Graceful stop (SERVING.md G7): health NOT_SERVING, drain in-flight RPCs for up to `drain`,
+  // Graceful stop (docs/SERVING.md §9): health NOT_SERVING, drain in-flight RPCs for up to `drain`,
   // cancel the rest, commit queued writes, stop the trainer, close the store. Idempotent.
   void Shutdown(absl::Duration drain);
   // Blocks until the gRPC server has shut down.
@@ -84,28 +90,24 @@ class PerfcastServer {
 
  private:
   void StartupSequence();
-  void AfterCommit(absl::Span<const BenchmarkRecord> new_records);
-  absl::Status OpenStores();
-  void OnSharedStoreChange(const SharedStoreState& state);
+  void ModelSwapped(const ServingModel& serving);
+  grpc::ServerBuilder& ConfigureTransport(grpc::ServerBuilder& builder) const;
 
   ServerOptions options_;
   int port_ = 0;
   int metrics_port_ = 0;
   std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<BenchmarkStore> store_;
-  PostgresBenchmarkStore* shared_store_ = nullptr;      // store_, when it is PostgreSQL
-  PostgresModelBundleStore* shared_bundles_ = nullptr;  // the registry's, when PostgreSQL
-  std::unique_ptr<ModelBundleStore> bundles_;           // until the registry takes it
   std::unique_ptr<ModelRegistry> registry_;
   std::unique_ptr<RetrainWorker> worker_;
+  std::unique_ptr<LiveScoring> live_scoring_;
   std::unique_ptr<BenchmarkWriter> writer_;
   std::unique_ptr<ServiceContext> context_;
   std::unique_ptr<PredictionServiceImpl> prediction_service_;
   std::unique_ptr<ModelServiceImpl> model_service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<MetricsHttpServer> metrics_http_;
-  std::unique_ptr<PostgresLeaderElection> election_;
-  std::unique_ptr<PostgresChangeListener> listener_;
+  std::unique_ptr<SharedStoreReplica> replica_;  // with a store shared by replicas
   std::thread startup_thread_;
   std::atomic<bool> shut_down_{false};
 };

@@ -8,6 +8,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -17,6 +18,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "clients/cli/command_line.h"
+#include "clients/cli/prediction_printer.h"
 #include "clients/cli/progress_reporter.h"
 #include "core/bundle/model_bundle.h"
 #include "core/catalogue/catalogue.h"
@@ -39,7 +41,7 @@ namespace {
 constexpr char kUsage[] = R"(usage: perfcast <command> [flags]
 
 commands:
-  eval         measure every method on held-out benchmark points (EVAL.md)
+  eval         measure every method on held-out benchmark points (docs/EVALUATION.md)
   fit          train perfcast's model on benchmark CSVs and save a bundle
   catalogue    check a hardware/model catalogue, and which names of benchmark CSVs it knows
   predict      predict throughput for a configuration, shape and batch sizes (local bundle
@@ -119,7 +121,10 @@ constexpr char kPredictHelp[] =
 
 Prints, per batch size, the predicted throughput (output tokens/s), its interval at the given
 confidence, the batch latency and which case the prediction is (measured, interpolated,
-extrapolated-batch, extrapolated-shape, new-configuration).
+extrapolated_batch, extrapolated_shape, new_configuration: the API's names). --bundle and
+--server print the same table, and with --json the same JSON lines (one object per batch size:
+batch_size, throughput_tokens_per_s, lower_tokens_per_s, upper_tokens_per_s, batch_latency_s,
+prediction_case).
   --timeout S  seconds one call to --server may take (default 10)
 )";
 
@@ -446,42 +451,31 @@ absl::Status RunPredict(const CommandLine& line) {
   if (!batches.ok()) return batches.status();
   absl::StatusOr<double> confidence = line.GetDouble("confidence", 0.9);
   if (!confidence.ok()) return confidence.status();
-  const bool json = line.Has("json");
+  std::vector<PointPrediction> points;
+  double confidence_used = *confidence;
   if (line.Has("server")) {
 #ifdef PERFCAST_WITH_REMOTE
     absl::StatusOr<RemoteTarget> target = TargetFrom(line, 10);
     if (!target.ok()) return target.status();
-    return RemotePredict(*target, *query, *batches, *confidence, json, std::cout);
+    absl::StatusOr<RemotePrediction> remote = RemotePredict(*target, *query, *batches, *confidence);
+    if (!remote.ok()) return remote.status();
+    points = std::move(remote->points);
+    confidence_used = remote->confidence_level;
 #else
     return absl::UnimplementedError("this build of perfcast has no gRPC client");
 #endif
+  } else {
+    absl::StatusOr<std::string> bundle = line.Required("bundle");
+    if (!bundle.ok()) return absl::InvalidArgumentError("--bundle or --server is required");
+    absl::StatusOr<std::shared_ptr<const PerfcastModel>> model = LoadBundle(*bundle);
+    if (!model.ok()) return model.status();
+    absl::StatusOr<std::vector<PointPrediction>> predicted =
+        (*model)->Predict(*query, *batches, *confidence);
+    if (!predicted.ok()) return predicted.status();
+    points = *std::move(predicted);
   }
-  absl::StatusOr<std::string> bundle = line.Required("bundle");
-  if (!bundle.ok()) return absl::InvalidArgumentError("--bundle or --server is required");
-  absl::StatusOr<std::shared_ptr<const PerfcastModel>> model = LoadBundle(*bundle);
-  if (!model.ok()) return model.status();
-  absl::StatusOr<std::vector<PointPrediction>> points =
-      (*model)->Predict(*query, *batches, *confidence);
-  if (!points.ok()) return points.status();
-  if (json) {
-    for (const PointPrediction& p : *points) {
-      std::cout << absl::StrFormat(
-          "{\"batch_size\":%d,\"throughput_tokens_per_s\":%.6g,\"lower_tokens_per_s\":%.6g,"
-          "\"upper_tokens_per_s\":%.6g,\"batch_latency_s\":%.6g,\"prediction_case\":\"%s\"}\n",
-          p.batch_size, p.throughput_tokens_per_s, p.lower_tokens_per_s, p.upper_tokens_per_s,
-          p.batch_latency_s, std::string(PredictionCaseName(p.prediction_case)));
-    }
-    return absl::OkStatus();
-  }
-  std::cout << absl::StrFormat("%10s %16s %27s %14s  %s\n", "batch_size", "tokens_per_s",
-                               absl::StrFormat("%.0f%% interval", *confidence * 100),
-                               "batch_latency_s", "case");
-  for (const PointPrediction& p : *points) {
-    std::cout << absl::StrFormat("%10d %16.1f %13.1f - %11.1f %14.3f  %s\n", p.batch_size,
-                                 p.throughput_tokens_per_s, p.lower_tokens_per_s,
-                                 p.upper_tokens_per_s, p.batch_latency_s,
-                                 std::string(PredictionCaseName(p.prediction_case)));
-  }
+  std::cout << (line.Has("json") ? FormatPredictionJsonLines(points)
+                                 : FormatPredictionTable(points, confidence_used));
   return absl::OkStatus();
 }
 

@@ -11,6 +11,8 @@
 #include "absl/strings/str_join.h"
 #include "grpcpp/grpcpp.h"
 #include "perfcast/v1/perfcast.grpc.pb.h"
+#include "proto/convert/configuration_conversion.h"
+#include "proto/convert/prediction_conversion.h"
 
 namespace perfcast {
 namespace {
@@ -40,8 +42,8 @@ struct Slot {
 
 // A connection and the thread that drives its calls through one completion queue. The thread
 // that takes a response starts the next call itself: no hand-off between threads per call.
-// gRPC's callback API, which this replaced, woke another thread for each completion: 6.8-7.0 s
-// of client CPU in a 9 s run at concurrency 4, against 4.1-4.7 s now.
+// gRPC's callback API, which this replaced, woke another thread for each completion and cost
+// the client more CPU than the server it measured (bench/README.md).
 class Lane {
  public:
   Lane(const LoadPlan* plan, std::shared_ptr<grpc::Channel> channel, int slot_count)
@@ -179,8 +181,7 @@ absl::StatusOr<Configuration> FirstConfiguration(const std::shared_ptr<grpc::Cha
   if (response.configurations_size() == 0) {
     return absl::FailedPreconditionError("the server knows no configuration; pass --hardware ...");
   }
-  const v1::Configuration& c = response.configurations(0);
-  return Configuration{c.hardware(), c.gpu_count(), c.framework(), c.model(), c.precision()};
+  return ConfigurationFromProtoUnchecked(response.configurations(0));
 }
 
 }  // namespace
@@ -217,16 +218,9 @@ absl::StatusOr<PredictLoadResult> RunPredictLoad(const PredictLoadOptions& optio
   }
   for (int batch : options.batch_sizes) {
     v1::PredictRequest request;
-    v1::Query* q = request.add_queries();
-    v1::Configuration* c = q->mutable_configuration();
-    c->set_hardware(configuration.hardware);
-    c->set_gpu_count(configuration.num_gpus);
-    c->set_framework(configuration.framework);
-    c->set_model(configuration.model);
-    c->set_precision(configuration.precision);
-    q->set_input_tokens(options.input_tokens);
-    q->set_output_tokens(options.output_tokens);
-    q->add_batch_sizes(batch);
+    *request.add_queries() = QueryToProto(
+        PredictionQuery{configuration, Shape{options.input_tokens, options.output_tokens}},
+        {batch});
     plan.requests.push_back(std::move(request));
   }
 

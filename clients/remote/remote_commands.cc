@@ -13,6 +13,10 @@
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
 #include "perfcast/v1/perfcast.grpc.pb.h"
+#include "proto/convert/benchmark_conversion.h"
+#include "proto/convert/model_version_conversion.h"
+#include "proto/convert/prediction_conversion.h"
+#include "proto/convert/time_conversion.h"
 
 namespace perfcast {
 namespace {
@@ -49,63 +53,8 @@ absl::Status PrintJson(const google::protobuf::Message& message, std::ostream& o
   return absl::OkStatus();
 }
 
-double Seconds(const google::protobuf::Duration& d) {
-  return static_cast<double>(d.seconds()) + 1e-9 * d.nanos();
-}
-
-absl::string_view CaseName(v1::PredictionCase prediction_case) {
-  switch (prediction_case) {
-    case v1::PREDICTION_CASE_MEASURED:
-      return "measured";
-    case v1::PREDICTION_CASE_INTERPOLATED:
-      return "interpolated";
-    case v1::PREDICTION_CASE_EXTRAPOLATED_SHAPE:
-      return "extrapolated_shape";
-    case v1::PREDICTION_CASE_EXTRAPOLATED_BATCH:
-      return "extrapolated_batch";
-    case v1::PREDICTION_CASE_NEW_CONFIGURATION:
-      return "new_configuration";
-    default:
-      return "unspecified";
-  }
-}
-
-absl::string_view StateName(v1::ModelVersionStatus::State state) {
-  switch (state) {
-    case v1::ModelVersionStatus::STATE_AVAILABLE:
-      return "AVAILABLE";
-    case v1::ModelVersionStatus::STATE_FAILED:
-      return "FAILED";
-    case v1::ModelVersionStatus::STATE_END:
-      return "END";
-    case v1::ModelVersionStatus::STATE_LOADING:
-      return "LOADING";
-    case v1::ModelVersionStatus::STATE_UNLOADING:
-      return "UNLOADING";
-    default:
-      return "UNSPECIFIED";
-  }
-}
-
-absl::string_view OutcomeName(v1::RefitStatus::Outcome outcome) {
-  switch (outcome) {
-    case v1::RefitStatus::OUTCOME_RUNNING:
-      return "running";
-    case v1::RefitStatus::OUTCOME_SUCCEEDED:
-      return "succeeded";
-    case v1::RefitStatus::OUTCOME_FAILED:
-      return "failed";
-    default:
-      return "unspecified";
-  }
-}
-
-void ToProto(const Configuration& c, v1::Configuration* out) {
-  out->set_hardware(c.hardware);
-  out->set_gpu_count(c.num_gpus);
-  out->set_framework(c.framework);
-  out->set_model(c.model);
-  out->set_precision(c.precision);
+double SecondsOf(const google::protobuf::Duration& duration) {
+  return absl::ToDoubleSeconds(DurationFromProto(duration));
 }
 
 std::string ConfigurationText(const v1::Configuration& c) {
@@ -121,25 +70,16 @@ std::string CatalogueText(const v1::CatalogueEntries& e) {
                       or_unknown(e.precision()));
 }
 
-v1::Query ToQuery(const PredictionQuery& query, const std::vector<int>& batch_sizes) {
-  v1::Query q;
-  ToProto(query.configuration, q.mutable_configuration());
-  q.set_input_tokens(query.shape.input_tokens);
-  q.set_output_tokens(query.shape.output_tokens);
-  for (int b : batch_sizes) q.add_batch_sizes(b);
-  return q;
-}
-
 }  // namespace
 
-absl::Status RemotePredict(const RemoteTarget& target, const PredictionQuery& query,
-                           const std::vector<int>& batch_sizes, double confidence_level, bool json,
-                           std::ostream& out) {
+absl::StatusOr<RemotePrediction> RemotePredict(const RemoteTarget& target,
+                                               const PredictionQuery& query,
+                                               const std::vector<int>& batch_sizes,
+                                               double confidence_level) {
   std::unique_ptr<v1::PredictionService::Stub> stub =
       v1::PredictionService::NewStub(Channel(target));
   v1::PredictRequest request;
-  *request.add_queries() = ToQuery(query, batch_sizes);
-  request.mutable_queries(0)->set_confidence_level(confidence_level);
+  *request.add_queries() = QueryToProto(query, batch_sizes, confidence_level);
   v1::PredictResponse response;
   grpc::ClientContext context;
   SetDeadline(&context, target.timeout);
@@ -147,26 +87,13 @@ absl::Status RemotePredict(const RemoteTarget& target, const PredictionQuery& qu
       !s.ok()) {
     return s;
   }
-  if (json) return PrintJson(response, out);
   if (response.predictions_size() != 1) {
     return absl::InternalError(
         absl::StrCat("server answered ", response.predictions_size(), " predictions for 1 query"));
   }
-  const v1::Prediction& p = response.predictions(0);
-  out << absl::StrFormat("%s  in=%d out=%d  model_version=%d  case=%s  interval=%.0f%%\n",
-                         query.configuration.ToString(), query.shape.input_tokens,
-                         query.shape.output_tokens, response.model_version(),
-                         CaseName(p.prediction_case()), 100 * p.confidence_level());
-  out << absl::StrFormat("%10s %16s %16s %16s %16s  %s\n", "batch", "tokens_per_s", "lower",
-                         "upper", "batch_latency_s", "case");
-  for (const v1::CurvePoint& point : p.points()) {
-    out << absl::StrFormat("%10d %16.1f %16.1f %16.1f %16.3f  %s\n", point.batch_size(),
-                           point.throughput_tokens_per_second(),
-                           point.throughput_lower_tokens_per_second(),
-                           point.throughput_upper_tokens_per_second(),
-                           point.batch_latency_seconds(), CaseName(point.prediction_case()));
-  }
-  return absl::OkStatus();
+  const v1::Prediction& prediction = response.predictions(0);
+  return RemotePrediction{PointsFromProto(prediction), prediction.confidence_level(),
+                          response.model_version()};
 }
 
 absl::Status RemoteUncertainty(const RemoteTarget& target, const PredictionQuery& query,
@@ -174,7 +101,7 @@ absl::Status RemoteUncertainty(const RemoteTarget& target, const PredictionQuery
   std::unique_ptr<v1::PredictionService::Stub> stub =
       v1::PredictionService::NewStub(Channel(target));
   v1::UncertaintyRequest request;
-  *request.mutable_query() = ToQuery(query, {batch_size});
+  *request.mutable_query() = QueryToProto(query, {batch_size});
   request.set_neighbor_count(neighbor_count);
   v1::UncertaintyResponse response;
   grpc::ClientContext context;
@@ -187,7 +114,8 @@ absl::Status RemoteUncertainty(const RemoteTarget& target, const PredictionQuery
   out << absl::StrFormat("%s  in=%d out=%d batch=%d  model_version=%d\n",
                          query.configuration.ToString(), query.shape.input_tokens,
                          query.shape.output_tokens, batch_size, response.model_version());
-  out << absl::StrFormat("case:                     %s\n", CaseName(response.prediction_case()));
+  out << absl::StrFormat("case:                     %s\n",
+                         PredictionCaseApiName(response.prediction_case()));
   out << absl::StrFormat("similarity score:         %.3f  (1 = measured, 0 = nothing similar)\n",
                          response.similarity_score());
   out << absl::StrFormat("expected relative error:  %.1f%%\n",
@@ -230,16 +158,7 @@ absl::StatusOr<SubmitSummary> RemoteSubmit(const RemoteTarget& target, const Sub
   const auto total = static_cast<int64_t>(csv->records.size());
   v1::SubmitBenchmarksRequest chunk;
   for (const BenchmarkRecord& r : csv->records) {
-    v1::BenchmarkResult* result = chunk.add_results();
-    result->set_source_id(r.source.empty() ? default_source : r.source);
-    ToProto(r.configuration, result->mutable_configuration());
-    result->set_input_tokens(r.shape.input_tokens);
-    result->set_output_tokens(r.shape.output_tokens);
-    result->set_batch_size(r.batch_size);
-    result->set_throughput_tokens_per_second(r.throughput_tokens_per_s);
-    if (r.latency_s) result->set_batch_latency_seconds(*r.latency_s);
-    if (r.ttft_s) result->set_time_to_first_token_seconds(*r.ttft_s);
-    if (r.itl_s) result->set_inter_token_latency_seconds(*r.itl_s);
+    *chunk.add_results() = BenchmarkResultToProto(r, r.source.empty() ? default_source : r.source);
     if (chunk.results_size() < options.chunk_size && summary.sent + chunk.results_size() < total) {
       continue;
     }
@@ -300,7 +219,7 @@ absl::Status RemoteRefit(const RemoteTarget& target, bool wait, bool json, std::
   if (wait) {
     out << absl::StrFormat("refit %d done: model version %d serves, trained in %.2f s\n",
                            response.refit_id(), response.model_version(),
-                           Seconds(response.training_duration()));
+                           SecondsOf(response.training_duration()));
   } else {
     out << absl::StrFormat("refit %d queued; model version %d serves until it finishes\n",
                            response.refit_id(), response.model_version());
@@ -324,9 +243,10 @@ absl::Status RemoteModelStatus(const RemoteTarget& target, bool json, std::ostre
   if (response.has_last_refit()) {
     const v1::RefitStatus& r = response.last_refit();
     out << absl::StrFormat("last refit: %d (%s) %s", r.refit_id(), r.trigger(),
-                           OutcomeName(r.outcome()));
+                           RefitOutcomeName(r.outcome()));
     if (r.outcome() == v1::RefitStatus::OUTCOME_SUCCEEDED) {
-      out << absl::StrFormat(" -> version %d in %.2f s", r.model_version(), Seconds(r.duration()));
+      out << absl::StrFormat(" -> version %d in %.2f s", r.model_version(),
+                             SecondsOf(r.duration()));
     }
     if (!r.error_message().empty()) out << ": " << r.error_message();
     out << "\n";
@@ -339,8 +259,8 @@ absl::Status RemoteModelStatus(const RemoteTarget& target, bool json, std::ostre
     if (!v.error_message().empty()) notes.push_back(v.error_message());
     const std::string note = absl::StrJoin(notes, " ");
     out << absl::StrFormat("%8d %10s %8d %8d %8d %9.2f %10d %10.3f %9.3f  %s\n", v.version(),
-                           StateName(v.state()), v.training_point_count(), v.curve_count(),
-                           v.configuration_count(), Seconds(v.training_duration()),
+                           VersionStateName(v.state()), v.training_point_count(), v.curve_count(),
+                           v.configuration_count(), SecondsOf(v.training_duration()),
                            v.prequential_result_count(), v.holdout_median_relative_error(),
                            v.interval_coverage(), note);
   }

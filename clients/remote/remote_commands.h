@@ -16,8 +16,8 @@ namespace perfcast {
 // benchmark pipeline asks a running perfcast-server over gRPC (perfcast.v1). Each call opens an
 // insecure channel, sets a deadline of `timeout` and maps the gRPC status to absl::Status with
 // the same code and message (INVALID_ARGUMENT names the field; UNAVAILABLE: server down,
-// starting or draining). Output goes to `out`: a table, or with `json` the response message as
-// JSON with proto field names.
+// starting or draining). Output, where a command prints, goes to `out`: a table, or with `json`
+// the response message as JSON with proto field names.
 
 // Where the server is and how long one call may take.
 struct RemoteTarget {
@@ -25,10 +25,18 @@ struct RemoteTarget {
   absl::Duration timeout = absl::Seconds(10);
 };
 
-// Predicts `query` at `batch_sizes` with an interval at `confidence_level`.
-absl::Status RemotePredict(const RemoteTarget& target, const PredictionQuery& query,
-                           const std::vector<int>& batch_sizes, double confidence_level, bool json,
-                           std::ostream& out);
+// A server's answer to one query, as core points: the CLI prints it as it prints a bundle's.
+struct RemotePrediction {
+  std::vector<PointPrediction> points;  // one per batch size, in request order
+  double confidence_level = 0;          // the level the server used
+  int64_t model_version = 0;
+};
+
+// Predicts `query` at `batch_sizes` with an interval at `confidence_level`. Prints nothing.
+absl::StatusOr<RemotePrediction> RemotePredict(const RemoteTarget& target,
+                                               const PredictionQuery& query,
+                                               const std::vector<int>& batch_sizes,
+                                               double confidence_level);
 
 // Distance of `query` (at `batch_size`) from the observed data, the error to expect there and
 // the `neighbor_count` nearest observed curves.

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "core/bundle/model_codec.h"
 
 namespace perfcast {
 namespace {
@@ -39,7 +40,7 @@ absl::Status SaveBundle(const PerfcastModel& model, const std::string& directory
   }
   const std::string final_path = absl::StrCat(directory, "/", kBundleFileName);
   const std::string temporary_path = absl::StrCat(final_path, ".tmp");
-  const std::string bytes = model.Serialize();
+  const std::string bytes = EncodeModelBundle(model);
   {
     std::ofstream out(temporary_path, std::ios::binary | std::ios::trunc);
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
@@ -63,8 +64,7 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> LoadBundle(const std::strin
   if (!in) return absl::NotFoundError(absl::StrCat("no model bundle at ", path));
   std::ostringstream bytes;
   bytes << in.rdbuf();
-  absl::StatusOr<std::shared_ptr<const PerfcastModel>> model =
-      PerfcastModel::Deserialize(bytes.str());
+  absl::StatusOr<std::shared_ptr<const PerfcastModel>> model = DecodeModelBundle(bytes.str());
   if (!model.ok()) {
     return absl::Status(model.status().code(), absl::StrCat(path, ": ", model.status().message()));
   }

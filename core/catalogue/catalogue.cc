@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/catalogue/catalogue_table.h"
 #include "core/catalogue/name_matching.h"
+#include "core/util/status_macros.h"
 
 namespace perfcast {
 namespace {
@@ -70,6 +71,21 @@ absl::StatusOr<const Spec*> Find(const std::vector<Spec>& specs,
 }
 
 }  // namespace
+
+void CatalogueFiles::EncodeTo(ByteWriter& writer) const {
+  for (const std::string* text : {&accelerators, &models, &precisions, &aliases, &frameworks}) {
+    writer.PutString(*text);
+  }
+}
+
+absl::StatusOr<CatalogueFiles> CatalogueFiles::DecodeFrom(ByteReader& reader) {
+  CatalogueFiles files;
+  for (std::string* text :
+       {&files.accelerators, &files.models, &files.precisions, &files.aliases, &files.frameworks}) {
+    PERFCAST_ASSIGN_OR_RETURN(*text, reader.GetString());
+  }
+  return files;
+}
 
 absl::StatusOr<Catalogue> Catalogue::Load(const std::string& directory) {
   CatalogueFiles files;

@@ -10,6 +10,7 @@
 #include "core/catalogue/hardware_catalogue.h"
 #include "core/catalogue/model_catalogue.h"
 #include "core/data/benchmark_record.h"
+#include "core/util/byte_coding.h"
 
 namespace perfcast {
 
@@ -21,6 +22,10 @@ struct CatalogueFiles {
   std::string precisions;    // precisions.csv
   std::string aliases;       // aliases.csv: kind, alias, entry
   std::string frameworks;    // frameworks.csv; empty: no framework entries
+
+  // The texts as they are; DecodeFrom does not parse them (Catalogue::Parse does).
+  void EncodeTo(ByteWriter& writer) const;
+  static absl::StatusOr<CatalogueFiles> DecodeFrom(ByteReader& reader);
 };
 
 // A configuration's catalogue entries. The pointers are into the Catalogue that resolved it and

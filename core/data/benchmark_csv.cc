@@ -158,7 +158,7 @@ enum class RowOutcome { kRecord, kFiltered, kRejected };
 // Interprets one data row. Sets `reason` when the row is rejected.
 RowOutcome ReadRow(const std::vector<std::string>& fields, const ColumnIndex& columns,
                    BenchmarkRecord& record, std::string& reason) {
-  // Out of scope by EVAL.md: filtered before any validation.
+  // Out of scope (docs/EVALUATION.md §1): filtered before any validation.
   const absl::string_view status = Cell(fields, columns.status);
   if (!status.empty() && status != "ok") return RowOutcome::kFiltered;
   if (absl::StrContains(Cell(fields, columns.batch_semantics), "llama-bench")) {

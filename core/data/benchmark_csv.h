@@ -22,12 +22,12 @@ struct CsvReadResult {
   std::vector<BenchmarkRecord> records;
   // Rows that are malformed (missing field, non-numeric, non-positive, NaN).
   std::vector<RejectedRow> rejected_rows;
-  // Rows that are well formed but out of scope by EVAL.md (status != ok, llama-bench batches,
-  // missing throughput). Counted, not errors.
+  // Rows that are well formed but out of scope (docs/EVALUATION.md §1: status != ok, llama-bench
+  // batches, missing throughput). Counted, not errors.
   int filtered_row_count = 0;
 };
 
-// Reads the tidy benchmark CSV schema of shared/data/raw/README.md. Required columns:
+// Reads the tidy benchmark CSV schema (data/README.md, docs/EVALUATION.md §1). Required columns:
 // input_tokens, output_tokens, batch_size, output_tokens_per_s. Configuration columns
 // (hardware, num_gpus, framework, model, precision) read as "na" (num_gpus as 1) when absent.
 // Optional: ttft_s, mean_itl_s/itl_s, latency_s, source. Handles RFC 4180 quoting.

@@ -5,6 +5,9 @@
 #include <tuple>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "core/util/status_macros.h"
+
 namespace perfcast {
 namespace {
 
@@ -17,6 +20,43 @@ double Median(std::vector<double>& values) {
 }
 
 }  // namespace
+
+void Curve::EncodeTo(ByteWriter& writer) const {
+  writer.PutString(configuration.hardware);
+  writer.PutI32(configuration.num_gpus);
+  writer.PutString(configuration.framework);
+  writer.PutString(configuration.model);
+  writer.PutString(configuration.precision);
+  writer.PutI32(shape.input_tokens);
+  writer.PutI32(shape.output_tokens);
+  writer.PutU32(points.size());
+  for (const CurvePoint& point : points) {
+    writer.PutI32(point.batch_size);
+    writer.PutDouble(point.throughput_tokens_per_s);
+  }
+}
+
+absl::StatusOr<Curve> Curve::DecodeFrom(ByteReader& reader) {
+  Curve curve;
+  PERFCAST_ASSIGN_OR_RETURN(curve.configuration.hardware, reader.GetString());
+  PERFCAST_ASSIGN_OR_RETURN(curve.configuration.num_gpus, reader.GetI32());
+  PERFCAST_ASSIGN_OR_RETURN(curve.configuration.framework, reader.GetString());
+  PERFCAST_ASSIGN_OR_RETURN(curve.configuration.model, reader.GetString());
+  PERFCAST_ASSIGN_OR_RETURN(curve.configuration.precision, reader.GetString());
+  PERFCAST_ASSIGN_OR_RETURN(curve.shape.input_tokens, reader.GetI32());
+  PERFCAST_ASSIGN_OR_RETURN(curve.shape.output_tokens, reader.GetI32());
+  PERFCAST_ASSIGN_OR_RETURN(const uint32_t point_count, reader.GetU32());
+  if (point_count == 0 || point_count > 100000) {
+    return absl::DataLossError("bundle: curve with an impossible point count");
+  }
+  for (uint32_t p = 0; p < point_count; ++p) {
+    CurvePoint point;
+    PERFCAST_ASSIGN_OR_RETURN(point.batch_size, reader.GetI32());
+    PERFCAST_ASSIGN_OR_RETURN(point.throughput_tokens_per_s, reader.GetDouble());
+    curve.points.push_back(point);
+  }
+  return curve;
+}
 
 std::vector<Curve> GroupIntoCurves(absl::Span<const BenchmarkRecord> records) {
   // Sort pointers rather than records: the sort then moves no strings.

@@ -2,8 +2,10 @@
 
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "core/data/benchmark_record.h"
+#include "core/util/byte_coding.h"
 
 namespace perfcast {
 
@@ -20,11 +22,15 @@ struct Curve {
   std::vector<CurvePoint> points;
 
   int max_batch_size() const { return points.empty() ? 0 : points.back().batch_size; }
+
+  void EncodeTo(ByteWriter& writer) const;
+  // DataLoss for a curve of no points or implausibly many.
+  static absl::StatusOr<Curve> DecodeFrom(ByteReader& reader);
 };
 
 // Groups records into curves; repeated points (same curve, same batch size) are merged by their
-// median (EVAL.md). The result is sorted by (configuration, shape): deterministic for any input
-// order.
+// median (docs/EVALUATION.md §1). The result is sorted by (configuration, shape): deterministic for
+// any input order.
 std::vector<Curve> GroupIntoCurves(absl::Span<const BenchmarkRecord> records);
 
 }  // namespace perfcast

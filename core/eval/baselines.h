@@ -6,8 +6,8 @@
 
 namespace perfcast {
 
-// The methods of EVAL.md that perfcast is measured against. Each learns from one configuration's
-// curves only, so it declines every point of a configuration it has no curve of.
+// The methods of docs/EVALUATION.md §4 that perfcast is measured against. Each learns from one
+// configuration's curves only, so it declines every point of a configuration it has no curve of.
 
 // The published ALA extrapolator: per configuration, the fitted (a, b, c) of each curve, and one
 // XGBoost regressor per parameter on the shape features.

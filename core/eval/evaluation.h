@@ -21,7 +21,7 @@ struct LevelCoverage {
   double median_width = 0;  // median of (hi - lo) / true
 };
 
-// The figures of EVAL.md for one (protocol, method).
+// The figures of docs/EVALUATION.md §3 for one (protocol, method).
 struct EvaluationFigures {
   std::string protocol;
   std::string method;

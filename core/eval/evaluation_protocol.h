@@ -12,7 +12,7 @@
 
 namespace perfcast {
 
-// The held-out experiments of EVAL.md.
+// The held-out experiments of docs/EVALUATION.md §2.
 enum class Protocol { kNewShape, kLargerBatch, kNewConfig, kNewHardware };
 
 absl::string_view ProtocolName(Protocol protocol);

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
+
+#include "core/util/status_macros.h"
 
 namespace perfcast {
 namespace {
@@ -23,6 +26,30 @@ AnchorCurve::AnchorCurve(Curve curve) : curve_(std::move(curve)), fit_(UsableFit
 
 AnchorCurve::AnchorCurve(Curve curve, std::optional<SaturationCurve> fit)
     : curve_(std::move(curve)), fit_(fit) {}
+
+void AnchorCurve::EncodeTo(ByteWriter& writer) const {
+  curve_.EncodeTo(writer);
+  writer.PutU32(fit_.has_value());
+  if (fit_.has_value()) {
+    writer.PutDouble(fit_->a);
+    writer.PutDouble(fit_->b);
+    writer.PutDouble(fit_->c);
+  }
+}
+
+absl::StatusOr<AnchorCurve> AnchorCurve::DecodeFrom(ByteReader& reader) {
+  PERFCAST_ASSIGN_OR_RETURN(Curve curve, Curve::DecodeFrom(reader));
+  PERFCAST_ASSIGN_OR_RETURN(const uint32_t has_fit, reader.GetU32());
+  std::optional<SaturationCurve> fit;
+  if (has_fit != 0) {
+    SaturationCurve saturation;
+    PERFCAST_ASSIGN_OR_RETURN(saturation.a, reader.GetDouble());
+    PERFCAST_ASSIGN_OR_RETURN(saturation.b, reader.GetDouble());
+    PERFCAST_ASSIGN_OR_RETURN(saturation.c, reader.GetDouble());
+    fit = saturation;
+  }
+  return AnchorCurve(std::move(curve), fit);
+}
 
 double AnchorCurve::LastSegmentSlope() const {
   const auto& points = curve_.points;

@@ -2,8 +2,10 @@
 
 #include <optional>
 
+#include "absl/status/statusor.h"
 #include "core/data/curve.h"
 #include "core/fit/exponential_fit.h"
+#include "core/util/byte_coding.h"
 
 namespace perfcast {
 
@@ -11,9 +13,9 @@ namespace perfcast {
 // throughput as an anchor's value times a learned correction.
 //
 // Within the measured batch range the anchor interpolates its points in log-log space (exact at
-// every measured point); beyond it, it follows the shape of its analytic saturation fit (ALA §1)
-// from the nearest measured point, or a log-log line through its two outermost points when the
-// curve has too few points to fit.
+// every measured point); beyond it, it follows the shape of its analytic saturation fit
+// (docs/METHOD.md §1) from the nearest measured point, or a log-log line through its two outermost
+// points when the curve has too few points to fit.
 class AnchorCurve {
  public:
   // REQUIRES: curve.points is non-empty and sorted by batch size.
@@ -28,6 +30,10 @@ class AnchorCurve {
   const std::optional<SaturationCurve>& fit() const { return fit_; }
   int min_batch_size() const { return curve_.points.front().batch_size; }
   int max_batch_size() const { return curve_.points.back().batch_size; }
+
+  // The curve and its fit as they are: a decoded anchor is not fitted again.
+  void EncodeTo(ByteWriter& writer) const;
+  static absl::StatusOr<AnchorCurve> DecodeFrom(ByteReader& reader);
 
  private:
   double ExtrapolateFrom(const CurvePoint& edge, double batch_size, double edge_slope) const;

@@ -8,7 +8,8 @@
 
 namespace perfcast {
 
-// thpt(bb) = c - a * exp(-b * bb): throughput saturating at c as the batch grows (ALA.md §1).
+// thpt(bb) = c - a * exp(-b * bb): throughput saturating at c as the batch grows (docs/METHOD.md
+// §1).
 struct SaturationCurve {
   double a = 0;
   double b = 0;

@@ -28,11 +28,12 @@ struct AnnealingRun {
   std::vector<bool> final_state;
 };
 
-// Simulated annealing over subsets of `item_count` items (ALA §3). A state marks which items are
-// in the subset; a move adds one item, drops one, or swaps one in for one out, drawn uniformly
-// among the moves that keep between 1 and item_count - 1 items in the subset. A move that lowers
-// the energy is taken; one that raises it by d is taken with probability exp(-d / temperature).
-// `energy` is called once per visited state (the initial one included), in visiting order.
+// Simulated annealing over subsets of `item_count` items (docs/METHOD.md §3). A state marks which
+// items are in the subset; a move adds one item, drops one, or swaps one in for one out, drawn
+// uniformly among the moves that keep between 1 and item_count - 1 items in the subset. A move that
+// lowers the energy is taken; one that raises it by d is taken with probability exp(-d /
+// temperature). `energy` is called once per visited state (the initial one included), in visiting
+// order.
 //
 // REQUIRES: item_count >= 2, and `initial` has item_count entries with 1 to item_count - 1 set.
 AnnealingRun Anneal(std::vector<bool> initial, const AnnealingSchedule& schedule,

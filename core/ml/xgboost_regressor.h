@@ -10,6 +10,7 @@
 #include "core/ml/feature_matrix.h"
 #include "core/ml/tree_ensemble.h"
 #include "core/ml/xgboost_training_set.h"
+#include "core/util/byte_coding.h"
 
 namespace perfcast {
 
@@ -50,6 +51,10 @@ class XGBoostRegressor {
   // XGBoost's UBJSON model, with the base score in front (8 bytes, little-endian float + pad).
   const std::string& model_bytes() const { return model_bytes_; }
   int feature_count() const { return feature_count_; }
+
+  // The model bytes as one string; DecodeFrom fails as FromModelBytes does.
+  void EncodeTo(ByteWriter& writer) const;
+  static absl::StatusOr<XGBoostRegressor> DecodeFrom(ByteReader& reader);
 
  private:
   XGBoostRegressor(std::string model_bytes, TreeEnsemble ensemble, int feature_count)

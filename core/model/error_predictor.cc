@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "core/util/status_macros.h"
 
 namespace perfcast {
 namespace {
@@ -70,6 +71,13 @@ absl::StatusOr<ErrorPredictor> ErrorPredictor::FromModelBytes(absl::string_view 
     return absl::DataLossError("bundle: the error predictor does not match its features");
   }
   return ErrorPredictor(*std::move(model));
+}
+
+void ErrorPredictor::EncodeTo(ByteWriter& writer) const { writer.PutString(model_bytes()); }
+
+absl::StatusOr<ErrorPredictor> ErrorPredictor::DecodeFrom(ByteReader& reader) {
+  PERFCAST_ASSIGN_OR_RETURN(const std::string bytes, reader.GetString());
+  return FromModelBytes(bytes);
 }
 
 double ErrorPredictor::ExpectedAbsoluteLogError(const ErrorFeatures& features) const {

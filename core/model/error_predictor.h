@@ -8,6 +8,7 @@
 #include "core/ml/xgboost_regressor.h"
 #include "core/model/prediction.h"
 #include "core/model/workload_similarity.h"
+#include "core/util/byte_coding.h"
 
 namespace perfcast {
 
@@ -35,8 +36,8 @@ struct ErrorRecord {
   double absolute_log_error = 0;  // |log(true / predicted)|
 };
 
-// Maps ErrorFeatures to the expected |log error| of the prediction (ALA §3): a small XGBoost
-// regressor trained on held-out errors.
+// Maps ErrorFeatures to the expected |log error| of the prediction (docs/METHOD.md §3): a small
+// XGBoost regressor trained on held-out errors.
 //
 // Thread safety: immutable after construction.
 class ErrorPredictor {
@@ -47,7 +48,11 @@ class ErrorPredictor {
   // FailedPrecondition with fewer than 10 records.
   static absl::StatusOr<ErrorPredictor> Train(absl::Span<const ErrorRecord> records, uint64_t seed,
                                               int threads);
+  // DataLoss for bytes that are not an XGBoost model of kErrorFeatureCount features.
   static absl::StatusOr<ErrorPredictor> FromModelBytes(absl::string_view bytes);
+
+  void EncodeTo(ByteWriter& writer) const;
+  static absl::StatusOr<ErrorPredictor> DecodeFrom(ByteReader& reader);
 
   // Expected |log(true / predicted)|, at least kFloor.
   double ExpectedAbsoluteLogError(const ErrorFeatures& features) const;

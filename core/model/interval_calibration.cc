@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "absl/status/status.h"
 #include "core/util/percentile.h"
+#include "core/util/status_macros.h"
 
 namespace perfcast {
 namespace {
@@ -57,7 +59,7 @@ double IntervalCalibration::ScoreQuantile(PredictionCase prediction_case, double
   return (1 - t) * (*quantiles)[below] + t * (*quantiles)[below + 1];
 }
 
-void IntervalCalibration::Serialize(ByteWriter& writer) const {
+void IntervalCalibration::EncodeTo(ByteWriter& writer) const {
   for (int kind = 0; kind < kRowKindCount; ++kind) {
     writer.PutU32(counts_[kind]);
     writer.PutU32(quantiles_[kind].size());
@@ -65,22 +67,19 @@ void IntervalCalibration::Serialize(ByteWriter& writer) const {
   }
 }
 
-absl::StatusOr<IntervalCalibration> IntervalCalibration::Deserialize(ByteReader& reader) {
+absl::StatusOr<IntervalCalibration> IntervalCalibration::DecodeFrom(ByteReader& reader) {
   IntervalCalibration calibration;
   for (int kind = 0; kind < kRowKindCount; ++kind) {
     std::vector<double>& quantiles = calibration.quantiles_[kind];
-    absl::StatusOr<uint32_t> scores = reader.GetU32();
-    if (!scores.ok()) return scores.status();
-    calibration.counts_[kind] = *scores;
-    absl::StatusOr<uint32_t> count = reader.GetU32();
-    if (!count.ok()) return count.status();
-    if ((*count != 0 && *count != kQuantileSteps + 1) || ((*count == 0) != (*scores == 0))) {
+    PERFCAST_ASSIGN_OR_RETURN(const uint32_t scores, reader.GetU32());
+    calibration.counts_[kind] = scores;
+    PERFCAST_ASSIGN_OR_RETURN(const uint32_t count, reader.GetU32());
+    if ((count != 0 && count != kQuantileSteps + 1) || ((count == 0) != (scores == 0))) {
       return absl::DataLossError("bundle: interval calibration has the wrong size");
     }
-    for (uint32_t i = 0; i < *count; ++i) {
-      absl::StatusOr<double> q = reader.GetDouble();
-      if (!q.ok()) return q.status();
-      quantiles.push_back(*q);
+    for (uint32_t i = 0; i < count; ++i) {
+      PERFCAST_ASSIGN_OR_RETURN(const double q, reader.GetDouble());
+      quantiles.push_back(q);
     }
   }
   return calibration;

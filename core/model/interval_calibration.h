@@ -23,7 +23,7 @@ inline constexpr int kRowKindCount = 4;
 // The situation that stands for `prediction_case`.
 RowKind KindOf(PredictionCase prediction_case);
 
-// Normalised split-conformal intervals (ALA §5): symmetric in log space,
+// Normalised split-conformal intervals (docs/METHOD.md §5): symmetric in log space,
 // log(pred) +- q * expected_error, where q is the conformal `level` quantile of the
 // non-conformity scores |log(true / predicted)| / expected_error seen for the prediction's case
 // on predictions that neither the model nor the error predictor trained on. With expected_error
@@ -39,8 +39,9 @@ class IntervalCalibration {
   // prediction (level * (n + 1) / n, capped at the largest score seen). REQUIRES: 0 < level < 1.
   double ScoreQuantile(PredictionCase prediction_case, double level) const;
 
-  void Serialize(ByteWriter& writer) const;
-  static absl::StatusOr<IntervalCalibration> Deserialize(ByteReader& reader);
+  void EncodeTo(ByteWriter& writer) const;
+  // DataLoss for quantiles of the wrong size, or quantiles without scores.
+  static absl::StatusOr<IntervalCalibration> DecodeFrom(ByteReader& reader);
 
  private:
   // Quantiles at 0%, 0.5%, ..., 100% per kind (empty when the kind was never seen), and how

@@ -1,51 +1,20 @@
 #pragma once
 
-#include <cstdint>
 #include <memory>
-#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
-#include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "core/catalogue/catalogue.h"
 #include "core/data/benchmark_record.h"
+#include "core/model/model_info.h"
 #include "core/model/prediction.h"
+#include "core/model/train_options.h"
 
 namespace perfcast {
 
-struct TrainOptions {
-  uint64_t seed = 42;
-  // Threads a training may use: the cross-fit's models train this many at once, on one XGBoost
-  // thread each; the served model and the error predictor on this many XGBoost threads. The
-  // bundle does not depend on it. One by default: OpenMP workers spin while they wait, which on
-  // a machine shared with serving threads or parallel tests costs more than the second thread
-  // gains, and each model training at once holds its own rows and histograms.
-  int threads = 1;
-  // Simulated annealing over each configuration's training subsets (ALA §3): moves per
-  // configuration, and a safety cap on the wall time of the whole exploration. Bundles are
-  // reproducible for a seed as long as the cap is not reached.
-  int annealing_moves_per_configuration = 8;
-  absl::Duration annealing_time_limit = absl::Seconds(10);
-  // Datasheet facts about hardware, models and precisions (data/catalogue/). With one, the model
-  // also learns from physical ceilings, scales anchors of other configurations by them, carries
-  // the catalogue in its bundle, and refuses a configuration whose hardware or model neither the
-  // data nor the catalogue knows. Without one, none of that.
-  std::shared_ptr<const Catalogue> catalogue;
-};
-
-// Facts about how a model was built, carried in its bundle.
-struct ModelInfo {
-  int64_t trained_at_unix_s = 0;
-  double training_seconds = 0;
-  int point_count = 0;
-  int curve_count = 0;
-  int configuration_count = 0;
-};
-
 // perfcast's predictor: the analytic saturation curve as backbone, corrected by one XGBoost
-// model shared by all configurations (see README "Method").
+// model shared by all configurations (docs/METHOD.md §1, §2).
 //
 // Thread safety: immutable once built; share a `std::shared_ptr<const PerfcastModel>` freely and
 // call every const method from any thread.
@@ -75,19 +44,18 @@ class PerfcastModel {
 
   const ModelInfo& info() const;
 
-  // The bundle bytes: versioned, self-describing, checksummed; the XGBoost models inside.
-  std::string Serialize() const;
-  // DataLoss for a corrupt bundle, InvalidArgument for a foreign file or unknown format version.
-  static absl::StatusOr<std::shared_ptr<const PerfcastModel>> Deserialize(absl::string_view bytes);
-
   ~PerfcastModel();
   PerfcastModel(const PerfcastModel&) = delete;
   PerfcastModel& operator=(const PerfcastModel&) = delete;
 
-  struct State;  // defined in perfcast_model.cc
+  // What the model is made of: perfcast_model_internal.h, for training and the bundle codec
+  // (core/bundle/model_codec.h), which builds models through PerfcastModelInternal.
+  struct State;
   explicit PerfcastModel(std::unique_ptr<State> state);
 
  private:
+  friend class PerfcastModelInternal;
+
   std::unique_ptr<State> state_;
 };
 

@@ -47,8 +47,8 @@ struct UncertaintyReport {
   double similarity_score = 0;         // 1 = measured, towards 0 = nothing similar observed
   double expected_relative_error = 0;  // 0.08 = 8 %
   std::vector<NeighborCurve> nearest_curves;
-  // In the normalised workload space (core/workload_similarity.h): distance from the query point
-  // to the nearest observed point, overall and within its configuration (NaN: none observed).
+  // In the normalised workload space (core/model/workload_similarity.h): distance from the query
+  // point to the nearest observed point, overall and within its configuration (NaN: none observed).
   double nearest_point_distance = 0;
   double nearest_same_configuration_distance = 0;
   int configuration_curve_count = 0;  // curves observed of the query's configuration

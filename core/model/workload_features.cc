@@ -14,6 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/string_view.h"
 #include "core/catalogue/physical_features.h"
+#include "core/util/status_macros.h"
 
 namespace perfcast {
 namespace {
@@ -98,6 +99,26 @@ FeatureVocabulary FeatureVocabulary::FromConfigurations(
   return FeatureVocabulary{{hardware.begin(), hardware.end()},
                            {frameworks.begin(), frameworks.end()},
                            {precisions.begin(), precisions.end()}};
+}
+
+void FeatureVocabulary::EncodeTo(ByteWriter& writer) const {
+  for (const std::vector<std::string>* values : {&hardware, &frameworks, &precisions}) {
+    writer.PutU32(values->size());
+    for (const std::string& value : *values) writer.PutString(value);
+  }
+}
+
+absl::StatusOr<FeatureVocabulary> FeatureVocabulary::DecodeFrom(ByteReader& reader) {
+  FeatureVocabulary vocabulary;
+  for (std::vector<std::string>* values :
+       {&vocabulary.hardware, &vocabulary.frameworks, &vocabulary.precisions}) {
+    PERFCAST_ASSIGN_OR_RETURN(const uint32_t count, reader.GetU32());
+    for (uint32_t i = 0; i < count; ++i) {
+      PERFCAST_ASSIGN_OR_RETURN(std::string value, reader.GetString());
+      values->push_back(std::move(value));
+    }
+  }
+  return vocabulary;
 }
 
 TransferFeatures::TransferFeatures(FeatureVocabulary vocabulary,

@@ -4,11 +4,13 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "core/catalogue/catalogue.h"
 #include "core/data/benchmark_record.h"
 #include "core/fit/anchor_curve.h"
+#include "core/util/byte_coding.h"
 
 namespace perfcast {
 
@@ -31,6 +33,9 @@ struct FeatureVocabulary {
   std::vector<std::string> precisions;
 
   static FeatureVocabulary FromConfigurations(absl::Span<const Configuration> configurations);
+
+  void EncodeTo(ByteWriter& writer) const;
+  static absl::StatusOr<FeatureVocabulary> DecodeFrom(ByteReader& reader);
 };
 
 // What the catalogue says of moving from an anchor's configuration to the query's, from the
@@ -51,10 +56,10 @@ struct CatalogueTransfer {
 // workload, how far the anchor is from it (shape, batch range, configuration), and the anchor's
 // own level and curvature. The learned model maps them to log(true / anchor value).
 //
-// With a catalogue, physical ceilings (core/physical_features.h) follow the columns above: log2
-// of the query configuration's ceilings at the query shape and batch, then log2(query / anchor)
-// of each, the anchor's taken at its own shape and the same batch (under a pure roofline the
-// latter would equal the target). They are what lets a GPU or model with no benchmark land near
+// With a catalogue, physical ceilings (core/catalogue/physical_features.h) follow the columns
+// above: log2 of the query configuration's ceilings at the query shape and batch, then log2(query /
+// anchor) of each, the anchor's taken at its own shape and the same batch (under a pure roofline
+// the latter would equal the target). They are what lets a GPU or model with no benchmark land near
 // the configurations it physically resembles. A configuration the catalogue cannot resolve gets
 // NaN there, which XGBoost treats as missing. Then one-hot columns of the query's and the
 // anchor's software stack (over every stack the catalogue names) and whether the two share one:

@@ -4,6 +4,9 @@
 #include <limits>
 #include <tuple>
 
+#include "absl/status/status.h"
+#include "core/util/status_macros.h"
+
 namespace perfcast {
 namespace {
 
@@ -31,6 +34,23 @@ std::array<const std::string*, 4> CategoricalFields(const Configuration& c) {
 }
 
 }  // namespace
+
+void WorkloadScales::EncodeTo(ByteWriter& writer) const {
+  for (double scale : {log2_input_tokens, log2_output_tokens, log2_batch_size, log2_gpus}) {
+    writer.PutDouble(scale);
+  }
+}
+
+absl::StatusOr<WorkloadScales> WorkloadScales::DecodeFrom(ByteReader& reader) {
+  WorkloadScales scales;
+  for (double* scale : {&scales.log2_input_tokens, &scales.log2_output_tokens,
+                        &scales.log2_batch_size, &scales.log2_gpus}) {
+    PERFCAST_ASSIGN_OR_RETURN(const double value, reader.GetDouble());
+    if (!(value > 0)) return absl::DataLossError("bundle: a similarity scale is not positive");
+    *scale = value;
+  }
+  return scales;
+}
 
 WorkloadScales WorkloadSimilarity::ScalesOf(absl::Span<const AnchorCurve> anchors) {
   std::vector<double> input, output, batch, gpus;

@@ -6,21 +6,27 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "core/data/benchmark_record.h"
 #include "core/fit/anchor_curve.h"
 #include "core/model/prediction.h"
+#include "core/util/byte_coding.h"
 
 namespace perfcast {
 
-// Divisors of the numeric axes of the workload space (ALA §4): each axis is a log2 quantity
-// divided by its standard deviation over the training points, so one unit on any axis is "as far
-// as the observed workloads typically spread".
+// Divisors of the numeric axes of the workload space (docs/METHOD.md §4): each axis is a log2
+// quantity divided by its standard deviation over the training points, so one unit on any axis is
+// "as far as the observed workloads typically spread".
 struct WorkloadScales {
   double log2_input_tokens = 1;
   double log2_output_tokens = 1;
   double log2_batch_size = 1;
   double log2_gpus = 1;
+
+  void EncodeTo(ByteWriter& writer) const;
+  // DataLoss for a scale that is not positive.
+  static absl::StatusOr<WorkloadScales> DecodeFrom(ByteReader& reader);
 };
 
 // What a simulated query must not see: the figures of a prediction made in training must be

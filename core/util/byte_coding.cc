@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "absl/status/status.h"
+#include "core/util/status_macros.h"
 
 namespace perfcast {
 
@@ -34,33 +35,27 @@ absl::StatusOr<absl::string_view> ByteReader::Take(size_t count) {
   return taken;
 }
 absl::StatusOr<uint32_t> ByteReader::GetU32() {
-  absl::StatusOr<absl::string_view> bytes = Take(4);
-  if (!bytes.ok()) return bytes.status();
-  return ReadLittleEndian<uint32_t>(*bytes);
+  PERFCAST_ASSIGN_OR_RETURN(const absl::string_view bytes, Take(4));
+  return ReadLittleEndian<uint32_t>(bytes);
 }
 absl::StatusOr<int32_t> ByteReader::GetI32() {
-  absl::StatusOr<uint32_t> value = GetU32();
-  if (!value.ok()) return value.status();
-  return static_cast<int32_t>(*value);
+  PERFCAST_ASSIGN_OR_RETURN(const uint32_t value, GetU32());
+  return static_cast<int32_t>(value);
 }
 absl::StatusOr<uint64_t> ByteReader::GetU64() {
-  absl::StatusOr<absl::string_view> bytes = Take(8);
-  if (!bytes.ok()) return bytes.status();
-  return ReadLittleEndian<uint64_t>(*bytes);
+  PERFCAST_ASSIGN_OR_RETURN(const absl::string_view bytes, Take(8));
+  return ReadLittleEndian<uint64_t>(bytes);
 }
 absl::StatusOr<double> ByteReader::GetDouble() {
-  absl::StatusOr<uint64_t> bits = GetU64();
-  if (!bits.ok()) return bits.status();
+  PERFCAST_ASSIGN_OR_RETURN(const uint64_t bits, GetU64());
   double value = 0;
-  std::memcpy(&value, &*bits, sizeof(value));
+  std::memcpy(&value, &bits, sizeof(value));
   return value;
 }
 absl::StatusOr<std::string> ByteReader::GetString() {
-  absl::StatusOr<uint64_t> size = GetU64();
-  if (!size.ok()) return size.status();
-  absl::StatusOr<absl::string_view> bytes = Take(*size);
-  if (!bytes.ok()) return bytes.status();
-  return std::string(*bytes);
+  PERFCAST_ASSIGN_OR_RETURN(const uint64_t size, GetU64());
+  PERFCAST_ASSIGN_OR_RETURN(const absl::string_view bytes, Take(size));
+  return std::string(bytes);
 }
 
 }  // namespace perfcast

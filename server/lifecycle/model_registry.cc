@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <utility>
 
-#include "absl/strings/string_view.h"
+#include "server/observability/load_failure_reason.h"
 #include "server/observability/log_format.h"
 
 namespace perfcast::server {
@@ -11,16 +11,12 @@ namespace {
 
 constexpr size_t kMaxPrequentialSamples = 100000;
 
-// Maps a load error to the load-failure metric's reason label.
-absl::string_view FailureReason(const absl::Status& status) {
-  switch (status.code()) {
-    case absl::StatusCode::kDataLoss:
-      return "checksum";
-    case absl::StatusCode::kInvalidArgument:
-      return "parse";
-    default:
-      return "io";
-  }
+// Bundle stores report a checksum mismatch as DataLoss and unreadable contents as
+// InvalidArgument; anything else kept the bytes from being read.
+LoadFailureReason FailureReason(const absl::Status& status) {
+  if (status.code() == absl::StatusCode::kDataLoss) return LoadFailureReason::kChecksum;
+  if (status.code() == absl::StatusCode::kInvalidArgument) return LoadFailureReason::kParse;
+  return LoadFailureReason::kIo;
 }
 
 }  // namespace

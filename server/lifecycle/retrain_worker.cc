@@ -12,7 +12,6 @@
 #include <utility>
 
 #include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
 #include "server/observability/log_format.h"
 
 namespace perfcast::server {
@@ -113,7 +112,7 @@ void RetrainWorker::AcceptForwardedRefit() {
   absl::MutexLock lock(&mutex_);
   if (stopping_ || !training_allowed_ || pending_id_ != 0) return;
   pending_id_ = next_id_++;
-  pending_trigger_ = "forwarded";
+  pending_trigger_ = RefitTrigger::kForwarded;
 }
 
 void RetrainWorker::ModelServed(int64_t version) {
@@ -123,7 +122,7 @@ void RetrainWorker::ModelServed(int64_t version) {
     callbacks.swap(forwarded_callbacks_);
   }
   RefitOutcome served;
-  served.trigger = "forwarded";
+  served.trigger = RefitTrigger::kForwarded;
   served.model_version = version;
   for (auto& [id, callback] : callbacks) {
     served.refit_id = id;
@@ -166,7 +165,7 @@ void RetrainWorker::ForwardPendingRefit() {
   mutex_.Lock();
 }
 
-int64_t RetrainWorker::RequestRefit(const std::string& trigger, Callback done) {
+int64_t RetrainWorker::RequestRefit(RefitTrigger trigger, Callback done) {
   absl::ReleasableMutexLock lock(&mutex_);
   if (stopping_) {
     lock.Release();
@@ -219,7 +218,7 @@ void RetrainWorker::Run() {
         if (has_new && options_.retrain_after_results > 0 &&
             results_since_refit_ >= options_.retrain_after_results) {
           outcome.refit_id = next_id_++;
-          outcome.trigger = "count";
+          outcome.trigger = RefitTrigger::kCount;
           break;
         }
         absl::Time wake = absl::InfiniteFuture();
@@ -227,7 +226,7 @@ void RetrainWorker::Run() {
           wake = last_result_time_ + options_.quiet;
           if (absl::Now() >= wake) {
             outcome.refit_id = next_id_++;
-            outcome.trigger = "quiet";
+            outcome.trigger = RefitTrigger::kQuiet;
             break;
           }
         }
@@ -252,7 +251,7 @@ void RetrainWorker::Run() {
 
     metrics_->RefitStarted();
     spdlog::info("event=refit_started refit_id={} trigger={} new_results={}", outcome.refit_id,
-                 outcome.trigger, counted_results);
+                 RefitTriggerName(outcome.trigger), counted_results);
     absl::StatusOr<std::vector<BenchmarkRecord>> records = store_->LoadAll();
     absl::Status status = records.status();
     if (status.ok()) {
@@ -282,7 +281,7 @@ void RetrainWorker::Run() {
                    absl::ToDoubleSeconds(outcome.duration));
     } else {
       spdlog::error("event=refit_failed refit_id={} trigger={} status=\"{}\" seconds={:.3f}",
-                    outcome.refit_id, outcome.trigger, status.ToString(),
+                    outcome.refit_id, RefitTriggerName(outcome.trigger), status.ToString(),
                     absl::ToDoubleSeconds(outcome.duration));
     }
     {
@@ -311,8 +310,7 @@ absl::Status SetTrainPriority(absl::string_view value, RetrainWorker::Options& o
   }
   int nice = 0;
   if (!absl::SimpleAtoi(value, &nice) || nice < 0 || nice > 19) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--train-priority=", value, ": must be 'idle' or a nice value 0-19"));
+    return absl::InvalidArgumentError("must be 'idle' or a nice value 0-19");
   }
   options.idle_scheduling = false;
   options.nice = nice;

@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "core/model/perfcast_model.h"
 #include "server/lifecycle/model_registry.h"
+#include "server/observability/refit_trigger.h"
 #include "server/observability/server_metrics.h"
 #include "server/store/benchmark_store.h"
 
@@ -22,9 +23,9 @@ namespace perfcast::server {
 // The outcome of one retrain.
 struct RefitOutcome {
   int64_t refit_id = 0;
-  std::string trigger;        // "count", "quiet", "rpc", "seed", "startup"
-  absl::Status status;        // not OK: the previous model keeps serving
-  int64_t model_version = 0;  // the version produced (status OK)
+  RefitTrigger trigger = RefitTrigger::kRpc;  // unset when refit_id is 0
+  absl::Status status;                        // not OK: the previous model keeps serving
+  int64_t model_version = 0;                  // the version produced (status OK)
   absl::Time start_time;
   absl::Duration duration;
   bool running = false;  // for LastRefit() while one runs
@@ -55,13 +56,11 @@ class RetrainWorker {
     TrainOptions train;
     // How training (its thread and the threads it starts) competes with Predict for the CPU:
     // a nice value, or idle (SCHED_IDLE: only CPU time nothing else wants). Nice 19 by default:
-    // beside an open-loop Predict load of 5,000 calls/s a refit took 5.5-6.8 s under it and
-    // 9.9-12.6 s under idle, and Predict's p99 (1.0-1.6 ms alone) was 1.2-1.8 ms during a refit
-    // in four runs of five under it (4.3 ms in one) against 2.1-3.1 ms in four of four under idle
-    // (README, Performance). Linux probably counts a core that runs only SCHED_IDLE work as idle
-    // when it places a waking thread, so Predict's threads keep landing on the trainer's core.
-    // When Predict keeps every core busy (a closed loop), idle leaves training less: Predict's
-    // p99 rose less during a refit that took twice as long.
+    // beside an open-loop Predict load a refit finished sooner under it than under idle, and
+    // Predict's p99 rose less (bench/README.md has the runs). Linux probably counts a core that
+    // runs only SCHED_IDLE work as idle when it places a waking thread, so Predict's threads
+    // keep landing on the trainer's core. When Predict keeps every core busy (a closed loop),
+    // idle leaves training less and costs Predict less.
     bool idle_scheduling = false;
     int nice = 19;  // 0 to 19; without idle scheduling, or where the system refuses it
   };
@@ -91,7 +90,7 @@ class RetrainWorker {
 
   // Shared store: passes a refit request on to the replica that trains. Called on the worker
   // thread without locks held; not OK means the request could not be passed on.
-  using Forwarder = std::function<absl::Status(const std::string& trigger)>;
+  using Forwarder = std::function<absl::Status(RefitTrigger trigger)>;
   void SetRefitForwarder(Forwarder forwarder);
 
   // A refit request that another replica forwarded: queued while this replica may train,
@@ -103,7 +102,7 @@ class RetrainWorker {
 
   // Queues a retrain (joining one already queued but not started) and returns its id.
   // `done`, if set, runs once with its outcome (Unavailable if the worker stops first).
-  int64_t RequestRefit(const std::string& trigger, Callback done);
+  int64_t RequestRefit(RefitTrigger trigger, Callback done);
 
   // The latest retrain's outcome (running = true while it runs); refit_id 0 when none ran.
   RefitOutcome LastRefit() const;
@@ -136,7 +135,7 @@ class RetrainWorker {
   absl::Time last_result_time_ ABSL_GUARDED_BY(mutex_);
   // A requested retrain not started yet: its id, trigger and waiters.
   int64_t pending_id_ ABSL_GUARDED_BY(mutex_) = 0;
-  std::string pending_trigger_ ABSL_GUARDED_BY(mutex_);
+  RefitTrigger pending_trigger_ ABSL_GUARDED_BY(mutex_) = RefitTrigger::kRpc;
   std::vector<Callback> pending_callbacks_ ABSL_GUARDED_BY(mutex_);
   Forwarder forwarder_ ABSL_GUARDED_BY(mutex_);
   // Waiters of requests passed to the training replica (with the request's id), until a newer
@@ -147,8 +146,8 @@ class RetrainWorker {
   std::thread thread_;
 };
 
-// Applies --train-priority to `options`: "idle" for SCHED_IDLE, or a nice value 0-19.
-// InvalidArgument naming the flag for anything else.
+// Applies a training priority to `options`: "idle" for SCHED_IDLE, or a nice value 0-19.
+// InvalidArgument stating that rule for anything else; the caller names where `value` came from.
 absl::Status SetTrainPriority(absl::string_view value, RetrainWorker::Options& options);
 
 }  // namespace perfcast::server

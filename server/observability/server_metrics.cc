@@ -1,7 +1,5 @@
 #include "server/observability/server_metrics.h"
 
-#include <algorithm>
-
 #include "prometheus/family.h"
 
 namespace perfcast::server {
@@ -16,15 +14,11 @@ constexpr std::array<absl::string_view, 17> kGrpcCodeNames = {
 // In PredictionCase order: QueryAnswered indexes by the enum.
 constexpr std::array<absl::string_view, 5> kCaseNames = {
     "measured", "interpolated", "extrapolated_batch", "extrapolated_shape", "new_configuration"};
-constexpr std::array<absl::string_view, 4> kRejectionReasons = {"field_missing", "out_of_range",
-                                                                "not_finite", "stream_limit"};
-constexpr std::array<absl::string_view, 3> kLoadFailureReasons = {"checksum", "parse", "io"};
-constexpr std::array<absl::string_view, 5> kTriggers = {"count", "quiet", "rpc", "seed", "startup"};
 
-template <size_t N>
-size_t IndexOf(const std::array<absl::string_view, N>& names, absl::string_view name) {
-  auto it = std::find(names.begin(), names.end(), name);
-  return it == names.end() ? N - 1 : static_cast<size_t>(it - names.begin());
+// The label lists are in declaration order, so a value's index is the enum's own.
+template <typename Enum>
+size_t IndexOf(Enum value) {
+  return static_cast<size_t>(value);
 }
 
 bool IsStreaming(RpcMethod method) { return method == RpcMethod::kSubmitBenchmarks; }
@@ -131,8 +125,9 @@ ServerMetrics::ServerMetrics() : registry_(std::make_shared<prometheus::Registry
                          .Name("perfcast_benchmark_rejections_total")
                          .Help("Rejected benchmark results, by reason.")
                          .Register(*registry_);
-  for (size_t i = 0; i < kRejectionReasons.size(); ++i) {
-    rejections_by_reason_[i] = &rejections.Add({{"reason", std::string(kRejectionReasons[i])}});
+  for (RejectionReason reason : kRejectionReasons) {
+    rejections_by_reason_[IndexOf(reason)] =
+        &rejections.Add({{"reason", std::string(RejectionReasonName(reason))}});
   }
   stored_results_ = &BuildGauge()
                          .Name("perfcast_store_results")
@@ -183,17 +178,18 @@ ServerMetrics::ServerMetrics() : registry_(std::make_shared<prometheus::Registry
                             .Name("perfcast_model_load_failures_total")
                             .Help("Model versions on disk that could not be loaded.")
                             .Register(*registry_);
-  for (size_t i = 0; i < kLoadFailureReasons.size(); ++i) {
-    load_failures_[i] = &load_failures.Add({{"reason", std::string(kLoadFailureReasons[i])}});
+  for (LoadFailureReason reason : kLoadFailureReasons) {
+    load_failures_[IndexOf(reason)] =
+        &load_failures.Add({{"reason", std::string(LoadFailureReasonName(reason))}});
   }
   auto& refits = BuildCounter()
                      .Name("perfcast_refits_total")
                      .Help("Completed retrains, by trigger and outcome.")
                      .Register(*registry_);
-  for (size_t t = 0; t < kTriggers.size(); ++t) {
-    refits_[2 * t] = &refits.Add({{"trigger", std::string(kTriggers[t])}, {"outcome", "success"}});
-    refits_[2 * t + 1] =
-        &refits.Add({{"trigger", std::string(kTriggers[t])}, {"outcome", "failure"}});
+  for (RefitTrigger trigger : kRefitTriggers) {
+    const std::string name(RefitTriggerName(trigger));
+    refits_[2 * IndexOf(trigger)] = &refits.Add({{"trigger", name}, {"outcome", "success"}});
+    refits_[2 * IndexOf(trigger) + 1] = &refits.Add({{"trigger", name}, {"outcome", "failure"}});
   }
   refit_seconds_ = &BuildHistogram()
                         .Name("perfcast_refit_duration_seconds")
@@ -211,6 +207,14 @@ ServerMetrics::ServerMetrics() : registry_(std::make_shared<prometheus::Registry
                              .Help("Unix time of the last successful retrain (0: none).")
                              .Register(*registry_)
                              .Add({});
+  // For dashboards of several replicas: which one trains.
+  training_leader_ =
+      &BuildGauge()
+           .Name("perfcast_training_leader")
+           .Help("1 while this process may retrain (holds the training lock of a shared store)")
+           .Register(*registry_)
+           .Add({});
+  training_leader_->Set(1);
 }
 
 ServerMetrics::RpcTimer ServerMetrics::StartRpc(RpcMethod method) {
@@ -243,9 +247,9 @@ void ServerMetrics::ResultsAccepted(int64_t count) {
 void ServerMetrics::ResultsDuplicate(int64_t count) {
   results_duplicate_->Increment(static_cast<double>(count));
 }
-void ServerMetrics::ResultRejected(absl::string_view reason) {
+void ServerMetrics::ResultRejected(RejectionReason reason) {
   results_rejected_->Increment();
-  rejections_by_reason_[IndexOf(kRejectionReasons, reason)]->Increment();
+  rejections_by_reason_[IndexOf(reason)]->Increment();
 }
 void ServerMetrics::SetStoredResults(int64_t count) {
   stored_results_->Set(static_cast<double>(count));
@@ -265,16 +269,17 @@ void ServerMetrics::ModelLoaded(int64_t version, double unix_seconds) {
   model_version_->Set(static_cast<double>(version));
   model_load_timestamp_->Set(unix_seconds);
 }
-void ServerMetrics::ModelLoadFailed(absl::string_view reason) {
-  load_failures_[IndexOf(kLoadFailureReasons, reason)]->Increment();
+void ServerMetrics::ModelLoadFailed(LoadFailureReason reason) {
+  load_failures_[IndexOf(reason)]->Increment();
 }
 void ServerMetrics::RefitStarted() { refit_in_progress_->Set(1); }
-void ServerMetrics::RefitFinished(absl::string_view trigger, bool success, double seconds,
+void ServerMetrics::RefitFinished(RefitTrigger trigger, bool success, double seconds,
                                   double unix_seconds) {
   refit_in_progress_->Set(0);
-  refits_[2 * IndexOf(kTriggers, trigger) + (success ? 0 : 1)]->Increment();
+  refits_[2 * IndexOf(trigger) + (success ? 0 : 1)]->Increment();
   refit_seconds_->Observe(seconds);
   if (success) last_refit_success_->Set(unix_seconds);
 }
+void ServerMetrics::SetTrainingLeader(bool leader) { training_leader_->Set(leader ? 1 : 0); }
 
 }  // namespace perfcast::server

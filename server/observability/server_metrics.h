@@ -13,6 +13,9 @@
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
+#include "server/observability/load_failure_reason.h"
+#include "server/observability/refit_trigger.h"
+#include "server/observability/rejection_reason.h"
 
 namespace perfcast::server {
 
@@ -29,7 +32,7 @@ enum class RpcMethod {
 };
 inline constexpr int kRpcMethodCount = 8;
 
-// Every metric perfcast-server exports (docs/SERVING.md section 3). All series are created in
+// Every metric perfcast-server exports (docs/SERVING.md §7). All series are created in
 // the constructor, so every known series is present (zero) from the first scrape and the hot
 // path never takes prometheus-cpp's family mutex.
 //
@@ -65,8 +68,7 @@ class ServerMetrics {
   // Benchmark intake.
   void ResultsAccepted(int64_t count);
   void ResultsDuplicate(int64_t count);
-  // `reason` is one of: "field_missing", "out_of_range", "not_finite", "stream_limit".
-  void ResultRejected(absl::string_view reason);
+  void ResultRejected(RejectionReason reason);
   void SetStoredResults(int64_t count);
   void SetResultsSinceRefit(int64_t count);
   void ObserveCommitSeconds(double seconds);
@@ -74,12 +76,15 @@ class ServerMetrics {
   // Prequential accuracy: the serving model's error on a result before it absorbs it.
   void ObservePrequential(double relative_error, bool inside_interval);
 
-  // Model lifecycle. `reason` for load failures: "checksum", "parse", "io".
+  // Model lifecycle.
   void ModelLoaded(int64_t version, double unix_seconds);
-  void ModelLoadFailed(absl::string_view reason);
-  // `trigger`: "count", "quiet", "rpc", "seed", "startup"; `outcome`: "success", "failure".
+  void ModelLoadFailed(LoadFailureReason reason);
   void RefitStarted();
-  void RefitFinished(absl::string_view trigger, bool success, double seconds, double unix_seconds);
+  void RefitFinished(RefitTrigger trigger, bool success, double seconds, double unix_seconds);
+
+  // Whether this process may retrain: always with a store of its own; with a shared store, while
+  // it holds the training lock. 1 until told otherwise.
+  void SetTrainingLeader(bool leader);
 
  private:
   struct MethodSeries {
@@ -97,7 +102,7 @@ class ServerMetrics {
   prometheus::Counter* results_accepted_ = nullptr;
   prometheus::Counter* results_duplicate_ = nullptr;
   prometheus::Counter* results_rejected_ = nullptr;
-  std::array<prometheus::Counter*, 4> rejections_by_reason_{};
+  std::array<prometheus::Counter*, kRejectionReasons.size()> rejections_by_reason_{};
   prometheus::Gauge* stored_results_ = nullptr;
   prometheus::Gauge* results_since_refit_ = nullptr;
   prometheus::Histogram* commit_seconds_ = nullptr;
@@ -106,11 +111,13 @@ class ServerMetrics {
   prometheus::Counter* interval_hits_ = nullptr;
   prometheus::Gauge* model_version_ = nullptr;
   prometheus::Gauge* model_load_timestamp_ = nullptr;
-  std::array<prometheus::Counter*, 3> load_failures_{};
-  std::array<prometheus::Counter*, 10> refits_{};  // 5 triggers x {success, failure}
+  std::array<prometheus::Counter*, kLoadFailureReasons.size()> load_failures_{};
+  // Indexed by 2 * trigger + (0 success, 1 failure).
+  std::array<prometheus::Counter*, 2 * kRefitTriggers.size()> refits_{};
   prometheus::Histogram* refit_seconds_ = nullptr;
   prometheus::Gauge* refit_in_progress_ = nullptr;
   prometheus::Gauge* last_refit_success_ = nullptr;
+  prometheus::Gauge* training_leader_ = nullptr;
 };
 
 // The gRPC names of a method, as go-grpc-prometheus labels them.

@@ -4,6 +4,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "core/bundle/model_codec.h"
 #include "core/util/byte_coding.h"
 #include "server/postgres/postgres_schema.h"
 
@@ -73,7 +74,7 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PostgresModelBundleStore::L
     return absl::DataLossError(
         absl::StrCat(Location(version), ": bundle checksum mismatch (", bundle.size(), " bytes)"));
   }
-  absl::StatusOr<std::shared_ptr<const PerfcastModel>> model = PerfcastModel::Deserialize(bundle);
+  absl::StatusOr<std::shared_ptr<const PerfcastModel>> model = DecodeModelBundle(bundle);
   if (!model.ok()) {
     return absl::Status(model.status().code(),
                         absl::StrCat(Location(version), ": ", model.status().message()));
@@ -84,7 +85,7 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PostgresModelBundleStore::L
 absl::StatusOr<int64_t> PostgresModelBundleStore::Save(const PerfcastModel& model,
                                                        int64_t min_version,
                                                        int64_t trained_result_count) {
-  std::string bundle = model.Serialize();
+  std::string bundle = EncodeModelBundle(model);
   const int64_t checksum = static_cast<int64_t>(Fnv1a64(bundle));
   absl::MutexLock lock(&mutex_);
   if (absl::Status s = connection_->EnsureConnected(); !s.ok()) return s;

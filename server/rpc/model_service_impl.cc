@@ -9,25 +9,21 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
-#include "google/protobuf/util/time_util.h"
+#include "proto/convert/benchmark_conversion.h"
+#include "proto/convert/configuration_conversion.h"
+#include "proto/convert/model_version_conversion.h"
+#include "proto/convert/string_limits.h"
+#include "proto/convert/time_conversion.h"
 #include "server/observability/log_format.h"
 #include "server/rpc/grpc_status.h"
 
 namespace perfcast::server {
 namespace {
 
-using google::protobuf::util::TimeUtil;
-
 // Rejections listed in one SubmitBenchmarks reply at most (all are counted).
 constexpr int kMaxListedRejections = 1000;
-
-google::protobuf::Duration ToProtoDuration(absl::Duration d) {
-  return TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(d));
-}
-
-google::protobuf::Timestamp ToProtoTimestamp(absl::Time t) {
-  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
-}
+// What a Refit RPC asks for is counted under this trigger.
+constexpr RefitTrigger kRpcTrigger = RefitTrigger::kRpc;
 
 // Reads result chunks, validates each result and commits each chunk's valid results before
 // reading the next one, so memory stays bounded and a long stream is durable as it goes. The
@@ -49,8 +45,8 @@ class SubmitStreamReactor final : public grpc::ServerReadReactor<v1::SubmitBench
     context_->metrics->MessageReceived(RpcMethod::kSubmitBenchmarks);
     std::vector<BenchmarkRecord> valid;
     valid.reserve(static_cast<size_t>(chunk_.results_size()));
-    // Index of the first result past --max-stream-results: the ones before it are still
-    // stored, then the stream ends.
+    // Index of the first result past the stream limit (max_stream_results): the ones before it
+    // are still stored, then the stream ends.
     std::optional<int64_t> over_limit;
     for (const v1::BenchmarkResult& result : chunk_.results()) {
       const int64_t index = next_index_++;
@@ -62,14 +58,10 @@ class SubmitStreamReactor final : public grpc::ServerReadReactor<v1::SubmitBench
       std::optional<FieldError> error =
           ValidateBenchmarkResult(result, absl::StrCat("results[", index, "]"), &record);
       if (error) {
-        context_->metrics->ResultRejected(error->reason);
+        context_->metrics->ResultRejected(RejectionReasonOf(*error));
         response_->set_rejected_count(response_->rejected_count() + 1);
         if (response_->rejections_size() < kMaxListedRejections) {
-          v1::Rejection* rejection = response_->add_rejections();
-          rejection->set_index(index);
-          rejection->set_source_id(result.source_id().substr(0, kMaxStringBytes));
-          rejection->set_field(error->field);
-          rejection->set_reason(error->message);
+          RejectionToProto(index, result.source_id(), *error, response_->add_rejections());
         }
         continue;
       }
@@ -104,11 +96,12 @@ class SubmitStreamReactor final : public grpc::ServerReadReactor<v1::SubmitBench
       StartRead(&chunk_);
       return;
     }
-    context_->metrics->ResultRejected("stream_limit");
-    Complete(absl::ResourceExhaustedError(absl::StrCat(
-        "results: the stream carries more than ", context_->max_stream_results,
-        " results (--max-stream-results); results before index ", *over_limit, " were processed (",
-        response_->accepted_count(), " accepted and durable); send the rest in a new stream")));
+    context_->metrics->ResultRejected(RejectionReason::kStreamLimit);
+    Complete(absl::ResourceExhaustedError(
+        absl::StrCat("results: the stream carries more than ", context_->max_stream_results,
+                     " results, the most one stream may; results before index ", *over_limit,
+                     " were processed (", response_->accepted_count(),
+                     " accepted and durable); send the rest in a new stream")));
   }
 
   void Complete(const absl::Status& status) {
@@ -137,9 +130,9 @@ class RefitReactor final : public grpc::ServerUnaryReactor {
   RefitReactor(ServiceContext* context, const v1::RefitRequest* request,
                v1::RefitResponse* response)
       : context_(context), timer_(context->metrics->StartRpc(RpcMethod::kRefit)) {
-    const std::string reason = request->reason().substr(0, 256);
+    const std::string reason(TruncateUtf8(request->reason(), kMaxStringBytes));
     if (!request->wait()) {
-      const int64_t id = context->worker->RequestRefit("rpc", nullptr);
+      const int64_t id = context->worker->RequestRefit(kRpcTrigger, nullptr);
       spdlog::info("event=refit_requested refit_id={} wait=false reason=\"{}\"", id, reason);
       response->set_refit_id(id);
       std::shared_ptr<const ServingModel> current = context->registry->Current();
@@ -151,13 +144,13 @@ class RefitReactor final : public grpc::ServerUnaryReactor {
     shared_->reactor = this;
     shared_->response = response;
     std::shared_ptr<Shared> shared = shared_;
-    const int64_t id = context->worker->RequestRefit("rpc", [shared](const RefitOutcome& o) {
+    const int64_t id = context->worker->RequestRefit(kRpcTrigger, [shared](const RefitOutcome& o) {
       absl::MutexLock lock(&shared->mutex);
       if (shared->finished) return;
       if (o.status.ok()) {
         shared->response->set_refit_id(o.refit_id);
         shared->response->set_model_version(o.model_version);
-        *shared->response->mutable_training_duration() = ToProtoDuration(o.duration);
+        *shared->response->mutable_training_duration() = DurationToProto(o.duration);
         shared->reactor->FinishOnceLocked(absl::OkStatus());
       } else {
         // A failed refit: the old model keeps serving; say why. Training errors keep their
@@ -225,21 +218,11 @@ v1::ModelVersionStatus::State ToProtoState(VersionStatus::State state) {
 absl::Status ModelServiceImpl::DoGetModelStatus(const ServiceContext& context,
                                                 const v1::GetModelStatusRequest& request,
                                                 v1::GetModelStatusResponse* response) {
-  const v1::ModelSpec& spec = request.model_spec();
-  if (!spec.name().empty() && spec.name() != "default") {
-    return absl::NotFoundError(
-        absl::StrCat("model_spec.name='", spec.name().substr(0, 64), "': no such model"));
-  }
-  if (spec.version_choice_case() == v1::ModelSpec::kVersionLabel &&
-      spec.version_label() != "latest") {
-    return absl::NotFoundError(absl::StrCat("model_spec.version_label='",
-                                            spec.version_label().substr(0, 64),
-                                            "': unknown label (known: latest)"));
-  }
+  absl::StatusOr<ModelSelection> selection = ModelSelectionFromProto(request.model_spec());
+  if (!selection.ok()) return selection.status();
   std::shared_ptr<const ServingModel> current = context.registry->Current();
-  int64_t wanted = 0;  // 0: all
-  if (spec.version_choice_case() == v1::ModelSpec::kVersion) wanted = spec.version();
-  if (spec.version_choice_case() == v1::ModelSpec::kVersionLabel) {
+  int64_t wanted = selection->version.value_or(0);  // 0: all
+  if (selection->latest_label) {
     if (current == nullptr) return absl::NotFoundError("no model version is available yet");
     wanted = current->version;
   }
@@ -248,17 +231,8 @@ absl::Status ModelServiceImpl::DoGetModelStatus(const ServiceContext& context,
     v1::ModelVersionStatus* out = response->add_model_version_statuses();
     out->set_version(s.version);
     out->set_state(ToProtoState(s.state));
-    if (!s.error.ok()) {
-      out->set_error_code(static_cast<int32_t>(s.error.code()));
-      out->set_error_message(std::string(s.error.message().substr(0, 1024)));
-    }
-    if (s.info.has_value()) {
-      *out->mutable_train_time() = TimeUtil::SecondsToTimestamp(s.info->trained_at_unix_s);
-      *out->mutable_training_duration() = ToProtoDuration(absl::Seconds(s.info->training_seconds));
-      out->set_training_point_count(s.info->point_count);
-      out->set_configuration_count(s.info->configuration_count);
-      out->set_curve_count(s.info->curve_count);
-    }
+    VersionErrorToProto(s.error, out);
+    if (s.info.has_value()) ModelInfoToProto(*s.info, out);
     out->set_prequential_result_count(s.prequential_count);
     out->set_holdout_median_relative_error(s.prequential_median_relative_error);
     out->set_interval_coverage(s.prequential_interval_coverage);
@@ -271,18 +245,18 @@ absl::Status ModelServiceImpl::DoGetModelStatus(const ServiceContext& context,
   if (last.refit_id != 0) {
     v1::RefitStatus* refit = response->mutable_last_refit();
     refit->set_refit_id(last.refit_id);
-    refit->set_trigger(last.trigger);
-    *refit->mutable_start_time() = ToProtoTimestamp(last.start_time);
+    refit->set_trigger(std::string(RefitTriggerName(last.trigger)));
+    *refit->mutable_start_time() = TimeToProto(last.start_time);
     if (last.running) {
       refit->set_outcome(v1::RefitStatus::OUTCOME_RUNNING);
     } else {
-      *refit->mutable_duration() = ToProtoDuration(last.duration);
+      *refit->mutable_duration() = DurationToProto(last.duration);
       if (last.status.ok()) {
         refit->set_outcome(v1::RefitStatus::OUTCOME_SUCCEEDED);
         refit->set_model_version(last.model_version);
       } else {
         refit->set_outcome(v1::RefitStatus::OUTCOME_FAILED);
-        refit->set_error_message(std::string(last.status.ToString().substr(0, 1024)));
+        refit->set_error_message(ErrorMessageForProto(last.status));
       }
     }
   }
@@ -313,11 +287,11 @@ absl::Status ModelServiceImpl::DoListConfigurations(const ServiceContext& contex
     if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &token_version) ||
         !absl::SimpleAtoi(parts[1], &token_offset)) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "page_token='", request.page_token().substr(0, 64), "': not a token from this API"));
+          "page_token=", QuoteForError(request.page_token()), ": not a token from this API"));
     }
     if (token_version != version) {
       return absl::InvalidArgumentError(
-          absl::StrCat("page_token='", request.page_token().substr(0, 64), "': from model version ",
+          absl::StrCat("page_token=", QuoteForError(request.page_token()), ": from model version ",
                        token_version, ", serving ", version, "; restart the listing"));
     }
     offset = static_cast<size_t>(token_offset);
@@ -342,12 +316,12 @@ grpc::ServerUnaryReactor* ModelServiceImpl::SubmitBenchmark(
   grpc::ServerUnaryReactor* reactor = rpc->DefaultReactor();
   BenchmarkRecord record;
   if (!request->has_result()) {
-    context_->metrics->ResultRejected("field_missing");
+    context_->metrics->ResultRejected(RejectionReason::kFieldMissing);
     FinishUnary(context_, reactor, timer, absl::InvalidArgumentError("result: must be set"));
     return reactor;
   }
   if (auto error = ValidateBenchmarkResult(request->result(), "result", &record)) {
-    context_->metrics->ResultRejected(error->reason);
+    context_->metrics->ResultRejected(RejectionReasonOf(*error));
     FinishUnary(context_, reactor, timer, absl::InvalidArgumentError(error->message));
     return reactor;
   }
@@ -405,7 +379,7 @@ grpc::ServerUnaryReactor* ModelServiceImpl::ListModels(grpc::CallbackServerConte
         absl::StrCat("page_size=", request->page_size(), ": must be >= 0"));
   } else if (!request->page_token().empty()) {
     status = absl::InvalidArgumentError(absl::StrCat(
-        "page_token='", request->page_token().substr(0, 64), "': not a token from this API"));
+        "page_token=", QuoteForError(request->page_token()), ": not a token from this API"));
   } else {
     response->add_model_names("");
   }

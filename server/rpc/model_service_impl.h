@@ -8,7 +8,7 @@ namespace perfcast::server {
 
 // perfcast.v1.ModelService: benchmark intake, refit and status. Store commits run on the
 // BenchmarkWriter thread and training on the RetrainWorker thread; reactions only validate,
-// queue and answer (SERVING.md G1/G2).
+// queue and answer (docs/SERVING.md §4).
 class ModelServiceImpl final : public v1::ModelService::CallbackService {
  public:
   explicit ModelServiceImpl(ServiceContext* context) : context_(context) {}

@@ -1,9 +1,9 @@
 #include "server/rpc/prediction_service_impl.h"
 
-#include <algorithm>
-
-#include "absl//strings/str_cat.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "proto/convert/configuration_conversion.h"
+#include "proto/convert/prediction_conversion.h"
 #include "server/observability/log_format.h"
 #include "server/rpc/grpc_status.h"
 
@@ -57,21 +57,8 @@ absl::Status PredictionServiceImpl::DoPredict(const ServiceContext& context,
     absl::StatusOr<std::vector<PointPrediction>> points =
         model.Predict(q.query, q.batch_sizes, q.confidence_level);
     if (!points.ok()) return FromCore(points.status(), absl::StrCat("queries[", i, "]"));
-    v1::Prediction* prediction = response->add_predictions();
-    prediction->set_confidence_level(q.confidence_level);
-    PredictionCase least_supported = PredictionCase::kMeasured;
-    prediction->mutable_points()->Reserve(static_cast<int>(points->size()));
-    for (const PointPrediction& p : *points) {
-      v1::CurvePoint* point = prediction->add_points();
-      point->set_batch_size(p.batch_size);
-      point->set_throughput_tokens_per_second(p.throughput_tokens_per_s);
-      point->set_throughput_lower_tokens_per_second(p.lower_tokens_per_s);
-      point->set_throughput_upper_tokens_per_second(p.upper_tokens_per_s);
-      point->set_batch_latency_seconds(p.batch_latency_s);
-      point->set_prediction_case(PredictionCaseToProto(p.prediction_case));
-      least_supported = std::max(least_supported, p.prediction_case);
-    }
-    prediction->set_prediction_case(PredictionCaseToProto(least_supported));
+    const PredictionCase least_supported =
+        PredictionToProto(*points, q.confidence_level, response->add_predictions());
     context.metrics->QueryAnswered(least_supported);
   }
   response->set_model_version((*serving)->version);
@@ -104,19 +91,10 @@ absl::Status PredictionServiceImpl::DoUncertainty(const ServiceContext& context,
   absl::StatusOr<UncertaintyReport> report =
       (*serving)->model->Explain(validated.query, validated.batch_sizes[0], neighbor_count);
   if (!report.ok()) return FromCore(report.status(), "query");
-  response->set_similarity_score(report->similarity_score);
-  response->set_expected_relative_error(report->expected_relative_error);
-  response->set_prediction_case(PredictionCaseToProto(report->prediction_case));
+  UncertaintyToProto(*report, response);
   if (const Catalogue* catalogue = (*serving)->model->catalogue(); catalogue != nullptr) {
     CatalogueEntriesToProto(catalogue->EntryNamesOf(validated.query.configuration),
                             response->mutable_catalogue_entries());
-  }
-  for (const NeighborCurve& neighbor : report->nearest_curves) {
-    v1::ObservedCurve* curve = response->add_nearest_curves();
-    ConfigurationToProto(neighbor.configuration, curve->mutable_configuration());
-    curve->set_input_tokens(neighbor.shape.input_tokens);
-    curve->set_output_tokens(neighbor.shape.output_tokens);
-    curve->set_distance(neighbor.distance);
   }
   response->set_model_version((*serving)->version);
   return absl::OkStatus();

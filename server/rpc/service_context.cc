@@ -1,6 +1,7 @@
 #include "server/rpc/service_context.h"
 
 #include "absl/strings/str_cat.h"
+#include "proto/convert/model_version_conversion.h"
 #include "server/observability/log_format.h"
 #include "server/rpc/grpc_status.h"
 
@@ -8,10 +9,8 @@ namespace perfcast::server {
 
 absl::StatusOr<std::shared_ptr<const ServingModel>> ResolveModel(const ServiceContext& context,
                                                                  const v1::ModelSpec& spec) {
-  if (!spec.name().empty() && spec.name() != "default") {
-    return absl::NotFoundError(
-        absl::StrCat("model_spec.name='", spec.name().substr(0, 64), "': no such model"));
-  }
+  absl::StatusOr<ModelSelection> selection = ModelSelectionFromProto(spec);
+  if (!selection.ok()) return selection.status();
   std::shared_ptr<const ServingModel> current = context.registry->Current();
   if (current == nullptr) {
     if (context.starting.load()) {
@@ -24,25 +23,18 @@ absl::StatusOr<std::shared_ptr<const ServingModel>> ResolveModel(const ServiceCo
     return absl::UnavailableError(
         "no model trained yet: the first training is pending (see GetModelStatus)");
   }
-  switch (spec.version_choice_case()) {
-    case v1::ModelSpec::kVersion:
-      if (spec.version() != current->version) {
-        return absl::NotFoundError(absl::StrCat("model_spec.version=", spec.version(),
-                                                ": not served (serving version ", current->version,
-                                                ")"));
-      }
-      break;
-    case v1::ModelSpec::kVersionLabel:
-      if (spec.version_label() != "latest") {
-        return absl::NotFoundError(absl::StrCat("model_spec.version_label='",
-                                                spec.version_label().substr(0, 64),
-                                                "': unknown label (known: latest)"));
-      }
-      break;
-    case v1::ModelSpec::VERSION_CHOICE_NOT_SET:
-      break;
+  if (selection->version.has_value() && *selection->version != current->version) {
+    return absl::NotFoundError(absl::StrCat("model_spec.version=", *selection->version,
+                                            ": not served (serving version ", current->version,
+                                            ")"));
   }
   return current;
+}
+
+RejectionReason RejectionReasonOf(const FieldError& error) {
+  // Validation only reports names of the enum; a name it might add before the enum learns it
+  // counts as out of range rather than being lost.
+  return RejectionReasonNamed(error.reason).value_or(RejectionReason::kOutOfRange);
 }
 
 void LogFailure(RpcMethod method, const absl::Status& status) {

@@ -7,10 +7,11 @@
 #include "absl/status/statusor.h"
 #include "grpcpp/support/server_callback.h"
 #include "perfcast/v1/perfcast.pb.h"
+#include "proto/convert/prediction_conversion.h"
 #include "server/lifecycle/model_registry.h"
 #include "server/lifecycle/retrain_worker.h"
+#include "server/observability/rejection_reason.h"
 #include "server/observability/server_metrics.h"
-#include "server/rpc/proto_conversion.h"
 #include "server/store/benchmark_store.h"
 #include "server/store/benchmark_writer.h"
 
@@ -34,6 +35,10 @@ struct ServiceContext {
 // or a version not served; Unavailable while loading; FailedPrecondition with an empty store.
 absl::StatusOr<std::shared_ptr<const ServingModel>> ResolveModel(const ServiceContext& context,
                                                                  const v1::ModelSpec& spec);
+
+// The metric reason of a validation error, which names its reason as a string
+// (FieldError::reason).
+RejectionReason RejectionReasonOf(const FieldError& error);
 
 // Logs a failed RPC at debug level (failures are the client's to see, not the operator's).
 void LogFailure(RpcMethod method, const absl::Status& status);

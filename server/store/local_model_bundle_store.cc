@@ -47,7 +47,7 @@ absl::StatusOr<std::vector<int64_t>> LocalModelBundleStore::ListVersions() {
   fs::create_directories(model_dir_, ec);
   if (ec) {
     return absl::FailedPreconditionError(
-        absl::StrCat("cannot create --model-dir ", model_dir_, ": ", ec.message()));
+        absl::StrCat("cannot create model directory ", model_dir_, ": ", ec.message()));
   }
   std::vector<int64_t> found;
   for (const fs::directory_entry& entry : fs::directory_iterator(model_dir_, ec)) {

@@ -1,5 +1,5 @@
 // The `perfcast` CLI binary's --server commands against an in-process server: output, --json and
-// exit codes.
+// exit codes; and `predict` from the server's own bundle, which must print as the server does.
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -12,8 +12,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "clients/cli/prediction_printer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "proto/convert/prediction_conversion.h"
 #include "server/perfcast_server.h"
 #include "tests/server/server_test_util.h"
 
@@ -81,9 +83,57 @@ TEST_F(PerfcastCliTest, PredictPrintsATableFromTheServer) {
       Run(absl::StrCat("predict ", Server(), " ", QueryFlags(), " --batch-size 1,16"));
 
   EXPECT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_THAT(run.out, HasSubstr("model_version=1"));
-  EXPECT_THAT(run.out, HasSubstr("measured"));
+  EXPECT_THAT(run.out, HasSubstr("90% interval"));
+  EXPECT_TRUE(std::regex_search(
+      run.out, std::regex("\\n +16 +[0-9.]+ +[0-9.]+ - +[0-9.]+ +[0-9.]+  measured\\n")))
+      << run.out;
   EXPECT_EQ(run.err, "");
+}
+
+// The server keeps each version it trains as a bundle directory: the CLI can read the very model
+// the server answers with, and both paths must print alike.
+TEST_F(PerfcastCliTest, PredictPrintsTheSameTableAndJsonFromTheBundleAndFromTheServer) {
+  const std::string bundle = absl::StrCat("--bundle ", dir_.path(), "/models/1");
+  // Measured, interpolated and beyond the measured batches; a new shape; a new configuration.
+  const std::string queries[] = {
+      absl::StrCat(QueryFlags(), " --batch-size 1,3,16,1000"),
+      "--hardware H100-SXM-80GB --num-gpus 1 --framework vllm "
+      "--model meta-llama/Llama-3.1-8B-Instruct --precision fp16 --input-tokens 300 "
+      "--output-tokens 200 --batch-size 1,50 --confidence 0.8",
+      "--hardware H100-SXM-80GB --num-gpus 3 --framework vllm "
+      "--model meta-llama/Llama-3.1-8B-Instruct --precision fp16 --input-tokens 128 "
+      "--output-tokens 128 --batch-size 8",
+  };
+  std::string all_output;
+  for (const std::string& query : queries) {
+    for (const char* format : {"", " --json"}) {
+      const CliRun local = Run(absl::StrCat("predict ", bundle, " ", query, format));
+      const CliRun remote = Run(absl::StrCat("predict ", Server(), " ", query, format));
+
+      EXPECT_EQ(local.exit_code, 0) << local.err;
+      EXPECT_EQ(remote.exit_code, 0) << remote.err;
+      EXPECT_NE(local.out, "") << query << format;
+      EXPECT_EQ(local.out, remote.out) << query << format;
+      all_output += remote.out;
+    }
+  }
+  // The API's case names, whichever path printed them.
+  for (const char* name : {"\"measured\"", "\"interpolated\"", "\"extrapolated_batch\"",
+                           "\"extrapolated_shape\"", "\"new_configuration\""}) {
+    EXPECT_THAT(all_output, HasSubstr(name));
+  }
+  EXPECT_THAT(all_output, Not(HasSubstr("extrapolated-")));
+}
+
+// The printer names cases without gRPC (a CLI built without the server has no proto); its names
+// must stay the API's.
+TEST(PredictionPrinterTest, CaseNamesAreTheApiNames) {
+  for (PredictionCase c : {PredictionCase::kMeasured, PredictionCase::kInterpolated,
+                           PredictionCase::kExtrapolatedBatch, PredictionCase::kExtrapolatedShape,
+                           PredictionCase::kNewConfiguration}) {
+    EXPECT_EQ(PrintedCaseName(c), PredictionCaseApiName(PredictionCaseToProto(c)))
+        << PredictionCaseName(c);
+  }
 }
 
 TEST_F(PerfcastCliTest, PredictWithInvalidTokensExitsTwoNamingTheField) {

@@ -144,7 +144,7 @@ class ModelVersion:
 class LastRefit:
     refit_id: int
     outcome: str  # "RUNNING", "SUCCEEDED", "FAILED"
-    trigger: str  # "count", "quiet", "rpc" or "seed"
+    trigger: str  # "count", "quiet", "rpc", "seed", "startup" or "forwarded"
     model_version: int
     duration_seconds: float
     error_message: str

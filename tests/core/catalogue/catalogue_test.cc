@@ -248,5 +248,21 @@ TEST(CatalogueTest, KeepsTheTextItWasParsedFrom) {
   EXPECT_EQ(again->models().size(), 1u);
 }
 
+TEST(CatalogueFilesTest, RoundTripKeepsTheTextVerbatim) {
+  const CatalogueFiles files = SmallFiles();
+  ByteWriter writer;
+  files.EncodeTo(writer);
+  const std::string bytes = writer.Take();
+
+  ByteReader reader(bytes);
+  const absl::StatusOr<CatalogueFiles> decoded = CatalogueFiles::DecodeFrom(reader);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->accelerators, files.accelerators);
+  EXPECT_EQ(decoded->models, files.models);
+  EXPECT_EQ(decoded->precisions, files.precisions);
+  EXPECT_EQ(decoded->aliases, files.aliases);
+  EXPECT_TRUE(reader.empty());
+}
+
 }  // namespace
 }  // namespace perfcast

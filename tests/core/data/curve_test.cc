@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -100,6 +101,34 @@ TEST(GroupIntoCurvesTest, ResultDoesNotDependOnInputOrder) {
     EXPECT_EQ(forward[i].shape, backward[i].shape);
     EXPECT_EQ(Points(forward[i]), Points(backward[i]));
   }
+}
+
+TEST(CurveCodingTest, RoundTrip) {
+  const Curve curve{{"NVIDIA H100", 4, "vllm", "org/model-7b", "fp8"},
+                    {1024, 128},
+                    {{1, 100.5}, {8, 700.25}, {64, 2100}}};
+  ByteWriter writer;
+  curve.EncodeTo(writer);
+  const std::string bytes = writer.Take();
+
+  ByteReader reader(bytes);
+  const absl::StatusOr<Curve> decoded = Curve::DecodeFrom(reader);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->configuration, curve.configuration);
+  EXPECT_EQ(decoded->shape, curve.shape);
+  EXPECT_EQ(Points(*decoded), Points(curve));
+  EXPECT_TRUE(reader.empty());
+}
+
+TEST(CurveCodingTest, ACurveWithoutPointsIsDataLoss) {
+  ByteWriter writer;
+  Curve{{"gpu", 1, "vllm", "m", "fp16"}, {1, 1}, {}}.EncodeTo(writer);
+  const std::string bytes = writer.Take();
+
+  ByteReader reader(bytes);
+  const absl::Status status = Curve::DecodeFrom(reader).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(status.message(), "bundle: curve with an impossible point count");
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <xgboost/c_api.h>
 
 #include <cmath>
+#include <string>
 
 #include "gtest/gtest.h"
 #include "tests/core/ml/random_features.h"
@@ -97,6 +98,23 @@ TEST(XGBoostRegressorTest, RejectsMismatchedTargets) {
 
 TEST(XGBoostRegressorTest, RefusesGarbageModelBytes) {
   EXPECT_FALSE(XGBoostRegressor::FromModelBytes("12345678 not a model").ok());
+}
+
+TEST(XGBoostRegressorTest, EncodeDecodeRoundTrip) {
+  const FeatureMatrix features = RandomFeatures(200, 3, 6);
+  auto model =
+      XGBoostRegressor::Train(features, testing::SlopeAndStepTargets(features), SmallParams());
+  ASSERT_TRUE(model.ok()) << model.status();
+  ByteWriter writer;
+  model->EncodeTo(writer);
+  const std::string bytes = writer.Take();
+
+  ByteReader reader(bytes);
+  auto decoded = XGBoostRegressor::DecodeFrom(reader);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_TRUE(reader.empty());
+  EXPECT_EQ(decoded->model_bytes(), model->model_bytes());
+  EXPECT_EQ(decoded->feature_count(), 3);
 }
 
 }  // namespace

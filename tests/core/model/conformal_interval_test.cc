@@ -4,10 +4,12 @@
 #include <array>
 #include <cmath>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "core/model/error_predictor.h"
 #include "core/model/interval_calibration.h"
+#include "core/util/byte_coding.h"
 #include "gtest/gtest.h"
 
 namespace perfcast {
@@ -89,6 +91,53 @@ TEST_F(ConformalIntervalTest, HigherLevelsGiveWiderIntervals) {
 
 TEST(ErrorPredictorTest, NeedsSomeRecordsToLearnFrom) {
   EXPECT_EQ(ErrorPredictor::Train({}, 1, 1).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(ConformalIntervalTest, CalibrationRoundTripKeepsEveryQuantile) {
+  ByteWriter writer;
+  calibration_.EncodeTo(writer);
+  const std::string bytes = writer.Take();
+
+  ByteReader reader(bytes);
+  const absl::StatusOr<IntervalCalibration> decoded = IntervalCalibration::DecodeFrom(reader);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_TRUE(reader.empty());
+  for (PredictionCase prediction_case :
+       {PredictionCase::kMeasured, PredictionCase::kExtrapolatedShape,
+        PredictionCase::kNewConfiguration}) {
+    for (double level : {0.1, 0.5, 0.9, 0.99}) {
+      EXPECT_EQ(decoded->ScoreQuantile(prediction_case, level),
+                calibration_.ScoreQuantile(prediction_case, level));
+    }
+  }
+}
+
+TEST(IntervalCalibrationTest, QuantilesOfTheWrongSizeAreDataLoss) {
+  ByteWriter writer;
+  writer.PutU32(10);  // scores of the first kind
+  writer.PutU32(3);   // but 3 quantiles, not 201
+  for (int i = 0; i < 3; ++i) writer.PutDouble(i);
+  const std::string bytes = writer.Take();
+
+  ByteReader reader(bytes);
+  const absl::Status status = IntervalCalibration::DecodeFrom(reader).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(status.message(), "bundle: interval calibration has the wrong size");
+}
+
+TEST_F(ConformalIntervalTest, ErrorPredictorRoundTripPredictsTheSame) {
+  ByteWriter writer;
+  predictor_->EncodeTo(writer);
+  const std::string bytes = writer.Take();
+
+  ByteReader reader(bytes);
+  const absl::StatusOr<ErrorPredictor> decoded = ErrorPredictor::DecodeFrom(reader);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_TRUE(reader.empty());
+  for (size_t i = 0; i < 100; ++i) {
+    EXPECT_EQ(decoded->ExpectedAbsoluteLogError(test_[i].features),
+              predictor_->ExpectedAbsoluteLogError(test_[i].features));
+  }
 }
 
 }  // namespace

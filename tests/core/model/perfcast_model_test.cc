@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/bundle/model_codec.h"
 #include "gtest/gtest.h"
 #include "tests/core/synthetic_benchmarks.h"
 
@@ -158,8 +159,8 @@ std::string LearnedPart(const std::string& bundle) {
 
 TEST(PerfcastModelTest, SameSeedGivesTheSameBundle) {
   const std::vector<BenchmarkRecord> records = testing::SyntheticRecords();
-  const std::string first = LearnedPart(TrainOn(records)->Serialize());
-  const std::string second = LearnedPart(TrainOn(records)->Serialize());
+  const std::string first = LearnedPart(EncodeModelBundle(*TrainOn(records)));
+  const std::string second = LearnedPart(EncodeModelBundle(*TrainOn(records)));
   EXPECT_TRUE(first == second) << "bundles differ from byte "
                                << std::mismatch(first.begin(), first.end(), second.begin()).first -
                                       first.begin()
@@ -168,12 +169,12 @@ TEST(PerfcastModelTest, SameSeedGivesTheSameBundle) {
   other.seed = 7;
   auto other_seed = PerfcastModel::Train(records, other);
   ASSERT_TRUE(other_seed.ok());
-  EXPECT_FALSE(LearnedPart((*other_seed)->Serialize()) == first);
+  EXPECT_FALSE(LearnedPart(EncodeModelBundle(**other_seed)) == first);
 }
 
 TEST(PerfcastModelTest, ThreadsDoNotChangeTheBundle) {
   const std::vector<BenchmarkRecord> records = testing::SyntheticRecords();
-  const std::string one_thread = LearnedPart(TrainOn(records)->Serialize());
+  const std::string one_thread = LearnedPart(EncodeModelBundle(*TrainOn(records)));
   // 3 does not divide the cross-fit's 8 models, so the threads take uneven shares; 9 is more
   // threads than models.
   for (int threads : {3, 9}) {
@@ -181,7 +182,7 @@ TEST(PerfcastModelTest, ThreadsDoNotChangeTheBundle) {
     options.threads = threads;
     auto model = PerfcastModel::Train(records, options);
     ASSERT_TRUE(model.ok()) << model.status();
-    const std::string parallel = LearnedPart((*model)->Serialize());
+    const std::string parallel = LearnedPart(EncodeModelBundle(**model));
     EXPECT_TRUE(parallel == one_thread)
         << threads << " threads: bundles differ from byte "
         << std::mismatch(parallel.begin(), parallel.end(), one_thread.begin()).first -

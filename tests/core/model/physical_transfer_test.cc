@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "core/bundle/model_codec.h"
 #include "core/catalogue/catalogue.h"
 #include "core/catalogue/physical_features.h"
 #include "core/model/perfcast_model.h"
@@ -37,7 +38,7 @@ constexpr char kAliases[] = "kind,alias,entry\n";
 
 std::shared_ptr<const Catalogue> SmallCatalogue() {
   absl::StatusOr<Catalogue> catalogue =
-      Catalogue::Parse({kAccelerators, kModels, kPrecisions, kAliases}, "test");
+      Catalogue::Parse({kAccelerators, kModels, kPrecisions, kAliases, ""}, "test");
   EXPECT_TRUE(catalogue.ok()) << catalogue.status();
   return std::make_shared<const Catalogue>(*std::move(catalogue));
 }
@@ -148,7 +149,7 @@ TEST_F(PhysicalTransferTest, RefusesAModelThatNeitherDataNorCatalogueKnows) {
 
 TEST_F(PhysicalTransferTest, TheBundleCarriesTheCatalogue) {
   absl::StatusOr<std::shared_ptr<const PerfcastModel>> reloaded =
-      PerfcastModel::Deserialize(with_catalogue_->Serialize());
+      DecodeModelBundle(EncodeModelBundle(*with_catalogue_));
   ASSERT_TRUE(reloaded.ok()) << reloaded.status();
   const PredictionQuery query{On("gpu-fast", "stack-b"), {512, 512}};
   const int batches[] = {1, 32};

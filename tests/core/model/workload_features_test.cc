@@ -151,5 +151,21 @@ TEST(TransferFeaturesTest, MarksTheSoftwareStacksOfQueryAndAnchorAndWhetherTheyM
                   .same_software_stack);
 }
 
+TEST(FeatureVocabularyTest, RoundTripKeepsTheColumnOrder) {
+  const FeatureVocabulary vocabulary{
+      .hardware = {"gpu-b", "gpu-a"}, .frameworks = {}, .precisions = {"fp16", "fp8", ""}};
+  ByteWriter writer;
+  vocabulary.EncodeTo(writer);
+  const std::string bytes = writer.Take();
+
+  ByteReader reader(bytes);
+  const absl::StatusOr<FeatureVocabulary> decoded = FeatureVocabulary::DecodeFrom(reader);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->hardware, vocabulary.hardware);
+  EXPECT_EQ(decoded->frameworks, vocabulary.frameworks);
+  EXPECT_EQ(decoded->precisions, vocabulary.precisions);
+  EXPECT_TRUE(reader.empty());
+}
+
 }  // namespace
 }  // namespace perfcast

@@ -1,6 +1,7 @@
 #include "core/model/workload_similarity.h"
 
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -70,6 +71,36 @@ TEST_F(WorkloadSimilarityTest, NearestCurvesStartWithTheQueryCurve) {
   EXPECT_EQ(nearest[0].shape, (Shape{128, 128}));
   EXPECT_EQ(nearest[0].distance, 0);
   EXPECT_GT(nearest[1].distance, 0);
+}
+
+TEST(WorkloadScalesTest, RoundTrip) {
+  const WorkloadScales scales{.log2_input_tokens = 1.5,
+                              .log2_output_tokens = 2.5,
+                              .log2_batch_size = 3.5,
+                              .log2_gpus = 0.25};
+  ByteWriter writer;
+  scales.EncodeTo(writer);
+  const std::string bytes = writer.Take();
+
+  ByteReader reader(bytes);
+  const absl::StatusOr<WorkloadScales> decoded = WorkloadScales::DecodeFrom(reader);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->log2_input_tokens, 1.5);
+  EXPECT_EQ(decoded->log2_output_tokens, 2.5);
+  EXPECT_EQ(decoded->log2_batch_size, 3.5);
+  EXPECT_EQ(decoded->log2_gpus, 0.25);
+  EXPECT_TRUE(reader.empty());
+}
+
+TEST(WorkloadScalesTest, AScaleThatIsNotPositiveIsDataLoss) {
+  ByteWriter writer;
+  WorkloadScales{.log2_batch_size = 0}.EncodeTo(writer);
+  const std::string bytes = writer.Take();
+
+  ByteReader reader(bytes);
+  const absl::Status status = WorkloadScales::DecodeFrom(reader).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(status.message(), "bundle: a similarity scale is not positive");
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "prometheus/text_serializer.h"
 #include "server/store/local_model_bundle_store.h"
 #include "server/store/sqlite_benchmark_store.h"
 #include "tests/server/server_test_util.h"
@@ -22,6 +23,7 @@
 namespace perfcast::server {
 namespace {
 
+using testing::MetricValue;
 using testing::TempDir;
 using testing::TestRecords;
 
@@ -68,7 +70,7 @@ class SharedStoreRetrainTest : public ::testing::Test {
       int value = -1;
     };
     auto result = std::make_shared<Result>();
-    worker_->RequestRefit("rpc", [result, read](const RefitOutcome&) {
+    worker_->RequestRefit(RefitTrigger::kRpc, [result, read](const RefitOutcome&) {
       result->value = read();
       result->done.Notify();
     });
@@ -88,7 +90,7 @@ TEST_F(SharedStoreRetrainTest, WithoutTheLockARefitRequestFailsWithFailedPrecond
   absl::Notification done;
   RefitOutcome outcome;
 
-  worker_->RequestRefit("rpc", [&](const RefitOutcome& o) {
+  worker_->RequestRefit(RefitTrigger::kRpc, [&](const RefitOutcome& o) {
     outcome = o;
     done.Notify();
   });
@@ -119,7 +121,7 @@ TEST_F(SharedStoreRetrainTest, TheWorkerThreadRunsUnderSchedIdleAndTheCallerKeep
   EXPECT_EQ(sched_getscheduler(0), SCHED_OTHER);
 }
 
-TEST(TrainPriorityTest, IdleOrANiceValueIsTakenAndAnythingElseRefusedNamingTheFlag) {
+TEST(TrainPriorityTest, IdleOrANiceValueIsTakenAndAnythingElseRefusedStatingTheRule) {
   RetrainWorker::Options options;
   ASSERT_TRUE(SetTrainPriority("idle", options).ok());
   EXPECT_TRUE(options.idle_scheduling);
@@ -131,7 +133,7 @@ TEST(TrainPriorityTest, IdleOrANiceValueIsTakenAndAnythingElseRefusedNamingTheFl
   for (const char* value : {"20", "-1", "abc", "", "IDLE"}) {
     const absl::Status status = SetTrainPriority(value, options);
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << value;
-    EXPECT_THAT(status.message(), ::testing::HasSubstr(absl::StrCat("--train-priority=", value)));
+    EXPECT_EQ(status.message(), "must be 'idle' or a nice value 0-19") << value;
   }
   EXPECT_EQ(options.nice, 19) << "a refused value leaves the options as they were";
 }
@@ -139,7 +141,7 @@ TEST(TrainPriorityTest, IdleOrANiceValueIsTakenAndAnythingElseRefusedNamingTheFl
 TEST_F(SharedStoreRetrainTest, AForwardedRequestCompletesWithTheNextModelServed) {
   std::atomic<int> forwarded{0};
   worker_->SetTrainingAllowed(false);
-  worker_->SetRefitForwarder([&](const std::string&) {
+  worker_->SetRefitForwarder([&](RefitTrigger) {
     ++forwarded;
     return absl::OkStatus();
   });
@@ -151,7 +153,7 @@ TEST_F(SharedStoreRetrainTest, AForwardedRequestCompletesWithTheNextModelServed)
   };
   auto result = std::make_shared<Result>();
 
-  worker_->RequestRefit("rpc", [result](const RefitOutcome& o) {
+  worker_->RequestRefit(RefitTrigger::kRpc, [result](const RefitOutcome& o) {
     result->outcome = o;
     result->done.Notify();
   });
@@ -178,7 +180,24 @@ TEST_F(SharedStoreRetrainTest, AForwardedRequestRunsOnlyWhereTheLockIsHeld) {
 
   const RefitOutcome outcome = WaitForRefit(absl::Seconds(60));
   ASSERT_TRUE(outcome.status.ok()) << outcome.status;
-  EXPECT_EQ(outcome.trigger, "forwarded");
+  EXPECT_EQ(outcome.trigger, RefitTrigger::kForwarded);
+}
+
+TEST_F(SharedStoreRetrainTest, AForwardedRefitIsCountedUnderItsOwnTrigger) {
+  worker_->Start();
+
+  worker_->AcceptForwardedRefit();
+
+  const RefitOutcome outcome = WaitForRefit(absl::Seconds(60));
+  ASSERT_TRUE(outcome.status.ok()) << outcome.status;
+  const std::string exposition =
+      prometheus::TextSerializer().Serialize(metrics_.registry()->Collect());
+  EXPECT_EQ(
+      MetricValue(exposition, R"(perfcast_refits_total{outcome="success",trigger="forwarded"})"),
+      1);
+  EXPECT_EQ(
+      MetricValue(exposition, R"(perfcast_refits_total{outcome="success",trigger="startup"})"), 0)
+      << "counted under another trigger";
 }
 
 TEST_F(SharedStoreRetrainTest, ResultsCountedFromTheStoreTrainTheReplicaThatTakesTheLock) {
@@ -193,7 +212,7 @@ TEST_F(SharedStoreRetrainTest, ResultsCountedFromTheStoreTrainTheReplicaThatTake
 
   const RefitOutcome outcome = WaitForRefit(absl::Seconds(60));
   ASSERT_TRUE(outcome.status.ok()) << outcome.status;
-  EXPECT_EQ(outcome.trigger, "count");
+  EXPECT_EQ(outcome.trigger, RefitTrigger::kCount);
   ASSERT_NE(registry_->Current(), nullptr);
   EXPECT_EQ(registry_->Current()->version, outcome.model_version);
 }

@@ -1,0 +1,28 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "core/model/prediction.h"
+
+namespace perfcast {
+
+// `perfcast predict` output, the same whether a local bundle or a server answered: one row per
+// batch size, as a table or as JSON lines. Needs no gRPC, so a CLI built without the server
+// prints the same.
+
+// The name the API gives a case: perfcast.v1.PredictionCase without its prefix, in lower case
+// ("extrapolated_batch").
+absl::string_view PrintedCaseName(PredictionCase prediction_case);
+
+// A header, then per point: batch size, throughput, interval at `confidence_level`, batch
+// latency and case.
+std::string FormatPredictionTable(const std::vector<PointPrediction>& points,
+                                  double confidence_level);
+
+// One JSON object per point and line: batch_size, throughput_tokens_per_s, lower_tokens_per_s,
+// upper_tokens_per_s, batch_latency_s (six significant digits) and prediction_case.
+std::string FormatPredictionJsonLines(const std::vector<PointPrediction>& points);
+
+}  // namespace perfcast

@@ -1,0 +1,114 @@
+#include "core/bundle/model_codec.h"
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "core/bundle/bundle_format.h"
+#include "core/catalogue/catalogue.h"
+#include "core/fit/anchor_curve.h"
+#include "core/ml/xgboost_regressor.h"
+#include "core/model/anchor_index.h"
+#include "core/model/anchored_prediction.h"
+#include "core/model/error_predictor.h"
+#include "core/model/interval_calibration.h"
+#include "core/model/model_info.h"
+#include "core/model/perfcast_model_internal.h"
+#include "core/model/physical_exponents.h"
+#include "core/model/workload_features.h"
+#include "core/model/workload_similarity.h"
+#include "core/util/byte_coding.h"
+#include "core/util/status_macros.h"
+
+namespace perfcast {
+namespace {
+
+// What a person reading the file's first bytes learns; the decoder skips it.
+std::string Manifest(const PerfcastModel::State& s) {
+  return absl::StrCat(
+      "perfcast model bundle; format ", kBundleFormatVersion, "; curves ", s.info.curve_count,
+      "; points ", s.info.point_count, "; configurations ", s.info.configuration_count,
+      "; trained_at_unix_s ", s.info.trained_at_unix_s, "; physical exponents ",
+      s.physical_exponents.same_hardware, " (same hardware) ", s.physical_exponents.same_stack,
+      " (same software stack) ", s.physical_exponents.other_stack, " (other stack)");
+}
+
+// The catalogue, parsed from the files a bundle carries; null when it carries none.
+absl::StatusOr<std::shared_ptr<const Catalogue>> DecodeCatalogue(ByteReader& reader) {
+  PERFCAST_ASSIGN_OR_RETURN(const uint32_t has_catalogue, reader.GetU32());
+  if (has_catalogue == 0) return nullptr;
+  PERFCAST_ASSIGN_OR_RETURN(CatalogueFiles files, CatalogueFiles::DecodeFrom(reader));
+  absl::StatusOr<Catalogue> parsed = Catalogue::Parse(std::move(files), "bundle");
+  if (!parsed.ok()) {
+    return absl::DataLossError(absl::StrCat("bundle: catalogue: ", parsed.status().message()));
+  }
+  return std::make_shared<const Catalogue>(*std::move(parsed));
+}
+
+}  // namespace
+
+std::string EncodeModelBundle(const PerfcastModel& model) {
+  const PerfcastModel::State& s = PerfcastModelInternal::StateOf(model);
+  ByteWriter w;
+  w.PutString(Manifest(s));
+  s.info.EncodeTo(w);
+  s.features.vocabulary().EncodeTo(w);
+  w.PutU32(s.index.anchors().size());
+  for (const AnchorCurve& anchor : s.index.anchors()) anchor.EncodeTo(w);
+  s.correction.EncodeTo(w);
+  s.physical_exponents.EncodeTo(w);
+  // The catalogue's files verbatim, so that a reloaded model computes the features it was
+  // trained on whatever the catalogue on disk says by then.
+  const Catalogue* catalogue = s.features.catalogue().get();
+  w.PutU32(catalogue != nullptr);
+  if (catalogue != nullptr) catalogue->files().EncodeTo(w);
+  s.similarity.scales().EncodeTo(w);
+  s.error_predictor.EncodeTo(w);
+  s.calibration.EncodeTo(w);
+  return SealBundle(w.Take());
+}
+
+absl::StatusOr<std::shared_ptr<const PerfcastModel>> DecodeModelBundle(absl::string_view bytes) {
+  PERFCAST_ASSIGN_OR_RETURN(const absl::string_view payload, OpenBundle(bytes));
+  ByteReader r(payload);
+  PERFCAST_RETURN_IF_ERROR(r.GetString().status());  // the manifest
+  PERFCAST_ASSIGN_OR_RETURN(ModelInfo info, ModelInfo::DecodeFrom(r));
+  PERFCAST_ASSIGN_OR_RETURN(FeatureVocabulary vocabulary, FeatureVocabulary::DecodeFrom(r));
+  PERFCAST_ASSIGN_OR_RETURN(const uint32_t curve_count, r.GetU32());
+  std::vector<AnchorCurve> anchors;
+  for (uint32_t i = 0; i < curve_count; ++i) {
+    PERFCAST_ASSIGN_OR_RETURN(AnchorCurve anchor, AnchorCurve::DecodeFrom(r));
+    anchors.push_back(std::move(anchor));
+  }
+  PERFCAST_ASSIGN_OR_RETURN(XGBoostRegressor correction, XGBoostRegressor::DecodeFrom(r));
+  PERFCAST_ASSIGN_OR_RETURN(const PhysicalExponents physical_exponents,
+                            PhysicalExponents::DecodeFrom(r));
+  PERFCAST_ASSIGN_OR_RETURN(std::shared_ptr<const Catalogue> catalogue, DecodeCatalogue(r));
+  PERFCAST_ASSIGN_OR_RETURN(const WorkloadScales scales, WorkloadScales::DecodeFrom(r));
+  PERFCAST_ASSIGN_OR_RETURN(ErrorPredictor error_predictor, ErrorPredictor::DecodeFrom(r));
+  PERFCAST_ASSIGN_OR_RETURN(IntervalCalibration calibration, IntervalCalibration::DecodeFrom(r));
+  if (!r.empty()) return absl::DataLossError("bundle: trailing bytes after the last section");
+
+  TransferFeatures features(std::move(vocabulary), std::move(catalogue));
+  if (correction.feature_count() != features.column_count()) {
+    return absl::DataLossError("bundle: the correction model does not match its features");
+  }
+  // Train refuses wider models; Predict's row buffers are sized for them.
+  if (features.column_count() > kMaxFeatureColumns) {
+    return absl::DataLossError(absl::StrCat("bundle: ", features.column_count(),
+                                            " feature columns, more than ", kMaxFeatureColumns));
+  }
+  AnchorIndex index(std::move(anchors));
+  UseSoftwareStacks(features, index);
+  auto state = std::make_unique<PerfcastModel::State>(
+      std::move(index), std::move(features), std::move(correction), physical_exponents, scales,
+      std::move(error_predictor), std::move(calibration));
+  state->info = info;
+  state->info.curve_count = static_cast<int>(state->index.anchors().size());
+  state->info.configuration_count = static_cast<int>(state->index.configurations().size());
+  return PerfcastModelInternal::FromState(std::move(state));
+}
+
+}  // namespace perfcast

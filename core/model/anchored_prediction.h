@@ -1,0 +1,62 @@
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "absl/types/span.h"
+#include "core/data/benchmark_record.h"
+#include "core/fit/anchor_curve.h"
+#include "core/ml/tree_ensemble.h"
+#include "core/model/anchor_index.h"
+#include "core/model/error_predictor.h"
+#include "core/model/physical_exponents.h"
+#include "core/model/workload_features.h"
+
+namespace perfcast {
+
+// How many anchors a prediction averages over, per case. More anchors average out the noise of
+// single curves; farther ones add less information.
+inline constexpr int kSiblingsWithOwnCurve = 2;
+inline constexpr int kSiblingsForNewShape = 3;
+inline constexpr int kOtherConfigurations = 4;
+inline constexpr int kOtherHardware = 3;
+// Bound the stack buffers of a prediction (one-hot columns grow with distinct values): training
+// refuses wider features, and a bundle that has them is corrupt.
+inline constexpr int kMaxFeatureColumns = 256;
+inline constexpr size_t kMaxAnchors = 8;
+
+// A curve a prediction starts from. `curve` is borrowed.
+struct Anchor {
+  const AnchorCurve* curve = nullptr;
+  bool is_same_curve = false;
+};
+
+struct AnchoredPrediction {
+  double log_throughput = 0;
+  // Everything but the prediction case and the neighbourhood.
+  ErrorFeatures features;
+};
+
+// The learned part of a prediction: an anchor of another configuration is first scaled by the
+// datasheets' speed ratio to a fitted power, then corrected by `model`. Linear in the log ratio,
+// the scaling carries over to hardware beyond anything seen, where trees alone stay flat.
+struct Corrector {
+  const TreeEnsemble& model;
+  PhysicalExponents physical_exponents;
+};
+
+// log(throughput) from the anchors (at most kMaxAnchors used), each scaled and corrected,
+// averaged; and how much the anchors agree. REQUIRES: `anchors` is non-empty and
+// features.column_count() <= kMaxFeatureColumns.
+AnchoredPrediction PredictFromAnchors(const TransferFeatures& features, const Corrector& corrector,
+                                      const Configuration& configuration, const Shape& shape,
+                                      absl::Span<const Anchor> anchors, double batch_size);
+
+// The anchors `chosen` from `index`, which must outlive them.
+std::vector<Anchor> AnchorsOf(const AnchorIndex& index, absl::Span<const AnchorChoice> chosen);
+
+// Lets `index` prefer anchors of the query's software stack (AnchorIndex::SetSoftwareStacks)
+// when `features` has a catalogue to tell the stacks.
+void UseSoftwareStacks(const TransferFeatures& features, AnchorIndex& index);
+
+}  // namespace perfcast

@@ -1,0 +1,70 @@
+#include "core/model/error_exploration.h"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "core/data/curve.h"
+#include "core/ml/simulated_annealing.h"
+#include "core/model/anchored_prediction.h"
+
+namespace perfcast {
+
+void ExploreByAnnealing(const AnchorIndex& index, const TransferFeatures& features,
+                        absl::Span<const TreeEnsemble> curve_models,
+                        PhysicalExponents physical_exponents, const CrossFitFolds& folds,
+                        const WorkloadSimilarity& similarity, const TrainOptions& options,
+                        std::vector<ErrorRecord>& records) {
+  if (index.configurations().size() < 4 || options.annealing_moves_per_configuration <= 0) return;
+  const absl::Time deadline = absl::Now() + options.annealing_time_limit;
+  for (size_t rank = 0; rank < index.configurations().size(); ++rank) {
+    const std::vector<int>& curves = index.AnchorsOfRank(static_cast<int>(rank));
+    if (curves.size() < 3 || folds.of_configuration[rank] % 2 != 0) continue;
+    AnnealingSchedule schedule;
+    schedule.max_iterations = options.annealing_moves_per_configuration;
+    schedule.time_limit = std::max(deadline - absl::Now(), absl::ZeroDuration());
+    schedule.seed = options.seed * 1000003 + rank;
+    std::vector<bool> initial(curves.size(), true);
+    initial[schedule.seed % curves.size()] = false;
+    Anneal(std::move(initial), schedule, [&](const std::vector<bool>& observed) {
+      std::vector<int> unobserved;
+      for (size_t c = 0; c < curves.size(); ++c) {
+        if (!observed[c]) unobserved.push_back(curves[c]);
+      }
+      double error_sum = 0;
+      int error_count = 0;
+      for (int target : unobserved) {
+        const Curve& curve = index.anchors()[target].curve();
+        std::vector<std::pair<double, int>> siblings;
+        for (size_t c = 0; c < curves.size(); ++c) {
+          if (!observed[c]) continue;
+          siblings.push_back(
+              {ShapeDistance(curve.shape, index.anchors()[curves[c]].curve().shape), curves[c]});
+        }
+        std::sort(siblings.begin(), siblings.end());
+        std::vector<Anchor> anchors;
+        for (size_t s = 0; s < siblings.size() && s < kSiblingsForNewShape; ++s) {
+          anchors.push_back({&index.anchors()[siblings[s].second], false});
+        }
+        for (const CurvePoint& point : curve.points) {
+          AnchoredPrediction p = PredictFromAnchors(
+              features, {curve_models[folds.of_curve[target]], physical_exponents},
+              curve.configuration, curve.shape, anchors, point.batch_size);
+          const double error = std::abs(std::log(point.throughput_tokens_per_s) - p.log_throughput);
+          if (!std::isfinite(error)) continue;
+          p.features.prediction_case = PredictionCase::kExtrapolatedShape;
+          p.features.neighbourhood = similarity.Around(curve.configuration, curve.shape,
+                                                       point.batch_size, {.curves = unobserved});
+          records.push_back({p.features, error});
+          error_sum += error;
+          ++error_count;
+        }
+      }
+      return error_count == 0 ? 0.0 : -error_sum / error_count;
+    });
+  }
+}
+
+}  // namespace perfcast

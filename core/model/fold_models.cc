@@ -1,0 +1,57 @@
+#include "core/model/fold_models.h"
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "core/model/cross_fit_folds.h"
+
+namespace perfcast {
+
+absl::StatusOr<std::vector<std::vector<TreeEnsemble>>> TrainFoldModels(
+    const XGBoostTrainingSet& training, absl::Span<const std::vector<int>* const> fold_sets,
+    XGBoostParams params, int workers) {
+  const int task_count = static_cast<int>(fold_sets.size()) * kCrossFitFolds;
+  if (workers > 1) params.threads = 1;
+  std::vector<absl::StatusOr<TreeEnsemble>> models(task_count,
+                                                   absl::InternalError("fold model not trained"));
+  std::atomic<int> next_task{0};
+  // Once a model has failed, the refit fails: the others need not train.
+  std::atomic<bool> failed{false};
+  // XGBoost does not say that slicing one matrix from two threads is safe.
+  absl::Mutex subset_mutex;
+  auto work = [&] {
+    std::vector<int> kept;
+    for (int task = next_task++; task < task_count && !failed; task = next_task++) {
+      const std::vector<int>& fold_of_row = *fold_sets[task / kCrossFitFolds];
+      const int held_out = task % kCrossFitFolds;
+      kept.clear();
+      for (size_t row = 0; row < fold_of_row.size(); ++row) {
+        if (fold_of_row[row] != held_out) kept.push_back(static_cast<int>(row));
+      }
+      absl::StatusOr<XGBoostTrainingSet> fold =
+          absl::FailedPreconditionError("a cross-fit fold has no rows");
+      if (!kept.empty()) {
+        absl::MutexLock lock(&subset_mutex);
+        fold = training.Subset(kept);
+      }
+      models[task] = fold.ok() ? XGBoostRegressor::TrainEnsemble(*fold, params) : fold.status();
+      if (!models[task].ok()) failed = true;
+    }
+  };
+  std::vector<std::thread> helpers;
+  for (int i = 1; i < std::min(workers, task_count); ++i) helpers.emplace_back(work);
+  work();
+  for (std::thread& helper : helpers) helper.join();
+  std::vector<std::vector<TreeEnsemble>> out(fold_sets.size());
+  for (int task = 0; task < task_count; ++task) {
+    if (!models[task].ok()) return models[task].status();
+    out[task / kCrossFitFolds].push_back(*std::move(models[task]));
+  }
+  return out;
+}
+
+}  // namespace perfcast

@@ -1,0 +1,99 @@
+#include "core/model/held_out_errors.h"
+
+#include <cmath>
+
+#include "absl/types/span.h"
+#include "core/data/curve.h"
+#include "core/fit/anchor_curve.h"
+#include "core/ml/tree_ensemble.h"
+#include "core/model/anchored_prediction.h"
+#include "core/model/correction_params.h"
+#include "core/model/error_exploration.h"
+#include "core/model/fold_models.h"
+#include "core/util/status_macros.h"
+
+namespace perfcast {
+
+absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
+    const AnchorIndex& index, const TransferFeatures& features, const WorkloadScales& scales,
+    const RowBuilder& rows, const XGBoostTrainingSet& training,
+    PhysicalExponents physical_exponents, const CrossFitFolds& folds, const TrainOptions& options) {
+  // The served model's own parameters: held-out errors of a cheaper, weaker model made every
+  // interval wider than the served model needs.
+  const XGBoostParams params = CorrectionParams(options);
+  std::vector<int> configuration_fold_of_curve;
+  for (const AnchorCurve& anchor : index.anchors()) {
+    configuration_fold_of_curve.push_back(
+        folds.of_configuration[index.ConfigurationRank(anchor.curve().configuration)]);
+  }
+  // Each row's fold in the two sets: by its target curve; by its target configuration.
+  std::vector<int> curve_fold_of_row, configuration_fold_of_row;
+  for (size_t row = 0; row < rows.targets().size(); ++row) {
+    const int curve = rows.target_curves()[row];
+    curve_fold_of_row.push_back(folds.of_curve[curve]);
+    configuration_fold_of_row.push_back(configuration_fold_of_curve[curve]);
+  }
+  const std::vector<int>* const fold_sets[] = {&curve_fold_of_row, &configuration_fold_of_row};
+  PERFCAST_ASSIGN_OR_RETURN(const std::vector<std::vector<TreeEnsemble>> fold_models,
+                            TrainFoldModels(training, fold_sets, params, options.threads));
+  const std::vector<TreeEnsemble>& curve_models = fold_models[0];
+  const std::vector<TreeEnsemble>& configuration_models = fold_models[1];
+
+  const WorkloadSimilarity similarity(index.anchors(), scales);
+  std::array<std::vector<ErrorRecord>, 2> records;
+  for (size_t i = 0; i < index.anchors().size(); ++i) {
+    const Curve& curve = index.anchors()[i].curve();
+    const int configuration_fold = configuration_fold_of_curve[i];
+    // Halves by configuration keep a configuration's correlated errors on one side; with too few
+    // configurations for that, by curve.
+    std::vector<ErrorRecord>& out =
+        records[(index.configurations().size() >= 4 ? configuration_fold : folds.of_curve[i]) % 2];
+    auto add = [&](PredictionCase prediction_case, const TreeEnsemble& model,
+                   absl::Span<const Anchor> anchors, const CurvePoint& point,
+                   const Unobserved& unobserved) {
+      if (anchors.empty()) return;
+      AnchoredPrediction p =
+          PredictFromAnchors(features, {model, physical_exponents}, curve.configuration,
+                             curve.shape, anchors, point.batch_size);
+      const double error = std::abs(std::log(point.throughput_tokens_per_s) - p.log_throughput);
+      if (!std::isfinite(error)) return;
+      p.features.prediction_case = prediction_case;
+      p.features.neighbourhood =
+          similarity.Around(curve.configuration, curve.shape, point.batch_size, unobserved);
+      out.push_back({p.features, error});
+    };
+    const Unobserved without_curve{.curve = static_cast<int>(i)};
+    const std::vector<Anchor> siblings = AnchorsOf(
+        index, index.SameConfiguration(curve.configuration, curve.shape, kSiblingsForNewShape));
+    for (const CurvePoint& point : curve.points) {
+      add(PredictionCase::kExtrapolatedShape, curve_models[folds.of_curve[i]], siblings, point,
+          without_curve);
+    }
+    const size_t n = curve.points.size();
+    if (const size_t keep = LargerBatchSplit(n); keep < n) {
+      const AnchorCurve truncated(Truncated(curve, keep));
+      std::vector<Anchor> anchors = {{&truncated, true}};
+      for (const Anchor& sibling : AnchorsOf(
+               index,
+               index.SameConfiguration(curve.configuration, curve.shape, kSiblingsWithOwnCurve))) {
+        anchors.push_back(sibling);
+      }
+      for (size_t p = keep; p < n; ++p) {
+        add(PredictionCase::kExtrapolatedBatch, curve_models[folds.of_curve[i]], anchors,
+            curve.points[p], {.curve = static_cast<int>(i), .kept_points = static_cast<int>(keep)});
+      }
+    }
+    const std::vector<Anchor> others = AnchorsOf(
+        index,
+        index.OtherConfigurations(curve.configuration, curve.shape, kOtherConfigurations, false));
+    for (const CurvePoint& point : curve.points) {
+      add(PredictionCase::kNewConfiguration, configuration_models[configuration_fold], others,
+          point, {.configuration = true});
+    }
+  }
+  ExploreByAnnealing(index, features, curve_models, physical_exponents, folds, similarity, options,
+                     records[0]);
+  return records;
+}
+
+}  // namespace perfcast

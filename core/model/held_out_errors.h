@@ -1,0 +1,37 @@
+#pragma once
+
+#include <array>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/ml/xgboost_training_set.h"
+#include "core/model/anchor_index.h"
+#include "core/model/cross_fit_folds.h"
+#include "core/model/error_predictor.h"
+#include "core/model/physical_exponents.h"
+#include "core/model/train_options.h"
+#include "core/model/training_rows.h"
+#include "core/model/workload_features.h"
+#include "core/model/workload_similarity.h"
+
+namespace perfcast {
+
+// Held-out errors: correction models trained without some curves' rows predict those curves the
+// way Predict would in each case they can stand for (as a new shape; their larger batches from
+// their smaller half; as a new configuration), with the neighbourhood they would have had without
+// that data. Two sets of fold models, so that no model has seen a row targeting what it predicts:
+// without every row targeting a curve (new shape, where its siblings stay in training; and larger
+// batch), and without every row targeting a configuration (new configuration). A larger-batch
+// case in deployment has also trained on the rows targeting the curve's smaller half, which its
+// fold model has not; a set of its own, without only the larger half's rows, narrowed the
+// larger-batch intervals too little to pay for a third more training. The errors that annealing
+// explores (error_exploration.h) join them.
+//
+// Records of even configuration folds go to `[0]`, the error predictor's half; odd ones to `[1]`,
+// the calibration's half. `training` holds the rows of `rows`, in the same order.
+absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
+    const AnchorIndex& index, const TransferFeatures& features, const WorkloadScales& scales,
+    const RowBuilder& rows, const XGBoostTrainingSet& training,
+    PhysicalExponents physical_exponents, const CrossFitFolds& folds, const TrainOptions& options);
+
+}  // namespace perfcast

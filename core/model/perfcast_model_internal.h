@@ -1,0 +1,61 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "core/data/benchmark_record.h"
+#include "core/ml/xgboost_regressor.h"
+#include "core/model/anchor_index.h"
+#include "core/model/error_predictor.h"
+#include "core/model/interval_calibration.h"
+#include "core/model/model_info.h"
+#include "core/model/perfcast_model.h"
+#include "core/model/physical_exponents.h"
+#include "core/model/workload_features.h"
+#include "core/model/workload_similarity.h"
+
+// What a PerfcastModel is made of, for the code that builds one from parts or takes one apart:
+// training (perfcast_model.cc) and the bundle codec (core/bundle/model_codec.h). Not for callers
+// that only predict: they use perfcast_model.h.
+
+namespace perfcast {
+
+struct PerfcastModel::State {
+  // Builds the similarity over `index_in`'s curves and the sets CheckKnown reads; `info` is left
+  // to the caller.
+  State(AnchorIndex index_in, TransferFeatures features_in, XGBoostRegressor correction_in,
+        PhysicalExponents physical_exponents_in, WorkloadScales scales,
+        ErrorPredictor error_predictor_in, IntervalCalibration calibration_in);
+
+  // With a catalogue, a configuration whose hardware or model is in neither the training data
+  // nor the catalogue has nothing physical to transfer from: refused rather than invented.
+  absl::Status CheckKnown(const Configuration& query) const;
+
+  ModelInfo info;
+  AnchorIndex index;
+  TransferFeatures features;
+  XGBoostRegressor correction;
+  PhysicalExponents physical_exponents;
+  WorkloadSimilarity similarity;  // over index.anchors()
+  ErrorPredictor error_predictor;
+  IntervalCalibration calibration;
+  // The hardware and model names of the training data, for CheckKnown.
+  absl::flat_hash_set<std::string> trained_hardware;
+  absl::flat_hash_set<std::string> trained_models;
+};
+
+// Access to a model's State from outside the class, in the manner of LevelDB's
+// WriteBatchInternal.
+class PerfcastModelInternal {
+ public:
+  static const PerfcastModel::State& StateOf(const PerfcastModel& model) { return *model.state_; }
+
+  static std::shared_ptr<const PerfcastModel> FromState(
+      std::unique_ptr<PerfcastModel::State> state) {
+    return std::make_shared<PerfcastModel>(std::move(state));
+  }
+};
+
+}  // namespace perfcast

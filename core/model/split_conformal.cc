@@ -1,0 +1,38 @@
+#include "core/model/split_conformal.h"
+
+#include <cmath>
+
+#include "core/data/curve.h"
+#include "core/fit/anchor_curve.h"
+#include "core/util/status_macros.h"
+
+namespace perfcast {
+
+absl::StatusOr<std::pair<ErrorPredictor, IntervalCalibration>> CalibrateIntervals(
+    const AnchorIndex& index, std::array<std::vector<ErrorRecord>, 2> records,
+    const TrainOptions& options) {
+  // Too little data to split (a handful of curves): both roles share the records, and the
+  // intervals lose their finite-sample guarantee.
+  if (records[0].empty()) records[0] = records[1];
+  if (records[1].empty()) records[1] = records[0];
+  PERFCAST_ASSIGN_OR_RETURN(ErrorPredictor predictor,
+                            ErrorPredictor::Train(records[0], options.seed, options.threads));
+  std::array<std::vector<double>, kRowKindCount> scores;
+  for (const ErrorRecord& record : records[1]) {
+    scores[static_cast<int>(KindOf(record.features.prediction_case))].push_back(
+        record.absolute_log_error / predictor.ExpectedAbsoluteLogError(record.features));
+  }
+  for (const AnchorCurve& anchor : index.anchors()) {
+    if (!anchor.fit().has_value()) continue;
+    for (const CurvePoint& point : anchor.curve().points) {
+      const double fitted = anchor.fit()->ThroughputAt(point.batch_size);
+      if (fitted > 0) {
+        scores[static_cast<int>(RowKind::kMeasurement)].push_back(
+            std::abs(std::log(point.throughput_tokens_per_s / fitted)));
+      }
+    }
+  }
+  return std::make_pair(std::move(predictor), IntervalCalibration::FromScores(std::move(scores)));
+}
+
+}  // namespace perfcast

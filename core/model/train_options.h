@@ -1,0 +1,31 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "absl/time/time.h"
+#include "core/catalogue/catalogue.h"
+
+namespace perfcast {
+
+struct TrainOptions {
+  uint64_t seed = 42;
+  // Threads a training may use: the cross-fit's models train this many at once, on one XGBoost
+  // thread each; the served model and the error predictor on this many XGBoost threads. The
+  // bundle does not depend on it. One by default: OpenMP workers spin while they wait, which on
+  // a machine shared with serving threads or parallel tests costs more than the second thread
+  // gains, and each model training at once holds its own rows and histograms.
+  int threads = 1;
+  // Simulated annealing over each configuration's training subsets (docs/METHOD.md §3): moves
+  // per configuration, and a safety cap on the wall time of the whole exploration. Bundles are
+  // reproducible for a seed as long as the cap is not reached.
+  int annealing_moves_per_configuration = 8;
+  absl::Duration annealing_time_limit = absl::Seconds(10);
+  // Datasheet facts about hardware, models and precisions (data/catalogue/). With one, the model
+  // also learns from physical ceilings, scales anchors of other configurations by them, carries
+  // the catalogue in its bundle, and refuses a configuration whose hardware or model neither the
+  // data nor the catalogue knows. Without one, none of that.
+  std::shared_ptr<const Catalogue> catalogue;
+};
+
+}  // namespace perfcast

@@ -1,0 +1,64 @@
+#pragma once
+
+#include <cstddef>
+#include <utility>
+#include <vector>
+
+#include "core/data/curve.h"
+#include "core/fit/anchor_curve.h"
+#include "core/ml/feature_matrix.h"
+#include "core/model/anchor_index.h"
+#include "core/model/physical_exponents.h"
+#include "core/model/workload_features.h"
+
+namespace perfcast {
+
+// Rows of "predict the curve at `batch` from `anchor`", target log(true / anchor), each labelled
+// with the index of the curve whose throughput it targets.
+//
+// Thread safety: none; one builder per training. Holds a reference to `features`, which must
+// outlive it.
+class RowBuilder {
+ public:
+  explicit RowBuilder(const TransferFeatures& features);
+
+  // One row per point of `target` from `first_point` on at which `anchor` has a finite, positive
+  // throughput.
+  void AddCurve(const Curve& target, int target_index, const AnchorCurve& anchor, bool same_curve,
+                size_t first_point);
+
+  // For anchors on the target's own hardware and on other hardware apart, the exponent k of
+  // (query roofline / anchor roofline)^k that best explains the rows (least squares through the
+  // origin on log values, kept in [0, 1]: a roofline ratio bounds a speed-up, it does not promise
+  // it); then takes that scaling out of the targets so that the trees learn what the datasheets
+  // do not explain. 0 where there are no ratios. Call once, after the last AddCurve.
+  PhysicalExponents FitPhysicalExponents();
+
+  // The rows, handed over once they are complete: XGBoost keeps its own copy of them.
+  FeatureMatrix TakeMatrix() { return std::move(matrix_); }
+  const std::vector<float>& targets() const { return targets_; }
+  const std::vector<int>& target_curves() const { return target_curves_; }
+
+ private:
+  const TransferFeatures& features_;
+  std::vector<float> row_;
+  FeatureMatrix matrix_;
+  std::vector<float> targets_;
+  std::vector<int> target_curves_;
+  std::vector<double> physical_log_ratios_;
+  std::vector<AnchorKind> anchor_kinds_;
+};
+
+// Where a curve splits into the measured smaller half and the larger batches predicted from it,
+// in the larger-batch situations of training and calibration alike: `point_count` (no split)
+// for curves of fewer than 4 points.
+size_t LargerBatchSplit(size_t point_count);
+
+// The first `keep` points of `curve`. REQUIRES: keep <= curve.points.size().
+Curve Truncated(const Curve& curve, size_t keep);
+
+// Every situation a query can be in, simulated on the training curves: another curve of the same
+// configuration, the curve's own smaller batches, and curves of other configurations.
+void AddTrainingRows(const AnchorIndex& index, RowBuilder& rows);
+
+}  // namespace perfcast

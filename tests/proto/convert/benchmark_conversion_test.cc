@@ -1,0 +1,90 @@
+#include "proto/convert/benchmark_conversion.h"
+
+#include <limits>
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace perfcast {
+namespace {
+
+BenchmarkRecord TestRecord() {
+  BenchmarkRecord record;
+  record.configuration =
+      Configuration{"H100-SXM-80GB", 1, "vllm", "meta-llama/Llama-3.1-8B", "fp16"};
+  record.shape = Shape{128, 128};
+  record.batch_size = 8;
+  record.throughput_tokens_per_s = 1000;
+  return record;
+}
+
+v1::BenchmarkResult ValidResult() { return BenchmarkResultToProto(TestRecord(), "test"); }
+
+TEST(ValidateBenchmarkResultTest, NanThroughputIsRejected) {
+  v1::BenchmarkResult result = ValidResult();
+  result.set_throughput_tokens_per_second(std::numeric_limits<double>::quiet_NaN());
+  BenchmarkRecord out;
+  auto error = ValidateBenchmarkResult(result, "results[7]", &out);
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->message, "results[7].throughput_tokens_per_second=nan: must be finite and > 0");
+  EXPECT_EQ(error->reason, "not_finite");
+}
+
+TEST(ValidateBenchmarkResultTest, MissingConfigurationIsRejected) {
+  v1::BenchmarkResult result = ValidResult();
+  result.clear_configuration();
+  BenchmarkRecord out;
+  auto error = ValidateBenchmarkResult(result, "result", &out);
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->message, "result.configuration: must be set");
+  EXPECT_EQ(error->field, "configuration");
+}
+
+TEST(ValidateBenchmarkResultTest, ZeroGpusNameTheConfigurationField) {
+  v1::BenchmarkResult result = ValidResult();
+  result.mutable_configuration()->set_gpu_count(0);
+  BenchmarkRecord out;
+  auto error = ValidateBenchmarkResult(result, "results[2]", &out);
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->message, "results[2].configuration.gpu_count=0: must be > 0");
+  EXPECT_EQ(error->field, "configuration.gpu_count");
+}
+
+TEST(ValidateBenchmarkResultTest, ValidResultKeepsSourceIdAndOptionalLatency) {
+  v1::BenchmarkResult result = ValidResult();
+  result.set_batch_latency_seconds(2.5);
+  BenchmarkRecord out;
+  EXPECT_FALSE(ValidateBenchmarkResult(result, "result", &out).has_value());
+  EXPECT_EQ(out.source, "test");
+  EXPECT_EQ(out.latency_s, 2.5);
+  EXPECT_FALSE(out.ttft_s.has_value());
+}
+
+TEST(BenchmarkResultToProtoTest, WhatAClientSendsTheServerReadsBack) {
+  BenchmarkRecord sent = TestRecord();
+  sent.ttft_s = 0.05;
+  sent.itl_s = 0.01;
+  BenchmarkRecord out;
+  ASSERT_FALSE(ValidateBenchmarkResult(BenchmarkResultToProto(sent, "run-1"), "r", &out));
+  EXPECT_EQ(out.configuration, sent.configuration);
+  EXPECT_EQ(out.shape, sent.shape);
+  EXPECT_EQ(out.batch_size, sent.batch_size);
+  EXPECT_EQ(out.throughput_tokens_per_s, sent.throughput_tokens_per_s);
+  EXPECT_EQ(out.ttft_s, sent.ttft_s);
+  EXPECT_EQ(out.itl_s, sent.itl_s);
+  EXPECT_FALSE(out.latency_s.has_value());
+  EXPECT_EQ(out.source, "run-1");
+}
+
+TEST(RejectionToProtoTest, ALongSourceIdIsCutToTheStringLimit) {
+  const FieldError error{"batch_size", "results[0].batch_size=0: must be > 0", "out_of_range"};
+  v1::Rejection rejection;
+  RejectionToProto(3, std::string(1000, 's'), error, &rejection);
+  EXPECT_EQ(rejection.index(), 3);
+  EXPECT_EQ(rejection.source_id(), std::string(256, 's'));
+  EXPECT_EQ(rejection.field(), "batch_size");
+  EXPECT_EQ(rejection.reason(), error.message);
+}
+
+}  // namespace
+}  // namespace perfcast
