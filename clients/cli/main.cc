@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
@@ -365,6 +366,13 @@ absl::Status RunFit(const CommandLine& line) {
   options.seed = static_cast<uint64_t>(*seed);
   options.threads = *threads;
   options.catalogue = *std::move(catalogue);
+  ProgressReporter progress(std::cerr, ShowProgress(line));
+  if (progress.enabled()) {
+    progress.Report("fit", "stage", 0, 4, "training rows");
+    options.progress = [&progress](int done, int total, absl::string_view next) {
+      progress.Report("fit", "stage", done, total, next);
+    };
+  }
   absl::StatusOr<std::shared_ptr<const PerfcastModel>> model =
       PerfcastModel::Train(*records, options);
   if (!model.ok()) return model.status();
@@ -452,6 +460,7 @@ absl::Status RunPredict(const CommandLine& line) {
   absl::StatusOr<double> confidence = line.GetDouble("confidence", 0.9);
   if (!confidence.ok()) return confidence.status();
   std::vector<PointPrediction> points;
+  std::vector<std::string> unseen_names;
   double confidence_used = *confidence;
   if (line.Has("server")) {
 #ifdef PERFCAST_WITH_REMOTE
@@ -460,6 +469,7 @@ absl::Status RunPredict(const CommandLine& line) {
     absl::StatusOr<RemotePrediction> remote = RemotePredict(*target, *query, *batches, *confidence);
     if (!remote.ok()) return remote.status();
     points = std::move(remote->points);
+    unseen_names = std::move(remote->unseen_names);
     confidence_used = remote->confidence_level;
 #else
     return absl::UnimplementedError("this build of perfcast has no gRPC client");
@@ -473,6 +483,12 @@ absl::Status RunPredict(const CommandLine& line) {
         (*model)->Predict(*query, *batches, *confidence);
     if (!predicted.ok()) return predicted.status();
     points = *std::move(predicted);
+    unseen_names = (*model)->UnseenNames(query->configuration);
+  }
+  // On stderr, so that the table and the JSON stay the same for a bundle and a server.
+  if (!unseen_names.empty()) {
+    std::cerr << "perfcast predict: the data has never seen " << absl::StrJoin(unseen_names, ", ")
+              << "; the interval is that of a configuration with a name the data lacks\n";
   }
   std::cout << (line.Has("json") ? FormatPredictionJsonLines(points)
                                  : FormatPredictionTable(points, confidence_used));

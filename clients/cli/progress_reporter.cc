@@ -31,7 +31,8 @@ ProgressReporter::ProgressReporter(std::ostream& out, bool enabled,
                                    std::function<absl::Time()> clock)
     : out_(out), enabled_(enabled), clock_(std::move(clock)) {}
 
-void ProgressReporter::Report(absl::string_view task, absl::string_view step, int done, int total) {
+void ProgressReporter::Report(absl::string_view task, absl::string_view step, int done, int total,
+                              absl::string_view note) {
   if (!enabled_) return;
   const absl::Time now = clock_();
   if (task != task_) {
@@ -39,7 +40,9 @@ void ProgressReporter::Report(absl::string_view task, absl::string_view step, in
     task_start_ = now;
   }
   // Trailing spaces wipe what a longer earlier line left on the terminal.
-  out_ << '\r' << ProgressLine(task, step, done, total, now - task_start_) << "    ";
+  out_ << '\r' << ProgressLine(task, step, done, total, now - task_start_);
+  if (!note.empty()) out_ << " (" << note << ")";
+  out_ << "    ";
   if (done >= total) {
     out_ << '\n';
     task_.clear();

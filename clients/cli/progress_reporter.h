@@ -23,8 +23,10 @@ class ProgressReporter {
       std::function<absl::Time()> clock = [] { return absl::Now(); });
 
   // `task` (e.g. "new-shape perfcast") has done `done` of `total` steps, each a `step` ("fold",
-  // "model"). The first report of a task starts its clock; the last ends its line.
-  void Report(absl::string_view task, absl::string_view step, int done, int total);
+  // "stage"); `note` follows in parentheses when not empty. The first report of a task starts
+  // its clock; the last ends its line.
+  void Report(absl::string_view task, absl::string_view step, int done, int total,
+              absl::string_view note = "");
 
   bool enabled() const { return enabled_; }
 

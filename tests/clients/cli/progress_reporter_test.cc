@@ -54,6 +54,17 @@ TEST(ProgressReporterTest, ANewTaskStartsItsOwnClock) {
   EXPECT_THAT(out.str(), HasSubstr("new-config perfcast  fold 1/3  0 s elapsed"));
 }
 
+TEST(ProgressReporterTest, ANoteSaysWhatComesNext) {
+  std::ostringstream out;
+  absl::Time now = absl::UnixEpoch();
+  ProgressReporter reporter(out, /*enabled=*/true, [&now] { return now; });
+
+  reporter.Report("fit", "stage", 1, 4, "correction model");
+
+  EXPECT_THAT(out.str(),
+              HasSubstr("fit  stage 1/4  0 s elapsed, about 0 s left (correction model)"));
+}
+
 TEST(ProgressReporterTest, DisabledItWritesNothing) {
   std::ostringstream out;
   ProgressReporter reporter(out, /*enabled=*/false);
