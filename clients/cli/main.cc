@@ -14,13 +14,16 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "clients/cli/command_line.h"
 #include "clients/cli/prediction_printer.h"
+#include "clients/cli/progress_reporter.h"
 #include "core/bundle/model_bundle.h"
 #include "core/catalogue/catalogue.h"
+#include "core/catalogue/unresolved_names.h"
 #include "core/data/benchmark_csv.h"
 #include "core/data/curve.h"
 #include "core/eval/baselines.h"
@@ -72,7 +75,8 @@ constexpr char kEvalHelp[] = R"(usage: perfcast eval --data CSV [--data CSV ...]
                      [--protocol new-shape|larger-batch|new-config|new-hardware|all]
                      [--methods perfcast,published-ala,direct-xgboost,nearest-curve]
                      [--confidence 0.9] [--levels 0.5,0.8,0.9,0.95] [--seed 42] [--threads 2]
-                     [--catalogue DIR|none] [--points CSV] [--faithful] [--json]
+                     [--catalogue DIR|none] [--skip-unresolved] [--points CSV] [--faithful]
+                     [--json] [--quiet]
 
 Holds out points as the protocol says, trains every method on the rest and prints median and p90
 absolute percentage error, interval coverage and width, and the Spearman correlation of the
@@ -84,17 +88,24 @@ method's expected error with the observed one, side by side. Deterministic for a
               without it, for a side-by-side comparison
   --points    also write every held-out point's measured and predicted throughput, interval and
               expected error, one CSV row per point and method, for analyses of its own
+  --skip-unresolved
+              leave out the rows whose hardware or model the catalogue lacks (and say which);
+              without it such names stop the run before anything is trained, since perfcast
+              cannot predict them once they are held out
   --faithful  published-ala with the reference code's 5000 trees at learning rate 0.007
   --json      one JSON object per (protocol, method) line instead of a table
+  --quiet     no progress on stderr (it is only shown when stderr is a terminal)
+Each protocol's figures are printed as soon as it finishes.
 )";
 
 constexpr char kFitHelp[] =
     R"(usage: perfcast fit --data CSV [--data CSV ...] --out BUNDLE_DIR [--seed 42] [--threads 2]
-                    [--catalogue DIR|none]
+                    [--catalogue DIR|none] [--quiet]
 
 Trains perfcast's model on every valid row of the CSVs (bad rows are reported and skipped) and
 writes BUNDLE_DIR/model.perfcast. The bundle carries the catalogue it was trained with.
   --threads   cross-fit models trained at once (the bundle does not depend on it)
+  --quiet     no progress on stderr (it is only shown when stderr is a terminal)
 )";
 
 constexpr char kCatalogueHelp[] =
@@ -204,6 +215,9 @@ absl::StatusOr<std::shared_ptr<const Catalogue>> CatalogueFrom(const CommandLine
   return std::make_shared<const Catalogue>(*std::move(catalogue));
 }
 
+// Progress goes to stderr only where a person watches it, and not with --quiet.
+bool ShowProgress(const CommandLine& line) { return !line.Has("quiet") && isatty(STDERR_FILENO); }
+
 // --threads of eval and fit (2 by default), refused below 1 naming the flag.
 absl::StatusOr<int> ThreadsFlag(const CommandLine& line) {
   absl::StatusOr<int> threads = line.GetInt("threads", 2);
@@ -240,6 +254,30 @@ absl::Status RunEval(const CommandLine& line) {
   if (!catalogue.ok()) return catalogue.status();
   const std::string wanted =
       line.Get("methods", "perfcast,published-ala,direct-xgboost,nearest-curve");
+  // Names are checked before anything trains: a name the catalogue lacks would otherwise end the
+  // run when its protocol holds it out, after the protocols before it had run for minutes.
+  std::string left_out;
+  const std::vector<std::string> method_names = absl::StrSplit(wanted, ',');
+  const bool uses_catalogue =
+      std::find(method_names.begin(), method_names.end(), "perfcast") != method_names.end();
+  if (uses_catalogue && *catalogue != nullptr) {
+    const std::vector<UnresolvedName> unresolved = FindUnresolvedNames(*records, **catalogue);
+    if (!unresolved.empty() && !line.Has("skip-unresolved")) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the catalogue lacks ", unresolved.size(), unresolved.size() == 1 ? " name" : " names",
+          " of the data: ", DescribeUnresolved(unresolved),
+          ". Add them to the catalogue (data/catalogue/README.md) or pass --skip-unresolved to "
+          "leave their rows out"));
+    }
+    if (!unresolved.empty()) {
+      const size_t before = records->size();
+      *records = WithoutUnresolved(*records, unresolved);
+      left_out = absl::StrCat(
+          "left out ", before - records->size(),
+          " rows whose names the catalogue lacks: ", DescribeUnresolved(unresolved), "\n");
+      std::cerr << "perfcast eval: " << left_out << std::flush;
+    }
+  }
   std::vector<std::unique_ptr<EvaluationMethod>> methods;
   for (absl::string_view name : absl::StrSplit(wanted, ',')) {
     if (name == "perfcast" || name == "perfcast-no-physical") {
@@ -274,12 +312,11 @@ absl::Status RunEval(const CommandLine& line) {
   // Folds in parallel, one XGBoost thread each: many small trainings scale better this way
   // than one training over several OpenMP threads.
   options.parallel_folds = *threads;
-  if (isatty(STDERR_FILENO)) {
-    options.progress = [](absl::string_view protocol, absl::string_view method, int done,
-                          int total) {
-      std::cerr << absl::StrFormat("\r%-13s %-15s fold %d/%d   ", std::string(protocol),
-                                   std::string(method), done, total)
-                << (done == total ? "\n" : "") << std::flush;
+  ProgressReporter progress(std::cerr, ShowProgress(line));
+  if (progress.enabled()) {
+    options.progress = [&progress](absl::string_view protocol, absl::string_view method, int done,
+                                   int total) {
+      progress.Report(absl::StrCat(protocol, " ", method), "fold", done, total);
     };
   }
   std::ofstream points;
@@ -295,14 +332,21 @@ absl::Status RunEval(const CommandLine& line) {
       points << EvaluationPointsCsvRow(protocol, method, point, prediction);
     };
   }
-  std::vector<EvaluationFigures> all;
+  if (!left_out.empty() && !line.Has("json")) std::cout << left_out;
+  // Each protocol's figures go out as soon as they exist, so that a run stopped or failing later
+  // still leaves what it measured.
   for (Protocol protocol : protocols) {
     absl::StatusOr<std::vector<EvaluationFigures>> figures =
         Evaluate(protocol, curves, methods, options);
     if (!figures.ok()) return figures.status();
-    all.insert(all.end(), figures->begin(), figures->end());
+    if (line.Has("json")) {
+      std::cout << FiguresJsonLines(*figures);
+    } else {
+      std::cout << (protocol == protocols.front() && left_out.empty() ? "" : "\n")
+                << FiguresTable(*figures);
+    }
+    std::cout.flush();
   }
-  std::cout << (line.Has("json") ? FiguresJsonLines(all) : FiguresTable(all));
   if (line.Has("points") && !points.flush()) {
     return absl::DataLossError(absl::StrCat("--points=", line.Get("points"), ": write failed"));
   }
@@ -324,6 +368,13 @@ absl::Status RunFit(const CommandLine& line) {
   options.seed = static_cast<uint64_t>(*seed);
   options.threads = *threads;
   options.catalogue = *std::move(catalogue);
+  ProgressReporter progress(std::cerr, ShowProgress(line));
+  if (progress.enabled()) {
+    progress.Report("fit", "stage", 0, 4, "training rows");
+    options.progress = [&progress](int done, int total, absl::string_view next) {
+      progress.Report("fit", "stage", done, total, next);
+    };
+  }
   absl::StatusOr<std::shared_ptr<const PerfcastModel>> model =
       PerfcastModel::Train(*records, options);
   if (!model.ok()) return model.status();
@@ -421,6 +472,7 @@ absl::Status RunPredict(const CommandLine& line) {
   absl::StatusOr<double> confidence = line.GetDouble("confidence", 0.9);
   if (!confidence.ok()) return confidence.status();
   std::vector<PointPrediction> points;
+  std::vector<std::string> unseen_names;
   double confidence_used = *confidence;
   if (line.Has("server")) {
 #ifdef PERFCAST_WITH_REMOTE
@@ -429,6 +481,7 @@ absl::Status RunPredict(const CommandLine& line) {
     absl::StatusOr<RemotePrediction> remote = RemotePredict(*target, *query, *batches, *confidence);
     if (!remote.ok()) return remote.status();
     points = std::move(remote->points);
+    unseen_names = std::move(remote->unseen_names);
     confidence_used = remote->confidence_level;
 #else
     return absl::UnimplementedError("this build of perfcast has no gRPC client");
@@ -442,6 +495,12 @@ absl::Status RunPredict(const CommandLine& line) {
         (*model)->Predict(*query, *batches, *confidence);
     if (!predicted.ok()) return predicted.status();
     points = *std::move(predicted);
+    unseen_names = (*model)->UnseenNames(query->configuration);
+  }
+  // On stderr, so that the table and the JSON stay the same for a bundle and a server.
+  if (!unseen_names.empty()) {
+    std::cerr << "perfcast predict: the data has never seen " << absl::StrJoin(unseen_names, ", ")
+              << "; the interval is that of a configuration with a name the data lacks\n";
   }
   std::cout << (line.Has("json") ? FormatPredictionJsonLines(points)
                                  : FormatPredictionTable(points, confidence_used));
@@ -598,12 +657,12 @@ int Main(int argc, char** argv) {
        kEvalHelp,
        {"data", "protocol", "methods", "confidence", "levels", "seed", "threads", "catalogue",
         "points"},
-       {"faithful", "json", "help"},
+       {"faithful", "json", "skip-unresolved", "quiet", "help"},
        ZeroOnSuccess<RunEval>},
       {"fit",
        kFitHelp,
        {"data", "out", "seed", "threads", "catalogue"},
-       {"help"},
+       {"quiet", "help"},
        ZeroOnSuccess<RunFit>},
       {"catalogue", kCatalogueHelp, {"catalogue", "data"}, {"help"}, RunCatalogue},
       {"predict",

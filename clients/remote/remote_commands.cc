@@ -137,8 +137,10 @@ absl::StatusOr<RemotePrediction> RemotePredict(const RemoteTarget& target,
         absl::StrCat("server answered ", response.predictions_size(), " predictions for 1 query"));
   }
   const v1::Prediction& prediction = response.predictions(0);
-  return RemotePrediction{PointsFromProto(prediction), prediction.confidence_level(),
-                          response.model_version()};
+  return RemotePrediction{PointsFromProto(prediction),
+                          prediction.confidence_level(),
+                          response.model_version(),
+                          {prediction.unseen_names().begin(), prediction.unseen_names().end()}};
 }
 
 absl::Status RemoteUncertainty(const RemoteTarget& target, const PredictionQuery& query,
@@ -167,6 +169,10 @@ absl::Status RemoteUncertainty(const RemoteTarget& target, const PredictionQuery
                          100 * response.expected_relative_error());
   out << absl::StrFormat("catalogue entries:        %s\n",
                          CatalogueText(response.catalogue_entries()));
+  if (response.unseen_names_size() > 0) {
+    out << absl::StrFormat("never seen in the data:   %s\n",
+                           absl::StrJoin(response.unseen_names(), ", "));
+  }
   out << absl::StrFormat("nearest observed curves:\n%10s %8s %8s  %s\n", "distance", "in", "out",
                          "configuration");
   for (const v1::ObservedCurve& curve : response.nearest_curves()) {

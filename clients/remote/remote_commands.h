@@ -43,6 +43,8 @@ struct RemotePrediction {
   std::vector<PointPrediction> points;  // one per batch size, in request order
   double confidence_level = 0;          // the level the server used
   int64_t model_version = 0;
+  // Names of the query the server's data has never seen (Prediction.unseen_names).
+  std::vector<std::string> unseen_names;
 };
 
 // Predicts `query` at `batch_sizes` with an interval at `confidence_level`. Prints nothing.

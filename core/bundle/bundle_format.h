@@ -12,9 +12,9 @@ namespace perfcast {
 //   magic "PERFCAST" | u32 format version | u64 payload size | u64 FNV-1a-64 of payload | payload
 // All integers little-endian. The payload starts with a human-readable manifest string.
 inline constexpr absl::string_view kBundleMagic = "PERFCAST";
-// 5: one-hot columns that are not set are missing, no longer 0; a model of version 4 would read
-// them wrong, so a server retrains rather than loading it.
-inline constexpr uint32_t kBundleFormatVersion = 5;
+// 6: the catalogue carries frameworks.csv. 5: one-hot columns that are not set are missing, no
+// longer 0. A server that finds an older version retrains rather than loading it.
+inline constexpr uint32_t kBundleFormatVersion = 6;
 
 std::string SealBundle(absl::string_view payload);
 // InvalidArgument for a file that is not a perfcast bundle or has another format version;

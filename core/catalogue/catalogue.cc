@@ -2,11 +2,13 @@
 
 #include <fstream>
 #include <sstream>
+#include <tuple>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "core/catalogue/catalogue_table.h"
+#include "core/catalogue/name_matching.h"
 #include "core/util/status_macros.h"
 
 namespace perfcast {
@@ -16,10 +18,18 @@ constexpr absl::string_view kAcceleratorsFile = "accelerators.csv";
 constexpr absl::string_view kModelsFile = "models.csv";
 constexpr absl::string_view kPrecisionsFile = "precisions.csv";
 constexpr absl::string_view kAliasesFile = "aliases.csv";
+constexpr absl::string_view kFrameworksFile = "frameworks.csv";
 
 std::string PathIn(absl::string_view directory, absl::string_view file) {
   if (directory.empty()) return std::string(file);
   return absl::StrCat(directory, directory.back() == '/' ? "" : "/", file);
+}
+
+template <typename Spec>
+std::vector<std::string> NamesOf(const std::vector<Spec>& specs) {
+  std::vector<std::string> names;
+  for (const Spec& spec : specs) names.push_back(spec.name);
+  return names;
 }
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
@@ -30,23 +40,32 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   return text.str();
 }
 
-template <typename Spec>
-absl::flat_hash_map<std::string, size_t> IndexByName(const std::vector<Spec>& specs) {
-  absl::flat_hash_map<std::string, size_t> index;
-  for (size_t i = 0; i < specs.size(); ++i) index.emplace(specs[i].name, i);
-  return index;
+// Adds `name` for position `position`; InvalidArgument when a name equal to it but for case is
+// already there, since lookups could not tell the two apart.
+absl::Status AddName(absl::string_view kind, absl::string_view name, size_t position,
+                     absl::flat_hash_map<std::string, size_t>& positions,
+                     std::vector<std::string>& names) {
+  if (!positions.emplace(FoldName(name), position).second) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(kind, " name '", name, "' repeats an earlier name (case does not count)"));
+  }
+  names.emplace_back(name);
+  return absl::OkStatus();
 }
 
 template <typename Spec>
 absl::StatusOr<const Spec*> Find(const std::vector<Spec>& specs,
-                                 const absl::flat_hash_map<std::string, size_t>& index,
-                                 absl::string_view kind, absl::string_view file,
-                                 absl::string_view name) {
-  const auto it = index.find(name);
-  if (it == index.end()) {
-    return absl::NotFoundError(absl::StrCat(kind, " '", name,
-                                            "' is not in the catalogue (add it to ", file,
-                                            " or map it in ", kAliasesFile, ")"));
+                                 const absl::flat_hash_map<std::string, size_t>& positions,
+                                 absl::Span<const std::string> names, absl::string_view kind,
+                                 absl::string_view file, absl::string_view name,
+                                 bool version_may_follow) {
+  auto it = positions.find(FoldName(name));
+  if (it == positions.end() && version_may_follow)
+    it = positions.find(FoldName(WithoutVersion(name)));
+  if (it == positions.end()) {
+    return absl::NotFoundError(absl::StrCat(kind, " '", name, "' is not in the catalogue",
+                                            DidYouMean(ClosestNames(name, names, 3)),
+                                            "; add it to ", file, " or map it in ", kAliasesFile));
   }
   return &specs[it->second];
 }
@@ -54,7 +73,7 @@ absl::StatusOr<const Spec*> Find(const std::vector<Spec>& specs,
 }  // namespace
 
 void CatalogueFiles::EncodeTo(ByteWriter& writer) const {
-  for (const std::string* text : {&accelerators, &models, &precisions, &aliases}) {
+  for (const std::string* text : {&accelerators, &models, &precisions, &aliases, &frameworks}) {
     writer.PutString(*text);
   }
 }
@@ -62,7 +81,7 @@ void CatalogueFiles::EncodeTo(ByteWriter& writer) const {
 absl::StatusOr<CatalogueFiles> CatalogueFiles::DecodeFrom(ByteReader& reader) {
   CatalogueFiles files;
   for (std::string* text :
-       {&files.accelerators, &files.models, &files.precisions, &files.aliases}) {
+       {&files.accelerators, &files.models, &files.precisions, &files.aliases, &files.frameworks}) {
     PERFCAST_ASSIGN_OR_RETURN(*text, reader.GetString());
   }
   return files;
@@ -76,6 +95,11 @@ absl::StatusOr<Catalogue> Catalogue::Load(const std::string& directory) {
     absl::StatusOr<std::string> contents = ReadFile(PathIn(directory, file));
     if (!contents.ok()) return contents.status();
     *text = *std::move(contents);
+  }
+  // frameworks.csv came after the other files; a catalogue without it has no framework entries.
+  if (absl::StatusOr<std::string> frameworks = ReadFile(PathIn(directory, kFrameworksFile));
+      frameworks.ok()) {
+    files.frameworks = *std::move(frameworks);
   }
   return Parse(std::move(files), directory);
 }
@@ -94,9 +118,28 @@ absl::StatusOr<Catalogue> Catalogue::Parse(CatalogueFiles files, absl::string_vi
       ParsePrecisionTable(files.precisions, PathIn(directory, kPrecisionsFile));
   if (!precisions.ok()) return precisions.status();
   catalogue.precisions_ = *std::move(precisions);
-  catalogue.accelerator_index_ = IndexByName(catalogue.accelerators_);
-  catalogue.model_index_ = IndexByName(catalogue.models_);
-  catalogue.precision_index_ = IndexByName(catalogue.precisions_);
+  if (!files.frameworks.empty()) {
+    absl::StatusOr<std::vector<FrameworkSpec>> frameworks =
+        ParseFrameworkTable(files.frameworks, PathIn(directory, kFrameworksFile));
+    if (!frameworks.ok()) return frameworks.status();
+    catalogue.frameworks_ = *std::move(frameworks);
+  }
+  for (auto [kind, file, index, specs] :
+       {std::tuple{"accelerator", kAcceleratorsFile, &catalogue.accelerator_index_,
+                   NamesOf(catalogue.accelerators_)},
+        std::tuple{"model", kModelsFile, &catalogue.model_index_, NamesOf(catalogue.models_)},
+        std::tuple{"precision", kPrecisionsFile, &catalogue.precision_index_,
+                   NamesOf(catalogue.precisions_)},
+        std::tuple{"framework", kFrameworksFile, &catalogue.framework_index_,
+                   NamesOf(catalogue.frameworks_)}}) {
+    for (size_t i = 0; i < specs.size(); ++i) {
+      if (absl::Status added = AddName(kind, specs[i], i, index->positions, index->names);
+          !added.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(PathIn(directory, file), ": ", added.message()));
+      }
+    }
+  }
 
   constexpr absl::string_view kAliasColumns[] = {"kind", "alias", "entry"};
   absl::StatusOr<CatalogueTable> aliases =
@@ -116,16 +159,19 @@ absl::StatusOr<Catalogue> Catalogue::Parse(CatalogueFiles files, absl::string_vi
       index = &catalogue.model_index_;
     } else if (*kind == "precision") {
       index = &catalogue.precision_index_;
+    } else if (*kind == "framework") {
+      index = &catalogue.framework_index_;
     } else {
-      return row.Error("kind",
-                       absl::StrCat("'", *kind, "' is not accelerator, model or precision"));
+      return row.Error(
+          "kind", absl::StrCat("'", *kind, "' is not accelerator, model, precision or framework"));
     }
-    const auto target = index->find(*entry);
-    if (target == index->end()) {
+    const auto target = index->positions.find(FoldName(*entry));
+    if (target == index->positions.end()) {
       return row.Error("entry", absl::StrCat("no ", *kind, " named '", *entry, "'"));
     }
-    if (!index->emplace(*alias, target->second).second) {
-      return row.Error("alias", absl::StrCat("'", *alias, "' is already a ", *kind, " name"));
+    if (!AddName(*kind, *alias, target->second, index->positions, index->names).ok()) {
+      return row.Error("alias", absl::StrCat("'", *alias, "' is already a ", *kind,
+                                             " name (case does not count)"));
     }
   }
   catalogue.files_ = std::move(files);
@@ -133,21 +179,29 @@ absl::StatusOr<Catalogue> Catalogue::Parse(CatalogueFiles files, absl::string_vi
 }
 
 absl::StatusOr<const AcceleratorSpec*> Catalogue::FindAccelerator(absl::string_view name) const {
-  return Find(accelerators_, accelerator_index_, "hardware", kAcceleratorsFile, name);
+  return Find(accelerators_, accelerator_index_.positions, accelerator_index_.names, "hardware",
+              kAcceleratorsFile, name, /*version_may_follow=*/false);
 }
 
 absl::string_view Catalogue::SoftwareStackOf(absl::string_view hardware) const {
-  const auto it = accelerator_index_.find(hardware);
-  return it == accelerator_index_.end() ? absl::string_view()
-                                        : accelerators_[it->second].software_stack;
+  const auto it = accelerator_index_.positions.find(FoldName(hardware));
+  return it == accelerator_index_.positions.end() ? absl::string_view()
+                                                  : accelerators_[it->second].software_stack;
 }
 
 absl::StatusOr<const ModelSpec*> Catalogue::FindModel(absl::string_view name) const {
-  return Find(models_, model_index_, "model", kModelsFile, name);
+  return Find(models_, model_index_.positions, model_index_.names, "model", kModelsFile, name,
+              /*version_may_follow=*/false);
 }
 
 absl::StatusOr<const PrecisionSpec*> Catalogue::FindPrecision(absl::string_view name) const {
-  return Find(precisions_, precision_index_, "precision", kPrecisionsFile, name);
+  return Find(precisions_, precision_index_.positions, precision_index_.names, "precision",
+              kPrecisionsFile, name, /*version_may_follow=*/false);
+}
+
+absl::StatusOr<const FrameworkSpec*> Catalogue::FindFramework(absl::string_view name) const {
+  return Find(frameworks_, framework_index_.positions, framework_index_.names, "framework",
+              kFrameworksFile, name, /*version_may_follow=*/true);
 }
 
 CatalogueEntryNames Catalogue::EntryNamesOf(const Configuration& configuration) const {
@@ -158,6 +212,9 @@ CatalogueEntryNames Catalogue::EntryNamesOf(const Configuration& configuration) 
   if (auto model = FindModel(configuration.model); model.ok()) names.model = (*model)->name;
   if (auto precision = FindPrecision(configuration.precision); precision.ok()) {
     names.precision = (*precision)->name;
+  }
+  if (auto framework = FindFramework(configuration.framework); framework.ok()) {
+    names.framework = (*framework)->name;
   }
   return names;
 }

@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "core/catalogue/framework_catalogue.h"
 #include "core/catalogue/hardware_catalogue.h"
 #include "core/catalogue/model_catalogue.h"
 #include "core/data/benchmark_record.h"
@@ -13,15 +14,16 @@
 
 namespace perfcast {
 
-// The text of the four catalogue files (see data/catalogue/README.md). A model bundle stores it,
-// so that a model reloads with exactly the physical facts it was trained with.
+// The text of the catalogue files (see data/catalogue/README.md). A model bundle stores it, so
+// that a model reloads with exactly the facts and names it was trained with.
 struct CatalogueFiles {
   std::string accelerators;  // accelerators.csv
   std::string models;        // models.csv
   std::string precisions;    // precisions.csv
   std::string aliases;       // aliases.csv: kind, alias, entry
+  std::string frameworks;    // frameworks.csv; empty: no framework entries
 
-  // The four texts as they are; DecodeFrom does not parse them (Catalogue::Parse does).
+  // The texts as they are; DecodeFrom does not parse them (Catalogue::Parse does).
   void EncodeTo(ByteWriter& writer) const;
   static absl::StatusOr<CatalogueFiles> DecodeFrom(ByteReader& reader);
 };
@@ -41,28 +43,32 @@ struct CatalogueEntryNames {
   std::string accelerator;
   std::string model;
   std::string precision;
+  std::string framework;
 };
 
-// What is publicly known about accelerators, models and number formats, read at run time from
-// data files so that a new GPU or model is one edited row, not a rebuild. Names in benchmark data
-// reach an entry by its exact name or through an alias; nothing is matched loosely, so a name the
-// files do not list is reported, not guessed.
+// What is publicly known about accelerators, models, number formats and serving frameworks, read
+// at run time from data files so that a new GPU or model is one edited row, not a rebuild. Names
+// reach an entry by its name or through an alias, ignoring case and outer spaces (name_matching.h);
+// a framework name also with its version left off ("vllm-0.6.3"). Nothing else is matched
+// loosely: a name the files do not list is reported with the closest names they do list.
 //
 // Thread safety: immutable once built; share freely.
 class Catalogue {
  public:
-  // Reads accelerators.csv, models.csv, precisions.csv and aliases.csv from `directory`.
-  // NotFound for a missing file; InvalidArgument "path:line: column: why" for a bad row, a
-  // repeated name, or an alias whose entry does not exist.
+  // Reads accelerators.csv, models.csv, precisions.csv, aliases.csv and, where present,
+  // frameworks.csv from `directory`. NotFound for a missing file; InvalidArgument
+  // "path:line: column: why" for a bad row, a name repeated (ignoring case), or an alias whose
+  // entry does not exist.
   static absl::StatusOr<Catalogue> Load(const std::string& directory);
   // Same, from the files' text; `directory` prefixes the file names in error locations.
   static absl::StatusOr<Catalogue> Parse(CatalogueFiles files, absl::string_view directory);
 
-  // The entry named exactly `name`, or the entry an alias of that name points to. NotFound naming
-  // `name` otherwise. The pointer lives as long as this catalogue.
+  // The entry named `name`, or the entry an alias of that name points to. NotFound naming `name`
+  // and the closest known names otherwise. The pointer lives as long as this catalogue.
   absl::StatusOr<const AcceleratorSpec*> FindAccelerator(absl::string_view name) const;
   absl::StatusOr<const ModelSpec*> FindModel(absl::string_view name) const;
   absl::StatusOr<const PrecisionSpec*> FindPrecision(absl::string_view name) const;
+  absl::StatusOr<const FrameworkSpec*> FindFramework(absl::string_view name) const;
   // The software stack of `hardware`'s entry (AcceleratorSpec::software_stack); "" where the
   // name does not resolve or the entry names none. On the prediction path, so no error is built.
   absl::string_view SoftwareStackOf(absl::string_view hardware) const;
@@ -76,10 +82,15 @@ class Catalogue {
   const std::vector<AcceleratorSpec>& accelerators() const { return accelerators_; }
   const std::vector<ModelSpec>& models() const { return models_; }
   const std::vector<PrecisionSpec>& precisions() const { return precisions_; }
+  const std::vector<FrameworkSpec>& frameworks() const { return frameworks_; }
 
  private:
-  // Entry and alias names to positions in the vectors above.
-  using NameIndex = absl::flat_hash_map<std::string, size_t>;
+  // Folded entry and alias names (FoldName) to positions in the vectors above, and every name as
+  // written, for suggestions.
+  struct NameIndex {
+    absl::flat_hash_map<std::string, size_t> positions;
+    std::vector<std::string> names;
+  };
 
   Catalogue() = default;
 
@@ -87,9 +98,11 @@ class Catalogue {
   std::vector<AcceleratorSpec> accelerators_;
   std::vector<ModelSpec> models_;
   std::vector<PrecisionSpec> precisions_;
+  std::vector<FrameworkSpec> frameworks_;
   NameIndex accelerator_index_;
   NameIndex model_index_;
   NameIndex precision_index_;
+  NameIndex framework_index_;
 };
 
 }  // namespace perfcast

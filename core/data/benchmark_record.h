@@ -4,6 +4,8 @@
 #include <optional>
 #include <string>
 
+#include "absl/strings/string_view.h"
+
 namespace perfcast {
 
 // What stays fixed while a benchmark sweeps batch sizes. Free-form strings because the sets are
@@ -27,6 +29,19 @@ struct Configuration {
   // "hardware/num_gpus/framework/model/precision", for logs and tables.
   std::string ToString() const;
 };
+
+// The named fields of a Configuration (all but the GPU count).
+enum class ConfigurationField { kNone, kHardware, kFramework, kModel, kPrecision };
+inline constexpr ConfigurationField kNamedConfigurationFields[] = {
+    ConfigurationField::kHardware, ConfigurationField::kFramework, ConfigurationField::kModel,
+    ConfigurationField::kPrecision};
+
+// The value of `field` in `configuration`; "" for kNone.
+const std::string& NameOf(const Configuration& configuration, ConfigurationField field);
+// The same, to assign. REQUIRES: field != kNone.
+std::string& MutableNameOf(Configuration& configuration, ConfigurationField field);
+// "hardware", "framework", "model", "precision"; "" for kNone.
+absl::string_view FieldName(ConfigurationField field);
 
 // The request shape: tokens in and out per request.
 struct Shape {

@@ -91,7 +91,7 @@ std::vector<AnchorChoice> AnchorIndex::SameConfiguration(const Configuration& co
 
 std::vector<AnchorChoice> AnchorIndex::OtherConfigurations(const Configuration& configuration,
                                                            const Shape& shape, int count,
-                                                           bool other_hardware_only) const {
+                                                           ConfigurationField must_differ) const {
   const ModelSize size = ParseModelSize(configuration.model);
   const LogShape query = LogOf(shape);
   const std::string stack = stack_of_ ? stack_of_(configuration.hardware) : std::string();
@@ -99,7 +99,10 @@ std::vector<AnchorChoice> AnchorIndex::OtherConfigurations(const Configuration& 
   for (size_t c = 0; c < configurations_.size(); ++c) {
     const Configuration& other = configurations_[c];
     if (other == configuration) continue;
-    if (other_hardware_only && other.hardware == configuration.hardware) continue;
+    if (must_differ != ConfigurationField::kNone &&
+        NameOf(other, must_differ) == NameOf(configuration, must_differ)) {
+      continue;
+    }
     int nearest = -1;
     double nearest_distance = std::numeric_limits<double>::infinity();
     for (int index : anchors_by_rank_[c]) {

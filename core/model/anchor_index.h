@@ -48,11 +48,11 @@ class AnchorIndex {
   // Up to `count` curves from other configurations, one per configuration, the most similar
   // configuration first (same model, hardware, framework, precision; close GPU count and model
   // size; other hardware of the same software stack, see SetSoftwareStacks), each the
-  // configuration's curve nearest to `shape`. With `other_hardware_only`, only
-  // configurations on other hardware.
-  std::vector<AnchorChoice> OtherConfigurations(const Configuration& configuration,
-                                                const Shape& shape, int count,
-                                                bool other_hardware_only) const;
+  // configuration's curve nearest to `shape`. With a `must_differ` field, only configurations
+  // whose value of that field differs from the query's.
+  std::vector<AnchorChoice> OtherConfigurations(
+      const Configuration& configuration, const Shape& shape, int count,
+      ConfigurationField must_differ = ConfigurationField::kNone) const;
 
  private:
   // Shapes as (log2 input, log2 output): distances are computed per anchor on every query.

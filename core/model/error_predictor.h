@@ -34,6 +34,9 @@ inline constexpr int kErrorFeatureCount = 12;
 struct ErrorRecord {
   ErrorFeatures features;
   double absolute_log_error = 0;  // |log(true / predicted)|
+  // Predicted without any configuration that shares one of its names (RowKind::kUnseenName):
+  // calibrates intervals only, so the error predictor learns from the cases it always did.
+  bool name_unseen = false;
 };
 
 // Maps ErrorFeatures to the expected |log error| of the prediction (docs/METHOD.md §3): a small

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/types/span.h"
 #include "core/data/curve.h"
 #include "core/fit/anchor_curve.h"
@@ -40,27 +41,38 @@ absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
   const std::vector<TreeEnsemble>& configuration_models = fold_models[1];
 
   const WorkloadSimilarity similarity(index.anchors(), scales);
+  // For each named field, the curves carrying each value of it (sorted: Unobserved wants them so).
+  absl::flat_hash_map<std::pair<ConfigurationField, std::string>, std::vector<int>> curves_named;
+  for (size_t i = 0; i < index.anchors().size(); ++i) {
+    for (ConfigurationField field : kNamedConfigurationFields) {
+      curves_named[{field, NameOf(index.anchors()[i].curve().configuration, field)}].push_back(
+          static_cast<int>(i));
+    }
+  }
   std::array<std::vector<ErrorRecord>, 2> records;
   for (size_t i = 0; i < index.anchors().size(); ++i) {
     const Curve& curve = index.anchors()[i].curve();
     const int configuration_fold = configuration_fold_of_curve[i];
     // Halves by configuration keep a configuration's correlated errors on one side; with too few
     // configurations for that, by curve.
-    std::vector<ErrorRecord>& out =
-        records[(index.configurations().size() >= 4 ? configuration_fold : folds.of_curve[i]) % 2];
+    const int half =
+        (index.configurations().size() >= 4 ? configuration_fold : folds.of_curve[i]) % 2;
+    std::vector<ErrorRecord>& out = records[half];
     auto add = [&](PredictionCase prediction_case, const TreeEnsemble& model,
                    absl::Span<const Anchor> anchors, const CurvePoint& point,
-                   const Unobserved& unobserved) {
+                   const Unobserved& unobserved, bool name_unseen = false,
+                   const Configuration* as_queried = nullptr) {
       if (anchors.empty()) return;
       AnchoredPrediction p =
-          PredictFromAnchors(features, {model, physical_exponents}, curve.configuration,
-                             curve.shape, anchors, point.batch_size);
+          PredictFromAnchors(features, {model, physical_exponents},
+                             as_queried != nullptr ? *as_queried : curve.configuration, curve.shape,
+                             anchors, point.batch_size);
       const double error = std::abs(std::log(point.throughput_tokens_per_s) - p.log_throughput);
       if (!std::isfinite(error)) return;
       p.features.prediction_case = prediction_case;
       p.features.neighbourhood =
           similarity.Around(curve.configuration, curve.shape, point.batch_size, unobserved);
-      out.push_back({p.features, error});
+      out.push_back({p.features, error, name_unseen});
     };
     const Unobserved without_curve{.curve = static_cast<int>(i)};
     const std::vector<Anchor> siblings = AnchorsOf(
@@ -84,11 +96,28 @@ absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
       }
     }
     const std::vector<Anchor> others = AnchorsOf(
-        index,
-        index.OtherConfigurations(curve.configuration, curve.shape, kOtherConfigurations, false));
+        index, index.OtherConfigurations(curve.configuration, curve.shape, kOtherConfigurations));
     for (const CurvePoint& point : curve.points) {
       add(PredictionCase::kNewConfiguration, configuration_models[configuration_fold], others,
           point, {.configuration = true});
+    }
+    // A configuration with a name the data lacks: predicted only from configurations that differ
+    // in that name, without the neighbourhood of any curve that carries it. The fold model has
+    // still trained on rows of other configurations with the name, so these errors are if
+    // anything smaller than a truly unseen name's; a framework name, which carries no physical
+    // figures, is hidden from the features as well. Calibration half only (ErrorRecord).
+    if (half != 1) continue;
+    for (ConfigurationField field : kNamedConfigurationFields) {
+      const std::vector<Anchor> differing = AnchorsOf(
+          index,
+          index.OtherConfigurations(curve.configuration, curve.shape, kOtherConfigurations, field));
+      const std::vector<int>& named = curves_named.at({field, NameOf(curve.configuration, field)});
+      Configuration as_queried = curve.configuration;
+      if (field == ConfigurationField::kFramework) as_queried.framework.clear();
+      for (const CurvePoint& point : curve.points) {
+        add(PredictionCase::kNewConfiguration, configuration_models[configuration_fold], differing,
+            point, {.configuration = true, .curves = named}, /*name_unseen=*/true, &as_queried);
+      }
     }
   }
   ExploreByAnnealing(index, features, curve_models, physical_exponents, folds, similarity, options,

@@ -46,8 +46,12 @@ IntervalCalibration IntervalCalibration::FromScores(
 }
 
 double IntervalCalibration::ScoreQuantile(PredictionCase prediction_case, double level) const {
+  return ScoreQuantile(KindOf(prediction_case), level);
+}
+
+double IntervalCalibration::ScoreQuantile(RowKind row_kind, double level) const {
   // A case never seen in training borrows the widest calibrated case rather than claiming 0.
-  int kind = static_cast<int>(KindOf(prediction_case));
+  int kind = static_cast<int>(row_kind);
   if (quantiles_[kind].empty()) kind = static_cast<int>(RowKind::kOtherConfiguration);
   const std::vector<double>* quantiles = &quantiles_[kind];
   if (quantiles->empty()) return 0;

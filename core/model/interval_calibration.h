@@ -17,8 +17,12 @@ enum class RowKind {
   kOwnSmallerBatches,   // the curve's own smaller batches -> extrapolated batch
   kOtherConfiguration,  // a curve of another configuration -> new configuration
   kMeasurement,         // a measured point against its curve's fit -> measured, interpolated
+  // A curve predicted from configurations that all differ from it in one name (hardware,
+  // framework, model or precision), as if the data had never seen that name -> a new
+  // configuration with a name the data lacks.
+  kUnseenName,
 };
-inline constexpr int kRowKindCount = 4;
+inline constexpr int kRowKindCount = 5;
 
 // The situation that stands for `prediction_case`.
 RowKind KindOf(PredictionCase prediction_case);
@@ -38,6 +42,8 @@ class IntervalCalibration {
   // The score quantile at `level` with the finite-sample correction of split conformal
   // prediction (level * (n + 1) / n, capped at the largest score seen). REQUIRES: 0 < level < 1.
   double ScoreQuantile(PredictionCase prediction_case, double level) const;
+  // The same for a situation; one never calibrated borrows the new-configuration quantiles.
+  double ScoreQuantile(RowKind kind, double level) const;
 
   void EncodeTo(ByteWriter& writer) const;
   // DataLoss for quantiles of the wrong size, or quantiles without scores.

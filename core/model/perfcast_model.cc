@@ -70,6 +70,7 @@ PerfcastModel::State::State(AnchorIndex index_in, TransferFeatures features_in,
     trained_hardware.insert(c.hardware);
     trained_models.insert(c.model);
   }
+  names = TrainedNames(index.configurations(), features.catalogue().get());
 }
 
 absl::Status PerfcastModel::State::CheckKnown(const Configuration& query) const {
@@ -98,6 +99,11 @@ std::vector<Configuration> PerfcastModel::Configurations() const {
 absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Train(
     absl::Span<const BenchmarkRecord> records, const TrainOptions& options) {
   const auto start = std::chrono::steady_clock::now();
+  // The stages that take the time, in order; a caller shows them as progress.
+  constexpr int kStages = 4;
+  auto stage_done = [&options](int done, absl::string_view next) {
+    if (options.progress) options.progress(done, kStages, next);
+  };
   std::vector<Curve> curves = GroupIntoCurves(records);
   if (curves.empty()) return absl::FailedPreconditionError("no benchmark results to train on");
   std::vector<AnchorCurve> anchors;
@@ -123,6 +129,7 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Train(
         " training situations: need curves from at least two shapes or configurations"));
   }
   const PhysicalExponents physical_exponents = rows.FitPhysicalExponents();
+  stage_done(1, "cross-fit models and held-out errors");
   const WorkloadScales scales = WorkloadSimilarity::ScalesOf(index.anchors());
   std::array<std::vector<ErrorRecord>, 2> held_out_errors;
   absl::StatusOr<XGBoostRegressor> correction;
@@ -132,13 +139,16 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Train(
     PERFCAST_ASSIGN_OR_RETURN(held_out_errors,
                               CollectHeldOutErrors(index, features, scales, rows, training,
                                                    physical_exponents, folds, options));
+    stage_done(2, "correction model");
     // Last: XGBoost keeps the histogram index it builds for a set with the set, which then no
     // longer sits beside each fold's.
     correction = XGBoostRegressor::Train(training, CorrectionParams(options));
     if (!correction.ok()) return correction.status();
   }
+  stage_done(3, "error predictor and calibration");
   PERFCAST_ASSIGN_OR_RETURN(auto calibration,
                             CalibrateIntervals(index, std::move(held_out_errors), options));
+  stage_done(4, "");
 
   auto state = std::make_unique<State>(std::move(index), std::move(features),
                                        *std::move(correction), physical_exponents, scales,
@@ -152,11 +162,23 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Train(
   return PerfcastModelInternal::FromState(std::move(state));
 }
 
+std::vector<std::string> PerfcastModel::UnseenNames(const Configuration& configuration) const {
+  std::vector<std::string> names;
+  for (const UnseenName& unseen : state_->names.UnseenNamesOf(configuration)) {
+    names.push_back(unseen.ToString());
+  }
+  return names;
+}
+
 absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
-    const PredictionQuery& query, absl::Span<const int> batch_sizes,
+    const PredictionQuery& asked, absl::Span<const int> batch_sizes,
     double confidence_level) const {
-  PERFCAST_RETURN_IF_ERROR(ValidateQuery(query, batch_sizes, confidence_level));
+  PERFCAST_RETURN_IF_ERROR(ValidateQuery(asked, batch_sizes, confidence_level));
   const State& s = *state_;
+  const PredictionQuery query{s.names.AsTrained(asked.configuration), asked.shape};
+  // A name no training configuration carries: the intervals of a new configuration calibrated
+  // on predictions made without that name (RowKind::kUnseenName).
+  const bool name_unseen = !s.names.UnseenNamesOf(asked.configuration).empty();
   const int own = s.index.Find(query.configuration, query.shape);
   std::vector<AnchorChoice> chosen;
   PredictionCase unmeasured_case;
@@ -172,8 +194,7 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
     unmeasured_case = PredictionCase::kExtrapolatedShape;
   } else {
     PERFCAST_RETURN_IF_ERROR(s.CheckKnown(query.configuration));
-    chosen =
-        s.index.OtherConfigurations(query.configuration, query.shape, kOtherConfigurations, false);
+    chosen = s.index.OtherConfigurations(query.configuration, query.shape, kOtherConfigurations);
     unmeasured_case = PredictionCase::kNewConfiguration;
   }
   if (chosen.empty()) return absl::FailedPreconditionError("the model holds no curves");
@@ -208,8 +229,11 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
       expected_absolute_log_error = s.error_predictor.ExpectedAbsoluteLogError(anchored.features);
       p.expected_relative_error = std::expm1(expected_absolute_log_error);
     }
-    const double half_width = s.calibration.ScoreQuantile(p.prediction_case, confidence_level) *
-                              expected_absolute_log_error;
+    const RowKind kind = name_unseen && p.prediction_case == PredictionCase::kNewConfiguration
+                             ? RowKind::kUnseenName
+                             : KindOf(p.prediction_case);
+    const double half_width =
+        s.calibration.ScoreQuantile(kind, confidence_level) * expected_absolute_log_error;
     p.throughput_tokens_per_s = std::exp(log_throughput);
     p.lower_tokens_per_s = std::exp(log_throughput - half_width);
     p.upper_tokens_per_s = std::exp(log_throughput + half_width);
@@ -226,16 +250,17 @@ absl::StatusOr<UncertaintyReport> PerfcastModel::Explain(const PredictionQuery& 
   PERFCAST_ASSIGN_OR_RETURN(const std::vector<PointPrediction> prediction,
                             Predict(query, batch, 0.5));
   const State& s = *state_;
+  const Configuration configuration = s.names.AsTrained(query.configuration);
   UncertaintyReport report;
   report.prediction_case = prediction.front().prediction_case;
   report.expected_relative_error = prediction.front().expected_relative_error;
+  report.unseen_names = UnseenNames(query.configuration);
   const Neighbourhood around =
-      s.similarity.Around(query.configuration, query.shape, batch_size, Unobserved{});
+      s.similarity.Around(configuration, query.shape, batch_size, Unobserved{});
   report.nearest_point_distance = around.nearest_point_distance;
   report.nearest_same_configuration_distance = around.nearest_same_configuration_distance;
   report.configuration_curve_count = around.configuration_curve_count;
-  report.nearest_curves =
-      s.similarity.NearestCurves(query.configuration, query.shape, neighbor_count);
+  report.nearest_curves = s.similarity.NearestCurves(configuration, query.shape, neighbor_count);
   report.similarity_score = 1.0 / (1.0 + around.nearest_point_distance);
   return report;
 }

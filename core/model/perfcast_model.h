@@ -32,6 +32,12 @@ class PerfcastModel {
                                                        absl::Span<const int> batch_sizes,
                                                        double confidence_level) const;
 
+  // The names of `configuration` that no training configuration carries, even after the
+  // spellings and equivalences that reach a trained name ("framework 'my-new-engine'"). Predict
+  // answers the trained name a query's name reaches ("vLLM" as "vllm") and gives a configuration
+  // with an unseen name the intervals calibrated for that situation.
+  std::vector<std::string> UnseenNames(const Configuration& configuration) const;
+
   // How far the query is from what was observed, and the error to expect there.
   absl::StatusOr<UncertaintyReport> Explain(const PredictionQuery& query, int batch_size,
                                             int neighbor_count) const;

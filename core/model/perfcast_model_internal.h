@@ -13,6 +13,7 @@
 #include "core/model/model_info.h"
 #include "core/model/perfcast_model.h"
 #include "core/model/physical_exponents.h"
+#include "core/model/trained_names.h"
 #include "core/model/workload_features.h"
 #include "core/model/workload_similarity.h"
 
@@ -44,6 +45,8 @@ struct PerfcastModel::State {
   // The hardware and model names of the training data, for CheckKnown.
   absl::flat_hash_set<std::string> trained_hardware;
   absl::flat_hash_set<std::string> trained_models;
+  // How a query's names reach the training data's.
+  TrainedNames names;
 };
 
 // Access to a model's State from outside the class, in the manner of LevelDB's

@@ -53,6 +53,9 @@ struct UncertaintyReport {
   double nearest_same_configuration_distance = 0;
   int configuration_curve_count = 0;  // curves observed of the query's configuration
   PredictionCase prediction_case = PredictionCase::kNewConfiguration;
+  // Names of the query no training configuration carries ("framework 'my-new-engine'"), after
+  // the spellings and equivalences that reach a trained name (core/model/trained_names.h).
+  std::vector<std::string> unseen_names;
 };
 
 }  // namespace perfcast

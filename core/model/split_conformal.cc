@@ -19,8 +19,10 @@ absl::StatusOr<std::pair<ErrorPredictor, IntervalCalibration>> CalibrateInterval
                             ErrorPredictor::Train(records[0], options.seed, options.threads));
   std::array<std::vector<double>, kRowKindCount> scores;
   for (const ErrorRecord& record : records[1]) {
-    scores[static_cast<int>(KindOf(record.features.prediction_case))].push_back(
-        record.absolute_log_error / predictor.ExpectedAbsoluteLogError(record.features));
+    const RowKind kind =
+        record.name_unseen ? RowKind::kUnseenName : KindOf(record.features.prediction_case);
+    scores[static_cast<int>(kind)].push_back(record.absolute_log_error /
+                                             predictor.ExpectedAbsoluteLogError(record.features));
   }
   for (const AnchorCurve& anchor : index.anchors()) {
     if (!anchor.fit().has_value()) continue;

@@ -1,8 +1,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "core/catalogue/catalogue.h"
 
@@ -26,6 +28,9 @@ struct TrainOptions {
   // the catalogue in its bundle, and refuses a configuration whose hardware or model neither the
   // data nor the catalogue knows. Without one, none of that.
   std::shared_ptr<const Catalogue> catalogue;
+  // Called from the training thread as each stage of a training ends: (stages done, stage
+  // count, the stage that comes next or "" after the last). May be empty.
+  std::function<void(int done, int total, absl::string_view next)> progress;
 };
 
 }  // namespace perfcast

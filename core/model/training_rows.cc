@@ -82,7 +82,8 @@ void AddTrainingRows(const AnchorIndex& index, RowBuilder& rows) {
     for (bool other_hardware_only : {false, true}) {
       for (const AnchorChoice& choice : index.OtherConfigurations(
                curve.configuration, curve.shape,
-               other_hardware_only ? kOtherHardware : kOtherConfigurations, other_hardware_only)) {
+               other_hardware_only ? kOtherHardware : kOtherConfigurations,
+               other_hardware_only ? ConfigurationField::kHardware : ConfigurationField::kNone)) {
         rows.AddCurve(curve, target, anchors[choice.anchor_index], false, 0);
       }
     }

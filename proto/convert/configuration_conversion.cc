@@ -41,6 +41,7 @@ void CatalogueEntriesToProto(const CatalogueEntryNames& names, v1::CatalogueEntr
   out->set_accelerator(names.accelerator);
   out->set_model(names.model);
   out->set_precision(names.precision);
+  out->set_framework(names.framework);
 }
 
 }  // namespace perfcast

@@ -141,6 +141,7 @@ void UncertaintyToProto(const UncertaintyReport& report, v1::UncertaintyResponse
   out->set_similarity_score(report.similarity_score);
   out->set_expected_relative_error(report.expected_relative_error);
   out->set_prediction_case(PredictionCaseToProto(report.prediction_case));
+  for (const std::string& name : report.unseen_names) out->add_unseen_names(name);
   for (const NeighborCurve& neighbor : report.nearest_curves) {
     v1::ObservedCurve* curve = out->add_nearest_curves();
     ConfigurationToProto(neighbor.configuration, curve->mutable_configuration());

@@ -57,8 +57,12 @@ absl::Status PredictionServiceImpl::DoPredict(const ServiceContext& context,
     absl::StatusOr<std::vector<PointPrediction>> points =
         model.Predict(q.query, q.batch_sizes, q.confidence_level);
     if (!points.ok()) return FromCore(points.status(), absl::StrCat("queries[", i, "]"));
+    v1::Prediction* prediction = response->add_predictions();
     const PredictionCase least_supported =
-        PredictionToProto(*points, q.confidence_level, response->add_predictions());
+        PredictionToProto(*points, q.confidence_level, prediction);
+    for (const std::string& name : model.UnseenNames(q.query.configuration)) {
+      prediction->add_unseen_names(name);
+    }
     context.metrics->QueryAnswered(least_supported);
   }
   response->set_model_version((*serving)->version);

@@ -357,7 +357,7 @@ std::shared_ptr<const Catalogue> TestCatalogue() {
       "accelerator,H100-SXM-80GB,NVIDIA H100 SXM 80GB\n"
       "accelerator,A100-SXM-80GB,NVIDIA A100 SXM4 80GB\n";
   absl::StatusOr<Catalogue> catalogue =
-      Catalogue::Parse({accelerators, models, precisions, aliases}, "test");
+      Catalogue::Parse({accelerators, models, precisions, aliases, ""}, "test");
   EXPECT_TRUE(catalogue.ok()) << catalogue.status();
   return std::make_shared<const Catalogue>(*std::move(catalogue));
 }

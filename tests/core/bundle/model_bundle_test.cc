@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/str_cat.h"
 #include "core/bundle/bundle_format.h"
 #include "core/bundle/model_codec.h"
 #include "gtest/gtest.h"
@@ -68,7 +69,9 @@ TEST_F(ModelBundleTest, RoundTripKeepsEveryPrediction) {
 TEST_F(ModelBundleTest, StartsWithAReadableManifest) {
   const std::string bytes = EncodeModelBundle(model());
   EXPECT_EQ(bytes.substr(0, 8), "PERFCAST");
-  EXPECT_NE(bytes.find("perfcast model bundle; format 5; curves 24"), std::string::npos);
+  EXPECT_NE(bytes.find(absl::StrCat("perfcast model bundle; format ", kBundleFormatVersion,
+                                    "; curves 24")),
+            std::string::npos);
 }
 
 TEST_F(ModelBundleTest, RefusesAFlippedByteAsDataLoss) {

@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "core/bundle/bundle_format.h"
 #include "core/catalogue/catalogue.h"
 #include "core/fit/anchor_curve.h"
@@ -56,7 +57,9 @@ TEST_F(ModelCodecTest, ThePayloadIsTheListedSectionsInOrder) {
 
   const absl::StatusOr<std::string> manifest = reader.GetString();
   ASSERT_TRUE(manifest.ok());
-  EXPECT_TRUE(absl::StartsWith(*manifest, "perfcast model bundle; format 5; curves ")) << *manifest;
+  EXPECT_TRUE(absl::StartsWith(
+      *manifest, absl::StrCat("perfcast model bundle; format ", kBundleFormatVersion, "; curves ")))
+      << *manifest;
   const absl::StatusOr<ModelInfo> info = ModelInfo::DecodeFrom(reader);
   ASSERT_TRUE(info.ok()) << info.status();
   EXPECT_EQ(info->trained_at_unix_s, model().info().trained_at_unix_s);

@@ -35,7 +35,9 @@ constexpr char kPrecisions[] =
     "fp16,2,2,bf16,https://example.com/p\n";
 constexpr char kAliases[] = "kind,alias,entry\n";
 
-CatalogueFiles SmallFiles() { return {kAccelerators, kModels, kPrecisions, kAliases}; }
+constexpr char kFrameworks[] = "name,source\nvllm,https://example.com/v\n";
+
+CatalogueFiles SmallFiles() { return {kAccelerators, kModels, kPrecisions, kAliases, kFrameworks}; }
 
 TEST(CatalogueTest, ResolvesTheNamesOfTheDataThroughAliases) {
   const Catalogue catalogue = ShippedCatalogue();
@@ -68,11 +70,70 @@ TEST(CatalogueTest, RefusesAnUnknownNameAndNamesIt) {
   EXPECT_THAT(found.status().message(), HasSubstr("'NVIDIA H100 SXM5'"));
 }
 
-TEST(CatalogueTest, NeverMatchesLoosely) {
+TEST(CatalogueTest, CaseAndOuterSpacesDoNotCount) {
   const Catalogue catalogue = ShippedCatalogue();
 
-  EXPECT_EQ(catalogue.FindAccelerator("nvidia h100").status().code(), absl::StatusCode::kNotFound);
+  absl::StatusOr<const AcceleratorSpec*> h100 = catalogue.FindAccelerator(" nvidia h100 ");
+  absl::StatusOr<const FrameworkSpec*> vllm = catalogue.FindFramework("vLLM");
+  absl::StatusOr<const PrecisionSpec*> fp16 = catalogue.FindPrecision("FP16");
+
+  ASSERT_TRUE(h100.ok()) << h100.status();
+  EXPECT_EQ((*h100)->name, "NVIDIA H100 SXM 80GB");
+  ASSERT_TRUE(vllm.ok()) << vllm.status();
+  EXPECT_EQ((*vllm)->name, "vllm");
+  ASSERT_TRUE(fp16.ok()) << fp16.status();
+  EXPECT_EQ((*fp16)->name, "fp16");
+}
+
+TEST(CatalogueTest, AFrameworkNameMayCarryAVersion) {
+  const Catalogue catalogue = ShippedCatalogue();
+
+  for (const char* name : {"vllm-0.6", "vLLM 0.4.3+rocm614", "sglang v0.4.1", "trt==0.12"}) {
+    absl::StatusOr<const FrameworkSpec*> found = catalogue.FindFramework(name);
+    EXPECT_TRUE(found.ok()) << name << ": " << found.status();
+  }
+  EXPECT_EQ((*catalogue.FindFramework("trt==0.12"))->name, "tensorrt-llm");
+}
+
+TEST(CatalogueTest, NeverMatchesMoreLooselyThanCase) {
+  const Catalogue catalogue = ShippedCatalogue();
+
   EXPECT_EQ(catalogue.FindModel("Meta-Llama-3-8B").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(catalogue.FindFramework("my-new-engine").status().code(), absl::StatusCode::kNotFound);
+  // A version is only left off a framework name: a model's digits are part of its name.
+  EXPECT_EQ(catalogue.FindAccelerator("NVIDIA H100 2").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST(CatalogueTest, AnUnknownNameIsAnsweredWithTheClosestKnownNames) {
+  const Catalogue catalogue = ShippedCatalogue();
+
+  absl::Status missing = catalogue.FindAccelerator("NVIDIA H100 SXM 80G").status();
+  absl::Status engine = catalogue.FindFramework("vlm").status();
+
+  EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(missing.message(), HasSubstr("did you mean 'NVIDIA H100 SXM 80GB'"));
+  EXPECT_THAT(engine.message(), HasSubstr("did you mean 'vllm'"));
+}
+
+TEST(CatalogueTest, TwoNamesThatDifferOnlyInCaseAreRefused) {
+  CatalogueFiles files = SmallFiles();
+  files.aliases = "kind,alias,entry\naccelerator,gpu a,GPU A\n";
+
+  absl::StatusOr<Catalogue> catalogue = Catalogue::Parse(files, "dir");
+
+  EXPECT_EQ(catalogue.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(catalogue.status().message(), HasSubstr("dir/aliases.csv:2"));
+}
+
+TEST(CatalogueTest, WithoutAFrameworksFileNoFrameworkIsKnown) {
+  CatalogueFiles files = SmallFiles();
+  files.frameworks.clear();
+
+  absl::StatusOr<Catalogue> catalogue = Catalogue::Parse(files, "dir");
+
+  ASSERT_TRUE(catalogue.ok()) << catalogue.status();
+  EXPECT_EQ(catalogue->FindFramework("vllm").status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST(CatalogueTest, ResolveNamesTheMissingPart) {

@@ -38,7 +38,7 @@ constexpr char kAliases[] = "kind,alias,entry\n";
 
 std::shared_ptr<const Catalogue> SmallCatalogue() {
   absl::StatusOr<Catalogue> catalogue =
-      Catalogue::Parse({kAccelerators, kModels, kPrecisions, kAliases}, "test");
+      Catalogue::Parse({kAccelerators, kModels, kPrecisions, kAliases, ""}, "test");
   EXPECT_TRUE(catalogue.ok()) << catalogue.status();
   return std::make_shared<const Catalogue>(*std::move(catalogue));
 }
