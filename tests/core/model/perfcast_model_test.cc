@@ -4,6 +4,8 @@
 #include <cmath>
 
 #include "core/bundle/model_codec.h"
+#include "core/model/interval_calibration.h"
+#include "core/model/perfcast_model_internal.h"
 #include "gtest/gtest.h"
 #include "tests/core/synthetic_benchmarks.h"
 
@@ -189,6 +191,45 @@ TEST(PerfcastModelTest, ThreadsDoNotChangeTheBundle) {
                parallel.begin()
         << " of " << parallel.size();
   }
+}
+
+TEST(PerfcastModelTest, AnotherSpellingOfATrainedNameIsAnsweredAsTheTrainedName) {
+  auto model = TrainOn(testing::SyntheticRecords());
+  const Configuration respelled{"GPU-A", 2, "vLLM", "org/model-7b", "FP16"};
+  const int batches[] = {16, 64};
+
+  auto asked = model->Predict({respelled, {256, 256}}, batches, 0.9);
+  auto trained = model->Predict({kKnown, {256, 256}}, batches, 0.9);
+
+  ASSERT_TRUE(asked.ok()) << asked.status();
+  ASSERT_TRUE(trained.ok()) << trained.status();
+  EXPECT_EQ(asked->front().prediction_case, PredictionCase::kMeasured);
+  EXPECT_DOUBLE_EQ(asked->back().throughput_tokens_per_s, trained->back().throughput_tokens_per_s);
+  EXPECT_TRUE(model->UnseenNames(respelled).empty());
+}
+
+TEST(PerfcastModelTest, AnUnseenEngineIsNamedAndGetsTheIntervalsOfAnUnseenName) {
+  auto model = TrainOn(testing::SyntheticRecords());
+  const Configuration unseen{"gpu-a", 8, "my-new-engine", "org/model-7b", "fp16"};
+  const Configuration new_gpu_count{"gpu-a", 8, "vllm", "org/model-7b", "fp16"};
+  const int batches[] = {32};
+
+  auto with_unseen = model->Predict({unseen, {256, 256}}, batches, 0.9);
+  auto explained = model->Explain({unseen, {256, 256}}, 32, 3);
+
+  ASSERT_TRUE(with_unseen.ok()) << with_unseen.status();
+  ASSERT_TRUE(explained.ok()) << explained.status();
+  EXPECT_EQ(model->UnseenNames(unseen), std::vector<std::string>{"framework 'my-new-engine'"});
+  EXPECT_EQ(explained->unseen_names, std::vector<std::string>{"framework 'my-new-engine'"});
+  EXPECT_TRUE(model->UnseenNames(new_gpu_count).empty());
+  EXPECT_EQ(with_unseen->front().prediction_case, PredictionCase::kNewConfiguration);
+  // The half width in log space is the unseen-name quantile times the expected error.
+  const PointPrediction& point = with_unseen->front();
+  const IntervalCalibration& calibration = PerfcastModelInternal::StateOf(*model).calibration;
+  EXPECT_NEAR(std::log(point.upper_tokens_per_s / point.throughput_tokens_per_s),
+              calibration.ScoreQuantile(RowKind::kUnseenName, 0.9) *
+                  std::log1p(point.expected_relative_error),
+              1e-9);
 }
 
 TEST(PerfcastModelTest, ListsItsConfigurationsSorted) {

@@ -1,0 +1,81 @@
+#include "core/model/trained_names.h"
+
+#include <vector>
+
+#include "core/catalogue/catalogue.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace perfcast {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+Catalogue ShippedCatalogue() {
+  absl::StatusOr<Catalogue> catalogue =
+      Catalogue::Load(std::string(PERFCAST_SOURCE_DIR) + "/data/catalogue");
+  EXPECT_TRUE(catalogue.ok()) << catalogue.status();
+  return *std::move(catalogue);
+}
+
+const std::vector<Configuration> kTrained = {
+    {"NVIDIA H100", 1, "vllm", "meta-llama/Meta-Llama-3-8B", "fp16"},
+    {"NVIDIA H100", 1, "tensorrt-llm", "meta-llama/Meta-Llama-3-8B", "fp16"},
+};
+
+TEST(TrainedNamesTest, ADifferentSpellingReachesTheTrainedName) {
+  const Catalogue catalogue = ShippedCatalogue();
+  const TrainedNames names(kTrained, &catalogue);
+
+  const Configuration asked{"NVIDIA H100 SXM 80GB", 1, "vLLM 0.6.3", "meta-llama/Meta-Llama-3-8B",
+                            "FP16"};
+
+  EXPECT_EQ(names.AsTrained(asked), kTrained[0]);
+  EXPECT_THAT(names.UnseenNamesOf(asked), IsEmpty());
+}
+
+TEST(TrainedNamesTest, APrecisionOfTheSameBytesAndMathRunsAsTheTrainedOne) {
+  const Catalogue catalogue = ShippedCatalogue();
+  const TrainedNames names(kTrained, &catalogue);
+
+  const Configuration asked{"NVIDIA H100", 1, "vllm", "meta-llama/Meta-Llama-3-8B", "bf16"};
+
+  EXPECT_EQ(names.AsTrained(asked).precision, "fp16");
+}
+
+TEST(TrainedNamesTest, AnEngineNobodyKnowsIsReportedAndLeftAsItIs) {
+  const Catalogue catalogue = ShippedCatalogue();
+  const TrainedNames names(kTrained, &catalogue);
+
+  const Configuration asked{"NVIDIA H100", 1, "my-new-engine", "meta-llama/Meta-Llama-3-8B", "fp8"};
+
+  EXPECT_EQ(names.AsTrained(asked).framework, "my-new-engine");
+  EXPECT_THAT(names.UnseenNamesOf(asked),
+              ElementsAre(UnseenName{ConfigurationField::kFramework, "my-new-engine"},
+                          UnseenName{ConfigurationField::kPrecision, "fp8"}));
+  EXPECT_EQ(names.UnseenNamesOf(asked)[0].ToString(), "framework 'my-new-engine'");
+}
+
+TEST(TrainedNamesTest, WithoutACatalogueOnlyCaseAndSpacesAreForgiven) {
+  const TrainedNames names(kTrained, nullptr);
+
+  const Configuration asked{" nvidia h100", 1, "VLLM", "meta-llama/Meta-Llama-3-8B", "bf16"};
+
+  EXPECT_EQ(names.AsTrained(asked).hardware, "NVIDIA H100");
+  EXPECT_EQ(names.AsTrained(asked).framework, "vllm");
+  EXPECT_THAT(names.UnseenNamesOf(asked),
+              ElementsAre(UnseenName{ConfigurationField::kPrecision, "bf16"}));
+}
+
+TEST(TrainedNamesTest, ANameTheDataCarriesIsNeverReplaced) {
+  std::vector<Configuration> trained = kTrained;
+  trained.push_back({"NVIDIA H100", 1, "vllm", "meta-llama/Meta-Llama-3-8B", "bf16"});
+  const Catalogue catalogue = ShippedCatalogue();
+  const TrainedNames names(trained, &catalogue);
+
+  EXPECT_EQ(names.AsTrained(trained.back()).precision, "bf16");
+}
+
+}  // namespace
+}  // namespace perfcast
