@@ -111,8 +111,9 @@ writes BUNDLE_DIR/model.perfcast. The bundle carries the catalogue it was traine
 constexpr char kCatalogueHelp[] =
     R"(usage: perfcast catalogue [--catalogue DIR] [--data CSV ...]
 
-Loads a catalogue directory (accelerators.csv, models.csv, precisions.csv, aliases.csv; default:
-the one this binary was built with) and reports its first error as file:line. With --data, lists
+Loads a catalogue directory (accelerators.csv, models.csv, precisions.csv, aliases.csv and
+optionally frameworks.csv; default: the one this binary was built with) and reports its first
+error as file:line. With --data, lists
 each hardware, model and precision name of the CSVs with the catalogue entry it resolves to.
 Exit code 5 if some name resolves to nothing (perfcast then refuses new configurations with it).
 )";
