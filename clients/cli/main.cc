@@ -90,8 +90,9 @@ method's expected error with the observed one, side by side. Deterministic for a
               expected error, one CSV row per point and method, for analyses of its own
   --skip-unresolved
               leave out the rows whose hardware or model the catalogue lacks (and say which);
-              without it such names stop the run before anything is trained, since perfcast
-              cannot predict them once they are held out
+              without it such names stop the run before anything is trained when new-config or
+              new-hardware would hold them out (perfcast cannot predict a name that neither the
+              training data nor the catalogue knows)
   --faithful  published-ala with the reference code's 5000 trees at learning rate 0.007
   --json      one JSON object per (protocol, method) line instead of a table
   --quiet     no progress on stderr (it is only shown when stderr is a terminal)
@@ -261,8 +262,18 @@ absl::Status RunEval(const CommandLine& line) {
   const std::vector<std::string> method_names = absl::StrSplit(wanted, ',');
   const bool uses_catalogue =
       std::find(method_names.begin(), method_names.end(), "perfcast") != method_names.end();
-  if (uses_catalogue && *catalogue != nullptr) {
-    const std::vector<UnresolvedName> unresolved = FindUnresolvedNames(*records, **catalogue);
+  // Only a protocol that holds a whole configuration out can ask for a name no training data
+  // carries: new-hardware every hardware, and a model found on that hardware alone; new-config a
+  // name found in that one configuration alone.
+  const bool holds_out_hardware =
+      std::find(protocols.begin(), protocols.end(), Protocol::kNewHardware) != protocols.end();
+  const bool holds_out_configurations =
+      holds_out_hardware ||
+      std::find(protocols.begin(), protocols.end(), Protocol::kNewConfig) != protocols.end();
+  if (uses_catalogue && *catalogue != nullptr && holds_out_configurations) {
+    const std::vector<UnresolvedName> unresolved = FindUnresolvedNames(
+        *records, **catalogue,
+        holds_out_hardware ? NamesAtRisk::kEveryHardware : NamesAtRisk::kOneConfigurationOnly);
     if (!unresolved.empty() && !line.Has("skip-unresolved")) {
       return absl::FailedPreconditionError(absl::StrCat(
           "the catalogue lacks ", unresolved.size(), unresolved.size() == 1 ? " name" : " names",
@@ -339,7 +350,10 @@ absl::Status RunEval(const CommandLine& line) {
   for (Protocol protocol : protocols) {
     absl::StatusOr<std::vector<EvaluationFigures>> figures =
         Evaluate(protocol, curves, methods, options);
-    if (!figures.ok()) return figures.status();
+    if (!figures.ok()) {
+      progress.Abandon();
+      return figures.status();
+    }
     if (line.Has("json")) {
       std::cout << FiguresJsonLines(*figures);
     } else {
@@ -378,7 +392,10 @@ absl::Status RunFit(const CommandLine& line) {
   }
   absl::StatusOr<std::shared_ptr<const PerfcastModel>> model =
       PerfcastModel::Train(*records, options);
-  if (!model.ok()) return model.status();
+  if (!model.ok()) {
+    progress.Abandon();
+    return model.status();
+  }
   if (absl::Status saved = SaveBundle(**model, *out); !saved.ok()) return saved;
   const ModelInfo& info = (*model)->info();
   std::cout << absl::StrFormat(

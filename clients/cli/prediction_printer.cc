@@ -5,22 +5,6 @@
 
 namespace perfcast {
 
-absl::string_view PrintedCaseName(PredictionCase prediction_case) {
-  switch (prediction_case) {
-    case PredictionCase::kMeasured:
-      return "measured";
-    case PredictionCase::kInterpolated:
-      return "interpolated";
-    case PredictionCase::kExtrapolatedBatch:
-      return "extrapolated_batch";
-    case PredictionCase::kExtrapolatedShape:
-      return "extrapolated_shape";
-    case PredictionCase::kNewConfiguration:
-      return "new_configuration";
-  }
-  return "unspecified";
-}
-
 std::string FormatPredictionTable(const std::vector<PointPrediction>& points,
                                   double confidence_level) {
   std::string text = absl::StrFormat("%10s %16s %27s %14s  %s\n", "batch_size", "tokens_per_s",
@@ -30,7 +14,7 @@ std::string FormatPredictionTable(const std::vector<PointPrediction>& points,
     absl::StrAppend(&text, absl::StrFormat("%10d %16.1f %13.1f - %11.1f %14.3f  %s\n", p.batch_size,
                                            p.throughput_tokens_per_s, p.lower_tokens_per_s,
                                            p.upper_tokens_per_s, p.batch_latency_s,
-                                           PrintedCaseName(p.prediction_case)));
+                                           PredictionCaseName(p.prediction_case)));
   }
   return text;
 }
@@ -44,7 +28,7 @@ std::string FormatPredictionJsonLines(const std::vector<PointPrediction>& points
             "{\"batch_size\":%d,\"throughput_tokens_per_s\":%.6g,\"lower_tokens_per_s\":%.6g,"
             "\"upper_tokens_per_s\":%.6g,\"batch_latency_s\":%.6g,\"prediction_case\":\"%s\"}\n",
             p.batch_size, p.throughput_tokens_per_s, p.lower_tokens_per_s, p.upper_tokens_per_s,
-            p.batch_latency_s, PrintedCaseName(p.prediction_case)));
+            p.batch_latency_s, PredictionCaseName(p.prediction_case)));
   }
   return text;
 }

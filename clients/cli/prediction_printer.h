@@ -12,10 +12,6 @@ namespace perfcast {
 // batch size, as a table or as JSON lines. Needs no gRPC, so a CLI built without the server
 // prints the same.
 
-// The name the API gives a case: perfcast.v1.PredictionCase without its prefix, in lower case
-// ("extrapolated_batch").
-absl::string_view PrintedCaseName(PredictionCase prediction_case);
-
 // A header, then per point: batch size, throughput, interval at `confidence_level`, batch
 // latency and case.
 std::string FormatPredictionTable(const std::vector<PointPrediction>& points,

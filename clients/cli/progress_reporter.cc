@@ -50,4 +50,11 @@ void ProgressReporter::Report(absl::string_view task, absl::string_view step, in
   out_.flush();
 }
 
+void ProgressReporter::Abandon() {
+  if (!enabled_ || task_.empty()) return;
+  out_ << '\n';
+  out_.flush();
+  task_.clear();
+}
+
 }  // namespace perfcast

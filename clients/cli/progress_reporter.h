@@ -28,6 +28,10 @@ class ProgressReporter {
   void Report(absl::string_view task, absl::string_view step, int done, int total,
               absl::string_view note = "");
 
+  // Ends a line left open by a task that stopped before its last step (a failure), so that what
+  // follows starts on a line of its own.
+  void Abandon();
+
   bool enabled() const { return enabled_; }
 
  private:

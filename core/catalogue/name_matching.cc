@@ -1,6 +1,7 @@
 #include "core/catalogue/name_matching.h"
 
 #include <algorithm>
+#include <regex>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -26,10 +27,6 @@ size_t EditDistance(absl::string_view a, absl::string_view b) {
   return previous[b.size()];
 }
 
-bool IsVersionCharacter(char c) { return absl::ascii_isdigit(c) || c == '.'; }
-
-bool IsVersionSeparator(char c) { return c == '-' || c == '_' || c == ' ' || c == '=' || c == '@'; }
-
 }  // namespace
 
 std::string FoldName(absl::string_view name) {
@@ -42,16 +39,15 @@ std::string WithoutVersion(absl::string_view name) {
   if (const size_t plus = text.find('+'); plus != absl::string_view::npos) {
     text = text.substr(0, plus);
   }
-  size_t start = text.size();
-  while (start > 0 && IsVersionCharacter(text[start - 1])) --start;
-  if (start == text.size() || !absl::ascii_isdigit(text[start])) return std::string(text);
-  size_t cut = start;
-  if (cut > 0 && (text[cut - 1] == 'v' || text[cut - 1] == 'V')) --cut;
-  const size_t before_separators = cut;
-  while (cut > 0 && IsVersionSeparator(text[cut - 1])) --cut;
-  // A version must be set off from the name: "llama2" is a name, not "llama" version 2.
-  if (cut == before_separators || cut == 0) return std::string(text);
-  return std::string(text.substr(0, cut));
+  // name, separators, an optional 'v' (or llama.cpp's build 'b'), a dotted number, then any
+  // pre-, post- or dev-release parts as Python packages write them ("rc1", ".post1", "dev2").
+  static const std::regex* const kVersioned = new std::regex(
+      R"(^(.*[^-_ =@])[-_ =@]+[vb]?[0-9]+(\.[0-9]+)*((a|b|rc|alpha|beta)[0-9]*|\.?(post|dev)[0-9]*)*$)",
+      std::regex::icase);
+  const std::string whole(text);
+  std::smatch match;
+  if (!std::regex_match(whole, match, *kVersioned)) return whole;
+  return match[1].str();
 }
 
 std::vector<std::string> ClosestNames(absl::string_view name,

@@ -16,10 +16,11 @@ namespace perfcast {
 // The form names are compared in: ASCII lower case, outer whitespace removed.
 std::string FoldName(absl::string_view name);
 
-// `name` without a trailing version ("vllm-0.6.3" -> "vllm", "sglang v0.4" -> "sglang",
-// "tensorrt-llm==0.12" -> "tensorrt-llm"); `name` itself when it ends in no version. A version is
-// a run of digits and dots after '-', '_', ' ', '=', '@' or 'v', possibly followed by a local
-// suffix ("+rocm614").
+// `name` without a trailing version ("vllm-0.6.3" -> "vllm", "sglang v0.4.1.post5" -> "sglang",
+// "tensorrt-llm==0.12" -> "tensorrt-llm", "llama.cpp-b3600" -> "llama.cpp"); `name` itself when
+// it ends in no version. A version follows '-', '_', ' ', '=' or '@': an optional 'v' (or a
+// build's 'b'), a dotted number, pre-, post- or dev-release parts ("rc1", ".post1") and a local
+// label ("+rocm614").
 std::string WithoutVersion(absl::string_view name);
 
 // Up to `limit` of `candidates` closest to `name` by edit distance over folded names, nearest

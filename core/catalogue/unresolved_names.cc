@@ -21,7 +21,16 @@ std::vector<std::string> NamesOf(const std::vector<Spec>& specs) {
 }  // namespace
 
 std::vector<UnresolvedName> FindUnresolvedNames(absl::Span<const BenchmarkRecord> records,
-                                                const Catalogue& catalogue) {
+                                                const Catalogue& catalogue, NamesAtRisk at_risk) {
+  // What carries each hardware and model name: configurations, or hardware for models.
+  absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> carriers_of_hardware;
+  absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> carriers_of_model;
+  for (const BenchmarkRecord& record : records) {
+    const Configuration& c = record.configuration;
+    carriers_of_hardware[c.hardware].insert(c.ToString());
+    carriers_of_model[c.model].insert(at_risk == NamesAtRisk::kEveryHardware ? c.hardware
+                                                                             : c.ToString());
+  }
   std::vector<UnresolvedName> unresolved;
   absl::flat_hash_map<std::pair<std::string, std::string>, size_t> position;
   absl::flat_hash_set<std::pair<std::string, std::string>> resolved;
@@ -42,9 +51,14 @@ std::vector<UnresolvedName> FindUnresolvedNames(absl::Span<const BenchmarkRecord
   };
   for (const BenchmarkRecord& record : records) {
     const Configuration& configuration = record.configuration;
+    const bool hardware_at_risk = at_risk == NamesAtRisk::kEveryHardware ||
+                                  carriers_of_hardware[configuration.hardware].size() == 1;
+    const bool model_at_risk = carriers_of_model[configuration.model].size() == 1;
     check("hardware", configuration.hardware,
-          catalogue.FindAccelerator(configuration.hardware).ok(), accelerator_names);
-    check("model", configuration.model, catalogue.FindModel(configuration.model).ok(), model_names);
+          !hardware_at_risk || catalogue.FindAccelerator(configuration.hardware).ok(),
+          accelerator_names);
+    check("model", configuration.model,
+          !model_at_risk || catalogue.FindModel(configuration.model).ok(), model_names);
   }
   return unresolved;
 }

@@ -17,13 +17,21 @@ struct UnresolvedName {
   std::vector<std::string> suggestions;  // closest catalogue names, nearest first
 };
 
-// Every hardware and model name of `records` that `catalogue` does not resolve, in order of first
-// appearance. These are the names perfcast refuses to predict for once no training data carries
-// them (a held-out hardware, a model of its own), so a run that holds data out checks them
+// Which names a held-out experiment can leave without training data.
+enum class NamesAtRisk {
+  // Hardware and models that one configuration alone carries (holding configurations out).
+  kOneConfigurationOnly,
+  // Every hardware, and models that one hardware alone carries (holding hardware out).
+  kEveryHardware,
+};
+
+// The hardware and model names of `records` at risk that `catalogue` does not resolve, in order
+// of first appearance. perfcast refuses to predict a configuration whose hardware or model
+// neither its training data nor the catalogue knows, so a run that holds data out checks them
 // before it trains anything. Precisions and frameworks the catalogue lacks are not listed: the
 // model only goes without their physical figures.
 std::vector<UnresolvedName> FindUnresolvedNames(absl::Span<const BenchmarkRecord> records,
-                                                const Catalogue& catalogue);
+                                                const Catalogue& catalogue, NamesAtRisk at_risk);
 
 // `records` without those that carry one of `unresolved`.
 std::vector<BenchmarkRecord> WithoutUnresolved(absl::Span<const BenchmarkRecord> records,

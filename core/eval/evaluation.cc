@@ -79,6 +79,10 @@ absl::StatusOr<std::vector<std::vector<MethodPrediction>>> PredictAllFolds(
       }
     }
   };
+  // A report before any fold starts the clock of the progress shown.
+  if (options.progress) {
+    options.progress(ProtocolName(protocol), method.name(), 0, static_cast<int>(folds.size()));
+  }
   std::vector<std::thread> workers;
   for (int t = 1; t < options.parallel_folds; ++t) workers.emplace_back(work);
   work();

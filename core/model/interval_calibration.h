@@ -44,6 +44,8 @@ class IntervalCalibration {
   double ScoreQuantile(PredictionCase prediction_case, double level) const;
   // The same for a situation; one never calibrated borrows the new-configuration quantiles.
   double ScoreQuantile(RowKind kind, double level) const;
+  // How many scores calibrated `kind`; 0 when it borrows another kind's quantiles.
+  uint32_t ScoreCount(RowKind kind) const { return counts_[static_cast<int>(kind)]; }
 
   void EncodeTo(ByteWriter& writer) const;
   // DataLoss for quantiles of the wrong size, or quantiles without scores.

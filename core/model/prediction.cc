@@ -11,11 +11,11 @@ absl::string_view PredictionCaseName(PredictionCase prediction_case) {
     case PredictionCase::kInterpolated:
       return "interpolated";
     case PredictionCase::kExtrapolatedBatch:
-      return "extrapolated-batch";
+      return "extrapolated_batch";
     case PredictionCase::kExtrapolatedShape:
-      return "extrapolated-shape";
+      return "extrapolated_shape";
     case PredictionCase::kNewConfiguration:
-      return "new-configuration";
+      return "new_configuration";
   }
   return "unknown";
 }

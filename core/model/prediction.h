@@ -15,7 +15,12 @@ enum class PredictionCase {
   kExtrapolatedShape,  // the configuration was benchmarked, this shape was not
   kNewConfiguration,   // nothing of this configuration was benchmarked
 };
+inline constexpr PredictionCase kPredictionCases[] = {
+    PredictionCase::kMeasured, PredictionCase::kInterpolated, PredictionCase::kExtrapolatedBatch,
+    PredictionCase::kExtrapolatedShape, PredictionCase::kNewConfiguration};
 
+// The API's name of a case, as the proto enum spells it without its prefix, in lower case
+// ("extrapolated_batch"): what the CLI prints, the metrics label and the eval points CSV carry.
 absl::string_view PredictionCaseName(PredictionCase prediction_case);
 
 struct PredictionQuery {

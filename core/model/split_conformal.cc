@@ -13,7 +13,11 @@ absl::StatusOr<std::pair<ErrorPredictor, IntervalCalibration>> CalibrateInterval
     const TrainOptions& options) {
   // Too little data to split (a handful of curves): both roles share the records, and the
   // intervals lose their finite-sample guarantee.
-  if (records[0].empty()) records[0] = records[1];
+  if (records[0].empty()) {
+    for (const ErrorRecord& record : records[1]) {
+      if (!record.name_unseen) records[0].push_back(record);
+    }
+  }
   if (records[1].empty()) records[1] = records[0];
   PERFCAST_ASSIGN_OR_RETURN(ErrorPredictor predictor,
                             ErrorPredictor::Train(records[0], options.seed, options.threads));

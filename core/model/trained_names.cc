@@ -15,12 +15,15 @@ TrainedNames::TrainedNames(absl::Span<const Configuration> configurations,
     for (ConfigurationField field : kNamedConfigurationFields) {
       const std::string& name = NameOf(configuration, field);
       trained_.insert({field, name});
-      trained_by_key_.try_emplace({field, KeyOf(field, name)}, name);
+      trained_by_fold_.try_emplace({field, FoldName(name)}, name);
+      if (std::string key = CatalogueKeyOf(field, name); !key.empty()) {
+        trained_by_key_.try_emplace({field, std::move(key)}, name);
+      }
     }
   }
 }
 
-std::string TrainedNames::KeyOf(ConfigurationField field, const std::string& name) const {
+std::string TrainedNames::CatalogueKeyOf(ConfigurationField field, const std::string& name) const {
   if (catalogue_ != nullptr) {
     switch (field) {
       case ConfigurationField::kHardware:
@@ -40,9 +43,11 @@ std::string TrainedNames::KeyOf(ConfigurationField field, const std::string& nam
         break;
       case ConfigurationField::kPrecision:
         // Formats that store and compute alike run alike: fp16 and bf16 differ in range only.
+        // An 8-bit KV cache may be fp8 or int8, which the figures do not tell apart.
         if (auto entry = catalogue_->FindPrecision(name); entry.ok()) {
-          return absl::StrFormat("bytes:%g/%g/%d", (*entry)->weight_bytes_per_parameter,
-                                 (*entry)->kv_cache_bytes_per_element,
+          if ((*entry)->kv_cache_bytes_per_element != 2)
+            return absl::StrCat("entry:", (*entry)->name);
+          return absl::StrFormat("bytes:%g/%d", (*entry)->weight_bytes_per_parameter,
                                  static_cast<int>((*entry)->math));
         }
         break;
@@ -50,12 +55,18 @@ std::string TrainedNames::KeyOf(ConfigurationField field, const std::string& nam
         break;
     }
   }
-  return absl::StrCat("name:", FoldName(name));
+  return "";
 }
 
 const std::string* TrainedNames::Reach(ConfigurationField field, const std::string& name) const {
   if (trained_.contains({field, name})) return &name;
-  const auto it = trained_by_key_.find({field, KeyOf(field, name)});
+  if (const auto it = trained_by_fold_.find({field, FoldName(name)});
+      it != trained_by_fold_.end()) {
+    return &it->second;
+  }
+  const std::string key = CatalogueKeyOf(field, name);
+  if (key.empty()) return nullptr;
+  const auto it = trained_by_key_.find({field, key});
   return it == trained_by_key_.end() ? nullptr : &it->second;
 }
 

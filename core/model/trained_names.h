@@ -24,11 +24,12 @@ struct UnseenName {
 // The hardware, framework, model and precision names a model was trained on, and how a query's
 // names reach them. A query may spell a name otherwise than the data: "vLLM" for "vllm",
 // "NVIDIA H100 SXM 80GB" for the data's "NVIDIA H100", "bf16" where the data measured "fp16".
-// Without this, such a query would be answered as a configuration never seen. A name reaches a
-// trained name when both resolve to the same catalogue entry (or, for precisions, to entries of
-// the same bytes per weight and KV element and the same math), or, without a catalogue entry,
-// when they are equal but for case and outer spaces. A name the data carries verbatim is always
-// kept as it is.
+// Without this, such a query would be answered as a configuration never seen. A name reaches, in
+// this order: itself, where the data carries it verbatim; a trained name equal to it but for case
+// and outer spaces; the first trained name that resolves to the same catalogue entry (for a
+// precision with a 16-bit KV cache: to an entry of the same bytes per weight and the same math,
+// so bf16 reaches fp16; mixed formats with 8-bit KV caches are matched by entry only, since fp8
+// and int8 caches store alike but are not the same format).
 //
 // Thread safety: immutable after construction.
 class TrainedNames {
@@ -44,13 +45,16 @@ class TrainedNames {
   std::vector<UnseenName> UnseenNamesOf(const Configuration& query) const;
 
  private:
-  // The key names are compared by: the catalogue entry, or the folded name.
-  std::string KeyOf(ConfigurationField field, const std::string& name) const;
+  // The catalogue's key of a name: its entry (for a precision: its bytes and math, where its KV
+  // cache is 16-bit); "" where the catalogue does not resolve it.
+  std::string CatalogueKeyOf(ConfigurationField field, const std::string& name) const;
   // The trained name `name` reaches, or null.
   const std::string* Reach(ConfigurationField field, const std::string& name) const;
 
   const Catalogue* catalogue_ = nullptr;  // owned by the model's TransferFeatures
   absl::flat_hash_set<std::pair<ConfigurationField, std::string>> trained_;
+  // The first trained name (in configuration order) of each folded name and each catalogue key.
+  absl::flat_hash_map<std::pair<ConfigurationField, std::string>, std::string> trained_by_fold_;
   absl::flat_hash_map<std::pair<ConfigurationField, std::string>, std::string> trained_by_key_;
 };
 

@@ -11,10 +11,6 @@ constexpr std::array<absl::string_view, 17> kGrpcCodeNames = {
     "Aborted",  "OutOfRange",     "Unimplemented",    "Internal",          "Unavailable",
     "DataLoss", "Unauthenticated"};
 
-// In PredictionCase order: QueryAnswered indexes by the enum.
-constexpr std::array<absl::string_view, 5> kCaseNames = {
-    "measured", "interpolated", "extrapolated_batch", "extrapolated_shape", "new_configuration"};
-
 // The label lists are in declaration order, so a value's index is the enum's own.
 template <typename Enum>
 size_t IndexOf(Enum value) {
@@ -110,8 +106,10 @@ ServerMetrics::ServerMetrics() : registry_(std::make_shared<prometheus::Registry
                       .Name("perfcast_predict_queries_total")
                       .Help("Queries answered by Predict, by prediction case.")
                       .Register(*registry_);
-  for (size_t i = 0; i < kCaseNames.size(); ++i) {
-    queries_by_case_[i] = &queries.Add({{"prediction_case", std::string(kCaseNames[i])}});
+  // In PredictionCase order: QueryAnswered indexes by the enum.
+  for (PredictionCase c : kPredictionCases) {
+    queries_by_case_[IndexOf(c)] =
+        &queries.Add({{"prediction_case", std::string(PredictionCaseName(c))}});
   }
 
   auto& results = BuildCounter()

@@ -125,14 +125,11 @@ TEST_F(PerfcastCliTest, PredictPrintsTheSameTableAndJsonFromTheBundleAndFromTheS
   EXPECT_THAT(all_output, Not(HasSubstr("extrapolated-")));
 }
 
-// The printer names cases without gRPC (a CLI built without the server has no proto); its names
-// must stay the API's.
+// Core names cases without gRPC (a CLI built without the server has no proto); its names must
+// stay the API's.
 TEST(PredictionPrinterTest, CaseNamesAreTheApiNames) {
-  for (PredictionCase c : {PredictionCase::kMeasured, PredictionCase::kInterpolated,
-                           PredictionCase::kExtrapolatedBatch, PredictionCase::kExtrapolatedShape,
-                           PredictionCase::kNewConfiguration}) {
-    EXPECT_EQ(PrintedCaseName(c), PredictionCaseApiName(PredictionCaseToProto(c)))
-        << PredictionCaseName(c);
+  for (PredictionCase c : kPredictionCases) {
+    EXPECT_EQ(PredictionCaseName(c), PredictionCaseApiName(PredictionCaseToProto(c)));
   }
 }
 

@@ -22,6 +22,11 @@ TEST(NameMatchingTest, LeavesOffATrailingVersion) {
   EXPECT_EQ(WithoutVersion("sglang v0.4"), "sglang");
   EXPECT_EQ(WithoutVersion("tensorrt-llm==0.12"), "tensorrt-llm");
   EXPECT_EQ(WithoutVersion("vLLM 0.4.3+rocm614"), "vLLM");
+  EXPECT_EQ(WithoutVersion("vllm==0.6.3.post1"), "vllm");
+  EXPECT_EQ(WithoutVersion("vllm-0.7.0rc1"), "vllm");
+  EXPECT_EQ(WithoutVersion("sglang v0.4.1.post5"), "sglang");
+  EXPECT_EQ(WithoutVersion("llama.cpp-b3600"), "llama.cpp");
+  EXPECT_EQ(WithoutVersion("tensorrt-llm 0.12.0.dev2024073000"), "tensorrt-llm");
 }
 
 TEST(NameMatchingTest, KeepsDigitsThatArePartOfTheName) {

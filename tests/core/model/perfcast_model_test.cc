@@ -226,6 +226,9 @@ TEST(PerfcastModelTest, AnUnseenEngineIsNamedAndGetsTheIntervalsOfAnUnseenName) 
   // The half width in log space is the unseen-name quantile times the expected error.
   const PointPrediction& point = with_unseen->front();
   const IntervalCalibration& calibration = PerfcastModelInternal::StateOf(*model).calibration;
+  ASSERT_GT(calibration.ScoreCount(RowKind::kUnseenName), 0u);
+  EXPECT_NE(calibration.ScoreQuantile(RowKind::kUnseenName, 0.9),
+            calibration.ScoreQuantile(RowKind::kOtherConfiguration, 0.9));
   EXPECT_NEAR(std::log(point.upper_tokens_per_s / point.throughput_tokens_per_s),
               calibration.ScoreQuantile(RowKind::kUnseenName, 0.9) *
                   std::log1p(point.expected_relative_error),

@@ -68,6 +68,34 @@ TEST(TrainedNamesTest, WithoutACatalogueOnlyCaseAndSpacesAreForgiven) {
               ElementsAre(UnseenName{ConfigurationField::kPrecision, "bf16"}));
 }
 
+TEST(TrainedNamesTest, AMatchButForCaseComesBeforeAnotherSpellingOfTheEntry) {
+  std::vector<Configuration> trained = kTrained;
+  // Two spellings of one catalogue entry in the data, as two sources write it.
+  trained.push_back({"NVIDIA H100 80GB", 1, "tensorrt-llm", "meta-llama/Meta-Llama-3-8B", "fp16"});
+  const Catalogue catalogue = ShippedCatalogue();
+  const TrainedNames names(trained, &catalogue);
+
+  const Configuration asked{"nvidia h100 80gb", 1, "tensorrt-llm", "meta-llama/Meta-Llama-3-8B",
+                            "fp16"};
+
+  EXPECT_EQ(names.AsTrained(asked).hardware, "NVIDIA H100 80GB");
+}
+
+TEST(TrainedNamesTest, AnEightBitKvCacheIsNotTakenForAnother) {
+  std::vector<Configuration> trained = kTrained;
+  trained.push_back(
+      {"NVIDIA H100", 1, "vllm", "meta-llama/Meta-Llama-3-8B", "Weight = fp16, KV Cache = int8"});
+  const Catalogue catalogue = ShippedCatalogue();
+  const TrainedNames names(trained, &catalogue);
+
+  const Configuration asked{"NVIDIA H100", 1, "vllm", "meta-llama/Meta-Llama-3-8B",
+                            "Weight = fp16, KV Cache = fp8"};
+
+  EXPECT_EQ(names.AsTrained(asked).precision, "Weight = fp16, KV Cache = fp8");
+  ASSERT_EQ(names.UnseenNamesOf(asked).size(), 1u);
+  EXPECT_EQ(names.UnseenNamesOf(asked)[0].field, ConfigurationField::kPrecision);
+}
+
 TEST(TrainedNamesTest, ANameTheDataCarriesIsNeverReplaced) {
   std::vector<Configuration> trained = kTrained;
   trained.push_back({"NVIDIA H100", 1, "vllm", "meta-llama/Meta-Llama-3-8B", "bf16"});
