@@ -43,6 +43,12 @@ absl::Status PerfcastServer::Start() {
   if (!stores.ok()) return stores.status();
   store_ = std::move(stores->results);
   metrics_->SetStoredResults(store_->count());
+  if (absl::Status emptied = CheckStoreNotEmptied(
+          *store_, *stores->bundles, options_.store.empty() ? options_.data_dir : "PostgreSQL");
+      !emptied.ok()) {
+    if (!options_.allow_empty_store) return emptied;
+    spdlog::warn("event=empty_store_allowed status=\"{}\"", emptied.message());
+  }
 
   // A result's way to a new model: the services queue it on the writer, which commits it and
   // hands it to live scoring, which scores the serving model on it and counts it for the worker,
@@ -76,6 +82,7 @@ absl::Status PerfcastServer::Start() {
   context_->metrics = metrics_.get();
   context_->limits = options_.limits;
   context_->max_stream_results = options_.max_stream_results;
+  context_->catalogue = options_.retrain.train.catalogue.get();
   prediction_service_ = std::make_unique<PredictionServiceImpl>(context_.get());
   model_service_ = std::make_unique<ModelServiceImpl>(context_.get());
 
@@ -141,6 +148,13 @@ void PerfcastServer::ModelSwapped(const ServingModel& serving) {
 void PerfcastServer::StartupSequence() {
   if (absl::Status loaded = registry_->LoadNewest(); !loaded.ok()) {
     spdlog::error("event=model_dir_unusable status=\"{}\"", loaded.ToString());
+  }
+  if (std::shared_ptr<const ServingModel> serving = registry_->Current();
+      serving != nullptr && replica_ == nullptr) {
+    // What the serving model has not been trained on counts towards the next retrain, as it did
+    // before the restart (a shared store counts it from the database instead).
+    worker_->CountUntrainedAtStart(store_->count(), serving->trained_result_count.value_or(
+                                                        serving->model->info().point_count));
   }
   if (registry_->Current() == nullptr) {
     if (store_->count() == 0 && !options_.seed_data.empty()) {

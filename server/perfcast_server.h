@@ -45,6 +45,9 @@ struct ServerOptions {
   absl::Duration leader_retry_interval = absl::Seconds(2);
   // CSV seeded into an empty store on first start; empty or missing: no seeding.
   std::string seed_data;
+  // Start even when the benchmark store is empty while model versions exist (otherwise Start
+  // fails: server/store/store_seeding.h, CheckStoreNotEmptied).
+  bool allow_empty_store = false;
   RetrainWorker::Options retrain;
   RequestLimits limits;
   int64_t max_stream_results = 100000;

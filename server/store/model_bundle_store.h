@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,11 @@ class ModelBundleStore {
   // Returns the version.
   virtual absl::StatusOr<int64_t> Save(const PerfcastModel& model, int64_t min_version,
                                        int64_t trained_result_count) = 0;
+
+  // How many stored results `version` was trained on, as Save recorded it; nullopt where it was
+  // not recorded (a version saved before the count was kept, or a store that keeps it elsewhere:
+  // PostgreSQL's replicas read it with the shared state).
+  virtual std::optional<int64_t> TrainedResultCount(int64_t /*version*/) { return std::nullopt; }
 
   // Where `version` lives, for logs.
   virtual std::string Location(int64_t version) const = 0;
