@@ -30,8 +30,8 @@ absl::Status CheckNotShrinking(int64_t points, const ServingModel* serving) {
     return absl::OkStatus();
   }
   return absl::FailedPreconditionError(absl::StrCat(
-      "the new model would be trained on ", points, " points, under ", kMinTrainedShare, " of the ",
-      serving_points, " points of serving version ", serving->version,
+      "the new model would be trained on ", points, " points, under ", kMinTrainedShare * 100,
+      "% of the ", serving_points, " points of serving version ", serving->version,
       "; it was not published (was the benchmark store emptied or replaced?). Refit with "
       "allow_shrink replaces the model anyway"));
 }
