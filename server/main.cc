@@ -22,6 +22,7 @@
 #include "server/observability/log_format.h"
 #include "server/perfcast_server.h"
 #include "server/rpc/authorization.h"
+#include "server/store/store_seeding.h"
 
 #ifndef PERFCAST_DEFAULT_SEED_DATA
 #define PERFCAST_DEFAULT_SEED_DATA "data/default_benchmarks.csv"
@@ -47,6 +48,9 @@ ABSL_FLAG(double, leader_retry_seconds, 2,
           "it still holds it (0.1 to 60).");
 ABSL_FLAG(std::string, seed_data, PERFCAST_DEFAULT_SEED_DATA,
           "CSV loaded into an empty store on first start (empty: none).");
+ABSL_FLAG(bool, allow_empty_store, false,
+          "Start even though the benchmark store is empty (missing, truncated) while model "
+          "versions exist; without it the server refuses to start on such a store.");
 ABSL_FLAG(std::string, catalogue, PERFCAST_DEFAULT_CATALOGUE,
           "Directory of the hardware/model catalogue (accelerators.csv, models.csv, "
           "precisions.csv, aliases.csv), read at start; 'none': train without physical features. "
@@ -161,6 +165,7 @@ int main(int argc, char** argv) {
   }
   options.model_dir = absl::GetFlag(FLAGS_model_dir);
   options.seed_data = absl::GetFlag(FLAGS_seed_data);
+  options.allow_empty_store = absl::GetFlag(FLAGS_allow_empty_store);
   options.retrain.retrain_after_results = absl::GetFlag(FLAGS_retrain_after_results);
   options.retrain.quiet = absl::Seconds(absl::GetFlag(FLAGS_retrain_quiet_seconds));
   options.retrain.train.threads = absl::GetFlag(FLAGS_train_threads);
@@ -231,7 +236,10 @@ int main(int argc, char** argv) {
 
   perfcast::server::PerfcastServer server(options);
   if (absl::Status started = server.Start(); !started.ok()) {
-    spdlog::critical("event=start_failed status=\"{}\"", started.ToString());
+    spdlog::critical("event=start_failed status=\"{}{}\"", started.ToString(),
+                     perfcast::server::IsEmptiedStore(started)
+                         ? " (--allow-empty-store starts on it anyway)"
+                         : "");
     return EXIT_FAILURE;
   }
   if (const std::string port_file = absl::GetFlag(FLAGS_port_file); !port_file.empty()) {

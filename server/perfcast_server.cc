@@ -17,7 +17,6 @@
 #include "server/postgres/store_factory.h"
 #include "server/rpc/authorization.h"
 #include "server/rpc/caller_rate_limiter.h"
-#include "server/rpc/guarded_services.h"
 #include "server/rpc/model_service_impl.h"
 #include "server/rpc/prediction_service_impl.h"
 #include "server/rpc/service_context.h"
@@ -50,6 +49,12 @@ absl::Status PerfcastServer::Start() {
   if (!stores.ok()) return stores.status();
   store_ = std::move(stores->results);
   metrics_->SetStoredResults(store_->count());
+  if (absl::Status emptied = CheckStoreNotEmptied(
+          *store_, *stores->bundles, options_.store.empty() ? options_.data_dir : "PostgreSQL");
+      !emptied.ok()) {
+    if (!options_.allow_empty_store) return emptied;
+    spdlog::warn("event=empty_store_allowed status=\"{}\"", emptied.message());
+  }
 
   // A result's way to a new model: the services queue it on the writer, which commits it and
   // hands it to live scoring, which scores the serving model on it and counts it for the worker,
@@ -94,19 +99,16 @@ absl::Status PerfcastServer::Start() {
   context_->authorizer = options_.authorizer.get();
   context_->result_limiter = result_limiter_.get();
   context_->refit_limiter = refit_limiter_.get();
+  context_->catalogue = options_.retrain.train.catalogue.get();
   prediction_service_ = std::make_unique<PredictionServiceImpl>(context_.get());
   model_service_ = std::make_unique<ModelServiceImpl>(context_.get());
-  guarded_prediction_service_ =
-      std::make_unique<GuardedPredictionService>(context_.get(), prediction_service_.get());
-  guarded_model_service_ =
-      std::make_unique<GuardedModelService>(context_.get(), model_service_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   if (options_.enable_reflection) grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.listen_address, *credentials, &port_);
-  builder.RegisterService(guarded_prediction_service_.get());
-  builder.RegisterService(guarded_model_service_.get());
+  builder.RegisterService(prediction_service_.get());
+  builder.RegisterService(model_service_.get());
   grpc::ResourceQuota quota("perfcast-server");
   quota.SetMaxThreads(options_.max_threads);
   builder.SetResourceQuota(quota);
@@ -180,6 +182,13 @@ void PerfcastServer::ModelSwapped(const ServingModel& serving) {
 void PerfcastServer::StartupSequence() {
   if (absl::Status loaded = registry_->LoadNewest(); !loaded.ok()) {
     spdlog::error("event=model_dir_unusable status=\"{}\"", loaded.ToString());
+  }
+  if (std::shared_ptr<const ServingModel> serving = registry_->Current();
+      serving != nullptr && replica_ == nullptr) {
+    // What the serving model has not been trained on counts towards the next retrain, as it did
+    // before the restart (a shared store counts it from the database instead).
+    worker_->CountUntrainedAtStart(store_->count(), serving->trained_result_count.value_or(
+                                                        serving->model->info().point_count));
   }
   if (registry_->Current() == nullptr) {
     if (store_->count() == 0 && !options_.seed_data.empty()) {

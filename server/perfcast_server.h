@@ -22,8 +22,6 @@ namespace perfcast::server {
 class Authorizer;
 class BenchmarkStore;
 class CallerRateLimiter;
-class GuardedModelService;
-class GuardedPredictionService;
 class BenchmarkWriter;
 class LiveScoring;
 class ModelBundleStore;
@@ -63,6 +61,9 @@ struct ServerOptions {
   int keep_versions = 0;
   // CSV seeded into an empty store on first start; empty or missing: no seeding.
   std::string seed_data;
+  // Start even when the benchmark store is empty while model versions exist (otherwise Start
+  // fails: server/store/store_seeding.h, CheckStoreNotEmptied).
+  bool allow_empty_store = false;
   RetrainWorker::Options retrain;
   RequestLimits limits;
   int64_t max_stream_results = 100000;
@@ -125,8 +126,6 @@ class PerfcastServer {
   std::unique_ptr<ModelServiceImpl> model_service_;
   std::unique_ptr<CallerRateLimiter> result_limiter_;
   std::unique_ptr<CallerRateLimiter> refit_limiter_;
-  std::unique_ptr<GuardedPredictionService> guarded_prediction_service_;
-  std::unique_ptr<GuardedModelService> guarded_model_service_;
   ModelBundleStore* bundles_ = nullptr;  // owned by registry_
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<MetricsHttpServer> metrics_http_;

@@ -49,7 +49,7 @@ absl::Status ModelRegistry::LoadNewest() {
   for (int64_t v : candidates) {
     absl::StatusOr<std::shared_ptr<const PerfcastModel>> model = bundles_->Load(v);
     if (model.ok()) {
-      Swap(*std::move(model), v);
+      Swap(*std::move(model), v, bundles_->TrainedResultCount(v));
       return absl::OkStatus();
     }
     if (absl::IsUnavailable(model.status())) return model.status();
@@ -66,10 +66,12 @@ absl::Status ModelRegistry::LoadNewest() {
   return absl::OkStatus();
 }
 
-void ModelRegistry::Swap(std::shared_ptr<const PerfcastModel> model, int64_t version) {
+void ModelRegistry::Swap(std::shared_ptr<const PerfcastModel> model, int64_t version,
+                         std::optional<int64_t> trained_result_count) {
   auto serving = std::make_shared<ServingModel>();
   serving->model = std::move(model);
   serving->version = version;
+  serving->trained_result_count = trained_result_count;
   serving->loaded_at = absl::Now();
   {
     absl::MutexLock lock(&mutex_);
@@ -110,7 +112,7 @@ absl::StatusOr<int64_t> ModelRegistry::Publish(std::shared_ptr<const PerfcastMod
     absl::MutexLock lock(&mutex_);
     max_version_seen_ = std::max(max_version_seen_, *saved);
   }
-  Swap(std::move(model), *saved);
+  Swap(std::move(model), *saved, trained_result_count);
   return *saved;
 }
 

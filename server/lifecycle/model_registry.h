@@ -25,6 +25,8 @@ struct ServingModel {
   std::shared_ptr<const PerfcastModel> model;
   int64_t version = 0;
   absl::Time loaded_at;
+  // Stored results the model was trained on, where its store recorded that.
+  std::optional<int64_t> trained_result_count;
 };
 
 // What the registry knows of one version, for GetModelStatus.
@@ -80,7 +82,8 @@ class ModelRegistry {
     std::vector<double> prequential_errors;  // capped; for the median
     int64_t prequential_hits = 0;
   };
-  void Swap(std::shared_ptr<const PerfcastModel> model, int64_t version);
+  void Swap(std::shared_ptr<const PerfcastModel> model, int64_t version,
+            std::optional<int64_t> trained_result_count);
 
   const std::unique_ptr<ModelBundleStore> bundles_;
   ServerMetrics* const metrics_;

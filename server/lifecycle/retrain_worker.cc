@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "server/observability/log_format.h"
 
 namespace perfcast::server {
@@ -19,6 +20,21 @@ namespace {
 
 // How long a replica of a shared store waits before retrying a refit that could not reach it.
 constexpr absl::Duration kRetryAfterUnavailable = absl::Seconds(5);
+
+// FailedPrecondition when a model of `points` points would replace `serving` trained on many
+// more (kMinTrainedShare); the message says how to replace it anyway.
+absl::Status CheckNotShrinking(int64_t points, const ServingModel* serving) {
+  if (serving == nullptr) return absl::OkStatus();
+  const int64_t serving_points = serving->model->info().point_count;
+  if (static_cast<double>(points) >= kMinTrainedShare * static_cast<double>(serving_points)) {
+    return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "the new model would be trained on ", points, " points, under ", kMinTrainedShare * 100,
+      "% of the ", serving_points, " points of serving version ", serving->version,
+      "; it was not published (was the benchmark store emptied or replaced?). Refit with "
+      "allow_shrink replaces the model anyway"));
+}
 
 }  // namespace
 
@@ -79,6 +95,13 @@ void RetrainWorker::NotifyResults(int64_t count) {
   results_since_refit_ += count;
   last_result_time_ = absl::Now();
   metrics_->SetResultsSinceRefit(results_since_refit_);
+}
+
+void RetrainWorker::CountUntrainedAtStart(int64_t stored_results, int64_t trained_results) {
+  const int64_t untrained = std::max<int64_t>(0, stored_results - trained_results);
+  spdlog::info("event=untrained_results_counted stored={} trained={} untrained={}", stored_results,
+               trained_results, untrained);
+  if (untrained > 0) NotifyResults(untrained);
 }
 
 void RetrainWorker::ObserveSharedStore(int64_t stored_results, int64_t trained_results) {
@@ -165,7 +188,7 @@ void RetrainWorker::ForwardPendingRefit() {
   mutex_.Lock();
 }
 
-int64_t RetrainWorker::RequestRefit(RefitTrigger trigger, Callback done) {
+int64_t RetrainWorker::RequestRefit(RefitTrigger trigger, Callback done, bool allow_shrink) {
   absl::ReleasableMutexLock lock(&mutex_);
   if (stopping_) {
     lock.Release();
@@ -177,7 +200,9 @@ int64_t RetrainWorker::RequestRefit(RefitTrigger trigger, Callback done) {
   if (pending_id_ == 0) {
     pending_id_ = next_id_++;
     pending_trigger_ = trigger;
+    pending_allow_shrink_ = false;
   }
+  pending_allow_shrink_ = pending_allow_shrink_ || allow_shrink;
   if (done) pending_callbacks_.push_back(std::move(done));
   return pending_id_;
 }
@@ -198,6 +223,7 @@ void RetrainWorker::Run() {
     std::vector<Callback> callbacks;
     int64_t counted_results = 0;
     int64_t trained_before = 0;
+    bool allow_shrink = false;
     {
       absl::MutexLock lock(&mutex_);
       while (true) {
@@ -210,7 +236,9 @@ void RetrainWorker::Run() {
           outcome.refit_id = pending_id_;
           outcome.trigger = pending_trigger_;
           callbacks.swap(pending_callbacks_);
+          allow_shrink = pending_allow_shrink_;
           pending_id_ = 0;
+          pending_allow_shrink_ = false;
           break;
         }
         const bool backing_off = absl::Now() < retry_not_before_;
@@ -261,11 +289,31 @@ void RetrainWorker::Run() {
         trained_here_ = std::max(trained_here_, read);
         UpdateSharedPending();
       }
-      absl::StatusOr<std::shared_ptr<const PerfcastModel>> model =
-          PerfcastModel::Train(*records, options_.train);
-      status = model.status();
+      // Checked on the records before training, which keeps at most the points it reads, and on
+      // the model after it.
+      std::shared_ptr<const ServingModel> serving = registry_->Current();
+      absl::Status shrinking;
+      if (!allow_shrink) shrinking = CheckNotShrinking(read, serving.get());
+      std::shared_ptr<const PerfcastModel> model;
+      if (shrinking.ok()) {
+        absl::StatusOr<std::shared_ptr<const PerfcastModel>> trained =
+            PerfcastModel::Train(*records, options_.train);
+        status = trained.status();
+        if (trained.ok()) model = *std::move(trained);
+        if (status.ok() && !allow_shrink) {
+          shrinking = CheckNotShrinking(model->info().point_count, serving.get());
+        }
+      }
+      if (!shrinking.ok()) {
+        spdlog::warn(
+            "event=refit_refused_shrink refit_id={} stored_results={} serving_version={} "
+            "serving_points={} status=\"{}\"",
+            outcome.refit_id, read, serving->version, serving->model->info().point_count,
+            shrinking.message());
+        status = shrinking;
+      }
       if (status.ok()) {
-        absl::StatusOr<int64_t> version = registry_->Publish(*std::move(model), read);
+        absl::StatusOr<int64_t> version = registry_->Publish(std::move(model), read);
         status = version.status();
         if (version.ok()) outcome.model_version = *version;
       }

@@ -20,6 +20,12 @@
 
 namespace perfcast::server {
 
+// A retrain whose model would be trained on fewer than this share of the serving model's points
+// fails FailedPrecondition and publishes nothing, unless a Refit allows it: a store that was
+// emptied or replaced by a small one would otherwise swap a good model for a poor one without a
+// word.
+inline constexpr double kMinTrainedShare = 0.5;
+
 // The outcome of one retrain.
 struct RefitOutcome {
   int64_t refit_id = 0;
@@ -79,6 +85,11 @@ class RetrainWorker {
   // `count` new results were stored by this process (a store no one else writes).
   void NotifyResults(int64_t count);
 
+  // At start, with a store no one else writes: the serving model was trained on
+  // `trained_results` of the `stored_results`. The rest count as new results, so that the
+  // triggers retrain on them as they would have before the restart.
+  void CountUntrainedAtStart(int64_t stored_results, int64_t trained_results);
+
   // Shared store: it holds `stored_results`, and the newest published model was trained on
   // `trained_results` of them. Sets the results since the last refit to the difference (less
   // what a refit of this replica has already read).
@@ -102,7 +113,9 @@ class RetrainWorker {
 
   // Queues a retrain (joining one already queued but not started) and returns its id.
   // `done`, if set, runs once with its outcome (Unavailable if the worker stops first).
-  int64_t RequestRefit(RefitTrigger trigger, Callback done);
+  // `allow_shrink`: the new model may replace the serving one even if trained on under
+  // kMinTrainedShare of its points (a joined request allows it if any of its requesters does).
+  int64_t RequestRefit(RefitTrigger trigger, Callback done, bool allow_shrink = false);
 
   // The latest retrain's outcome (running = true while it runs); refit_id 0 when none ran.
   RefitOutcome LastRefit() const;
@@ -136,6 +149,7 @@ class RetrainWorker {
   // A requested retrain not started yet: its id, trigger and waiters.
   int64_t pending_id_ ABSL_GUARDED_BY(mutex_) = 0;
   RefitTrigger pending_trigger_ ABSL_GUARDED_BY(mutex_) = RefitTrigger::kRpc;
+  bool pending_allow_shrink_ ABSL_GUARDED_BY(mutex_) = false;
   std::vector<Callback> pending_callbacks_ ABSL_GUARDED_BY(mutex_);
   Forwarder forwarder_ ABSL_GUARDED_BY(mutex_);
   // Waiters of requests passed to the training replica (with the request's id), until a newer

@@ -14,12 +14,13 @@ enum class RejectionReason {
   kOutOfRange,    // a number outside its bounds
   kNotFinite,     // NaN or infinity
   kStreamLimit,   // past the most results one SubmitBenchmarks stream may carry
+  kImplausible,   // a throughput far above the physical ceiling of its configuration
 };
 
 // Every reason, in declaration order: the metric's label set is built from it.
-inline constexpr std::array<RejectionReason, 4> kRejectionReasons = {
+inline constexpr std::array<RejectionReason, 5> kRejectionReasons = {
     RejectionReason::kFieldMissing, RejectionReason::kOutOfRange, RejectionReason::kNotFinite,
-    RejectionReason::kStreamLimit};
+    RejectionReason::kStreamLimit, RejectionReason::kImplausible};
 
 // The one name table; no default case, so -Wswitch reports a reason without a name.
 constexpr absl::string_view RejectionReasonName(RejectionReason reason) {
@@ -32,6 +33,8 @@ constexpr absl::string_view RejectionReasonName(RejectionReason reason) {
       return "not_finite";
     case RejectionReason::kStreamLimit:
       return "stream_limit";
+    case RejectionReason::kImplausible:
+      return "implausible";
   }
   return "";
 }

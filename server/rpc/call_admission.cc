@@ -10,12 +10,6 @@ absl::StatusOr<Caller> AuthorizeCall(const ServiceContext& context,
   return context.authorizer->Authorize(rpc, method);
 }
 
-std::string CallerName(const ServiceContext& context, const grpc::ServerContextBase& rpc) {
-  if (context.authorizer == nullptr) return PeerHost(rpc.peer());
-  absl::StatusOr<Caller> caller = context.authorizer->Identify(rpc);
-  return caller.ok() ? caller->name : PeerHost(rpc.peer());
-}
-
 absl::Status AdmitResults(const ServiceContext& context, const std::string& caller,
                           int64_t results) {
   if (context.result_limiter == nullptr) return absl::OkStatus();

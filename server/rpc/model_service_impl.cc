@@ -17,6 +17,8 @@
 #include "server/observability/log_format.h"
 #include "server/rpc/call_admission.h"
 #include "server/rpc/grpc_status.h"
+#include "server/rpc/plausibility.h"
+#include "server/rpc/raw_message.h"
 
 namespace perfcast::server {
 namespace {
@@ -28,16 +30,25 @@ constexpr RefitTrigger kRpcTrigger = RefitTrigger::kRpc;
 
 // Reads result chunks, validates each result and commits each chunk's valid results before
 // reading the next one, so memory stays bounded and a long stream is durable as it goes. The
-// reply (counts and rejections) is sent after the last chunk's commit.
-class SubmitStreamReactor final : public grpc::ServerReadReactor<v1::SubmitBenchmarksRequest> {
+// reply (counts and rejections) is sent after the last chunk's commit. A chunk that does not
+// parse ends the stream INVALID_ARGUMENT, saying what the chunks before it left stored: nothing
+// after it was read, and the client must not take the stream's end for success.
+class SubmitStreamReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
  public:
-  SubmitStreamReactor(ServiceContext* context, v1::SubmitBenchmarksResponse* response,
-                      std::string caller)
+  // Authorizes the stream once, before its first read: a refused caller's chunks are never
+  // taken in. Each chunk's results are then rate limited under the caller's name.
+  SubmitStreamReactor(ServiceContext* context, grpc::CallbackServerContext* rpc,
+                      grpc::ByteBuffer* response_bytes)
       : context_(context),
-        response_(response),
-        caller_(std::move(caller)),
+        response_bytes_(response_bytes),
         timer_(context->metrics->StartRpc(RpcMethod::kSubmitBenchmarks)) {
-    StartRead(&chunk_);
+    absl::StatusOr<Caller> caller = AuthorizeCall(*context, *rpc, RpcMethod::kSubmitBenchmarks);
+    if (!caller.ok()) {
+      Complete(caller.status());
+      return;
+    }
+    caller_ = std::move(caller->name);
+    StartRead(&chunk_bytes_);
   }
 
   void OnReadDone(bool ok) override {
@@ -46,32 +57,48 @@ class SubmitStreamReactor final : public grpc::ServerReadReactor<v1::SubmitBench
       return;
     }
     context_->metrics->MessageReceived(RpcMethod::kSubmitBenchmarks);
-    if (absl::Status admitted = AdmitResults(*context_, caller_, chunk_.results_size());
+    const int64_t chunk_index = next_chunk_++;
+    v1::SubmitBenchmarksRequest chunk;
+    if (absl::Status parsed = ParseRequest(chunk_bytes_, absl::StrCat("chunks[", chunk_index, "]"),
+                                           UnknownFields::kIgnore, &chunk);
+        !parsed.ok()) {
+      Complete(absl::InvalidArgumentError(
+          absl::StrCat(parsed.message(), "; the stream ends at chunk ", chunk_index, ": the ",
+                       next_index_, " results of the chunks before it were processed (",
+                       response_.accepted_count(), " accepted and durable, ",
+                       response_.duplicate_count(), " duplicates, ", response_.rejected_count(),
+                       " rejected) and nothing after it was read; resend from "
+                       "chunk ",
+                       chunk_index, " (results[", next_index_, "] on)")));
+      return;
+    }
+    if (absl::Status admitted = AdmitResults(*context_, caller_, chunk.results_size());
         !admitted.ok()) {
       Complete(absl::ResourceExhaustedError(absl::StrCat(
           "results: ", admitted.message(), "; the chunks before this one were processed (",
-          response_->accepted_count(), " accepted and durable)")));
+          response_.accepted_count(), " accepted and durable)")));
       return;
     }
     std::vector<BenchmarkRecord> valid;
-    valid.reserve(static_cast<size_t>(chunk_.results_size()));
+    valid.reserve(static_cast<size_t>(chunk.results_size()));
     // Index of the first result past the stream limit (max_stream_results): the ones before it
     // are still stored, then the stream ends.
     std::optional<int64_t> over_limit;
-    for (const v1::BenchmarkResult& result : chunk_.results()) {
+    for (const v1::BenchmarkResult& result : chunk.results()) {
       const int64_t index = next_index_++;
       if (index >= context_->max_stream_results) {
         over_limit = index;
         break;
       }
       BenchmarkRecord record;
-      std::optional<FieldError> error =
-          ValidateBenchmarkResult(result, absl::StrCat("results[", index, "]"), &record);
+      const std::string path = absl::StrCat("results[", index, "]");
+      std::optional<FieldError> error = ValidateBenchmarkResult(result, path, &record);
+      if (!error) error = CheckPlausible(record, context_->catalogue, path);
       if (error) {
         context_->metrics->ResultRejected(RejectionReasonOf(*error));
-        response_->set_rejected_count(response_->rejected_count() + 1);
-        if (response_->rejections_size() < kMaxListedRejections) {
-          RejectionToProto(index, result.source_id(), *error, response_->add_rejections());
+        response_.set_rejected_count(response_.rejected_count() + 1);
+        if (response_.rejections_size() < kMaxListedRejections) {
+          RejectionToProto(index, result.source_id(), *error, response_.add_rejections());
         }
         continue;
       }
@@ -91,8 +118,8 @@ class SubmitStreamReactor final : public grpc::ServerReadReactor<v1::SubmitBench
           const auto duplicates = static_cast<int64_t>(inserted->size()) - accepted;
           context_->metrics->ResultsAccepted(accepted);
           context_->metrics->ResultsDuplicate(duplicates);
-          response_->set_accepted_count(response_->accepted_count() + accepted);
-          response_->set_duplicate_count(response_->duplicate_count() + duplicates);
+          response_.set_accepted_count(response_.accepted_count() + accepted);
+          response_.set_duplicate_count(response_.duplicate_count() + duplicates);
           ContinueOrStop(over_limit);
         });
     if (!queued.ok()) Complete(queued);
@@ -103,14 +130,14 @@ class SubmitStreamReactor final : public grpc::ServerReadReactor<v1::SubmitBench
  private:
   void ContinueOrStop(std::optional<int64_t> over_limit) {
     if (!over_limit.has_value()) {
-      StartRead(&chunk_);
+      StartRead(&chunk_bytes_);
       return;
     }
     context_->metrics->ResultRejected(RejectionReason::kStreamLimit);
     Complete(absl::ResourceExhaustedError(
         absl::StrCat("results: the stream carries more than ", context_->max_stream_results,
                      " results, the most one stream may; results before index ", *over_limit,
-                     " were processed (", response_->accepted_count(),
+                     " were processed (", response_.accepted_count(),
                      " accepted and durable); send the rest in a new stream")));
   }
 
@@ -118,18 +145,21 @@ class SubmitStreamReactor final : public grpc::ServerReadReactor<v1::SubmitBench
     LogFailure(RpcMethod::kSubmitBenchmarks, status);
     if (status.ok()) {
       spdlog::debug("event=results_stream_done accepted={} duplicate={} rejected={}",
-                    response_->accepted_count(), response_->duplicate_count(),
-                    response_->rejected_count());
+                    response_.accepted_count(), response_.duplicate_count(),
+                    response_.rejected_count());
+      SerializeResponse(response_, response_bytes_);
     }
     context_->metrics->FinishRpc(timer_, status.code());
     Finish(ToGrpcStatus(status));
   }
 
   ServiceContext* const context_;
-  v1::SubmitBenchmarksResponse* const response_;
-  const std::string caller_;  // results are rate limited per caller
+  grpc::ByteBuffer* const response_bytes_;
+  std::string caller_;  // results are rate limited per caller
   const ServerMetrics::RpcTimer timer_;
-  v1::SubmitBenchmarksRequest chunk_;
+  grpc::ByteBuffer chunk_bytes_;
+  v1::SubmitBenchmarksResponse response_;
+  int64_t next_chunk_ = 0;
   int64_t next_index_ = 0;
 };
 
@@ -138,30 +168,56 @@ class SubmitStreamReactor final : public grpc::ServerReadReactor<v1::SubmitBench
 // outlives the reactor so a late callback finds `finished` set and does nothing.
 class RefitReactor final : public grpc::ServerUnaryReactor {
  public:
-  RefitReactor(ServiceContext* context, const v1::RefitRequest* request,
-               v1::RefitResponse* response)
-      : context_(context), timer_(context->metrics->StartRpc(RpcMethod::kRefit)) {
-    const std::string reason(TruncateUtf8(request->reason(), kMaxStringBytes));
-    if (!request->wait()) {
-      const int64_t id = context->worker->RequestRefit(kRpcTrigger, nullptr);
-      spdlog::info("event=refit_requested refit_id={} wait=false reason=\"{}\"", id, reason);
-      response->set_refit_id(id);
+  // The caller is authorized before the request is parsed, and charged a refit after. A request
+  // that does not parse as a RefitRequest (fields it does not define included) is refused and
+  // starts nothing: any bytes would otherwise start a refit.
+  RefitReactor(ServiceContext* context, grpc::CallbackServerContext* rpc,
+               const grpc::ByteBuffer& request_bytes, grpc::ByteBuffer* response_bytes)
+      : context_(context),
+        response_bytes_(response_bytes),
+        timer_(context->metrics->StartRpc(RpcMethod::kRefit)) {
+    absl::StatusOr<Caller> caller = AuthorizeCall(*context, *rpc, RpcMethod::kRefit);
+    if (!caller.ok()) {
+      FinishOnce(caller.status());
+      return;
+    }
+    v1::RefitRequest request;
+    if (absl::Status parsed = ParseRequest(request_bytes, "", UnknownFields::kRefuse, &request);
+        !parsed.ok()) {
+      FinishOnce(
+          absl::InvalidArgumentError(absl::StrCat(parsed.message(), "; no refit was started")));
+      return;
+    }
+    if (absl::Status admitted = AdmitRefit(*context, caller->name); !admitted.ok()) {
+      FinishOnce(admitted);
+      return;
+    }
+    const std::string reason(TruncateUtf8(request.reason(), kMaxStringBytes));
+    const bool allow_shrink = request.allow_shrink();
+    if (!request.wait()) {
+      const int64_t id = context->worker->RequestRefit(kRpcTrigger, nullptr, allow_shrink);
+      spdlog::info("event=refit_requested refit_id={} wait=false allow_shrink={} reason=\"{}\"", id,
+                   allow_shrink, reason);
+      v1::RefitResponse response;
+      response.set_refit_id(id);
       std::shared_ptr<const ServingModel> current = context->registry->Current();
-      response->set_model_version(current != nullptr ? current->version : 0);
+      response.set_model_version(current != nullptr ? current->version : 0);
+      SerializeResponse(response, response_bytes_);
       FinishOnce(absl::OkStatus());
       return;
     }
     shared_ = std::make_shared<Shared>();
     shared_->reactor = this;
-    shared_->response = response;
     std::shared_ptr<Shared> shared = shared_;
-    const int64_t id = context->worker->RequestRefit(kRpcTrigger, [shared](const RefitOutcome& o) {
+    auto done = [shared](const RefitOutcome& o) {
       absl::MutexLock lock(&shared->mutex);
       if (shared->finished) return;
       if (o.status.ok()) {
-        shared->response->set_refit_id(o.refit_id);
-        shared->response->set_model_version(o.model_version);
-        *shared->response->mutable_training_duration() = DurationToProto(o.duration);
+        v1::RefitResponse response;
+        response.set_refit_id(o.refit_id);
+        response.set_model_version(o.model_version);
+        *response.mutable_training_duration() = DurationToProto(o.duration);
+        SerializeResponse(response, shared->reactor->response_bytes_);
         shared->reactor->FinishOnceLocked(absl::OkStatus());
       } else {
         // A failed refit: the old model keeps serving; say why. Training errors keep their
@@ -174,8 +230,10 @@ class RefitReactor final : public grpc::ServerUnaryReactor {
             code, absl::StrCat("refit ", o.refit_id, " failed; the previous model keeps serving: ",
                                o.status.ToString())));
       }
-    });
-    spdlog::info("event=refit_requested refit_id={} wait=true reason=\"{}\"", id, reason);
+    };
+    const int64_t id = context->worker->RequestRefit(kRpcTrigger, std::move(done), allow_shrink);
+    spdlog::info("event=refit_requested refit_id={} wait=true allow_shrink={} reason=\"{}\"", id,
+                 allow_shrink, reason);
   }
 
   void OnCancel() override {
@@ -192,7 +250,6 @@ class RefitReactor final : public grpc::ServerUnaryReactor {
     absl::Mutex mutex;
     bool finished = false;
     RefitReactor* reactor = nullptr;
-    v1::RefitResponse* response = nullptr;
   };
 
   void FinishOnce(const absl::Status& status) {
@@ -208,6 +265,7 @@ class RefitReactor final : public grpc::ServerUnaryReactor {
   }
 
   ServiceContext* const context_;
+  grpc::ByteBuffer* const response_bytes_;
   const ServerMetrics::RpcTimer timer_;
   std::shared_ptr<Shared> shared_;
 };
@@ -320,18 +378,49 @@ absl::Status ModelServiceImpl::DoListConfigurations(const ServiceContext& contex
   return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* ModelServiceImpl::SubmitBenchmark(
-    grpc::CallbackServerContext* rpc, const v1::SubmitBenchmarkRequest* request,
-    v1::SubmitBenchmarkResponse* response) {
+absl::Status ModelServiceImpl::DoListModels(const v1::ListModelsRequest& request,
+                                            v1::ListModelsResponse* response) {
+  if (request.page_size() < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_size=", request.page_size(), ": must be >= 0"));
+  }
+  if (!request.page_token().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "page_token=", QuoteForError(request.page_token()), ": not a token from this API"));
+  }
+  response->add_model_names("");
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* ModelServiceImpl::SubmitBenchmark(grpc::CallbackServerContext* rpc,
+                                                            const grpc::ByteBuffer* request_bytes,
+                                                            grpc::ByteBuffer* response_bytes) {
   const ServerMetrics::RpcTimer timer = context_->metrics->StartRpc(RpcMethod::kSubmitBenchmark);
   grpc::ServerUnaryReactor* reactor = rpc->DefaultReactor();
+  absl::StatusOr<Caller> caller = AuthorizeCall(*context_, *rpc, RpcMethod::kSubmitBenchmark);
+  if (!caller.ok()) {
+    FinishUnary(context_, reactor, timer, caller.status());
+    return reactor;
+  }
+  v1::SubmitBenchmarkRequest request;
+  if (absl::Status parsed = ParseRequest(*request_bytes, "", UnknownFields::kIgnore, &request);
+      !parsed.ok()) {
+    FinishUnary(context_, reactor, timer, parsed);
+    return reactor;
+  }
+  if (absl::Status admitted = AdmitResults(*context_, caller->name, 1); !admitted.ok()) {
+    FinishUnary(context_, reactor, timer, admitted);
+    return reactor;
+  }
   BenchmarkRecord record;
-  if (!request->has_result()) {
+  if (!request.has_result()) {
     context_->metrics->ResultRejected(RejectionReason::kFieldMissing);
     FinishUnary(context_, reactor, timer, absl::InvalidArgumentError("result: must be set"));
     return reactor;
   }
-  if (auto error = ValidateBenchmarkResult(request->result(), "result", &record)) {
+  std::optional<FieldError> error = ValidateBenchmarkResult(request.result(), "result", &record);
+  if (!error) error = CheckPlausible(record, context_->catalogue, "result");
+  if (error) {
     context_->metrics->ResultRejected(RejectionReasonOf(*error));
     FinishUnary(context_, reactor, timer, absl::InvalidArgumentError(error->message));
     return reactor;
@@ -341,7 +430,7 @@ grpc::ServerUnaryReactor* ModelServiceImpl::SubmitBenchmark(
   records.push_back(std::move(record));
   absl::Status queued = context_->writer->Submit(
       std::move(records),
-      [context, reactor, response, timer](absl::StatusOr<std::vector<bool>> inserted) {
+      [context, reactor, response_bytes, timer](absl::StatusOr<std::vector<bool>> inserted) {
         if (!inserted.ok()) {
           FinishUnary(context, reactor, timer, inserted.status());
           return;
@@ -352,59 +441,51 @@ grpc::ServerUnaryReactor* ModelServiceImpl::SubmitBenchmark(
         } else {
           context->metrics->ResultsAccepted(1);
         }
-        response->set_duplicate(duplicate);
+        v1::SubmitBenchmarkResponse response;
+        response.set_duplicate(duplicate);
+        SerializeResponse(response, response_bytes);
         FinishUnary(context, reactor, timer, absl::OkStatus());
       });
   if (!queued.ok()) FinishUnary(context_, reactor, timer, queued);
   return reactor;
 }
 
-grpc::ServerReadReactor<v1::SubmitBenchmarksRequest>* ModelServiceImpl::SubmitBenchmarks(
-    grpc::CallbackServerContext* rpc, v1::SubmitBenchmarksResponse* response) {
-  return new SubmitStreamReactor(context_, response, CallerName(*context_, *rpc));
+grpc::ServerReadReactor<grpc::ByteBuffer>* ModelServiceImpl::SubmitBenchmarks(
+    grpc::CallbackServerContext* rpc, grpc::ByteBuffer* response) {
+  return new SubmitStreamReactor(context_, rpc, response);
 }
 
-grpc::ServerUnaryReactor* ModelServiceImpl::Refit(grpc::CallbackServerContext* /*rpc*/,
-                                                  const v1::RefitRequest* request,
-                                                  v1::RefitResponse* response) {
-  return new RefitReactor(context_, request, response);
+grpc::ServerUnaryReactor* ModelServiceImpl::Refit(grpc::CallbackServerContext* rpc,
+                                                  const grpc::ByteBuffer* request,
+                                                  grpc::ByteBuffer* response) {
+  return new RefitReactor(context_, rpc, *request, response);
 }
 
 grpc::ServerUnaryReactor* ModelServiceImpl::GetModelStatus(grpc::CallbackServerContext* rpc,
-                                                           const v1::GetModelStatusRequest* request,
-                                                           v1::GetModelStatusResponse* response) {
-  const ServerMetrics::RpcTimer timer = context_->metrics->StartRpc(RpcMethod::kGetModelStatus);
-  grpc::ServerUnaryReactor* reactor = rpc->DefaultReactor();
-  FinishUnary(context_, reactor, timer, DoGetModelStatus(*context_, *request, response));
-  return reactor;
+                                                           const grpc::ByteBuffer* request,
+                                                           grpc::ByteBuffer* response) {
+  return ServeUnary<v1::GetModelStatusRequest, v1::GetModelStatusResponse>(
+      context_, rpc, RpcMethod::kGetModelStatus, *request, response,
+      [this](const v1::GetModelStatusRequest& r, v1::GetModelStatusResponse* out) {
+        return DoGetModelStatus(*context_, r, out);
+      });
 }
 
 grpc::ServerUnaryReactor* ModelServiceImpl::ListModels(grpc::CallbackServerContext* rpc,
-                                                       const v1::ListModelsRequest* request,
-                                                       v1::ListModelsResponse* response) {
-  const ServerMetrics::RpcTimer timer = context_->metrics->StartRpc(RpcMethod::kListModels);
-  grpc::ServerUnaryReactor* reactor = rpc->DefaultReactor();
-  absl::Status status;
-  if (request->page_size() < 0) {
-    status = absl::InvalidArgumentError(
-        absl::StrCat("page_size=", request->page_size(), ": must be >= 0"));
-  } else if (!request->page_token().empty()) {
-    status = absl::InvalidArgumentError(absl::StrCat(
-        "page_token=", QuoteForError(request->page_token()), ": not a token from this API"));
-  } else {
-    response->add_model_names("");
-  }
-  FinishUnary(context_, reactor, timer, status);
-  return reactor;
+                                                       const grpc::ByteBuffer* request,
+                                                       grpc::ByteBuffer* response) {
+  return ServeUnary<v1::ListModelsRequest, v1::ListModelsResponse>(
+      context_, rpc, RpcMethod::kListModels, *request, response, &DoListModels);
 }
 
-grpc::ServerUnaryReactor* ModelServiceImpl::ListConfigurations(
-    grpc::CallbackServerContext* rpc, const v1::ListConfigurationsRequest* request,
-    v1::ListConfigurationsResponse* response) {
-  const ServerMetrics::RpcTimer timer = context_->metrics->StartRpc(RpcMethod::kListConfigurations);
-  grpc::ServerUnaryReactor* reactor = rpc->DefaultReactor();
-  FinishUnary(context_, reactor, timer, DoListConfigurations(*context_, *request, response));
-  return reactor;
+grpc::ServerUnaryReactor* ModelServiceImpl::ListConfigurations(grpc::CallbackServerContext* rpc,
+                                                               const grpc::ByteBuffer* request,
+                                                               grpc::ByteBuffer* response) {
+  return ServeUnary<v1::ListConfigurationsRequest, v1::ListConfigurationsResponse>(
+      context_, rpc, RpcMethod::kListConfigurations, *request, response,
+      [this](const v1::ListConfigurationsRequest& r, v1::ListConfigurationsResponse* out) {
+        return DoListConfigurations(*context_, r, out);
+      });
 }
 
 }  // namespace perfcast::server

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "absl/status/status.h"
+#include "grpcpp/support/byte_buffer.h"
 #include "perfcast/v1/perfcast.grpc.pb.h"
 #include "server/rpc/service_context.h"
 
@@ -8,31 +9,42 @@ namespace perfcast::server {
 
 // perfcast.v1.ModelService: benchmark intake, refit and status. Store commits run on the
 // BenchmarkWriter thread and training on the RetrainWorker thread; reactions only validate,
-// queue and answer (docs/SERVING.md §4).
-class ModelServiceImpl final : public v1::ModelService::CallbackService {
+// queue and answer (docs/SERVING.md §4). Its methods take their messages as bytes
+// (server/rpc/raw_message.h says why) and admit the caller before parsing them
+// (server/rpc/call_admission.h): a refused call stores and trains nothing.
+class ModelServiceImpl final
+    : public v1::ModelService::WithRawCallbackMethod_SubmitBenchmark<
+          v1::ModelService::WithRawCallbackMethod_SubmitBenchmarks<
+              v1::ModelService::WithRawCallbackMethod_Refit<
+                  v1::ModelService::WithRawCallbackMethod_GetModelStatus<
+                      v1::ModelService::WithRawCallbackMethod_ListModels<
+                          v1::ModelService::WithRawCallbackMethod_ListConfigurations<
+                              v1::ModelService::Service>>>>>> {
  public:
   explicit ModelServiceImpl(ServiceContext* context) : context_(context) {}
 
   grpc::ServerUnaryReactor* SubmitBenchmark(grpc::CallbackServerContext* rpc,
-                                            const v1::SubmitBenchmarkRequest* request,
-                                            v1::SubmitBenchmarkResponse* response) override;
-  grpc::ServerReadReactor<v1::SubmitBenchmarksRequest>* SubmitBenchmarks(
-      grpc::CallbackServerContext* rpc, v1::SubmitBenchmarksResponse* response) override;
-  grpc::ServerUnaryReactor* Refit(grpc::CallbackServerContext* rpc, const v1::RefitRequest* request,
-                                  v1::RefitResponse* response) override;
+                                            const grpc::ByteBuffer* request,
+                                            grpc::ByteBuffer* response) override;
+  grpc::ServerReadReactor<grpc::ByteBuffer>* SubmitBenchmarks(grpc::CallbackServerContext* rpc,
+                                                              grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* Refit(grpc::CallbackServerContext* rpc, const grpc::ByteBuffer* request,
+                                  grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* GetModelStatus(grpc::CallbackServerContext* rpc,
-                                           const v1::GetModelStatusRequest* request,
-                                           v1::GetModelStatusResponse* response) override;
+                                           const grpc::ByteBuffer* request,
+                                           grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* ListModels(grpc::CallbackServerContext* rpc,
-                                       const v1::ListModelsRequest* request,
-                                       v1::ListModelsResponse* response) override;
+                                       const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* ListConfigurations(grpc::CallbackServerContext* rpc,
-                                               const v1::ListConfigurationsRequest* request,
-                                               v1::ListConfigurationsResponse* response) override;
+                                               const grpc::ByteBuffer* request,
+                                               grpc::ByteBuffer* response) override;
 
   static absl::Status DoGetModelStatus(const ServiceContext& context,
                                        const v1::GetModelStatusRequest& request,
                                        v1::GetModelStatusResponse* response);
+  static absl::Status DoListModels(const v1::ListModelsRequest& request,
+                                   v1::ListModelsResponse* response);
   static absl::Status DoListConfigurations(const ServiceContext& context,
                                            const v1::ListConfigurationsRequest& request,
                                            v1::ListConfigurationsResponse* response);

@@ -1,11 +1,14 @@
 #include "server/rpc/prediction_service_impl.h"
 
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "proto/convert/configuration_conversion.h"
 #include "proto/convert/prediction_conversion.h"
 #include "server/observability/log_format.h"
 #include "server/rpc/grpc_status.h"
+#include "server/rpc/raw_message.h"
 
 namespace perfcast::server {
 namespace {
@@ -25,6 +28,32 @@ absl::Status FromCore(const absl::Status& status, absl::string_view path) {
     return absl::NotFoundError(absl::StrCat(path, ".configuration: ", status.message()));
   }
   return status;
+}
+
+// INTERNAL when a point that is about to leave the server is not a usable number: a throughput
+// that is not finite and > 0, a bound that is not finite, or a batch latency that is not finite
+// and > 0 (a huge throughput makes it round to 0). A model trained on a wild stored value can
+// produce one; a client must never plan with it.
+absl::Status CheckPredictionUsable(const v1::Prediction& prediction, absl::string_view path,
+                                   int64_t version) {
+  for (int j = 0; j < prediction.points_size(); ++j) {
+    const v1::CurvePoint& p = prediction.points(j);
+    const bool usable = std::isfinite(p.throughput_tokens_per_second()) &&
+                        p.throughput_tokens_per_second() > 0 &&
+                        std::isfinite(p.throughput_lower_tokens_per_second()) &&
+                        std::isfinite(p.throughput_upper_tokens_per_second()) &&
+                        std::isfinite(p.batch_latency_seconds()) && p.batch_latency_seconds() > 0;
+    if (!usable) {
+      return absl::InternalError(absl::StrCat(
+          path, ".batch_sizes[", j, "]=", p.batch_size(), ": model version ", version,
+          " predicted throughput ", p.throughput_tokens_per_second(), " tokens/s (interval ",
+          p.throughput_lower_tokens_per_second(), " to ", p.throughput_upper_tokens_per_second(),
+          "), batch latency ", p.batch_latency_seconds(),
+          " s: not a usable prediction, withheld; the store likely holds an implausible result "
+          "for this configuration"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -62,6 +91,12 @@ absl::Status PredictionServiceImpl::DoPredict(const ServiceContext& context,
         PredictionToProto(*points, q.confidence_level, prediction);
     for (const std::string& name : model.UnseenNames(q.query.configuration)) {
       prediction->add_unseen_names(name);
+    }
+    if (absl::Status usable = CheckPredictionUsable(*prediction, absl::StrCat("queries[", i, "]"),
+                                                    (*serving)->version);
+        !usable.ok()) {
+      spdlog::warn("event=prediction_withheld status=\"{}\"", usable.message());
+      return usable;
     }
     context.metrics->QueryAnswered(least_supported);
   }
@@ -105,21 +140,23 @@ absl::Status PredictionServiceImpl::DoUncertainty(const ServiceContext& context,
 }
 
 grpc::ServerUnaryReactor* PredictionServiceImpl::Predict(grpc::CallbackServerContext* rpc,
-                                                         const v1::PredictRequest* request,
-                                                         v1::PredictResponse* response) {
-  const ServerMetrics::RpcTimer timer = context_->metrics->StartRpc(RpcMethod::kPredict);
-  grpc::ServerUnaryReactor* reactor = rpc->DefaultReactor();
-  FinishUnary(context_, reactor, timer, DoPredict(*context_, *request, response));
-  return reactor;
+                                                         const grpc::ByteBuffer* request,
+                                                         grpc::ByteBuffer* response) {
+  return ServeUnary<v1::PredictRequest, v1::PredictResponse>(
+      context_, rpc, RpcMethod::kPredict, *request, response,
+      [this](const v1::PredictRequest& r, v1::PredictResponse* out) {
+        return DoPredict(*context_, r, out);
+      });
 }
 
 grpc::ServerUnaryReactor* PredictionServiceImpl::Uncertainty(grpc::CallbackServerContext* rpc,
-                                                             const v1::UncertaintyRequest* request,
-                                                             v1::UncertaintyResponse* response) {
-  const ServerMetrics::RpcTimer timer = context_->metrics->StartRpc(RpcMethod::kUncertainty);
-  grpc::ServerUnaryReactor* reactor = rpc->DefaultReactor();
-  FinishUnary(context_, reactor, timer, DoUncertainty(*context_, *request, response));
-  return reactor;
+                                                             const grpc::ByteBuffer* request,
+                                                             grpc::ByteBuffer* response) {
+  return ServeUnary<v1::UncertaintyRequest, v1::UncertaintyResponse>(
+      context_, rpc, RpcMethod::kUncertainty, *request, response,
+      [this](const v1::UncertaintyRequest& r, v1::UncertaintyResponse* out) {
+        return DoUncertainty(*context_, r, out);
+      });
 }
 
 }  // namespace perfcast::server

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "absl/status/statusor.h"
+#include "core/catalogue/catalogue.h"
 #include "grpcpp/support/server_callback.h"
 #include "perfcast/v1/perfcast.pb.h"
 #include "proto/convert/prediction_conversion.h"
@@ -34,6 +35,8 @@ struct ServiceContext {
   const Authorizer* authorizer = nullptr;
   CallerRateLimiter* result_limiter = nullptr;
   CallerRateLimiter* refit_limiter = nullptr;
+  // The catalogue that bounds a submitted throughput (server/rpc/plausibility.h); null: none.
+  const Catalogue* catalogue = nullptr;
   // True until startup (load, seed, first training) is over.
   std::atomic<bool> starting{true};
 };

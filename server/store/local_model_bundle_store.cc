@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <system_error>
 
 #include "absl/strings/numbers.h"
@@ -26,6 +27,20 @@ absl::Status FsyncPath(const std::string& path) {
   ::close(fd);
   if (rc != 0) {
     return absl::InternalError(absl::StrCat("fsync ", path, ": ", std::strerror(saved_errno)));
+  }
+  return absl::OkStatus();
+}
+
+// Writes `text` to `path` and fsyncs it.
+absl::Status WriteDurably(const std::string& path, const std::string& text) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return absl::InternalError(absl::StrCat("open ", path, ": ", std::strerror(errno)));
+  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  const bool synced = written && ::fsync(fd) == 0;
+  const int saved_errno = errno;
+  ::close(fd);
+  if (!synced) {
+    return absl::InternalError(absl::StrCat("write ", path, ": ", std::strerror(saved_errno)));
   }
   return absl::OkStatus();
 }
@@ -77,7 +92,7 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> LocalModelBundleStore::Load
 }
 
 absl::StatusOr<int64_t> LocalModelBundleStore::Save(const PerfcastModel& model, int64_t min_version,
-                                                    int64_t /*trained_result_count*/) {
+                                                    int64_t trained_result_count) {
   const std::string final_dir = Location(min_version);
   const std::string temp_dir = absl::StrCat(model_dir_, "/.tmp-", min_version);
   std::error_code ec;
@@ -85,6 +100,10 @@ absl::StatusOr<int64_t> LocalModelBundleStore::Save(const PerfcastModel& model, 
   fs::create_directories(temp_dir, ec);
   if (ec) return absl::InternalError(absl::StrCat("create ", temp_dir, ": ", ec.message()));
   absl::Status saved = SaveBundle(model, temp_dir);
+  if (saved.ok()) {
+    saved = WriteDurably(absl::StrCat(temp_dir, "/", kTrainedResultsFile),
+                         absl::StrCat(trained_result_count, "\n"));
+  }
   if (saved.ok()) saved = FsyncPath(temp_dir);
   if (saved.ok()) {
     fs::rename(temp_dir, final_dir, ec);
@@ -109,6 +128,13 @@ absl::Status LocalModelBundleStore::Delete(int64_t version) {
   fs::remove_all(doomed, ec);
   if (ec) return absl::InternalError(absl::StrCat("remove ", doomed, ": ", ec.message()));
   return absl::OkStatus();
+}
+
+std::optional<int64_t> LocalModelBundleStore::TrainedResultCount(int64_t version) {
+  std::ifstream in(absl::StrCat(Location(version), "/", kTrainedResultsFile));
+  int64_t count = -1;
+  if (!(in >> count) || count < 0) return std::nullopt;
+  return count;
 }
 
 std::string LocalModelBundleStore::Location(int64_t version) const {

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,11 @@ class ModelBundleStore {
   // Removes `version` for good (it is older than what is kept); Ok when it is already gone.
   // Callers never delete a version that serves.
   virtual absl::Status Delete(int64_t version) = 0;
+
+  // How many stored results `version` was trained on, as Save recorded it; nullopt where it was
+  // not recorded (a version saved before the count was kept, or a store that keeps it elsewhere:
+  // PostgreSQL's replicas read it with the shared state).
+  virtual std::optional<int64_t> TrainedResultCount(int64_t /*version*/) { return std::nullopt; }
 
   // Where `version` lives, for logs.
   virtual std::string Location(int64_t version) const = 0;

@@ -3,11 +3,18 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "core/data/benchmark_csv.h"
 #include "server/observability/log_format.h"
 
 namespace perfcast::server {
+namespace {
+
+// The payload type that marks CheckStoreNotEmptied's error.
+constexpr char kEmptiedStorePayload[] = "type.perfcast.dev/emptied_store";
+
+}  // namespace
 
 void SeedStore(const std::string& csv_path, BenchmarkStore* store, ServerMetrics* metrics) {
   absl::StatusOr<CsvReadResult> seed = ReadBenchmarkCsv(csv_path, BadRowPolicy::kSkip);
@@ -27,6 +34,27 @@ void SeedStore(const std::string& csv_path, BenchmarkStore* store, ServerMetrics
   metrics->SetStoredResults(store->count());
   spdlog::info("event=store_seeded path={} records={} rejected_rows={} filtered_rows={}", csv_path,
                seed->records.size(), seed->rejected_rows.size(), seed->filtered_row_count);
+}
+
+absl::Status CheckStoreNotEmptied(const BenchmarkStore& results, ModelBundleStore& bundles,
+                                  absl::string_view where) {
+  if (results.count() > 0) return absl::OkStatus();
+  absl::StatusOr<std::vector<int64_t>> versions = bundles.ListVersions();
+  // A model store that cannot be listed is reported by the model's load, with its own reason.
+  if (!versions.ok() || versions->empty()) return absl::OkStatus();
+  absl::Status emptied = absl::FailedPreconditionError(absl::StrCat(
+      "the benchmark store (", where, ") holds no results, yet ", versions->size(),
+      " model versions exist (newest ", versions->front(), ", at ",
+      bundles.Location(versions->front()),
+      "): the store was probably deleted, truncated or replaced; restore it, or allow starting "
+      "on an empty store on purpose (the models keep serving, and a retrain will not replace "
+      "them with a model trained on far fewer results unless a Refit allows it)"));
+  emptied.SetPayload(kEmptiedStorePayload, absl::Cord(where));
+  return emptied;
+}
+
+bool IsEmptiedStore(const absl::Status& status) {
+  return status.GetPayload(kEmptiedStorePayload).has_value();
 }
 
 }  // namespace perfcast::server

@@ -2,8 +2,11 @@
 
 #include <string>
 
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "server/observability/server_metrics.h"
 #include "server/store/benchmark_store.h"
+#include "server/store/model_bundle_store.h"
 
 namespace perfcast::server {
 
@@ -13,5 +16,16 @@ namespace perfcast::server {
 // that cannot be read, or an insert that fails, is logged and leaves the store as it was: the
 // server still starts, with no model until results arrive.
 void SeedStore(const std::string& csv_path, BenchmarkStore* store, ServerMetrics* metrics);
+
+// FailedPrecondition, marked so that IsEmptiedStore() recognises it, when `results` holds nothing
+// while `bundles` holds model versions: the benchmark store was most likely deleted, truncated or
+// pointed elsewhere, and starting on it would neither re-seed (a model exists) nor keep what the
+// models were trained on. `where` names the store in the message. The caller decides whether an
+// operator allowed that on purpose.
+absl::Status CheckStoreNotEmptied(const BenchmarkStore& results, ModelBundleStore& bundles,
+                                  absl::string_view where);
+
+// Whether `status` came from CheckStoreNotEmptied.
+bool IsEmptiedStore(const absl::Status& status);
 
 }  // namespace perfcast::server

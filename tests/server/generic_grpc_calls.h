@@ -3,7 +3,8 @@
 // Clients for the services the gRPC library registers (grpc.health.v1.Health and
 // grpc.reflection.v1alpha.ServerReflection), spoken through GenericStub with hand-encoded
 // messages: Debian ships neither proto, and generating our own copy of the reflection proto
-// would clash with the descriptors libgrpc++_reflection registers in the same process.
+// would clash with the descriptors libgrpc++_reflection registers in the same process. And raw
+// calls of perfcast's own methods with bytes no generated stub would send.
 
 #include <chrono>
 #include <memory>
@@ -122,6 +123,70 @@ inline absl::StatusOr<std::vector<std::string>> ReflectionListServices(
     }
   }
   return names;
+}
+
+// A unary call of `method` ("/perfcast.v1.ModelService/Refit") with `body` as the request's bytes,
+// whatever they are: how a client with a broken encoder, or an attacker, reaches the server.
+// `authorization`, when not empty, is sent as the `authorization` header ("Bearer TOKEN").
+inline grpc::Status RawUnaryCall(const std::shared_ptr<grpc::Channel>& channel,
+                                 const std::string& method, const std::string& body,
+                                 std::string* response_bytes = nullptr,
+                                 const std::string& authorization = "") {
+  grpc::GenericStub stub(channel);
+  grpc::CompletionQueue queue;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  if (!authorization.empty()) context.AddMetadata("authorization", authorization);
+  std::unique_ptr<grpc::GenericClientAsyncResponseReader> call =
+      stub.PrepareUnaryCall(&context, method, ToByteBuffer(body), &queue);
+  call->StartCall();
+  grpc::ByteBuffer response;
+  grpc::Status status;
+  call->Finish(&response, &status, reinterpret_cast<void*>(1));
+  void* tag = nullptr;
+  bool ok = false;
+  queue.Next(&tag, &ok);
+  if (response_bytes != nullptr) *response_bytes = FromByteBuffer(response);
+  return status;
+}
+
+// A client stream of `method` that sends each of `messages` as one message's bytes, then closes
+// its side; the call's status. Writes after the server has ended the call fail quietly, as they
+// would for a real client. `authorization` as for RawUnaryCall.
+inline grpc::Status RawClientStreamCall(const std::shared_ptr<grpc::Channel>& channel,
+                                        const std::string& method,
+                                        const std::vector<std::string>& messages,
+                                        const std::string& authorization = "") {
+  grpc::GenericStub stub(channel);
+  grpc::CompletionQueue queue;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  if (!authorization.empty()) context.AddMetadata("authorization", authorization);
+  auto wait = [&queue] {
+    void* tag = nullptr;
+    bool ok = false;
+    return queue.Next(&tag, &ok) && ok;
+  };
+  std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call =
+      stub.PrepareCall(&context, method, &queue);
+  call->StartCall(reinterpret_cast<void*>(1));
+  bool ok = wait();
+  for (const std::string& message : messages) {
+    if (!ok) break;
+    call->Write(ToByteBuffer(message), reinterpret_cast<void*>(2));
+    ok = wait();
+  }
+  if (ok) {
+    call->WritesDone(reinterpret_cast<void*>(3));
+    wait();
+  }
+  grpc::ByteBuffer response;
+  call->Read(&response, reinterpret_cast<void*>(4));
+  wait();
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(5));
+  wait();
+  return status;
 }
 
 }  // namespace perfcast::server::testing

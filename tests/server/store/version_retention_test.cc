@@ -1,6 +1,8 @@
 #include "server/store/version_retention.h"
 
 #include <filesystem>
+#include <fstream>
+#include <optional>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -36,6 +38,28 @@ TEST(VersionRetentionTest, KeepZeroKeepsAll) {
   LocalModelBundleStore store(dir.path());
   EXPECT_TRUE(DeleteOldVersions(store, 0, 3)->empty());
   EXPECT_THAT(*store.ListVersions(), ElementsAre(3, 2, 1));
+}
+
+TEST(VersionRetentionTest, DeleteTakesTheTrainedResultCountWithTheVersion) {
+  testing::TempDir dir;
+  MakeVersions(dir.path(), {1, 2});
+  for (int v : {1, 2}) {
+    std::ofstream(dir.path() + "/" + std::to_string(v) + "/" + kTrainedResultsFile) << 10 * v;
+  }
+  LocalModelBundleStore store(dir.path());
+  ASSERT_EQ(store.TrainedResultCount(1), 10);
+
+  ASSERT_TRUE(store.Delete(1).ok());
+
+  EXPECT_EQ(store.TrainedResultCount(1), std::nullopt);
+  EXPECT_EQ(store.TrainedResultCount(2), 20);
+  EXPECT_THAT(*store.ListVersions(), ElementsAre(2));
+  // Nothing of version 1 is left behind, its count file included.
+  int entries = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    ++entries;
+  }
+  EXPECT_EQ(entries, 1);
 }
 
 }  // namespace
