@@ -94,12 +94,15 @@ absl::StatusOr<Authorizer> Authorizer::FromFile(const std::string& path) {
 
 absl::StatusOr<Authorizer> Authorizer::FromCsv(absl::string_view text, absl::string_view source) {
   std::vector<Entry> entries;
+  std::vector<int> entry_lines;  // entries[i] was read from line entry_lines[i]
   bool header_seen = false;
   int line_number = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     ++line_number;
     line = absl::StripAsciiWhitespace(line);
     if (line.empty() || absl::StartsWith(line, "#")) continue;
+    // Errors name the line and field, never a cell: in a file whose columns are out of order any
+    // cell may hold a token, and these messages go to the startup log.
     const std::string where = absl::StrCat(source, " line ", line_number);
     std::vector<absl::string_view> fields = absl::StrSplit(line, ',');
     for (absl::string_view& field : fields) field = absl::StripAsciiWhitespace(field);
@@ -117,21 +120,24 @@ absl::StatusOr<Authorizer> Authorizer::FromCsv(absl::string_view text, absl::str
     }
     if (fields[0].size() < kMinTokenBytes) {
       return absl::InvalidArgumentError(
-          absl::StrCat(where, ": token shorter than ", kMinTokenBytes, " characters"));
+          absl::StrCat(where, ": field 1 (token) shorter than ", kMinTokenBytes, " characters"));
     }
-    if (fields[1].empty()) return absl::InvalidArgumentError(absl::StrCat(where, ": name empty"));
+    if (fields[1].empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ": field 2 (name) empty"));
+    }
     std::optional<Role> role = RoleNamed(fields[2]);
     if (!role.has_value()) {
       return absl::InvalidArgumentError(
-          absl::StrCat(where, ": role '", fields[2], "' is none of read, write, admin"));
+          absl::StrCat(where, ": field 3 (role) is none of read, write, admin"));
     }
-    for (const Entry& e : entries) {
-      if (e.token == fields[0]) {
+    for (size_t i = 0; i < entries.size(); ++i) {
+      if (entries[i].token == fields[0]) {
         return absl::InvalidArgumentError(
-            absl::StrCat(where, ": token repeats the one of name '", e.name, "'"));
+            absl::StrCat(where, ": field 1 (token) repeats the token of line ", entry_lines[i]));
       }
     }
     entries.push_back({std::string(fields[0]), std::string(fields[1]), *role});
+    entry_lines.push_back(line_number);
   }
   if (entries.empty()) {
     // An empty file would silently mean "open"; refuse it.

@@ -94,8 +94,18 @@ TEST(AuthorizationTest, BadTokenFilesAreRefusedNamingTheLineNotTheToken) {
   auto load = [](const std::string& text) { return Authorizer::FromCsv(text, "t.csv").status(); };
   EXPECT_THAT(load("token,role\n").message(), HasSubstr("header"));
   EXPECT_THAT(load("token,name,role\nshort,a,read\n").message(), HasSubstr("line 2"));
-  EXPECT_THAT(load("token,name,role\nread-token-0123456789,a,owner\n").message(),
-              HasSubstr("owner"));
+  absl::Status bad_role = load("token,name,role\nread-token-0123456789,a,owner\n");
+  EXPECT_THAT(bad_role.message(), HasSubstr("line 2"));
+  EXPECT_THAT(bad_role.message(), HasSubstr("role"));
+  EXPECT_THAT(bad_role.message(), Not(HasSubstr("read-token-0123456789")));
+  // Columns out of order: the token sits in the role column; the message must not quote it.
+  absl::Status misordered =
+      load("token,name,role\npipeline-service-01,write,s3cr3t-0123456789abcdef\n");
+  EXPECT_EQ(misordered.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(misordered.message(), HasSubstr("line 2"));
+  EXPECT_THAT(misordered.message(), HasSubstr("field 3 (role)"));
+  EXPECT_THAT(misordered.message(), Not(HasSubstr("s3cr3t")));
+  EXPECT_THAT(misordered.message(), Not(HasSubstr("pipeline-service-01")));
   absl::Status repeated =
       load("token,name,role\nread-token-0123456789,a,read\nread-token-0123456789,b,admin\n");
   EXPECT_THAT(repeated.message(), HasSubstr("line 3"));
