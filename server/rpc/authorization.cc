@@ -37,6 +37,30 @@ std::optional<absl::string_view> FindMetadata(const grpc::ServerContextBase& rpc
   return absl::string_view(found->second.data(), found->second.size());
 }
 
+int HexDigitValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// "%5B" -> "["; a '%' not followed by two hex digits is kept as it is.
+std::string PercentDecoded(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() && HexDigitValue(text[i + 1]) >= 0 &&
+        HexDigitValue(text[i + 2]) >= 0) {
+      out.push_back(
+          static_cast<char>(HexDigitValue(text[i + 1]) * 16 + HexDigitValue(text[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
 std::optional<std::string> VerifiedCommonName(const grpc::ServerContextBase& rpc) {
   std::shared_ptr<const grpc::AuthContext> auth = rpc.auth_context();
   // Only a certificate the handshake verified (--tls-client-ca) names anyone.
@@ -200,15 +224,24 @@ absl::StatusOr<Caller> Authorizer::Authorize(const grpc::ServerContextBase& rpc,
 }
 
 std::string PeerHost(absl::string_view peer) {
-  absl::string_view rest = peer;
   for (absl::string_view scheme : {"ipv4:", "ipv6:"}) {
-    if (absl::ConsumePrefix(&rest, scheme)) {
-      const size_t colon = rest.rfind(':');
-      if (colon != absl::string_view::npos) rest = rest.substr(0, colon);
-      absl::ConsumePrefix(&rest, "[");
-      absl::ConsumeSuffix(&rest, "]");
-      return std::string(rest);
+    absl::string_view rest = peer;
+    if (!absl::ConsumePrefix(&rest, scheme)) continue;
+    // gRPC writes the address as a URI path, so an IPv6 host arrives with its brackets (and a
+    // zone's '%') percent-encoded: "ipv6:%5B::1%5D:4444".
+    const std::string address = PercentDecoded(rest);
+    absl::string_view host = address;
+    if (absl::ConsumePrefix(&host, "[")) {
+      const size_t close = host.find(']');
+      if (close != absl::string_view::npos) host = host.substr(0, close);
+    } else {
+      const size_t colon = host.rfind(':');
+      // A bare IPv6 address has colons of its own; only a lone colon can be a port's.
+      if (colon != absl::string_view::npos && host.find(':') == colon) {
+        host = host.substr(0, colon);
+      }
     }
+    return std::string(host);
   }
   return std::string(peer);  // unix: and others name the peer whole
 }

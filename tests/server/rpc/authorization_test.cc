@@ -90,6 +90,17 @@ TEST(AuthorizationTest, OpenServerLetsEveryPeerDoEverythingNamedByHost) {
   EXPECT_EQ(PeerHost("ipv6:[::1]:4444"), "::1");
 }
 
+// gRPC 1.51 writes a peer as a URI path, with an IPv6 host's brackets percent-encoded; the host
+// must come out the same whatever the port, or each connection would be a caller of its own.
+TEST(AuthorizationTest, PeerHostDecodesTheIpv6FormGrpcWrites) {
+  EXPECT_EQ(PeerHost("ipv6:%5B::1%5D:4444"), "::1");
+  EXPECT_EQ(PeerHost("ipv6:%5B::1%5D:5555"), "::1");
+  EXPECT_EQ(PeerHost("ipv6:%5b2001:db8::7%5d:50051"), "2001:db8::7");
+  EXPECT_EQ(PeerHost("ipv6:%5Bfe80::1%25eth0%5D:4444"), "fe80::1%eth0");
+  EXPECT_EQ(PeerHost("ipv4:10.1.2.3:4444"), "10.1.2.3");
+  EXPECT_EQ(PeerHost("unix:/tmp/perfcast.sock"), "unix:/tmp/perfcast.sock");
+}
+
 TEST(AuthorizationTest, BadTokenFilesAreRefusedNamingTheLineNotTheToken) {
   auto load = [](const std::string& text) { return Authorizer::FromCsv(text, "t.csv").status(); };
   EXPECT_THAT(load("token,role\n").message(), HasSubstr("header"));
