@@ -100,8 +100,9 @@ ABSL_FLAG(double, max_refits_per_minute, 0,
           "Refit calls one caller may make per minute; beyond it RESOURCE_EXHAUSTED with the "
           "time to retry. 0 (default): unlimited.");
 ABSL_FLAG(int, keep_versions, 10,
-          "Model versions kept in the model store, newest first; older ones are deleted (never "
-          "the serving one). 0: keep all.");
+          "Model versions kept in the model store, newest first; older ones are deleted after "
+          "each version this server trains (never the serving one; with replicas, only the "
+          "training one deletes). 0: keep all.");
 ABSL_FLAG(std::string, log_level, "info", "spdlog level: trace, debug, info, warn, error.");
 
 namespace {
