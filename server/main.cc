@@ -90,15 +90,19 @@ ABSL_FLAG(std::string, auth_tokens, "",
           "CSV 'token,name,role' (roles: read, write, admin): calls must carry "
           "'authorization: Bearer TOKEN'. Empty: anyone may call everything (a warning is "
           "logged).");
-ABSL_FLAG(double, max_results_per_second, 1000,
+// Off unless set, like --auth-tokens: a limit on by default turned a bulk import away part way
+// (and a rerun spent the budget again on the duplicates of what was stored).
+ABSL_FLAG(double, max_results_per_second, 0,
           "Results one caller (token name, or peer host without tokens) may submit per second, "
-          "with bursts of 10 seconds' worth (0: unlimited).");
-ABSL_FLAG(double, max_refits_per_minute, 2,
-          "Refit calls one caller may make per minute (0: "
-          "unlimited).");
+          "with bursts of 10 seconds' worth; beyond it RESOURCE_EXHAUSTED with the time to "
+          "retry. 0 (default): unlimited.");
+ABSL_FLAG(double, max_refits_per_minute, 0,
+          "Refit calls one caller may make per minute; beyond it RESOURCE_EXHAUSTED with the "
+          "time to retry. 0 (default): unlimited.");
 ABSL_FLAG(int, keep_versions, 10,
-          "Model versions kept in the model store, newest first; older ones are deleted (never "
-          "the serving one). 0: keep all.");
+          "Model versions kept in the model store, newest first; older ones are deleted after "
+          "each version this server trains (never the serving one; with replicas, only the "
+          "training one deletes). 0: keep all.");
 ABSL_FLAG(std::string, log_level, "info", "spdlog level: trace, debug, info, warn, error.");
 
 namespace {

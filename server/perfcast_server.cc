@@ -23,7 +23,6 @@
 #include "server/store/benchmark_store.h"
 #include "server/store/benchmark_writer.h"
 #include "server/store/store_seeding.h"
-#include "server/store/version_retention.h"
 
 namespace perfcast::server {
 namespace {
@@ -59,10 +58,11 @@ absl::Status PerfcastServer::Start() {
   // A result's way to a new model: the services queue it on the writer, which commits it and
   // hands it to live scoring, which scores the serving model on it and counts it for the worker,
   // which retrains and publishes to the registry, which swaps the model in (ModelSwapped).
-  bundles_ = stores->bundles.get();
+  // Only this replica's own Publish prunes old versions: with a shared store, a replica that
+  // pruned on every swap could delete a version another one is about to load.
   registry_ = std::make_unique<ModelRegistry>(
       std::move(stores->bundles), metrics_.get(),
-      [this](const ServingModel& serving) { ModelSwapped(serving); });
+      [this](const ServingModel& serving) { ModelSwapped(serving); }, options_.keep_versions);
   worker_ = std::make_unique<RetrainWorker>(options_.retrain, store_.get(), registry_.get(),
                                             metrics_.get());
   // A shared store counts new results from the database instead, so that those submitted to
@@ -164,15 +164,6 @@ grpc::ServerBuilder& PerfcastServer::ConfigureTransport(grpc::ServerBuilder& bui
 void PerfcastServer::ModelSwapped(const ServingModel& serving) {
   spdlog::info("event=model_swapped version={}", serving.version);
   worker_->ModelServed(serving.version);
-  // The registry calls this under its publish lock, so no Save overlaps the deletion.
-  absl::StatusOr<std::vector<int64_t>> deleted =
-      DeleteOldVersions(*bundles_, options_.keep_versions, serving.version);
-  if (!deleted.ok()) {
-    spdlog::warn("event=old_versions_not_deleted status=\"{}\"", deleted.status().ToString());
-  } else if (!deleted->empty()) {
-    spdlog::info("event=old_versions_deleted count={} newest_deleted={}", deleted->size(),
-                 deleted->front());
-  }
   // The first model opens the read path.
   if (server_ != nullptr && !shut_down_.load()) {
     server_->GetHealthCheckService()->SetServingStatus(kPredictionServiceName, true);

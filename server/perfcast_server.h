@@ -24,7 +24,6 @@ class BenchmarkStore;
 class CallerRateLimiter;
 class BenchmarkWriter;
 class LiveScoring;
-class ModelBundleStore;
 class MetricsHttpServer;
 class ModelRegistry;
 class SharedStoreReplica;
@@ -57,7 +56,8 @@ struct ServerOptions {
   double result_burst_seconds = 10;
   double max_refits_per_minute = 0;
   // Model versions kept in the bundle store, newest first; older ones are deleted after each
-  // swap (never the serving one). 0: keep all.
+  // version this server publishes (never the serving one), not when it loads one another replica
+  // published. 0: keep all.
   int keep_versions = 0;
   // CSV seeded into an empty store on first start; empty or missing: no seeding.
   std::string seed_data;
@@ -126,7 +126,6 @@ class PerfcastServer {
   std::unique_ptr<ModelServiceImpl> model_service_;
   std::unique_ptr<CallerRateLimiter> result_limiter_;
   std::unique_ptr<CallerRateLimiter> refit_limiter_;
-  ModelBundleStore* bundles_ = nullptr;  // owned by registry_
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<MetricsHttpServer> metrics_http_;
   std::unique_ptr<SharedStoreReplica> replica_;  // with a store shared by replicas

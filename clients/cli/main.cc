@@ -180,7 +180,7 @@ constexpr char kBenchHelp[] =
     R"(usage: perfcast bench --server HOST:PORT [--concurrency 16] [--rate 0] [--channels 1]
            [--duration 10] [--warmup 1] [--batch-sizes 1] [--input-tokens 1024]
            [--output-tokens 256] [--hardware H --num-gpus N --framework F --model M --precision P]
-           [--json]
+           [--json] [--timeout 5] [--tls-ca CA [--tls-cert C --tls-key K]] [--token TOKEN]
 
 Load on Predict over --channels connections, each driven by one thread, for --duration seconds
 after --warmup seconds, one query per call, the batch size cycling through --batch-sizes.
@@ -188,7 +188,7 @@ Closed loop by default: keeps --concurrency calls in flight. With --rate R (call
 sends on a fixed schedule with at most --concurrency in flight, and counts each call's latency
 from its scheduled time, so a server that falls behind shows it. Prints requests, errors, QPS
 and p50/p90/p99/max latency. Without --hardware, queries the first configuration the server
-lists.
+lists. --timeout is per call; TLS and the token as for every --server command.
 )";
 
 absl::StatusOr<std::vector<BenchmarkRecord>> ReadAll(const std::vector<std::string>& paths) {
@@ -576,9 +576,9 @@ absl::Status RunConfigs(const CommandLine& line) {
 
 absl::Status RunBench(const CommandLine& line) {
   PredictLoadOptions options;
-  absl::StatusOr<std::string> address = line.Required("server");
-  if (!address.ok()) return address.status();
-  options.address = *address;
+  absl::StatusOr<RemoteTarget> target = TargetFrom(line, 5);
+  if (!target.ok()) return target.status();
+  options.target = *std::move(target);
   absl::StatusOr<int> concurrency = line.GetInt("concurrency", options.concurrency);
   absl::StatusOr<int> channels = line.GetInt("channels", options.channels);
   absl::StatusOr<double> rate = line.GetDouble("rate", options.rate);
@@ -704,8 +704,8 @@ int Main(int argc, char** argv) {
       {"configs", kConfigsHelp, kConnectionFlags, {"json", "help"}, ZeroOnSuccess<RunConfigs>},
       {"bench",
        kBenchHelp,
-       with(configuration_flags,
-            {"server", "concurrency", "rate", "channels", "duration", "warmup", "batch-sizes"}),
+       with(configuration_flags, with(kConnectionFlags, {"concurrency", "rate", "channels",
+                                                         "duration", "warmup", "batch-sizes"})),
        {"json", "help"},
        ZeroOnSuccess<RunBench>},
 #endif

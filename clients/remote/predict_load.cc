@@ -23,7 +23,7 @@ struct LoadPlan {
   std::vector<v1::PredictRequest> requests;  // one per batch size
   Clock::time_point measure_start;
   Clock::time_point measure_end;
-  absl::Duration timeout;
+  const RemoteTarget* target = nullptr;  // its timeout and token go with every call
   // Open loop: each lane sends one call per `send_interval`; zero for a closed loop.
   Clock::duration send_interval{0};
 };
@@ -128,7 +128,8 @@ class Lane {
     slot.reader.reset();
     slot.context = std::make_unique<grpc::ClientContext>();
     slot.context->set_deadline(std::chrono::system_clock::now() +
-                               absl::ToChronoMilliseconds(plan_->timeout));
+                               absl::ToChronoMilliseconds(plan_->target->timeout));
+    AddToken(slot.context.get(), *plan_->target);
     slot.response.Clear();
     slot.start = start;
     const v1::PredictRequest& request =
@@ -166,13 +167,15 @@ double Quantile(const std::vector<double>& sorted, double q) {
 }
 
 absl::StatusOr<Configuration> FirstConfiguration(const std::shared_ptr<grpc::Channel>& channel,
-                                                 absl::Duration timeout) {
+                                                 const RemoteTarget& target) {
   auto models = v1::ModelService::NewStub(channel);
   v1::ListConfigurationsRequest request;
   request.set_page_size(1);
   v1::ListConfigurationsResponse response;
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout));
+  context.set_deadline(std::chrono::system_clock::now() +
+                       absl::ToChronoMilliseconds(target.timeout));
+  AddToken(&context, target);
   const grpc::Status status = models->ListConfigurations(&context, request, &response);
   if (!status.ok()) {
     return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
@@ -194,25 +197,26 @@ absl::StatusOr<PredictLoadResult> RunPredictLoad(const PredictLoadOptions& optio
         "non-empty");
   }
   LoadPlan plan;
-  plan.timeout = options.timeout;
+  plan.target = &options.target;
   if (options.rate > 0) {
     const int lanes = std::min(options.channels, options.concurrency);
     plan.send_interval = std::chrono::duration_cast<Clock::duration>(
         std::chrono::duration<double>(lanes / options.rate));
   }
+  const std::shared_ptr<grpc::ChannelCredentials> credentials =
+      ChannelCredentialsFor(options.target);
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   for (int i = 0; i < options.channels; ++i) {
     // A distinct argument per channel gives each its own connection.
     grpc::ChannelArguments arguments;
     arguments.SetInt("perfcast.bench_channel", i);
-    channels.push_back(
-        grpc::CreateCustomChannel(options.address, grpc::InsecureChannelCredentials(), arguments));
+    channels.push_back(grpc::CreateCustomChannel(options.target.address, credentials, arguments));
   }
   Configuration configuration;
   if (options.configuration.has_value()) {
     configuration = *options.configuration;
   } else {
-    absl::StatusOr<Configuration> first = FirstConfiguration(channels[0], options.timeout);
+    absl::StatusOr<Configuration> first = FirstConfiguration(channels[0], options.target);
     if (!first.ok()) return first.status();
     configuration = *first;
   }
@@ -264,7 +268,7 @@ std::string FormatPredictLoad(const PredictLoadOptions& options, const PredictLo
         "{\"server\":\"%s\",\"concurrency\":%d,\"channels\":%d,\"rate\":%.1f,"
         "\"batch_sizes\":[%s],\"seconds\":%.3f,\"requests\":%d,\"errors\":%d,\"qps\":%.1f,"
         "\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f}\n",
-        options.address, options.concurrency, options.channels, options.rate, batches,
+        options.target.address, options.concurrency, options.channels, options.rate, batches,
         result.seconds, result.completed, result.errors, result.qps(), 1e3 * result.p50_s,
         1e3 * result.p90_s, 1e3 * result.p99_s, 1e3 * result.max_s);
   }
@@ -275,8 +279,8 @@ std::string FormatPredictLoad(const PredictLoadOptions& options, const PredictLo
   std::string text = absl::StrFormat(
       "Predict against %s: %s over %d channels, batch sizes %s, %.1f s measured\n"
       "%10s %8s %10s %9s %9s %9s %9s\n%10d %8d %10.0f %9.3f %9.3f %9.3f %9.3f\n",
-      options.address, load, options.channels, batches, result.seconds, "requests", "errors", "qps",
-      "p50_ms", "p90_ms", "p99_ms", "max_ms", result.completed, result.errors, result.qps(),
+      options.target.address, load, options.channels, batches, result.seconds, "requests", "errors",
+      "qps", "p50_ms", "p90_ms", "p99_ms", "max_ms", result.completed, result.errors, result.qps(),
       1e3 * result.p50_s, 1e3 * result.p90_s, 1e3 * result.p99_s, 1e3 * result.max_s);
   if (result.errors > 0) absl::StrAppend(&text, "first error: ", result.first_error, "\n");
   return text;

@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "clients/remote/remote_commands.h"
 #include "core/data/benchmark_record.h"
 
 namespace perfcast {
@@ -18,7 +19,9 @@ namespace perfcast {
 // `concurrency` in flight, and a call's latency counts from its scheduled time, so that waiting
 // for a free slot behind a slow server is measured rather than hidden.
 struct PredictLoadOptions {
-  std::string address;  // host:port
+  // The server, reached as every --server command reaches it (TLS, token); its timeout is per
+  // call.
+  RemoteTarget target;
   int concurrency = 16;
   // One thread per channel; one leaves the server's cores the most room where they share them.
   int channels = 1;
@@ -31,7 +34,6 @@ struct PredictLoadOptions {
   int output_tokens = 256;
   // Unset: the first configuration the server lists.
   std::optional<Configuration> configuration;
-  absl::Duration timeout = absl::Seconds(5);  // per call
 };
 
 struct PredictLoadResult {

@@ -34,21 +34,14 @@ absl::Status FromGrpc(const grpc::Status& status, const std::string& server_addr
 }
 
 std::shared_ptr<grpc::Channel> Channel(const RemoteTarget& target) {
-  if (target.tls_ca_pem.empty()) {
-    return grpc::CreateChannel(target.address, grpc::InsecureChannelCredentials());
-  }
-  grpc::SslCredentialsOptions options;
-  options.pem_root_certs = target.tls_ca_pem;
-  options.pem_cert_chain = target.tls_cert_pem;
-  options.pem_private_key = target.tls_key_pem;
-  return grpc::CreateChannel(target.address, grpc::SslCredentials(options));
+  return grpc::CreateChannel(target.address, ChannelCredentialsFor(target));
 }
 
 // The deadline, and the token of a server that requires one.
 void PrepareCall(grpc::ClientContext* context, const RemoteTarget& target) {
   context->set_deadline(std::chrono::system_clock::now() +
                         absl::ToChronoMilliseconds(target.timeout));
-  if (!target.token.empty()) context->AddMetadata("authorization", "Bearer " + target.token);
+  AddToken(context, target);
 }
 
 absl::StatusOr<std::string> ReadPem(const std::string& flag, const std::string& path) {
@@ -91,6 +84,19 @@ std::string CatalogueText(const v1::CatalogueEntries& e) {
 }
 
 }  // namespace
+
+std::shared_ptr<grpc::ChannelCredentials> ChannelCredentialsFor(const RemoteTarget& target) {
+  if (target.tls_ca_pem.empty()) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = target.tls_ca_pem;
+  options.pem_cert_chain = target.tls_cert_pem;
+  options.pem_private_key = target.tls_key_pem;
+  return grpc::SslCredentials(options);
+}
+
+void AddToken(grpc::ClientContext* context, const RemoteTarget& target) {
+  if (!target.token.empty()) context->AddMetadata("authorization", "Bearer " + target.token);
+}
 
 absl::Status ReadTlsFiles(const std::string& ca_file, const std::string& cert_file,
                           const std::string& key_file, RemoteTarget* target) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -9,6 +10,11 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "core/model/prediction.h"
+
+namespace grpc {
+class ChannelCredentials;
+class ClientContext;
+}  // namespace grpc
 
 namespace perfcast {
 
@@ -31,6 +37,12 @@ struct RemoteTarget {
   std::string tls_cert_pem;
   std::string tls_key_pem;
 };
+
+// The credentials of a channel to `target`: TLS (mutual with a certificate) or plaintext.
+std::shared_ptr<grpc::ChannelCredentials> ChannelCredentialsFor(const RemoteTarget& target);
+
+// Adds `target`'s token, if any, to a call's metadata.
+void AddToken(grpc::ClientContext* context, const RemoteTarget& target);
 
 // Reads the PEM files of --tls-ca, --tls-cert and --tls-key (empty path: none) into `target`.
 // InvalidArgument names the flag: a certificate without its key, or either without a CA;

@@ -1,10 +1,12 @@
 #include "server/lifecycle/model_registry.h"
 
 #include <algorithm>
+#include <set>
 #include <utility>
 
 #include "server/observability/load_failure_reason.h"
 #include "server/observability/log_format.h"
+#include "server/store/version_retention.h"
 
 namespace perfcast::server {
 namespace {
@@ -22,8 +24,11 @@ LoadFailureReason FailureReason(const absl::Status& status) {
 }  // namespace
 
 ModelRegistry::ModelRegistry(std::unique_ptr<ModelBundleStore> bundles, ServerMetrics* metrics,
-                             SwapListener on_swap)
-    : bundles_(std::move(bundles)), metrics_(metrics), on_swap_(std::move(on_swap)) {}
+                             SwapListener on_swap, int keep_versions)
+    : bundles_(std::move(bundles)),
+      metrics_(metrics),
+      on_swap_(std::move(on_swap)),
+      keep_versions_(keep_versions) {}
 
 absl::Status ModelRegistry::LoadNewest() {
   absl::MutexLock publish_lock(&publish_mutex_);
@@ -33,6 +38,11 @@ absl::Status ModelRegistry::LoadNewest() {
   {
     absl::MutexLock lock(&mutex_);
     const int64_t serving = current_ != nullptr ? current_->version : 0;
+    // Versions another replica's retention deleted: GetModelStatus lists only stored ones.
+    const std::set<int64_t> stored(listed->begin(), listed->end());
+    std::erase_if(versions_, [&](const auto& entry) {
+      return entry.first != serving && !stored.contains(entry.first);
+    });
     for (int64_t v : *listed) {
       max_version_seen_ = std::max(max_version_seen_, v);
       auto [it, added] = versions_.try_emplace(v);
@@ -53,6 +63,16 @@ absl::Status ModelRegistry::LoadNewest() {
       return absl::OkStatus();
     }
     if (absl::IsUnavailable(model.status())) return model.status();
+    if (absl::IsNotFound(model.status())) {
+      // Deleted since it was listed (the publishing replica keeps --keep-versions): gone, not
+      // broken, so neither failed nor counted; an older candidate may still serve.
+      {
+        absl::MutexLock lock(&mutex_);
+        versions_.erase(v);
+      }
+      spdlog::info("event=model_version_gone version={} location=\"{}\"", v, bundles_->Location(v));
+      continue;
+    }
     {
       absl::MutexLock lock(&mutex_);
       Entry& e = versions_[v];
@@ -113,7 +133,26 @@ absl::StatusOr<int64_t> ModelRegistry::Publish(std::shared_ptr<const PerfcastMod
     max_version_seen_ = std::max(max_version_seen_, *saved);
   }
   Swap(std::move(model), *saved, trained_result_count);
+  DeleteOldVersions(*saved);
   return *saved;
+}
+
+void ModelRegistry::DeleteOldVersions(int64_t serving) {
+  if (keep_versions_ <= 0) return;
+  // Under the publish lock, so no Save overlaps the deletion (version_retention.h).
+  absl::StatusOr<std::vector<int64_t>> deleted =
+      ::perfcast::server::DeleteOldVersions(*bundles_, keep_versions_, serving);
+  if (!deleted.ok()) {
+    spdlog::warn("event=old_versions_not_deleted status=\"{}\"", deleted.status().ToString());
+    return;
+  }
+  if (deleted->empty()) return;
+  {
+    absl::MutexLock lock(&mutex_);
+    for (int64_t v : *deleted) versions_.erase(v);
+  }
+  spdlog::info("event=old_versions_deleted count={} newest_deleted={}", deleted->size(),
+               deleted->front());
 }
 
 std::vector<VersionStatus> ModelRegistry::Statuses() const {

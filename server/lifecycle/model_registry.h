@@ -50,22 +50,32 @@ struct VersionStatus {
 // the pointer.
 class ModelRegistry {
  public:
-  // `on_swap` (optional) runs after each swap, on the swapping thread, without locks held.
+  // `on_swap` (optional) runs after each swap, on the swapping thread, with the registry's
+  // publish lock held (so no Save, load or deletion of versions overlaps it) but not the lock of
+  // Current() and Statuses(): it may read the registry, but must not call Publish() or
+  // LoadNewest(), which would deadlock.
   using SwapListener = std::function<void(const ServingModel&)>;
+  // `keep_versions` > 0: after each Publish, stored versions older than the newest
+  // `keep_versions` are deleted (version_retention.h); 0 keeps all.
   ModelRegistry(std::unique_ptr<ModelBundleStore> bundles, ServerMetrics* metrics,
-                SwapListener on_swap = nullptr);
+                SwapListener on_swap = nullptr, int keep_versions = 0);
 
   // Serves the newest stored version above the serving one that loads and verifies (all
   // versions at startup). A version that fails is logged, counted and listed as failed once, and
   // not tried again; an Unavailable store is returned without marking anything, to retry later.
-  // OK with no change when there is nothing newer.
+  // A version that is listed but NotFound when loaded was deleted meanwhile (another replica's
+  // retention): it is skipped and forgotten, not failed. Versions the store no longer lists are
+  // forgotten too, but for the serving one. OK with no change when there is nothing newer.
+  // Never deletes a stored version: with a shared store, every replica pruning as it loaded
+  // could delete a version another replica is about to load; only Publish prunes.
   absl::Status LoadNewest();
 
   // The model serving now, or nullptr before the first load or training.
   std::shared_ptr<const ServingModel> Current() const;
 
   // Saves `model`, trained on `trained_result_count` results, as the next version and swaps it
-  // in. Returns the version.
+  // in, then deletes old versions as `keep_versions` says (a failed deletion is logged and left
+  // for the next Publish). Returns the version.
   absl::StatusOr<int64_t> Publish(std::shared_ptr<const PerfcastModel> model,
                                   int64_t trained_result_count);
 
@@ -83,11 +93,15 @@ class ModelRegistry {
     int64_t prequential_hits = 0;
   };
   void Swap(std::shared_ptr<const PerfcastModel> model, int64_t version,
-            std::optional<int64_t> trained_result_count);
+            std::optional<int64_t> trained_result_count)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(publish_mutex_);
+  // Deletes versions beyond keep_versions_ from the store and from versions_.
+  void DeleteOldVersions(int64_t serving) ABSL_EXCLUSIVE_LOCKS_REQUIRED(publish_mutex_);
 
   const std::unique_ptr<ModelBundleStore> bundles_;
   ServerMetrics* const metrics_;
   const SwapListener on_swap_;
+  const int keep_versions_;
 
   // Serialises Publish and LoadNewest (version numbering and store I/O).
   absl::Mutex publish_mutex_;

@@ -36,6 +36,14 @@ constexpr size_t kMaxConnections = 64;
 // Room for a burst of connections before the loop accepts them: past the backlog the kernel
 // drops SYNs and a client (a scrape among them) retries only a second later.
 constexpr int kListenBacklog = 1024;
+// Out of file descriptors with no idle connection to close: the listening socket stays readable,
+// so it is left out of poll() this long rather than polled in a busy loop.
+constexpr absl::Duration kAcceptPause = absl::Milliseconds(100);
+
+// accept4 failures that last until a descriptor or memory is freed.
+bool OutOfResources(int error) {
+  return error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM;
+}
 
 absl::Status Errno(absl::string_view what) {
   return absl::UnavailableError(absl::StrCat(what, ": ", std::strerror(errno)));
@@ -138,12 +146,23 @@ struct MetricsHttpServer::Connection {
   size_t sent = 0;
 };
 
+// A connection waiting for its request head has cost nothing yet and may be one of an idle
+// flood, while one being answered is a scrape.
+std::vector<MetricsHttpServer::Connection>::iterator MetricsHttpServer::OldestWaiting(
+    std::vector<Connection>& connections) {
+  return std::find_if(connections.begin(), connections.end(),
+                      [](const Connection& c) { return c.answer.empty(); });
+}
+
 void MetricsHttpServer::Run() {
   std::vector<Connection> connections;  // oldest first
   std::vector<pollfd> fds;
+  absl::Time accept_paused_until = absl::InfinitePast();
   while (true) {
-    fds.assign({{listen_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}});
-    absl::Time next_deadline = absl::InfiniteFuture();
+    // fd -1: poll() skips the listener while accepting is paused.
+    const bool accepting = absl::Now() >= accept_paused_until;
+    fds.assign({{accepting ? listen_fd_ : -1, POLLIN, 0}, {wake_fd_, POLLIN, 0}});
+    absl::Time next_deadline = accepting ? absl::InfiniteFuture() : accept_paused_until;
     for (const Connection& c : connections) {
       fds.push_back({c.fd, static_cast<short>(c.answer.empty() ? POLLIN : POLLOUT), 0});
       next_deadline = std::min(next_deadline, c.deadline);
@@ -175,10 +194,31 @@ void MetricsHttpServer::Run() {
     if ((fds[0].revents & POLLIN) != 0) {
       while (true) {
         const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-        if (fd < 0) break;  // EAGAIN: none left (or the client already went away)
+        if (fd < 0) {
+          if (errno == EINTR || errno == ECONNABORTED) continue;
+          if (!OutOfResources(errno)) break;  // EAGAIN: none left
+          // accept4 reports the shortage before it looks at the queue: free a descriptor only
+          // for a connection that is waiting.
+          pollfd pending{listen_fd_, POLLIN, 0};
+          if (::poll(&pending, 1, 0) != 1) break;
+          // The pending connection stays queued and the listener readable: free a descriptor
+          // by closing the oldest idle connection and accept again, or stop polling the
+          // listener for a while, which would otherwise wake poll() at once, forever.
+          const auto idle = OldestWaiting(connections);
+          if (idle == connections.end()) {
+            accept_paused_until = absl::Now() + kAcceptPause;
+            break;
+          }
+          ::close(idle->fd);
+          connections.erase(idle);
+          continue;
+        }
         if (connections.size() >= kMaxConnections) {
-          ::close(connections.front().fd);
-          connections.erase(connections.begin());
+          // Idle connections go first, so a flood of them cannot cut off a scrape's answer.
+          auto doomed = OldestWaiting(connections);
+          if (doomed == connections.end()) doomed = connections.begin();
+          ::close(doomed->fd);
+          connections.erase(doomed);
         }
         connections.push_back(Connection{fd, absl::Now() + kExchangeDeadline, {}, {}, 0});
       }

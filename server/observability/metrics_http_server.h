@@ -14,9 +14,12 @@ namespace perfcast::server {
 // `Connection: close`) from one thread that never blocks on a client: every connection is
 // non-blocking and waits in one poll() for its request head or for room to send its answer, so a
 // client that trickles bytes or sits idle holds only its own connection. Each connection has a
-// deadline for the whole exchange; past `kMaxConnections` open ones, the oldest is closed to
-// make room, so a flood of idle connections cannot lock a scrape out. A scrape is answered as
-// soon as its request head is in (collecting takes far less than a poll round of any client).
+// deadline for the whole exchange; past `kMaxConnections` open ones, the oldest still waiting for
+// its request is closed to make room (the oldest being answered only when none waits), so a
+// flood of idle connections can neither lock a scrape out nor cut its answer off. Out of file
+// descriptors, the loop closes the oldest waiting connection to accept the next one, or, with
+// none, leaves the listener out of poll() briefly instead of spinning on it. A scrape is answered
+// as soon as its request head is in (collecting takes far less than a poll round of any client).
 //
 // Why not prometheus::Exposer (prometheus-cpp-pull): Debian's civetweb runs its workers on
 // 100 KiB stacks, out of which glibc carves the static TLS of every loaded library (glog and
@@ -31,7 +34,10 @@ class MetricsHttpServer {
   static absl::StatusOr<std::unique_ptr<MetricsHttpServer>> Start(
       const std::string& address,
       std::vector<std::shared_ptr<prometheus::Collectable>> collectables);
-  ~MetricsHttpServer();  // Stops serving and closes the socket; a scrape in progress finishes.
+  // Stops serving: wakes the loop, which ends at once and closes every connection, so an answer
+  // still being sent is cut short (the scraper sees a failed scrape); then closes the listening
+  // socket. Only an answer being collected is finished first: collecting runs on the loop.
+  ~MetricsHttpServer();
   MetricsHttpServer(const MetricsHttpServer&) = delete;
   MetricsHttpServer& operator=(const MetricsHttpServer&) = delete;
 
@@ -41,6 +47,8 @@ class MetricsHttpServer {
   MetricsHttpServer(int listen_fd, int wake_fd, int port,
                     std::vector<std::shared_ptr<prometheus::Collectable>> collectables);
   struct Connection;
+  // The oldest connection still waiting for its request head, or end().
+  static std::vector<Connection>::iterator OldestWaiting(std::vector<Connection>& connections);
   void Run();
   // Reads what `connection` sent, or sends what it is owed; false once it is finished.
   bool Advance(Connection& connection) const;

@@ -37,6 +37,30 @@ std::optional<absl::string_view> FindMetadata(const grpc::ServerContextBase& rpc
   return absl::string_view(found->second.data(), found->second.size());
 }
 
+int HexDigitValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// "%5B" -> "["; a '%' not followed by two hex digits is kept as it is.
+std::string PercentDecoded(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() && HexDigitValue(text[i + 1]) >= 0 &&
+        HexDigitValue(text[i + 2]) >= 0) {
+      out.push_back(
+          static_cast<char>(HexDigitValue(text[i + 1]) * 16 + HexDigitValue(text[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
 std::optional<std::string> VerifiedCommonName(const grpc::ServerContextBase& rpc) {
   std::shared_ptr<const grpc::AuthContext> auth = rpc.auth_context();
   // Only a certificate the handshake verified (--tls-client-ca) names anyone.
@@ -94,12 +118,15 @@ absl::StatusOr<Authorizer> Authorizer::FromFile(const std::string& path) {
 
 absl::StatusOr<Authorizer> Authorizer::FromCsv(absl::string_view text, absl::string_view source) {
   std::vector<Entry> entries;
+  std::vector<int> entry_lines;  // entries[i] was read from line entry_lines[i]
   bool header_seen = false;
   int line_number = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     ++line_number;
     line = absl::StripAsciiWhitespace(line);
     if (line.empty() || absl::StartsWith(line, "#")) continue;
+    // Errors name the line and field, never a cell: in a file whose columns are out of order any
+    // cell may hold a token, and these messages go to the startup log.
     const std::string where = absl::StrCat(source, " line ", line_number);
     std::vector<absl::string_view> fields = absl::StrSplit(line, ',');
     for (absl::string_view& field : fields) field = absl::StripAsciiWhitespace(field);
@@ -117,21 +144,24 @@ absl::StatusOr<Authorizer> Authorizer::FromCsv(absl::string_view text, absl::str
     }
     if (fields[0].size() < kMinTokenBytes) {
       return absl::InvalidArgumentError(
-          absl::StrCat(where, ": token shorter than ", kMinTokenBytes, " characters"));
+          absl::StrCat(where, ": field 1 (token) shorter than ", kMinTokenBytes, " characters"));
     }
-    if (fields[1].empty()) return absl::InvalidArgumentError(absl::StrCat(where, ": name empty"));
+    if (fields[1].empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ": field 2 (name) empty"));
+    }
     std::optional<Role> role = RoleNamed(fields[2]);
     if (!role.has_value()) {
       return absl::InvalidArgumentError(
-          absl::StrCat(where, ": role '", fields[2], "' is none of read, write, admin"));
+          absl::StrCat(where, ": field 3 (role) is none of read, write, admin"));
     }
-    for (const Entry& e : entries) {
-      if (e.token == fields[0]) {
+    for (size_t i = 0; i < entries.size(); ++i) {
+      if (entries[i].token == fields[0]) {
         return absl::InvalidArgumentError(
-            absl::StrCat(where, ": token repeats the one of name '", e.name, "'"));
+            absl::StrCat(where, ": field 1 (token) repeats the token of line ", entry_lines[i]));
       }
     }
     entries.push_back({std::string(fields[0]), std::string(fields[1]), *role});
+    entry_lines.push_back(line_number);
   }
   if (entries.empty()) {
     // An empty file would silently mean "open"; refuse it.
@@ -194,15 +224,24 @@ absl::StatusOr<Caller> Authorizer::Authorize(const grpc::ServerContextBase& rpc,
 }
 
 std::string PeerHost(absl::string_view peer) {
-  absl::string_view rest = peer;
   for (absl::string_view scheme : {"ipv4:", "ipv6:"}) {
-    if (absl::ConsumePrefix(&rest, scheme)) {
-      const size_t colon = rest.rfind(':');
-      if (colon != absl::string_view::npos) rest = rest.substr(0, colon);
-      absl::ConsumePrefix(&rest, "[");
-      absl::ConsumeSuffix(&rest, "]");
-      return std::string(rest);
+    absl::string_view rest = peer;
+    if (!absl::ConsumePrefix(&rest, scheme)) continue;
+    // gRPC writes the address as a URI path, so an IPv6 host arrives with its brackets (and a
+    // zone's '%') percent-encoded: "ipv6:%5B::1%5D:4444".
+    const std::string address = PercentDecoded(rest);
+    absl::string_view host = address;
+    if (absl::ConsumePrefix(&host, "[")) {
+      const size_t close = host.find(']');
+      if (close != absl::string_view::npos) host = host.substr(0, close);
+    } else {
+      const size_t colon = host.rfind(':');
+      // A bare IPv6 address has colons of its own; only a lone colon can be a port's.
+      if (colon != absl::string_view::npos && host.find(':') == colon) {
+        host = host.substr(0, colon);
+      }
     }
+    return std::string(host);
   }
   return std::string(peer);  // unix: and others name the peer whole
 }

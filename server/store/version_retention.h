@@ -12,8 +12,8 @@ namespace perfcast::server {
 // when older (a rollback may pin it). `keep` <= 0 keeps all. Returns the versions deleted; stops
 // at the first failure, leaving the rest for the next call.
 //
-// Thread safety: as `store`; calls must not overlap with a Save (ModelRegistry serialises its
-// publishes and swap callbacks).
+// Thread safety: as `store`; calls must not overlap with a Save (ModelRegistry calls it from
+// Publish, under its publish lock).
 absl::StatusOr<std::vector<int64_t>> DeleteOldVersions(ModelBundleStore& store, int keep,
                                                        int64_t serving);
 

@@ -148,6 +148,20 @@ class TlsAndTokensTest(unittest.TestCase):
         self.assertNotEqual(refused.returncode, 0)
         self.assertIn("authorization metadata: missing", refused.stderr)
 
+    def test_cli_bench_with_tls_ca_and_token(self):
+        cli = require_env("PERFCAST_CLI_BINARY")
+        base = [cli, "bench", "--server", self.server.target, "--tls-ca", self.certs.ca,
+                "--duration", "0.3", "--warmup", "0", "--concurrency", "2", "--json"]
+        ok = subprocess.run(base + ["--token", READ_TOKEN], capture_output=True, text=True,
+                            timeout=60)
+        self.assertEqual(ok.returncode, 0, ok.stderr)
+        self.assertIn('"errors":0', ok.stdout)
+        self.assertNotIn('"requests":0,', ok.stdout)
+        env = {k: v for k, v in os.environ.items() if k != "PERFCAST_TOKEN"}
+        refused = subprocess.run(base, capture_output=True, text=True, timeout=60, env=env)
+        self.assertNotEqual(refused.returncode, 0)
+        self.assertIn("authorization metadata: missing", refused.stderr)
+
 
 class MutualTlsTest(unittest.TestCase):
     """--tls-client-ca: a client must present a certificate the CA signed; its CN may stand for a

@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "proto/convert/prediction_conversion.h"
 #include "server/perfcast_server.h"
+#include "server/rpc/authorization.h"
 #include "tests/server/server_test_util.h"
 
 namespace perfcast::server {
@@ -252,6 +253,30 @@ TEST_F(PerfcastCliTest, BenchRefusesANegativeRateNamingIt) {
 
   EXPECT_NE(run.exit_code, 0);
   EXPECT_THAT(run.err, HasSubstr("--rate >= 0"));
+}
+
+// bench reaches the server as every --server command does: with a token where one is required.
+TEST_F(PerfcastCliTest, BenchSendsTheTokenOfAServerThatRequiresOne) {
+  TempDir dir;
+  ServerOptions options = SeededServerOptions(dir.path());
+  absl::StatusOr<Authorizer> tokens =
+      Authorizer::FromCsv("token,name,role\nread-token-0123456789,dashboard,read\n", "tokens.csv");
+  ASSERT_TRUE(tokens.ok()) << tokens.status();
+  options.authorizer = std::make_shared<const Authorizer>(*std::move(tokens));
+  std::string error;
+  std::unique_ptr<PerfcastServer> server = StartServer(options, &error);
+  ASSERT_NE(server, nullptr) << error;
+  const std::string bench = absl::StrCat("bench --server 127.0.0.1:", server->port(),
+                                         " --duration 0.3 --warmup 0 --concurrency 2 --json");
+
+  const CliRun with_token = Run(absl::StrCat(bench, " --token read-token-0123456789"));
+  const CliRun without = Run(bench);
+
+  EXPECT_EQ(with_token.exit_code, 0) << with_token.err;
+  EXPECT_THAT(with_token.out, HasSubstr("\"errors\":0"));
+  EXPECT_THAT(with_token.out, Not(HasSubstr("\"requests\":0,")));
+  EXPECT_NE(without.exit_code, 0);
+  EXPECT_THAT(without.err, HasSubstr("authorization metadata: missing"));
 }
 
 TEST_F(PerfcastCliTest, BenchCountsFailedCallsAndExitsNonZeroNamingTheFirst) {

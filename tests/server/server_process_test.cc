@@ -122,6 +122,38 @@ TEST(ServerProcessTest, AcknowledgedResultsSurviveKillNine) {
   ASSERT_TRUE(child->WaitExit(absl::Seconds(30)).has_value());
 }
 
+// The per-caller limits are opt-in: a bulk import well past what the old default of 1000 results
+// per second (bursts of 10,000) allowed is stored whole by a server started without them.
+TEST(ServerProcessTest, BulkImportIsNotRateLimitedByDefault) {
+  TempDir dir;
+  std::unique_ptr<ChildServer> child =
+      ChildServer::Start(kServerBinary, ServerArgs(dir.path(), ""), dir.path() + "/server.log");
+  ASSERT_NE(child, nullptr);
+  auto stub = v1::ModelService::NewStub(Connect(child->port()));
+  constexpr int kSources = 300;
+  constexpr int kBatchesPerSource = 50;
+  grpc::ClientContext context;
+  SetDeadline(&context, 120);
+  v1::SubmitBenchmarksResponse response;
+  auto stream = stub->SubmitBenchmarks(&context, &response);
+  for (int s = 0; s < kSources; s += 10) {
+    v1::SubmitBenchmarksRequest chunk;
+    for (int source = s; source < s + 10; ++source) {
+      for (int b = 1; b <= kBatchesPerSource; ++b) {
+        *chunk.add_results() = UniqueResult(absl::StrCat("bulk-", source), b);
+      }
+    }
+    if (!stream->Write(chunk)) break;  // the server ended the stream: Finish says why
+  }
+  stream->WritesDone();
+  const grpc::Status finished = stream->Finish();
+
+  ASSERT_TRUE(finished.ok()) << finished.error_code() << ": " << finished.error_message();
+  EXPECT_EQ(response.accepted_count(), kSources * kBatchesPerSource);
+  child->Signal(SIGTERM);
+  ASSERT_TRUE(child->WaitExit(absl::Seconds(30)).has_value());
+}
+
 TEST(ServerProcessTest, SigtermDrainsInFlightStreamCommitsAndExitsZero) {
   TempDir dir;
   const std::string seed = WriteSeedCsv(dir.path(), TestRecords(4));

@@ -3,9 +3,13 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "prometheus/text_serializer.h"
+#include "server/observability/load_failure_reason.h"
 #include "server/postgres/postgres_model_bundle_store.h"
 #include "server/store/local_model_bundle_store.h"
 #include "tests/server/postgres_test_database.h"
@@ -14,12 +18,47 @@
 namespace perfcast::server {
 namespace {
 
+using testing::MetricValue;
 using testing::PostgresTestDatabase;
 using testing::TempDir;
 using testing::TestPostgresAdminUrl;
 using testing::TestRecords;
 
 enum class BundleStoreKind { kLocal, kPostgres };
+
+// A store on which another replica deletes `doomed` right after this one lists it: the race of
+// a replica loading a version that the publishing replica's retention removes meanwhile.
+class DeletedAfterListingStore : public ModelBundleStore {
+ public:
+  DeletedAfterListingStore(std::unique_ptr<ModelBundleStore> inner, int64_t doomed)
+      : inner_(std::move(inner)), doomed_(doomed) {}
+  absl::StatusOr<std::vector<int64_t>> ListVersions() override {
+    absl::StatusOr<std::vector<int64_t>> listed = inner_->ListVersions();
+    if (doomed_ != 0) {
+      EXPECT_TRUE(inner_->Delete(std::exchange(doomed_, 0)).ok());
+    }
+    return listed;
+  }
+  absl::StatusOr<std::shared_ptr<const PerfcastModel>> Load(int64_t version) override {
+    return inner_->Load(version);
+  }
+  absl::StatusOr<int64_t> Save(const PerfcastModel& model, int64_t min_version,
+                               int64_t trained_result_count) override {
+    return inner_->Save(model, min_version, trained_result_count);
+  }
+  absl::Status Delete(int64_t version) override { return inner_->Delete(version); }
+  std::string Location(int64_t version) const override { return inner_->Location(version); }
+
+ private:
+  const std::unique_ptr<ModelBundleStore> inner_;
+  int64_t doomed_;
+};
+
+std::vector<int64_t> VersionsOf(const std::vector<VersionStatus>& statuses) {
+  std::vector<int64_t> versions;
+  for (const VersionStatus& s : statuses) versions.push_back(s.version);
+  return versions;
+}
 
 std::shared_ptr<const PerfcastModel> TrainSmallModel() {
   static const std::shared_ptr<const PerfcastModel> model = [] {
@@ -46,18 +85,39 @@ class ModelRegistryTest : public ::testing::TestWithParam<BundleStoreKind> {
     ASSERT_NE(TrainSmallModel(), nullptr);
   }
 
-  // A registry over this test's store, as a new replica (or a restarted server) would open it.
-  std::unique_ptr<ModelRegistry> NewRegistry() {
-    std::unique_ptr<ModelBundleStore> bundles;
+  // This test's store, as a new replica (or a restarted server) would open it.
+  std::unique_ptr<ModelBundleStore> NewStore() {
     if (GetParam() == BundleStoreKind::kPostgres) {
       auto store = PostgresModelBundleStore::Open(database_->url());
       EXPECT_TRUE(store.ok()) << store.status();
       if (!store.ok()) return nullptr;
-      bundles = *std::move(store);
-    } else {
-      bundles = std::make_unique<LocalModelBundleStore>(dir_.path() + "/models");
+      return *std::move(store);
     }
-    return std::make_unique<ModelRegistry>(std::move(bundles), &metrics_);
+    return std::make_unique<LocalModelBundleStore>(dir_.path() + "/models");
+  }
+
+  // A registry over this test's store keeping `keep_versions` (0: all).
+  std::unique_ptr<ModelRegistry> NewRegistry(int keep_versions = 0) {
+    std::unique_ptr<ModelBundleStore> bundles = NewStore();
+    if (bundles == nullptr) return nullptr;
+    return std::make_unique<ModelRegistry>(std::move(bundles), &metrics_, nullptr, keep_versions);
+  }
+
+  std::vector<int64_t> StoredVersions() {
+    absl::StatusOr<std::vector<int64_t>> listed = NewStore()->ListVersions();
+    EXPECT_TRUE(listed.ok()) << listed.status();
+    return listed.ok() ? *listed : std::vector<int64_t>{};
+  }
+
+  double LoadFailures() {
+    const std::string exposition =
+        prometheus::TextSerializer().Serialize(metrics_.registry()->Collect());
+    double total = 0;
+    for (LoadFailureReason reason : kLoadFailureReasons) {
+      total += MetricValue(exposition, absl::StrCat("perfcast_model_load_failures_total{reason=\"",
+                                                    LoadFailureReasonName(reason), "\"}"));
+    }
+    return total;
   }
 
   // Flips one byte in the middle of `version`'s stored bundle.
@@ -146,6 +206,57 @@ TEST_P(ModelRegistryTest, PublishNumbersAboveEveryStoredVersionDamagedOnesInclud
 
   ASSERT_TRUE(published.ok()) << published.status();
   EXPECT_EQ(*published, 3);
+}
+
+TEST_P(ModelRegistryTest, PublishKeepsTheNewestVersionsAndForgetsTheDeletedOnes) {
+  auto publisher = NewRegistry(/*keep_versions=*/2);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(publisher->Publish(TrainSmallModel(), 32).ok());
+
+  EXPECT_EQ(StoredVersions(), (std::vector<int64_t>{3, 2}));
+  EXPECT_EQ(VersionsOf(publisher->Statuses()), (std::vector<int64_t>{3, 2}));
+}
+
+// With replicas on one store only the publisher prunes: a replica that pruned when it loaded
+// could delete a version another replica is about to load.
+TEST_P(ModelRegistryTest, LoadingAVersionDeletesNothing) {
+  auto publisher = NewRegistry();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(publisher->Publish(TrainSmallModel(), 32).ok());
+  auto follower = NewRegistry(/*keep_versions=*/1);
+
+  ASSERT_TRUE(follower->LoadNewest().ok());
+
+  EXPECT_EQ(follower->Current()->version, 3);
+  EXPECT_EQ(StoredVersions(), (std::vector<int64_t>{3, 2, 1}));
+}
+
+TEST_P(ModelRegistryTest, VersionsAnotherReplicaDeletedAreForgotten) {
+  auto publisher = NewRegistry(/*keep_versions=*/2);
+  auto follower = NewRegistry(/*keep_versions=*/2);
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(publisher->Publish(TrainSmallModel(), 32).ok());
+  ASSERT_TRUE(follower->LoadNewest().ok());
+  ASSERT_EQ(VersionsOf(follower->Statuses()), (std::vector<int64_t>{2, 1}));
+
+  ASSERT_TRUE(publisher->Publish(TrainSmallModel(), 32).ok());  // deletes version 1
+  ASSERT_TRUE(follower->LoadNewest().ok());
+
+  EXPECT_EQ(follower->Current()->version, 3);
+  EXPECT_EQ(VersionsOf(follower->Statuses()), (std::vector<int64_t>{3, 2}));
+}
+
+TEST_P(ModelRegistryTest, VersionDeletedBetweenListingAndLoadingIsSkippedNotFailed) {
+  auto publisher = NewRegistry();
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(publisher->Publish(TrainSmallModel(), 32).ok());
+  ModelRegistry follower(std::make_unique<DeletedAfterListingStore>(NewStore(), 2), &metrics_);
+  const double failures_before = LoadFailures();
+
+  ASSERT_TRUE(follower.LoadNewest().ok());
+
+  ASSERT_NE(follower.Current(), nullptr);
+  EXPECT_EQ(follower.Current()->version, 1);
+  const std::vector<VersionStatus> statuses = follower.Statuses();
+  ASSERT_EQ(VersionsOf(statuses), (std::vector<int64_t>{1}));
+  EXPECT_EQ(statuses[0].state, VersionStatus::State::kAvailable);
+  EXPECT_EQ(LoadFailures(), failures_before);
 }
 
 TEST_P(ModelRegistryTest, StatusesSummarisePrequentialErrors) {

@@ -90,12 +90,33 @@ TEST(AuthorizationTest, OpenServerLetsEveryPeerDoEverythingNamedByHost) {
   EXPECT_EQ(PeerHost("ipv6:[::1]:4444"), "::1");
 }
 
+// gRPC 1.51 writes a peer as a URI path, with an IPv6 host's brackets percent-encoded; the host
+// must come out the same whatever the port, or each connection would be a caller of its own.
+TEST(AuthorizationTest, PeerHostDecodesTheIpv6FormGrpcWrites) {
+  EXPECT_EQ(PeerHost("ipv6:%5B::1%5D:4444"), "::1");
+  EXPECT_EQ(PeerHost("ipv6:%5B::1%5D:5555"), "::1");
+  EXPECT_EQ(PeerHost("ipv6:%5b2001:db8::7%5d:50051"), "2001:db8::7");
+  EXPECT_EQ(PeerHost("ipv6:%5Bfe80::1%25eth0%5D:4444"), "fe80::1%eth0");
+  EXPECT_EQ(PeerHost("ipv4:10.1.2.3:4444"), "10.1.2.3");
+  EXPECT_EQ(PeerHost("unix:/tmp/perfcast.sock"), "unix:/tmp/perfcast.sock");
+}
+
 TEST(AuthorizationTest, BadTokenFilesAreRefusedNamingTheLineNotTheToken) {
   auto load = [](const std::string& text) { return Authorizer::FromCsv(text, "t.csv").status(); };
   EXPECT_THAT(load("token,role\n").message(), HasSubstr("header"));
   EXPECT_THAT(load("token,name,role\nshort,a,read\n").message(), HasSubstr("line 2"));
-  EXPECT_THAT(load("token,name,role\nread-token-0123456789,a,owner\n").message(),
-              HasSubstr("owner"));
+  absl::Status bad_role = load("token,name,role\nread-token-0123456789,a,owner\n");
+  EXPECT_THAT(bad_role.message(), HasSubstr("line 2"));
+  EXPECT_THAT(bad_role.message(), HasSubstr("role"));
+  EXPECT_THAT(bad_role.message(), Not(HasSubstr("read-token-0123456789")));
+  // Columns out of order: the token sits in the role column; the message must not quote it.
+  absl::Status misordered =
+      load("token,name,role\npipeline-service-01,write,s3cr3t-0123456789abcdef\n");
+  EXPECT_EQ(misordered.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(misordered.message(), HasSubstr("line 2"));
+  EXPECT_THAT(misordered.message(), HasSubstr("field 3 (role)"));
+  EXPECT_THAT(misordered.message(), Not(HasSubstr("s3cr3t")));
+  EXPECT_THAT(misordered.message(), Not(HasSubstr("pipeline-service-01")));
   absl::Status repeated =
       load("token,name,role\nread-token-0123456789,a,read\nread-token-0123456789,b,admin\n");
   EXPECT_THAT(repeated.message(), HasSubstr("line 3"));
