@@ -25,6 +25,7 @@ using ::perfcast::server::testing::MetricValue;
 using ::perfcast::server::testing::RawClientStreamCall;
 using ::perfcast::server::testing::RawUnaryCall;
 using ::perfcast::server::testing::SeededServerOptions;
+using ::perfcast::server::testing::SeededServerTest;
 using ::perfcast::server::testing::SetDeadline;
 using ::perfcast::server::testing::StartServer;
 using ::perfcast::server::testing::TempDir;
@@ -57,29 +58,9 @@ v1::SubmitBenchmarksRequest NewChunk(const std::string& source, int count) {
   return chunk;
 }
 
-class IntegrityTest : public ::testing::Test {
+class IntegrityTest : public SeededServerTest {
  protected:
-  void SetUp() override { Restart(SeededServerOptions(dir_.path(), kSeedConfigurations)); }
-
-  void Restart(const ServerOptions& options) {
-    server_.reset();
-    std::string error;
-    server_ = StartServer(options, &error);
-    ASSERT_NE(server_, nullptr) << error;
-    channel_ = Connect(server_->port());
-    models_ = v1::ModelService::NewStub(channel_);
-    predictions_ = v1::PredictionService::NewStub(channel_);
-  }
-
-  v1::GetModelStatusResponse Status() {
-    v1::GetModelStatusResponse response;
-    grpc::ClientContext context;
-    SetDeadline(&context);
-    const grpc::Status status =
-        models_->GetModelStatus(&context, v1::GetModelStatusRequest(), &response);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    return response;
-  }
+  IntegrityTest() : SeededServerTest(kSeedConfigurations) {}
 
   int64_t ServingVersion() {
     const v1::GetModelStatusResponse status = Status();
@@ -88,12 +69,6 @@ class IntegrityTest : public ::testing::Test {
     }
     return 0;
   }
-
-  TempDir dir_;
-  std::unique_ptr<PerfcastServer> server_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::ModelService::Stub> models_;
-  std::unique_ptr<v1::PredictionService::Stub> predictions_;
 };
 
 // [10 valid results, 50 bytes of 0xff, 10 valid]: the stream must not end OK as if it had been

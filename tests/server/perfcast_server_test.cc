@@ -27,6 +27,7 @@ using ::perfcast::server::testing::HttpGet;
 using ::perfcast::server::testing::MetricValue;
 using ::perfcast::server::testing::ReflectionListServices;
 using ::perfcast::server::testing::SeededServerOptions;
+using ::perfcast::server::testing::SeededServerTest;
 using ::perfcast::server::testing::SetDeadline;
 using ::perfcast::server::testing::StartServer;
 using ::perfcast::server::testing::TempDir;
@@ -43,19 +44,9 @@ constexpr int kSeedConfigurations = 4;
 constexpr int kSeedRecords = kSeedConfigurations * 2 * 8;
 
 // A started server seeded with the synthetic data and trained once (version 1).
-class PerfcastServerTest : public ::testing::Test {
+class PerfcastServerTest : public SeededServerTest {
  protected:
-  void SetUp() override { Restart(SeededServerOptions(dir_.path(), kSeedConfigurations)); }
-
-  void Restart(const ServerOptions& options) {
-    server_.reset();
-    std::string error;
-    server_ = StartServer(options, &error);
-    ASSERT_NE(server_, nullptr) << error;
-    channel_ = Connect(server_->port());
-    predictions_ = v1::PredictionService::NewStub(channel_);
-    models_ = v1::ModelService::NewStub(channel_);
-  }
+  PerfcastServerTest() : SeededServerTest(kSeedConfigurations) {}
 
   grpc::Status Predict(const v1::PredictRequest& request, v1::PredictResponse* response) {
     grpc::ClientContext context;
@@ -103,24 +94,7 @@ class PerfcastServerTest : public ::testing::Test {
     return models_->Refit(&context, request, response);
   }
 
-  v1::GetModelStatusResponse Status(const v1::ModelSpec& spec = {}) {
-    v1::GetModelStatusRequest request;
-    *request.mutable_model_spec() = spec;
-    v1::GetModelStatusResponse response;
-    grpc::ClientContext context;
-    SetDeadline(&context);
-    const grpc::Status status = models_->GetModelStatus(&context, request, &response);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    return response;
-  }
-
   std::string Metrics() { return HttpGet(server_->metrics_port(), "/metrics"); }
-
-  TempDir dir_;
-  std::unique_ptr<PerfcastServer> server_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::PredictionService::Stub> predictions_;
-  std::unique_ptr<v1::ModelService::Stub> models_;
 };
 
 v1::BenchmarkResult NewResult(const std::string& source, int batch, double throughput) {

@@ -21,6 +21,7 @@
 #include "absl/time/time.h"
 #include "core/data/benchmark_record.h"
 #include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
 #include "perfcast/v1/perfcast.grpc.pb.h"
 #include "server/perfcast_server.h"
 
@@ -223,5 +224,42 @@ inline double MetricValue(const std::string& exposition, const std::string& seri
   }
   return std::nan("");
 }
+
+// A started in-process server seeded with the synthetic data of `configs` configurations and
+// trained once (version 1), with stubs of both services; Restart starts it again on new options.
+class SeededServerTest : public ::testing::Test {
+ protected:
+  explicit SeededServerTest(int configs = 4) : configs_(configs) {}
+
+  void SetUp() override { Restart(SeededServerOptions(dir_.path(), configs_)); }
+
+  void Restart(const ServerOptions& options) {
+    server_.reset();
+    std::string error;
+    server_ = StartServer(options, &error);
+    ASSERT_NE(server_, nullptr) << error;
+    channel_ = Connect(server_->port());
+    predictions_ = v1::PredictionService::NewStub(channel_);
+    models_ = v1::ModelService::NewStub(channel_);
+  }
+
+  v1::GetModelStatusResponse Status(const v1::ModelSpec& spec = {}) {
+    v1::GetModelStatusRequest request;
+    *request.mutable_model_spec() = spec;
+    v1::GetModelStatusResponse response;
+    grpc::ClientContext context;
+    SetDeadline(&context);
+    const grpc::Status status = models_->GetModelStatus(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response;
+  }
+
+  const int configs_;
+  TempDir dir_;
+  std::unique_ptr<PerfcastServer> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::PredictionService::Stub> predictions_;
+  std::unique_ptr<v1::ModelService::Stub> models_;
+};
 
 }  // namespace perfcast::server::testing
