@@ -61,7 +61,14 @@ absl::Status SaveBundle(const PerfcastModel& model, const std::string& directory
 absl::StatusOr<std::shared_ptr<const PerfcastModel>> LoadBundle(const std::string& directory) {
   const std::string path = absl::StrCat(directory, "/", kBundleFileName);
   std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("no model bundle at ", path));
+  if (!in) {
+    // A directory without a readable bundle is a damaged version; only a missing directory is a
+    // version that is gone (another replica or a retention pass deleted it).
+    if (std::filesystem::is_directory(directory)) {
+      return absl::DataLossError(absl::StrCat(path, ": cannot open the model bundle"));
+    }
+    return absl::NotFoundError(absl::StrCat("no model bundle at ", path));
+  }
   std::ostringstream bytes;
   bytes << in.rdbuf();
   absl::StatusOr<std::shared_ptr<const PerfcastModel>> model = DecodeModelBundle(bytes.str());

@@ -64,9 +64,15 @@ std::optional<std::string> FindUnknownField(const Message& message, const std::s
   const Reflection& reflection = *message.GetReflection();
   const UnknownFieldSet& unknown = reflection.GetUnknownFields(message);
   if (!unknown.empty()) {
-    return absl::StrCat(path.empty() ? "" : absl::StrCat(path, ": "), "field number ",
-                        unknown.field(0).number(), " is not a field of ",
-                        message.GetDescriptor()->full_name());
+    const int number = unknown.field(0).number();
+    // Protobuf keeps a known field sent with another wire type as an unknown one.
+    if (const FieldDescriptor* known = message.GetDescriptor()->FindFieldByNumber(number);
+        known != nullptr) {
+      return absl::StrCat(path.empty() ? "" : absl::StrCat(path, ": "), "field number ", number,
+                          " (", known->name(), ") has the wrong wire type");
+    }
+    return absl::StrCat(path.empty() ? "" : absl::StrCat(path, ": "), "field number ", number,
+                        " is not a field of ", message.GetDescriptor()->full_name());
   }
   std::vector<const FieldDescriptor*> fields;
   reflection.ListFields(message, &fields);

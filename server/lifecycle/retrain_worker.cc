@@ -157,6 +157,22 @@ void RetrainWorker::ForwardPendingRefit() {
   RefitOutcome refused;
   refused.refit_id = pending_id_;
   refused.trigger = pending_trigger_;
+  // A forwarded refit carries its trigger only, so the training replica would run it with the
+  // shrink guard on: refuse it here, where the caller still waits, instead of letting it fail
+  // out of sight.
+  if (pending_allow_shrink_) {
+    refused.status = absl::FailedPreconditionError(
+        "allow_shrink: this replica does not hold the training lock and cannot pass allow_shrink "
+        "on; send the Refit to the replica that trains (perfcast_training_leader 1)");
+    std::vector<Callback> failed = std::move(pending_callbacks_);
+    pending_callbacks_.clear();
+    pending_id_ = 0;
+    pending_allow_shrink_ = false;
+    mutex_.Unlock();
+    for (Callback& callback : failed) callback(refused);
+    mutex_.Lock();
+    return;
+  }
   // Waiters are registered before the request leaves, so that no model served in between is
   // missed.
   for (Callback& callback : pending_callbacks_) {

@@ -40,6 +40,7 @@ class SubmitStreamReactor final : public grpc::ServerReadReactor<grpc::ByteBuffe
   SubmitStreamReactor(ServiceContext* context, grpc::CallbackServerContext* rpc,
                       grpc::ByteBuffer* response_bytes)
       : context_(context),
+        rpc_(rpc),
         response_bytes_(response_bytes),
         timer_(context->metrics->StartRpc(RpcMethod::kSubmitBenchmarks)) {
     absl::StatusOr<Caller> caller = AuthorizeCall(*context, *rpc, RpcMethod::kSubmitBenchmarks);
@@ -52,8 +53,14 @@ class SubmitStreamReactor final : public grpc::ServerReadReactor<grpc::ByteBuffe
   }
 
   void OnReadDone(bool ok) override {
-    if (!ok) {  // end of stream (or cancelled: then Finish is a no-op for the client)
-      Complete(absl::OkStatus());
+    if (!ok) {
+      // The end of the stream, or a cancel (deadline, disconnect, shutdown): the client hears
+      // nothing of the latter, but the logs and metrics must not count it a success.
+      Complete(rpc_->IsCancelled()
+                   ? absl::CancelledError(absl::StrCat(
+                         "results: the stream was cancelled; ", response_.accepted_count(),
+                         " results before the cancel were accepted and durable"))
+                   : absl::OkStatus());
       return;
     }
     context_->metrics->MessageReceived(RpcMethod::kSubmitBenchmarks);
@@ -154,6 +161,7 @@ class SubmitStreamReactor final : public grpc::ServerReadReactor<grpc::ByteBuffe
   }
 
   ServiceContext* const context_;
+  grpc::CallbackServerContext* const rpc_;
   grpc::ByteBuffer* const response_bytes_;
   std::string caller_;  // results are rate limited per caller
   const ServerMetrics::RpcTimer timer_;

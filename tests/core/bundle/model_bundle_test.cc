@@ -109,11 +109,14 @@ TEST_F(ModelBundleTest, RefusesAValidContainerWithGarbageInside) {
   EXPECT_EQ(loaded.status().code(), absl::StatusCode::kDataLoss);
 }
 
-TEST_F(ModelBundleTest, LoadFromAnEmptyDirectoryIsNotFound) {
+// A version directory is renamed into place whole, so one without its bundle is damaged; only a
+// directory that is not there at all is a version that is gone.
+TEST_F(ModelBundleTest, ADirectoryWithoutItsBundleIsDataLossAndAMissingOneNotFound) {
   const std::string directory = TemporaryDirectory();
   std::filesystem::create_directories(directory);
-  EXPECT_EQ(LoadBundle(directory).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(LoadBundle(directory).status().code(), absl::StatusCode::kDataLoss);
   std::filesystem::remove_all(directory);
+  EXPECT_EQ(LoadBundle(directory).status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(ModelBundleTest, CorruptFileOnDiskNamesThePath) {

@@ -100,6 +100,31 @@ TEST_F(SharedStoreRetrainTest, WithoutTheLockARefitRequestFailsWithFailedPrecond
   EXPECT_EQ(registry_->Current(), nullptr);
 }
 
+TEST_F(SharedStoreRetrainTest, AllowShrinkOnAReplicaThatDoesNotTrainIsRefusedNotForwarded) {
+  worker_->SetTrainingAllowed(false);
+  bool forwarded = false;
+  worker_->SetRefitForwarder([&forwarded](RefitTrigger) {
+    forwarded = true;
+    return absl::OkStatus();
+  });
+  worker_->Start();
+  absl::Notification done;
+  RefitOutcome outcome;
+
+  worker_->RequestRefit(
+      RefitTrigger::kRpc,
+      [&](const RefitOutcome& o) {
+        outcome = o;
+        done.Notify();
+      },
+      /*allow_shrink=*/true);
+
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_EQ(outcome.status.code(), absl::StatusCode::kFailedPrecondition) << outcome.status;
+  EXPECT_THAT(std::string(outcome.status.message()), ::testing::HasSubstr("allow_shrink"));
+  EXPECT_FALSE(forwarded);
+}
+
 TEST_F(SharedStoreRetrainTest, TheWorkerThreadRunsAtNice19AndTheCallerKeepsItsOwn) {
   // The default; raising one's nice value needs no privilege.
   const RetrainWorker::Options options;
