@@ -54,20 +54,30 @@ absl::Status AddName(absl::string_view kind, absl::string_view name, size_t posi
 }
 
 template <typename Spec>
+const Spec* Lookup(const std::vector<Spec>& specs,
+                   const absl::flat_hash_map<std::string, size_t>& positions,
+                   absl::string_view name, bool version_may_follow) {
+  auto it = positions.find(FoldName(name));
+  if (it == positions.end() && version_may_follow) {
+    it = positions.find(FoldName(WithoutVersion(name)));
+  }
+  return it == positions.end() ? nullptr : &specs[it->second];
+}
+
+// Lookup, or NotFound with the closest names: the suggestions cost an edit distance to every
+// name, so only callers that report the miss to a person come this way.
+template <typename Spec>
 absl::StatusOr<const Spec*> Find(const std::vector<Spec>& specs,
                                  const absl::flat_hash_map<std::string, size_t>& positions,
                                  absl::Span<const std::string> names, absl::string_view kind,
                                  absl::string_view file, absl::string_view name,
                                  bool version_may_follow) {
-  auto it = positions.find(FoldName(name));
-  if (it == positions.end() && version_may_follow)
-    it = positions.find(FoldName(WithoutVersion(name)));
-  if (it == positions.end()) {
-    return absl::NotFoundError(absl::StrCat(kind, " '", name, "' is not in the catalogue",
-                                            DidYouMean(ClosestNames(name, names, 3)),
-                                            "; add it to ", file, " or map it in ", kAliasesFile));
+  if (const Spec* spec = Lookup(specs, positions, name, version_may_follow); spec != nullptr) {
+    return spec;
   }
-  return &specs[it->second];
+  return absl::NotFoundError(absl::StrCat(kind, " '", name, "' is not in the catalogue",
+                                          DidYouMean(ClosestNames(name, names, 3)), "; add it to ",
+                                          file, " or map it in ", kAliasesFile));
 }
 
 }  // namespace
@@ -184,9 +194,8 @@ absl::StatusOr<const AcceleratorSpec*> Catalogue::FindAccelerator(absl::string_v
 }
 
 absl::string_view Catalogue::SoftwareStackOf(absl::string_view hardware) const {
-  const auto it = accelerator_index_.positions.find(FoldName(hardware));
-  return it == accelerator_index_.positions.end() ? absl::string_view()
-                                                  : accelerators_[it->second].software_stack;
+  const AcceleratorSpec* accelerator = LookupAccelerator(hardware);
+  return accelerator == nullptr ? absl::string_view() : accelerator->software_stack;
 }
 
 absl::StatusOr<const ModelSpec*> Catalogue::FindModel(absl::string_view name) const {
@@ -204,17 +213,30 @@ absl::StatusOr<const FrameworkSpec*> Catalogue::FindFramework(absl::string_view 
               kFrameworksFile, name, /*version_may_follow=*/true);
 }
 
+const AcceleratorSpec* Catalogue::LookupAccelerator(absl::string_view name) const {
+  return Lookup(accelerators_, accelerator_index_.positions, name, false);
+}
+const ModelSpec* Catalogue::LookupModel(absl::string_view name) const {
+  return Lookup(models_, model_index_.positions, name, false);
+}
+const PrecisionSpec* Catalogue::LookupPrecision(absl::string_view name) const {
+  return Lookup(precisions_, precision_index_.positions, name, false);
+}
+const FrameworkSpec* Catalogue::LookupFramework(absl::string_view name) const {
+  return Lookup(frameworks_, framework_index_.positions, name, true);
+}
+
 CatalogueEntryNames Catalogue::EntryNamesOf(const Configuration& configuration) const {
   CatalogueEntryNames names;
-  if (auto accelerator = FindAccelerator(configuration.hardware); accelerator.ok()) {
-    names.accelerator = (*accelerator)->name;
+  if (const AcceleratorSpec* accelerator = LookupAccelerator(configuration.hardware)) {
+    names.accelerator = accelerator->name;
   }
-  if (auto model = FindModel(configuration.model); model.ok()) names.model = (*model)->name;
-  if (auto precision = FindPrecision(configuration.precision); precision.ok()) {
-    names.precision = (*precision)->name;
+  if (const ModelSpec* model = LookupModel(configuration.model)) names.model = model->name;
+  if (const PrecisionSpec* precision = LookupPrecision(configuration.precision)) {
+    names.precision = precision->name;
   }
-  if (auto framework = FindFramework(configuration.framework); framework.ok()) {
-    names.framework = (*framework)->name;
+  if (const FrameworkSpec* framework = LookupFramework(configuration.framework)) {
+    names.framework = framework->name;
   }
   return names;
 }

@@ -69,6 +69,12 @@ class Catalogue {
   absl::StatusOr<const ModelSpec*> FindModel(absl::string_view name) const;
   absl::StatusOr<const PrecisionSpec*> FindPrecision(absl::string_view name) const;
   absl::StatusOr<const FrameworkSpec*> FindFramework(absl::string_view name) const;
+  // The same without an error: null where the name resolves to nothing. For the prediction path,
+  // where a miss is an answer (an unseen name), not a fault to report.
+  const AcceleratorSpec* LookupAccelerator(absl::string_view name) const;
+  const ModelSpec* LookupModel(absl::string_view name) const;
+  const PrecisionSpec* LookupPrecision(absl::string_view name) const;
+  const FrameworkSpec* LookupFramework(absl::string_view name) const;
   // The software stack of `hardware`'s entry (AcceleratorSpec::software_stack); "" where the
   // name does not resolve or the entry names none. On the prediction path, so no error is built.
   absl::string_view SoftwareStackOf(absl::string_view hardware) const;

@@ -27,28 +27,27 @@ std::string TrainedNames::CatalogueKeyOf(ConfigurationField field, const std::st
   if (catalogue_ != nullptr) {
     switch (field) {
       case ConfigurationField::kHardware:
-        if (auto entry = catalogue_->FindAccelerator(name); entry.ok()) {
-          return absl::StrCat("entry:", (*entry)->name);
+        if (const AcceleratorSpec* entry = catalogue_->LookupAccelerator(name)) {
+          return absl::StrCat("entry:", entry->name);
         }
         break;
       case ConfigurationField::kFramework:
-        if (auto entry = catalogue_->FindFramework(name); entry.ok()) {
-          return absl::StrCat("entry:", (*entry)->name);
+        if (const FrameworkSpec* entry = catalogue_->LookupFramework(name)) {
+          return absl::StrCat("entry:", entry->name);
         }
         break;
       case ConfigurationField::kModel:
-        if (auto entry = catalogue_->FindModel(name); entry.ok()) {
-          return absl::StrCat("entry:", (*entry)->name);
+        if (const ModelSpec* entry = catalogue_->LookupModel(name)) {
+          return absl::StrCat("entry:", entry->name);
         }
         break;
       case ConfigurationField::kPrecision:
         // Formats that store and compute alike run alike: fp16 and bf16 differ in range only.
         // An 8-bit KV cache may be fp8 or int8, which the figures do not tell apart.
-        if (auto entry = catalogue_->FindPrecision(name); entry.ok()) {
-          if ((*entry)->kv_cache_bytes_per_element != 2)
-            return absl::StrCat("entry:", (*entry)->name);
-          return absl::StrFormat("bytes:%g/%d", (*entry)->weight_bytes_per_parameter,
-                                 static_cast<int>((*entry)->math));
+        if (const PrecisionSpec* entry = catalogue_->LookupPrecision(name)) {
+          if (entry->kv_cache_bytes_per_element != 2) return absl::StrCat("entry:", entry->name);
+          return absl::StrFormat("bytes:%g/%d", entry->weight_bytes_per_parameter,
+                                 static_cast<int>(entry->math));
         }
         break;
       case ConfigurationField::kNone:

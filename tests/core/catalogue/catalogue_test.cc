@@ -116,6 +116,15 @@ TEST(CatalogueTest, AnUnknownNameIsAnsweredWithTheClosestKnownNames) {
   EXPECT_THAT(engine.message(), HasSubstr("did you mean 'vllm'"));
 }
 
+TEST(CatalogueTest, LookupFindsWhatFindFindsAndMissesWithoutAnError) {
+  const Catalogue catalogue = ShippedCatalogue();
+
+  EXPECT_EQ(catalogue.LookupAccelerator("nvidia h100"), *catalogue.FindAccelerator("NVIDIA H100"));
+  EXPECT_EQ(catalogue.LookupFramework("vllm-0.6.3"), *catalogue.FindFramework("vllm"));
+  EXPECT_EQ(catalogue.LookupModel("Meta-Llama-3-8B"), nullptr);
+  EXPECT_EQ(catalogue.LookupPrecision("fp5"), nullptr);
+}
+
 TEST(CatalogueTest, TwoNamesThatDifferOnlyInCaseAreRefused) {
   CatalogueFiles files = SmallFiles();
   files.aliases = "kind,alias,entry\naccelerator,gpu a,GPU A\n";
