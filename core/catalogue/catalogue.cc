@@ -226,6 +226,23 @@ const FrameworkSpec* Catalogue::LookupFramework(absl::string_view name) const {
   return Lookup(frameworks_, framework_index_.positions, name, true);
 }
 
+std::vector<std::string> Catalogue::ClosestNamesTo(ConfigurationField field, absl::string_view name,
+                                                   size_t limit) const {
+  switch (field) {
+    case ConfigurationField::kHardware:
+      return ClosestNames(name, accelerator_index_.names, limit);
+    case ConfigurationField::kModel:
+      return ClosestNames(name, model_index_.names, limit);
+    case ConfigurationField::kPrecision:
+      return ClosestNames(name, precision_index_.names, limit);
+    case ConfigurationField::kFramework:
+      return ClosestNames(name, framework_index_.names, limit);
+    case ConfigurationField::kNone:
+      break;
+  }
+  return {};
+}
+
 CatalogueEntryNames Catalogue::EntryNamesOf(const Configuration& configuration) const {
   CatalogueEntryNames names;
   if (const AcceleratorSpec* accelerator = LookupAccelerator(configuration.hardware)) {

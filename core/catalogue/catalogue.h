@@ -75,6 +75,10 @@ class Catalogue {
   const ModelSpec* LookupModel(absl::string_view name) const;
   const PrecisionSpec* LookupPrecision(absl::string_view name) const;
   const FrameworkSpec* LookupFramework(absl::string_view name) const;
+  // Up to `limit` entry and alias names of `field`'s kind closest to `name` (name_matching.h),
+  // the suggestions of a NotFound.
+  std::vector<std::string> ClosestNamesTo(ConfigurationField field, absl::string_view name,
+                                          size_t limit) const;
   // The software stack of `hardware`'s entry (AcceleratorSpec::software_stack); "" where the
   // name does not resolve or the entry names none. On the prediction path, so no error is built.
   absl::string_view SoftwareStackOf(absl::string_view hardware) const;

@@ -9,16 +9,7 @@
 #include "core/catalogue/name_matching.h"
 
 namespace perfcast {
-namespace {
-
-template <typename Spec>
-std::vector<std::string> NamesOf(const std::vector<Spec>& specs) {
-  std::vector<std::string> names;
-  for (const Spec& spec : specs) names.push_back(spec.name);
-  return names;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 std::vector<UnresolvedName> FindUnresolvedNames(absl::Span<const BenchmarkRecord> records,
                                                 const Catalogue& catalogue, NamesAtRisk at_risk) {
@@ -32,33 +23,36 @@ std::vector<UnresolvedName> FindUnresolvedNames(absl::Span<const BenchmarkRecord
                                                                              : c.ToString());
   }
   std::vector<UnresolvedName> unresolved;
-  absl::flat_hash_map<std::pair<std::string, std::string>, size_t> position;
-  absl::flat_hash_set<std::pair<std::string, std::string>> resolved;
-  const std::vector<std::string> accelerator_names = NamesOf(catalogue.accelerators());
-  const std::vector<std::string> model_names = NamesOf(catalogue.models());
-  auto check = [&](const char* kind, const std::string& name, bool found,
-                   const std::vector<std::string>& candidates) {
-    std::pair<std::string, std::string> key{kind, name};
-    if (found || resolved.contains(key)) {
+  // Each name is looked up once; its later rows only count.
+  absl::flat_hash_map<std::pair<ConfigurationField, std::string>, size_t> position;
+  absl::flat_hash_set<std::pair<ConfigurationField, std::string>> resolved;
+  auto check = [&](ConfigurationField field, const std::string& name, bool at_risk,
+                   bool (*resolves)(const Catalogue&, absl::string_view)) {
+    if (!at_risk) return;
+    std::pair<ConfigurationField, std::string> key{field, name};
+    if (resolved.contains(key)) return;
+    if (const auto it = position.find(key); it != position.end()) {
+      ++unresolved[it->second].rows;
+      return;
+    }
+    if (resolves(catalogue, name)) {
       resolved.insert(std::move(key));
       return;
     }
-    auto [it, inserted] = position.emplace(key, unresolved.size());
-    if (inserted) {
-      unresolved.push_back({kind, name, 0, ClosestNames(name, candidates, 3)});
-    }
-    ++unresolved[it->second].rows;
+    position.emplace(std::move(key), unresolved.size());
+    unresolved.push_back(
+        {std::string(FieldName(field)), name, 1, catalogue.ClosestNamesTo(field, name, 3)});
   };
   for (const BenchmarkRecord& record : records) {
     const Configuration& configuration = record.configuration;
-    const bool hardware_at_risk = at_risk == NamesAtRisk::kEveryHardware ||
-                                  carriers_of_hardware[configuration.hardware].size() == 1;
-    const bool model_at_risk = carriers_of_model[configuration.model].size() == 1;
-    check("hardware", configuration.hardware,
-          !hardware_at_risk || catalogue.FindAccelerator(configuration.hardware).ok(),
-          accelerator_names);
-    check("model", configuration.model,
-          !model_at_risk || catalogue.FindModel(configuration.model).ok(), model_names);
+    check(
+        ConfigurationField::kHardware, configuration.hardware,
+        at_risk == NamesAtRisk::kEveryHardware ||
+            carriers_of_hardware[configuration.hardware].size() == 1,
+        [](const Catalogue& c, absl::string_view n) { return c.LookupAccelerator(n) != nullptr; });
+    check(ConfigurationField::kModel, configuration.model,
+          carriers_of_model[configuration.model].size() == 1,
+          [](const Catalogue& c, absl::string_view n) { return c.LookupModel(n) != nullptr; });
   }
   return unresolved;
 }

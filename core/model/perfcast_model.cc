@@ -66,22 +66,20 @@ PerfcastModel::State::State(AnchorIndex index_in, TransferFeatures features_in,
       similarity(index.anchors(), scales),
       error_predictor(std::move(error_predictor_in)),
       calibration(std::move(calibration_in)) {
-  for (const Configuration& c : index.configurations()) {
-    trained_hardware.insert(c.hardware);
-    trained_models.insert(c.model);
-  }
   names = TrainedNames(index.configurations(), features.catalogue().get());
 }
 
 absl::Status PerfcastModel::State::CheckKnown(const Configuration& query) const {
   const Catalogue* catalogue = features.catalogue().get();
   if (catalogue == nullptr) return absl::OkStatus();
-  if (!trained_hardware.contains(query.hardware)) {
+  if (!names.Carries(ConfigurationField::kHardware, query.hardware)) {
     if (absl::Status found = catalogue->FindAccelerator(query.hardware).status(); !found.ok()) {
       return found;
     }
   }
-  if (!trained_models.contains(query.model)) return catalogue->FindModel(query.model).status();
+  if (!names.Carries(ConfigurationField::kModel, query.model)) {
+    return catalogue->FindModel(query.model).status();
+  }
   return absl::OkStatus();
 }
 
@@ -175,10 +173,11 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
     double confidence_level) const {
   PERFCAST_RETURN_IF_ERROR(ValidateQuery(asked, batch_sizes, confidence_level));
   const State& s = *state_;
-  const PredictionQuery query{s.names.AsTrained(asked.configuration), asked.shape};
+  TrainedNames::Resolved resolved = s.names.Resolve(asked.configuration);
+  const PredictionQuery query{std::move(resolved.configuration), asked.shape};
   // A name no training configuration carries: the intervals of a new configuration calibrated
   // on predictions made without that name (RowKind::kUnseenName).
-  const bool name_unseen = !s.names.UnseenNamesOf(asked.configuration).empty();
+  const bool name_unseen = !resolved.unseen.empty();
   const int own = s.index.Find(query.configuration, query.shape);
   std::vector<AnchorChoice> chosen;
   PredictionCase unmeasured_case;
@@ -250,11 +249,12 @@ absl::StatusOr<UncertaintyReport> PerfcastModel::Explain(const PredictionQuery& 
   PERFCAST_ASSIGN_OR_RETURN(const std::vector<PointPrediction> prediction,
                             Predict(query, batch, 0.5));
   const State& s = *state_;
-  const Configuration configuration = s.names.AsTrained(query.configuration);
+  const TrainedNames::Resolved resolved = s.names.Resolve(query.configuration);
+  const Configuration& configuration = resolved.configuration;
   UncertaintyReport report;
   report.prediction_case = prediction.front().prediction_case;
   report.expected_relative_error = prediction.front().expected_relative_error;
-  report.unseen_names = UnseenNames(query.configuration);
+  for (const UnseenName& unseen : resolved.unseen) report.unseen_names.push_back(unseen.ToString());
   const Neighbourhood around =
       s.similarity.Around(configuration, query.shape, batch_size, Unobserved{});
   report.nearest_point_distance = around.nearest_point_distance;

@@ -3,7 +3,6 @@
 #include <memory>
 #include <string>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "core/data/benchmark_record.h"
 #include "core/ml/xgboost_regressor.h"
@@ -42,10 +41,7 @@ struct PerfcastModel::State {
   WorkloadSimilarity similarity;  // over index.anchors()
   ErrorPredictor error_predictor;
   IntervalCalibration calibration;
-  // The hardware and model names of the training data, for CheckKnown.
-  absl::flat_hash_set<std::string> trained_hardware;
-  absl::flat_hash_set<std::string> trained_models;
-  // How a query's names reach the training data's.
+  // The training data's names, and how a query's names reach them.
   TrainedNames names;
 };
 

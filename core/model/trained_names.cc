@@ -69,23 +69,17 @@ const std::string* TrainedNames::Reach(ConfigurationField field, const std::stri
   return it == trained_by_key_.end() ? nullptr : &it->second;
 }
 
-Configuration TrainedNames::AsTrained(const Configuration& query) const {
-  Configuration trained = query;
-  for (ConfigurationField field : kNamedConfigurationFields) {
-    if (const std::string* reached = Reach(field, NameOf(query, field)); reached != nullptr) {
-      MutableNameOf(trained, field) = *reached;
-    }
-  }
-  return trained;
-}
-
-std::vector<UnseenName> TrainedNames::UnseenNamesOf(const Configuration& query) const {
-  std::vector<UnseenName> unseen;
+TrainedNames::Resolved TrainedNames::Resolve(const Configuration& query) const {
+  Resolved resolved{query, {}};
   for (ConfigurationField field : kNamedConfigurationFields) {
     const std::string& name = NameOf(query, field);
-    if (Reach(field, name) == nullptr) unseen.push_back({field, name});
+    if (const std::string* reached = Reach(field, name); reached != nullptr) {
+      MutableNameOf(resolved.configuration, field) = *reached;
+    } else {
+      resolved.unseen.push_back({field, name});
+    }
   }
-  return unseen;
+  return resolved;
 }
 
 }  // namespace perfcast

@@ -39,10 +39,22 @@ class TrainedNames {
   // with one key is the same in every build. `catalogue` may be null.
   TrainedNames(absl::Span<const Configuration> configurations, const Catalogue* catalogue);
 
-  // `query` with each name replaced by the trained name it reaches, if any.
-  Configuration AsTrained(const Configuration& query) const;
-  // The names of `query` that reach no trained name, in field order.
-  std::vector<UnseenName> UnseenNamesOf(const Configuration& query) const;
+  // `query` with each name replaced by the trained name it reaches, and the names that reach
+  // none, in field order: one pass over the fields for both.
+  struct Resolved {
+    Configuration configuration;
+    std::vector<UnseenName> unseen;
+  };
+  Resolved Resolve(const Configuration& query) const;
+  Configuration AsTrained(const Configuration& query) const { return Resolve(query).configuration; }
+  std::vector<UnseenName> UnseenNamesOf(const Configuration& query) const {
+    return Resolve(query).unseen;
+  }
+
+  // Whether a training configuration carries `name` verbatim in `field`.
+  bool Carries(ConfigurationField field, const std::string& name) const {
+    return trained_.contains({field, name});
+  }
 
  private:
   // The catalogue's key of a name: its entry (for a precision: its bytes and math, where its KV

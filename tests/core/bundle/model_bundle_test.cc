@@ -7,22 +7,13 @@
 #include "core/bundle/bundle_format.h"
 #include "core/bundle/model_codec.h"
 #include "gtest/gtest.h"
-#include "tests/core/synthetic_benchmarks.h"
+#include "tests/core/synthetic_model.h"
 
 namespace perfcast {
 namespace {
 
-class ModelBundleTest : public ::testing::Test {
+class ModelBundleTest : public testing::SyntheticModelTest {
  protected:
-  static void SetUpTestSuite() {
-    auto trained = PerfcastModel::Train(testing::SyntheticRecords(), TrainOptions{});
-    ASSERT_TRUE(trained.ok()) << trained.status();
-    model_ = new std::shared_ptr<const PerfcastModel>(*trained);
-  }
-  static void TearDownTestSuite() { delete model_; }
-
-  const PerfcastModel& model() const { return **model_; }
-
   std::string TemporaryDirectory() {
     const std::string path = std::filesystem::temp_directory_path() /
                              ("perfcast_bundle_test_" + std::to_string(::getpid()) + "_" +
@@ -30,10 +21,7 @@ class ModelBundleTest : public ::testing::Test {
     std::filesystem::remove_all(path);
     return path;
   }
-
-  static std::shared_ptr<const PerfcastModel>* model_;
 };
-std::shared_ptr<const PerfcastModel>* ModelBundleTest::model_ = nullptr;
 
 void ExpectSamePredictions(const PerfcastModel& a, const PerfcastModel& b) {
   const int batches[] = {1, 3, 16, 100, 1000};

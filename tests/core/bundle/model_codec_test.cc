@@ -18,25 +18,12 @@
 #include "core/model/workload_similarity.h"
 #include "core/util/byte_coding.h"
 #include "gtest/gtest.h"
-#include "tests/core/synthetic_benchmarks.h"
+#include "tests/core/synthetic_model.h"
 
 namespace perfcast {
 namespace {
 
-class ModelCodecTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    auto trained = PerfcastModel::Train(testing::SyntheticRecords(), TrainOptions{});
-    ASSERT_TRUE(trained.ok()) << trained.status();
-    model_ = new std::shared_ptr<const PerfcastModel>(*trained);
-  }
-  static void TearDownTestSuite() { delete model_; }
-
-  const PerfcastModel& model() const { return **model_; }
-
-  static std::shared_ptr<const PerfcastModel>* model_;
-};
-std::shared_ptr<const PerfcastModel>* ModelCodecTest::model_ = nullptr;
+using ModelCodecTest = testing::SyntheticModelTest;
 
 TEST_F(ModelCodecTest, DecodingThenEncodingGivesTheSameBytes) {
   const std::string bytes = EncodeModelBundle(model());
