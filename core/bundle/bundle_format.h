@@ -14,7 +14,7 @@ namespace perfcast {
 inline constexpr absl::string_view kBundleMagic = "PERFCAST";
 // 6: the catalogue carries frameworks.csv. 5: one-hot columns that are not set are missing, no
 // longer 0. A server that finds an older version retrains rather than loading it.
-inline constexpr uint32_t kBundleFormatVersion = 6;
+inline constexpr uint32_t kBundleFormatVersion = 7;
 
 std::string SealBundle(absl::string_view payload);
 // InvalidArgument for a file that is not a perfcast bundle or has another format version;

@@ -238,6 +238,7 @@ std::vector<std::string> Catalogue::ClosestNamesTo(ConfigurationField field, abs
     case ConfigurationField::kFramework:
       return ClosestNames(name, framework_index_.names, limit);
     case ConfigurationField::kNone:
+    case ConfigurationField::kCampaign:
       break;
   }
   return {};

@@ -39,6 +39,7 @@ struct ColumnIndex {
   int itl_s = -1;
   int latency_s = -1;
   int source = -1;
+  int campaign = -1;
   int status = -1;
   int batch_semantics = -1;
 };
@@ -84,6 +85,7 @@ absl::StatusOr<ColumnIndex> IndexColumns(std::vector<std::string> header, const 
   index.itl_s = FindColumn(header, {"itl_s", "mean_itl_s"});
   index.latency_s = FindColumn(header, "latency_s");
   index.source = FindColumn(header, "source");
+  index.campaign = FindColumn(header, {"campaign", "source"});
   index.status = FindColumn(header, "status");
   index.batch_semantics = FindColumn(header, "batch_semantics");
   return index;
@@ -155,6 +157,22 @@ std::optional<std::string> ParseOptionalSeconds(absl::string_view column,
 
 enum class RowOutcome { kRecord, kFiltered, kRejected };
 
+// The x-axis a row's batch_semantics cell names: one of the three tokens, or the tidy schema's
+// free-text descriptions; empty reads as a static batch, as before the column existed.
+std::optional<BatchSemantics> ReadBatchSemantics(absl::string_view cell) {
+  if (cell.empty()) return BatchSemantics::kStatic;
+  if (std::optional<BatchSemantics> named = BatchSemanticsFromName(cell)) return named;
+  const std::string text = absl::AsciiStrToLower(cell);
+  if (absl::StrContains(text, "max-throughput") || absl::StrContains(text, "max throughput")) {
+    return BatchSemantics::kMaxThroughput;
+  }
+  if (absl::StrContains(text, "concurren") || absl::StrContains(text, "continuous batching")) {
+    return BatchSemantics::kConcurrency;
+  }
+  if (absl::StrContains(text, "static")) return BatchSemantics::kStatic;
+  return std::nullopt;
+}
+
 // Interprets one data row. Sets `reason` when the row is rejected.
 RowOutcome ReadRow(const std::vector<std::string>& fields, const ColumnIndex& columns,
                    BenchmarkRecord& record, std::string& reason) {
@@ -177,7 +195,20 @@ RowOutcome ReadRow(const std::vector<std::string>& fields, const ColumnIndex& co
                           record.shape.input_tokens));
   reject(ParsePositiveInt("output_tokens", Cell(fields, columns.output_tokens),
                           record.shape.output_tokens));
-  reject(ParsePositiveInt("batch_size", Cell(fields, columns.batch_size), record.batch_size));
+  const absl::string_view semantics_cell = Cell(fields, columns.batch_semantics);
+  const std::optional<BatchSemantics> semantics = ReadBatchSemantics(semantics_cell);
+  if (!semantics.has_value()) {
+    reject(absl::StrCat("batch_semantics: '", semantics_cell,
+                        "' is none of static, concurrency, max_throughput"));
+  } else {
+    record.configuration.batch_semantics = *semantics;
+  }
+  const absl::string_view batch_size = Cell(fields, columns.batch_size);
+  if (semantics == BatchSemantics::kMaxThroughput && batch_size.empty()) {
+    record.batch_size = kSaturationBatchSize;
+  } else {
+    reject(ParsePositiveInt("batch_size", batch_size, record.batch_size));
+  }
   const absl::string_view num_gpus = Cell(fields, columns.num_gpus);
   if (!num_gpus.empty()) {
     reject(ParsePositiveInt("num_gpus", num_gpus, record.configuration.num_gpus));
@@ -195,6 +226,12 @@ RowOutcome ReadRow(const std::vector<std::string>& fields, const ColumnIndex& co
   record.configuration.model = TextOrNotAvailable(fields, columns.model);
   record.configuration.precision = TextOrNotAvailable(fields, columns.precision);
   record.source = std::string(Cell(fields, columns.source));
+  const absl::string_view campaign = Cell(fields, columns.campaign);
+  if (campaign.size() > kMaxCampaignBytes) {
+    reason = absl::StrCat("campaign: longer than ", kMaxCampaignBytes, " bytes");
+    return RowOutcome::kRejected;
+  }
+  record.configuration.campaign = std::string(campaign);
   return RowOutcome::kRecord;
 }
 

@@ -4,8 +4,33 @@
 
 namespace perfcast {
 
+absl::string_view BatchSemanticsName(BatchSemantics semantics) {
+  switch (semantics) {
+    case BatchSemantics::kStatic:
+      return "static";
+    case BatchSemantics::kConcurrency:
+      return "concurrency";
+    case BatchSemantics::kMaxThroughput:
+      return "max_throughput";
+  }
+  return "static";
+}
+
+std::optional<BatchSemantics> BatchSemanticsFromName(absl::string_view name) {
+  for (BatchSemantics semantics : kAllBatchSemantics) {
+    if (name == BatchSemanticsName(semantics)) return semantics;
+  }
+  return std::nullopt;
+}
+
 std::string Configuration::ToString() const {
-  return absl::StrCat(hardware, "/", num_gpus, "/", framework, "/", model, "/", precision);
+  std::string out =
+      absl::StrCat(hardware, "/", num_gpus, "/", framework, "/", model, "/", precision);
+  if (!campaign.empty()) absl::StrAppend(&out, "@", campaign);
+  if (batch_semantics != BatchSemantics::kStatic) {
+    absl::StrAppend(&out, " (", BatchSemanticsName(batch_semantics), ")");
+  }
+  return out;
 }
 
 const std::string& NameOf(const Configuration& configuration, ConfigurationField field) {
@@ -21,6 +46,8 @@ const std::string& NameOf(const Configuration& configuration, ConfigurationField
       return configuration.model;
     case ConfigurationField::kPrecision:
       return configuration.precision;
+    case ConfigurationField::kCampaign:
+      return configuration.campaign;
   }
   return *kNoName;
 }
@@ -41,6 +68,8 @@ absl::string_view FieldName(ConfigurationField field) {
       return "model";
     case ConfigurationField::kPrecision:
       return "precision";
+    case ConfigurationField::kCampaign:
+      return "campaign";
   }
   return "";
 }

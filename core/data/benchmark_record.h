@@ -1,6 +1,7 @@
 #pragma once
 
 #include <compare>
+#include <cstddef>
 #include <optional>
 #include <string>
 
@@ -8,30 +9,64 @@
 
 namespace perfcast {
 
+// What a curve's x-axis counts (docs/METHOD.md §1). A static batch and a client concurrency under
+// continuous batching are different axes: a curve never mixes them, and a query says which one it
+// means (static by default).
+enum class BatchSemantics {
+  kStatic,       // a static (offline) batch of sequences run together
+  kConcurrency,  // requests kept in flight by a closed-loop client, continuous batching
+  // A published maximum throughput with no batch size: where the curve saturates. Kept at
+  // kSaturationBatchSize on an axis of its own.
+  kMaxThroughput,
+};
+inline constexpr BatchSemantics kAllBatchSemantics[] = {
+    BatchSemantics::kStatic, BatchSemantics::kConcurrency, BatchSemantics::kMaxThroughput};
+// The batch size a max-throughput point is placed at: large enough to sit on the plateau of
+// every curve the data hold, so that it reads as the ceiling.
+inline constexpr int kSaturationBatchSize = 1024;
+
+// The longest campaign name accepted, in bytes.
+inline constexpr size_t kMaxCampaignBytes = 128;
+
+// "static", "concurrency", "max_throughput".
+absl::string_view BatchSemanticsName(BatchSemantics semantics);
+// The inverse of BatchSemanticsName; nullopt for another string.
+std::optional<BatchSemantics> BatchSemanticsFromName(absl::string_view name);
+
 // What stays fixed while a benchmark sweeps batch sizes. Free-form strings because the sets are
 // open (new GPUs, stacks and models appear every month); "na" stands for a value the source did
 // not publish.
+//
+// The campaign (who measured, with which harness) and the x-axis are part of it: two campaigns'
+// curves of the same system are two curves, since harnesses differ (docs/METHOD.md §8). An empty
+// campaign in a query asks for the population of campaigns; in a result it is a campaign of its
+// own, the submitter's unnamed one.
 struct Configuration {
   std::string hardware;
   int num_gpus = 1;
   std::string framework;
   std::string model;
   std::string precision;
+  std::string campaign;
+  BatchSemantics batch_semantics = BatchSemantics::kStatic;
 
   friend auto operator<=>(const Configuration&, const Configuration&) = default;
   friend bool operator==(const Configuration&, const Configuration&) = default;
 
   template <typename H>
   friend H AbslHashValue(H h, const Configuration& c) {
-    return H::combine(std::move(h), c.hardware, c.num_gpus, c.framework, c.model, c.precision);
+    return H::combine(std::move(h), c.hardware, c.num_gpus, c.framework, c.model, c.precision,
+                      c.campaign, c.batch_semantics);
   }
 
-  // "hardware/num_gpus/framework/model/precision", for logs and tables.
+  // "hardware/num_gpus/framework/model/precision", then "@campaign" when there is one and
+  // " (concurrency)" for an axis other than the static batch; for logs and tables.
   std::string ToString() const;
 };
 
-// The named fields of a Configuration (all but the GPU count).
-enum class ConfigurationField { kNone, kHardware, kFramework, kModel, kPrecision };
+// The named fields of a Configuration (all but the GPU count and the axis). kCampaign is not among
+// kNamedConfigurationFields: a campaign is not a name the catalogue or the features know.
+enum class ConfigurationField { kNone, kHardware, kFramework, kModel, kPrecision, kCampaign };
 inline constexpr ConfigurationField kNamedConfigurationFields[] = {
     ConfigurationField::kHardware, ConfigurationField::kFramework, ConfigurationField::kModel,
     ConfigurationField::kPrecision};
@@ -40,7 +75,7 @@ inline constexpr ConfigurationField kNamedConfigurationFields[] = {
 const std::string& NameOf(const Configuration& configuration, ConfigurationField field);
 // The same, to assign. REQUIRES: field != kNone.
 std::string& MutableNameOf(Configuration& configuration, ConfigurationField field);
-// "hardware", "framework", "model", "precision"; "" for kNone.
+// "hardware", "framework", "model", "precision", "campaign"; "" for kNone.
 absl::string_view FieldName(ConfigurationField field);
 
 // The request shape: tokens in and out per request.

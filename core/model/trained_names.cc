@@ -51,6 +51,7 @@ std::string TrainedNames::CatalogueKeyOf(ConfigurationField field, const std::st
         }
         break;
       case ConfigurationField::kNone:
+      case ConfigurationField::kCampaign:
         break;
     }
   }

@@ -1,6 +1,7 @@
 #include "proto/convert/configuration_conversion.h"
 
 #include "absl/strings/str_cat.h"
+#include "proto/convert/string_limits.h"
 
 namespace perfcast {
 
@@ -10,6 +11,34 @@ void ConfigurationToProto(const Configuration& configuration, v1::Configuration*
   out->set_framework(configuration.framework);
   out->set_model(configuration.model);
   out->set_precision(configuration.precision);
+  if (!configuration.campaign.empty()) out->set_campaign(configuration.campaign);
+  out->set_batch_semantics(BatchSemanticsToProto(configuration.batch_semantics));
+}
+
+v1::BatchSemantics BatchSemanticsToProto(BatchSemantics semantics) {
+  switch (semantics) {
+    case BatchSemantics::kStatic:
+      return v1::BATCH_SEMANTICS_STATIC;
+    case BatchSemantics::kConcurrency:
+      return v1::BATCH_SEMANTICS_CONCURRENCY;
+    case BatchSemantics::kMaxThroughput:
+      return v1::BATCH_SEMANTICS_MAX_THROUGHPUT;
+  }
+  return v1::BATCH_SEMANTICS_STATIC;
+}
+
+std::optional<BatchSemantics> BatchSemanticsFromProto(int value) {
+  switch (value) {
+    case v1::BATCH_SEMANTICS_UNSPECIFIED:
+    case v1::BATCH_SEMANTICS_STATIC:
+      return BatchSemantics::kStatic;
+    case v1::BATCH_SEMANTICS_CONCURRENCY:
+      return BatchSemantics::kConcurrency;
+    case v1::BATCH_SEMANTICS_MAX_THROUGHPUT:
+      return BatchSemantics::kMaxThroughput;
+    default:
+      return std::nullopt;
+  }
 }
 
 std::optional<FieldError> ConfigurationFromProto(const v1::Configuration& configuration,
@@ -24,6 +53,22 @@ std::optional<FieldError> ConfigurationFromProto(const v1::Configuration& config
   if (!error) error = CheckString(config_path, "framework", configuration.framework());
   if (!error) error = CheckString(config_path, "model", configuration.model());
   if (!error) error = CheckString(config_path, "precision", configuration.precision());
+  if (!error && configuration.has_campaign()) {
+    error = CheckString(config_path, "campaign", configuration.campaign());
+    if (!error && configuration.campaign().size() > kMaxCampaignBytes) {
+      error = MakeFieldError(
+          config_path, "campaign",
+          absl::StrCat("=", QuoteForError(configuration.campaign()), ": ",
+                       configuration.campaign().size(), " bytes, at most ", kMaxCampaignBytes),
+          "out_of_range");
+    }
+  }
+  if (!error && !BatchSemanticsFromProto(configuration.batch_semantics()).has_value()) {
+    error = MakeFieldError(config_path, "batch_semantics",
+                           absl::StrCat("=", configuration.batch_semantics(),
+                                        ": none of static, concurrency, max_throughput"),
+                           "out_of_range");
+  }
   if (error) {
     error->field = absl::StrCat("configuration.", error->field);
     return error;
@@ -33,8 +78,14 @@ std::optional<FieldError> ConfigurationFromProto(const v1::Configuration& config
 }
 
 Configuration ConfigurationFromProtoUnchecked(const v1::Configuration& configuration) {
-  return Configuration{configuration.hardware(), configuration.gpu_count(),
-                       configuration.framework(), configuration.model(), configuration.precision()};
+  return Configuration{
+      configuration.hardware(),
+      configuration.gpu_count(),
+      configuration.framework(),
+      configuration.model(),
+      configuration.precision(),
+      configuration.campaign(),
+      BatchSemanticsFromProto(configuration.batch_semantics()).value_or(BatchSemantics::kStatic)};
 }
 
 void CatalogueEntriesToProto(const CatalogueEntryNames& names, v1::CatalogueEntries* out) {

@@ -21,6 +21,10 @@ std::optional<FieldError> ConfigurationFromProto(const v1::Configuration& config
                                                  bool present, absl::string_view path,
                                                  Configuration* out);
 
+v1::BatchSemantics BatchSemanticsToProto(BatchSemantics semantics);
+// UNSPECIFIED reads as static; nullopt for a number the enum does not define.
+std::optional<BatchSemantics> BatchSemanticsFromProto(int value);
+
 // For a client reading a server's answer, which the server already checked.
 Configuration ConfigurationFromProtoUnchecked(const v1::Configuration& configuration);
 
