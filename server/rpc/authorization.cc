@@ -1,5 +1,6 @@
 #include "server/rpc/authorization.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <utility>
@@ -59,6 +60,31 @@ std::string PercentDecoded(absl::string_view text) {
     }
   }
   return out;
+}
+
+bool IsBase64Character(char c) {
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '-' ||
+         c == '_';
+}
+
+// What `openssl rand -hex` or `-base64` prints, and no caller name looks like: kMinTokenBytes or
+// more hex digits, or base64 (standard or URL-safe, '=' padding at the end only) mixing upper
+// case, lower case and digits. Names such as "pipeline-ci-01" or "dashboard" do not match.
+bool LooksLikeGeneratedToken(absl::string_view field) {
+  if (field.size() < kMinTokenBytes) return false;
+  if (std::all_of(field.begin(), field.end(),
+                  [](char c) { return absl::ascii_isxdigit(static_cast<unsigned char>(c)); })) {
+    return true;
+  }
+  absl::string_view body = absl::StripSuffix(absl::StripSuffix(field, "="), "=");
+  bool upper = false, lower = false, digit = false;
+  for (char c : body) {
+    if (!IsBase64Character(c)) return false;
+    upper |= absl::ascii_isupper(static_cast<unsigned char>(c));
+    lower |= absl::ascii_islower(static_cast<unsigned char>(c));
+    digit |= absl::ascii_isdigit(static_cast<unsigned char>(c));
+  }
+  return upper && lower && digit;
 }
 
 std::optional<std::string> VerifiedCommonName(const grpc::ServerContextBase& rpc) {
@@ -133,7 +159,7 @@ absl::StatusOr<Authorizer> Authorizer::FromCsv(absl::string_view text, absl::str
     if (!header_seen) {
       if (fields != std::vector<absl::string_view>{"token", "name", "role"}) {
         return absl::InvalidArgumentError(
-            absl::StrCat(where, ": the header must be token,name,role"));
+            absl::StrCat(where, ": the header must be token,name,role, in that order"));
       }
       header_seen = true;
       continue;
@@ -141,6 +167,13 @@ absl::StatusOr<Authorizer> Authorizer::FromCsv(absl::string_view text, absl::str
     if (fields.size() != 3) {
       return absl::InvalidArgumentError(
           absl::StrCat(where, ": ", fields.size(), " fields, expected 3 (token,name,role)"));
+    }
+    // Rows written name,token,role under a correct header: refused, or the real token would
+    // be logged and counted as a caller's name and the name would be accepted as a token.
+    if (LooksLikeGeneratedToken(fields[1]) && !LooksLikeGeneratedToken(fields[0])) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ": field 2 (name) looks like a token and field 1 (token) does not; are the ",
+          "columns swapped? Each row is token,name,role"));
     }
     if (fields[0].size() < kMinTokenBytes) {
       return absl::InvalidArgumentError(

@@ -46,7 +46,9 @@ class Authorizer {
  public:
   static Authorizer Open() { return Authorizer({}); }
   // Reads the CSV `token,name,role` (header first; blank lines and lines starting with '#'
-  // skipped). InvalidArgument names the file and line of a bad row, never its token.
+  // skipped). InvalidArgument names the file and line of a bad row, never its token; a row whose
+  // name looks like a generated token (hex or base64) while its token does not is refused as
+  // written with swapped columns.
   static absl::StatusOr<Authorizer> FromFile(const std::string& path);
   static absl::StatusOr<Authorizer> FromCsv(absl::string_view text, absl::string_view source);
 

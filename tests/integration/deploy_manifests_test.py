@@ -24,6 +24,12 @@ def server_flag_names():
     return set(re.findall(r"^\s+--(\w+) \(", out.stdout + out.stderr, re.MULTILINE))
 
 
+def probe_port(probe):
+    """The port an exec probe's `perfcast ... --server 127.0.0.1:PORT` calls."""
+    command = " ".join(probe["exec"]["command"])
+    return int(re.search(r"--server 127\.0\.0\.1:(\d+)", command).group(1))
+
+
 class KubernetesManifestTest(unittest.TestCase):
     def setUp(self):
         self.docs = load_all("deploy/kubernetes/perfcast.yaml")
@@ -47,7 +53,7 @@ class KubernetesManifestTest(unittest.TestCase):
         ports = {p["name"]: p["containerPort"] for p in container["ports"]}
         self.assertEqual(set(ports), {"grpc", "metrics"})
         for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
-            self.assertEqual(container[probe]["grpc"]["port"], ports["grpc"], probe)
+            self.assertEqual(probe_port(container[probe]), ports["grpc"], probe)
         for port in self.by_kind["Service"]["spec"]["ports"]:
             self.assertIn(port["targetPort"], ports)
         self.assertIn("memory", container["resources"]["requests"])
@@ -107,7 +113,7 @@ class ReplicatedManifestTest(unittest.TestCase):
         for volume in self.pod["volumes"]:
             if "configMap" in volume:
                 sources[volume["name"]] = (volume["configMap"]["name"], "perfcast.flags")
-            if "secret" in volume:
+            if "secret" in volume and volume["secret"]["secretName"] == "perfcast-postgres":
                 sources[volume["name"]] = (volume["secret"]["secretName"], "store.flags")
         expected = {f"{mounts[name]}/{key}" for name, (_, key) in sources.items()}
         self.assertEqual(set(args.split("=", 1)[1].split(",")), expected)
@@ -121,7 +127,7 @@ class ReplicatedManifestTest(unittest.TestCase):
         self.assertNotIn("PersistentVolumeClaim", self.by_kind)
         ports = {p["name"]: p["containerPort"] for p in self.container["ports"]}
         for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
-            self.assertEqual(self.container[probe]["grpc"]["port"], ports["grpc"], probe)
+            self.assertEqual(probe_port(self.container[probe]), ports["grpc"], probe)
         for service in self.by_kind["Service"]:
             for port in service["spec"]["ports"]:
                 self.assertIn(port["targetPort"], ports)

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -122,6 +123,44 @@ TEST(AuthorizationTest, BadTokenFilesAreRefusedNamingTheLineNotTheToken) {
   EXPECT_THAT(repeated.message(), HasSubstr("line 3"));
   EXPECT_THAT(repeated.message(), Not(HasSubstr("read-token-0123456789")));
   EXPECT_EQ(load("token,name,role\n").code(), absl::StatusCode::kInvalidArgument);
+}
+
+// A file written name,token,role is refused at start, naming file and line but no token: under
+// that header, and under the right header with rows in that order (short or long names).
+TEST(AuthorizationTest, SwappedColumnsAreRefusedNamingTheLineNotTheToken) {
+  constexpr char kHex[] = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+  constexpr char kBase64[] = "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=";
+  auto load = [](const std::string& text) { return Authorizer::FromCsv(text, "t.csv").status(); };
+
+  absl::Status header = load(absl::StrCat("name,token,role\npipeline,", kHex, ",write\n"));
+  EXPECT_EQ(header.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(header.message(), HasSubstr("t.csv line 1"));
+  EXPECT_THAT(header.message(), HasSubstr("token,name,role"));
+
+  for (const char* token : {kHex, kBase64}) {
+    for (const char* name : {"pipeline", "benchmark-pipeline-ci"}) {
+      absl::Status rows = load(absl::StrCat("token,name,role\n", kHex, ",dashboard,read\n", name,
+                                            ",", token, ",write\n"));
+      EXPECT_EQ(rows.code(), absl::StatusCode::kInvalidArgument) << name;
+      EXPECT_THAT(rows.message(), HasSubstr("t.csv line 3")) << name;
+      EXPECT_THAT(rows.message(), HasSubstr("swapped")) << name;
+      EXPECT_THAT(rows.message(), Not(HasSubstr(token))) << name;
+      EXPECT_THAT(rows.message(), Not(HasSubstr(kHex))) << name;
+    }
+  }
+}
+
+// The check must not refuse ordinary files: names with digits, and tokens that are also hex.
+TEST(AuthorizationTest, NamesThatDoNotLookLikeTokensAreAccepted) {
+  absl::StatusOr<Authorizer> tokens = Authorizer::FromCsv(
+      "token,name,role\n"
+      "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08,pipeline-ci-01,write\n"
+      "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=,probe,read\n"
+      "a665a45920422f9d417e4867efdc4fb8a04a1f3fff1fa07e998e86f7f7a27ae3,"
+      "0123456789abcdef0123,admin\n",
+      "t.csv");
+  ASSERT_TRUE(tokens.ok()) << tokens.status();
+  EXPECT_EQ(tokens->token_count(), 3u);
 }
 
 }  // namespace
