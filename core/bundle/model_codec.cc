@@ -67,6 +67,7 @@ std::string EncodeModelBundle(const PerfcastModel& model) {
   s.similarity.scales().EncodeTo(w);
   s.error_predictor.EncodeTo(w);
   s.calibration.EncodeTo(w);
+  s.campaign_levels.EncodeTo(w);
   return SealBundle(w.Take());
 }
 
@@ -89,6 +90,7 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> DecodeModelBundle(absl::str
   PERFCAST_ASSIGN_OR_RETURN(const WorkloadScales scales, WorkloadScales::DecodeFrom(r));
   PERFCAST_ASSIGN_OR_RETURN(ErrorPredictor error_predictor, ErrorPredictor::DecodeFrom(r));
   PERFCAST_ASSIGN_OR_RETURN(IntervalCalibration calibration, IntervalCalibration::DecodeFrom(r));
+  PERFCAST_ASSIGN_OR_RETURN(CampaignLevels campaign_levels, CampaignLevels::DecodeFrom(r));
   if (!r.empty()) return absl::DataLossError("bundle: trailing bytes after the last section");
 
   TransferFeatures features(std::move(vocabulary), std::move(catalogue));
@@ -104,7 +106,7 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> DecodeModelBundle(absl::str
   UseSoftwareStacks(features, index);
   auto state = std::make_unique<PerfcastModel::State>(
       std::move(index), std::move(features), std::move(correction), physical_exponents, scales,
-      std::move(error_predictor), std::move(calibration));
+      std::move(error_predictor), std::move(calibration), std::move(campaign_levels));
   state->info = info;
   state->info.curve_count = static_cast<int>(state->index.anchors().size());
   state->info.configuration_count = static_cast<int>(state->index.configurations().size());

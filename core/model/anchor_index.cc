@@ -17,6 +17,9 @@ double ConfigurationSimilarity(const Configuration& a, const ModelSize& a_size,
   const double size_gap =
       std::abs(std::log2(a_size.billions_of_parameters / b_size.billions_of_parameters));
   score -= std::isnan(size_gap) ? 2.0 : 0.5 * size_gap;
+  // The same x-axis matters about as much as the same hardware; the same harness less than the
+  // same framework (docs/METHOD.md §8).
+  score += 3.0 * (a.batch_semantics == b.batch_semantics) + 1.5 * (a.campaign == b.campaign);
   return score;
 }
 
@@ -67,6 +70,37 @@ int AnchorIndex::Find(const Configuration& configuration, const Shape& shape) co
     if (anchors_[index].curve().shape == shape) return index;
   }
   return -1;
+}
+
+std::optional<std::string> AnchorIndex::CampaignMeasuring(const Configuration& configuration,
+                                                          const Shape& shape) const {
+  Configuration first = configuration;
+  first.campaign.clear();
+  first.batch_semantics = BatchSemantics::kStatic;
+  auto same_system = [&configuration](const Configuration& c) {
+    return c.hardware == configuration.hardware && c.num_gpus == configuration.num_gpus &&
+           c.framework == configuration.framework && c.model == configuration.model &&
+           c.precision == configuration.precision;
+  };
+  const std::string* best = nullptr;
+  size_t best_curves = 0;
+  bool best_has_shape = false;
+  for (auto it = std::lower_bound(configurations_.begin(), configurations_.end(), first);
+       it != configurations_.end() && same_system(*it); ++it) {
+    if (it->batch_semantics != configuration.batch_semantics) continue;
+    const std::vector<int>& curves = by_configuration_.at(*it);
+    const bool has_shape = std::any_of(curves.begin(), curves.end(), [&](int index) {
+      return anchors_[index].curve().shape == shape;
+    });
+    if (best == nullptr ||
+        std::pair(has_shape, curves.size()) > std::pair(best_has_shape, best_curves)) {
+      best = &it->campaign;
+      best_curves = curves.size();
+      best_has_shape = has_shape;
+    }
+  }
+  if (best == nullptr) return std::nullopt;
+  return *best;
 }
 
 std::vector<AnchorChoice> AnchorIndex::SameConfiguration(const Configuration& configuration,

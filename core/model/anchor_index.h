@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,11 @@ class AnchorIndex {
   }
   // Every configuration, sorted.
   const std::vector<Configuration>& configurations() const { return configurations_; }
+  // Of the campaigns that measured `configuration`'s system (all but its campaign) on its axis, the
+  // one whose curves a query for the population reads: one with the query's shape before one
+  // without, then the most curves, then the first by name. nullopt when none did.
+  std::optional<std::string> CampaignMeasuring(const Configuration& configuration,
+                                               const Shape& shape) const;
   // Position of a known configuration in configurations().
   int ConfigurationRank(const Configuration& configuration) const;
   // Indices into anchors() of the curves of configurations()[rank], in anchor order.

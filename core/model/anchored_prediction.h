@@ -20,6 +20,7 @@ inline constexpr int kSiblingsWithOwnCurve = 2;
 inline constexpr int kSiblingsForNewShape = 3;
 inline constexpr int kOtherConfigurations = 4;
 inline constexpr int kOtherHardware = 3;
+inline constexpr int kOtherCampaigns = 2;
 // Bound the stack buffers of a prediction (one-hot columns grow with distinct values): training
 // refuses wider features, and a bundle that has them is corrupt.
 inline constexpr int kMaxFeatureColumns = 256;

@@ -37,6 +37,9 @@ struct ErrorRecord {
   // Predicted without any configuration that shares one of its names (RowKind::kUnseenName):
   // calibrates intervals only, so the error predictor learns from the cases it always did.
   bool name_unseen = false;
+  // Predicted from other campaigns only (RowKind::kCampaignSpread): calibrates the population's
+  // intervals, unnormalised; the error predictor does not learn from it either.
+  bool other_campaign = false;
 };
 
 // Maps ErrorFeatures to the expected |log error| of the prediction (docs/METHOD.md §3): a small

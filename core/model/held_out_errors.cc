@@ -18,7 +18,8 @@ namespace perfcast {
 absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
     const AnchorIndex& index, const TransferFeatures& features, const WorkloadScales& scales,
     const RowBuilder& rows, const XGBoostTrainingSet& training,
-    PhysicalExponents physical_exponents, const CrossFitFolds& folds, const TrainOptions& options) {
+    PhysicalExponents physical_exponents, const CrossFitFolds& folds, const TrainOptions& options,
+    std::vector<CampaignResidual>& campaign_residuals) {
   // The served model's own parameters: held-out errors of a cheaper, weaker model made every
   // interval wider than the served model needs.
   const XGBoostParams params = CorrectionParams(options);
@@ -49,6 +50,11 @@ absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
           static_cast<int>(i));
     }
   }
+  absl::flat_hash_map<std::string, std::vector<int>> curves_of_campaign;
+  for (size_t i = 0; i < index.anchors().size(); ++i) {
+    curves_of_campaign[index.anchors()[i].curve().configuration.campaign].push_back(
+        static_cast<int>(i));
+  }
   std::array<std::vector<ErrorRecord>, 2> records;
   for (size_t i = 0; i < index.anchors().size(); ++i) {
     const Curve& curve = index.anchors()[i].curve();
@@ -58,21 +64,26 @@ absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
     const int half =
         (index.configurations().size() >= 4 ? configuration_fold : folds.of_curve[i]) % 2;
     std::vector<ErrorRecord>& out = records[half];
+    // Records the error of one prediction (to `out` unless `keep` is false); returns the signed
+    // log error, NaN when there was nothing to predict from.
     auto add = [&](PredictionCase prediction_case, const TreeEnsemble& model,
                    absl::Span<const Anchor> anchors, const CurvePoint& point,
                    const Unobserved& unobserved, bool name_unseen = false,
-                   const Configuration* as_queried = nullptr) {
-      if (anchors.empty()) return;
+                   const Configuration* as_queried = nullptr, bool other_campaign = false,
+                   bool keep = true) {
+      if (anchors.empty()) return std::nan("");
       AnchoredPrediction p =
           PredictFromAnchors(features, {model, physical_exponents},
                              as_queried != nullptr ? *as_queried : curve.configuration, curve.shape,
                              anchors, point.batch_size);
-      const double error = std::abs(std::log(point.throughput_tokens_per_s) - p.log_throughput);
-      if (!std::isfinite(error)) return;
+      const double signed_error = std::log(point.throughput_tokens_per_s) - p.log_throughput;
+      if (!std::isfinite(signed_error)) return std::nan("");
+      if (!keep) return signed_error;
       p.features.prediction_case = prediction_case;
       p.features.neighbourhood =
           similarity.Around(curve.configuration, curve.shape, point.batch_size, unobserved);
-      out.push_back({p.features, error, name_unseen});
+      out.push_back({p.features, std::abs(signed_error), name_unseen, other_campaign});
+      return signed_error;
     };
     const Unobserved without_curve{.curve = static_cast<int>(i)};
     const std::vector<Anchor> siblings = AnchorsOf(
@@ -100,6 +111,31 @@ absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
     for (const CurvePoint& point : curve.points) {
       add(PredictionCase::kNewConfiguration, configuration_models[configuration_fold], others,
           point, {.configuration = true});
+    }
+    // A campaign the data lack: its configuration's other campaigns stand in for it, as for a
+    // query about the population or a new campaign. The curve's own campaign is taken out of the
+    // query too, as it would be unknown.
+    {
+      const std::vector<Anchor> elsewhere = AnchorsOf(
+          index, index.OtherConfigurations(curve.configuration, curve.shape, kOtherConfigurations,
+                                           ConfigurationField::kCampaign));
+      Configuration as_queried = curve.configuration;
+      as_queried.campaign.clear();
+      double sum = 0;
+      int count = 0;
+      for (const CurvePoint& point : curve.points) {
+        const double error = add(
+            PredictionCase::kNewConfiguration, configuration_models[configuration_fold], elsewhere,
+            point,
+            {.configuration = true, .curves = curves_of_campaign.at(curve.configuration.campaign)},
+            /*name_unseen=*/false, &as_queried, /*other_campaign=*/true,
+            /*keep=*/half == 1);
+        if (std::isfinite(error)) {
+          sum += error;
+          ++count;
+        }
+      }
+      if (count > 0) campaign_residuals.push_back({curve.configuration.campaign, sum / count});
     }
     // A configuration with a name the data lacks: predicted only from configurations that differ
     // in that name, without the neighbourhood of any curve that carries it. The fold model has

@@ -6,6 +6,7 @@
 #include "absl/status/statusor.h"
 #include "core/ml/xgboost_training_set.h"
 #include "core/model/anchor_index.h"
+#include "core/model/campaign_levels.h"
 #include "core/model/cross_fit_folds.h"
 #include "core/model/error_predictor.h"
 #include "core/model/physical_exponents.h"
@@ -27,11 +28,17 @@ namespace perfcast {
 // larger-batch intervals too little to pay for a third more training. The errors that annealing
 // explores (error_exploration.h) join them.
 //
+// Every curve is also predicted as if its campaign had never been seen: from the most similar
+// configurations of other campaigns, by its configuration-fold model. Its mean signed error goes
+// to `campaign_residuals` (all curves; the campaigns' levels come from them) and, in the
+// calibration half, its points' errors to the records as `other_campaign` (docs/METHOD.md §8).
+//
 // Records of even configuration folds go to `[0]`, the error predictor's half; odd ones to `[1]`,
 // the calibration's half. `training` holds the rows of `rows`, in the same order.
 absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
     const AnchorIndex& index, const TransferFeatures& features, const WorkloadScales& scales,
     const RowBuilder& rows, const XGBoostTrainingSet& training,
-    PhysicalExponents physical_exponents, const CrossFitFolds& folds, const TrainOptions& options);
+    PhysicalExponents physical_exponents, const CrossFitFolds& folds, const TrainOptions& options,
+    std::vector<CampaignResidual>& campaign_residuals);
 
 }  // namespace perfcast

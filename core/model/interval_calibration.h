@@ -21,8 +21,11 @@ enum class RowKind {
   // framework, model or precision), as if the data had never seen that name -> a new
   // configuration with a name the data lacks.
   kUnseenName,
+  // A curve predicted from other campaigns only, its error unnormalised: how far a campaign the
+  // data lack may lie from what the others say -> the floor of a population query's interval.
+  kCampaignSpread,
 };
-inline constexpr int kRowKindCount = 5;
+inline constexpr int kRowKindCount = 6;
 
 // The situation that stands for `prediction_case`.
 RowKind KindOf(PredictionCase prediction_case);

@@ -4,6 +4,7 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -58,14 +59,15 @@ absl::Status ValidateQuery(const PredictionQuery& query, absl::Span<const int> b
 PerfcastModel::State::State(AnchorIndex index_in, TransferFeatures features_in,
                             XGBoostRegressor correction_in, PhysicalExponents physical_exponents_in,
                             WorkloadScales scales, ErrorPredictor error_predictor_in,
-                            IntervalCalibration calibration_in)
+                            IntervalCalibration calibration_in, CampaignLevels campaign_levels_in)
     : index(std::move(index_in)),
       features(std::move(features_in)),
       correction(std::move(correction_in)),
       physical_exponents(physical_exponents_in),
       similarity(index.anchors(), scales),
       error_predictor(std::move(error_predictor_in)),
-      calibration(std::move(calibration_in)) {
+      calibration(std::move(calibration_in)),
+      campaign_levels(std::move(campaign_levels_in)) {
   names = TrainedNames(index.configurations(), features.catalogue().get());
 }
 
@@ -130,13 +132,15 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Train(
   stage_done(1, "cross-fit models and held-out errors");
   const WorkloadScales scales = WorkloadSimilarity::ScalesOf(index.anchors());
   std::array<std::vector<ErrorRecord>, 2> held_out_errors;
+  std::vector<CampaignResidual> campaign_residuals;
   absl::StatusOr<XGBoostRegressor> correction;
   {
     PERFCAST_ASSIGN_OR_RETURN(XGBoostTrainingSet training,
                               XGBoostTrainingSet::Create(rows.TakeMatrix(), rows.targets()));
-    PERFCAST_ASSIGN_OR_RETURN(held_out_errors,
-                              CollectHeldOutErrors(index, features, scales, rows, training,
-                                                   physical_exponents, folds, options));
+    PERFCAST_ASSIGN_OR_RETURN(
+        held_out_errors,
+        CollectHeldOutErrors(index, features, scales, rows, training, physical_exponents, folds,
+                             options, campaign_residuals));
     stage_done(2, "correction model");
     // Last: XGBoost keeps the histogram index it builds for a set with the set, which then no
     // longer sits beside each fold's.
@@ -147,10 +151,15 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Train(
   PERFCAST_ASSIGN_OR_RETURN(auto calibration,
                             CalibrateIntervals(index, std::move(held_out_errors), options));
   stage_done(4, "");
+  std::vector<std::string> campaigns;
+  for (const Configuration& c : index.configurations()) {
+    if (campaigns.empty() || campaigns.back() != c.campaign) campaigns.push_back(c.campaign);
+  }
+  CampaignLevels campaign_levels = CampaignLevels::Estimate(campaigns, campaign_residuals);
 
-  auto state = std::make_unique<State>(std::move(index), std::move(features),
-                                       *std::move(correction), physical_exponents, scales,
-                                       std::move(calibration.first), std::move(calibration.second));
+  auto state = std::make_unique<State>(
+      std::move(index), std::move(features), *std::move(correction), physical_exponents, scales,
+      std::move(calibration.first), std::move(calibration.second), std::move(campaign_levels));
   state->info.trained_at_unix_s = absl::ToUnixSeconds(absl::Now());
   state->info.point_count = static_cast<int>(records.size());
   state->info.curve_count = static_cast<int>(state->index.anchors().size());
@@ -174,10 +183,22 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
   PERFCAST_RETURN_IF_ERROR(ValidateQuery(asked, batch_sizes, confidence_level));
   const State& s = *state_;
   TrainedNames::Resolved resolved = s.names.Resolve(asked.configuration);
-  const PredictionQuery query{std::move(resolved.configuration), asked.shape};
+  PredictionQuery query{std::move(resolved.configuration), asked.shape};
   // A name no training configuration carries: the intervals of a new configuration calibrated
   // on predictions made without that name (RowKind::kUnseenName).
   const bool name_unseen = !resolved.unseen.empty();
+  // No campaign, or one the data lack: the population's answer (docs/METHOD.md §8). It reads the
+  // curves of a campaign that measured the system, at that campaign's level, and its interval is
+  // at least as wide as the campaigns scatter.
+  const bool population = !s.campaign_levels.Knows(query.configuration.campaign);
+  if (population) {
+    if (std::optional<std::string> measured_by =
+            s.index.CampaignMeasuring(query.configuration, query.shape)) {
+      query.configuration.campaign = *std::move(measured_by);
+    }
+  }
+  const double query_level =
+      population ? 0.0 : s.campaign_levels.LevelOf(query.configuration.campaign);
   const int own = s.index.Find(query.configuration, query.shape);
   std::vector<AnchorChoice> chosen;
   PredictionCase unmeasured_case;
@@ -198,6 +219,15 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
   }
   if (chosen.empty()) return absl::FailedPreconditionError("the model holds no curves");
   const std::vector<Anchor> anchors = AnchorsOf(s.index, chosen);
+  // Anchors of other campaigns carry their campaign's level: taken out, the query's put in.
+  double level_shift = 0;
+  for (size_t i = 0; i < std::min(anchors.size(), kMaxAnchors); ++i) {
+    const std::string& campaign = anchors[i].curve->curve().configuration.campaign;
+    if (population || campaign != query.configuration.campaign) {
+      level_shift += query_level - s.campaign_levels.LevelOf(campaign);
+    }
+  }
+  level_shift /= static_cast<double>(std::min(anchors.size(), kMaxAnchors));
 
   std::vector<PointPrediction> out;
   out.reserve(batch_sizes.size());
@@ -224,15 +254,19 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
       anchored.features.prediction_case = p.prediction_case;
       anchored.features.neighbourhood =
           s.similarity.Around(query.configuration, query.shape, batch_size, Unobserved{});
-      log_throughput = anchored.log_throughput;
+      log_throughput = anchored.log_throughput + level_shift;
       expected_absolute_log_error = s.error_predictor.ExpectedAbsoluteLogError(anchored.features);
       p.expected_relative_error = std::expm1(expected_absolute_log_error);
     }
     const RowKind kind = name_unseen && p.prediction_case == PredictionCase::kNewConfiguration
                              ? RowKind::kUnseenName
                              : KindOf(p.prediction_case);
-    const double half_width =
+    double half_width =
         s.calibration.ScoreQuantile(kind, confidence_level) * expected_absolute_log_error;
+    if (population && s.calibration.ScoreCount(RowKind::kCampaignSpread) > 0) {
+      half_width = std::max(
+          half_width, s.calibration.ScoreQuantile(RowKind::kCampaignSpread, confidence_level));
+    }
     p.throughput_tokens_per_s = std::exp(log_throughput);
     p.lower_tokens_per_s = std::exp(log_throughput - half_width);
     p.upper_tokens_per_s = std::exp(log_throughput + half_width);

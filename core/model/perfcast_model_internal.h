@@ -7,6 +7,7 @@
 #include "core/data/benchmark_record.h"
 #include "core/ml/xgboost_regressor.h"
 #include "core/model/anchor_index.h"
+#include "core/model/campaign_levels.h"
 #include "core/model/error_predictor.h"
 #include "core/model/interval_calibration.h"
 #include "core/model/model_info.h"
@@ -27,7 +28,8 @@ struct PerfcastModel::State {
   // to the caller.
   State(AnchorIndex index_in, TransferFeatures features_in, XGBoostRegressor correction_in,
         PhysicalExponents physical_exponents_in, WorkloadScales scales,
-        ErrorPredictor error_predictor_in, IntervalCalibration calibration_in);
+        ErrorPredictor error_predictor_in, IntervalCalibration calibration_in,
+        CampaignLevels campaign_levels_in);
 
   // With a catalogue, a configuration whose hardware or model is in neither the training data
   // nor the catalogue has nothing physical to transfer from: refused rather than invented.
@@ -41,6 +43,7 @@ struct PerfcastModel::State {
   WorkloadSimilarity similarity;  // over index.anchors()
   ErrorPredictor error_predictor;
   IntervalCalibration calibration;
+  CampaignLevels campaign_levels;
   // The training data's names, and how a query's names reach them.
   TrainedNames names;
 };

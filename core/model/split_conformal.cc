@@ -15,7 +15,7 @@ absl::StatusOr<std::pair<ErrorPredictor, IntervalCalibration>> CalibrateInterval
   // intervals lose their finite-sample guarantee.
   if (records[0].empty()) {
     for (const ErrorRecord& record : records[1]) {
-      if (!record.name_unseen) records[0].push_back(record);
+      if (!record.name_unseen && !record.other_campaign) records[0].push_back(record);
     }
   }
   if (records[1].empty()) records[1] = records[0];
@@ -23,6 +23,10 @@ absl::StatusOr<std::pair<ErrorPredictor, IntervalCalibration>> CalibrateInterval
                             ErrorPredictor::Train(records[0], options.seed, options.threads));
   std::array<std::vector<double>, kRowKindCount> scores;
   for (const ErrorRecord& record : records[1]) {
+    if (record.other_campaign) {
+      scores[static_cast<int>(RowKind::kCampaignSpread)].push_back(record.absolute_log_error);
+      continue;
+    }
     const RowKind kind =
         record.name_unseen ? RowKind::kUnseenName : KindOf(record.features.prediction_case);
     scores[static_cast<int>(kind)].push_back(record.absolute_log_error /

@@ -79,11 +79,15 @@ void AddTrainingRows(const AnchorIndex& index, RowBuilder& rows) {
         rows.AddCurve(curve, target, AnchorCurve(Truncated(curve, keep)), true, keep);
       }
     }
-    for (bool other_hardware_only : {false, true}) {
-      for (const AnchorChoice& choice : index.OtherConfigurations(
-               curve.configuration, curve.shape,
-               other_hardware_only ? kOtherHardware : kOtherConfigurations,
-               other_hardware_only ? ConfigurationField::kHardware : ConfigurationField::kNone)) {
+    // Besides the most similar configurations: the most similar on other hardware, and in other
+    // campaigns (what a query about a campaign the data lack starts from).
+    constexpr std::pair<int, ConfigurationField> kOtherSets[] = {
+        {kOtherConfigurations, ConfigurationField::kNone},
+        {kOtherHardware, ConfigurationField::kHardware},
+        {kOtherCampaigns, ConfigurationField::kCampaign}};
+    for (const auto& [count, must_differ] : kOtherSets) {
+      for (const AnchorChoice& choice :
+           index.OtherConfigurations(curve.configuration, curve.shape, count, must_differ)) {
         rows.AddCurve(curve, target, anchors[choice.anchor_index], false, 0);
       }
     }

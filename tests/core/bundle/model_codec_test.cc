@@ -11,6 +11,7 @@
 #include "core/fit/anchor_curve.h"
 #include "core/ml/xgboost_regressor.h"
 #include "core/model/error_predictor.h"
+#include "core/model/campaign_levels.h"
 #include "core/model/interval_calibration.h"
 #include "core/model/model_info.h"
 #include "core/model/physical_exponents.h"
@@ -62,6 +63,7 @@ TEST_F(ModelCodecTest, ThePayloadIsTheListedSectionsInOrder) {
   ASSERT_TRUE(WorkloadScales::DecodeFrom(reader).ok());
   ASSERT_TRUE(ErrorPredictor::DecodeFrom(reader).ok());
   ASSERT_TRUE(IntervalCalibration::DecodeFrom(reader).ok());
+  ASSERT_TRUE(CampaignLevels::DecodeFrom(reader).ok());
   EXPECT_TRUE(reader.empty());
 }
 

@@ -59,6 +59,60 @@ TEST(ParseBenchmarkCsvTest, ReadsAllMappedColumns) {
   EXPECT_EQ(result.filtered_row_count, 0);
 }
 
+TEST(ParseBenchmarkCsvTest, ReadsTheCampaignAndTheBatchSemantics) {
+  const CsvReadResult result = ParseOk(
+      "source,batch_semantics,input_tokens,output_tokens,batch_size,output_tokens_per_s\n"
+      "lab-a,static,128,128,8,100\n"
+      "lab-b,concurrency,128,128,8,100\n"
+      "lab-b,\"max concurrent requests, online client, continuous batching\",128,128,8,100\n"
+      "trt,max_throughput,128,128,,5000\n"
+      "trt,\"max-throughput point; runtime-chosen batch\",128,128,,5000\n"
+      ",,128,128,8,100\n");
+  ASSERT_EQ(result.records.size(), 6u) << result.rejected_rows.front().reason;
+  EXPECT_EQ(result.records[0].configuration.campaign, "lab-a");
+  EXPECT_EQ(result.records[0].configuration.batch_semantics, BatchSemantics::kStatic);
+  EXPECT_EQ(result.records[1].configuration.batch_semantics, BatchSemantics::kConcurrency);
+  EXPECT_EQ(result.records[2].configuration.batch_semantics, BatchSemantics::kConcurrency);
+  for (int i : {3, 4}) {
+    EXPECT_EQ(result.records[i].configuration.batch_semantics, BatchSemantics::kMaxThroughput);
+    EXPECT_EQ(result.records[i].batch_size, kSaturationBatchSize);
+  }
+  EXPECT_EQ(result.records[5].configuration.campaign, "");
+  EXPECT_EQ(result.records[5].configuration.batch_semantics, BatchSemantics::kStatic);
+}
+
+TEST(ParseBenchmarkCsvTest, ACampaignColumnWinsOverSource) {
+  const CsvReadResult result = ParseOk(
+      "source,campaign,input_tokens,output_tokens,batch_size,output_tokens_per_s\n"
+      "file-a,my-pipeline,128,128,8,100\n");
+  ASSERT_EQ(result.records.size(), 1u);
+  EXPECT_EQ(result.records[0].configuration.campaign, "my-pipeline");
+  EXPECT_EQ(result.records[0].source, "file-a");
+}
+
+TEST(ParseBenchmarkCsvTest, UnknownSemanticsOrAMissingStaticBatchIsReportedWithItsLine) {
+  const CsvReadResult result = ParseOk(
+      "batch_semantics,input_tokens,output_tokens,batch_size,output_tokens_per_s\n"
+      "prompt chunks,128,128,8,100\n"
+      "static,128,128,,100\n"
+      "static,128,128,8,100\n");
+  EXPECT_EQ(result.records.size(), 1u);
+  ASSERT_EQ(result.rejected_rows.size(), 2u);
+  EXPECT_EQ(result.rejected_rows[0].location, "t.csv:2");
+  EXPECT_THAT(result.rejected_rows[0].reason, HasSubstr("batch_semantics: 'prompt chunks'"));
+  EXPECT_EQ(result.rejected_rows[1].location, "t.csv:3");
+  EXPECT_THAT(result.rejected_rows[1].reason, HasSubstr("batch_size"));
+}
+
+TEST(ParseBenchmarkCsvTest, AnOverLongCampaignIsRejected) {
+  const CsvReadResult result =
+      ParseOk("source,input_tokens,output_tokens,batch_size,output_tokens_per_s\n" +
+              std::string(kMaxCampaignBytes + 1, 'c') + ",128,128,8,100\n");
+  EXPECT_THAT(result.records, IsEmpty());
+  ASSERT_EQ(result.rejected_rows.size(), 1u);
+  EXPECT_THAT(result.rejected_rows[0].reason, HasSubstr("campaign"));
+}
+
 TEST(ParseBenchmarkCsvTest, AbsentConfigurationColumnsReadAsNotAvailable) {
   const CsvReadResult result =
       ParseOk("input_tokens,output_tokens,batch_size,output_tokens_per_s\n128,128,1,100\n");

@@ -60,6 +60,49 @@ TEST(ValidateBenchmarkResultTest, ValidResultKeepsSourceIdAndOptionalLatency) {
   EXPECT_FALSE(out.ttft_s.has_value());
 }
 
+TEST(ValidateBenchmarkResultTest, AnEmptyOrOverLongCampaignNamesTheField) {
+  v1::BenchmarkResult result = ValidResult();
+  result.mutable_configuration()->set_campaign("");
+  BenchmarkRecord out;
+  auto error = ValidateBenchmarkResult(result, "result", &out);
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->field, "configuration.campaign");
+  EXPECT_EQ(error->message, "result.configuration.campaign='': must not be empty");
+
+  result.mutable_configuration()->set_campaign(std::string(kMaxCampaignBytes + 1, 'c'));
+  error = ValidateBenchmarkResult(result, "result", &out);
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->field, "configuration.campaign");
+  EXPECT_NE(error->message.find("at most 128"), std::string::npos) << error->message;
+}
+
+TEST(ValidateBenchmarkResultTest, AnUnknownBatchSemanticsNamesTheField) {
+  v1::BenchmarkResult result = ValidResult();
+  result.mutable_configuration()->set_batch_semantics(static_cast<v1::BatchSemantics>(9));
+  BenchmarkRecord out;
+  auto error = ValidateBenchmarkResult(result, "result", &out);
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->field, "configuration.batch_semantics");
+  EXPECT_EQ(error->message,
+            "result.configuration.batch_semantics=9: none of static, concurrency, max_throughput");
+}
+
+TEST(ValidateBenchmarkResultTest, CampaignAndSemanticsRoundTrip) {
+  BenchmarkRecord record = TestRecord();
+  record.configuration.campaign = "my-pipeline";
+  record.configuration.batch_semantics = BatchSemantics::kConcurrency;
+  BenchmarkRecord out;
+  ASSERT_FALSE(ValidateBenchmarkResult(BenchmarkResultToProto(record, "id"), "r", &out));
+  EXPECT_EQ(out.configuration, record.configuration);
+  // Unset: the submitter's unnamed campaign, a static batch.
+  v1::BenchmarkResult plain = ValidResult();
+  plain.mutable_configuration()->clear_campaign();
+  plain.mutable_configuration()->clear_batch_semantics();
+  ASSERT_FALSE(ValidateBenchmarkResult(plain, "r", &out));
+  EXPECT_EQ(out.configuration.campaign, "");
+  EXPECT_EQ(out.configuration.batch_semantics, BatchSemantics::kStatic);
+}
+
 TEST(BenchmarkResultToProtoTest, WhatAClientSendsTheServerReadsBack) {
   BenchmarkRecord sent = TestRecord();
   sent.ttft_s = 0.05;

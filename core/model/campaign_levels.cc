@@ -1,0 +1,95 @@
+#include "core/model/campaign_levels.h"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "core/util/status_macros.h"
+
+namespace perfcast {
+
+CampaignLevels CampaignLevels::Estimate(absl::Span<const std::string> campaigns,
+                                        absl::Span<const CampaignResidual> residuals) {
+  CampaignLevels out;
+  for (const std::string& campaign : campaigns) out.levels_[campaign] = 0;
+  struct Sums {
+    double sum = 0, sum_of_squares = 0;
+    int count = 0;
+  };
+  absl::flat_hash_map<std::string, Sums> by_campaign;
+  for (const CampaignResidual& r : residuals) {
+    if (!std::isfinite(r.mean_log_error)) continue;
+    Sums& s = by_campaign[r.campaign];
+    s.sum += r.mean_log_error;
+    s.sum_of_squares += r.mean_log_error * r.mean_log_error;
+    ++s.count;
+  }
+  // Within-campaign variance of a curve's residual (pooled), and the variance of the campaigns'
+  // true levels (method of moments: the spread of the campaign means less what their sampling
+  // noise explains).
+  double within = 0;
+  int within_dof = 0;
+  double mean_of_means = 0, mean_of_squared_means = 0, mean_noise = 0;
+  int campaign_count = 0;
+  for (const auto& [campaign, s] : by_campaign) {
+    const double mean = s.sum / s.count;
+    within += s.sum_of_squares - s.count * mean * mean;
+    within_dof += s.count - 1;
+    ++campaign_count;
+  }
+  if (campaign_count < 2 || within_dof <= 0) return out;
+  within /= within_dof;
+  for (const auto& [campaign, s] : by_campaign) {
+    const double mean = s.sum / s.count;
+    mean_of_means += mean / campaign_count;
+    mean_of_squared_means += mean * mean / campaign_count;
+    mean_noise += within / s.count / campaign_count;
+  }
+  const double between =
+      std::max(0.0, mean_of_squared_means - mean_of_means * mean_of_means - mean_noise);
+  if (between <= 0) return out;
+  // A campaign's level is its mean residual times n / (n + within / between): a handful of curves
+  // count for little when curves scatter more than campaigns do.
+  const double prior_curves = within / between;
+  for (const auto& [campaign, s] : by_campaign) {
+    if (!out.levels_.contains(campaign)) continue;
+    out.levels_[campaign] = s.sum / (s.count + prior_curves);
+  }
+  return out;
+}
+
+double CampaignLevels::LevelOf(const std::string& campaign) const {
+  auto it = levels_.find(campaign);
+  return it == levels_.end() ? 0.0 : it->second;
+}
+
+std::vector<std::pair<std::string, double>> CampaignLevels::All() const {
+  std::vector<std::pair<std::string, double>> all(levels_.begin(), levels_.end());
+  std::sort(all.begin(), all.end());
+  return all;
+}
+
+void CampaignLevels::EncodeTo(ByteWriter& writer) const {
+  const std::vector<std::pair<std::string, double>> all = All();
+  writer.PutU32(all.size());
+  for (const auto& [campaign, level] : all) {
+    writer.PutString(campaign);
+    writer.PutDouble(level);
+  }
+}
+
+absl::StatusOr<CampaignLevels> CampaignLevels::DecodeFrom(ByteReader& reader) {
+  CampaignLevels out;
+  PERFCAST_ASSIGN_OR_RETURN(const uint32_t count, reader.GetU32());
+  if (count > 1000000) return absl::DataLossError("bundle: implausible campaign count");
+  for (uint32_t i = 0; i < count; ++i) {
+    PERFCAST_ASSIGN_OR_RETURN(std::string campaign, reader.GetString());
+    PERFCAST_ASSIGN_OR_RETURN(const double level, reader.GetDouble());
+    if (!std::isfinite(level)) return absl::DataLossError("bundle: non-finite campaign level");
+    out.levels_[std::move(campaign)] = level;
+  }
+  return out;
+}
+
+}  // namespace perfcast

@@ -1,0 +1,101 @@
+// How the model treats campaigns (docs/METHOD.md §8), on synthetic data from two harnesses: one
+// measures everything, the other a part of it at twice the level.
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "core/model/perfcast_model.h"
+#include "core/model/perfcast_model_internal.h"
+#include "gtest/gtest.h"
+#include "tests/core/synthetic_benchmarks.h"
+
+namespace perfcast {
+namespace {
+
+constexpr double kLabBFactor = 2.0;
+
+std::vector<BenchmarkRecord> TwoCampaigns() {
+  std::vector<BenchmarkRecord> records;
+  for (BenchmarkRecord r : testing::SyntheticRecords()) {
+    r.configuration.campaign = "lab-a";
+    records.push_back(r);
+    if (r.configuration.hardware == "gpu-a" && r.configuration.num_gpus <= 2) {
+      r.configuration.campaign = "lab-b";
+      r.throughput_tokens_per_s *= kLabBFactor;
+      records.push_back(r);
+    }
+  }
+  return records;
+}
+
+class CampaignModelTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto trained = PerfcastModel::Train(TwoCampaigns(), TrainOptions{});
+    ASSERT_TRUE(trained.ok()) << trained.status();
+    model_ = new std::shared_ptr<const PerfcastModel>(*trained);
+  }
+  static void TearDownTestSuite() {
+    delete model_;
+    model_ = nullptr;
+  }
+  static const PerfcastModel& model() { return **model_; }
+
+  static PointPrediction PredictOne(const std::string& campaign, const std::string& hardware,
+                                    int gpus, int batch) {
+    Configuration c{hardware, gpus, "vllm", "org/model-7b", "fp16"};
+    c.campaign = campaign;
+    const int batches[] = {batch};
+    auto p = model().Predict({c, {256, 256}}, batches, 0.9);
+    EXPECT_TRUE(p.ok()) << p.status();
+    return p.ok() ? p->front() : PointPrediction{};
+  }
+
+  static inline std::shared_ptr<const PerfcastModel>* model_ = nullptr;
+};
+
+TEST_F(CampaignModelTest, EachCampaignGetsItsOwnMeasurements) {
+  const PointPrediction a = PredictOne("lab-a", "gpu-a", 1, 16);
+  const PointPrediction b = PredictOne("lab-b", "gpu-a", 1, 16);
+  EXPECT_EQ(a.prediction_case, PredictionCase::kMeasured);
+  EXPECT_EQ(b.prediction_case, PredictionCase::kMeasured);
+  EXPECT_DOUBLE_EQ(b.throughput_tokens_per_s, kLabBFactor * a.throughput_tokens_per_s);
+}
+
+TEST_F(CampaignModelTest, ACampaignThatMeasuresHigherIsPredictedHigherWhereItMeasuredNothing) {
+  const CampaignLevels& levels = PerfcastModelInternal::StateOf(model()).campaign_levels;
+  EXPECT_GT(levels.LevelOf("lab-b"), levels.LevelOf("lab-a"));
+  // gpu-b was measured by lab-a only: lab-b's answer moves towards lab-b's level.
+  const PointPrediction a = PredictOne("lab-a", "gpu-b", 1, 16);
+  const PointPrediction b = PredictOne("lab-b", "gpu-b", 1, 16);
+  EXPECT_EQ(b.prediction_case, PredictionCase::kNewConfiguration);
+  EXPECT_GT(b.throughput_tokens_per_s, 1.2 * a.throughput_tokens_per_s);
+}
+
+TEST_F(CampaignModelTest, ThePopulationAndAnUnknownCampaignGetTheSameWiderAnswer) {
+  const PointPrediction named = PredictOne("lab-a", "gpu-a", 4, 16);
+  const PointPrediction population = PredictOne("", "gpu-a", 4, 16);
+  const PointPrediction unknown = PredictOne("lab-never-seen", "gpu-a", 4, 16);
+  // Measured by lab-a only: the population reads lab-a's curve...
+  EXPECT_EQ(population.prediction_case, PredictionCase::kMeasured);
+  EXPECT_DOUBLE_EQ(population.throughput_tokens_per_s, named.throughput_tokens_per_s);
+  // ...with an interval as wide as the campaigns scatter, not the measurement noise alone.
+  EXPECT_GT(population.upper_tokens_per_s / population.lower_tokens_per_s,
+            named.upper_tokens_per_s / named.lower_tokens_per_s);
+  EXPECT_DOUBLE_EQ(unknown.throughput_tokens_per_s, population.throughput_tokens_per_s);
+  EXPECT_DOUBLE_EQ(unknown.upper_tokens_per_s, population.upper_tokens_per_s);
+}
+
+TEST_F(CampaignModelTest, StaticAndConcurrencyAxesAreKeptApart) {
+  Configuration c{"gpu-a", 1, "vllm", "org/model-7b", "fp16"};
+  c.campaign = "lab-a";
+  c.batch_semantics = BatchSemantics::kConcurrency;
+  const int batches[] = {16};
+  auto p = model().Predict({c, {256, 256}}, batches, 0.9);
+  ASSERT_TRUE(p.ok()) << p.status();
+  // Nothing was measured under concurrency: not the static curve's measured point.
+  EXPECT_EQ(p->front().prediction_case, PredictionCase::kNewConfiguration);
+}
+
+}  // namespace
+}  // namespace perfcast
