@@ -254,8 +254,6 @@ absl::StatusOr<int> ThreadsFlag(const CommandLine& line) {
 }
 
 absl::Status RunEval(const CommandLine& line) {
-  absl::StatusOr<std::vector<BenchmarkRecord>> records = ReadAll(line.GetAll("data"));
-  if (!records.ok()) return records.status();
   const std::string protocol_name = line.Get("protocol", "all");
   std::vector<Protocol> protocols;
   if (protocol_name == "all") {
@@ -275,6 +273,8 @@ absl::Status RunEval(const CommandLine& line) {
         absl::StrCat("--shots: only new-campaign takes shots, and --protocol=", protocol_name,
                      " does not run it"));
   }
+  absl::StatusOr<std::vector<BenchmarkRecord>> records = ReadAll(line.GetAll("data"));
+  if (!records.ok()) return records.status();
   // new-campaign on data of one campaign: an error when asked for by name, a note under `all`.
   std::string skipped;
   if (runs(Protocol::kNewCampaign)) {
