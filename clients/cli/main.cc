@@ -72,7 +72,8 @@ exit codes:
 )";
 
 constexpr char kEvalHelp[] = R"(usage: perfcast eval --data CSV [--data CSV ...]
-                     [--protocol new-shape|larger-batch|new-config|new-hardware|all]
+                     [--protocol new-shape|larger-batch|new-config|new-hardware|new-campaign|all]
+                     [--shots 0[,0.1,0.3]]
                      [--methods perfcast,published-ala,direct-xgboost,nearest-curve]
                      [--confidence 0.9] [--levels 0.5,0.8,0.9,0.95] [--seed 42] [--threads 2]
                      [--catalogue DIR|none] [--skip-unresolved] [--points CSV] [--faithful]
@@ -81,20 +82,28 @@ constexpr char kEvalHelp[] = R"(usage: perfcast eval --data CSV [--data CSV ...]
 Holds out points as the protocol says, trains every method on the rest and prints median and p90
 absolute percentage error, interval coverage and width, and the Spearman correlation of the
 method's expected error with the observed one, side by side. Deterministic for a seed.
+  --protocol  new-campaign holds out each campaign (the CSV column `source`) of 2 curves or more
+              in turn and trains on the other campaigns; figures per campaign, then over all.
+              `all` skips it, with a note, when the data hold a single campaign
+  --shots     new-campaign only: also train on this share, in [0, 1), of the held-out campaign's
+              curves (whole curves, seeded; floor(share x curves), at least 1 when the share is
+              above 0) and predict the rest. A comma list runs each share in turn (default 0)
   --levels    also measure coverage and width at these nominal levels: a reliability table
   --threads   folds trained at once (the figures do not depend on it)
   --catalogue the hardware/model catalogue perfcast learns physical features from (default: the
               one this binary was built with); the method `perfcast-no-physical` is perfcast
               without it, for a side-by-side comparison
   --points    also write every held-out point's measured and predicted throughput, interval and
-              expected error, one CSV row per point and method, for analyses of its own
+              expected error, one CSV row per point and method (with its campaign, and the shots
+              of new-campaign), for analyses of its own
   --skip-unresolved
               leave out the rows whose hardware or model the catalogue lacks (and say which);
-              without it such names stop the run before anything is trained when new-config or
-              new-hardware would hold them out (perfcast cannot predict a name that neither the
-              training data nor the catalogue knows)
+              without it such names stop the run before anything is trained when new-config,
+              new-hardware or new-campaign would hold them out (perfcast cannot predict a name
+              that neither the training data nor the catalogue knows)
   --faithful  published-ala with the reference code's 5000 trees at learning rate 0.007
-  --json      one JSON object per (protocol, method) line instead of a table
+  --json      one JSON object per (protocol, method) line instead of a table; new-campaign's
+              lines carry `campaign` ("all" on the line over every campaign) and `shots`
   --quiet     no progress on stderr (it is only shown when stderr is a terminal)
 Each protocol's figures are printed as soon as it finishes.
 )";
@@ -220,6 +229,21 @@ absl::StatusOr<std::shared_ptr<const Catalogue>> CatalogueFrom(const CommandLine
 // Progress goes to stderr only where a person watches it, and not with --quiet.
 bool ShowProgress(const CommandLine& line) { return !line.Has("quiet") && isatty(STDERR_FILENO); }
 
+// --shots of eval: shares in [0, 1), comma separated ({0} without the flag).
+absl::StatusOr<std::vector<double>> ShotsFlag(const CommandLine& line) {
+  if (!line.Has("shots")) return std::vector<double>{0};
+  std::vector<double> shares;
+  for (absl::string_view text : absl::StrSplit(line.Get("shots"), ',')) {
+    double share = 0;
+    if (!absl::SimpleAtod(text, &share) || !(share >= 0 && share < 1)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--shots: '", text, "' is not a share in [0, 1)"));
+    }
+    shares.push_back(share);
+  }
+  return shares;
+}
+
 // --threads of eval and fit (2 by default), refused below 1 naming the flag.
 absl::StatusOr<int> ThreadsFlag(const CommandLine& line) {
   absl::StatusOr<int> threads = line.GetInt("threads", 2);
@@ -230,17 +254,36 @@ absl::StatusOr<int> ThreadsFlag(const CommandLine& line) {
 }
 
 absl::Status RunEval(const CommandLine& line) {
-  absl::StatusOr<std::vector<BenchmarkRecord>> records = ReadAll(line.GetAll("data"));
-  if (!records.ok()) return records.status();
   const std::string protocol_name = line.Get("protocol", "all");
   std::vector<Protocol> protocols;
   if (protocol_name == "all") {
-    protocols = {Protocol::kNewShape, Protocol::kLargerBatch, Protocol::kNewConfig,
-                 Protocol::kNewHardware};
+    protocols.assign(std::begin(kAllProtocols), std::end(kAllProtocols));
   } else {
     absl::StatusOr<Protocol> protocol = ParseProtocol(protocol_name);
     if (!protocol.ok()) return protocol.status();
     protocols = {*protocol};
+  }
+  auto runs = [&protocols](Protocol protocol) {
+    return std::find(protocols.begin(), protocols.end(), protocol) != protocols.end();
+  };
+  absl::StatusOr<std::vector<double>> shots = ShotsFlag(line);
+  if (!shots.ok()) return shots.status();
+  if (line.Has("shots") && !runs(Protocol::kNewCampaign)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--shots: only new-campaign takes shots, and --protocol=", protocol_name,
+                     " does not run it"));
+  }
+  absl::StatusOr<std::vector<BenchmarkRecord>> records = ReadAll(line.GetAll("data"));
+  if (!records.ok()) return records.status();
+  // new-campaign on data of one campaign: an error when asked for by name, a note under `all`.
+  std::string skipped;
+  if (runs(Protocol::kNewCampaign)) {
+    const absl::Status applies = CheckNewCampaignApplies(GroupIntoCurves(*records));
+    if (!applies.ok() && protocol_name != "all") return applies;
+    if (!applies.ok()) {
+      std::erase(protocols, Protocol::kNewCampaign);
+      skipped = absl::StrCat("new-campaign skipped: ", applies.message(), "\n");
+    }
   }
   absl::StatusOr<int> threads = ThreadsFlag(line);
   absl::StatusOr<int> seed = line.GetInt("seed", 42);
@@ -264,16 +307,23 @@ absl::Status RunEval(const CommandLine& line) {
       std::find(method_names.begin(), method_names.end(), "perfcast") != method_names.end();
   // Only a protocol that holds a whole configuration out can ask for a name no training data
   // carries: new-hardware every hardware, and a model found on that hardware alone; new-config a
-  // name found in that one configuration alone.
-  const bool holds_out_hardware =
-      std::find(protocols.begin(), protocols.end(), Protocol::kNewHardware) != protocols.end();
-  const bool holds_out_configurations =
-      holds_out_hardware ||
-      std::find(protocols.begin(), protocols.end(), Protocol::kNewConfig) != protocols.end();
-  if (uses_catalogue && *catalogue != nullptr && holds_out_configurations) {
-    const std::vector<UnresolvedName> unresolved = FindUnresolvedNames(
-        *records, **catalogue,
-        holds_out_hardware ? NamesAtRisk::kEveryHardware : NamesAtRisk::kOneConfigurationOnly);
+  // name found in that one configuration alone; new-campaign a name found in that campaign alone.
+  std::vector<NamesAtRisk> risks;
+  if (runs(Protocol::kNewHardware)) {
+    risks.push_back(NamesAtRisk::kEveryHardware);
+  } else if (runs(Protocol::kNewConfig)) {
+    risks.push_back(NamesAtRisk::kOneConfigurationOnly);
+  }
+  if (runs(Protocol::kNewCampaign)) risks.push_back(NamesAtRisk::kOneCampaignOnly);
+  if (uses_catalogue && *catalogue != nullptr && !risks.empty()) {
+    // The union of each protocol's names at risk, in order of first finding.
+    std::vector<UnresolvedName> unresolved;
+    std::set<std::pair<std::string, std::string>> listed;
+    for (NamesAtRisk risk : risks) {
+      for (UnresolvedName& name : FindUnresolvedNames(*records, **catalogue, risk)) {
+        if (listed.insert({name.kind, name.name}).second) unresolved.push_back(std::move(name));
+      }
+    }
     if (!unresolved.empty() && !line.Has("skip-unresolved")) {
       return absl::FailedPreconditionError(absl::StrCat(
           "the catalogue lacks ", unresolved.size(), unresolved.size() == 1 ? " name" : " names",
@@ -326,9 +376,12 @@ absl::Status RunEval(const CommandLine& line) {
   options.parallel_folds = *threads;
   ProgressReporter progress(std::cerr, ShowProgress(line));
   if (progress.enabled()) {
-    options.progress = [&progress](absl::string_view protocol, absl::string_view method, int done,
-                                   int total) {
-      progress.Report(absl::StrCat(protocol, " ", method), "fold", done, total);
+    options.progress = [&progress, &options](absl::string_view protocol, absl::string_view method,
+                                             int done, int total) {
+      const std::string shots_label = protocol == ProtocolName(Protocol::kNewCampaign)
+                                          ? absl::StrCat(" shots ", options.shots)
+                                          : std::string();
+      progress.Report(absl::StrCat(protocol, shots_label, " ", method), "fold", done, total);
     };
   }
   std::ofstream points;
@@ -340,27 +393,36 @@ absl::Status RunEval(const CommandLine& line) {
     }
     points << EvaluationPointsCsvHeader();
     options.on_point = [&points](absl::string_view protocol, absl::string_view method,
-                                 const HeldOutPoint& point, const MethodPrediction& prediction) {
-      points << EvaluationPointsCsvRow(protocol, method, point, prediction);
+                                 const Fold& fold, const HeldOutPoint& point,
+                                 const MethodPrediction& prediction) {
+      points << EvaluationPointsCsvRow(protocol, method, fold.shots, point, prediction);
     };
   }
-  if (!left_out.empty() && !line.Has("json")) std::cout << left_out;
-  // Each protocol's figures go out as soon as they exist, so that a run stopped or failing later
-  // still leaves what it measured.
+  const std::string notes = left_out + skipped;
+  if (!skipped.empty()) std::cerr << "perfcast eval: " << skipped << std::flush;
+  if (!notes.empty() && !line.Has("json")) std::cout << notes;
+  // Each protocol's figures (each share of shots' for new-campaign) go out as soon as they exist,
+  // so that a run stopped or failing later still leaves what it measured.
+  bool first_table = notes.empty();
   for (Protocol protocol : protocols) {
-    absl::StatusOr<std::vector<EvaluationFigures>> figures =
-        Evaluate(protocol, curves, methods, options);
-    if (!figures.ok()) {
-      progress.Abandon();
-      return figures.status();
+    const std::vector<double> shares =
+        protocol == Protocol::kNewCampaign ? *shots : std::vector<double>{0};
+    for (double share : shares) {
+      options.shots = share;
+      absl::StatusOr<std::vector<EvaluationFigures>> figures =
+          Evaluate(protocol, curves, methods, options);
+      if (!figures.ok()) {
+        progress.Abandon();
+        return figures.status();
+      }
+      if (line.Has("json")) {
+        std::cout << FiguresJsonLines(*figures);
+      } else {
+        std::cout << (first_table ? "" : "\n") << FiguresTable(*figures);
+      }
+      first_table = false;
+      std::cout.flush();
     }
-    if (line.Has("json")) {
-      std::cout << FiguresJsonLines(*figures);
-    } else {
-      std::cout << (protocol == protocols.front() && left_out.empty() ? "" : "\n")
-                << FiguresTable(*figures);
-    }
-    std::cout.flush();
   }
   if (line.Has("points") && !points.flush()) {
     return absl::DataLossError(absl::StrCat("--points=", line.Get("points"), ": write failed"));
@@ -673,8 +735,8 @@ int Main(int argc, char** argv) {
   const std::vector<Command> commands = {
       {"eval",
        kEvalHelp,
-       {"data", "protocol", "methods", "confidence", "levels", "seed", "threads", "catalogue",
-        "points"},
+       {"data", "protocol", "shots", "methods", "confidence", "levels", "seed", "threads",
+        "catalogue", "points"},
        {"faithful", "json", "skip-unresolved", "quiet", "help"},
        ZeroOnSuccess<RunEval>},
       {"fit",

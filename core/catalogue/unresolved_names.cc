@@ -13,14 +13,26 @@ namespace {}  // namespace
 
 std::vector<UnresolvedName> FindUnresolvedNames(absl::Span<const BenchmarkRecord> records,
                                                 const Catalogue& catalogue, NamesAtRisk at_risk) {
-  // What carries each hardware and model name: configurations, or hardware for models.
+  // What carries each hardware and model name: configurations, hardware for models when holding
+  // hardware out, campaigns when holding campaigns out.
   absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> carriers_of_hardware;
   absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> carriers_of_model;
   for (const BenchmarkRecord& record : records) {
     const Configuration& c = record.configuration;
-    carriers_of_hardware[c.hardware].insert(c.ToString());
-    carriers_of_model[c.model].insert(at_risk == NamesAtRisk::kEveryHardware ? c.hardware
-                                                                             : c.ToString());
+    switch (at_risk) {
+      case NamesAtRisk::kOneConfigurationOnly:
+        carriers_of_hardware[c.hardware].insert(c.ToString());
+        carriers_of_model[c.model].insert(c.ToString());
+        break;
+      case NamesAtRisk::kEveryHardware:
+        carriers_of_hardware[c.hardware].insert(c.ToString());
+        carriers_of_model[c.model].insert(c.hardware);
+        break;
+      case NamesAtRisk::kOneCampaignOnly:
+        carriers_of_hardware[c.hardware].insert(c.campaign);
+        carriers_of_model[c.model].insert(c.campaign);
+        break;
+    }
   }
   std::vector<UnresolvedName> unresolved;
   // Each name is looked up once; its later rows only count.

@@ -23,6 +23,8 @@ enum class NamesAtRisk {
   kOneConfigurationOnly,
   // Every hardware, and models that one hardware alone carries (holding hardware out).
   kEveryHardware,
+  // Hardware and models that one campaign alone carries (holding campaigns out).
+  kOneCampaignOnly,
 };
 
 // The hardware and model names of `records` at risk that `catalogue` does not resolve, in order

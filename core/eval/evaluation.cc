@@ -51,25 +51,52 @@ std::optional<double> Spearman(const std::vector<double>& x, const std::vector<d
   return sxy / std::sqrt(sxx * syy);
 }
 
+// A campaign is free text: quotes, backslashes and control characters are escaped as JSON says.
+std::string JsonEscaped(absl::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      absl::StrAppendFormat(&out, "\\u%04x", static_cast<int>(c));
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 std::string JsonNumber(std::optional<double> value) {
   if (!value.has_value() || !std::isfinite(*value)) return "null";
   return absl::StrFormat("%.6g", *value);
 }
 
+// One method's predictions of one fold's held-out points, and the wall time it took.
+struct FoldPredictions {
+  std::vector<MethodPrediction> predictions;
+  double seconds = 0;
+};
+
 // Every fold's predictions by one method; folds run on `parallel_folds` threads, results land
 // in fold order so the figures do not depend on scheduling.
-absl::StatusOr<std::vector<std::vector<MethodPrediction>>> PredictAllFolds(
-    Protocol protocol, absl::Span<const Fold> folds, const EvaluationMethod& method,
-    absl::Span<const double> levels, const EvaluationOptions& options) {
+absl::StatusOr<std::vector<FoldPredictions>> PredictAllFolds(Protocol protocol,
+                                                             absl::Span<const Fold> folds,
+                                                             const EvaluationMethod& method,
+                                                             absl::Span<const double> levels,
+                                                             const EvaluationOptions& options) {
   std::vector<absl::StatusOr<std::vector<MethodPrediction>>> per_fold(
       folds.size(), absl::UnknownError("fold not run"));
+  std::vector<double> seconds(folds.size(), 0);
   std::atomic<size_t> next_fold{0};
   std::atomic<bool> failed{false};
   absl::Mutex progress_mutex;
   int folds_done = 0;
   auto work = [&] {
     for (size_t f = next_fold++; f < folds.size() && !failed; f = next_fold++) {
+      const auto start = std::chrono::steady_clock::now();
       per_fold[f] = method.TrainAndPredict(folds[f], levels);
+      seconds[f] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       if (!per_fold[f].ok()) failed = true;
       absl::MutexLock lock(&progress_mutex);
       ++folds_done;
@@ -88,24 +115,100 @@ absl::StatusOr<std::vector<std::vector<MethodPrediction>>> PredictAllFolds(
   work();
   for (std::thread& worker : workers) worker.join();
 
-  std::vector<std::vector<MethodPrediction>> out;
+  std::vector<FoldPredictions> out;
   for (size_t f = 0; f < folds.size(); ++f) {
     if (!per_fold[f].ok()) {
       return absl::Status(per_fold[f].status().code(),
                           absl::StrCat(method.name(), " on ", ProtocolName(protocol), " fold ", f,
+                                       folds[f].campaign.has_value()
+                                           ? absl::StrCat(" (campaign '", *folds[f].campaign, "')")
+                                           : std::string(),
                                        ": ", per_fold[f].status().message()));
     }
-    out.push_back(*std::move(per_fold[f]));
+    if (per_fold[f]->size() != folds[f].held_out.size()) {
+      return absl::InternalError(absl::StrCat(
+          method.name(), " on ", ProtocolName(protocol), " fold ", f, ": ", per_fold[f]->size(),
+          " predictions for ", folds[f].held_out.size(), " held-out points"));
+    }
+    out.push_back({*std::move(per_fold[f]), seconds[f]});
   }
   return out;
 }
+
+// The figures of docs/EVALUATION.md §3 over the folds `fold_indices` of one method's predictions.
+// `levels[0]` is the headline level.
+EvaluationFigures Summarize(absl::Span<const Fold> folds,
+                            absl::Span<const FoldPredictions> predictions,
+                            absl::Span<const size_t> fold_indices, absl::Span<const double> levels,
+                            const EvaluationOptions& options) {
+  std::vector<double> ape, expected_error, ape_with_expected;
+  std::vector<std::vector<double>> widths(levels.size());
+  std::vector<int> inside(levels.size(), 0);
+  int declined = 0, with_interval = 0;
+  for (size_t f : fold_indices) {
+    for (size_t i = 0; i < predictions[f].predictions.size(); ++i) {
+      const MethodPrediction& p = predictions[f].predictions[i];
+      const double truth = folds[f].held_out[i].throughput_tokens_per_s;
+      if (!p.throughput_tokens_per_s.has_value() || !std::isfinite(*p.throughput_tokens_per_s)) {
+        ++declined;
+        continue;
+      }
+      ape.push_back(std::abs(*p.throughput_tokens_per_s - truth) / truth * 100);
+      if (p.expected_relative_error.has_value()) {
+        expected_error.push_back(*p.expected_relative_error);
+        ape_with_expected.push_back(ape.back());
+      }
+      if (p.intervals.size() == levels.size()) {
+        ++with_interval;
+        for (size_t l = 0; l < levels.size(); ++l) {
+          const PredictionInterval& interval = p.intervals[l];
+          inside[l] += truth >= interval.lower_tokens_per_s && truth <= interval.upper_tokens_per_s;
+          widths[l].push_back((interval.upper_tokens_per_s - interval.lower_tokens_per_s) / truth);
+        }
+      }
+    }
+  }
+  EvaluationFigures figures;
+  figures.points = static_cast<int>(ape.size());
+  figures.declined = declined;
+  figures.median_ape = Percentile(ape, 0.5);
+  figures.p90_ape = Percentile(ape, 0.9);
+  if (with_interval > 0) {
+    for (size_t l = 0; l < levels.size(); ++l) {
+      figures.reliability.push_back(
+          {levels[l], static_cast<double>(inside[l]) / with_interval, Percentile(widths[l], 0.5)});
+    }
+    // levels[0] is the requested confidence level.
+    figures.coverage = figures.reliability.front().coverage;
+    figures.median_width = figures.reliability.front().median_width;
+    std::sort(figures.reliability.begin(), figures.reliability.end(),
+              [](const LevelCoverage& a, const LevelCoverage& b) {
+                return a.confidence_level < b.confidence_level;
+              });
+  }
+  figures.error_rank_correlation = Spearman(expected_error, ape_with_expected);
+  figures.confidence_level = options.confidence_level;
+  for (size_t f : fold_indices) figures.seconds += predictions[f].seconds;
+  return figures;
+}
+
+// A share as the table prints it: 0, 0.1, 0.3.
+std::string ShotsText(double shots) { return absl::StrFormat("%.3g", shots); }
 
 }  // namespace
 
 absl::StatusOr<std::vector<EvaluationFigures>> Evaluate(
     Protocol protocol, absl::Span<const Curve> curves,
     absl::Span<const std::unique_ptr<EvaluationMethod>> methods, const EvaluationOptions& options) {
-  const std::vector<Fold> folds = MakeFolds(protocol, curves, options.seed);
+  const bool by_campaign = protocol == Protocol::kNewCampaign;
+  if (by_campaign) {
+    if (!(options.shots >= 0 && options.shots < 1)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("shots=", options.shots, ": must be in [0, 1)"));
+    }
+    if (absl::Status applies = CheckNewCampaignApplies(curves); !applies.ok()) return applies;
+  }
+  const std::vector<Fold> folds = MakeFolds(protocol, curves, options.seed, options.shots);
   // The headline level first, then the others ascending.
   std::vector<double> levels = {options.confidence_level};
   for (double level : options.reliability_levels) {
@@ -113,69 +216,43 @@ absl::StatusOr<std::vector<EvaluationFigures>> Evaluate(
   }
   std::sort(levels.begin() + 1, levels.end());
   levels.erase(std::unique(levels.begin() + 1, levels.end()), levels.end());
+  std::vector<size_t> every_fold(folds.size());
+  for (size_t f = 0; f < folds.size(); ++f) every_fold[f] = f;
   std::vector<EvaluationFigures> results;
   for (const auto& method : methods) {
     const auto start = std::chrono::steady_clock::now();
-    absl::StatusOr<std::vector<std::vector<MethodPrediction>>> predictions =
+    absl::StatusOr<std::vector<FoldPredictions>> predictions =
         PredictAllFolds(protocol, folds, *method, levels, options);
     if (!predictions.ok()) return predictions.status();
-    std::vector<double> ape, expected_error, ape_with_expected;
-    std::vector<std::vector<double>> widths(levels.size());
-    std::vector<int> inside(levels.size(), 0);
-    int declined = 0, with_interval = 0;
-    for (size_t f = 0; f < folds.size(); ++f) {
-      for (size_t i = 0; i < (*predictions)[f].size(); ++i) {
-        const MethodPrediction& p = (*predictions)[f][i];
-        const double truth = folds[f].held_out[i].throughput_tokens_per_s;
-        if (options.on_point) {
-          options.on_point(ProtocolName(protocol), method->name(), folds[f].held_out[i], p);
-        }
-        if (!p.throughput_tokens_per_s.has_value() || !std::isfinite(*p.throughput_tokens_per_s)) {
-          ++declined;
-          continue;
-        }
-        ape.push_back(std::abs(*p.throughput_tokens_per_s - truth) / truth * 100);
-        if (p.expected_relative_error.has_value()) {
-          expected_error.push_back(*p.expected_relative_error);
-          ape_with_expected.push_back(ape.back());
-        }
-        if (p.intervals.size() == levels.size()) {
-          ++with_interval;
-          for (size_t l = 0; l < levels.size(); ++l) {
-            const PredictionInterval& interval = p.intervals[l];
-            inside[l] +=
-                truth >= interval.lower_tokens_per_s && truth <= interval.upper_tokens_per_s;
-            widths[l].push_back((interval.upper_tokens_per_s - interval.lower_tokens_per_s) /
-                                truth);
-          }
+    if (options.on_point) {
+      for (size_t f = 0; f < folds.size(); ++f) {
+        for (size_t i = 0; i < folds[f].held_out.size(); ++i) {
+          options.on_point(ProtocolName(protocol), method->name(), folds[f], folds[f].held_out[i],
+                           (*predictions)[f].predictions[i]);
         }
       }
     }
-    EvaluationFigures figures;
-    figures.protocol = std::string(ProtocolName(protocol));
-    figures.method = std::string(method->name());
-    figures.points = static_cast<int>(ape.size());
-    figures.declined = declined;
-    figures.median_ape = Percentile(ape, 0.5);
-    figures.p90_ape = Percentile(ape, 0.9);
-    if (with_interval > 0) {
-      for (size_t l = 0; l < levels.size(); ++l) {
-        figures.reliability.push_back({levels[l], static_cast<double>(inside[l]) / with_interval,
-                                       Percentile(widths[l], 0.5)});
+    auto labelled = [&](EvaluationFigures figures, std::optional<std::string> campaign) {
+      figures.protocol = std::string(ProtocolName(protocol));
+      figures.method = std::string(method->name());
+      figures.campaign = std::move(campaign);
+      if (by_campaign) figures.shots = options.shots;
+      return figures;
+    };
+    if (by_campaign) {
+      // MakeFolds gives one fold per campaign, in name order.
+      for (size_t f = 0; f < folds.size(); ++f) {
+        const size_t only[] = {f};
+        results.push_back(
+            labelled(Summarize(folds, *predictions, only, levels, options), folds[f].campaign));
       }
-      // levels[0] is the requested confidence level.
-      figures.coverage = figures.reliability.front().coverage;
-      figures.median_width = figures.reliability.front().median_width;
-      std::sort(figures.reliability.begin(), figures.reliability.end(),
-                [](const LevelCoverage& a, const LevelCoverage& b) {
-                  return a.confidence_level < b.confidence_level;
-                });
     }
-    figures.error_rank_correlation = Spearman(expected_error, ape_with_expected);
-    figures.confidence_level = options.confidence_level;
-    figures.seconds =
+    EvaluationFigures overall =
+        labelled(Summarize(folds, *predictions, every_fold, levels, options),
+                 by_campaign ? std::optional<std::string>(kAllCampaigns) : std::nullopt);
+    overall.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    results.push_back(std::move(figures));
+    results.push_back(std::move(overall));
   }
   return results;
 }
@@ -188,27 +265,45 @@ std::string FiguresTable(absl::Span<const EvaluationFigures> figures) {
   auto ape_percent = [](double value) {
     return std::isfinite(value) ? absl::StrFormat("%.2f%%", value) : std::string("-");
   };
-  std::string out = absl::StrFormat("%-13s %-15s %7s %8s %10s %8s %9s %12s %8s %8s\n", "protocol",
-                                    "method", "points", "declined", "median_ape", "p90_ape",
-                                    "coverage", "median_width", "spearman", "seconds");
+  // new-campaign's figures carry a campaign and shots: two more columns, as wide as the longest
+  // campaign name. The other protocols' tables keep their layout.
+  size_t campaign_width = 0;
+  for (const EvaluationFigures& f : figures) {
+    if (f.campaign.has_value()) {
+      campaign_width = std::max({campaign_width, f.campaign->size(), sizeof("campaign") - 1});
+    }
+  }
+  auto campaign_columns = [&](absl::string_view campaign, absl::string_view shots) {
+    if (campaign_width == 0) return std::string();
+    return absl::StrFormat(" %-*s %5s", static_cast<int>(campaign_width), campaign, shots);
+  };
+  auto campaign_of = [&](const EvaluationFigures& f) {
+    return campaign_columns(f.campaign.value_or("-"),
+                            f.shots.has_value() ? ShotsText(*f.shots) : std::string("-"));
+  };
+  std::string out =
+      absl::StrFormat("%-13s %-15s%s %7s %8s %10s %8s %9s %12s %8s %8s\n", "protocol", "method",
+                      campaign_columns("campaign", "shots"), "points", "declined", "median_ape",
+                      "p90_ape", "coverage", "median_width", "spearman", "seconds");
   bool any_reliability = false;
   for (const EvaluationFigures& f : figures) {
     out += absl::StrFormat(
-        "%-13s %-15s %7d %8d %10s %8s %9s %12s %8s %8.1f\n", f.protocol, f.method, f.points,
-        f.declined, ape_percent(f.median_ape), ape_percent(f.p90_ape), optional_percent(f.coverage),
-        optional_percent(f.median_width),
+        "%-13s %-15s%s %7d %8d %10s %8s %9s %12s %8s %8.1f\n", f.protocol, f.method, campaign_of(f),
+        f.points, f.declined, ape_percent(f.median_ape), ape_percent(f.p90_ape),
+        optional_percent(f.coverage), optional_percent(f.median_width),
         f.error_rank_correlation.has_value() ? absl::StrFormat("%.3f", *f.error_rank_correlation)
                                              : std::string("n/a"),
         f.seconds);
     any_reliability = any_reliability || f.reliability.size() > 1;
   }
   if (!any_reliability) return out;
-  out += absl::StrFormat("\nreliability: nominal vs observed coverage\n%-13s %-15s %8s %9s %12s\n",
-                         "protocol", "method", "nominal", "observed", "median_width");
+  out += absl::StrFormat(
+      "\nreliability: nominal vs observed coverage\n%-13s %-15s%s %8s %9s %12s\n", "protocol",
+      "method", campaign_columns("campaign", "shots"), "nominal", "observed", "median_width");
   for (const EvaluationFigures& f : figures) {
     for (const LevelCoverage& level : f.reliability) {
-      out += absl::StrFormat("%-13s %-15s %7.1f%% %8.1f%% %11.1f%%\n", f.protocol, f.method,
-                             level.confidence_level * 100, level.coverage * 100,
+      out += absl::StrFormat("%-13s %-15s%s %7.1f%% %8.1f%% %11.1f%%\n", f.protocol, f.method,
+                             campaign_of(f), level.confidence_level * 100, level.coverage * 100,
                              level.median_width * 100);
     }
   }
@@ -218,9 +313,14 @@ std::string FiguresTable(absl::Span<const EvaluationFigures> figures) {
 std::string FiguresJsonLines(absl::Span<const EvaluationFigures> figures) {
   std::string out;
   for (const EvaluationFigures& f : figures) {
+    absl::StrAppend(&out, "{\"protocol\":\"", JsonEscaped(f.protocol), "\",\"method\":\"",
+                    JsonEscaped(f.method), "\"");
+    if (f.campaign.has_value()) {
+      absl::StrAppend(&out, ",\"campaign\":\"", JsonEscaped(*f.campaign), "\"");
+    }
+    if (f.shots.has_value()) absl::StrAppend(&out, ",\"shots\":", JsonNumber(f.shots));
     absl::StrAppend(
-        &out, "{\"protocol\":\"", f.protocol, "\",\"method\":\"", f.method,
-        "\",\"points\":", f.points, ",\"declined\":", f.declined,
+        &out, ",\"points\":", f.points, ",\"declined\":", f.declined,
         ",\"median_ape\":", JsonNumber(f.median_ape), ",\"p90_ape\":", JsonNumber(f.p90_ape),
         ",\"coverage\":", JsonNumber(f.coverage), ",\"median_width\":", JsonNumber(f.median_width),
         ",\"confidence_level\":", JsonNumber(f.confidence_level),

@@ -25,6 +25,10 @@ struct LevelCoverage {
 struct EvaluationFigures {
   std::string protocol;
   std::string method;
+  // new-campaign only: the held-out campaign (kAllCampaigns on the line over every held-out
+  // campaign) and the share of its curves trained on. nullopt for the other protocols.
+  std::optional<std::string> campaign;
+  std::optional<double> shots;
   int points = 0;    // held-out points predicted
   int declined = 0;  // held-out points the method declined
   double median_ape = 0;
@@ -40,6 +44,9 @@ struct EvaluationFigures {
   double seconds = 0;
 };
 
+// The campaign of new-campaign's line over every held-out campaign.
+inline constexpr char kAllCampaigns[] = "all";
+
 struct EvaluationOptions {
   uint64_t seed = 42;
   double confidence_level = 0.9;  // of `coverage` and `median_width`
@@ -48,19 +55,28 @@ struct EvaluationOptions {
   // Folds trained at once. Methods are stateless, so folds are independent; the figures do not
   // depend on this number.
   int parallel_folds = 1;
+  // new-campaign: the share of the held-out campaign's curves trained on, in [0, 1)
+  // (docs/EVALUATION.md §2). Ignored by the other protocols.
+  double shots = 0;
   // Called after each fold of each method: (protocol, method, fold done, fold count).
   std::function<void(absl::string_view, absl::string_view, int, int)> progress;
   // Called once per held-out point and method, declined points included, in fold order from the
   // calling thread: the raw material of an analysis the summary figures cannot give (errors by
   // kind of configuration, by batch size). The prediction's intervals follow the levels of the
-  // headline first, then the other levels ascending.
-  std::function<void(absl::string_view protocol, absl::string_view method, const HeldOutPoint&,
-                     const MethodPrediction&)>
+  // headline first, then the other levels ascending. `fold` is the point's fold (its campaign and
+  // shots for new-campaign).
+  std::function<void(absl::string_view protocol, absl::string_view method, const Fold& fold,
+                     const HeldOutPoint&, const MethodPrediction&)>
       on_point;
 };
 
 // Runs every method over every fold of `protocol`. `progress` is called from one thread at a
 // time, in no particular fold order.
+//
+// new-campaign gives, per method, one figures per held-out campaign (in name order) and then one
+// over all of them (campaign kAllCampaigns); its `seconds` are the fold's own, the overall line's
+// the method's. INVALID_ARGUMENT for options.shots outside [0, 1); new-campaign on data it cannot
+// hold a campaign out of is FAILED_PRECONDITION (CheckNewCampaignApplies).
 absl::StatusOr<std::vector<EvaluationFigures>> Evaluate(
     Protocol protocol, absl::Span<const Curve> curves,
     absl::Span<const std::unique_ptr<EvaluationMethod>> methods, const EvaluationOptions& options);

@@ -24,13 +24,14 @@ std::string Number(std::optional<double> value) {
 }  // namespace
 
 std::string EvaluationPointsCsvHeader() {
-  return "protocol,method,hardware,num_gpus,framework,model,precision,input_tokens,output_tokens,"
-         "batch_size,measured_tokens_per_s,predicted_tokens_per_s,lower_tokens_per_s,"
+  return "protocol,method,shots,hardware,num_gpus,framework,model,precision,campaign,input_tokens,"
+         "output_tokens,batch_size,measured_tokens_per_s,predicted_tokens_per_s,lower_tokens_per_s,"
          "upper_tokens_per_s,expected_relative_error\n";
 }
 
 std::string EvaluationPointsCsvRow(absl::string_view protocol, absl::string_view method,
-                                   const HeldOutPoint& point, const MethodPrediction& prediction) {
+                                   std::optional<double> shots, const HeldOutPoint& point,
+                                   const MethodPrediction& prediction) {
   const Configuration& c = point.configuration;
   std::optional<double> lower, upper;
   if (!prediction.intervals.empty()) {
@@ -39,12 +40,12 @@ std::string EvaluationPointsCsvRow(absl::string_view protocol, absl::string_view
   }
   return absl::StrCat(
       absl::StrJoin(
-          {CsvField(protocol), CsvField(method), CsvField(c.hardware), absl::StrCat(c.num_gpus),
-           CsvField(c.framework), CsvField(c.model), CsvField(c.precision),
-           absl::StrCat(point.shape.input_tokens), absl::StrCat(point.shape.output_tokens),
-           absl::StrCat(point.batch_size), Number(point.throughput_tokens_per_s),
-           Number(prediction.throughput_tokens_per_s), Number(lower), Number(upper),
-           Number(prediction.expected_relative_error)},
+          {CsvField(protocol), CsvField(method), Number(shots), CsvField(c.hardware),
+           absl::StrCat(c.num_gpus), CsvField(c.framework), CsvField(c.model),
+           CsvField(c.precision), CsvField(c.campaign), absl::StrCat(point.shape.input_tokens),
+           absl::StrCat(point.shape.output_tokens), absl::StrCat(point.batch_size),
+           Number(point.throughput_tokens_per_s), Number(prediction.throughput_tokens_per_s),
+           Number(lower), Number(upper), Number(prediction.expected_relative_error)},
           ","),
       "\n");
 }

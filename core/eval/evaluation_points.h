@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -11,8 +12,11 @@ namespace perfcast {
 // One CSV line per held-out point and method, for analyses the summary figures cannot give
 // (errors by kind of configuration, by batch size, by hardware). The interval is the headline
 // level's (the first of MethodPrediction::intervals); a value a method did not give is empty.
+// `campaign` is the point's own (its configuration's); `shots` is new-campaign's share of the
+// held-out campaign's curves trained on (Fold::shots), empty for the other protocols.
 std::string EvaluationPointsCsvHeader();
 std::string EvaluationPointsCsvRow(absl::string_view protocol, absl::string_view method,
-                                   const HeldOutPoint& point, const MethodPrediction& prediction);
+                                   std::optional<double> shots, const HeldOutPoint& point,
+                                   const MethodPrediction& prediction);
 
 }  // namespace perfcast

@@ -1,12 +1,14 @@
 #include "core/eval/evaluation_protocol.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <random>
 #include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "core/util/byte_coding.h"
 
 namespace perfcast {
 namespace {
@@ -84,7 +86,73 @@ std::vector<Fold> GroupFolds(absl::Span<const Curve> curves, Key key) {
   return folds;
 }
 
+// new-campaign: one fold per held-out campaign; its seeded first ShotCurveCount curves train.
+std::vector<Fold> CampaignFolds(absl::Span<const Curve> curves, uint64_t seed, double shots) {
+  std::vector<Fold> folds;
+  for (const std::string& campaign : HeldOutCampaigns(curves)) {
+    std::vector<int> members;
+    for (int i = 0; i < static_cast<int>(curves.size()); ++i) {
+      if (curves[i].configuration.campaign == campaign) members.push_back(i);
+    }
+    // Seeded by the campaign's name, not its position, so that adding a campaign to the data does
+    // not change which curves another campaign gives as shots.
+    SeededShuffle(members, seed ^ Fnv1a64(campaign));
+    const int shot_count = ShotCurveCount(shots, static_cast<int>(members.size()));
+    std::vector<bool> is_shot(curves.size(), false);
+    for (int k = 0; k < shot_count; ++k) is_shot[members[k]] = true;
+    Fold fold;
+    fold.campaign = campaign;
+    fold.shots = shots;
+    fold.shot_curves = shot_count;
+    for (int i = 0; i < static_cast<int>(curves.size()); ++i) {
+      if (curves[i].configuration.campaign != campaign || is_shot[i]) {
+        fold.training.push_back(curves[i]);
+      } else {
+        AddPoints(curves[i], 0, fold.held_out);
+      }
+    }
+    folds.push_back(std::move(fold));
+  }
+  return folds;
+}
+
 }  // namespace
+
+std::vector<std::string> HeldOutCampaigns(absl::Span<const Curve> curves) {
+  std::map<std::string, int> curves_of;
+  for (const Curve& curve : curves) ++curves_of[curve.configuration.campaign];
+  std::vector<std::string> held_out;
+  if (curves_of.size() < 2) return held_out;
+  for (const auto& [campaign, count] : curves_of) {
+    if (count >= kMinCurvesOfHeldOutCampaign) held_out.push_back(campaign);
+  }
+  return held_out;
+}
+
+absl::Status CheckNewCampaignApplies(absl::Span<const Curve> curves) {
+  std::map<std::string, int> curves_of;
+  for (const Curve& curve : curves) ++curves_of[curve.configuration.campaign];
+  if (curves_of.size() < 2) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "new-campaign needs data of 2 campaigns or more (the CSV column `source`), to train on "
+        "the others while one is held out; the data hold ",
+        curves_of.empty() ? std::string("none")
+                          : absl::StrCat("only '", curves_of.begin()->first, "'")));
+  }
+  if (HeldOutCampaigns(curves).empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("new-campaign holds out a campaign of ", kMinCurvesOfHeldOutCampaign,
+                     " curves or more; every campaign of the data has fewer"));
+  }
+  return absl::OkStatus();
+}
+
+int ShotCurveCount(double shots, int curve_count) {
+  if (!(shots > 0)) return 0;
+  // The small epsilon keeps 0.3 x 10 at 3 despite binary rounding.
+  const int count = static_cast<int>(std::floor(shots * curve_count + 1e-9));
+  return std::clamp(count, 1, std::max(curve_count - 1, 1));
+}
 
 absl::string_view ProtocolName(Protocol protocol) {
   switch (protocol) {
@@ -96,20 +164,24 @@ absl::string_view ProtocolName(Protocol protocol) {
       return "new-config";
     case Protocol::kNewHardware:
       return "new-hardware";
+    case Protocol::kNewCampaign:
+      return "new-campaign";
   }
   return "unknown";
 }
 
 absl::StatusOr<Protocol> ParseProtocol(absl::string_view name) {
-  for (Protocol p : {Protocol::kNewShape, Protocol::kLargerBatch, Protocol::kNewConfig,
-                     Protocol::kNewHardware}) {
+  for (Protocol p : kAllProtocols) {
     if (ProtocolName(p) == name) return p;
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "protocol '", name, "': expected new-shape, larger-batch, new-config, new-hardware or all"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("protocol '", name,
+                   "': expected new-shape, larger-batch, new-config, new-hardware, new-campaign "
+                   "or all"));
 }
 
-std::vector<Fold> MakeFolds(Protocol protocol, absl::Span<const Curve> curves, uint64_t seed) {
+std::vector<Fold> MakeFolds(Protocol protocol, absl::Span<const Curve> curves, uint64_t seed,
+                            double shots) {
   if (curves.empty()) return {};
   switch (protocol) {
     case Protocol::kNewShape: {
@@ -132,6 +204,8 @@ std::vector<Fold> MakeFolds(Protocol protocol, absl::Span<const Curve> curves, u
       return GroupFolds(curves, [](const Curve& curve) { return curve.configuration; });
     case Protocol::kNewHardware:
       return GroupFolds(curves, [](const Curve& curve) { return curve.configuration.hardware; });
+    case Protocol::kNewCampaign:
+      return CampaignFolds(curves, seed, shots);
   }
   return {};
 }

@@ -4,6 +4,7 @@
 #include <tuple>
 
 #include "core/data/curve.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/core/synthetic_benchmarks.h"
 
@@ -12,7 +13,24 @@ namespace {
 
 using PointKey = std::tuple<Configuration, Shape, int>;
 
-std::vector<Curve> SyntheticCurves() { return GroupIntoCurves(testing::SyntheticRecords()); }
+// The synthetic data measured by two campaigns: lab-a ran the 1- and 2-GPU systems (16 curves),
+// lab-b the 4-GPU ones (8 curves). Every configuration stays in one campaign.
+std::vector<Curve> SyntheticCurves() {
+  std::vector<BenchmarkRecord> records = testing::SyntheticRecords();
+  for (BenchmarkRecord& record : records) {
+    record.configuration.campaign = record.configuration.num_gpus == 4 ? "lab-b" : "lab-a";
+  }
+  return GroupIntoCurves(records);
+}
+
+std::set<std::pair<Configuration, Shape>> CurvesOf(const std::vector<Curve>& curves,
+                                                   absl::string_view campaign) {
+  std::set<std::pair<Configuration, Shape>> out;
+  for (const Curve& curve : curves) {
+    if (curve.configuration.campaign == campaign) out.insert({curve.configuration, curve.shape});
+  }
+  return out;
+}
 
 class EveryProtocolTest : public ::testing::TestWithParam<Protocol> {};
 
@@ -65,9 +83,7 @@ TEST_P(EveryProtocolTest, IsDeterministicForASeed) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Protocols, EveryProtocolTest,
-                         ::testing::Values(Protocol::kNewShape, Protocol::kLargerBatch,
-                                           Protocol::kNewConfig, Protocol::kNewHardware),
+INSTANTIATE_TEST_SUITE_P(Protocols, EveryProtocolTest, ::testing::ValuesIn(kAllProtocols),
                          [](const auto& info) {
                            std::string name(ProtocolName(info.param));
                            std::erase(name, '-');
@@ -97,9 +113,106 @@ TEST(NewHardwareTest, TrainsOnNoConfigurationOfTheHeldOutHardware) {
   }
 }
 
+TEST(NewCampaignTest, HoldsOutEachCampaignWholeAndTrainsOnNoneOfIt) {
+  const std::vector<Curve> curves = SyntheticCurves();
+
+  const std::vector<Fold> folds = MakeFolds(Protocol::kNewCampaign, curves, 42);
+
+  ASSERT_EQ(folds.size(), 2u);
+  EXPECT_EQ(folds[0].campaign, "lab-a");
+  EXPECT_EQ(folds[1].campaign, "lab-b");
+  for (const Fold& fold : folds) {
+    EXPECT_EQ(fold.shots, 0.0);
+    EXPECT_EQ(fold.shot_curves, 0);
+    EXPECT_TRUE(CurvesOf(fold.training, *fold.campaign).empty());
+    EXPECT_FALSE(fold.training.empty());
+    for (const HeldOutPoint& point : fold.held_out) {
+      EXPECT_EQ(point.configuration.campaign, *fold.campaign);
+    }
+    EXPECT_EQ(fold.held_out.size(), CurvesOf(curves, *fold.campaign).size() * 6);
+  }
+}
+
+TEST(NewCampaignTest, TrainsOnTheShotCurvesWholeAndPredictsOnlyTheRest) {
+  const std::vector<Curve> curves = SyntheticCurves();
+
+  const std::vector<Fold> folds = MakeFolds(Protocol::kNewCampaign, curves, 42, 0.3);
+
+  ASSERT_EQ(folds.size(), 2u);
+  for (const Fold& fold : folds) {
+    const auto campaign_curves = CurvesOf(curves, *fold.campaign);
+    const auto shot_curves = CurvesOf(fold.training, *fold.campaign);
+    // floor(0.3 x 16) = 4 of lab-a, floor(0.3 x 8) = 2 of lab-b.
+    EXPECT_EQ(fold.shot_curves, static_cast<int>(campaign_curves.size() * 3 / 10));
+    EXPECT_EQ(static_cast<int>(shot_curves.size()), fold.shot_curves);
+    EXPECT_EQ(fold.shots, 0.3);
+    for (const Curve& curve : fold.training) {
+      if (curve.configuration.campaign == *fold.campaign) {
+        EXPECT_EQ(curve.points.size(), 6u);
+      }
+    }
+    std::set<std::pair<Configuration, Shape>> predicted;
+    for (const HeldOutPoint& point : fold.held_out) {
+      EXPECT_FALSE(shot_curves.contains({point.configuration, point.shape}));
+      predicted.insert({point.configuration, point.shape});
+    }
+    EXPECT_EQ(predicted.size() + shot_curves.size(), campaign_curves.size());
+  }
+}
+
+TEST(NewCampaignTest, PicksTheSameShotsForASeedAndNestsSmallerSharesInLarger) {
+  const std::vector<Curve> curves = SyntheticCurves();
+  auto shots_of = [&](double shots, uint64_t seed) {
+    return CurvesOf(MakeFolds(Protocol::kNewCampaign, curves, seed, shots)[0].training, "lab-a");
+  };
+
+  const auto tenth = shots_of(0.1, 7);
+  const auto third = shots_of(0.3, 7);
+
+  EXPECT_EQ(tenth, shots_of(0.1, 7));
+  EXPECT_EQ(tenth.size(), 1u);  // floor(0.1 x 16) = 1
+  EXPECT_EQ(third.size(), 4u);
+  for (const auto& curve : tenth) EXPECT_TRUE(third.contains(curve));
+}
+
+TEST(NewCampaignTest, KeepsACampaignOfOneCurveInTrainingWithoutHoldingItOut) {
+  std::vector<Curve> curves = SyntheticCurves();
+  Curve lone = curves.front();
+  lone.configuration.campaign = "lone";
+  curves.push_back(lone);
+
+  const std::vector<Fold> folds = MakeFolds(Protocol::kNewCampaign, curves, 42);
+
+  ASSERT_EQ(folds.size(), 2u);
+  for (const Fold& fold : folds) {
+    EXPECT_NE(fold.campaign, "lone");
+    EXPECT_EQ(CurvesOf(fold.training, "lone").size(), 1u);
+  }
+  EXPECT_EQ(HeldOutCampaigns(curves), (std::vector<std::string>{"lab-a", "lab-b"}));
+}
+
+TEST(NewCampaignTest, ExplainsWhyDataOfOneCampaignCannotBeHeldOut) {
+  const std::vector<Curve> curves = GroupIntoCurves(testing::SyntheticRecords());
+
+  const absl::Status status = CheckNewCampaignApplies(curves);
+
+  EXPECT_TRUE(MakeFolds(Protocol::kNewCampaign, curves, 42).empty());
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("2 campaigns or more"));
+  EXPECT_TRUE(CheckNewCampaignApplies(SyntheticCurves()).ok());
+}
+
+TEST(NewCampaignTest, RoundsTheShotCountDownButGivesAtLeastOneAndLeavesOne) {
+  EXPECT_EQ(ShotCurveCount(0, 10), 0);
+  EXPECT_EQ(ShotCurveCount(0.1, 5), 1);   // floor(0.5) = 0, raised to 1
+  EXPECT_EQ(ShotCurveCount(0.3, 10), 3);  // not 2 by binary rounding
+  EXPECT_EQ(ShotCurveCount(0.29, 100), 29);
+  EXPECT_EQ(ShotCurveCount(0.1, 385), 38);
+  EXPECT_EQ(ShotCurveCount(0.9, 2), 1);  // one curve is always left to predict
+}
+
 TEST(ProtocolNameTest, ParsesWhatItPrints) {
-  for (Protocol p : {Protocol::kNewShape, Protocol::kLargerBatch, Protocol::kNewConfig,
-                     Protocol::kNewHardware}) {
+  for (Protocol p : kAllProtocols) {
     auto parsed = ParseProtocol(ProtocolName(p));
     ASSERT_TRUE(parsed.ok());
     EXPECT_EQ(*parsed, p);

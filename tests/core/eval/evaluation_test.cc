@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/data/curve.h"
+#include "core/eval/baselines.h"
 #include "core/eval/evaluation_points.h"
 #include "gtest/gtest.h"
 #include "tests/core/synthetic_benchmarks.h"
@@ -97,7 +98,7 @@ TEST(EvaluationTest, ReportsEveryHeldOutPointToOnPointDeclinedOnesIncluded) {
   int reported = 0, declined = 0, exact = 0;
   EvaluationOptions options;
   options.parallel_folds = 2;
-  options.on_point = [&](absl::string_view protocol, absl::string_view method_name,
+  options.on_point = [&](absl::string_view protocol, absl::string_view method_name, const Fold&,
                          const HeldOutPoint& point, const MethodPrediction& prediction) {
     EXPECT_EQ(protocol, "new-config");
     EXPECT_EQ(method_name, "declines-one");
@@ -116,6 +117,120 @@ TEST(EvaluationTest, ReportsEveryHeldOutPointToOnPointDeclinedOnesIncluded) {
   EXPECT_EQ(exact, figures->front().points);
 }
 
+// The synthetic data as two campaigns: lab-a the 1- and 2-GPU systems, lab-b the 4-GPU ones.
+std::vector<Curve> TwoCampaigns() {
+  std::vector<BenchmarkRecord> records = testing::SyntheticRecords();
+  for (BenchmarkRecord& record : records) {
+    record.configuration.campaign = record.configuration.num_gpus == 4 ? "lab-b" : "lab-a";
+  }
+  return GroupIntoCurves(records);
+}
+
+TEST(NewCampaignEvaluationTest, GivesFiguresPerCampaignThenOverAllWithTheShots) {
+  std::vector<std::unique_ptr<EvaluationMethod>> methods;
+  methods.push_back(std::make_unique<KnownErrorMethod>());
+  EvaluationOptions options;
+  options.shots = 0.25;
+  std::vector<std::pair<std::string, double>> points_seen;
+  options.on_point = [&](absl::string_view, absl::string_view, const Fold& fold,
+                         const HeldOutPoint& point, const MethodPrediction&) {
+    EXPECT_EQ(point.configuration.campaign, fold.campaign);
+    points_seen.push_back({point.configuration.campaign, *fold.shots});
+  };
+
+  auto figures = Evaluate(Protocol::kNewCampaign, TwoCampaigns(), methods, options);
+
+  ASSERT_TRUE(figures.ok()) << figures.status();
+  ASSERT_EQ(figures->size(), 3u);
+  EXPECT_EQ((*figures)[0].campaign, "lab-a");
+  EXPECT_EQ((*figures)[1].campaign, "lab-b");
+  EXPECT_EQ((*figures)[2].campaign, kAllCampaigns);
+  for (const EvaluationFigures& f : *figures) {
+    EXPECT_EQ(f.protocol, "new-campaign");
+    EXPECT_EQ(f.shots, 0.25);
+    EXPECT_EQ(f.coverage, 1.0);
+  }
+  // 16 curves of lab-a, 4 of them shots; 8 of lab-b, 2 shots; 6 points a curve.
+  EXPECT_EQ((*figures)[0].points, 12 * 6);
+  EXPECT_EQ((*figures)[1].points, 6 * 6);
+  EXPECT_EQ((*figures)[2].points, 18 * 6);
+  EXPECT_EQ(points_seen.size(), 18u * 6);
+
+  const std::string json = FiguresJsonLines(*figures);
+  EXPECT_NE(json.find("\"protocol\":\"new-campaign\",\"method\":\"known-error\",\"campaign\":"
+                      "\"lab-a\",\"shots\":0.25,"),
+            std::string::npos)
+      << json;
+  EXPECT_NE(json.find("\"campaign\":\"all\",\"shots\":0.25,"), std::string::npos) << json;
+  const std::string table = FiguresTable(*figures);
+  EXPECT_NE(table.find("campaign shots"), std::string::npos) << table;
+  EXPECT_NE(table.find("known-error     lab-b     0.25"), std::string::npos) << table;
+}
+
+TEST(NewCampaignEvaluationTest, OtherProtocolsCarryNoCampaign) {
+  std::vector<std::unique_ptr<EvaluationMethod>> methods;
+  methods.push_back(std::make_unique<KnownErrorMethod>());
+
+  auto figures = Evaluate(Protocol::kNewConfig, TwoCampaigns(), methods, EvaluationOptions());
+
+  ASSERT_TRUE(figures.ok()) << figures.status();
+  ASSERT_EQ(figures->size(), 1u);
+  EXPECT_FALSE(figures->front().campaign.has_value());
+  EXPECT_EQ(FiguresJsonLines(*figures).find("campaign"), std::string::npos);
+  EXPECT_EQ(FiguresTable(*figures).find("campaign"), std::string::npos);
+}
+
+TEST(NewCampaignEvaluationTest, RefusesShotsOutsideZeroToOne) {
+  std::vector<std::unique_ptr<EvaluationMethod>> methods;
+  methods.push_back(std::make_unique<KnownErrorMethod>());
+  for (double shots : {-0.1, 1.0, 1.5}) {
+    EvaluationOptions options;
+    options.shots = shots;
+
+    auto figures = Evaluate(Protocol::kNewCampaign, TwoCampaigns(), methods, options);
+
+    EXPECT_EQ(figures.status().code(), absl::StatusCode::kInvalidArgument) << shots;
+    EXPECT_NE(figures.status().message().find("shots"), absl::string_view::npos);
+  }
+}
+
+TEST(NewCampaignEvaluationTest, RefusesDataOfOneCampaign) {
+  std::vector<std::unique_ptr<EvaluationMethod>> methods;
+  methods.push_back(std::make_unique<KnownErrorMethod>());
+
+  auto figures = Evaluate(Protocol::kNewCampaign, GroupIntoCurves(testing::SyntheticRecords()),
+                          methods, EvaluationOptions());
+
+  EXPECT_EQ(figures.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(figures.status().message().find("new-campaign"), absl::string_view::npos);
+}
+
+// The baselines know configurations, and the campaign is part of one: without shots they decline
+// every point, with shots they predict the held-out curves of the configurations shots reached.
+TEST(NewCampaignEvaluationTest, EveryBaselineRunsWithAndWithoutShots) {
+  std::vector<std::unique_ptr<EvaluationMethod>> methods;
+  methods.push_back(std::make_unique<NearestCurve>());
+  methods.push_back(std::make_unique<DirectXGBoost>(1));
+  methods.push_back(std::make_unique<PublishedAla>(false, 1));
+  for (double shots : {0.0, 0.5}) {
+    EvaluationOptions options;
+    options.shots = shots;
+
+    auto figures = Evaluate(Protocol::kNewCampaign, TwoCampaigns(), methods, options);
+
+    ASSERT_TRUE(figures.ok()) << figures.status();
+    ASSERT_EQ(figures->size(), 9u);  // 3 methods x (2 campaigns + all)
+    for (const EvaluationFigures& f : *figures) {
+      if (shots == 0) {
+        EXPECT_EQ(f.points, 0) << f.method;
+        EXPECT_GT(f.declined, 0) << f.method;
+      } else {
+        EXPECT_GT(f.points, 0) << f.method << " " << *f.campaign;
+      }
+    }
+  }
+}
+
 TEST(EvaluationPointsTest, QuotesNamesWithCommasAndLeavesMissingValuesEmpty) {
   HeldOutPoint point;
   point.configuration = {"NVIDIA H100", 2, "vllm", "org/model, \"v2\"", "fp8"};
@@ -128,14 +243,29 @@ TEST(EvaluationPointsTest, QuotesNamesWithCommasAndLeavesMissingValuesEmpty) {
   predicted.intervals = {{800, 1300}, {900, 1100}};
   predicted.expected_relative_error = 0.25;
 
-  EXPECT_EQ(EvaluationPointsCsvRow("new-config", "nearest-curve", point, declined),
-            "new-config,nearest-curve,NVIDIA H100,2,vllm,\"org/model, \"\"v2\"\"\",fp8,128,2048,64,"
-            "1234.5,,,,\n");
-  EXPECT_EQ(EvaluationPointsCsvRow("new-config", "perfcast", point, predicted),
-            "new-config,perfcast,NVIDIA H100,2,vllm,\"org/model, \"\"v2\"\"\",fp8,128,2048,64,"
+  EXPECT_EQ(EvaluationPointsCsvRow("new-config", "nearest-curve", std::nullopt, point, declined),
+            "new-config,nearest-curve,,NVIDIA H100,2,vllm,\"org/model, \"\"v2\"\"\",fp8,,128,2048,"
+            "64,1234.5,,,,\n");
+  EXPECT_EQ(EvaluationPointsCsvRow("new-config", "perfcast", std::nullopt, point, predicted),
+            "new-config,perfcast,,NVIDIA H100,2,vllm,\"org/model, \"\"v2\"\"\",fp8,,128,2048,64,"
             "1234.5,1000,800,1300,0.25\n");
   const std::string header = EvaluationPointsCsvHeader();
-  EXPECT_EQ(std::count(header.begin(), header.end(), ','), 14);
+  EXPECT_EQ(std::count(header.begin(), header.end(), ','), 16);
+}
+
+TEST(EvaluationPointsTest, CarriesTheCampaignAndTheShotsOfNewCampaign) {
+  HeldOutPoint point;
+  point.configuration = {"NVIDIA H100", 1, "vllm", "org/model", "fp16", "lab, 2025"};
+  point.shape = {128, 128};
+  point.batch_size = 8;
+  point.throughput_tokens_per_s = 500;
+  MethodPrediction declined;
+
+  EXPECT_EQ(EvaluationPointsCsvRow("new-campaign", "perfcast", 0.1, point, declined),
+            "new-campaign,perfcast,0.1,NVIDIA H100,1,vllm,org/model,fp16,\"lab, 2025\",128,128,8,"
+            "500,,,,\n");
+  EXPECT_EQ(EvaluationPointsCsvHeader().substr(0, 75),
+            "protocol,method,shots,hardware,num_gpus,framework,model,precision,campaign,");
 }
 
 }  // namespace
