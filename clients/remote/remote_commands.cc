@@ -179,6 +179,13 @@ absl::Status RemoteUncertainty(const RemoteTarget& target, const PredictionQuery
     out << absl::StrFormat("never seen in the data:   %s\n",
                            absl::StrJoin(response.unseen_names(), ", "));
   }
+  if (response.population()) {
+    out << "campaign:                 the population of campaigns (the interval covers their "
+           "spread)\n";
+  }
+  for (const std::string& note : response.outside_data()) {
+    out << absl::StrFormat("outside the data:         %s\n", note);
+  }
   out << absl::StrFormat("nearest observed curves:\n%10s %8s %8s  %s\n", "distance", "in", "out",
                          "configuration");
   for (const v1::ObservedCurve& curve : response.nearest_curves()) {

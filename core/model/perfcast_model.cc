@@ -85,6 +85,20 @@ absl::Status PerfcastModel::State::CheckKnown(const Configuration& query) const 
   return absl::OkStatus();
 }
 
+PerfcastModel::State::ResolvedQuery PerfcastModel::State::Resolve(
+    const PredictionQuery& asked) const {
+  TrainedNames::Resolved resolved = names.Resolve(asked.configuration);
+  ResolvedQuery out{{std::move(resolved.configuration), asked.shape}, std::move(resolved.unseen)};
+  out.population = !campaign_levels.Knows(out.query.configuration.campaign);
+  if (out.population) {
+    if (std::optional<std::string> measured_by =
+            index.CampaignMeasuring(out.query.configuration, out.query.shape)) {
+      out.query.configuration.campaign = *std::move(measured_by);
+    }
+  }
+  return out;
+}
+
 PerfcastModel::PerfcastModel(std::unique_ptr<State> state) : state_(std::move(state)) {}
 PerfcastModel::~PerfcastModel() = default;
 
@@ -182,21 +196,15 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
     double confidence_level) const {
   PERFCAST_RETURN_IF_ERROR(ValidateQuery(asked, batch_sizes, confidence_level));
   const State& s = *state_;
-  TrainedNames::Resolved resolved = s.names.Resolve(asked.configuration);
-  PredictionQuery query{std::move(resolved.configuration), asked.shape};
+  const State::ResolvedQuery resolved = s.Resolve(asked);
+  const PredictionQuery& query = resolved.query;
   // A name no training configuration carries: the intervals of a new configuration calibrated
   // on predictions made without that name (RowKind::kUnseenName).
   const bool name_unseen = !resolved.unseen.empty();
   // No campaign, or one the data lack: the population's answer (docs/METHOD.md §8). It reads the
   // curves of a campaign that measured the system, at that campaign's level, and its interval is
   // at least as wide as the campaigns scatter.
-  const bool population = !s.campaign_levels.Knows(query.configuration.campaign);
-  if (population) {
-    if (std::optional<std::string> measured_by =
-            s.index.CampaignMeasuring(query.configuration, query.shape)) {
-      query.configuration.campaign = *std::move(measured_by);
-    }
-  }
+  const bool population = resolved.population;
   const double query_level =
       population ? 0.0 : s.campaign_levels.LevelOf(query.configuration.campaign);
   const int own = s.index.Find(query.configuration, query.shape);
@@ -283,12 +291,46 @@ absl::StatusOr<UncertaintyReport> PerfcastModel::Explain(const PredictionQuery& 
   PERFCAST_ASSIGN_OR_RETURN(const std::vector<PointPrediction> prediction,
                             Predict(query, batch, 0.5));
   const State& s = *state_;
-  const TrainedNames::Resolved resolved = s.names.Resolve(query.configuration);
-  const Configuration& configuration = resolved.configuration;
+  const State::ResolvedQuery resolved = s.Resolve(query);
+  const Configuration& configuration = resolved.query.configuration;
   UncertaintyReport report;
   report.prediction_case = prediction.front().prediction_case;
   report.expected_relative_error = prediction.front().expected_relative_error;
   for (const UnseenName& unseen : resolved.unseen) report.unseen_names.push_back(unseen.ToString());
+  report.population = resolved.population;
+  if (resolved.population && !query.configuration.campaign.empty()) {
+    report.outside_data.push_back(
+        absl::StrCat("campaign '", query.configuration.campaign,
+                     "' is not in the data: answered for the population of campaigns"));
+  }
+  // Beyond what any campaign measured: no curve there to be read, only extrapolated.
+  int largest_batch = 0, largest_input = 0, largest_output = 0;
+  for (const AnchorCurve& anchor : s.index.anchors()) {
+    const Curve& curve = anchor.curve();
+    if (curve.configuration.batch_semantics == configuration.batch_semantics) {
+      largest_batch = std::max(largest_batch, curve.max_batch_size());
+    }
+    largest_input = std::max(largest_input, curve.shape.input_tokens);
+    largest_output = std::max(largest_output, curve.shape.output_tokens);
+  }
+  if (batch_size > largest_batch) {
+    report.outside_data.push_back(absl::StrCat(
+        "batch_size ", batch_size, " is beyond every campaign's largest ",
+        BatchSemanticsName(configuration.batch_semantics), " batch (", largest_batch, ")"));
+  }
+  if (query.shape.input_tokens > largest_input) {
+    report.outside_data.push_back(absl::StrCat("input_tokens ", query.shape.input_tokens,
+                                               " is beyond every campaign's largest (",
+                                               largest_input, ")"));
+  }
+  if (query.shape.output_tokens > largest_output) {
+    report.outside_data.push_back(absl::StrCat("output_tokens ", query.shape.output_tokens,
+                                               " is beyond every campaign's largest (",
+                                               largest_output, ")"));
+  }
+  for (const std::string& name : report.unseen_names) {
+    report.outside_data.push_back(absl::StrCat(name, " is in no campaign's data"));
+  }
   const Neighbourhood around =
       s.similarity.Around(configuration, query.shape, batch_size, Unobserved{});
   report.nearest_point_distance = around.nearest_point_distance;

@@ -35,6 +35,16 @@ struct PerfcastModel::State {
   // nor the catalogue has nothing physical to transfer from: refused rather than invented.
   absl::Status CheckKnown(const Configuration& query) const;
 
+  // A query brought to the training data: its names to the trained ones (§7) and, for the
+  // population (no campaign, or one the data lack), its campaign to one that measured the system
+  // (§8).
+  struct ResolvedQuery {
+    PredictionQuery query;
+    std::vector<UnseenName> unseen;
+    bool population = false;
+  };
+  ResolvedQuery Resolve(const PredictionQuery& asked) const;
+
   ModelInfo info;
   AnchorIndex index;
   TransferFeatures features;

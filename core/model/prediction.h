@@ -61,6 +61,11 @@ struct UncertaintyReport {
   // Names of the query no training configuration carries ("framework 'my-new-engine'"), after
   // the spellings and equivalences that reach a trained name (core/model/trained_names.h).
   std::vector<std::string> unseen_names;
+  // Answered for the population of campaigns: the query named no campaign, or one the data lack.
+  bool population = false;
+  // Where the query lies outside every campaign's range, one sentence each ("batch_size 2048 is
+  // beyond every campaign's largest static batch (1024)"); empty inside it.
+  std::vector<std::string> outside_data;
 };
 
 }  // namespace perfcast

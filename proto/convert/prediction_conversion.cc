@@ -142,6 +142,8 @@ void UncertaintyToProto(const UncertaintyReport& report, v1::UncertaintyResponse
   out->set_expected_relative_error(report.expected_relative_error);
   out->set_prediction_case(PredictionCaseToProto(report.prediction_case));
   for (const std::string& name : report.unseen_names) out->add_unseen_names(name);
+  out->set_population(report.population);
+  for (const std::string& note : report.outside_data) out->add_outside_data(note);
   for (const NeighborCurve& neighbor : report.nearest_curves) {
     v1::ObservedCurve* curve = out->add_nearest_curves();
     ConfigurationToProto(neighbor.configuration, curve->mutable_configuration());

@@ -97,5 +97,25 @@ TEST_F(CampaignModelTest, StaticAndConcurrencyAxesAreKeptApart) {
   EXPECT_EQ(p->front().prediction_case, PredictionCase::kNewConfiguration);
 }
 
+TEST_F(CampaignModelTest, UncertaintySaysWhereAQueryLiesOutsideEveryCampaign) {
+  Configuration c{"gpu-a", 1, "vllm", "org/model-7b", "fp16"};
+  c.campaign = "lab-a";
+  auto inside = model().Explain({c, {256, 256}}, 16, 3);
+  ASSERT_TRUE(inside.ok()) << inside.status();
+  EXPECT_FALSE(inside->population);
+  EXPECT_TRUE(inside->outside_data.empty());
+
+  c.campaign = "lab-new";
+  auto outside = model().Explain({c, {256, 4096}}, 4096, 3);
+  ASSERT_TRUE(outside.ok()) << outside.status();
+  EXPECT_TRUE(outside->population);
+  ASSERT_EQ(outside->outside_data.size(), 3u);
+  EXPECT_EQ(outside->outside_data[0],
+            "campaign 'lab-new' is not in the data: answered for the population of campaigns");
+  EXPECT_EQ(outside->outside_data[1],
+            "batch_size 4096 is beyond every campaign's largest static batch (128)");
+  EXPECT_EQ(outside->outside_data[2], "output_tokens 4096 is beyond every campaign's largest (1024)");
+}
+
 }  // namespace
 }  // namespace perfcast
