@@ -6,6 +6,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "core/bundle/bundle_format.h"
 #include "core/catalogue/catalogue.h"
 #include "core/fit/anchor_curve.h"
@@ -25,6 +26,16 @@
 namespace perfcast {
 namespace {
 
+// "; campaign levels name +0.12, ..." (log throughput), or "" when there are none to tell.
+std::string CampaignLevelsText(const CampaignLevels& levels) {
+  std::string out;
+  for (const auto& [campaign, level] : levels.All()) {
+    absl::StrAppend(&out, out.empty() ? "; campaign levels " : ", ",
+                    campaign.empty() ? "(unnamed)" : campaign, absl::StrFormat(" %+.3f", level));
+  }
+  return out;
+}
+
 // What a person reading the file's first bytes learns; the decoder skips it.
 std::string Manifest(const PerfcastModel::State& s) {
   return absl::StrCat(
@@ -32,7 +43,8 @@ std::string Manifest(const PerfcastModel::State& s) {
       "; points ", s.info.point_count, "; configurations ", s.info.configuration_count,
       "; trained_at_unix_s ", s.info.trained_at_unix_s, "; physical exponents ",
       s.physical_exponents.same_hardware, " (same hardware) ", s.physical_exponents.same_stack,
-      " (same software stack) ", s.physical_exponents.other_stack, " (other stack)");
+      " (same software stack) ", s.physical_exponents.other_stack, " (other stack)",
+      CampaignLevelsText(s.campaign_levels));
 }
 
 // The catalogue, parsed from the files a bundle carries; null when it carries none.
