@@ -19,6 +19,7 @@
 #include "server/rpc/caller_rate_limiter.h"
 #include "server/rpc/model_service_impl.h"
 #include "server/rpc/prediction_service_impl.h"
+#include "server/rpc/quarantine_gate.h"
 #include "server/rpc/service_context.h"
 #include "server/store/benchmark_store.h"
 #include "server/store/benchmark_writer.h"
@@ -97,6 +98,9 @@ absl::Status PerfcastServer::Start() {
       options_.max_refits_per_minute / 60.0, options_.max_refits_per_minute,
       absl::StrCat(options_.max_refits_per_minute, " refits per minute"));
   context_->authorizer = options_.authorizer.get();
+  quarantine_gate_ = std::make_unique<QuarantineGate>(registry_.get());
+  context_->quarantine = quarantine_gate_.get();
+  context_->shared_store = stores->shared.has_value();
   context_->result_limiter = result_limiter_.get();
   context_->refit_limiter = refit_limiter_.get();
   context_->catalogue = options_.retrain.train.catalogue.get();

@@ -26,6 +26,7 @@ class BenchmarkWriter;
 class LiveScoring;
 class MetricsHttpServer;
 class ModelRegistry;
+class QuarantineGate;
 class SharedStoreReplica;
 class ServerMetrics;
 struct ServiceContext;
@@ -126,6 +127,7 @@ class PerfcastServer {
   std::unique_ptr<ModelServiceImpl> model_service_;
   std::unique_ptr<CallerRateLimiter> result_limiter_;
   std::unique_ptr<CallerRateLimiter> refit_limiter_;
+  std::unique_ptr<QuarantineGate> quarantine_gate_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<MetricsHttpServer> metrics_http_;
   std::unique_ptr<SharedStoreReplica> replica_;  // with a store shared by replicas

@@ -10,7 +10,8 @@ namespace perfcast {
 
 absl::StatusOr<CommandLine> CommandLine::Parse(const std::vector<std::string>& arguments,
                                                const std::vector<std::string>& known_flags,
-                                               const std::vector<std::string>& boolean_flags) {
+                                               const std::vector<std::string>& boolean_flags,
+                                               bool allow_positionals) {
   auto contains = [](const std::vector<std::string>& list, const std::string& name) {
     return std::find(list.begin(), list.end(), name) != list.end();
   };
@@ -18,6 +19,10 @@ absl::StatusOr<CommandLine> CommandLine::Parse(const std::vector<std::string>& a
   for (size_t i = 0; i < arguments.size(); ++i) {
     const std::string& argument = arguments[i];
     if (argument.rfind("--", 0) != 0) {
+      if (allow_positionals) {
+        line.positionals_.push_back(argument);
+        continue;
+      }
       return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", argument, "'"));
     }
     std::string name = argument.substr(2);

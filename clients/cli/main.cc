@@ -6,12 +6,14 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -55,6 +57,7 @@ requires a bearer token):
   refit        retrain now (--wait: until the new version serves)
   status       model versions, last refit, stored results, live accuracy
   configs      configurations the serving model knows
+  quarantine   list, release or drop results held back from training (role admin)
   bench        load-test Predict: QPS and latency percentiles
 
 'perfcast <command> --help' describes each command's flags. Tables by default, --json for
@@ -132,6 +135,7 @@ constexpr char kPredictHelp[] =
     R"(usage: perfcast predict (--bundle BUNDLE_DIR | --server HOST:PORT)
            --hardware H --num-gpus N --framework F --model M --precision P
            --input-tokens I --output-tokens O --batch-size B[,B...] [--confidence 0.9] [--json]
+           [--campaign NAME] [--batch-semantics static|concurrency|max_throughput]
 
 Prints, per batch size, the predicted throughput (output tokens/s), its interval at the given
 confidence, the batch latency and which case the prediction is (measured, interpolated,
@@ -139,7 +143,10 @@ extrapolated_batch, extrapolated_shape, new_configuration: the API's names). --b
 --server print the same table, and with --json the same JSON lines (one object per batch size:
 batch_size, throughput_tokens_per_s, lower_tokens_per_s, upper_tokens_per_s, batch_latency_s,
 prediction_case).
-  --timeout S  seconds one call to --server may take (default 10)
+  --campaign NAME      the level of that campaign (who measured, with which harness); unset:
+                       the population of campaigns, with an interval covering their spread
+  --batch-semantics S  what --batch-size counts: static (default), concurrency, max_throughput
+  --timeout S          seconds one call to --server may take (default 10)
 )";
 
 constexpr char kUncertaintyHelp[] = R"(usage: perfcast uncertainty --server HOST:PORT
@@ -183,6 +190,19 @@ constexpr char kConfigsHelp[] =
     R"(usage: perfcast configs --server HOST:PORT [--json] [--timeout 10]
 
 Lists every configuration the serving model was trained on (all pages).
+)";
+
+constexpr char kQuarantineHelp[] =
+    R"(usage: perfcast quarantine list --server HOST:PORT [--json] [--timeout 10]
+       perfcast quarantine release ID... --server HOST:PORT [--json] [--timeout 10]
+       perfcast quarantine drop ID... --server HOST:PORT [--json] [--timeout 10]
+
+Results whose throughput lay far outside what the serving model predicts for their already
+measured configuration and campaign are stored in quarantine: kept, never trained on.
+  list     each one's id, when and by whom it was submitted, the result and why
+  release  makes them trainable; they count as new results for the next refit
+  drop     deletes them
+Needs role admin under --auth-tokens (--token TOKEN or PERFCAST_TOKEN).
 )";
 
 constexpr char kBenchHelp[] =
@@ -517,6 +537,17 @@ absl::StatusOr<PredictionQuery> QueryFrom(const CommandLine& line) {
   }
   query.configuration.num_gpus = *gpus;
   query.shape = {*input, *output};
+  // Its length is the server's to check (configuration.campaign, INVALID_ARGUMENT).
+  query.configuration.campaign = line.Get("campaign");
+  if (line.Has("batch-semantics")) {
+    std::optional<BatchSemantics> semantics = BatchSemanticsFromName(line.Get("batch-semantics"));
+    if (!semantics.has_value()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--batch-semantics=", line.Get("batch-semantics"),
+                       ": must be static, concurrency or max_throughput"));
+    }
+    query.configuration.batch_semantics = *semantics;
+  }
   return query;
 }
 
@@ -636,6 +667,37 @@ absl::Status RunConfigs(const CommandLine& line) {
   return RemoteConfigurations(*target, line.Has("json"), std::cout);
 }
 
+absl::Status RunQuarantine(const CommandLine& line) {
+  const std::vector<std::string>& words = line.positionals();
+  if (words.empty()) {
+    return absl::InvalidArgumentError("an action is required: list, release ID... or drop ID...");
+  }
+  const std::string& action = words[0];
+  std::vector<int64_t> ids;
+  for (size_t i = 1; i < words.size(); ++i) {
+    int64_t id = 0;
+    if (!absl::SimpleAtoi(words[i], &id) || id <= 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("'", words[i], "': not a result id (a positive integer from list)"));
+    }
+    ids.push_back(id);
+  }
+  absl::StatusOr<RemoteTarget> target = TargetFrom(line, 10);
+  if (!target.ok()) return target.status();
+  const bool json = line.Has("json");
+  if (action == "list") {
+    if (!ids.empty()) return absl::InvalidArgumentError("list takes no ids");
+    return RemoteQuarantineList(*target, json, std::cout);
+  }
+  if (action != "release" && action != "drop") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown action '", action, "': list, release ID... or drop ID..."));
+  }
+  if (ids.empty()) return absl::InvalidArgumentError(absl::StrCat(action, " needs result ids"));
+  return action == "release" ? RemoteQuarantineRelease(*target, ids, json, std::cout)
+                             : RemoteQuarantineDrop(*target, ids, json, std::cout);
+}
+
 absl::Status RunBench(const CommandLine& line) {
   PredictLoadOptions options;
   absl::StatusOr<RemoteTarget> target = TargetFrom(line, 5);
@@ -720,6 +782,7 @@ struct Command {
   std::vector<std::string> boolean_flags;
   // The exit code on success (0, or e.g. 5 for a partial submit); a failure maps by ExitCode.
   absl::StatusOr<int> (*run)(const CommandLine&);
+  bool positionals = false;  // takes arguments that are not flags (an action, ids)
 };
 
 int Main(int argc, char** argv) {
@@ -727,7 +790,8 @@ int Main(int argc, char** argv) {
   const std::vector<std::string> kConnectionFlags = {"server",   "timeout", "tls-ca",
                                                      "tls-cert", "tls-key", "token"};
   const std::vector<std::string> configuration_flags = {
-      "hardware", "num-gpus", "framework", "model", "precision", "input-tokens", "output-tokens"};
+      "hardware",     "num-gpus",      "framework", "model",          "precision",
+      "input-tokens", "output-tokens", "campaign",  "batch-semantics"};
   auto with = [](std::vector<std::string> flags, const std::vector<std::string>& more) {
     flags.insert(flags.end(), more.begin(), more.end());
     return flags;
@@ -764,6 +828,12 @@ int Main(int argc, char** argv) {
       {"refit", kRefitHelp, kConnectionFlags, {"wait", "json", "help"}, ZeroOnSuccess<RunRefit>},
       {"status", kStatusHelp, kConnectionFlags, {"json", "help"}, ZeroOnSuccess<RunStatus>},
       {"configs", kConfigsHelp, kConnectionFlags, {"json", "help"}, ZeroOnSuccess<RunConfigs>},
+      {"quarantine",
+       kQuarantineHelp,
+       kConnectionFlags,
+       {"json", "help"},
+       ZeroOnSuccess<RunQuarantine>,
+       /*positionals=*/true},
       {"bench",
        kBenchHelp,
        with(configuration_flags, with(kConnectionFlags, {"concurrency", "rate", "channels",
@@ -779,8 +849,9 @@ int Main(int argc, char** argv) {
   const std::string name = argv[1];
   for (const Command& command : commands) {
     if (name != command.name) continue;
-    absl::StatusOr<CommandLine> line = CommandLine::Parse(
-        std::vector<std::string>(argv + 2, argv + argc), command.flags, command.boolean_flags);
+    absl::StatusOr<CommandLine> line =
+        CommandLine::Parse(std::vector<std::string>(argv + 2, argv + argc), command.flags,
+                           command.boolean_flags, command.positionals);
     if (!line.ok()) {
       std::cerr << "perfcast " << name << ": " << line.status().message() << "\n" << command.help;
       return 2;

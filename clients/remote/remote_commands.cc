@@ -242,16 +242,21 @@ absl::StatusOr<SubmitSummary> RemoteSubmit(const RemoteTarget& target, const Sub
   summary.accepted = response.accepted_count();
   summary.duplicate = response.duplicate_count();
   summary.rejected = response.rejected_count();
+  summary.quarantined = response.quarantined_count();
   if (json) {
     if (absl::Status s = PrintJson(response, out); !s.ok()) return s;
     return summary;
   }
   out << absl::StrFormat("%s: %d results sent to %s\n", options.csv_path, summary.sent,
                          target.address);
-  out << absl::StrFormat("%10s %10s %10s %12s\n", "accepted", "duplicate", "rejected",
-                         "unreadable");
-  out << absl::StrFormat("%10d %10d %10d %12d\n", summary.accepted, summary.duplicate,
-                         summary.rejected, summary.unreadable_rows);
+  out << absl::StrFormat("%10s %10s %10s %12s %12s\n", "accepted", "duplicate", "rejected",
+                         "unreadable", "quarantined");
+  out << absl::StrFormat("%10d %10d %10d %12d %12d\n", summary.accepted, summary.duplicate,
+                         summary.rejected, summary.unreadable_rows, summary.quarantined);
+  if (summary.quarantined > 0) {
+    out << "quarantined results are stored but not trained on; an admin lists them with "
+           "`perfcast quarantine list`\n";
+  }
   if (response.rejections_size() > 0) {
     out << absl::StrFormat("rejected results:\n%8s  %-24s %-30s  %s\n", "index", "source_id",
                            "field", "reason");
@@ -363,6 +368,87 @@ absl::Status RemoteConfigurations(const RemoteTarget& target, bool json, std::os
         "%-28s %5d %-26s %-44s %-10s %s\n", c.hardware(), c.gpu_count(), c.framework(), c.model(),
         c.precision(),
         i < all.catalogue_entries_size() ? CatalogueText(all.catalogue_entries(i)) : "-");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RemoteQuarantineList(const RemoteTarget& target, bool json, std::ostream& out) {
+  std::unique_ptr<v1::ModelService::Stub> stub = v1::ModelService::NewStub(Channel(target));
+  v1::ListQuarantinedResponse all;
+  std::string token;
+  do {
+    v1::ListQuarantinedRequest request;
+    request.set_page_size(1000);
+    request.set_page_token(token);
+    v1::ListQuarantinedResponse page;
+    grpc::ClientContext context;
+    PrepareCall(&context, target);
+    if (absl::Status s = FromGrpc(stub->ListQuarantined(&context, request, &page), target.address);
+        !s.ok()) {
+      return s;
+    }
+    all.mutable_results()->MergeFrom(page.results());
+    all.set_total_count(page.total_count());
+    token = page.next_page_token();
+  } while (!token.empty());
+  if (json) return PrintJson(all, out);
+  out << absl::StrFormat("%d results in quarantine\n", all.results_size());
+  if (all.results_size() == 0) return absl::OkStatus();
+  out << absl::StrFormat("%8s  %-20s %-16s %-60s %5s %12s  %s\n", "id", "submitted", "by",
+                         "configuration", "batch", "tokens/s", "reason");
+  for (const v1::QuarantinedResult& q : all.results()) {
+    const v1::BenchmarkResult& r = q.result();
+    out << absl::StrFormat(
+        "%8d  %-20s %-16s %-60s %5d %12.6g  %s\n", q.id(),
+        absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", TimeFromProto(q.submit_time()), absl::UTCTimeZone()),
+        q.submitted_by().empty() ? "-" : q.submitted_by(),
+        absl::StrCat(ConfigurationText(r.configuration()),
+                     r.configuration().has_campaign() ? "@" + r.configuration().campaign() : "",
+                     " ", r.input_tokens(), "/", r.output_tokens()),
+        r.batch_size(), r.throughput_tokens_per_second(), q.reason());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RemoteQuarantineRelease(const RemoteTarget& target, const std::vector<int64_t>& ids,
+                                     bool json, std::ostream& out) {
+  std::unique_ptr<v1::ModelService::Stub> stub = v1::ModelService::NewStub(Channel(target));
+  v1::ReleaseQuarantinedRequest request;
+  request.mutable_ids()->Add(ids.begin(), ids.end());
+  v1::ReleaseQuarantinedResponse response;
+  grpc::ClientContext context;
+  PrepareCall(&context, target);
+  if (absl::Status s =
+          FromGrpc(stub->ReleaseQuarantined(&context, request, &response), target.address);
+      !s.ok()) {
+    return s;
+  }
+  if (json) return PrintJson(response, out);
+  out << absl::StrFormat("released %d results: they count as new results for the next refit\n",
+                         response.released_count());
+  if (response.not_found_ids_size() > 0) {
+    out << "not in quarantine: " << absl::StrJoin(response.not_found_ids(), " ") << "\n";
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RemoteQuarantineDrop(const RemoteTarget& target, const std::vector<int64_t>& ids,
+                                  bool json, std::ostream& out) {
+  std::unique_ptr<v1::ModelService::Stub> stub = v1::ModelService::NewStub(Channel(target));
+  v1::DropQuarantinedRequest request;
+  request.mutable_ids()->Add(ids.begin(), ids.end());
+  v1::DropQuarantinedResponse response;
+  grpc::ClientContext context;
+  PrepareCall(&context, target);
+  if (absl::Status s =
+          FromGrpc(stub->DropQuarantined(&context, request, &response), target.address);
+      !s.ok()) {
+    return s;
+  }
+  if (json) return PrintJson(response, out);
+  out << absl::StrFormat("dropped %d results\n", response.dropped_count());
+  if (response.not_found_ids_size() > 0) {
+    out << "not in quarantine: " << absl::StrJoin(response.not_found_ids(), " ") << "\n";
   }
   return absl::OkStatus();
 }

@@ -84,6 +84,7 @@ struct SubmitSummary {
   int64_t accepted = 0;
   int64_t duplicate = 0;
   int64_t rejected = 0;         // by the server, each with its reason in the output
+  int64_t quarantined = 0;      // stored, but held back from training (`perfcast quarantine`)
   int64_t unreadable_rows = 0;  // CSV rows that could not be parsed (reported, not sent)
 };
 
@@ -98,6 +99,16 @@ absl::Status RemoteRefit(const RemoteTarget& target, bool wait, bool json, std::
 
 // The server's model versions, last refit and stored results.
 absl::Status RemoteModelStatus(const RemoteTarget& target, bool json, std::ostream& out);
+
+// The results the server holds in quarantine, all pages: id, when and by whom submitted, the
+// result and why (role admin).
+absl::Status RemoteQuarantineList(const RemoteTarget& target, bool json, std::ostream& out);
+// Releases quarantined results (they become trainable) or drops them (deleted), by id; prints
+// how many and the ids that were not in quarantine (role admin).
+absl::Status RemoteQuarantineRelease(const RemoteTarget& target, const std::vector<int64_t>& ids,
+                                     bool json, std::ostream& out);
+absl::Status RemoteQuarantineDrop(const RemoteTarget& target, const std::vector<int64_t>& ids,
+                                  bool json, std::ostream& out);
 
 // Every configuration the serving model knows, all pages.
 absl::Status RemoteConfigurations(const RemoteTarget& target, bool json, std::ostream& out);

@@ -2,6 +2,7 @@
 
 #include <compare>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -102,6 +103,11 @@ struct BenchmarkRecord {
   std::optional<double> itl_s;
   std::optional<double> latency_s;
   std::string source;
+  // Who stored the result: the caller's name under --auth-tokens, "" without authentication,
+  // "seed" for rows seeded from a CSV; and when (unix seconds; 0: not recorded). Stores keep
+  // them; the model ignores them.
+  std::string submitted_by;
+  int64_t submitted_at_unix_s = 0;
 };
 
 }  // namespace perfcast

@@ -49,6 +49,12 @@ absl::string_view RpcMethodName(RpcMethod method) {
       return "ListModels";
     case RpcMethod::kListConfigurations:
       return "ListConfigurations";
+    case RpcMethod::kListQuarantined:
+      return "ListQuarantined";
+    case RpcMethod::kReleaseQuarantined:
+      return "ReleaseQuarantined";
+    case RpcMethod::kDropQuarantined:
+      return "DropQuarantined";
   }
   return "Unknown";
 }
@@ -118,6 +124,7 @@ ServerMetrics::ServerMetrics() : registry_(std::make_shared<prometheus::Registry
                       .Register(*registry_);
   results_accepted_ = &results.Add({{"outcome", "accepted"}});
   results_duplicate_ = &results.Add({{"outcome", "duplicate"}});
+  results_quarantined_ = &results.Add({{"outcome", "quarantined"}});
   results_rejected_ = &results.Add({{"outcome", "rejected"}});
   auto& rejections = BuildCounter()
                          .Name("perfcast_benchmark_rejections_total")
@@ -244,6 +251,9 @@ void ServerMetrics::ResultsAccepted(int64_t count) {
 }
 void ServerMetrics::ResultsDuplicate(int64_t count) {
   results_duplicate_->Increment(static_cast<double>(count));
+}
+void ServerMetrics::ResultsQuarantined(int64_t count) {
+  results_quarantined_->Increment(static_cast<double>(count));
 }
 void ServerMetrics::ResultRejected(RejectionReason reason) {
   results_rejected_->Increment();

@@ -29,8 +29,11 @@ enum class RpcMethod {
   kGetModelStatus,
   kListModels,
   kListConfigurations,
+  kListQuarantined,
+  kReleaseQuarantined,
+  kDropQuarantined,
 };
-inline constexpr int kRpcMethodCount = 8;
+inline constexpr int kRpcMethodCount = 11;
 
 // Every metric perfcast-server exports (docs/SERVING.md §7). All series are created in
 // the constructor, so every known series is present (zero) from the first scrape and the hot
@@ -68,6 +71,8 @@ class ServerMetrics {
   // Benchmark intake.
   void ResultsAccepted(int64_t count);
   void ResultsDuplicate(int64_t count);
+  // Stored in quarantine (outcome="quarantined"): kept, never trained on until released.
+  void ResultsQuarantined(int64_t count);
   void ResultRejected(RejectionReason reason);
   void SetStoredResults(int64_t count);
   void SetResultsSinceRefit(int64_t count);
@@ -101,6 +106,7 @@ class ServerMetrics {
   std::array<prometheus::Counter*, 5> queries_by_case_{};
   prometheus::Counter* results_accepted_ = nullptr;
   prometheus::Counter* results_duplicate_ = nullptr;
+  prometheus::Counter* results_quarantined_ = nullptr;
   prometheus::Counter* results_rejected_ = nullptr;
   std::array<prometheus::Counter*, kRejectionReasons.size()> rejections_by_reason_{};
   prometheus::Gauge* stored_results_ = nullptr;

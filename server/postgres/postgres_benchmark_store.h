@@ -34,8 +34,16 @@ class PostgresBenchmarkStore : public BenchmarkStore {
   PostgresBenchmarkStore(const PostgresBenchmarkStore&) = delete;
   PostgresBenchmarkStore& operator=(const PostgresBenchmarkStore&) = delete;
 
-  absl::StatusOr<std::vector<bool>> Insert(absl::Span<const BenchmarkRecord> records) override;
+  using BenchmarkStore::Insert;
+  absl::StatusOr<std::vector<bool>> Insert(
+      absl::Span<const BenchmarkRecord> records,
+      absl::Span<const std::string> quarantine_reasons) override;
   absl::StatusOr<std::vector<BenchmarkRecord>> LoadAll() const override;
+  absl::StatusOr<std::vector<QuarantinedResult>> ListQuarantined(int64_t after_id,
+                                                                 int limit) const override;
+  absl::StatusOr<int64_t> CountQuarantined() const override;
+  absl::StatusOr<std::vector<int64_t>> ReleaseQuarantined(absl::Span<const int64_t> ids) override;
+  absl::StatusOr<std::vector<int64_t>> DropQuarantined(absl::Span<const int64_t> ids) override;
   // The largest count seen: by our own commits or reported by ObserveCount.
   int64_t count() const override { return count_.load(std::memory_order_relaxed); }
 
@@ -45,6 +53,15 @@ class PostgresBenchmarkStore : public BenchmarkStore {
  private:
   PostgresBenchmarkStore(std::unique_ptr<PgConnection> writer, std::unique_ptr<PgConnection> reader,
                          int64_t count);
+
+  // Adds `added` to the stored count in the open transaction and notifies it; -1 when
+  // `added` is 0 (nothing to tell). REQUIRES: write_mutex_ held, a transaction open.
+  absl::StatusOr<int64_t> BumpCount(int64_t added) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mutex_);
+  // Runs `sql` (one parameter, an id; RETURNING a row when it changed one) for each id in one
+  // transaction; `trainable_after`: the changed rows now count.
+  absl::StatusOr<std::vector<int64_t>> ChangeQuarantined(absl::string_view sql,
+                                                         absl::Span<const int64_t> ids,
+                                                         bool trainable_after);
 
   mutable absl::Mutex write_mutex_;
   const std::unique_ptr<PgConnection> writer_ ABSL_PT_GUARDED_BY(write_mutex_);

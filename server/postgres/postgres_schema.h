@@ -9,8 +9,9 @@ namespace perfcast::server {
 
 // The tables, channels and lock keys that perfcast replicas share in one PostgreSQL database.
 //
-//   perfcast_benchmark_results  one row per result; UNIQUE on the result key
-//   perfcast_store_state        one row: result_count, kept in step with the results table by
+//   perfcast_benchmark_results  one row per result; a unique index on the result key; a non-empty
+//                               quarantine_reason holds the row back from training
+//   perfcast_store_state        one row: result_count (rows outside quarantine), kept in step by
 //                               every insert transaction (an exact count without a table scan)
 //   perfcast_models             one row per model version: the bundle bytes, their FNV-1a-64,
 //                               and how many results the version was trained on

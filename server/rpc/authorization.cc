@@ -129,6 +129,9 @@ Role LeastRoleFor(RpcMethod method) {
     case RpcMethod::kSubmitBenchmarks:
       return Role::kWrite;
     case RpcMethod::kRefit:
+    case RpcMethod::kListQuarantined:  // results and who sent them: not for every reader
+    case RpcMethod::kReleaseQuarantined:
+    case RpcMethod::kDropQuarantined:
       return Role::kAdmin;
   }
   return Role::kAdmin;  // a method this table does not know yet is the most guarded

@@ -17,7 +17,7 @@ namespace perfcast::server {
 enum class Role {
   kRead,   // Predict, Uncertainty, status and listing RPCs
   kWrite,  // also SubmitBenchmark(s)
-  kAdmin,  // also Refit and any administrative action
+  kAdmin,  // also Refit, the quarantine's List/Release/Drop and any administrative action
 };
 
 absl::string_view RoleName(Role role);

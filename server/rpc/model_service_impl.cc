@@ -5,10 +5,13 @@
 #include <optional>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "proto/convert/benchmark_conversion.h"
 #include "proto/convert/configuration_conversion.h"
 #include "proto/convert/model_version_conversion.h"
@@ -18,6 +21,7 @@
 #include "server/rpc/call_admission.h"
 #include "server/rpc/grpc_status.h"
 #include "server/rpc/plausibility.h"
+#include "server/rpc/quarantine_gate.h"
 #include "server/rpc/raw_message.h"
 
 namespace perfcast::server {
@@ -27,6 +31,56 @@ namespace {
 constexpr int kMaxListedRejections = 1000;
 // What a Refit RPC asks for is counted under this trigger.
 constexpr RefitTrigger kRpcTrigger = RefitTrigger::kRpc;
+
+// Why `record` goes to quarantine, or nullopt; logged at info level, since an operator decides.
+std::optional<std::string> QuarantineReason(const ServiceContext& context,
+                                            const BenchmarkRecord& record) {
+  if (context.quarantine == nullptr) return std::nullopt;
+  std::optional<std::string> reason = context.quarantine->Check(record);
+  if (reason.has_value()) {
+    spdlog::info(
+        "event=result_quarantined configuration=\"{}\" source_id=\"{}\" "
+        "submitted_by=\"{}\" reason=\"{}\"",
+        record.configuration.ToString(), record.source, record.submitted_by, *reason);
+  }
+  return reason;
+}
+
+// Parses ListQuarantined's page token: the id after which the page starts.
+absl::StatusOr<int64_t> QuarantinePageStart(const std::string& token) {
+  if (token.empty()) return 0;
+  int64_t after = 0;
+  if (!absl::SimpleAtoi(token, &after) || after < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_token=", QuoteForError(token), ": not a token from this API"));
+  }
+  return after;
+}
+
+// The ids of a Release or Drop request, checked: 1 to kMaxQuarantineIds, each > 0.
+constexpr int kMaxQuarantineIds = 10000;
+absl::StatusOr<std::vector<int64_t>> QuarantineIds(
+    const google::protobuf::RepeatedField<int64_t>& ids) {
+  if (ids.empty() || ids.size() > kMaxQuarantineIds) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ids: ", ids.size(), " given, must be 1 to ", kMaxQuarantineIds));
+  }
+  for (int i = 0; i < ids.size(); ++i) {
+    if (ids[i] <= 0) {
+      return absl::InvalidArgumentError(absl::StrCat("ids[", i, "]=", ids[i], ": must be > 0"));
+    }
+  }
+  return std::vector<int64_t>(ids.begin(), ids.end());
+}
+
+// Fills `not_found` with the requested ids that `changed` lacks.
+void ListNotFound(absl::Span<const int64_t> requested, absl::Span<const int64_t> changed,
+                  google::protobuf::RepeatedField<int64_t>* not_found) {
+  const absl::flat_hash_set<int64_t> done(changed.begin(), changed.end());
+  for (int64_t id : requested) {
+    if (!done.contains(id)) not_found->Add(id);
+  }
+}
 
 // Reads result chunks, validates each result and commits each chunk's valid results before
 // reading the next one, so memory stays bounded and a long stream is durable as it goes. The
@@ -48,6 +102,7 @@ class SubmitStreamReactor final : public grpc::ServerReadReactor<grpc::ByteBuffe
       Complete(caller.status());
       return;
     }
+    submitter_ = SubmitterName(*context, *caller);
     caller_ = std::move(caller->name);
     StartRead(&chunk_bytes_);
   }
@@ -88,6 +143,8 @@ class SubmitStreamReactor final : public grpc::ServerReadReactor<grpc::ByteBuffe
     }
     std::vector<BenchmarkRecord> valid;
     valid.reserve(static_cast<size_t>(chunk.results_size()));
+    std::vector<std::string> quarantine_reasons;  // parallel to `valid` once one is quarantined
+    const int64_t now_unix_s = absl::ToUnixSeconds(absl::Now());
     // Index of the first result past the stream limit (max_stream_results): the ones before it
     // are still stored, then the stream ends.
     std::optional<int64_t> over_limit;
@@ -109,26 +166,50 @@ class SubmitStreamReactor final : public grpc::ServerReadReactor<grpc::ByteBuffe
         }
         continue;
       }
+      record.submitted_by = submitter_;
+      record.submitted_at_unix_s = now_unix_s;
+      if (std::optional<std::string> reason = QuarantineReason(*context_, record)) {
+        quarantine_reasons.resize(valid.size());
+        quarantine_reasons.push_back(*std::move(reason));
+      } else if (!quarantine_reasons.empty()) {
+        quarantine_reasons.emplace_back();
+      }
       valid.push_back(std::move(record));
     }
     if (valid.empty()) {
       ContinueOrStop(over_limit);
       return;
     }
+    // The writer takes one copy of the reasons, the callback the other (arguments are evaluated
+    // in no set order, so neither may be moved from the variable the other reads).
+    std::vector<std::string> reasons_for_writer = quarantine_reasons;
     absl::Status queued = context_->writer->Submit(
-        std::move(valid), [this, over_limit](absl::StatusOr<std::vector<bool>> inserted) {
+        std::move(valid),
+        [this, over_limit,
+         reasons = std::move(quarantine_reasons)](absl::StatusOr<std::vector<bool>> inserted) {
           if (!inserted.ok()) {
             Complete(inserted.status());
             return;
           }
-          const auto accepted = std::count(inserted->begin(), inserted->end(), true);
-          const auto duplicates = static_cast<int64_t>(inserted->size()) - accepted;
+          int64_t accepted = 0, quarantined = 0, duplicates = 0;
+          for (size_t i = 0; i < inserted->size(); ++i) {
+            if (!(*inserted)[i]) {
+              ++duplicates;
+            } else if (!reasons.empty() && !reasons[i].empty()) {
+              ++quarantined;
+            } else {
+              ++accepted;
+            }
+          }
           context_->metrics->ResultsAccepted(accepted);
           context_->metrics->ResultsDuplicate(duplicates);
+          context_->metrics->ResultsQuarantined(quarantined);
           response_.set_accepted_count(response_.accepted_count() + accepted);
           response_.set_duplicate_count(response_.duplicate_count() + duplicates);
+          response_.set_quarantined_count(response_.quarantined_count() + quarantined);
           ContinueOrStop(over_limit);
-        });
+        },
+        std::move(reasons_for_writer));
     if (!queued.ok()) Complete(queued);
   }
 
@@ -151,9 +232,9 @@ class SubmitStreamReactor final : public grpc::ServerReadReactor<grpc::ByteBuffe
   void Complete(const absl::Status& status) {
     LogFailure(RpcMethod::kSubmitBenchmarks, status);
     if (status.ok()) {
-      spdlog::debug("event=results_stream_done accepted={} duplicate={} rejected={}",
+      spdlog::debug("event=results_stream_done accepted={} duplicate={} rejected={} quarantined={}",
                     response_.accepted_count(), response_.duplicate_count(),
-                    response_.rejected_count());
+                    response_.rejected_count(), response_.quarantined_count());
       SerializeResponse(response_, response_bytes_);
     }
     context_->metrics->FinishRpc(timer_, status.code());
@@ -163,7 +244,8 @@ class SubmitStreamReactor final : public grpc::ServerReadReactor<grpc::ByteBuffe
   ServiceContext* const context_;
   grpc::CallbackServerContext* const rpc_;
   grpc::ByteBuffer* const response_bytes_;
-  std::string caller_;  // results are rate limited per caller
+  std::string caller_;     // results are rate limited per caller
+  std::string submitter_;  // what stored results record (SubmitterName)
   const ServerMetrics::RpcTimer timer_;
   grpc::ByteBuffer chunk_bytes_;
   v1::SubmitBenchmarksResponse response_;
@@ -386,6 +468,69 @@ absl::Status ModelServiceImpl::DoListConfigurations(const ServiceContext& contex
   return absl::OkStatus();
 }
 
+absl::Status ModelServiceImpl::DoListQuarantined(const ServiceContext& context,
+                                                 const v1::ListQuarantinedRequest& request,
+                                                 v1::ListQuarantinedResponse* response) {
+  int page_size = request.page_size();
+  if (page_size < 0 || page_size > 1000) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_size=", page_size, ": must be in [0, 1000]"));
+  }
+  if (page_size == 0) page_size = 100;
+  absl::StatusOr<int64_t> after = QuarantinePageStart(request.page_token());
+  if (!after.ok()) return after.status();
+  // One more than the page, to know whether another page follows.
+  absl::StatusOr<std::vector<QuarantinedResult>> rows =
+      context.store->ListQuarantined(*after, page_size + 1);
+  if (!rows.ok()) return rows.status();
+  absl::StatusOr<int64_t> total = context.store->CountQuarantined();
+  if (!total.ok()) return total.status();
+  const size_t shown = std::min(rows->size(), static_cast<size_t>(page_size));
+  for (size_t i = 0; i < shown; ++i) {
+    const QuarantinedResult& row = (*rows)[i];
+    v1::QuarantinedResult* out = response->add_results();
+    out->set_id(row.id);
+    *out->mutable_result() = BenchmarkResultToProto(row.record, row.record.source);
+    out->set_reason(row.reason);
+    out->set_submitted_by(row.record.submitted_by);
+    *out->mutable_submit_time() =
+        TimeToProto(absl::FromUnixSeconds(row.record.submitted_at_unix_s));
+  }
+  if (rows->size() > shown) response->set_next_page_token(absl::StrCat((*rows)[shown - 1].id));
+  response->set_total_count(*total);
+  return absl::OkStatus();
+}
+
+absl::Status ModelServiceImpl::DoReleaseQuarantined(const ServiceContext& context,
+                                                    const v1::ReleaseQuarantinedRequest& request,
+                                                    v1::ReleaseQuarantinedResponse* response) {
+  absl::StatusOr<std::vector<int64_t>> ids = QuarantineIds(request.ids());
+  if (!ids.ok()) return ids.status();
+  absl::StatusOr<std::vector<int64_t>> released = context.store->ReleaseQuarantined(*ids);
+  if (!released.ok()) return released.status();
+  const auto count = static_cast<int64_t>(released->size());
+  // Released results are new work for the next refit, as if just submitted.
+  if (count > 0 && !context.shared_store) context.worker->NotifyResults(count);
+  context.metrics->SetStoredResults(context.store->count());
+  spdlog::info("event=quarantine_released requested={} released={}", ids->size(), count);
+  response->set_released_count(count);
+  ListNotFound(*ids, *released, response->mutable_not_found_ids());
+  return absl::OkStatus();
+}
+
+absl::Status ModelServiceImpl::DoDropQuarantined(const ServiceContext& context,
+                                                 const v1::DropQuarantinedRequest& request,
+                                                 v1::DropQuarantinedResponse* response) {
+  absl::StatusOr<std::vector<int64_t>> ids = QuarantineIds(request.ids());
+  if (!ids.ok()) return ids.status();
+  absl::StatusOr<std::vector<int64_t>> dropped = context.store->DropQuarantined(*ids);
+  if (!dropped.ok()) return dropped.status();
+  spdlog::info("event=quarantine_dropped requested={} dropped={}", ids->size(), dropped->size());
+  response->set_dropped_count(static_cast<int64_t>(dropped->size()));
+  ListNotFound(*ids, *dropped, response->mutable_not_found_ids());
+  return absl::OkStatus();
+}
+
 absl::Status ModelServiceImpl::DoListModels(const v1::ListModelsRequest& request,
                                             v1::ListModelsResponse* response) {
   if (request.page_size() < 0) {
@@ -433,27 +578,38 @@ grpc::ServerUnaryReactor* ModelServiceImpl::SubmitBenchmark(grpc::CallbackServer
     FinishUnary(context_, reactor, timer, absl::InvalidArgumentError(error->message));
     return reactor;
   }
+  record.submitted_by = SubmitterName(*context_, *caller);
+  record.submitted_at_unix_s = absl::ToUnixSeconds(absl::Now());
+  std::optional<std::string> quarantine = QuarantineReason(*context_, record);
   ServiceContext* context = context_;
   std::vector<BenchmarkRecord> records;
   records.push_back(std::move(record));
+  std::vector<std::string> reasons;
+  if (quarantine.has_value()) reasons.push_back(*quarantine);
   absl::Status queued = context_->writer->Submit(
       std::move(records),
-      [context, reactor, response_bytes, timer](absl::StatusOr<std::vector<bool>> inserted) {
+      [context, reactor, response_bytes, timer,
+       quarantine](absl::StatusOr<std::vector<bool>> inserted) {
         if (!inserted.ok()) {
           FinishUnary(context, reactor, timer, inserted.status());
           return;
         }
         const bool duplicate = !(*inserted)[0];
+        v1::SubmitBenchmarkResponse response;
+        response.set_duplicate(duplicate);
         if (duplicate) {
           context->metrics->ResultsDuplicate(1);
+        } else if (quarantine.has_value()) {
+          context->metrics->ResultsQuarantined(1);
+          response.set_quarantined(true);
+          response.set_quarantine_reason(*quarantine);
         } else {
           context->metrics->ResultsAccepted(1);
         }
-        v1::SubmitBenchmarkResponse response;
-        response.set_duplicate(duplicate);
         SerializeResponse(response, response_bytes);
         FinishUnary(context, reactor, timer, absl::OkStatus());
-      });
+      },
+      std::move(reasons));
   if (!queued.ok()) FinishUnary(context_, reactor, timer, queued);
   return reactor;
 }
@@ -493,6 +649,36 @@ grpc::ServerUnaryReactor* ModelServiceImpl::ListConfigurations(grpc::CallbackSer
       context_, rpc, RpcMethod::kListConfigurations, *request, response,
       [this](const v1::ListConfigurationsRequest& r, v1::ListConfigurationsResponse* out) {
         return DoListConfigurations(*context_, r, out);
+      });
+}
+
+grpc::ServerUnaryReactor* ModelServiceImpl::ListQuarantined(grpc::CallbackServerContext* rpc,
+                                                            const grpc::ByteBuffer* request,
+                                                            grpc::ByteBuffer* response) {
+  return ServeUnary<v1::ListQuarantinedRequest, v1::ListQuarantinedResponse>(
+      context_, rpc, RpcMethod::kListQuarantined, *request, response,
+      [this](const v1::ListQuarantinedRequest& r, v1::ListQuarantinedResponse* out) {
+        return DoListQuarantined(*context_, r, out);
+      });
+}
+
+grpc::ServerUnaryReactor* ModelServiceImpl::ReleaseQuarantined(grpc::CallbackServerContext* rpc,
+                                                               const grpc::ByteBuffer* request,
+                                                               grpc::ByteBuffer* response) {
+  return ServeUnary<v1::ReleaseQuarantinedRequest, v1::ReleaseQuarantinedResponse>(
+      context_, rpc, RpcMethod::kReleaseQuarantined, *request, response,
+      [this](const v1::ReleaseQuarantinedRequest& r, v1::ReleaseQuarantinedResponse* out) {
+        return DoReleaseQuarantined(*context_, r, out);
+      });
+}
+
+grpc::ServerUnaryReactor* ModelServiceImpl::DropQuarantined(grpc::CallbackServerContext* rpc,
+                                                            const grpc::ByteBuffer* request,
+                                                            grpc::ByteBuffer* response) {
+  return ServeUnary<v1::DropQuarantinedRequest, v1::DropQuarantinedResponse>(
+      context_, rpc, RpcMethod::kDropQuarantined, *request, response,
+      [this](const v1::DropQuarantinedRequest& r, v1::DropQuarantinedResponse* out) {
+        return DoDropQuarantined(*context_, r, out);
       });
 }
 

@@ -19,7 +19,10 @@ class ModelServiceImpl final
                   v1::ModelService::WithRawCallbackMethod_GetModelStatus<
                       v1::ModelService::WithRawCallbackMethod_ListModels<
                           v1::ModelService::WithRawCallbackMethod_ListConfigurations<
-                              v1::ModelService::Service>>>>>> {
+                              v1::ModelService::WithRawCallbackMethod_ListQuarantined<
+                                  v1::ModelService::WithRawCallbackMethod_ReleaseQuarantined<
+                                      v1::ModelService::WithRawCallbackMethod_DropQuarantined<
+                                          v1::ModelService::Service>>>>>>>>> {
  public:
   explicit ModelServiceImpl(ServiceContext* context) : context_(context) {}
 
@@ -39,6 +42,28 @@ class ModelServiceImpl final
   grpc::ServerUnaryReactor* ListConfigurations(grpc::CallbackServerContext* rpc,
                                                const grpc::ByteBuffer* request,
                                                grpc::ByteBuffer* response) override;
+
+  grpc::ServerUnaryReactor* ListQuarantined(grpc::CallbackServerContext* rpc,
+                                            const grpc::ByteBuffer* request,
+                                            grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ReleaseQuarantined(grpc::CallbackServerContext* rpc,
+                                               const grpc::ByteBuffer* request,
+                                               grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* DropQuarantined(grpc::CallbackServerContext* rpc,
+                                            const grpc::ByteBuffer* request,
+                                            grpc::ByteBuffer* response) override;
+
+  // The quarantine (quarantine_gate.h): list oldest first (page token: the last id shown),
+  // release (the results count as new for the retrain worker) and drop, by id.
+  static absl::Status DoListQuarantined(const ServiceContext& context,
+                                        const v1::ListQuarantinedRequest& request,
+                                        v1::ListQuarantinedResponse* response);
+  static absl::Status DoReleaseQuarantined(const ServiceContext& context,
+                                           const v1::ReleaseQuarantinedRequest& request,
+                                           v1::ReleaseQuarantinedResponse* response);
+  static absl::Status DoDropQuarantined(const ServiceContext& context,
+                                        const v1::DropQuarantinedRequest& request,
+                                        v1::DropQuarantinedResponse* response);
 
   static absl::Status DoGetModelStatus(const ServiceContext& context,
                                        const v1::GetModelStatusRequest& request,

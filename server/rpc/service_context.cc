@@ -7,6 +7,11 @@
 
 namespace perfcast::server {
 
+std::string SubmitterName(const ServiceContext& context, const Caller& caller) {
+  if (context.authorizer == nullptr || context.authorizer->open()) return "";
+  return caller.name;
+}
+
 absl::StatusOr<std::shared_ptr<const ServingModel>> ResolveModel(const ServiceContext& context,
                                                                  const v1::ModelSpec& spec) {
   absl::StatusOr<ModelSelection> selection = ModelSelectionFromProto(spec);

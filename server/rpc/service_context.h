@@ -13,6 +13,7 @@
 #include "server/lifecycle/retrain_worker.h"
 #include "server/observability/rejection_reason.h"
 #include "server/observability/server_metrics.h"
+#include "server/rpc/authorization.h"
 #include "server/store/benchmark_store.h"
 #include "server/store/benchmark_writer.h"
 
@@ -20,6 +21,7 @@ namespace perfcast::server {
 
 class Authorizer;
 class CallerRateLimiter;
+class QuarantineGate;
 
 // What the gRPC services share. Owned by PerfcastServer, which outlives the services; every
 // member is thread-safe.
@@ -37,6 +39,11 @@ struct ServiceContext {
   CallerRateLimiter* refit_limiter = nullptr;
   // The catalogue that bounds a submitted throughput (server/rpc/plausibility.h); null: none.
   const Catalogue* catalogue = nullptr;
+  // Holds back results far from their configuration's predictions (quarantine_gate.h); null: off.
+  const QuarantineGate* quarantine = nullptr;
+  // Whether replicas share the store: then new results (released ones too) are counted for the
+  // retrain worker from the database, not by this process.
+  bool shared_store = false;
   // True until startup (load, seed, first training) is over.
   std::atomic<bool> starting{true};
 };
@@ -49,6 +56,10 @@ absl::StatusOr<std::shared_ptr<const ServingModel>> ResolveModel(const ServiceCo
 // The metric reason of a validation error, which names its reason as a string
 // (FieldError::reason).
 RejectionReason RejectionReasonOf(const FieldError& error);
+
+// What a stored result records as its submitter: the caller's name under authentication, ""
+// without it (the open server names callers by peer host, which says nothing lasting).
+std::string SubmitterName(const ServiceContext& context, const Caller& caller);
 
 // Logs a failed RPC at debug level (failures are the client's to see, not the operator's).
 void LogFailure(RpcMethod method, const absl::Status& status);

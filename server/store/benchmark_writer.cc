@@ -21,7 +21,11 @@ BenchmarkWriter::BenchmarkWriter(BenchmarkStore* store, ServerMetrics* metrics,
 
 BenchmarkWriter::~BenchmarkWriter() { Stop(); }
 
-absl::Status BenchmarkWriter::Submit(std::vector<BenchmarkRecord> records, Done done) {
+absl::Status BenchmarkWriter::Submit(std::vector<BenchmarkRecord> records, Done done,
+                                     std::vector<std::string> quarantine_reasons) {
+  if (!quarantine_reasons.empty() && quarantine_reasons.size() != records.size()) {
+    return absl::InternalError("quarantine_reasons not parallel to records");
+  }
   absl::MutexLock lock(&mutex_);
   if (stopping_) return absl::UnavailableError("server is shutting down");
   const auto size = static_cast<int64_t>(records.size());
@@ -29,7 +33,7 @@ absl::Status BenchmarkWriter::Submit(std::vector<BenchmarkRecord> records, Done 
     return absl::ResourceExhaustedError("benchmark write queue is full; retry later");
   }
   queued_records_ += size;
-  queue_.push_back(Job{std::move(records), std::move(done)});
+  queue_.push_back(Job{std::move(records), std::move(done), std::move(quarantine_reasons)});
   return absl::OkStatus();
 }
 
@@ -62,10 +66,19 @@ void BenchmarkWriter::Run() {
       queued_records_ -= taken;
     }
     std::vector<BenchmarkRecord> all;
-    for (const Job& job : jobs) all.insert(all.end(), job.records.begin(), job.records.end());
+    std::vector<std::string> reasons;  // parallel to `all` once a job quarantines any
+    for (const Job& job : jobs) {
+      if (!job.quarantine_reasons.empty() && reasons.empty()) reasons.resize(all.size());
+      all.insert(all.end(), job.records.begin(), job.records.end());
+      if (!job.quarantine_reasons.empty()) {
+        reasons.insert(reasons.end(), job.quarantine_reasons.begin(), job.quarantine_reasons.end());
+      } else if (!reasons.empty()) {
+        reasons.resize(all.size());
+      }
+    }
 
     const auto start = std::chrono::steady_clock::now();
-    absl::StatusOr<std::vector<bool>> inserted = store_->Insert(all);
+    absl::StatusOr<std::vector<bool>> inserted = store_->Insert(all, reasons);
     metrics_->ObserveCommitSeconds(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     if (!inserted.ok()) {
@@ -82,7 +95,9 @@ void BenchmarkWriter::Run() {
           inserted->begin() + static_cast<std::ptrdiff_t>(offset),
           inserted->begin() + static_cast<std::ptrdiff_t>(offset + job.records.size()));
       for (size_t i = 0; i < job.records.size(); ++i) {
-        if (mine[i]) new_records.push_back(std::move(job.records[i]));
+        const bool quarantined =
+            !job.quarantine_reasons.empty() && !job.quarantine_reasons[i].empty();
+        if (mine[i] && !quarantined) new_records.push_back(std::move(job.records[i]));
       }
       offset += job.records.size();
       job.done(std::move(mine));

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -26,7 +27,8 @@ class BenchmarkWriter {
  public:
   // inserted[i]: records[i] was new (false: duplicate).
   using Done = std::function<void(absl::StatusOr<std::vector<bool>> inserted)>;
-  // Runs after each successful commit with the records that were new.
+  // Runs after each successful commit with the records that were new and trainable (not in
+  // quarantine).
   using AfterCommit = std::function<void(absl::Span<const BenchmarkRecord> new_records)>;
 
   // `max_queued_records` bounds memory: Submit turns work away beyond it.
@@ -37,9 +39,11 @@ class BenchmarkWriter {
   BenchmarkWriter& operator=(const BenchmarkWriter&) = delete;
 
   // Queues `records` (validated) for one durable commit; `done` runs exactly once when the
-  // returned status is OK, never otherwise. ResourceExhausted when the queue is full,
-  // Unavailable after Stop().
-  absl::Status Submit(std::vector<BenchmarkRecord> records, Done done);
+  // returned status is OK, never otherwise. `quarantine_reasons`: empty, or parallel to
+  // `records` (BenchmarkStore::Insert). ResourceExhausted when the queue is full, Unavailable
+  // after Stop().
+  absl::Status Submit(std::vector<BenchmarkRecord> records, Done done,
+                      std::vector<std::string> quarantine_reasons = {});
 
   // Commits everything queued, then stops the thread. Idempotent.
   void Stop();
@@ -48,6 +52,7 @@ class BenchmarkWriter {
   struct Job {
     std::vector<BenchmarkRecord> records;
     Done done;
+    std::vector<std::string> quarantine_reasons;
   };
   void Run();
 

@@ -29,8 +29,16 @@ class SqliteBenchmarkStore : public BenchmarkStore {
   SqliteBenchmarkStore(const SqliteBenchmarkStore&) = delete;
   SqliteBenchmarkStore& operator=(const SqliteBenchmarkStore&) = delete;
 
-  absl::StatusOr<std::vector<bool>> Insert(absl::Span<const BenchmarkRecord> records) override;
+  using BenchmarkStore::Insert;
+  absl::StatusOr<std::vector<bool>> Insert(
+      absl::Span<const BenchmarkRecord> records,
+      absl::Span<const std::string> quarantine_reasons) override;
   absl::StatusOr<std::vector<BenchmarkRecord>> LoadAll() const override;
+  absl::StatusOr<std::vector<QuarantinedResult>> ListQuarantined(int64_t after_id,
+                                                                 int limit) const override;
+  absl::StatusOr<int64_t> CountQuarantined() const override;
+  absl::StatusOr<std::vector<int64_t>> ReleaseQuarantined(absl::Span<const int64_t> ids) override;
+  absl::StatusOr<std::vector<int64_t>> DropQuarantined(absl::Span<const int64_t> ids) override;
   int64_t count() const override { return count_.load(std::memory_order_relaxed); }
 
  private:

@@ -5,6 +5,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "core/data/benchmark_csv.h"
 #include "server/observability/log_format.h"
 
@@ -22,9 +24,13 @@ void SeedStore(const std::string& csv_path, BenchmarkStore* store, ServerMetrics
     spdlog::warn("event=seed_skipped path={} status=\"{}\"", csv_path, seed.status().ToString());
     return;
   }
+  const int64_t now_unix_s = absl::ToUnixSeconds(absl::Now());
   for (size_t i = 0; i < seed->records.size(); ++i) {
+    // The campaign the CSV gives (configuration.campaign) is kept as it is.
     BenchmarkRecord& r = seed->records[i];
     r.source = absl::StrCat("seed:", r.source.empty() ? "default" : r.source, ":", i);
+    r.submitted_by = std::string(kSeedSubmitter);
+    r.submitted_at_unix_s = now_unix_s;
   }
   absl::StatusOr<std::vector<bool>> inserted = store->Insert(seed->records);
   if (!inserted.ok()) {

@@ -10,9 +10,13 @@
 
 namespace perfcast::server {
 
+// What seeded rows record as their submitter (BenchmarkRecord::submitted_by).
+inline constexpr absl::string_view kSeedSubmitter = "seed";
+
 // Fills `store` from the benchmark CSV at `csv_path` (rows that do not parse are skipped), so
 // that a new server can train before anyone submits a result. Each row is stored under a source
-// of its own ("seed:<source>:<row>"), so repeated measurements of one point are all kept. A CSV
+// of its own ("seed:<source>:<row>"), so repeated measurements of one point are all kept; it keeps
+// the CSV's campaign and batch semantics, and records kSeedSubmitter and the time. A CSV
 // that cannot be read, or an insert that fails, is logged and leaves the store as it was: the
 // server still starts, with no model until results arrive.
 void SeedStore(const std::string& csv_path, BenchmarkStore* store, ServerMetrics* metrics);

@@ -39,8 +39,10 @@ from perfcast_test_server import PerfcastTestServer  # noqa: E402
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXAMPLE = os.path.join(REPO_ROOT, "clients", "python", "examples", "cheapest_configuration.py")
 
-# A curve of the default data (measured at these shapes and batch sizes 1..64).
-H100 = Configuration("NVIDIA H100", 1, "vllm", "meta-llama/Meta-Llama-3-8B", "fp16")
+# A curve of the default data (measured at these shapes and batch sizes 1..64), in the campaign
+# that measured it (the CSV's source): the server keeps each result's campaign.
+H100 = Configuration("NVIDIA H100", 1, "vllm", "meta-llama/Meta-Llama-3-8B", "fp16",
+                     campaign="argonne-llm-inference-bench")
 
 # Three synthetic offers of one made-up accelerator, measured in setUpClass:
 # throughput(batch) = peak - (peak - first) * exp(-0.05 * batch), at 128 in / 128 out.

@@ -152,11 +152,13 @@ inline grpc::Status RawUnaryCall(const std::shared_ptr<grpc::Channel>& channel,
 
 // A client stream of `method` that sends each of `messages` as one message's bytes, then closes
 // its side; the call's status. Writes after the server has ended the call fail quietly, as they
-// would for a real client. `authorization` as for RawUnaryCall.
+// would for a real client. `authorization` as for RawUnaryCall; the reply's bytes go to
+// `response_bytes` when set.
 inline grpc::Status RawClientStreamCall(const std::shared_ptr<grpc::Channel>& channel,
                                         const std::string& method,
                                         const std::vector<std::string>& messages,
-                                        const std::string& authorization = "") {
+                                        const std::string& authorization = "",
+                                        std::string* response_bytes = nullptr) {
   grpc::GenericStub stub(channel);
   grpc::CompletionQueue queue;
   grpc::ClientContext context;
@@ -186,6 +188,7 @@ inline grpc::Status RawClientStreamCall(const std::shared_ptr<grpc::Channel>& ch
   grpc::Status status;
   call->Finish(&status, reinterpret_cast<void*>(5));
   wait();
+  if (response_bytes != nullptr) *response_bytes = FromByteBuffer(response);
   return status;
 }
 

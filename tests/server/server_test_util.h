@@ -91,6 +91,9 @@ inline void ToProto(const Configuration& c, v1::Configuration* out) {
   out->set_framework(c.framework);
   out->set_model(c.model);
   out->set_precision(c.precision);
+  if (!c.campaign.empty()) out->set_campaign(c.campaign);
+  out->set_batch_semantics(
+      static_cast<v1::BatchSemantics>(static_cast<int>(c.batch_semantics) + 1));
 }
 
 inline v1::BenchmarkResult ToProto(const BenchmarkRecord& r) {
@@ -110,14 +113,17 @@ inline std::string WriteSeedCsv(const std::string& dir,
   const std::string path = dir + "/seed.csv";
   std::FILE* f = std::fopen(path.c_str(), "w");
   std::fprintf(f,
-               "source,hardware,num_gpus,framework,model,precision,input_tokens,output_tokens,"
-               "batch_size,output_tokens_per_s\n");
+               "source,campaign,hardware,num_gpus,framework,model,precision,input_tokens,"
+               "output_tokens,batch_size,output_tokens_per_s\n");
+  // The campaign column is written even when empty: without it the reader would take each
+  // row's source for its campaign.
   for (const BenchmarkRecord& r : records) {
-    std::fprintf(f, "%s,%s,%d,%s,%s,%s,%d,%d,%d,%.6f\n", r.source.c_str(),
-                 r.configuration.hardware.c_str(), r.configuration.num_gpus,
-                 r.configuration.framework.c_str(), r.configuration.model.c_str(),
-                 r.configuration.precision.c_str(), r.shape.input_tokens, r.shape.output_tokens,
-                 r.batch_size, r.throughput_tokens_per_s);
+    std::fprintf(f, "%s,%s,%s,%d,%s,%s,%s,%d,%d,%d,%.6f\n", r.source.c_str(),
+                 r.configuration.campaign.c_str(), r.configuration.hardware.c_str(),
+                 r.configuration.num_gpus, r.configuration.framework.c_str(),
+                 r.configuration.model.c_str(), r.configuration.precision.c_str(),
+                 r.shape.input_tokens, r.shape.output_tokens, r.batch_size,
+                 r.throughput_tokens_per_s);
   }
   std::fclose(f);
   return path;

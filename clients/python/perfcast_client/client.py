@@ -9,6 +9,7 @@ Thread safety: a Client may be shared by threads (gRPC channels and stubs are th
 from __future__ import annotations
 
 import collections
+import dataclasses
 import datetime
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -27,6 +28,8 @@ from perfcast_client.values import (
     ObservedCurve,
     Prediction,
     PredictionCase,
+    QuarantineChange,
+    QuarantinedResult,
     Query,
     RefitResult,
     Rejection,
@@ -119,10 +122,26 @@ class Client:
         queries: Sequence[Query],
         *,
         model_version: int | None = None,
+        campaign: str | None = None,
+        batch_semantics: str | None = None,
         timeout_seconds: float | None = None,
     ) -> list[Prediction]:
         """Curves for all queries in one call; result i answers queries[i]. All answers come
-        from one model version (pin one with model_version; NOT_FOUND if it is not serving)."""
+        from one model version (pin one with model_version; NOT_FOUND if it is not serving).
+        campaign and batch_semantics, when given, replace those of every query's configuration:
+        a campaign's level (None: the population of campaigns), and what the batch sizes count
+        ("static", "concurrency" or "max_throughput")."""
+        if batch_semantics is not None:
+            _batch_semantics_to_pb(batch_semantics)  # ValueError before anything is sent
+        overrides = {}
+        if campaign is not None:
+            overrides["campaign"] = campaign
+        if batch_semantics is not None:
+            overrides["batch_semantics"] = batch_semantics
+        if overrides:
+            queries = [dataclasses.replace(
+                q, configuration=dataclasses.replace(q.configuration, **overrides))
+                for q in queries]
         request = pb.PredictRequest(model_spec=_model_spec(model_version),
                                     queries=[_query_to_pb(q) for q in queries])
         response = self._call("Predict", self._prediction.Predict, request, timeout_seconds)
@@ -196,6 +215,7 @@ class Client:
             rejections=tuple(
                 Rejection(index=j.index, source_id=j.source_id, field=j.field, reason=j.reason)
                 for j in r.rejections),
+            quarantined_count=r.quarantined_count,
         )
 
     def submit_one(self, result: BenchmarkResult, *, timeout_seconds: float | None = None) -> bool:
@@ -253,6 +273,46 @@ class Client:
             stored_result_count=r.stored_result_count,
             results_since_refit_count=r.results_since_refit_count,
         )
+
+    # --- Quarantine (role admin) -------------------------------------------------------------
+
+    def list_quarantined(self, *, page_size: int = 0,
+                         timeout_seconds: float | None = None) -> list[QuarantinedResult]:
+        """Every result held in quarantine, oldest first (follows all pages)."""
+        results: list[QuarantinedResult] = []
+        token = ""
+        while True:
+            r = self._call("ListQuarantined", self._model.ListQuarantined,
+                           pb.ListQuarantinedRequest(page_size=page_size, page_token=token),
+                           timeout_seconds)
+            results.extend(
+                QuarantinedResult(
+                    id=q.id,
+                    result=_result_from_pb(q.result),
+                    reason=q.reason,
+                    submitted_by=q.submitted_by,
+                    submit_time=(q.submit_time.ToDatetime(tzinfo=datetime.timezone.utc)
+                                 if q.HasField("submit_time") else None),
+                ) for q in r.results)
+            token = r.next_page_token
+            if not token:
+                return results
+
+    def release_quarantined(self, ids: Iterable[int], *,
+                            timeout_seconds: float | None = None) -> QuarantineChange:
+        """Makes these quarantined results trainable; they count as new for the next refit."""
+        r = self._call("ReleaseQuarantined", self._model.ReleaseQuarantined,
+                       pb.ReleaseQuarantinedRequest(ids=list(ids)), timeout_seconds)
+        return QuarantineChange(changed_count=r.released_count,
+                                not_found_ids=tuple(r.not_found_ids))
+
+    def drop_quarantined(self, ids: Iterable[int], *,
+                         timeout_seconds: float | None = None) -> QuarantineChange:
+        """Deletes these quarantined results."""
+        r = self._call("DropQuarantined", self._model.DropQuarantined,
+                       pb.DropQuarantinedRequest(ids=list(ids)), timeout_seconds)
+        return QuarantineChange(changed_count=r.dropped_count,
+                                not_found_ids=tuple(r.not_found_ids))
 
     def configurations(self, *, page_size: int = 0,
                        timeout_seconds: float | None = None) -> list[Configuration]:
@@ -357,14 +417,47 @@ def _model_spec(version: int | None) -> pb.ModelSpec:
     return pb.ModelSpec() if version is None else pb.ModelSpec(version=version)
 
 
+_BATCH_SEMANTICS = ("static", "concurrency", "max_throughput")
+
+
+def _batch_semantics_to_pb(name: str) -> int:
+    if name not in _BATCH_SEMANTICS:
+        raise ValueError(f"batch_semantics={name!r}: must be one of {', '.join(_BATCH_SEMANTICS)}")
+    return pb.BatchSemantics.Value("BATCH_SEMANTICS_" + name.upper())
+
+
 def _configuration_to_pb(c: Configuration) -> pb.Configuration:
-    return pb.Configuration(hardware=c.hardware, gpu_count=c.gpu_count, framework=c.framework,
-                            model=c.model, precision=c.precision)
+    message = pb.Configuration(hardware=c.hardware, gpu_count=c.gpu_count, framework=c.framework,
+                               model=c.model, precision=c.precision,
+                               batch_semantics=_batch_semantics_to_pb(c.batch_semantics))
+    if c.campaign is not None:
+        message.campaign = c.campaign
+    return message
 
 
 def _configuration_from_pb(c: pb.Configuration) -> Configuration:
+    semantics = _enum_name(pb.BatchSemantics, c.batch_semantics, "BATCH_SEMANTICS_").lower()
     return Configuration(hardware=c.hardware, gpu_count=c.gpu_count, framework=c.framework,
-                         model=c.model, precision=c.precision)
+                         model=c.model, precision=c.precision,
+                         campaign=c.campaign if c.HasField("campaign") else None,
+                         batch_semantics=semantics if semantics in _BATCH_SEMANTICS else "static")
+
+
+def _result_from_pb(r: pb.BenchmarkResult) -> BenchmarkResult:
+    return BenchmarkResult(
+        source_id=r.source_id,
+        configuration=_configuration_from_pb(r.configuration),
+        input_tokens=r.input_tokens,
+        output_tokens=r.output_tokens,
+        batch_size=r.batch_size,
+        throughput_tokens_per_second=r.throughput_tokens_per_second,
+        batch_latency_seconds=(r.batch_latency_seconds
+                               if r.HasField("batch_latency_seconds") else None),
+        time_to_first_token_seconds=(r.time_to_first_token_seconds
+                                     if r.HasField("time_to_first_token_seconds") else None),
+        inter_token_latency_seconds=(r.inter_token_latency_seconds
+                                     if r.HasField("inter_token_latency_seconds") else None),
+    )
 
 
 def _query_to_pb(q: Query) -> pb.Query:

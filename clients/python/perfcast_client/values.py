@@ -37,6 +37,11 @@ class Configuration:
     framework: str  # e.g. "vllm"
     model: str  # Hugging Face id
     precision: str  # e.g. "fp16"
+    # Who measured, with which harness (1 to 128 bytes). In a result: its campaign (None: the
+    # submitter's unnamed one). In a query: that campaign's level (None: the population).
+    campaign: str | None = None
+    # What the batch size counts: "static" (default), "concurrency" or "max_throughput".
+    batch_semantics: str = "static"
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,28 @@ class SubmitSummary:
     duplicate_count: int
     rejected_count: int
     rejections: tuple[Rejection, ...] = field(default_factory=tuple)  # at most 1000 listed
+    # Stored but held back from training: far outside what the model predicts for their
+    # already-measured configuration and campaign (Client.list_quarantined says why).
+    quarantined_count: int = 0
+
+
+@dataclass(frozen=True)
+class QuarantinedResult:
+    """A result the server stored in quarantine: kept, never trained on until released."""
+
+    id: int  # what release_quarantined and drop_quarantined take
+    result: BenchmarkResult
+    reason: str
+    submitted_by: str  # the token's name; "" on a server without --auth-tokens
+    submit_time: datetime.datetime | None
+
+
+@dataclass(frozen=True)
+class QuarantineChange:
+    """What release_quarantined or drop_quarantined did."""
+
+    changed_count: int  # released or dropped
+    not_found_ids: tuple[int, ...]  # not in quarantine (unknown, released or dropped)
 
 
 @dataclass(frozen=True)

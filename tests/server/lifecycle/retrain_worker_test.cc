@@ -259,12 +259,25 @@ TEST_F(SharedStoreRetrainTest, AfterItsRefitTheSameCountDoesNotTriggerAgain) {
 class OnceUnavailableStore : public BenchmarkStore {
  public:
   explicit OnceUnavailableStore(BenchmarkStore* store) : store_(store) {}
-  absl::StatusOr<std::vector<bool>> Insert(absl::Span<const BenchmarkRecord> records) override {
-    return store_->Insert(records);
+  absl::StatusOr<std::vector<bool>> Insert(
+      absl::Span<const BenchmarkRecord> records,
+      absl::Span<const std::string> quarantine_reasons) override {
+    return store_->Insert(records, quarantine_reasons);
   }
   absl::StatusOr<std::vector<BenchmarkRecord>> LoadAll() const override {
     if (!failed_.exchange(true)) return absl::UnavailableError("connection lost");
     return store_->LoadAll();
+  }
+  absl::StatusOr<std::vector<QuarantinedResult>> ListQuarantined(int64_t after_id,
+                                                                 int limit) const override {
+    return store_->ListQuarantined(after_id, limit);
+  }
+  absl::StatusOr<int64_t> CountQuarantined() const override { return store_->CountQuarantined(); }
+  absl::StatusOr<std::vector<int64_t>> ReleaseQuarantined(absl::Span<const int64_t> ids) override {
+    return store_->ReleaseQuarantined(ids);
+  }
+  absl::StatusOr<std::vector<int64_t>> DropQuarantined(absl::Span<const int64_t> ids) override {
+    return store_->DropQuarantined(ids);
   }
   int64_t count() const override { return store_->count(); }
 

@@ -36,6 +36,9 @@ TEST(AuthorizationTest, EachRoleMayCallExactlyItsMethods) {
   EXPECT_EQ(LeastRoleFor(RpcMethod::kSubmitBenchmark), Role::kWrite);
   EXPECT_EQ(LeastRoleFor(RpcMethod::kSubmitBenchmarks), Role::kWrite);
   EXPECT_EQ(LeastRoleFor(RpcMethod::kRefit), Role::kAdmin);
+  EXPECT_EQ(LeastRoleFor(RpcMethod::kListQuarantined), Role::kAdmin);
+  EXPECT_EQ(LeastRoleFor(RpcMethod::kReleaseQuarantined), Role::kAdmin);
+  EXPECT_EQ(LeastRoleFor(RpcMethod::kDropQuarantined), Role::kAdmin);
 }
 
 TEST(AuthorizationTest, BearerTokenNamesItsCaller) {

@@ -1,12 +1,16 @@
 #include "server/store/benchmark_store.h"
 
+#include <sqlite3.h>
+
 #include <cstdio>
 #include <memory>
 #include <string>
 
 #include "gtest/gtest.h"
+#include "server/postgres/pg_connection.h"
 #include "server/postgres/postgres_benchmark_store.h"
 #include "server/store/sqlite_benchmark_store.h"
+#include "server/store/store_seeding.h"
 #include "tests/server/postgres_test_database.h"
 #include "tests/server/server_test_util.h"
 
@@ -192,11 +196,236 @@ TEST_P(SharedBenchmarkStoreTest, ALostConnectionFailsOneCallAndTheNextReconnects
   EXPECT_EQ(loaded->size(), 2 * TestRecords(1).size());
 }
 
+TEST_P(BenchmarkStoreTest, CampaignSemanticsAndSubmitterSurviveReopen) {
+  std::vector<BenchmarkRecord> records = TestRecords(1);
+  records[0].configuration.campaign = "lab-a";
+  records[1].configuration.batch_semantics = BatchSemantics::kConcurrency;
+  records[2].configuration.batch_semantics = BatchSemantics::kMaxThroughput;
+  records[0].submitted_by = "pipeline";
+  records[0].submitted_at_unix_s = 1764892800;
+  {
+    auto store = Open();
+    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_TRUE((*store)->Insert(records).ok());
+  }
+
+  auto reopened = Open();
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  auto loaded = (*reopened)->LoadAll();
+
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  ASSERT_EQ(loaded->size(), records.size());
+  EXPECT_EQ((*loaded)[0].configuration.campaign, "lab-a");
+  EXPECT_EQ((*loaded)[1].configuration.batch_semantics, BatchSemantics::kConcurrency);
+  EXPECT_EQ((*loaded)[2].configuration.batch_semantics, BatchSemantics::kMaxThroughput);
+  EXPECT_EQ((*loaded)[3].configuration.batch_semantics, BatchSemantics::kStatic);
+  EXPECT_EQ((*loaded)[0].submitted_by, "pipeline");
+  EXPECT_EQ((*loaded)[0].submitted_at_unix_s, 1764892800);
+  EXPECT_EQ((*loaded)[1].submitted_by, "");
+}
+
+TEST_P(BenchmarkStoreTest, AnotherCampaignOrBatchSemanticsIsNotADuplicate) {
+  auto store = Open();
+  ASSERT_TRUE(store.ok()) << store.status();
+  const std::vector<BenchmarkRecord> records = TestRecords(1);
+  ASSERT_TRUE((*store)->Insert(records).ok());
+  std::vector<BenchmarkRecord> other_campaign = records;
+  for (BenchmarkRecord& r : other_campaign) r.configuration.campaign = "lab-b";
+  std::vector<BenchmarkRecord> other_axis = records;
+  for (BenchmarkRecord& r : other_axis) {
+    r.configuration.batch_semantics = BatchSemantics::kConcurrency;
+  }
+
+  auto campaign = (*store)->Insert(other_campaign);
+  auto axis = (*store)->Insert(other_axis);
+
+  ASSERT_TRUE(campaign.ok()) << campaign.status();
+  ASSERT_TRUE(axis.ok()) << axis.status();
+  EXPECT_EQ(std::count(campaign->begin(), campaign->end(), true), records.size());
+  EXPECT_EQ(std::count(axis->begin(), axis->end(), true), records.size());
+  EXPECT_EQ((*store)->count(), static_cast<int64_t>(3 * records.size()));
+}
+
+// Inserts TestRecords(1) with records[1] and [2] quarantined; returns the records.
+std::vector<BenchmarkRecord> InsertWithTwoQuarantined(BenchmarkStore& store) {
+  std::vector<BenchmarkRecord> records = TestRecords(1);
+  records[1].submitted_by = "mallory";
+  std::vector<std::string> reasons(records.size());
+  reasons[1] = "100x the prediction";
+  reasons[2] = "0.01x the prediction";
+  auto inserted = store.Insert(records, reasons);
+  EXPECT_TRUE(inserted.ok()) << inserted.status();
+  return records;
+}
+
+TEST_P(BenchmarkStoreTest, QuarantinedResultsAreListedButNotLoadedForTraining) {
+  auto store = Open();
+  ASSERT_TRUE(store.ok()) << store.status();
+  const std::vector<BenchmarkRecord> records = InsertWithTwoQuarantined(**store);
+
+  auto loaded = (*store)->LoadAll();
+  auto listed = (*store)->ListQuarantined(0, 100);
+  auto quarantined = (*store)->CountQuarantined();
+
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_TRUE(quarantined.ok()) << quarantined.status();
+  EXPECT_EQ(loaded->size(), records.size() - 2);
+  for (const BenchmarkRecord& r : *loaded) {
+    EXPECT_NE(r.throughput_tokens_per_s, records[1].throughput_tokens_per_s);
+    EXPECT_NE(r.throughput_tokens_per_s, records[2].throughput_tokens_per_s);
+  }
+  EXPECT_EQ((*store)->count(), static_cast<int64_t>(records.size() - 2));
+  EXPECT_EQ(*quarantined, 2);
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].reason, "100x the prediction");
+  EXPECT_EQ((*listed)[0].record.submitted_by, "mallory");
+  EXPECT_EQ((*listed)[0].record.batch_size, records[1].batch_size);
+  EXPECT_EQ((*listed)[1].reason, "0.01x the prediction");
+  EXPECT_LT((*listed)[0].id, (*listed)[1].id);
+}
+
+TEST_P(BenchmarkStoreTest, QuarantineListPagesByIdAfter) {
+  auto store = Open();
+  ASSERT_TRUE(store.ok()) << store.status();
+  InsertWithTwoQuarantined(**store);
+  auto first = (*store)->ListQuarantined(0, 1);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->size(), 1u);
+
+  auto second = (*store)->ListQuarantined(first->front().id, 10);
+
+  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_EQ(second->size(), 1u);
+  EXPECT_EQ(second->front().reason, "0.01x the prediction");
+}
+
+TEST_P(BenchmarkStoreTest, ReleasedResultsBecomeTrainableAndCount) {
+  auto store = Open();
+  ASSERT_TRUE(store.ok()) << store.status();
+  const std::vector<BenchmarkRecord> records = InsertWithTwoQuarantined(**store);
+  auto listed = (*store)->ListQuarantined(0, 100);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  const int64_t id = (*listed)[0].id;
+
+  auto released = (*store)->ReleaseQuarantined({id, id + 1000});
+
+  ASSERT_TRUE(released.ok()) << released.status();
+  EXPECT_EQ(*released, std::vector<int64_t>{id});
+  EXPECT_EQ((*store)->count(), static_cast<int64_t>(records.size() - 1));
+  auto loaded = (*store)->LoadAll();
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->size(), records.size() - 1);
+  auto again = (*store)->ReleaseQuarantined({id});
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->empty()) << "released twice";
+}
+
+TEST_P(BenchmarkStoreTest, DroppedResultsAreDeletedAndTrainableOnesCannotBeDropped) {
+  auto store = Open();
+  ASSERT_TRUE(store.ok()) << store.status();
+  const std::vector<BenchmarkRecord> records = InsertWithTwoQuarantined(**store);
+  auto listed = (*store)->ListQuarantined(0, 100);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  const int64_t id = (*listed)[1].id;
+
+  auto dropped = (*store)->DropQuarantined({id, id - 1, id - 2});
+
+  ASSERT_TRUE(dropped.ok()) << dropped.status();
+  // id - 1 is the other quarantined result; id - 2 is a trainable one, which stays.
+  EXPECT_EQ(dropped->size(), 2u);
+  auto left = (*store)->CountQuarantined();
+  ASSERT_TRUE(left.ok());
+  EXPECT_EQ(*left, 0);
+  auto loaded = (*store)->LoadAll();
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded->size(), records.size() - 2);
+  // The dropped key may be submitted again.
+  auto resubmitted = (*store)->Insert({records[2]});
+  ASSERT_TRUE(resubmitted.ok());
+  EXPECT_TRUE(resubmitted->front());
+}
+
+TEST_P(BenchmarkStoreTest, QuarantineSurvivesReopen) {
+  std::vector<BenchmarkRecord> records;
+  {
+    auto store = Open();
+    ASSERT_TRUE(store.ok()) << store.status();
+    records = InsertWithTwoQuarantined(**store);
+  }
+
+  auto reopened = Open();
+
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EXPECT_EQ((*reopened)->count(), static_cast<int64_t>(records.size() - 2));
+  auto listed = (*reopened)->ListQuarantined(0, 100);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].reason, "100x the prediction");
+  EXPECT_EQ((*listed)[0].record.submitted_by, "mallory");
+}
+
+TEST_P(BenchmarkStoreTest, SeedingKeepsTheCsvCampaignAndNamesTheSeed) {
+  auto store = Open();
+  ASSERT_TRUE(store.ok()) << store.status();
+  std::vector<BenchmarkRecord> records = TestRecords(1);
+  for (BenchmarkRecord& r : records) r.configuration.campaign = "lab-a";
+  const std::string csv = testing::WriteSeedCsv(dir_.path(), records);
+  ServerMetrics metrics;
+
+  SeedStore(csv, store->get(), &metrics);
+
+  auto loaded = (*store)->LoadAll();
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  ASSERT_EQ(loaded->size(), records.size());
+  EXPECT_EQ(loaded->front().configuration.campaign, "lab-a");
+  EXPECT_EQ(loaded->front().submitted_by, "seed");
+  EXPECT_GT(loaded->front().submitted_at_unix_s, 0);
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, BenchmarkStoreTest,
                          ::testing::Values(StoreKind::kSqlite, StoreKind::kPostgres),
                          [](const ::testing::TestParamInfo<StoreKind>& info) {
                            return info.param == StoreKind::kSqlite ? "Sqlite" : "Postgres";
                          });
+TEST_P(SharedBenchmarkStoreTest, ATableOfTheOldSchemaIsMigratedAtOpen) {
+  {
+    auto connection = PgConnection::Connect(database_->url());
+    ASSERT_TRUE(connection.ok()) << connection.status();
+    ASSERT_TRUE((*connection)
+                    ->Run(R"sql(
+CREATE TABLE perfcast_benchmark_results (
+  id BIGSERIAL PRIMARY KEY, hardware TEXT NOT NULL, num_gpus INTEGER NOT NULL,
+  framework TEXT NOT NULL, model TEXT NOT NULL, precision TEXT NOT NULL,
+  input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, batch_size INTEGER NOT NULL,
+  source_id TEXT NOT NULL, throughput_tokens_per_s DOUBLE PRECISION NOT NULL,
+  ttft_s DOUBLE PRECISION, itl_s DOUBLE PRECISION, latency_s DOUBLE PRECISION,
+  stored_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+  UNIQUE (hardware, num_gpus, framework, model, precision, input_tokens, output_tokens,
+          batch_size, source_id));
+INSERT INTO perfcast_benchmark_results (hardware, num_gpus, framework, model, precision,
+  input_tokens, output_tokens, batch_size, source_id, throughput_tokens_per_s)
+  VALUES ('H100', 1, 'vllm', 'm', 'fp16', 128, 128, 8, 'old', 1000);
+)sql")
+                    .ok());
+  }
+
+  auto store = Open();
+
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ((*store)->count(), 1);
+  auto loaded = (*store)->LoadAll();
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  ASSERT_EQ(loaded->size(), 1u);
+  EXPECT_EQ(loaded->front().configuration.campaign, "");
+  EXPECT_EQ(loaded->front().configuration.batch_semantics, BatchSemantics::kStatic);
+  BenchmarkRecord same_key_other_campaign = loaded->front();
+  same_key_other_campaign.configuration.campaign = "lab-b";
+  auto inserted = (*store)->Insert({same_key_other_campaign});
+  ASSERT_TRUE(inserted.ok()) << inserted.status();
+  EXPECT_TRUE(inserted->front()) << "the old key, without the campaign, is still in force";
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, SharedBenchmarkStoreTest, ::testing::Values(StoreKind::kPostgres),
                          [](const ::testing::TestParamInfo<StoreKind>&) { return "Postgres"; });
 
@@ -233,6 +462,61 @@ TEST(SqliteBenchmarkStoreTest, DamagedPageFailsTheOpenWithDataLoss) {
 
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss) << store.status();
+}
+
+// A file written before campaigns, batch semantics, submitters and the quarantine existed (the
+// schema of 571309b and earlier): it opens, its rows read as the unnamed campaign's static
+// batches, and the new key applies.
+TEST(SqliteBenchmarkStoreTest, AFileOfTheOldSchemaOpensAndReads) {
+  TempDir dir;
+  const std::string path = dir.path() + "/db.sqlite3";
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    char* error = nullptr;
+    const int rc = sqlite3_exec(db, R"sql(
+CREATE TABLE benchmark_results (
+  id INTEGER PRIMARY KEY, hardware TEXT NOT NULL, num_gpus INTEGER NOT NULL,
+  framework TEXT NOT NULL, model TEXT NOT NULL, precision TEXT NOT NULL,
+  input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, batch_size INTEGER NOT NULL,
+  source_id TEXT NOT NULL, throughput_tokens_per_s REAL NOT NULL, ttft_s REAL, itl_s REAL,
+  latency_s REAL, stored_unix_s INTEGER NOT NULL DEFAULT (unixepoch()),
+  UNIQUE (hardware, num_gpus, framework, model, precision, input_tokens, output_tokens,
+          batch_size, source_id));
+INSERT INTO benchmark_results (hardware, num_gpus, framework, model, precision, input_tokens,
+  output_tokens, batch_size, source_id, throughput_tokens_per_s, latency_s)
+  VALUES ('H100', 1, 'vllm', 'm', 'fp16', 128, 128, 8, 'old-1', 1000, 2.5),
+         ('H100', 1, 'vllm', 'm', 'fp16', 128, 128, 16, 'old-2', 1800, NULL);
+)sql",
+                                nullptr, nullptr, &error);
+    EXPECT_EQ(rc, SQLITE_OK) << (error != nullptr ? error : "");
+    sqlite3_free(error);
+    sqlite3_close(db);
+  }
+
+  auto store = SqliteBenchmarkStore::Open(path);
+
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ((*store)->count(), 2);
+  auto loaded = (*store)->LoadAll();
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  ASSERT_EQ(loaded->size(), 2u);
+  EXPECT_EQ((*loaded)[0].source, "old-1");
+  EXPECT_EQ((*loaded)[0].latency_s, 2.5);
+  EXPECT_EQ((*loaded)[1].throughput_tokens_per_s, 1800);
+  EXPECT_EQ((*loaded)[0].configuration.campaign, "");
+  EXPECT_EQ((*loaded)[0].configuration.batch_semantics, BatchSemantics::kStatic);
+  EXPECT_EQ((*loaded)[0].submitted_by, "");
+  EXPECT_EQ((*loaded)[0].submitted_at_unix_s, 0);
+  // The old key did not name the campaign: the same point from another campaign is new now.
+  BenchmarkRecord other = (*loaded)[0];
+  other.configuration.campaign = "lab-b";
+  auto inserted = (*store)->Insert({other});
+  ASSERT_TRUE(inserted.ok()) << inserted.status();
+  EXPECT_TRUE(inserted->front());
+  auto duplicate = (*store)->Insert({(*loaded)[1]});
+  ASSERT_TRUE(duplicate.ok()) << duplicate.status();
+  EXPECT_FALSE(duplicate->front());
 }
 
 }  // namespace
