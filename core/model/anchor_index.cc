@@ -93,7 +93,7 @@ std::optional<std::string> AnchorIndex::CampaignMeasuring(const Configuration& c
       return anchors_[index].curve().shape == shape;
     });
     if (best == nullptr ||
-        std::pair(has_shape, curves.size()) > std::pair(best_has_shape, best_curves)) {
+        std::pair(curves.size(), has_shape) > std::pair(best_curves, best_has_shape)) {
       best = &it->campaign;
       best_curves = curves.size();
       best_has_shape = has_shape;

@@ -36,8 +36,9 @@ class AnchorIndex {
   // Every configuration, sorted.
   const std::vector<Configuration>& configurations() const { return configurations_; }
   // Of the campaigns that measured `configuration`'s system (all but its campaign) on its axis, the
-  // one whose curves a query for the population reads: one with the query's shape before one
-  // without, then the most curves, then the first by name. nullopt when none did.
+  // one whose curves a query for the population reads: the one with the most curves of it (a few
+  // curves of one submitter do not replace a campaign's sweep), then one with the query's shape,
+  // then the first by name. nullopt when none did.
   std::optional<std::string> CampaignMeasuring(const Configuration& configuration,
                                                const Shape& shape) const;
   // Position of a known configuration in configurations().

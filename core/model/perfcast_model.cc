@@ -89,7 +89,10 @@ PerfcastModel::State::ResolvedQuery PerfcastModel::State::Resolve(
     const PredictionQuery& asked) const {
   TrainedNames::Resolved resolved = names.Resolve(asked.configuration);
   ResolvedQuery out{{std::move(resolved.configuration), asked.shape}, std::move(resolved.unseen)};
-  out.population = !campaign_levels.Knows(out.query.configuration.campaign);
+  // An empty campaign in a query always asks for the population, even when results without a
+  // campaign (the submitters' unnamed one) were trained on.
+  out.population = out.query.configuration.campaign.empty() ||
+                   !campaign_levels.Knows(out.query.configuration.campaign);
   if (out.population) {
     if (std::optional<std::string> measured_by =
             index.CampaignMeasuring(out.query.configuration, out.query.shape)) {

@@ -19,7 +19,7 @@
 namespace perfcast {
 namespace {
 
-constexpr int kNumericFeatureCount = 26;
+constexpr int kNumericFeatureCount = 23;
 constexpr int kCeilingCount = 5;
 // The query's log ceilings, then their log ratios to the anchor's.
 constexpr int kPhysicalFeatureCount = 2 * kCeilingCount;
@@ -185,11 +185,6 @@ CatalogueTransfer TransferFeatures::Compute(const Configuration& configuration, 
   *f++ = from.precision == configuration.precision;
   *f++ = anchor_is_same_curve;
   *f++ = size.experts;
-  // Harnesses differ (docs/METHOD.md §8): an anchor of another campaign carries its level, and a
-  // concurrency sweep or a published maximum reads differently from a static batch.
-  *f++ = from.campaign == configuration.campaign;
-  *f++ = static_cast<float>(configuration.batch_semantics);
-  *f++ = static_cast<float>(from.batch_semantics);
   absl::Span<float> rest = out.subspan(kNumericFeatureCount);
   OneHot(vocabulary_.hardware, configuration.hardware, rest);
   rest.remove_prefix(vocabulary_.hardware.size());

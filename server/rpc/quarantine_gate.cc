@@ -27,8 +27,10 @@ std::shared_ptr<const QuarantineGate::ConfigurationSet> QuarantineGate::TrainedC
 std::optional<std::string> QuarantineGate::Check(const BenchmarkRecord& record) const {
   std::shared_ptr<const ServingModel> serving = registry_->Current();
   if (serving == nullptr || serving->model == nullptr) return std::nullopt;
-  if (!TrainedConfigurations(*serving)->contains(record.configuration)) return std::nullopt;
-  const PredictionQuery query{record.configuration, record.shape};
+  const bool own_campaign = TrainedConfigurations(*serving)->contains(record.configuration);
+  PredictionQuery query{record.configuration, record.shape};
+  if (!own_campaign) query.configuration.campaign.clear();
+  const double factor = own_campaign ? kQuarantineFactor : kNewCampaignQuarantineFactor;
   const int batch[] = {record.batch_size};
   absl::StatusOr<std::vector<PointPrediction>> predicted =
       serving->model->Predict(query, batch, kQuarantineConfidence);
@@ -39,16 +41,17 @@ std::optional<std::string> QuarantineGate::Check(const BenchmarkRecord& record) 
   if (!std::isfinite(expected) || expected <= 0) return std::nullopt;
   const double measured = record.throughput_tokens_per_s;
   const double ratio = measured / expected;
-  const bool far = ratio > kQuarantineFactor || ratio < 1 / kQuarantineFactor;
+  const bool far = ratio > factor || ratio < 1 / factor;
   const bool outside = measured < point.lower_tokens_per_s || measured > point.upper_tokens_per_s;
   if (!far || !outside) return std::nullopt;
   return absl::StrFormat(
       "throughput_tokens_per_second=%g is %.3gx the serving model's prediction of %.6g tokens/s "
-      "for this configuration and campaign (%s, %g%% interval [%.6g, %.6g], model version %d): "
+      "for %s (%s, %g%% interval [%.6g, %.6g], model version %d): "
       "more than %gx away and outside the interval",
-      measured, ratio, expected, PredictionCaseName(point.prediction_case),
-      100 * kQuarantineConfidence, point.lower_tokens_per_s, point.upper_tokens_per_s,
-      serving->version, kQuarantineFactor);
+      measured, ratio, expected,
+      own_campaign ? "this configuration and campaign" : "this system over all campaigns",
+      PredictionCaseName(point.prediction_case), 100 * kQuarantineConfidence,
+      point.lower_tokens_per_s, point.upper_tokens_per_s, serving->version, factor);
 }
 
 }  // namespace perfcast::server

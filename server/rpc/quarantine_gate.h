@@ -18,6 +18,10 @@ namespace perfcast::server {
 // differ by 0.3x to 3.8x, but a result is only compared with its own campaign's curve, so a
 // factor 4 from that curve is no harness difference; a unit slip or a fabricated value is.
 inline constexpr double kQuarantineFactor = 4.0;
+// The same for a result of a campaign (or configuration) the serving model has not trained on,
+// against the population's answer for its system: campaigns differ, so only a factor no harness
+// explains holds it back.
+inline constexpr double kNewCampaignQuarantineFactor = 10.0;
 // The interval the result must also lie outside: where the model itself is unsure (a curve with
 // one point, a shape far from the measured ones), its interval is wide and nothing is held back.
 inline constexpr double kQuarantineConfidence = 0.99;
@@ -28,10 +32,13 @@ inline constexpr double kQuarantineConfidence = 0.99;
 // semantics) is stored in quarantine, so that no one submitter can steer the model with values
 // the configuration's own measurements contradict.
 //
-// Only a configuration the serving model was trained on, in the same campaign, is checked, and
-// only where the model's case for the point is measured, interpolated or an extrapolation of that
-// configuration: a new configuration or a new campaign has nothing of its own to contradict it.
-// Without a serving model nothing is held back.
+// A configuration the serving model was trained on, in the same campaign, is checked against its
+// own curve (kQuarantineFactor). Any other result is checked against the population's answer for
+// its system (the query without a campaign: another campaign's measurements and an interval as
+// wide as campaigns scatter) with the wider kNewCampaignQuarantineFactor, and only where some
+// campaign measured the system (the population's case is not a new configuration): a new
+// campaign's first results may legitimately differ from every other campaign by a few times,
+// never by tens. Without a serving model nothing is held back.
 //
 // Thread safety: Check may be called from any thread; the configuration set of the serving
 // version is cached under a mutex.

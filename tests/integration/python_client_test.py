@@ -46,13 +46,17 @@ H100 = Configuration("NVIDIA H100", 1, "vllm", "meta-llama/Meta-Llama-3-8B", "fp
 
 # Three synthetic offers of one made-up accelerator, measured in setUpClass:
 # throughput(batch) = peak - (peak - first) * exp(-0.05 * batch), at 128 in / 128 out.
-# Prices per GPU-hour make the 4-GPU offer the cheapest per GPU but not per hour.
+# Prices per GPU-hour make the 4-GPU offer the cheapest per GPU but not per hour. They name their
+# campaign: a query without one is answered for the population of campaigns, whose interval
+# covers the spread between the default data's campaigns.
 SYNTHETIC = {
     # name: (configuration, throughput at batch 1, peak tokens/s, $ per GPU-hour)
-    "one": (Configuration("PCTEST-GPU", 1, "pcserve", "pctest/model-7b", "fp16"), 100, 2000, 3.00),
-    "two": (Configuration("PCTEST-GPU", 2, "pcserve", "pctest/model-7b", "fp16"), 200, 6000, 2.00),
-    "four": (Configuration("PCTEST-GPU", 4, "pcserve", "pctest/model-7b", "fp16"), 300, 12000,
-             1.50),
+    "one": (Configuration("PCTEST-GPU", 1, "pcserve", "pctest/model-7b", "fp16",
+                          campaign="pctest"), 100, 2000, 3.00),
+    "two": (Configuration("PCTEST-GPU", 2, "pcserve", "pctest/model-7b", "fp16",
+                          campaign="pctest"), 200, 6000, 2.00),
+    "four": (Configuration("PCTEST-GPU", 4, "pcserve", "pctest/model-7b", "fp16",
+                           campaign="pctest"), 300, 12000, 1.50),
 }
 SYNTHETIC_BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128)
 
@@ -222,7 +226,7 @@ class PythonClientTest(unittest.TestCase):
     # --- submit -----------------------------------------------------------------------------
 
     def test_submit_stream_counts_accepted_duplicates_and_names_the_rejected_field(self):
-        config = Configuration("PCTEST-SUBMIT-GPU", 1, "pcserve", "pctest/model-7b", "fp16")
+        config = Configuration("PCTEST-SUBMIT-GPU", 1, "pcserve", "pctest/model-7b", "fp16", campaign="pctest")
         results = [BenchmarkResult("submit-stream", config, 256, 64, n, 100.0 * n)
                    for n in (1, 2, 4)]
         nan = BenchmarkResult("submit-stream", config, 256, 64, 8, float("nan"))
@@ -243,7 +247,7 @@ class PythonClientTest(unittest.TestCase):
         self.assertEqual(self.client.status().stored_result_count, before + 3)
 
     def test_submit_one_reports_duplicates_and_rejects_nan_naming_the_field(self):
-        config = Configuration("PCTEST-SUBMIT-GPU", 2, "pcserve", "pctest/model-7b", "fp16")
+        config = Configuration("PCTEST-SUBMIT-GPU", 2, "pcserve", "pctest/model-7b", "fp16", campaign="pctest")
         result = BenchmarkResult("submit-one", config, 128, 128, 4, 321.5,
                                  batch_latency_seconds=1.6)
         self.assertFalse(self.client.submit_one(result))

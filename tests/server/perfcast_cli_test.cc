@@ -338,7 +338,7 @@ TEST(PerfcastCliEvalTest, PointsWritesAHeaderAndOneRowPerHeldOutPoint) {
   std::ifstream file(points);
   std::string header, row;
   ASSERT_TRUE(std::getline(file, header));
-  EXPECT_THAT(header, ::testing::StartsWith("protocol,method,hardware,num_gpus,"));
+  EXPECT_THAT(header, ::testing::StartsWith("protocol,method,shots,hardware,num_gpus,"));
   int rows = 0;
   while (std::getline(file, row)) {
     ++rows;

@@ -205,17 +205,22 @@ TEST_F(QuarantineTest, DroppedResultsAreDeleted) {
   EXPECT_TRUE(again.quarantined());
 }
 
-TEST_F(QuarantineTest, ANewCampaignIsNeverQuarantined) {
+TEST_F(QuarantineTest, ANewCampaignIsHeldBackOnlyBeyondWhatHarnessesExplain) {
   const v1::SubmitBenchmarkResponse three = Submit(Scaled(3, "lab-b-1", "lab-b"));
-  const v1::SubmitBenchmarkResponse ten = Submit(Scaled(10, "lab-c-1", "lab-c"));
-  // The same factor in the seed's own campaign is held back.
+  const v1::SubmitBenchmarkResponse eight = Submit(Scaled(8, "lab-c-1", "lab-c"));
+  // A new campaign at 100x the population's answer for a measured system: no harness does that.
+  const v1::SubmitBenchmarkResponse hundred = Submit(Scaled(100, "lab-d-1", "lab-d"));
+  // In the seed's own campaign a factor 10 is already held back.
   const v1::SubmitBenchmarkResponse own = Submit(Scaled(10, "own-1"));
 
   EXPECT_FALSE(three.quarantined()) << three.quarantine_reason();
-  EXPECT_FALSE(ten.quarantined()) << ten.quarantine_reason();
+  EXPECT_FALSE(eight.quarantined()) << eight.quarantine_reason();
+  EXPECT_TRUE(hundred.quarantined());
+  EXPECT_THAT(hundred.quarantine_reason(), ::testing::HasSubstr("this system over all campaigns"));
   EXPECT_TRUE(own.quarantined());
+  EXPECT_THAT(own.quarantine_reason(), ::testing::HasSubstr("this configuration and campaign"));
   EXPECT_EQ(Status().stored_result_count(), kSeedResults + 2);
-  EXPECT_EQ(List().results_size(), 1);
+  EXPECT_EQ(List().results_size(), 2);
 }
 
 TEST_F(QuarantineTest, AResultCloseToItsCurveIsAccepted) {

@@ -65,8 +65,8 @@ TEST(TransferFeaturesTest, WithoutACatalogueTheColumnsAreUnchanged) {
   const std::vector<float> plain_row = Row(plain, kH100, anchor);
   const std::vector<float> physical_row = Row(physical, kH100, anchor);
 
-  // 26 numeric columns, hardware and framework one-hots for query and anchor, precision one-hot.
-  EXPECT_EQ(plain.column_count(), 26 + 2 * 2 + 2 * 1 + 1);
+  // 23 numeric columns, hardware and framework one-hots for query and anchor, precision one-hot.
+  EXPECT_EQ(plain.column_count(), 23 + 2 * 2 + 2 * 1 + 1);
   ASSERT_EQ(physical.column_count(), plain.column_count() + kPhysicalColumns + kStackColumns);
   for (int i = 0; i < plain.column_count(); ++i) {
     EXPECT_EQ(std::memcmp(&plain_row[i], &physical_row[i], sizeof(float)), 0) << "column " << i;
@@ -108,7 +108,7 @@ TEST(TransferFeaturesTest, AConfigurationTheCatalogueLacksGetsMissingValues) {
 
 TEST(TransferFeaturesTest, OneHotsLeaveEveryColumnButTheirValueMissing) {
   const TransferFeatures features(Vocabulary());
-  constexpr int kQueryHardware = 26, kAnchorHardware = 28;
+  constexpr int kQueryHardware = 23, kAnchorHardware = 25;
   const Configuration b200{"NVIDIA B200", 1, "vllm", "meta-llama/Meta-Llama-3-8B", "fp16"};
 
   const std::vector<float> known = Row(features, kH100, Anchor(kMi300x, {512, 512}));
