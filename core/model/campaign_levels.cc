@@ -49,12 +49,43 @@ CampaignLevels CampaignLevels::Estimate(absl::Span<const std::string> campaigns,
   const double between =
       std::max(0.0, mean_of_squared_means - mean_of_means * mean_of_means - mean_noise);
   if (between <= 0) return out;
-  // A campaign's level is its mean residual times n / (n + within / between): a handful of curves
-  // count for little when curves scatter more than campaigns do.
+  // A campaign's level is shrunk by n / (n + within / between): a handful of curves count for
+  // little when curves scatter more than campaigns do. The residuals relate levels to each other
+  // (their campaign's less their anchors'), so the levels are solved by fixed-point iteration,
+  // centred on the curve-weighted mean; the shrinkage makes it contract.
   const double prior_curves = within / between;
-  for (const auto& [campaign, s] : by_campaign) {
-    if (!out.levels_.contains(campaign)) continue;
-    out.levels_[campaign] = s.sum / (s.count + prior_curves);
+  absl::flat_hash_map<std::string, double> level;
+  for (int iteration = 0; iteration < 100; ++iteration) {
+    absl::flat_hash_map<std::string, double> target_sum;
+    for (const CampaignResidual& r : residuals) {
+      if (!std::isfinite(r.mean_log_error)) continue;
+      double anchors = 0;
+      for (const std::string& a : r.anchor_campaigns) {
+        auto it = level.find(a);
+        anchors += it == level.end() ? 0.0 : it->second;
+      }
+      if (!r.anchor_campaigns.empty()) anchors /= static_cast<double>(r.anchor_campaigns.size());
+      target_sum[r.campaign] += r.mean_log_error + anchors;
+    }
+    absl::flat_hash_map<std::string, double> next;
+    double weighted = 0, weight = 0;
+    for (const auto& [campaign, sum] : target_sum) {
+      const int n = by_campaign.at(campaign).count;
+      next[campaign] = sum / (n + prior_curves);
+      weighted += n * next[campaign];
+      weight += n;
+    }
+    double change = 0;
+    for (auto& [campaign, value] : next) {
+      value -= weighted / weight;
+      auto it = level.find(campaign);
+      change = std::max(change, std::abs(value - (it == level.end() ? 0.0 : it->second)));
+    }
+    level = std::move(next);
+    if (change < 1e-9) break;
+  }
+  for (const auto& [campaign, value] : level) {
+    if (out.levels_.contains(campaign)) out.levels_[campaign] = value;
   }
   return out;
 }

@@ -11,17 +11,21 @@
 namespace perfcast {
 
 // How one curve came out when predicted from other campaigns only: the mean of
-// log(measured / predicted) over its points.
+// log(measured / predicted) over its points, and the campaigns of the anchors it was predicted
+// from (whose levels the prediction carried).
 struct CampaignResidual {
   std::string campaign;
   double mean_log_error = 0;
+  std::vector<std::string> anchor_campaigns;
 };
 
 // Each trained campaign's level: how much higher (> 0) or lower its harness measures than the
-// other campaigns predict, in log throughput (docs/METHOD.md §8). Estimated per campaign from its
-// curves' residuals and shrunk towards 0 by how many curves back it (an empirical-Bayes estimate
-// of a random effect), so that a campaign's first few curves move its predictions without a
-// single odd curve moving them far.
+// population of campaigns, in log throughput (docs/METHOD.md §8). A residual says how far a
+// curve's campaign lies from its anchors' campaigns, so the levels solve
+// residual = level(campaign) - mean(level(anchor campaigns)) jointly, with the curve-weighted
+// mean level at 0; each is shrunk towards 0 by how many curves back it (an empirical-Bayes
+// estimate of a random effect), so that a campaign's first few curves move its predictions
+// without a single odd curve moving them far.
 //
 // Thread safety: immutable after construction.
 class CampaignLevels {

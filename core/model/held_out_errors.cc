@@ -1,5 +1,6 @@
 #include "core/model/held_out_errors.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/container/flat_hash_map.h"
@@ -135,7 +136,13 @@ absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
           ++count;
         }
       }
-      if (count > 0) campaign_residuals.push_back({curve.configuration.campaign, sum / count});
+      if (count > 0) {
+        CampaignResidual residual{curve.configuration.campaign, sum / count, {}};
+        for (size_t a = 0; a < std::min(elsewhere.size(), kMaxAnchors); ++a) {
+          residual.anchor_campaigns.push_back(elsewhere[a].curve->curve().configuration.campaign);
+        }
+        campaign_residuals.push_back(std::move(residual));
+      }
     }
     // A configuration with a name the data lacks: predicted only from configurations that differ
     // in that name, without the neighbourhood of any curve that carries it. The fold model has

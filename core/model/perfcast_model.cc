@@ -208,8 +208,9 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
   // curves of a campaign that measured the system, at that campaign's level, and its interval is
   // at least as wide as the campaigns scatter.
   const bool population = resolved.population;
-  const double query_level =
-      population ? 0.0 : s.campaign_levels.LevelOf(query.configuration.campaign);
+  // A population answer read from a campaign that measured the system stays at that campaign's
+  // level along the whole curve; one with no such campaign is at the population's (0).
+  const double query_level = s.campaign_levels.LevelOf(query.configuration.campaign);
   const int own = s.index.Find(query.configuration, query.shape);
   std::vector<AnchorChoice> chosen;
   PredictionCase unmeasured_case;
@@ -234,7 +235,7 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
   double level_shift = 0;
   for (size_t i = 0; i < std::min(anchors.size(), kMaxAnchors); ++i) {
     const std::string& campaign = anchors[i].curve->curve().configuration.campaign;
-    if (population || campaign != query.configuration.campaign) {
+    if (campaign != query.configuration.campaign) {
       level_shift += query_level - s.campaign_levels.LevelOf(campaign);
     }
   }

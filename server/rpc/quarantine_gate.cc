@@ -27,7 +27,10 @@ std::shared_ptr<const QuarantineGate::ConfigurationSet> QuarantineGate::TrainedC
 std::optional<std::string> QuarantineGate::Check(const BenchmarkRecord& record) const {
   std::shared_ptr<const ServingModel> serving = registry_->Current();
   if (serving == nullptr || serving->model == nullptr) return std::nullopt;
-  const bool own_campaign = TrainedConfigurations(*serving)->contains(record.configuration);
+  // A result without a campaign is checked as a new campaign's: a query without one asks for the
+  // population, not for the submitters' unnamed campaign.
+  const bool own_campaign = !record.configuration.campaign.empty() &&
+                            TrainedConfigurations(*serving)->contains(record.configuration);
   PredictionQuery query{record.configuration, record.shape};
   if (!own_campaign) query.configuration.campaign.clear();
   const double factor = own_campaign ? kQuarantineFactor : kNewCampaignQuarantineFactor;

@@ -210,15 +210,16 @@ TEST_F(QuarantineTest, ANewCampaignIsHeldBackOnlyBeyondWhatHarnessesExplain) {
   const v1::SubmitBenchmarkResponse eight = Submit(Scaled(8, "lab-c-1", "lab-c"));
   // A new campaign at 100x the population's answer for a measured system: no harness does that.
   const v1::SubmitBenchmarkResponse hundred = Submit(Scaled(100, "lab-d-1", "lab-d"));
-  // In the seed's own campaign a factor 10 is already held back.
-  const v1::SubmitBenchmarkResponse own = Submit(Scaled(10, "own-1"));
+  // Without a campaign a result is checked the same way: a query without one asks for the
+  // population, not for the submitters' unnamed campaign.
+  const v1::SubmitBenchmarkResponse unnamed = Submit(Scaled(20, "own-1"));
 
   EXPECT_FALSE(three.quarantined()) << three.quarantine_reason();
   EXPECT_FALSE(eight.quarantined()) << eight.quarantine_reason();
   EXPECT_TRUE(hundred.quarantined());
   EXPECT_THAT(hundred.quarantine_reason(), ::testing::HasSubstr("this system over all campaigns"));
-  EXPECT_TRUE(own.quarantined());
-  EXPECT_THAT(own.quarantine_reason(), ::testing::HasSubstr("this configuration and campaign"));
+  EXPECT_TRUE(unnamed.quarantined());
+  EXPECT_THAT(unnamed.quarantine_reason(), ::testing::HasSubstr("this system over all campaigns"));
   EXPECT_EQ(Status().stored_result_count(), kSeedResults + 2);
   EXPECT_EQ(List().results_size(), 2);
 }
