@@ -38,13 +38,13 @@ std::string CampaignLevelsText(const CampaignLevels& levels) {
 
 // What a person reading the file's first bytes learns; the decoder skips it.
 std::string Manifest(const PerfcastModel::State& s) {
-  return absl::StrCat(
-      "perfcast model bundle; format ", kBundleFormatVersion, "; curves ", s.info.curve_count,
-      "; points ", s.info.point_count, "; configurations ", s.info.configuration_count,
-      "; trained_at_unix_s ", s.info.trained_at_unix_s, "; physical exponents ",
-      s.physical_exponents.same_hardware, " (same hardware) ", s.physical_exponents.same_stack,
-      " (same software stack) ", s.physical_exponents.other_stack, " (other stack)",
-      CampaignLevelsText(s.campaign_levels));
+  return absl::StrCat("perfcast model bundle; format ", kBundleFormatVersion, "; curves ",
+                      s.info.curve_count, "; points ", s.info.point_count, "; configurations ",
+                      s.info.configuration_count, "; trained_at_unix_s ", s.info.trained_at_unix_s,
+                      "; physical exponents ", s.physical_exponents.same_hardware,
+                      " (same hardware) ", s.physical_exponents.same_stack,
+                      " (same software stack) ", s.physical_exponents.other_stack, " (other stack)",
+                      CampaignLevelsText(s.campaign_levels));
 }
 
 // The catalogue, parsed from the files a bundle carries; null when it carries none.
