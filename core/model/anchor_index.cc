@@ -19,7 +19,10 @@ double ConfigurationSimilarity(const Configuration& a, const ModelSize& a_size,
   score -= std::isnan(size_gap) ? 2.0 : 0.5 * size_gap;
   // The same x-axis matters about as much as the same hardware; the same harness less than the
   // same framework (docs/METHOD.md §8).
-  score += 3.0 * (a.batch_semantics == b.batch_semantics) + 1.5 * (a.campaign == b.campaign);
+  // The unnamed campaign (results sent without one) is no harness: a query without a campaign
+  // asks for the population, and no two submitters' unnamed results share a harness.
+  score += 3.0 * (a.batch_semantics == b.batch_semantics) +
+           1.5 * (!a.campaign.empty() && a.campaign == b.campaign);
   return score;
 }
 

@@ -48,7 +48,11 @@ std::optional<FieldError> ValidateBenchmarkResult(const v1::BenchmarkResult& res
     return e;
   }
   out->shape = Shape{result.input_tokens(), result.output_tokens()};
-  out->batch_size = result.batch_size();
+  // A published maximum has no batch size of its own: it sits where every such point sits
+  // (docs/METHOD.md §8), whatever the submitter put there.
+  out->batch_size = out->configuration.batch_semantics == BatchSemantics::kMaxThroughput
+                        ? kSaturationBatchSize
+                        : result.batch_size();
   out->throughput_tokens_per_s = result.throughput_tokens_per_second();
   out->source = result.source_id();
   return std::nullopt;

@@ -103,6 +103,15 @@ TEST(ValidateBenchmarkResultTest, CampaignAndSemanticsRoundTrip) {
   EXPECT_EQ(out.configuration.batch_semantics, BatchSemantics::kStatic);
 }
 
+TEST(ValidateBenchmarkResultTest, AMaxThroughputResultSitsAtTheSaturationBatch) {
+  v1::BenchmarkResult result = ValidResult();
+  result.mutable_configuration()->set_batch_semantics(v1::BATCH_SEMANTICS_MAX_THROUGHPUT);
+  result.set_batch_size(7);
+  BenchmarkRecord out;
+  ASSERT_FALSE(ValidateBenchmarkResult(result, "r", &out));
+  EXPECT_EQ(out.batch_size, kSaturationBatchSize);
+}
+
 TEST(BenchmarkResultToProtoTest, WhatAClientSendsTheServerReadsBack) {
   BenchmarkRecord sent = TestRecord();
   sent.ttft_s = 0.05;
