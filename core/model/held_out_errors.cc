@@ -43,17 +43,15 @@ absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
   const std::vector<TreeEnsemble>& configuration_models = fold_models[1];
 
   const WorkloadSimilarity similarity(index.anchors(), scales);
-  // For each named field, the curves carrying each value of it (sorted: Unobserved wants them so).
+  // For each named field and the campaign, the curves carrying each value of it (sorted:
+  // Unobserved wants them so).
   absl::flat_hash_map<std::pair<ConfigurationField, std::string>, std::vector<int>> curves_named;
   for (size_t i = 0; i < index.anchors().size(); ++i) {
+    const Configuration& configuration = index.anchors()[i].curve().configuration;
     for (ConfigurationField field : kNamedConfigurationFields) {
-      curves_named[{field, NameOf(index.anchors()[i].curve().configuration, field)}].push_back(
-          static_cast<int>(i));
+      curves_named[{field, NameOf(configuration, field)}].push_back(static_cast<int>(i));
     }
-  }
-  absl::flat_hash_map<std::string, std::vector<int>> curves_of_campaign;
-  for (size_t i = 0; i < index.anchors().size(); ++i) {
-    curves_of_campaign[index.anchors()[i].curve().configuration.campaign].push_back(
+    curves_named[{ConfigurationField::kCampaign, configuration.campaign}].push_back(
         static_cast<int>(i));
   }
   std::array<std::vector<ErrorRecord>, 2> records;
@@ -125,12 +123,13 @@ absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
       double sum = 0;
       int count = 0;
       for (const CurvePoint& point : curve.points) {
-        const double error = add(
-            PredictionCase::kNewConfiguration, configuration_models[configuration_fold], elsewhere,
-            point,
-            {.configuration = true, .curves = curves_of_campaign.at(curve.configuration.campaign)},
-            /*name_unseen=*/false, &as_queried, /*other_campaign=*/true,
-            /*keep=*/half == 1);
+        const double error = add(PredictionCase::kNewConfiguration,
+                                 configuration_models[configuration_fold], elsewhere, point,
+                                 {.configuration = true,
+                                  .curves = curves_named.at({ConfigurationField::kCampaign,
+                                                             curve.configuration.campaign})},
+                                 /*name_unseen=*/false, &as_queried, /*other_campaign=*/true,
+                                 /*keep=*/half == 1);
         if (std::isfinite(error)) {
           sum += error;
           ++count;

@@ -69,6 +69,16 @@ PerfcastModel::State::State(AnchorIndex index_in, TransferFeatures features_in,
       calibration(std::move(calibration_in)),
       campaign_levels(std::move(campaign_levels_in)) {
   names = TrainedNames(index.configurations(), features.catalogue().get());
+  for (const AnchorCurve& anchor : index.anchors()) {
+    const Curve& curve = anchor.curve();
+    int& largest =
+        measured_range.largest_batch[static_cast<int>(curve.configuration.batch_semantics)];
+    largest = std::max(largest, curve.max_batch_size());
+    measured_range.largest_input_tokens =
+        std::max(measured_range.largest_input_tokens, curve.shape.input_tokens);
+    measured_range.largest_output_tokens =
+        std::max(measured_range.largest_output_tokens, curve.shape.output_tokens);
+  }
 }
 
 absl::Status PerfcastModel::State::CheckKnown(const Configuration& query) const {
@@ -308,15 +318,10 @@ absl::StatusOr<UncertaintyReport> PerfcastModel::Explain(const PredictionQuery& 
                      "' is not in the data: answered for the population of campaigns"));
   }
   // Beyond what any campaign measured: no curve there to be read, only extrapolated.
-  int largest_batch = 0, largest_input = 0, largest_output = 0;
-  for (const AnchorCurve& anchor : s.index.anchors()) {
-    const Curve& curve = anchor.curve();
-    if (curve.configuration.batch_semantics == configuration.batch_semantics) {
-      largest_batch = std::max(largest_batch, curve.max_batch_size());
-    }
-    largest_input = std::max(largest_input, curve.shape.input_tokens);
-    largest_output = std::max(largest_output, curve.shape.output_tokens);
-  }
+  const int largest_batch =
+      s.measured_range.largest_batch[static_cast<int>(configuration.batch_semantics)];
+  const int largest_input = s.measured_range.largest_input_tokens;
+  const int largest_output = s.measured_range.largest_output_tokens;
   if (batch_size > largest_batch) {
     report.outside_data.push_back(absl::StrCat(
         "batch_size ", batch_size, " is beyond every campaign's largest ",

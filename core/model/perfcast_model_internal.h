@@ -1,5 +1,7 @@
 #pragma once
 
+#include <array>
+#include <iterator>
 #include <memory>
 #include <string>
 
@@ -45,6 +47,14 @@ struct PerfcastModel::State {
   };
   ResolvedQuery Resolve(const PredictionQuery& asked) const;
 
+  // The largest batch measured on each axis and the longest shape of any curve: what Explain
+  // says a query lies beyond.
+  struct MeasuredRange {
+    std::array<int, std::size(kAllBatchSemantics)> largest_batch{};
+    int largest_input_tokens = 0;
+    int largest_output_tokens = 0;
+  };
+
   ModelInfo info;
   AnchorIndex index;
   TransferFeatures features;
@@ -54,6 +64,7 @@ struct PerfcastModel::State {
   ErrorPredictor error_predictor;
   IntervalCalibration calibration;
   CampaignLevels campaign_levels;
+  MeasuredRange measured_range;  // of index.anchors()
   // The training data's names, and how a query's names reach them.
   TrainedNames names;
 };

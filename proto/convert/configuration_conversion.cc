@@ -1,7 +1,6 @@
 #include "proto/convert/configuration_conversion.h"
 
 #include "absl/strings/str_cat.h"
-#include "proto/convert/string_limits.h"
 
 namespace perfcast {
 
@@ -54,14 +53,7 @@ std::optional<FieldError> ConfigurationFromProto(const v1::Configuration& config
   if (!error) error = CheckString(config_path, "model", configuration.model());
   if (!error) error = CheckString(config_path, "precision", configuration.precision());
   if (!error && configuration.has_campaign()) {
-    error = CheckString(config_path, "campaign", configuration.campaign());
-    if (!error && configuration.campaign().size() > kMaxCampaignBytes) {
-      error = MakeFieldError(
-          config_path, "campaign",
-          absl::StrCat("=", QuoteForError(configuration.campaign()), ": ",
-                       configuration.campaign().size(), " bytes, at most ", kMaxCampaignBytes),
-          "out_of_range");
-    }
+    error = CheckString(config_path, "campaign", configuration.campaign(), kMaxCampaignBytes);
   }
   if (!error && !BatchSemanticsFromProto(configuration.batch_semantics()).has_value()) {
     error = MakeFieldError(config_path, "batch_semantics",

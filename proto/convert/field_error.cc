@@ -18,13 +18,13 @@ FieldError MakeFieldError(absl::string_view path, absl::string_view field, absl:
 }
 
 std::optional<FieldError> CheckString(absl::string_view path, absl::string_view field,
-                                      absl::string_view value) {
+                                      absl::string_view value, size_t max_bytes) {
   if (value.empty()) return MakeFieldError(path, field, "='': must not be empty", "field_missing");
-  if (value.size() > kMaxStringBytes) {
-    return MakeFieldError(path, field,
-                          absl::StrCat("=", QuoteForError(value), ": ", value.size(),
-                                       " bytes, at most ", kMaxStringBytes),
-                          "out_of_range");
+  if (value.size() > max_bytes) {
+    return MakeFieldError(
+        path, field,
+        absl::StrCat("=", QuoteForError(value), ": ", value.size(), " bytes, at most ", max_bytes),
+        "out_of_range");
   }
   return std::nullopt;
 }

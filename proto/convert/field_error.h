@@ -1,10 +1,12 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "proto/convert/string_limits.h"
 
 namespace perfcast {
 
@@ -21,9 +23,9 @@ struct FieldError {
 // The checks every conversion applies. `path` locates the message ("queries[3]", empty at the
 // top) and prefixes `field` in the error message.
 
-// Non-empty and at most kMaxStringBytes.
+// Non-empty and at most `max_bytes`.
 std::optional<FieldError> CheckString(absl::string_view path, absl::string_view field,
-                                      absl::string_view value);
+                                      absl::string_view value, size_t max_bytes = kMaxStringBytes);
 // In [1, max].
 std::optional<FieldError> CheckRange(absl::string_view path, absl::string_view field, int64_t value,
                                      int64_t max);
