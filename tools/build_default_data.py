@@ -76,6 +76,18 @@ def usable(out):
     return bool(out["output_tokens_per_s"] and out["input_tokens"] and out["output_tokens"])
 
 
+def keep_if_usable(row, out, counts, campaign, needs_batch_size=False):
+    """Completes the output throughput, then appends the row to `out` if it has throughput and
+    lengths (and a batch size when `needs_batch_size`), counting either outcome."""
+    ensure_output(row, counts, campaign)
+    if not usable(row) or (needs_batch_size and not row["batch_size"]):
+        counts.add(campaign, "dropped: no concurrency, throughput or lengths" if needs_batch_size
+                   else "dropped: no throughput or lengths")
+        return
+    out.append(row)
+    counts.add(campaign, "kept")
+
+
 # ---- Argonne -------------------------------------------------------------------------------
 
 def argonne_semantics(raw):
@@ -186,12 +198,7 @@ def inferencemax(raw_dir, counts):
         layout = "tp%s ep%s dp_attention=%s" % (r["tp"], r["ep"], r["dp_attention"])
         o["notes"] = join_notes(r["notes"], layout, "lengths " + r["length_sampling"],
                                 "itl_s = mean TPOT", "image " + r["framework_image"])
-        ensure_output(o, counts, c)
-        if not usable(o):
-            counts.add(c, "dropped: no throughput or lengths")
-            continue
-        out.append(o)
-        counts.add(c, "kept")
+        keep_if_usable(o, out, counts, c)
     return out
 
 
@@ -207,12 +214,7 @@ def splitwise(raw_dir, counts):
         o["itl_s"] = r["tpot_s"]
         o["notes"] = join_notes(r["notes"], "model_raw " + r["model_raw"],
                                 "precision not given by the source", "itl_s = TPOT")
-        ensure_output(o, counts, c)
-        if not usable(o):
-            counts.add(c, "dropped: no throughput or lengths")
-            continue
-        out.append(o)
-        counts.add(c, "kept")
+        keep_if_usable(o, out, counts, c)
     return out
 
 
@@ -230,12 +232,7 @@ def trtllm(raw_dir, counts):
         o["concurrency"] = ""
         o["notes"] = join_notes(r["notes"], "model_raw " + r["model_raw"],
                                 "tp%s pp%s" % (r["tp"], r["pp"]))
-        ensure_output(o, counts, c)
-        if not usable(o):
-            counts.add(c, "dropped: no throughput or lengths")
-            continue
-        out.append(o)
-        counts.add(c, "kept")
+        keep_if_usable(o, out, counts, c)
     return out
 
 
@@ -266,12 +263,7 @@ def aiconfigurator(raw_dir, counts):
             "layout_flag " + r["layout_flag"] if r["layout_flag"] else "",
             "throughput DERIVED from TTFT/TPOT: concurrency*osl/(ttft+(osl-1)*tpot)",
             "latency_s = ttft+(osl-1)*tpot; itl_s = TPOT")
-        ensure_output(o, counts, c)
-        if not usable(o) or not o["batch_size"]:
-            counts.add(c, "dropped: no concurrency, throughput or lengths")
-            continue
-        out.append(o)
-        counts.add(c, "kept")
+        keep_if_usable(o, out, counts, c, needs_batch_size=True)
     return out
 
 
