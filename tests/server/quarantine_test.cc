@@ -19,20 +19,21 @@ namespace {
 
 using ::perfcast::server::testing::Connect;
 using ::perfcast::server::testing::HttpGet;
+using ::perfcast::server::testing::kAdmin;
+using ::perfcast::server::testing::kReader;
+using ::perfcast::server::testing::kWriter;
 using ::perfcast::server::testing::RawClientStreamCall;
 using ::perfcast::server::testing::RawUnaryCall;
 using ::perfcast::server::testing::SeededServerOptions;
 using ::perfcast::server::testing::StartServer;
 using ::perfcast::server::testing::TempDir;
 using ::perfcast::server::testing::TestRecords;
+using ::perfcast::server::testing::ThreeRoleAuthorizer;
 using ::perfcast::server::testing::ToProto;
 using ::testing::HasSubstr;
 
 constexpr int kSeedConfigurations = 4;
 constexpr int kSeedResults = kSeedConfigurations * 2 * 8;
-constexpr char kReader[] = "Bearer read-token-0123456789";
-constexpr char kWriter[] = "Bearer write-token-0123456789";
-constexpr char kAdmin[] = "Bearer admin-token-0123456789";
 constexpr char kSubmitBenchmark[] = "/perfcast.v1.ModelService/SubmitBenchmark";
 constexpr char kSubmitBenchmarks[] = "/perfcast.v1.ModelService/SubmitBenchmarks";
 constexpr char kRefit[] = "/perfcast.v1.ModelService/Refit";
@@ -55,14 +56,8 @@ class QuarantineTest : public ::testing::Test {
  protected:
   void SetUp() override {
     options_ = SeededServerOptions(dir_.path(), kSeedConfigurations);
-    absl::StatusOr<Authorizer> tokens = Authorizer::FromCsv(
-        "token,name,role\n"
-        "read-token-0123456789,dashboard,read\n"
-        "write-token-0123456789,pipeline,write\n"
-        "admin-token-0123456789,operator,admin\n",
-        "tokens.csv");
-    ASSERT_TRUE(tokens.ok()) << tokens.status();
-    options_.authorizer = std::make_shared<const Authorizer>(*std::move(tokens));
+    options_.authorizer = ThreeRoleAuthorizer();
+    ASSERT_NE(options_.authorizer, nullptr);
     Start();
   }
 

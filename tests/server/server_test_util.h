@@ -24,8 +24,26 @@
 #include "gtest/gtest.h"
 #include "perfcast/v1/perfcast.grpc.pb.h"
 #include "server/perfcast_server.h"
+#include "server/rpc/authorization.h"
 
 namespace perfcast::server::testing {
+
+// The authorization metadata of one token per role, as ThreeRoleAuthorizer knows them.
+inline constexpr char kReader[] = "Bearer read-token-0123456789";
+inline constexpr char kWriter[] = "Bearer write-token-0123456789";
+inline constexpr char kAdmin[] = "Bearer admin-token-0123456789";
+
+// An authorizer with one token per role (callers dashboard, pipeline and operator).
+inline std::shared_ptr<const Authorizer> ThreeRoleAuthorizer() {
+  absl::StatusOr<Authorizer> tokens = Authorizer::FromCsv(
+      "token,name,role\n"
+      "read-token-0123456789,dashboard,read\n"
+      "write-token-0123456789,pipeline,write\n"
+      "admin-token-0123456789,operator,admin\n",
+      "tokens.csv");
+  EXPECT_TRUE(tokens.ok()) << tokens.status();
+  return tokens.ok() ? std::make_shared<const Authorizer>(*std::move(tokens)) : nullptr;
+}
 
 // A fresh directory under $TEST_TMPDIR or /tmp, removed on destruction.
 class TempDir {
