@@ -25,8 +25,12 @@ namespace perfcast {
 // batch), and without every row targeting a configuration (new configuration). A larger-batch
 // case in deployment has also trained on the rows targeting the curve's smaller half, which its
 // fold model has not; a set of its own, without only the larger half's rows, narrowed the
-// larger-batch intervals too little to pay for a third more training. The errors that annealing
-// explores (error_exploration.h) join them.
+// larger-batch intervals too little to pay for a third more training. With at least as many
+// hardware types as folds, a third set holds out whole hardware types (CrossFitFolds): a curve
+// predicted as if its hardware name were unseen is predicted by a model that has never seen that
+// hardware, as a query about a new GPU is; by the configuration-fold model, it had seen the
+// hardware's other configurations, and the intervals of new GPUs fell short of their level. The
+// errors that annealing explores (error_exploration.h) join them.
 //
 // Every curve is also predicted as if its campaign had never been seen: from the most similar
 // configurations of other campaigns, by its configuration-fold model. Its mean signed error goes

@@ -148,7 +148,7 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Train(
     return absl::InvalidArgumentError("too many distinct hardware/framework/precision values");
   }
   RowBuilder rows(features);
-  const CrossFitFolds folds = AssignFolds(index, options.seed);
+  const CrossFitFolds folds = AssignFolds(index, options.seed, options.catalogue.get());
   AddTrainingRows(index, rows);
   if (rows.targets().size() < 10) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -250,6 +250,17 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
     }
   }
   level_shift /= static_cast<double>(std::min(anchors.size(), kMaxAnchors));
+  // A campaign's configuration that only other campaigns measured is read across campaigns,
+  // as a population answer is, whatever the campaign's level says: the same floor. A campaign
+  // with a few results trusted them as its own data and covered less than the level elsewhere.
+  const bool across_campaigns =
+      population ||
+      (unmeasured_case == PredictionCase::kNewConfiguration &&
+       std::none_of(anchors.begin(), anchors.begin() + std::min(anchors.size(), kMaxAnchors),
+                    [&](const Anchor& anchor) {
+                      return anchor.curve->curve().configuration.campaign ==
+                             query.configuration.campaign;
+                    }));
 
   std::vector<PointPrediction> out;
   out.reserve(batch_sizes.size());
@@ -285,7 +296,7 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
                              : KindOf(p.prediction_case);
     double half_width =
         s.calibration.ScoreQuantile(kind, confidence_level) * expected_absolute_log_error;
-    if (population && s.calibration.ScoreCount(RowKind::kCampaignSpread) > 0) {
+    if (across_campaigns && s.calibration.ScoreCount(RowKind::kCampaignSpread) > 0) {
       half_width = std::max(
           half_width, s.calibration.ScoreQuantile(RowKind::kCampaignSpread, confidence_level));
     }

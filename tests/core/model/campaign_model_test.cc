@@ -1,9 +1,11 @@
 // How the model treats campaigns (docs/METHOD.md §8), on synthetic data from two harnesses: one
 // measures everything, the other a part of it at twice the level.
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
 
+#include "core/model/anchored_prediction.h"
 #include "core/model/perfcast_model.h"
 #include "core/model/perfcast_model_internal.h"
 #include "gtest/gtest.h"
@@ -99,6 +101,48 @@ TEST_F(CampaignModelTest, APopulationAnswerStaysAtItsCampaignsLevelPastTheMeasur
                    PredictOne("lab-a", "gpu-a", 1, 128).throughput_tokens_per_s);
   EXPECT_DOUBLE_EQ(beyond.throughput_tokens_per_s,
                    PredictOne("lab-a", "gpu-a", 1, 140).throughput_tokens_per_s);
+}
+
+TEST(CampaignFloorTest, ANamedCampaignReadAcrossCampaignsGetsTheCampaignSpreadFloor) {
+  // lab-b measured one configuration of another model, at a tenth of lab-a's level (so far
+  // apart that the campaigns' spread is wider than a new configuration's interval); everything
+  // else is lab-a's.
+  std::vector<BenchmarkRecord> records;
+  for (BenchmarkRecord r : testing::SyntheticRecords()) {
+    r.configuration.campaign = "lab-a";
+    records.push_back(r);
+    if (r.configuration.hardware == "gpu-a" && r.configuration.num_gpus == 1) {
+      r.configuration.campaign = "lab-b";
+      r.configuration.model = "org/model-13b";
+      r.throughput_tokens_per_s *= 0.1;
+      records.push_back(r);
+    }
+  }
+  auto trained = PerfcastModel::Train(records, TrainOptions{});
+  ASSERT_TRUE(trained.ok()) << trained.status();
+  const PerfcastModel::State& state = PerfcastModelInternal::StateOf(**trained);
+  ASSERT_GT(state.calibration.ScoreCount(RowKind::kCampaignSpread), 0u);
+  const double floor = state.calibration.ScoreQuantile(RowKind::kCampaignSpread, 0.9);
+
+  Configuration query{"gpu-b", 4, "vllm", "org/model-7b", "fp16"};
+  query.campaign = "lab-b";
+  // Every anchor of lab-b's query is lab-a's: the answer is read across campaigns.
+  for (const AnchorChoice& choice :
+       state.index.OtherConfigurations(query, {256, 256}, kOtherConfigurations)) {
+    ASSERT_EQ(state.index.anchors()[choice.anchor_index].curve().configuration.campaign, "lab-a");
+  }
+  const int batches[] = {16};
+  auto across = (*trained)->Predict({query, {256, 256}}, batches, 0.9);
+  ASSERT_TRUE(across.ok()) << across.status();
+  ASSERT_EQ(across->front().prediction_case, PredictionCase::kNewConfiguration);
+  EXPECT_GE(std::log(across->front().upper_tokens_per_s / across->front().throughput_tokens_per_s),
+            floor - 1e-9);
+  // lab-a's own query of that configuration is measured: no floor.
+  query.campaign = "lab-a";
+  auto own = (*trained)->Predict({query, {256, 256}}, batches, 0.9);
+  ASSERT_TRUE(own.ok()) << own.status();
+  EXPECT_LT(std::log(own->front().upper_tokens_per_s / own->front().throughput_tokens_per_s),
+            floor);
 }
 
 TEST_F(CampaignModelTest, StaticAndConcurrencyAxesAreKeptApart) {

@@ -1,8 +1,13 @@
 #include "core/model/cross_fit_folds.h"
 
 #include <algorithm>
+#include <map>
+#include <set>
+#include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "core/catalogue/catalogue.h"
 #include "core/data/curve.h"
 #include "core/fit/anchor_curve.h"
 #include "gtest/gtest.h"
@@ -49,6 +54,62 @@ TEST(CrossFitFoldsTest, TheSeedDecides) {
   EXPECT_EQ(first.of_curve, again.of_curve);
   EXPECT_EQ(first.of_configuration, again.of_configuration);
   EXPECT_NE(first.of_curve, other.of_curve);
+}
+
+// Records of one curve per configuration on each of `hardware`, two GPU counts each.
+AnchorIndex IndexOn(const std::vector<std::string>& hardware) {
+  std::vector<BenchmarkRecord> records;
+  for (const std::string& name : hardware) {
+    for (int gpus : {1, 2}) {
+      for (int batch : {1, 8, 32}) {
+        BenchmarkRecord record;
+        record.configuration = {name, gpus, "vllm", "meta-llama/Llama-2-7b-hf", "fp16"};
+        record.shape = {128, 128};
+        record.batch_size = batch;
+        record.throughput_tokens_per_s = 100.0 * batch;
+        records.push_back(record);
+      }
+    }
+  }
+  std::vector<AnchorCurve> anchors;
+  for (Curve& curve : GroupIntoCurves(records)) anchors.emplace_back(std::move(curve));
+  return AnchorIndex(std::move(anchors));
+}
+
+TEST(CrossFitFoldsTest, HardwareFoldsHoldOutEveryConfigurationOfAHardwareType) {
+  absl::StatusOr<Catalogue> catalogue = Catalogue::Load(PERFCAST_SOURCE_DIR "/data/catalogue");
+  ASSERT_TRUE(catalogue.ok()) << catalogue.status();
+  // "NVIDIA H100" is an alias of "NVIDIA H100 SXM 80GB": one hardware type in two spellings.
+  const AnchorIndex index = IndexOn({"NVIDIA H100", "NVIDIA H100 SXM 80GB", "NVIDIA A100 SXM4 80GB",
+                                     "AMD MI300X", "NVIDIA GH200", "Intel Gaudi2", "NVIDIA L40S"});
+  const CrossFitFolds folds = AssignFolds(index, 42, &*catalogue);
+  ASSERT_TRUE(folds.of_configuration_by_hardware.has_value());
+  const std::vector<int>& by_hardware = *folds.of_configuration_by_hardware;
+  ASSERT_EQ(by_hardware.size(), index.configurations().size());
+  std::map<std::string, std::set<int>> folds_of_type;
+  std::set<int> used;
+  for (size_t rank = 0; rank < by_hardware.size(); ++rank) {
+    std::string type = index.configurations()[rank].hardware;
+    if (type == "NVIDIA H100") type = "NVIDIA H100 SXM 80GB";
+    folds_of_type[type].insert(by_hardware[rank]);
+    used.insert(by_hardware[rank]);
+  }
+  for (const auto& [type, type_folds] : folds_of_type) {
+    EXPECT_EQ(type_folds.size(), 1u) << type << " is split over folds";
+  }
+  EXPECT_EQ(used.size(), static_cast<size_t>(kCrossFitFolds));
+  // The curve and configuration folds do not move when the hardware folds are added.
+  const CrossFitFolds without_catalogue = AssignFolds(index, 42);
+  EXPECT_EQ(folds.of_curve, without_catalogue.of_curve);
+  EXPECT_EQ(folds.of_configuration, without_catalogue.of_configuration);
+}
+
+TEST(CrossFitFoldsTest, NoHardwareFoldsWithFewerHardwareTypesThanFolds) {
+  // Two GPUs of the synthetic data: holding one out would leave folds without rows.
+  EXPECT_FALSE(AssignFolds(SyntheticIndex(), 42).of_configuration_by_hardware.has_value());
+  EXPECT_FALSE(AssignFolds(IndexOn({"a", "b", "c"}), 42).of_configuration_by_hardware.has_value());
+  EXPECT_TRUE(
+      AssignFolds(IndexOn({"a", "b", "c", "d"}), 42).of_configuration_by_hardware.has_value());
 }
 
 }  // namespace
