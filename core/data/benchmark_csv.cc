@@ -267,6 +267,7 @@ absl::StatusOr<CsvReadResult> ParseBenchmarkCsv(const std::string& text, const s
     switch (outcome) {
       case RowOutcome::kRecord:
         result.records.push_back(std::move(record));
+        result.record_lines.push_back(row.line);
         break;
       case RowOutcome::kFiltered:
         ++result.filtered_row_count;

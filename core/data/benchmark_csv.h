@@ -20,6 +20,8 @@ struct RejectedRow {
 
 struct CsvReadResult {
   std::vector<BenchmarkRecord> records;
+  // The line records[i] starts on, for "file:line" in reports about a record.
+  std::vector<int> record_lines;
   // Rows that are malformed (missing field, non-numeric, non-positive, NaN).
   std::vector<RejectedRow> rejected_rows;
   // Rows that are well formed but out of scope (docs/EVALUATION.md §1: status != ok, llama-bench

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "core/catalogue/memory_fit.h"
 #include "core/data/benchmark_record.h"
 
 namespace perfcast {
@@ -30,12 +31,17 @@ struct PredictionQuery {
 
 struct PointPrediction {
   int batch_size = 0;
+  // 0, like the interval and the batch latency, when the point does not fit in memory
+  // (memory.verdict kDoesNotFit): such a configuration cannot run, so it has no throughput.
   double throughput_tokens_per_s = 0;
   // Interval at the requested confidence level; lower >= 0.
   double lower_tokens_per_s = 0;
   double upper_tokens_per_s = 0;
   // Time for the whole static batch: output_tokens * batch_size / throughput.
   double batch_latency_s = 0;
+  // Whether the batch fits in the GPUs' memory, why, and the largest batch of the query's shape
+  // that does (core/catalogue/memory_fit.h).
+  MemoryFit memory;
   // The error predictor's expected |relative error| of this prediction (0.08 = 8 %).
   double expected_relative_error = 0;
   PredictionCase prediction_case = PredictionCase::kNewConfiguration;
