@@ -547,12 +547,12 @@ absl::StatusOr<int> RunMemoryCheck(const CommandLine& line) {
   for (const std::string& path : paths) {
     absl::StatusOr<CsvReadResult> read = ReadBenchmarkCsv(path, BadRowPolicy::kSkip);
     if (!read.ok()) return read.status();
-    std::vector<std::string> locations;
-    locations.reserve(read->records.size());
-    for (int record_line : read->record_lines)
-      locations.push_back(absl::StrCat(path, ":", record_line));
+    std::vector<RunOrigin> origins(read->records.size());
+    for (size_t i = 0; i < origins.size(); ++i) {
+      origins[i] = {absl::StrCat(path, ":", read->record_lines[i]), read->record_num_gpus_given[i]};
+    }
     const std::vector<CampaignMemoryCheck> checks = CheckMeasuredRunsFit(
-        read->records, locations, catalogue->get(), static_cast<size_t>(*examples));
+        read->records, origins, catalogue->get(), static_cast<size_t>(*examples));
     std::cout << absl::StrFormat("%s: %d runs (%d rows unreadable, %d out of scope)\n", path,
                                  read->records.size(), read->rejected_rows.size(),
                                  read->filtered_row_count);

@@ -7,7 +7,7 @@
 namespace perfcast {
 
 std::vector<CampaignMemoryCheck> CheckMeasuredRunsFit(absl::Span<const BenchmarkRecord> records,
-                                                      absl::Span<const std::string> locations,
+                                                      absl::Span<const RunOrigin> origins,
                                                       const Catalogue* catalogue,
                                                       size_t impossible_examples) {
   std::vector<CampaignMemoryCheck> campaigns;
@@ -20,14 +20,19 @@ std::vector<CampaignMemoryCheck> CheckMeasuredRunsFit(absl::Span<const Benchmark
     auto [position, added] = campaign_positions.try_emplace(campaign, campaigns.size());
     if (added) campaigns.push_back({.campaign = campaign});
     CampaignMemoryCheck& check = campaigns[position->second];
-    auto budget = budgets.find(std::pair{record.configuration, record.shape});
-    if (budget == budgets.end()) {
-      budget = budgets
-                   .try_emplace(std::pair{record.configuration, record.shape},
-                                MemoryBudget::Of(catalogue, record.configuration, record.shape))
-                   .first;
+    MemoryFit fit;
+    if (!origins[i].num_gpus_given) {
+      fit.reason = "num_gpus is not recorded: the share of the weights each GPU holds is unknown";
+    } else {
+      auto budget = budgets.find(std::pair{record.configuration, record.shape});
+      if (budget == budgets.end()) {
+        budget = budgets
+                     .try_emplace(std::pair{record.configuration, record.shape},
+                                  MemoryBudget::Of(catalogue, record.configuration, record.shape))
+                     .first;
+      }
+      fit = budget->second.At(record.batch_size);
     }
-    MemoryFit fit = budget->second.At(record.batch_size);
     switch (fit.verdict) {
       case MemoryVerdict::kFits:
         ++check.fits;
@@ -39,7 +44,7 @@ std::vector<CampaignMemoryCheck> CheckMeasuredRunsFit(absl::Span<const Benchmark
       case MemoryVerdict::kDoesNotFit:
         ++check.does_not_fit;
         if (check.impossible.size() < impossible_examples) {
-          check.impossible.push_back({locations[i], record.configuration, record.shape,
+          check.impossible.push_back({origins[i].location, record.configuration, record.shape,
                                       record.batch_size, std::move(fit.reason)});
         }
         break;

@@ -33,11 +33,19 @@ struct CampaignMemoryCheck {
   std::map<std::string, int> unknown_reasons;
 };
 
+// Where a measured run comes from.
+struct RunOrigin {
+  std::string location;  // "file:line"
+  // False where the row left num_gpus empty (read as 1): the share of the weights each GPU
+  // holds is then unknown, and so is the fit.
+  bool num_gpus_given = true;
+};
+
 // Judges every measured run with the memory rule (MemoryBudget), one budget per configuration and
-// shape. `locations[i]` ("file:line") names records[i]; `catalogue` null makes every run unknown.
-// Campaigns in order of first appearance. REQUIRES: locations.size() == records.size().
+// shape. `origins[i]` describes records[i]; `catalogue` null makes every run unknown. Campaigns in
+// order of first appearance. REQUIRES: origins.size() == records.size().
 std::vector<CampaignMemoryCheck> CheckMeasuredRunsFit(absl::Span<const BenchmarkRecord> records,
-                                                      absl::Span<const std::string> locations,
+                                                      absl::Span<const RunOrigin> origins,
                                                       const Catalogue* catalogue,
                                                       size_t impossible_examples);
 
