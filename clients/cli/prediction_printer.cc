@@ -1,5 +1,7 @@
 #include "clients/cli/prediction_printer.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -60,24 +62,27 @@ std::string FormatPredictionTable(const std::vector<PointPrediction>& points,
                                            p.batch_latency_s, PredictionCaseName(p.prediction_case),
                                            MemoryVerdictName(p.memory.verdict)));
   }
-  // The reasons under the table: one per point that does not fit or is unknown, and the largest
-  // batch of the shape that fits.
+  // Under the table: why each point does not fit, why the fit is unknown (once per reason: it
+  // names the configuration, not the batch), and the largest batch of the shape that fits.
+  std::vector<absl::string_view> unknown_reasons;
   for (const PointPrediction& p : points) {
-    if (p.memory.verdict != MemoryVerdict::kFits) {
-      absl::StrAppend(&text, absl::StrFormat("batch %d %s: %s\n", p.batch_size,
-                                             MemoryVerdictName(p.memory.verdict), p.memory.reason));
+    if (p.memory.verdict == MemoryVerdict::kDoesNotFit) {
+      absl::StrAppend(
+          &text, absl::StrFormat("batch %d does not fit: %s\n", p.batch_size, p.memory.reason));
+    } else if (p.memory.verdict == MemoryVerdict::kUnknown &&
+               std::find(unknown_reasons.begin(), unknown_reasons.end(), p.memory.reason) ==
+                   unknown_reasons.end()) {
+      unknown_reasons.push_back(p.memory.reason);
+      absl::StrAppend(&text, absl::StrFormat("memory fit unknown: %s\n", p.memory.reason));
     }
   }
-  if (!points.empty()) {
-    const PointPrediction& first = points.front();
-    if (first.memory.verdict == MemoryVerdict::kUnknown) {
-      // Said above, once per point.
-    } else if (first.memory.largest_fitting_batch_size > 0) {
-      absl::StrAppend(&text, absl::StrFormat("largest batch that fits this shape: %d\n",
-                                             first.memory.largest_fitting_batch_size));
-    } else {
-      absl::StrAppend(&text, "no batch of this shape fits in memory\n");
-    }
+  if (!points.empty() && points.front().memory.verdict != MemoryVerdict::kUnknown) {
+    const int largest = points.front().memory.largest_fitting_batch_size;
+    absl::StrAppend(&text, largest > 0 ? absl::StrFormat("largest batch whose sequences all fit "
+                                                         "in memory at once: %d\n",
+                                                         largest)
+                                       : std::string("not one sequence of this shape fits in "
+                                                     "memory\n"));
   }
   return text;
 }

@@ -261,10 +261,6 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
     p.batch_size = batch_size;
     p.prediction_case = unmeasured_case;
     p.memory = memory.At(batch_size);
-    if (p.memory.verdict == MemoryVerdict::kDoesNotFit) {
-      out.push_back(std::move(p));
-      continue;
-    }
     double log_throughput;
     // Scale of the conformal score: 1 where the scores are plain measurement errors.
     double expected_absolute_log_error = 1;
@@ -302,6 +298,11 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
     p.upper_tokens_per_s = std::exp(log_throughput + half_width);
     p.batch_latency_s =
         static_cast<double>(query.shape.output_tokens) * batch_size / p.throughput_tokens_per_s;
+    // It cannot run: no throughput (docs/METHOD.md §10). The case and expected error stay.
+    if (p.memory.verdict == MemoryVerdict::kDoesNotFit) {
+      p.throughput_tokens_per_s = p.lower_tokens_per_s = p.upper_tokens_per_s = 0;
+      p.batch_latency_s = 0;
+    }
     out.push_back(std::move(p));
   }
   return out;

@@ -39,12 +39,12 @@ struct PointPrediction {
   double upper_tokens_per_s = 0;
   // Time for the whole static batch: output_tokens * batch_size / throughput.
   double batch_latency_s = 0;
-  // Whether the batch fits in the GPUs' memory, why, and the largest batch of the query's shape
-  // that does (core/catalogue/memory_fit.h).
-  MemoryFit memory;
   // The error predictor's expected |relative error| of this prediction (0.08 = 8 %).
   double expected_relative_error = 0;
   PredictionCase prediction_case = PredictionCase::kNewConfiguration;
+  // Whether the batch fits in the GPUs' memory, why, and the largest batch of the query's shape
+  // that does (core/catalogue/memory_fit.h).
+  MemoryFit memory;
 };
 
 // An observed curve near a query, for people deciding how far to trust a number.
