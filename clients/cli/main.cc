@@ -136,8 +136,9 @@ Exit code 5 if some name resolves to nothing (perfcast then refuses new configur
 constexpr char kMemoryCheckHelp[] =
     R"(usage: perfcast memory-check --data CSV [--data CSV ...] [--catalogue DIR] [--examples 5]
 
-Judges every measured run of each CSV with the memory rule (docs/METHOD.md §10: weights, KV
-cache for the batch at input + output tokens, and 90% of each GPU's memory usable) and prints,
+Judges every measured run of each CSV with the memory rule (docs/METHOD.md §10: the weights
+and the KV cache of one sequence of input + output tokens within 90% of each GPU's memory;
+larger batches run in waves) and prints,
 per file and campaign, how many runs fit, how many it calls impossible (does_not_fit) and how
 many are unknown (a name or figure the catalogue lacks), then the first --examples impossible
 runs of each campaign as file:line with the reason, and why runs are unknown. A run that
