@@ -11,6 +11,7 @@
 #include "benchmark/benchmark.h"
 #include "core/bundle/model_bundle.h"
 #include "core/catalogue/catalogue.h"
+#include "core/catalogue/memory_fit.h"
 #include "core/data/benchmark_csv.h"
 #include "core/fit/exponential_fit.h"
 #include "core/model/perfcast_model.h"
@@ -79,6 +80,18 @@ void BM_PredictNewConfigurationFromLoadedBundle(benchmark::State& state) {
   PredictOnePoint(state, UnbenchmarkedConfiguration());
 }
 BENCHMARK(BM_PredictNewConfigurationFromLoadedBundle);
+
+// The memory fit Predict adds to a query: the budget (three catalogue lookups) and one point's
+// verdict and reason.
+void BM_MemoryFitOfOnePoint(benchmark::State& state) {
+  const std::shared_ptr<const PerfcastModel> model = LoadedDefaultModel();
+  const PredictionQuery query = BenchmarkedConfigurationNewShape();
+  for (auto _ : state) {
+    MemoryFit fit = MemoryBudget::Of(model->catalogue(), query.configuration, query.shape).At(32);
+    benchmark::DoNotOptimize(fit);
+  }
+}
+BENCHMARK(BM_MemoryFitOfOnePoint);
 
 // A typical Argonne curve: 8 batch sizes from 1 to 64, 2 % multiplicative noise.
 void BM_FitSaturationCurve(benchmark::State& state) {

@@ -25,6 +25,7 @@
 #include "clients/cli/progress_reporter.h"
 #include "core/bundle/model_bundle.h"
 #include "core/catalogue/catalogue.h"
+#include "core/catalogue/memory_check.h"
 #include "core/catalogue/unresolved_names.h"
 #include "core/data/benchmark_csv.h"
 #include "core/data/curve.h"
@@ -47,6 +48,7 @@ commands:
   eval         measure every method on held-out benchmark points (docs/EVALUATION.md)
   fit          train perfcast's model on benchmark CSVs and save a bundle
   catalogue    check a hardware/model catalogue, and which names of benchmark CSVs it knows
+  memory-check count the measured runs of benchmark CSVs the memory rule calls impossible
   predict      predict throughput for a configuration, shape and batch sizes (local bundle
                or --server)
 with a running perfcast-server (--server HOST:PORT; over TLS with --tls-ca CA.pem, plus
@@ -129,6 +131,19 @@ optionally frameworks.csv; default: the one this binary was built with) and repo
 error as file:line. With --data, lists
 each hardware, model and precision name of the CSVs with the catalogue entry it resolves to.
 Exit code 5 if some name resolves to nothing (perfcast then refuses new configurations with it).
+)";
+
+constexpr char kMemoryCheckHelp[] =
+    R"(usage: perfcast memory-check --data CSV [--data CSV ...] [--catalogue DIR] [--examples 5]
+
+Judges every measured run of each CSV with the memory rule (docs/METHOD.md §10: the weights
+and the KV cache of one sequence of input + output tokens within 90% of each GPU's memory;
+larger batches run in waves) and prints,
+per file and campaign, how many runs fit, how many it calls impossible (does_not_fit) and how
+many are unknown (a name or figure the catalogue lacks), then the first --examples impossible
+runs of each campaign as file:line with the reason, and why runs are unknown. A run that
+happened cannot be impossible: each one listed is a fault of the rule or of the catalogue.
+Exit code 5 if any run is called impossible.
 )";
 
 constexpr char kPredictHelp[] =
@@ -519,6 +534,54 @@ absl::StatusOr<int> RunCatalogue(const CommandLine& line) {
   return unresolved == 0 ? 0 : 5;
 }
 
+absl::StatusOr<int> RunMemoryCheck(const CommandLine& line) {
+  absl::StatusOr<std::shared_ptr<const Catalogue>> catalogue = CatalogueFrom(line);
+  if (!catalogue.ok()) return catalogue.status();
+  absl::StatusOr<int> examples = line.GetInt("examples", 5);
+  if (!examples.ok()) return examples.status();
+  if (*examples < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("--examples=", *examples, ": must be >= 0"));
+  }
+  const std::vector<std::string> paths = line.GetAll("data");
+  if (paths.empty()) return absl::InvalidArgumentError("--data is required");
+  int impossible = 0;
+  for (const std::string& path : paths) {
+    absl::StatusOr<CsvReadResult> read = ReadBenchmarkCsv(path, BadRowPolicy::kSkip);
+    if (!read.ok()) return read.status();
+    std::vector<RunOrigin> origins(read->records.size());
+    for (size_t i = 0; i < origins.size(); ++i) {
+      origins[i] = {absl::StrCat(path, ":", read->record_lines[i]), read->record_num_gpus_given[i]};
+    }
+    const std::vector<CampaignMemoryCheck> checks = CheckMeasuredRunsFit(
+        read->records, origins, catalogue->get(), static_cast<size_t>(*examples));
+    std::cout << absl::StrFormat("%s: %d runs (%d rows unreadable, %d out of scope)\n", path,
+                                 read->records.size(), read->rejected_rows.size(),
+                                 read->filtered_row_count);
+    std::cout << absl::StrFormat("  %-40s %7s %7s %12s %7s\n", "campaign", "runs", "fits",
+                                 "does_not_fit", "unknown");
+    for (const CampaignMemoryCheck& check : checks) {
+      impossible += check.does_not_fit;
+      std::cout << absl::StrFormat("  %-40s %7d %7d %12d %7d\n", check.campaign,
+                                   check.fits + check.does_not_fit + check.unknown, check.fits,
+                                   check.does_not_fit, check.unknown);
+    }
+    for (const CampaignMemoryCheck& check : checks) {
+      for (const ImpossibleRun& run : check.impossible) {
+        std::cout << absl::StrFormat("  impossible %s: %s, %d+%d tokens, batch %d: %s\n",
+                                     run.location, run.configuration.ToString(),
+                                     run.shape.input_tokens, run.shape.output_tokens,
+                                     run.batch_size, run.reason);
+      }
+    }
+    for (const CampaignMemoryCheck& check : checks) {
+      for (const auto& [reason, count] : check.unknown_reasons) {
+        std::cout << absl::StrFormat("  unknown %s: %d runs: %s\n", check.campaign, count, reason);
+      }
+    }
+  }
+  return impossible == 0 ? 0 : 5;
+}
+
 absl::StatusOr<PredictionQuery> QueryFrom(const CommandLine& line) {
   PredictionQuery query;
   for (const char* name : {"hardware", "framework", "model", "precision"}) {
@@ -809,6 +872,11 @@ int Main(int argc, char** argv) {
        {"quiet", "help"},
        ZeroOnSuccess<RunFit>},
       {"catalogue", kCatalogueHelp, {"catalogue", "data"}, {"help"}, RunCatalogue},
+      {"memory-check",
+       kMemoryCheckHelp,
+       {"catalogue", "data", "examples"},
+       {"help"},
+       RunMemoryCheck},
       {"predict",
        kPredictHelp,
        with(configuration_flags, with(kConnectionFlags, {"bundle", "batch-size", "confidence"})),

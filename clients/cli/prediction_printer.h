@@ -13,12 +13,16 @@ namespace perfcast {
 // prints the same.
 
 // A header, then per point: batch size, throughput, interval at `confidence_level`, batch
-// latency and case.
+// latency, case and memory fit (fits, does_not_fit, unknown); under the table the reason of each
+// point that does not fit or is unknown, and the largest batch of the shape that fits.
 std::string FormatPredictionTable(const std::vector<PointPrediction>& points,
                                   double confidence_level);
 
 // One JSON object per point and line: batch_size, throughput_tokens_per_s, lower_tokens_per_s,
-// upper_tokens_per_s, batch_latency_s (six significant digits) and prediction_case.
+// upper_tokens_per_s, batch_latency_s (six significant digits), prediction_case, fits (true,
+// false, or null when unknown), memory_fit (its name), memory_fit_reason,
+// memory_required_gib_per_gpu, memory_available_gib_per_gpu and largest_fitting_batch_size (0:
+// unknown or none).
 std::string FormatPredictionJsonLines(const std::vector<PointPrediction>& points);
 
 }  // namespace perfcast

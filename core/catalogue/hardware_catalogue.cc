@@ -24,7 +24,7 @@ absl::StatusOr<std::vector<AcceleratorSpec>> ParseAcceleratorTable(absl::string_
     absl::StatusOr<std::string> name = row.Text("name");
     if (!name.ok()) return name.status();
     spec.name = *std::move(name);
-    absl::StatusOr<double> memory = row.PositiveNumber("memory_gib");
+    absl::StatusOr<std::optional<double>> memory = row.OptionalPositiveNumber("memory_gib");
     if (!memory.ok()) return memory.status();
     spec.memory_gib = *memory;
     for (auto [column, slot] :

@@ -14,8 +14,9 @@ namespace perfcast {
 // never filled in by estimate.
 struct AcceleratorSpec {
   std::string name;
-  // Datasheets say "GB" for HBM capacities that are binary (80 GB = 5 stacks x 16 GiB).
-  double memory_gib = 0;
+  // Datasheets say "GB" for HBM capacities that are binary (80 GB = 5 stacks x 16 GiB). Absent:
+  // the memory fit (memory_fit.h) is unknown.
+  std::optional<double> memory_gib;
   std::optional<double> memory_bandwidth_gb_per_s;
   // Dense (no structured sparsity) tensor-core peaks.
   std::optional<double> bf16_dense_tflops;

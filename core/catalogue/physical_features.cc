@@ -112,7 +112,7 @@ PhysicalCeilings ComputePhysicalCeilings(const ResolvedConfiguration& c, const S
   ceilings.prefill_tokens_per_s = flops / FlopsPerToken(c);
   // Memory left after the weights (all of them: every expert must be resident), divided by the
   // KV cache of one sequence at its longest (input + output tokens).
-  const double free_bytes = c.accelerator->memory_gib * kBytesPerGib * c.num_gpus -
+  const double free_bytes = OrNaN(c.accelerator->memory_gib) * kBytesPerGib * c.num_gpus -
                             c.model->parameters * c.precision->weight_bytes_per_parameter;
   ceilings.kv_cache_capacity_sequences =
       free_bytes / (kv_bytes_per_token * (shape.input_tokens + shape.output_tokens));

@@ -267,6 +267,8 @@ absl::StatusOr<CsvReadResult> ParseBenchmarkCsv(const std::string& text, const s
     switch (outcome) {
       case RowOutcome::kRecord:
         result.records.push_back(std::move(record));
+        result.record_lines.push_back(row.line);
+        result.record_num_gpus_given.push_back(!Cell(row.fields, columns->num_gpus).empty());
         break;
       case RowOutcome::kFiltered:
         ++result.filtered_row_count;

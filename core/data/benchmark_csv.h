@@ -20,6 +20,10 @@ struct RejectedRow {
 
 struct CsvReadResult {
   std::vector<BenchmarkRecord> records;
+  // The line records[i] starts on, for "file:line" in reports about a record.
+  std::vector<int> record_lines;
+  // Whether records[i]'s row gave num_gpus (false: the column or cell was empty, read as 1).
+  std::vector<bool> record_num_gpus_given;
   // Rows that are malformed (missing field, non-numeric, non-positive, NaN).
   std::vector<RejectedRow> rejected_rows;
   // Rows that are well formed but out of scope (docs/EVALUATION.md §1: status != ok, llama-bench

@@ -262,12 +262,16 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
                              query.configuration.campaign;
                     }));
 
+  // The asked names: the catalogue knows them, the trained names may be other spellings.
+  const MemoryBudget memory = MemoryBudget::Of(catalogue(), asked.configuration, asked.shape);
+
   std::vector<PointPrediction> out;
   out.reserve(batch_sizes.size());
   for (int batch_size : batch_sizes) {
     PointPrediction p;
     p.batch_size = batch_size;
     p.prediction_case = unmeasured_case;
+    p.memory = memory.At(batch_size);
     double log_throughput;
     // Scale of the conformal score: 1 where the scores are plain measurement errors.
     double expected_absolute_log_error = 1;
@@ -305,7 +309,12 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
     p.upper_tokens_per_s = std::exp(log_throughput + half_width);
     p.batch_latency_s =
         static_cast<double>(query.shape.output_tokens) * batch_size / p.throughput_tokens_per_s;
-    out.push_back(p);
+    // It cannot run: no throughput (docs/METHOD.md §10). The case and expected error stay.
+    if (p.memory.verdict == MemoryVerdict::kDoesNotFit) {
+      p.throughput_tokens_per_s = p.lower_tokens_per_s = p.upper_tokens_per_s = 0;
+      p.batch_latency_s = 0;
+    }
+    out.push_back(std::move(p));
   }
   return out;
 }

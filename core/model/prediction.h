@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "core/catalogue/memory_fit.h"
 #include "core/data/benchmark_record.h"
 
 namespace perfcast {
@@ -30,6 +31,8 @@ struct PredictionQuery {
 
 struct PointPrediction {
   int batch_size = 0;
+  // 0, like the interval and the batch latency, when the point does not fit in memory
+  // (memory.verdict kDoesNotFit): such a configuration cannot run, so it has no throughput.
   double throughput_tokens_per_s = 0;
   // Interval at the requested confidence level; lower >= 0.
   double lower_tokens_per_s = 0;
@@ -39,6 +42,9 @@ struct PointPrediction {
   // The error predictor's expected |relative error| of this prediction (0.08 = 8 %).
   double expected_relative_error = 0;
   PredictionCase prediction_case = PredictionCase::kNewConfiguration;
+  // Whether the batch fits in the GPUs' memory, why, and the largest batch of the query's shape
+  // that does (core/catalogue/memory_fit.h).
+  MemoryFit memory;
 };
 
 // An observed curve near a query, for people deciding how far to trust a number.

@@ -101,6 +101,29 @@ std::string PredictionCaseApiName(v1::PredictionCase prediction_case) {
   return absl::AsciiStrToLower(absl::string_view(name).substr(kPrefix.size()));
 }
 
+v1::MemoryFit MemoryVerdictToProto(MemoryVerdict verdict) {
+  switch (verdict) {
+    case MemoryVerdict::kFits:
+      return v1::MEMORY_FIT_FITS;
+    case MemoryVerdict::kDoesNotFit:
+      return v1::MEMORY_FIT_DOES_NOT_FIT;
+    case MemoryVerdict::kUnknown:
+      break;
+  }
+  return v1::MEMORY_FIT_UNKNOWN;
+}
+
+MemoryVerdict MemoryVerdictFromProto(v1::MemoryFit memory_fit) {
+  switch (memory_fit) {
+    case v1::MEMORY_FIT_FITS:
+      return MemoryVerdict::kFits;
+    case v1::MEMORY_FIT_DOES_NOT_FIT:
+      return MemoryVerdict::kDoesNotFit;
+    default:
+      return MemoryVerdict::kUnknown;
+  }
+}
+
 PredictionCase PredictionToProto(const std::vector<PointPrediction>& points,
                                  double confidence_level, v1::Prediction* out) {
   out->set_confidence_level(confidence_level);
@@ -114,9 +137,16 @@ PredictionCase PredictionToProto(const std::vector<PointPrediction>& points,
     point->set_throughput_upper_tokens_per_second(p.upper_tokens_per_s);
     point->set_batch_latency_seconds(p.batch_latency_s);
     point->set_prediction_case(PredictionCaseToProto(p.prediction_case));
+    point->set_memory_fit(MemoryVerdictToProto(p.memory.verdict));
+    point->set_memory_fit_reason(p.memory.reason);
+    point->set_memory_required_gib_per_gpu(p.memory.required_gib_per_gpu);
+    point->set_memory_available_gib_per_gpu(p.memory.available_gib_per_gpu);
     least_supported = std::max(least_supported, p.prediction_case);
   }
   out->set_prediction_case(PredictionCaseToProto(least_supported));
+  if (!points.empty()) {
+    out->set_largest_fitting_batch_size(points.front().memory.largest_fitting_batch_size);
+  }
   return least_supported;
 }
 
@@ -132,7 +162,15 @@ std::vector<PointPrediction> PointsFromProto(const v1::Prediction& prediction) {
     p.batch_latency_s = point.batch_latency_seconds();
     p.prediction_case = PredictionCaseFromProto(point.prediction_case())
                             .value_or(PredictionCase::kNewConfiguration);
-    points.push_back(p);
+    p.memory.verdict = MemoryVerdictFromProto(point.memory_fit());
+    p.memory.reason = point.memory_fit_reason();
+    if (point.memory_fit() == v1::MEMORY_FIT_UNSPECIFIED && p.memory.reason.empty()) {
+      p.memory.reason = "the server sent no memory fit";
+    }
+    p.memory.required_gib_per_gpu = point.memory_required_gib_per_gpu();
+    p.memory.available_gib_per_gpu = point.memory_available_gib_per_gpu();
+    p.memory.largest_fitting_batch_size = prediction.largest_fitting_batch_size();
+    points.push_back(std::move(p));
   }
   return points;
 }

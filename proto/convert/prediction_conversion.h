@@ -44,14 +44,20 @@ std::optional<PredictionCase> PredictionCaseFromProto(v1::PredictionCase predict
 // ("extrapolated_batch"); "unspecified" for PREDICTION_CASE_UNSPECIFIED and unknown values.
 std::string PredictionCaseApiName(v1::PredictionCase prediction_case);
 
-// The answer to one query: its points in order, the level used and the least supported case of
-// the points. Returns that case.
+v1::MemoryFit MemoryVerdictToProto(MemoryVerdict verdict);
+// MEMORY_FIT_UNSPECIFIED (a server that predates the memory fit), or a value this build does not
+// know, is kUnknown.
+MemoryVerdict MemoryVerdictFromProto(v1::MemoryFit memory_fit);
+
+// The answer to one query: its points in order, the level used, the least supported case of the
+// points and the largest batch that fits (the points' memory, the same for each). Returns that
+// case.
 PredictionCase PredictionToProto(const std::vector<PointPrediction>& points,
                                  double confidence_level, v1::Prediction* out);
 
 // A server's answer to one query as core points. The wire carries no expected error per point:
 // expected_relative_error stays 0. A point with an unknown case becomes kNewConfiguration, the
-// least supported one.
+// least supported one; each point's memory carries the query's largest fitting batch.
 std::vector<PointPrediction> PointsFromProto(const v1::Prediction& prediction);
 
 // Similarity, expected error, case and nearest observed curves of `report`; the catalogue

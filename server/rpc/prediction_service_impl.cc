@@ -38,6 +38,8 @@ absl::Status CheckPredictionUsable(const v1::Prediction& prediction, absl::strin
                                    int64_t version) {
   for (int j = 0; j < prediction.points_size(); ++j) {
     const v1::CurvePoint& p = prediction.points(j);
+    // A point that does not fit in memory has no throughput by design (all zeros).
+    if (p.memory_fit() == v1::MEMORY_FIT_DOES_NOT_FIT) continue;
     const bool usable = std::isfinite(p.throughput_tokens_per_second()) &&
                         p.throughput_tokens_per_second() > 0 &&
                         std::isfinite(p.throughput_lower_tokens_per_second()) &&

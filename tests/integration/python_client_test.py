@@ -30,6 +30,7 @@ from perfcast_client import (  # noqa: E402
     BenchmarkResult,
     Client,
     Configuration,
+    MemoryFit,
     PerfcastError,
     PredictionCase,
     Query,
@@ -156,6 +157,25 @@ class PythonClientTest(unittest.TestCase):
         self.assertGreater(measured.points[2].throughput_tokens_per_second,
                            measured.points[0].throughput_tokens_per_second)
         self.assertEqual(new.prediction_case, PredictionCase.NEW_CONFIGURATION)
+
+    def test_predict_says_whether_each_point_fits_in_memory(self):
+        # Llama-3-8B in fp16 fits on one 80 GB H100; Llama-2-70B in fp16 (128.5 GiB of weights)
+        # does not, and is answered with no throughput rather than refused.
+        too_big = Configuration("NVIDIA H100", 1, "vllm", "meta-llama/Llama-2-70b-hf", "fp16")
+        fits, does_not = self.client.predict([Query(H100, 1024, 1024, (1, 64)),
+                                              Query(too_big, 128, 128, (1,))])
+        for p in fits.points:
+            self.assertEqual(p.memory_fit, MemoryFit.FITS)
+            self.assertTrue(p.fits)
+            self.assertIn("GiB usable of one NVIDIA H100 SXM 80GB", p.memory_fit_reason)
+            self.assertLessEqual(p.memory_required_gib_per_gpu, p.memory_available_gib_per_gpu)
+        self.assertGreaterEqual(fits.largest_fitting_batch_size, 64)
+        [point] = does_not.points
+        self.assertEqual(point.memory_fit, MemoryFit.DOES_NOT_FIT)
+        self.assertIs(point.fits, False)
+        self.assertEqual(point.throughput_tokens_per_second, 0)
+        self.assertIn("weights 128.5 GiB per GPU > 72.0 GiB usable", point.memory_fit_reason)
+        self.assertEqual(does_not.largest_fitting_batch_size, 0)
 
     def test_hardware_neither_data_nor_catalogue_knows_is_not_found_naming_it(self):
         unknown = Configuration("PCTEST-NEVER-SEEN", 1, "vllm", "meta-llama/Meta-Llama-3-8B",

@@ -86,8 +86,11 @@ TEST_F(PerfcastCliTest, PredictPrintsATableFromTheServer) {
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_THAT(run.out, HasSubstr("90% interval"));
   EXPECT_TRUE(std::regex_search(
-      run.out, std::regex("\\n +16 +[0-9.]+ +[0-9.]+ - +[0-9.]+ +[0-9.]+  measured\\n")))
+      run.out, std::regex("\\n +16 +[0-9.]+ +[0-9.]+ - +[0-9.]+ +[0-9.]+  measured +unknown\\n")))
       << run.out;
+  // The test server has no catalogue: the memory fit is unknown, said once.
+  EXPECT_THAT(run.out,
+              HasSubstr("memory fit unknown: the model has no hardware/model catalogue\n"));
   EXPECT_EQ(run.err, "");
 }
 
@@ -172,6 +175,34 @@ TEST_F(PerfcastCliTest, SubmitWithRejectedRowsExitsFiveAndSaysWhy) {
   EXPECT_EQ(run.exit_code, 5);
   EXPECT_THAT(run.out, HasSubstr("results[0].batch_size=70000: must be <= 65536"));
   EXPECT_THAT(run.out, ::testing::ContainsRegex("1 +0 +1 +0"));
+}
+
+// memory-check reads the CSV locally with the built-in catalogue: Llama-2-70B in fp16 on one
+// 80 GB H100 is impossible (128.5 GiB of weights), on four it fits, an unknown precision is
+// unknown.
+TEST(PerfcastMemoryCheckTest, CountsPerCampaignListsImpossibleRunsAndExitsFive) {
+  TempDir dir;
+  const std::string csv = dir.path() + "/runs.csv";
+  std::ofstream(csv) << "source,hardware,num_gpus,framework,model,precision,input_tokens,"
+                        "output_tokens,batch_size,output_tokens_per_s\n"
+                        "c,NVIDIA H100,1,vllm,meta-llama/Llama-2-70b-hf,fp16,128,128,1,20\n"
+                        "c,NVIDIA H100,4,vllm,meta-llama/Llama-2-70b-hf,fp16,128,128,8,300\n"
+                        "c,NVIDIA H100,4,vllm,meta-llama/Llama-2-70b-hf,unknown,128,128,8,300\n";
+  const std::string command =
+      absl::StrCat(kCliBinary, " memory-check --data ", csv, " 2>", dir.path(), "/err.txt");
+
+  std::string out;
+  std::FILE* pipe = ::popen(command.c_str(), "r");
+  char buffer[4096];
+  size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) out.append(buffer, n);
+  const int status = ::pclose(pipe);
+
+  EXPECT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 5) << out;
+  EXPECT_THAT(out, ::testing::ContainsRegex("c +3 +1 +1 +1"));
+  EXPECT_THAT(out, HasSubstr(absl::StrCat("impossible ", csv, ":2: ")));
+  EXPECT_THAT(out, HasSubstr("weights 128.5 GiB per GPU > 72.0 GiB usable"));
+  EXPECT_THAT(out, HasSubstr("precision 'unknown' is not in the catalogue"));
 }
 
 TEST_F(PerfcastCliTest, SubmitOfAMissingFileExitsTwo) {

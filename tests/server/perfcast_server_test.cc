@@ -368,6 +368,33 @@ TEST_F(PerfcastServerTest, WithACatalogueEveryConfigurationListsTheEntriesItReli
   EXPECT_EQ(explained.catalogue_entries().accelerator(), "NVIDIA H100 SXM 80GB");
 }
 
+// Llama-3.1-8B in fp16 on one 80 GB H100: 15.0 GiB of weights leave 57 GiB of the 72 usable,
+// about 467,000 tokens of KV cache. A 300,000 + 300,000-token shape does not fit at batch 1: it is
+// answered, with no throughput and the reason, not withheld as unusable.
+TEST_F(PerfcastServerTest, WithACatalogueAShapeBeyondMemoryIsAnsweredAsNotFitting) {
+  Restart(CatalogueServerOptions(dir_.path()));
+  v1::PredictResponse fits;
+  v1::PredictResponse too_long;
+
+  ASSERT_TRUE(PredictOne(TestQuery(0, 1024, 1024, {1, 64}), &fits).ok());
+  const grpc::Status status = PredictOne(TestQuery(0, 300000, 300000, {1}), &too_long);
+
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  const v1::Prediction& answered = too_long.predictions(0);
+  EXPECT_EQ(answered.points(0).memory_fit(), v1::MEMORY_FIT_DOES_NOT_FIT);
+  EXPECT_EQ(answered.points(0).throughput_tokens_per_second(), 0);
+  EXPECT_THAT(answered.points(0).memory_fit_reason(),
+              HasSubstr("> 72.0 GiB usable of one NVIDIA H100 SXM 80GB"));
+  EXPECT_EQ(answered.largest_fitting_batch_size(), 0);
+  for (const v1::CurvePoint& point : fits.predictions(0).points()) {
+    EXPECT_EQ(point.memory_fit(), v1::MEMORY_FIT_FITS);
+    EXPECT_GT(point.throughput_tokens_per_second(), 0);
+    EXPECT_DOUBLE_EQ(point.memory_available_gib_per_gpu(), 72.0);
+  }
+  // (72 - 14.96) GiB / (2,048 tokens x 128 KiB) = 228.2 sequences.
+  EXPECT_EQ(fits.predictions(0).largest_fitting_batch_size(), 228);
+}
+
 TEST_F(PerfcastServerTest, WithACatalogueUnknownHardwareIsNotFoundNamingIt) {
   Restart(CatalogueServerOptions(dir_.path()));
   v1::Query query = TestQuery(0, 128, 128, {1});

@@ -23,6 +23,7 @@ from perfcast_client.values import (
     Configuration,
     CurvePoint,
     LastRefit,
+    MemoryFit,
     ModelStatus,
     ModelVersion,
     ObservedCurve,
@@ -479,10 +480,15 @@ def _prediction_from_pb(p: pb.Prediction, model_version: int) -> Prediction:
                 throughput_upper_tokens_per_second=c.throughput_upper_tokens_per_second,
                 batch_latency_seconds=c.batch_latency_seconds,
                 prediction_case=PredictionCase.from_wire(c.prediction_case),
+                memory_fit=MemoryFit.from_wire(c.memory_fit),
+                memory_fit_reason=c.memory_fit_reason,
+                memory_required_gib_per_gpu=c.memory_required_gib_per_gpu,
+                memory_available_gib_per_gpu=c.memory_available_gib_per_gpu,
             ) for c in p.points),
         prediction_case=PredictionCase.from_wire(p.prediction_case),
         confidence_level=p.confidence_level,
         model_version=model_version,
+        largest_fitting_batch_size=p.largest_fitting_batch_size,
     )
 
 

@@ -28,6 +28,22 @@ class PredictionCase(enum.IntEnum):
             return cls.UNSPECIFIED
 
 
+class MemoryFit(enum.IntEnum):
+    """Whether a point's batch fits in the GPUs' memory (values as on the wire)."""
+
+    UNSPECIFIED = 0  # a server that predates the memory fit
+    FITS = 1
+    DOES_NOT_FIT = 2  # the point has no usable throughput (0)
+    UNKNOWN = 3  # the catalogue lacks a figure; memory_fit_reason says which
+
+    @classmethod
+    def from_wire(cls, value: int) -> MemoryFit:
+        try:
+            return cls(value)
+        except ValueError:  # A newer server's value: treat as unknown rather than fail.
+            return cls.UNSPECIFIED
+
+
 @dataclass(frozen=True)
 class Configuration:
     """What stays fixed while a benchmark sweeps batch sizes. Strings are case-sensitive."""
@@ -64,6 +80,22 @@ class CurvePoint:
     throughput_upper_tokens_per_second: float
     batch_latency_seconds: float
     prediction_case: PredictionCase
+    # Whether the batch fits in memory; DOES_NOT_FIT points have throughput, interval and latency
+    # 0. The reason gives the figures, or what the catalogue lacks. Per GPU, in GiB (2^30 bytes):
+    # what the point needs and what it may use (0 when unknown). Defaults: an older server.
+    memory_fit: MemoryFit = MemoryFit.UNSPECIFIED
+    memory_fit_reason: str = ""
+    memory_required_gib_per_gpu: float = 0.0
+    memory_available_gib_per_gpu: float = 0.0
+
+    @property
+    def fits(self) -> bool | None:
+        """True or False, or None when unknown (or the server predates the memory fit)."""
+        if self.memory_fit == MemoryFit.FITS:
+            return True
+        if self.memory_fit == MemoryFit.DOES_NOT_FIT:
+            return False
+        return None
 
 
 @dataclass(frozen=True)
@@ -74,6 +106,9 @@ class Prediction:
     prediction_case: PredictionCase  # the least supported case among the points
     confidence_level: float  # the level actually used
     model_version: int
+    # The largest batch (or concurrency) of the query's shape whose sequences all fit in memory
+    # at once; 0 when unknown or when not even one fits (the points' memory_fit tells them apart).
+    largest_fitting_batch_size: int = 0
 
 
 @dataclass(frozen=True)

@@ -165,5 +165,61 @@ TEST_F(PhysicalTransferTest, TheBundleCarriesTheCatalogue) {
             absl::StatusCode::kNotFound);
 }
 
+// org/model-8b in fp16: 14.96 GiB of weights and 128 KiB of KV cache per token against
+// 0.9 x 80 = 72 GiB usable, so about 467,000 tokens of KV cache fit beside the weights.
+TEST_F(PhysicalTransferTest, EveryPointCarriesItsMemoryFit) {
+  const PredictionQuery query{On("gpu-mid", "stack-a"), {1024, 1024}};
+  const int batches[] = {1, 64, 1024};
+
+  absl::StatusOr<std::vector<PointPrediction>> points =
+      with_catalogue_->Predict(query, batches, 0.9);
+
+  ASSERT_TRUE(points.ok()) << points.status();
+  // (72 - 14.96) GiB / (2048 x 128 KiB) = 228.2 sequences at once; batch 1024 runs in waves.
+  for (const PointPrediction& p : *points) {
+    EXPECT_EQ(p.memory.verdict, MemoryVerdict::kFits) << p.batch_size;
+    EXPECT_EQ(p.memory.largest_fitting_batch_size, 228);
+    EXPECT_DOUBLE_EQ(p.memory.available_gib_per_gpu, 72.0);
+    EXPECT_GT(p.throughput_tokens_per_s, 0);
+  }
+  EXPECT_THAT((*points)[0].memory.reason, HasSubstr("for batch 1 at 2048 tokens"));
+  EXPECT_THAT((*points)[2].memory.reason, HasSubstr("the 228 of 1024 sequences resident at once"));
+}
+
+// A shape whose one sequence needs more KV cache than the memory holds is answered, not refused:
+// every point does not fit and has no throughput.
+TEST_F(PhysicalTransferTest, AShapeBeyondMemoryAtBatchOneIsAnsweredAsNotFitting) {
+  const PredictionQuery query{On("gpu-mid", "stack-a"), {300000, 300000}};
+  const int batches[] = {1, 8};
+
+  absl::StatusOr<std::vector<PointPrediction>> points =
+      with_catalogue_->Predict(query, batches, 0.9);
+
+  ASSERT_TRUE(points.ok()) << points.status();
+  ASSERT_EQ(points->size(), 2u);
+  for (const PointPrediction& p : *points) {
+    EXPECT_EQ(p.memory.verdict, MemoryVerdict::kDoesNotFit);
+    EXPECT_THAT(p.memory.reason, HasSubstr("> 72.0 GiB usable of one gpu-mid"));
+    EXPECT_EQ(p.memory.largest_fitting_batch_size, 0);
+    EXPECT_EQ(p.throughput_tokens_per_s, 0);
+    EXPECT_EQ(p.lower_tokens_per_s, 0);
+    EXPECT_EQ(p.upper_tokens_per_s, 0);
+    EXPECT_EQ(p.batch_latency_s, 0);
+  }
+}
+
+TEST_F(PhysicalTransferTest, WithoutACatalogueTheMemoryFitIsUnknown) {
+  const PredictionQuery query{On("gpu-mid", "stack-a"), {1024, 1024}};
+  const int batch[] = {16};
+
+  absl::StatusOr<std::vector<PointPrediction>> points =
+      without_catalogue_->Predict(query, batch, 0.9);
+
+  ASSERT_TRUE(points.ok()) << points.status();
+  EXPECT_EQ(points->front().memory.verdict, MemoryVerdict::kUnknown);
+  EXPECT_THAT(points->front().memory.reason, HasSubstr("no hardware/model catalogue"));
+  EXPECT_GT(points->front().throughput_tokens_per_s, 0);
+}
+
 }  // namespace
 }  // namespace perfcast

@@ -90,12 +90,30 @@ async function checkPredict(prediction) {
     assert.ok(p.throughput_lower_tokens_per_second <= p.throughput_tokens_per_second);
     assert.ok(p.throughput_tokens_per_second <= p.throughput_upper_tokens_per_second);
     assert.notEqual(p.prediction_case, 'PREDICTION_CASE_UNSPECIFIED');
+    // Llama-3-8B in fp16 (15 GiB of weights) fits on one 80 GB H100 at these batches.
+    assert.equal(p.memory_fit, 'MEMORY_FIT_FITS', JSON.stringify(p));
+    assert.match(p.memory_fit_reason, /GiB usable of one NVIDIA H100 SXM 80GB/);
+    assert.ok(p.memory_required_gib_per_gpu > 14, JSON.stringify(p));
+    assert.ok(p.memory_required_gib_per_gpu <= p.memory_available_gib_per_gpu, JSON.stringify(p));
   }
+  assert.ok(curve.largest_fitting_batch_size >= 64, `largest ${curve.largest_fitting_batch_size}`);
   // Throughput grows with the batch on a measured curve; a higher level widens the interval.
   const [at1, at8, at64] = curve.points;
   assert.ok(at64.throughput_tokens_per_second > at1.throughput_tokens_per_second);
   const width = (p) => p.throughput_upper_tokens_per_second - p.throughput_lower_tokens_per_second;
   assert.ok(width(wide.points[0]) > width(at8), 'a 0.99 interval must be wider than a 0.9 one');
+
+  // Llama-2-70B in fp16 (128.5 GiB of weights) cannot run on one 80 GB H100: answered, not
+  // refused, with no throughput and the reason.
+  const tooBig = await unary(prediction, 'Predict', {
+    queries: [{configuration: {...H100, model: 'meta-llama/Llama-2-70b-hf'}, input_tokens: 128,
+               output_tokens: 128, batch_sizes: [1]}],
+  });
+  const [big] = tooBig.predictions[0].points;
+  assert.equal(big.memory_fit, 'MEMORY_FIT_DOES_NOT_FIT', JSON.stringify(big));
+  assert.equal(big.throughput_tokens_per_second, 0);
+  assert.match(big.memory_fit_reason, /weights 128\.5 GiB per GPU > 72\.0 GiB usable/);
+  assert.equal(tooBig.predictions[0].largest_fitting_batch_size, 0);
 
   const invalid = await failure(prediction, 'Predict', {
     queries: [{configuration: H100, input_tokens: -5, output_tokens: 128, batch_sizes: [1]}],

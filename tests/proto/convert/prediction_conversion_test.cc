@@ -114,5 +114,46 @@ TEST(PredictionToProtoTest, PointsRoundTripAndTheLeastSupportedCaseIsReported) {
   }
 }
 
+TEST(PredictionToProtoTest, MemoryFitRoundTripsAndTheLargestFittingBatchIsTheQuerys) {
+  std::vector<PointPrediction> points(3);
+  points[0].batch_size = 8;
+  points[0].memory = {MemoryVerdict::kFits, "weights 12.6 GiB + ...", 14.5, 72.0, 180};
+  points[1].batch_size = 1;
+  points[1].memory = {MemoryVerdict::kDoesNotFit, "weights 128.5 GiB per GPU > ...", 128.7, 72.0,
+                      180};
+  points[2].batch_size = 2;
+  points[2].memory = {MemoryVerdict::kUnknown, "precision 'na' is not in the catalogue", 0, 0, 180};
+  v1::Prediction proto;
+
+  PredictionToProto(points, 0.9, &proto);
+  const std::vector<PointPrediction> back = PointsFromProto(proto);
+
+  EXPECT_EQ(proto.largest_fitting_batch_size(), 180);
+  EXPECT_EQ(proto.points(0).memory_fit(), v1::MEMORY_FIT_FITS);
+  EXPECT_EQ(proto.points(1).memory_fit(), v1::MEMORY_FIT_DOES_NOT_FIT);
+  EXPECT_EQ(proto.points(2).memory_fit(), v1::MEMORY_FIT_UNKNOWN);
+  ASSERT_EQ(back.size(), points.size());
+  for (size_t i = 0; i < points.size(); ++i) {
+    EXPECT_EQ(back[i].memory.verdict, points[i].memory.verdict);
+    EXPECT_EQ(back[i].memory.reason, points[i].memory.reason);
+    EXPECT_EQ(back[i].memory.required_gib_per_gpu, points[i].memory.required_gib_per_gpu);
+    EXPECT_EQ(back[i].memory.available_gib_per_gpu, points[i].memory.available_gib_per_gpu);
+    EXPECT_EQ(back[i].memory.largest_fitting_batch_size, 180);
+  }
+}
+
+// An old server sends no memory fit: the point reads as unknown, saying why.
+TEST(PredictionToProtoTest, APointWithoutAMemoryFitIsUnknown) {
+  v1::Prediction proto;
+  proto.add_points()->set_batch_size(4);
+
+  const std::vector<PointPrediction> back = PointsFromProto(proto);
+
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0].memory.verdict, MemoryVerdict::kUnknown);
+  EXPECT_EQ(back[0].memory.reason, "the server sent no memory fit");
+  EXPECT_EQ(MemoryVerdictFromProto(static_cast<v1::MemoryFit>(99)), MemoryVerdict::kUnknown);
+}
+
 }  // namespace
 }  // namespace perfcast
