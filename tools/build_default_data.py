@@ -254,6 +254,16 @@ def aiconfigurator(raw_dir, counts):
         o["latency_s"] = r["e2e_latency_s_derived"]
         o["itl_s"] = r["tpot_s"]
         o["repeat"] = ""
+        # AIC's convention: tp * attention_dp == moe_tp * moe_ep GPUs per worker (pp 1). Where an
+        # unflagged layout breaks it with a wider MoE part, the worker spans the MoE part's GPUs:
+        # the model's weights do not fit in fewer (perfcast memory-check). Flagged rows already
+        # carry the raw file's corrected count.
+        moe_gpus = count(r["moe_tp"]) * count(r["moe_ep"]) * count(r["pp"])
+        if not r["layout_flag"] and moe_gpus > float(o["num_gpus"]):
+            o["num_gpus"] = str(moe_gpus)
+            o["notes"] = join_notes(o["notes"], "num_gpus = moe_tp*moe_ep*pp: the recorded "
+                                    "tp*attention_dp is narrower than the MoE layout")
+            counts.add(c, "num_gpus widened to the recorded MoE layout")
         layout = "tp%s pp%s attention_dp%s moe_tp%s moe_ep%s" % (
             r["tp"], r["pp"], r["attention_dp"], r["moe_tp"], r["moe_ep"])
         o["notes"] = join_notes(
@@ -265,6 +275,11 @@ def aiconfigurator(raw_dir, counts):
             "latency_s = ttft+(osl-1)*tpot; itl_s = TPOT")
         keep_if_usable(o, out, counts, c, needs_batch_size=True)
     return out
+
+
+def count(s):
+    """A parallel degree as recorded; empty means 1."""
+    return int(float(s)) if s else 1
 
 
 def numeric(s):
