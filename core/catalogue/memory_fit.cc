@@ -13,7 +13,8 @@ namespace perfcast {
 namespace {
 
 constexpr double kBytesPerGib = 1024.0 * 1024.0 * 1024.0;
-// More sequences than this are never asked for; it keeps the count an int for a tiny model.
+// Caps the count of resident sequences so that it stays an int for a tiny model; a batch beyond
+// it is reported as waiting, which is what the cap means in practice.
 constexpr double kLargestCountedBatch = 1 << 30;
 
 }  // namespace
@@ -70,7 +71,7 @@ MemoryBudget MemoryBudget::Of(const ResolvedConfiguration& c, const Shape& shape
   }
   MemoryBudget budget;
   budget.known_ = true;
-  budget.sequence_tokens_ = shape.input_tokens + shape.output_tokens;
+  budget.sequence_tokens_ = int64_t{shape.input_tokens} + shape.output_tokens;
   // Every expert of a mixture is resident, though a token reads only a few.
   budget.weights_gib_per_gpu_ =
       c.model->parameters * c.precision->weight_bytes_per_parameter / c.num_gpus / kBytesPerGib;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -87,7 +88,7 @@ class MemoryBudget {
   double weights_gib_per_gpu_ = 0;
   double kv_gib_per_sequence_per_gpu_ = 0;
   double available_gib_per_gpu_ = 0;
-  int sequence_tokens_ = 0;
+  int64_t sequence_tokens_ = 0;
   int largest_fitting_batch_size_ = 0;
   // "of one NVIDIA H100 SXM 80GB (90% of 80 GiB)" or "of each of 4 ...": the tail of a reason.
   std::string where_;

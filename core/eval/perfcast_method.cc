@@ -28,6 +28,11 @@ absl::StatusOr<std::vector<MethodPrediction>> PerfcastMethod::TrainAndPredict(
           (*model)->Predict({point.configuration, point.shape}, batch, level);
       if (!prediction.ok()) return prediction.status();
       const PointPrediction& p = prediction->front();
+      // No throughput to score: the memory rule says the measured point cannot run.
+      if (p.memory.verdict == MemoryVerdict::kDoesNotFit) {
+        method_prediction = MethodPrediction{};
+        break;
+      }
       method_prediction.throughput_tokens_per_s = p.throughput_tokens_per_s;
       method_prediction.expected_relative_error = p.expected_relative_error;
       method_prediction.intervals.push_back({p.lower_tokens_per_s, p.upper_tokens_per_s});

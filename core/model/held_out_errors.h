@@ -28,8 +28,8 @@ namespace perfcast {
 // larger-batch intervals too little to pay for a third more training. With at least as many
 // hardware types as folds, a third set holds out whole hardware types (CrossFitFolds): a curve
 // predicted as if its hardware name were unseen is predicted by a model that has never seen that
-// hardware, as a query about a new GPU is; by the configuration-fold model, it had seen the
-// hardware's other configurations, and the intervals of new GPUs fell short of their level. The
+// hardware, as a query about a new GPU is; the configuration-fold model has seen the hardware's
+// other configurations, which would make a new GPU's errors look smaller than they are. The
 // errors that annealing explores (error_exploration.h) join them.
 //
 // Every curve is also predicted as if its campaign had never been seen: from the most similar

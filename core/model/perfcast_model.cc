@@ -251,8 +251,9 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
   }
   level_shift /= static_cast<double>(std::min(anchors.size(), kMaxAnchors));
   // A campaign's configuration that only other campaigns measured is read across campaigns,
-  // as a population answer is, whatever the campaign's level says: the same floor. A campaign
-  // with a few results trusted them as its own data and covered less than the level elsewhere.
+  // as a population answer is, whatever the campaign's level says, and gets the same floor: the
+  // campaign's few results say little about how far its other configurations lie from the
+  // others'.
   const bool across_campaigns =
       population ||
       (unmeasured_case == PredictionCase::kNewConfiguration &&
@@ -263,7 +264,14 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
                     }));
 
   // The asked names: the catalogue knows them, the trained names may be other spellings.
-  const MemoryBudget memory = MemoryBudget::Of(catalogue(), asked.configuration, asked.shape);
+  MemoryBudget memory = MemoryBudget::Of(catalogue(), asked.configuration, asked.shape);
+  // This curve ran, so one sequence of its shape fits whatever the rule says (a higher memory
+  // share, offload, a layout the label hides): the rule does not decide here.
+  if (own >= 0 && memory.known() && memory.largest_fitting_batch_size() < 1) {
+    memory = MemoryBudget::Unknown(
+        absl::StrCat("measured runs of this configuration and shape contradict the memory rule (",
+                     memory.At(1).reason, ")"));
+  }
 
   std::vector<PointPrediction> out;
   out.reserve(batch_sizes.size());
@@ -336,6 +344,10 @@ absl::StatusOr<UncertaintyReport> PerfcastModel::Explain(const PredictionQuery& 
     report.outside_data.push_back(
         absl::StrCat("campaign '", query.configuration.campaign,
                      "' is not in the data: answered for the population of campaigns"));
+  }
+  if (prediction.front().memory.verdict == MemoryVerdict::kDoesNotFit) {
+    report.outside_data.push_back(
+        absl::StrCat("does not fit in memory: ", prediction.front().memory.reason));
   }
   // Beyond what any campaign measured: no curve there to be read, only extrapolated.
   const int largest_batch =

@@ -32,6 +32,8 @@ void LiveScoring::Committed(absl::Span<const BenchmarkRecord> new_records) {
           serving->model->Predict(query, batch, kPrequentialConfidence);
       if (!p.ok() || p->empty()) continue;
       const PointPrediction& point = p->front();
+      // A run that happened where the memory rule says it cannot: no throughput to score.
+      if (point.memory.verdict == MemoryVerdict::kDoesNotFit) continue;
       const double error = std::abs(point.throughput_tokens_per_s - r.throughput_tokens_per_s) /
                            r.throughput_tokens_per_s;
       const bool inside = r.throughput_tokens_per_s >= point.lower_tokens_per_s &&

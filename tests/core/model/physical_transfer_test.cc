@@ -208,6 +208,35 @@ TEST_F(PhysicalTransferTest, AShapeBeyondMemoryAtBatchOneIsAnsweredAsNotFitting)
   }
 }
 
+// A curve that ran where the rule says nothing fits (a higher memory share, offload, a layout the
+// label hides) keeps its throughput; the verdict is unknown and says why. Its other shapes, never
+// run, still do not fit.
+TEST(MemoryRuleContradictedTest, AMeasuredCurveIsNeverZeroed) {
+  const std::string accelerators =
+      std::string(kAccelerators) + "gpu-tiny,8,2000,5000,,,https://example.com/tiny\n";
+  absl::StatusOr<Catalogue> parsed =
+      Catalogue::Parse({accelerators, kModels, kPrecisions, kAliases, ""}, "test");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  auto catalogue = std::make_shared<const Catalogue>(*std::move(parsed));
+  TrainOptions options;
+  options.catalogue = catalogue;
+  auto model = PerfcastModel::Train(RecordsOn(*catalogue, {"gpu-mid", "gpu-tiny"}), options);
+  ASSERT_TRUE(model.ok()) << model.status();
+  const int batch[] = {16};
+
+  auto measured = (*model)->Predict({On("gpu-tiny", "stack-a"), {256, 256}}, batch, 0.9);
+  ASSERT_TRUE(measured.ok()) << measured.status();
+  EXPECT_EQ(measured->front().prediction_case, PredictionCase::kMeasured);
+  EXPECT_EQ(measured->front().memory.verdict, MemoryVerdict::kUnknown);
+  EXPECT_THAT(measured->front().memory.reason, HasSubstr("contradict the memory rule"));
+  EXPECT_GT(measured->front().throughput_tokens_per_s, 0);
+
+  auto unmeasured = (*model)->Predict({On("gpu-tiny", "stack-a"), {300, 700}}, batch, 0.9);
+  ASSERT_TRUE(unmeasured.ok()) << unmeasured.status();
+  EXPECT_EQ(unmeasured->front().memory.verdict, MemoryVerdict::kDoesNotFit);
+  EXPECT_EQ(unmeasured->front().throughput_tokens_per_s, 0);
+}
+
 TEST_F(PhysicalTransferTest, WithoutACatalogueTheMemoryFitIsUnknown) {
   const PredictionQuery query{On("gpu-mid", "stack-a"), {1024, 1024}};
   const int batch[] = {16};
