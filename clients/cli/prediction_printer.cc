@@ -4,17 +4,39 @@
 #include "absl/strings/str_format.h"
 
 namespace perfcast {
+namespace {
+
+// The latency fields of a point's JSON line, or nothing where the model has no latency answer.
+std::string LatencyJson(const PointPrediction& p) {
+  if (p.latency_statistic == LatencyStatistic::kUnavailable) return "";
+  return absl::StrFormat(
+      ",\"ttft_s\":%.6g,\"ttft_lower_s\":%.6g,\"ttft_upper_s\":%.6g,\"itl_s\":%.6g,"
+      "\"itl_lower_s\":%.6g,\"itl_upper_s\":%.6g,\"latency_statistic\":\"mean\"",
+      p.ttft_s, p.ttft_lower_s, p.ttft_upper_s, p.itl_s, p.itl_lower_s, p.itl_upper_s);
+}
+
+}  // namespace
 
 std::string FormatPredictionTable(const std::vector<PointPrediction>& points,
                                   double confidence_level) {
-  std::string text = absl::StrFormat("%10s %16s %27s %14s  %s\n", "batch_size", "tokens_per_s",
-                                     absl::StrFormat("%.0f%% interval", confidence_level * 100),
-                                     "batch_latency_s", "case");
+  const std::string interval = absl::StrFormat("%.0f%% interval", confidence_level * 100);
+  std::string text =
+      absl::StrFormat("%10s %16s %27s %14s %10s %23s %10s %23s  %s\n", "batch_size", "tokens_per_s",
+                      interval, "batch_latency_s", "ttft_s", interval, "itl_s", interval, "case");
   for (const PointPrediction& p : points) {
-    absl::StrAppend(&text, absl::StrFormat("%10d %16.1f %13.1f - %11.1f %14.3f  %s\n", p.batch_size,
-                                           p.throughput_tokens_per_s, p.lower_tokens_per_s,
-                                           p.upper_tokens_per_s, p.batch_latency_s,
-                                           PredictionCaseName(p.prediction_case)));
+    // The latencies are means; "-" where the model has no latency answer.
+    const bool latency = p.latency_statistic != LatencyStatistic::kUnavailable;
+    auto seconds = [latency](double value, double lower, double upper) {
+      if (!latency) return absl::StrFormat("%10s %23s", "-", "-");
+      return absl::StrFormat("%10.4g %10.4g - %10.4g", value, lower, upper);
+    };
+    absl::StrAppend(
+        &text,
+        absl::StrFormat("%10d %16.1f %13.1f - %11.1f %14.3f %s %s  %s\n", p.batch_size,
+                        p.throughput_tokens_per_s, p.lower_tokens_per_s, p.upper_tokens_per_s,
+                        p.batch_latency_s, seconds(p.ttft_s, p.ttft_lower_s, p.ttft_upper_s),
+                        seconds(p.itl_s, p.itl_lower_s, p.itl_upper_s),
+                        PredictionCaseName(p.prediction_case)));
   }
   return text;
 }
@@ -26,9 +48,9 @@ std::string FormatPredictionJsonLines(const std::vector<PointPrediction>& points
         &text,
         absl::StrFormat(
             "{\"batch_size\":%d,\"throughput_tokens_per_s\":%.6g,\"lower_tokens_per_s\":%.6g,"
-            "\"upper_tokens_per_s\":%.6g,\"batch_latency_s\":%.6g,\"prediction_case\":\"%s\"}\n",
+            "\"upper_tokens_per_s\":%.6g,\"batch_latency_s\":%.6g,\"prediction_case\":\"%s\"%s}\n",
             p.batch_size, p.throughput_tokens_per_s, p.lower_tokens_per_s, p.upper_tokens_per_s,
-            p.batch_latency_s, PredictionCaseName(p.prediction_case)));
+            p.batch_latency_s, PredictionCaseName(p.prediction_case), LatencyJson(p)));
   }
   return text;
 }

@@ -13,12 +13,14 @@ namespace perfcast {
 // prints the same.
 
 // A header, then per point: batch size, throughput, interval at `confidence_level`, batch
-// latency and case.
+// latency, mean TTFT and ITL with their intervals ("-" where the model has none) and case.
 std::string FormatPredictionTable(const std::vector<PointPrediction>& points,
                                   double confidence_level);
 
 // One JSON object per point and line: batch_size, throughput_tokens_per_s, lower_tokens_per_s,
-// upper_tokens_per_s, batch_latency_s (six significant digits) and prediction_case.
+// upper_tokens_per_s, batch_latency_s (six significant digits) and prediction_case; then, where
+// the model answers them, ttft_s, ttft_lower_s, ttft_upper_s, itl_s, itl_lower_s, itl_upper_s and
+// latency_statistic ("mean").
 std::string FormatPredictionJsonLines(const std::vector<PointPrediction>& points);
 
 }  // namespace perfcast

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <random>
 #include <utility>
@@ -16,7 +17,7 @@
 namespace perfcast {
 namespace {
 
-constexpr int kNumericColumns = 10;
+constexpr int kNumericColumns = 11;
 constexpr int kFolds = 4;
 constexpr int kQuantileCount = 201;
 // Below this many rows a fold model learns nothing worth calibrating on.
@@ -67,6 +68,7 @@ struct LatencyRow {
   const Curve* curve = nullptr;
   int batch_size = 0;
   double ttft_s = 0;
+  double batch_latency_s = 0;
   int curve_index = 0;
   int configuration_index = 0;
   int campaign_index = 0;
@@ -92,6 +94,11 @@ std::vector<double> QuantilesOf(std::vector<double> scores) {
     out[q] = PercentileOfSorted(scores, static_cast<double>(q) / (kQuantileCount - 1));
   }
   return out;
+}
+
+bool ShareMode() {
+  static const bool share = std::getenv("PERFCAST_TTFT_BACKBONE") == nullptr;
+  return share;
 }
 
 }  // namespace
@@ -128,7 +135,7 @@ std::optional<ResolvedConfiguration> LatencyModel::ResolveOf(
 void LatencyModel::FeaturesOf(const Configuration& configuration,
                               const std::optional<ResolvedConfiguration>& resolved,
                               const Shape& shape, int batch_size, double backbone_s,
-                              absl::Span<float> row) const {
+                              double batch_latency_s, absl::Span<float> row) const {
   constexpr float kMissing = std::numeric_limits<float>::quiet_NaN();
   row[0] = Log2OrMissing(batch_size);
   row[1] = Log2OrMissing(shape.input_tokens);
@@ -136,6 +143,7 @@ void LatencyModel::FeaturesOf(const Configuration& configuration,
   row[3] = Log2OrMissing(configuration.num_gpus);
   row[4] = static_cast<float>(configuration.batch_semantics);
   row[5] = Log2OrMissing(backbone_s);
+  row[10] = Log2OrMissing(backbone_s / batch_latency_s);
   if (resolved.has_value()) {
     const PhysicalCeilings ceilings = ComputePhysicalCeilings(*resolved, shape, batch_size);
     row[6] = Log2OrMissing(ceilings.prefill_tokens_per_s);
@@ -143,7 +151,7 @@ void LatencyModel::FeaturesOf(const Configuration& configuration,
     row[8] = Log2OrMissing(ceilings.decode_tokens_per_s);
     row[9] = Log2OrMissing(resolved->model->active_parameters);
   } else {
-    for (int c = 6; c < kNumericColumns; ++c) row[c] = kMissing;
+    for (int c = 6; c < 10; ++c) row[c] = kMissing;
   }
   int column = kNumericColumns;
   for (int field = 0; field < static_cast<int>(names_.size()); ++field) {
@@ -175,7 +183,11 @@ absl::StatusOr<LatencyModel> LatencyModel::Train(absl::Span<const Curve> curves,
     const Curve& curve = curves[c];
     for (const CurvePoint& point : curve.points) {
       if (!point.ttft_s.has_value() || !(*point.ttft_s > 0)) continue;
-      rows.push_back({&curve, point.batch_size, *point.ttft_s, static_cast<int>(c), 0, 0});
+      if (!(point.throughput_tokens_per_s > 0)) continue;
+      const double batch_latency = static_cast<double>(curve.shape.output_tokens) *
+                                   point.batch_size / point.throughput_tokens_per_s;
+      rows.push_back(
+          {&curve, point.batch_size, *point.ttft_s, batch_latency, static_cast<int>(c), 0, 0});
     }
   }
   if (rows.empty()) return model;
@@ -222,8 +234,10 @@ absl::StatusOr<LatencyModel> LatencyModel::Train(absl::Span<const Curve> curves,
       }
       const double backbone = TtftBackboneSeconds(resolved, row.curve->shape, row.batch_size);
       model.FeaturesOf(row.curve->configuration, resolved, row.curve->shape, row.batch_size,
-                       backbone, absl::MakeSpan(&matrix.values[r * columns], columns));
-      targets[r] = static_cast<float>(std::log(row.ttft_s / backbone));
+                       backbone, row.batch_latency_s,
+                       absl::MakeSpan(&matrix.values[r * columns], columns));
+      targets[r] =
+          static_cast<float>(std::log(row.ttft_s / (ShareMode() ? row.batch_latency_s : backbone)));
     }
   }
   const XGBoostParams params = LatencyParams(seed, threads);
@@ -321,9 +335,10 @@ void LatencyModel::Complete(const PredictionQuery& query, double confidence_leve
     const double batch_latency = p.batch_latency_s;
     if (!(batch_latency > 0) || !std::isfinite(batch_latency)) continue;
     const double backbone = TtftBackboneSeconds(resolved, query.shape, p.batch_size);
-    FeaturesOf(query.configuration, resolved, query.shape, p.batch_size, backbone,
+    FeaturesOf(query.configuration, resolved, query.shape, p.batch_size, backbone, batch_latency,
                absl::MakeSpan(row));
-    double ttft = backbone * std::exp(correction_->Predict(row));
+    const bool share_mode = ShareMode();
+    double ttft = (share_mode ? batch_latency : backbone) * std::exp(correction_->Predict(row));
     p.latency_statistic = LatencyStatistic::kMean;
     if (output_tokens == 1) {
       // The batch's one token is its first: TTFT is the whole batch latency, no gap follows.

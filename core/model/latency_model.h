@@ -69,7 +69,8 @@ class LatencyModel {
   // One feature row of a point; `row` has column_count() entries.
   void FeaturesOf(const Configuration& configuration,
                   const std::optional<ResolvedConfiguration>& resolved, const Shape& shape,
-                  int batch_size, double backbone_s, absl::Span<float> row) const;
+                  int batch_size, double backbone_s, double batch_latency_s,
+                  absl::Span<float> row) const;
   int column_count() const;
   std::optional<ResolvedConfiguration> ResolveOf(const Configuration& configuration) const;
   // The |log error| quantile of `situation` at `level`; nullopt without calibration scores.

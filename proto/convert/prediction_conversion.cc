@@ -114,6 +114,15 @@ PredictionCase PredictionToProto(const std::vector<PointPrediction>& points,
     point->set_throughput_upper_tokens_per_second(p.upper_tokens_per_s);
     point->set_batch_latency_seconds(p.batch_latency_s);
     point->set_prediction_case(PredictionCaseToProto(p.prediction_case));
+    if (p.latency_statistic == LatencyStatistic::kMean) {
+      point->set_ttft_seconds(p.ttft_s);
+      point->set_ttft_lower_seconds(p.ttft_lower_s);
+      point->set_ttft_upper_seconds(p.ttft_upper_s);
+      point->set_itl_seconds(p.itl_s);
+      point->set_itl_lower_seconds(p.itl_lower_s);
+      point->set_itl_upper_seconds(p.itl_upper_s);
+      point->set_latency_statistic(v1::LATENCY_STATISTIC_MEAN);
+    }
     least_supported = std::max(least_supported, p.prediction_case);
   }
   out->set_prediction_case(PredictionCaseToProto(least_supported));
@@ -132,6 +141,16 @@ std::vector<PointPrediction> PointsFromProto(const v1::Prediction& prediction) {
     p.batch_latency_s = point.batch_latency_seconds();
     p.prediction_case = PredictionCaseFromProto(point.prediction_case())
                             .value_or(PredictionCase::kNewConfiguration);
+    // A statistic this build does not know is no answer it can label.
+    if (point.latency_statistic() == v1::LATENCY_STATISTIC_MEAN) {
+      p.latency_statistic = LatencyStatistic::kMean;
+      p.ttft_s = point.ttft_seconds();
+      p.ttft_lower_s = point.ttft_lower_seconds();
+      p.ttft_upper_s = point.ttft_upper_seconds();
+      p.itl_s = point.itl_seconds();
+      p.itl_lower_s = point.itl_lower_seconds();
+      p.itl_upper_s = point.itl_upper_seconds();
+    }
     points.push_back(p);
   }
   return points;
