@@ -69,6 +69,7 @@ struct LatencyRow {
   int batch_size = 0;
   double ttft_s = 0;
   double batch_latency_s = 0;
+  std::optional<double> itl_s;
   int curve_index = 0;
   int configuration_index = 0;
   int campaign_index = 0;
@@ -96,9 +97,26 @@ std::vector<double> QuantilesOf(std::vector<double> scores) {
   return out;
 }
 
-bool ShareMode() {
-  static const bool share = std::getenv("PERFCAST_TTFT_BACKBONE") == nullptr;
-  return share;
+bool UseBatchLatency() {
+  static const bool use = std::getenv("PERFCAST_TTFT_NO_BL") == nullptr;
+  return use;
+}
+
+// The weight of the share-of-batch-latency regressor in the TTFT's log.
+double ShareWeight() {
+  static const double weight = [] {
+    const char* text = std::getenv("PERFCAST_TTFT_SHARE_WEIGHT");
+    return text == nullptr ? 0.5 : std::atof(text);
+  }();
+  return weight;
+}
+
+// log(TTFT / backbone) from the two regressors' outputs: `over_backbone` predicts it directly,
+// `share` predicts log(TTFT / batch latency); `backbone_over_latency` is log(backbone / batch
+// latency).
+double Combined(double over_backbone, double share, double backbone_over_latency) {
+  const double w = ShareWeight();
+  return (1 - w) * over_backbone + w * (share - backbone_over_latency);
 }
 
 }  // namespace
@@ -143,7 +161,8 @@ void LatencyModel::FeaturesOf(const Configuration& configuration,
   row[3] = Log2OrMissing(configuration.num_gpus);
   row[4] = static_cast<float>(configuration.batch_semantics);
   row[5] = Log2OrMissing(backbone_s);
-  row[10] = Log2OrMissing(backbone_s / batch_latency_s);
+  row[10] = UseBatchLatency() ? Log2OrMissing(backbone_s / batch_latency_s)
+                              : std::numeric_limits<float>::quiet_NaN();
   if (resolved.has_value()) {
     const PhysicalCeilings ceilings = ComputePhysicalCeilings(*resolved, shape, batch_size);
     row[6] = Log2OrMissing(ceilings.prefill_tokens_per_s);
@@ -186,8 +205,8 @@ absl::StatusOr<LatencyModel> LatencyModel::Train(absl::Span<const Curve> curves,
       if (!(point.throughput_tokens_per_s > 0)) continue;
       const double batch_latency = static_cast<double>(curve.shape.output_tokens) *
                                    point.batch_size / point.throughput_tokens_per_s;
-      rows.push_back(
-          {&curve, point.batch_size, *point.ttft_s, batch_latency, static_cast<int>(c), 0, 0});
+      rows.push_back({&curve, point.batch_size, *point.ttft_s, batch_latency, point.itl_s,
+                      static_cast<int>(c), 0, 0});
     }
   }
   if (rows.empty()) return model;
@@ -222,7 +241,10 @@ absl::StatusOr<LatencyModel> LatencyModel::Train(absl::Span<const Curve> curves,
   FeatureMatrix matrix;
   matrix.column_count = columns;
   matrix.values.resize(static_cast<size_t>(rows.size()) * columns);
-  std::vector<float> targets(rows.size());
+  // Two targets, one regressor each, averaged in log: the TTFT over its backbone, and its share
+  // of the batch latency (docs/METHOD.md §9).
+  std::vector<float> targets(rows.size()), share_targets(rows.size());
+  std::vector<double> backbone_over_latency(rows.size());
   {
     const Configuration* resolved_for = nullptr;
     std::optional<ResolvedConfiguration> resolved;
@@ -236,8 +258,9 @@ absl::StatusOr<LatencyModel> LatencyModel::Train(absl::Span<const Curve> curves,
       model.FeaturesOf(row.curve->configuration, resolved, row.curve->shape, row.batch_size,
                        backbone, row.batch_latency_s,
                        absl::MakeSpan(&matrix.values[r * columns], columns));
-      targets[r] =
-          static_cast<float>(std::log(row.ttft_s / (ShareMode() ? row.batch_latency_s : backbone)));
+      targets[r] = static_cast<float>(std::log(row.ttft_s / backbone));
+      share_targets[r] = static_cast<float>(std::log(row.ttft_s / row.batch_latency_s));
+      backbone_over_latency[r] = std::log(backbone / row.batch_latency_s);
     }
   }
   const XGBoostParams params = LatencyParams(seed, threads);
@@ -250,7 +273,7 @@ absl::StatusOr<LatencyModel> LatencyModel::Train(absl::Span<const Curve> curves,
     for (int fold = 0; fold < fold_count; ++fold) {
       FeatureMatrix train;
       train.column_count = columns;
-      std::vector<float> train_targets;
+      std::vector<float> train_targets, train_share_targets;
       std::vector<size_t> held_out;
       for (size_t r = 0; r < rows.size(); ++r) {
         if (fold_of_row[r] == fold) {
@@ -258,14 +281,19 @@ absl::StatusOr<LatencyModel> LatencyModel::Train(absl::Span<const Curve> curves,
         } else {
           train.AddRow(absl::MakeConstSpan(&matrix.values[r * columns], columns));
           train_targets.push_back(targets[r]);
+          train_share_targets.push_back(share_targets[r]);
         }
       }
       if (held_out.empty() || static_cast<int>(train_targets.size()) < kMinTrainingRows) continue;
       PERFCAST_ASSIGN_OR_RETURN(const XGBoostRegressor fold_model,
                                 XGBoostRegressor::Train(train, train_targets, params));
+      PERFCAST_ASSIGN_OR_RETURN(const XGBoostRegressor fold_share_model,
+                                XGBoostRegressor::Train(train, train_share_targets, params));
       for (size_t r : held_out) {
-        const float predicted =
-            fold_model.Predict(absl::MakeConstSpan(&matrix.values[r * columns], columns));
+        const auto features = absl::MakeConstSpan(&matrix.values[r * columns], columns);
+        const double predicted =
+            Combined(fold_model.Predict(features), fold_share_model.Predict(features),
+                     backbone_over_latency[r]);
         scores[static_cast<int>(situation)].push_back(std::abs(predicted - targets[r]));
       }
     }
@@ -291,9 +319,33 @@ absl::StatusOr<LatencyModel> LatencyModel::Train(absl::Span<const Curve> curves,
     if (!scores[s].empty()) model.score_quantiles_[s] = QuantilesOf(std::move(scores[s]));
   }
 
+  // How far the data's own ITL lies from the one their throughput and TTFT imply, per campaign
+  // and pooled (the last entry): widens the ITL interval (docs/METHOD.md §9).
+  std::vector<std::vector<double>> disagreement(model.campaigns_.size() + 1);
+  for (const LatencyRow& row : rows) {
+    const int output_tokens = row.curve->shape.output_tokens;
+    if (!row.itl_s.has_value() || !(*row.itl_s > 0) || output_tokens < 2 ||
+        !(row.batch_latency_s > row.ttft_s)) {
+      continue;
+    }
+    const double implied = (row.batch_latency_s - row.ttft_s) / (output_tokens - 1);
+    const double score = std::abs(std::log(*row.itl_s / implied));
+    disagreement[row.campaign_index].push_back(score);
+    disagreement.back().push_back(score);
+  }
+  model.disagreement_quantiles_.resize(disagreement.size());
+  for (size_t c = 0; c < disagreement.size(); ++c) {
+    if (!disagreement[c].empty()) {
+      model.disagreement_quantiles_[c] = QuantilesOf(std::move(disagreement[c]));
+    }
+  }
+
   PERFCAST_ASSIGN_OR_RETURN(XGBoostRegressor correction,
                             XGBoostRegressor::Train(matrix, targets, params));
+  PERFCAST_ASSIGN_OR_RETURN(XGBoostRegressor share_correction,
+                            XGBoostRegressor::Train(matrix, share_targets, params));
   model.correction_ = std::move(correction);
+  model.share_correction_ = std::move(share_correction);
   return model;
 }
 
@@ -321,12 +373,30 @@ std::optional<double> LatencyModel::ScoreQuantile(LatencySituation situation, do
   return std::nullopt;
 }
 
+double LatencyModel::DisagreementQuantile(const std::string& campaign, double level) const {
+  const size_t campaign_index =
+      std::lower_bound(campaigns_.begin(), campaigns_.end(), campaign) - campaigns_.begin();
+  const bool known = campaign_index < campaigns_.size() && campaigns_[campaign_index] == campaign;
+  const std::vector<double>* quantiles = nullptr;
+  if (known && campaign_index < disagreement_quantiles_.size() &&
+      !disagreement_quantiles_[campaign_index].empty()) {
+    quantiles = &disagreement_quantiles_[campaign_index];
+  } else if (!disagreement_quantiles_.empty() && !disagreement_quantiles_.back().empty()) {
+    quantiles = &disagreement_quantiles_.back();
+  }
+  if (quantiles == nullptr) return 0;
+  const double position = std::clamp(level, 0.0, 1.0) * (kQuantileCount - 1);
+  const int below = std::min(static_cast<int>(position), kQuantileCount - 2);
+  return (*quantiles)[below] + (position - below) * ((*quantiles)[below + 1] - (*quantiles)[below]);
+}
+
 void LatencyModel::Complete(const PredictionQuery& query, double confidence_level,
                             absl::Span<PointPrediction> points) const {
   if (empty()) return;
   const std::optional<double> half_width =
       ScoreQuantile(SituationOf(query.configuration), confidence_level);
   if (!half_width.has_value()) return;
+  const double disagreement = DisagreementQuantile(query.configuration.campaign, confidence_level);
   const std::optional<ResolvedConfiguration> resolved = ResolveOf(query.configuration);
   const int columns = column_count();
   std::vector<float> row(columns);
@@ -337,8 +407,9 @@ void LatencyModel::Complete(const PredictionQuery& query, double confidence_leve
     const double backbone = TtftBackboneSeconds(resolved, query.shape, p.batch_size);
     FeaturesOf(query.configuration, resolved, query.shape, p.batch_size, backbone, batch_latency,
                absl::MakeSpan(row));
-    const bool share_mode = ShareMode();
-    double ttft = (share_mode ? batch_latency : backbone) * std::exp(correction_->Predict(row));
+    double ttft =
+        backbone * std::exp(Combined(correction_->Predict(row), share_correction_->Predict(row),
+                                     std::log(backbone / batch_latency)));
     p.latency_statistic = LatencyStatistic::kMean;
     if (output_tokens == 1) {
       // The batch's one token is its first: TTFT is the whole batch latency, no gap follows.
@@ -352,14 +423,19 @@ void LatencyModel::Complete(const PredictionQuery& query, double confidence_leve
     }
     ttft = std::min(ttft, kMaxTtftShare * batch_latency);
     const double decode = batch_latency - ttft;
-    p.ttft_s = ttft;
-    p.ttft_lower_s = ttft * std::exp(-*half_width);
-    p.ttft_upper_s = ttft * std::exp(*half_width);
-    p.itl_s = decode / (output_tokens - 1);
-    // The decode time's log error from the batch latency's and the TTFT's, taken as independent.
+    // The held-out scores were made with the measured batch latency; the share regressor's part
+    // of the TTFT also carries the predicted latency's error, taken as independent.
     const double throughput_half_width = std::log(p.upper_tokens_per_s / p.throughput_tokens_per_s);
-    const double itl_half_width =
-        std::hypot(batch_latency * throughput_half_width, ttft * *half_width) / decode;
+    const double ttft_half_width = std::hypot(*half_width, ShareWeight() * throughput_half_width);
+    p.ttft_s = ttft;
+    p.ttft_lower_s = ttft * std::exp(-ttft_half_width);
+    p.ttft_upper_s = ttft * std::exp(ttft_half_width);
+    p.itl_s = decode / (output_tokens - 1);
+    // The decode time's log error from the batch latency's and the TTFT's, taken as independent,
+    // and how far the campaign's own ITL lies from the one its figures imply.
+    const double itl_half_width = std::hypot(
+        std::hypot(batch_latency * throughput_half_width, ttft * ttft_half_width) / decode,
+        disagreement);
     p.itl_lower_s = p.itl_s * std::exp(-itl_half_width);
     p.itl_upper_s = p.itl_s * std::exp(itl_half_width);
   }
@@ -381,7 +457,13 @@ void LatencyModel::EncodeTo(ByteWriter& writer) const {
     if (score_counts_[s] == 0) continue;
     for (double q : score_quantiles_[s]) writer.PutDouble(q);
   }
+  writer.PutU32(disagreement_quantiles_.size());
+  for (const std::vector<double>& quantiles : disagreement_quantiles_) {
+    writer.PutU32(quantiles.empty() ? 0 : 1);
+    for (double q : quantiles) writer.PutDouble(q);
+  }
   correction_->EncodeTo(writer);
+  share_correction_->EncodeTo(writer);
 }
 
 absl::StatusOr<LatencyModel> LatencyModel::DecodeFrom(ByteReader& reader,
@@ -413,11 +495,28 @@ absl::StatusOr<LatencyModel> LatencyModel::DecodeFrom(ByteReader& reader,
       PERFCAST_ASSIGN_OR_RETURN(q, reader.GetDouble());
     }
   }
+  PERFCAST_ASSIGN_OR_RETURN(const uint32_t disagreement_count, reader.GetU32());
+  if (disagreement_count != model.campaigns_.size() + 1) {
+    return absl::DataLossError("bundle: latency model: bad disagreement count");
+  }
+  model.disagreement_quantiles_.resize(disagreement_count);
+  for (std::vector<double>& quantiles : model.disagreement_quantiles_) {
+    PERFCAST_ASSIGN_OR_RETURN(const uint32_t present_quantiles, reader.GetU32());
+    if (present_quantiles == 0) continue;
+    quantiles.resize(kQuantileCount);
+    for (double& q : quantiles) {
+      PERFCAST_ASSIGN_OR_RETURN(q, reader.GetDouble());
+    }
+  }
   PERFCAST_ASSIGN_OR_RETURN(XGBoostRegressor correction, XGBoostRegressor::DecodeFrom(reader));
-  if (correction.feature_count() != model.column_count()) {
+  PERFCAST_ASSIGN_OR_RETURN(XGBoostRegressor share_correction,
+                            XGBoostRegressor::DecodeFrom(reader));
+  if (correction.feature_count() != model.column_count() ||
+      share_correction.feature_count() != model.column_count()) {
     return absl::DataLossError("bundle: the latency model does not match its features");
   }
   model.correction_ = std::move(correction);
+  model.share_correction_ = std::move(share_correction);
   model.BuildLookups();
   return model;
 }

@@ -75,16 +75,24 @@ class LatencyModel {
   std::optional<ResolvedConfiguration> ResolveOf(const Configuration& configuration) const;
   // The |log error| quantile of `situation` at `level`; nullopt without calibration scores.
   std::optional<double> ScoreQuantile(LatencySituation situation, double level) const;
+  // The `level` quantile of how far the data's ITL lies from the one implied by their batch
+  // latency and TTFT, in log; of `campaign`'s points, else of all; 0 without any.
+  double DisagreementQuantile(const std::string& campaign, double level) const;
   void BuildLookups();
 
   std::shared_ptr<const Catalogue> catalogue_;
   // One-hot vocabulary: hardware, framework, model, precision, campaign, each sorted.
   std::array<std::vector<std::string>, 5> names_;
+  // log(TTFT / backbone), and log(TTFT / batch latency); the TTFT's log is their mean.
   std::optional<XGBoostRegressor> correction_;
+  std::optional<XGBoostRegressor> share_correction_;
   // Per situation: 201 quantiles (0, 0.005, ..., 1) of the held-out |log(true / predicted)| of
   // the TTFT, and how many scores they summarise (0: no calibration).
   std::array<std::vector<double>, kLatencySituationCount> score_quantiles_;
   std::array<int, kLatencySituationCount> score_counts_{};
+  // 201 quantiles of |log(measured ITL / implied ITL)| per campaign of campaigns_ (empty: no
+  // ITL measured), then pooled over all of them.
+  std::vector<std::vector<double>> disagreement_quantiles_;
   // Configurations (ToString) and campaigns whose latencies were trained on.
   std::vector<std::string> configurations_;
   std::vector<std::string> campaigns_;

@@ -90,15 +90,21 @@ async function checkPredict(prediction) {
     assert.ok(p.throughput_lower_tokens_per_second <= p.throughput_tokens_per_second);
     assert.ok(p.throughput_tokens_per_second <= p.throughput_upper_tokens_per_second);
     assert.notEqual(p.prediction_case, 'PREDICTION_CASE_UNSPECIFIED');
-    // The default data carry mean TTFT and ITL: every point answers them, with intervals, and
-    // they agree with the batch latency (batch latency = TTFT + (output - 1) x ITL).
-    assert.equal(p.latency_statistic, 'LATENCY_STATISTIC_MEAN', JSON.stringify(p));
-    assert.ok(p.ttft_lower_seconds <= p.ttft_seconds && p.ttft_seconds <= p.ttft_upper_seconds);
-    assert.ok(p.itl_lower_seconds <= p.itl_seconds && p.itl_seconds <= p.itl_upper_seconds);
-    assert.ok(p.ttft_seconds > 0 && p.itl_seconds > 0, JSON.stringify(p));
-    const composed = p.ttft_seconds + (128 - 1) * p.itl_seconds;
-    assert.ok(Math.abs(composed - p.batch_latency_seconds) <= 1e-9 * p.batch_latency_seconds,
-              `TTFT + 127 ITL = ${composed}, batch latency ${p.batch_latency_seconds}`);
+    // TTFT and ITL: means where the model learned latencies (the seed rows may have none), and
+    // then they agree with the batch latency (batch latency = TTFT + (output - 1) x ITL);
+    // otherwise unset.
+    if (p.latency_statistic === 'LATENCY_STATISTIC_MEAN') {
+      assert.ok(p.ttft_lower_seconds <= p.ttft_seconds && p.ttft_seconds <= p.ttft_upper_seconds);
+      assert.ok(p.itl_lower_seconds <= p.itl_seconds && p.itl_seconds <= p.itl_upper_seconds);
+      assert.ok(p.ttft_seconds > 0 && p.itl_seconds > 0, JSON.stringify(p));
+      const composed = p.ttft_seconds + (128 - 1) * p.itl_seconds;
+      assert.ok(Math.abs(composed - p.batch_latency_seconds) <= 1e-9 * p.batch_latency_seconds,
+                `TTFT + 127 ITL = ${composed}, batch latency ${p.batch_latency_seconds}`);
+    } else {
+      assert.equal(p.latency_statistic, 'LATENCY_STATISTIC_UNSPECIFIED', JSON.stringify(p));
+      assert.equal(p.ttft_seconds, 0);
+      assert.equal(p.itl_seconds, 0);
+    }
   }
   // Throughput grows with the batch on a measured curve; a higher level widens the interval.
   const [at1, at8, at64] = curve.points;
