@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <limits>
 #include <random>
 #include <utility>
@@ -28,6 +27,10 @@ constexpr double kMaxTtftShare = 0.95;
 // The stand-in backbone where the catalogue has no figures: prompt tokens/s and seconds a step.
 constexpr double kFallbackPrefillTokensPerS = 1e4;
 constexpr double kFallbackStepS = 0.01;
+// The weight of the share-of-batch-latency regressor in the TTFT's log: on new-config, alone it
+// measured best on Splitwise and worst on InferenceMAX, the backbone regressor the reverse; the
+// mean sits between on both (README, Latency accuracy).
+constexpr double kShareWeight = 0.5;
 
 XGBoostParams LatencyParams(uint64_t seed, int threads) {
   XGBoostParams params;
@@ -97,26 +100,11 @@ std::vector<double> QuantilesOf(std::vector<double> scores) {
   return out;
 }
 
-bool UseBatchLatency() {
-  static const bool use = std::getenv("PERFCAST_TTFT_NO_BL") == nullptr;
-  return use;
-}
-
-// The weight of the share-of-batch-latency regressor in the TTFT's log.
-double ShareWeight() {
-  static const double weight = [] {
-    const char* text = std::getenv("PERFCAST_TTFT_SHARE_WEIGHT");
-    return text == nullptr ? 0.5 : std::atof(text);
-  }();
-  return weight;
-}
-
 // log(TTFT / backbone) from the two regressors' outputs: `over_backbone` predicts it directly,
 // `share` predicts log(TTFT / batch latency); `backbone_over_latency` is log(backbone / batch
 // latency).
 double Combined(double over_backbone, double share, double backbone_over_latency) {
-  const double w = ShareWeight();
-  return (1 - w) * over_backbone + w * (share - backbone_over_latency);
+  return (1 - kShareWeight) * over_backbone + kShareWeight * (share - backbone_over_latency);
 }
 
 }  // namespace
@@ -161,8 +149,7 @@ void LatencyModel::FeaturesOf(const Configuration& configuration,
   row[3] = Log2OrMissing(configuration.num_gpus);
   row[4] = static_cast<float>(configuration.batch_semantics);
   row[5] = Log2OrMissing(backbone_s);
-  row[10] = UseBatchLatency() ? Log2OrMissing(backbone_s / batch_latency_s)
-                              : std::numeric_limits<float>::quiet_NaN();
+  row[10] = Log2OrMissing(backbone_s / batch_latency_s);
   if (resolved.has_value()) {
     const PhysicalCeilings ceilings = ComputePhysicalCeilings(*resolved, shape, batch_size);
     row[6] = Log2OrMissing(ceilings.prefill_tokens_per_s);
@@ -426,7 +413,7 @@ void LatencyModel::Complete(const PredictionQuery& query, double confidence_leve
     // The held-out scores were made with the measured batch latency; the share regressor's part
     // of the TTFT also carries the predicted latency's error, taken as independent.
     const double throughput_half_width = std::log(p.upper_tokens_per_s / p.throughput_tokens_per_s);
-    const double ttft_half_width = std::hypot(*half_width, ShareWeight() * throughput_half_width);
+    const double ttft_half_width = std::hypot(*half_width, kShareWeight * throughput_half_width);
     p.ttft_s = ttft;
     p.ttft_lower_s = ttft * std::exp(-ttft_half_width);
     p.ttft_upper_s = ttft * std::exp(ttft_half_width);
