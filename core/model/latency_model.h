@@ -36,8 +36,9 @@ enum class LatencySituation {
 inline constexpr int kLatencySituationCount = 3;
 
 // Predicts the mean TTFT and ITL of a point from its throughput prediction, so that the figures
-// of one point agree: TTFT from its backbone under a learned correction (XGBoost on log(measured /
-// backbone)), calibrated by held-out errors; ITL = (batch latency - TTFT) / (output tokens - 1).
+// of one point agree: TTFT from its backbone under a learned correction (two XGBoost regressors,
+// of log(TTFT / backbone) and of log(TTFT / batch latency), averaged), calibrated by held-out
+// errors; ITL = (batch latency - TTFT) / (output tokens - 1).
 // An empty model (trained on no latencies, or decoded from a bundle from before them) answers
 // nothing.
 //
