@@ -1,5 +1,7 @@
 #include "clients/cli/prediction_printer.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -20,23 +22,32 @@ std::string LatencyJson(const PointPrediction& p) {
 std::string FormatPredictionTable(const std::vector<PointPrediction>& points,
                                   double confidence_level) {
   const std::string interval = absl::StrFormat("%.0f%% interval", confidence_level * 100);
-  std::string text =
-      absl::StrFormat("%10s %16s %27s %14s %10s %23s %10s %23s  %s\n", "batch_size", "tokens_per_s",
-                      interval, "batch_latency_s", "ttft_s", interval, "itl_s", interval, "case");
+  // The latency columns only when the model answers latencies; then "-" on a point without.
+  const bool any_latency = std::any_of(points.begin(), points.end(), [](const PointPrediction& p) {
+    return p.latency_statistic != LatencyStatistic::kUnavailable;
+  });
+  std::string text = absl::StrFormat("%10s %16s %27s %14s", "batch_size", "tokens_per_s", interval,
+                                     "batch_latency_s");
+  if (any_latency) {
+    absl::StrAppend(&text,
+                    absl::StrFormat(" %10s %23s %10s %23s", "ttft_s", interval, "itl_s", interval));
+  }
+  absl::StrAppend(&text, "  case\n");
   for (const PointPrediction& p : points) {
-    // The latencies are means; "-" where the model has no latency answer.
+    // The latencies are means.
     const bool latency = p.latency_statistic != LatencyStatistic::kUnavailable;
     auto seconds = [latency](double value, double lower, double upper) {
-      if (!latency) return absl::StrFormat("%10s %23s", "-", "-");
-      return absl::StrFormat("%10.4g %10.4g - %10.4g", value, lower, upper);
+      if (!latency) return absl::StrFormat(" %10s %23s", "-", "-");
+      return absl::StrFormat(" %10.4g %10.4g - %10.4g", value, lower, upper);
     };
-    absl::StrAppend(
-        &text,
-        absl::StrFormat("%10d %16.1f %13.1f - %11.1f %14.3f %s %s  %s\n", p.batch_size,
-                        p.throughput_tokens_per_s, p.lower_tokens_per_s, p.upper_tokens_per_s,
-                        p.batch_latency_s, seconds(p.ttft_s, p.ttft_lower_s, p.ttft_upper_s),
-                        seconds(p.itl_s, p.itl_lower_s, p.itl_upper_s),
-                        PredictionCaseName(p.prediction_case)));
+    absl::StrAppend(&text, absl::StrFormat("%10d %16.1f %13.1f - %11.1f %14.3f", p.batch_size,
+                                           p.throughput_tokens_per_s, p.lower_tokens_per_s,
+                                           p.upper_tokens_per_s, p.batch_latency_s));
+    if (any_latency) {
+      absl::StrAppend(&text, seconds(p.ttft_s, p.ttft_lower_s, p.ttft_upper_s),
+                      seconds(p.itl_s, p.itl_lower_s, p.itl_upper_s));
+    }
+    absl::StrAppend(&text, "  ", PredictionCaseName(p.prediction_case), "\n");
   }
   return text;
 }

@@ -13,7 +13,8 @@ namespace perfcast {
 // prints the same.
 
 // A header, then per point: batch size, throughput, interval at `confidence_level`, batch
-// latency, mean TTFT and ITL with their intervals ("-" where the model has none) and case.
+// latency, mean TTFT and ITL with their intervals (columns only when some point has them; "-"
+// on a point without) and case.
 std::string FormatPredictionTable(const std::vector<PointPrediction>& points,
                                   double confidence_level);
 

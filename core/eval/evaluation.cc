@@ -362,33 +362,31 @@ std::string FiguresTable(absl::Span<const EvaluationFigures> figures) {
     return campaign_columns(f.campaign.value_or("-"),
                             f.shots.has_value() ? ShotsText(*f.shots) : std::string("-"));
   };
-  std::string out = absl::StrFormat(
-      "%-13s %-15s %-10s%s %7s %8s %10s %8s %9s %12s %8s %8s\n", "protocol", "method", "target",
-      campaign_columns("campaign", "shots"), "points", "declined", "median_ape", "p90_ape",
-      "coverage", "median_width", "spearman", "seconds");
+  std::string out = absl::StrFormat("%-13s %-15s%s %7s %8s %10s %8s %9s %12s %8s %8s %-10s\n",
+                                    "protocol", "method", campaign_columns("campaign", "shots"),
+                                    "points", "declined", "median_ape", "p90_ape", "coverage",
+                                    "median_width", "spearman", "seconds", "target");
   bool any_reliability = false;
   for (const EvaluationFigures& f : figures) {
-    out += absl::StrFormat("%-13s %-15s %-10s%s %7d %8d %10s %8s %9s %12s %8s %8.1f\n", f.protocol,
-                           f.method, EvaluationTargetName(f.target), campaign_of(f), f.points,
-                           f.declined, ape_percent(f.median_ape), ape_percent(f.p90_ape),
-                           optional_percent(f.coverage), optional_percent(f.median_width),
-                           f.error_rank_correlation.has_value()
-                               ? absl::StrFormat("%.3f", *f.error_rank_correlation)
-                               : std::string("n/a"),
-                           f.seconds);
+    out += absl::StrFormat(
+        "%-13s %-15s%s %7d %8d %10s %8s %9s %12s %8s %8.1f %-10s\n", f.protocol, f.method,
+        campaign_of(f), f.points, f.declined, ape_percent(f.median_ape), ape_percent(f.p90_ape),
+        optional_percent(f.coverage), optional_percent(f.median_width),
+        f.error_rank_correlation.has_value() ? absl::StrFormat("%.3f", *f.error_rank_correlation)
+                                             : std::string("n/a"),
+        f.seconds, EvaluationTargetName(f.target));
     any_reliability = any_reliability || f.reliability.size() > 1;
   }
   if (!any_reliability) return out;
   out += absl::StrFormat(
-      "\nreliability: nominal vs observed coverage\n%-13s %-15s %-10s%s %8s %9s %12s\n", "protocol",
-      "method", "target", campaign_columns("campaign", "shots"), "nominal", "observed",
-      "median_width");
+      "\nreliability: nominal vs observed coverage\n%-13s %-15s%s %8s %9s %12s %-10s\n", "protocol",
+      "method", campaign_columns("campaign", "shots"), "nominal", "observed", "median_width",
+      "target");
   for (const EvaluationFigures& f : figures) {
     for (const LevelCoverage& level : f.reliability) {
-      out += absl::StrFormat("%-13s %-15s %-10s%s %7.1f%% %8.1f%% %11.1f%%\n", f.protocol, f.method,
-                             EvaluationTargetName(f.target), campaign_of(f),
-                             level.confidence_level * 100, level.coverage * 100,
-                             level.median_width * 100);
+      out += absl::StrFormat("%-13s %-15s%s %7.1f%% %8.1f%% %11.1f%% %-10s\n", f.protocol, f.method,
+                             campaign_of(f), level.confidence_level * 100, level.coverage * 100,
+                             level.median_width * 100, EvaluationTargetName(f.target));
     }
   }
   return out;
@@ -398,8 +396,7 @@ std::string FiguresJsonLines(absl::Span<const EvaluationFigures> figures) {
   std::string out;
   for (const EvaluationFigures& f : figures) {
     absl::StrAppend(&out, "{\"protocol\":\"", JsonEscaped(f.protocol), "\",\"method\":\"",
-                    JsonEscaped(f.method), "\",\"target\":\"", EvaluationTargetName(f.target),
-                    "\"");
+                    JsonEscaped(f.method), "\"");
     if (f.campaign.has_value()) {
       absl::StrAppend(&out, ",\"campaign\":\"", JsonEscaped(*f.campaign), "\"");
     }
@@ -417,7 +414,8 @@ std::string FiguresJsonLines(absl::Span<const EvaluationFigures> figures) {
                       ",\"coverage\":", JsonNumber(level.coverage),
                       ",\"median_width\":", JsonNumber(level.median_width), "}");
     }
-    absl::StrAppend(&out, "],\"seconds\":", JsonNumber(f.seconds), "}\n");
+    absl::StrAppend(&out, "],\"seconds\":", JsonNumber(f.seconds), ",\"target\":\"",
+                    EvaluationTargetName(f.target), "\"}\n");
   }
   return out;
 }
