@@ -65,10 +65,15 @@ PredictionQuery UnbenchmarkedConfiguration() {
 void PredictOnePoint(benchmark::State& state, const PredictionQuery& query) {
   const std::shared_ptr<const PerfcastModel> model = LoadedDefaultModel();
   const int batch_size[] = {32};
+  bool with_latency = false;
   for (auto _ : state) {
     auto prediction = model->Predict(query, batch_size, 0.9);
     benchmark::DoNotOptimize(prediction);
+    with_latency =
+        prediction.ok() && prediction->front().latency_statistic != LatencyStatistic::kUnavailable;
   }
+  // The default data carry latencies: a point answers every target (docs/METHOD.md §9).
+  state.SetLabel(with_latency ? "throughput, ttft, itl" : "throughput only");
 }
 
 void BM_PredictNewShapeFromLoadedBundle(benchmark::State& state) {

@@ -153,11 +153,13 @@ constexpr char kPredictHelp[] =
            [--campaign NAME] [--batch-semantics static|concurrency|max_throughput]
 
 Prints, per batch size, the predicted throughput (output tokens/s), its interval at the given
-confidence, the batch latency and which case the prediction is (measured, interpolated,
-extrapolated_batch, extrapolated_shape, new_configuration: the API's names). --bundle and
---server print the same table, and with --json the same JSON lines (one object per batch size:
-batch_size, throughput_tokens_per_s, lower_tokens_per_s, upper_tokens_per_s, batch_latency_s,
-prediction_case).
+confidence, the batch latency, the mean time to first token and inter-token latency with their
+intervals ("-" where the model has none), and which case the prediction is (measured,
+interpolated, extrapolated_batch, extrapolated_shape, new_configuration: the API's names).
+--bundle and --server print the same table, and with --json the same JSON lines (one object per
+batch size: batch_size, throughput_tokens_per_s, lower_tokens_per_s, upper_tokens_per_s,
+batch_latency_s, prediction_case, and where answered ttft_s, ttft_lower_s, ttft_upper_s, itl_s,
+itl_lower_s, itl_upper_s, latency_statistic "mean").
   --campaign NAME      the level of that campaign (who measured, with which harness); unset:
                        the population of campaigns, with an interval covering their spread
   --batch-semantics S  what --batch-size counts: static (default), concurrency, max_throughput

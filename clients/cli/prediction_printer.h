@@ -13,8 +13,10 @@ namespace perfcast {
 // prints the same.
 
 // A header, then per point: batch size, throughput, interval at `confidence_level`, batch
-// latency, case and memory fit (fits, does_not_fit, unknown); under the table the reason of each
-// point that does not fit or is unknown, and the largest batch of the shape that fits.
+// latency, mean TTFT and ITL with their intervals (columns only when some point has them; "-"
+// on a point without), case and memory fit (fits, does_not_fit, unknown); under the table the
+// reason of each point that does not fit or is unknown, and the largest batch of the shape that
+// fits.
 std::string FormatPredictionTable(const std::vector<PointPrediction>& points,
                                   double confidence_level);
 
@@ -22,7 +24,8 @@ std::string FormatPredictionTable(const std::vector<PointPrediction>& points,
 // upper_tokens_per_s, batch_latency_s (six significant digits), prediction_case, fits (true,
 // false, or null when unknown), memory_fit (its name), memory_fit_reason,
 // memory_required_gib_per_gpu, memory_available_gib_per_gpu and largest_fitting_batch_size (0:
-// unknown or none).
+// unknown or none); then, where the model answers them, ttft_s, ttft_lower_s, ttft_upper_s, itl_s,
+// itl_lower_s, itl_upper_s and latency_statistic ("mean").
 std::string FormatPredictionJsonLines(const std::vector<PointPrediction>& points);
 
 }  // namespace perfcast

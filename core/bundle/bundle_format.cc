@@ -19,17 +19,18 @@ std::string SealBundle(absl::string_view payload) {
   return out;
 }
 
-absl::StatusOr<absl::string_view> OpenBundle(absl::string_view bytes) {
+absl::StatusOr<absl::string_view> OpenBundle(absl::string_view bytes, uint32_t* version_out) {
   if (bytes.size() < kBundleMagic.size() || bytes.substr(0, kBundleMagic.size()) != kBundleMagic) {
     return absl::InvalidArgumentError("not a perfcast model bundle (bad magic)");
   }
   if (bytes.size() < kHeaderSize) return absl::DataLossError("bundle truncated in its header");
   const uint32_t version = ReadLittleEndian<uint32_t>(bytes.substr(8));
-  if (version != kBundleFormatVersion) {
-    return absl::InvalidArgumentError(absl::StrCat("bundle format version ", version,
-                                                   " is not supported (this build reads ",
-                                                   kBundleFormatVersion, ")"));
+  if (version < kOldestReadableBundleFormatVersion || version > kBundleFormatVersion) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bundle format version ", version, " is not supported (this build reads ",
+                     kOldestReadableBundleFormatVersion, " to ", kBundleFormatVersion, ")"));
   }
+  if (version_out != nullptr) *version_out = version;
   const uint64_t size = ReadLittleEndian<uint64_t>(bytes.substr(12));
   const uint64_t checksum = ReadLittleEndian<uint64_t>(bytes.substr(20));
   const absl::string_view payload = bytes.substr(kHeaderSize);

@@ -12,13 +12,17 @@ namespace perfcast {
 //   magic "PERFCAST" | u32 format version | u64 payload size | u64 FNV-1a-64 of payload | payload
 // All integers little-endian. The payload starts with a human-readable manifest string.
 inline constexpr absl::string_view kBundleMagic = "PERFCAST";
-// 6: the catalogue carries frameworks.csv. 5: one-hot columns that are not set are missing, no
-// longer 0. A server that finds an older version retrains rather than loading it.
-inline constexpr uint32_t kBundleFormatVersion = 7;
+// 8: the latency model (TTFT and ITL, docs/METHOD.md §9) follows the last section; version 7
+// still loads, with no latency answers. 6: the catalogue carries frameworks.csv. 5: one-hot
+// columns that are not set are missing, no longer 0. A server that finds a version older than
+// kOldestReadableBundleFormatVersion retrains rather than loading it.
+inline constexpr uint32_t kBundleFormatVersion = 8;
+inline constexpr uint32_t kOldestReadableBundleFormatVersion = 7;
 
 std::string SealBundle(absl::string_view payload);
-// InvalidArgument for a file that is not a perfcast bundle or has another format version;
-// DataLoss for a truncated or corrupted one.
-absl::StatusOr<absl::string_view> OpenBundle(absl::string_view bytes);
+// InvalidArgument for a file that is not a perfcast bundle or has a format version outside
+// [kOldestReadableBundleFormatVersion, kBundleFormatVersion]; DataLoss for a truncated or
+// corrupted one. `version`, when not null, receives the file's format version.
+absl::StatusOr<absl::string_view> OpenBundle(absl::string_view bytes, uint32_t* version = nullptr);
 
 }  // namespace perfcast

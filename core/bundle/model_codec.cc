@@ -15,6 +15,7 @@
 #include "core/model/anchored_prediction.h"
 #include "core/model/error_predictor.h"
 #include "core/model/interval_calibration.h"
+#include "core/model/latency_model.h"
 #include "core/model/model_info.h"
 #include "core/model/perfcast_model_internal.h"
 #include "core/model/physical_exponents.h"
@@ -80,11 +81,13 @@ std::string EncodeModelBundle(const PerfcastModel& model) {
   s.error_predictor.EncodeTo(w);
   s.calibration.EncodeTo(w);
   s.campaign_levels.EncodeTo(w);
+  s.latency.EncodeTo(w);
   return SealBundle(w.Take());
 }
 
 absl::StatusOr<std::shared_ptr<const PerfcastModel>> DecodeModelBundle(absl::string_view bytes) {
-  PERFCAST_ASSIGN_OR_RETURN(const absl::string_view payload, OpenBundle(bytes));
+  uint32_t version = 0;
+  PERFCAST_ASSIGN_OR_RETURN(const absl::string_view payload, OpenBundle(bytes, &version));
   ByteReader r(payload);
   PERFCAST_RETURN_IF_ERROR(r.GetString().status());  // the manifest
   PERFCAST_ASSIGN_OR_RETURN(ModelInfo info, ModelInfo::DecodeFrom(r));
@@ -103,6 +106,11 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> DecodeModelBundle(absl::str
   PERFCAST_ASSIGN_OR_RETURN(ErrorPredictor error_predictor, ErrorPredictor::DecodeFrom(r));
   PERFCAST_ASSIGN_OR_RETURN(IntervalCalibration calibration, IntervalCalibration::DecodeFrom(r));
   PERFCAST_ASSIGN_OR_RETURN(CampaignLevels campaign_levels, CampaignLevels::DecodeFrom(r));
+  // Version 7 ends here: a model without latency answers.
+  LatencyModel latency;
+  if (version >= 8) {
+    PERFCAST_ASSIGN_OR_RETURN(latency, LatencyModel::DecodeFrom(r, catalogue));
+  }
   if (!r.empty()) return absl::DataLossError("bundle: trailing bytes after the last section");
 
   TransferFeatures features(std::move(vocabulary), std::move(catalogue));
@@ -120,6 +128,7 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> DecodeModelBundle(absl::str
       std::move(index), std::move(features), std::move(correction), physical_exponents, scales,
       std::move(error_predictor), std::move(calibration), std::move(campaign_levels));
   state->info = info;
+  state->latency = std::move(latency);
   state->info.curve_count = static_cast<int>(state->index.anchors().size());
   state->info.configuration_count = static_cast<int>(state->index.configurations().size());
   return PerfcastModelInternal::FromState(std::move(state));

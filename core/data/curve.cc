@@ -77,7 +77,7 @@ std::vector<Curve> GroupIntoCurves(absl::Span<const BenchmarkRecord> records) {
   });
 
   std::vector<Curve> curves;
-  std::vector<double> repeats;
+  std::vector<double> repeats, ttfts, itls;
   for (std::size_t i = 0; i < sorted.size();) {
     const BenchmarkRecord& first = *sorted[i];
     if (curves.empty() || curves.back().configuration != first.configuration ||
@@ -86,13 +86,20 @@ std::vector<Curve> GroupIntoCurves(absl::Span<const BenchmarkRecord> records) {
     }
     // All records of this curve at this batch size are adjacent after the sort.
     repeats.clear();
+    ttfts.clear();
+    itls.clear();
     std::size_t j = i;
     for (; j < sorted.size() && sorted[j]->batch_size == first.batch_size &&
            sorted[j]->shape == first.shape && sorted[j]->configuration == first.configuration;
          ++j) {
       repeats.push_back(sorted[j]->throughput_tokens_per_s);
+      if (sorted[j]->ttft_s.has_value()) ttfts.push_back(*sorted[j]->ttft_s);
+      if (sorted[j]->itl_s.has_value()) itls.push_back(*sorted[j]->itl_s);
     }
-    curves.back().points.push_back({first.batch_size, Median(repeats)});
+    CurvePoint point{first.batch_size, Median(repeats)};
+    if (!ttfts.empty()) point.ttft_s = Median(ttfts);
+    if (!itls.empty()) point.itl_s = Median(itls);
+    curves.back().points.push_back(point);
     i = j;
   }
   return curves;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -12,6 +13,11 @@ namespace perfcast {
 struct CurvePoint {
   int batch_size = 0;
   double throughput_tokens_per_s = 0;
+  // Mean time to first token and mean inter-token latency, where the records give them: the
+  // median over the repeats that do. Not part of the bundle's curve encoding (the latency model
+  // keeps what it learned from them, core/model/latency_model.h).
+  std::optional<double> ttft_s;
+  std::optional<double> itl_s;
 };
 
 // The measured throughput of one (configuration, shape) over batch sizes.
@@ -29,8 +35,8 @@ struct Curve {
 };
 
 // Groups records into curves; repeated points (same curve, same batch size) are merged by their
-// median (docs/EVALUATION.md §1). The result is sorted by (configuration, shape): deterministic for
-// any input order.
+// median (docs/EVALUATION.md §1), their TTFT and ITL likewise over the repeats that have them. The
+// result is sorted by (configuration, shape): deterministic for any input order.
 std::vector<Curve> GroupIntoCurves(absl::Span<const BenchmarkRecord> records);
 
 }  // namespace perfcast

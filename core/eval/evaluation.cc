@@ -137,10 +137,49 @@ absl::StatusOr<std::vector<FoldPredictions>> PredictAllFolds(Protocol protocol,
 
 // The figures of docs/EVALUATION.md §3 over the folds `fold_indices` of one method's predictions.
 // `levels[0]` is the headline level.
+// One held-out point's measured value of `target` and a method's prediction and intervals of
+// it; nullopt truth when the record lacks the target.
+struct TargetValues {
+  std::optional<double> truth;
+  std::optional<double> predicted;
+  std::vector<std::pair<double, double>> intervals;
+};
+
+TargetValues ValuesOf(EvaluationTarget target, const HeldOutPoint& point,
+                      const MethodPrediction& p) {
+  TargetValues v;
+  switch (target) {
+    case EvaluationTarget::kThroughput:
+      v.truth = point.throughput_tokens_per_s;
+      v.predicted = p.throughput_tokens_per_s;
+      for (const PredictionInterval& i : p.intervals) {
+        v.intervals.emplace_back(i.lower_tokens_per_s, i.upper_tokens_per_s);
+      }
+      break;
+    case EvaluationTarget::kTtft:
+      v.truth = point.ttft_s;
+      v.predicted = p.ttft_s;
+      for (const LatencyInterval& i : p.ttft_intervals)
+        v.intervals.emplace_back(i.lower_s, i.upper_s);
+      break;
+    case EvaluationTarget::kItl:
+      v.truth = point.itl_s;
+      v.predicted = p.itl_s;
+      for (const LatencyInterval& i : p.itl_intervals)
+        v.intervals.emplace_back(i.lower_s, i.upper_s);
+      break;
+  }
+  if (v.truth.has_value() && !(*v.truth > 0)) v.truth.reset();
+  return v;
+}
+
+// The figures of docs/EVALUATION.md §3 over the folds `fold_indices` of one method's predictions
+// of `target`. `levels[0]` is the headline level.
 EvaluationFigures Summarize(absl::Span<const Fold> folds,
                             absl::Span<const FoldPredictions> predictions,
                             absl::Span<const size_t> fold_indices, absl::Span<const double> levels,
-                            const EvaluationOptions& options) {
+                            const EvaluationOptions& options,
+                            EvaluationTarget target = EvaluationTarget::kThroughput) {
   std::vector<double> ape, expected_error, ape_with_expected;
   std::vector<std::vector<double>> widths(levels.size());
   std::vector<int> inside(levels.size(), 0);
@@ -148,22 +187,25 @@ EvaluationFigures Summarize(absl::Span<const Fold> folds,
   for (size_t f : fold_indices) {
     for (size_t i = 0; i < predictions[f].predictions.size(); ++i) {
       const MethodPrediction& p = predictions[f].predictions[i];
-      const double truth = folds[f].held_out[i].throughput_tokens_per_s;
-      if (!p.throughput_tokens_per_s.has_value() || !std::isfinite(*p.throughput_tokens_per_s)) {
+      const TargetValues values = ValuesOf(target, folds[f].held_out[i], p);
+      if (!values.truth.has_value()) continue;
+      const double truth = *values.truth;
+      if (!values.predicted.has_value() || !std::isfinite(*values.predicted)) {
         ++declined;
         continue;
       }
-      ape.push_back(std::abs(*p.throughput_tokens_per_s - truth) / truth * 100);
-      if (p.expected_relative_error.has_value()) {
+      ape.push_back(std::abs(*values.predicted - truth) / truth * 100);
+      // The expected error is the throughput's.
+      if (p.expected_relative_error.has_value() && target == EvaluationTarget::kThroughput) {
         expected_error.push_back(*p.expected_relative_error);
         ape_with_expected.push_back(ape.back());
       }
-      if (p.intervals.size() == levels.size()) {
+      if (values.intervals.size() == levels.size()) {
         ++with_interval;
         for (size_t l = 0; l < levels.size(); ++l) {
-          const PredictionInterval& interval = p.intervals[l];
-          inside[l] += truth >= interval.lower_tokens_per_s && truth <= interval.upper_tokens_per_s;
-          widths[l].push_back((interval.upper_tokens_per_s - interval.lower_tokens_per_s) / truth);
+          const auto [lower, upper] = values.intervals[l];
+          inside[l] += truth >= lower && truth <= upper;
+          widths[l].push_back((upper - lower) / truth);
         }
       }
     }
@@ -187,6 +229,7 @@ EvaluationFigures Summarize(absl::Span<const Fold> folds,
               });
   }
   figures.error_rank_correlation = Spearman(expected_error, ape_with_expected);
+  figures.target = target;
   figures.confidence_level = options.confidence_level;
   for (size_t f : fold_indices) figures.seconds += predictions[f].seconds;
   return figures;
@@ -196,6 +239,18 @@ EvaluationFigures Summarize(absl::Span<const Fold> folds,
 std::string ShotsText(double shots) { return absl::StrFormat("%.3g", shots); }
 
 }  // namespace
+
+absl::string_view EvaluationTargetName(EvaluationTarget target) {
+  switch (target) {
+    case EvaluationTarget::kThroughput:
+      return "throughput";
+    case EvaluationTarget::kTtft:
+      return "ttft";
+    case EvaluationTarget::kItl:
+      return "itl";
+  }
+  return "throughput";
+}
 
 absl::StatusOr<std::vector<EvaluationFigures>> Evaluate(
     Protocol protocol, absl::Span<const Curve> curves,
@@ -252,7 +307,33 @@ absl::StatusOr<std::vector<EvaluationFigures>> Evaluate(
                  by_campaign ? std::optional<std::string>(kAllCampaigns) : std::nullopt);
     overall.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double method_seconds = overall.seconds;
     results.push_back(std::move(overall));
+    // The latency targets, where the held-out data measured them and the method predicted them.
+    for (EvaluationTarget target : {EvaluationTarget::kTtft, EvaluationTarget::kItl}) {
+      bool predicted = false;
+      for (size_t f = 0; f < folds.size() && !predicted; ++f) {
+        for (size_t i = 0; i < folds[f].held_out.size() && !predicted; ++i) {
+          const TargetValues values =
+              ValuesOf(target, folds[f].held_out[i], (*predictions)[f].predictions[i]);
+          predicted = values.truth.has_value() && values.predicted.has_value();
+        }
+      }
+      if (!predicted) continue;
+      if (by_campaign) {
+        for (size_t f = 0; f < folds.size(); ++f) {
+          const size_t only[] = {f};
+          EvaluationFigures figures = Summarize(folds, *predictions, only, levels, options, target);
+          if (figures.points + figures.declined == 0) continue;
+          results.push_back(labelled(std::move(figures), folds[f].campaign));
+        }
+      }
+      EvaluationFigures figures =
+          labelled(Summarize(folds, *predictions, every_fold, levels, options, target),
+                   by_campaign ? std::optional<std::string>(kAllCampaigns) : std::nullopt);
+      figures.seconds = method_seconds;
+      results.push_back(std::move(figures));
+    }
   }
   return results;
 }
@@ -281,30 +362,31 @@ std::string FiguresTable(absl::Span<const EvaluationFigures> figures) {
     return campaign_columns(f.campaign.value_or("-"),
                             f.shots.has_value() ? ShotsText(*f.shots) : std::string("-"));
   };
-  std::string out =
-      absl::StrFormat("%-13s %-15s%s %7s %8s %10s %8s %9s %12s %8s %8s\n", "protocol", "method",
-                      campaign_columns("campaign", "shots"), "points", "declined", "median_ape",
-                      "p90_ape", "coverage", "median_width", "spearman", "seconds");
+  std::string out = absl::StrFormat("%-13s %-15s%s %7s %8s %10s %8s %9s %12s %8s %8s %-10s\n",
+                                    "protocol", "method", campaign_columns("campaign", "shots"),
+                                    "points", "declined", "median_ape", "p90_ape", "coverage",
+                                    "median_width", "spearman", "seconds", "target");
   bool any_reliability = false;
   for (const EvaluationFigures& f : figures) {
     out += absl::StrFormat(
-        "%-13s %-15s%s %7d %8d %10s %8s %9s %12s %8s %8.1f\n", f.protocol, f.method, campaign_of(f),
-        f.points, f.declined, ape_percent(f.median_ape), ape_percent(f.p90_ape),
+        "%-13s %-15s%s %7d %8d %10s %8s %9s %12s %8s %8.1f %-10s\n", f.protocol, f.method,
+        campaign_of(f), f.points, f.declined, ape_percent(f.median_ape), ape_percent(f.p90_ape),
         optional_percent(f.coverage), optional_percent(f.median_width),
         f.error_rank_correlation.has_value() ? absl::StrFormat("%.3f", *f.error_rank_correlation)
                                              : std::string("n/a"),
-        f.seconds);
+        f.seconds, EvaluationTargetName(f.target));
     any_reliability = any_reliability || f.reliability.size() > 1;
   }
   if (!any_reliability) return out;
   out += absl::StrFormat(
-      "\nreliability: nominal vs observed coverage\n%-13s %-15s%s %8s %9s %12s\n", "protocol",
-      "method", campaign_columns("campaign", "shots"), "nominal", "observed", "median_width");
+      "\nreliability: nominal vs observed coverage\n%-13s %-15s%s %8s %9s %12s %-10s\n", "protocol",
+      "method", campaign_columns("campaign", "shots"), "nominal", "observed", "median_width",
+      "target");
   for (const EvaluationFigures& f : figures) {
     for (const LevelCoverage& level : f.reliability) {
-      out += absl::StrFormat("%-13s %-15s%s %7.1f%% %8.1f%% %11.1f%%\n", f.protocol, f.method,
+      out += absl::StrFormat("%-13s %-15s%s %7.1f%% %8.1f%% %11.1f%% %-10s\n", f.protocol, f.method,
                              campaign_of(f), level.confidence_level * 100, level.coverage * 100,
-                             level.median_width * 100);
+                             level.median_width * 100, EvaluationTargetName(f.target));
     }
   }
   return out;
@@ -332,7 +414,8 @@ std::string FiguresJsonLines(absl::Span<const EvaluationFigures> figures) {
                       ",\"coverage\":", JsonNumber(level.coverage),
                       ",\"median_width\":", JsonNumber(level.median_width), "}");
     }
-    absl::StrAppend(&out, "],\"seconds\":", JsonNumber(f.seconds), "}\n");
+    absl::StrAppend(&out, "],\"seconds\":", JsonNumber(f.seconds), ",\"target\":\"",
+                    EvaluationTargetName(f.target), "\"}\n");
   }
   return out;
 }

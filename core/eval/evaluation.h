@@ -21,10 +21,19 @@ struct LevelCoverage {
   double median_width = 0;  // median of (hi - lo) / true
 };
 
-// The figures of docs/EVALUATION.md §3 for one (protocol, method).
+// What a figures line measures: the throughput, or the mean TTFT or ITL of the points whose
+// measured record carries it (docs/EVALUATION.md §3).
+enum class EvaluationTarget { kThroughput, kTtft, kItl };
+inline constexpr EvaluationTarget kAllEvaluationTargets[] = {
+    EvaluationTarget::kThroughput, EvaluationTarget::kTtft, EvaluationTarget::kItl};
+// "throughput", "ttft", "itl".
+absl::string_view EvaluationTargetName(EvaluationTarget target);
+
+// The figures of docs/EVALUATION.md §3 for one (protocol, method, target).
 struct EvaluationFigures {
   std::string protocol;
   std::string method;
+  EvaluationTarget target = EvaluationTarget::kThroughput;
   // new-campaign only: the held-out campaign (kAllCampaigns on the line over every held-out
   // campaign) and the share of its curves trained on. nullopt for the other protocols.
   std::optional<std::string> campaign;
@@ -70,8 +79,10 @@ struct EvaluationOptions {
       on_point;
 };
 
-// Runs every method over every fold of `protocol`. `progress` is called from one thread at a
-// time, in no particular fold order.
+// Runs every method over every fold of `protocol`. Per method, the throughput's figures come
+// first, then those of the TTFT and the ITL when some held-out point carries the target and the
+// method predicted it somewhere; a point whose record lacks a target is skipped for it. `progress`
+// is called from one thread at a time, in no particular fold order.
 //
 // new-campaign gives, per method, one figures per held-out campaign (in name order) and then one
 // over all of them (campaign kAllCampaigns); its `seconds` are the fold's own, the overall line's

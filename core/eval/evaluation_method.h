@@ -15,12 +15,24 @@ struct PredictionInterval {
   double upper_tokens_per_s = 0;
 };
 
+// An interval of a latency target, in seconds.
+struct LatencyInterval {
+  double lower_s = 0;
+  double upper_s = 0;
+};
+
 struct MethodPrediction {
   std::optional<double> throughput_tokens_per_s;  // nullopt: the method declines the point
   // One per requested confidence level, in order; empty for methods that give no interval.
   std::vector<PredictionInterval> intervals;
   // The method's own expectation of its |relative error| here, for methods that give one.
   std::optional<double> expected_relative_error;
+  // Mean TTFT and ITL, for methods that predict them (nullopt: not predicted here), with one
+  // interval per level as for the throughput.
+  std::optional<double> ttft_s;
+  std::optional<double> itl_s;
+  std::vector<LatencyInterval> ttft_intervals;
+  std::vector<LatencyInterval> itl_intervals;
 };
 
 // A way of predicting held-out points from a fold's training curves, compared side by side by

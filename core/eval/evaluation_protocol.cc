@@ -26,7 +26,8 @@ void SeededShuffle(std::vector<int>& items, uint64_t seed) {
 void AddPoints(const Curve& curve, size_t first, std::vector<HeldOutPoint>& out) {
   for (size_t p = first; p < curve.points.size(); ++p) {
     out.push_back({curve.configuration, curve.shape, curve.points[p].batch_size,
-                   curve.points[p].throughput_tokens_per_s});
+                   curve.points[p].throughput_tokens_per_s, curve.points[p].ttft_s,
+                   curve.points[p].itl_s});
   }
 }
 

@@ -27,6 +27,9 @@ struct HeldOutPoint {
   Shape shape;
   int batch_size = 0;
   double throughput_tokens_per_s = 0;
+  // The measured mean TTFT and ITL, where the data have them (CurvePoint).
+  std::optional<double> ttft_s;
+  std::optional<double> itl_s;
 };
 
 // One training run: what a method may learn from, and the points it must then predict. No

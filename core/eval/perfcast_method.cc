@@ -12,6 +12,8 @@ absl::StatusOr<std::vector<MethodPrediction>> PerfcastMethod::TrainAndPredict(
       record.shape = curve.shape;
       record.batch_size = point.batch_size;
       record.throughput_tokens_per_s = point.throughput_tokens_per_s;
+      record.ttft_s = point.ttft_s;
+      record.itl_s = point.itl_s;
       records.push_back(std::move(record));
     }
   }
@@ -36,6 +38,12 @@ absl::StatusOr<std::vector<MethodPrediction>> PerfcastMethod::TrainAndPredict(
       method_prediction.throughput_tokens_per_s = p.throughput_tokens_per_s;
       method_prediction.expected_relative_error = p.expected_relative_error;
       method_prediction.intervals.push_back({p.lower_tokens_per_s, p.upper_tokens_per_s});
+      if (p.latency_statistic != LatencyStatistic::kUnavailable) {
+        method_prediction.ttft_s = p.ttft_s;
+        method_prediction.itl_s = p.itl_s;
+        method_prediction.ttft_intervals.push_back({p.ttft_lower_s, p.ttft_upper_s});
+        method_prediction.itl_intervals.push_back({p.itl_lower_s, p.itl_upper_s});
+      }
     }
     out.push_back(std::move(method_prediction));
   }

@@ -133,6 +133,9 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Train(
   };
   std::vector<Curve> curves = GroupIntoCurves(records);
   if (curves.empty()) return absl::FailedPreconditionError("no benchmark results to train on");
+  PERFCAST_ASSIGN_OR_RETURN(
+      LatencyModel latency,
+      LatencyModel::Train(curves, options.catalogue, options.seed, options.threads));
   std::vector<AnchorCurve> anchors;
   std::vector<Configuration> configurations;
   anchors.reserve(curves.size());
@@ -187,6 +190,7 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Train(
   auto state = std::make_unique<State>(
       std::move(index), std::move(features), *std::move(correction), physical_exponents, scales,
       std::move(calibration.first), std::move(calibration.second), std::move(campaign_levels));
+  state->latency = std::move(latency);
   state->info.trained_at_unix_s = absl::ToUnixSeconds(absl::Now());
   state->info.point_count = static_cast<int>(records.size());
   state->info.curve_count = static_cast<int>(state->index.anchors().size());
@@ -324,6 +328,7 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
     }
     out.push_back(std::move(p));
   }
+  s.latency.Complete(query, confidence_level, absl::MakeSpan(out));
   return out;
 }
 

@@ -12,6 +12,7 @@
 #include "core/model/campaign_levels.h"
 #include "core/model/error_predictor.h"
 #include "core/model/interval_calibration.h"
+#include "core/model/latency_model.h"
 #include "core/model/model_info.h"
 #include "core/model/perfcast_model.h"
 #include "core/model/physical_exponents.h"
@@ -67,6 +68,8 @@ struct PerfcastModel::State {
   MeasuredRange measured_range;  // of index.anchors()
   // The training data's names, and how a query's names reach them.
   TrainedNames names;
+  // TTFT and ITL (docs/METHOD.md §9); empty without latency data or from an older bundle.
+  LatencyModel latency;
 };
 
 // Access to a model's State from outside the class, in the manner of LevelDB's

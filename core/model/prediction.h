@@ -24,6 +24,11 @@ inline constexpr PredictionCase kPredictionCases[] = {
 // ("extrapolated_batch"): what the CLI prints, the metrics label and the eval points CSV carry.
 absl::string_view PredictionCaseName(PredictionCase prediction_case);
 
+// Which statistic a point's TTFT and ITL are: the training data's latencies are means over
+// requests (no percentiles), so a prediction is one too; kUnavailable when the model has no
+// latency answer for the point (trained on no latencies, or a bundle from before them).
+enum class LatencyStatistic { kUnavailable, kMean };
+
 struct PredictionQuery {
   Configuration configuration;
   Shape shape;
@@ -45,6 +50,16 @@ struct PointPrediction {
   // Whether the batch fits in the GPUs' memory, why, and the largest batch of the query's shape
   // that does (core/catalogue/memory_fit.h).
   MemoryFit memory;
+  // Mean time to first token and mean inter-token latency, each with its interval at the
+  // requested level (docs/METHOD.md §9). They agree with the throughput: batch_latency_s =
+  // ttft_s + (output_tokens - 1) x itl_s. All 0 when latency_statistic is kUnavailable.
+  LatencyStatistic latency_statistic = LatencyStatistic::kUnavailable;
+  double ttft_s = 0;
+  double ttft_lower_s = 0;
+  double ttft_upper_s = 0;
+  double itl_s = 0;
+  double itl_lower_s = 0;
+  double itl_upper_s = 0;
 };
 
 // An observed curve near a query, for people deciding how far to trust a number.

@@ -141,6 +141,15 @@ PredictionCase PredictionToProto(const std::vector<PointPrediction>& points,
     point->set_memory_fit_reason(p.memory.reason);
     point->set_memory_required_gib_per_gpu(p.memory.required_gib_per_gpu);
     point->set_memory_available_gib_per_gpu(p.memory.available_gib_per_gpu);
+    if (p.latency_statistic == LatencyStatistic::kMean) {
+      point->set_ttft_seconds(p.ttft_s);
+      point->set_ttft_lower_seconds(p.ttft_lower_s);
+      point->set_ttft_upper_seconds(p.ttft_upper_s);
+      point->set_itl_seconds(p.itl_s);
+      point->set_itl_lower_seconds(p.itl_lower_s);
+      point->set_itl_upper_seconds(p.itl_upper_s);
+      point->set_latency_statistic(v1::LATENCY_STATISTIC_MEAN);
+    }
     least_supported = std::max(least_supported, p.prediction_case);
   }
   out->set_prediction_case(PredictionCaseToProto(least_supported));
@@ -170,7 +179,17 @@ std::vector<PointPrediction> PointsFromProto(const v1::Prediction& prediction) {
     p.memory.required_gib_per_gpu = point.memory_required_gib_per_gpu();
     p.memory.available_gib_per_gpu = point.memory_available_gib_per_gpu();
     p.memory.largest_fitting_batch_size = prediction.largest_fitting_batch_size();
-    points.push_back(std::move(p));
+    // A statistic this build does not know is no answer it can label.
+    if (point.latency_statistic() == v1::LATENCY_STATISTIC_MEAN) {
+      p.latency_statistic = LatencyStatistic::kMean;
+      p.ttft_s = point.ttft_seconds();
+      p.ttft_lower_s = point.ttft_lower_seconds();
+      p.ttft_upper_s = point.ttft_upper_seconds();
+      p.itl_s = point.itl_seconds();
+      p.itl_lower_s = point.itl_lower_seconds();
+      p.itl_upper_s = point.itl_upper_seconds();
+    }
+    points.push_back(p);
   }
   return points;
 }

@@ -31,6 +31,7 @@ from perfcast_client import (  # noqa: E402
     Client,
     Configuration,
     MemoryFit,
+    LatencyStatistic,
     PerfcastError,
     PredictionCase,
     Query,
@@ -154,6 +155,17 @@ class PythonClientTest(unittest.TestCase):
             # batch latency = output_tokens * batch_size / throughput (perfcast.proto).
             self.assertAlmostEqual(p.batch_latency_seconds,
                                    128 * p.batch_size / p.throughput_tokens_per_second, places=6)
+            # Mean TTFT and ITL where the model learned latencies (the seed rows have none), and
+            # then batch latency = TTFT + (output - 1) x ITL; otherwise None.
+            if p.latency_statistic == LatencyStatistic.MEAN:
+                self.assertAlmostEqual(p.ttft_seconds + 127 * p.itl_seconds,
+                                       p.batch_latency_seconds, places=6)
+                self.assertLessEqual(p.ttft_lower_seconds, p.ttft_seconds)
+                self.assertLessEqual(p.itl_seconds, p.itl_upper_seconds)
+            else:
+                self.assertEqual(p.latency_statistic, LatencyStatistic.UNSPECIFIED)
+                self.assertIsNone(p.ttft_seconds)
+                self.assertIsNone(p.itl_seconds)
         self.assertGreater(measured.points[2].throughput_tokens_per_second,
                            measured.points[0].throughput_tokens_per_second)
         self.assertEqual(new.prediction_case, PredictionCase.NEW_CONFIGURATION)

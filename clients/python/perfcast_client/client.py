@@ -24,6 +24,7 @@ from perfcast_client.values import (
     CurvePoint,
     LastRefit,
     MemoryFit,
+    LatencyStatistic,
     ModelStatus,
     ModelVersion,
     ObservedCurve,
@@ -470,21 +471,33 @@ def _query_to_pb(q: Query) -> pb.Query:
     return message
 
 
+def _curve_point_from_pb(c: pb.CurvePoint) -> CurvePoint:
+    statistic = LatencyStatistic.from_wire(c.latency_statistic)
+    latency = statistic != LatencyStatistic.UNSPECIFIED
+    return CurvePoint(
+        batch_size=c.batch_size,
+        throughput_tokens_per_second=c.throughput_tokens_per_second,
+        throughput_lower_tokens_per_second=c.throughput_lower_tokens_per_second,
+        throughput_upper_tokens_per_second=c.throughput_upper_tokens_per_second,
+        batch_latency_seconds=c.batch_latency_seconds,
+        prediction_case=PredictionCase.from_wire(c.prediction_case),
+        memory_fit=MemoryFit.from_wire(c.memory_fit),
+        memory_fit_reason=c.memory_fit_reason,
+        memory_required_gib_per_gpu=c.memory_required_gib_per_gpu,
+        memory_available_gib_per_gpu=c.memory_available_gib_per_gpu,
+        ttft_seconds=c.ttft_seconds if latency else None,
+        ttft_lower_seconds=c.ttft_lower_seconds if latency else None,
+        ttft_upper_seconds=c.ttft_upper_seconds if latency else None,
+        itl_seconds=c.itl_seconds if latency else None,
+        itl_lower_seconds=c.itl_lower_seconds if latency else None,
+        itl_upper_seconds=c.itl_upper_seconds if latency else None,
+        latency_statistic=statistic,
+    )
+
+
 def _prediction_from_pb(p: pb.Prediction, model_version: int) -> Prediction:
     return Prediction(
-        points=tuple(
-            CurvePoint(
-                batch_size=c.batch_size,
-                throughput_tokens_per_second=c.throughput_tokens_per_second,
-                throughput_lower_tokens_per_second=c.throughput_lower_tokens_per_second,
-                throughput_upper_tokens_per_second=c.throughput_upper_tokens_per_second,
-                batch_latency_seconds=c.batch_latency_seconds,
-                prediction_case=PredictionCase.from_wire(c.prediction_case),
-                memory_fit=MemoryFit.from_wire(c.memory_fit),
-                memory_fit_reason=c.memory_fit_reason,
-                memory_required_gib_per_gpu=c.memory_required_gib_per_gpu,
-                memory_available_gib_per_gpu=c.memory_available_gib_per_gpu,
-            ) for c in p.points),
+        points=tuple(_curve_point_from_pb(c) for c in p.points),
         prediction_case=PredictionCase.from_wire(p.prediction_case),
         confidence_level=p.confidence_level,
         model_version=model_version,

@@ -44,6 +44,20 @@ class MemoryFit(enum.IntEnum):
             return cls.UNSPECIFIED
 
 
+class LatencyStatistic(enum.IntEnum):
+    """Which statistic over requests a point's TTFT and ITL are (values as on the wire)."""
+
+    UNSPECIFIED = 0  # no latency answer for the point
+    MEAN = 1  # the mean over requests; the training data hold no percentiles
+
+    @classmethod
+    def from_wire(cls, value: int) -> LatencyStatistic:
+        try:
+            return cls(value)
+        except ValueError:  # A newer server's statistic: treat as unknown rather than fail.
+            return cls.UNSPECIFIED
+
+
 @dataclass(frozen=True)
 class Configuration:
     """What stays fixed while a benchmark sweeps batch sizes. Strings are case-sensitive."""
@@ -96,6 +110,17 @@ class CurvePoint:
         if self.memory_fit == MemoryFit.DOES_NOT_FIT:
             return False
         return None
+
+    # Mean time to first token and inter-token latency with their intervals; None where the
+    # server has no latency answer (latency_statistic UNSPECIFIED). They agree with the
+    # throughput: batch_latency_seconds = ttft_seconds + (output_tokens - 1) * itl_seconds.
+    ttft_seconds: float | None = None
+    ttft_lower_seconds: float | None = None
+    ttft_upper_seconds: float | None = None
+    itl_seconds: float | None = None
+    itl_lower_seconds: float | None = None
+    itl_upper_seconds: float | None = None
+    latency_statistic: LatencyStatistic = LatencyStatistic.UNSPECIFIED
 
 
 @dataclass(frozen=True)

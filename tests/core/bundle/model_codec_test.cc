@@ -13,6 +13,7 @@
 #include "core/model/campaign_levels.h"
 #include "core/model/error_predictor.h"
 #include "core/model/interval_calibration.h"
+#include "core/model/latency_model.h"
 #include "core/model/model_info.h"
 #include "core/model/physical_exponents.h"
 #include "core/model/workload_features.h"
@@ -64,6 +65,7 @@ TEST_F(ModelCodecTest, ThePayloadIsTheListedSectionsInOrder) {
   ASSERT_TRUE(ErrorPredictor::DecodeFrom(reader).ok());
   ASSERT_TRUE(IntervalCalibration::DecodeFrom(reader).ok());
   ASSERT_TRUE(CampaignLevels::DecodeFrom(reader).ok());
+  ASSERT_TRUE(LatencyModel::DecodeFrom(reader, nullptr).ok());  // format 8
   EXPECT_TRUE(reader.empty());
 }
 

@@ -231,6 +231,69 @@ TEST(NewCampaignEvaluationTest, EveryBaselineRunsWithAndWithoutShots) {
   }
 }
 
+// Predicts the TTFT 10 % high and the ITL exactly, each with an interval that holds the truth;
+// the throughput exactly.
+class KnownLatencyMethod : public EvaluationMethod {
+ public:
+  absl::string_view name() const override { return "known-latency"; }
+  absl::StatusOr<std::vector<MethodPrediction>> TrainAndPredict(
+      const Fold& fold, absl::Span<const double> confidence_levels) const override {
+    std::vector<MethodPrediction> out;
+    for (const HeldOutPoint& point : fold.held_out) {
+      MethodPrediction p;
+      p.throughput_tokens_per_s = point.throughput_tokens_per_s;
+      p.ttft_s = 1.1 * point.ttft_s.value_or(1);
+      p.itl_s = point.itl_s.value_or(1);
+      for (size_t l = 0; l < confidence_levels.size(); ++l) {
+        p.intervals.push_back({0, 2 * point.throughput_tokens_per_s});
+        p.ttft_intervals.push_back({0, 2 * *p.ttft_s});
+        p.itl_intervals.push_back({0, 2 * *p.itl_s});
+      }
+      out.push_back(p);
+    }
+    return out;
+  }
+};
+
+TEST(EvaluationTargetTest, LatencyTargetsGetTheirOwnLinesOverThePointsThatMeasuredThem) {
+  std::vector<BenchmarkRecord> records = testing::SyntheticRecords();
+  int with_ttft = 0;
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (i % 2 == 0) continue;  // half the points measured no latency
+    records[i].ttft_s = 0.1;
+    records[i].itl_s = 0.01;
+    ++with_ttft;
+  }
+  std::vector<std::unique_ptr<EvaluationMethod>> methods;
+  methods.push_back(std::make_unique<KnownLatencyMethod>());
+  methods.push_back(std::make_unique<KnownErrorMethod>());  // predicts no latency
+  auto figures =
+      Evaluate(Protocol::kNewConfig, GroupIntoCurves(records), methods, EvaluationOptions());
+  ASSERT_TRUE(figures.ok()) << figures.status();
+  ASSERT_EQ(figures->size(), 4u);
+  EXPECT_EQ((*figures)[0].target, EvaluationTarget::kThroughput);
+  EXPECT_EQ((*figures)[0].points, static_cast<int>(records.size()));
+  const EvaluationFigures& ttft = (*figures)[1];
+  EXPECT_EQ(ttft.target, EvaluationTarget::kTtft);
+  EXPECT_EQ(ttft.method, "known-latency");
+  EXPECT_EQ(ttft.points, with_ttft);
+  EXPECT_NEAR(ttft.median_ape, 10, 1e-9);
+  EXPECT_EQ(ttft.coverage, 1.0);
+  const EvaluationFigures& itl = (*figures)[2];
+  EXPECT_EQ(itl.target, EvaluationTarget::kItl);
+  EXPECT_EQ(itl.points, with_ttft);
+  EXPECT_NEAR(itl.median_ape, 0, 1e-9);
+  // A method that predicts no latency gets its throughput line only.
+  EXPECT_EQ((*figures)[3].method, "known-error");
+  EXPECT_EQ((*figures)[3].target, EvaluationTarget::kThroughput);
+
+  const std::string json = FiguresJsonLines(*figures);
+  EXPECT_NE(json.find("\"target\":\"throughput\""), std::string::npos);
+  EXPECT_NE(json.find("\"target\":\"ttft\""), std::string::npos);
+  EXPECT_NE(json.find("\"target\":\"itl\""), std::string::npos);
+  EXPECT_NE(FiguresTable(*figures).find(" ttft"), std::string::npos);
+}
+
 TEST(EvaluationPointsTest, QuotesNamesWithCommasAndLeavesMissingValuesEmpty) {
   HeldOutPoint point;
   point.configuration = {"NVIDIA H100", 2, "vllm", "org/model, \"v2\"", "fp8"};

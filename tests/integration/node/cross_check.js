@@ -95,6 +95,21 @@ async function checkPredict(prediction) {
     assert.match(p.memory_fit_reason, /GiB usable of one NVIDIA H100 SXM 80GB/);
     assert.ok(p.memory_required_gib_per_gpu > 14, JSON.stringify(p));
     assert.ok(p.memory_required_gib_per_gpu <= p.memory_available_gib_per_gpu, JSON.stringify(p));
+    // TTFT and ITL: means where the model learned latencies (the seed rows may have none), and
+    // then they agree with the batch latency (batch latency = TTFT + (output - 1) x ITL);
+    // otherwise unset.
+    if (p.latency_statistic === 'LATENCY_STATISTIC_MEAN') {
+      assert.ok(p.ttft_lower_seconds <= p.ttft_seconds && p.ttft_seconds <= p.ttft_upper_seconds);
+      assert.ok(p.itl_lower_seconds <= p.itl_seconds && p.itl_seconds <= p.itl_upper_seconds);
+      assert.ok(p.ttft_seconds > 0 && p.itl_seconds > 0, JSON.stringify(p));
+      const composed = p.ttft_seconds + (128 - 1) * p.itl_seconds;
+      assert.ok(Math.abs(composed - p.batch_latency_seconds) <= 1e-9 * p.batch_latency_seconds,
+                `TTFT + 127 ITL = ${composed}, batch latency ${p.batch_latency_seconds}`);
+    } else {
+      assert.equal(p.latency_statistic, 'LATENCY_STATISTIC_UNSPECIFIED', JSON.stringify(p));
+      assert.equal(p.ttft_seconds, 0);
+      assert.equal(p.itl_seconds, 0);
+    }
   }
   assert.ok(curve.largest_fitting_batch_size >= 64, `largest ${curve.largest_fitting_batch_size}`);
   // Throughput grows with the batch on a measured curve; a higher level widens the interval.

@@ -155,5 +155,35 @@ TEST(PredictionToProtoTest, APointWithoutAMemoryFitIsUnknown) {
   EXPECT_EQ(MemoryVerdictFromProto(static_cast<v1::MemoryFit>(99)), MemoryVerdict::kUnknown);
 }
 
+TEST(PredictionToProtoTest, LatenciesCrossTheWireAsMeansAndAnUnavailableOneStaysUnset) {
+  std::vector<PointPrediction> points(2);
+  points[0].batch_size = 8;
+  points[0].latency_statistic = LatencyStatistic::kMean;
+  points[0].ttft_s = 0.125;
+  points[0].ttft_lower_s = 0.1;
+  points[0].ttft_upper_s = 0.2;
+  points[0].itl_s = 0.0125;
+  points[0].itl_lower_s = 0.01;
+  points[0].itl_upper_s = 0.02;
+  points[1].batch_size = 16;
+  v1::Prediction proto;
+
+  PredictionToProto(points, 0.9, &proto);
+  const std::vector<PointPrediction> back = PointsFromProto(proto);
+
+  EXPECT_EQ(proto.points(0).latency_statistic(), v1::LATENCY_STATISTIC_MEAN);
+  EXPECT_EQ(proto.points(1).latency_statistic(), v1::LATENCY_STATISTIC_UNSPECIFIED);
+  EXPECT_EQ(proto.points(1).ttft_seconds(), 0);
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[0].latency_statistic, LatencyStatistic::kMean);
+  EXPECT_EQ(back[0].ttft_s, 0.125);
+  EXPECT_EQ(back[0].ttft_lower_s, 0.1);
+  EXPECT_EQ(back[0].ttft_upper_s, 0.2);
+  EXPECT_EQ(back[0].itl_s, 0.0125);
+  EXPECT_EQ(back[0].itl_lower_s, 0.01);
+  EXPECT_EQ(back[0].itl_upper_s, 0.02);
+  EXPECT_EQ(back[1].latency_statistic, LatencyStatistic::kUnavailable);
+}
+
 }  // namespace
 }  // namespace perfcast

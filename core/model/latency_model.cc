@@ -1,0 +1,511 @@
+#include "core/model/latency_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <random>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "core/catalogue/physical_features.h"
+#include "core/ml/feature_matrix.h"
+#include "core/util/percentile.h"
+#include "core/util/status_macros.h"
+
+namespace perfcast {
+namespace {
+
+constexpr int kNumericColumns = 11;
+constexpr int kFolds = 4;
+constexpr int kQuantileCount = 201;
+// Below this many rows a fold model learns nothing worth calibrating on.
+constexpr int kMinTrainingRows = 10;
+// TTFT never takes more than this share of the batch latency, so that ITL stays positive and the
+// point's figures agree (docs/METHOD.md §9).
+constexpr double kMaxTtftShare = 0.95;
+// The stand-in backbone where the catalogue has no figures: prompt tokens/s and seconds a step.
+constexpr double kFallbackPrefillTokensPerS = 1e4;
+constexpr double kFallbackStepS = 0.01;
+// The weight of the share-of-batch-latency regressor in the TTFT's log: on new-config, alone it
+// measured best on Splitwise and worst on InferenceMAX, the backbone regressor the reverse; the
+// mean sits between on both (README, Latency accuracy).
+constexpr double kShareWeight = 0.5;
+
+XGBoostParams LatencyParams(uint64_t seed, int threads) {
+  XGBoostParams params;
+  params.tree_count = 120;
+  params.max_depth = 6;
+  params.learning_rate = 0.12;
+  params.subsample = 0.8;
+  params.colsample_bytree = 0.8;
+  params.min_child_weight = 3;
+  params.max_bin = 64;
+  params.threads = std::max(1, threads);
+  params.seed = seed;
+  return params;
+}
+
+float Log2OrMissing(double x) {
+  return x > 0 && std::isfinite(x) ? static_cast<float>(std::log2(x))
+                                   : std::numeric_limits<float>::quiet_NaN();
+}
+
+const std::string& FieldValue(const Configuration& c, int field) {
+  switch (field) {
+    case 0:
+      return c.hardware;
+    case 1:
+      return c.framework;
+    case 2:
+      return c.model;
+    case 3:
+      return c.precision;
+    default:
+      return c.campaign;
+  }
+}
+
+// One training point: its curve's configuration and shape, batch and measured TTFT.
+struct LatencyRow {
+  const Curve* curve = nullptr;
+  int batch_size = 0;
+  double ttft_s = 0;
+  double batch_latency_s = 0;
+  std::optional<double> itl_s;
+  int curve_index = 0;
+  int configuration_index = 0;
+  int campaign_index = 0;
+};
+
+// Seeded, balanced fold of each of `count` items.
+std::vector<int> FoldsOf(int count, uint64_t seed) {
+  std::vector<int> order(count);
+  for (int i = 0; i < count; ++i) order[i] = i;
+  std::mt19937_64 random(seed);
+  for (int i = count; i > 1; --i) {
+    std::swap(order[i - 1], order[random() % static_cast<uint64_t>(i)]);
+  }
+  std::vector<int> fold(count);
+  for (int i = 0; i < count; ++i) fold[order[i]] = i % kFolds;
+  return fold;
+}
+
+std::vector<double> QuantilesOf(std::vector<double> scores) {
+  std::sort(scores.begin(), scores.end());
+  std::vector<double> out(kQuantileCount);
+  for (int q = 0; q < kQuantileCount; ++q) {
+    out[q] = PercentileOfSorted(scores, static_cast<double>(q) / (kQuantileCount - 1));
+  }
+  return out;
+}
+
+// log(TTFT / backbone) from the two regressors' outputs: `over_backbone` predicts it directly,
+// `share` predicts log(TTFT / batch latency); `backbone_over_latency` is log(backbone / batch
+// latency).
+double Combined(double over_backbone, double share, double backbone_over_latency) {
+  return (1 - kShareWeight) * over_backbone + kShareWeight * (share - backbone_over_latency);
+}
+
+}  // namespace
+
+double TtftBackboneSeconds(const std::optional<ResolvedConfiguration>& resolved, const Shape& shape,
+                           int batch_size) {
+  const double prompt_tokens = static_cast<double>(batch_size) * shape.input_tokens;
+  if (resolved.has_value()) {
+    const PhysicalCeilings ceilings = ComputePhysicalCeilings(*resolved, shape, batch_size);
+    if (ceilings.prefill_tokens_per_s > 0 && ceilings.decode_tokens_per_s > 0 &&
+        std::isfinite(ceilings.prefill_tokens_per_s) &&
+        std::isfinite(ceilings.decode_tokens_per_s)) {
+      return prompt_tokens / ceilings.prefill_tokens_per_s +
+             batch_size / ceilings.decode_tokens_per_s;
+    }
+  }
+  return prompt_tokens / kFallbackPrefillTokensPerS + kFallbackStepS;
+}
+
+int LatencyModel::column_count() const {
+  int count = kNumericColumns;
+  for (const std::vector<std::string>& names : names_) count += static_cast<int>(names.size());
+  return count;
+}
+
+std::optional<ResolvedConfiguration> LatencyModel::ResolveOf(
+    const Configuration& configuration) const {
+  if (catalogue_ == nullptr) return std::nullopt;
+  absl::StatusOr<ResolvedConfiguration> resolved = catalogue_->Resolve(configuration);
+  if (!resolved.ok()) return std::nullopt;
+  return *resolved;
+}
+
+void LatencyModel::FeaturesOf(const Configuration& configuration,
+                              const std::optional<ResolvedConfiguration>& resolved,
+                              const Shape& shape, int batch_size, double backbone_s,
+                              double batch_latency_s, absl::Span<float> row) const {
+  constexpr float kMissing = std::numeric_limits<float>::quiet_NaN();
+  row[0] = Log2OrMissing(batch_size);
+  row[1] = Log2OrMissing(shape.input_tokens);
+  row[2] = Log2OrMissing(shape.output_tokens);
+  row[3] = Log2OrMissing(configuration.num_gpus);
+  row[4] = static_cast<float>(configuration.batch_semantics);
+  row[5] = Log2OrMissing(backbone_s);
+  row[10] = Log2OrMissing(backbone_s / batch_latency_s);
+  if (resolved.has_value()) {
+    const PhysicalCeilings ceilings = ComputePhysicalCeilings(*resolved, shape, batch_size);
+    row[6] = Log2OrMissing(ceilings.prefill_tokens_per_s);
+    row[7] = Log2OrMissing(ceilings.decode_batch1_tokens_per_s);
+    row[8] = Log2OrMissing(ceilings.decode_tokens_per_s);
+    row[9] = Log2OrMissing(resolved->model->active_parameters);
+  } else {
+    for (int c = 6; c < 10; ++c) row[c] = kMissing;
+  }
+  int column = kNumericColumns;
+  for (int field = 0; field < static_cast<int>(names_.size()); ++field) {
+    const std::vector<std::string>& names = names_[field];
+    const auto it = std::lower_bound(names.begin(), names.end(), FieldValue(configuration, field));
+    const bool known = it != names.end() && *it == FieldValue(configuration, field);
+    // A value never trained on leaves its columns missing, as in the throughput features.
+    for (size_t i = 0; i < names.size(); ++i) {
+      row[column + i] =
+          known ? (static_cast<size_t>(it - names.begin()) == i ? 1.0f : 0.0f) : kMissing;
+    }
+    column += static_cast<int>(names.size());
+  }
+}
+
+void LatencyModel::BuildLookups() {
+  configuration_set_ = {configurations_.begin(), configurations_.end()};
+  campaign_set_ = {campaigns_.begin(), campaigns_.end()};
+}
+
+absl::StatusOr<LatencyModel> LatencyModel::Train(absl::Span<const Curve> curves,
+                                                 std::shared_ptr<const Catalogue> catalogue,
+                                                 uint64_t seed, int threads) {
+  LatencyModel model;
+  model.catalogue_ = std::move(catalogue);
+  std::vector<LatencyRow> rows;
+  std::vector<std::string> configuration_keys;
+  for (size_t c = 0; c < curves.size(); ++c) {
+    const Curve& curve = curves[c];
+    for (const CurvePoint& point : curve.points) {
+      if (!point.ttft_s.has_value() || !(*point.ttft_s > 0)) continue;
+      if (!(point.throughput_tokens_per_s > 0)) continue;
+      const double batch_latency = static_cast<double>(curve.shape.output_tokens) *
+                                   point.batch_size / point.throughput_tokens_per_s;
+      rows.push_back({&curve, point.batch_size, *point.ttft_s, batch_latency, point.itl_s,
+                      static_cast<int>(c), 0, 0});
+    }
+  }
+  if (rows.empty()) return model;
+  // Vocabulary, configurations and campaigns of the latency data.
+  for (const LatencyRow& row : rows) {
+    for (int field = 0; field < static_cast<int>(model.names_.size()); ++field) {
+      model.names_[field].push_back(FieldValue(row.curve->configuration, field));
+    }
+    model.configurations_.push_back(row.curve->configuration.ToString());
+    model.campaigns_.push_back(row.curve->configuration.campaign);
+  }
+  auto sort_unique = [](std::vector<std::string>& v) {
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+  };
+  for (std::vector<std::string>& names : model.names_) sort_unique(names);
+  sort_unique(model.configurations_);
+  sort_unique(model.campaigns_);
+  model.BuildLookups();
+  for (LatencyRow& row : rows) {
+    const std::string key = row.curve->configuration.ToString();
+    row.configuration_index = static_cast<int>(
+        std::lower_bound(model.configurations_.begin(), model.configurations_.end(), key) -
+        model.configurations_.begin());
+    row.campaign_index =
+        static_cast<int>(std::lower_bound(model.campaigns_.begin(), model.campaigns_.end(),
+                                          row.curve->configuration.campaign) -
+                         model.campaigns_.begin());
+  }
+
+  const int columns = model.column_count();
+  FeatureMatrix matrix;
+  matrix.column_count = columns;
+  matrix.values.resize(static_cast<size_t>(rows.size()) * columns);
+  // Two targets, one regressor each, averaged in log: the TTFT over its backbone, and its share
+  // of the batch latency (docs/METHOD.md §9).
+  std::vector<float> targets(rows.size()), share_targets(rows.size());
+  std::vector<double> backbone_over_latency(rows.size());
+  {
+    const Configuration* resolved_for = nullptr;
+    std::optional<ResolvedConfiguration> resolved;
+    for (size_t r = 0; r < rows.size(); ++r) {
+      const LatencyRow& row = rows[r];
+      if (resolved_for != &row.curve->configuration) {
+        resolved = model.ResolveOf(row.curve->configuration);
+        resolved_for = &row.curve->configuration;
+      }
+      const double backbone = TtftBackboneSeconds(resolved, row.curve->shape, row.batch_size);
+      model.FeaturesOf(row.curve->configuration, resolved, row.curve->shape, row.batch_size,
+                       backbone, row.batch_latency_s,
+                       absl::MakeSpan(&matrix.values[r * columns], columns));
+      targets[r] = static_cast<float>(std::log(row.ttft_s / backbone));
+      share_targets[r] = static_cast<float>(std::log(row.ttft_s / row.batch_latency_s));
+      backbone_over_latency[r] = std::log(backbone / row.batch_latency_s);
+    }
+  }
+  const XGBoostParams params = LatencyParams(seed, threads);
+
+  // Held-out errors, one cross-fit per situation: curves out (the configuration keeps its other
+  // shapes), configurations out (the campaign keeps its others), campaigns out.
+  std::array<std::vector<double>, kLatencySituationCount> scores;
+  auto cross_fit = [&](LatencySituation situation, const std::vector<int>& fold_of_row,
+                       int fold_count) -> absl::Status {
+    for (int fold = 0; fold < fold_count; ++fold) {
+      FeatureMatrix train;
+      train.column_count = columns;
+      std::vector<float> train_targets, train_share_targets;
+      std::vector<size_t> held_out;
+      for (size_t r = 0; r < rows.size(); ++r) {
+        if (fold_of_row[r] == fold) {
+          held_out.push_back(r);
+        } else {
+          train.AddRow(absl::MakeConstSpan(&matrix.values[r * columns], columns));
+          train_targets.push_back(targets[r]);
+          train_share_targets.push_back(share_targets[r]);
+        }
+      }
+      if (held_out.empty() || static_cast<int>(train_targets.size()) < kMinTrainingRows) continue;
+      PERFCAST_ASSIGN_OR_RETURN(const XGBoostRegressor fold_model,
+                                XGBoostRegressor::Train(train, train_targets, params));
+      PERFCAST_ASSIGN_OR_RETURN(const XGBoostRegressor fold_share_model,
+                                XGBoostRegressor::Train(train, train_share_targets, params));
+      for (size_t r : held_out) {
+        const auto features = absl::MakeConstSpan(&matrix.values[r * columns], columns);
+        const double predicted =
+            Combined(fold_model.Predict(features), fold_share_model.Predict(features),
+                     backbone_over_latency[r]);
+        scores[static_cast<int>(situation)].push_back(std::abs(predicted - targets[r]));
+      }
+    }
+    return absl::OkStatus();
+  };
+  std::vector<int> fold_of_row(rows.size());
+  const std::vector<int> curve_folds = FoldsOf(static_cast<int>(curves.size()), seed);
+  for (size_t r = 0; r < rows.size(); ++r) fold_of_row[r] = curve_folds[rows[r].curve_index];
+  PERFCAST_RETURN_IF_ERROR(cross_fit(LatencySituation::kSameConfiguration, fold_of_row, kFolds));
+  const std::vector<int> configuration_folds =
+      FoldsOf(static_cast<int>(model.configurations_.size()), seed + 1);
+  for (size_t r = 0; r < rows.size(); ++r) {
+    fold_of_row[r] = configuration_folds[rows[r].configuration_index];
+  }
+  PERFCAST_RETURN_IF_ERROR(cross_fit(LatencySituation::kNewConfiguration, fold_of_row, kFolds));
+  if (model.campaigns_.size() >= 2) {
+    for (size_t r = 0; r < rows.size(); ++r) fold_of_row[r] = rows[r].campaign_index;
+    PERFCAST_RETURN_IF_ERROR(cross_fit(LatencySituation::kNewCampaign, fold_of_row,
+                                       static_cast<int>(model.campaigns_.size())));
+  }
+  for (int s = 0; s < kLatencySituationCount; ++s) {
+    model.score_counts_[s] = static_cast<int>(scores[s].size());
+    if (!scores[s].empty()) model.score_quantiles_[s] = QuantilesOf(std::move(scores[s]));
+  }
+
+  // How far the data's own ITL lies from the one their throughput and TTFT imply, per campaign
+  // and pooled (the last entry): widens the ITL interval (docs/METHOD.md §9).
+  std::vector<std::vector<double>> disagreement(model.campaigns_.size() + 1);
+  for (const LatencyRow& row : rows) {
+    const int output_tokens = row.curve->shape.output_tokens;
+    if (!row.itl_s.has_value() || !(*row.itl_s > 0) || output_tokens < 2 ||
+        !(row.batch_latency_s > row.ttft_s)) {
+      continue;
+    }
+    const double implied = (row.batch_latency_s - row.ttft_s) / (output_tokens - 1);
+    const double score = std::abs(std::log(*row.itl_s / implied));
+    disagreement[row.campaign_index].push_back(score);
+    disagreement.back().push_back(score);
+  }
+  model.disagreement_quantiles_.resize(disagreement.size());
+  for (size_t c = 0; c < disagreement.size(); ++c) {
+    if (!disagreement[c].empty()) {
+      model.disagreement_quantiles_[c] = QuantilesOf(std::move(disagreement[c]));
+    }
+  }
+
+  PERFCAST_ASSIGN_OR_RETURN(XGBoostRegressor correction,
+                            XGBoostRegressor::Train(matrix, targets, params));
+  PERFCAST_ASSIGN_OR_RETURN(XGBoostRegressor share_correction,
+                            XGBoostRegressor::Train(matrix, share_targets, params));
+  model.correction_ = std::move(correction);
+  model.share_correction_ = std::move(share_correction);
+  return model;
+}
+
+LatencySituation LatencyModel::SituationOf(const Configuration& configuration) const {
+  if (configuration_set_.contains(configuration.ToString())) {
+    return LatencySituation::kSameConfiguration;
+  }
+  if (campaign_set_.contains(configuration.campaign)) return LatencySituation::kNewConfiguration;
+  return LatencySituation::kNewCampaign;
+}
+
+std::optional<double> LatencyModel::ScoreQuantile(LatencySituation situation, double level) const {
+  // A situation without scores borrows those of the next less supported one that has some;
+  // the last has nothing to borrow from.
+  for (int s = static_cast<int>(situation); s < kLatencySituationCount; ++s) {
+    const int n = score_counts_[s];
+    if (n == 0) continue;
+    // The finite-sample conformal level p (n + 1) / n, capped at the largest score.
+    const double position = std::min(1.0, level * (n + 1) / n) * (kQuantileCount - 1);
+    const int below = std::min(static_cast<int>(position), kQuantileCount - 2);
+    const double fraction = position - below;
+    const std::vector<double>& q = score_quantiles_[s];
+    return q[below] + fraction * (q[below + 1] - q[below]);
+  }
+  return std::nullopt;
+}
+
+double LatencyModel::DisagreementQuantile(const std::string& campaign, double level) const {
+  const size_t campaign_index =
+      std::lower_bound(campaigns_.begin(), campaigns_.end(), campaign) - campaigns_.begin();
+  const bool known = campaign_index < campaigns_.size() && campaigns_[campaign_index] == campaign;
+  const std::vector<double>* quantiles = nullptr;
+  if (known && campaign_index < disagreement_quantiles_.size() &&
+      !disagreement_quantiles_[campaign_index].empty()) {
+    quantiles = &disagreement_quantiles_[campaign_index];
+  } else if (!disagreement_quantiles_.empty() && !disagreement_quantiles_.back().empty()) {
+    quantiles = &disagreement_quantiles_.back();
+  }
+  if (quantiles == nullptr) return 0;
+  const double position = std::clamp(level, 0.0, 1.0) * (kQuantileCount - 1);
+  const int below = std::min(static_cast<int>(position), kQuantileCount - 2);
+  return (*quantiles)[below] + (position - below) * ((*quantiles)[below + 1] - (*quantiles)[below]);
+}
+
+void LatencyModel::Complete(const PredictionQuery& query, double confidence_level,
+                            absl::Span<PointPrediction> points) const {
+  if (empty()) return;
+  const std::optional<double> half_width =
+      ScoreQuantile(SituationOf(query.configuration), confidence_level);
+  if (!half_width.has_value()) return;
+  const double disagreement = DisagreementQuantile(query.configuration.campaign, confidence_level);
+  const std::optional<ResolvedConfiguration> resolved = ResolveOf(query.configuration);
+  const int columns = column_count();
+  std::vector<float> row(columns);
+  const int output_tokens = query.shape.output_tokens;
+  for (PointPrediction& p : points) {
+    const double batch_latency = p.batch_latency_s;
+    if (!(batch_latency > 0) || !std::isfinite(batch_latency)) continue;
+    const double backbone = TtftBackboneSeconds(resolved, query.shape, p.batch_size);
+    FeaturesOf(query.configuration, resolved, query.shape, p.batch_size, backbone, batch_latency,
+               absl::MakeSpan(row));
+    double ttft =
+        backbone * std::exp(Combined(correction_->Predict(row), share_correction_->Predict(row),
+                                     std::log(backbone / batch_latency)));
+    p.latency_statistic = LatencyStatistic::kMean;
+    if (output_tokens == 1) {
+      // The batch's one token is its first: TTFT is the whole batch latency, no gap follows.
+      const double throughput_half_width =
+          std::log(p.upper_tokens_per_s / p.throughput_tokens_per_s);
+      p.ttft_s = batch_latency;
+      p.ttft_lower_s = batch_latency * std::exp(-throughput_half_width);
+      p.ttft_upper_s = batch_latency * std::exp(throughput_half_width);
+      p.itl_s = p.itl_lower_s = p.itl_upper_s = 0;
+      continue;
+    }
+    ttft = std::min(ttft, kMaxTtftShare * batch_latency);
+    const double decode = batch_latency - ttft;
+    // The held-out scores were made with the measured batch latency; the share regressor's part
+    // of the TTFT also carries the predicted latency's error, taken as independent.
+    const double throughput_half_width = std::log(p.upper_tokens_per_s / p.throughput_tokens_per_s);
+    const double ttft_half_width = std::hypot(*half_width, kShareWeight * throughput_half_width);
+    p.ttft_s = ttft;
+    p.ttft_lower_s = ttft * std::exp(-ttft_half_width);
+    p.ttft_upper_s = ttft * std::exp(ttft_half_width);
+    p.itl_s = decode / (output_tokens - 1);
+    // The decode time's log error from the batch latency's and the TTFT's, taken as independent,
+    // and how far the campaign's own ITL lies from the one its figures imply.
+    const double itl_half_width = std::hypot(
+        std::hypot(batch_latency * throughput_half_width, ttft * ttft_half_width) / decode,
+        disagreement);
+    p.itl_lower_s = p.itl_s * std::exp(-itl_half_width);
+    p.itl_upper_s = p.itl_s * std::exp(itl_half_width);
+  }
+}
+
+void LatencyModel::EncodeTo(ByteWriter& writer) const {
+  writer.PutU32(empty() ? 0 : 1);
+  if (empty()) return;
+  for (const std::vector<std::string>& names : names_) {
+    writer.PutU32(names.size());
+    for (const std::string& name : names) writer.PutString(name);
+  }
+  for (const std::vector<std::string>* list : {&configurations_, &campaigns_}) {
+    writer.PutU32(list->size());
+    for (const std::string& name : *list) writer.PutString(name);
+  }
+  for (int s = 0; s < kLatencySituationCount; ++s) {
+    writer.PutU32(score_counts_[s]);
+    if (score_counts_[s] == 0) continue;
+    for (double q : score_quantiles_[s]) writer.PutDouble(q);
+  }
+  writer.PutU32(disagreement_quantiles_.size());
+  for (const std::vector<double>& quantiles : disagreement_quantiles_) {
+    writer.PutU32(quantiles.empty() ? 0 : 1);
+    for (double q : quantiles) writer.PutDouble(q);
+  }
+  correction_->EncodeTo(writer);
+  share_correction_->EncodeTo(writer);
+}
+
+absl::StatusOr<LatencyModel> LatencyModel::DecodeFrom(ByteReader& reader,
+                                                      std::shared_ptr<const Catalogue> catalogue) {
+  LatencyModel model;
+  model.catalogue_ = std::move(catalogue);
+  PERFCAST_ASSIGN_OR_RETURN(const uint32_t present, reader.GetU32());
+  if (present == 0) return model;
+  constexpr uint32_t kMaxNames = 1000000;
+  auto read_list = [&](std::vector<std::string>& list) -> absl::Status {
+    PERFCAST_ASSIGN_OR_RETURN(const uint32_t count, reader.GetU32());
+    if (count > kMaxNames) return absl::DataLossError("bundle: latency model: too many names");
+    for (uint32_t i = 0; i < count; ++i) {
+      PERFCAST_ASSIGN_OR_RETURN(std::string name, reader.GetString());
+      list.push_back(std::move(name));
+    }
+    return absl::OkStatus();
+  };
+  for (std::vector<std::string>& names : model.names_) PERFCAST_RETURN_IF_ERROR(read_list(names));
+  PERFCAST_RETURN_IF_ERROR(read_list(model.configurations_));
+  PERFCAST_RETURN_IF_ERROR(read_list(model.campaigns_));
+  for (int s = 0; s < kLatencySituationCount; ++s) {
+    PERFCAST_ASSIGN_OR_RETURN(const uint32_t count, reader.GetU32());
+    if (count > 100000000) return absl::DataLossError("bundle: latency model: bad score count");
+    model.score_counts_[s] = static_cast<int>(count);
+    if (count == 0) continue;
+    model.score_quantiles_[s].resize(kQuantileCount);
+    for (double& q : model.score_quantiles_[s]) {
+      PERFCAST_ASSIGN_OR_RETURN(q, reader.GetDouble());
+    }
+  }
+  PERFCAST_ASSIGN_OR_RETURN(const uint32_t disagreement_count, reader.GetU32());
+  if (disagreement_count != model.campaigns_.size() + 1) {
+    return absl::DataLossError("bundle: latency model: bad disagreement count");
+  }
+  model.disagreement_quantiles_.resize(disagreement_count);
+  for (std::vector<double>& quantiles : model.disagreement_quantiles_) {
+    PERFCAST_ASSIGN_OR_RETURN(const uint32_t present_quantiles, reader.GetU32());
+    if (present_quantiles == 0) continue;
+    quantiles.resize(kQuantileCount);
+    for (double& q : quantiles) {
+      PERFCAST_ASSIGN_OR_RETURN(q, reader.GetDouble());
+    }
+  }
+  PERFCAST_ASSIGN_OR_RETURN(XGBoostRegressor correction, XGBoostRegressor::DecodeFrom(reader));
+  PERFCAST_ASSIGN_OR_RETURN(XGBoostRegressor share_correction,
+                            XGBoostRegressor::DecodeFrom(reader));
+  if (correction.feature_count() != model.column_count() ||
+      share_correction.feature_count() != model.column_count()) {
+    return absl::DataLossError("bundle: the latency model does not match its features");
+  }
+  model.correction_ = std::move(correction);
+  model.share_correction_ = std::move(share_correction);
+  model.BuildLookups();
+  return model;
+}
+
+}  // namespace perfcast

@@ -1,0 +1,104 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "core/catalogue/catalogue.h"
+#include "core/data/curve.h"
+#include "core/ml/xgboost_regressor.h"
+#include "core/model/prediction.h"
+#include "core/util/byte_coding.h"
+
+namespace perfcast {
+
+// The analytic backbone of the time to first token (docs/METHOD.md §9): the batch's prompt
+// tokens at the configuration's peak prefill rate, plus one decode step of the batch at its
+// memory-bound rate. Non-decreasing in the batch size and the input tokens. Without catalogue
+// figures for the configuration, a fixed stand-in (10,000 prompt tokens/s and 10 ms a step)
+// that the learned correction then scales.
+double TtftBackboneSeconds(const std::optional<ResolvedConfiguration>& resolved, const Shape& shape,
+                           int batch_size);
+
+// The situations a latency answer can be in, from the most to the least supported by latency
+// data; each has its own calibration (docs/METHOD.md §9).
+enum class LatencySituation {
+  kSameConfiguration,  // the configuration's latencies were measured (at some shape)
+  kNewConfiguration,   // not this configuration's, but its campaign's
+  kNewCampaign,        // no latency of the campaign at all
+};
+inline constexpr int kLatencySituationCount = 3;
+
+// Predicts the mean TTFT and ITL of a point from its throughput prediction, so that the figures
+// of one point agree: TTFT from its backbone under a learned correction (two XGBoost regressors,
+// of log(TTFT / backbone) and of log(TTFT / batch latency), averaged), calibrated by held-out
+// errors; ITL = (batch latency - TTFT) / (output tokens - 1).
+// An empty model (trained on no latencies, or decoded from a bundle from before them) answers
+// nothing.
+//
+// Thread safety: immutable once built; every const method may be called from any thread.
+class LatencyModel {
+ public:
+  LatencyModel() = default;
+
+  // Learns from the points of `curves` that carry a TTFT. An empty model when none do.
+  static absl::StatusOr<LatencyModel> Train(absl::Span<const Curve> curves,
+                                            std::shared_ptr<const Catalogue> catalogue,
+                                            uint64_t seed, int threads);
+
+  bool empty() const { return !correction_.has_value(); }
+
+  // Fills the latency fields of `points`, whose throughput and interval are set, for `query`
+  // (its names the trained ones). Leaves them kUnavailable when the model is empty or has no
+  // calibration for the query's situation.
+  void Complete(const PredictionQuery& query, double confidence_level,
+                absl::Span<PointPrediction> points) const;
+
+  LatencySituation SituationOf(const Configuration& configuration) const;
+
+  void EncodeTo(ByteWriter& writer) const;
+  static absl::StatusOr<LatencyModel> DecodeFrom(ByteReader& reader,
+                                                 std::shared_ptr<const Catalogue> catalogue);
+
+ private:
+  // One feature row of a point; `row` has column_count() entries.
+  void FeaturesOf(const Configuration& configuration,
+                  const std::optional<ResolvedConfiguration>& resolved, const Shape& shape,
+                  int batch_size, double backbone_s, double batch_latency_s,
+                  absl::Span<float> row) const;
+  int column_count() const;
+  std::optional<ResolvedConfiguration> ResolveOf(const Configuration& configuration) const;
+  // The |log error| quantile of `situation` at `level`; nullopt without calibration scores.
+  std::optional<double> ScoreQuantile(LatencySituation situation, double level) const;
+  // The `level` quantile of how far the data's ITL lies from the one implied by their batch
+  // latency and TTFT, in log; of `campaign`'s points, else of all; 0 without any.
+  double DisagreementQuantile(const std::string& campaign, double level) const;
+  void BuildLookups();
+
+  std::shared_ptr<const Catalogue> catalogue_;
+  // One-hot vocabulary: hardware, framework, model, precision, campaign, each sorted.
+  std::array<std::vector<std::string>, 5> names_;
+  // log(TTFT / backbone), and log(TTFT / batch latency); the TTFT's log is their mean.
+  std::optional<XGBoostRegressor> correction_;
+  std::optional<XGBoostRegressor> share_correction_;
+  // Per situation: 201 quantiles (0, 0.005, ..., 1) of the held-out |log(true / predicted)| of
+  // the TTFT, and how many scores they summarise (0: no calibration).
+  std::array<std::vector<double>, kLatencySituationCount> score_quantiles_;
+  std::array<int, kLatencySituationCount> score_counts_{};
+  // 201 quantiles of |log(measured ITL / implied ITL)| per campaign of campaigns_ (empty: no
+  // ITL measured), then pooled over all of them.
+  std::vector<std::vector<double>> disagreement_quantiles_;
+  // Configurations (ToString) and campaigns whose latencies were trained on.
+  std::vector<std::string> configurations_;
+  std::vector<std::string> campaigns_;
+  absl::flat_hash_set<std::string> configuration_set_;
+  absl::flat_hash_set<std::string> campaign_set_;
+};
+
+}  // namespace perfcast

@@ -1,0 +1,202 @@
+#include "core/model/latency_model.h"
+
+#include <cmath>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/bundle/bundle_format.h"
+#include "core/bundle/model_codec.h"
+#include "core/catalogue/catalogue.h"
+#include "core/model/perfcast_model.h"
+#include "gtest/gtest.h"
+#include "tests/core/synthetic_benchmarks.h"
+
+namespace perfcast {
+namespace {
+
+// The synthetic records with a mean TTFT that grows with batch x input tokens and an ITL that
+// makes batch latency = TTFT + (output - 1) x ITL, as a static batch's figures do.
+std::vector<BenchmarkRecord> RecordsWithLatency() {
+  std::vector<BenchmarkRecord> records = testing::SyntheticRecords();
+  for (BenchmarkRecord& r : records) {
+    const double speed = r.configuration.hardware == "gpu-b" ? 1.8 : 1.0;
+    const double batch_latency =
+        static_cast<double>(r.shape.output_tokens) * r.batch_size / r.throughput_tokens_per_s;
+    const double ttft =
+        std::min(0.5 * batch_latency, 0.01 + r.batch_size * r.shape.input_tokens /
+                                                 (2e5 * speed * r.configuration.num_gpus));
+    r.ttft_s = ttft;
+    r.itl_s = (batch_latency - ttft) / (r.shape.output_tokens - 1);
+  }
+  return records;
+}
+
+std::shared_ptr<const PerfcastModel> TrainOn(const std::vector<BenchmarkRecord>& records) {
+  absl::StatusOr<std::shared_ptr<const PerfcastModel>> model =
+      PerfcastModel::Train(records, TrainOptions{});
+  EXPECT_TRUE(model.ok()) << model.status();
+  return *model;
+}
+
+const Configuration kKnown{"gpu-a", 2, "vllm", "org/model-7b", "fp16"};
+const int kBatches[] = {1, 8, 12, 64, 512};
+
+TEST(LatencyModelTest, EveryCaseAgreesWithTheBatchLatencyAndTheThroughput) {
+  auto model = TrainOn(RecordsWithLatency());
+  Configuration unseen = kKnown;
+  unseen.num_gpus = 8;
+  for (const PredictionQuery& query :
+       {PredictionQuery{kKnown, {256, 256}}, PredictionQuery{kKnown, {300, 700}},
+        PredictionQuery{unseen, {256, 256}}}) {
+    auto prediction = model->Predict(query, kBatches, 0.9);
+    ASSERT_TRUE(prediction.ok()) << prediction.status();
+    for (const PointPrediction& p : *prediction) {
+      ASSERT_EQ(p.latency_statistic, LatencyStatistic::kMean);
+      const int out = query.shape.output_tokens;
+      EXPECT_NEAR(p.ttft_s + (out - 1) * p.itl_s, p.batch_latency_s, 1e-9 * p.batch_latency_s);
+      EXPECT_NEAR(p.throughput_tokens_per_s,
+                  static_cast<double>(p.batch_size) * out / p.batch_latency_s,
+                  1e-9 * p.throughput_tokens_per_s);
+      EXPECT_GT(p.ttft_s, 0);
+      EXPECT_GT(p.itl_s, 0);
+      EXPECT_LE(p.ttft_lower_s, p.ttft_s);
+      EXPECT_GE(p.ttft_upper_s, p.ttft_s);
+      EXPECT_LE(p.itl_lower_s, p.itl_s);
+      EXPECT_GE(p.itl_upper_s, p.itl_s);
+    }
+  }
+}
+
+TEST(LatencyModelTest, OneOutputTokenIsAllFirstToken) {
+  auto model = TrainOn(RecordsWithLatency());
+  auto prediction = model->Predict({kKnown, {256, 1}}, kBatches, 0.9);
+  ASSERT_TRUE(prediction.ok()) << prediction.status();
+  for (const PointPrediction& p : *prediction) {
+    ASSERT_EQ(p.latency_statistic, LatencyStatistic::kMean);
+    EXPECT_DOUBLE_EQ(p.ttft_s, p.batch_latency_s);
+    EXPECT_EQ(p.itl_s, 0);
+  }
+}
+
+TEST(LatencyModelTest, MeasuredTtftIsPredictedClosely) {
+  const std::vector<BenchmarkRecord> records = RecordsWithLatency();
+  auto model = TrainOn(records);
+  const BenchmarkRecord& record = records[9];
+  const int batch[] = {record.batch_size};
+  auto prediction = model->Predict({record.configuration, record.shape}, batch, 0.9);
+  ASSERT_TRUE(prediction.ok()) << prediction.status();
+  EXPECT_NEAR(prediction->front().ttft_s, *record.ttft_s, 0.2 * *record.ttft_s);
+}
+
+TEST(LatencyModelTest, NoLatencyDataAnswersNoLatency) {
+  auto model = TrainOn(testing::SyntheticRecords());
+  auto prediction = model->Predict({kKnown, {256, 256}}, kBatches, 0.9);
+  ASSERT_TRUE(prediction.ok()) << prediction.status();
+  for (const PointPrediction& p : *prediction) {
+    EXPECT_EQ(p.latency_statistic, LatencyStatistic::kUnavailable);
+    EXPECT_EQ(p.ttft_s, 0);
+    EXPECT_EQ(p.itl_s, 0);
+  }
+}
+
+TEST(LatencyModelTest, ACampaignWithoutLatenciesIsUnavailableWhenNoneCanBeCalibrated) {
+  // One campaign has latencies: nothing calibrates a campaign without them.
+  std::vector<BenchmarkRecord> records = RecordsWithLatency();
+  for (BenchmarkRecord& r : records) r.configuration.campaign = "with-latency";
+  std::vector<BenchmarkRecord> other = testing::SyntheticRecords();
+  for (BenchmarkRecord& r : other) r.configuration.campaign = "throughput-only";
+  records.insert(records.end(), other.begin(), other.end());
+  auto model = TrainOn(records);
+  Configuration configuration = kKnown;
+  configuration.campaign = "throughput-only";
+  auto prediction = model->Predict({configuration, {256, 256}}, kBatches, 0.9);
+  ASSERT_TRUE(prediction.ok()) << prediction.status();
+  EXPECT_EQ(prediction->front().latency_statistic, LatencyStatistic::kUnavailable);
+  configuration.campaign = "with-latency";
+  prediction = model->Predict({configuration, {256, 256}}, kBatches, 0.9);
+  ASSERT_TRUE(prediction.ok()) << prediction.status();
+  EXPECT_EQ(prediction->front().latency_statistic, LatencyStatistic::kMean);
+}
+
+TEST(LatencyModelTest, AHigherLevelWidensTheLatencyIntervals) {
+  auto model = TrainOn(RecordsWithLatency());
+  const int batch[] = {16};
+  auto narrow = model->Predict({kKnown, {300, 700}}, batch, 0.5);
+  auto wide = model->Predict({kKnown, {300, 700}}, batch, 0.95);
+  ASSERT_TRUE(narrow.ok() && wide.ok());
+  EXPECT_GT(wide->front().ttft_upper_s, narrow->front().ttft_upper_s);
+  EXPECT_LT(wide->front().itl_lower_s, narrow->front().itl_lower_s);
+  EXPECT_DOUBLE_EQ(wide->front().ttft_s, narrow->front().ttft_s);
+}
+
+TEST(TtftBackboneTest, NeverFallsAsTheBatchOrTheInputGrows) {
+  absl::StatusOr<Catalogue> catalogue =
+      Catalogue::Load(std::string(PERFCAST_SOURCE_DIR) + "/data/catalogue");
+  ASSERT_TRUE(catalogue.ok()) << catalogue.status();
+  absl::StatusOr<ResolvedConfiguration> resolved =
+      catalogue->Resolve({"NVIDIA H100", 2, "vllm", "meta-llama/Meta-Llama-3-8B", "fp16"});
+  ASSERT_TRUE(resolved.ok()) << resolved.status();
+  for (const std::optional<ResolvedConfiguration>& configuration :
+       {std::optional<ResolvedConfiguration>(*resolved), std::optional<ResolvedConfiguration>()}) {
+    for (int input = 16; input <= 32768; input *= 2) {
+      double previous = 0;
+      for (int batch = 1; batch <= 2048; batch *= 2) {
+        const double seconds = TtftBackboneSeconds(configuration, {input, 128}, batch);
+        EXPECT_GT(seconds, 0);
+        EXPECT_GE(seconds, previous) << "batch " << batch << " input " << input;
+        EXPECT_GE(seconds, TtftBackboneSeconds(configuration, {input / 2, 128}, batch))
+            << "batch " << batch << " input " << input;
+        previous = seconds;
+      }
+    }
+  }
+}
+
+TEST(LatencyBundleTest, RoundTripKeepsTheLatencyAnswers) {
+  auto model = TrainOn(RecordsWithLatency());
+  absl::StatusOr<std::shared_ptr<const PerfcastModel>> loaded =
+      DecodeModelBundle(EncodeModelBundle(*model));
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  Configuration unseen = kKnown;
+  unseen.num_gpus = 8;
+  for (const PredictionQuery& query :
+       {PredictionQuery{kKnown, {300, 700}}, PredictionQuery{unseen, {256, 256}}}) {
+    auto before = model->Predict(query, kBatches, 0.9);
+    auto after = (*loaded)->Predict(query, kBatches, 0.9);
+    ASSERT_TRUE(before.ok() && after.ok());
+    for (size_t i = 0; i < before->size(); ++i) {
+      EXPECT_EQ((*after)[i].latency_statistic, LatencyStatistic::kMean);
+      EXPECT_DOUBLE_EQ((*after)[i].ttft_s, (*before)[i].ttft_s);
+      EXPECT_DOUBLE_EQ((*after)[i].ttft_upper_s, (*before)[i].ttft_upper_s);
+      EXPECT_DOUBLE_EQ((*after)[i].itl_s, (*before)[i].itl_s);
+      EXPECT_DOUBLE_EQ((*after)[i].itl_lower_s, (*before)[i].itl_lower_s);
+    }
+  }
+}
+
+TEST(LatencyBundleTest, AFormatSevenBundleLoadsWithoutLatencyAnswers) {
+  // A version-7 payload is today's without the latency section, which for a model trained on no
+  // latencies is one u32 0 at the end.
+  auto model = TrainOn(testing::SyntheticRecords());
+  const std::string current = EncodeModelBundle(*model);
+  absl::StatusOr<absl::string_view> payload = OpenBundle(current);
+  ASSERT_TRUE(payload.ok()) << payload.status();
+  std::string old = SealBundle(payload->substr(0, payload->size() - 4));
+  old[8] = 7;  // the little-endian format version after the magic; the checksum covers the payload
+  absl::StatusOr<std::shared_ptr<const PerfcastModel>> loaded = DecodeModelBundle(old);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  auto before = model->Predict({kKnown, {300, 700}}, kBatches, 0.9);
+  auto after = (*loaded)->Predict({kKnown, {300, 700}}, kBatches, 0.9);
+  ASSERT_TRUE(before.ok() && after.ok());
+  for (size_t i = 0; i < before->size(); ++i) {
+    EXPECT_DOUBLE_EQ((*after)[i].throughput_tokens_per_s, (*before)[i].throughput_tokens_per_s);
+    EXPECT_EQ((*after)[i].latency_statistic, LatencyStatistic::kUnavailable);
+  }
+  old[8] = 6;
+  EXPECT_EQ(DecodeModelBundle(old).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace perfcast
