@@ -79,6 +79,7 @@ MemoryBudget MemoryBudget::Of(const ResolvedConfiguration& c, const Shape& shape
       kv_bytes_per_token * budget.sequence_tokens_ / c.num_gpus / kBytesPerGib;
   const double memory_gib = *c.accelerator->memory_gib;
   budget.available_gib_per_gpu_ = kUsableMemoryFraction * memory_gib;
+  budget.memory_gib_per_gpu_ = memory_gib;
   const double sequences =
       std::floor((budget.available_gib_per_gpu_ - budget.weights_gib_per_gpu_) /
                  budget.kv_gib_per_sequence_per_gpu_);
@@ -106,6 +107,17 @@ MemoryFit MemoryBudget::At(int batch_size) const {
   fit.required_gib_per_gpu = weights_gib_per_gpu_ + kv_gib;
   fit.verdict =
       largest_fitting_batch_size_ >= 1 ? MemoryVerdict::kFits : MemoryVerdict::kDoesNotFit;
+  if (fit.verdict == MemoryVerdict::kDoesNotFit &&
+      weights_gib_per_gpu_ + kv_gib_per_sequence_per_gpu_ <= memory_gib_per_gpu_) {
+    fit.verdict = MemoryVerdict::kUnknown;
+    fit.reason = absl::StrFormat(
+        "weights %.1f GiB + KV cache %.1f GiB for one sequence at %d tokens = %.1f GiB per GPU > "
+        "%.1f GiB usable %s, but within the whole memory: it runs only where the framework may "
+        "use more than its default share",
+        weights_gib_per_gpu_, kv_gib, sequence_tokens_, fit.required_gib_per_gpu,
+        available_gib_per_gpu_, where_);
+    return fit;
+  }
   if (weights_gib_per_gpu_ > available_gib_per_gpu_) {
     fit.reason = absl::StrFormat("weights %.1f GiB per GPU > %.1f GiB usable %s",
                                  weights_gib_per_gpu_, available_gib_per_gpu_, where_);

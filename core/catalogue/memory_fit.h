@@ -33,7 +33,7 @@ struct MemoryFit {
   // Per GPU, in GiB (2^30 bytes): what the point needs (weights plus the KV cache of the
   // sequences resident at once: the batch, or the largest fitting batch when it is larger, and
   // at least one) and what the rule lets it use (kUsableMemoryFraction of the accelerator's
-  // memory). Both 0 when the verdict is kUnknown.
+  // memory). Both 0 when the verdict is kUnknown for a figure the catalogue lacks.
   double required_gib_per_gpu = 0;
   double available_gib_per_gpu = 0;
   // The largest batch (or concurrency) whose sequences of the query's shape are all resident at
@@ -54,7 +54,9 @@ struct MemoryFit {
 // sequences as memory allows, the rest waiting, so a batch beyond that count runs in waves; what
 // none of them can do is start without the weights and one full-length sequence (vLLM refuses a
 // max_model_len whose KV cache does not fit).
-// "Does not fit" must hold whatever the label leaves open, so where a layout would need more
+// "Does not fit" must hold whatever the label leaves open: a point that needs more than the
+// usable share but no more than the whole memory is unknown (a framework may be allowed more
+// than its default share), not impossible. And where a layout would need more
 // (KV heads replicated when GPUs outnumber them, an MLA latent on every tensor-parallel rank) the
 // rule takes the even split, which data-parallel attention reaches.
 //
@@ -88,6 +90,7 @@ class MemoryBudget {
   double weights_gib_per_gpu_ = 0;
   double kv_gib_per_sequence_per_gpu_ = 0;
   double available_gib_per_gpu_ = 0;
+  double memory_gib_per_gpu_ = 0;
   int64_t sequence_tokens_ = 0;
   int largest_fitting_batch_size_ = 0;
   // "of one NVIDIA H100 SXM 80GB (90% of 80 GiB)" or "of each of 4 ...": the tail of a reason.

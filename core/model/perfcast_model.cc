@@ -271,7 +271,7 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
   MemoryBudget memory = MemoryBudget::Of(catalogue(), asked.configuration, asked.shape);
   // This curve ran, so one sequence of its shape fits whatever the rule says (a higher memory
   // share, offload, a layout the label hides): the rule does not decide here.
-  if (own >= 0 && memory.known() && memory.largest_fitting_batch_size() < 1) {
+  if (own >= 0 && memory.At(1).verdict == MemoryVerdict::kDoesNotFit) {
     memory = MemoryBudget::Unknown(
         absl::StrCat("measured runs of this configuration and shape contradict the memory rule (",
                      memory.At(1).reason, ")"));
