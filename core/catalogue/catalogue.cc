@@ -274,4 +274,18 @@ absl::StatusOr<ResolvedConfiguration> Catalogue::Resolve(const Configuration& co
   return resolved;
 }
 
+std::optional<ResolvedConfiguration> Catalogue::LookupConfiguration(
+    const Configuration& configuration) const {
+  ResolvedConfiguration resolved;
+  resolved.num_gpus = configuration.num_gpus;
+  resolved.accelerator = LookupAccelerator(configuration.hardware);
+  resolved.model = LookupModel(configuration.model);
+  resolved.precision = LookupPrecision(configuration.precision);
+  if (resolved.accelerator == nullptr || resolved.model == nullptr ||
+      resolved.precision == nullptr) {
+    return std::nullopt;
+  }
+  return resolved;
+}
+
 }  // namespace perfcast

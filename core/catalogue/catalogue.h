@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,11 @@ class Catalogue {
   // The hardware, model and precision of `configuration`; NotFound naming the first of them the
   // catalogue lacks.
   absl::StatusOr<ResolvedConfiguration> Resolve(const Configuration& configuration) const;
+  // The same without the error: nullopt where a name is missing. For per-query and per-row paths
+  // that do without the entry, where building the message (a search for the closest names) would
+  // cost more than the lookup.
+  std::optional<ResolvedConfiguration> LookupConfiguration(
+      const Configuration& configuration) const;
   CatalogueEntryNames EntryNamesOf(const Configuration& configuration) const;
 
   const CatalogueFiles& files() const { return files_; }

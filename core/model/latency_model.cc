@@ -133,9 +133,7 @@ int LatencyModel::column_count() const {
 std::optional<ResolvedConfiguration> LatencyModel::ResolveOf(
     const Configuration& configuration) const {
   if (catalogue_ == nullptr) return std::nullopt;
-  absl::StatusOr<ResolvedConfiguration> resolved = catalogue_->Resolve(configuration);
-  if (!resolved.ok()) return std::nullopt;
-  return *resolved;
+  return catalogue_->LookupConfiguration(configuration);
 }
 
 void LatencyModel::FeaturesOf(const Configuration& configuration,

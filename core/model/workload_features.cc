@@ -30,8 +30,9 @@ double Log2(double x) { return std::log2(x); }
 std::optional<PhysicalCeilings> CeilingsOf(const Catalogue& catalogue,
                                            const Configuration& configuration, const Shape& shape,
                                            double batch_size) {
-  absl::StatusOr<ResolvedConfiguration> resolved = catalogue.Resolve(configuration);
-  if (!resolved.ok()) return std::nullopt;
+  const std::optional<ResolvedConfiguration> resolved =
+      catalogue.LookupConfiguration(configuration);
+  if (!resolved.has_value()) return std::nullopt;
   return ComputePhysicalCeilings(*resolved, shape, batch_size);
 }
 

@@ -12,8 +12,9 @@ namespace perfcast::server {
 std::optional<FieldError> CheckPlausible(const BenchmarkRecord& record, const Catalogue* catalogue,
                                          absl::string_view path) {
   if (catalogue == nullptr) return std::nullopt;
-  absl::StatusOr<ResolvedConfiguration> resolved = catalogue->Resolve(record.configuration);
-  if (!resolved.ok()) return std::nullopt;
+  const std::optional<ResolvedConfiguration> resolved =
+      catalogue->LookupConfiguration(record.configuration);
+  if (!resolved.has_value()) return std::nullopt;
   const PhysicalCeilings ceilings =
       ComputePhysicalCeilings(*resolved, record.shape, static_cast<double>(record.batch_size));
   // Every generated token costs a forward pass of 2 FLOP per active parameter, so no batch, no

@@ -155,6 +155,29 @@ TEST(CatalogueTest, ResolveNamesTheMissingPart) {
   EXPECT_THAT(resolved.status().message(), HasSubstr("model 'acme/Unreleased-9B'"));
 }
 
+TEST(CatalogueTest, LookupConfigurationFindsWhatResolveFindsAndNothingElse) {
+  const Catalogue catalogue = ShippedCatalogue();
+  const Configuration known{"AMD MI300X", 8, "vllm", "meta-llama/Llama-2-70b-chat-hf",
+                            "Weight = fp16, KV Cache = fp8"};
+
+  const std::optional<ResolvedConfiguration> looked_up = catalogue.LookupConfiguration(known);
+  absl::StatusOr<ResolvedConfiguration> resolved = catalogue.Resolve(known);
+
+  ASSERT_TRUE(looked_up.has_value());
+  ASSERT_TRUE(resolved.ok()) << resolved.status();
+  EXPECT_EQ(looked_up->accelerator, resolved->accelerator);
+  EXPECT_EQ(looked_up->model, resolved->model);
+  EXPECT_EQ(looked_up->precision, resolved->precision);
+  EXPECT_EQ(looked_up->num_gpus, 8);
+  for (const Configuration& missing :
+       {Configuration{"GPU 9000", 1, "vllm", "meta-llama/Llama-2-7b-hf", "fp16"},
+        Configuration{"NVIDIA H100", 1, "vllm", "acme/Unreleased-9B", "fp16"},
+        Configuration{"NVIDIA H100", 1, "vllm", "meta-llama/Llama-2-7b-hf", "unknown"}}) {
+    EXPECT_FALSE(catalogue.LookupConfiguration(missing).has_value()) << missing.ToString();
+    EXPECT_FALSE(catalogue.Resolve(missing).ok()) << missing.ToString();
+  }
+}
+
 TEST(CatalogueTest, CoversEveryHardwareAndModelOfTheDefaultData) {
   const Catalogue catalogue = ShippedCatalogue();
   absl::StatusOr<CsvReadResult> data =
