@@ -8,9 +8,22 @@ from __future__ import annotations
 import datetime
 import enum
 from dataclasses import dataclass, field
+from typing import Self
 
 
-class PredictionCase(enum.IntEnum):
+class _WireEnum(enum.IntEnum):
+    """An API enum whose 0 is UNSPECIFIED: a value this client does not know (a newer server's)
+    reads as UNSPECIFIED rather than failing."""
+
+    @classmethod
+    def from_wire(cls, value: int) -> Self:
+        try:
+            return cls(value)
+        except ValueError:
+            return cls(0)
+
+
+class PredictionCase(_WireEnum):
     """How well a prediction is supported by data, most to least (values as on the wire)."""
 
     UNSPECIFIED = 0
@@ -20,15 +33,8 @@ class PredictionCase(enum.IntEnum):
     EXTRAPOLATED_BATCH = 4
     NEW_CONFIGURATION = 5
 
-    @classmethod
-    def from_wire(cls, value: int) -> PredictionCase:
-        try:
-            return cls(value)
-        except ValueError:  # A newer server's case: treat as unknown rather than fail.
-            return cls.UNSPECIFIED
 
-
-class MemoryFit(enum.IntEnum):
+class MemoryFit(_WireEnum):
     """Whether a point's batch fits in the GPUs' memory (values as on the wire)."""
 
     UNSPECIFIED = 0  # a server that predates the memory fit
@@ -36,26 +42,12 @@ class MemoryFit(enum.IntEnum):
     DOES_NOT_FIT = 2  # the point has no usable throughput (0)
     UNKNOWN = 3  # the catalogue lacks a figure; memory_fit_reason says which
 
-    @classmethod
-    def from_wire(cls, value: int) -> MemoryFit:
-        try:
-            return cls(value)
-        except ValueError:  # A newer server's value: treat as unknown rather than fail.
-            return cls.UNSPECIFIED
 
-
-class LatencyStatistic(enum.IntEnum):
+class LatencyStatistic(_WireEnum):
     """Which statistic over requests a point's TTFT and ITL are (values as on the wire)."""
 
     UNSPECIFIED = 0  # no latency answer for the point
     MEAN = 1  # the mean over requests; the training data hold no percentiles
-
-    @classmethod
-    def from_wire(cls, value: int) -> LatencyStatistic:
-        try:
-            return cls(value)
-        except ValueError:  # A newer server's statistic: treat as unknown rather than fail.
-            return cls.UNSPECIFIED
 
 
 @dataclass(frozen=True)
