@@ -19,6 +19,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "core/catalogue/catalogue.h"
+#include "core/plan/price_list.h"
 #include "server/observability/log_format.h"
 #include "server/perfcast_server.h"
 #include "server/rpc/authorization.h"
@@ -55,6 +56,9 @@ ABSL_FLAG(std::string, catalogue, PERFCAST_DEFAULT_CATALOGUE,
           "Directory of the hardware/model catalogue (accelerators.csv, models.csv, "
           "precisions.csv, aliases.csv), read at start; 'none': train without physical features. "
           "Check an edited one with `perfcast catalogue --catalogue DIR`.");
+ABSL_FLAG(std::string, prices, "",
+          "CSV of dollars per GPU-hour (columns hardware, usd_per_gpu_hour) for Plan, read at "
+          "start; a request's own prices go over it. Empty: none.");
 ABSL_FLAG(int64_t, retrain_after_results, 1000, "Retrain after this many new results (0: off).");
 ABSL_FLAG(double, retrain_quiet_seconds, 30,
           "Retrain after this many seconds without new results, once some arrived (0: off).");
@@ -195,6 +199,15 @@ int main(int argc, char** argv) {
                  catalogue->accelerators().size(), catalogue->models().size());
     options.retrain.train.catalogue =
         std::make_shared<const perfcast::Catalogue>(*std::move(catalogue));
+  }
+  if (const std::string path = absl::GetFlag(FLAGS_prices); !path.empty()) {
+    absl::StatusOr<perfcast::PriceList> prices = perfcast::PriceList::ReadCsv(path);
+    if (!prices.ok()) {
+      spdlog::critical("event=start_failed flag=prices status=\"{}\"", prices.status().ToString());
+      return EXIT_FAILURE;
+    }
+    spdlog::info("event=prices_loaded path=\"{}\" hardware={}", path, prices->size());
+    options.prices = std::make_shared<const perfcast::PriceList>(*std::move(prices));
   }
   options.limits.max_queries_per_request = absl::GetFlag(FLAGS_max_queries_per_request);
   options.limits.max_batch_sizes_per_query = absl::GetFlag(FLAGS_max_batch_sizes_per_query);

@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "core/plan/price_list.h"
 #include "proto/convert/prediction_conversion.h"
 #include "server/lifecycle/retrain_worker.h"
 #include "server/rpc/server_credentials.h"
@@ -66,6 +67,8 @@ struct ServerOptions {
   // fails: server/store/store_seeding.h, CheckStoreNotEmptied).
   bool allow_empty_store = false;
   RetrainWorker::Options retrain;
+  // Dollars per GPU-hour for Plan (--prices); null: none, requests bring their own.
+  std::shared_ptr<const PriceList> prices;
   RequestLimits limits;
   int64_t max_stream_results = 100000;
   int max_receive_message_bytes = 4 * 1024 * 1024;

@@ -35,6 +35,7 @@
 #include "core/eval/perfcast_method.h"
 #include "core/model/perfcast_model.h"
 #ifdef PERFCAST_WITH_REMOTE
+#include "clients/cli/plan_command.h"
 #include "clients/remote/predict_load.h"
 #include "clients/remote/remote_commands.h"
 #endif
@@ -55,6 +56,8 @@ with a running perfcast-server (--server HOST:PORT; over TLS with --tls-ca CA.pe
 --tls-cert and --tls-key for mutual TLS; --token TOKEN or PERFCAST_TOKEN when the server
 requires a bearer token):
   uncertainty  how far a query is from observed data, and the error to expect there
+  plan         the cheapest configurations that meet a demand and latency objectives with a
+               stated confidence (also offline: --bundle)
   submit       stream a benchmark CSV into the server's store
   refit        retrain now (--wait: until the new version serves)
   status       model versions, last refit, stored results, live accuracy
@@ -696,6 +699,16 @@ absl::Status RunUncertainty(const CommandLine& line) {
   return RemoteUncertainty(*target, *query, *batch, *neighbors, line.Has("json"), std::cout);
 }
 
+absl::Status RunPlanCommand(const CommandLine& line) {
+  std::optional<RemoteTarget> server;
+  if (line.Has("server")) {
+    absl::StatusOr<RemoteTarget> target = TargetFrom(line, 60);
+    if (!target.ok()) return target.status();
+    server = *std::move(target);
+  }
+  return RunPlan(line, server, std::cout);
+}
+
 absl::StatusOr<int> RunSubmit(const CommandLine& line) {
   absl::StatusOr<RemoteTarget> target = TargetFrom(line, 600);
   if (!target.ok()) return target.status();
@@ -890,6 +903,34 @@ int Main(int argc, char** argv) {
        with(configuration_flags, with(kConnectionFlags, {"batch-size", "neighbors"})),
        {"json", "help"},
        ZeroOnSuccess<RunUncertainty>},
+      {"plan",
+       kPlanHelp,
+       with(kConnectionFlags, {"bundle",
+                               "prices",
+                               "model",
+                               "input-tokens",
+                               "output-tokens",
+                               "shape",
+                               "demand-tokens-per-s",
+                               "demand-requests-per-s",
+                               "ttft-s",
+                               "itl-s",
+                               "batch-latency-s",
+                               "confidence",
+                               "precision",
+                               "hardware",
+                               "framework",
+                               "max-gpus",
+                               "candidates",
+                               "price",
+                               "rank",
+                               "batch-size",
+                               "batch-semantics",
+                               "campaign",
+                               "limit",
+                               "page-token"}),
+       {"json", "help"},
+       ZeroOnSuccess<RunPlanCommand>},
       {"submit",
        kSubmitHelp,
        with(kConnectionFlags, {"data", "source-id", "chunk-size"}),

@@ -52,6 +52,8 @@ absl::StatusOr<std::string> ReadPem(const std::string& flag, const std::string& 
   return text.str();
 }
 
+}  // namespace
+
 absl::Status PrintJson(const google::protobuf::Message& message, std::ostream& out) {
   google::protobuf::util::JsonPrintOptions options;
   options.add_whitespace = true;
@@ -65,6 +67,8 @@ absl::Status PrintJson(const google::protobuf::Message& message, std::ostream& o
   if (json.empty() || json.back() != '\n') out << '\n';
   return absl::OkStatus();
 }
+
+namespace {
 
 double SecondsOf(const google::protobuf::Duration& duration) {
   return absl::ToDoubleSeconds(DurationFromProto(duration));
@@ -147,6 +151,20 @@ absl::StatusOr<RemotePrediction> RemotePredict(const RemoteTarget& target,
                           prediction.confidence_level(),
                           response.model_version(),
                           {prediction.unseen_names().begin(), prediction.unseen_names().end()}};
+}
+
+absl::StatusOr<v1::PlanResponse> RemotePlan(const RemoteTarget& target,
+                                            const v1::PlanRequest& request) {
+  std::unique_ptr<v1::PredictionService::Stub> stub =
+      v1::PredictionService::NewStub(Channel(target));
+  v1::PlanResponse response;
+  grpc::ClientContext context;
+  PrepareCall(&context, target);
+  if (absl::Status s = FromGrpc(stub->Plan(&context, request, &response), target.address);
+      !s.ok()) {
+    return s;
+  }
+  return response;
 }
 
 absl::Status RemoteUncertainty(const RemoteTarget& target, const PredictionQuery& query,

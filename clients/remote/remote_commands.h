@@ -10,6 +10,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "core/model/prediction.h"
+#include "google/protobuf/message.h"
+#include "perfcast/v1/perfcast.pb.h"
 
 namespace grpc {
 class ChannelCredentials;
@@ -111,6 +113,13 @@ absl::Status RemoteQuarantineDrop(const RemoteTarget& target, const std::vector<
                                   bool json, std::ostream& out);
 
 // Every configuration the serving model knows, all pages.
+// One Plan call; the answer as the server sent it.
+absl::StatusOr<v1::PlanResponse> RemotePlan(const RemoteTarget& target,
+                                            const v1::PlanRequest& request);
+
+// Prints a message as JSON (proto field names, every field), as --json does.
+absl::Status PrintJson(const google::protobuf::Message& message, std::ostream& out);
+
 absl::Status RemoteConfigurations(const RemoteTarget& target, bool json, std::ostream& out);
 
 }  // namespace perfcast

@@ -25,6 +25,7 @@ absl::string_view RpcServiceName(RpcMethod method) {
   switch (method) {
     case RpcMethod::kPredict:
     case RpcMethod::kUncertainty:
+    case RpcMethod::kPlan:
       return "perfcast.v1.PredictionService";
     default:
       return "perfcast.v1.ModelService";
@@ -55,6 +56,8 @@ absl::string_view RpcMethodName(RpcMethod method) {
       return "ReleaseQuarantined";
     case RpcMethod::kDropQuarantined:
       return "DropQuarantined";
+    case RpcMethod::kPlan:
+      return "Plan";
   }
   return "Unknown";
 }

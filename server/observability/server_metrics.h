@@ -32,8 +32,9 @@ enum class RpcMethod {
   kListQuarantined,
   kReleaseQuarantined,
   kDropQuarantined,
+  kPlan,
 };
-inline constexpr int kRpcMethodCount = 11;
+inline constexpr int kRpcMethodCount = 12;
 
 // Every metric perfcast-server exports (docs/SERVING.md §7). All series are created in
 // the constructor, so every known series is present (zero) from the first scrape and the hot

@@ -124,6 +124,7 @@ Role LeastRoleFor(RpcMethod method) {
     case RpcMethod::kGetModelStatus:
     case RpcMethod::kListModels:
     case RpcMethod::kListConfigurations:
+    case RpcMethod::kPlan:
       return Role::kRead;
     case RpcMethod::kSubmitBenchmark:
     case RpcMethod::kSubmitBenchmarks:

@@ -2,9 +2,13 @@
 
 #include <cmath>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "core/plan/planner.h"
 #include "proto/convert/configuration_conversion.h"
+#include "proto/convert/plan_conversion.h"
 #include "proto/convert/prediction_conversion.h"
 #include "server/observability/log_format.h"
 #include "server/rpc/grpc_status.h"
@@ -139,6 +143,85 @@ absl::Status PredictionServiceImpl::DoUncertainty(const ServiceContext& context,
   }
   response->set_model_version((*serving)->version);
   return absl::OkStatus();
+}
+
+namespace {
+
+constexpr int kDefaultPlanPageSize = 20;
+constexpr int kMaxPlanPageSize = 1000;
+
+// "<model version>:<first option>": a page token is only good for the model version that made it,
+// since another version may rank the options differently.
+std::string PlanPageToken(int64_t version, size_t first) {
+  return absl::StrCat(version, ":", first);
+}
+
+absl::StatusOr<size_t> FirstOptionOf(absl::string_view token, int64_t version) {
+  if (token.empty()) return 0;
+  std::vector<absl::string_view> parts = absl::StrSplit(token, ':');
+  int64_t token_version = 0;
+  uint64_t first = 0;
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &token_version) ||
+      !absl::SimpleAtoi(parts[1], &first)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_token: '", token, "' is not a token this server gave"));
+  }
+  if (token_version != version) {
+    return absl::FailedPreconditionError(absl::StrCat("page_token: made by model version ",
+                                                      token_version, ", now version ", version,
+                                                      " serves; ask again without a page_token"));
+  }
+  return static_cast<size_t>(first);
+}
+
+}  // namespace
+
+absl::Status PredictionServiceImpl::DoPlan(const ServiceContext& context,
+                                           const v1::PlanRequest& request,
+                                           v1::PlanResponse* response) {
+  PlanRequest plan;
+  if (auto error = PlanRequestFromProto(request, &plan)) return InvalidArgument(*error);
+  int page_size = request.page_size();
+  if (page_size < 0 || page_size > kMaxPlanPageSize) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_size=", page_size, ": must be in [0, ", kMaxPlanPageSize, "]"));
+  }
+  if (page_size == 0) page_size = kDefaultPlanPageSize;
+  if (absl::Status valid = ValidatePlanRequest(plan, context.plan_limits); !valid.ok()) {
+    return valid;
+  }
+  absl::StatusOr<std::shared_ptr<const ServingModel>> serving =
+      ResolveModel(context, request.model_spec());
+  if (!serving.ok()) return serving.status();
+  absl::StatusOr<size_t> first = FirstOptionOf(request.page_token(), (*serving)->version);
+  if (!first.ok()) return first.status();
+  static const PriceList kNoPrices;
+  absl::StatusOr<PlanResult> result =
+      MakePlan(*(*serving)->model, context.prices != nullptr ? *context.prices : kNoPrices, plan,
+               context.plan_limits);
+  if (!result.ok()) return result.status();
+  if (*first > result->options.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_token: option ", *first, " of ", result->options.size()));
+  }
+  PlanResultToProto(*result, *first, static_cast<size_t>(page_size), response);
+  const size_t next = *first + static_cast<size_t>(page_size);
+  if (next < result->options.size()) {
+    response->set_next_page_token(PlanPageToken((*serving)->version, next));
+  }
+  response->set_confidence(plan.confidence);
+  response->set_model_version((*serving)->version);
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* PredictionServiceImpl::Plan(grpc::CallbackServerContext* rpc,
+                                                      const grpc::ByteBuffer* request,
+                                                      grpc::ByteBuffer* response) {
+  return ServeUnary<v1::PlanRequest, v1::PlanResponse>(
+      context_, rpc, RpcMethod::kPlan, *request, response,
+      [this](const v1::PlanRequest& r, v1::PlanResponse* out) {
+        return DoPlan(*context_, r, out);
+      });
 }
 
 grpc::ServerUnaryReactor* PredictionServiceImpl::Predict(grpc::CallbackServerContext* rpc,

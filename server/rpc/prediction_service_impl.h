@@ -11,9 +11,10 @@ namespace perfcast::server {
 // answers from it. Never blocks: prediction is pure computation on an immutable model. Its methods
 // take their messages as bytes (server/rpc/raw_message.h says why), and ServeUnary authorizes the
 // caller before parsing them (server/rpc/call_admission.h).
-class PredictionServiceImpl final : public v1::PredictionService::WithRawCallbackMethod_Predict<
-                                        v1::PredictionService::WithRawCallbackMethod_Uncertainty<
-                                            v1::PredictionService::Service>> {
+class PredictionServiceImpl final
+    : public v1::PredictionService::WithRawCallbackMethod_Predict<
+          v1::PredictionService::WithRawCallbackMethod_Uncertainty<
+              v1::PredictionService::WithRawCallbackMethod_Plan<v1::PredictionService::Service>>> {
  public:
   explicit PredictionServiceImpl(ServiceContext* context) : context_(context) {}
 
@@ -23,6 +24,8 @@ class PredictionServiceImpl final : public v1::PredictionService::WithRawCallbac
   grpc::ServerUnaryReactor* Uncertainty(grpc::CallbackServerContext* rpc,
                                         const grpc::ByteBuffer* request,
                                         grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* Plan(grpc::CallbackServerContext* rpc, const grpc::ByteBuffer* request,
+                                 grpc::ByteBuffer* response) override;
 
   // The logic, without gRPC plumbing (also used by tests).
   static absl::Status DoPredict(const ServiceContext& context, const v1::PredictRequest& request,
@@ -30,6 +33,8 @@ class PredictionServiceImpl final : public v1::PredictionService::WithRawCallbac
   static absl::Status DoUncertainty(const ServiceContext& context,
                                     const v1::UncertaintyRequest& request,
                                     v1::UncertaintyResponse* response);
+  static absl::Status DoPlan(const ServiceContext& context, const v1::PlanRequest& request,
+                             v1::PlanResponse* response);
 
  private:
   ServiceContext* const context_;

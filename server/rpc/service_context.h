@@ -6,6 +6,8 @@
 
 #include "absl/status/statusor.h"
 #include "core/catalogue/catalogue.h"
+#include "core/plan/planner.h"
+#include "core/plan/price_list.h"
 #include "grpcpp/support/server_callback.h"
 #include "perfcast/v1/perfcast.pb.h"
 #include "proto/convert/prediction_conversion.h"
@@ -44,6 +46,9 @@ struct ServiceContext {
   // Whether replicas share the store: then new results (released ones too) are counted for the
   // retrain worker from the database, not by this process.
   bool shared_store = false;
+  // Dollars per GPU-hour for Plan (--prices); null: none, a request brings its own.
+  const PriceList* prices = nullptr;
+  PlanLimits plan_limits;
   // True until startup (load, seed, first training) is over.
   std::atomic<bool> starting{true};
 };

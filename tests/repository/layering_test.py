@@ -19,6 +19,7 @@ LAYERS = [
     "core/ml",
     "core/model",
     "core/bundle",
+    "core/plan",
     "core/eval",
     "proto/convert",
     "server/observability",

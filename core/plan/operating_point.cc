@@ -1,0 +1,169 @@
+#include "core/plan/operating_point.h"
+
+#include <cmath>
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace perfcast {
+namespace {
+
+double ThroughputOf(const PointPrediction& p, Judgement judgement) {
+  switch (judgement) {
+    case Judgement::kPessimisticBound:
+      return p.lower_tokens_per_s;
+    case Judgement::kOptimisticBound:
+      return p.upper_tokens_per_s;
+    case Judgement::kPointEstimate:
+      return p.throughput_tokens_per_s;
+  }
+  return p.throughput_tokens_per_s;
+}
+
+double TtftOf(const PointPrediction& p, Judgement judgement) {
+  switch (judgement) {
+    case Judgement::kPessimisticBound:
+      return p.ttft_upper_s;
+    case Judgement::kOptimisticBound:
+      return p.ttft_lower_s;
+    case Judgement::kPointEstimate:
+      return p.ttft_s;
+  }
+  return p.ttft_s;
+}
+
+double ItlOf(const PointPrediction& p, Judgement judgement) {
+  switch (judgement) {
+    case Judgement::kPessimisticBound:
+      return p.itl_upper_s;
+    case Judgement::kOptimisticBound:
+      return p.itl_lower_s;
+    case Judgement::kPointEstimate:
+      return p.itl_s;
+  }
+  return p.itl_s;
+}
+
+std::string ShapeText(const Shape& shape) {
+  return absl::StrCat(shape.input_tokens, "/", shape.output_tokens, " tokens");
+}
+
+// The latencies of batch index `j` over the mix (the worst shape of each), or the first
+// objective it misses.
+struct Latencies {
+  std::optional<double> ttft_s;
+  std::optional<double> itl_s;
+  double batch_latency_s = 0;
+  std::optional<Rejection> missed;
+};
+
+Latencies LatenciesAt(const CandidateCurves& curves, size_t j, const LatencyObjectives& objectives,
+                      Judgement judgement, absl::string_view bound_label) {
+  Latencies out;
+  bool every_shape_has_latency = true;
+  for (size_t i = 0; i < curves.shapes.size(); ++i) {
+    const PointPrediction& p = curves.points[i][j];
+    const Shape& shape = curves.shapes[i].shape;
+    const double batch_latency =
+        static_cast<double>(shape.output_tokens) * p.batch_size / ThroughputOf(p, judgement);
+    out.batch_latency_s = std::max(out.batch_latency_s, batch_latency);
+    if (p.latency_statistic == LatencyStatistic::kUnavailable) {
+      every_shape_has_latency = false;
+    } else {
+      out.ttft_s = std::max(out.ttft_s.value_or(0), TtftOf(p, judgement));
+      out.itl_s = std::max(out.itl_s.value_or(0), ItlOf(p, judgement));
+    }
+    if (out.missed) continue;
+    const std::string where = absl::StrCat(" at batch ", p.batch_size, ", ", ShapeText(shape));
+    if (objectives.ttft_s || objectives.itl_s) {
+      if (p.latency_statistic == LatencyStatistic::kUnavailable) {
+        out.missed = Rejection{CandidateRejection::kNoLatencyPrediction,
+                               "the model learned no TTFT or ITL (trained without latencies)"};
+        continue;
+      }
+    }
+    if (objectives.ttft_s && TtftOf(p, judgement) > *objectives.ttft_s) {
+      out.missed = Rejection{CandidateRejection::kMissesTtft,
+                             absl::StrFormat("TTFT %s %.4g s > objective %.4g s%s", bound_label,
+                                             TtftOf(p, judgement), *objectives.ttft_s, where)};
+    } else if (objectives.itl_s && ItlOf(p, judgement) > *objectives.itl_s) {
+      out.missed = Rejection{CandidateRejection::kMissesItl,
+                             absl::StrFormat("ITL %s %.4g s > objective %.4g s%s", bound_label,
+                                             ItlOf(p, judgement), *objectives.itl_s, where)};
+    } else if (objectives.batch_latency_s && batch_latency > *objectives.batch_latency_s) {
+      out.missed =
+          Rejection{CandidateRejection::kMissesBatchLatency,
+                    absl::StrFormat("batch latency %s %.4g s > objective %.4g s%s", bound_label,
+                                    batch_latency, *objectives.batch_latency_s, where)};
+    }
+  }
+  if (!every_shape_has_latency) out.ttft_s = out.itl_s = std::nullopt;
+  return out;
+}
+
+}  // namespace
+
+double MixTokensPerSecond(const CandidateCurves& curves, size_t j, Judgement judgement) {
+  // Of every request-weighted output token, shape i's take w_i o_i / throughput_i seconds.
+  double tokens = 0;
+  double seconds = 0;
+  for (size_t i = 0; i < curves.shapes.size(); ++i) {
+    const double throughput = ThroughputOf(curves.points[i][j], judgement);
+    if (!(throughput > 0)) return 0;
+    const double weighted_tokens = curves.shapes[i].weight * curves.shapes[i].shape.output_tokens;
+    tokens += weighted_tokens;
+    seconds += weighted_tokens / throughput;
+  }
+  return seconds > 0 ? tokens / seconds : 0;
+}
+
+std::variant<OperatingPoint, Rejection> ChooseOperatingPoint(const CandidateCurves& curves,
+                                                             const LatencyObjectives& objectives,
+                                                             double demand_tokens_per_s,
+                                                             Judgement judgement,
+                                                             absl::string_view bound_label) {
+  const size_t batch_count = curves.points.front().size();
+  std::optional<OperatingPoint> best;
+  std::optional<Rejection> first_miss;       // at the smallest batch that fits
+  std::optional<std::string> memory_reason;  // at the smallest batch
+  for (size_t j = 0; j < batch_count; ++j) {
+    bool fits = true;
+    for (const std::vector<PointPrediction>& shape_points : curves.points) {
+      if (shape_points[j].memory.verdict == MemoryVerdict::kDoesNotFit) {
+        fits = false;
+        if (!memory_reason) memory_reason = shape_points[j].memory.reason;
+        break;
+      }
+    }
+    if (!fits) continue;
+    const double capacity = MixTokensPerSecond(curves, j, judgement);
+    if (!(capacity > 0)) continue;
+    Latencies latencies = LatenciesAt(curves, j, objectives, judgement, bound_label);
+    if (latencies.missed) {
+      if (!first_miss) first_miss = std::move(latencies.missed);
+      continue;
+    }
+    const double needed = std::ceil(demand_tokens_per_s / capacity);
+    if (!(needed <= static_cast<double>(kMaxPlanReplicas))) {
+      if (!first_miss) {
+        first_miss = Rejection{
+            CandidateRejection::kTooManyReplicas,
+            absl::StrFormat("%.4g tokens/s per replica at batch %d: more than %d replicas",
+                            capacity, curves.points.front()[j].batch_size, kMaxPlanReplicas)};
+      }
+      continue;
+    }
+    const auto replicas = static_cast<int64_t>(needed);
+    if (best && best->replicas <= replicas) continue;
+    best = OperatingPoint{
+        curves.points.front()[j].batch_size, replicas, capacity, latencies.ttft_s, latencies.itl_s,
+        latencies.batch_latency_s,           0};
+  }
+  if (best) return *best;
+  if (first_miss) return *first_miss;
+  return Rejection{CandidateRejection::kDoesNotFit,
+                   memory_reason.value_or("no operating point has a throughput")};
+}
+
+}  // namespace perfcast
