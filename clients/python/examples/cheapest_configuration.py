@@ -7,7 +7,8 @@ LOWER end of perfcast's prediction interval at the given confidence level? A con
 qualifies when some batch size up to --max-batch-size reaches the target; the smallest such
 batch size is reported (the lowest batch latency). One Predict call covers every offer.
 
-    clients/python/generate_stubs.sh      # once: stubs into clients/python/generated
+    pip install ./clients/python          # once, in a virtual environment (see the README);
+    clients/python/generate_stubs.sh      # or, in a clone: stubs into clients/python/generated
     clients/python/examples/cheapest_configuration.py --server localhost:50051 \\
         --target 3000 --confidence 0.95 --input-tokens 512 --output-tokens 512 \\
         [--candidates offers.csv] [--json]
@@ -22,12 +23,15 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
 import json
 import os
 import sys
 from dataclasses import dataclass
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+if importlib.util.find_spec("perfcast_client") is None:
+    # Not installed: run from a clone, where the package sits in clients/python.
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from perfcast_client import (  # noqa: E402  (after the path set-up above)
     Client,

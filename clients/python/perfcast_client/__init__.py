@@ -9,7 +9,8 @@
                                              input_tokens=128, output_tokens=128,
                                              batch_sizes=(1, 16, 64))])
 
-Runtime: Debian's python3-grpcio and python3-protobuf; stubs from generate_stubs.sh.
+Runtime: Debian's python3-grpcio and python3-protobuf. `pip install ./clients/python` installs
+the generated stubs with the package; in a clone, generate_stubs.sh writes them.
 """
 
 from perfcast_client.client import MODEL_SERVICE, PREDICTION_SERVICE, Client, PerfcastError

@@ -1,8 +1,9 @@
 """Imports the generated protobuf and gRPC stubs (see ../generate_stubs.sh).
 
 The stubs are not committed: they are generated from proto/ at build time. They are found on
-sys.path (the CMake build puts its output directory on PYTHONPATH) or, failing that, in
-clients/python/generated, where generate_stubs.sh writes by default.
+sys.path: installed beside perfcast_client by `pip install ./clients/python`, or in a clone the
+CMake build's output directory on PYTHONPATH; failing that, in clients/python/generated, where
+generate_stubs.sh writes by default.
 """
 
 import os
@@ -18,7 +19,8 @@ def _import_stubs():
                                    "generated")
         if not os.path.isdir(default_dir) or default_dir in sys.path:
             raise ImportError(
-                "perfcast_client: generated stubs not found. Run clients/python/generate_stubs.sh "
+                "perfcast_client: generated stubs not found. Install the package "
+                "(pip install ./clients/python), or run clients/python/generate_stubs.sh "
                 "[OUT_DIR] and put OUT_DIR on PYTHONPATH (default: clients/python/generated, "
                 "found automatically). Runtime packages: python3-grpcio python3-protobuf."
             ) from None
