@@ -216,7 +216,8 @@ def _metric_problem(metric: str, exposition: Exposition) -> str | None:
     if exposition.types.get(metric) == "histogram":
         return f"{metric} is a histogram: use {metric}_bucket, {metric}_sum or {metric}_count"
     close = difflib.get_close_matches(metric, exposition.series, n=3)
-    return f"no metric {metric} in the scrape" + (f" (similar: {', '.join(close)})" if close else "")
+    similar = f" (similar: {', '.join(close)})" if close else ""
+    return f"no metric {metric} in the scrape{similar}"
 
 
 def expression_problems(expr: str, exposition: Exposition) -> list[str]:
