@@ -36,7 +36,8 @@ class KubernetesManifestTest(unittest.TestCase):
         self.by_kind = {doc["kind"]: doc for doc in self.docs}
 
     def test_every_document_is_a_named_object(self):
-        for doc in self.docs + load_all("deploy/kubernetes/servicemonitor.yaml"):
+        for doc in (self.docs + load_all("deploy/kubernetes/servicemonitor.yaml")
+                    + load_all("deploy/kubernetes/prometheusrule.yaml")):
             self.assertIn("apiVersion", doc)
             self.assertTrue(doc.get("metadata", {}).get("name"), doc.get("kind"))
 
@@ -151,11 +152,59 @@ class ReplicatedManifestTest(unittest.TestCase):
         self.assertIn("cpu", self.container["resources"]["requests"])
 
 
+def bind_mounts(service):
+    """Container path -> (host path relative to the repository root, read-only) of the
+    service's bind mounts (named volumes left out)."""
+    mounts = {}
+    for volume in service.get("volumes", []):
+        parts = volume.split(":")
+        if parts[0].startswith("."):
+            host = os.path.normpath(os.path.join("deploy/compose", parts[0]))
+            mounts[parts[1]] = (host, parts[2:] == ["ro"])
+    return mounts
+
+
 class ComposeAndPrometheusTest(unittest.TestCase):
-    def test_compose_runs_the_server_and_prometheus(self):
-        [compose] = load_all("deploy/compose/compose.yaml")
-        self.assertEqual(set(compose["services"]), {"perfcast", "prometheus"})
-        self.assertIn("50051:50051", compose["services"]["perfcast"]["ports"])
+    def setUp(self):
+        [self.compose] = load_all("deploy/compose/compose.yaml")
+        self.services = self.compose["services"]
+
+    def test_compose_runs_the_server_prometheus_and_grafana(self):
+        self.assertEqual(set(self.services), {"perfcast", "prometheus", "grafana"})
+        self.assertIn("50051:50051", self.services["perfcast"]["ports"])
+
+    def test_prometheus_loads_the_alerting_rules_beside_its_configuration(self):
+        mounts = bind_mounts(self.services["prometheus"])
+        config_path = "/etc/prometheus/prometheus.yml"
+        self.assertEqual(mounts[config_path], ("deploy/prometheus/prometheus.yml", True))
+        [config] = load_all("deploy/prometheus/prometheus.yml")
+        self.assertTrue(config["rule_files"])
+        for rule_file in config["rule_files"]:
+            # Prometheus reads rule_files relative to its configuration file.
+            in_container = os.path.join(os.path.dirname(config_path), rule_file)
+            self.assertIn(in_container, mounts, f"rule file {rule_file} is not mounted")
+            host, read_only = mounts[in_container]
+            self.assertTrue(read_only, in_container)
+            self.assertTrue(os.path.isfile(os.path.join(ROOT, host)), host)
+
+    def test_grafana_provisions_the_compose_prometheus_and_the_dashboards(self):
+        mounts = bind_mounts(self.services["grafana"])
+        self.assertEqual(mounts["/etc/grafana/provisioning"], ("deploy/grafana/provisioning", True))
+        [datasources] = load_all("deploy/grafana/provisioning/datasources/prometheus.yml")
+        [source] = datasources["datasources"]
+        self.assertEqual(source["type"], "prometheus")
+        # The URL names the Prometheus service and its port inside the compose network.
+        host, port = re.fullmatch(r"http://([\w-]+):(\d+)", source["url"]).groups()
+        self.assertIn(host, self.services)
+        container_ports = {p.rsplit(":", 1)[1] for p in self.services[host]["ports"]}
+        self.assertIn(port, container_ports)
+        [providers] = load_all("deploy/grafana/provisioning/dashboards/perfcast.yml")
+        for provider in providers["providers"]:
+            path = provider["options"]["path"]
+            self.assertIn(path, mounts, f"dashboards provider path {path} is not mounted")
+            host_dir, read_only = mounts[path]
+            self.assertTrue(read_only, path)
+            self.assertTrue(os.listdir(os.path.join(ROOT, host_dir)), host_dir)
 
     def test_promtool_accepts_the_scrape_configuration(self):
         result = subprocess.run(

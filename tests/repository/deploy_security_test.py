@@ -246,6 +246,22 @@ class ComposeTest(unittest.TestCase):
         self.assertIn("--tls-ca", test)
         self.assertRegex(test, r"PERFCAST_TOKEN=|--token")
 
+    def test_only_grpc_is_published_beyond_the_loopback(self):
+        # /metrics, the Prometheus UI and Grafana have no TLS of their own.
+        for name, service in self.compose["services"].items():
+            for port in service.get("ports", []):
+                with self.subTest(service=name, port=port):
+                    if name == "perfcast" and port == "50051:50051":
+                        continue
+                    self.assertTrue(str(port).startswith("127.0.0.1:"), f"{name}: {port}")
+
+    def test_monitoring_configuration_is_mounted_read_only(self):
+        for name in ("prometheus", "grafana"):
+            for volume in self.compose["services"][name].get("volumes", []):
+                if volume.startswith("."):  # a bind mount of a file in the repository
+                    with self.subTest(service=name, volume=volume):
+                        self.assertTrue(volume.endswith(":ro"), volume)
+
     def test_prometheus_scrapes_the_plaintext_metrics_port(self):
         # The server has no TLS on /metrics: the scrape must stay http on --metrics-port.
         flags = flag_values(list(map(str, self.service.get("command", []))))
