@@ -198,7 +198,7 @@ func (c *Client) withRetries(ctx context.Context, method string, repeat repeatab
 		}
 		if err := sleepUnlessDone(ctx, wait); err != nil {
 			return &Error{Method: method, Code: codeOfContextError(err),
-				Message: "gave up waiting to retry after: " + failure.Message,
+				Message:  "gave up waiting to retry after: " + failure.Message,
 				Attempts: attempts, cause: err}
 		}
 	}

@@ -57,9 +57,9 @@ const (
 	PredictionCaseExtrapolatedBatch = pb.PredictionCase_PREDICTION_CASE_EXTRAPOLATED_BATCH
 	PredictionCaseNewConfiguration  = pb.PredictionCase_PREDICTION_CASE_NEW_CONFIGURATION
 
-	MemoryFitFits      = pb.MemoryFit_MEMORY_FIT_FITS
+	MemoryFitFits       = pb.MemoryFit_MEMORY_FIT_FITS
 	MemoryFitDoesNotFit = pb.MemoryFit_MEMORY_FIT_DOES_NOT_FIT
-	MemoryFitUnknown   = pb.MemoryFit_MEMORY_FIT_UNKNOWN
+	MemoryFitUnknown    = pb.MemoryFit_MEMORY_FIT_UNKNOWN
 
 	ModelStateAvailable = pb.ModelVersionStatus_STATE_AVAILABLE
 	ModelStateFailed    = pb.ModelVersionStatus_STATE_FAILED
