@@ -150,12 +150,12 @@ func candidatesFor(configurations []*perfcast.Configuration, w workload) []candi
 func printTable(out io.Writer, w workload, nodes []scoredNode) {
 	fmt.Fprintf(out, "%s, %d in / %d out tokens, batch %d: score from the %.0f%% lower bound\n",
 		w.model, w.inputTokens, w.outputTokens, w.batchSize, 100*w.confidence)
-	table := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	table := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(table, "rank\tscore\tlower tok/s\tpredicted tok/s\tupper tok/s\tcase\tmemory\t"+
-		"node\t")
+		"node")
 	for i, node := range nodes {
 		p := node.point
-		fmt.Fprintf(table, "%d\t%d\t%.1f\t%.1f\t%.1f\t%s\t%s\t%s\t\n", i+1, node.score,
+		fmt.Fprintf(table, "%d\t%d\t%.1f\t%.1f\t%.1f\t%s\t%s\t%s\n", i+1, node.score,
 			p.ThroughputLowerTokensPerSecond, p.ThroughputTokensPerSecond,
 			p.ThroughputUpperTokensPerSecond, caseName(p.PredictionCase),
 			memoryFitName(p.MemoryFit), node.name)
