@@ -85,6 +85,17 @@ const (
 	unsafeToRepeat repeatability = false
 )
 
+// Each RPC is one method over invoke, and its messages one alias line each in types.go. A new
+// unary RPC (Plan, say) is: the alias lines for PlanRequest and PlanResponse, and
+//
+//	func (c *Client) Plan(ctx context.Context, req *PlanRequest,
+//		opts ...CallOption) (*PlanResponse, error) {
+//		return invoke(ctx, c, "Plan", safeToRepeat, c.prediction.Plan, req, opts)
+//	}
+//
+// with safeToRepeat only if a repeat cannot change the outcome, and a line in the package
+// comment's retry list.
+
 // Predict returns one Prediction per query, in query order, all from one model version.
 func (c *Client) Predict(ctx context.Context, req *PredictRequest,
 	opts ...CallOption) (*PredictResponse, error) {

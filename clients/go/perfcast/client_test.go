@@ -49,6 +49,9 @@ type fakeServer struct {
 	refit            func(call int) (*pb.RefitResponse, error)
 	submitBenchmarks func(stream pb.ModelService_SubmitBenchmarksServer, call int) error
 
+	// Set by startFake; says SERVING for PredictionServiceName.
+	health *health.Server
+
 	mu    sync.Mutex
 	calls map[string]int
 }
@@ -98,9 +101,9 @@ func startFake(t *testing.T, f *fakeServer, creds credentials.TransportCredentia
 	server := grpc.NewServer(options...)
 	pb.RegisterPredictionServiceServer(server, f)
 	pb.RegisterModelServiceServer(server, f)
-	healthServer := health.NewServer()
-	healthServer.SetServingStatus(PredictionServiceName, healthpb.HealthCheckResponse_SERVING)
-	healthpb.RegisterHealthServer(server, healthServer)
+	f.health = health.NewServer()
+	f.health.SetServingStatus(PredictionServiceName, healthpb.HealthCheckResponse_SERVING)
+	healthpb.RegisterHealthServer(server, f.health)
 	go server.Serve(listener)
 	t.Cleanup(server.Stop)
 	return listener.Addr().String()
@@ -320,6 +323,36 @@ func TestHealthCheckThroughTheCodecFallback(t *testing.T) {
 	_, err = client.CheckHealth(context.Background(), "no.such.Service")
 	if Code(err) != codes.NotFound {
 		t.Errorf("unknown service: %v, want NOT_FOUND", err)
+	}
+}
+
+func TestWaitUntilServingWaitsThroughNotServing(t *testing.T) {
+	fake := &fakeServer{}
+	client := dialFake(t, startFake(t, fake, nil))
+	fake.health.SetServingStatus(ModelServiceName, healthpb.HealthCheckResponse_NOT_SERVING)
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		fake.health.SetServingStatus(ModelServiceName, healthpb.HealthCheckResponse_SERVING)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	if err := client.WaitUntilServing(ctx, ModelServiceName, 5*time.Millisecond); err != nil {
+		t.Errorf("WaitUntilServing: %v, want nil once SERVING", err)
+	}
+}
+
+func TestWaitUntilServingEndsWithTheContext(t *testing.T) {
+	fake := &fakeServer{}
+	client := dialFake(t, startFake(t, fake, nil))
+	fake.health.SetServingStatus(ModelServiceName, healthpb.HealthCheckResponse_NOT_SERVING)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+
+	err := client.WaitUntilServing(ctx, ModelServiceName, 5*time.Millisecond)
+
+	if Code(err) != codes.DeadlineExceeded || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("WaitUntilServing: %v, want DEADLINE_EXCEEDED", err)
 	}
 }
 
