@@ -204,6 +204,9 @@ func TestOtherCodesAreReturnedAtOnceWithTheirCode(t *testing.T) {
 	if !errors.As(wrapped, &perr) || Code(wrapped) != codes.InvalidArgument {
 		t.Fatalf("a wrapped error lost its code: %v", wrapped)
 	}
+	if want := "perfcast Predict: INVALID_ARGUMENT: " + message; err.Error() != want {
+		t.Errorf("Error() = %q, want %q", err.Error(), want)
+	}
 	if perr.Message != message || perr.Method != "Predict" || perr.Attempts != 1 {
 		t.Errorf("got %+v, want Predict's message after 1 attempt", perr)
 	}
@@ -383,6 +386,16 @@ func TestDialRefusesAFileThatIsNoCA(t *testing.T) {
 	_, err := Dial("127.0.0.1:1", WithTLS(notPEM))
 	if err == nil || !strings.Contains(err.Error(), "no PEM certificate") {
 		t.Errorf("Dial = %v, want an error saying the CA file holds no certificate", err)
+	}
+}
+
+func TestCodesAreSpelledAsOnTheWire(t *testing.T) {
+	for code, want := range map[codes.Code]string{codes.OK: "OK",
+		codes.Unavailable: "UNAVAILABLE", codes.DeadlineExceeded: "DEADLINE_EXCEEDED",
+		codes.ResourceExhausted: "RESOURCE_EXHAUSTED", codes.Unauthenticated: "UNAUTHENTICATED"} {
+		if got := wireName(code); got != want {
+			t.Errorf("wireName(%v) = %q, want %q", code, got, want)
+		}
 	}
 }
 

@@ -3,6 +3,8 @@ package perfcast
 import (
 	"errors"
 	"fmt"
+	"strings"
+	"unicode"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -26,7 +28,7 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	text := fmt.Sprintf("perfcast %s: %s: %s", e.Method, e.Code, e.Message)
+	text := fmt.Sprintf("perfcast %s: %s: %s", e.Method, wireName(e.Code), e.Message)
 	if e.Attempts > 1 {
 		text += fmt.Sprintf(" (after %d attempts)", e.Attempts)
 	}
@@ -39,6 +41,23 @@ func (e *Error) GRPCStatus() *status.Status { return status.New(e.Code, e.Messag
 // Unwrap gives the underlying error: the gRPC status error, or the context's error when the
 // context ended while waiting to retry (so errors.Is(err, context.DeadlineExceeded) holds).
 func (e *Error) Unwrap() error { return e.cause }
+
+// wireName spells a code as the gRPC specification and the server's documentation do
+// (INVALID_ARGUMENT), where grpc-go's String gives InvalidArgument.
+func wireName(code codes.Code) string {
+	name := code.String()
+	if code == codes.OK {
+		return name
+	}
+	var spelled strings.Builder
+	for i, r := range name {
+		if i > 0 && unicode.IsUpper(r) {
+			spelled.WriteByte('_')
+		}
+		spelled.WriteRune(unicode.ToUpper(r))
+	}
+	return spelled.String()
+}
 
 // Code is the gRPC code of err, also when err wraps an *Error: codes.OK for nil, codes.Unknown
 // for an error that carries no code.
