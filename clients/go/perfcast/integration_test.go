@@ -196,11 +196,16 @@ func TestLiveSubmitThenStatusThenRefit(t *testing.T) {
 	if err != nil {
 		t.Fatalf("GetModelStatus: %v", err)
 	}
-	if after.StoredResultCount != before.StoredResultCount+5 ||
-		after.ResultsSinceRefitCount != before.ResultsSinceRefitCount+5 {
-		t.Errorf("stored %d (since refit %d), want %d (%d): five new results",
-			after.StoredResultCount, after.ResultsSinceRefitCount, before.StoredResultCount+5,
-			before.ResultsSinceRefitCount+5)
+	if after.StoredResultCount != before.StoredResultCount+5 {
+		t.Errorf("stored %d, want %d: five new results", after.StoredResultCount,
+			before.StoredResultCount+5)
+	}
+	// The server counts results towards the next refit after their commit, which may come after
+	// the acknowledgement: wait for the count rather than read it once.
+	wantSinceRefit := before.ResultsSinceRefitCount + 5
+	sinceRefit, err := waitForResultsSinceRefit(ctx, client, wantSinceRefit)
+	if err != nil || sinceRefit != wantSinceRefit {
+		t.Errorf("results since refit %d (%v), want %d", sinceRefit, err, wantSinceRefit)
 	}
 
 	refit, err := client.Refit(ctx, &RefitRequest{Wait: true, Reason: "go client test"},
@@ -232,6 +237,25 @@ func TestLiveSubmitThenStatusThenRefit(t *testing.T) {
 	if !found {
 		t.Errorf("%d configurations after the refit, none of them %s", len(configurations),
 			synthetic.Hardware)
+	}
+}
+
+// waitForResultsSinceRefit polls GetModelStatus until its results_since_refit_count reaches want
+// or 10 s pass, and returns the last count.
+func waitForResultsSinceRefit(ctx context.Context, client *Client, want int64) (int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for {
+		status, err := client.GetModelStatus(ctx, &GetModelStatusRequest{})
+		if err != nil {
+			return 0, err
+		}
+		if status.ResultsSinceRefitCount >= want {
+			return status.ResultsSinceRefitCount, nil
+		}
+		if err := sleepUnlessDone(ctx, 20*time.Millisecond); err != nil {
+			return status.ResultsSinceRefitCount, err
+		}
 	}
 }
 
