@@ -27,8 +27,9 @@
 //	             lost comes back as a duplicate, never twice)
 //	not retried: Refit (a repeat may start a second retrain once the first has finished)
 //
-// No other code is retried: INVALID_ARGUMENT, NOT_FOUND and the rest will not change by asking
-// again.
+// No other code is retried: INVALID_ARGUMENT, NOT_FOUND and the like will not change by asking
+// again, and RESOURCE_EXHAUSTED (a per-caller limit) says when to try again, which is the
+// caller's decision.
 //
 // Errors: every failed call returns an *Error with the gRPC code and the server's message
 // (INVALID_ARGUMENT names the field and the value). status.Code(err) works on it directly;
