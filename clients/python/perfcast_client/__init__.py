@@ -16,6 +16,7 @@ the generated stubs with the package; in a clone, generate_stubs.sh writes them.
 from perfcast_client.client import MODEL_SERVICE, PREDICTION_SERVICE, Client, PerfcastError
 from perfcast_client.values import (
     BenchmarkResult,
+    CandidateRejection,
     Configuration,
     CurvePoint,
     LastRefit,
@@ -24,19 +25,25 @@ from perfcast_client.values import (
     ModelStatus,
     ModelVersion,
     ObservedCurve,
+    OperatingPoint,
+    Plan,
+    PlanOption,
     Prediction,
     PredictionCase,
     QuarantineChange,
     QuarantinedResult,
     Query,
     RefitResult,
+    RejectedCandidate,
     Rejection,
+    RequestShape,
     SubmitSummary,
     Uncertainty,
 )
 
 __all__ = [
     "BenchmarkResult",
+    "CandidateRejection",
     "Client",
     "Configuration",
     "CurvePoint",
@@ -47,6 +54,9 @@ __all__ = [
     "ModelStatus",
     "ModelVersion",
     "ObservedCurve",
+    "OperatingPoint",
+    "Plan",
+    "PlanOption",
     "PREDICTION_SERVICE",
     "PerfcastError",
     "Prediction",
@@ -55,7 +65,9 @@ __all__ = [
     "QuarantinedResult",
     "Query",
     "RefitResult",
+    "RejectedCandidate",
     "Rejection",
+    "RequestShape",
     "SubmitSummary",
     "Uncertainty",
 ]

@@ -12,7 +12,7 @@ import collections
 import dataclasses
 import datetime
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import grpc
 
@@ -20,6 +20,7 @@ from perfcast_client import _stubs
 from perfcast_client._stubs import health_pb, pb
 from perfcast_client.values import (
     BenchmarkResult,
+    CandidateRejection,
     Configuration,
     CurvePoint,
     LastRefit,
@@ -28,13 +29,18 @@ from perfcast_client.values import (
     ModelStatus,
     ModelVersion,
     ObservedCurve,
+    OperatingPoint,
+    Plan,
+    PlanOption,
     Prediction,
     PredictionCase,
     QuarantineChange,
     QuarantinedResult,
     Query,
     RefitResult,
+    RejectedCandidate,
     Rejection,
+    RequestShape,
     SubmitSummary,
     Uncertainty,
 )
@@ -172,6 +178,88 @@ class Client:
                 ) for c in r.nearest_curves),
             prediction_case=PredictionCase.from_wire(r.prediction_case),
             model_version=r.model_version,
+        )
+
+    def plan(
+        self,
+        model: str,
+        shapes: Sequence[RequestShape],
+        *,
+        output_tokens_per_second: float | None = None,
+        requests_per_second: float | None = None,
+        ttft_seconds: float | None = None,
+        itl_seconds: float | None = None,
+        batch_latency_seconds: float | None = None,
+        confidence: float | None = None,
+        precisions: Sequence[str] = (),
+        candidates: Sequence[Configuration] = (),
+        hardware: Sequence[str] = (),
+        frameworks: Sequence[str] = (),
+        max_gpu_count: int = 0,
+        batch_sizes: Sequence[int] = (),
+        batch_semantics: str = "static",
+        campaign: str | None = None,
+        prices: Mapping[str, float] | None = None,
+        ranking: str = "cost",
+        page_size: int = 0,
+        page_token: str = "",
+        model_version: int | None = None,
+        timeout_seconds: float | None = None,
+    ) -> Plan:
+        """The cheapest configurations that serve the demand (one of output_tokens_per_second
+        and requests_per_second) within the latency objectives with `confidence` (None: the
+        server's 0.9): per candidate, the operating point that needs the fewest replicas judged
+        by the lower bound of throughput and the upper bounds of latency; ranked by dollars per
+        hour ("cost") or GPUs ("gpus"). Without candidates, the server enumerates what its data
+        know for the model (narrowed by hardware, frameworks, max_gpu_count, precisions).
+        prices: dollars per GPU-hour by hardware, over the server's --prices."""
+        if (output_tokens_per_second is None) == (requests_per_second is None):
+            raise ValueError("give one of output_tokens_per_second and requests_per_second")
+        if ranking not in ("cost", "gpus"):
+            raise ValueError(f"ranking={ranking!r}: must be 'cost' or 'gpus'")
+        request = pb.PlanRequest(
+            model_spec=_model_spec(model_version),
+            model=model,
+            precisions=list(precisions),
+            shapes=[pb.RequestShape(input_tokens=s.input_tokens, output_tokens=s.output_tokens,
+                                    weight=s.weight) for s in shapes],
+            candidates=[_configuration_to_pb(c) for c in candidates],
+            filter=pb.CandidateFilter(hardware=list(hardware), frameworks=list(frameworks),
+                                      max_gpu_count=max_gpu_count),
+            batch_sizes=list(batch_sizes),
+            batch_semantics=_batch_semantics_to_pb(batch_semantics),
+            prices=[pb.HardwarePrice(hardware=h, usd_per_gpu_hour=p)
+                    for h, p in sorted((prices or {}).items())],
+            ranking=pb.PlanRanking.Value("PLAN_RANKING_" + ranking.upper()),
+            page_size=page_size,
+            page_token=page_token,
+        )
+        if output_tokens_per_second is not None:
+            request.output_tokens_per_second = output_tokens_per_second
+        else:
+            request.requests_per_second = requests_per_second
+        for name, value in (("ttft_seconds", ttft_seconds), ("itl_seconds", itl_seconds),
+                            ("batch_latency_seconds", batch_latency_seconds)):
+            if value is not None:
+                setattr(request.slo, name, value)
+        if confidence is not None:
+            request.confidence = confidence
+        if campaign is not None:
+            request.campaign = campaign
+        r = self._call("Plan", self._prediction.Plan, request, timeout_seconds)
+        return Plan(
+            options=tuple(_plan_option_from_pb(o) for o in r.options),
+            rejected=tuple(RejectedCandidate(
+                configuration=_configuration_from_pb(c.configuration),
+                reason=CandidateRejection.from_wire(c.reason), detail=c.detail)
+                for c in r.rejected),
+            total_options=r.total_options,
+            next_page_token=r.next_page_token,
+            model_version=r.model_version,
+            demand_output_tokens_per_second=r.demand_output_tokens_per_second,
+            confidence=r.confidence,
+            cheapest_point_estimate=(_plan_option_from_pb(r.cheapest_point_estimate)
+                                     if r.HasField("cheapest_point_estimate") else None),
         )
 
     # --- Write and control path ------------------------------------------------------------
@@ -527,6 +615,35 @@ def _result_to_pb(r: BenchmarkResult) -> pb.BenchmarkResult:
             t = t.astimezone(datetime.timezone.utc).replace(tzinfo=None)
         message.measure_time.FromDatetime(t)  # naive = UTC
     return message
+
+
+def _operating_point_from_pb(p: pb.OperatingPoint) -> OperatingPoint:
+    return OperatingPoint(
+        batch_size=p.batch_size,
+        replicas=p.replicas,
+        tokens_per_second_per_replica=p.tokens_per_second_per_replica,
+        batch_latency_seconds=p.batch_latency_seconds,
+        cost_per_hour=p.cost_per_hour,
+        ttft_seconds=p.ttft_seconds if p.HasField("ttft_seconds") else None,
+        itl_seconds=p.itl_seconds if p.HasField("itl_seconds") else None,
+    )
+
+
+def _plan_option_from_pb(o: pb.PlanOption) -> PlanOption:
+    return PlanOption(
+        configuration=_configuration_from_pb(o.configuration),
+        planned=_operating_point_from_pb(o.planned),
+        point_estimate=(_operating_point_from_pb(o.point_estimate)
+                        if o.HasField("point_estimate") else None),
+        predicted_tokens_per_second_per_replica=o.predicted_tokens_per_second_per_replica,
+        usd_per_gpu_hour=o.usd_per_gpu_hour if o.HasField("usd_per_gpu_hour") else None,
+        total_gpus=o.total_gpus,
+        cost_per_million_output_tokens=o.cost_per_million_output_tokens,
+        memory_fit=MemoryFit.from_wire(o.memory_fit),
+        memory_fit_reason=o.memory_fit_reason,
+        prediction_case=PredictionCase.from_wire(o.prediction_case),
+        expected_relative_error=o.expected_relative_error,
+    )
 
 
 def _seconds(duration) -> float:

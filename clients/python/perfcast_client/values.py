@@ -243,3 +243,83 @@ class ModelStatus:
             if v.state == "AVAILABLE":
                 return v.version
         return None
+
+
+# --- Plan ---------------------------------------------------------------------------------------
+
+
+class CandidateRejection(_WireEnum):
+    """Why a candidate has no plan option (values as on the wire)."""
+
+    UNSPECIFIED = 0
+    DOES_NOT_FIT = 1
+    MISSES_TTFT = 2
+    MISSES_ITL = 3
+    MISSES_BATCH_LATENCY = 4
+    NO_LATENCY_PREDICTION = 5
+    NO_PRICE = 6
+    UNKNOWN_CONFIGURATION = 7
+    TOO_MANY_REPLICAS = 8
+
+
+@dataclass(frozen=True)
+class RequestShape:
+    """One request shape of a workload and its share of the requests (any positive scale)."""
+
+    input_tokens: int
+    output_tokens: int
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class OperatingPoint:
+    """Where a candidate's replicas run and how many the demand needs."""
+
+    batch_size: int
+    replicas: int
+    # Generated tokens/s per replica: the lower bound at the plan's confidence (or, in a
+    # point-estimate plan, the prediction).
+    tokens_per_second_per_replica: float
+    batch_latency_seconds: float
+    cost_per_hour: float  # 0 without a price
+    # The worst shape's bounds (or predictions); None when the model predicts no latencies.
+    ttft_seconds: float | None = None
+    itl_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class PlanOption:
+    configuration: Configuration
+    planned: OperatingPoint  # at the plan's confidence
+    # What the predictions alone would plan for this candidate; None when they meet no objective.
+    point_estimate: OperatingPoint | None
+    predicted_tokens_per_second_per_replica: float
+    usd_per_gpu_hour: float | None
+    total_gpus: int
+    cost_per_million_output_tokens: float
+    memory_fit: MemoryFit
+    memory_fit_reason: str
+    prediction_case: PredictionCase
+    expected_relative_error: float
+
+
+@dataclass(frozen=True)
+class RejectedCandidate:
+    configuration: Configuration
+    reason: CandidateRejection
+    detail: str  # with the figures
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Ranked options (the first is the plan), every rejected candidate and what planning on the
+    predictions alone would choose."""
+
+    options: tuple[PlanOption, ...]
+    rejected: tuple[RejectedCandidate, ...]
+    total_options: int
+    next_page_token: str
+    model_version: int
+    demand_output_tokens_per_second: float
+    confidence: float
+    cheapest_point_estimate: PlanOption | None
