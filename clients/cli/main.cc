@@ -33,6 +33,7 @@
 #include "core/eval/evaluation.h"
 #include "core/eval/evaluation_points.h"
 #include "core/eval/perfcast_method.h"
+#include "core/eval/plan_evaluation.h"
 #include "core/model/perfcast_model.h"
 #ifdef PERFCAST_WITH_REMOTE
 #include "clients/cli/plan_command.h"
@@ -293,8 +294,83 @@ absl::StatusOr<int> ThreadsFlag(const CommandLine& line) {
   return threads;
 }
 
+// `eval --protocol plan`: perfcast's plans for held-out configurations against their measured
+// curves (core/eval/plan_evaluation.h).
+absl::Status RunPlanEvaluation(const CommandLine& line) {
+  absl::StatusOr<std::vector<BenchmarkRecord>> records = ReadAll(line.GetAll("data"));
+  if (!records.ok()) return records.status();
+  absl::StatusOr<int> threads = ThreadsFlag(line);
+  absl::StatusOr<int> seed = line.GetInt("seed", 42);
+  absl::StatusOr<double> confidence = line.GetDouble("confidence", 0.9);
+  for (const absl::Status& status : {threads.status(), seed.status(), confidence.status()}) {
+    if (!status.ok()) return status;
+  }
+  if (!(*confidence > 0 && *confidence < 1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--confidence=", *confidence, ": must be in (0, 1)"));
+  }
+  absl::StatusOr<std::shared_ptr<const Catalogue>> catalogue = CatalogueFrom(line);
+  if (!catalogue.ok()) return catalogue.status();
+  PlanEvaluationOptions options;
+  options.seed = static_cast<uint64_t>(*seed);
+  options.confidence = *confidence;
+  options.parallel_folds = *threads;
+  options.train.seed = options.seed;
+  options.train.catalogue = *catalogue;
+  ProgressReporter progress(std::cerr, ShowProgress(line));
+  if (progress.enabled()) {
+    options.progress = [&progress](int done, int total) {
+      progress.Report("plan perfcast", "fold", done, total);
+    };
+    progress.Report("plan perfcast", "fold", 0, options.folds);
+  }
+  absl::StatusOr<PlanEvaluation> evaluation = EvaluatePlans(GroupIntoCurves(*records), options);
+  if (!evaluation.ok()) {
+    progress.Abandon();
+    return evaluation.status();
+  }
+  const auto json_line = [&](const std::string& campaign, const PlanKeptCounts& c) {
+    return absl::StrFormat(
+        "{\"protocol\":\"plan\",\"campaign\":\"%s\",\"confidence\":%g,\"curves\":%d,"
+        "\"plans\":%d,\"kept\":%.4f,\"point_estimate_plans\":%d,"
+        "\"kept_point_estimate\":%.4f,\"broken_throughput\":%d,\"broken_batch_latency\":%d,"
+        "\"broken_ttft\":%d}\n",
+        campaign, evaluation->confidence, c.curves, c.plans, c.kept_share(), c.point_plans,
+        c.point_kept_share(), c.broken_throughput, c.broken_batch_latency, c.broken_ttft);
+  };
+  if (line.Has("json")) {
+    std::cout << json_line("all", evaluation->all);
+    for (const auto& [campaign, counts] : evaluation->by_campaign) {
+      std::cout << json_line(campaign, counts);
+    }
+    return absl::OkStatus();
+  }
+  std::cout << absl::StrFormat(
+      "plan: held-out configurations planned at %g%% confidence (objectives: the curve's own "
+      "batch latency, and TTFT where measured, at its middle point)\n",
+      100 * evaluation->confidence);
+  std::cout << absl::StrFormat("%-36s %7s %7s %8s %12s %11s   %s\n", "campaign", "curves", "plans",
+                               "kept", "point plans", "point kept",
+                               "broken: throughput / batch latency / ttft");
+  const auto row = [](const std::string& name, const PlanKeptCounts& c) {
+    return absl::StrFormat("%-36s %7d %7d %7.1f%% %12d %10.1f%%   %d / %d / %d\n", name, c.curves,
+                           c.plans, 100 * c.kept_share(), c.point_plans, 100 * c.point_kept_share(),
+                           c.broken_throughput, c.broken_batch_latency, c.broken_ttft);
+  };
+  for (const auto& [campaign, counts] : evaluation->by_campaign) {
+    std::cout << row(campaign.empty() ? "(unnamed)" : campaign, counts);
+  }
+  std::cout << row("all", evaluation->all);
+  std::cout << absl::StrFormat(
+      "median planned capacity / point-estimate capacity: %.3f (what certainty costs per "
+      "replica)\n",
+      evaluation->median_capacity_ratio);
+  return absl::OkStatus();
+}
+
 absl::Status RunEval(const CommandLine& line) {
   const std::string protocol_name = line.Get("protocol", "all");
+  if (protocol_name == "plan") return RunPlanEvaluation(line);
   std::vector<Protocol> protocols;
   if (protocol_name == "all") {
     protocols.assign(std::begin(kAllProtocols), std::end(kAllProtocols));
