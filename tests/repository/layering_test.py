@@ -20,6 +20,7 @@ LAYERS = [
     "core/model",
     "core/bundle",
     "core/eval",
+    "core/report",
     "proto/convert",
     "server/observability",
     "server/store",
