@@ -158,10 +158,11 @@ absl::StatusOr<std::optional<CurveRequest>> ParseStatusPageQuery(absl::string_vi
     if (!values.emplace(*name, *value).second) return FieldError(*name, "given more than once");
   }
   if (values.empty()) return std::nullopt;
+  // Values are taken as sent, spaces included: a number with a space is not a number, and the
+  // model matches names ignoring outer spaces anyway.
   auto get = [&values](absl::string_view field) -> std::string {
     const auto found = values.find(field);
-    return found == values.end() ? std::string()
-                                 : std::string(absl::StripAsciiWhitespace(found->second));
+    return found == values.end() ? std::string() : found->second;
   };
 
   CurveRequest request;
