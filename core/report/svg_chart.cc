@@ -279,9 +279,12 @@ absl::StatusOr<std::string> RenderSvg(const Chart& chart) {
       EscapeMarkup(chart.title), "</text>\n<text class=\"chart-subtitle\" x=\"", kPlotLeft,
       "\" y=\"44\" font-size=\"12\" fill=\"#444\">", EscapeMarkup(chart.subtitle), "</text>\n");
   AppendAxes(chart, canvas, svg);
-  // Data outside fixed axis ends is cut at the plot's frame.
-  absl::StrAppend(&svg, "<clipPath id=\"plot-area\"><rect x=\"", kPlotLeft, "\" y=\"", kPlotTop,
-                  "\" width=\"", kPlotRight - kPlotLeft, "\" height=\"", kPlotBottom - kPlotTop,
+  // Data outside fixed axis ends is cut just outside the plot's frame, leaving room for a dot
+  // on the frame itself (the smallest batch of a log axis is always on it).
+  constexpr double kClipMargin = kPointRadius + 1;
+  absl::StrAppend(&svg, "<clipPath id=\"plot-area\"><rect x=\"", kPlotLeft - kClipMargin, "\" y=\"",
+                  kPlotTop - kClipMargin, "\" width=\"", kPlotRight - kPlotLeft + 2 * kClipMargin,
+                  "\" height=\"", kPlotBottom - kPlotTop + 2 * kClipMargin,
                   "\"/></clipPath>\n<g clip-path=\"url(#plot-area)\">\n");
   for (size_t i = 0; i < chart.bands.size(); ++i) {
     const ChartBand& band = chart.bands[i];
@@ -302,6 +305,14 @@ absl::StatusOr<std::string> RenderSvg(const Chart& chart) {
                     "\" fill=\"none\" stroke=\"", line.dashed ? kReferenceGrey : Colour(i),
                     "\" stroke-width=\"2\"", line.dashed ? " stroke-dasharray=\"5,4\"" : "",
                     " points=\"", points, "\"/>\n");
+    if (!line.dots) continue;
+    for (const ChartPoint& p : line.points) {
+      absl::StrAppend(&svg, "<circle class=\"vertex\" cx=\"", Coordinate(canvas.X(p.x)), "\" cy=\"",
+                      Coordinate(canvas.Y(p.y)), "\" r=\"", kPointRadius, "\" fill=\"",
+                      line.dashed ? kReferenceGrey : Colour(i), "\"><title>",
+                      EscapeMarkup(line.name), ": ", FormatValue(p.x), ", ", FormatValue(p.y),
+                      "</title></circle>\n");
+    }
   }
   for (size_t i = 0; i < chart.markers.size(); ++i) {
     const ChartMarkers& markers = chart.markers[i];

@@ -38,11 +38,13 @@ struct ChartBand {
 };
 
 // A curve through its points in order. A dashed line is a reference (the ideal diagonal of a
-// reliability diagram) and is drawn grey.
+// reliability diagram) and is drawn grey. With `dots`, each point is also marked (class
+// `vertex`), for a line through few values.
 struct ChartLine {
   std::string name;
   std::vector<ChartPoint> points;
   bool dashed = false;
+  bool dots = false;
 };
 
 // Points drawn as dots, each with a tooltip of its values: measurements.

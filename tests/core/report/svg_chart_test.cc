@@ -96,14 +96,15 @@ TEST(SvgChartTest, FixedAxisEndsAreKept) {
   Chart chart;
   chart.x_axis = {"nominal", AxisScale::kLinear, 0.0, 1.0};
   chart.y_axis = {"observed", AxisScale::kLinear, 0.0, 1.0};
+  chart.lines.push_back({"perfcast", {{0.5, 0.45}, {0.8, 0.7}, {0.9, 0.87}}, false, true});
   chart.lines.push_back({"ideal", {{0, 0}, {1, 1}}, true});
-  chart.markers.push_back({"perfcast", {{0.5, 0.45}, {0.9, 0.87}}});
   const absl::StatusOr<std::string> svg = RenderSvg(chart);
   ASSERT_TRUE(svg.ok()) << svg.status();
   EXPECT_THAT(*svg, HasSubstr(">0.2</text>"));
   EXPECT_THAT(*svg, HasSubstr(">1</text>"));
   EXPECT_THAT(*svg, Not(HasSubstr(">1.2</text>")));
   EXPECT_THAT(*svg, HasSubstr("stroke-dasharray"));
+  EXPECT_EQ(Count(*svg, "<circle class=\"vertex\""), 3);  // the dotted line's, not the ideal's
 }
 
 TEST(SvgChartTest, EscapesEveryTextItIsGiven) {
