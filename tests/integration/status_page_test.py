@@ -60,7 +60,7 @@ def run_chromium(*arguments: str) -> str:
 
 
 class Elements(HTMLParser):
-    """Every start tag of a document with its attributes, and the text of each element id."""
+    """Every start tag of a document with its attributes, and the text inside each class."""
 
     def __init__(self, html: str):
         super().__init__()
