@@ -14,6 +14,8 @@
 #include "server/observability/metrics_http_server.h"
 #include "server/observability/process_metrics.h"
 #include "server/observability/server_metrics.h"
+#include "server/observability/status_page.h"
+#include "server/observability/status_snapshot.h"
 #include "server/postgres/store_factory.h"
 #include "server/rpc/authorization.h"
 #include "server/rpc/caller_rate_limiter.h"
@@ -128,8 +130,12 @@ absl::Status PerfcastServer::Start() {
   health->SetServingStatus(kPredictionServiceName, false);
 
   if (!options_.metrics_address.empty()) {
+    // The status page shares the metrics port: both are for operators inside the cluster.
     absl::StatusOr<std::unique_ptr<MetricsHttpServer>> metrics_http = MetricsHttpServer::Start(
-        options_.metrics_address, {metrics_->registry(), std::make_shared<ProcessMetrics>()});
+        options_.metrics_address, {metrics_->registry(), std::make_shared<ProcessMetrics>()},
+        [this](absl::string_view query_string) {
+          return RenderStatusPage(TakeStatusSnapshot(), query_string);
+        });
     if (!metrics_http.ok()) {
       Shutdown(absl::ZeroDuration());
       return metrics_http.status();
@@ -173,6 +179,40 @@ void PerfcastServer::ModelSwapped(const ServingModel& serving) {
   if (server_ != nullptr && !shut_down_.load()) {
     server_->GetHealthCheckService()->SetServingStatus(kPredictionServiceName, true);
   }
+}
+
+StatusSnapshot PerfcastServer::TakeStatusSnapshot() const {
+  StatusSnapshot snapshot;
+  snapshot.taken_at = absl::Now();
+  if (std::shared_ptr<const ServingModel> serving = registry_->Current(); serving != nullptr) {
+    snapshot.serving_model = serving->model;
+    snapshot.serving_version = serving->version;
+  }
+  for (const VersionStatus& status : registry_->Statuses()) {
+    ModelVersionRow& row = snapshot.versions.emplace_back();
+    row.version = status.version;
+    row.serving = status.version == snapshot.serving_version;
+    row.failed = status.state == VersionStatus::State::kFailed;
+    row.error = std::string(status.error.message());
+    row.info = status.info;
+    row.prequential_count = status.prequential_count;
+    row.prequential_median_relative_error = status.prequential_median_relative_error;
+    row.prequential_interval_coverage = status.prequential_interval_coverage;
+  }
+  if (const RefitOutcome last = worker_->LastRefit(); last.refit_id != 0) {
+    snapshot.latest_refit = LatestRefit{last.refit_id,
+                                        last.trigger,
+                                        last.running,
+                                        last.status.ok(),
+                                        std::string(last.status.message()),
+                                        last.model_version,
+                                        last.start_time,
+                                        last.duration};
+  }
+  snapshot.refits = metrics_->refit_history().Newest();
+  snapshot.stored_results = store_->count();
+  snapshot.results_since_refit = worker_->results_since_refit();
+  return snapshot;
 }
 
 void PerfcastServer::StartupSequence() {

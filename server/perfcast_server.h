@@ -31,6 +31,7 @@ class QuarantineGate;
 class SharedStoreReplica;
 class ServerMetrics;
 struct ServiceContext;
+struct StatusSnapshot;
 class PredictionServiceImpl;
 class ModelServiceImpl;
 
@@ -114,6 +115,9 @@ class PerfcastServer {
  private:
   void StartupSequence();
   void ModelSwapped(const ServingModel& serving);
+  // What the status page shows now, copied from the registry, the worker, the store's count and
+  // the metrics' refit history; nothing in it waits on I/O.
+  StatusSnapshot TakeStatusSnapshot() const;
   grpc::ServerBuilder& ConfigureTransport(grpc::ServerBuilder& builder) const;
 
   ServerOptions options_;

@@ -21,8 +21,10 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "clients/cli/command_line.h"
+#include "clients/cli/evaluation_report.h"
 #include "clients/cli/prediction_printer.h"
 #include "clients/cli/progress_reporter.h"
+#include "clients/cli/svg_file.h"
 #include "core/bundle/model_bundle.h"
 #include "core/catalogue/catalogue.h"
 #include "core/catalogue/memory_check.h"
@@ -35,6 +37,8 @@
 #include "core/eval/perfcast_method.h"
 #include "core/eval/plan_evaluation.h"
 #include "core/model/perfcast_model.h"
+#include "core/report/measured_curves.h"
+#include "core/report/throughput_chart.h"
 #ifdef PERFCAST_WITH_REMOTE
 #include "clients/cli/plan_command.h"
 #include "clients/remote/predict_load.h"
@@ -86,7 +90,7 @@ constexpr char kEvalHelp[] = R"(usage: perfcast eval --data CSV [--data CSV ...]
                      [--methods perfcast,published-ala,direct-xgboost,nearest-curve]
                      [--confidence 0.9] [--levels 0.5,0.8,0.9,0.95] [--seed 42] [--threads 2]
                      [--catalogue DIR|none] [--skip-unresolved] [--points CSV] [--faithful]
-                     [--json] [--quiet]
+                     [--report DIR] [--json] [--quiet]
 
 Holds out points as the protocol says, trains every method on the rest and prints median and p90
 absolute percentage error, interval coverage and width, and the Spearman correlation of the
@@ -105,6 +109,10 @@ method's expected error with the observed one, side by side. Deterministic for a
   --points    also write every held-out point's measured and predicted throughput, interval and
               expected error, one CSV row per point and method (with its campaign, and the shots
               of new-campaign), for analyses of its own
+  --report    also draw, per protocol run, SVG files into DIR: ape_<protocol>.svg, the cumulative
+              distribution of each method's absolute percentage error, and with --levels
+              reliability_<protocol>.svg, observed coverage against the nominal level
+              (new-campaign: <protocol>_shots-<share>)
   --skip-unresolved
               leave out the rows whose hardware or model the catalogue lacks (and say which);
               without it such names stop the run before anything is trained when new-config,
@@ -155,6 +163,7 @@ constexpr char kPredictHelp[] =
            --hardware H --num-gpus N --framework F --model M --precision P
            --input-tokens I --output-tokens O --batch-size B[,B...] [--confidence 0.9] [--json]
            [--campaign NAME] [--batch-semantics static|concurrency|max_throughput]
+           [--svg FILE]
 
 Prints, per batch size, the predicted throughput (output tokens/s), its interval at the given
 confidence, the batch latency, the mean time to first token and inter-token latency with their
@@ -168,6 +177,9 @@ itl_lower_s, itl_upper_s, latency_statistic "mean").
                        the population of campaigns, with an interval covering their spread
   --batch-semantics S  what --batch-size counts: static (default), concurrency, max_throughput
   --timeout S          seconds one call to --server may take (default 10)
+  --svg FILE           also draw the prediction as an SVG chart: the curve over the batch sizes,
+                       its interval band and, from a bundle, the measured points of that
+                       configuration and shape (a server does not send them)
 )";
 
 constexpr char kUncertaintyHelp[] = R"(usage: perfcast uncertainty --server HOST:PORT
@@ -508,10 +520,21 @@ absl::Status RunEval(const CommandLine& line) {
           absl::StrCat("--points=", line.Get("points"), ": cannot write the file"));
     }
     points << EvaluationPointsCsvHeader();
-    options.on_point = [&points](absl::string_view protocol, absl::string_view method,
-                                 const Fold& fold, const HeldOutPoint& point,
-                                 const MethodPrediction& prediction) {
-      points << EvaluationPointsCsvRow(protocol, method, fold.shots, point, prediction);
+  }
+  std::optional<EvaluationReport> report;
+  if (line.Has("report")) {
+    absl::StatusOr<EvaluationReport> created = EvaluationReport::Create(line.Get("report"));
+    if (!created.ok()) return created.status();
+    report = *std::move(created);
+  }
+  if (line.Has("points") || report.has_value()) {
+    options.on_point = [&points, &report, write_points = line.Has("points")](
+                           absl::string_view protocol, absl::string_view method, const Fold& fold,
+                           const HeldOutPoint& point, const MethodPrediction& prediction) {
+      if (write_points) {
+        points << EvaluationPointsCsvRow(protocol, method, fold.shots, point, prediction);
+      }
+      if (report.has_value()) report->AddPoint(method, point, prediction);
     };
   }
   const std::string notes = left_out + skipped;
@@ -535,6 +558,16 @@ absl::Status RunEval(const CommandLine& line) {
         std::cout << FiguresJsonLines(*figures);
       } else {
         std::cout << (first_table ? "" : "\n") << FiguresTable(*figures);
+      }
+      if (report.has_value()) {
+        // On stderr, so that the tables and the JSON lines stay as they are without --report.
+        absl::StatusOr<std::vector<std::string>> written = report->WriteRun(
+            ProtocolName(protocol),
+            protocol == Protocol::kNewCampaign ? std::optional<double>(share) : std::nullopt,
+            *figures);
+        if (!written.ok()) return written.status();
+        for (const std::string& path : *written)
+          std::cerr << "perfcast eval: wrote " << path << "\n";
       }
       first_table = false;
       std::cout.flush();
@@ -728,6 +761,7 @@ absl::Status RunPredict(const CommandLine& line) {
   if (!confidence.ok()) return confidence.status();
   std::vector<PointPrediction> points;
   std::vector<std::string> unseen_names;
+  std::vector<Curve> measured;  // for --svg: a bundle's curves of this configuration and shape
   double confidence_used = *confidence;
   if (line.Has("server")) {
 #ifdef PERFCAST_WITH_REMOTE
@@ -751,6 +785,7 @@ absl::Status RunPredict(const CommandLine& line) {
     if (!predicted.ok()) return predicted.status();
     points = *std::move(predicted);
     unseen_names = (*model)->UnseenNames(query->configuration);
+    if (line.Has("svg")) measured = MeasuredCurvesOf(**model, *query);
   }
   // On stderr, so that the table and the JSON stay the same for a bundle and a server.
   if (!unseen_names.empty()) {
@@ -759,6 +794,10 @@ absl::Status RunPredict(const CommandLine& line) {
   }
   std::cout << (line.Has("json") ? FormatPredictionJsonLines(points)
                                  : FormatPredictionTable(points, confidence_used));
+  if (line.Has("svg")) {
+    return WriteSvgFile(line.Get("svg"), ThroughputChart(*query, points, confidence_used, measured),
+                        "--svg");
+  }
   return absl::OkStatus();
 }
 
@@ -954,7 +993,7 @@ int Main(int argc, char** argv) {
       {"eval",
        kEvalHelp,
        {"data", "protocol", "shots", "methods", "confidence", "levels", "seed", "threads",
-        "catalogue", "points"},
+        "catalogue", "points", "report"},
        {"faithful", "json", "skip-unresolved", "quiet", "help"},
        ZeroOnSuccess<RunEval>},
       {"fit",
@@ -970,7 +1009,8 @@ int Main(int argc, char** argv) {
        RunMemoryCheck},
       {"predict",
        kPredictHelp,
-       with(configuration_flags, with(kConnectionFlags, {"bundle", "batch-size", "confidence"})),
+       with(configuration_flags,
+            with(kConnectionFlags, {"bundle", "batch-size", "confidence", "svg"})),
        {"json", "help"},
        ZeroOnSuccess<RunPredict>},
 #ifdef PERFCAST_WITH_REMOTE

@@ -55,15 +55,37 @@ bool HeadComplete(const std::string& head) {
 
 std::string Response(absl::string_view status, absl::string_view content_type,
                      absl::string_view body) {
-  return absl::StrCat("HTTP/1.1 ", status, "\r\nContent-Type: ", content_type,
+  // HTML is the status page: should an escape ever be missed, the browser still runs no script
+  // and fetches nothing (inline CSS and inline SVG need neither).
+  const absl::string_view html_headers =
+      absl::StartsWith(content_type, "text/html")
+          ? "\r\nContent-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; "
+            "img-src data:; form-action 'self'\r\nX-Content-Type-Options: nosniff"
+          : "";
+  return absl::StrCat("HTTP/1.1 ", status, "\r\nContent-Type: ", content_type, html_headers,
                       "\r\nContent-Length: ", body.size(), "\r\nConnection: close\r\n\r\n", body);
+}
+
+absl::string_view StatusLine(int status_code) {
+  switch (status_code) {
+    case 200:
+      return "200 OK";
+    case 400:
+      return "400 Bad Request";
+    case 404:
+      return "404 Not Found";
+    case 503:
+      return "503 Service Unavailable";
+    default:
+      return "500 Internal Server Error";
+  }
 }
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
-    const std::string& address,
-    std::vector<std::shared_ptr<prometheus::Collectable>> collectables) {
+    const std::string& address, std::vector<std::shared_ptr<prometheus::Collectable>> collectables,
+    PageHandler pages) {
   const size_t colon = address.rfind(':');
   if (colon == std::string::npos) {
     return absl::InvalidArgumentError(
@@ -115,16 +137,17 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
     return error;
   }
   return std::unique_ptr<MetricsHttpServer>(
-      new MetricsHttpServer(fd, wake, port, std::move(collectables)));
+      new MetricsHttpServer(fd, wake, port, std::move(collectables), std::move(pages)));
 }
 
 MetricsHttpServer::MetricsHttpServer(
     int listen_fd, int wake_fd, int port,
-    std::vector<std::shared_ptr<prometheus::Collectable>> collectables)
+    std::vector<std::shared_ptr<prometheus::Collectable>> collectables, PageHandler pages)
     : listen_fd_(listen_fd),
       wake_fd_(wake_fd),
       port_(port),
       collectables_(std::move(collectables)),
+      pages_(std::move(pages)),
       thread_([this] { Run(); }) {}
 
 MetricsHttpServer::~MetricsHttpServer() {
@@ -253,9 +276,20 @@ std::string MetricsHttpServer::Respond(const std::string& head) const {
   if (!absl::StartsWith(request_line, "GET ")) {
     return Response("405 Method Not Allowed", "text/plain", "only GET /metrics\n");
   }
-  if (!absl::StartsWith(request_line, "GET /metrics ") &&
-      !absl::StartsWith(request_line, "GET /metrics?")) {
-    return Response("404 Not Found", "text/plain", "metrics are at /metrics\n");
+  // "GET <target> HTTP/1.x": the target runs to the next space.
+  const absl::string_view after_method = request_line.substr(4);
+  const absl::string_view target = after_method.substr(0, after_method.find(' '));
+  const size_t question = target.find('?');
+  const absl::string_view path = target.substr(0, question);
+  if (path == "/" && pages_ != nullptr) {
+    const HttpPage page =
+        pages_(question == absl::string_view::npos ? "" : target.substr(question + 1));
+    return Response(StatusLine(page.status_code), page.content_type, page.body);
+  }
+  if (path != "/metrics") {
+    return Response("404 Not Found", "text/plain",
+                    pages_ != nullptr ? "metrics are at /metrics, the status page at /\n"
+                                      : "metrics are at /metrics\n");
   }
   std::vector<prometheus::MetricFamily> families;
   for (const auto& collectable : collectables_) {

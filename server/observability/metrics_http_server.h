@@ -1,12 +1,15 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "prometheus/collectable.h"
+#include "server/observability/http_page.h"
 
 namespace perfcast::server {
 
@@ -27,13 +30,22 @@ namespace perfcast::server {
 // mg_printf through glibc's stack-hungry positional printf: the first scrape overflowed the
 // stack and killed the server. This thread has the default 8 MiB stack.
 //
+// `GET /` (with or without a query string) is answered by an optional page handler: the status
+// page (status_page.h). It runs on the same loop, so it must answer from memory in about the time
+// a scrape takes to collect; while it runs, other connections wait.
+//
 // Thread safety: Start, port and the destructor from one controlling thread.
 class MetricsHttpServer {
  public:
-  // Listens on `address` ("host:port"; port 0 picks a free one) and starts serving.
+  // Answers `GET /?QUERY` with the query string (empty without '?'), on the serving thread.
+  using PageHandler = std::function<HttpPage(absl::string_view query_string)>;
+
+  // Listens on `address` ("host:port"; port 0 picks a free one) and starts serving. Without
+  // `pages`, `/` is 404 like every path but /metrics.
   static absl::StatusOr<std::unique_ptr<MetricsHttpServer>> Start(
       const std::string& address,
-      std::vector<std::shared_ptr<prometheus::Collectable>> collectables);
+      std::vector<std::shared_ptr<prometheus::Collectable>> collectables,
+      PageHandler pages = nullptr);
   // Stops serving: wakes the loop, which ends at once and closes every connection, so an answer
   // still being sent is cut short (the scraper sees a failed scrape); then closes the listening
   // socket. Only an answer being collected is finished first: collecting runs on the loop.
@@ -45,7 +57,8 @@ class MetricsHttpServer {
 
  private:
   MetricsHttpServer(int listen_fd, int wake_fd, int port,
-                    std::vector<std::shared_ptr<prometheus::Collectable>> collectables);
+                    std::vector<std::shared_ptr<prometheus::Collectable>> collectables,
+                    PageHandler pages);
   struct Connection;
   // The oldest connection still waiting for its request head, or end().
   static std::vector<Connection>::iterator OldestWaiting(std::vector<Connection>& connections);
@@ -58,6 +71,7 @@ class MetricsHttpServer {
   const int wake_fd_;  // eventfd written by the destructor to end Run()
   const int port_;
   const std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
+  const PageHandler pages_;
   std::thread thread_;
 };
 

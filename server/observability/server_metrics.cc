@@ -1,5 +1,6 @@
 #include "server/observability/server_metrics.h"
 
+#include "absl/time/time.h"
 #include "prometheus/family.h"
 
 namespace perfcast::server {
@@ -290,6 +291,8 @@ void ServerMetrics::RefitFinished(RefitTrigger trigger, bool success, double sec
   refits_[2 * IndexOf(trigger) + (success ? 0 : 1)]->Increment();
   refit_seconds_->Observe(seconds);
   if (success) last_refit_success_->Set(unix_seconds);
+  refit_history_.Add(
+      {absl::UnixEpoch() + absl::Seconds(unix_seconds), trigger, success, absl::Seconds(seconds)});
 }
 void ServerMetrics::SetTrainingLeader(bool leader) { training_leader_->Set(leader ? 1 : 0); }
 

@@ -14,6 +14,7 @@
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 #include "server/observability/load_failure_reason.h"
+#include "server/observability/refit_history.h"
 #include "server/observability/refit_trigger.h"
 #include "server/observability/rejection_reason.h"
 
@@ -92,6 +93,9 @@ class ServerMetrics {
   // it holds the training lock. 1 until told otherwise.
   void SetTrainingLeader(bool leader);
 
+  // The latest finished refits (RefitFinished), for the status page.
+  const RefitHistory& refit_history() const { return refit_history_; }
+
  private:
   struct MethodSeries {
     prometheus::Counter* started = nullptr;
@@ -125,6 +129,7 @@ class ServerMetrics {
   prometheus::Gauge* refit_in_progress_ = nullptr;
   prometheus::Gauge* last_refit_success_ = nullptr;
   prometheus::Gauge* training_leader_ = nullptr;
+  RefitHistory refit_history_;
 };
 
 // The gRPC names of a method, as go-grpc-prometheus labels them.

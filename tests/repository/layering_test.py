@@ -21,6 +21,7 @@ LAYERS = [
     "core/bundle",
     "core/plan",
     "core/eval",
+    "core/report",
     "proto/convert",
     "server/observability",
     "server/store",

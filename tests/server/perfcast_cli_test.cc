@@ -129,6 +129,59 @@ TEST_F(PerfcastCliTest, PredictPrintsTheSameTableAndJsonFromTheBundleAndFromTheS
   EXPECT_THAT(all_output, Not(HasSubstr("extrapolated-")));
 }
 
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+int CountOf(const std::string& text, const std::string& needle) {
+  int count = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
+    ++count;
+  }
+  return count;
+}
+
+// The same chart from the server's bundle and from the server; only the bundle holds the
+// measured points (the API does not send them).
+TEST_F(PerfcastCliTest, PredictSvgDrawsTheCurveAndBandAndTheBundlesMeasuredPoints) {
+  const std::string from_bundle = dir_.path() + "/bundle.svg";
+  const std::string from_server = dir_.path() + "/server.svg";
+  const std::string query = absl::StrCat(QueryFlags(), " --batch-size 1,2,4,8,16,32,64");
+
+  const CliRun local = Run(
+      absl::StrCat("predict --bundle ", dir_.path(), "/models/1 ", query, " --svg ", from_bundle));
+  const CliRun remote = Run(absl::StrCat("predict ", Server(), " ", query, " --svg ", from_server));
+
+  ASSERT_EQ(local.exit_code, 0) << local.err;
+  ASSERT_EQ(remote.exit_code, 0) << remote.err;
+  EXPECT_EQ(local.out, remote.out);  // the table is printed as without --svg
+  for (const std::string& svg : {ReadFile(from_bundle), ReadFile(from_server)}) {
+    EXPECT_THAT(svg, ::testing::StartsWith("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+    EXPECT_EQ(CountOf(svg, "<polygon class=\"band\" data-series=\"90% interval\""), 1);
+    EXPECT_EQ(CountOf(svg, "<polyline class=\"line\" data-series=\"predicted\""), 1);
+    EXPECT_THAT(svg, HasSubstr(">H100-SXM-80GB x1 | vllm | meta-llama/Llama-3.1-8B-Instruct | "
+                               "fp16</text>"));
+    EXPECT_THAT(svg, HasSubstr(">128 input / 128 output tokens, population of campaigns</text>"));
+  }
+  const std::string bundle_svg = ReadFile(from_bundle);
+  EXPECT_THAT(bundle_svg, HasSubstr("data-series=\"measured, unnamed campaign\""));
+  EXPECT_EQ(CountOf(bundle_svg, "<circle class=\"point\""),
+            static_cast<int>(testing::TestBatchSizes().size()));
+  EXPECT_EQ(CountOf(ReadFile(from_server), "<circle class=\"point\""), 0);
+}
+
+TEST_F(PerfcastCliTest, PredictSvgIntoAMissingDirectoryFailsNamingTheFlag) {
+  const CliRun run = Run(absl::StrCat("predict ", Server(), " ", QueryFlags(),
+                                      " --batch-size 1 --svg ", dir_.path(), "/no/such/x.svg"));
+
+  EXPECT_NE(run.exit_code, 0);
+  EXPECT_THAT(run.err, HasSubstr("--svg="));
+  EXPECT_THAT(run.err, HasSubstr("cannot write the file"));
+}
+
 // Core names cases without gRPC (a CLI built without the server has no proto); its names must
 // stay the API's.
 TEST(PredictionPrinterTest, CaseNamesAreTheApiNames) {

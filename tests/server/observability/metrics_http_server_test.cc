@@ -75,6 +75,42 @@ TEST_F(MetricsHttpServerTest, AnswersOtherPathsWithNotFound) {
   EXPECT_THAT(HttpGet(server_->port(), "/metricsx"), HasSubstr("HTTP/1.1 404 Not Found"));
 }
 
+TEST(MetricsHttpServerPageTest, AnswersTheRootWithThePageHandlerGivenItsQueryString) {
+  std::vector<std::string> asked;
+  absl::StatusOr<std::unique_ptr<MetricsHttpServer>> server =
+      MetricsHttpServer::Start("127.0.0.1:0", {}, [&asked](absl::string_view query) {
+        asked.emplace_back(query);
+        return HttpPage{query.empty() ? 200 : 400, "text/html; charset=utf-8", "<p>page</p>"};
+      });
+  ASSERT_TRUE(server.ok()) << server.status();
+
+  const std::string page = HttpGet((*server)->port(), "/");
+  const std::string refused = HttpGet((*server)->port(), "/?input_tokens=x");
+
+  EXPECT_THAT(page, HasSubstr("HTTP/1.1 200 OK"));
+  EXPECT_THAT(page, HasSubstr("<p>page</p>"));
+  EXPECT_THAT(refused, HasSubstr("HTTP/1.1 400 Bad Request"));
+  EXPECT_THAT(asked, ::testing::ElementsAre("", "input_tokens=x"));
+  EXPECT_THAT(HttpGet((*server)->port(), "/other"), HasSubstr("HTTP/1.1 404 Not Found"));
+  EXPECT_THAT(HttpGet((*server)->port(), "/metrics?x=1"), HasSubstr("HTTP/1.1 200 OK"));
+}
+
+TEST(MetricsHttpServerPageTest, AnHtmlAnswerForbidsScriptsAndFetchesElsewhere) {
+  absl::StatusOr<std::unique_ptr<MetricsHttpServer>> server =
+      MetricsHttpServer::Start("127.0.0.1:0", {}, [](absl::string_view) {
+        return HttpPage{200, "text/html", "<p></p>"};
+      });
+  ASSERT_TRUE(server.ok()) << server.status();
+
+  const std::string page = HttpGet((*server)->port(), "/");
+
+  EXPECT_THAT(page, HasSubstr("Content-Security-Policy: default-src 'none'; style-src "
+                              "'unsafe-inline'"));
+  EXPECT_THAT(page, HasSubstr("X-Content-Type-Options: nosniff"));
+  EXPECT_THAT(HttpGet((*server)->port(), "/metrics"),
+              ::testing::Not(HasSubstr("Content-Security-Policy")));
+}
+
 // A connected socket that sends `prefix` and then nothing: an idle or trickling client; -1 when
 // no socket can be made.
 int OpenSilentConnection(int port, const std::string& prefix) {
