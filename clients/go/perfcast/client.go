@@ -86,15 +86,16 @@ const (
 )
 
 // Each RPC is one method over invoke, and its messages one alias line each in types.go. A new
-// unary RPC (Plan, say) is: the alias lines for PlanRequest and PlanResponse, and
+// unary RPC (Plan was the last) is: the alias lines for its messages (PlanRequest, PlanResponse
+// and every message and enum they hold), and
 //
 //	func (c *Client) Plan(ctx context.Context, req *PlanRequest,
 //		opts ...CallOption) (*PlanResponse, error) {
 //		return invoke(ctx, c, "Plan", safeToRepeat, c.prediction.Plan, req, opts)
 //	}
 //
-// with safeToRepeat only if a repeat cannot change the outcome, and a line in the package
-// comment's retry list.
+// with safeToRepeat only if a repeat cannot change the outcome, a line in the package
+// comment's retry list, and a test that it is (or is not) retried after UNAVAILABLE.
 
 // Predict returns one Prediction per query, in query order, all from one model version.
 func (c *Client) Predict(ctx context.Context, req *PredictRequest,
@@ -134,6 +135,14 @@ func (c *Client) GetModelStatus(ctx context.Context, req *GetModelStatusRequest,
 func (c *Client) ListModels(ctx context.Context, req *ListModelsRequest,
 	opts ...CallOption) (*ListModelsResponse, error) {
 	return invoke(ctx, c, "ListModels", safeToRepeat, c.model.ListModels, req, opts)
+}
+
+// Plan returns the cheapest configurations (or those with the fewest GPUs) that meet a demand
+// and latency objectives at a confidence, ranked, one page of them (PageSize, PageToken), and on
+// the first page why every other candidate was rejected. A read: retried after UNAVAILABLE.
+func (c *Client) Plan(ctx context.Context, req *PlanRequest,
+	opts ...CallOption) (*PlanResponse, error) {
+	return invoke(ctx, c, "Plan", safeToRepeat, c.prediction.Plan, req, opts)
 }
 
 // ListConfigurations returns one page of the configurations the serving model was trained on.

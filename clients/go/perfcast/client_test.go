@@ -46,6 +46,7 @@ type fakeServer struct {
 	pb.UnimplementedModelServiceServer
 
 	predict          func(ctx context.Context, call int) (*pb.PredictResponse, error)
+	plan             func(req *pb.PlanRequest, call int) (*pb.PlanResponse, error)
 	refit            func(call int) (*pb.RefitResponse, error)
 	submitBenchmarks func(stream pb.ModelService_SubmitBenchmarksServer, call int) error
 
@@ -75,6 +76,10 @@ func (f *fakeServer) callsOf(method string) int {
 func (f *fakeServer) Predict(ctx context.Context, _ *pb.PredictRequest) (*pb.PredictResponse,
 	error) {
 	return f.predict(ctx, f.count("Predict"))
+}
+
+func (f *fakeServer) Plan(_ context.Context, req *pb.PlanRequest) (*pb.PlanResponse, error) {
+	return f.plan(req, f.count("Plan"))
 }
 
 func (f *fakeServer) Refit(context.Context, *pb.RefitRequest) (*pb.RefitResponse, error) {
@@ -138,6 +143,46 @@ func TestReadsAreRetriedAfterUnavailable(t *testing.T) {
 	if response.ModelVersion != 7 || fake.callsOf("Predict") != 3 {
 		t.Errorf("version %d after %d calls, want 7 after 3", response.ModelVersion,
 			fake.callsOf("Predict"))
+	}
+}
+
+func TestPlanIsRetriedAfterUnavailable(t *testing.T) {
+	fake := &fakeServer{plan: func(req *pb.PlanRequest, call int) (*pb.PlanResponse, error) {
+		if call < 3 {
+			return nil, unavailable()
+		}
+		// The request arrives whole on the last attempt too.
+		return &pb.PlanResponse{ModelVersion: 4,
+			DemandOutputTokensPerSecond: req.GetOutputTokensPerSecond()}, nil
+	}}
+	client := dialFake(t, startFake(t, fake, nil))
+
+	response, err := client.Plan(context.Background(), &PlanRequest{
+		Model:  "meta-llama/Meta-Llama-3-8B",
+		Demand: &PlanRequest_OutputTokensPerSecond{OutputTokensPerSecond: 5000},
+	})
+
+	if err != nil {
+		t.Fatalf("Plan: %v", err)
+	}
+	if response.ModelVersion != 4 || response.DemandOutputTokensPerSecond != 5000 ||
+		fake.callsOf("Plan") != 3 {
+		t.Errorf("version %d, demand %v after %d calls; want 4, 5000 after 3",
+			response.ModelVersion, response.DemandOutputTokensPerSecond, fake.callsOf("Plan"))
+	}
+}
+
+func TestPlanInvalidArgumentIsNotRetried(t *testing.T) {
+	fake := &fakeServer{plan: func(*pb.PlanRequest, int) (*pb.PlanResponse, error) {
+		return nil, status.Error(codes.InvalidArgument, "confidence=1.5: must be in (0, 1)")
+	}}
+	client := dialFake(t, startFake(t, fake, nil))
+
+	_, err := client.Plan(context.Background(), &PlanRequest{})
+
+	if Code(err) != codes.InvalidArgument || fake.callsOf("Plan") != 1 {
+		t.Errorf("got %v after %d calls, want INVALID_ARGUMENT after 1", err,
+			fake.callsOf("Plan"))
 	}
 }
 

@@ -21,7 +21,7 @@
 // is retried with exponential backoff and jitter (WithRetryPolicy), only when repeating it
 // cannot change the outcome:
 //
-//	retried:     Predict, Uncertainty, GetModelStatus, ListModels, ListConfigurations,
+//	retried:     Predict, Uncertainty, Plan, GetModelStatus, ListModels, ListConfigurations,
 //	             CheckHealth (read only); SubmitBenchmark and SubmitBenchmarks (every result
 //	             carries an idempotency key, so a result stored by an attempt whose reply was
 //	             lost comes back as a duplicate, never twice)

@@ -148,6 +148,137 @@ func TestLiveListModelsHasTheDefaultModel(t *testing.T) {
 	}
 }
 
+// The hardware that the plan test prices: one the data know for the model, as ListConfigurations
+// spells it.
+const pricedHardware = "NVIDIA H100"
+
+// A plan for Llama-3-8B at 5000 generated tokens/s with one hardware priced: every option is on
+// that hardware, ranked by cost, its replicas carry the demand at the lower bound, and every
+// other hardware is rejected for want of a price.
+func TestLivePlanRanksThePricedHardwareByCost(t *testing.T) {
+	client := liveClient(t)
+	ctx := context.Background()
+	configurations, err := client.AllConfigurations(ctx, nil)
+	if err != nil {
+		t.Fatalf("AllConfigurations: %v", err)
+	}
+	known := false
+	for _, c := range configurations {
+		known = known || (c.Model == h100.Model && c.Hardware == pricedHardware)
+	}
+	if !known {
+		t.Fatalf("the serving model knows no %s configuration of %s among %d", pricedHardware,
+			h100.Model, len(configurations))
+	}
+	const demand, price = 5000.0, 2.5
+
+	response, err := client.Plan(ctx, &PlanRequest{
+		Model:   h100.Model,
+		Shapes:  []*RequestShape{{InputTokens: 1000, OutputTokens: 500}},
+		Demand:  &PlanRequest_OutputTokensPerSecond{OutputTokensPerSecond: demand},
+		Prices:  []*HardwarePrice{{Hardware: pricedHardware, UsdPerGpuHour: price}},
+		Ranking: PlanRankingCost,
+	}, Timeout(time.Minute))
+
+	if err != nil {
+		t.Fatalf("Plan: %v", err)
+	}
+	if len(response.Options) == 0 {
+		t.Fatalf("no options; rejected: %v", response.Rejected)
+	}
+	if response.DemandOutputTokensPerSecond != demand ||
+		math.Abs(response.Confidence-0.9) > 1e-9 || response.ModelVersion < 1 {
+		t.Errorf("demand %v, confidence %v, version %d; want %v, the default 0.9 and >= 1",
+			response.DemandOutputTokensPerSecond, response.Confidence, response.ModelVersion,
+			demand)
+	}
+	if int(response.TotalOptions) < len(response.Options) {
+		t.Errorf("total_options %d < the %d options on the page", response.TotalOptions,
+			len(response.Options))
+	}
+	previous := math.Inf(-1)
+	for i, option := range response.Options {
+		c, planned := option.Configuration, option.Planned
+		where := fmt.Sprintf("option %d (%s x%d %s %s)", i, c.GetHardware(), c.GetGpuCount(),
+			c.GetFramework(), c.GetPrecision())
+		if planned == nil {
+			t.Errorf("%s: no planned operating point", where)
+			continue
+		}
+		if planned.CostPerHour < previous {
+			t.Errorf("%s: cost %v/h after %v/h: not ranked by cost ascending", where,
+				planned.CostPerHour, previous)
+		}
+		previous = planned.CostPerHour
+		if option.UsdPerGpuHour == nil || *option.UsdPerGpuHour != price {
+			t.Errorf("%s: price %v, want the %v given for %s", where, option.UsdPerGpuHour,
+				price, pricedHardware)
+		}
+		capacity := float64(planned.Replicas) * planned.TokensPerSecondPerReplica
+		if planned.Replicas < 1 || capacity < demand*(1-1e-9) {
+			t.Errorf("%s: %d replicas x %v tokens/s = %v < the demand %v", where,
+				planned.Replicas, planned.TokensPerSecondPerReplica, capacity, demand)
+		}
+		if !(planned.TokensPerSecondPerReplica > 0) || planned.TokensPerSecondPerReplica >
+			option.PredictedTokensPerSecondPerReplica*(1+1e-9) {
+			t.Errorf("%s: planned %v tokens/s per replica, want in (0, the prediction %v]: "+
+				"at 90%% confidence the plan reads the lower bound", where,
+				planned.TokensPerSecondPerReplica, option.PredictedTokensPerSecondPerReplica)
+		}
+		wantCost := float64(planned.Replicas) * float64(c.GetGpuCount()) * price
+		if math.Abs(planned.CostPerHour-wantCost) > 1e-9*wantCost ||
+			option.TotalGpus != planned.Replicas*int64(c.GetGpuCount()) {
+			t.Errorf("%s: cost %v/h over %d GPUs, want replicas x GPUs x price = %v/h over %d",
+				where, planned.CostPerHour, option.TotalGpus, wantCost,
+				planned.Replicas*int64(c.GetGpuCount()))
+		}
+	}
+	unpriced := 0
+	for _, rejected := range response.Rejected {
+		if rejected.Reason != CandidateRejectionNoPrice {
+			continue
+		}
+		unpriced++
+		if rejected.Configuration.GetHardware() == pricedHardware {
+			t.Errorf("%s rejected for want of a price it was given: %v", pricedHardware,
+				rejected)
+		}
+		if !strings.Contains(rejected.Detail, rejected.Configuration.GetHardware()) {
+			t.Errorf("rejection detail %q does not name the hardware", rejected.Detail)
+		}
+	}
+	if unpriced == 0 {
+		t.Errorf("no candidate rejected with CANDIDATE_REJECTION_NO_PRICE: the data know more "+
+			"hardware than %s; rejected: %v", pricedHardware, response.Rejected)
+	}
+}
+
+func TestLivePlanInvalidConfidenceNamesTheField(t *testing.T) {
+	client := liveClient(t)
+
+	_, err := client.Plan(context.Background(), &PlanRequest{
+		Model:      h100.Model,
+		Shapes:     []*RequestShape{{InputTokens: 1000, OutputTokens: 500}},
+		Demand:     &PlanRequest_OutputTokensPerSecond{OutputTokensPerSecond: 5000},
+		Prices:     []*HardwarePrice{{Hardware: pricedHardware, UsdPerGpuHour: 2.5}},
+		Confidence: proto.Float64(1.5),
+	})
+
+	var perr *Error
+	if !errors.As(err, &perr) {
+		t.Fatalf("want an *Error, got %T %v", err, err)
+	}
+	if perr.Code != codes.InvalidArgument || status.Code(err) != codes.InvalidArgument {
+		t.Errorf("code %v (status.Code %v), want InvalidArgument", perr.Code, status.Code(err))
+	}
+	if !strings.Contains(perr.Message, "confidence") {
+		t.Errorf("message %q does not name the field confidence", perr.Message)
+	}
+	if perr.Attempts != 1 {
+		t.Errorf("%d attempts: INVALID_ARGUMENT must not be retried", perr.Attempts)
+	}
+}
+
 // Submits a synthetic curve, sees it counted, refits and finds it among the configurations.
 func TestLiveSubmitThenStatusThenRefit(t *testing.T) {
 	client := liveClient(t)

@@ -35,13 +35,28 @@ type (
 	ListModelsResponse         = pb.ListModelsResponse
 	ListConfigurationsRequest  = pb.ListConfigurationsRequest
 	ListConfigurationsResponse = pb.ListConfigurationsResponse
+	PlanRequest                = pb.PlanRequest
+	PlanResponse               = pb.PlanResponse
+	PlanOption                 = pb.PlanOption
+	OperatingPoint             = pb.OperatingPoint
+	RejectedCandidate          = pb.RejectedCandidate
+	RequestShape               = pb.RequestShape
+	LatencyObjectives          = pb.LatencyObjectives
+	HardwarePrice              = pb.HardwarePrice
+	CandidateFilter            = pb.CandidateFilter
 
-	BatchSemantics   = pb.BatchSemantics
-	PredictionCase   = pb.PredictionCase
-	MemoryFit        = pb.MemoryFit
-	LatencyStatistic = pb.LatencyStatistic
-	ModelState       = pb.ModelVersionStatus_State
-	RefitOutcome     = pb.RefitStatus_Outcome
+	// PlanRequest's demand (a oneof): set Demand to one of these.
+	PlanRequest_RequestsPerSecond     = pb.PlanRequest_RequestsPerSecond
+	PlanRequest_OutputTokensPerSecond = pb.PlanRequest_OutputTokensPerSecond
+
+	BatchSemantics     = pb.BatchSemantics
+	PredictionCase     = pb.PredictionCase
+	MemoryFit          = pb.MemoryFit
+	LatencyStatistic   = pb.LatencyStatistic
+	ModelState         = pb.ModelVersionStatus_State
+	RefitOutcome       = pb.RefitStatus_Outcome
+	PlanRanking        = pb.PlanRanking
+	CandidateRejection = pb.CandidateRejection
 
 	HealthStatus = healthpb.HealthCheckResponse_ServingStatus
 )
@@ -66,6 +81,18 @@ const (
 
 	RefitOutcomeSucceeded = pb.RefitStatus_OUTCOME_SUCCEEDED
 	RefitOutcomeFailed    = pb.RefitStatus_OUTCOME_FAILED
+
+	PlanRankingCost = pb.PlanRanking_PLAN_RANKING_COST
+	PlanRankingGPUs = pb.PlanRanking_PLAN_RANKING_GPUS
+
+	CandidateRejectionDoesNotFit           = pb.CandidateRejection_CANDIDATE_REJECTION_DOES_NOT_FIT
+	CandidateRejectionMissesTTFT           = pb.CandidateRejection_CANDIDATE_REJECTION_MISSES_TTFT
+	CandidateRejectionMissesITL            = pb.CandidateRejection_CANDIDATE_REJECTION_MISSES_ITL
+	CandidateRejectionMissesBatchLatency   = pb.CandidateRejection_CANDIDATE_REJECTION_MISSES_BATCH_LATENCY
+	CandidateRejectionNoLatencyPrediction  = pb.CandidateRejection_CANDIDATE_REJECTION_NO_LATENCY_PREDICTION
+	CandidateRejectionNoPrice              = pb.CandidateRejection_CANDIDATE_REJECTION_NO_PRICE
+	CandidateRejectionUnknownConfiguration = pb.CandidateRejection_CANDIDATE_REJECTION_UNKNOWN_CONFIGURATION
+	CandidateRejectionTooManyReplicas      = pb.CandidateRejection_CANDIDATE_REJECTION_TOO_MANY_REPLICAS
 
 	HealthServing    = healthpb.HealthCheckResponse_SERVING
 	HealthNotServing = healthpb.HealthCheckResponse_NOT_SERVING
