@@ -206,6 +206,12 @@ int main(int argc, char** argv) {
       spdlog::critical("event=start_failed flag=prices status=\"{}\"", prices.status().ToString());
       return EXIT_FAILURE;
     }
+    if (absl::Status spellings = prices->CheckSpellings(options.retrain.train.catalogue.get());
+        !spellings.ok()) {
+      spdlog::critical("event=start_failed flag=prices status=\"{}: {}\"", path,
+                       spellings.message());
+      return EXIT_FAILURE;
+    }
     spdlog::info("event=prices_loaded path=\"{}\" hardware={}", path, prices->size());
     options.prices = std::make_shared<const perfcast::PriceList>(*std::move(prices));
   }

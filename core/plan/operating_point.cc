@@ -129,11 +129,21 @@ std::variant<OperatingPoint, Rejection> ChooseOperatingPoint(const CandidateCurv
   std::optional<std::string> memory_reason;  // at the smallest batch
   for (size_t j = 0; j < batch_count; ++j) {
     bool fits = true;
-    for (const std::vector<PointPrediction>& shape_points : curves.points) {
-      if (shape_points[j].memory.verdict == MemoryVerdict::kDoesNotFit) {
+    for (size_t i = 0; i < curves.points.size() && fits; ++i) {
+      const PointPrediction& p = curves.points[i][j];
+      if (p.memory.verdict == MemoryVerdict::kDoesNotFit) {
         fits = false;
-        if (!memory_reason) memory_reason = shape_points[j].memory.reason;
-        break;
+        if (!memory_reason) memory_reason = p.memory.reason;
+      } else if (p.memory.largest_fitting_batch_size > 0 &&
+                 p.batch_size > p.memory.largest_fitting_batch_size) {
+        // Its sequences run in waves: no more at once than the largest resident batch, whatever
+        // a curve extrapolated past it says.
+        fits = false;
+        if (!memory_reason) {
+          memory_reason = absl::StrFormat(
+              "at most %d sequences of %s are resident at once; batch %d would run in waves",
+              p.memory.largest_fitting_batch_size, ShapeText(curves.shapes[i].shape), p.batch_size);
+        }
       }
     }
     if (!fits) continue;

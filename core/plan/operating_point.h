@@ -35,7 +35,8 @@ struct Rejection {
 // shape has no throughput there (it does not fit).
 double MixTokensPerSecond(const CandidateCurves& curves, size_t j, Judgement judgement);
 
-// The operating point among the batch sizes that fits every shape in memory and meets every
+// The operating point among the batch sizes that fits every shape in memory (all of a batch's
+// sequences resident at once, where the memory rule knows how many can be) and meets every
 // objective for every shape, with the fewest replicas for `demand_tokens_per_s` (ties: the
 // smaller batch, which has the lower latency); otherwise why none does, judged at the smallest
 // batch that fits (where latencies are lowest). `bound_label` names the figures in a rejection's

@@ -63,19 +63,16 @@ bool Allowed(const std::vector<std::string>& allowed, const std::string& key,
                      [&](const std::string& name) { return key_of(name) == key; });
 }
 
-// The ranking's order of two options; configuration last, so that the order is total.
+// The ranking's order of two options: at equal cost (or GPUs) the lower latency first, then the
+// configuration, so that the order is total.
 bool RanksBefore(const PlanOption& a, const PlanOption& b, PlanRanking ranking) {
   const auto cost = [](const PlanOption& o) { return o.planned.cost_per_hour; };
   if (ranking == PlanRanking::kCost) {
-    return std::make_tuple(cost(a), a.total_gpus, -a.planned.tokens_per_s_per_replica,
-                           a.configuration) < std::make_tuple(cost(b), b.total_gpus,
-                                                              -b.planned.tokens_per_s_per_replica,
-                                                              b.configuration);
+    return std::make_tuple(cost(a), a.total_gpus, a.planned.batch_latency_s, a.configuration) <
+           std::make_tuple(cost(b), b.total_gpus, b.planned.batch_latency_s, b.configuration);
   }
-  return std::make_tuple(a.total_gpus, cost(a), -a.planned.tokens_per_s_per_replica,
-                         a.configuration) < std::make_tuple(b.total_gpus, cost(b),
-                                                            -b.planned.tokens_per_s_per_replica,
-                                                            b.configuration);
+  return std::make_tuple(a.total_gpus, cost(a), a.planned.batch_latency_s, a.configuration) <
+         std::make_tuple(b.total_gpus, cost(b), b.planned.batch_latency_s, b.configuration);
 }
 
 // The figures of a plan: how the bounds are read and what they are called in messages.
@@ -291,6 +288,9 @@ absl::StatusOr<PlanResult> MakePlan(const PerfcastModel& model, const PriceList&
                                           ? request.demand * output_tokens_per_request
                                           : request.demand;
 
+  if (absl::Status spellings = request.prices.CheckSpellings(catalogue); !spellings.ok()) {
+    return FieldError("prices", spellings.message());
+  }
   const auto price_of = [&](const Configuration& c) -> std::optional<double> {
     if (auto price = request.prices.Find(c.hardware, catalogue)) return price;
     return server_prices.Find(c.hardware, catalogue);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
@@ -91,6 +92,23 @@ std::vector<PriceList::Entry> PriceList::entries() const {
   std::sort(out.begin(), out.end(),
             [](const Entry& a, const Entry& b) { return a.hardware < b.hardware; });
   return out;
+}
+
+absl::Status PriceList::CheckSpellings(const Catalogue* catalogue) const {
+  if (catalogue == nullptr) return absl::OkStatus();
+  std::map<const AcceleratorSpec*, Entry> first_by_entry;
+  for (const Entry& entry : entries()) {
+    const AcceleratorSpec* spec = catalogue->LookupAccelerator(entry.hardware);
+    if (spec == nullptr) continue;
+    auto [it, inserted] = first_by_entry.try_emplace(spec, entry);
+    if (!inserted && it->second.usd_per_gpu_hour != entry.usd_per_gpu_hour) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("'", it->second.hardware, "' and '", entry.hardware, "' are one hardware (",
+                       spec->name, ") at two prices, ", it->second.usd_per_gpu_hour, " and ",
+                       entry.usd_per_gpu_hour, " dollars per GPU-hour"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 std::optional<double> PriceList::Find(absl::string_view hardware,

@@ -35,6 +35,10 @@ class PriceList {
   // > 0, or a hardware priced twice.
   static absl::StatusOr<PriceList> FromEntries(const std::vector<Entry>& entries);
 
+  // InvalidArgument when two names of the list reach one catalogue entry at different prices:
+  // which one a candidate got would depend on its spelling.
+  absl::Status CheckSpellings(const Catalogue* catalogue) const;
+
   // The price of `hardware`, or nullopt.
   std::optional<double> Find(absl::string_view hardware, const Catalogue* catalogue) const;
 

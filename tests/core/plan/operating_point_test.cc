@@ -122,6 +122,25 @@ TEST(ChooseOperatingPointTest, PointsThatDoNotFitAreSkippedAndNamedWhenNoneFits)
   EXPECT_EQ(std::get<Rejection>(none).detail, "weights 138 GB > 72 GB");
 }
 
+TEST(ChooseOperatingPointTest, ABatchBeyondTheResidentSequencesIsNoOperatingPoint) {
+  // Only 16 sequences fit at once: batch 64's predicted throughput would run in waves.
+  std::vector<PointPrediction> points = {Point(1, 100), Point(16, 500), Point(64, 5000)};
+  for (PointPrediction& p : points) p.memory.largest_fitting_batch_size = 16;
+  auto choice = ChooseOperatingPoint(OneShape(points), {}, 1000, Judgement::kPessimisticBound, "b");
+  EXPECT_EQ(std::get<OperatingPoint>(choice).batch_size, 16);
+  for (PointPrediction& p : points) p.memory.largest_fitting_batch_size = 0;  // unknown: no limit
+  choice = ChooseOperatingPoint(OneShape(points), {}, 1000, Judgement::kPessimisticBound, "b");
+  EXPECT_EQ(std::get<OperatingPoint>(choice).batch_size, 64);
+  std::vector<PointPrediction> waves = {Point(64, 5000)};
+  waves[0].memory.largest_fitting_batch_size = 16;
+  auto rejected =
+      ChooseOperatingPoint(OneShape(waves), {}, 1000, Judgement::kPessimisticBound, "b");
+  ASSERT_TRUE(std::holds_alternative<Rejection>(rejected));
+  EXPECT_EQ(std::get<Rejection>(rejected).reason, CandidateRejection::kDoesNotFit);
+  EXPECT_THAT(std::get<Rejection>(rejected).detail,
+              HasSubstr("at most 16 sequences of 100/100 tokens are resident at once"));
+}
+
 TEST(ChooseOperatingPointTest, ALatencyObjectiveWithoutLatencyPredictionsIsRejected) {
   std::vector<PointPrediction> points = {Point(1, 100)};
   points[0].latency_statistic = LatencyStatistic::kUnavailable;

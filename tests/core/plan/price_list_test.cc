@@ -52,6 +52,22 @@ TEST(PriceListTest, AnotherSpellingOfOneCatalogueEntryFindsThePrice) {
   ASSERT_TRUE(prices.ok());
   EXPECT_EQ(prices->Find("NVIDIA H100", &*catalogue), 2.5);
   EXPECT_FALSE(prices->Find("NVIDIA A100", &*catalogue).has_value());
+  EXPECT_TRUE(prices->CheckSpellings(&*catalogue).ok());
+}
+
+TEST(PriceListTest, TwoSpellingsOfOneHardwareAtTwoPricesAreAnError) {
+  auto catalogue = Catalogue::Load(PERFCAST_SOURCE_DIR "/data/catalogue");
+  ASSERT_TRUE(catalogue.ok()) << catalogue.status();
+  const AcceleratorSpec* h100 = catalogue->LookupAccelerator("NVIDIA H100");
+  ASSERT_NE(h100, nullptr);
+  ASSERT_NE(h100->name, "NVIDIA H100");
+  auto same = PriceList::FromEntries({{"NVIDIA H100", 2.5}, {h100->name, 2.5}});
+  EXPECT_TRUE(same->CheckSpellings(&*catalogue).ok());
+  auto two = PriceList::FromEntries({{"NVIDIA H100", 2.5}, {h100->name, 9}});
+  const absl::Status status = two->CheckSpellings(&*catalogue);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("are one hardware"));
+  EXPECT_TRUE(two->CheckSpellings(nullptr).ok());
 }
 
 }  // namespace
