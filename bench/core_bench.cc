@@ -1,13 +1,16 @@
 // Hot paths of core/: `./build/bench/perfcast_core_bench` prints the time of one prediction
 // served from a bundle (trained on the embedded default data, saved, loaded back) and of one
 // analytic curve fit.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
 #include "core/bundle/model_bundle.h"
 #include "core/catalogue/catalogue.h"
@@ -15,6 +18,7 @@
 #include "core/data/benchmark_csv.h"
 #include "core/fit/exponential_fit.h"
 #include "core/model/perfcast_model.h"
+#include "core/plan/planner.h"
 
 namespace perfcast {
 namespace {
@@ -85,6 +89,45 @@ void BM_PredictNewConfigurationFromLoadedBundle(benchmark::State& state) {
   PredictOnePoint(state, UnbenchmarkedConfiguration());
 }
 BENCHMARK(BM_PredictNewConfigurationFromLoadedBundle);
+
+// A plan over 1,000 candidate configurations x 32 batch sizes (issue 20's size): the trained
+// configurations, then the same with twice the GPUs, for one shape; ranked by GPUs (no prices).
+void BM_PlanThousandCandidatesThirtyTwoBatchSizes(benchmark::State& state) {
+  const std::shared_ptr<const PerfcastModel> model = LoadedDefaultModel();
+  PlanRequest request;
+  request.model = "meta-llama/Meta-Llama-3-8B";
+  request.shapes = {{Shape{1000, 500}, 1}};
+  request.demand = 20000;
+  request.ranking = PlanRanking::kGpus;
+  for (int b = 1; request.batch_sizes.size() < 32; b = std::max(b + 1, b * 5 / 4)) {
+    request.batch_sizes.push_back(b);
+  }
+  for (int doubled = 0; doubled < 2 && request.candidates.size() < 1000; ++doubled) {
+    for (Configuration c : model->Configurations()) {
+      if (request.candidates.size() == 1000) break;
+      c.num_gpus <<= doubled;
+      request.candidates.push_back(std::move(c));
+    }
+  }
+  PlanLimits limits;
+  limits.threads = static_cast<int>(state.range(0));
+  size_t options = 0;
+  for (auto _ : state) {
+    auto plan = MakePlan(*model, PriceList(), request, limits);
+    if (!plan.ok()) {
+      state.SkipWithError(std::string(plan.status().message()).c_str());
+      break;
+    }
+    options = plan->options.size();
+  }
+  state.SetLabel(absl::StrCat(request.candidates.size(), " candidates x ",
+                              request.batch_sizes.size(), " batch sizes, ", options, " options"));
+}
+BENCHMARK(BM_PlanThousandCandidatesThirtyTwoBatchSizes)
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 // The memory fit Predict adds to a query: the budget (three catalogue lookups) and one point's
 // verdict and reason.

@@ -13,8 +13,6 @@ double ThroughputOf(const PointPrediction& p, Judgement judgement) {
   switch (judgement) {
     case Judgement::kPessimisticBound:
       return p.lower_tokens_per_s;
-    case Judgement::kOptimisticBound:
-      return p.upper_tokens_per_s;
     case Judgement::kPointEstimate:
       return p.throughput_tokens_per_s;
   }
@@ -25,8 +23,6 @@ double TtftOf(const PointPrediction& p, Judgement judgement) {
   switch (judgement) {
     case Judgement::kPessimisticBound:
       return p.ttft_upper_s;
-    case Judgement::kOptimisticBound:
-      return p.ttft_lower_s;
     case Judgement::kPointEstimate:
       return p.ttft_s;
   }
@@ -37,8 +33,6 @@ double ItlOf(const PointPrediction& p, Judgement judgement) {
   switch (judgement) {
     case Judgement::kPessimisticBound:
       return p.itl_upper_s;
-    case Judgement::kOptimisticBound:
-      return p.itl_lower_s;
     case Judgement::kPointEstimate:
       return p.itl_s;
   }
@@ -79,7 +73,9 @@ Latencies LatenciesAt(const CandidateCurves& curves, size_t j, const LatencyObje
     if (objectives.ttft_s || objectives.itl_s) {
       if (p.latency_statistic == LatencyStatistic::kUnavailable) {
         out.missed = Rejection{CandidateRejection::kNoLatencyPrediction,
-                               "the model learned no TTFT or ITL (trained without latencies)"};
+                               absl::StrCat("no TTFT or ITL prediction", where,
+                                            " (the model learned no latencies, or none for this "
+                                            "situation)")};
         continue;
       }
     }

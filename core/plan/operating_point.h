@@ -21,7 +21,6 @@ struct CandidateCurves {
 // Which figures of a point a plan is judged by.
 enum class Judgement {
   kPessimisticBound,  // capacity from the lower bound, latencies from the upper bounds
-  kOptimisticBound,   // the reverse: a confidence under 0.5
   kPointEstimate,     // the predictions alone
 };
 

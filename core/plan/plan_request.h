@@ -51,9 +51,9 @@ struct PlanRequest {
   double demand = 0;
   DemandUnit demand_unit = DemandUnit::kOutputTokensPerSecond;
   LatencyObjectives objectives;
-  // Probability, in (0, 1), with which each option's capacity and each latency objective hold:
-  // capacity is the one-sided lower bound of throughput at this confidence, a latency the
-  // one-sided upper bound.
+  // Probability, in [0.5, 1), with which each option's capacity and each latency objective hold:
+  // capacity is the lower bound of throughput's interval at this level, a latency the upper
+  // bound of its interval (each bound alone holds with at least this probability).
   double confidence = 0.9;
   // Explicit candidates (their model and precision as given); empty: enumerated from what the
   // data and the catalogue know (EnumerateCandidates).

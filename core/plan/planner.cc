@@ -1,10 +1,12 @@
 #include "core/plan/planner.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <functional>
 #include <map>
 #include <set>
+#include <thread>
 #include <tuple>
 #include <utility>
 #include <variant>
@@ -75,25 +77,14 @@ bool RanksBefore(const PlanOption& a, const PlanOption& b, PlanRanking ranking) 
          std::make_tuple(b.total_gpus, cost(b), b.planned.batch_latency_s, b.configuration);
 }
 
-// The figures of a plan: how the bounds are read and what they are called in messages.
-struct Reading {
-  Judgement judgement = Judgement::kPessimisticBound;
-  double level = 0.8;  // the two-sided level whose bound is the one-sided confidence
-  std::string label;
-};
+// The two-sided interval level whose bounds a plan at `confidence` reads: the same level. Its
+// lower bound holds with probability at least `confidence` whatever the skew of the errors
+// (P(y < lower) <= P(y outside the interval) = 1 - confidence); the bound of the level 2c - 1,
+// which a symmetric error would allow, held in too few plans (docs/EVALUATION.md §6).
+double IntervalLevelFor(double confidence) { return confidence; }
 
-Reading ReadingFor(double confidence) {
-  Reading reading;
-  reading.level = std::abs(2 * confidence - 1);
-  // At 0.5 the one-sided bound is the prediction itself.
-  if (reading.level < 1e-9) {
-    reading.judgement = Judgement::kPointEstimate;
-    reading.level = 0.5;
-  } else if (confidence < 0.5) {
-    reading.judgement = Judgement::kOptimisticBound;
-  }
-  reading.label = absl::StrFormat("at %g%% confidence", confidence * 100);
-  return reading;
+std::string BoundLabel(double confidence) {
+  return absl::StrFormat("at %g%% confidence", confidence * 100);
 }
 
 std::vector<int> PlanBatchSizes(const PlanRequest& request) {
@@ -109,6 +100,92 @@ std::vector<int> PlanBatchSizes(const PlanRequest& request) {
 OperatingPoint Priced(OperatingPoint point, int num_gpus, std::optional<double> price) {
   if (price) point.cost_per_hour = static_cast<double>(point.replicas) * num_gpus * *price;
   return point;
+}
+
+// What one candidate comes to: an option, or a rejection; and the point-estimate plan, when the
+// predictions alone meet the objectives.
+struct CandidateOutcome {
+  std::optional<PlanOption> option;
+  std::optional<RejectedCandidate> rejected;
+  std::optional<PlanOption> point_plan;
+  absl::Status status;  // an error that ends the whole plan
+};
+
+// The figures an option takes from its points at batch index `j`: the least supported shape
+// speaks for it (the most uncertain memory verdict, unknown before fits; the least supported
+// case; the largest expected error).
+void DescribeOption(const CandidateCurves& curves, size_t j, PlanOption& option) {
+  option.point_tokens_per_s_per_replica = MixTokensPerSecond(curves, j, Judgement::kPointEstimate);
+  option.memory = curves.points.front()[j].memory;
+  option.prediction_case = curves.points.front()[j].prediction_case;
+  option.expected_relative_error = 0;
+  for (const std::vector<PointPrediction>& shape_points : curves.points) {
+    const PointPrediction& p = shape_points[j];
+    if (p.memory.verdict == MemoryVerdict::kUnknown) option.memory = p.memory;
+    option.prediction_case = std::max(option.prediction_case, p.prediction_case);
+    option.expected_relative_error =
+        std::max(option.expected_relative_error, p.expected_relative_error);
+  }
+}
+
+// `option` with `point` as its plan: priced, its GPUs and cost per token, its figures.
+void Settle(const CandidateCurves& curves, const std::vector<int>& batch_sizes,
+            const OperatingPoint& point, double demand_tokens_per_s, PlanOption& option) {
+  option.planned = Priced(point, option.configuration.num_gpus, option.usd_per_gpu_hour);
+  option.total_gpus = option.planned.replicas * option.configuration.num_gpus;
+  option.cost_per_million_output_tokens =
+      option.usd_per_gpu_hour ? option.planned.cost_per_hour / (demand_tokens_per_s * 3600) * 1e6
+                              : 0;
+  const size_t j = static_cast<size_t>(
+      std::lower_bound(batch_sizes.begin(), batch_sizes.end(), point.batch_size) -
+      batch_sizes.begin());
+  DescribeOption(curves, j, option);
+}
+
+CandidateOutcome PlanCandidate(const PerfcastModel& model, const Configuration& configuration,
+                               std::optional<double> price,
+                               const std::vector<WeightedShape>& shapes,
+                               const std::vector<int>& batch_sizes, double level,
+                               const std::string& bound_label, const LatencyObjectives& objectives,
+                               double demand_tokens_per_s) {
+  CandidateOutcome outcome;
+  CandidateCurves curves;
+  curves.shapes = shapes;
+  for (const WeightedShape& s : shapes) {
+    absl::StatusOr<std::vector<PointPrediction>> predicted =
+        model.Predict({configuration, s.shape}, batch_sizes, level);
+    if (predicted.status().code() == absl::StatusCode::kNotFound) {
+      outcome.rejected = RejectedCandidate{configuration, CandidateRejection::kUnknownConfiguration,
+                                           std::string(predicted.status().message())};
+      return outcome;
+    }
+    if (!predicted.ok()) {
+      outcome.status = predicted.status();
+      return outcome;
+    }
+    curves.points.push_back(*std::move(predicted));
+  }
+  PlanOption option;
+  option.configuration = configuration;
+  option.usd_per_gpu_hour = price;
+  auto point_choice = ChooseOperatingPoint(curves, objectives, demand_tokens_per_s,
+                                           Judgement::kPointEstimate, "predicted");
+  if (const auto* point = std::get_if<OperatingPoint>(&point_choice)) {
+    PlanOption point_plan = option;
+    Settle(curves, batch_sizes, *point, demand_tokens_per_s, point_plan);
+    option.point_estimate = point_plan.planned;
+    outcome.point_plan = std::move(point_plan);
+  }
+  auto choice = ChooseOperatingPoint(curves, objectives, demand_tokens_per_s,
+                                     Judgement::kPessimisticBound, bound_label);
+  if (auto* rejection = std::get_if<Rejection>(&choice)) {
+    outcome.rejected =
+        RejectedCandidate{configuration, rejection->reason, std::move(rejection->detail)};
+    return outcome;
+  }
+  Settle(curves, batch_sizes, std::get<OperatingPoint>(choice), demand_tokens_per_s, option);
+  outcome.option = std::move(option);
+  return outcome;
 }
 
 }  // namespace
@@ -151,8 +228,9 @@ absl::Status ValidatePlanRequest(const PlanRequest& request, const PlanLimits& l
       return FieldError(field, absl::StrCat(*value, ": an objective must be a finite number > 0"));
     }
   }
-  if (!(request.confidence > 0 && request.confidence < 1)) {
-    return FieldError("confidence", absl::StrCat(request.confidence, ": must be in (0, 1)"));
+  // Below one half a bound is more optimistic than the prediction: no plan to promise on.
+  if (!(request.confidence >= 0.5 && request.confidence < 1)) {
+    return FieldError("confidence", absl::StrCat(request.confidence, ": must be in [0.5, 1)"));
   }
   if (std::ssize(request.batch_sizes) > limits.max_batch_sizes) {
     return absl::ResourceExhaustedError(absl::StrCat("batch_sizes: ", request.batch_sizes.size(),
@@ -306,80 +384,41 @@ absl::StatusOr<PlanResult> MakePlan(const PerfcastModel& model, const PriceList&
         "); give prices in the request or start the server with --prices, or rank by GPUs"));
   }
 
-  const Reading reading = ReadingFor(request.confidence);
-  std::vector<PlanOption> point_plans;
-  for (Configuration configuration : candidates) {
-    if (configuration.campaign.empty()) configuration.campaign = request.campaign;
-    const std::optional<double> price = price_of(configuration);
-    if (request.ranking == PlanRanking::kCost && !price) {
-      result.rejected.push_back(
-          {configuration, CandidateRejection::kNoPrice,
-           absl::StrCat("no price per GPU-hour for hardware '", configuration.hardware, "'")});
-      continue;
-    }
-    CandidateCurves curves;
-    curves.shapes = shapes;
-    std::optional<absl::Status> unknown;
-    for (const WeightedShape& s : shapes) {
-      absl::StatusOr<std::vector<PointPrediction>> predicted =
-          model.Predict({configuration, s.shape}, batch_sizes, reading.level);
-      if (predicted.status().code() == absl::StatusCode::kNotFound) {
-        unknown = predicted.status();
-        break;
+  const double level = IntervalLevelFor(request.confidence);
+  const std::string bound_label = BoundLabel(request.confidence);
+  // Each candidate on its own; in candidate order afterwards, so that the answer does not
+  // depend on the threads.
+  std::vector<CandidateOutcome> outcomes(candidates.size());
+  std::atomic<size_t> next{0};
+  const auto work = [&] {
+    for (size_t c = next++; c < candidates.size(); c = next++) {
+      Configuration configuration = candidates[c];
+      if (configuration.campaign.empty()) configuration.campaign = request.campaign;
+      const std::optional<double> price = price_of(configuration);
+      if (request.ranking == PlanRanking::kCost && !price) {
+        outcomes[c].rejected = RejectedCandidate{
+            configuration, CandidateRejection::kNoPrice,
+            absl::StrCat("no price per GPU-hour for hardware '", configuration.hardware, "'")};
+        continue;
       }
-      if (!predicted.ok()) return predicted.status();
-      curves.points.push_back(*std::move(predicted));
+      outcomes[c] =
+          PlanCandidate(model, configuration, price, shapes, batch_sizes, level, bound_label,
+                        request.objectives, result.demand_output_tokens_per_s);
     }
-    if (unknown) {
-      result.rejected.push_back({configuration, CandidateRejection::kUnknownConfiguration,
-                                 std::string(unknown->message())});
-      continue;
-    }
-    PlanOption option;
-    option.configuration = configuration;
-    option.usd_per_gpu_hour = price;
-    auto point_choice =
-        ChooseOperatingPoint(curves, request.objectives, result.demand_output_tokens_per_s,
-                             Judgement::kPointEstimate, "predicted");
-    if (const auto* point = std::get_if<OperatingPoint>(&point_choice)) {
-      option.point_estimate = Priced(*point, configuration.num_gpus, price);
-    }
-    auto choice =
-        ChooseOperatingPoint(curves, request.objectives, result.demand_output_tokens_per_s,
-                             reading.judgement, reading.label);
-    if (option.point_estimate) {
-      PlanOption as_point_plan = option;
-      as_point_plan.planned = *option.point_estimate;
-      as_point_plan.total_gpus = option.point_estimate->replicas * configuration.num_gpus;
-      point_plans.push_back(std::move(as_point_plan));
-    }
-    if (auto* rejection = std::get_if<Rejection>(&choice)) {
-      result.rejected.push_back({configuration, rejection->reason, std::move(rejection->detail)});
-      continue;
-    }
-    option.planned = Priced(std::get<OperatingPoint>(choice), configuration.num_gpus, price);
-    option.total_gpus = option.planned.replicas * configuration.num_gpus;
-    if (price) {
-      option.cost_per_million_output_tokens =
-          option.planned.cost_per_hour / (result.demand_output_tokens_per_s * 3600) * 1e6;
-    }
-    const size_t j = static_cast<size_t>(
-        std::lower_bound(batch_sizes.begin(), batch_sizes.end(), option.planned.batch_size) -
-        batch_sizes.begin());
-    option.point_tokens_per_s_per_replica =
-        MixTokensPerSecond(curves, j, Judgement::kPointEstimate);
-    // The least supported shape speaks for the option: the most uncertain memory verdict (unknown
-    // before fits), the least supported case, the largest expected error.
-    option.memory = curves.points.front()[j].memory;
-    option.prediction_case = curves.points.front()[j].prediction_case;
-    for (const std::vector<PointPrediction>& shape_points : curves.points) {
-      const PointPrediction& p = shape_points[j];
-      if (p.memory.verdict == MemoryVerdict::kUnknown) option.memory = p.memory;
-      option.prediction_case = std::max(option.prediction_case, p.prediction_case);
-      option.expected_relative_error =
-          std::max(option.expected_relative_error, p.expected_relative_error);
-    }
-    result.options.push_back(std::move(option));
+  };
+  std::vector<std::thread> workers;
+  for (int t = 1; t < limits.threads && static_cast<size_t>(t) < candidates.size(); ++t) {
+    workers.emplace_back(work);
+  }
+  work();
+  for (std::thread& worker : workers) worker.join();
+
+  std::vector<PlanOption> point_plans;
+  for (CandidateOutcome& outcome : outcomes) {
+    if (!outcome.status.ok()) return outcome.status;
+    if (outcome.option) result.options.push_back(*std::move(outcome.option));
+    if (outcome.rejected) result.rejected.push_back(*std::move(outcome.rejected));
+    if (outcome.point_plan) point_plans.push_back(*std::move(outcome.point_plan));
   }
   const auto ranks_before = [&](const PlanOption& a, const PlanOption& b) {
     return RanksBefore(a, b, request.ranking);

@@ -19,6 +19,8 @@ struct PlanLimits {
   int max_batch_sizes = 64;
   // candidates x shapes x batch sizes: the points predicted.
   int64_t max_points = 256 * 1024;
+  // Threads that predict the candidates of one plan at once (the answer does not depend on it).
+  int threads = 1;
 };
 
 // OK, or InvalidArgument naming the request's field as the API spells it ("shapes[2].weight",

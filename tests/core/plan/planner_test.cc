@@ -61,8 +61,13 @@ TEST_F(PlannerTest, OptionsServeTheDemandFromTheLowerBoundRankedByCost) {
     }
   }
   ASSERT_TRUE(plan->cheapest_point_estimate.has_value());
-  EXPECT_LE(plan->cheapest_point_estimate->planned.cost_per_hour,
-            plan->options.front().planned.cost_per_hour);
+  const PlanOption& point_plan = *plan->cheapest_point_estimate;
+  EXPECT_LE(point_plan.planned.cost_per_hour, plan->options.front().planned.cost_per_hour);
+  // A whole option: its own figures, not the bound plan's defaults.
+  EXPECT_DOUBLE_EQ(point_plan.point_tokens_per_s_per_replica,
+                   point_plan.planned.tokens_per_s_per_replica);
+  EXPECT_GT(point_plan.cost_per_million_output_tokens, 0);
+  EXPECT_GT(point_plan.expected_relative_error, 0);
 }
 
 TEST_F(PlannerTest, MoreConfidenceNeverCostsLess) {
@@ -133,9 +138,11 @@ TEST_F(PlannerTest, RequestsPerSecondCountTheMixsOutputTokens) {
   EXPECT_DOUBLE_EQ(plan->demand_output_tokens_per_s, 10 * (0.75 * 100 + 0.25 * 500));
 }
 
-TEST_F(PlannerTest, IsDeterministic) {
+TEST_F(PlannerTest, IsDeterministicWhateverTheThreads) {
+  PlanLimits threaded;
+  threaded.threads = 3;
   auto a = MakePlan(model(), PriceList(), Request(), PlanLimits{});
-  auto b = MakePlan(model(), PriceList(), Request(), PlanLimits{});
+  auto b = MakePlan(model(), PriceList(), Request(), threaded);
   ASSERT_TRUE(a.ok() && b.ok());
   ASSERT_EQ(a->options.size(), b->options.size());
   for (size_t i = 0; i < a->options.size(); ++i) {
@@ -160,6 +167,7 @@ TEST_F(PlannerTest, BadRequestsNameTheField) {
               }),
               HasSubstr("requests_per_second"));
   EXPECT_THAT(message_of([](PlanRequest& r) { r.confidence = 1; }), HasSubstr("confidence"));
+  EXPECT_THAT(message_of([](PlanRequest& r) { r.confidence = 0.3; }), HasSubstr("[0.5, 1)"));
   EXPECT_THAT(message_of([](PlanRequest& r) { r.objectives.ttft_s = 0; }),
               HasSubstr("slo.ttft_seconds"));
   EXPECT_THAT(message_of([](PlanRequest& r) { r.shapes[0].weight = -1; }),
