@@ -277,6 +277,20 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
                      memory.At(1).reason, ")"));
   }
 
+  // Whether a batch size is read off the query's own measured curve; the others are predicted
+  // from anchors, with the neighbourhood of each, found in one pass over the curves.
+  const auto on_own_curve = [&](int batch_size) {
+    return own >= 0 && batch_size >= s.index.anchors()[own].min_batch_size() &&
+           batch_size <= s.index.anchors()[own].max_batch_size();
+  };
+  std::vector<double> anchored_batch_sizes;
+  for (int batch_size : batch_sizes) {
+    if (!on_own_curve(batch_size)) anchored_batch_sizes.push_back(batch_size);
+  }
+  const std::vector<Neighbourhood> neighbourhoods =
+      s.similarity.AroundEach(query.configuration, query.shape, anchored_batch_sizes, Unobserved{});
+  size_t next_neighbourhood = 0;
+
   std::vector<PointPrediction> out;
   out.reserve(batch_sizes.size());
   for (int batch_size : batch_sizes) {
@@ -287,8 +301,7 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
     double log_throughput;
     // Scale of the conformal score: 1 where the scores are plain measurement errors.
     double expected_absolute_log_error = 1;
-    if (own >= 0 && batch_size >= s.index.anchors()[own].min_batch_size() &&
-        batch_size <= s.index.anchors()[own].max_batch_size()) {
+    if (on_own_curve(batch_size)) {
       const AnchorCurve& curve = s.index.anchors()[own];
       const bool measured =
           std::any_of(curve.curve().points.begin(), curve.curve().points.end(),
@@ -301,8 +314,7 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
           PredictFromAnchors(s.features, {s.correction.ensemble(), s.physical_exponents},
                              query.configuration, query.shape, anchors, batch_size);
       anchored.features.prediction_case = p.prediction_case;
-      anchored.features.neighbourhood =
-          s.similarity.Around(query.configuration, query.shape, batch_size, Unobserved{});
+      anchored.features.neighbourhood = neighbourhoods[next_neighbourhood++];
       log_throughput = anchored.log_throughput + level_shift;
       expected_absolute_log_error = s.error_predictor.ExpectedAbsoluteLogError(anchored.features);
       p.expected_relative_error = std::expm1(expected_absolute_log_error);

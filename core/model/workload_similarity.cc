@@ -150,14 +150,25 @@ double WorkloadSimilarity::CurveDistanceSquared(const CategoryCodes& codes, doub
 
 Neighbourhood WorkloadSimilarity::Around(const Configuration& configuration, const Shape& shape,
                                          double batch_size, const Unobserved& unobserved) const {
+  const double batch_sizes[] = {batch_size};
+  return AroundEach(configuration, shape, batch_sizes, unobserved).front();
+}
+
+std::vector<Neighbourhood> WorkloadSimilarity::AroundEach(const Configuration& configuration,
+                                                          const Shape& shape,
+                                                          absl::Span<const double> batch_sizes,
+                                                          const Unobserved& unobserved) const {
   const double log2_input = std::log2(shape.input_tokens);
   const double log2_output = std::log2(shape.output_tokens);
-  const double log2_batch = std::log2(batch_size);
   const double log2_gpus = std::log2(configuration.num_gpus);
   const CategoryCodes codes = CodesOf(configuration);
-  double best = std::numeric_limits<double>::infinity();
-  double best_same = std::numeric_limits<double>::infinity();
-  Neighbourhood out;
+  std::vector<double> log2_batches(batch_sizes.size());
+  for (size_t b = 0; b < batch_sizes.size(); ++b) log2_batches[b] = std::log2(batch_sizes[b]);
+  const double infinity = std::numeric_limits<double>::infinity();
+  std::vector<double> best(batch_sizes.size(), infinity);
+  std::vector<double> best_same(batch_sizes.size(), infinity);
+  int configuration_curve_count = 0;
+  int configuration_curves_near = 0;
   for (size_t i = 0; i < anchors_.size(); ++i) {
     const bool same = SameConfiguration(codes, configuration.num_gpus, i);
     if (same && unobserved.configuration) continue;
@@ -172,20 +183,29 @@ Neighbourhood WorkloadSimilarity::Around(const Configuration& configuration, con
     }
     const double curve_part = CurveDistanceSquared(codes, log2_gpus, log2_input, log2_output, i);
     if (same) {
-      ++out.configuration_curve_count;
-      out.configuration_curves_near += curve_part <= 1;
+      ++configuration_curve_count;
+      configuration_curves_near += curve_part <= 1;
     }
-    if (curve_part >= best && (!same || curve_part >= best_same)) continue;
-    double batch_part = std::numeric_limits<double>::infinity();
-    for (size_t p = 0; p < points; ++p) {
-      batch_part =
-          std::min(batch_part, BatchPartSquared(log2_batch - log_curves_[i].log2_batch_sizes[p]));
+    for (size_t b = 0; b < batch_sizes.size(); ++b) {
+      if (curve_part >= best[b] && (!same || curve_part >= best_same[b])) continue;
+      double batch_part = infinity;
+      for (size_t p = 0; p < points; ++p) {
+        batch_part = std::min(
+            batch_part, BatchPartSquared(log2_batches[b] - log_curves_[i].log2_batch_sizes[p]));
+      }
+      best[b] = std::min(best[b], curve_part + batch_part);
+      if (same) best_same[b] = std::min(best_same[b], curve_part + batch_part);
     }
-    best = std::min(best, curve_part + batch_part);
-    if (same) best_same = std::min(best_same, curve_part + batch_part);
   }
-  if (std::isfinite(best)) out.nearest_point_distance = std::sqrt(best);
-  if (std::isfinite(best_same)) out.nearest_same_configuration_distance = std::sqrt(best_same);
+  std::vector<Neighbourhood> out(batch_sizes.size());
+  for (size_t b = 0; b < batch_sizes.size(); ++b) {
+    out[b].configuration_curve_count = configuration_curve_count;
+    out[b].configuration_curves_near = configuration_curves_near;
+    if (std::isfinite(best[b])) out[b].nearest_point_distance = std::sqrt(best[b]);
+    if (std::isfinite(best_same[b])) {
+      out[b].nearest_same_configuration_distance = std::sqrt(best_same[b]);
+    }
+  }
   return out;
 }
 

@@ -71,6 +71,11 @@ class WorkloadSimilarity {
 
   Neighbourhood Around(const Configuration& configuration, const Shape& shape, double batch_size,
                        const Unobserved& unobserved) const;
+  // Around at each of `batch_sizes`, the same answers, with the configuration and shape part of
+  // every curve's distance worked out once instead of once per batch size.
+  std::vector<Neighbourhood> AroundEach(const Configuration& configuration, const Shape& shape,
+                                        absl::Span<const double> batch_sizes,
+                                        const Unobserved& unobserved) const;
 
   // The `count` nearest curves (configuration and shape part of the distance), nearest first.
   std::vector<NeighborCurve> NearestCurves(const Configuration& configuration, const Shape& shape,
