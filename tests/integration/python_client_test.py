@@ -2,9 +2,9 @@
 """perfcast_client (clients/python) against a real perfcast-server, and the scheduler example.
 
 One server for the whole class (training is the slow part): seeded with the default data's
-Meta-Llama-3-8B rows, then given three synthetic configurations and refitted once, in
-setUpClass. Needs PERFCAST_SERVER_BINARY and, on PYTHONPATH, clients/python and the generated
-stubs (CTest sets all of it up).
+Meta-Llama-3-8B rows, then given three synthetic configurations (with latencies) and refitted
+once, in setUpClass. Needs PERFCAST_SERVER_BINARY and, on PYTHONPATH, clients/python and the
+generated stubs (CTest sets all of it up).
 """
 
 from __future__ import annotations
@@ -29,12 +29,15 @@ from perfcast_client import (  # noqa: E402
     PREDICTION_SERVICE,
     BenchmarkResult,
     Client,
+    CandidateRejection,
     Configuration,
     MemoryFit,
     LatencyStatistic,
     PerfcastError,
+    Plan,
     PredictionCase,
     Query,
+    RequestShape,
 )
 from perfcast_test_server import PerfcastTestServer  # noqa: E402
 
@@ -47,24 +50,37 @@ H100 = Configuration("NVIDIA H100", 1, "vllm", "meta-llama/Meta-Llama-3-8B", "fp
                      campaign="argonne-llm-inference-bench")
 
 # Three synthetic offers of one made-up accelerator, measured in setUpClass:
-# throughput(batch) = peak - (peak - first) * exp(-0.05 * batch), at 128 in / 128 out.
-# Prices per GPU-hour make the 4-GPU offer the cheapest per GPU but not per hour. They name their
-# campaign: a query without one is answered for the population of campaigns, whose interval
-# covers the spread between the default data's campaigns.
+# throughput(batch) = peak - (peak - first) * exp(-0.05 * batch), at 128 in / 128 out, with a mean
+# TTFT of 20 ms + 2 ms per sequence and the ITL that the batch latency leaves. All at one price per
+# GPU-hour (Plan prices per hardware): the cheapest per hour is the one with the fewest GPUs that
+# reaches a target. They name their campaign: a query without one is answered for the population
+# of campaigns, whose interval covers the spread between the default data's campaigns.
 SYNTHETIC = {
-    # name: (configuration, throughput at batch 1, peak tokens/s, $ per GPU-hour)
+    # name: (configuration, throughput at batch 1, peak tokens/s)
     "one": (Configuration("PCTEST-GPU", 1, "pcserve", "pctest/model-7b", "fp16",
-                          campaign="pctest"), 100, 2000, 3.00),
+                          campaign="pctest"), 100, 2000),
     "two": (Configuration("PCTEST-GPU", 2, "pcserve", "pctest/model-7b", "fp16",
-                          campaign="pctest"), 200, 6000, 2.00),
+                          campaign="pctest"), 200, 6000),
     "four": (Configuration("PCTEST-GPU", 4, "pcserve", "pctest/model-7b", "fp16",
-                           campaign="pctest"), 300, 12000, 1.50),
+                           campaign="pctest"), 300, 12000),
 }
+SYNTHETIC_PRICE_PER_GPU_HOUR = 2.0
 SYNTHETIC_BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128)
+SYNTHETIC_MODEL = "pctest/model-7b"
 
 
 def synthetic_throughput(first: float, peak: float, batch_size: int) -> float:
     return peak - (peak - first) * math.exp(-0.05 * (batch_size - 1))
+
+
+def synthetic_result(name: str, batch_size: int) -> BenchmarkResult:
+    config, first, peak = SYNTHETIC[name]
+    throughput = synthetic_throughput(first, peak, batch_size)
+    batch_latency = 128 * batch_size / throughput
+    ttft = 0.02 + 0.002 * batch_size
+    return BenchmarkResult(f"pctest-{name}", config, 128, 128, batch_size, throughput,
+                           batch_latency_seconds=batch_latency, time_to_first_token_seconds=ttft,
+                           inter_token_latency_seconds=(batch_latency - ttft) / 127)
 
 
 def load_example():
@@ -94,11 +110,13 @@ class PythonClientTest(unittest.TestCase):
             while cls.seed_status.last_refit.outcome == "RUNNING" and time.monotonic() < deadline:
                 time.sleep(0.05)
                 cls.seed_status = cls.client.status()
+            # A page token of the seed model's version, for the test that a token outlives it
+            # not.
+            cls.seed_page_token = cls.client.plan(
+                H100.model, [RequestShape(128, 128)], output_tokens_per_second=1000,
+                ranking="gpus", hardware=["NVIDIA H100"], page_size=1).next_page_token
             cls.synthetic_submit = cls.client.submit(
-                BenchmarkResult(f"pctest-{name}", config, 128, 128, n,
-                                synthetic_throughput(first, peak, n))
-                for name, (config, first, peak, _) in SYNTHETIC.items()
-                for n in SYNTHETIC_BATCH_SIZES)
+                synthetic_result(name, n) for name in SYNTHETIC for n in SYNTHETIC_BATCH_SIZES)
             cls.refit = cls.client.refit(wait=True, reason="python_client_test")
         except BaseException:
             cls.server.cleanup()
@@ -322,79 +340,255 @@ class PythonClientTest(unittest.TestCase):
             self.assertIn(config, configurations)
         self.assertIn(H100, configurations)
 
+    # --- plan -------------------------------------------------------------------------------
+
+    def synthetic_plan(self, **kwargs) -> Plan:
+        """A plan for the three synthetic offers at 128 in / 128 out; kwargs override."""
+        request = dict(output_tokens_per_second=3000.0,
+                       candidates=[config for config, _, _ in SYNTHETIC.values()],
+                       prices={"PCTEST-GPU": SYNTHETIC_PRICE_PER_GPU_HOUR},
+                       batch_sizes=SYNTHETIC_BATCH_SIZES)
+        request.update(kwargs)
+        shapes = request.pop("shapes", [RequestShape(128, 128)])
+        return self.client.plan(SYNTHETIC_MODEL, shapes, **request)
+
+    def test_plan_ranks_options_by_cost_each_serving_the_demand_by_its_lower_bound(self):
+        plan = self.synthetic_plan()
+        self.assertEqual(plan.model_version, self.refit.model_version)
+        self.assertEqual(plan.demand_output_tokens_per_second, 3000.0)
+        self.assertAlmostEqual(plan.confidence, 0.9)  # the server's default
+        self.assertEqual((plan.total_options, len(plan.options), plan.rejected), (3, 3, ()))
+        self.assertEqual(plan.next_page_token, "")
+        costs = [o.planned.cost_per_hour for o in plan.options]
+        self.assertEqual(costs, sorted(costs))
+        for o in plan.options:
+            p = o.planned
+            self.assertIn(p.batch_size, SYNTHETIC_BATCH_SIZES)
+            # The fewest replicas that serve the demand at the capacity's lower bound.
+            self.assertGreaterEqual(p.replicas * p.tokens_per_second_per_replica, 3000.0)
+            self.assertLess((p.replicas - 1) * p.tokens_per_second_per_replica, 3000.0)
+            self.assertLessEqual(p.tokens_per_second_per_replica,
+                                 o.predicted_tokens_per_second_per_replica)
+            self.assertEqual(o.usd_per_gpu_hour, SYNTHETIC_PRICE_PER_GPU_HOUR)
+            self.assertEqual(o.total_gpus, p.replicas * o.configuration.gpu_count)
+            self.assertAlmostEqual(p.cost_per_hour, o.total_gpus * SYNTHETIC_PRICE_PER_GPU_HOUR)
+            self.assertAlmostEqual(o.cost_per_million_output_tokens,
+                                   p.cost_per_hour / (3000.0 * 3600) * 1e6)
+            self.assertEqual(o.prediction_case, PredictionCase.MEASURED)
+            # Planning on the predictions alone never needs more replicas.
+            self.assertLessEqual(o.point_estimate.replicas, p.replicas)
+            # One-sided: the capacity at 90% is the lower end of Predict's two-sided 80%
+            # interval (the 10% quantile).
+            [predicted] = self.client.predict(
+                [Query(o.configuration, 128, 128, (p.batch_size,), 0.8)])
+            self.assertTrue(math.isclose(predicted.points[0].throughput_lower_tokens_per_second,
+                                         p.tokens_per_second_per_replica, rel_tol=1e-9))
+        self.assertLessEqual(plan.cheapest_point_estimate.planned.cost_per_hour, costs[0])
+
+    def test_plan_rejects_a_candidate_that_misses_the_ttft_objective_with_the_figures(self):
+        plan = self.synthetic_plan(ttft_seconds=0.01)
+        self.assertEqual(plan.options, ())
+        self.assertEqual([r.configuration for r in plan.rejected],
+                         [config for config, _, _ in SYNTHETIC.values()])
+        for r in plan.rejected:
+            self.assertEqual(r.reason, CandidateRejection.MISSES_TTFT)
+            # "TTFT at 90% confidence 0.03 s > objective 0.01 s at batch 1, 128/128 tokens"
+            self.assertRegex(r.detail, r"^TTFT at 90% confidence [0-9.e-]+ s > objective 0\.01 s "
+                                       r"at batch 1, 128/128 tokens$")
+            self.assertGreater(float(r.detail.split()[4]), 0.01)
+
+        # A looser objective holds the batch down: the TTFT's upper bound stays under it.
+        loose = self.synthetic_plan(ttft_seconds=0.1)
+        self.assertEqual(len(loose.options), 3)
+        for o in loose.options:
+            self.assertLessEqual(o.planned.ttft_seconds, 0.1)
+            self.assertLess(o.planned.batch_size, 128)
+
+    def test_plan_rejects_hardware_without_a_price_when_ranking_by_cost(self):
+        two = SYNTHETIC["two"][0]
+        plan = self.synthetic_plan(candidates=[H100, two])
+        self.assertEqual([o.configuration for o in plan.options], [two])
+        [rejected] = plan.rejected
+        self.assertEqual(rejected.configuration, H100)
+        self.assertEqual(rejected.reason, CandidateRejection.NO_PRICE)
+        self.assertIn("'NVIDIA H100'", rejected.detail)
+        # No price for any candidate: nothing to rank by.
+        with self.assertRaises(PerfcastError) as caught:
+            self.synthetic_plan(prices={})
+        self.assertEqual(caught.exception.code, grpc.StatusCode.FAILED_PRECONDITION)
+        self.assertIn("prices", caught.exception.details)
+
+    def test_plan_ranks_by_gpus_without_prices(self):
+        plan = self.synthetic_plan(prices={}, ranking="gpus")
+        self.assertEqual(len(plan.options), 3)
+        gpus = [o.total_gpus for o in plan.options]
+        self.assertEqual(gpus, sorted(gpus))
+        for o in plan.options:
+            self.assertIsNone(o.usd_per_gpu_hour)
+            self.assertEqual(o.planned.cost_per_hour, 0)
+            self.assertEqual(o.cost_per_million_output_tokens, 0)
+
+    def test_plan_invalid_argument_names_the_field_and_value(self):
+        cases = [
+            ("output_tokens_per_second", "0", dict(output_tokens_per_second=0.0)),
+            ("confidence", "1.5", dict(confidence=1.5)),
+            ("slo.ttft_seconds", "0", dict(ttft_seconds=0.0)),
+            ("shapes[0].weight", "-1", dict(shapes=[RequestShape(128, 128, -1.0)])),
+        ]
+        for field, value, kwargs in cases:
+            with self.subTest(field=field), self.assertRaises(PerfcastError) as caught:
+                self.synthetic_plan(**kwargs)
+            self.assertEqual(caught.exception.code, grpc.StatusCode.INVALID_ARGUMENT)
+            self.assertTrue(caught.exception.details.startswith(field), caught.exception.details)
+            self.assertIn(value, caught.exception.details)
+        # What the client can tell without asking.
+        with self.assertRaises(ValueError):
+            self.synthetic_plan(requests_per_second=1.0)  # two demands
+        with self.assertRaises(ValueError):
+            self.synthetic_plan(ranking="dollars")
+
+    def test_plan_pages_continue_and_a_token_holds_for_its_model_version_only(self):
+        whole = self.synthetic_plan()
+        first = self.synthetic_plan(page_size=1)
+        self.assertEqual(first.options, whole.options[:1])
+        self.assertEqual(first.total_options, 3)
+        self.assertNotEqual(first.next_page_token, "")
+        second = self.synthetic_plan(page_size=1, page_token=first.next_page_token)
+        self.assertEqual(second.options, whole.options[1:2])
+        self.assertEqual(second.rejected, ())  # rejections come on the first page
+        third = self.synthetic_plan(page_size=2, page_token=second.next_page_token)
+        self.assertEqual(third.options, whole.options[2:])
+        self.assertEqual(third.next_page_token, "")
+
+        # The seed model's token, from before the refit: its version no longer serves.
+        self.assertNotEqual(self.seed_page_token, "")
+        with self.assertRaises(PerfcastError) as caught:
+            self.synthetic_plan(page_size=1, page_token=self.seed_page_token)
+        self.assertEqual(caught.exception.code, grpc.StatusCode.FAILED_PRECONDITION)
+        self.assertIn("page_token", caught.exception.details)
+        with self.assertRaises(PerfcastError) as caught:
+            self.synthetic_plan(page_size=1, page_token="garbage")
+        self.assertEqual(caught.exception.code, grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertIn("page_token", caught.exception.details)
+
     # --- the scheduler example --------------------------------------------------------------
 
     def candidates(self):
-        return [self.example.Candidate(config, price) for config, _, _, price in SYNTHETIC.values()]
+        return [self.example.Candidate(config, SYNTHETIC_PRICE_PER_GPU_HOUR)
+                for config, _, _ in SYNTHETIC.values()]
 
-    def choose(self, target: float, confidence: float):
-        assessments = self.example.assess(
+    def choose(self, target: float, confidence: float, max_replicas: int = 1):
+        plan = self.example.plan_offers(
             self.client, self.candidates(), input_tokens=128, output_tokens=128,
-            target_tokens_per_second=target, confidence_level=confidence,
+            target_tokens_per_second=target, confidence=confidence,
             batch_sizes=self.example.default_batch_sizes(128))
-        return assessments, self.example.choose_cheapest(assessments)
+        return self.example.decide(self.candidates(), plan, max_replicas)
 
-    def assert_choice_is_cheapest_reaching(self, assessments, choice, target):
-        """The chosen offer reaches the target at its lower bound with its smallest such batch
-        size, and every cheaper offer falls short at every batch size."""
-        self.assertGreaterEqual(choice.point.throughput_lower_tokens_per_second, target)
-        smaller = [p for p in choice.prediction.points if p.batch_size < choice.point.batch_size]
-        for p in smaller:
-            self.assertLess(p.throughput_lower_tokens_per_second, target)
-        for a in assessments:
-            if a.candidate.cost_per_hour < choice.candidate.cost_per_hour:
-                self.assertIsNone(a.point)
-                self.assertLess(a.best_lower_tokens_per_second, target)
+    def assert_choice_is_cheapest_reaching(self, decision, target, confidence):
+        """One replica of the chosen offer reaches the target at the one-sided lower bound, at
+        its smallest such batch size, and every offer cheaper per hour falls short."""
+        choice = decision.choice
+        p = choice.option.planned
+        self.assertEqual(p.replicas, 1)
+        self.assertGreaterEqual(p.tokens_per_second_per_replica, target)
+        # Predict's two-sided interval at 2c - 1 has the one-sided bound at c as its lower end.
+        batch_sizes = self.example.default_batch_sizes(128)
+        [prediction] = self.client.predict([Query(choice.candidate.configuration, 128, 128,
+                                                  batch_sizes, 2 * confidence - 1)])
+        for point in prediction.points:
+            if point.batch_size == p.batch_size:
+                self.assertTrue(math.isclose(point.throughput_lower_tokens_per_second,
+                                             p.tokens_per_second_per_replica, rel_tol=1e-9))
+            elif point.batch_size < p.batch_size:
+                self.assertLess(point.throughput_lower_tokens_per_second, target)
+        for v in decision.verdicts:
+            if v.candidate.cost_per_hour < choice.candidate.cost_per_hour:
+                self.assertFalse(v.qualifies, v)
 
     def test_example_chooses_the_cheapest_per_hour_that_reaches_the_target(self):
-        # "one" peaks at 2,000 tokens/s; "two" ($4/h) and "four" ($6/h) reach 3,000.
-        assessments, choice = self.choose(3000, 0.9)
-        self.assertEqual(choice.candidate.configuration, SYNTHETIC["two"][0])
-        self.assertEqual(choice.candidate.cost_per_hour, 4.0)
-        self.assert_choice_is_cheapest_reaching(assessments, choice, 3000)
+        # "one" ($2/h) peaks at 2,000 tokens/s; "two" ($4/h) and "four" ($8/h) reach 3,000.
+        decision = self.choose(3000, 0.9)
+        self.assertEqual(decision.choice.candidate.configuration, SYNTHETIC["two"][0])
+        self.assertEqual(decision.choice.option.planned.cost_per_hour, 4.0)
+        self.assert_choice_is_cheapest_reaching(decision, 3000, 0.9)
+        one, two, four = decision.verdicts
+        self.assertEqual(one.reason, "EXCEEDS_MAX_REPLICAS")
+        self.assertGreater(one.option.planned.replicas, 1)
+        self.assertTrue(four.qualifies)
 
-        # Only "four" reaches 9,000.
-        assessments, choice = self.choose(9000, 0.9)
-        self.assertEqual(choice.candidate.configuration, SYNTHETIC["four"][0])
-        self.assert_choice_is_cheapest_reaching(assessments, choice, 9000)
+        # Only "four" reaches 9,000 with one replica.
+        decision = self.choose(9000, 0.9)
+        self.assertEqual(decision.choice.candidate.configuration, SYNTHETIC["four"][0])
+        self.assert_choice_is_cheapest_reaching(decision, 9000, 0.9)
+
+        # Beyond every single offer: with replicas allowed, several of one.
+        self.assertIsNone(self.choose(15000, 0.9).choice)
+        decision = self.choose(15000, 0.9, max_replicas=0)
+        self.assertGreater(decision.choice.option.planned.replicas, 1)
+        self.assertEqual(decision.choice.option, decision.plan.options[0])
 
     def test_example_judges_by_the_lower_bound_of_the_requested_confidence(self):
-        # Just under "two"'s measured peak: its lower bound reaches it at 50 % confidence only.
+        # Just under "two"'s measured peak: its lower bound reaches it at 50 % confidence (the
+        # prediction itself) but not at 99 %.
         target = 0.9 * 6000
-        assessments, choice = self.choose(target, 0.5)
-        self.assertEqual(choice.candidate.configuration, SYNTHETIC["two"][0])
-        assessments, choice = self.choose(target, 0.99)
-        self.assertEqual(choice.candidate.configuration, SYNTHETIC["four"][0])
-        self.assert_choice_is_cheapest_reaching(assessments, choice, target)
+        decision = self.choose(target, 0.5)
+        self.assertEqual(decision.choice.candidate.configuration, SYNTHETIC["two"][0])
+        self.assertEqual(decision.choice.option.planned.tokens_per_second_per_replica,
+                         decision.choice.option.predicted_tokens_per_second_per_replica)
+        decision = self.choose(target, 0.99)
+        self.assertEqual(decision.choice.candidate.configuration, SYNTHETIC["four"][0])
+        self.assert_choice_is_cheapest_reaching(decision, target, 0.99)
 
     def test_example_command_line_prints_the_choice_and_exits_2_when_none_reaches(self):
         with tempfile.TemporaryDirectory() as tmp:
             offers = os.path.join(tmp, "offers.csv")
-            with open(offers, "w", newline="") as f:
-                writer = csv.writer(f)
-                writer.writerow(["hardware", "gpu_count", "framework", "model", "precision",
-                                 "cost_per_gpu_hour"])
-                for config, _, _, price in SYNTHETIC.values():
-                    writer.writerow([config.hardware, config.gpu_count, config.framework,
-                                     config.model, config.precision, price])
 
-            def run(target):
+            def write_offers(prices):
+                with open(offers, "w", newline="") as f:
+                    writer = csv.writer(f)
+                    writer.writerow(["hardware", "gpu_count", "framework", "model", "precision",
+                                     "cost_per_gpu_hour"])
+                    for (config, _, _), price in zip(SYNTHETIC.values(), prices, strict=True):
+                        writer.writerow([config.hardware, config.gpu_count, config.framework,
+                                         config.model, config.precision, price])
+
+            def run(target, *extra):
                 return subprocess.run(
                     [sys.executable, EXAMPLE, "--server", self.server.target, "--candidates",
-                     offers, "--target", str(target), "--max-batch-size", "128", "--json"],
-                    capture_output=True, text=True, timeout=30)
+                     offers, "--target", str(target), "--max-batch-size", "128", "--json",
+                     *extra], capture_output=True, text=True, timeout=30)
 
+            write_offers([SYNTHETIC_PRICE_PER_GPU_HOUR] * 3)
             found = run(3000)
             self.assertEqual(found.returncode, 0, found.stderr)
             output = json.loads(found.stdout)
             self.assertEqual(output["choice"]["configuration"]["gpu_count"], 2)
             self.assertEqual(output["choice"]["cost_per_hour"], 4.0)
+            self.assertEqual(output["choice"]["replicas"], 1)
+            self.assertGreaterEqual(output["choice"]["lower_tokens_per_second"], 3000)
+            self.assertLessEqual(output["choice"]["lower_tokens_per_second"],
+                                 output["choice"]["predicted_tokens_per_second"])
             self.assertEqual(output["model_version"], self.refit.model_version)
-            self.assertEqual(len(output["candidates"]), 3)
+            self.assertEqual([c["verdict"] for c in output["candidates"]],
+                             ["rejected", "chosen", "qualifies"])
+            self.assertEqual(output["candidates"][0]["reason"], "EXCEEDS_MAX_REPLICAS")
 
             none = run(50000)
             self.assertEqual(none.returncode, 2, none.stderr)
             self.assertIsNone(json.loads(none.stdout)["choice"])
+
+            several = run(50000, "--max-replicas", "0")
+            self.assertEqual(several.returncode, 0, several.stderr)
+            choice = json.loads(several.stdout)["choice"]
+            self.assertGreater(choice["replicas"], 1)
+            self.assertGreaterEqual(choice["lower_tokens_per_second"], 50000)
+
+            # Plan prices per hardware: one hardware at two prices is an error, said plainly.
+            write_offers([3.0, 2.0, 1.5])
+            conflict = run(3000)
+            self.assertEqual(conflict.returncode, 1)
+            self.assertIn("'PCTEST-GPU' is offered at $3 and $2 per GPU-hour", conflict.stderr)
+            self.assertEqual(conflict.stdout, "")
 
 
 if __name__ == "__main__":

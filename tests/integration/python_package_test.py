@@ -6,7 +6,7 @@ Offline, as CI is: pip runs with --no-index, the package's build backend require
 grpcio and protobuf are Debian's (python3-grpcio, python3-protobuf), seen through
 --system-site-packages. Needs python3-venv. The test itself talks to the server through the
 in-repo client on PYTHONPATH (as CTest sets it), so every answer the installed package gives is
-compared with the in-repo one.
+compared with the in-repo one: the example's JSON with what the in-repo plan() answers.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from perfcast_client import Client  # noqa: E402
+from perfcast_client import Client, RequestShape  # noqa: E402
 from perfcast_test_server import PerfcastTestServer  # noqa: E402
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
@@ -155,18 +155,27 @@ class PythonPackageTest(unittest.TestCase):
         installed_package = os.path.dirname(found["files"][0])
         self.assertTrue(os.path.isfile(os.path.join(installed_package, "py.typed")))
 
-    def test_installed_example_chooses_what_the_in_repo_client_predicts(self):
-        # In-repo answers for the example's built-in offers decide a target that the cheapest
-        # offer misses and a dearer one reaches, so the choice is not the first offer.
-        expected = self.example.assess(
-            self.client, self.example.DEFAULT_CANDIDATES, input_tokens=INPUT_TOKENS,
-            output_tokens=OUTPUT_TOKENS, target_tokens_per_second=0.0,
-            confidence_level=CONFIDENCE,
-            batch_sizes=self.example.default_batch_sizes(MAX_BATCH_SIZE))
-        cheapest = min(expected, key=lambda a: a.candidate.cost_per_hour)
-        best = max(a.best_lower_tokens_per_second for a in expected)
-        self.assertGreater(best, cheapest.best_lower_tokens_per_second)
-        target = (cheapest.best_lower_tokens_per_second + best) / 2
+    def in_repo_plan(self, target: float):
+        """What the in-repo client's plan() answers for the example's built-in offers."""
+        offers = self.example.DEFAULT_CANDIDATES
+        return self.client.plan(
+            offers[0].configuration.model, [RequestShape(INPUT_TOKENS, OUTPUT_TOKENS)],
+            output_tokens_per_second=target, confidence=CONFIDENCE,
+            candidates=[o.configuration for o in offers],
+            prices={o.configuration.hardware: o.cost_per_gpu_hour for o in offers},
+            batch_sizes=self.example.default_batch_sizes(MAX_BATCH_SIZE), page_size=1000)
+
+    def test_installed_example_chooses_what_the_in_repo_client_plans(self):
+        offers = self.example.DEFAULT_CANDIDATES
+        # A demand far beyond any replica makes each offer's plan take its best operating point:
+        # a target between the cheapest offer's capacity and the best one's is missed by the
+        # cheapest offer and reached by a dearer one, so the choice is not the first offer.
+        capacity = {o.configuration: o.planned.tokens_per_second_per_replica
+                    for o in self.in_repo_plan(1e7).options}
+        cheapest = min(offers, key=lambda o: o.cost_per_hour)
+        best = max(capacity.values())
+        self.assertGreater(best, capacity[cheapest.configuration])
+        target = (capacity[cheapest.configuration] + best) / 2
 
         result = self.run_installed_example(
             "--target", repr(target), "--confidence", str(CONFIDENCE), "--input-tokens",
@@ -174,21 +183,52 @@ class PythonPackageTest(unittest.TestCase):
             str(MAX_BATCH_SIZE), "--json")
         self.assertEqual(result.returncode, 0, result.stderr)
         answer = json.loads(result.stdout)
+        plan = self.in_repo_plan(target)
 
-        self.assertEqual(answer["model_version"], self.client.status().serving_version)
-        self.assertEqual(len(answer["candidates"]), len(expected))
-        for got, want in zip(answer["candidates"], expected, strict=True):
-            self.assertEqual(got["configuration"], vars(want.candidate.configuration))
-            self.assertTrue(math.isclose(got["best_lower_tokens_per_second"],
-                                         want.best_lower_tokens_per_second, rel_tol=1e-12),
-                            (got, want.best_lower_tokens_per_second))
-            self.assertEqual(got["reaches_target"], want.best_lower_tokens_per_second >= target)
+        self.assertEqual(answer["model_version"], plan.model_version)
+        self.assertEqual(answer["confidence"], plan.confidence)
+        self.assertEqual(answer["max_replicas"], 1)
+        options = {o.configuration: o for o in plan.options}
+        rejected = {r.configuration: r for r in plan.rejected}
+        self.assertEqual(len(options) + len(rejected), len(offers))
+        # The example's choice: the best-ranked option that one replica serves.
+        expected_choice = next(o for o in plan.options if o.planned.replicas == 1)
+        self.assertNotEqual(expected_choice.configuration, cheapest.configuration)
+        self.assertEqual(len(answer["candidates"]), len(offers))
+        for got, offer in zip(answer["candidates"], offers, strict=True):
+            config = offer.configuration
+            self.assertEqual(got["configuration"], vars(config))
+            self.assertEqual(got["cost_per_gpu_hour"], offer.cost_per_gpu_hour)
+            if config in rejected:
+                self.assertEqual((got["verdict"], got["reason"], got["detail"], got["planned"]),
+                                 ("rejected", rejected[config].reason.name,
+                                  rejected[config].detail, None))
+                continue
+            option = options[config]
+            if config == expected_choice.configuration:
+                self.assertEqual(got["verdict"], "chosen")
+            elif option.planned.replicas == 1:
+                self.assertEqual(got["verdict"], "qualifies")
+            else:
+                self.assertEqual((got["verdict"], got["reason"]),
+                                 ("rejected", "EXCEEDS_MAX_REPLICAS"))
+            self.assert_point_matches(got["planned"], option)
+
         choice = answer["choice"]
-        self.assertIsNotNone(choice)
-        self.assertGreaterEqual(choice["throughput_lower_tokens_per_second"], target)
-        reaching = [c for c in answer["candidates"] if c["reaches_target"]]
-        self.assertEqual(choice["cost_per_hour"], min(c["cost_per_hour"] for c in reaching))
-        self.assertGreater(choice["cost_per_hour"], cheapest.candidate.cost_per_hour)
+        self.assertEqual(choice["configuration"], vars(expected_choice.configuration))
+        self.assert_point_matches(choice, expected_choice)
+        self.assertGreaterEqual(choice["lower_tokens_per_second"], target)
+        self.assertGreater(choice["cost_per_hour"], cheapest.cost_per_hour)
+
+    def assert_point_matches(self, got: dict, option) -> None:
+        p = option.planned
+        self.assertEqual((got["batch_size"], got["replicas"], got["prediction_case"]),
+                         (p.batch_size, p.replicas, option.prediction_case.name))
+        for key, want in (("cost_per_hour", p.cost_per_hour),
+                          ("lower_tokens_per_second_per_replica", p.tokens_per_second_per_replica),
+                          ("predicted_tokens_per_second_per_replica",
+                           option.predicted_tokens_per_second_per_replica)):
+            self.assertTrue(math.isclose(got[key], want, rel_tol=1e-12), (key, got[key], want))
 
     def test_installed_example_says_when_no_offer_reaches_the_target(self):
         result = self.run_installed_example("--target", "1e12")

@@ -315,11 +315,14 @@ class Plan:
     """Ranked options (the first is the plan), every rejected candidate and what planning on the
     predictions alone would choose."""
 
-    options: tuple[PlanOption, ...]
-    rejected: tuple[RejectedCandidate, ...]
-    total_options: int
-    next_page_token: str
+    options: tuple[PlanOption, ...]  # one page of them
+    rejected: tuple[RejectedCandidate, ...]  # in candidate order; on the first page only
+    total_options: int  # over all pages
+    next_page_token: str  # for plan(page_token=...); "" on the last page
     model_version: int
     demand_output_tokens_per_second: float
     confidence: float
+    # Its `planned` is the point-estimate plan. Servers up to now fill only its configuration,
+    # planned, point_estimate, usd_per_gpu_hour and total_gpus: the other fields keep their
+    # defaults (0, UNKNOWN, MEASURED), not the figures of that plan.
     cheapest_point_estimate: PlanOption | None
