@@ -377,10 +377,9 @@ class PythonClientTest(unittest.TestCase):
             self.assertEqual(o.prediction_case, PredictionCase.MEASURED)
             # Planning on the predictions alone never needs more replicas.
             self.assertLessEqual(o.point_estimate.replicas, p.replicas)
-            # One-sided: the capacity at 90% is the lower end of Predict's two-sided 80%
-            # interval (the 10% quantile).
+            # The capacity at 90% is the lower end of Predict's 90% interval.
             [predicted] = self.client.predict(
-                [Query(o.configuration, 128, 128, (p.batch_size,), 0.8)])
+                [Query(o.configuration, 128, 128, (p.batch_size,), 0.9)])
             self.assertTrue(math.isclose(predicted.points[0].throughput_lower_tokens_per_second,
                                          p.tokens_per_second_per_replica, rel_tol=1e-9))
         self.assertLessEqual(plan.cheapest_point_estimate.planned.cost_per_hour, costs[0])
@@ -485,16 +484,16 @@ class PythonClientTest(unittest.TestCase):
         return self.example.decide(self.candidates(), plan, max_replicas)
 
     def assert_choice_is_cheapest_reaching(self, decision, target, confidence):
-        """One replica of the chosen offer reaches the target at the one-sided lower bound, at
+        """One replica of the chosen offer reaches the target at the lower bound, at
         its smallest such batch size, and every offer cheaper per hour falls short."""
         choice = decision.choice
         p = choice.option.planned
         self.assertEqual(p.replicas, 1)
         self.assertGreaterEqual(p.tokens_per_second_per_replica, target)
-        # Predict's two-sided interval at 2c - 1 has the one-sided bound at c as its lower end.
+        # The bound at confidence c is the lower end of Predict's interval at level c.
         batch_sizes = self.example.default_batch_sizes(128)
         [prediction] = self.client.predict([Query(choice.candidate.configuration, 128, 128,
-                                                  batch_sizes, 2 * confidence - 1)])
+                                                  batch_sizes, confidence)])
         for point in prediction.points:
             if point.batch_size == p.batch_size:
                 self.assertTrue(math.isclose(point.throughput_lower_tokens_per_second,
@@ -529,12 +528,13 @@ class PythonClientTest(unittest.TestCase):
 
     def test_example_judges_by_the_lower_bound_of_the_requested_confidence(self):
         # Just under "two"'s measured peak: its lower bound reaches it at 50 % confidence (the
-        # prediction itself) but not at 99 %.
+        # lower end of the 50% interval, just under the prediction) but not at 99 %.
         target = 0.9 * 6000
         decision = self.choose(target, 0.5)
         self.assertEqual(decision.choice.candidate.configuration, SYNTHETIC["two"][0])
-        self.assertEqual(decision.choice.option.planned.tokens_per_second_per_replica,
-                         decision.choice.option.predicted_tokens_per_second_per_replica)
+        self.assertLess(decision.choice.option.planned.tokens_per_second_per_replica,
+                        decision.choice.option.predicted_tokens_per_second_per_replica)
+        self.assert_choice_is_cheapest_reaching(decision, target, 0.5)
         decision = self.choose(target, 0.99)
         self.assertEqual(decision.choice.candidate.configuration, SYNTHETIC["four"][0])
         self.assert_choice_is_cheapest_reaching(decision, target, 0.99)

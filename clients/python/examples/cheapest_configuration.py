@@ -7,9 +7,9 @@ LOWER bound of perfcast's prediction at the given confidence? The decision is on
 server tries every batch size up to --max-batch-size for every offer, keeps per offer the one
 that needs the fewest replicas, and ranks the offers by dollars per hour.
 
-The confidence is ONE-SIDED: the capacity counted for an offer is the lower bound that its
-throughput exceeds with that probability (0.9: the 10% quantile of the prediction), not the
-lower end of a two-sided interval at that level (which would be the 5% quantile).
+The capacity counted for an offer is the lower end of the prediction's interval at the given
+confidence, a bound the throughput exceeds with at least that probability (the plan judges each
+bound on its own, so it needs no assumption about the shape of the errors).
 
 --max-replicas 1 (the default) asks that ONE replica of an offer reach the target, at the
 smallest batch size that does (the lowest batch latency); --max-replicas N allows up to N
@@ -274,7 +274,7 @@ def as_json(decision: Decision, max_replicas: int) -> dict:
 def print_table(decision: Decision, args: argparse.Namespace) -> None:
     limit = "any number of replicas" if args.max_replicas == 0 else (
         "one replica" if args.max_replicas == 1 else f"at most {args.max_replicas} replicas")
-    print(f"target {args.target:g} tokens/s at the one-sided lower bound of "
+    print(f"target {args.target:g} tokens/s at the lower bound of "
           f"{decision.plan.confidence:.0%} confidence, {args.input_tokens} in / "
           f"{args.output_tokens} out tokens per request, {limit} per offer")
     print(f"{'$/hour':>8}  {'replicas':>8}  {'batch':>5}  {'lower tok/s':>11}  "
@@ -317,8 +317,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target", type=float, required=True,
                         help="generated tokens/s the configuration must reach")
     parser.add_argument("--confidence", type=float, default=0.9,
-                        help="probability that the throughput exceeds the lower bound judged "
-                             "(one-sided)")
+                        help="probability, at least, that the throughput exceeds the lower "
+                             "bound judged")
     parser.add_argument("--input-tokens", type=int, default=128)
     parser.add_argument("--output-tokens", type=int, default=128)
     parser.add_argument("--max-batch-size", type=int, default=256)
