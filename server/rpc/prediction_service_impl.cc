@@ -150,19 +150,35 @@ namespace {
 constexpr int kDefaultPlanPageSize = 20;
 constexpr int kMaxPlanPageSize = 1000;
 
-// "<model version>:<first option>": a page token is only good for the model version that made it,
-// since another version may rank the options differently.
-std::string PlanPageToken(int64_t version, size_t first) {
-  return absl::StrCat(version, ":", first);
+// The request without its paging fields, as a number: a page token is only good for the
+// request that made it. FNV-1a over the serialized message, which has no map fields and so one
+// encoding, is the same in every replica (absl::Hash is seeded per process).
+uint64_t PlanRequestFingerprint(v1::PlanRequest request) {
+  request.clear_page_size();
+  request.clear_page_token();
+  uint64_t hash = 14695981039346656037ull;
+  for (unsigned char byte : request.SerializeAsString()) {
+    hash = (hash ^ byte) * 1099511628211ull;
+  }
+  return hash;
 }
 
-absl::StatusOr<size_t> FirstOptionOf(absl::string_view token, int64_t version) {
+// "<model version>:<request fingerprint>:<first option>": only good for the model version that
+// made it (another may rank the options differently) and for the same request.
+std::string PlanPageToken(int64_t version, uint64_t fingerprint, size_t first) {
+  return absl::StrCat(version, ":", absl::Hex(fingerprint), ":", first);
+}
+
+absl::StatusOr<size_t> FirstOptionOf(absl::string_view token, int64_t version,
+                                     uint64_t fingerprint) {
   if (token.empty()) return 0;
   std::vector<absl::string_view> parts = absl::StrSplit(token, ':');
   int64_t token_version = 0;
+  uint64_t token_fingerprint = 0;
   uint64_t first = 0;
-  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &token_version) ||
-      !absl::SimpleAtoi(parts[1], &first)) {
+  if (parts.size() != 3 || !absl::SimpleAtoi(parts[0], &token_version) ||
+      !absl::SimpleHexAtoi(parts[1], &token_fingerprint) || !absl::SimpleAtoi(parts[2], &first) ||
+      first == 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("page_token: '", token, "' is not a token this server gave"));
   }
@@ -170,6 +186,10 @@ absl::StatusOr<size_t> FirstOptionOf(absl::string_view token, int64_t version) {
     return absl::FailedPreconditionError(absl::StrCat("page_token: made by model version ",
                                                       token_version, ", now version ", version,
                                                       " serves; ask again without a page_token"));
+  }
+  if (token_fingerprint != fingerprint) {
+    return absl::InvalidArgumentError(
+        "page_token: made for another request; page with the request that gave it");
   }
   return static_cast<size_t>(first);
 }
@@ -193,21 +213,23 @@ absl::Status PredictionServiceImpl::DoPlan(const ServiceContext& context,
   absl::StatusOr<std::shared_ptr<const ServingModel>> serving =
       ResolveModel(context, request.model_spec());
   if (!serving.ok()) return serving.status();
-  absl::StatusOr<size_t> first = FirstOptionOf(request.page_token(), (*serving)->version);
+  const uint64_t fingerprint = PlanRequestFingerprint(request);
+  absl::StatusOr<size_t> first =
+      FirstOptionOf(request.page_token(), (*serving)->version, fingerprint);
   if (!first.ok()) return first.status();
   static const PriceList kNoPrices;
   absl::StatusOr<PlanResult> result =
       MakePlan(*(*serving)->model, context.prices != nullptr ? *context.prices : kNoPrices, plan,
                context.plan_limits);
   if (!result.ok()) return result.status();
-  if (*first > result->options.size()) {
+  if (*first >= result->options.size() && *first > 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("page_token: option ", *first, " of ", result->options.size()));
   }
   PlanResultToProto(*result, *first, static_cast<size_t>(page_size), response);
   const size_t next = *first + static_cast<size_t>(page_size);
   if (next < result->options.size()) {
-    response->set_next_page_token(PlanPageToken((*serving)->version, next));
+    response->set_next_page_token(PlanPageToken((*serving)->version, fingerprint, next));
   }
   response->set_confidence(plan.confidence);
   response->set_model_version((*serving)->version);

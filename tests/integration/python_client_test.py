@@ -468,6 +468,12 @@ class PythonClientTest(unittest.TestCase):
         with self.assertRaises(PerfcastError) as caught:
             self.synthetic_plan(page_size=1, page_token="garbage")
         self.assertEqual(caught.exception.code, grpc.StatusCode.INVALID_ARGUMENT)
+        # A token is only good for the request that gave it.
+        with self.assertRaises(PerfcastError) as caught:
+            self.synthetic_plan(page_size=1, page_token=first.next_page_token,
+                                output_tokens_per_second=3001.0)
+        self.assertEqual(caught.exception.code, grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertIn("another request", caught.exception.details)
         self.assertIn("page_token", caught.exception.details)
 
     # --- the scheduler example --------------------------------------------------------------
