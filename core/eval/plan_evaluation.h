@@ -14,7 +14,7 @@
 
 namespace perfcast {
 
-// `perfcast eval --protocol plan` (docs/EVALUATION.md §6): does a plan keep its promise? The
+// `perfcast eval --protocol plan` (docs/EVALUATION.md §7): does a plan keep its promise? The
 // configurations are split into `folds` seeded groups; for each group a model trained without it
 // plans every held-out curve of three points or more, as a scheduler would plan a configuration
 // the data lack: the operating points are the curve's measured batch sizes, the objectives the

@@ -73,6 +73,21 @@ absl::StatusOr<ErrorPredictor> ErrorPredictor::FromModelBytes(absl::string_view 
   return ErrorPredictor(*std::move(model));
 }
 
+std::vector<double> ErrorPredictor::ExpectedAbsoluteLogErrors(
+    absl::Span<const ErrorFeatures> features) const {
+  std::vector<float> rows(features.size() * kErrorFeatureCount);
+  for (size_t i = 0; i < features.size(); ++i) {
+    ToRow(features[i], absl::MakeSpan(rows).subspan(i * kErrorFeatureCount, kErrorFeatureCount));
+  }
+  std::vector<float> predicted(features.size());
+  model_.ensemble().PredictRows(rows, kErrorFeatureCount, absl::MakeSpan(predicted));
+  std::vector<double> out(features.size());
+  for (size_t i = 0; i < features.size(); ++i) {
+    out[i] = std::max<double>(kFloor, predicted[i]);
+  }
+  return out;
+}
+
 void ErrorPredictor::EncodeTo(ByteWriter& writer) const { writer.PutString(model_bytes()); }
 
 absl::StatusOr<ErrorPredictor> ErrorPredictor::DecodeFrom(ByteReader& reader) {

@@ -62,6 +62,8 @@ class ErrorPredictor {
 
   // Expected |log(true / predicted)|, at least kFloor.
   double ExpectedAbsoluteLogError(const ErrorFeatures& features) const;
+  // The same for each of `features`, walking the trees for all of them at once.
+  std::vector<double> ExpectedAbsoluteLogErrors(absl::Span<const ErrorFeatures> features) const;
   const std::string& model_bytes() const { return model_.model_bytes(); }
 
  private:

@@ -291,23 +291,25 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
       s.similarity.AroundEach(query.configuration, query.shape, anchored_batch_sizes, Unobserved{});
   size_t next_neighbourhood = 0;
 
+  // First each point's prediction and, off the own curve, the features of its expected error;
+  // then the error predictor over all of them at once; then the intervals.
   std::vector<PointPrediction> out;
   out.reserve(batch_sizes.size());
+  std::vector<double> log_throughputs;
+  std::vector<size_t> anchored_points;
+  std::vector<ErrorFeatures> error_features;
   for (int batch_size : batch_sizes) {
     PointPrediction p;
     p.batch_size = batch_size;
     p.prediction_case = unmeasured_case;
     p.memory = memory.At(batch_size);
-    double log_throughput;
-    // Scale of the conformal score: 1 where the scores are plain measurement errors.
-    double expected_absolute_log_error = 1;
     if (on_own_curve(batch_size)) {
       const AnchorCurve& curve = s.index.anchors()[own];
       const bool measured =
           std::any_of(curve.curve().points.begin(), curve.curve().points.end(),
                       [&](const CurvePoint& point) { return point.batch_size == batch_size; });
       p.prediction_case = measured ? PredictionCase::kMeasured : PredictionCase::kInterpolated;
-      log_throughput = std::log(curve.ThroughputAt(batch_size));
+      log_throughputs.push_back(std::log(curve.ThroughputAt(batch_size)));
       p.expected_relative_error = std::expm1(s.calibration.ScoreQuantile(p.prediction_case, 0.5));
     } else {
       AnchoredPrediction anchored =
@@ -315,10 +317,24 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
                              query.configuration, query.shape, anchors, batch_size);
       anchored.features.prediction_case = p.prediction_case;
       anchored.features.neighbourhood = neighbourhoods[next_neighbourhood++];
-      log_throughput = anchored.log_throughput + level_shift;
-      expected_absolute_log_error = s.error_predictor.ExpectedAbsoluteLogError(anchored.features);
-      p.expected_relative_error = std::expm1(expected_absolute_log_error);
+      log_throughputs.push_back(anchored.log_throughput + level_shift);
+      anchored_points.push_back(out.size());
+      error_features.push_back(anchored.features);
     }
+    out.push_back(std::move(p));
+  }
+  // Scale of each point's conformal score: 1 where the scores are plain measurement errors.
+  std::vector<double> expected_absolute_log_errors(out.size(), 1);
+  const std::vector<double> expected = s.error_predictor.ExpectedAbsoluteLogErrors(error_features);
+  for (size_t k = 0; k < anchored_points.size(); ++k) {
+    expected_absolute_log_errors[anchored_points[k]] = expected[k];
+    out[anchored_points[k]].expected_relative_error = std::expm1(expected[k]);
+  }
+  for (size_t i = 0; i < out.size(); ++i) {
+    PointPrediction& p = out[i];
+    const double log_throughput = log_throughputs[i];
+    const double expected_absolute_log_error = expected_absolute_log_errors[i];
+    const int batch_size = p.batch_size;
     const RowKind kind = name_unseen && p.prediction_case == PredictionCase::kNewConfiguration
                              ? RowKind::kUnseenName
                              : KindOf(p.prediction_case);
@@ -338,7 +354,6 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
       p.throughput_tokens_per_s = p.lower_tokens_per_s = p.upper_tokens_per_s = 0;
       p.batch_latency_s = 0;
     }
-    out.push_back(std::move(p));
   }
   s.latency.Complete(query, confidence_level, absl::MakeSpan(out));
   return out;

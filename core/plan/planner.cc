@@ -80,7 +80,7 @@ bool RanksBefore(const PlanOption& a, const PlanOption& b, PlanRanking ranking) 
 // The two-sided interval level whose bounds a plan at `confidence` reads: the same level. Its
 // lower bound holds with probability at least `confidence` whatever the skew of the errors
 // (P(y < lower) <= P(y outside the interval) = 1 - confidence); the bound of the level 2c - 1,
-// which a symmetric error would allow, held in too few plans (docs/EVALUATION.md §6).
+// which a symmetric error would allow, held in too few plans (docs/EVALUATION.md §7).
 double IntervalLevelFor(double confidence) { return confidence; }
 
 std::string BoundLabel(double confidence) {
