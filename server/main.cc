@@ -59,6 +59,8 @@ ABSL_FLAG(std::string, catalogue, PERFCAST_DEFAULT_CATALOGUE,
 ABSL_FLAG(std::string, prices, "",
           "CSV of dollars per GPU-hour (columns hardware, usd_per_gpu_hour) for Plan, read at "
           "start; a request's own prices go over it. Empty: none.");
+ABSL_FLAG(int, plan_threads, 2,
+          "Threads that predict the candidates of one Plan call at once (1 to 64).");
 ABSL_FLAG(int64_t, retrain_after_results, 1000, "Retrain after this many new results (0: off).");
 ABSL_FLAG(double, retrain_quiet_seconds, 30,
           "Retrain after this many seconds without new results, once some arrived (0: off).");
@@ -214,6 +216,12 @@ int main(int argc, char** argv) {
     }
     spdlog::info("event=prices_loaded path=\"{}\" hardware={}", path, prices->size());
     options.prices = std::make_shared<const perfcast::PriceList>(*std::move(prices));
+  }
+  options.plan_threads = absl::GetFlag(FLAGS_plan_threads);
+  if (options.plan_threads < 1 || options.plan_threads > 64) {
+    spdlog::critical("event=start_failed status=\"--plan-threads={}: must be in [1, 64]\"",
+                     options.plan_threads);
+    return EXIT_FAILURE;
   }
   options.limits.max_queries_per_request = absl::GetFlag(FLAGS_max_queries_per_request);
   options.limits.max_batch_sizes_per_query = absl::GetFlag(FLAGS_max_batch_sizes_per_query);

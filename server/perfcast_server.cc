@@ -107,6 +107,7 @@ absl::Status PerfcastServer::Start() {
   context_->refit_limiter = refit_limiter_.get();
   context_->catalogue = options_.retrain.train.catalogue.get();
   context_->prices = options_.prices.get();
+  context_->plan_limits.threads = options_.plan_threads;
   prediction_service_ = std::make_unique<PredictionServiceImpl>(context_.get());
   model_service_ = std::make_unique<ModelServiceImpl>(context_.get());
 

@@ -70,6 +70,8 @@ struct ServerOptions {
   RetrainWorker::Options retrain;
   // Dollars per GPU-hour for Plan (--prices); null: none, requests bring their own.
   std::shared_ptr<const PriceList> prices;
+  // Threads that predict the candidates of one Plan call at once.
+  int plan_threads = 2;
   RequestLimits limits;
   int64_t max_stream_results = 100000;
   int max_receive_message_bytes = 4 * 1024 * 1024;

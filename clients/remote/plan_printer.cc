@@ -79,9 +79,10 @@ std::string FormatPlanTable(const v1::PlanResponse& response) {
     const v1::Configuration& c = cheapest.configuration();
     absl::StrAppend(
         &out, absl::StrFormat("planning on the predictions alone would pick %s x%d %s %s at batch "
-                              "%d, %d replicas",
+                              "%d, %d %s",
                               c.hardware(), c.gpu_count(), c.framework(), c.precision(),
-                              cheapest.planned().batch_size(), cheapest.planned().replicas()));
+                              cheapest.planned().batch_size(), cheapest.planned().replicas(),
+                              cheapest.planned().replicas() == 1 ? "replica" : "replicas"));
     if (cheapest.has_usd_per_gpu_hour()) {
       absl::StrAppend(&out,
                       absl::StrFormat(", $%s/hour", Dollars(cheapest.planned().cost_per_hour())));
