@@ -317,9 +317,9 @@ absl::Status RunPlanEvaluation(const CommandLine& line) {
   for (const absl::Status& status : {threads.status(), seed.status(), confidence.status()}) {
     if (!status.ok()) return status;
   }
-  if (!(*confidence > 0 && *confidence < 1)) {
+  if (!(*confidence >= 0.5 && *confidence < 1)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--confidence=", *confidence, ": must be in (0, 1)"));
+        absl::StrCat("--confidence=", *confidence, ": a plan's confidence must be in [0.5, 1)"));
   }
   absl::StatusOr<std::shared_ptr<const Catalogue>> catalogue = CatalogueFrom(line);
   if (!catalogue.ok()) return catalogue.status();
@@ -343,12 +343,13 @@ absl::Status RunPlanEvaluation(const CommandLine& line) {
   }
   const auto json_line = [&](const std::string& campaign, const PlanKeptCounts& c) {
     return absl::StrFormat(
-        "{\"protocol\":\"plan\",\"campaign\":\"%s\",\"confidence\":%g,\"curves\":%d,"
+        "{\"protocol\":\"plan\",\"campaign\":%s,\"confidence\":%g,\"curves\":%d,"
         "\"plans\":%d,\"kept\":%.4f,\"point_estimate_plans\":%d,"
         "\"kept_point_estimate\":%.4f,\"broken_throughput\":%d,\"broken_batch_latency\":%d,"
         "\"broken_ttft\":%d}\n",
-        campaign, evaluation->confidence, c.curves, c.plans, c.kept_share(), c.point_plans,
-        c.point_kept_share(), c.broken_throughput, c.broken_batch_latency, c.broken_ttft);
+        JsonString(campaign), evaluation->confidence, c.curves, c.plans, c.kept_share(),
+        c.point_plans, c.point_kept_share(), c.broken_throughput, c.broken_batch_latency,
+        c.broken_ttft);
   };
   if (line.Has("json")) {
     std::cout << json_line("all", evaluation->all);

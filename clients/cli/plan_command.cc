@@ -209,6 +209,9 @@ absl::StatusOr<v1::PlanRequest> PlanRequestFrom(const CommandLine& line) {
   if (line.Has("campaign")) request.set_campaign(line.Get("campaign"));
   absl::StatusOr<int> limit = line.GetInt("limit", 10);
   if (!limit.ok()) return limit.status();
+  if (*limit < 1 || *limit > 1000) {
+    return absl::InvalidArgumentError(absl::StrCat("--limit=", *limit, ": must be in [1, 1000]"));
+  }
   request.set_page_size(*limit);
   request.set_page_token(line.Get("page-token"));
   return request;
@@ -229,12 +232,21 @@ absl::StatusOr<v1::PlanResponse> PlanFromBundle(const CommandLine& line,
     if (!read.ok()) return read.status();
     prices = *std::move(read);
   }
+  if (!request.page_token().empty()) {
+    return absl::InvalidArgumentError(
+        "--page-token pages a server's answer; with --bundle, raise "
+        "--limit instead");
+  }
   absl::StatusOr<std::shared_ptr<const PerfcastModel>> model = LoadBundle(*bundle);
   if (!model.ok()) return model.status();
+  if (absl::Status spellings = prices.CheckSpellings((*model)->catalogue()); !spellings.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--prices=", line.Get("prices"), ": ", spellings.message()));
+  }
   absl::StatusOr<PlanResult> result = MakePlan(**model, prices, plan, PlanLimits{});
   if (!result.ok()) return result.status();
   v1::PlanResponse response;
-  PlanResultToProto(*result, 0, static_cast<size_t>(std::max(request.page_size(), 1)), &response);
+  PlanResultToProto(*result, 0, static_cast<size_t>(request.page_size()), &response);
   response.set_confidence(plan.confidence);
   return response;
 }

@@ -6,9 +6,7 @@
 #include "absl/strings/str_format.h"
 
 namespace perfcast {
-namespace {
 
-// `text` as a JSON string literal: quotes, backslashes and control characters escaped.
 std::string JsonString(absl::string_view text) {
   std::string out = "\"";
   for (char c : text) {
@@ -33,6 +31,8 @@ std::string JsonString(absl::string_view text) {
   out += '"';
   return out;
 }
+
+namespace {
 
 // JSON's `fits`: true, false, or null when unknown.
 absl::string_view FitsJson(MemoryVerdict verdict) {

@@ -28,4 +28,7 @@ std::string FormatPredictionTable(const std::vector<PointPrediction>& points,
 // itl_lower_s, itl_upper_s and latency_statistic ("mean").
 std::string FormatPredictionJsonLines(const std::vector<PointPrediction>& points);
 
+// `text` as a JSON string literal: quotes, backslashes and control characters escaped.
+std::string JsonString(absl::string_view text);
+
 }  // namespace perfcast

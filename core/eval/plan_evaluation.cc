@@ -65,6 +65,13 @@ PromiseBroken Judge(const Curve& curve, int batch_size, double capacity,
   return PromiseBroken::kNone;
 }
 
+// A curve of three points or more whose batch sizes a plan request can carry.
+bool Plannable(const Curve& curve) {
+  return curve.points.size() >= kMinPointsToPlan &&
+         std::ssize(curve.points) <= PlanLimits{}.max_batch_sizes &&
+         curve.points.back().batch_size <= kMaxPlanBatchSize;
+}
+
 absl::StatusOr<std::vector<PlannedCurve>> PlanFold(absl::Span<const Curve> curves,
                                                    const std::set<Configuration>& held_out,
                                                    const PlanEvaluationOptions& options) {
@@ -73,9 +80,7 @@ absl::StatusOr<std::vector<PlannedCurve>> PlanFold(absl::Span<const Curve> curve
   if (!model.ok()) return model.status();
   std::vector<PlannedCurve> out;
   for (const Curve& curve : curves) {
-    if (!held_out.contains(curve.configuration) || curve.points.size() < kMinPointsToPlan) {
-      continue;
-    }
+    if (!held_out.contains(curve.configuration) || !Plannable(curve)) continue;
     const CurvePoint& middle = curve.points[curve.points.size() / 2];
     PlanRequest request;
     request.model = curve.configuration.model;
@@ -141,7 +146,7 @@ absl::StatusOr<PlanEvaluation> EvaluatePlans(absl::Span<const Curve> curves,
                                              const PlanEvaluationOptions& options) {
   std::set<Configuration> plannable;
   for (const Curve& curve : curves) {
-    if (curve.points.size() >= kMinPointsToPlan) plannable.insert(curve.configuration);
+    if (Plannable(curve)) plannable.insert(curve.configuration);
   }
   if (plannable.size() < 2) {
     return absl::FailedPreconditionError(absl::StrCat(

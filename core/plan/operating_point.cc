@@ -150,7 +150,8 @@ std::variant<OperatingPoint, Rejection> ChooseOperatingPoint(const CandidateCurv
       if (!first_miss) first_miss = std::move(latencies.missed);
       continue;
     }
-    const double needed = std::ceil(demand_tokens_per_s / capacity);
+    // At least one replica, whatever a vanishing demand rounds to.
+    const double needed = std::max(1.0, std::ceil(demand_tokens_per_s / capacity));
     if (!(needed <= static_cast<double>(kMaxPlanReplicas))) {
       if (!first_miss) {
         first_miss = Rejection{

@@ -11,6 +11,7 @@
 #include <utility>
 #include <variant>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -174,6 +175,7 @@ CandidateOutcome PlanCandidate(const PerfcastModel& model, const Configuration& 
     PlanOption point_plan = option;
     Settle(curves, batch_sizes, *point, demand_tokens_per_s, point_plan);
     option.point_estimate = point_plan.planned;
+    point_plan.point_estimate = point_plan.planned;
     outcome.point_plan = std::move(point_plan);
   }
   auto choice = ChooseOperatingPoint(curves, objectives, demand_tokens_per_s,
@@ -238,7 +240,7 @@ absl::Status ValidatePlanRequest(const PlanRequest& request, const PlanLimits& l
                                                      limits.max_batch_sizes));
   }
   for (size_t i = 0; i < request.batch_sizes.size(); ++i) {
-    if (request.batch_sizes[i] < 1 || request.batch_sizes[i] > 65536) {
+    if (request.batch_sizes[i] < 1 || request.batch_sizes[i] > kMaxPlanBatchSize) {
       return FieldError(absl::StrCat("batch_sizes[", i, "]"),
                         absl::StrCat(request.batch_sizes[i], ": must be in [1, 65536]"));
     }
@@ -246,6 +248,16 @@ absl::Status ValidatePlanRequest(const PlanRequest& request, const PlanLimits& l
   if (request.filter.max_gpu_count < 0) {
     return FieldError("filter.max_gpu_count",
                       absl::StrCat(request.filter.max_gpu_count, ": must be >= 0 (0: no limit)"));
+  }
+  for (const auto& [field, size, most] :
+       {std::tuple{"precisions", request.precisions.size(), limits.max_precisions},
+        std::tuple{"filter.hardware", request.filter.hardware.size(), limits.max_filter_names},
+        std::tuple{"filter.frameworks", request.filter.frameworks.size(), limits.max_filter_names},
+        std::tuple{"prices", request.prices.size(), limits.max_prices}}) {
+    if (size > static_cast<size_t>(most)) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat(field, ": ", size, " entries, at most ", most));
+    }
   }
   if (std::ssize(request.candidates) > limits.max_candidates) {
     return absl::ResourceExhaustedError(absl::StrCat(
@@ -289,7 +301,14 @@ std::vector<Configuration> EnumerateCandidates(const PerfcastModel& model,
       }
     }
   }
-  std::vector<std::string> precisions = request.precisions;
+  // The request's precisions once each ("fp16" and "FP16" are one), else the data's.
+  std::vector<std::string> precisions;
+  std::set<std::string> precision_keys;
+  for (const std::string& precision : request.precisions) {
+    if (precision_keys.insert(PrecisionKey(catalogue, precision)).second) {
+      precisions.push_back(precision);
+    }
+  }
   if (precisions.empty()) {
     for (const auto& [key, spelling] : model_precisions) precisions.push_back(spelling);
     if (precisions.empty()) precisions.push_back("fp16");
@@ -328,7 +347,12 @@ absl::StatusOr<PlanResult> MakePlan(const PerfcastModel& model, const PriceList&
   if (absl::Status valid = ValidatePlanRequest(request, limits); !valid.ok()) return valid;
   const Catalogue* catalogue = CatalogueOf(model);
   const std::vector<int> batch_sizes = PlanBatchSizes(request);
-  std::vector<Configuration> candidates = request.candidates;
+  // Explicit candidates once each, in the order given.
+  std::vector<Configuration> candidates;
+  std::set<Configuration> given;
+  for (const Configuration& c : request.candidates) {
+    if (given.insert(c).second) candidates.push_back(c);
+  }
   const bool enumerated = candidates.empty();
   if (enumerated) {
     candidates = EnumerateCandidates(model, request);
@@ -353,9 +377,15 @@ absl::StatusOr<PlanResult> MakePlan(const PerfcastModel& model, const PriceList&
   }
 
   // Request shares, normalised; the demand in output tokens/s.
+  // Over the largest weight first: weights that are each finite may sum to infinity.
   std::vector<WeightedShape> shapes = request.shapes;
+  double largest_weight = 0;
+  for (const WeightedShape& s : shapes) largest_weight = std::max(largest_weight, s.weight);
   double weight_sum = 0;
-  for (const WeightedShape& s : shapes) weight_sum += s.weight;
+  for (WeightedShape& s : shapes) {
+    s.weight /= largest_weight;
+    weight_sum += s.weight;
+  }
   double output_tokens_per_request = 0;
   for (WeightedShape& s : shapes) {
     s.weight /= weight_sum;
@@ -369,10 +399,15 @@ absl::StatusOr<PlanResult> MakePlan(const PerfcastModel& model, const PriceList&
   if (absl::Status spellings = request.prices.CheckSpellings(catalogue); !spellings.ok()) {
     return FieldError("prices", spellings.message());
   }
-  const auto price_of = [&](const Configuration& c) -> std::optional<double> {
-    if (auto price = request.prices.Find(c.hardware, catalogue)) return price;
-    return server_prices.Find(c.hardware, catalogue);
-  };
+  // Each hardware name's price once (a lookup through the catalogue walks the list).
+  absl::flat_hash_map<std::string, std::optional<double>> price_by_hardware;
+  for (const Configuration& c : candidates) {
+    if (price_by_hardware.contains(c.hardware)) continue;
+    std::optional<double> price = request.prices.Find(c.hardware, catalogue);
+    if (!price) price = server_prices.Find(c.hardware, catalogue);
+    price_by_hardware.emplace(c.hardware, price);
+  }
+  const auto price_of = [&](const Configuration& c) { return price_by_hardware.at(c.hardware); };
   if (request.ranking == PlanRanking::kCost &&
       std::none_of(candidates.begin(), candidates.end(),
                    [&](const Configuration& c) { return price_of(c).has_value(); })) {
@@ -390,8 +425,13 @@ absl::StatusOr<PlanResult> MakePlan(const PerfcastModel& model, const PriceList&
   // depend on the threads.
   std::vector<CandidateOutcome> outcomes(candidates.size());
   std::atomic<size_t> next{0};
+  std::atomic<bool> stopped{false};
   const auto work = [&] {
-    for (size_t c = next++; c < candidates.size(); c = next++) {
+    for (size_t c = next++; c < candidates.size() && !stopped; c = next++) {
+      if (limits.should_stop && limits.should_stop()) {
+        stopped = true;
+        break;
+      }
       Configuration configuration = candidates[c];
       if (configuration.campaign.empty()) configuration.campaign = request.campaign;
       const std::optional<double> price = price_of(configuration);
@@ -412,6 +452,11 @@ absl::StatusOr<PlanResult> MakePlan(const PerfcastModel& model, const PriceList&
   }
   work();
   for (std::thread& worker : workers) worker.join();
+  if (stopped) {
+    return absl::CancelledError(absl::StrCat("plan: stopped before all ", candidates.size(),
+                                             " candidates were predicted (the call was "
+                                             "cancelled or ran past its deadline)"));
+  }
 
   std::vector<PlanOption> point_plans;
   for (CandidateOutcome& outcome : outcomes) {

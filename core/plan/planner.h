@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -12,6 +13,9 @@
 
 namespace perfcast {
 
+// The largest batch size (or concurrency) a plan tries.
+inline constexpr int kMaxPlanBatchSize = 65536;
+
 // How much one plan may cost to answer.
 struct PlanLimits {
   int max_candidates = 2000;
@@ -19,8 +23,14 @@ struct PlanLimits {
   int max_batch_sizes = 64;
   // candidates x shapes x batch sizes: the points predicted.
   int64_t max_points = 256 * 1024;
+  int max_precisions = 16;
+  int max_filter_names = 64;
+  int max_prices = 1000;
   // Threads that predict the candidates of one plan at once (the answer does not depend on it).
   int threads = 1;
+  // Asked before each candidate; true stops the plan with Cancelled (a call cancelled, or past
+  // its deadline). May be empty.
+  std::function<bool()> should_stop;
 };
 
 // OK, or InvalidArgument naming the request's field as the API spells it ("shapes[2].weight",

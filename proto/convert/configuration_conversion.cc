@@ -47,6 +47,14 @@ std::optional<FieldError> ConfigurationFromProto(const v1::Configuration& config
   if (!present) {
     return FieldError{"configuration", absl::StrCat(config_path, ": must be set"), "field_missing"};
   }
+  std::optional<FieldError> error = ConfigurationMessageFromProto(configuration, config_path, out);
+  if (error) error->field = absl::StrCat("configuration.", error->field);
+  return error;
+}
+
+std::optional<FieldError> ConfigurationMessageFromProto(const v1::Configuration& configuration,
+                                                        absl::string_view config_path,
+                                                        Configuration* out) {
   std::optional<FieldError> error = CheckString(config_path, "hardware", configuration.hardware());
   if (!error) error = CheckRange(config_path, "gpu_count", configuration.gpu_count(), kMaxGpuCount);
   if (!error) error = CheckString(config_path, "framework", configuration.framework());
@@ -61,10 +69,7 @@ std::optional<FieldError> ConfigurationFromProto(const v1::Configuration& config
                                         ": none of static, concurrency, max_throughput"),
                            "out_of_range");
   }
-  if (error) {
-    error->field = absl::StrCat("configuration.", error->field);
-    return error;
-  }
+  if (error) return error;
   *out = ConfigurationFromProtoUnchecked(configuration);
   return std::nullopt;
 }

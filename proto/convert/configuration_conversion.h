@@ -21,6 +21,11 @@ std::optional<FieldError> ConfigurationFromProto(const v1::Configuration& config
                                                  bool present, absl::string_view path,
                                                  Configuration* out);
 
+// The same checks for a Configuration that is itself the message at `path` ("candidates[2]"):
+// the error's field and message name "candidates[2].gpu_count", without a "configuration" step.
+std::optional<FieldError> ConfigurationMessageFromProto(const v1::Configuration& configuration,
+                                                        absl::string_view path, Configuration* out);
+
 v1::BatchSemantics BatchSemanticsToProto(BatchSemantics semantics);
 // UNSPECIFIED reads as static; nullopt for a number the enum does not define.
 std::optional<BatchSemantics> BatchSemanticsFromProto(int value);

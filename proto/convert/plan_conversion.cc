@@ -53,8 +53,8 @@ std::optional<FieldError> PlanRequestFromProto(const v1::PlanRequest& request, P
   out->confidence = request.has_confidence() ? request.confidence() : 0.9;
   for (int i = 0; i < request.candidates_size(); ++i) {
     Configuration configuration;
-    if (auto e = ConfigurationFromProto(request.candidates(i), true,
-                                        absl::StrCat("candidates[", i, "]"), &configuration)) {
+    if (auto e = ConfigurationMessageFromProto(
+            request.candidates(i), absl::StrCat("candidates[", i, "]"), &configuration)) {
       return e;
     }
     out->candidates.push_back(std::move(configuration));

@@ -1,5 +1,6 @@
 #include "server/rpc/prediction_service_impl.h"
 
+#include <chrono>
 #include <cmath>
 
 #include "absl/strings/numbers.h"
@@ -156,6 +157,8 @@ constexpr int kMaxPlanPageSize = 1000;
 uint64_t PlanRequestFingerprint(v1::PlanRequest request) {
   request.clear_page_size();
   request.clear_page_token();
+  // The token names the model version itself: pinning it on later pages is the same request.
+  request.clear_model_spec();
   uint64_t hash = 14695981039346656037ull;
   for (unsigned char byte : request.SerializeAsString()) {
     hash = (hash ^ byte) * 1099511628211ull;
@@ -198,7 +201,8 @@ absl::StatusOr<size_t> FirstOptionOf(absl::string_view token, int64_t version,
 
 absl::Status PredictionServiceImpl::DoPlan(const ServiceContext& context,
                                            const v1::PlanRequest& request,
-                                           v1::PlanResponse* response) {
+                                           v1::PlanResponse* response,
+                                           std::function<bool()> should_stop) {
   PlanRequest plan;
   if (auto error = PlanRequestFromProto(request, &plan)) return InvalidArgument(*error);
   int page_size = request.page_size();
@@ -218,9 +222,10 @@ absl::Status PredictionServiceImpl::DoPlan(const ServiceContext& context,
       FirstOptionOf(request.page_token(), (*serving)->version, fingerprint);
   if (!first.ok()) return first.status();
   static const PriceList kNoPrices;
-  absl::StatusOr<PlanResult> result =
-      MakePlan(*(*serving)->model, context.prices != nullptr ? *context.prices : kNoPrices, plan,
-               context.plan_limits);
+  PlanLimits limits = context.plan_limits;
+  limits.should_stop = std::move(should_stop);
+  absl::StatusOr<PlanResult> result = MakePlan(
+      *(*serving)->model, context.prices != nullptr ? *context.prices : kNoPrices, plan, limits);
   if (!result.ok()) return result.status();
   if (*first >= result->options.size() && *first > 0) {
     return absl::InvalidArgumentError(
@@ -241,8 +246,11 @@ grpc::ServerUnaryReactor* PredictionServiceImpl::Plan(grpc::CallbackServerContex
                                                       grpc::ByteBuffer* response) {
   return ServeUnary<v1::PlanRequest, v1::PlanResponse>(
       context_, rpc, RpcMethod::kPlan, *request, response,
-      [this](const v1::PlanRequest& r, v1::PlanResponse* out) {
-        return DoPlan(*context_, r, out);
+      [this, rpc](const v1::PlanRequest& r, v1::PlanResponse* out) {
+        // A cancelled call, or one past its deadline, stops between candidates.
+        return DoPlan(*context_, r, out, [rpc] {
+          return rpc->IsCancelled() || std::chrono::system_clock::now() > rpc->deadline();
+        });
       });
 }
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <functional>
+
 #include "absl/status/status.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "perfcast/v1/perfcast.grpc.pb.h"
@@ -33,8 +35,9 @@ class PredictionServiceImpl final
   static absl::Status DoUncertainty(const ServiceContext& context,
                                     const v1::UncertaintyRequest& request,
                                     v1::UncertaintyResponse* response);
+  // `should_stop` (may be empty) is asked between candidates: a cancelled call stops there.
   static absl::Status DoPlan(const ServiceContext& context, const v1::PlanRequest& request,
-                             v1::PlanResponse* response);
+                             v1::PlanResponse* response, std::function<bool()> should_stop = {});
 
  private:
   ServiceContext* const context_;

@@ -322,7 +322,6 @@ class Plan:
     model_version: int
     demand_output_tokens_per_second: float
     confidence: float
-    # Its `planned` is the point-estimate plan. Servers up to now fill only its configuration,
-    # planned, point_estimate, usd_per_gpu_hour and total_gpus: the other fields keep their
-    # defaults (0, UNKNOWN, MEASURED), not the figures of that plan.
+    # The option a planner reading the predictions alone would rank first: its `planned` (and
+    # `point_estimate`, the same) is that point-estimate plan, with its own figures.
     cheapest_point_estimate: PlanOption | None

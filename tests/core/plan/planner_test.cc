@@ -177,6 +177,51 @@ TEST_F(PlannerTest, BadRequestsNameTheField) {
   EXPECT_THAT(message_of([](PlanRequest& r) { r.batch_sizes = {0}; }), HasSubstr("batch_sizes[0]"));
 }
 
+TEST_F(PlannerTest, AVanishingDemandStillNeedsOneReplica) {
+  PlanRequest request = Request();
+  request.demand = 5e-324;
+  absl::StatusOr<PlanResult> plan = MakePlan(model(), PriceList(), request, PlanLimits{});
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  for (const PlanOption& o : plan->options) EXPECT_EQ(o.planned.replicas, 1);
+}
+
+TEST_F(PlannerTest, HugeWeightsAreShares) {
+  PlanRequest huge = Request();
+  huge.shapes = {{{256, 256}, 1e308}, {{128, 128}, 1e308}};
+  PlanRequest small = Request();
+  small.shapes = {{{256, 256}, 1}, {{128, 128}, 1}};
+  auto a = MakePlan(model(), PriceList(), huge, PlanLimits{});
+  auto b = MakePlan(model(), PriceList(), small, PlanLimits{});
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_DOUBLE_EQ(a->demand_output_tokens_per_s, 20000);
+  ASSERT_EQ(a->options.size(), b->options.size());
+  for (size_t i = 0; i < a->options.size(); ++i) {
+    EXPECT_DOUBLE_EQ(a->options[i].planned.tokens_per_s_per_replica,
+                     b->options[i].planned.tokens_per_s_per_replica);
+  }
+}
+
+TEST_F(PlannerTest, RepeatedCandidatesAndPrecisionsCountOnce) {
+  PlanRequest request = Request();
+  const Configuration a{"gpu-a", 1, "vllm", "org/model-7b", "fp16"};
+  request.candidates = {a, a, a};
+  absl::StatusOr<PlanResult> plan = MakePlan(model(), PriceList(), request, PlanLimits{});
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->options.size(), 1u);
+  request.candidates.clear();
+  request.precisions = {"fp16", "FP16", "fp16"};
+  EXPECT_EQ(EnumerateCandidates(model(), request).size(), 6u);
+}
+
+TEST_F(PlannerTest, AStopAskedBetweenCandidatesCancelsThePlan) {
+  PlanLimits limits;
+  int asked = 0;
+  limits.should_stop = [&asked] { return ++asked > 2; };
+  absl::Status status = MakePlan(model(), PriceList(), Request(), limits).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kCancelled) << status;
+  EXPECT_EQ(asked, 3);
+}
+
 TEST_F(PlannerTest, TooManyCandidatesIsResourceExhausted) {
   PlanLimits limits;
   limits.max_candidates = 5;
@@ -187,6 +232,11 @@ TEST_F(PlannerTest, TooManyCandidatesIsResourceExhausted) {
   limits.max_points = 10;
   EXPECT_EQ(MakePlan(model(), PriceList(), Request(), limits).status().code(),
             absl::StatusCode::kResourceExhausted);
+  PlanRequest request = Request();
+  request.precisions.assign(17, "fp16");
+  status = MakePlan(model(), PriceList(), request, PlanLimits{}).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(status.message(), HasSubstr("precisions: 17 entries, at most 16"));
 }
 
 }  // namespace
