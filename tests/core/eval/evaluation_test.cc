@@ -308,12 +308,22 @@ TEST(EvaluationPointsTest, QuotesNamesWithCommasAndLeavesMissingValuesEmpty) {
 
   EXPECT_EQ(EvaluationPointsCsvRow("new-config", "nearest-curve", std::nullopt, point, declined),
             "new-config,nearest-curve,,NVIDIA H100,2,vllm,\"org/model, \"\"v2\"\"\",fp8,,128,2048,"
-            "64,1234.5,,,,\n");
+            "64,1234.5,,,,,,,,,,,,\n");
   EXPECT_EQ(EvaluationPointsCsvRow("new-config", "perfcast", std::nullopt, point, predicted),
             "new-config,perfcast,,NVIDIA H100,2,vllm,\"org/model, \"\"v2\"\"\",fp8,,128,2048,64,"
-            "1234.5,1000,800,1300,0.25\n");
+            "1234.5,1000,800,1300,0.25,,,,,,,,\n");
   const std::string header = EvaluationPointsCsvHeader();
-  EXPECT_EQ(std::count(header.begin(), header.end(), ','), 16);
+  EXPECT_EQ(std::count(header.begin(), header.end(), ','), 24);
+  // Latencies where the point has them and the method predicts them.
+  point.ttft_s = 0.5;
+  point.itl_s = 0.02;
+  predicted.ttft_s = 0.4;
+  predicted.ttft_intervals = {{0.2, 0.8}, {0.3, 0.6}};
+  predicted.itl_s = 0.025;
+  predicted.itl_intervals = {{0.01, 0.05}, {0.02, 0.03}};
+  EXPECT_EQ(EvaluationPointsCsvRow("new-config", "perfcast", std::nullopt, point, predicted),
+            "new-config,perfcast,,NVIDIA H100,2,vllm,\"org/model, \"\"v2\"\"\",fp8,,128,2048,64,"
+            "1234.5,1000,800,1300,0.25,0.5,0.4,0.2,0.8,0.02,0.025,0.01,0.05\n");
 }
 
 TEST(EvaluationPointsTest, CarriesTheCampaignAndTheShotsOfNewCampaign) {
@@ -326,7 +336,7 @@ TEST(EvaluationPointsTest, CarriesTheCampaignAndTheShotsOfNewCampaign) {
 
   EXPECT_EQ(EvaluationPointsCsvRow("new-campaign", "perfcast", 0.1, point, declined),
             "new-campaign,perfcast,0.1,NVIDIA H100,1,vllm,org/model,fp16,\"lab, 2025\",128,128,8,"
-            "500,,,,\n");
+            "500,,,,,,,,,,,,\n");
   EXPECT_EQ(EvaluationPointsCsvHeader().substr(0, 75),
             "protocol,method,shots,hardware,num_gpus,framework,model,precision,campaign,");
 }
