@@ -119,6 +119,10 @@ const ModelInfo& PerfcastModel::info() const { return state_->info; }
 
 const Catalogue* PerfcastModel::catalogue() const { return state_->features.catalogue().get(); }
 
+void PerfcastModel::VisitTrainingCurves(absl::FunctionRef<void(const Curve&)> visit) const {
+  for (const AnchorCurve& anchor : state_->index.anchors()) visit(anchor.curve());
+}
+
 std::vector<Configuration> PerfcastModel::Configurations() const {
   return state_->index.configurations();
 }

@@ -3,10 +3,12 @@
 #include <memory>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "core/catalogue/catalogue.h"
 #include "core/data/benchmark_record.h"
+#include "core/data/curve.h"
 #include "core/model/model_info.h"
 #include "core/model/prediction.h"
 #include "core/model/train_options.h"
@@ -44,6 +46,10 @@ class PerfcastModel {
 
   // Every configuration seen in training, sorted.
   std::vector<Configuration> Configurations() const;
+
+  // Calls `visit` with every measured curve the model was trained on (repeats of a point
+  // merged), in the model's order.
+  void VisitTrainingCurves(absl::FunctionRef<void(const Curve&)> visit) const;
 
   // The catalogue the model was trained with, or null.
   const Catalogue* catalogue() const;

@@ -4,7 +4,6 @@
 
 // The public model API predicts but does not hand out its training curves; the anchors are
 // those curves, so they are read where the bundle codec reads them.
-#include "core/model/perfcast_model_internal.h"
 
 namespace perfcast {
 namespace {
@@ -18,17 +17,16 @@ bool SameSystem(const Configuration& a, const Configuration& b) {
 
 std::vector<Curve> MeasuredCurvesOf(const PerfcastModel& model, const PredictionQuery& query) {
   std::vector<Curve> curves;
-  for (const AnchorCurve& anchor : PerfcastModelInternal::StateOf(model).index.anchors()) {
-    const Curve& curve = anchor.curve();
+  model.VisitTrainingCurves([&](const Curve& curve) {
     if (curve.shape != query.shape || !SameSystem(curve.configuration, query.configuration)) {
-      continue;
+      return;
     }
     if (!query.configuration.campaign.empty() &&
         curve.configuration.campaign != query.configuration.campaign) {
-      continue;
+      return;
     }
     curves.push_back(curve);
-  }
+  });
   std::sort(curves.begin(), curves.end(), [](const Curve& a, const Curve& b) {
     return a.configuration.campaign < b.configuration.campaign;
   });
@@ -37,10 +35,9 @@ std::vector<Curve> MeasuredCurvesOf(const PerfcastModel& model, const Prediction
 
 std::map<std::string, int64_t> TrainedPointsByCampaign(const PerfcastModel& model) {
   std::map<std::string, int64_t> points;
-  for (const AnchorCurve& anchor : PerfcastModelInternal::StateOf(model).index.anchors()) {
-    points[anchor.curve().configuration.campaign] +=
-        static_cast<int64_t>(anchor.curve().points.size());
-  }
+  model.VisitTrainingCurves([&](const Curve& curve) {
+    points[curve.configuration.campaign] += static_cast<int64_t>(curve.points.size());
+  });
   return points;
 }
 
