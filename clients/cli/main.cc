@@ -346,10 +346,10 @@ absl::Status RunPlanEvaluation(const CommandLine& line) {
         "{\"protocol\":\"plan\",\"campaign\":%s,\"confidence\":%g,\"curves\":%d,"
         "\"plans\":%d,\"kept\":%.4f,\"point_estimate_plans\":%d,"
         "\"kept_point_estimate\":%.4f,\"broken_throughput\":%d,\"broken_batch_latency\":%d,"
-        "\"broken_ttft\":%d}\n",
+        "\"broken_ttft\":%d,\"points\":%d,\"points_below_bound\":%.4f}\n",
         JsonString(campaign), evaluation->confidence, c.curves, c.plans, c.kept_share(),
         c.point_plans, c.point_kept_share(), c.broken_throughput, c.broken_batch_latency,
-        c.broken_ttft);
+        c.broken_ttft, c.points_judged, c.below_bound_share());
   };
   if (line.Has("json")) {
     std::cout << json_line("all", evaluation->all);
@@ -364,11 +364,12 @@ absl::Status RunPlanEvaluation(const CommandLine& line) {
       100 * evaluation->confidence);
   std::cout << absl::StrFormat("%-36s %7s %7s %8s %12s %11s   %s\n", "campaign", "curves", "plans",
                                "kept", "point plans", "point kept",
-                               "broken: throughput / batch latency / ttft");
+                               "broken: throughput / batch latency / ttft   points below bound");
   const auto row = [](const std::string& name, const PlanKeptCounts& c) {
-    return absl::StrFormat("%-36s %7d %7d %7.1f%% %12d %10.1f%%   %d / %d / %d\n", name, c.curves,
-                           c.plans, 100 * c.kept_share(), c.point_plans, 100 * c.point_kept_share(),
-                           c.broken_throughput, c.broken_batch_latency, c.broken_ttft);
+    return absl::StrFormat("%-36s %7d %7d %7.1f%% %12d %10.1f%%   %d / %d / %d   %.1f%% of %d\n",
+                           name, c.curves, c.plans, 100 * c.kept_share(), c.point_plans,
+                           100 * c.point_kept_share(), c.broken_throughput, c.broken_batch_latency,
+                           c.broken_ttft, 100 * c.below_bound_share(), c.points_judged);
   };
   for (const auto& [campaign, counts] : evaluation->by_campaign) {
     std::cout << row(campaign.empty() ? "(unnamed)" : campaign, counts);

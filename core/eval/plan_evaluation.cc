@@ -104,6 +104,18 @@ absl::StatusOr<std::vector<PlannedCurve>> PlanFold(absl::Span<const Curve> curve
     PlannedCurve planned;
     planned.configuration = curve.configuration;
     planned.shape = curve.shape;
+    // How often a point of the curve, chosen or not, falls below its bound: what the plan's
+    // choice among the points adds to the failures.
+    absl::StatusOr<std::vector<PointPrediction>> points = (**model).Predict(
+        {curve.configuration, curve.shape}, request.batch_sizes, request.confidence);
+    if (points.ok()) {
+      for (size_t j = 0; j < points->size(); ++j) {
+        if ((*points)[j].memory.verdict == MemoryVerdict::kDoesNotFit) continue;
+        ++planned.points_judged;
+        planned.points_below_bound +=
+            curve.points[j].throughput_tokens_per_s < (*points)[j].lower_tokens_per_s;
+      }
+    }
     planned.ttft_objective = request.objectives.ttft_s.has_value();
     if (!plan->options.empty()) {
       const OperatingPoint& point = plan->options.front().planned;
@@ -127,6 +139,8 @@ absl::StatusOr<std::vector<PlannedCurve>> PlanFold(absl::Span<const Curve> curve
 
 void Count(const PlannedCurve& curve, PlanKeptCounts& counts) {
   ++counts.curves;
+  counts.points_judged += curve.points_judged;
+  counts.points_below_bound += curve.points_below_bound;
   if (curve.batch_size) {
     ++counts.plans;
     counts.kept += curve.kept;

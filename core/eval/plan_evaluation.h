@@ -50,6 +50,9 @@ struct PlannedCurve {
   std::optional<int> point_batch_size;
   double point_capacity_tokens_per_s = 0;
   bool point_kept = false;
+  // Every point of the curve against the lower bound of its prediction at the confidence.
+  int points_judged = 0;
+  int points_below_bound = 0;
 };
 
 struct PlanKeptCounts {
@@ -62,6 +65,12 @@ struct PlanKeptCounts {
   int broken_throughput = 0;
   int broken_batch_latency = 0;
   int broken_ttft = 0;
+  // Every point of the curves, chosen or not: how many fell below their bound.
+  int points_judged = 0;
+  int points_below_bound = 0;
+  double below_bound_share() const {
+    return points_judged > 0 ? static_cast<double>(points_below_bound) / points_judged : 0;
+  }
   double kept_share() const { return plans > 0 ? static_cast<double>(kept) / plans : 0; }
   double point_kept_share() const {
     return point_plans > 0 ? static_cast<double>(point_kept) / point_plans : 0;
