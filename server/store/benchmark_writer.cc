@@ -90,6 +90,7 @@ void BenchmarkWriter::Run() {
     metrics_->SetStoredResults(store_->count());
     size_t offset = 0;
     std::vector<BenchmarkRecord> new_records;
+    std::vector<std::vector<bool>> inserted_per_job;
     for (Job& job : jobs) {
       std::vector<bool> mine(
           inserted->begin() + static_cast<std::ptrdiff_t>(offset),
@@ -100,9 +101,12 @@ void BenchmarkWriter::Run() {
         if (mine[i] && !quarantined) new_records.push_back(std::move(job.records[i]));
       }
       offset += job.records.size();
-      job.done(std::move(mine));
+      inserted_per_job.push_back(std::move(mine));
     }
+    // Counted (and scored) before the submitter hears back: a status read after the
+    // acknowledgement sees its results among those not yet trained on.
     if (!new_records.empty() && after_commit_) after_commit_(new_records);
+    for (size_t j = 0; j < jobs.size(); ++j) jobs[j].done(std::move(inserted_per_job[j]));
   }
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "core/catalogue/catalogue.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -173,6 +174,22 @@ TEST_F(IntegrityTest, ResultsNotYetTrainedOnAreRetrainedAfterARestart) {
   // The new version recorded what it was trained on: a further restart owes nothing.
   Restart(options);
   EXPECT_EQ(Status().results_since_refit_count(), 0);
+}
+
+// What a submitter was told is stored is counted by then: a status read right after the
+// acknowledgement sees it among the results not yet trained on.
+TEST_F(IntegrityTest, AcknowledgedResultsAreCountedWhenTheAcknowledgementArrives) {
+  for (int round = 1; round <= 5; ++round) {
+    v1::SubmitBenchmarksResponse response;
+    grpc::ClientContext context;
+    SetDeadline(&context);
+    auto stream = models_->SubmitBenchmarks(&context, &response);
+    ASSERT_TRUE(stream->Write(NewChunk(absl::StrCat("counted-", round), 7)));
+    stream->WritesDone();
+    ASSERT_TRUE(stream->Finish().ok());
+    ASSERT_EQ(response.accepted_count(), 7);
+    EXPECT_EQ(Status().results_since_refit_count(), 7 * round) << "round " << round;
+  }
 }
 
 // A curve at the largest double for a configuration the catalogue does not bound is stored; the
