@@ -438,6 +438,12 @@ void LatencyModel::Complete(const PredictionQuery& query, double confidence_leve
         disagreement);
     p.itl_lower_s = p.itl_s * std::exp(-itl_half_width);
     p.itl_upper_s = p.itl_s * std::exp(itl_half_width);
+    // Neither the first token nor the gaps after it can take longer than the whole batch at its
+    // upper bound: where TTFT is most of the batch latency, the decode time is a small
+    // difference whose relative error explodes.
+    const double longest_batch = batch_latency * std::exp(throughput_half_width);
+    p.ttft_upper_s = std::max(p.ttft_s, std::min(p.ttft_upper_s, longest_batch));
+    p.itl_upper_s = std::max(p.itl_s, std::min(p.itl_upper_s, longest_batch / (output_tokens - 1)));
   }
 }
 

@@ -69,6 +69,34 @@ TEST(LatencyModelTest, EveryCaseAgreesWithTheBatchLatencyAndTheThroughput) {
   }
 }
 
+// Where TTFT is nearly the whole batch latency, the decode time is a small difference: its
+// interval must still stay within what the whole batch may take at its upper bound.
+TEST(LatencyModelTest, NoLatencyBoundExceedsTheLongestBatch) {
+  std::vector<BenchmarkRecord> records = testing::SyntheticRecords();
+  for (BenchmarkRecord& r : records) {
+    const double batch_latency =
+        static_cast<double>(r.shape.output_tokens) * r.batch_size / r.throughput_tokens_per_s;
+    r.ttft_s = 0.97 * batch_latency;
+    r.itl_s = 0.03 * batch_latency / (r.shape.output_tokens - 1);
+  }
+  auto model = TrainOn(records);
+  Configuration unseen = kKnown;
+  unseen.num_gpus = 8;
+  for (const PredictionQuery& query :
+       {PredictionQuery{kKnown, {256, 256}}, PredictionQuery{unseen, {128, 128}}}) {
+    auto prediction = model->Predict(query, kBatches, 0.98);
+    ASSERT_TRUE(prediction.ok()) << prediction.status();
+    for (const PointPrediction& p : *prediction) {
+      ASSERT_EQ(p.latency_statistic, LatencyStatistic::kMean);
+      const int out = query.shape.output_tokens;
+      const double longest_batch = static_cast<double>(out) * p.batch_size / p.lower_tokens_per_s;
+      EXPECT_LE(p.ttft_upper_s, longest_batch * (1 + 1e-9)) << p.batch_size;
+      EXPECT_LE(p.itl_upper_s * (out - 1), longest_batch * (1 + 1e-9)) << p.batch_size;
+      EXPECT_GE(p.itl_upper_s, p.itl_s);
+    }
+  }
+}
+
 TEST(LatencyModelTest, OneOutputTokenIsAllFirstToken) {
   auto model = TrainOn(RecordsWithLatency());
   auto prediction = model->Predict({kKnown, {256, 1}}, kBatches, 0.9);
