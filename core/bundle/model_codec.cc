@@ -82,6 +82,7 @@ std::string EncodeModelBundle(const PerfcastModel& model) {
   s.calibration.EncodeTo(w);
   s.campaign_levels.EncodeTo(w);
   s.latency.EncodeTo(w);
+  s.whole_curve_calibration.EncodeTo(w);
   return SealBundle(w.Take());
 }
 
@@ -111,6 +112,11 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> DecodeModelBundle(absl::str
   if (version >= 8) {
     PERFCAST_ASSIGN_OR_RETURN(latency, LatencyModel::DecodeFrom(r, catalogue));
   }
+  // Version 8 ends here: bounds for each point only.
+  IntervalCalibration whole_curve_calibration;
+  if (version >= 9) {
+    PERFCAST_ASSIGN_OR_RETURN(whole_curve_calibration, IntervalCalibration::DecodeFrom(r));
+  }
   if (!r.empty()) return absl::DataLossError("bundle: trailing bytes after the last section");
 
   TransferFeatures features(std::move(vocabulary), std::move(catalogue));
@@ -129,6 +135,7 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> DecodeModelBundle(absl::str
       std::move(error_predictor), std::move(calibration), std::move(campaign_levels));
   state->info = info;
   state->latency = std::move(latency);
+  state->whole_curve_calibration = std::move(whole_curve_calibration);
   state->info.curve_count = static_cast<int>(state->index.anchors().size());
   state->info.configuration_count = static_cast<int>(state->index.configurations().size());
   return PerfcastModelInternal::FromState(std::move(state));

@@ -40,6 +40,9 @@ struct ErrorRecord {
   // Predicted from other campaigns only (RowKind::kCampaignSpread): calibrates the population's
   // intervals, unnormalised; the error predictor does not learn from it either.
   bool other_campaign = false;
+  // The held-out curve the prediction was of (its anchor index), so that the largest score over
+  // one curve's points can calibrate a bound for the whole curve; -1: not known.
+  int curve = -1;
 };
 
 // Maps ErrorFeatures to the expected |log error| of the prediction (docs/METHOD.md §3): a small

@@ -93,7 +93,8 @@ absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
       p.features.prediction_case = prediction_case;
       p.features.neighbourhood =
           similarity.Around(curve.configuration, curve.shape, point.batch_size, unobserved);
-      out.push_back({p.features, std::abs(signed_error), name_unseen, other_campaign});
+      out.push_back(
+          {p.features, std::abs(signed_error), name_unseen, other_campaign, static_cast<int>(i)});
       return signed_error;
     };
     const Unobserved without_curve{.curve = static_cast<int>(i)};

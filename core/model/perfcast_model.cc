@@ -191,9 +191,11 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Train(
   }
   CampaignLevels campaign_levels = CampaignLevels::Estimate(campaigns, campaign_residuals);
 
-  auto state = std::make_unique<State>(
-      std::move(index), std::move(features), *std::move(correction), physical_exponents, scales,
-      std::move(calibration.first), std::move(calibration.second), std::move(campaign_levels));
+  auto state =
+      std::make_unique<State>(std::move(index), std::move(features), *std::move(correction),
+                              physical_exponents, scales, std::move(calibration.error_predictor),
+                              std::move(calibration.points), std::move(campaign_levels));
+  state->whole_curve_calibration = std::move(calibration.whole_curves);
   state->latency = std::move(latency);
   state->info.trained_at_unix_s = absl::ToUnixSeconds(absl::Now());
   state->info.point_count = static_cast<int>(records.size());
@@ -215,6 +217,12 @@ std::vector<std::string> PerfcastModel::UnseenNames(const Configuration& configu
 absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
     const PredictionQuery& asked, absl::Span<const int> batch_sizes,
     double confidence_level) const {
+  return Predict(asked, batch_sizes, confidence_level, IntervalScope::kEachPoint);
+}
+
+absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
+    const PredictionQuery& asked, absl::Span<const int> batch_sizes, double confidence_level,
+    IntervalScope scope) const {
   PERFCAST_RETURN_IF_ERROR(ValidateQuery(asked, batch_sizes, confidence_level));
   const State& s = *state_;
   const State::ResolvedQuery resolved = s.Resolve(asked);
@@ -342,8 +350,12 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
     const RowKind kind = name_unseen && p.prediction_case == PredictionCase::kNewConfiguration
                              ? RowKind::kUnseenName
                              : KindOf(p.prediction_case);
+    const bool whole_curve = scope == IntervalScope::kWholeCurve && kind != RowKind::kMeasurement &&
+                             s.whole_curve_calibration.ScoreCount(kind) > 0;
+    const IntervalCalibration& calibration =
+        whole_curve ? s.whole_curve_calibration : s.calibration;
     double half_width =
-        s.calibration.ScoreQuantile(kind, confidence_level) * expected_absolute_log_error;
+        calibration.ScoreQuantile(kind, confidence_level) * expected_absolute_log_error;
     if (across_campaigns && s.calibration.ScoreCount(RowKind::kCampaignSpread) > 0) {
       half_width = std::max(
           half_width, s.calibration.ScoreQuantile(RowKind::kCampaignSpread, confidence_level));

@@ -33,6 +33,12 @@ class PerfcastModel {
   absl::StatusOr<std::vector<PointPrediction>> Predict(const PredictionQuery& query,
                                                        absl::Span<const int> batch_sizes,
                                                        double confidence_level) const;
+  // The same with intervals of `scope`. kWholeCurve falls back to each point's interval where
+  // the model has no whole-curve calibration (measured points; a bundle before format 9).
+  absl::StatusOr<std::vector<PointPrediction>> Predict(const PredictionQuery& query,
+                                                       absl::Span<const int> batch_sizes,
+                                                       double confidence_level,
+                                                       IntervalScope scope) const;
 
   // The names of `configuration` that no training configuration carries, even after the
   // spellings and equivalences that reach a trained name ("framework 'my-new-engine'"). Predict

@@ -64,6 +64,8 @@ struct PerfcastModel::State {
   WorkloadSimilarity similarity;  // over index.anchors()
   ErrorPredictor error_predictor;
   IntervalCalibration calibration;
+  // Bounds for every point of a curve at once; empty (no scores) from a bundle before format 9.
+  IntervalCalibration whole_curve_calibration;
   CampaignLevels campaign_levels;
   MeasuredRange measured_range;  // of index.anchors()
   // The training data's names, and how a query's names reach them.

@@ -29,6 +29,11 @@ absl::string_view PredictionCaseName(PredictionCase prediction_case);
 // latency answer for the point (trained on no latencies, or a bundle from before them).
 enum class LatencyStatistic { kUnavailable, kMean };
 
+// What an interval at level L promises: each point on its own is inside with probability L
+// (kEachPoint), or every point of the curve at once is (kWholeCurve, wider: what a plan that
+// picks one of the points needs, docs/METHOD.md §5 and §11).
+enum class IntervalScope { kEachPoint, kWholeCurve };
+
 struct PredictionQuery {
   Configuration configuration;
   Shape shape;

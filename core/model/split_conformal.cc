@@ -1,6 +1,8 @@
 #include "core/model/split_conformal.h"
 
+#include <algorithm>
 #include <cmath>
+#include <map>
 
 #include "core/data/curve.h"
 #include "core/fit/anchor_curve.h"
@@ -8,9 +10,9 @@
 
 namespace perfcast {
 
-absl::StatusOr<std::pair<ErrorPredictor, IntervalCalibration>> CalibrateIntervals(
-    const AnchorIndex& index, std::array<std::vector<ErrorRecord>, 2> records,
-    const TrainOptions& options) {
+absl::StatusOr<Calibrations> CalibrateIntervals(const AnchorIndex& index,
+                                                std::array<std::vector<ErrorRecord>, 2> records,
+                                                const TrainOptions& options) {
   // Too little data to split (a handful of curves): both roles share the records, and the
   // intervals lose their finite-sample guarantee.
   if (records[0].empty()) {
@@ -22,6 +24,8 @@ absl::StatusOr<std::pair<ErrorPredictor, IntervalCalibration>> CalibrateInterval
   PERFCAST_ASSIGN_OR_RETURN(ErrorPredictor predictor,
                             ErrorPredictor::Train(records[0], options.seed, options.threads));
   std::array<std::vector<double>, kRowKindCount> scores;
+  // Per kind, the largest score over each held-out curve's points.
+  std::array<std::map<int, double>, kRowKindCount> largest_by_curve;
   for (const ErrorRecord& record : records[1]) {
     if (record.other_campaign) {
       scores[static_cast<int>(RowKind::kCampaignSpread)].push_back(record.absolute_log_error);
@@ -29,8 +33,19 @@ absl::StatusOr<std::pair<ErrorPredictor, IntervalCalibration>> CalibrateInterval
     }
     const RowKind kind =
         record.name_unseen ? RowKind::kUnseenName : KindOf(record.features.prediction_case);
-    scores[static_cast<int>(kind)].push_back(record.absolute_log_error /
-                                             predictor.ExpectedAbsoluteLogError(record.features));
+    const double score =
+        record.absolute_log_error / predictor.ExpectedAbsoluteLogError(record.features);
+    scores[static_cast<int>(kind)].push_back(score);
+    if (record.curve >= 0) {
+      double& largest = largest_by_curve[static_cast<int>(kind)][record.curve];
+      largest = std::max(largest, score);
+    }
+  }
+  std::array<std::vector<double>, kRowKindCount> curve_scores;
+  for (int kind = 0; kind < kRowKindCount; ++kind) {
+    for (const auto& [curve, largest] : largest_by_curve[kind]) {
+      curve_scores[kind].push_back(largest);
+    }
   }
   for (const AnchorCurve& anchor : index.anchors()) {
     if (!anchor.fit().has_value()) continue;
@@ -42,7 +57,8 @@ absl::StatusOr<std::pair<ErrorPredictor, IntervalCalibration>> CalibrateInterval
       }
     }
   }
-  return std::make_pair(std::move(predictor), IntervalCalibration::FromScores(std::move(scores)));
+  return Calibrations{std::move(predictor), IntervalCalibration::FromScores(std::move(scores)),
+                      IntervalCalibration::FromScores(std::move(curve_scores))};
 }
 
 }  // namespace perfcast

@@ -17,8 +17,17 @@ namespace perfcast {
 // calibrate the intervals. Measured and interpolated points are scored unnormalised against
 // their curve's own fit (measurement noise). FailedPrecondition, from ErrorPredictor::Train, when
 // there are too few records.
-absl::StatusOr<std::pair<ErrorPredictor, IntervalCalibration>> CalibrateIntervals(
-    const AnchorIndex& index, std::array<std::vector<ErrorRecord>, 2> records,
-    const TrainOptions& options);
+struct Calibrations {
+  ErrorPredictor error_predictor;
+  // Each point's own interval.
+  IntervalCalibration points;
+  // A bound that holds for every point of a curve at once: the largest score over each
+  // held-out curve's points of one kind (docs/METHOD.md §5).
+  IntervalCalibration whole_curves;
+};
+
+absl::StatusOr<Calibrations> CalibrateIntervals(const AnchorIndex& index,
+                                                std::array<std::vector<ErrorRecord>, 2> records,
+                                                const TrainOptions& options);
 
 }  // namespace perfcast

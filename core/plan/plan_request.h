@@ -52,8 +52,9 @@ struct PlanRequest {
   DemandUnit demand_unit = DemandUnit::kOutputTokensPerSecond;
   LatencyObjectives objectives;
   // Probability, in [0.5, 1), with which each option's capacity and each latency objective hold:
-  // capacity is the lower bound of throughput's interval at this level, a latency the upper
-  // bound of its interval (each bound alone holds with at least this probability).
+  // capacity is the lower bound of throughput's whole-curve interval at this level (it holds at
+  // every operating point at once, so at the one chosen), a latency the upper bound of its
+  // interval.
   double confidence = 0.9;
   // Explicit candidates (their model and precision as given); empty: enumerated from what the
   // data and the catalogue know (EnumerateCandidates).

@@ -154,7 +154,7 @@ CandidateOutcome PlanCandidate(const PerfcastModel& model, const Configuration& 
   curves.shapes = shapes;
   for (const WeightedShape& s : shapes) {
     absl::StatusOr<std::vector<PointPrediction>> predicted =
-        model.Predict({configuration, s.shape}, batch_sizes, level);
+        model.Predict({configuration, s.shape}, batch_sizes, level, IntervalScope::kWholeCurve);
     if (predicted.status().code() == absl::StatusCode::kNotFound) {
       outcome.rejected = RejectedCandidate{configuration, CandidateRejection::kUnknownConfiguration,
                                            std::string(predicted.status().message())};

@@ -8,8 +8,8 @@ server tries every batch size up to --max-batch-size for every offer, keeps per 
 that needs the fewest replicas, and ranks the offers by dollars per hour.
 
 The capacity counted for an offer is the lower end of the prediction's interval at the given
-confidence, a bound the throughput exceeds with at least that probability (the plan judges each
-bound on its own, so it needs no assumption about the shape of the errors).
+confidence, a bound the throughput exceeds with at least that probability, and one that holds
+for every batch size of the offer's curve at once, so that it still holds at the one chosen.
 
 --max-replicas 1 (the default) asks that ONE replica of an offer reach the target, at the
 smallest batch size that does (the lowest batch latency); --max-replicas N allows up to N

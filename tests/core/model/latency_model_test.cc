@@ -10,6 +10,8 @@
 #include "core/bundle/model_codec.h"
 #include "core/catalogue/catalogue.h"
 #include "core/model/perfcast_model.h"
+#include "core/model/perfcast_model_internal.h"
+#include "core/util/byte_coding.h"
 #include "gtest/gtest.h"
 #include "tests/core/synthetic_benchmarks.h"
 
@@ -206,12 +208,15 @@ TEST(LatencyBundleTest, RoundTripKeepsTheLatencyAnswers) {
 
 TEST(LatencyBundleTest, AFormatSevenBundleLoadsWithoutLatencyAnswers) {
   // A version-7 payload is today's without the latency section, which for a model trained on no
-  // latencies is one u32 0 at the end.
+  // latencies is one u32 0, and without the whole-curve calibration after it (format 9).
   auto model = TrainOn(testing::SyntheticRecords());
   const std::string current = EncodeModelBundle(*model);
   absl::StatusOr<absl::string_view> payload = OpenBundle(current);
   ASSERT_TRUE(payload.ok()) << payload.status();
-  std::string old = SealBundle(payload->substr(0, payload->size() - 4));
+  ByteWriter whole_curves;
+  PerfcastModelInternal::StateOf(*model).whole_curve_calibration.EncodeTo(whole_curves);
+  const size_t tail = 4 + whole_curves.Take().size();
+  std::string old = SealBundle(payload->substr(0, payload->size() - tail));
   old[8] = 7;  // the little-endian format version after the magic; the checksum covers the payload
   absl::StatusOr<std::shared_ptr<const PerfcastModel>> loaded = DecodeModelBundle(old);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
