@@ -105,4 +105,17 @@ std::vector<Curve> GroupIntoCurves(absl::Span<const BenchmarkRecord> records) {
   return curves;
 }
 
+void AppendRecordsOf(const Curve& curve, std::vector<BenchmarkRecord>& out) {
+  for (const CurvePoint& point : curve.points) {
+    BenchmarkRecord record;
+    record.configuration = curve.configuration;
+    record.shape = curve.shape;
+    record.batch_size = point.batch_size;
+    record.throughput_tokens_per_s = point.throughput_tokens_per_s;
+    record.ttft_s = point.ttft_s;
+    record.itl_s = point.itl_s;
+    out.push_back(std::move(record));
+  }
+}
+
 }  // namespace perfcast

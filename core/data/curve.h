@@ -39,4 +39,8 @@ struct Curve {
 // result is sorted by (configuration, shape): deterministic for any input order.
 std::vector<Curve> GroupIntoCurves(absl::Span<const BenchmarkRecord> records);
 
+// The other way: one record per point of `curve` (its configuration, shape, throughput and
+// latencies), appended to `out`. What a method trained on curves hands to training.
+void AppendRecordsOf(const Curve& curve, std::vector<BenchmarkRecord>& out);
+
 }  // namespace perfcast

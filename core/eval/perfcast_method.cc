@@ -5,18 +5,7 @@ namespace perfcast {
 absl::StatusOr<std::vector<MethodPrediction>> PerfcastMethod::TrainAndPredict(
     const Fold& fold, absl::Span<const double> confidence_levels) const {
   std::vector<BenchmarkRecord> records;
-  for (const Curve& curve : fold.training) {
-    for (const CurvePoint& point : curve.points) {
-      BenchmarkRecord record;
-      record.configuration = curve.configuration;
-      record.shape = curve.shape;
-      record.batch_size = point.batch_size;
-      record.throughput_tokens_per_s = point.throughput_tokens_per_s;
-      record.ttft_s = point.ttft_s;
-      record.itl_s = point.itl_s;
-      records.push_back(std::move(record));
-    }
-  }
+  for (const Curve& curve : fold.training) AppendRecordsOf(curve, records);
   absl::StatusOr<std::shared_ptr<const PerfcastModel>> model =
       PerfcastModel::Train(records, options_);
   if (!model.ok()) return model.status();

@@ -26,17 +26,7 @@ std::vector<BenchmarkRecord> RecordsOf(absl::Span<const Curve> curves,
                                        const std::set<Configuration>& left_out) {
   std::vector<BenchmarkRecord> records;
   for (const Curve& curve : curves) {
-    if (left_out.contains(curve.configuration)) continue;
-    for (const CurvePoint& point : curve.points) {
-      BenchmarkRecord record;
-      record.configuration = curve.configuration;
-      record.shape = curve.shape;
-      record.batch_size = point.batch_size;
-      record.throughput_tokens_per_s = point.throughput_tokens_per_s;
-      record.ttft_s = point.ttft_s;
-      record.itl_s = point.itl_s;
-      records.push_back(std::move(record));
-    }
+    if (!left_out.contains(curve.configuration)) AppendRecordsOf(curve, records);
   }
   return records;
 }
