@@ -50,12 +50,6 @@ plan that the point predictions alone would give; then every rejected candidate 
 
 namespace {
 
-absl::StatusOr<double> PositiveFlag(const CommandLine& line, const std::string& name) {
-  absl::StatusOr<double> value = line.GetDouble(name, 0);
-  if (!value.ok()) return value.status();
-  return *value;
-}
-
 absl::StatusOr<std::string> ReadText(const std::string& flag, const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat("--", flag, "=", path, ": cannot be read"));
@@ -141,11 +135,11 @@ absl::StatusOr<v1::PlanRequest> PlanRequestFrom(const CommandLine& line) {
         "give one of --demand-tokens-per-s and --demand-requests-per-s");
   }
   if (line.Has("demand-tokens-per-s")) {
-    absl::StatusOr<double> demand = PositiveFlag(line, "demand-tokens-per-s");
+    absl::StatusOr<double> demand = line.GetDouble("demand-tokens-per-s", 0);
     if (!demand.ok()) return demand.status();
     request.set_output_tokens_per_second(*demand);
   } else {
-    absl::StatusOr<double> demand = PositiveFlag(line, "demand-requests-per-s");
+    absl::StatusOr<double> demand = line.GetDouble("demand-requests-per-s", 0);
     if (!demand.ok()) return demand.status();
     request.set_requests_per_second(*demand);
   }
@@ -260,9 +254,7 @@ absl::Status RunPlan(const CommandLine& line, const std::optional<RemoteTarget>&
   absl::StatusOr<v1::PlanResponse> response;
   if (server) {
     if (line.Has("prices")) {
-      absl::StatusOr<std::string> text = ReadText("prices", line.Get("prices"));
-      if (!text.ok()) return text.status();
-      absl::StatusOr<PriceList> parsed = PriceList::ParseCsv(*text, line.Get("prices"));
+      absl::StatusOr<PriceList> parsed = PriceList::ReadCsv(line.Get("prices"));
       if (!parsed.ok()) return parsed.status();
       // Sent as the request's own prices; a --price entry goes over the list's.
       std::set<std::string> given;

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <functional>
 #include <map>
 #include <set>
 #include <thread>
@@ -27,43 +26,38 @@ absl::Status FieldError(absl::string_view field, absl::string_view problem) {
 
 bool PositiveFinite(double value) { return std::isfinite(value) && value > 0; }
 
-// Hardware, model or framework names that mean the same thing: equal as written, ignoring case,
-// or reaching one catalogue entry.
-const Catalogue* CatalogueOf(const PerfcastModel& model) { return model.catalogue(); }
-
-std::string HardwareKey(const Catalogue* catalogue, const std::string& hardware) {
+// What a name of `field` stands for: its catalogue entry's name, or the name in lower case where
+// the catalogue (or its absence) leaves it unresolved. Names with one key mean the same thing.
+std::string KeyOf(const Catalogue* catalogue, ConfigurationField field, const std::string& name) {
   if (catalogue != nullptr) {
-    if (const AcceleratorSpec* spec = catalogue->LookupAccelerator(hardware)) return spec->name;
+    const std::string* entry = nullptr;
+    switch (field) {
+      case ConfigurationField::kHardware:
+        if (const AcceleratorSpec* spec = catalogue->LookupAccelerator(name)) entry = &spec->name;
+        break;
+      case ConfigurationField::kModel:
+        if (const ModelSpec* spec = catalogue->LookupModel(name)) entry = &spec->name;
+        break;
+      case ConfigurationField::kPrecision:
+        if (const PrecisionSpec* spec = catalogue->LookupPrecision(name)) entry = &spec->name;
+        break;
+      case ConfigurationField::kFramework:
+        if (const FrameworkSpec* spec = catalogue->LookupFramework(name)) entry = &spec->name;
+        break;
+      default:
+        break;
+    }
+    if (entry != nullptr) return *entry;
   }
-  return absl::AsciiStrToLower(hardware);
+  return absl::AsciiStrToLower(name);
 }
 
-std::string ModelKey(const Catalogue* catalogue, const std::string& model) {
-  if (catalogue != nullptr) {
-    if (const ModelSpec* spec = catalogue->LookupModel(model)) return spec->name;
-  }
-  return absl::AsciiStrToLower(model);
-}
-
-std::string PrecisionKey(const Catalogue* catalogue, const std::string& precision) {
-  if (catalogue != nullptr) {
-    if (const PrecisionSpec* spec = catalogue->LookupPrecision(precision)) return spec->name;
-  }
-  return absl::AsciiStrToLower(precision);
-}
-
-std::string FrameworkKey(const Catalogue* catalogue, const std::string& framework) {
-  if (catalogue != nullptr) {
-    if (const FrameworkSpec* spec = catalogue->LookupFramework(framework)) return spec->name;
-  }
-  return absl::AsciiStrToLower(framework);
-}
-
+// Whether `key` (a KeyOf `field`) is among the `allowed` names; an empty list allows all.
 bool Allowed(const std::vector<std::string>& allowed, const std::string& key,
-             const std::function<std::string(const std::string&)>& key_of) {
+             const Catalogue* catalogue, ConfigurationField field) {
   if (allowed.empty()) return true;
   return std::any_of(allowed.begin(), allowed.end(),
-                     [&](const std::string& name) { return key_of(name) == key; });
+                     [&](const std::string& name) { return KeyOf(catalogue, field, name) == key; });
 }
 
 // The ranking's order of two options: at equal cost (or GPUs) the lower latency first, then the
@@ -268,8 +262,8 @@ absl::Status ValidatePlanRequest(const PlanRequest& request, const PlanLimits& l
 
 std::vector<Configuration> EnumerateCandidates(const PerfcastModel& model,
                                                const PlanRequest& request) {
-  const Catalogue* catalogue = CatalogueOf(model);
-  const std::string wanted_model = ModelKey(catalogue, request.model);
+  const Catalogue* catalogue = model.catalogue();
+  const std::string wanted_model = KeyOf(catalogue, ConfigurationField::kModel, request.model);
   // Per catalogue entry of hardware: its first spelling in sorted order, its GPU counts and the
   // frameworks measured on it (a serving stack runs on the hardware it was built for: vLLM on a
   // Gaudi is another port, and the data say which ones exist).
@@ -283,17 +277,17 @@ std::vector<Configuration> EnumerateCandidates(const PerfcastModel& model,
   // Per precision key, its shortest spelling ("fp8" rather than "Weight = fp8, KV Cache = fp8").
   std::map<std::string, std::string> model_precisions;
   for (const Configuration& c : model.Configurations()) {
-    HardwareSeen& seen = hardware[HardwareKey(catalogue, c.hardware)];
+    HardwareSeen& seen = hardware[KeyOf(catalogue, ConfigurationField::kHardware, c.hardware)];
     if (seen.spelling.empty()) seen.spelling = c.hardware;
     seen.gpu_counts.insert(c.num_gpus);
-    const std::string framework = FrameworkKey(catalogue, c.framework);
+    const std::string framework = KeyOf(catalogue, ConfigurationField::kFramework, c.framework);
     seen.frameworks.try_emplace(framework, c.framework);
-    if (ModelKey(catalogue, c.model) == wanted_model) {
+    if (KeyOf(catalogue, ConfigurationField::kModel, c.model) == wanted_model) {
       model_frameworks.insert(framework);
       // A precision the catalogue cannot read is no candidate: its memory fit is unknown.
       if (catalogue == nullptr || catalogue->LookupPrecision(c.precision) != nullptr) {
-        auto [it, inserted] =
-            model_precisions.try_emplace(PrecisionKey(catalogue, c.precision), c.precision);
+        auto [it, inserted] = model_precisions.try_emplace(
+            KeyOf(catalogue, ConfigurationField::kPrecision, c.precision), c.precision);
         if (std::make_pair(c.precision.size(), c.precision) <
             std::make_pair(it->second.size(), it->second)) {
           it->second = c.precision;
@@ -305,7 +299,7 @@ std::vector<Configuration> EnumerateCandidates(const PerfcastModel& model,
   std::vector<std::string> precisions;
   std::set<std::string> precision_keys;
   for (const std::string& precision : request.precisions) {
-    if (precision_keys.insert(PrecisionKey(catalogue, precision)).second) {
+    if (precision_keys.insert(KeyOf(catalogue, ConfigurationField::kPrecision, precision)).second) {
       precisions.push_back(precision);
     }
   }
@@ -313,17 +307,17 @@ std::vector<Configuration> EnumerateCandidates(const PerfcastModel& model,
     for (const auto& [key, spelling] : model_precisions) precisions.push_back(spelling);
     if (precisions.empty()) precisions.push_back("fp16");
   }
-  const auto hardware_key = [&](const std::string& name) { return HardwareKey(catalogue, name); };
-  const auto framework_key = [&](const std::string& name) { return FrameworkKey(catalogue, name); };
   std::vector<Configuration> out;
   for (const auto& [key, seen] : hardware) {
-    if (!Allowed(request.filter.hardware, key, hardware_key)) continue;
+    if (!Allowed(request.filter.hardware, key, catalogue, ConfigurationField::kHardware)) continue;
     for (int num_gpus : seen.gpu_counts) {
       if (request.filter.max_gpu_count > 0 && num_gpus > request.filter.max_gpu_count) continue;
       for (const auto& [framework_key_value, framework] : seen.frameworks) {
         // A framework the data know for the model (any framework when they know the model not).
         if (!model_frameworks.empty() && !model_frameworks.contains(framework_key_value)) continue;
-        if (!Allowed(request.filter.frameworks, framework_key_value, framework_key)) continue;
+        if (!Allowed(request.filter.frameworks, framework_key_value, catalogue,
+                     ConfigurationField::kFramework))
+          continue;
         for (const std::string& precision : precisions) {
           Configuration c;
           c.hardware = seen.spelling;
@@ -345,7 +339,7 @@ std::vector<Configuration> EnumerateCandidates(const PerfcastModel& model,
 absl::StatusOr<PlanResult> MakePlan(const PerfcastModel& model, const PriceList& server_prices,
                                     const PlanRequest& request, const PlanLimits& limits) {
   if (absl::Status valid = ValidatePlanRequest(request, limits); !valid.ok()) return valid;
-  const Catalogue* catalogue = CatalogueOf(model);
+  const Catalogue* catalogue = model.catalogue();
   const std::vector<int> batch_sizes = PlanBatchSizes(request);
   // Explicit candidates once each, in the order given.
   std::vector<Configuration> candidates;
