@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/clients/cli/cli_run.h"
 
 namespace perfcast {
 namespace {
@@ -21,28 +22,10 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-struct CliRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using testing::CliRun;
 
 CliRun RunCli(const std::string& arguments) {
-  // One file per test: CTest runs the tests of this binary as parallel processes.
-  const std::string err_path =
-      absl::StrCat(::testing::TempDir(), "/eval_command_test_",
-                   ::testing::UnitTest::GetInstance()->current_test_info()->name(), ".err");
-  std::FILE* pipe =
-      ::popen(absl::StrCat(PERFCAST_CLI_BINARY, " ", arguments, " 2>", err_path).c_str(), "r");
-  CliRun run;
-  char buffer[4096];
-  size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) run.out.append(buffer, n);
-  const int status = ::pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream err(err_path);
-  run.err.assign(std::istreambuf_iterator<char>(err), std::istreambuf_iterator<char>());
-  return run;
+  return testing::RunCli(arguments, "eval_command_test");
 }
 
 // The first `rows` rows of the default data, then `renamed` of them again under a hardware name

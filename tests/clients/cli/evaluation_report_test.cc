@@ -11,35 +11,20 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/clients/cli/cli_run.h"
 
 namespace perfcast {
 namespace {
 
 using ::testing::HasSubstr;
 
-struct CliRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string TestName() { return ::testing::UnitTest::GetInstance()->current_test_info()->name(); }
+using testing::CliRun;
 
 CliRun RunCli(const std::string& arguments) {
-  const std::string err_path =
-      absl::StrCat(::testing::TempDir(), "/evaluation_report_test_", TestName(), ".err");
-  std::FILE* pipe =
-      ::popen(absl::StrCat(PERFCAST_CLI_BINARY, " ", arguments, " 2>", err_path).c_str(), "r");
-  CliRun run;
-  char buffer[4096];
-  size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) run.out.append(buffer, n);
-  const int status = ::pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream err(err_path);
-  run.err.assign(std::istreambuf_iterator<char>(err), std::istreambuf_iterator<char>());
-  return run;
+  return testing::RunCli(arguments, "evaluation_report_test");
 }
+
+std::string TestName() { return ::testing::UnitTest::GetInstance()->current_test_info()->name(); }
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
