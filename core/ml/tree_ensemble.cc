@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
@@ -138,7 +139,7 @@ void TreeEnsemble::Place(const std::vector<DumpNode>& nodes, int node, const Tre
   Split& split = splits_[static_cast<size_t>(tree.first_split) + slot];
   if (n.feature < 0) {
     // A leaf above the bottom: the same value down both sides, so the split does not matter.
-    split = {0, 0};
+    split = kPassThrough;
     Place(nodes, node, tree, 2 * slot + 1, level + 1);
     Place(nodes, node, tree, 2 * slot + 2, level + 1);
     return;
@@ -172,8 +173,7 @@ void TreeEnsemble::PredictRows(absl::Span<const float> rows, int column_count,
         for (size_t l = 0; l < lanes; ++l) {
           const Split& split = splits[at[l]];
           const float x = lane_rows[l][split.column >> 1];
-          const uint32_t right = x < split.threshold ? 0u : (std::isnan(x) ? split.column & 1 : 1u);
-          at[l] = 2 * at[l] + 1 + right;
+          at[l] = 2 * at[l] + 1 + (GoesRight(split, x) ? 1u : 0u);
         }
       }
       // The walk ends in the bottom row, whose first position is 2^depth - 1.
@@ -183,6 +183,126 @@ void TreeEnsemble::PredictRows(absl::Span<const float> rows, int column_count,
     }
     for (size_t l = 0; l < lanes; ++l) out[first + l] = sums[l];
   }
+}
+
+void TreeEnsemble::PredictSimilarRows(absl::Span<const float> rows, int column_count,
+                                      absl::Span<float> out) const {
+  const size_t row_count = out.size();
+  const auto columns = static_cast<size_t>(column_count);
+  if (row_count <= 1) {
+    PredictRows(rows, column_count, out);
+    return;
+  }
+  const auto at = [&](uint32_t row, size_t column) { return rows[row * columns + column]; };
+  // How each column runs down the rows. A split on a column every row shares sends them on
+  // whole; on one that never falls (or never rises) it sends a run of them left and the rest
+  // right, found by bisection; on any other it parts them one by one, stably, which keeps each
+  // part in row order, so the columns that run one way still do within it.
+  enum class Run : uint8_t { kShared, kRising, kFalling, kMixed };
+  // Flags per column, gathered a row against the one before it, branch-free.
+  std::vector<uint8_t> rises(columns, 0), falls(columns, 0), differs(columns, 0), missing(columns, 0);
+  for (size_t c = 0; c < columns; ++c) missing[c] = std::isnan(rows[c]);
+  for (size_t r = 1; r < row_count; ++r) {
+    const float* previous = rows.data() + (r - 1) * columns;
+    const float* row = rows.data() + r * columns;
+    for (size_t c = 0; c < columns; ++c) {
+      uint32_t previous_bits, bits;
+      std::memcpy(&previous_bits, previous + c, sizeof bits);
+      std::memcpy(&bits, row + c, sizeof bits);
+      differs[c] |= previous_bits != bits;
+      rises[c] |= row[c] > previous[c];
+      falls[c] |= row[c] < previous[c];
+      missing[c] |= row[c] != row[c];
+    }
+  }
+  std::vector<Run> runs(columns, Run::kShared);
+  for (size_t c = 0; c < columns; ++c) {
+    if (!differs[c]) continue;
+    runs[c] = missing[c] || (rises[c] && falls[c]) ? Run::kMixed
+                                                   : (falls[c] ? Run::kFalling : Run::kRising);
+  }
+  std::vector<float> sums(row_count, base_score_);
+  // The rows of a walk are order[begin, end): those that took the same branches so far.
+  struct Walk {
+    uint32_t slot;
+    int level;
+    uint32_t begin;
+    uint32_t end;
+  };
+  std::vector<uint32_t> order(row_count);
+  std::vector<uint32_t> right_rows(row_count);
+  std::vector<Walk> walks;
+  for (const Tree& tree : trees_) {
+    const Split* splits = splits_.data() + tree.first_split;
+    const float* leaves = leaves_.data() + tree.first_leaf;
+    const uint32_t bottom = (1u << tree.depth) - 1;
+    for (uint32_t r = 0; r < row_count; ++r) order[r] = r;
+    bool in_row_order = true;  // order[k] == k until a mixed column parts the rows
+    walks.assign(1, Walk{0, 0, 0, static_cast<uint32_t>(row_count)});
+    while (!walks.empty()) {
+      Walk walk = walks.back();
+      walks.pop_back();
+      while (walk.level < tree.depth) {
+        const Split& split = splits[walk.slot];
+        const size_t column = split.column >> 1;
+        const Run run = split.threshold == kPassThrough.threshold ? Run::kShared : runs[column];
+        const uint32_t left = 2 * walk.slot + 1;
+        ++walk.level;
+        if (run == Run::kShared) {
+          walk.slot = left + (GoesRightBranchFree(split, at(order[walk.begin], column)) ? 1 : 0);
+          continue;
+        }
+        // Rows [begin, cut) go one way and [cut, end) the other.
+        uint32_t cut;
+        bool first_go_right;
+        if (run == Run::kMixed) {
+          cut = walk.begin;
+          uint32_t right_count = 0;
+          for (uint32_t k = walk.begin; k < walk.end; ++k) {
+            // Branch-free: which way a row goes is as good as random to the branch predictor.
+            const uint32_t r = order[k];
+            const bool right = GoesRightBranchFree(split, at(r, column));
+            right_rows[right_count] = r;
+            order[cut] = r;
+            right_count += right;
+            cut += !right;
+          }
+          std::copy(right_rows.begin(), right_rows.begin() + right_count, order.begin() + cut);
+          in_row_order = false;
+          first_go_right = false;
+        } else {
+          // Rising: the rows go left, then right. Falling: right, then left.
+          first_go_right = run == Run::kFalling;
+          uint32_t low = walk.begin, high = walk.end;
+          while (low < high) {
+            const uint32_t middle = low + (high - low) / 2;
+            const bool before_cut = GoesRightBranchFree(split, at(order[middle], column)) == first_go_right;
+            low = before_cut ? middle + 1 : low;
+            high = before_cut ? high : middle;
+          }
+          cut = low;
+        }
+        const uint32_t first_slot = left + (first_go_right ? 1 : 0);
+        const uint32_t second_slot = left + (first_go_right ? 0 : 1);
+        if (cut == walk.begin) {
+          walk.slot = second_slot;
+        } else if (cut == walk.end) {
+          walk.slot = first_slot;
+        } else {
+          walks.push_back(Walk{second_slot, walk.level, cut, walk.end});
+          walk.slot = first_slot;
+          walk.end = cut;
+        }
+      }
+      const float leaf = leaves[walk.slot - bottom];
+      if (in_row_order) {
+        for (uint32_t k = walk.begin; k < walk.end; ++k) sums[k] += leaf;
+      } else {
+        for (uint32_t k = walk.begin; k < walk.end; ++k) sums[order[k]] += leaf;
+      }
+    }
+  }
+  std::copy(sums.begin(), sums.end(), out.begin());
 }
 
 }  // namespace perfcast

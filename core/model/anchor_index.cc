@@ -8,21 +8,22 @@ namespace perfcast {
 namespace {
 
 // How much a configuration's measurements say about another's: a shared model matters most
-// (same weights and attention layout), then hardware, then the serving stack.
-double ConfigurationSimilarity(const Configuration& a, const ModelSize& a_size,
-                               const Configuration& b, const ModelSize& b_size) {
-  double score = 4.0 * (a.model == b.model) + 3.0 * (a.hardware == b.hardware) +
-                 2.0 * (a.framework == b.framework) + 1.0 * (a.precision == b.precision);
-  score -= std::abs(std::log2(static_cast<double>(a.num_gpus) / b.num_gpus));
-  const double size_gap =
-      std::abs(std::log2(a_size.billions_of_parameters / b_size.billions_of_parameters));
+// (same weights and attention layout), then hardware, then the serving stack; then close GPU
+// counts and model sizes. The gaps are the callers': they depend on one side's count and size
+// only, so a scan works each out once.
+double ConfigurationSimilarity(bool same_model, bool same_hardware, bool same_framework,
+                               bool same_precision, double log2_gpus_gap, double log2_size_gap,
+                               bool same_semantics, bool same_named_campaign) {
+  double score = 4.0 * same_model + 3.0 * same_hardware + 2.0 * same_framework +
+                 1.0 * same_precision;
+  score -= std::abs(log2_gpus_gap);
+  const double size_gap = std::abs(log2_size_gap);
   score -= std::isnan(size_gap) ? 2.0 : 0.5 * size_gap;
   // The same x-axis matters about as much as the same hardware; the same harness less than the
   // same framework (docs/METHOD.md §8).
   // The unnamed campaign (results sent without one) is no harness: a query without a campaign
   // asks for the population, and no two submitters' unnamed results share a harness.
-  score += 3.0 * (a.batch_semantics == b.batch_semantics) +
-           1.5 * (!a.campaign.empty() && a.campaign == b.campaign);
+  score += 3.0 * same_semantics + 1.5 * same_named_campaign;
   return score;
 }
 
@@ -48,9 +49,64 @@ AnchorIndex::AnchorIndex(std::vector<AnchorCurve> anchors) : anchors_(std::move(
   }
   std::sort(configurations_.begin(), configurations_.end());
   for (const Configuration& c : configurations_) {
-    sizes_.push_back(ParseModelSize(c.model));
     anchors_by_rank_.push_back(by_configuration_.at(c));
   }
+  AssignCodes();
+}
+
+AnchorIndex::CodedField AnchorIndex::CodedFieldOf(ConfigurationField field) {
+  switch (field) {
+    case ConfigurationField::kHardware:
+      return kHardwareCode;
+    case ConfigurationField::kFramework:
+      return kFrameworkCode;
+    case ConfigurationField::kModel:
+      return kModelCode;
+    case ConfigurationField::kPrecision:
+      return kPrecisionCode;
+    case ConfigurationField::kCampaign:
+      return kCampaignCode;
+    case ConfigurationField::kNone:
+      break;
+  }
+  return kCodedFieldCount;
+}
+
+std::array<const std::string*, AnchorIndex::kCodedFieldCount> AnchorIndex::CodedNames(
+    const Configuration& configuration, const std::string& stack) {
+  return {&configuration.hardware, &configuration.framework, &configuration.model,
+          &configuration.precision, &configuration.campaign,  &stack};
+}
+
+void AnchorIndex::AssignCodes() {
+  for (auto& codes : code_of_) codes.clear();
+  codes_.clear();
+  model_sizes_.clear();
+  const std::string no_stack;
+  for (size_t c = 0; c < configurations_.size(); ++c) {
+    const auto names = CodedNames(configurations_[c], stacks_.empty() ? no_stack : stacks_[c]);
+    Codes codes;
+    for (size_t field = 0; field < names.size(); ++field) {
+      codes[field] =
+          code_of_[field].try_emplace(*names[field], static_cast<int>(code_of_[field].size()))
+              .first->second;
+    }
+    if (codes[kModelCode] == static_cast<int>(model_sizes_.size())) {
+      model_sizes_.push_back(ParseModelSize(configurations_[c].model));
+    }
+    codes_.push_back(codes);
+  }
+}
+
+AnchorIndex::Codes AnchorIndex::CodesOf(const Configuration& configuration,
+                                        const std::string& stack) const {
+  const auto names = CodedNames(configuration, stack);
+  Codes codes;
+  for (size_t field = 0; field < names.size(); ++field) {
+    const auto it = code_of_[field].find(*names[field]);
+    codes[field] = it == code_of_[field].end() ? -1 : it->second;
+  }
+  return codes;
 }
 
 void AnchorIndex::SetSoftwareStacks(
@@ -58,6 +114,7 @@ void AnchorIndex::SetSoftwareStacks(
   stack_of_ = stack_of;
   stacks_.clear();
   for (const Configuration& c : configurations_) stacks_.push_back(stack_of(c.hardware));
+  AssignCodes();
 }
 
 int AnchorIndex::ConfigurationRank(const Configuration& configuration) const {
@@ -132,14 +189,33 @@ std::vector<AnchorChoice> AnchorIndex::OtherConfigurations(const Configuration& 
   const ModelSize size = ParseModelSize(configuration.model);
   const LogShape query = LogOf(shape);
   const std::string stack = stack_of_ ? stack_of_(configuration.hardware) : std::string();
+  const Codes asked = CodesOf(configuration, stack);
+  const CodedField differ = CodedFieldOf(must_differ);
+  // The GPU-count and size gaps, once per distinct count and model rather than per configuration.
+  constexpr double kUnset = std::numeric_limits<double>::infinity();
+  std::vector<double> size_gaps(model_sizes_.size(), kUnset);
+  std::array<double, 65> gpus_gaps;
+  gpus_gaps.fill(kUnset);
+  const auto gpus_gap = [&](int num_gpus) {
+    const auto gap = [&] {
+      return std::log2(static_cast<double>(configuration.num_gpus) / num_gpus);
+    };
+    if (num_gpus < 0 || num_gpus >= static_cast<int>(gpus_gaps.size())) return gap();
+    double& cached = gpus_gaps[static_cast<size_t>(num_gpus)];
+    if (cached == kUnset) cached = gap();
+    return cached;
+  };
   std::vector<std::pair<double, int>> ranked;  // (-score, anchor)
   for (size_t c = 0; c < configurations_.size(); ++c) {
     const Configuration& other = configurations_[c];
-    if (other == configuration) continue;
-    if (must_differ != ConfigurationField::kNone &&
-        NameOf(other, must_differ) == NameOf(configuration, must_differ)) {
-      continue;
+    const Codes& codes = codes_[c];
+    const auto same = [&](CodedField field) { return asked[field] == codes[field]; };
+    if (same(kHardwareCode) && same(kFrameworkCode) && same(kModelCode) &&
+        same(kPrecisionCode) && same(kCampaignCode) && other.num_gpus == configuration.num_gpus &&
+        other.batch_semantics == configuration.batch_semantics) {
+      continue;  // the query's own configuration
     }
+    if (differ != kCodedFieldCount && same(differ)) continue;
     int nearest = -1;
     double nearest_distance = std::numeric_limits<double>::infinity();
     for (int index : anchors_by_rank_[c]) {
@@ -149,12 +225,20 @@ std::vector<AnchorChoice> AnchorIndex::OtherConfigurations(const Configuration& 
         nearest_distance = distance;
       }
     }
-    double score =
-        ConfigurationSimilarity(configuration, size, other, sizes_[c]) - nearest_distance;
-    // Half the weight of the same hardware, less than the same framework.
-    if (!stack.empty() && other.hardware != configuration.hardware && stacks_[c] == stack) {
-      score += 1.5;
+    double& size_gap = size_gaps[static_cast<size_t>(codes[kModelCode])];
+    if (size_gap == kUnset) {
+      size_gap = std::log2(size.billions_of_parameters /
+                           model_sizes_[static_cast<size_t>(codes[kModelCode])]
+                               .billions_of_parameters);
     }
+    double score =
+        ConfigurationSimilarity(same(kModelCode), same(kHardwareCode), same(kFrameworkCode),
+                                same(kPrecisionCode), gpus_gap(other.num_gpus), size_gap,
+                                other.batch_semantics == configuration.batch_semantics,
+                                !configuration.campaign.empty() && same(kCampaignCode)) -
+        nearest_distance;
+    // Half the weight of the same hardware, less than the same framework.
+    if (!stack.empty() && !same(kHardwareCode) && same(kStackCode)) score += 1.5;
     ranked.emplace_back(-score, nearest);
   }
   const auto kept = ranked.begin() + std::min<size_t>(static_cast<size_t>(count), ranked.size());

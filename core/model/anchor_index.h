@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <functional>
 #include <optional>
@@ -72,14 +73,29 @@ class AnchorIndex {
     return std::abs(a.input - b.input) + std::abs(a.output - b.output);
   }
 
+  // A configuration's names as small integers, so that a query meets every configuration
+  // without string comparisons; -1 for a name no configuration has. The model's code also
+  // indexes its size.
+  enum CodedField { kHardwareCode, kFrameworkCode, kModelCode, kPrecisionCode, kCampaignCode,
+                    kStackCode, kCodedFieldCount };
+  using Codes = std::array<int, kCodedFieldCount>;
+  static CodedField CodedFieldOf(ConfigurationField field);  // kCodedFieldCount for kNone
+  static std::array<const std::string*, kCodedFieldCount> CodedNames(
+      const Configuration& configuration, const std::string& stack);
+  // codes_, code_of_ and model_sizes_ from configurations_ and stacks_.
+  void AssignCodes();
+  Codes CodesOf(const Configuration& configuration, const std::string& stack) const;
+
   std::vector<AnchorCurve> anchors_;
   std::vector<LogShape> log_shapes_;  // parallel to anchors_
   absl::flat_hash_map<Configuration, std::vector<int>> by_configuration_;
   std::vector<Configuration> configurations_;      // sorted, for deterministic scans
-  std::vector<ModelSize> sizes_;                   // parallel to configurations_
   std::vector<std::vector<int>> anchors_by_rank_;  // parallel to configurations_
   std::function<std::string(const std::string&)> stack_of_;
   std::vector<std::string> stacks_;  // parallel to configurations_; empty without SetSoftwareStacks
+  std::array<absl::flat_hash_map<std::string, int>, kCodedFieldCount> code_of_;
+  std::vector<Codes> codes_;           // parallel to configurations_
+  std::vector<ModelSize> model_sizes_;  // by model code
 };
 
 // L1 distance in (log2 input tokens, log2 output tokens).

@@ -6,22 +6,14 @@
 
 namespace perfcast {
 
-AnchoredPrediction PredictFromAnchors(const TransferFeatures& features, const Corrector& corrector,
-                                      const Configuration& configuration, const Shape& shape,
-                                      absl::Span<const Anchor> anchors, double batch_size) {
-  const size_t anchor_count = std::min(anchors.size(), kMaxAnchors);
-  const size_t columns = static_cast<size_t>(features.column_count());
-  float rows[kMaxAnchors * kMaxFeatureColumns];
-  CatalogueTransfer transfers[kMaxAnchors];
-  for (size_t i = 0; i < anchor_count; ++i) {
-    transfers[i] =
-        features.Compute(configuration, shape, *anchors[i].curve, anchors[i].is_same_curve,
-                         batch_size, absl::Span<float>(rows + i * columns, columns));
-  }
-  float corrections[kMaxAnchors];
-  corrector.model.PredictRows(absl::Span<const float>(rows, anchor_count * columns),
-                              static_cast<int>(columns),
-                              absl::Span<float>(corrections, anchor_count));
+namespace {
+
+// The prediction at one batch size from each anchor's correction and catalogue transfer there.
+AnchoredPrediction Combine(const Corrector& corrector, const Configuration& configuration,
+                           const Shape& shape, absl::Span<const Anchor> anchors, double batch_size,
+                           absl::Span<const float> corrections,
+                           absl::Span<const CatalogueTransfer> transfers) {
+  const size_t anchor_count = corrections.size();
   double sum = 0, sum_of_squares = 0, shape_distance = 0;
   int max_batch_size = 1;
   for (size_t i = 0; i < anchor_count; ++i) {
@@ -45,6 +37,75 @@ AnchoredPrediction PredictFromAnchors(const TransferFeatures& features, const Co
       std::sqrt(std::max(0.0, sum_of_squares / n - out.log_throughput * out.log_throughput));
   out.features.anchor_shape_distance = shape_distance / n;
   out.features.log2_batch_beyond_anchors = std::log2(batch_size / max_batch_size);
+  return out;
+}
+
+}  // namespace
+
+AnchoredPrediction PredictFromAnchors(const TransferFeatures& features, const Corrector& corrector,
+                                      const Configuration& configuration, const Shape& shape,
+                                      absl::Span<const Anchor> anchors, double batch_size) {
+  const size_t anchor_count = std::min(anchors.size(), kMaxAnchors);
+  const size_t columns = static_cast<size_t>(features.column_count());
+  float rows[kMaxAnchors * kMaxFeatureColumns];
+  CatalogueTransfer transfers[kMaxAnchors];
+  for (size_t i = 0; i < anchor_count; ++i) {
+    transfers[i] =
+        features.Compute(configuration, shape, *anchors[i].curve, anchors[i].is_same_curve,
+                         batch_size, absl::Span<float>(rows + i * columns, columns));
+  }
+  float corrections[kMaxAnchors];
+  corrector.model.PredictRows(absl::Span<const float>(rows, anchor_count * columns),
+                              static_cast<int>(columns),
+                              absl::Span<float>(corrections, anchor_count));
+  return Combine(corrector, configuration, shape, anchors, batch_size,
+                 absl::Span<const float>(corrections, anchor_count),
+                 absl::Span<const CatalogueTransfer>(transfers, anchor_count));
+}
+
+std::vector<AnchoredPrediction> PredictFromAnchorsEach(const TransferFeatures& features,
+                                                       const Corrector& corrector,
+                                                       const Configuration& configuration,
+                                                       const Shape& shape,
+                                                       absl::Span<const Anchor> anchors,
+                                                       absl::Span<const double> batch_sizes) {
+  std::vector<AnchoredPrediction> out;
+  out.reserve(batch_sizes.size());
+  if (batch_sizes.size() <= 1) {
+    for (double batch_size : batch_sizes) {
+      out.push_back(
+          PredictFromAnchors(features, corrector, configuration, shape, anchors, batch_size));
+    }
+    return out;
+  }
+  const size_t anchor_count = std::min(anchors.size(), kMaxAnchors);
+  const size_t columns = static_cast<size_t>(features.column_count());
+  const size_t batch_count = batch_sizes.size();
+  // Anchor-major: one anchor's rows differ only where the batch size enters.
+  std::vector<float> rows(anchor_count * batch_count * columns);
+  std::vector<CatalogueTransfer> transfers(anchor_count * batch_count);
+  std::vector<float> corrections(anchor_count * batch_count);
+  for (size_t i = 0; i < anchor_count; ++i) {
+    features.ComputeEach(configuration, shape, *anchors[i].curve, anchors[i].is_same_curve,
+                         batch_sizes,
+                         absl::MakeSpan(rows).subspan(i * batch_count * columns,
+                                                      batch_count * columns),
+                         absl::MakeSpan(transfers).subspan(i * batch_count, batch_count));
+    corrector.model.PredictSimilarRows(
+        absl::MakeConstSpan(rows).subspan(i * batch_count * columns, batch_count * columns),
+        static_cast<int>(columns), absl::MakeSpan(corrections).subspan(i * batch_count, batch_count));
+  }
+  float batch_corrections[kMaxAnchors];
+  CatalogueTransfer batch_transfers[kMaxAnchors];
+  for (size_t b = 0; b < batch_count; ++b) {
+    for (size_t i = 0; i < anchor_count; ++i) {
+      batch_corrections[i] = corrections[i * batch_count + b];
+      batch_transfers[i] = transfers[i * batch_count + b];
+    }
+    out.push_back(Combine(corrector, configuration, shape, anchors, batch_sizes[b],
+                          absl::Span<const float>(batch_corrections, anchor_count),
+                          absl::Span<const CatalogueTransfer>(batch_transfers, anchor_count)));
+  }
   return out;
 }
 

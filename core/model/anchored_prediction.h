@@ -53,6 +53,15 @@ AnchoredPrediction PredictFromAnchors(const TransferFeatures& features, const Co
                                       const Configuration& configuration, const Shape& shape,
                                       absl::Span<const Anchor> anchors, double batch_size);
 
+// PredictFromAnchors at each of `batch_sizes`, the same answers, with each anchor's trees walked
+// for all batch sizes at once (TreeEnsemble::PredictSimilarRows).
+std::vector<AnchoredPrediction> PredictFromAnchorsEach(const TransferFeatures& features,
+                                                       const Corrector& corrector,
+                                                       const Configuration& configuration,
+                                                       const Shape& shape,
+                                                       absl::Span<const Anchor> anchors,
+                                                       absl::Span<const double> batch_sizes);
+
 // The anchors `chosen` from `index`, which must outlive them.
 std::vector<Anchor> AnchorsOf(const AnchorIndex& index, absl::Span<const AnchorChoice> chosen);
 

@@ -385,8 +385,9 @@ void LatencyModel::Complete(const PredictionQuery& query, double confidence_leve
   const std::optional<ResolvedConfiguration> resolved = ResolveOf(query.configuration);
   const int columns = column_count();
   const int output_tokens = query.shape.output_tokens;
-  // Every point's features first, then each correction over all of them at once: the tree
-  // walker interleaves rows (the sums are the same as one row at a time).
+  // Every point's features first, then each correction over all of them at once: they differ
+  // only where the batch enters, which the tree walker takes together (the sums are the same as
+  // one row at a time).
   std::vector<size_t> answered;
   std::vector<double> backbones;
   std::vector<float> rows;
@@ -402,8 +403,8 @@ void LatencyModel::Complete(const PredictionQuery& query, double confidence_leve
   }
   std::vector<float> over_backbone(answered.size());
   std::vector<float> share(answered.size());
-  correction_->ensemble().PredictRows(rows, columns, absl::MakeSpan(over_backbone));
-  share_correction_->ensemble().PredictRows(rows, columns, absl::MakeSpan(share));
+  correction_->ensemble().PredictSimilarRows(rows, columns, absl::MakeSpan(over_backbone));
+  share_correction_->ensemble().PredictSimilarRows(rows, columns, absl::MakeSpan(share));
   for (size_t k = 0; k < answered.size(); ++k) {
     PointPrediction& p = points[answered[k]];
     const double batch_latency = p.batch_latency_s;

@@ -310,6 +310,9 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
   std::vector<double> log_throughputs;
   std::vector<size_t> anchored_points;
   std::vector<ErrorFeatures> error_features;
+  std::vector<AnchoredPrediction> anchored_each =
+      PredictFromAnchorsEach(s.features, {s.correction.ensemble(), s.physical_exponents},
+                             query.configuration, query.shape, anchors, anchored_batch_sizes);
   for (int batch_size : batch_sizes) {
     PointPrediction p;
     p.batch_size = batch_size;
@@ -324,9 +327,7 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
       log_throughputs.push_back(std::log(curve.ThroughputAt(batch_size)));
       p.expected_relative_error = std::expm1(s.calibration.ScoreQuantile(p.prediction_case, 0.5));
     } else {
-      AnchoredPrediction anchored =
-          PredictFromAnchors(s.features, {s.correction.ensemble(), s.physical_exponents},
-                             query.configuration, query.shape, anchors, batch_size);
+      AnchoredPrediction& anchored = anchored_each[next_neighbourhood];
       anchored.features.prediction_case = p.prediction_case;
       anchored.features.neighbourhood = neighbourhoods[next_neighbourhood++];
       log_throughputs.push_back(anchored.log_throughput + level_shift);

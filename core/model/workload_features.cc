@@ -26,16 +26,6 @@ constexpr int kPhysicalFeatureCount = 2 * kCeilingCount;
 
 double Log2(double x) { return std::log2(x); }
 
-// A configuration's ceilings at a shape and batch; nullopt where the catalogue cannot resolve it.
-std::optional<PhysicalCeilings> CeilingsOf(const Catalogue& catalogue,
-                                           const Configuration& configuration, const Shape& shape,
-                                           double batch_size) {
-  const std::optional<ResolvedConfiguration> resolved =
-      catalogue.LookupConfiguration(configuration);
-  if (!resolved.has_value()) return std::nullopt;
-  return ComputePhysicalCeilings(*resolved, shape, batch_size);
-}
-
 // log2 of the ceilings; NaN where unresolved.
 std::array<double, kCeilingCount> LogCeilings(const std::optional<PhysicalCeilings>& ceilings) {
   if (!ceilings.has_value()) {
@@ -147,24 +137,43 @@ void TransferFeatures::OneHot(const std::vector<std::string>& values, absl::stri
   }
 }
 
-CatalogueTransfer TransferFeatures::Compute(const Configuration& configuration, const Shape& shape,
-                                            const AnchorCurve& anchor, bool anchor_is_same_curve,
-                                            double batch_size, absl::Span<float> out) const {
+// What the catalogue says of a query and an anchor, looked up once for all batch sizes.
+struct TransferFeatures::Pairing {
+  std::optional<ResolvedConfiguration> query;
+  std::optional<ResolvedConfiguration> anchor;
+  absl::string_view stack;
+  absl::string_view anchor_stack;
+  bool same_configuration = false;
+};
+
+TransferFeatures::Pairing TransferFeatures::Pair(const Configuration& configuration,
+                                                 const AnchorCurve& anchor) const {
+  Pairing pairing;
+  if (catalogue_ == nullptr) return pairing;
+  const Configuration& from = anchor.curve().configuration;
+  pairing.query = catalogue_->LookupConfiguration(configuration);
+  pairing.anchor = catalogue_->LookupConfiguration(from);
+  pairing.stack = catalogue_->SoftwareStackOf(configuration.hardware);
+  pairing.anchor_stack = catalogue_->SoftwareStackOf(from.hardware);
+  pairing.same_configuration = from == configuration;
+  return pairing;
+}
+
+void TransferFeatures::WriteSharedColumns(const Configuration& configuration, const Shape& shape,
+                                          const AnchorCurve& anchor, bool anchor_is_same_curve,
+                                          const Pairing& pairing, absl::Span<float> out) const {
   constexpr float kMissing = std::numeric_limits<float>::quiet_NaN();
   const Configuration& from = anchor.curve().configuration;
   const Shape& from_shape = anchor.curve().shape;
   const ModelSize size = ParseModelSize(configuration.model);
   const ModelSize from_size = ParseModelSize(from.model);
-  const double anchor_value = anchor.ThroughputAt(batch_size);
   float* f = out.data();
-  *f++ = Log2(batch_size);
+  *f++ = kMissing;  // the batch size's column (WriteBatchColumns)
   *f++ = Log2(shape.input_tokens);
   *f++ = Log2(shape.output_tokens);
   *f++ = Log2(from_shape.input_tokens) - Log2(shape.input_tokens);
   *f++ = Log2(from_shape.output_tokens) - Log2(shape.output_tokens);
-  *f++ = Log2(batch_size / anchor.max_batch_size());
-  *f++ = Log2(batch_size / anchor.min_batch_size());
-  *f++ = std::log(anchor_value);
+  f += 3;  // the batch size's (WriteBatchColumns)
   if (anchor.fit().has_value() && anchor.fit()->c > 0) {
     *f++ = std::log(anchor.fit()->c);
     *f++ = std::log(anchor.fit()->b);
@@ -196,35 +205,77 @@ CatalogueTransfer TransferFeatures::Compute(const Configuration& configuration, 
   OneHot(vocabulary_.frameworks, from.framework, rest);
   rest.remove_prefix(vocabulary_.frameworks.size());
   OneHot(vocabulary_.precisions, configuration.precision, rest);
-  if (catalogue_ == nullptr) return {};
+  if (catalogue_ == nullptr) return;
   rest.remove_prefix(vocabulary_.precisions.size());
-  const std::optional<PhysicalCeilings> query_ceilings =
-      CeilingsOf(*catalogue_, configuration, shape, batch_size);
-  const std::optional<PhysicalCeilings> anchor_ceilings =
-      CeilingsOf(*catalogue_, from, from_shape, batch_size);
-  const std::array<double, kCeilingCount> query = LogCeilings(query_ceilings);
-  const std::array<double, kCeilingCount> from_anchor = LogCeilings(anchor_ceilings);
-  for (int i = 0; i < kCeilingCount; ++i) {
-    rest[i] = static_cast<float>(query[i]);
-    rest[kCeilingCount + i] = static_cast<float>(query[i] - from_anchor[i]);
-  }
-  rest.remove_prefix(kPhysicalFeatureCount);
-  const absl::string_view stack = catalogue_->SoftwareStackOf(configuration.hardware);
-  const absl::string_view from_stack = catalogue_->SoftwareStackOf(from.hardware);
+  rest.remove_prefix(kPhysicalFeatureCount);  // the batch size's (WriteBatchColumns)
+  const absl::string_view stack = pairing.stack;
+  const absl::string_view from_stack = pairing.anchor_stack;
   OneHot(software_stacks_, stack, rest);
   rest.remove_prefix(software_stacks_.size());
   OneHot(software_stacks_, from_stack, rest);
   rest.remove_prefix(software_stacks_.size());
   rest[0] =
       stack.empty() || from_stack.empty() ? kMissing : static_cast<float>(stack == from_stack);
+}
+
+CatalogueTransfer TransferFeatures::WriteBatchColumns(const Shape& shape,
+                                                      const AnchorCurve& anchor,
+                                                      const Pairing& pairing, double batch_size,
+                                                      absl::Span<float> out) const {
+  out[0] = Log2(batch_size);
+  out[5] = Log2(batch_size / anchor.max_batch_size());
+  out[6] = Log2(batch_size / anchor.min_batch_size());
+  out[7] = std::log(anchor.ThroughputAt(batch_size));
+  if (catalogue_ == nullptr) return {};
+  absl::Span<float> physical = out.subspan(
+      kNumericFeatureCount + 2 * vocabulary_.hardware.size() + 2 * vocabulary_.frameworks.size() +
+      vocabulary_.precisions.size());
+  std::optional<PhysicalCeilings> query_ceilings;
+  std::optional<PhysicalCeilings> anchor_ceilings;
+  if (pairing.query.has_value()) {
+    query_ceilings = ComputePhysicalCeilings(*pairing.query, shape, batch_size);
+  }
+  if (pairing.anchor.has_value()) {
+    anchor_ceilings = ComputePhysicalCeilings(*pairing.anchor, anchor.curve().shape, batch_size);
+  }
+  const std::array<double, kCeilingCount> query = LogCeilings(query_ceilings);
+  const std::array<double, kCeilingCount> from_anchor = LogCeilings(anchor_ceilings);
+  for (int i = 0; i < kCeilingCount; ++i) {
+    physical[i] = static_cast<float>(query[i]);
+    physical[kCeilingCount + i] = static_cast<float>(query[i] - from_anchor[i]);
+  }
   CatalogueTransfer transfer;
-  transfer.same_software_stack = !stack.empty() && stack == from_stack;
-  if (from == configuration || !query_ceilings.has_value() || !anchor_ceilings.has_value()) {
+  transfer.same_software_stack = !pairing.stack.empty() && pairing.stack == pairing.anchor_stack;
+  if (pairing.same_configuration || !query_ceilings.has_value() || !anchor_ceilings.has_value()) {
     return transfer;
   }
   const double ratio = query_ceilings->decode_tokens_per_s / anchor_ceilings->decode_tokens_per_s;
   if (ratio > 0 && std::isfinite(ratio)) transfer.physical_log_ratio = std::log(ratio);
   return transfer;
+}
+
+CatalogueTransfer TransferFeatures::Compute(const Configuration& configuration, const Shape& shape,
+                                            const AnchorCurve& anchor, bool anchor_is_same_curve,
+                                            double batch_size, absl::Span<float> out) const {
+  const Pairing pairing = Pair(configuration, anchor);
+  WriteSharedColumns(configuration, shape, anchor, anchor_is_same_curve, pairing, out);
+  return WriteBatchColumns(shape, anchor, pairing, batch_size, out);
+}
+
+void TransferFeatures::ComputeEach(const Configuration& configuration, const Shape& shape,
+                                   const AnchorCurve& anchor, bool anchor_is_same_curve,
+                                   absl::Span<const double> batch_sizes, absl::Span<float> rows,
+                                   absl::Span<CatalogueTransfer> transfers) const {
+  if (batch_sizes.empty()) return;
+  const Pairing pairing = Pair(configuration, anchor);
+  const auto columns = static_cast<size_t>(column_count_);
+  WriteSharedColumns(configuration, shape, anchor, anchor_is_same_curve, pairing,
+                     rows.first(columns));
+  for (size_t b = 0; b < batch_sizes.size(); ++b) {
+    absl::Span<float> row = rows.subspan(b * columns, columns);
+    if (b > 0) std::copy(rows.begin(), rows.begin() + columns, row.begin());
+    transfers[b] = WriteBatchColumns(shape, anchor, pairing, batch_sizes[b], row);
+  }
 }
 
 }  // namespace perfcast

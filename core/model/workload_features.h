@@ -81,8 +81,25 @@ class TransferFeatures {
   CatalogueTransfer Compute(const Configuration& configuration, const Shape& shape,
                             const AnchorCurve& anchor, bool anchor_is_same_curve, double batch_size,
                             absl::Span<float> out) const;
+  // Compute at each of `batch_sizes`, the same rows, the columns that do not depend on the batch
+  // size written once. REQUIRES: rows.size() == batch_sizes.size() * column_count(),
+  // transfers.size() == batch_sizes.size().
+  void ComputeEach(const Configuration& configuration, const Shape& shape,
+                   const AnchorCurve& anchor, bool anchor_is_same_curve,
+                   absl::Span<const double> batch_sizes, absl::Span<float> rows,
+                   absl::Span<CatalogueTransfer> transfers) const;
 
  private:
+  struct Pairing;
+  Pairing Pair(const Configuration& configuration, const AnchorCurve& anchor) const;
+  // Every column but the batch size's, which it leaves as they are.
+  void WriteSharedColumns(const Configuration& configuration, const Shape& shape,
+                          const AnchorCurve& anchor, bool anchor_is_same_curve,
+                          const Pairing& pairing, absl::Span<float> out) const;
+  // The columns that depend on the batch size, and the transfer there.
+  CatalogueTransfer WriteBatchColumns(const Shape& shape, const AnchorCurve& anchor,
+                                      const Pairing& pairing, double batch_size,
+                                      absl::Span<float> out) const;
   void OneHot(const std::vector<std::string>& values, absl::string_view value,
               absl::Span<float> out) const;
 

@@ -90,6 +90,13 @@ WorkloadSimilarity::WorkloadSimilarity(absl::Span<const AnchorCurve> anchors, Wo
     }
     log_curves_.push_back(std::move(log_curve));
   }
+  absl::flat_hash_map<std::pair<CategoryCodes, int>, size_t> group_of;
+  for (size_t i = 0; i < log_curves_.size(); ++i) {
+    const LogCurve& curve = log_curves_[i];
+    const auto [it, added] = group_of.try_emplace(std::pair(curve.codes, curve.num_gpus), groups_.size());
+    if (added) groups_.push_back({curve.codes, curve.num_gpus, curve.log2_gpus, {}});
+    groups_[it->second].anchors.push_back(static_cast<int>(i));
+  }
 }
 
 double WorkloadSimilarity::Distance(const Configuration& a_configuration, const Shape& a_shape,
@@ -132,11 +139,6 @@ WorkloadSimilarity::CategoryCodes WorkloadSimilarity::CodesOf(
   return codes;
 }
 
-bool WorkloadSimilarity::SameConfiguration(const CategoryCodes& codes, int num_gpus,
-                                           size_t i) const {
-  return log_curves_[i].codes == codes && log_curves_[i].num_gpus == num_gpus;
-}
-
 double WorkloadSimilarity::CurveDistanceSquared(const CategoryCodes& codes, double log2_gpus,
                                                 double log2_input, double log2_output,
                                                 size_t i) const {
@@ -167,36 +169,71 @@ std::vector<Neighbourhood> WorkloadSimilarity::AroundEach(const Configuration& c
   const double infinity = std::numeric_limits<double>::infinity();
   std::vector<double> best(batch_sizes.size(), infinity);
   std::vector<double> best_same(batch_sizes.size(), infinity);
+  double worst_best = infinity;  // the largest of best[]
   int configuration_curve_count = 0;
   int configuration_curves_near = 0;
-  for (size_t i = 0; i < anchors_.size(); ++i) {
-    const bool same = SameConfiguration(codes, configuration.num_gpus, i);
-    if (same && unobserved.configuration) continue;
-    if (std::binary_search(unobserved.curves.begin(), unobserved.curves.end(),
-                           static_cast<int>(i))) {
-      continue;
+
+  // A curve's squared distance is its configuration's part plus its shape's, and the shape's is
+  // not negative: a configuration whose part alone reaches every batch size's best so far holds
+  // no nearer point. The configurations with at most one differing name go first, so that the
+  // bests are small before the far ones are met.
+  std::vector<double> configuration_parts(groups_.size());
+  std::vector<int> mismatch_counts(groups_.size());
+  for (size_t g = 0; g < groups_.size(); ++g) {
+    int mismatches = 0;
+    for (size_t field = 0; field < codes.size(); ++field) {
+      mismatches += codes[field] != groups_[g].codes[field];
     }
-    size_t points = log_curves_[i].log2_batch_sizes.size();
-    if (static_cast<int>(i) == unobserved.curve) {
-      points = std::min(points, static_cast<size_t>(std::max(unobserved.kept_points, 0)));
-      if (points == 0) continue;
-    }
-    const double curve_part = CurveDistanceSquared(codes, log2_gpus, log2_input, log2_output, i);
-    if (same) {
-      ++configuration_curve_count;
-      configuration_curves_near += curve_part <= 1;
-    }
-    for (size_t b = 0; b < batch_sizes.size(); ++b) {
-      if (curve_part >= best[b] && (!same || curve_part >= best_same[b])) continue;
-      double batch_part = infinity;
-      for (size_t p = 0; p < points; ++p) {
-        batch_part = std::min(
-            batch_part, BatchPartSquared(log2_batches[b] - log_curves_[i].log2_batch_sizes[p]));
+    mismatch_counts[g] = mismatches;
+    // The first terms of CurvePartSquared, in its order of addition.
+    configuration_parts[g] =
+        mismatches + Squared((log2_gpus - groups_[g].log2_gpus) / scales_.log2_gpus);
+  }
+  const auto visit = [&](size_t g) {
+    const ConfigurationGroup& group = groups_[g];
+    const bool same = group.codes == codes && group.num_gpus == configuration.num_gpus;
+    if (same && unobserved.configuration) return;
+    if (!same && configuration_parts[g] >= worst_best) return;
+    for (const int i : group.anchors) {
+      if (std::binary_search(unobserved.curves.begin(), unobserved.curves.end(), i)) continue;
+      const LogCurve& curve = log_curves_[static_cast<size_t>(i)];
+      size_t points = curve.log2_batch_sizes.size();
+      if (i == unobserved.curve) {
+        points = std::min(points, static_cast<size_t>(std::max(unobserved.kept_points, 0)));
+        if (points == 0) continue;
       }
-      best[b] = std::min(best[b], curve_part + batch_part);
-      if (same) best_same[b] = std::min(best_same[b], curve_part + batch_part);
+      const double curve_part =
+          configuration_parts[g] +
+          Squared((log2_input - curve.log2_input) / scales_.log2_input_tokens) +
+          Squared((log2_output - curve.log2_output) / scales_.log2_output_tokens);
+      if (same) {
+        ++configuration_curve_count;
+        configuration_curves_near += curve_part <= 1;
+      }
+      bool improved = false;
+      for (size_t b = 0; b < batch_sizes.size(); ++b) {
+        if (curve_part >= best[b] && (!same || curve_part >= best_same[b])) continue;
+        double batch_part = infinity;
+        for (size_t p = 0; p < points; ++p) {
+          batch_part =
+              std::min(batch_part, BatchPartSquared(log2_batches[b] - curve.log2_batch_sizes[p]));
+        }
+        const double distance = curve_part + batch_part;
+        if (distance < best[b]) {
+          best[b] = distance;
+          improved = true;
+        }
+        if (same) best_same[b] = std::min(best_same[b], distance);
+      }
+      if (improved) worst_best = *std::max_element(best.begin(), best.end());
+    }
+  };
+  for (int pass = 0; pass < 2; ++pass) {
+    for (size_t g = 0; g < groups_.size(); ++g) {
+      if ((mismatch_counts[g] <= 1) == (pass == 0)) visit(g);
     }
   }
+
   std::vector<Neighbourhood> out(batch_sizes.size());
   for (size_t b = 0; b < batch_sizes.size(); ++b) {
     out[b].configuration_curve_count = configuration_curve_count;

@@ -96,7 +96,15 @@ class WorkloadSimilarity {
   // Squared distance of the configuration and shape parts, to anchor `i`.
   double CurveDistanceSquared(const CategoryCodes& codes, double log2_gpus, double log2_input,
                               double log2_output, size_t i) const;
-  bool SameConfiguration(const CategoryCodes& codes, int num_gpus, size_t i) const;
+
+  // The curves of one configuration (its categorical codes and GPU count), anchor indices
+  // ascending: the configuration part of their distance is worked out once for all of them.
+  struct ConfigurationGroup {
+    CategoryCodes codes{};
+    int num_gpus = 0;
+    double log2_gpus = 0;
+    std::vector<int> anchors;
+  };
 
   struct LogCurve {
     double log2_input = 0;
@@ -110,6 +118,7 @@ class WorkloadSimilarity {
   absl::Span<const AnchorCurve> anchors_;
   WorkloadScales scales_;
   std::vector<LogCurve> log_curves_;  // parallel to anchors_
+  std::vector<ConfigurationGroup> groups_;
   std::array<absl::flat_hash_map<std::string, int>, 4> category_codes_;
 };
 
