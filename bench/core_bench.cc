@@ -92,9 +92,12 @@ BENCHMARK(BM_PredictNewConfigurationFromLoadedBundle);
 
 // A plan over 1,000 candidate configurations x 32 batch sizes (issue 20's size): the trained
 // configurations, then the same with twice the GPUs, for one shape; ranked by GPUs (no prices).
-void BM_PlanThousandCandidatesThirtyTwoBatchSizes(benchmark::State& state) {
+// Without a latency objective, latencies are worked out at the chosen points only; with one, at
+// every batch size the choice reads.
+void PlanThousandCandidates(benchmark::State& state, LatencyObjectives objectives) {
   const std::shared_ptr<const PerfcastModel> model = LoadedDefaultModel();
   PlanRequest request;
+  request.objectives = objectives;
   request.model = "meta-llama/Meta-Llama-3-8B";
   request.shapes = {{Shape{1000, 500}, 1}};
   request.demand = 20000;
@@ -123,7 +126,21 @@ void BM_PlanThousandCandidatesThirtyTwoBatchSizes(benchmark::State& state) {
   state.SetLabel(absl::StrCat(request.candidates.size(), " candidates x ",
                               request.batch_sizes.size(), " batch sizes, ", options, " options"));
 }
+void BM_PlanThousandCandidatesThirtyTwoBatchSizes(benchmark::State& state) {
+  PlanThousandCandidates(state, LatencyObjectives{});
+}
 BENCHMARK(BM_PlanThousandCandidatesThirtyTwoBatchSizes)
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+void BM_PlanThousandCandidatesWithTtftObjective(benchmark::State& state) {
+  LatencyObjectives objectives;
+  objectives.ttft_s = 1.0;
+  PlanThousandCandidates(state, objectives);
+}
+BENCHMARK(BM_PlanThousandCandidatesWithTtftObjective)
     ->Arg(1)
     ->Arg(2)
     ->Unit(benchmark::kMillisecond)

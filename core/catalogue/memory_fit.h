@@ -40,6 +40,13 @@ struct MemoryFit {
   // once (beyond it they run in waves): the same for every point of a query. 0 when unknown or
   // when not even one sequence fits (the verdict tells the two apart).
   int largest_fitting_batch_size = 0;
+
+  // Whether all `batch_size` sequences of the point are resident at once: it fits (or may), and
+  // where the rule knows how many can be, no more than that. Beyond, they run in waves.
+  bool AllResident(int batch_size) const {
+    return verdict != MemoryVerdict::kDoesNotFit &&
+           !(largest_fitting_batch_size > 0 && batch_size > largest_fitting_batch_size);
+  }
 };
 
 // What one configuration needs per GPU for one shape, worked out once per query so that each

@@ -4,6 +4,10 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
@@ -125,6 +129,9 @@ absl::StatusOr<TreeEnsemble> TreeEnsemble::FromTextDump(absl::Span<const std::st
     ensemble.leaves_.resize(ensemble.leaves_.size() + (size_t{1} << tree.depth));
     ensemble.Place(*nodes, 0, tree, 0, 0);
     ensemble.trees_.push_back(tree);
+    ensemble.roots_.push_back(static_cast<uint32_t>(ensemble.nodes_.size()));
+    ensemble.nodes_.emplace_back();
+    ensemble.Link(*nodes, 0, ensemble.roots_.back());
   }
   return ensemble;
 }
@@ -147,6 +154,20 @@ void TreeEnsemble::Place(const std::vector<DumpNode>& nodes, int node, const Tre
   split = {n.value, (static_cast<uint32_t>(n.feature) << 1) | (n.missing == n.no ? 1u : 0u)};
   Place(nodes, n.yes, tree, 2 * slot + 1, level + 1);
   Place(nodes, n.no, tree, 2 * slot + 2, level + 1);
+}
+
+void TreeEnsemble::Link(const std::vector<DumpNode>& nodes, int node, uint32_t at) {
+  const DumpNode& n = nodes[static_cast<size_t>(node)];
+  if (n.feature < 0) {
+    nodes_[at] = Node{n.value, kLeafNode, 0};
+    return;
+  }
+  const auto left = static_cast<uint32_t>(nodes_.size());
+  nodes_[at] = Node{n.value,
+                    (static_cast<uint32_t>(n.feature) << 1) | (n.missing == n.no ? 1u : 0u), left};
+  nodes_.resize(nodes_.size() + 2);
+  Link(nodes, n.yes, left);
+  Link(nodes, n.no, left + 1);
 }
 
 float TreeEnsemble::Predict(absl::Span<const float> features) const {
@@ -185,124 +206,117 @@ void TreeEnsemble::PredictRows(absl::Span<const float> rows, int column_count,
   }
 }
 
+uint64_t TreeEnsemble::RightMask(const Split& split, const float* values, size_t count) {
+  uint64_t mask = 0;
+  size_t r = 0;
+#if defined(__SSE2__)
+  // Four rows a step: x < threshold is false for NaN, so "not less" sends NaN right, and the
+  // missing-value bit then takes it back left where the split says so.
+  const __m128 threshold = _mm_set1_ps(split.threshold);
+  const __m128 nan_goes_right =
+      _mm_castsi128_ps(_mm_set1_epi32((split.column & 1) != 0 ? -1 : 0));
+  for (; r + 4 <= count; r += 4) {
+    const __m128 x = _mm_loadu_ps(values + r);
+    const __m128 not_less = _mm_cmpnlt_ps(x, threshold);
+    const __m128 missing = _mm_cmpunord_ps(x, x);
+    const __m128 right = _mm_andnot_ps(_mm_andnot_ps(nan_goes_right, missing), not_less);
+    mask |= static_cast<uint64_t>(_mm_movemask_ps(right)) << r;
+  }
+#endif
+  for (; r < count; ++r) {
+    mask |= static_cast<uint64_t>(GoesRightBranchFree(split, values[r])) << r;
+  }
+  return mask;
+}
+
 void TreeEnsemble::PredictSimilarRows(absl::Span<const float> rows, int column_count,
                                       absl::Span<float> out) const {
-  const size_t row_count = out.size();
   const auto columns = static_cast<size_t>(column_count);
-  if (row_count <= 1) {
+  if (out.size() <= 1) {
     PredictRows(rows, column_count, out);
     return;
   }
-  const auto at = [&](uint32_t row, size_t column) { return rows[row * columns + column]; };
-  // How each column runs down the rows. A split on a column every row shares sends them on
-  // whole; on one that never falls (or never rises) it sends a run of them left and the rest
-  // right, found by bisection; on any other it parts them one by one, stably, which keeps each
-  // part in row order, so the columns that run one way still do within it.
-  enum class Run : uint8_t { kShared, kRising, kFalling, kMixed };
-  // Flags per column, gathered a row against the one before it, branch-free.
-  std::vector<uint8_t> rises(columns, 0), falls(columns, 0), differs(columns, 0), missing(columns, 0);
-  for (size_t c = 0; c < columns; ++c) missing[c] = std::isnan(rows[c]);
-  for (size_t r = 1; r < row_count; ++r) {
-    const float* previous = rows.data() + (r - 1) * columns;
-    const float* row = rows.data() + r * columns;
-    for (size_t c = 0; c < columns; ++c) {
-      uint32_t previous_bits, bits;
-      std::memcpy(&previous_bits, previous + c, sizeof bits);
-      std::memcpy(&bits, row + c, sizeof bits);
-      differs[c] |= previous_bits != bits;
-      rises[c] |= row[c] > previous[c];
-      falls[c] |= row[c] < previous[c];
-      missing[c] |= row[c] != row[c];
-    }
+  // A walk carries its rows as the bits of one word.
+  constexpr size_t kMaxRows = 64;
+  for (size_t first = kMaxRows; first < out.size(); first += kMaxRows) {
+    const size_t count = std::min(kMaxRows, out.size() - first);
+    PredictSimilarRows(rows.subspan(first * columns, count * columns), column_count,
+                       out.subspan(first, count));
   }
-  std::vector<Run> runs(columns, Run::kShared);
+  const size_t row_count = std::min(kMaxRows, out.size());
+  // The columns that tell the rows apart (bit patterns, so that NaNs compare equal), copied out
+  // column by column: a split on one of them tests every row at once; a split on any other
+  // column reads the first row for all.
+  std::vector<int> varying_index(columns, -1);
+  std::vector<float> varying;  // row_count values per varying column
   for (size_t c = 0; c < columns; ++c) {
-    if (!differs[c]) continue;
-    runs[c] = missing[c] || (rises[c] && falls[c]) ? Run::kMixed
-                                                   : (falls[c] ? Run::kFalling : Run::kRising);
+    uint32_t first_bits;
+    std::memcpy(&first_bits, &rows[c], sizeof first_bits);
+    bool differs = false;
+    for (size_t r = 1; r < row_count; ++r) {
+      uint32_t bits;
+      std::memcpy(&bits, &rows[r * columns + c], sizeof bits);
+      differs |= bits != first_bits;
+    }
+    if (!differs) continue;
+    varying_index[c] = static_cast<int>(varying.size() / row_count);
+    for (size_t r = 0; r < row_count; ++r) varying.push_back(rows[r * columns + c]);
   }
-  std::vector<float> sums(row_count, base_score_);
-  // The rows of a walk are order[begin, end): those that took the same branches so far.
+  const uint64_t all_rows = row_count == 64 ? ~uint64_t{0} : (uint64_t{1} << row_count) - 1;
+  std::array<float, kMaxRows> sums;
+  std::fill(sums.begin(), sums.begin() + row_count, base_score_);
+  std::array<float, kMaxRows> leaf_of_row;
   struct Walk {
-    uint32_t slot;
-    int level;
-    uint32_t begin;
-    uint32_t end;
+    uint32_t node;
+    uint64_t rows;
   };
-  std::vector<uint32_t> order(row_count);
-  std::vector<uint32_t> right_rows(row_count);
-  std::vector<Walk> walks;
-  for (const Tree& tree : trees_) {
-    const Split* splits = splits_.data() + tree.first_split;
-    const float* leaves = leaves_.data() + tree.first_leaf;
-    const uint32_t bottom = (1u << tree.depth) - 1;
-    for (uint32_t r = 0; r < row_count; ++r) order[r] = r;
-    bool in_row_order = true;  // order[k] == k until a mixed column parts the rows
-    walks.assign(1, Walk{0, 0, 0, static_cast<uint32_t>(row_count)});
-    while (!walks.empty()) {
-      Walk walk = walks.back();
-      walks.pop_back();
-      while (walk.level < tree.depth) {
-        const Split& split = splits[walk.slot];
-        const size_t column = split.column >> 1;
-        const Run run = split.threshold == kPassThrough.threshold ? Run::kShared : runs[column];
-        const uint32_t left = 2 * walk.slot + 1;
-        ++walk.level;
-        if (run == Run::kShared) {
-          walk.slot = left + (GoesRightBranchFree(split, at(order[walk.begin], column)) ? 1 : 0);
+  std::array<Walk, kMaxDepth + 1> walks;
+  for (const uint32_t root : roots_) {
+    size_t pending = 0;
+    walks[pending++] = Walk{root, all_rows};
+    bool one_leaf = false;
+    while (pending > 0) {
+      Walk walk = walks[--pending];
+      while (nodes_[walk.node].column != kLeafNode) {
+        const Node& node = nodes_[walk.node];
+        const Split split{node.value, node.column};
+        const int index = varying_index[node.column >> 1];
+        if (index < 0) {
+          walk.node = node.left + (GoesRightBranchFree(split, rows[node.column >> 1]) ? 1 : 0);
           continue;
         }
-        // Rows [begin, cut) go one way and [cut, end) the other.
-        uint32_t cut;
-        bool first_go_right;
-        if (run == Run::kMixed) {
-          cut = walk.begin;
-          uint32_t right_count = 0;
-          for (uint32_t k = walk.begin; k < walk.end; ++k) {
-            // Branch-free: which way a row goes is as good as random to the branch predictor.
-            const uint32_t r = order[k];
-            const bool right = GoesRightBranchFree(split, at(r, column));
-            right_rows[right_count] = r;
-            order[cut] = r;
-            right_count += right;
-            cut += !right;
-          }
-          std::copy(right_rows.begin(), right_rows.begin() + right_count, order.begin() + cut);
-          in_row_order = false;
-          first_go_right = false;
+        const uint64_t right =
+            walk.rows &
+            RightMask(split, varying.data() + static_cast<size_t>(index) * row_count, row_count);
+        const uint64_t left_rows = walk.rows & ~right;
+        if (right == 0) {
+          walk.node = node.left;
+        } else if (left_rows == 0) {
+          walk.node = node.left + 1;
         } else {
-          // Rising: the rows go left, then right. Falling: right, then left.
-          first_go_right = run == Run::kFalling;
-          uint32_t low = walk.begin, high = walk.end;
-          while (low < high) {
-            const uint32_t middle = low + (high - low) / 2;
-            const bool before_cut = GoesRightBranchFree(split, at(order[middle], column)) == first_go_right;
-            low = before_cut ? middle + 1 : low;
-            high = before_cut ? high : middle;
-          }
-          cut = low;
-        }
-        const uint32_t first_slot = left + (first_go_right ? 1 : 0);
-        const uint32_t second_slot = left + (first_go_right ? 0 : 1);
-        if (cut == walk.begin) {
-          walk.slot = second_slot;
-        } else if (cut == walk.end) {
-          walk.slot = first_slot;
-        } else {
-          walks.push_back(Walk{second_slot, walk.level, cut, walk.end});
-          walk.slot = first_slot;
-          walk.end = cut;
+          // Depth-first: one pending walk per level at most.
+          walks[pending++] = Walk{node.left + 1, right};
+          walk.node = node.left;
+          walk.rows = left_rows;
         }
       }
-      const float leaf = leaves[walk.slot - bottom];
-      if (in_row_order) {
-        for (uint32_t k = walk.begin; k < walk.end; ++k) sums[k] += leaf;
-      } else {
-        for (uint32_t k = walk.begin; k < walk.end; ++k) sums[order[k]] += leaf;
+      const float leaf = nodes_[walk.node].value;
+      if (walk.rows == all_rows) {
+        // Every row in one leaf, the common case: added straight to the sums.
+        for (size_t r = 0; r < row_count; ++r) sums[r] += leaf;
+        one_leaf = true;
+        break;
+      }
+      for (uint64_t bits = walk.rows; bits != 0; bits &= bits - 1) {
+        leaf_of_row[static_cast<size_t>(__builtin_ctzll(bits))] = leaf;
       }
     }
+    // Every row met one leaf of the tree: added in tree order, as PredictRows adds.
+    if (!one_leaf) {
+      for (size_t r = 0; r < row_count; ++r) sums[r] += leaf_of_row[r];
+    }
   }
-  std::copy(sums.begin(), sums.end(), out.begin());
+  std::copy(sums.begin(), sums.begin() + row_count, out.begin());
 }
 
 }  // namespace perfcast

@@ -47,6 +47,8 @@ class TreeEnsemble {
     float threshold;  // the walk goes right unless feature < threshold; NaN by `column & 1`
     uint32_t column;  // the feature's index << 1, | 1 where NaN goes right
   };
+  // Bit r set where row r of `values` (one column, `count` <= 64 rows) goes right at `split`.
+  static uint64_t RightMask(const Split& split, const float* values, size_t count);
   // Under a leaf above the bottom the walk goes left whatever the row: no column to part rows by.
   static constexpr Split kPassThrough = {std::numeric_limits<float>::infinity(), 0};
   static bool GoesRight(const Split& split, float x) {
@@ -83,6 +85,19 @@ class TreeEnsemble {
   void Place(const std::vector<DumpNode>& nodes, int node, const Tree& tree, uint32_t slot,
              int level);
 
+  // The trees again as linked nodes, without the padding of the complete layout: a walk of
+  // PredictSimilarRows stops at the first leaf it meets. A node's children are adjacent.
+  struct Node {
+    float value;      // the split's threshold, or the leaf's value
+    uint32_t column;  // as Split::column; kLeafNode for a leaf
+    uint32_t left;    // index of the "yes" child; "no" is left + 1
+  };
+  static constexpr uint32_t kLeafNode = ~uint32_t{0};
+  // Appends `node`'s subtree below nodes_[at], which is reserved for it.
+  void Link(const std::vector<DumpNode>& nodes, int node, uint32_t at);
+
+  std::vector<Node> nodes_;
+  std::vector<uint32_t> roots_;  // parallel to trees_
   std::vector<Split> splits_;
   std::vector<float> leaves_;
   std::vector<Tree> trees_;

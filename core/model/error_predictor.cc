@@ -80,7 +80,7 @@ std::vector<double> ErrorPredictor::ExpectedAbsoluteLogErrors(
     ToRow(features[i], absl::MakeSpan(rows).subspan(i * kErrorFeatureCount, kErrorFeatureCount));
   }
   std::vector<float> predicted(features.size());
-  model_.ensemble().PredictRows(rows, kErrorFeatureCount, absl::MakeSpan(predicted));
+  model_.ensemble().PredictSimilarRows(rows, kErrorFeatureCount, absl::MakeSpan(predicted));
   std::vector<double> out(features.size());
   for (size_t i = 0; i < features.size(); ++i) {
     out[i] = std::max<double>(kFloor, predicted[i]);

@@ -4,6 +4,7 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <string>
 #include <utility>
@@ -223,6 +224,20 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
 absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
     const PredictionQuery& asked, absl::Span<const int> batch_sizes, double confidence_level,
     IntervalScope scope) const {
+  PredictOptions options;
+  options.scope = scope;
+  return Predict(asked, batch_sizes, confidence_level, options);
+}
+
+void PerfcastModel::CompleteLatencies(const PredictionQuery& asked, double confidence_level,
+                                      absl::Span<PointPrediction> points) const {
+  state_->latency.Complete(state_->Resolve(asked).query, confidence_level, points);
+}
+
+absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
+    const PredictionQuery& asked, absl::Span<const int> batch_sizes, double confidence_level,
+    const PredictOptions& options) const {
+  const IntervalScope scope = options.scope;
   PERFCAST_RETURN_IF_ERROR(ValidateQuery(asked, batch_sizes, confidence_level));
   const State& s = *state_;
   const State::ResolvedQuery resolved = s.Resolve(asked);
@@ -295,9 +310,12 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
     return own >= 0 && batch_size >= s.index.anchors()[own].min_batch_size() &&
            batch_size <= s.index.anchors()[own].max_batch_size();
   };
+  std::vector<bool> skipped(batch_sizes.size(), false);
   std::vector<double> anchored_batch_sizes;
-  for (int batch_size : batch_sizes) {
-    if (!on_own_curve(batch_size)) anchored_batch_sizes.push_back(batch_size);
+  for (size_t i = 0; i < batch_sizes.size(); ++i) {
+    const int batch_size = batch_sizes[i];
+    skipped[i] = options.resident_points_only && !memory.At(batch_size).AllResident(batch_size);
+    if (!on_own_curve(batch_size) && !skipped[i]) anchored_batch_sizes.push_back(batch_size);
   }
   const std::vector<Neighbourhood> neighbourhoods =
       s.similarity.AroundEach(query.configuration, query.shape, anchored_batch_sizes, Unobserved{});
@@ -318,7 +336,9 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
     p.batch_size = batch_size;
     p.prediction_case = unmeasured_case;
     p.memory = memory.At(batch_size);
-    if (on_own_curve(batch_size)) {
+    if (skipped[out.size()]) {
+      log_throughputs.push_back(-std::numeric_limits<double>::infinity());
+    } else if (on_own_curve(batch_size)) {
       const AnchorCurve& curve = s.index.anchors()[own];
       const bool measured =
           std::any_of(curve.curve().points.begin(), curve.curve().points.end(),
@@ -361,6 +381,7 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
       half_width = std::max(
           half_width, s.calibration.ScoreQuantile(RowKind::kCampaignSpread, confidence_level));
     }
+    if (skipped[i]) continue;  // no throughput, as for a point that does not fit
     p.throughput_tokens_per_s = std::exp(log_throughput);
     p.lower_tokens_per_s = std::exp(log_throughput - half_width);
     p.upper_tokens_per_s = std::exp(log_throughput + half_width);
@@ -372,7 +393,7 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
       p.batch_latency_s = 0;
     }
   }
-  s.latency.Complete(query, confidence_level, absl::MakeSpan(out));
+  if (options.latencies) s.latency.Complete(query, confidence_level, absl::MakeSpan(out));
   return out;
 }
 

@@ -40,6 +40,16 @@ class PerfcastModel {
                                                        double confidence_level,
                                                        IntervalScope scope) const;
 
+  // The same with `options` (PredictOptions).
+  absl::StatusOr<std::vector<PointPrediction>> Predict(const PredictionQuery& query,
+                                                       absl::Span<const int> batch_sizes,
+                                                       double confidence_level,
+                                                       const PredictOptions& options) const;
+  // TTFT and ITL of `points`, predicted for `query` at `confidence_level` without them
+  // (PredictOptions::latencies false): the figures Predict would have given them.
+  void CompleteLatencies(const PredictionQuery& query, double confidence_level,
+                         absl::Span<PointPrediction> points) const;
+
   // The names of `configuration` that no training configuration carries, even after the
   // spellings and equivalences that reach a trained name ("framework 'my-new-engine'"). Predict
   // answers the trained name a query's name reaches ("vLLM" as "vllm") and gives a configuration

@@ -34,6 +34,20 @@ enum class LatencyStatistic { kUnavailable, kMean };
 // picks one of the points needs, docs/METHOD.md §5 and §11).
 enum class IntervalScope { kEachPoint, kWholeCurve };
 
+// What a prediction works out beyond each point's throughput and its interval. The defaults give
+// every figure of every point.
+struct PredictOptions {
+  IntervalScope scope = IntervalScope::kEachPoint;
+  // TTFT and ITL. A caller that needs them at a few of the points (a plan without latency
+  // objectives reads them at its operating point only) asks without and adds them there with
+  // PerfcastModel::CompleteLatencies.
+  bool latencies = true;
+  // Only points whose sequences are all resident at once (MemoryFit::AllResident) are predicted;
+  // the others carry their memory verdict and case, and no throughput (0), as a point that does
+  // not fit does.
+  bool resident_points_only = false;
+};
+
 struct PredictionQuery {
   Configuration configuration;
   Shape shape;

@@ -114,13 +114,18 @@ double MixTokensPerSecond(const CandidateCurves& curves, size_t j, Judgement jud
   return seconds > 0 ? tokens / seconds : 0;
 }
 
-std::variant<OperatingPoint, Rejection> ChooseOperatingPoint(const CandidateCurves& curves,
+std::variant<OperatingPoint, Rejection> ChooseOperatingPoint(CandidateCurves& curves,
                                                              const LatencyObjectives& objectives,
                                                              double demand_tokens_per_s,
                                                              Judgement judgement,
                                                              absl::string_view bound_label) {
   const size_t batch_count = curves.points.front().size();
+  const bool latency_objectives = objectives.ttft_s.has_value() || objectives.itl_s.has_value();
+  const auto complete = [&curves](size_t j) {
+    if (curves.complete_latencies) curves.complete_latencies(j);
+  };
   std::optional<OperatingPoint> best;
+  size_t best_j = 0;
   std::optional<Rejection> first_miss;       // at the smallest batch that fits
   std::optional<std::string> memory_reason;  // at the smallest batch
   for (size_t j = 0; j < batch_count; ++j) {
@@ -145,14 +150,20 @@ std::variant<OperatingPoint, Rejection> ChooseOperatingPoint(const CandidateCurv
     if (!fits) continue;
     const double capacity = MixTokensPerSecond(curves, j, judgement);
     if (!(capacity > 0)) continue;
+    // At least one replica, whatever a vanishing demand rounds to.
+    const double needed = std::max(1.0, std::ceil(demand_tokens_per_s / capacity));
+    const bool too_many = !(needed <= static_cast<double>(kMaxPlanReplicas));
+    // A batch that cannot displace the best so far (the smallest batch with the fewest replicas)
+    // changes nothing, and once there is a best, neither does a first miss: no latency to read.
+    if (best && (too_many || best->replicas <= static_cast<int64_t>(needed))) continue;
+    if (too_many && first_miss) continue;
+    if (latency_objectives) complete(j);
     Latencies latencies = LatenciesAt(curves, j, objectives, judgement, bound_label);
     if (latencies.missed) {
       if (!first_miss) first_miss = std::move(latencies.missed);
       continue;
     }
-    // At least one replica, whatever a vanishing demand rounds to.
-    const double needed = std::max(1.0, std::ceil(demand_tokens_per_s / capacity));
-    if (!(needed <= static_cast<double>(kMaxPlanReplicas))) {
+    if (too_many) {
       if (!first_miss) {
         first_miss = Rejection{
             CandidateRejection::kTooManyReplicas,
@@ -162,12 +173,21 @@ std::variant<OperatingPoint, Rejection> ChooseOperatingPoint(const CandidateCurv
       continue;
     }
     const auto replicas = static_cast<int64_t>(needed);
-    if (best && best->replicas <= replicas) continue;
     best = OperatingPoint{
         curves.points.front()[j].batch_size, replicas, capacity, latencies.ttft_s, latencies.itl_s,
         latencies.batch_latency_s,           0};
+    best_j = j;
   }
-  if (best) return *best;
+  if (best) {
+    if (!latency_objectives) {
+      // The latencies the choice did not need, for the figures of the point chosen.
+      complete(best_j);
+      const Latencies latencies = LatenciesAt(curves, best_j, objectives, judgement, bound_label);
+      best->ttft_s = latencies.ttft_s;
+      best->itl_s = latencies.itl_s;
+    }
+    return *best;
+  }
   if (first_miss) return *first_miss;
   return Rejection{CandidateRejection::kDoesNotFit,
                    memory_reason.value_or("no operating point has a throughput")};

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -16,6 +17,9 @@ namespace perfcast {
 struct CandidateCurves {
   std::vector<WeightedShape> shapes;
   std::vector<std::vector<PointPrediction>> points;  // [shape][batch size]
+  // Adds TTFT and ITL to batch index j of every shape where the points were predicted without
+  // them (PredictOptions::latencies), at most once per j; empty when they carry them already.
+  std::function<void(size_t j)> complete_latencies;
 };
 
 // Which figures of a point a plan is judged by.
@@ -40,9 +44,11 @@ double MixTokensPerSecond(const CandidateCurves& curves, size_t j, Judgement jud
 // smaller batch, which has the lower latency); otherwise why none does, judged at the smallest
 // batch that fits (where latencies are lowest). `bound_label` names the figures in a rejection's
 // detail ("bound at 90%"). cost_per_hour is left 0: it depends on the price, not the point.
+// Latencies are read (curves.complete_latencies) only where an objective needs them and at the
+// point chosen.
 // REQUIRES: curves has at least one shape, every shape the same number of points (>= 1);
 // demand_tokens_per_s > 0.
-std::variant<OperatingPoint, Rejection> ChooseOperatingPoint(const CandidateCurves& curves,
+std::variant<OperatingPoint, Rejection> ChooseOperatingPoint(CandidateCurves& curves,
                                                              const LatencyObjectives& objectives,
                                                              double demand_tokens_per_s,
                                                              Judgement judgement,

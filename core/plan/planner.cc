@@ -146,9 +146,16 @@ CandidateOutcome PlanCandidate(const PerfcastModel& model, const Configuration& 
   CandidateOutcome outcome;
   CandidateCurves curves;
   curves.shapes = shapes;
+  // A plan runs no batch in waves, and without a latency objective it reads latencies at the
+  // points it chooses only: the rest are not worked out. With one, every point's are, at once.
+  const bool latency_objectives = objectives.ttft_s.has_value() || objectives.itl_s.has_value();
+  PredictOptions options;
+  options.scope = IntervalScope::kWholeCurve;
+  options.latencies = latency_objectives;
+  options.resident_points_only = true;
   for (const WeightedShape& s : shapes) {
     absl::StatusOr<std::vector<PointPrediction>> predicted =
-        model.Predict({configuration, s.shape}, batch_sizes, level, IntervalScope::kWholeCurve);
+        model.Predict({configuration, s.shape}, batch_sizes, level, options);
     if (predicted.status().code() == absl::StatusCode::kNotFound) {
       outcome.rejected = RejectedCandidate{configuration, CandidateRejection::kUnknownConfiguration,
                                            std::string(predicted.status().message())};
@@ -160,6 +167,15 @@ CandidateOutcome PlanCandidate(const PerfcastModel& model, const Configuration& 
     }
     curves.points.push_back(*std::move(predicted));
   }
+  std::vector<bool> has_latencies(batch_sizes.size(), latency_objectives);
+  curves.complete_latencies = [&](size_t j) {
+    if (has_latencies[j]) return;
+    has_latencies[j] = true;
+    for (size_t i = 0; i < shapes.size(); ++i) {
+      model.CompleteLatencies({configuration, shapes[i].shape}, level,
+                              absl::MakeSpan(curves.points[i]).subspan(j, 1));
+    }
+  };
   PlanOption option;
   option.configuration = configuration;
   option.usd_per_gpu_hour = price;

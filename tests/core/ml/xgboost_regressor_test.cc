@@ -135,7 +135,7 @@ TEST(XGBoostRegressorTest, SimilarRowsGetTheSameSumsAsRowsOneByOne) {
   auto model = XGBoostRegressor::Train(features, targets, params);
   ASSERT_TRUE(model.ok()) << model.status();
   const TreeEnsemble& ensemble = model->ensemble();
-  for (int row_count : {1, 2, 7, 32, 45}) {
+  for (int row_count : {1, 2, 7, 32, 45, 64, 70, 129}) {
     std::vector<float> rows;
     for (int r = 0; r < row_count; ++r) {
       const float t = row_count == 1 ? 0 : static_cast<float>(r) / (row_count - 1);
