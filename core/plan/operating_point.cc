@@ -114,7 +114,7 @@ double MixTokensPerSecond(const CandidateCurves& curves, size_t j, Judgement jud
   return seconds > 0 ? tokens / seconds : 0;
 }
 
-std::variant<OperatingPoint, Rejection> ChooseOperatingPoint(CandidateCurves& curves,
+std::variant<OperatingPoint, Rejection> ChooseOperatingPoint(const CandidateCurves& curves,
                                                              const LatencyObjectives& objectives,
                                                              double demand_tokens_per_s,
                                                              Judgement judgement,

@@ -19,6 +19,8 @@ struct CandidateCurves {
   std::vector<std::vector<PointPrediction>> points;  // [shape][batch size]
   // Adds TTFT and ITL to batch index j of every shape where the points were predicted without
   // them (PredictOptions::latencies), at most once per j; empty when they carry them already.
+  // It writes `points` through the owner's reference: the figures a const reader sees at j are
+  // complete once it has been called for j.
   std::function<void(size_t j)> complete_latencies;
 };
 
@@ -48,7 +50,7 @@ double MixTokensPerSecond(const CandidateCurves& curves, size_t j, Judgement jud
 // point chosen.
 // REQUIRES: curves has at least one shape, every shape the same number of points (>= 1);
 // demand_tokens_per_s > 0.
-std::variant<OperatingPoint, Rejection> ChooseOperatingPoint(CandidateCurves& curves,
+std::variant<OperatingPoint, Rejection> ChooseOperatingPoint(const CandidateCurves& curves,
                                                              const LatencyObjectives& objectives,
                                                              double demand_tokens_per_s,
                                                              Judgement judgement,

@@ -71,6 +71,40 @@ TEST(LatencyModelTest, EveryCaseAgreesWithTheBatchLatencyAndTheThroughput) {
   }
 }
 
+// Latencies left out of a prediction and added later to some of its points are those a full
+// prediction gives them (what a plan without latency objectives does).
+TEST(LatencyModelTest, LatenciesAddedLaterAreThoseOfAFullPrediction) {
+  auto model = TrainOn(RecordsWithLatency());
+  Configuration unseen = kKnown;
+  unseen.num_gpus = 8;
+  PredictOptions without_latencies;
+  without_latencies.latencies = false;
+  for (const PredictionQuery& query :
+       {PredictionQuery{kKnown, {300, 700}}, PredictionQuery{unseen, {256, 256}}}) {
+    auto full = model->Predict(query, kBatches, 0.9);
+    auto bare = model->Predict(query, kBatches, 0.9, without_latencies);
+    ASSERT_TRUE(full.ok()) << full.status();
+    ASSERT_TRUE(bare.ok()) << bare.status();
+    for (const PointPrediction& p : *bare) {
+      EXPECT_EQ(p.latency_statistic, LatencyStatistic::kUnavailable);
+      EXPECT_EQ(p.ttft_s, 0);
+    }
+    model->CompleteLatencies(query, 0.9, absl::MakeSpan(*bare).subspan(1, 3));
+    for (size_t i = 1; i < 4; ++i) {
+      const PointPrediction& later = (*bare)[i];
+      const PointPrediction& at_once = (*full)[i];
+      ASSERT_EQ(later.latency_statistic, LatencyStatistic::kMean);
+      EXPECT_EQ(later.throughput_tokens_per_s, at_once.throughput_tokens_per_s);
+      EXPECT_EQ(later.ttft_s, at_once.ttft_s);
+      EXPECT_EQ(later.ttft_lower_s, at_once.ttft_lower_s);
+      EXPECT_EQ(later.ttft_upper_s, at_once.ttft_upper_s);
+      EXPECT_EQ(later.itl_s, at_once.itl_s);
+      EXPECT_EQ(later.itl_upper_s, at_once.itl_upper_s);
+    }
+    EXPECT_EQ(bare->back().latency_statistic, LatencyStatistic::kUnavailable);
+  }
+}
+
 // Where TTFT is nearly the whole batch latency, the decode time is a small difference: its
 // interval must still stay within what the whole batch may take at its upper bound.
 TEST(LatencyModelTest, NoLatencyBoundExceedsTheLongestBatch) {

@@ -186,6 +186,37 @@ TEST_F(PhysicalTransferTest, EveryPointCarriesItsMemoryFit) {
   EXPECT_THAT((*points)[2].memory.reason, HasSubstr("the 228 of 1024 sequences resident at once"));
 }
 
+// What a plan asks: the points whose sequences are all resident, as a full prediction gives them;
+// the batch that would run in waves keeps its memory verdict and no throughput.
+TEST_F(PhysicalTransferTest, ResidentPointsOnlyLeavesTheBatchInWavesUnpredicted) {
+  const PredictionQuery query{On("gpu-mid", "stack-a"), {1024, 1024}};
+  const int batches[] = {1, 64, 228, 229, 1024};
+  PredictOptions options;
+  options.resident_points_only = true;
+
+  auto all = with_catalogue_->Predict(query, batches, 0.9);
+  auto resident = with_catalogue_->Predict(query, batches, 0.9, options);
+
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_TRUE(resident.ok()) << resident.status();
+  ASSERT_EQ(resident->size(), all->size());
+  for (size_t i = 0; i < all->size(); ++i) {
+    const PointPrediction& r = (*resident)[i];
+    SCOPED_TRACE(r.batch_size);
+    EXPECT_EQ(r.memory.reason, (*all)[i].memory.reason);
+    if (r.batch_size <= 228) {
+      EXPECT_EQ(r.throughput_tokens_per_s, (*all)[i].throughput_tokens_per_s);
+      EXPECT_EQ(r.lower_tokens_per_s, (*all)[i].lower_tokens_per_s);
+      EXPECT_EQ(r.ttft_upper_s, (*all)[i].ttft_upper_s);
+    } else {
+      EXPECT_GT((*all)[i].throughput_tokens_per_s, 0);
+      EXPECT_EQ(r.throughput_tokens_per_s, 0);
+      EXPECT_EQ(r.lower_tokens_per_s, 0);
+      EXPECT_EQ(r.latency_statistic, LatencyStatistic::kUnavailable);
+    }
+  }
+}
+
 // A shape whose one sequence needs more KV cache than the memory holds is answered, not refused:
 // every point does not fit and has no throughput.
 TEST_F(PhysicalTransferTest, AShapeBeyondMemoryAtBatchOneIsAnsweredAsNotFitting) {

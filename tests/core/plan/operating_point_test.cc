@@ -171,5 +171,42 @@ TEST(MixTokensPerSecondTest, EachShapesTokensTakeTheirOwnTime) {
   EXPECT_EQ(MixTokensPerSecond(curves, 0, Judgement::kPointEstimate), 0);
 }
 
+// Points predicted without latencies: the choice asks for them at the point it picks only, unless
+// an objective reads them, and then at every batch it judges; the figures are those of complete
+// points.
+TEST(ChooseOperatingPointTest, ReadsLatenciesOnlyWhereItNeedsThem) {
+  const std::vector<PointPrediction> complete = {Point(1, 100), Point(8, 500), Point(64, 1000)};
+  std::vector<size_t> asked;
+  CandidateCurves curves = OneShape(complete);
+  for (PointPrediction& p : curves.points.front()) {
+    p.latency_statistic = LatencyStatistic::kUnavailable;
+    p.ttft_s = p.ttft_lower_s = p.ttft_upper_s = p.itl_s = p.itl_lower_s = p.itl_upper_s = 0;
+  }
+  const CandidateCurves bare = curves;
+  curves.complete_latencies = [&](size_t j) {
+    asked.push_back(j);
+    curves.points.front()[j] = complete[j];
+  };
+
+  auto choice = ChooseOperatingPoint(curves, {}, 1000, Judgement::kPessimisticBound, "bound");
+  ASSERT_TRUE(std::holds_alternative<OperatingPoint>(choice));
+  EXPECT_EQ(std::get<OperatingPoint>(choice).batch_size, 64);
+  EXPECT_THAT(asked, ::testing::ElementsAre(2u));
+  auto from_complete =
+      ChooseOperatingPoint(OneShape(complete), {}, 1000, Judgement::kPessimisticBound, "bound");
+  EXPECT_EQ(std::get<OperatingPoint>(choice).ttft_s, std::get<OperatingPoint>(from_complete).ttft_s);
+  EXPECT_EQ(std::get<OperatingPoint>(choice).itl_s, std::get<OperatingPoint>(from_complete).itl_s);
+
+  // A TTFT objective that batch 64 misses (0.64 x 1.2 s upper bound > 0.5 s): every batch is read.
+  asked.clear();
+  curves.points = bare.points;
+  LatencyObjectives objectives;
+  objectives.ttft_s = 0.5;
+  choice = ChooseOperatingPoint(curves, objectives, 1000, Judgement::kPessimisticBound, "bound");
+  ASSERT_TRUE(std::holds_alternative<OperatingPoint>(choice));
+  EXPECT_EQ(std::get<OperatingPoint>(choice).batch_size, 8);
+  EXPECT_THAT(asked, ::testing::ElementsAre(0u, 1u, 2u));
+}
+
 }  // namespace
 }  // namespace perfcast
