@@ -310,11 +310,14 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
     return own >= 0 && batch_size >= s.index.anchors()[own].min_batch_size() &&
            batch_size <= s.index.anchors()[own].max_batch_size();
   };
+  std::vector<MemoryFit> fits;
+  fits.reserve(batch_sizes.size());
   std::vector<bool> skipped(batch_sizes.size(), false);
   std::vector<double> anchored_batch_sizes;
   for (size_t i = 0; i < batch_sizes.size(); ++i) {
     const int batch_size = batch_sizes[i];
-    skipped[i] = options.resident_points_only && !memory.At(batch_size).AllResident(batch_size);
+    fits.push_back(memory.At(batch_size));
+    skipped[i] = options.resident_points_only && !fits.back().AllResident(batch_size);
     if (!on_own_curve(batch_size) && !skipped[i]) anchored_batch_sizes.push_back(batch_size);
   }
   const std::vector<Neighbourhood> neighbourhoods =
@@ -335,7 +338,7 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
     PointPrediction p;
     p.batch_size = batch_size;
     p.prediction_case = unmeasured_case;
-    p.memory = memory.At(batch_size);
+    p.memory = std::move(fits[out.size()]);
     if (skipped[out.size()]) {
       log_throughputs.push_back(-std::numeric_limits<double>::infinity());
     } else if (on_own_curve(batch_size)) {
