@@ -206,6 +206,18 @@ std::vector<AnchorChoice> AnchorIndex::OtherConfigurations(const Configuration& 
     return cached;
   };
   std::vector<std::pair<double, int>> ranked;  // (-score, anchor)
+  // The `count` best (lowest) -scores so far, ascending: a configuration whose score cannot reach
+  // the last of them, even with its nearest shape at distance 0, is not among the chosen.
+  std::vector<double> best_so_far;
+  const auto keep = [&](double negative_score) {
+    if (count <= 0) return;
+    if (std::ssize(best_so_far) == count) {
+      if (negative_score >= best_so_far.back()) return;
+      best_so_far.pop_back();
+    }
+    best_so_far.insert(
+        std::upper_bound(best_so_far.begin(), best_so_far.end(), negative_score), negative_score);
+  };
   for (size_t c = 0; c < configurations_.size(); ++c) {
     const Configuration& other = configurations_[c];
     const Codes& codes = codes_[c];
@@ -216,6 +228,22 @@ std::vector<AnchorChoice> AnchorIndex::OtherConfigurations(const Configuration& 
       continue;  // the query's own configuration
     }
     if (differ != kCodedFieldCount && same(differ)) continue;
+    double& size_gap = size_gaps[static_cast<size_t>(codes[kModelCode])];
+    if (size_gap == kUnset) {
+      size_gap = std::log2(size.billions_of_parameters /
+                           model_sizes_[static_cast<size_t>(codes[kModelCode])]
+                               .billions_of_parameters);
+    }
+    const double similarity =
+        ConfigurationSimilarity(same(kModelCode), same(kHardwareCode), same(kFrameworkCode),
+                                same(kPrecisionCode), gpus_gap(other.num_gpus), size_gap,
+                                other.batch_semantics == configuration.batch_semantics,
+                                !configuration.campaign.empty() && same(kCampaignCode));
+    // Half the weight of the same hardware, less than the same framework.
+    const double stack_bonus = !stack.empty() && !same(kHardwareCode) && same(kStackCode) ? 1.5 : 0;
+    if (std::ssize(best_so_far) == count && -(similarity + stack_bonus) > best_so_far.back()) {
+      continue;
+    }
     int nearest = -1;
     double nearest_distance = std::numeric_limits<double>::infinity();
     for (int index : anchors_by_rank_[c]) {
@@ -225,21 +253,10 @@ std::vector<AnchorChoice> AnchorIndex::OtherConfigurations(const Configuration& 
         nearest_distance = distance;
       }
     }
-    double& size_gap = size_gaps[static_cast<size_t>(codes[kModelCode])];
-    if (size_gap == kUnset) {
-      size_gap = std::log2(size.billions_of_parameters /
-                           model_sizes_[static_cast<size_t>(codes[kModelCode])]
-                               .billions_of_parameters);
-    }
-    double score =
-        ConfigurationSimilarity(same(kModelCode), same(kHardwareCode), same(kFrameworkCode),
-                                same(kPrecisionCode), gpus_gap(other.num_gpus), size_gap,
-                                other.batch_semantics == configuration.batch_semantics,
-                                !configuration.campaign.empty() && same(kCampaignCode)) -
-        nearest_distance;
-    // Half the weight of the same hardware, less than the same framework.
-    if (!stack.empty() && !same(kHardwareCode) && same(kStackCode)) score += 1.5;
+    double score = similarity - nearest_distance;
+    if (stack_bonus != 0) score += stack_bonus;
     ranked.emplace_back(-score, nearest);
+    keep(-score);
   }
   const auto kept = ranked.begin() + std::min<size_t>(static_cast<size_t>(count), ranked.size());
   std::partial_sort(ranked.begin(), kept, ranked.end());

@@ -120,20 +120,32 @@ TransferFeatures::TransferFeatures(FeatureVocabulary vocabulary,
                     2 * static_cast<int>(vocabulary_.frameworks.size()) +
                     static_cast<int>(vocabulary_.precisions.size()) +
                     (catalogue_ != nullptr ? kPhysicalFeatureCount : 0)) {
+  hardware_positions_ = PositionsOf(vocabulary_.hardware);
+  framework_positions_ = PositionsOf(vocabulary_.frameworks);
+  precision_positions_ = PositionsOf(vocabulary_.precisions);
   if (catalogue_ == nullptr) return;
   std::set<std::string> stacks;
   for (const AcceleratorSpec& a : catalogue_->accelerators()) {
     if (!a.software_stack.empty()) stacks.insert(a.software_stack);
   }
   software_stacks_.assign(stacks.begin(), stacks.end());
+  stack_positions_ = PositionsOf(software_stacks_);
   // Query stack, anchor stack, and whether they are the same.
   column_count_ += 2 * static_cast<int>(software_stacks_.size()) + 1;
 }
 
-void TransferFeatures::OneHot(const std::vector<std::string>& values, absl::string_view value,
-                              absl::Span<float> out) const {
-  for (size_t i = 0; i < values.size(); ++i) {
-    out[i] = values[i] == value ? 1.0f : std::numeric_limits<float>::quiet_NaN();
+TransferFeatures::Positions TransferFeatures::PositionsOf(const std::vector<std::string>& values) {
+  Positions positions;
+  for (size_t i = 0; i < values.size(); ++i) positions[values[i]].push_back(i);
+  return positions;
+}
+
+void TransferFeatures::OneHot(const std::vector<std::string>& values, const Positions& positions,
+                              absl::string_view value, absl::Span<float> out) {
+  std::fill(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(values.size()),
+            std::numeric_limits<float>::quiet_NaN());
+  if (const auto it = positions.find(value); it != positions.end()) {
+    for (const size_t i : it->second) out[i] = 1.0f;
   }
 }
 
@@ -196,23 +208,23 @@ void TransferFeatures::WriteSharedColumns(const Configuration& configuration, co
   *f++ = anchor_is_same_curve;
   *f++ = size.experts;
   absl::Span<float> rest = out.subspan(kNumericFeatureCount);
-  OneHot(vocabulary_.hardware, configuration.hardware, rest);
+  OneHot(vocabulary_.hardware, hardware_positions_, configuration.hardware, rest);
   rest.remove_prefix(vocabulary_.hardware.size());
-  OneHot(vocabulary_.hardware, from.hardware, rest);
+  OneHot(vocabulary_.hardware, hardware_positions_, from.hardware, rest);
   rest.remove_prefix(vocabulary_.hardware.size());
-  OneHot(vocabulary_.frameworks, configuration.framework, rest);
+  OneHot(vocabulary_.frameworks, framework_positions_, configuration.framework, rest);
   rest.remove_prefix(vocabulary_.frameworks.size());
-  OneHot(vocabulary_.frameworks, from.framework, rest);
+  OneHot(vocabulary_.frameworks, framework_positions_, from.framework, rest);
   rest.remove_prefix(vocabulary_.frameworks.size());
-  OneHot(vocabulary_.precisions, configuration.precision, rest);
+  OneHot(vocabulary_.precisions, precision_positions_, configuration.precision, rest);
   if (catalogue_ == nullptr) return;
   rest.remove_prefix(vocabulary_.precisions.size());
   rest.remove_prefix(kPhysicalFeatureCount);  // the batch size's (WriteBatchColumns)
   const absl::string_view stack = pairing.stack;
   const absl::string_view from_stack = pairing.anchor_stack;
-  OneHot(software_stacks_, stack, rest);
+  OneHot(software_stacks_, stack_positions_, stack, rest);
   rest.remove_prefix(software_stacks_.size());
-  OneHot(software_stacks_, from_stack, rest);
+  OneHot(software_stacks_, stack_positions_, from_stack, rest);
   rest.remove_prefix(software_stacks_.size());
   rest[0] =
       stack.empty() || from_stack.empty() ? kMissing : static_cast<float>(stack == from_stack);

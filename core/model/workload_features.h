@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
@@ -100,14 +101,23 @@ class TransferFeatures {
   CatalogueTransfer WriteBatchColumns(const Shape& shape, const AnchorCurve& anchor,
                                       const Pairing& pairing, double batch_size,
                                       absl::Span<float> out) const;
-  void OneHot(const std::vector<std::string>& values, absl::string_view value,
-              absl::Span<float> out) const;
+  // Where each value stands in its list (every place, should a decoded list repeat one): a
+  // one-hot is one lookup instead of a comparison per value.
+  using Positions = absl::flat_hash_map<std::string, std::vector<size_t>>;
+  static Positions PositionsOf(const std::vector<std::string>& values);
+  // 1 at `value`'s places among `values`, missing (NaN) at the others.
+  static void OneHot(const std::vector<std::string>& values, const Positions& positions,
+                     absl::string_view value, absl::Span<float> out);
 
   FeatureVocabulary vocabulary_;
   std::shared_ptr<const Catalogue> catalogue_;
   // Every software stack the catalogue names, sorted: the columns of the stack one-hots.
   std::vector<std::string> software_stacks_;
   int column_count_ = 0;
+  Positions hardware_positions_;
+  Positions framework_positions_;
+  Positions precision_positions_;
+  Positions stack_positions_;
 };
 
 }  // namespace perfcast
