@@ -1,8 +1,9 @@
 // Predictions of a bundle over a wide sweep, reduced to one digest: every trained configuration
-// and the same with twice its GPUs, at four shapes and twenty batch sizes, in both interval scopes,
+// and the same with twice its GPUs, at four shapes and 74 batch sizes, in both interval scopes,
 // with every figure of every point. Two builds that print the same digest for one bundle predict
 // the same everywhere the sweep looks; what is meant to be a speed-up must not move it.
 // usage: perfcast_sweep_digest BUNDLE_DIR
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -35,10 +36,10 @@ class Digest {
 };
 
 void AddPoint(const PointPrediction& p, Digest& digest) {
-  for (double v : {p.throughput_tokens_per_s, p.lower_tokens_per_s, p.upper_tokens_per_s,
-                   p.batch_latency_s, p.expected_relative_error, p.ttft_s, p.ttft_lower_s,
-                   p.ttft_upper_s, p.itl_s, p.itl_lower_s, p.itl_upper_s,
-                   p.memory.required_gib_per_gpu, p.memory.available_gib_per_gpu}) {
+  for (double v :
+       {p.throughput_tokens_per_s, p.lower_tokens_per_s, p.upper_tokens_per_s, p.batch_latency_s,
+        p.expected_relative_error, p.ttft_s, p.ttft_lower_s, p.ttft_upper_s, p.itl_s, p.itl_lower_s,
+        p.itl_upper_s, p.memory.required_gib_per_gpu, p.memory.available_gib_per_gpu}) {
     digest.Add(v);
   }
   for (int64_t v : {static_cast<int64_t>(p.batch_size), static_cast<int64_t>(p.prediction_case),
@@ -56,8 +57,9 @@ int Run(const char* bundle_dir) {
     std::fprintf(stderr, "%s\n", model.status().ToString().c_str());
     return 1;
   }
-  const std::vector<int> batch_sizes = {1,  2,  3,  5,   8,   12,  16,  24,  32,   48,
-                                        64, 96, 128, 200, 256, 384, 512, 768, 1024, 1536};
+  // More than 64 batch sizes, so that the tree walker's batches of 64 rows are crossed too.
+  std::vector<int> batch_sizes;
+  for (int b = 1; b <= 3000; b = std::max(b + 1, b * 11 / 10)) batch_sizes.push_back(b);
   const Shape shapes[] = {{128, 128}, {1000, 500}, {2048, 128}, {300, 2000}};
   Digest digest;
   int64_t points = 0, refused = 0;
@@ -77,9 +79,8 @@ int Run(const char* bundle_dir) {
       }
     }
   }
-  std::printf("%lld points, %lld queries refused, digest %016llx\n",
-              static_cast<long long>(points), static_cast<long long>(refused),
-              static_cast<unsigned long long>(digest.value()));
+  std::printf("%lld points, %lld queries refused, digest %016llx\n", static_cast<long long>(points),
+              static_cast<long long>(refused), static_cast<unsigned long long>(digest.value()));
   return 0;
 }
 

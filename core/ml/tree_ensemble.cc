@@ -2,12 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstring>
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
@@ -16,6 +13,10 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace perfcast {
 namespace {
@@ -63,6 +64,7 @@ absl::StatusOr<std::vector<TreeEnsemble::DumpNode>> TreeEnsemble::ParseTree(
       const size_t close = rest.find(']');
       if (less == absl::string_view::npos || close == absl::string_view::npos || less > close ||
           !absl::SimpleAtoi(rest.substr(0, less), &node.feature) || node.feature < 0 ||
+          node.feature > kMaxFeatureIndex ||
           !absl::SimpleAtof(rest.substr(less + 1, close - less - 1), &node.value)) {
         return absl::InvalidArgumentError(absl::StrCat("tree dump: bad split '", line, "'"));
       }
@@ -146,7 +148,7 @@ void TreeEnsemble::Place(const std::vector<DumpNode>& nodes, int node, const Tre
   Split& split = splits_[static_cast<size_t>(tree.first_split) + slot];
   if (n.feature < 0) {
     // A leaf above the bottom: the same value down both sides, so the split does not matter.
-    split = kPassThrough;
+    split = {0, 0};
     Place(nodes, node, tree, 2 * slot + 1, level + 1);
     Place(nodes, node, tree, 2 * slot + 2, level + 1);
     return;
@@ -163,8 +165,8 @@ void TreeEnsemble::Link(const std::vector<DumpNode>& nodes, int node, uint32_t a
     return;
   }
   const auto left = static_cast<uint32_t>(nodes_.size());
-  nodes_[at] = Node{n.value,
-                    (static_cast<uint32_t>(n.feature) << 1) | (n.missing == n.no ? 1u : 0u), left};
+  nodes_[at] =
+      Node{n.value, (static_cast<uint32_t>(n.feature) << 1) | (n.missing == n.no ? 1u : 0u), left};
   nodes_.resize(nodes_.size() + 2);
   Link(nodes, n.yes, left);
   Link(nodes, n.no, left + 1);
@@ -214,8 +216,8 @@ void TreeEnsemble::PredictRows(absl::Span<const float> rows, int column_count,
       // Each walk ends in its tree's bottom row, whose first position is 2^depth - 1.
       for (size_t l = 0; l < lanes; ++l) {
         const Tree& tree = trees_[first_tree + l / row_lanes];
-        sums[l % row_lanes] += leaves_[static_cast<size_t>(tree.first_leaf) + at[l] -
-                                       ((1u << tree.depth) - 1)];
+        sums[l % row_lanes] +=
+            leaves_[static_cast<size_t>(tree.first_leaf) + at[l] - ((1u << tree.depth) - 1)];
       }
     }
     for (size_t r = 0; r < row_lanes; ++r) out[first + r] = sums[r];
@@ -229,8 +231,7 @@ uint64_t TreeEnsemble::RightMask(const Split& split, const float* values, size_t
   // Four rows a step: x < threshold is false for NaN, so "not less" sends NaN right, and the
   // missing-value bit then takes it back left where the split says so.
   const __m128 threshold = _mm_set1_ps(split.threshold);
-  const __m128 nan_goes_right =
-      _mm_castsi128_ps(_mm_set1_epi32((split.column & 1) != 0 ? -1 : 0));
+  const __m128 nan_goes_right = _mm_castsi128_ps(_mm_set1_epi32((split.column & 1) != 0 ? -1 : 0));
   for (; r + 4 <= count; r += 4) {
     const __m128 x = _mm_loadu_ps(values + r);
     const __m128 not_less = _mm_cmpnlt_ps(x, threshold);
@@ -324,7 +325,7 @@ void TreeEnsemble::PredictSimilarRows(absl::Span<const float> rows, int column_c
         break;
       }
       for (uint64_t bits = walk.rows; bits != 0; bits &= bits - 1) {
-        leaf_of_row[static_cast<size_t>(__builtin_ctzll(bits))] = leaf;
+        leaf_of_row[static_cast<size_t>(std::countr_zero(bits))] = leaf;
       }
     }
     // Every row met one leaf of the tree: added in tree order, as PredictRows adds.

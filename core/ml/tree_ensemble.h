@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <cstdint>
-#include <limits>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -19,6 +18,8 @@ namespace perfcast {
 // below it: a walk is then a fixed number of steps (child = 2 * node + 1 + right), with no child
 // indices to load and no test for a leaf, which the lanes of PredictRows interleave well. The
 // price is memory for lopsided trees: a depth-6 tree takes 760 bytes however few its leaves.
+// PredictSimilarRows walks a second copy of each tree, linked nodes that stop at the first leaf
+// (12 bytes a node).
 //
 // Thread safety: immutable after construction; Predict may be called from any thread.
 class TreeEnsemble {
@@ -28,6 +29,8 @@ class TreeEnsemble {
   static absl::StatusOr<TreeEnsemble> FromTextDump(absl::Span<const std::string> tree_dumps,
                                                    float base_score);
   static constexpr int kMaxDepth = 16;
+  // Larger feature indices in a dump are refused: no model has that many columns.
+  static constexpr int kMaxFeatureIndex = 1 << 20;
 
   float Predict(absl::Span<const float> features) const;
   // Predicts `out.size()` rows stored one after another in `rows`, walking each tree for all
@@ -38,6 +41,8 @@ class TreeEnsemble {
   // anchor's rows at many batch sizes): a walk keeps the rows together while a split reads a column
   // they share, and parts them only where it reads one they do not, so a tree costs about its
   // depth times the number of leaves the rows reach rather than its depth times the rows.
+  // REQUIRES: rows.size() == out.size() * column_count, and column_count exceeds every feature
+  // index the trees split on (as for PredictRows).
   void PredictSimilarRows(absl::Span<const float> rows, int column_count,
                           absl::Span<float> out) const;
   int tree_count() const { return static_cast<int>(trees_.size()); }
@@ -49,8 +54,6 @@ class TreeEnsemble {
   };
   // Bit r set where row r of `values` (one column, `count` <= 64 rows) goes right at `split`.
   static uint64_t RightMask(const Split& split, const float* values, size_t count);
-  // Under a leaf above the bottom the walk goes left whatever the row: no column to part rows by.
-  static constexpr Split kPassThrough = {std::numeric_limits<float>::infinity(), 0};
   static bool GoesRight(const Split& split, float x) {
     return x < split.threshold ? false : (std::isnan(x) ? (split.column & 1) != 0 : true);
   }

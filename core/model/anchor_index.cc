@@ -14,8 +14,8 @@ namespace {
 double ConfigurationSimilarity(bool same_model, bool same_hardware, bool same_framework,
                                bool same_precision, double log2_gpus_gap, double log2_size_gap,
                                bool same_semantics, bool same_named_campaign) {
-  double score = 4.0 * same_model + 3.0 * same_hardware + 2.0 * same_framework +
-                 1.0 * same_precision;
+  double score =
+      4.0 * same_model + 3.0 * same_hardware + 2.0 * same_framework + 1.0 * same_precision;
   score -= std::abs(log2_gpus_gap);
   const double size_gap = std::abs(log2_size_gap);
   score -= std::isnan(size_gap) ? 2.0 : 0.5 * size_gap;
@@ -74,7 +74,7 @@ AnchorIndex::CodedField AnchorIndex::CodedFieldOf(ConfigurationField field) {
 
 std::array<const std::string*, AnchorIndex::kCodedFieldCount> AnchorIndex::CodedNames(
     const Configuration& configuration, const std::string& stack) {
-  return {&configuration.hardware, &configuration.framework, &configuration.model,
+  return {&configuration.hardware,  &configuration.framework, &configuration.model,
           &configuration.precision, &configuration.campaign,  &stack};
 }
 
@@ -87,9 +87,9 @@ void AnchorIndex::AssignCodes() {
     const auto names = CodedNames(configurations_[c], stacks_.empty() ? no_stack : stacks_[c]);
     Codes codes;
     for (size_t field = 0; field < names.size(); ++field) {
-      codes[field] =
-          code_of_[field].try_emplace(*names[field], static_cast<int>(code_of_[field].size()))
-              .first->second;
+      codes[field] = code_of_[field]
+                         .try_emplace(*names[field], static_cast<int>(code_of_[field].size()))
+                         .first->second;
     }
     if (codes[kModelCode] == static_cast<int>(model_sizes_.size())) {
       model_sizes_.push_back(ParseModelSize(configurations_[c].model));
@@ -215,30 +215,29 @@ std::vector<AnchorChoice> AnchorIndex::OtherConfigurations(const Configuration& 
       if (negative_score >= best_so_far.back()) return;
       best_so_far.pop_back();
     }
-    best_so_far.insert(
-        std::upper_bound(best_so_far.begin(), best_so_far.end(), negative_score), negative_score);
+    best_so_far.insert(std::upper_bound(best_so_far.begin(), best_so_far.end(), negative_score),
+                       negative_score);
   };
   for (size_t c = 0; c < configurations_.size(); ++c) {
     const Configuration& other = configurations_[c];
     const Codes& codes = codes_[c];
     const auto same = [&](CodedField field) { return asked[field] == codes[field]; };
-    if (same(kHardwareCode) && same(kFrameworkCode) && same(kModelCode) &&
-        same(kPrecisionCode) && same(kCampaignCode) && other.num_gpus == configuration.num_gpus &&
+    if (same(kHardwareCode) && same(kFrameworkCode) && same(kModelCode) && same(kPrecisionCode) &&
+        same(kCampaignCode) && other.num_gpus == configuration.num_gpus &&
         other.batch_semantics == configuration.batch_semantics) {
       continue;  // the query's own configuration
     }
     if (differ != kCodedFieldCount && same(differ)) continue;
     double& size_gap = size_gaps[static_cast<size_t>(codes[kModelCode])];
     if (size_gap == kUnset) {
-      size_gap = std::log2(size.billions_of_parameters /
-                           model_sizes_[static_cast<size_t>(codes[kModelCode])]
-                               .billions_of_parameters);
+      size_gap =
+          std::log2(size.billions_of_parameters /
+                    model_sizes_[static_cast<size_t>(codes[kModelCode])].billions_of_parameters);
     }
-    const double similarity =
-        ConfigurationSimilarity(same(kModelCode), same(kHardwareCode), same(kFrameworkCode),
-                                same(kPrecisionCode), gpus_gap(other.num_gpus), size_gap,
-                                other.batch_semantics == configuration.batch_semantics,
-                                !configuration.campaign.empty() && same(kCampaignCode));
+    const double similarity = ConfigurationSimilarity(
+        same(kModelCode), same(kHardwareCode), same(kFrameworkCode), same(kPrecisionCode),
+        gpus_gap(other.num_gpus), size_gap, other.batch_semantics == configuration.batch_semantics,
+        !configuration.campaign.empty() && same(kCampaignCode));
     // Half the weight of the same hardware, less than the same framework.
     const double stack_bonus = !stack.empty() && !same(kHardwareCode) && same(kStackCode) ? 1.5 : 0;
     if (std::ssize(best_so_far) == count && -(similarity + stack_bonus) > best_so_far.back()) {

@@ -76,8 +76,15 @@ class AnchorIndex {
   // A configuration's names as small integers, so that a query meets every configuration
   // without string comparisons; -1 for a name no configuration has. The model's code also
   // indexes its size.
-  enum CodedField { kHardwareCode, kFrameworkCode, kModelCode, kPrecisionCode, kCampaignCode,
-                    kStackCode, kCodedFieldCount };
+  enum CodedField {
+    kHardwareCode,
+    kFrameworkCode,
+    kModelCode,
+    kPrecisionCode,
+    kCampaignCode,
+    kStackCode,
+    kCodedFieldCount
+  };
   using Codes = std::array<int, kCodedFieldCount>;
   static CodedField CodedFieldOf(ConfigurationField field);  // kCodedFieldCount for kNone
   static std::array<const std::string*, kCodedFieldCount> CodedNames(
@@ -94,7 +101,7 @@ class AnchorIndex {
   std::function<std::string(const std::string&)> stack_of_;
   std::vector<std::string> stacks_;  // parallel to configurations_; empty without SetSoftwareStacks
   std::array<absl::flat_hash_map<std::string, int>, kCodedFieldCount> code_of_;
-  std::vector<Codes> codes_;           // parallel to configurations_
+  std::vector<Codes> codes_;            // parallel to configurations_
   std::vector<ModelSize> model_sizes_;  // by model code
 };
 

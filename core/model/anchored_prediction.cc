@@ -86,14 +86,14 @@ std::vector<AnchoredPrediction> PredictFromAnchorsEach(const TransferFeatures& f
   std::vector<CatalogueTransfer> transfers(anchor_count * batch_count);
   std::vector<float> corrections(anchor_count * batch_count);
   for (size_t i = 0; i < anchor_count; ++i) {
-    features.ComputeEach(configuration, shape, *anchors[i].curve, anchors[i].is_same_curve,
-                         batch_sizes,
-                         absl::MakeSpan(rows).subspan(i * batch_count * columns,
-                                                      batch_count * columns),
-                         absl::MakeSpan(transfers).subspan(i * batch_count, batch_count));
+    features.ComputeEach(
+        configuration, shape, *anchors[i].curve, anchors[i].is_same_curve, batch_sizes,
+        absl::MakeSpan(rows).subspan(i * batch_count * columns, batch_count * columns),
+        absl::MakeSpan(transfers).subspan(i * batch_count, batch_count));
     corrector.model.PredictSimilarRows(
         absl::MakeConstSpan(rows).subspan(i * batch_count * columns, batch_count * columns),
-        static_cast<int>(columns), absl::MakeSpan(corrections).subspan(i * batch_count, batch_count));
+        static_cast<int>(columns),
+        absl::MakeSpan(corrections).subspan(i * batch_count, batch_count));
   }
   float batch_corrections[kMaxAnchors];
   CatalogueTransfer batch_transfers[kMaxAnchors];

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -17,7 +18,9 @@ CampaignLevels CampaignLevels::Estimate(absl::Span<const std::string> campaigns,
     double sum = 0, sum_of_squares = 0;
     int count = 0;
   };
-  absl::flat_hash_map<std::string, Sums> by_campaign;
+  // Ordered maps: the sums over campaigns are added in one order in every process, so that two
+  // fits of the same data give the same bundle.
+  std::map<std::string, Sums> by_campaign;
   for (const CampaignResidual& r : residuals) {
     if (!std::isfinite(r.mean_log_error)) continue;
     Sums& s = by_campaign[r.campaign];
@@ -54,9 +57,9 @@ CampaignLevels CampaignLevels::Estimate(absl::Span<const std::string> campaigns,
   // (their campaign's less their anchors'), so the levels are solved by fixed-point iteration,
   // centred on the curve-weighted mean; the shrinkage makes it contract.
   const double prior_curves = within / between;
-  absl::flat_hash_map<std::string, double> level;
+  std::map<std::string, double> level;
   for (int iteration = 0; iteration < 100; ++iteration) {
-    absl::flat_hash_map<std::string, double> target_sum;
+    std::map<std::string, double> target_sum;
     for (const CampaignResidual& r : residuals) {
       if (!std::isfinite(r.mean_log_error)) continue;
       double anchors = 0;
@@ -67,7 +70,7 @@ CampaignLevels CampaignLevels::Estimate(absl::Span<const std::string> campaigns,
       if (!r.anchor_campaigns.empty()) anchors /= static_cast<double>(r.anchor_campaigns.size());
       target_sum[r.campaign] += r.mean_log_error + anchors;
     }
-    absl::flat_hash_map<std::string, double> next;
+    std::map<std::string, double> next;
     double weighted = 0, weight = 0;
     for (const auto& [campaign, sum] : target_sum) {
       const int n = by_campaign.at(campaign).count;

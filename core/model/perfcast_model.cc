@@ -317,8 +317,9 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
   for (size_t i = 0; i < batch_sizes.size(); ++i) {
     const int batch_size = batch_sizes[i];
     fits.push_back(memory.At(batch_size));
+    if (on_own_curve(batch_size)) continue;
     skipped[i] = options.resident_points_only && !fits.back().AllResident(batch_size);
-    if (!on_own_curve(batch_size) && !skipped[i]) anchored_batch_sizes.push_back(batch_size);
+    if (!skipped[i]) anchored_batch_sizes.push_back(batch_size);
   }
   const std::vector<Neighbourhood> neighbourhoods =
       s.similarity.AroundEach(query.configuration, query.shape, anchored_batch_sizes, Unobserved{});

@@ -42,9 +42,10 @@ struct PredictOptions {
   // objectives reads them at its operating point only) asks without and adds them there with
   // PerfcastModel::CompleteLatencies.
   bool latencies = true;
-  // Only points whose sequences are all resident at once (MemoryFit::AllResident) are predicted;
-  // the others carry their memory verdict and case, and no throughput (0), as a point that does
-  // not fit does.
+  // Points to be predicted from anchors whose sequences are not all resident at once
+  // (MemoryFit::AllResident) are left out: they carry their memory verdict and case, and no
+  // throughput, interval, expected error or latency (all 0). Points read off the query's own
+  // measured curve cost nothing and are answered in full.
   bool resident_points_only = false;
 };
 

@@ -180,7 +180,7 @@ void TransferFeatures::WriteSharedColumns(const Configuration& configuration, co
   const ModelSize size = ParseModelSize(configuration.model);
   const ModelSize from_size = ParseModelSize(from.model);
   float* f = out.data();
-  *f++ = kMissing;  // the batch size's column (WriteBatchColumns)
+  ++f;  // the batch size's (WriteBatchColumns)
   *f++ = Log2(shape.input_tokens);
   *f++ = Log2(shape.output_tokens);
   *f++ = Log2(from_shape.input_tokens) - Log2(shape.input_tokens);
@@ -230,8 +230,7 @@ void TransferFeatures::WriteSharedColumns(const Configuration& configuration, co
       stack.empty() || from_stack.empty() ? kMissing : static_cast<float>(stack == from_stack);
 }
 
-CatalogueTransfer TransferFeatures::WriteBatchColumns(const Shape& shape,
-                                                      const AnchorCurve& anchor,
+CatalogueTransfer TransferFeatures::WriteBatchColumns(const Shape& shape, const AnchorCurve& anchor,
                                                       const Pairing& pairing, double batch_size,
                                                       absl::Span<float> out) const {
   out[0] = Log2(batch_size);
@@ -239,9 +238,9 @@ CatalogueTransfer TransferFeatures::WriteBatchColumns(const Shape& shape,
   out[6] = Log2(batch_size / anchor.min_batch_size());
   out[7] = std::log(anchor.ThroughputAt(batch_size));
   if (catalogue_ == nullptr) return {};
-  absl::Span<float> physical = out.subspan(
-      kNumericFeatureCount + 2 * vocabulary_.hardware.size() + 2 * vocabulary_.frameworks.size() +
-      vocabulary_.precisions.size());
+  absl::Span<float> physical =
+      out.subspan(kNumericFeatureCount + 2 * vocabulary_.hardware.size() +
+                  2 * vocabulary_.frameworks.size() + vocabulary_.precisions.size());
   std::optional<PhysicalCeilings> query_ceilings;
   std::optional<PhysicalCeilings> anchor_ceilings;
   if (pairing.query.has_value()) {

@@ -93,7 +93,7 @@ class TransferFeatures {
  private:
   struct Pairing;
   Pairing Pair(const Configuration& configuration, const AnchorCurve& anchor) const;
-  // Every column but the batch size's, which it leaves as they are.
+  // Every column but those that depend on the batch size, which WriteBatchColumns writes.
   void WriteSharedColumns(const Configuration& configuration, const Shape& shape,
                           const AnchorCurve& anchor, bool anchor_is_same_curve,
                           const Pairing& pairing, absl::Span<float> out) const;

@@ -93,7 +93,8 @@ WorkloadSimilarity::WorkloadSimilarity(absl::Span<const AnchorCurve> anchors, Wo
   absl::flat_hash_map<std::pair<CategoryCodes, int>, size_t> group_of;
   for (size_t i = 0; i < log_curves_.size(); ++i) {
     const LogCurve& curve = log_curves_[i];
-    const auto [it, added] = group_of.try_emplace(std::pair(curve.codes, curve.num_gpus), groups_.size());
+    const auto [it, added] =
+        group_of.try_emplace(std::pair(curve.codes, curve.num_gpus), groups_.size());
     if (added) groups_.push_back({curve.codes, curve.num_gpus, curve.log2_gpus, {}});
     groups_[it->second].anchors.push_back(static_cast<int>(i));
   }

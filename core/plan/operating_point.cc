@@ -114,15 +114,21 @@ double MixTokensPerSecond(const CandidateCurves& curves, size_t j, Judgement jud
   return seconds > 0 ? tokens / seconds : 0;
 }
 
-std::variant<OperatingPoint, Rejection> ChooseOperatingPoint(const CandidateCurves& curves,
+std::variant<OperatingPoint, Rejection> ChooseOperatingPoint(CandidateCurves& curves,
                                                              const LatencyObjectives& objectives,
                                                              double demand_tokens_per_s,
                                                              Judgement judgement,
                                                              absl::string_view bound_label) {
   const size_t batch_count = curves.points.front().size();
   const bool latency_objectives = objectives.ttft_s.has_value() || objectives.itl_s.has_value();
-  const auto complete = [&curves](size_t j) {
-    if (curves.complete_latencies) curves.complete_latencies(j);
+  const auto complete = [&curves, batch_count](size_t j) {
+    if (!curves.complete_latencies) return;
+    curves.has_latencies.resize(batch_count, false);
+    if (curves.has_latencies[j]) return;
+    curves.has_latencies[j] = true;
+    for (size_t i = 0; i < curves.points.size(); ++i) {
+      curves.complete_latencies(i, curves.points[i][j]);
+    }
   };
   std::optional<OperatingPoint> best;
   size_t best_j = 0;
@@ -191,6 +197,15 @@ std::variant<OperatingPoint, Rejection> ChooseOperatingPoint(const CandidateCurv
   if (first_miss) return *first_miss;
   return Rejection{CandidateRejection::kDoesNotFit,
                    memory_reason.value_or("no operating point has a throughput")};
+}
+
+std::variant<OperatingPoint, Rejection> ChooseOperatingPoint(const CandidateCurves& curves,
+                                                             const LatencyObjectives& objectives,
+                                                             double demand_tokens_per_s,
+                                                             Judgement judgement,
+                                                             absl::string_view bound_label) {
+  CandidateCurves copy = curves;
+  return ChooseOperatingPoint(copy, objectives, demand_tokens_per_s, judgement, bound_label);
 }
 
 }  // namespace perfcast

@@ -17,13 +17,12 @@ namespace perfcast {
 struct CandidateCurves {
   std::vector<WeightedShape> shapes;
   std::vector<std::vector<PointPrediction>> points;  // [shape][batch size]
-  // Adds TTFT and ITL to batch index j of every shape where the points were predicted without
-  // them (PredictOptions::latencies), at most once per j; empty when they carry them already.
-  // It writes `points` through the owner's reference: the figures a const reader sees at j are
-  // complete once it has been called for j.
-  std::function<void(size_t j)> complete_latencies;
+  // Adds TTFT and ITL to `point` of shape index `shape`, where the points were predicted without
+  // them (PredictOptions::latencies); empty when they carry them already. ChooseOperatingPoint
+  // calls it once per batch index whose latencies it reads.
+  std::function<void(size_t shape, PointPrediction& point)> complete_latencies;
+  std::vector<bool> has_latencies;  // [batch size], kept by ChooseOperatingPoint
 };
-
 // Which figures of a point a plan is judged by.
 enum class Judgement {
   kPessimisticBound,  // capacity from the lower bound, latencies from the upper bounds
@@ -46,10 +45,16 @@ double MixTokensPerSecond(const CandidateCurves& curves, size_t j, Judgement jud
 // smaller batch, which has the lower latency); otherwise why none does, judged at the smallest
 // batch that fits (where latencies are lowest). `bound_label` names the figures in a rejection's
 // detail ("bound at 90%"). cost_per_hour is left 0: it depends on the price, not the point.
-// Latencies are read (curves.complete_latencies) only where an objective needs them and at the
-// point chosen.
+// Latencies are read (curves.complete_latencies, which writes them into `curves`) only where an
+// objective needs them and at the point chosen.
 // REQUIRES: curves has at least one shape, every shape the same number of points (>= 1);
 // demand_tokens_per_s > 0.
+std::variant<OperatingPoint, Rejection> ChooseOperatingPoint(CandidateCurves& curves,
+                                                             const LatencyObjectives& objectives,
+                                                             double demand_tokens_per_s,
+                                                             Judgement judgement,
+                                                             absl::string_view bound_label);
+// The same on a copy of `curves`.
 std::variant<OperatingPoint, Rejection> ChooseOperatingPoint(const CandidateCurves& curves,
                                                              const LatencyObjectives& objectives,
                                                              double demand_tokens_per_s,

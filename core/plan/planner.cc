@@ -167,15 +167,12 @@ CandidateOutcome PlanCandidate(const PerfcastModel& model, const Configuration& 
     }
     curves.points.push_back(*std::move(predicted));
   }
-  std::vector<bool> has_latencies(batch_sizes.size(), latency_objectives);
-  curves.complete_latencies = [&](size_t j) {
-    if (has_latencies[j]) return;
-    has_latencies[j] = true;
-    for (size_t i = 0; i < shapes.size(); ++i) {
-      model.CompleteLatencies({configuration, shapes[i].shape}, level,
-                              absl::MakeSpan(curves.points[i]).subspan(j, 1));
-    }
-  };
+  if (!latency_objectives) {
+    curves.complete_latencies = [&](size_t shape, PointPrediction& point) {
+      model.CompleteLatencies({configuration, shapes[shape].shape}, level,
+                              absl::MakeSpan(&point, 1));
+    };
+  }
   PlanOption option;
   option.configuration = configuration;
   option.usd_per_gpu_hour = price;

@@ -127,7 +127,8 @@ TEST(XGBoostRegressorTest, SimilarRowsGetTheSameSumsAsRowsOneByOne) {
   for (int r = 0; r < features.row_count(); ++r) {
     const float* x = &features.values[r * kColumns];
     float y = 0;
-    for (int c = 0; c < kColumns; ++c) y += std::isnan(x[c]) ? 0.5f : (c + 1) * x[c] * (c % 2 ? 1 : -1);
+    for (int c = 0; c < kColumns; ++c)
+      y += std::isnan(x[c]) ? 0.5f : (c + 1) * x[c] * (c % 2 ? 1 : -1);
     targets.push_back(y + (x[0] > 0 && x[2] < 0.5f ? 3.0f : 0.0f));
   }
   XGBoostParams params = SmallParams();
@@ -139,12 +140,12 @@ TEST(XGBoostRegressorTest, SimilarRowsGetTheSameSumsAsRowsOneByOne) {
     std::vector<float> rows;
     for (int r = 0; r < row_count; ++r) {
       const float t = row_count == 1 ? 0 : static_cast<float>(r) / (row_count - 1);
-      rows.push_back(-2 + 4 * t);                                  // rising
-      rows.push_back(2 - 4 * t * t);                               // falling
-      rows.push_back(1.9f * std::sin(9 * t));                      // up and down
-      rows.push_back(r % 5 == 2 ? std::nanf("") : 0.3f - t);       // sometimes missing
-      rows.push_back(0.25f);                                       // shared
-      rows.push_back(std::nanf(""));                               // shared, missing
+      rows.push_back(-2 + 4 * t);                             // rising
+      rows.push_back(2 - 4 * t * t);                          // falling
+      rows.push_back(1.9f * std::sin(9 * t));                 // up and down
+      rows.push_back(r % 5 == 2 ? std::nanf("") : 0.3f - t);  // sometimes missing
+      rows.push_back(0.25f);                                  // shared
+      rows.push_back(std::nanf(""));                          // shared, missing
     }
     std::vector<float> one_by_one(row_count), together(row_count);
     ensemble.PredictRows(rows, kColumns, absl::MakeSpan(one_by_one));

@@ -183,9 +183,11 @@ TEST(ChooseOperatingPointTest, ReadsLatenciesOnlyWhereItNeedsThem) {
     p.ttft_s = p.ttft_lower_s = p.ttft_upper_s = p.itl_s = p.itl_lower_s = p.itl_upper_s = 0;
   }
   const CandidateCurves bare = curves;
-  curves.complete_latencies = [&](size_t j) {
+  curves.complete_latencies = [&](size_t shape, PointPrediction& point) {
+    EXPECT_EQ(shape, 0u);
+    const size_t j = static_cast<size_t>(&point - curves.points.front().data());
     asked.push_back(j);
-    curves.points.front()[j] = complete[j];
+    point = complete[j];
   };
 
   auto choice = ChooseOperatingPoint(curves, {}, 1000, Judgement::kPessimisticBound, "bound");
@@ -194,12 +196,14 @@ TEST(ChooseOperatingPointTest, ReadsLatenciesOnlyWhereItNeedsThem) {
   EXPECT_THAT(asked, ::testing::ElementsAre(2u));
   auto from_complete =
       ChooseOperatingPoint(OneShape(complete), {}, 1000, Judgement::kPessimisticBound, "bound");
-  EXPECT_EQ(std::get<OperatingPoint>(choice).ttft_s, std::get<OperatingPoint>(from_complete).ttft_s);
+  EXPECT_EQ(std::get<OperatingPoint>(choice).ttft_s,
+            std::get<OperatingPoint>(from_complete).ttft_s);
   EXPECT_EQ(std::get<OperatingPoint>(choice).itl_s, std::get<OperatingPoint>(from_complete).itl_s);
 
   // A TTFT objective that batch 64 misses (0.64 x 1.2 s upper bound > 0.5 s): every batch is read.
   asked.clear();
   curves.points = bare.points;
+  curves.has_latencies.clear();
   LatencyObjectives objectives;
   objectives.ttft_s = 0.5;
   choice = ChooseOperatingPoint(curves, objectives, 1000, Judgement::kPessimisticBound, "bound");
