@@ -182,45 +182,29 @@ void TreeEnsemble::PredictRows(absl::Span<const float> rows, int column_count,
                                absl::Span<float> out) const {
   constexpr size_t kLanes = 8;
   for (size_t first = 0; first < out.size(); first += kLanes) {
-    const size_t row_lanes = std::min(kLanes, out.size() - first);
-    // Fewer rows than lanes: the spare lanes walk the next trees, so that one row's prediction
-    // still overlaps eight walks. Each row's leaves are added in tree order all the same.
-    const size_t trees_at_once = std::max<size_t>(1, kLanes / row_lanes);
+    const size_t lanes = std::min(kLanes, out.size() - first);
     const float* lane_rows[kLanes];
     float sums[kLanes];
-    for (size_t r = 0; r < row_lanes; ++r) {
-      sums[r] = base_score_;
+    for (size_t l = 0; l < lanes; ++l) {
+      lane_rows[l] = rows.data() + (first + l) * static_cast<size_t>(column_count);
+      sums[l] = base_score_;
     }
-    for (size_t first_tree = 0; first_tree < trees_.size(); first_tree += trees_at_once) {
-      const size_t tree_count = std::min(trees_at_once, trees_.size() - first_tree);
-      const size_t lanes = row_lanes * tree_count;
-      const Split* lane_splits[kLanes];
-      int lane_depth[kLanes];
+    for (const Tree& tree : trees_) {
+      const Split* splits = splits_.data() + tree.first_split;
       uint32_t at[kLanes] = {};
-      int deepest = 0;
-      for (size_t l = 0; l < lanes; ++l) {
-        const Tree& tree = trees_[first_tree + l / row_lanes];
-        lane_rows[l] = rows.data() + (first + l % row_lanes) * static_cast<size_t>(column_count);
-        lane_splits[l] = splits_.data() + tree.first_split;
-        lane_depth[l] = tree.depth;
-        deepest = std::max(deepest, tree.depth);
-      }
-      for (int level = 0; level < deepest; ++level) {
+      for (int level = 0; level < tree.depth; ++level) {
         for (size_t l = 0; l < lanes; ++l) {
-          if (level >= lane_depth[l]) continue;
-          const Split& split = lane_splits[l][at[l]];
+          const Split& split = splits[at[l]];
           const float x = lane_rows[l][split.column >> 1];
           at[l] = 2 * at[l] + 1 + (GoesRight(split, x) ? 1u : 0u);
         }
       }
-      // Each walk ends in its tree's bottom row, whose first position is 2^depth - 1.
-      for (size_t l = 0; l < lanes; ++l) {
-        const Tree& tree = trees_[first_tree + l / row_lanes];
-        sums[l % row_lanes] +=
-            leaves_[static_cast<size_t>(tree.first_leaf) + at[l] - ((1u << tree.depth) - 1)];
-      }
+      // The walk ends in the bottom row, whose first position is 2^depth - 1.
+      const float* leaves = leaves_.data() + tree.first_leaf;
+      const uint32_t bottom = (1u << tree.depth) - 1;
+      for (size_t l = 0; l < lanes; ++l) sums[l] += leaves[at[l] - bottom];
     }
-    for (size_t r = 0; r < row_lanes; ++r) out[first + r] = sums[r];
+    for (size_t l = 0; l < lanes; ++l) out[first + l] = sums[l];
   }
 }
 
