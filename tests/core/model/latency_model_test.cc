@@ -94,12 +94,12 @@ TEST(LatencyModelTest, LatenciesAddedLaterAreThoseOfAFullPrediction) {
       const PointPrediction& later = (*bare)[i];
       const PointPrediction& at_once = (*full)[i];
       ASSERT_EQ(later.latency_statistic, LatencyStatistic::kMean);
-      EXPECT_EQ(later.throughput_tokens_per_s, at_once.throughput_tokens_per_s);
-      EXPECT_EQ(later.ttft_s, at_once.ttft_s);
-      EXPECT_EQ(later.ttft_lower_s, at_once.ttft_lower_s);
-      EXPECT_EQ(later.ttft_upper_s, at_once.ttft_upper_s);
-      EXPECT_EQ(later.itl_s, at_once.itl_s);
-      EXPECT_EQ(later.itl_upper_s, at_once.itl_upper_s);
+      for (double PointPrediction::*figure :
+           {&PointPrediction::throughput_tokens_per_s, &PointPrediction::ttft_s,
+            &PointPrediction::ttft_lower_s, &PointPrediction::ttft_upper_s, &PointPrediction::itl_s,
+            &PointPrediction::itl_lower_s, &PointPrediction::itl_upper_s}) {
+        EXPECT_EQ(later.*figure, at_once.*figure) << "batch " << later.batch_size;
+      }
     }
     EXPECT_EQ(bare->back().latency_statistic, LatencyStatistic::kUnavailable);
   }
