@@ -21,7 +21,9 @@ struct CandidateCurves {
   // them (PredictOptions::latencies); empty when they carry them already. ChooseOperatingPoint
   // calls it once per batch index whose latencies it reads.
   std::function<void(size_t shape, PointPrediction& point)> complete_latencies;
-  std::vector<bool> has_latencies;  // [batch size], kept by ChooseOperatingPoint
+  // [batch size]: which batch indices complete_latencies has seen; kept by ChooseOperatingPoint.
+  // Clear it when `points` are replaced.
+  std::vector<bool> has_latencies;
 };
 // Which figures of a point a plan is judged by.
 enum class Judgement {

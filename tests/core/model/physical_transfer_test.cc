@@ -186,35 +186,45 @@ TEST_F(PhysicalTransferTest, EveryPointCarriesItsMemoryFit) {
   EXPECT_THAT((*points)[2].memory.reason, HasSubstr("the 228 of 1024 sequences resident at once"));
 }
 
-// What a plan asks: the points whose sequences are all resident, as a full prediction gives them;
-// the batch that would run in waves keeps its memory verdict and no throughput.
+// What a plan asks: a point to be predicted from anchors whose sequences are not all resident is
+// left out (memory verdict only, no throughput); every other point is as a full prediction gives
+// it, including a measured point beyond the resident batch (2048/2048 tokens: 114 sequences at
+// once, measured up to batch 128).
 TEST_F(PhysicalTransferTest, ResidentPointsOnlyLeavesTheBatchInWavesUnpredicted) {
-  const PredictionQuery query{On("gpu-mid", "stack-a"), {1024, 1024}};
-  const int batches[] = {1, 64, 228, 229, 1024};
   PredictOptions options;
   options.resident_points_only = true;
-
-  auto all = with_catalogue_->Predict(query, batches, 0.9);
-  auto resident = with_catalogue_->Predict(query, batches, 0.9, options);
-
-  ASSERT_TRUE(all.ok()) << all.status();
-  ASSERT_TRUE(resident.ok()) << resident.status();
-  ASSERT_EQ(resident->size(), all->size());
-  for (size_t i = 0; i < all->size(); ++i) {
-    const PointPrediction& r = (*resident)[i];
-    SCOPED_TRACE(r.batch_size);
-    EXPECT_EQ(r.memory.reason, (*all)[i].memory.reason);
-    if (r.batch_size <= 228) {
-      EXPECT_EQ(r.throughput_tokens_per_s, (*all)[i].throughput_tokens_per_s);
-      EXPECT_EQ(r.lower_tokens_per_s, (*all)[i].lower_tokens_per_s);
-      EXPECT_EQ(r.ttft_upper_s, (*all)[i].ttft_upper_s);
-    } else {
-      EXPECT_GT((*all)[i].throughput_tokens_per_s, 0);
-      EXPECT_EQ(r.throughput_tokens_per_s, 0);
-      EXPECT_EQ(r.lower_tokens_per_s, 0);
-      EXPECT_EQ(r.latency_statistic, LatencyStatistic::kUnavailable);
+  int left_out = 0, measured_beyond_resident = 0;
+  for (const Shape shape : {Shape{1024, 1024}, Shape{2048, 2048}}) {
+    const PredictionQuery query{On("gpu-mid", "stack-a"), shape};
+    const int batches[] = {1, 64, 128, 200, 228, 229, 1024};
+    auto all = with_catalogue_->Predict(query, batches, 0.9);
+    auto resident = with_catalogue_->Predict(query, batches, 0.9, options);
+    ASSERT_TRUE(all.ok()) << all.status();
+    ASSERT_TRUE(resident.ok()) << resident.status();
+    ASSERT_EQ(resident->size(), all->size());
+    for (size_t i = 0; i < all->size(); ++i) {
+      const PointPrediction& r = (*resident)[i];
+      const PointPrediction& full = (*all)[i];
+      SCOPED_TRACE(testing::Message() << shape.input_tokens << " tokens, batch " << r.batch_size);
+      EXPECT_EQ(r.memory.reason, full.memory.reason);
+      EXPECT_EQ(r.prediction_case, full.prediction_case);
+      const bool on_measured_curve = r.batch_size <= 128;
+      if (on_measured_curve || r.memory.AllResident(r.batch_size)) {
+        measured_beyond_resident += !r.memory.AllResident(r.batch_size);
+        EXPECT_EQ(r.throughput_tokens_per_s, full.throughput_tokens_per_s);
+        EXPECT_EQ(r.lower_tokens_per_s, full.lower_tokens_per_s);
+        EXPECT_EQ(r.ttft_upper_s, full.ttft_upper_s);
+      } else {
+        ++left_out;
+        EXPECT_GT(full.throughput_tokens_per_s, 0);
+        EXPECT_EQ(r.throughput_tokens_per_s, 0);
+        EXPECT_EQ(r.lower_tokens_per_s, 0);
+        EXPECT_EQ(r.latency_statistic, LatencyStatistic::kUnavailable);
+      }
     }
   }
+  EXPECT_EQ(left_out, 6);  // 229 and 1024 at 1024 tokens; 200, 228, 229 and 1024 at 2048
+  EXPECT_EQ(measured_beyond_resident, 1);  // batch 128 at 2048 tokens
 }
 
 // A shape whose one sequence needs more KV cache than the memory holds is answered, not refused:

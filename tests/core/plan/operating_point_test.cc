@@ -1,5 +1,6 @@
 #include "core/plan/operating_point.h"
 
+#include <algorithm>
 #include <variant>
 
 #include "gmock/gmock.h"
@@ -185,7 +186,11 @@ TEST(ChooseOperatingPointTest, ReadsLatenciesOnlyWhereItNeedsThem) {
   const CandidateCurves bare = curves;
   curves.complete_latencies = [&](size_t shape, PointPrediction& point) {
     EXPECT_EQ(shape, 0u);
-    const size_t j = static_cast<size_t>(&point - curves.points.front().data());
+    const auto j = static_cast<size_t>(
+        std::find_if(complete.begin(), complete.end(),
+                     [&](const PointPrediction& p) { return p.batch_size == point.batch_size; }) -
+        complete.begin());
+    ASSERT_LT(j, complete.size());
     asked.push_back(j);
     point = complete[j];
   };
@@ -199,6 +204,13 @@ TEST(ChooseOperatingPointTest, ReadsLatenciesOnlyWhereItNeedsThem) {
   EXPECT_EQ(std::get<OperatingPoint>(choice).ttft_s,
             std::get<OperatingPoint>(from_complete).ttft_s);
   EXPECT_EQ(std::get<OperatingPoint>(choice).itl_s, std::get<OperatingPoint>(from_complete).itl_s);
+  // The planner's second judgement on the same curves picks the same batch (the point estimates
+  // serve 1,000 tokens/s with one replica at 64): complete already, it is not asked again.
+  auto optimistic = ChooseOperatingPoint(curves, {}, 1000, Judgement::kPointEstimate, "point");
+  ASSERT_TRUE(std::holds_alternative<OperatingPoint>(optimistic));
+  EXPECT_EQ(std::get<OperatingPoint>(optimistic).batch_size, 64);
+  EXPECT_EQ(std::get<OperatingPoint>(optimistic).ttft_s, complete[2].ttft_s);
+  EXPECT_THAT(asked, ::testing::ElementsAre(2u));
 
   // A TTFT objective that batch 64 misses (0.64 x 1.2 s upper bound > 0.5 s): every batch is read.
   asked.clear();
