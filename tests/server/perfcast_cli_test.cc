@@ -18,6 +18,7 @@
 #include "proto/convert/prediction_conversion.h"
 #include "server/perfcast_server.h"
 #include "server/rpc/authorization.h"
+#include "tests/clients/cli/cli_run.h"
 #include "tests/server/server_test_util.h"
 
 namespace perfcast::server {
@@ -33,11 +34,7 @@ using ::testing::Not;
 
 constexpr char kCliBinary[] = PERFCAST_CLI_BINARY;
 
-struct CliRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using ::perfcast::testing::CliRun;
 
 class PerfcastCliTest : public ::testing::Test {
  protected:
@@ -48,21 +45,8 @@ class PerfcastCliTest : public ::testing::Test {
   }
 
   // Runs `perfcast <arguments>` (a shell word list) and captures stdout, stderr and the exit code.
-  CliRun Run(const std::string& arguments) {
-    const std::string err_path = dir_.path() + "/stderr.txt";
-    const std::string command = absl::StrCat(kCliBinary, " ", arguments, " 2>", err_path);
-    CliRun run;
-    std::FILE* pipe = ::popen(command.c_str(), "r");
-    char buffer[4096];
-    size_t n = 0;
-    while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) run.out.append(buffer, n);
-    const int status = ::pclose(pipe);
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    std::ifstream err(err_path);
-    std::stringstream text;
-    text << err.rdbuf();
-    run.err = text.str();
-    return run;
+  static CliRun Run(const std::string& arguments) {
+    return ::perfcast::testing::RunCli(arguments, "perfcast_cli");
   }
 
   std::string Server() const { return absl::StrCat("--server ", address_); }
