@@ -121,13 +121,15 @@ std::variant<OperatingPoint, Rejection> ChooseOperatingPoint(CandidateCurves& cu
                                                              absl::string_view bound_label) {
   const size_t batch_count = curves.points.front().size();
   const bool latency_objectives = objectives.ttft_s.has_value() || objectives.itl_s.has_value();
-  const auto complete = [&curves, batch_count](size_t j) {
+  // A point completed once carries its latencies, or none the model can give, which a second
+  // completion gives again.
+  const auto complete = [&curves](size_t j) {
     if (!curves.complete_latencies) return;
-    curves.has_latencies.resize(batch_count, false);
-    if (curves.has_latencies[j]) return;
-    curves.has_latencies[j] = true;
     for (size_t i = 0; i < curves.points.size(); ++i) {
-      curves.complete_latencies(i, curves.points[i][j]);
+      PointPrediction& point = curves.points[i][j];
+      if (point.latency_statistic == LatencyStatistic::kUnavailable) {
+        curves.complete_latencies(i, point);
+      }
     }
   };
   std::optional<OperatingPoint> best;

@@ -19,12 +19,10 @@ struct CandidateCurves {
   std::vector<std::vector<PointPrediction>> points;  // [shape][batch size]
   // Adds TTFT and ITL to `point` of shape index `shape`, where the points were predicted without
   // them (PredictOptions::latencies); empty when they carry them already. ChooseOperatingPoint
-  // calls it once per batch index whose latencies it reads.
+  // calls it for the points it reads that carry none (LatencyStatistic::kUnavailable).
   std::function<void(size_t shape, PointPrediction& point)> complete_latencies;
-  // [batch size]: which batch indices complete_latencies has seen; kept by ChooseOperatingPoint.
-  // Clear it when `points` are replaced.
-  std::vector<bool> has_latencies;
 };
+
 // Which figures of a point a plan is judged by.
 enum class Judgement {
   kPessimisticBound,  // capacity from the lower bound, latencies from the upper bounds

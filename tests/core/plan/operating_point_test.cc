@@ -215,7 +215,6 @@ TEST(ChooseOperatingPointTest, ReadsLatenciesOnlyWhereItNeedsThem) {
   // A TTFT objective that batch 64 misses (0.64 x 1.2 s upper bound > 0.5 s): every batch is read.
   asked.clear();
   curves.points = bare.points;
-  curves.has_latencies.clear();
   LatencyObjectives objectives;
   objectives.ttft_s = 0.5;
   choice = ChooseOperatingPoint(curves, objectives, 1000, Judgement::kPessimisticBound, "bound");
