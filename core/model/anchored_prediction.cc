@@ -109,6 +109,24 @@ std::vector<AnchoredPrediction> PredictFromAnchorsEach(const TransferFeatures& f
   return out;
 }
 
+std::vector<AnchorChoice> NewShapeAnchors(const AnchorIndex& index,
+                                          const Configuration& configuration, const Shape& shape) {
+  std::vector<AnchorChoice> chosen =
+      index.SameConfiguration(configuration, shape, kSiblingsForNewShape);
+  for (const AnchorChoice& other :
+       NewShapeCompletion(index, configuration, shape, static_cast<int>(chosen.size()))) {
+    chosen.push_back(other);
+  }
+  return chosen;
+}
+
+std::vector<AnchorChoice> NewShapeCompletion(const AnchorIndex& index,
+                                             const Configuration& configuration,
+                                             const Shape& shape, int sibling_count) {
+  if (sibling_count <= 0 || sibling_count >= kSiblingsForNewShape) return {};
+  return index.OtherConfigurations(configuration, shape, kSiblingsForNewShape - sibling_count);
+}
+
 std::vector<Anchor> AnchorsOf(const AnchorIndex& index, absl::Span<const AnchorChoice> chosen) {
   std::vector<Anchor> out;
   for (const AnchorChoice& choice : chosen) {

@@ -62,6 +62,21 @@ std::vector<AnchoredPrediction> PredictFromAnchorsEach(const TransferFeatures& f
                                                        absl::Span<const Anchor> anchors,
                                                        absl::Span<const double> batch_sizes);
 
+// The anchors of a shape its configuration has not measured: the configuration's
+// kSiblingsForNewShape nearest shapes and, where it has fewer curves than that (but at least
+// one), the nearest shape of each of the most similar other configurations to make up the count.
+// One or two far siblings carry the configuration's level but say little about how the new shape
+// moves it; other configurations' curves at the query's shape tell that. Without a sibling there
+// is none: the query is a new configuration. Used alike by Predict and by the held-out errors that
+// calibrate it.
+std::vector<AnchorChoice> NewShapeAnchors(const AnchorIndex& index,
+                                          const Configuration& configuration, const Shape& shape);
+// The other configurations' curves that make up a new shape's anchors when only
+// `sibling_count` siblings are at hand (empty when there are none or enough).
+std::vector<AnchorChoice> NewShapeCompletion(const AnchorIndex& index,
+                                             const Configuration& configuration,
+                                             const Shape& shape, int sibling_count);
+
 // The anchors `chosen` from `index`, which must outlive them.
 std::vector<Anchor> AnchorsOf(const AnchorIndex& index, absl::Span<const AnchorChoice> chosen);
 

@@ -48,6 +48,12 @@ void ExploreByAnnealing(const AnchorIndex& index, const TransferFeatures& featur
         for (size_t s = 0; s < siblings.size() && s < kSiblingsForNewShape; ++s) {
           anchors.push_back({&index.anchors()[siblings[s].second], false});
         }
+        // As Predict would with this few curves of the configuration observed.
+        for (const Anchor& other :
+             AnchorsOf(index, NewShapeCompletion(index, curve.configuration, curve.shape,
+                                                 static_cast<int>(anchors.size())))) {
+          anchors.push_back(other);
+        }
         for (const CurvePoint& point : curve.points) {
           AnchoredPrediction p = PredictFromAnchors(
               features, {curve_models[folds.of_curve[target]], physical_exponents},

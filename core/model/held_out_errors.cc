@@ -98,8 +98,8 @@ absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
       return signed_error;
     };
     const Unobserved without_curve{.curve = static_cast<int>(i)};
-    const std::vector<Anchor> siblings = AnchorsOf(
-        index, index.SameConfiguration(curve.configuration, curve.shape, kSiblingsForNewShape));
+    const std::vector<Anchor> siblings =
+        AnchorsOf(index, NewShapeAnchors(index, curve.configuration, curve.shape));
     for (const CurvePoint& point : curve.points) {
       add(PredictionCase::kExtrapolatedShape, curve_models[folds.of_curve[i]], siblings, point,
           without_curve);

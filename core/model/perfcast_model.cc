@@ -263,7 +263,7 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
     }
     unmeasured_case = PredictionCase::kExtrapolatedBatch;
   } else if (s.index.HasConfiguration(query.configuration)) {
-    chosen = s.index.SameConfiguration(query.configuration, query.shape, kSiblingsForNewShape);
+    chosen = NewShapeAnchors(s.index, query.configuration, query.shape);
     unmeasured_case = PredictionCase::kExtrapolatedShape;
   } else {
     PERFCAST_RETURN_IF_ERROR(s.CheckKnown(query.configuration));
