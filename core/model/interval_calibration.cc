@@ -30,12 +30,29 @@ RowKind KindOf(PredictionCase prediction_case) {
 }
 
 IntervalCalibration IntervalCalibration::FromScores(
-    std::array<std::vector<double>, kRowKindCount> scores) {
+    std::array<std::vector<double>, kRowKindCount> scores,
+    const std::array<std::vector<double>, kRowKindCount>& weights) {
   IntervalCalibration calibration;
   for (int kind = 0; kind < kRowKindCount; ++kind) {
     std::vector<double>& errors = scores[kind];
     if (errors.empty()) continue;
     calibration.counts_[kind] = static_cast<uint32_t>(errors.size());
+    if (weights[kind].size() == errors.size()) {
+      std::vector<size_t> order(errors.size());
+      for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+      std::stable_sort(order.begin(), order.end(),
+                       [&](size_t a, size_t b) { return errors[a] < errors[b]; });
+      std::vector<double> sorted, sorted_weights;
+      for (size_t i : order) {
+        sorted.push_back(errors[i]);
+        sorted_weights.push_back(weights[kind][i]);
+      }
+      for (int step = 0; step <= kQuantileSteps; ++step) {
+        calibration.quantiles_[kind].push_back(WeightedPercentileOfSorted(
+            sorted, sorted_weights, static_cast<double>(step) / kQuantileSteps));
+      }
+      continue;
+    }
     std::sort(errors.begin(), errors.end());
     for (int step = 0; step <= kQuantileSteps; ++step) {
       calibration.quantiles_[kind].push_back(

@@ -39,8 +39,12 @@ RowKind KindOf(PredictionCase prediction_case);
 // Thread safety: immutable after construction.
 class IntervalCalibration {
  public:
-  // `scores[kind]`: held-out non-conformity scores of that kind.
-  static IntervalCalibration FromScores(std::array<std::vector<double>, kRowKindCount> scores);
+  // `scores[kind]`: held-out non-conformity scores of that kind. `weights[kind]`, where not
+  // empty, gives each score a positive weight and the quantiles are of that weighted
+  // distribution (the count stays the number of scores).
+  static IntervalCalibration FromScores(
+      std::array<std::vector<double>, kRowKindCount> scores,
+      const std::array<std::vector<double>, kRowKindCount>& weights = {});
 
   // The score quantile at `level` with the finite-sample correction of split conformal
   // prediction (level * (n + 1) / n, capped at the largest score seen). REQUIRES: 0 < level < 1.

@@ -3,12 +3,23 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <string>
 
 #include "core/data/curve.h"
 #include "core/fit/anchor_curve.h"
 #include "core/util/status_macros.h"
 
 namespace perfcast {
+namespace {
+
+// The campaign of the curve a record predicted ("" for a record of no curve).
+const std::string& CampaignOf(const AnchorIndex& index, const ErrorRecord& record) {
+  static const std::string kNone;
+  if (record.curve < 0) return kNone;
+  return index.anchors()[record.curve].curve().configuration.campaign;
+}
+
+}  // namespace
 
 absl::StatusOr<Calibrations> CalibrateIntervals(const AnchorIndex& index,
                                                 std::array<std::vector<ErrorRecord>, 2> records,
@@ -26,9 +37,20 @@ absl::StatusOr<Calibrations> CalibrateIntervals(const AnchorIndex& index,
   std::array<std::vector<double>, kRowKindCount> scores;
   // Per kind, the largest score over each held-out curve's points.
   std::array<std::map<int, double>, kRowKindCount> largest_by_curve;
+  // A campaign the data lack is one more draw from the campaigns, not from their pooled points:
+  // the campaign spread is the distribution of a campaign drawn at random, then one of its
+  // points, so each campaign's scores weigh as much in total whatever its size. Pooled, the
+  // largest campaign would set the floor and a campaign unlike it would be under-covered.
+  std::map<std::string, int> spread_records_of_campaign;
+  for (const ErrorRecord& record : records[1]) {
+    if (record.other_campaign) ++spread_records_of_campaign[CampaignOf(index, record)];
+  }
+  std::array<std::vector<double>, kRowKindCount> weights;
   for (const ErrorRecord& record : records[1]) {
     if (record.other_campaign) {
       scores[static_cast<int>(RowKind::kCampaignSpread)].push_back(record.absolute_log_error);
+      weights[static_cast<int>(RowKind::kCampaignSpread)].push_back(
+          1.0 / spread_records_of_campaign.at(CampaignOf(index, record)));
       continue;
     }
     const RowKind kind =
@@ -57,7 +79,8 @@ absl::StatusOr<Calibrations> CalibrateIntervals(const AnchorIndex& index,
       }
     }
   }
-  return Calibrations{std::move(predictor), IntervalCalibration::FromScores(std::move(scores)),
+  return Calibrations{std::move(predictor),
+                      IntervalCalibration::FromScores(std::move(scores), weights),
                       IntervalCalibration::FromScores(std::move(curve_scores))};
 }
 

@@ -112,6 +112,30 @@ TEST_F(ConformalIntervalTest, CalibrationRoundTripKeepsEveryQuantile) {
   }
 }
 
+TEST(IntervalCalibrationTest, WeightedScoresCoverEachGroupAsMuchAsTheGroupsCount) {
+  // A large group with small scores and a small one with large scores. Pooled, the 90% quantile
+  // is the large group's; weighted so that each group counts once, it reaches into the small
+  // group's scores, as it must for a draw of the group first (a campaign the data lack).
+  std::array<std::vector<double>, kRowKindCount> scores;
+  std::array<std::vector<double>, kRowKindCount> weights;
+  const int spread = static_cast<int>(RowKind::kCampaignSpread);
+  for (int i = 0; i < 1000; ++i) {
+    scores[spread].push_back(0.1 * (i + 1) / 1000.0);
+    weights[spread].push_back(1.0 / 1000);
+  }
+  for (int i = 0; i < 20; ++i) {
+    scores[spread].push_back(1.0 + i / 20.0);
+    weights[spread].push_back(1.0 / 20);
+  }
+  const IntervalCalibration pooled = IntervalCalibration::FromScores(scores);
+  const IntervalCalibration balanced = IntervalCalibration::FromScores(scores, weights);
+  EXPECT_LE(pooled.ScoreQuantile(RowKind::kCampaignSpread, 0.9), 0.1);
+  EXPECT_GE(balanced.ScoreQuantile(RowKind::kCampaignSpread, 0.9), 1.0);
+  // Half the weight is the large group's: the 40% quantile stays inside it.
+  EXPECT_LE(balanced.ScoreQuantile(RowKind::kCampaignSpread, 0.4), 0.1);
+  EXPECT_EQ(balanced.ScoreCount(RowKind::kCampaignSpread), 1020u);
+}
+
 TEST(IntervalCalibrationTest, QuantilesOfTheWrongSizeAreDataLoss) {
   ByteWriter writer;
   writer.PutU32(10);  // scores of the first kind
