@@ -1,6 +1,7 @@
 #include "core/model/error_exploration.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <utility>
 
@@ -26,16 +27,30 @@ void ExploreByAnnealing(const AnchorIndex& index, const TransferFeatures& featur
     schedule.max_iterations = options.annealing_moves_per_configuration;
     schedule.time_limit = std::max(deadline - absl::Now(), absl::ZeroDuration());
     schedule.seed = options.seed * 1000003 + rank;
+    // What completes a target's observed siblings does not depend on which are observed: the
+    // other configurations' curves for one or two siblings, per target (NewShapeCompletion).
+    std::vector<std::array<std::vector<Anchor>, kSiblingsForNewShape>> completions(curves.size());
+    for (size_t c = 0; c < curves.size(); ++c) {
+      const Curve& curve = index.anchors()[curves[c]].curve();
+      for (int siblings = 1; siblings < kSiblingsForNewShape; ++siblings) {
+        completions[c][siblings] = AnchorsOf(
+            index, NewShapeCompletion(index, curve.configuration, curve.shape, siblings));
+      }
+    }
     std::vector<bool> initial(curves.size(), true);
     initial[schedule.seed % curves.size()] = false;
     Anneal(std::move(initial), schedule, [&](const std::vector<bool>& observed) {
-      std::vector<int> unobserved;
+      std::vector<int> unobserved, unobserved_positions;
       for (size_t c = 0; c < curves.size(); ++c) {
-        if (!observed[c]) unobserved.push_back(curves[c]);
+        if (!observed[c]) {
+          unobserved.push_back(curves[c]);
+          unobserved_positions.push_back(static_cast<int>(c));
+        }
       }
       double error_sum = 0;
       int error_count = 0;
-      for (int target : unobserved) {
+      for (size_t u = 0; u < unobserved.size(); ++u) {
+        const int target = unobserved[u];
         const Curve& curve = index.anchors()[target].curve();
         std::vector<std::pair<double, int>> siblings;
         for (size_t c = 0; c < curves.size(); ++c) {
@@ -49,10 +64,10 @@ void ExploreByAnnealing(const AnchorIndex& index, const TransferFeatures& featur
           anchors.push_back({&index.anchors()[siblings[s].second], false});
         }
         // As Predict would with this few curves of the configuration observed.
-        for (const Anchor& other :
-             AnchorsOf(index, NewShapeCompletion(index, curve.configuration, curve.shape,
-                                                 static_cast<int>(anchors.size())))) {
-          anchors.push_back(other);
+        if (anchors.size() < static_cast<size_t>(kSiblingsForNewShape)) {
+          for (const Anchor& other : completions[unobserved_positions[u]][anchors.size()]) {
+            anchors.push_back(other);
+          }
         }
         for (const CurvePoint& point : curve.points) {
           AnchoredPrediction p = PredictFromAnchors(

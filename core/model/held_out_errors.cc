@@ -98,11 +98,11 @@ absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
       return signed_error;
     };
     const Unobserved without_curve{.curve = static_cast<int>(i)};
-    const std::vector<Anchor> siblings =
+    const std::vector<Anchor> new_shape_anchors =
         AnchorsOf(index, NewShapeAnchors(index, curve.configuration, curve.shape));
     for (const CurvePoint& point : curve.points) {
-      add(PredictionCase::kExtrapolatedShape, curve_models[folds.of_curve[i]], siblings, point,
-          without_curve);
+      add(PredictionCase::kExtrapolatedShape, curve_models[folds.of_curve[i]], new_shape_anchors,
+          point, without_curve);
     }
     const size_t n = curve.points.size();
     if (const size_t keep = LargerBatchSplit(n); keep < n) {

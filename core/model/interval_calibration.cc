@@ -48,7 +48,7 @@ IntervalCalibration IntervalCalibration::FromScores(
         sorted_weights.push_back(weights[kind][i]);
       }
       for (int step = 0; step <= kQuantileSteps; ++step) {
-        calibration.quantiles_[kind].push_back(WeightedPercentileOfSorted(
+        calibration.quantiles_[kind].push_back(WeightedQuantileOfSorted(
             sorted, sorted_weights, static_cast<double>(step) / kQuantileSteps));
       }
       continue;

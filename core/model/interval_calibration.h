@@ -41,7 +41,8 @@ class IntervalCalibration {
  public:
   // `scores[kind]`: held-out non-conformity scores of that kind. `weights[kind]`, where not
   // empty, gives each score a positive weight and the quantiles are of that weighted
-  // distribution (the count stays the number of scores).
+  // distribution (WeightedQuantileOfSorted; the count, which the finite-sample correction
+  // reads, stays the number of scores).
   static IntervalCalibration FromScores(
       std::array<std::vector<double>, kRowKindCount> scores,
       const std::array<std::vector<double>, kRowKindCount>& weights = {});

@@ -133,6 +133,11 @@ TEST(IntervalCalibrationTest, WeightedScoresCoverEachGroupAsMuchAsTheGroupsCount
   EXPECT_GE(balanced.ScoreQuantile(RowKind::kCampaignSpread, 0.9), 1.0);
   // Half the weight is the large group's: the 40% quantile stays inside it.
   EXPECT_LE(balanced.ScoreQuantile(RowKind::kCampaignSpread, 0.4), 0.1);
+  // A group of one record weighs as much as the 1000: above one half, the quantile is its score.
+  scores[spread].push_back(5.0);
+  weights[spread].push_back(1.0);
+  const IntervalCalibration with_single = IntervalCalibration::FromScores(scores, weights);
+  EXPECT_DOUBLE_EQ(with_single.ScoreQuantile(RowKind::kCampaignSpread, 0.9), 5.0);
   EXPECT_EQ(balanced.ScoreCount(RowKind::kCampaignSpread), 1020u);
 }
 

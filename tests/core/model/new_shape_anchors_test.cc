@@ -3,9 +3,14 @@
 #include <string>
 #include <vector>
 
+#include <cmath>
+
 #include "core/model/anchor_index.h"
 #include "core/model/anchored_prediction.h"
+#include "core/model/perfcast_model.h"
+#include "core/model/perfcast_model_internal.h"
 #include "gtest/gtest.h"
+#include "tests/core/synthetic_benchmarks.h"
 
 namespace perfcast {
 namespace {
@@ -78,6 +83,42 @@ TEST(NewShapeAnchorsTest, WithoutAnySiblingThereIsNothingToCompleteTheQueryIsANe
   const Configuration single{"gpu-a", 1, "vllm", "org/model-7b", "fp16"};
   EXPECT_EQ(NewShapeCompletion(index, single, {1024, 1024}, 1).size(), 2u);
   EXPECT_EQ(NewShapeCompletion(index, single, {1024, 1024}, 2).size(), 1u);
+}
+
+TEST(NewShapeAnchorsTest, PredictReadsTheCompletedAnchors) {
+  // gpu-a x1 keeps only its 128/128 curve; every other configuration measured 1024/1024.
+  std::vector<BenchmarkRecord> records;
+  for (const BenchmarkRecord& r : testing::SyntheticRecords()) {
+    if (r.configuration.hardware == "gpu-a" && r.configuration.num_gpus == 1 &&
+        r.shape.input_tokens != 128) {
+      continue;
+    }
+    records.push_back(r);
+  }
+  auto trained = PerfcastModel::Train(records, TrainOptions{});
+  ASSERT_TRUE(trained.ok()) << trained.status();
+  const PerfcastModel::State& state = PerfcastModelInternal::StateOf(**trained);
+  const Configuration configuration = records.front().configuration;
+  ASSERT_EQ(configuration.hardware, "gpu-a");
+  ASSERT_EQ(configuration.num_gpus, 1);
+  const Shape shape{1024, 1024};
+  const int batches[] = {16};
+  auto predicted = (*trained)->Predict({configuration, shape}, batches, 0.9);
+  ASSERT_TRUE(predicted.ok()) << predicted.status();
+  ASSERT_EQ(predicted->front().prediction_case, PredictionCase::kExtrapolatedShape);
+
+  const std::vector<Anchor> completed =
+      AnchorsOf(state.index, NewShapeAnchors(state.index, configuration, shape));
+  ASSERT_EQ(completed.size(), static_cast<size_t>(kSiblingsForNewShape));
+  const Corrector corrector{state.correction.ensemble(), state.physical_exponents};
+  const double from_completed =
+      PredictFromAnchors(state.features, corrector, configuration, shape, completed, 16)
+          .log_throughput;
+  const double from_sibling = PredictFromAnchors(state.features, corrector, configuration, shape,
+                                                 {completed.front()}, 16)
+                                  .log_throughput;
+  EXPECT_DOUBLE_EQ(std::log(predicted->front().throughput_tokens_per_s), from_completed);
+  EXPECT_GT(std::abs(from_completed - from_sibling), 1e-6);
 }
 
 }  // namespace

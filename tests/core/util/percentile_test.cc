@@ -7,36 +7,41 @@
 namespace perfcast {
 namespace {
 
-TEST(WeightedPercentileTest, EqualWeightsGiveThePlainPercentile) {
+TEST(WeightedQuantileTest, EqualWeightsGiveTheEmpiricalQuantile) {
   const std::vector<double> sorted = {0.1, 0.4, 0.5, 2.0, 7.5};
-  const std::vector<double> ones(sorted.size(), 1.0), threes(sorted.size(), 3.0);
-  for (double q = 0; q <= 1.0; q += 0.05) {
-    EXPECT_NEAR(WeightedPercentileOfSorted(sorted, ones, q), PercentileOfSorted(sorted, q), 1e-12)
-        << q;
-    EXPECT_NEAR(WeightedPercentileOfSorted(sorted, threes, q), PercentileOfSorted(sorted, q),
-                1e-12)
-        << q;
-  }
+  const std::vector<double> threes(sorted.size(), 3.0);
+  // The smallest value with at least q of the values at or below it.
+  EXPECT_DOUBLE_EQ(WeightedQuantileOfSorted(sorted, threes, 0.0), 0.1);
+  EXPECT_DOUBLE_EQ(WeightedQuantileOfSorted(sorted, threes, 0.2), 0.1);
+  EXPECT_DOUBLE_EQ(WeightedQuantileOfSorted(sorted, threes, 0.21), 0.4);
+  EXPECT_DOUBLE_EQ(WeightedQuantileOfSorted(sorted, threes, 0.5), 0.5);
+  EXPECT_DOUBLE_EQ(WeightedQuantileOfSorted(sorted, threes, 0.81), 7.5);
+  EXPECT_DOUBLE_EQ(WeightedQuantileOfSorted(sorted, threes, 1.0), 7.5);
 }
 
-TEST(WeightedPercentileTest, AHeavyValuePullsTheQuantilesTowardsIt) {
-  const std::vector<double> sorted = {1, 2, 3, 4};
-  // The last value weighs as much as the other three together: the median moves up from 2.5.
-  const std::vector<double> weights = {1, 1, 1, 3};
-  EXPECT_DOUBLE_EQ(PercentileOfSorted(sorted, 0.5), 2.5);
-  EXPECT_DOUBLE_EQ(WeightedPercentileOfSorted(sorted, weights, 0.5), 3.0);
-  EXPECT_DOUBLE_EQ(WeightedPercentileOfSorted(sorted, weights, 0.75), 3.5);
-  EXPECT_DOUBLE_EQ(WeightedPercentileOfSorted(sorted, weights, 0.0), 1.0);
-  EXPECT_DOUBLE_EQ(WeightedPercentileOfSorted(sorted, weights, 1.0), 4.0);
-  // Monotone in q.
+TEST(WeightedQuantileTest, ASingleHeavyValueIsReachedOnceQPassesTheWeightBelowIt) {
+  // A group of 1000 small values and a group of one large value, each weighing one half: the
+  // 0.9 quantile is the large value, as drawing a group and then one of its values gives.
+  std::vector<double> sorted, weights;
+  for (int i = 0; i < 1000; ++i) {
+    sorted.push_back(0.1 * (i + 1) / 1000.0);
+    weights.push_back(0.5 / 1000);
+  }
+  sorted.push_back(2.0);
+  weights.push_back(0.5);
+  EXPECT_DOUBLE_EQ(WeightedQuantileOfSorted(sorted, weights, 0.9), 2.0);
+  EXPECT_DOUBLE_EQ(WeightedQuantileOfSorted(sorted, weights, 0.51), 2.0);
+  EXPECT_LE(WeightedQuantileOfSorted(sorted, weights, 0.49), 0.1);
+  // Monotone in q, from the smallest value to the largest.
   double previous = 0;
-  for (double q = 0; q <= 1.0; q += 0.01) {
-    const double value = WeightedPercentileOfSorted(sorted, weights, q);
-    EXPECT_GE(value, previous);
+  for (int k = 0; k <= 100; ++k) {
+    const double value = WeightedQuantileOfSorted(sorted, weights, k / 100.0);
+    EXPECT_GE(value, previous) << k;
     previous = value;
   }
-  EXPECT_DOUBLE_EQ(WeightedPercentileOfSorted(std::vector<double>{5.0}, std::vector<double>{2.0},
-                                              0.3),
+  EXPECT_DOUBLE_EQ(previous, 2.0);
+  EXPECT_DOUBLE_EQ(WeightedQuantileOfSorted(std::vector<double>{5.0}, std::vector<double>{2.0},
+                                            0.3),
                    5.0);
 }
 
