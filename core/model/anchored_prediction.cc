@@ -121,8 +121,8 @@ std::vector<AnchorChoice> NewShapeAnchors(const AnchorIndex& index,
 }
 
 std::vector<AnchorChoice> NewShapeCompletion(const AnchorIndex& index,
-                                             const Configuration& configuration,
-                                             const Shape& shape, int sibling_count) {
+                                             const Configuration& configuration, const Shape& shape,
+                                             int sibling_count) {
   if (sibling_count <= 0 || sibling_count >= kSiblingsForNewShape) return {};
   return index.OtherConfigurations(configuration, shape, kSiblingsForNewShape - sibling_count);
 }

@@ -74,8 +74,8 @@ std::vector<AnchorChoice> NewShapeAnchors(const AnchorIndex& index,
 // The other configurations' curves that make up a new shape's anchors when only
 // `sibling_count` siblings are at hand (empty when there are none or enough).
 std::vector<AnchorChoice> NewShapeCompletion(const AnchorIndex& index,
-                                             const Configuration& configuration,
-                                             const Shape& shape, int sibling_count);
+                                             const Configuration& configuration, const Shape& shape,
+                                             int sibling_count);
 
 // The anchors `chosen` from `index`, which must outlive them.
 std::vector<Anchor> AnchorsOf(const AnchorIndex& index, absl::Span<const AnchorChoice> chosen);

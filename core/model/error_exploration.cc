@@ -33,8 +33,8 @@ void ExploreByAnnealing(const AnchorIndex& index, const TransferFeatures& featur
     for (size_t c = 0; c < curves.size(); ++c) {
       const Curve& curve = index.anchors()[curves[c]].curve();
       for (int siblings = 1; siblings < kSiblingsForNewShape; ++siblings) {
-        completions[c][siblings] = AnchorsOf(
-            index, NewShapeCompletion(index, curve.configuration, curve.shape, siblings));
+        completions[c][siblings] =
+            AnchorsOf(index, NewShapeCompletion(index, curve.configuration, curve.shape, siblings));
       }
     }
     std::vector<bool> initial(curves.size(), true);

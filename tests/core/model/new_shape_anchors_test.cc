@@ -1,9 +1,8 @@
 // Which curves a shape its configuration has not measured is predicted from (docs/METHOD.md §2).
+#include <cmath>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <cmath>
 
 #include "core/model/anchor_index.h"
 #include "core/model/anchored_prediction.h"
@@ -69,7 +68,8 @@ TEST(NewShapeAnchorsTest, ASingleFarSiblingIsJoinedByOtherConfigurationsAtTheQue
     EXPECT_NE(curve.configuration, query);
     EXPECT_EQ(curve.shape.input_tokens, shape.input_tokens);
     EXPECT_EQ(curve.shape.output_tokens, shape.output_tokens);
-    others.insert(curve.configuration.hardware + "/" + std::to_string(curve.configuration.num_gpus));
+    others.insert(curve.configuration.hardware + "/" +
+                  std::to_string(curve.configuration.num_gpus));
   }
   EXPECT_EQ(others.size(), chosen.size() - 1);
 }
@@ -114,9 +114,9 @@ TEST(NewShapeAnchorsTest, PredictReadsTheCompletedAnchors) {
   const double from_completed =
       PredictFromAnchors(state.features, corrector, configuration, shape, completed, 16)
           .log_throughput;
-  const double from_sibling = PredictFromAnchors(state.features, corrector, configuration, shape,
-                                                 {completed.front()}, 16)
-                                  .log_throughput;
+  const double from_sibling =
+      PredictFromAnchors(state.features, corrector, configuration, shape, {completed.front()}, 16)
+          .log_throughput;
   EXPECT_DOUBLE_EQ(std::log(predicted->front().throughput_tokens_per_s), from_completed);
   EXPECT_GT(std::abs(from_completed - from_sibling), 1e-6);
 }

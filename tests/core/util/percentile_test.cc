@@ -40,9 +40,8 @@ TEST(WeightedQuantileTest, ASingleHeavyValueIsReachedOnceQPassesTheWeightBelowIt
     previous = value;
   }
   EXPECT_DOUBLE_EQ(previous, 2.0);
-  EXPECT_DOUBLE_EQ(WeightedQuantileOfSorted(std::vector<double>{5.0}, std::vector<double>{2.0},
-                                            0.3),
-                   5.0);
+  EXPECT_DOUBLE_EQ(
+      WeightedQuantileOfSorted(std::vector<double>{5.0}, std::vector<double>{2.0}, 0.3), 5.0);
 }
 
 }  // namespace
