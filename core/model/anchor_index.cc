@@ -252,8 +252,7 @@ std::vector<AnchorChoice> AnchorIndex::OtherConfigurations(const Configuration& 
         nearest_distance = distance;
       }
     }
-    double score = similarity - nearest_distance;
-    if (stack_bonus != 0) score += stack_bonus;
+    const double score = similarity - nearest_distance + stack_bonus;
     ranked.emplace_back(-score, nearest);
     keep(-score);
   }

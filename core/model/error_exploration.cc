@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <optional>
 #include <utility>
 
 #include "absl/time/clock.h"
@@ -27,16 +28,10 @@ void ExploreByAnnealing(const AnchorIndex& index, const TransferFeatures& featur
     schedule.max_iterations = options.annealing_moves_per_configuration;
     schedule.time_limit = std::max(deadline - absl::Now(), absl::ZeroDuration());
     schedule.seed = options.seed * 1000003 + rank;
-    // What completes a target's observed siblings does not depend on which are observed: the
-    // other configurations' curves for one or two siblings, per target (NewShapeCompletion).
-    std::vector<std::array<std::vector<Anchor>, kSiblingsForNewShape>> completions(curves.size());
-    for (size_t c = 0; c < curves.size(); ++c) {
-      const Curve& curve = index.anchors()[curves[c]].curve();
-      for (int siblings = 1; siblings < kSiblingsForNewShape; ++siblings) {
-        completions[c][siblings] =
-            AnchorsOf(index, NewShapeCompletion(index, curve.configuration, curve.shape, siblings));
-      }
-    }
+    // What completes a target's observed siblings depends only on how many are observed
+    // (NewShapeCompletion): looked up per target and count the first time a state needs it.
+    std::vector<std::array<std::optional<std::vector<Anchor>>, kSiblingsForNewShape>> completions(
+        curves.size());
     std::vector<bool> initial(curves.size(), true);
     initial[schedule.seed % curves.size()] = false;
     Anneal(std::move(initial), schedule, [&](const std::vector<bool>& observed) {
@@ -65,9 +60,14 @@ void ExploreByAnnealing(const AnchorIndex& index, const TransferFeatures& featur
         }
         // As Predict would with this few curves of the configuration observed.
         if (anchors.size() < static_cast<size_t>(kSiblingsForNewShape)) {
-          for (const Anchor& other : completions[unobserved_positions[u]][anchors.size()]) {
-            anchors.push_back(other);
+          std::optional<std::vector<Anchor>>& completion =
+              completions[unobserved_positions[u]][anchors.size()];
+          if (!completion.has_value()) {
+            completion =
+                AnchorsOf(index, NewShapeCompletion(index, curve.configuration, curve.shape,
+                                                    static_cast<int>(anchors.size())));
           }
+          anchors.insert(anchors.end(), completion->begin(), completion->end());
         }
         for (const CurvePoint& point : curve.points) {
           AnchoredPrediction p = PredictFromAnchors(

@@ -20,6 +20,11 @@ namespace perfcast {
 namespace {
 
 constexpr int kNumericFeatureCount = 23;
+// The numeric columns that depend on the batch size (WriteBatchColumns writes them; the others
+// are WriteSharedColumns').
+constexpr int kLog2BatchColumn = 0;
+constexpr int kBatchOverAnchorMaxColumn = 5;  // then over the anchor's smallest, then its value
+constexpr int kBatchColumnsAfterShape = 3;
 constexpr int kCeilingCount = 5;
 // The query's log ceilings, then their log ratios to the anchor's.
 constexpr int kPhysicalFeatureCount = 2 * kCeilingCount;
@@ -180,12 +185,12 @@ void TransferFeatures::WriteSharedColumns(const Configuration& configuration, co
   const ModelSize size = ParseModelSize(configuration.model);
   const ModelSize from_size = ParseModelSize(from.model);
   float* f = out.data();
-  ++f;  // the batch size's (WriteBatchColumns)
+  ++f;  // kLog2BatchColumn (WriteBatchColumns)
   *f++ = Log2(shape.input_tokens);
   *f++ = Log2(shape.output_tokens);
   *f++ = Log2(from_shape.input_tokens) - Log2(shape.input_tokens);
   *f++ = Log2(from_shape.output_tokens) - Log2(shape.output_tokens);
-  f += 3;  // the batch size's (WriteBatchColumns)
+  f += kBatchColumnsAfterShape;  // from kBatchOverAnchorMaxColumn (WriteBatchColumns)
   if (anchor.fit().has_value() && anchor.fit()->c > 0) {
     *f++ = std::log(anchor.fit()->c);
     *f++ = std::log(anchor.fit()->b);
@@ -233,10 +238,10 @@ void TransferFeatures::WriteSharedColumns(const Configuration& configuration, co
 CatalogueTransfer TransferFeatures::WriteBatchColumns(const Shape& shape, const AnchorCurve& anchor,
                                                       const Pairing& pairing, double batch_size,
                                                       absl::Span<float> out) const {
-  out[0] = Log2(batch_size);
-  out[5] = Log2(batch_size / anchor.max_batch_size());
-  out[6] = Log2(batch_size / anchor.min_batch_size());
-  out[7] = std::log(anchor.ThroughputAt(batch_size));
+  out[kLog2BatchColumn] = Log2(batch_size);
+  out[kBatchOverAnchorMaxColumn] = Log2(batch_size / anchor.max_batch_size());
+  out[kBatchOverAnchorMaxColumn + 1] = Log2(batch_size / anchor.min_batch_size());
+  out[kBatchOverAnchorMaxColumn + 2] = std::log(anchor.ThroughputAt(batch_size));
   if (catalogue_ == nullptr) return {};
   absl::Span<float> physical =
       out.subspan(kNumericFeatureCount + 2 * vocabulary_.hardware.size() +

@@ -120,9 +120,24 @@ double WorkloadSimilarity::Distance(const Configuration& a_configuration, const 
 
 double WorkloadSimilarity::CurvePartSquared(int mismatches, double log2_gpus_gap,
                                             double log2_input_gap, double log2_output_gap) const {
-  return mismatches + Squared(log2_gpus_gap / scales_.log2_gpus) +
-         Squared(log2_input_gap / scales_.log2_input_tokens) +
+  return PlusShapePartSquared(ConfigurationPartSquared(mismatches, log2_gpus_gap), log2_input_gap,
+                              log2_output_gap);
+}
+
+double WorkloadSimilarity::ConfigurationPartSquared(int mismatches, double log2_gpus_gap) const {
+  return mismatches + Squared(log2_gpus_gap / scales_.log2_gpus);
+}
+
+double WorkloadSimilarity::PlusShapePartSquared(double configuration_part, double log2_input_gap,
+                                                double log2_output_gap) const {
+  return configuration_part + Squared(log2_input_gap / scales_.log2_input_tokens) +
          Squared(log2_output_gap / scales_.log2_output_tokens);
+}
+
+int WorkloadSimilarity::Mismatches(const CategoryCodes& a, const CategoryCodes& b) {
+  int mismatches = 0;
+  for (size_t field = 0; field < a.size(); ++field) mismatches += a[field] != b[field];
+  return mismatches;
 }
 
 double WorkloadSimilarity::BatchPartSquared(double log2_batch_gap) const {
@@ -144,11 +159,8 @@ double WorkloadSimilarity::CurveDistanceSquared(const CategoryCodes& codes, doub
                                                 double log2_input, double log2_output,
                                                 size_t i) const {
   const LogCurve& c = log_curves_[i];
-  int mismatches = 0;
-  for (size_t field = 0; field < codes.size(); ++field)
-    mismatches += codes[field] != c.codes[field];
-  return CurvePartSquared(mismatches, log2_gpus - c.log2_gpus, log2_input - c.log2_input,
-                          log2_output - c.log2_output);
+  return CurvePartSquared(Mismatches(codes, c.codes), log2_gpus - c.log2_gpus,
+                          log2_input - c.log2_input, log2_output - c.log2_output);
 }
 
 Neighbourhood WorkloadSimilarity::Around(const Configuration& configuration, const Shape& shape,
@@ -181,14 +193,9 @@ std::vector<Neighbourhood> WorkloadSimilarity::AroundEach(const Configuration& c
   std::vector<double> configuration_parts(groups_.size());
   std::vector<int> mismatch_counts(groups_.size());
   for (size_t g = 0; g < groups_.size(); ++g) {
-    int mismatches = 0;
-    for (size_t field = 0; field < codes.size(); ++field) {
-      mismatches += codes[field] != groups_[g].codes[field];
-    }
-    mismatch_counts[g] = mismatches;
-    // The first terms of CurvePartSquared, in its order of addition.
+    mismatch_counts[g] = Mismatches(codes, groups_[g].codes);
     configuration_parts[g] =
-        mismatches + Squared((log2_gpus - groups_[g].log2_gpus) / scales_.log2_gpus);
+        ConfigurationPartSquared(mismatch_counts[g], log2_gpus - groups_[g].log2_gpus);
   }
   const auto visit = [&](size_t g) {
     const ConfigurationGroup& group = groups_[g];
@@ -203,10 +210,8 @@ std::vector<Neighbourhood> WorkloadSimilarity::AroundEach(const Configuration& c
         points = std::min(points, static_cast<size_t>(std::max(unobserved.kept_points, 0)));
         if (points == 0) continue;
       }
-      const double curve_part =
-          configuration_parts[g] +
-          Squared((log2_input - curve.log2_input) / scales_.log2_input_tokens) +
-          Squared((log2_output - curve.log2_output) / scales_.log2_output_tokens);
+      const double curve_part = PlusShapePartSquared(
+          configuration_parts[g], log2_input - curve.log2_input, log2_output - curve.log2_output);
       if (same) {
         ++configuration_curve_count;
         configuration_curves_near += curve_part <= 1;

@@ -92,6 +92,12 @@ class WorkloadSimilarity {
   double CurvePartSquared(int mismatches, double log2_gpus_gap, double log2_input_gap,
                           double log2_output_gap) const;
   double BatchPartSquared(double log2_batch_gap) const;
+  // CurvePartSquared in two steps, added in the same order (so with the same result): the
+  // configuration's terms, shared by every curve of one configuration, then the shape's.
+  double ConfigurationPartSquared(int mismatches, double log2_gpus_gap) const;
+  double PlusShapePartSquared(double configuration_part, double log2_input_gap,
+                              double log2_output_gap) const;
+  static int Mismatches(const CategoryCodes& a, const CategoryCodes& b);
 
   // Squared distance of the configuration and shape parts, to anchor `i`.
   double CurveDistanceSquared(const CategoryCodes& codes, double log2_gpus, double log2_input,

@@ -120,7 +120,7 @@ std::variant<OperatingPoint, Rejection> ChooseOperatingPoint(CandidateCurves& cu
                                                              Judgement judgement,
                                                              absl::string_view bound_label) {
   const size_t batch_count = curves.points.front().size();
-  const bool latency_objectives = objectives.ttft_s.has_value() || objectives.itl_s.has_value();
+  const bool latency_objectives = objectives.NeedsLatencies();
   // A point completed once carries its latencies, or none the model can give, which a second
   // completion gives again.
   const auto complete = [&curves](size_t j) {

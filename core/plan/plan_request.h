@@ -28,6 +28,9 @@ struct LatencyObjectives {
   // The time a whole batch (or, under concurrency, one request) takes: output tokens x batch
   // size / throughput.
   std::optional<double> batch_latency_s;
+
+  // Whether an objective reads a point's TTFT or ITL (the batch latency comes with throughput).
+  bool NeedsLatencies() const { return ttft_s.has_value() || itl_s.has_value(); }
 };
 
 // Which of the options that meet every objective comes first.

@@ -148,7 +148,7 @@ CandidateOutcome PlanCandidate(const PerfcastModel& model, const Configuration& 
   curves.shapes = shapes;
   // A plan runs no batch in waves, and without a latency objective it reads latencies at the
   // points it chooses only: the rest are not worked out. With one, every point's are, at once.
-  const bool latency_objectives = objectives.ttft_s.has_value() || objectives.itl_s.has_value();
+  const bool latency_objectives = objectives.NeedsLatencies();
   PredictOptions options;
   options.scope = IntervalScope::kWholeCurve;
   options.latencies = latency_objectives;
