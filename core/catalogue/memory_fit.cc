@@ -1,8 +1,11 @@
 #include "core/catalogue/memory_fit.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <optional>
+#include <string>
+#include <system_error>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -16,6 +19,16 @@ constexpr double kBytesPerGib = 1024.0 * 1024.0 * 1024.0;
 // Caps the count of resident sequences so that it stays an int for a tiny model; a batch beyond
 // it is reported as waiting, which is what the cap means in practice.
 constexpr double kLargestCountedBatch = 1 << 30;
+
+// What "%.1f" prints, by std::to_chars, which gives printf's digits without parsing a format:
+// every predicted point carries a reason, and a plan reads tens of thousands of points.
+std::string OneDecimal(double value) {
+  char buffer[64];
+  const auto [end, error] =
+      std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::fixed, 1);
+  if (error != std::errc()) return absl::StrFormat("%.1f", value);
+  return std::string(buffer, end);
+}
 
 }  // namespace
 
@@ -110,32 +123,33 @@ MemoryFit MemoryBudget::At(int batch_size) const {
   if (fit.verdict == MemoryVerdict::kDoesNotFit &&
       weights_gib_per_gpu_ + kv_gib_per_sequence_per_gpu_ <= memory_gib_per_gpu_) {
     fit.verdict = MemoryVerdict::kUnknown;
-    fit.reason = absl::StrFormat(
-        "weights %.1f GiB + KV cache %.1f GiB for one sequence at %d tokens = %.1f GiB per GPU > "
-        "%.1f GiB usable %s, but within the whole memory: it runs only where the framework may "
-        "use more than its default share",
-        weights_gib_per_gpu_, kv_gib, sequence_tokens_, fit.required_gib_per_gpu,
-        available_gib_per_gpu_, where_);
+    fit.reason = absl::StrCat(
+        "weights ", OneDecimal(weights_gib_per_gpu_), " GiB + KV cache ", OneDecimal(kv_gib),
+        " GiB for one sequence at ", sequence_tokens_, " tokens = ",
+        OneDecimal(fit.required_gib_per_gpu), " GiB per GPU > ", OneDecimal(available_gib_per_gpu_),
+        " GiB usable ", where_,
+        ", but within the whole memory: it runs only where the framework may use more than its "
+        "default share");
     return fit;
   }
   if (weights_gib_per_gpu_ > available_gib_per_gpu_) {
-    fit.reason = absl::StrFormat("weights %.1f GiB per GPU > %.1f GiB usable %s",
-                                 weights_gib_per_gpu_, available_gib_per_gpu_, where_);
+    fit.reason = absl::StrCat("weights ", OneDecimal(weights_gib_per_gpu_), " GiB per GPU > ",
+                              OneDecimal(available_gib_per_gpu_), " GiB usable ", where_);
     return fit;
   }
   const std::string sequences =
-      resident == batch_size ? absl::StrFormat("batch %d", batch_size)
+      resident == batch_size ? absl::StrCat("batch ", batch_size)
       : fit.verdict == MemoryVerdict::kDoesNotFit
           ? std::string("one sequence")
-          : absl::StrFormat("the %d of %d sequences resident at once", resident, batch_size);
-  fit.reason = absl::StrFormat(
-      "weights %.1f GiB + KV cache %.1f GiB for %s at %d tokens = %.1f GiB per GPU %s %.1f GiB "
-      "usable %s",
-      weights_gib_per_gpu_, kv_gib, sequences, sequence_tokens_, fit.required_gib_per_gpu,
-      fit.verdict == MemoryVerdict::kFits ? "<=" : ">", available_gib_per_gpu_, where_);
+          : absl::StrCat("the ", resident, " of ", batch_size, " sequences resident at once");
+  fit.reason = absl::StrCat("weights ", OneDecimal(weights_gib_per_gpu_), " GiB + KV cache ",
+                            OneDecimal(kv_gib), " GiB for ", sequences, " at ", sequence_tokens_,
+                            " tokens = ", OneDecimal(fit.required_gib_per_gpu), " GiB per GPU ",
+                            fit.verdict == MemoryVerdict::kFits ? "<=" : ">", " ",
+                            OneDecimal(available_gib_per_gpu_), " GiB usable ", where_);
   if (fit.verdict == MemoryVerdict::kFits && resident < batch_size) {
-    absl::StrAppend(&fit.reason, absl::StrFormat("; the other %d wait for memory (paged KV cache)",
-                                                 batch_size - resident));
+    absl::StrAppend(&fit.reason, "; the other ", batch_size - resident,
+                    " wait for memory (paged KV cache)");
   }
   return fit;
 }
