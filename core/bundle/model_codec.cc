@@ -119,7 +119,11 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> DecodeModelBundle(absl::str
   }
   if (!r.empty()) return absl::DataLossError("bundle: trailing bytes after the last section");
 
-  TransferFeatures features(std::move(vocabulary), std::move(catalogue));
+  // A bundle of format 9 or older has no batch-axis columns: its correction is 2 columns narrower.
+  TransferFeatures features(vocabulary, catalogue);
+  if (correction.feature_count() != features.column_count()) {
+    features = TransferFeatures(std::move(vocabulary), std::move(catalogue), /*batch_axes=*/false);
+  }
   if (correction.feature_count() != features.column_count()) {
     return absl::DataLossError("bundle: the correction model does not match its features");
   }

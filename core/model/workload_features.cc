@@ -28,6 +28,8 @@ constexpr int kBatchColumnsAfterShape = 3;
 constexpr int kCeilingCount = 5;
 // The query's log ceilings, then their log ratios to the anchor's.
 constexpr int kPhysicalFeatureCount = 2 * kCeilingCount;
+// The query's and the anchor's BatchSemantics, last in the row.
+constexpr int kBatchAxisColumns = 2;
 
 double Log2(double x) { return std::log2(x); }
 
@@ -118,13 +120,15 @@ absl::StatusOr<FeatureVocabulary> FeatureVocabulary::DecodeFrom(ByteReader& read
 }
 
 TransferFeatures::TransferFeatures(FeatureVocabulary vocabulary,
-                                   std::shared_ptr<const Catalogue> catalogue)
+                                   std::shared_ptr<const Catalogue> catalogue, bool batch_axes)
     : vocabulary_(std::move(vocabulary)),
       catalogue_(std::move(catalogue)),
       column_count_(kNumericFeatureCount + 2 * static_cast<int>(vocabulary_.hardware.size()) +
                     2 * static_cast<int>(vocabulary_.frameworks.size()) +
                     static_cast<int>(vocabulary_.precisions.size()) +
-                    (catalogue_ != nullptr ? kPhysicalFeatureCount : 0)) {
+                    (catalogue_ != nullptr ? kPhysicalFeatureCount : 0) +
+                    (batch_axes ? kBatchAxisColumns : 0)),
+      batch_axes_(batch_axes) {
   hardware_positions_ = PositionsOf(vocabulary_.hardware);
   framework_positions_ = PositionsOf(vocabulary_.frameworks);
   precision_positions_ = PositionsOf(vocabulary_.precisions);
@@ -184,6 +188,10 @@ void TransferFeatures::WriteSharedColumns(const Configuration& configuration, co
   const Shape& from_shape = anchor.curve().shape;
   const ModelSize size = ParseModelSize(configuration.model);
   const ModelSize from_size = ParseModelSize(from.model);
+  if (batch_axes_) {
+    out[static_cast<size_t>(column_count_ - 2)] = static_cast<float>(configuration.batch_semantics);
+    out[static_cast<size_t>(column_count_ - 1)] = static_cast<float>(from.batch_semantics);
+  }
   float* f = out.data();
   ++f;  // kLog2BatchColumn (WriteBatchColumns)
   *f++ = Log2(shape.input_tokens);

@@ -67,12 +67,20 @@ struct CatalogueTransfer {
 // a new GPU of a known stack inherits that stack's efficiency, which no datasheet states.
 // Without a catalogue the columns are exactly those of a model trained before the catalogue
 // existed.
+//
+// With `batch_axes`, the last two columns are what the query's and the anchor's batch sizes count
+// (BatchSemantics: a static batch, a client concurrency, a published maximum): a curve of one
+// axis goes on past its last point unlike one of another (a concurrency sweep queues, a static
+// batch does not), and without these columns the trees learnt one extrapolation for all axes.
+// Bundles from before them (format 9 and older) are read without them.
 class TransferFeatures {
  public:
   explicit TransferFeatures(FeatureVocabulary vocabulary,
-                            std::shared_ptr<const Catalogue> catalogue = nullptr);
+                            std::shared_ptr<const Catalogue> catalogue = nullptr,
+                            bool batch_axes = true);
 
   int column_count() const { return column_count_; }
+  bool batch_axes() const { return batch_axes_; }
   const FeatureVocabulary& vocabulary() const { return vocabulary_; }
   // Null when the physical columns are off.
   const std::shared_ptr<const Catalogue>& catalogue() const { return catalogue_; }
@@ -114,6 +122,7 @@ class TransferFeatures {
   // Every software stack the catalogue names, sorted: the columns of the stack one-hots.
   std::vector<std::string> software_stacks_;
   int column_count_ = 0;
+  bool batch_axes_ = true;
   Positions hardware_positions_;
   Positions framework_positions_;
   Positions precision_positions_;

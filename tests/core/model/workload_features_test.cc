@@ -57,9 +57,12 @@ std::vector<float> Row(const TransferFeatures& features, const Configuration& qu
   return row;
 }
 
+// The columns before the catalogue's and the batch axes', which later layouts append.
+int BaseColumnCount() { return TransferFeatures(Vocabulary(), nullptr, false).column_count(); }
+
 TEST(TransferFeaturesTest, WithoutACatalogueTheColumnsAreUnchanged) {
-  const TransferFeatures plain(Vocabulary());
-  const TransferFeatures physical(Vocabulary(), ShippedCatalogue());
+  const TransferFeatures plain(Vocabulary(), nullptr, /*batch_axes=*/false);
+  const TransferFeatures physical(Vocabulary(), ShippedCatalogue(), /*batch_axes=*/false);
   const AnchorCurve anchor = Anchor(kMi300x, {512, 512});
 
   const std::vector<float> plain_row = Row(plain, kH100, anchor);
@@ -84,7 +87,7 @@ TEST(TransferFeaturesTest, AppendsTheQueryLogCeilingsAndTheirRatiosToTheAnchors)
       ComputePhysicalCeilings(*catalogue->Resolve(kH100), {1024, 1024}, 32);
   const PhysicalCeilings from =
       ComputePhysicalCeilings(*catalogue->Resolve(kMi300x), {512, 512}, 32);
-  const int first = TransferFeatures(Vocabulary()).column_count();
+  const int first = BaseColumnCount();
   EXPECT_FLOAT_EQ(row[first], std::log2(query.roofline_output_tokens_per_s));
   EXPECT_FLOAT_EQ(row[first + 2], std::log2(query.decode_tokens_per_s));
   EXPECT_FLOAT_EQ(row[first + 5], std::log2(query.roofline_output_tokens_per_s /
@@ -99,11 +102,40 @@ TEST(TransferFeaturesTest, AConfigurationTheCatalogueLacksGetsMissingValues) {
 
   const std::vector<float> row = Row(features, unknown, Anchor(kH100, {1024, 1024}));
 
-  const int first = TransferFeatures(Vocabulary()).column_count();
+  const int first = BaseColumnCount();
   for (int i = first; i < first + kPhysicalColumns; ++i) {
     EXPECT_TRUE(std::isnan(row[i])) << "column " << i;
   }
-  EXPECT_TRUE(std::isnan(row.back())) << "same-stack flag of an unknown accelerator";
+  EXPECT_TRUE(std::isnan(row[row.size() - 3])) << "same-stack flag of an unknown accelerator";
+}
+
+TEST(TransferFeaturesTest, TheBatchAxesComeLastAndWithoutThemARowIsAnOlderBundles) {
+  const std::shared_ptr<const Catalogue> catalogue = ShippedCatalogue();
+  const TransferFeatures with_axes(Vocabulary(), catalogue);
+  const TransferFeatures without_axes(Vocabulary(), catalogue, /*batch_axes=*/false);
+  Configuration sweep = kH100;
+  sweep.batch_semantics = BatchSemantics::kConcurrency;
+  const AnchorCurve anchor = Anchor(kMi300x, {512, 512});
+
+  const std::vector<float> row = Row(with_axes, sweep, anchor);
+  const std::vector<float> older = Row(without_axes, sweep, anchor);
+
+  ASSERT_EQ(row.size(), older.size() + 2);
+  EXPECT_EQ(row[row.size() - 2], static_cast<float>(BatchSemantics::kConcurrency));
+  EXPECT_EQ(row[row.size() - 1], static_cast<float>(BatchSemantics::kStatic));
+  for (size_t i = 0; i < older.size(); ++i) {
+    EXPECT_EQ(std::memcmp(&row[i], &older[i], sizeof(float)), 0) << "column " << i;
+  }
+  // ComputeEach writes them into every row, as Compute does.
+  const double batch_sizes[] = {1, 64, 512};
+  std::vector<float> rows(3 * row.size());
+  std::vector<CatalogueTransfer> transfers(3);
+  with_axes.ComputeEach(sweep, {1024, 1024}, anchor, false, batch_sizes, absl::MakeSpan(rows),
+                        absl::MakeSpan(transfers));
+  for (size_t b = 0; b < 3; ++b) {
+    EXPECT_EQ(rows[(b + 1) * row.size() - 2], static_cast<float>(BatchSemantics::kConcurrency));
+    EXPECT_EQ(rows[(b + 1) * row.size() - 1], static_cast<float>(BatchSemantics::kStatic));
+  }
 }
 
 TEST(TransferFeaturesTest, OneHotsLeaveEveryColumnButTheirValueMissing) {
@@ -124,7 +156,7 @@ TEST(TransferFeaturesTest, OneHotsLeaveEveryColumnButTheirValueMissing) {
 
 TEST(TransferFeaturesTest, MarksTheSoftwareStacksOfQueryAndAnchorAndWhetherTheyMatch) {
   const std::shared_ptr<const Catalogue> catalogue = ShippedCatalogue();
-  const TransferFeatures features(Vocabulary(), catalogue);
+  const TransferFeatures features(Vocabulary(), catalogue, /*batch_axes=*/false);
   const Configuration a100{"NVIDIA A100 SXM4 80GB", 1, "vllm", "meta-llama/Meta-Llama-3-8B",
                            "fp16"};
 
