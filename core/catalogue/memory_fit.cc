@@ -125,9 +125,9 @@ MemoryFit MemoryBudget::At(int batch_size) const {
     fit.verdict = MemoryVerdict::kUnknown;
     fit.reason = absl::StrCat(
         "weights ", OneDecimal(weights_gib_per_gpu_), " GiB + KV cache ", OneDecimal(kv_gib),
-        " GiB for one sequence at ", sequence_tokens_, " tokens = ",
-        OneDecimal(fit.required_gib_per_gpu), " GiB per GPU > ", OneDecimal(available_gib_per_gpu_),
-        " GiB usable ", where_,
+        " GiB for one sequence at ", sequence_tokens_,
+        " tokens = ", OneDecimal(fit.required_gib_per_gpu), " GiB per GPU > ",
+        OneDecimal(available_gib_per_gpu_), " GiB usable ", where_,
         ", but within the whole memory: it runs only where the framework may use more than its "
         "default share");
     return fit;
