@@ -65,8 +65,8 @@ struct CatalogueTransfer {
 // NaN there, which XGBoost treats as missing. Then one-hot columns of the query's and the
 // anchor's software stack (over every stack the catalogue names) and whether the two share one:
 // a new GPU of a known stack inherits that stack's efficiency, which no datasheet states.
-// Without a catalogue the columns are exactly those of a model trained before the catalogue
-// existed.
+// Without a catalogue (and without `batch_axes`) the columns are exactly those of a model trained
+// before the catalogue existed.
 //
 // With `batch_axes`, the last two columns are what the query's and the anchor's batch sizes count
 // (BatchSemantics: a static batch, a client concurrency, a published maximum): a curve of one

@@ -110,31 +110,41 @@ TEST(TransferFeaturesTest, AConfigurationTheCatalogueLacksGetsMissingValues) {
 }
 
 TEST(TransferFeaturesTest, TheBatchAxesComeLastAndWithoutThemARowIsAnOlderBundles) {
-  const std::shared_ptr<const Catalogue> catalogue = ShippedCatalogue();
-  const TransferFeatures with_axes(Vocabulary(), catalogue);
-  const TransferFeatures without_axes(Vocabulary(), catalogue, /*batch_axes=*/false);
   Configuration sweep = kH100;
   sweep.batch_semantics = BatchSemantics::kConcurrency;
-  const AnchorCurve anchor = Anchor(kMi300x, {512, 512});
+  Configuration published = kMi300x;
+  published.batch_semantics = BatchSemantics::kMaxThroughput;
+  const AnchorCurve anchor = Anchor(published, {512, 512});
+  const float query_axis = static_cast<float>(BatchSemantics::kConcurrency);
+  const float anchor_axis = static_cast<float>(BatchSemantics::kMaxThroughput);
+  ASSERT_NE(query_axis, anchor_axis);
 
-  const std::vector<float> row = Row(with_axes, sweep, anchor);
-  const std::vector<float> older = Row(without_axes, sweep, anchor);
+  for (const std::shared_ptr<const Catalogue>& catalogue :
+       {std::shared_ptr<const Catalogue>(), ShippedCatalogue()}) {
+    const TransferFeatures with_axes(Vocabulary(), catalogue);
+    const TransferFeatures without_axes(Vocabulary(), catalogue, /*batch_axes=*/false);
+    // Rows start as NaN, so that a column nobody writes shows.
+    std::vector<float> row(with_axes.column_count(), std::nanf(""));
+    std::vector<float> older(without_axes.column_count(), std::nanf(""));
+    with_axes.Compute(sweep, {1024, 1024}, anchor, false, 32, absl::MakeSpan(row));
+    without_axes.Compute(sweep, {1024, 1024}, anchor, false, 32, absl::MakeSpan(older));
 
-  ASSERT_EQ(row.size(), older.size() + 2);
-  EXPECT_EQ(row[row.size() - 2], static_cast<float>(BatchSemantics::kConcurrency));
-  EXPECT_EQ(row[row.size() - 1], static_cast<float>(BatchSemantics::kStatic));
-  for (size_t i = 0; i < older.size(); ++i) {
-    EXPECT_EQ(std::memcmp(&row[i], &older[i], sizeof(float)), 0) << "column " << i;
-  }
-  // ComputeEach writes them into every row, as Compute does.
-  const double batch_sizes[] = {1, 64, 512};
-  std::vector<float> rows(3 * row.size());
-  std::vector<CatalogueTransfer> transfers(3);
-  with_axes.ComputeEach(sweep, {1024, 1024}, anchor, false, batch_sizes, absl::MakeSpan(rows),
-                        absl::MakeSpan(transfers));
-  for (size_t b = 0; b < 3; ++b) {
-    EXPECT_EQ(rows[(b + 1) * row.size() - 2], static_cast<float>(BatchSemantics::kConcurrency));
-    EXPECT_EQ(rows[(b + 1) * row.size() - 1], static_cast<float>(BatchSemantics::kStatic));
+    ASSERT_EQ(row.size(), older.size() + 2);
+    EXPECT_EQ(row[row.size() - 2], query_axis);
+    EXPECT_EQ(row[row.size() - 1], anchor_axis);
+    for (size_t i = 0; i < older.size(); ++i) {
+      EXPECT_EQ(std::memcmp(&row[i], &older[i], sizeof(float)), 0) << "column " << i;
+    }
+    // ComputeEach writes them into every row, as Compute does.
+    const double batch_sizes[] = {1, 64, 512};
+    std::vector<float> rows(3 * row.size(), std::nanf(""));
+    std::vector<CatalogueTransfer> transfers(3);
+    with_axes.ComputeEach(sweep, {1024, 1024}, anchor, false, batch_sizes, absl::MakeSpan(rows),
+                          absl::MakeSpan(transfers));
+    for (size_t b = 0; b < 3; ++b) {
+      EXPECT_EQ(rows[(b + 1) * row.size() - 2], query_axis);
+      EXPECT_EQ(rows[(b + 1) * row.size() - 1], anchor_axis);
+    }
   }
 }
 
