@@ -172,11 +172,15 @@ TransferFeatures::Pairing TransferFeatures::Pair(const Configuration& configurat
   Pairing pairing;
   if (catalogue_ == nullptr) return pairing;
   const Configuration& from = anchor.curve().configuration;
-  pairing.query = catalogue_->LookupConfiguration(configuration);
-  pairing.anchor = catalogue_->LookupConfiguration(from);
-  pairing.stack = catalogue_->SoftwareStackOf(configuration.hardware);
-  pairing.anchor_stack = catalogue_->SoftwareStackOf(from.hardware);
   pairing.same_configuration = from == configuration;
+  // An anchor of the query's own configuration, or hardware, resolves as the query does.
+  pairing.query = catalogue_->LookupConfiguration(configuration);
+  pairing.anchor =
+      pairing.same_configuration ? pairing.query : catalogue_->LookupConfiguration(from);
+  pairing.stack = catalogue_->SoftwareStackOf(configuration.hardware);
+  pairing.anchor_stack = from.hardware == configuration.hardware
+                             ? pairing.stack
+                             : catalogue_->SoftwareStackOf(from.hardware);
   return pairing;
 }
 
@@ -187,7 +191,8 @@ void TransferFeatures::WriteSharedColumns(const Configuration& configuration, co
   const Configuration& from = anchor.curve().configuration;
   const Shape& from_shape = anchor.curve().shape;
   const ModelSize size = ParseModelSize(configuration.model);
-  const ModelSize from_size = ParseModelSize(from.model);
+  // Most anchors are of the query's model: its name is parsed once.
+  const ModelSize from_size = from.model == configuration.model ? size : ParseModelSize(from.model);
   if (batch_axes_) {
     out[static_cast<size_t>(column_count_ - 2)] = static_cast<float>(configuration.batch_semantics);
     out[static_cast<size_t>(column_count_ - 1)] = static_cast<float>(from.batch_semantics);

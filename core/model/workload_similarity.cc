@@ -199,7 +199,8 @@ std::vector<Neighbourhood> WorkloadSimilarity::AroundEach(const Configuration& c
   }
   const auto visit = [&](size_t g) {
     const ConfigurationGroup& group = groups_[g];
-    const bool same = group.codes == codes && group.num_gpus == configuration.num_gpus;
+    // No differing name (a trained group has no unknown code) and the same GPU count.
+    const bool same = mismatch_counts[g] == 0 && group.num_gpus == configuration.num_gpus;
     if (same && unobserved.configuration) return;
     if (!same && configuration_parts[g] >= worst_best) return;
     for (const int i : group.anchors) {
