@@ -80,7 +80,6 @@ class TransferFeatures {
                             bool batch_axes = true);
 
   int column_count() const { return column_count_; }
-  bool batch_axes() const { return batch_axes_; }
   const FeatureVocabulary& vocabulary() const { return vocabulary_; }
   // Null when the physical columns are off.
   const std::shared_ptr<const Catalogue>& catalogue() const { return catalogue_; }
