@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -34,6 +35,16 @@ absl::Status CheckNotShrinking(int64_t points, const ServingModel* serving) {
       "% of the ", serving_points, " points of serving version ", serving->version,
       "; it was not published (was the benchmark store emptied or replaced?). Refit with "
       "allow_shrink replaces the model anyway"));
+}
+
+// Until a first model serves, every Predict is refused (UNAVAILABLE), so training may have every
+// core; the model it trains does not depend on how many it uses.
+TrainOptions TrainOptionsFor(const TrainOptions& configured, const ServingModel* serving) {
+  TrainOptions train = configured;
+  if (serving == nullptr) {
+    train.threads = std::max(train.threads, static_cast<int>(std::thread::hardware_concurrency()));
+  }
+  return train;
 }
 
 }  // namespace
@@ -311,9 +322,11 @@ void RetrainWorker::Run() {
       absl::Status shrinking;
       if (!allow_shrink) shrinking = CheckNotShrinking(read, serving.get());
       std::shared_ptr<const PerfcastModel> model;
+      const TrainOptions train = TrainOptionsFor(options_.train, serving.get());
+      outcome.train_threads = train.threads;
       if (shrinking.ok()) {
         absl::StatusOr<std::shared_ptr<const PerfcastModel>> trained =
-            PerfcastModel::Train(*records, options_.train);
+            PerfcastModel::Train(*records, train);
         status = trained.status();
         if (trained.ok()) model = *std::move(trained);
         if (status.ok() && !allow_shrink) {
@@ -340,9 +353,10 @@ void RetrainWorker::Run() {
     metrics_->RefitFinished(outcome.trigger, status.ok(), absl::ToDoubleSeconds(outcome.duration),
                             absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()));
     if (status.ok()) {
-      spdlog::info("event=refit_succeeded refit_id={} version={} points={} seconds={:.3f}",
-                   outcome.refit_id, outcome.model_version, records.ok() ? records->size() : 0,
-                   absl::ToDoubleSeconds(outcome.duration));
+      spdlog::info(
+          "event=refit_succeeded refit_id={} version={} points={} seconds={:.3f} threads={}",
+          outcome.refit_id, outcome.model_version, records.ok() ? records->size() : 0,
+          absl::ToDoubleSeconds(outcome.duration), outcome.train_threads);
     } else {
       spdlog::error("event=refit_failed refit_id={} trigger={} status=\"{}\" seconds={:.3f}",
                     outcome.refit_id, RefitTriggerName(outcome.trigger), status.ToString(),

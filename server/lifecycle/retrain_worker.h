@@ -35,6 +35,8 @@ struct RefitOutcome {
   absl::Time start_time;
   absl::Duration duration;
   bool running = false;  // for LastRefit() while one runs
+  // Threads it trained on: Options::train.threads, or every core while no model served yet.
+  int train_threads = 0;
 };
 
 // Retrains the model off to the side and hands it to the registry. One retrain at a time, on its

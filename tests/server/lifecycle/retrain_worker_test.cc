@@ -4,8 +4,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
+#include <thread>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -312,6 +314,29 @@ TEST_F(SharedStoreRetrainTest, AFollowerCountsWhatTheNewestModelLacks) {
   worker_->ObserveSharedStore(100, 90);
 
   EXPECT_EQ(worker_->results_since_refit(), 10);
+}
+
+TEST_F(SharedStoreRetrainTest, TheFirstModelTrainsOnEveryCoreAndLaterOnesOnTheirShare) {
+  worker_->Start();
+  const int every_core = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+
+  worker_->ObserveSharedStore(32, 0);
+  const RefitOutcome first = WaitForRefit(absl::Seconds(60));
+  ASSERT_TRUE(first.status.ok()) << first.status;
+  ASSERT_NE(registry_->Current(), nullptr);
+  EXPECT_EQ(first.train_threads, every_core) << "nothing served yet: training had every core";
+
+  worker_->ObserveSharedStore(32 + kTrigger, 32);
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  RefitOutcome second = worker_->LastRefit();
+  while ((second.refit_id < 2 || second.running) && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+    second = worker_->LastRefit();
+  }
+  ASSERT_EQ(second.refit_id, 2);
+  EXPECT_TRUE(second.status.ok()) << second.status;
+  EXPECT_EQ(second.train_threads, RetrainWorker::Options().train.threads)
+      << "a model serves: the refit keeps to --train-threads";
 }
 
 }  // namespace
