@@ -9,11 +9,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <thread>
 #include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "server/lifecycle/available_cpus.h"
 #include "server/observability/log_format.h"
 
 namespace perfcast::server {
@@ -38,12 +38,10 @@ absl::Status CheckNotShrinking(int64_t points, const ServingModel* serving) {
 }
 
 // Until a first model serves, every Predict is refused (UNAVAILABLE), so training may have every
-// core; the model it trains does not depend on how many it uses.
+// CPU the process is given; the model it trains does not depend on how many it uses.
 TrainOptions TrainOptionsFor(const TrainOptions& configured, const ServingModel* serving) {
   TrainOptions train = configured;
-  if (serving == nullptr) {
-    train.threads = std::max(train.threads, static_cast<int>(std::thread::hardware_concurrency()));
-  }
+  if (serving == nullptr) train.threads = std::max(train.threads, AvailableCpus());
   return train;
 }
 

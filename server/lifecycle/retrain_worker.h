@@ -35,7 +35,8 @@ struct RefitOutcome {
   absl::Time start_time;
   absl::Duration duration;
   bool running = false;  // for LastRefit() while one runs
-  // Threads it trained on: Options::train.threads, or every core while no model served yet.
+  // Threads it trained on: Options::train.threads, or while no model served yet every CPU the
+  // process may use (AvailableCpus()).
   int train_threads = 0;
 };
 

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <atomic>
 #include <functional>
-#include <thread>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -18,6 +17,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/text_serializer.h"
+#include "server/lifecycle/available_cpus.h"
 #include "server/store/local_model_bundle_store.h"
 #include "server/store/sqlite_benchmark_store.h"
 #include "tests/server/server_test_util.h"
@@ -318,7 +318,7 @@ TEST_F(SharedStoreRetrainTest, AFollowerCountsWhatTheNewestModelLacks) {
 
 TEST_F(SharedStoreRetrainTest, TheFirstModelTrainsOnEveryCoreAndLaterOnesOnTheirShare) {
   worker_->Start();
-  const int every_core = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int every_core = std::max(RetrainWorker::Options().train.threads, AvailableCpus());
 
   worker_->ObserveSharedStore(32, 0);
   const RefitOutcome first = WaitForRefit(absl::Seconds(60));

@@ -1,0 +1,56 @@
+#include "server/lifecycle/available_cpus.h"
+
+#include <sched.h>
+
+#include <thread>
+
+#include "gtest/gtest.h"
+
+namespace perfcast::server {
+namespace {
+
+TEST(CpusOfCpuMaxTest, AQuotaIsRoundedUpToWholeCpus) {
+  EXPECT_EQ(CpusOfCpuMax("200000 100000"), 2);
+  EXPECT_EQ(CpusOfCpuMax("150000 100000\n"), 2);
+  EXPECT_EQ(CpusOfCpuMax("50000 100000"), 1);
+  EXPECT_EQ(CpusOfCpuMax("1000 100000"), 1) << "a sliver of a CPU is still one thread";
+}
+
+TEST(CpusOfCpuMaxTest, NoQuotaOrAnUnreadableLineSaysNothing) {
+  EXPECT_EQ(CpusOfCpuMax("max 100000"), std::nullopt);
+  EXPECT_EQ(CpusOfCpuMax(""), std::nullopt);
+  EXPECT_EQ(CpusOfCpuMax("200000"), std::nullopt);
+  EXPECT_EQ(CpusOfCpuMax("0 100000"), std::nullopt);
+  EXPECT_EQ(CpusOfCpuMax("200000 0"), std::nullopt);
+  EXPECT_EQ(CpusOfCpuMax("-5 100000"), std::nullopt);
+}
+
+TEST(AvailableCpusTest, AtMostTheAffinityMaskAndAtLeastOne) {
+  cpu_set_t mask;
+  CPU_ZERO(&mask);
+  ASSERT_EQ(sched_getaffinity(0, sizeof mask, &mask), 0);
+  const int cpus = AvailableCpus();
+  EXPECT_GE(cpus, 1);
+  EXPECT_LE(cpus, CPU_COUNT(&mask));
+}
+
+TEST(AvailableCpusTest, AThreadPinnedToOneCpuSeesOne) {
+  cpu_set_t mask;
+  CPU_ZERO(&mask);
+  ASSERT_EQ(sched_getaffinity(0, sizeof mask, &mask), 0);
+  int first = 0;
+  while (!CPU_ISSET(first, &mask)) ++first;
+  int seen = 0;
+  // On its own thread: the affinity of the test's main thread stays as it was.
+  std::thread pinned([&] {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(first, &one);
+    if (sched_setaffinity(0, sizeof one, &one) == 0) seen = AvailableCpus();
+  });
+  pinned.join();
+  EXPECT_EQ(seen, 1);
+}
+
+}  // namespace
+}  // namespace perfcast::server
