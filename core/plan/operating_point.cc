@@ -3,6 +3,7 @@
 #include <cmath>
 #include <optional>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -44,7 +45,8 @@ std::string ShapeText(const Shape& shape) {
 }
 
 // The latencies of batch index `j` over the mix (the worst shape of each), or the first
-// objective it misses.
+// objective it misses; that miss's detail only where `describe_miss` asks for it (a choice keeps
+// the first miss's words and reads many more misses).
 struct Latencies {
   std::optional<double> ttft_s;
   std::optional<double> itl_s;
@@ -53,7 +55,7 @@ struct Latencies {
 };
 
 Latencies LatenciesAt(const CandidateCurves& curves, size_t j, const LatencyObjectives& objectives,
-                      Judgement judgement, absl::string_view bound_label) {
+                      Judgement judgement, absl::string_view bound_label, bool describe_miss) {
   Latencies out;
   bool every_shape_has_latency = true;
   for (size_t i = 0; i < curves.shapes.size(); ++i) {
@@ -69,29 +71,36 @@ Latencies LatenciesAt(const CandidateCurves& curves, size_t j, const LatencyObje
       out.itl_s = std::max(out.itl_s.value_or(0), ItlOf(p, judgement));
     }
     if (out.missed) continue;
-    const std::string where = absl::StrCat(" at batch ", p.batch_size, ", ", ShapeText(shape));
-    if (objectives.ttft_s || objectives.itl_s) {
-      if (p.latency_statistic == LatencyStatistic::kUnavailable) {
-        out.missed = Rejection{CandidateRejection::kNoLatencyPrediction,
-                               absl::StrCat("no TTFT or ITL prediction", where,
-                                            " (the model learned no latencies, or none for this "
-                                            "situation)")};
-        continue;
+    // A miss, in words only where they are asked for: what was missed, where, and a note.
+    const auto miss = [&](CandidateRejection reason, absl::FunctionRef<std::string()> what,
+                          absl::string_view note = "") {
+      out.missed = Rejection{reason, {}};
+      if (describe_miss) {
+        out.missed->detail =
+            absl::StrCat(what(), " at batch ", p.batch_size, ", ", ShapeText(shape), note);
       }
-    }
-    if (objectives.ttft_s && TtftOf(p, judgement) > *objectives.ttft_s) {
-      out.missed = Rejection{CandidateRejection::kMissesTtft,
-                             absl::StrFormat("TTFT %s %.4g s > objective %.4g s%s", bound_label,
-                                             TtftOf(p, judgement), *objectives.ttft_s, where)};
+    };
+    if ((objectives.ttft_s || objectives.itl_s) &&
+        p.latency_statistic == LatencyStatistic::kUnavailable) {
+      miss(
+          CandidateRejection::kNoLatencyPrediction,
+          [] { return std::string("no TTFT or ITL prediction"); },
+          " (the model learned no latencies, or none for this situation)");
+    } else if (objectives.ttft_s && TtftOf(p, judgement) > *objectives.ttft_s) {
+      miss(CandidateRejection::kMissesTtft, [&] {
+        return absl::StrFormat("TTFT %s %.4g s > objective %.4g s", bound_label,
+                               TtftOf(p, judgement), *objectives.ttft_s);
+      });
     } else if (objectives.itl_s && ItlOf(p, judgement) > *objectives.itl_s) {
-      out.missed = Rejection{CandidateRejection::kMissesItl,
-                             absl::StrFormat("ITL %s %.4g s > objective %.4g s%s", bound_label,
-                                             ItlOf(p, judgement), *objectives.itl_s, where)};
+      miss(CandidateRejection::kMissesItl, [&] {
+        return absl::StrFormat("ITL %s %.4g s > objective %.4g s", bound_label, ItlOf(p, judgement),
+                               *objectives.itl_s);
+      });
     } else if (objectives.batch_latency_s && batch_latency > *objectives.batch_latency_s) {
-      out.missed =
-          Rejection{CandidateRejection::kMissesBatchLatency,
-                    absl::StrFormat("batch latency %s %.4g s > objective %.4g s%s", bound_label,
-                                    batch_latency, *objectives.batch_latency_s, where)};
+      miss(CandidateRejection::kMissesBatchLatency, [&] {
+        return absl::StrFormat("batch latency %s %.4g s > objective %.4g s", bound_label,
+                               batch_latency, *objectives.batch_latency_s);
+      });
     }
   }
   if (!every_shape_has_latency) out.ttft_s = out.itl_s = std::nullopt;
@@ -166,7 +175,8 @@ std::variant<OperatingPoint, Rejection> ChooseOperatingPoint(CandidateCurves& cu
     if (best && (too_many || best->replicas <= static_cast<int64_t>(needed))) continue;
     if (too_many && first_miss) continue;
     if (latency_objectives) complete(j);
-    Latencies latencies = LatenciesAt(curves, j, objectives, judgement, bound_label);
+    Latencies latencies =
+        LatenciesAt(curves, j, objectives, judgement, bound_label, /*describe_miss=*/!first_miss);
     if (latencies.missed) {
       if (!first_miss) first_miss = std::move(latencies.missed);
       continue;
@@ -190,7 +200,8 @@ std::variant<OperatingPoint, Rejection> ChooseOperatingPoint(CandidateCurves& cu
     if (!latency_objectives) {
       // The latencies the choice did not need, for the figures of the point chosen.
       complete(best_j);
-      const Latencies latencies = LatenciesAt(curves, best_j, objectives, judgement, bound_label);
+      const Latencies latencies =
+          LatenciesAt(curves, best_j, objectives, judgement, bound_label, /*describe_miss=*/false);
       best->ttft_s = latencies.ttft_s;
       best->itl_s = latencies.itl_s;
     }
