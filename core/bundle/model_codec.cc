@@ -110,7 +110,7 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> DecodeModelBundle(absl::str
   // Version 7 ends here: a model without latency answers.
   LatencyModel latency;
   if (version >= 8) {
-    PERFCAST_ASSIGN_OR_RETURN(latency, LatencyModel::DecodeFrom(r, catalogue));
+    PERFCAST_ASSIGN_OR_RETURN(latency, LatencyModel::DecodeFrom(r, catalogue, version));
   }
   // Version 8 ends here: bounds for each point only.
   IntervalCalibration whole_curve_calibration;

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/catalogue/physical_features.h"
 #include "core/ml/feature_matrix.h"
+#include "core/model/training_rows.h"
 #include "core/util/percentile.h"
 #include "core/util/status_macros.h"
 
@@ -76,6 +77,8 @@ struct LatencyRow {
   int curve_index = 0;
   int configuration_index = 0;
   int campaign_index = 0;
+  // Past the part of its curve that the larger-batch protocol keeps (LargerBatchSplit).
+  bool past_kept_batches = false;
 };
 
 // Seeded, balanced fold of each of `count` items.
@@ -185,13 +188,15 @@ absl::StatusOr<LatencyModel> LatencyModel::Train(absl::Span<const Curve> curves,
   std::vector<std::string> configuration_keys;
   for (size_t c = 0; c < curves.size(); ++c) {
     const Curve& curve = curves[c];
-    for (const CurvePoint& point : curve.points) {
+    const size_t kept = LargerBatchSplit(curve.points.size());
+    for (size_t p = 0; p < curve.points.size(); ++p) {
+      const CurvePoint& point = curve.points[p];
       if (!point.ttft_s.has_value() || !(*point.ttft_s > 0)) continue;
       if (!(point.throughput_tokens_per_s > 0)) continue;
       const double batch_latency = static_cast<double>(curve.shape.output_tokens) *
                                    point.batch_size / point.throughput_tokens_per_s;
       rows.push_back({&curve, point.batch_size, *point.ttft_s, batch_latency, point.itl_s,
-                      static_cast<int>(c), 0, 0});
+                      static_cast<int>(c), 0, 0, p >= kept});
     }
   }
   if (rows.empty()) return model;
@@ -251,7 +256,8 @@ absl::StatusOr<LatencyModel> LatencyModel::Train(absl::Span<const Curve> curves,
   const XGBoostParams params = LatencyParams(seed, threads);
 
   // Held-out errors, one cross-fit per situation: curves out (the configuration keeps its other
-  // shapes), configurations out (the campaign keeps its others), campaigns out.
+  // shapes), the larger batches of curves out (their smaller ones kept), configurations out (the
+  // campaign keeps its others), campaigns out. A row whose fold is -1 always trains.
   std::array<std::vector<double>, kLatencySituationCount> scores;
   auto cross_fit = [&](LatencySituation situation, const std::vector<int>& fold_of_row,
                        int fold_count) -> absl::Status {
@@ -288,6 +294,10 @@ absl::StatusOr<LatencyModel> LatencyModel::Train(absl::Span<const Curve> curves,
   const std::vector<int> curve_folds = FoldsOf(static_cast<int>(curves.size()), seed);
   for (size_t r = 0; r < rows.size(); ++r) fold_of_row[r] = curve_folds[rows[r].curve_index];
   PERFCAST_RETURN_IF_ERROR(cross_fit(LatencySituation::kSameConfiguration, fold_of_row, kFolds));
+  for (size_t r = 0; r < rows.size(); ++r) {
+    fold_of_row[r] = rows[r].past_kept_batches ? curve_folds[rows[r].curve_index] : -1;
+  }
+  PERFCAST_RETURN_IF_ERROR(cross_fit(LatencySituation::kExtrapolatedBatch, fold_of_row, kFolds));
   const std::vector<int> configuration_folds =
       FoldsOf(static_cast<int>(model.configurations_.size()), seed + 1);
   for (size_t r = 0; r < rows.size(); ++r) {
@@ -378,9 +388,16 @@ double LatencyModel::DisagreementQuantile(const std::string& campaign, double le
 void LatencyModel::Complete(const PredictionQuery& query, double confidence_level,
                             absl::Span<PointPrediction> points) const {
   if (empty()) return;
-  const std::optional<double> half_width =
-      ScoreQuantile(SituationOf(query.configuration), confidence_level);
-  if (!half_width.has_value()) return;
+  const LatencySituation situation = SituationOf(query.configuration);
+  const std::optional<double> measured_configuration_half_width =
+      ScoreQuantile(situation, confidence_level);
+  if (!measured_configuration_half_width.has_value()) return;
+  // Past its own curve's batches, a configuration's TTFT is extrapolated.
+  const double extrapolated_half_width =
+      situation == LatencySituation::kSameConfiguration
+          ? ScoreQuantile(LatencySituation::kExtrapolatedBatch, confidence_level)
+                .value_or(*measured_configuration_half_width)
+          : *measured_configuration_half_width;
   const double disagreement = DisagreementQuantile(query.configuration.campaign, confidence_level);
   const std::optional<ResolvedConfiguration> resolved = ResolveOf(query.configuration);
   const int columns = column_count();
@@ -427,7 +444,10 @@ void LatencyModel::Complete(const PredictionQuery& query, double confidence_leve
     // The held-out scores were made with the measured batch latency; the share regressor's part
     // of the TTFT also carries the predicted latency's error, taken as independent.
     const double throughput_half_width = std::log(p.upper_tokens_per_s / p.throughput_tokens_per_s);
-    const double ttft_half_width = std::hypot(*half_width, kShareWeight * throughput_half_width);
+    const double half_width = p.prediction_case == PredictionCase::kExtrapolatedBatch
+                                  ? extrapolated_half_width
+                                  : *measured_configuration_half_width;
+    const double ttft_half_width = std::hypot(half_width, kShareWeight * throughput_half_width);
     p.ttft_s = ttft;
     p.ttft_lower_s = ttft * std::exp(-ttft_half_width);
     p.ttft_upper_s = ttft * std::exp(ttft_half_width);
@@ -474,7 +494,8 @@ void LatencyModel::EncodeTo(ByteWriter& writer) const {
 }
 
 absl::StatusOr<LatencyModel> LatencyModel::DecodeFrom(ByteReader& reader,
-                                                      std::shared_ptr<const Catalogue> catalogue) {
+                                                      std::shared_ptr<const Catalogue> catalogue,
+                                                      uint32_t bundle_format) {
   LatencyModel model;
   model.catalogue_ = std::move(catalogue);
   PERFCAST_ASSIGN_OR_RETURN(const uint32_t present, reader.GetU32());
@@ -492,7 +513,12 @@ absl::StatusOr<LatencyModel> LatencyModel::DecodeFrom(ByteReader& reader,
   for (std::vector<std::string>& names : model.names_) PERFCAST_RETURN_IF_ERROR(read_list(names));
   PERFCAST_RETURN_IF_ERROR(read_list(model.configurations_));
   PERFCAST_RETURN_IF_ERROR(read_list(model.campaigns_));
+  // Format 10 and older: no kExtrapolatedBatch scores; the others in enum order.
+  const bool has_extrapolated_batch = bundle_format >= 11;
   for (int s = 0; s < kLatencySituationCount; ++s) {
+    if (s == static_cast<int>(LatencySituation::kExtrapolatedBatch) && !has_extrapolated_batch) {
+      continue;
+    }
     PERFCAST_ASSIGN_OR_RETURN(const uint32_t count, reader.GetU32());
     if (count > 100000000) return absl::DataLossError("bundle: latency model: bad score count");
     model.score_counts_[s] = static_cast<int>(count);
@@ -501,6 +527,12 @@ absl::StatusOr<LatencyModel> LatencyModel::DecodeFrom(ByteReader& reader,
     for (double& q : model.score_quantiles_[s]) {
       PERFCAST_ASSIGN_OR_RETURN(q, reader.GetDouble());
     }
+  }
+  if (!has_extrapolated_batch) {
+    const int same = static_cast<int>(LatencySituation::kSameConfiguration);
+    const int extrapolated = static_cast<int>(LatencySituation::kExtrapolatedBatch);
+    model.score_counts_[extrapolated] = model.score_counts_[same];
+    model.score_quantiles_[extrapolated] = model.score_quantiles_[same];
   }
   PERFCAST_ASSIGN_OR_RETURN(const uint32_t disagreement_count, reader.GetU32());
   if (disagreement_count != model.campaigns_.size() + 1) {

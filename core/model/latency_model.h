@@ -30,10 +30,13 @@ double TtftBackboneSeconds(const std::optional<ResolvedConfiguration>& resolved,
 // data; each has its own calibration (docs/METHOD.md §9).
 enum class LatencySituation {
   kSameConfiguration,  // the configuration's latencies were measured (at some shape)
-  kNewConfiguration,   // not this configuration's, but its campaign's
-  kNewCampaign,        // no latency of the campaign at all
+  // The same, at a batch past the largest its curve measured: the correction extrapolates, and
+  // curves held out whole say nothing of how far it then errs.
+  kExtrapolatedBatch,
+  kNewConfiguration,  // not this configuration's, but its campaign's
+  kNewCampaign,       // no latency of the campaign at all
 };
-inline constexpr int kLatencySituationCount = 3;
+inline constexpr int kLatencySituationCount = 4;
 
 // Predicts the mean TTFT and ITL of a point from its throughput prediction, so that the figures
 // of one point agree: TTFT from its backbone under a learned correction (two XGBoost regressors,
@@ -63,8 +66,11 @@ class LatencyModel {
   LatencySituation SituationOf(const Configuration& configuration) const;
 
   void EncodeTo(ByteWriter& writer) const;
+  // `bundle_format`: a bundle of format 10 or older has no kExtrapolatedBatch scores, and
+  // answers with its kSameConfiguration ones there, as it did.
   static absl::StatusOr<LatencyModel> DecodeFrom(ByteReader& reader,
-                                                 std::shared_ptr<const Catalogue> catalogue);
+                                                 std::shared_ptr<const Catalogue> catalogue,
+                                                 uint32_t bundle_format);
 
  private:
   // One feature row of a point; `row` has column_count() entries.

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "core/bundle/bundle_format.h"
 #include "core/bundle/model_codec.h"
 #include "core/catalogue/catalogue.h"
@@ -195,6 +196,45 @@ TEST(LatencyModelTest, AHigherLevelWidensTheLatencyIntervals) {
   EXPECT_DOUBLE_EQ(wide->front().ttft_s, narrow->front().ttft_s);
 }
 
+// The point `p` again, its latencies not yet worked out and its case `prediction_case`.
+PointPrediction Uncompleted(PointPrediction p, PredictionCase prediction_case) {
+  p.prediction_case = prediction_case;
+  p.latency_statistic = LatencyStatistic::kUnavailable;
+  p.ttft_s = p.ttft_lower_s = p.ttft_upper_s = p.itl_s = p.itl_lower_s = p.itl_upper_s = 0;
+  return p;
+}
+
+// Past the batches its curve measured, a configuration's TTFT is extrapolated and its interval
+// reads the calibration of larger batches held out; at another shape, that of curves held out.
+// A configuration whose latencies were never measured has one calibration for both.
+TEST(LatencyModelTest, PastItsCurvesBatchesATtftIntervalReadsItsOwnCalibration) {
+  auto model = TrainOn(RecordsWithLatency());
+  Configuration unseen = kKnown;
+  unseen.num_gpus = 8;
+  const int past_the_curve[] = {512};
+  for (const Configuration& configuration : {kKnown, unseen}) {
+    const PredictionQuery query{configuration, {256, 256}};
+    auto predicted = model->Predict(query, past_the_curve, 0.9);
+    ASSERT_TRUE(predicted.ok()) << predicted.status();
+    const PointPrediction& point = predicted->front();
+    ASSERT_EQ(point.latency_statistic, LatencyStatistic::kMean);
+    PointPrediction by_batch[] = {Uncompleted(point, PredictionCase::kExtrapolatedBatch)};
+    PointPrediction by_shape[] = {Uncompleted(point, PredictionCase::kExtrapolatedShape)};
+    model->CompleteLatencies(query, 0.9, by_batch);
+    model->CompleteLatencies(query, 0.9, by_shape);
+    EXPECT_EQ(by_batch[0].ttft_s, by_shape[0].ttft_s) << "the case moves the bounds only";
+    if (configuration == kKnown) {
+      EXPECT_EQ(point.prediction_case, PredictionCase::kExtrapolatedBatch);
+      EXPECT_EQ(point.ttft_upper_s, by_batch[0].ttft_upper_s);
+      EXPECT_NE(by_batch[0].ttft_upper_s, by_shape[0].ttft_upper_s);
+      EXPECT_NE(by_batch[0].ttft_lower_s, by_shape[0].ttft_lower_s);
+    } else {
+      EXPECT_EQ(by_batch[0].ttft_upper_s, by_shape[0].ttft_upper_s);
+      EXPECT_EQ(by_batch[0].ttft_lower_s, by_shape[0].ttft_lower_s);
+    }
+  }
+}
+
 TEST(TtftBackboneTest, NeverFallsAsTheBatchOrTheInputGrows) {
   absl::StatusOr<Catalogue> catalogue =
       Catalogue::Load(std::string(PERFCAST_SOURCE_DIR) + "/data/catalogue");
@@ -263,6 +303,75 @@ TEST(LatencyBundleTest, AFormatSevenBundleLoadsWithoutLatencyAnswers) {
   }
   old[8] = 6;
   EXPECT_EQ(DecodeModelBundle(old).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// A format-10 bundle has no calibration of its own for larger batches: past a curve it answers
+// with its same-configuration one, as it did when it was written.
+TEST(LatencyBundleTest, AFormatTenBundleAnswersPastACurveAsItDid) {
+  auto model = TrainOn(RecordsWithLatency());
+  const std::string current = EncodeModelBundle(*model);
+  absl::StatusOr<absl::string_view> payload = OpenBundle(current);
+  ASSERT_TRUE(payload.ok()) << payload.status();
+  const PerfcastModel::State& state = PerfcastModelInternal::StateOf(*model);
+  ByteWriter latency_writer, whole_curves_writer;
+  state.latency.EncodeTo(latency_writer);
+  state.whole_curve_calibration.EncodeTo(whole_curves_writer);
+  const std::string latency = latency_writer.Take();
+  const std::string whole_curves = whole_curves_writer.Take();
+  ASSERT_GE(payload->size(), latency.size() + whole_curves.size());
+  const absl::string_view before_latency =
+      payload->substr(0, payload->size() - latency.size() - whole_curves.size());
+  ASSERT_EQ(payload->substr(before_latency.size(), latency.size()), latency);
+
+  // The latency section's layout: presence, five vocabularies, configurations, campaigns, then
+  // each situation's score count and, when it has scores, 201 quantiles.
+  ByteReader reader(latency);
+  size_t offset = 4;
+  ASSERT_EQ(*reader.GetU32(), 1u);
+  for (int list = 0; list < 7; ++list) {
+    const uint32_t count = *reader.GetU32();
+    offset += 4;
+    for (uint32_t i = 0; i < count; ++i) offset += 4 + reader.GetString()->size();
+  }
+  size_t extrapolated_begin = 0, extrapolated_end = 0;
+  for (int situation = 0; situation < kLatencySituationCount; ++situation) {
+    if (situation == static_cast<int>(LatencySituation::kExtrapolatedBatch)) {
+      extrapolated_begin = offset;
+    }
+    const uint32_t count = *reader.GetU32();
+    offset += 4;
+    if (count > 0) {
+      for (int q = 0; q < 201; ++q) ASSERT_TRUE(reader.GetDouble().ok());
+      offset += 201 * 8;
+    }
+    if (situation == static_cast<int>(LatencySituation::kExtrapolatedBatch)) {
+      extrapolated_end = offset;
+      ASSERT_GT(count, 0u) << "the synthetic curves hold larger batches out";
+    }
+  }
+  std::string old_latency = latency;
+  old_latency.erase(extrapolated_begin, extrapolated_end - extrapolated_begin);
+  std::string old = SealBundle(absl::StrCat(before_latency, old_latency, whole_curves));
+  old[8] = 10;  // the little-endian format version after the magic
+  absl::StatusOr<std::shared_ptr<const PerfcastModel>> loaded = DecodeModelBundle(old);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+
+  const PredictionQuery query{kKnown, {256, 256}};
+  const int batches[] = {8, 512};
+  auto now = model->Predict(query, batches, 0.9);
+  auto then = (*loaded)->Predict(query, batches, 0.9);
+  ASSERT_TRUE(now.ok() && then.ok());
+  for (size_t i = 0; i < now->size(); ++i) {
+    EXPECT_EQ((*then)[i].throughput_tokens_per_s, (*now)[i].throughput_tokens_per_s);
+    EXPECT_EQ((*then)[i].ttft_s, (*now)[i].ttft_s);
+  }
+  EXPECT_EQ((*then)[0].ttft_upper_s, (*now)[0].ttft_upper_s) << "a measured batch: as before";
+  // Past the curve: the same-configuration calibration, which a new shape reads.
+  ASSERT_EQ((*then)[1].prediction_case, PredictionCase::kExtrapolatedBatch);
+  PointPrediction as_new_shape[] = {Uncompleted((*now)[1], PredictionCase::kExtrapolatedShape)};
+  model->CompleteLatencies(query, 0.9, as_new_shape);
+  EXPECT_EQ((*then)[1].ttft_upper_s, as_new_shape[0].ttft_upper_s);
+  EXPECT_NE((*then)[1].ttft_upper_s, (*now)[1].ttft_upper_s);
 }
 
 }  // namespace
