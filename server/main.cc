@@ -70,11 +70,16 @@ ABSL_FLAG(int64_t, max_stream_results, 100000, "Most results in one SubmitBenchm
 ABSL_FLAG(int, max_receive_message_bytes, 4 * 1024 * 1024, "Largest request message accepted.");
 ABSL_FLAG(int, max_threads, 8, "Threads gRPC may use for callbacks.");
 ABSL_FLAG(int, train_threads, 1,
-          "Threads one retrain may use: its cross-fit models train this many at once, one "
+          "Threads one retrain may use once a model serves (--first-train-threads before): its "
+          "cross-fit models train this many at once, one "
           "thread and its own rows and histograms each, so more threads finish sooner and peak "
           "higher in memory (bench/README.md); its two other models train on this many "
           "OpenMP threads, whose spinning slows them when the cores are busy (or set "
           "OMP_WAIT_POLICY=passive).");
+ABSL_FLAG(int, first_train_threads, 0,
+          "Threads of the first training, while no model serves yet (every Predict is refused "
+          "until one does): 0 picks the CPUs the process may use (affinity, cgroup CPU quota), at "
+          "most 4 and at least --train-threads; each holds its own rows and histograms.");
 ABSL_FLAG(std::string, train_priority, "19",
           "How retraining competes with Predict for the CPU: a nice value 0-19 (a share of the "
           "CPU: beside a Predict load a refit finishes sooner than under idle, with a lower "
@@ -182,6 +187,12 @@ int main(int argc, char** argv) {
   if (options.retrain.train.threads < 1) {
     spdlog::critical("event=start_failed status=\"--train-threads={}: must be >= 1\"",
                      options.retrain.train.threads);
+    return EXIT_FAILURE;
+  }
+  options.retrain.first_train_threads = absl::GetFlag(FLAGS_first_train_threads);
+  if (options.retrain.first_train_threads < 0) {
+    spdlog::critical("event=start_failed status=\"--first-train-threads={}: must be >= 0\"",
+                     options.retrain.first_train_threads);
     return EXIT_FAILURE;
   }
   const std::string priority = absl::GetFlag(FLAGS_train_priority);

@@ -37,11 +37,16 @@ absl::Status CheckNotShrinking(int64_t points, const ServingModel* serving) {
       "allow_shrink replaces the model anyway"));
 }
 
-// Until a first model serves, every Predict is refused (UNAVAILABLE), so training may have every
-// CPU the process is given; the model it trains does not depend on how many it uses.
-TrainOptions TrainOptionsFor(const TrainOptions& configured, const ServingModel* serving) {
-  TrainOptions train = configured;
-  if (serving == nullptr) train.threads = std::max(train.threads, AvailableCpus());
+// Until a first model serves, every Predict is refused (UNAVAILABLE), so training may have the
+// CPUs; the model it trains does not depend on how many threads it uses.
+TrainOptions TrainOptionsFor(const RetrainWorker::Options& options, const ServingModel* serving) {
+  TrainOptions train = options.train;
+  if (serving == nullptr) {
+    train.threads =
+        options.first_train_threads > 0
+            ? options.first_train_threads
+            : std::max(train.threads, std::min(AvailableCpus(), kMaxAutomaticFirstTrainThreads));
+  }
   return train;
 }
 
@@ -320,8 +325,12 @@ void RetrainWorker::Run() {
       absl::Status shrinking;
       if (!allow_shrink) shrinking = CheckNotShrinking(read, serving.get());
       std::shared_ptr<const PerfcastModel> model;
-      const TrainOptions train = TrainOptionsFor(options_.train, serving.get());
+      const TrainOptions train = TrainOptionsFor(options_, serving.get());
       outcome.train_threads = train.threads;
+      {
+        absl::MutexLock lock(&mutex_);
+        last_.train_threads = train.threads;
+      }
       if (shrinking.ok()) {
         absl::StatusOr<std::shared_ptr<const PerfcastModel>> trained =
             PerfcastModel::Train(*records, train);
@@ -356,9 +365,10 @@ void RetrainWorker::Run() {
           outcome.refit_id, outcome.model_version, records.ok() ? records->size() : 0,
           absl::ToDoubleSeconds(outcome.duration), outcome.train_threads);
     } else {
-      spdlog::error("event=refit_failed refit_id={} trigger={} status=\"{}\" seconds={:.3f}",
-                    outcome.refit_id, RefitTriggerName(outcome.trigger), status.ToString(),
-                    absl::ToDoubleSeconds(outcome.duration));
+      spdlog::error(
+          "event=refit_failed refit_id={} trigger={} status=\"{}\" seconds={:.3f} threads={}",
+          outcome.refit_id, RefitTriggerName(outcome.trigger), status.ToString(),
+          absl::ToDoubleSeconds(outcome.duration), outcome.train_threads);
     }
     {
       absl::MutexLock lock(&mutex_);

@@ -35,8 +35,8 @@ struct RefitOutcome {
   absl::Time start_time;
   absl::Duration duration;
   bool running = false;  // for LastRefit() while one runs
-  // Threads it trained on: Options::train.threads, or while no model served yet every CPU the
-  // process may use (AvailableCpus()).
+  // Threads it trains on: Options::train.threads, or Options::first_train_threads's while no
+  // model served yet; set once the store is read.
   int train_threads = 0;
 };
 
@@ -57,12 +57,20 @@ struct RefitOutcome {
 //
 // Thread safety: every public method may be called from any thread. Callbacks passed to
 // RequestRefit run on the worker thread and must not block.
+// The most threads a first training picks by itself (Options::first_train_threads 0): each holds
+// its own rows and histograms, and a host may show more CPUs than the memory allows for.
+inline constexpr int kMaxAutomaticFirstTrainThreads = 4;
+
 class RetrainWorker {
  public:
   struct Options {
     int64_t retrain_after_results = 1000;      // <= 0: off
     absl::Duration quiet = absl::Seconds(30);  // <= 0: off
     TrainOptions train;
+    // Threads of a training while no model serves yet (every Predict is refused until one does):
+    // 0 picks them, the CPUs the process may use (AvailableCpus()) up to
+    // kMaxAutomaticFirstTrainThreads and at least train.threads; each holds its own rows.
+    int first_train_threads = 0;
     // How training (its thread and the threads it starts) competes with Predict for the CPU:
     // a nice value, or idle (SCHED_IDLE: only CPU time nothing else wants). Nice 19 by default:
     // beside an open-loop Predict load a refit finished sooner under it than under idle, and

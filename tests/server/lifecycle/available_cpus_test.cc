@@ -25,6 +25,19 @@ TEST(CpusOfCpuMaxTest, NoQuotaOrAnUnreadableLineSaysNothing) {
   EXPECT_EQ(CpusOfCpuMax("-5 100000"), std::nullopt);
 }
 
+TEST(CpusOfCpuMaxTest, CgroupV1FilesJoinedReadTheSameWay) {
+  EXPECT_EQ(CpusOfCpuMax("300000\n 100000\n"), 3);
+  EXPECT_EQ(CpusOfCpuMax("-1\n 100000\n"), std::nullopt) << "v1's 'no quota'";
+  EXPECT_EQ(CpusOfCpuMax("1e300 1"), 1000000) << "capped, not an undefined cast";
+}
+
+TEST(CgroupV2PathOfTest, TheUnifiedLineNamesTheGroup) {
+  EXPECT_EQ(CgroupV2PathOf("0::/kubepods/burstable/pod1/abc\n"), "/kubepods/burstable/pod1/abc");
+  EXPECT_EQ(CgroupV2PathOf("12:cpu,cpuacct:/docker/x\n0::/\n"), "/");
+  EXPECT_EQ(CgroupV2PathOf("12:cpu,cpuacct:/docker/x\n4:memory:/docker/x\n"), std::nullopt);
+  EXPECT_EQ(CgroupV2PathOf(""), std::nullopt);
+}
+
 TEST(AvailableCpusTest, AtMostTheAffinityMaskAndAtLeastOne) {
   cpu_set_t mask;
   CPU_ZERO(&mask);

@@ -318,7 +318,8 @@ TEST_F(SharedStoreRetrainTest, AFollowerCountsWhatTheNewestModelLacks) {
 
 TEST_F(SharedStoreRetrainTest, TheFirstModelTrainsOnEveryCoreAndLaterOnesOnTheirShare) {
   worker_->Start();
-  const int every_core = std::max(RetrainWorker::Options().train.threads, AvailableCpus());
+  const int every_core = std::max(RetrainWorker::Options().train.threads,
+                                  std::min(AvailableCpus(), kMaxAutomaticFirstTrainThreads));
 
   worker_->ObserveSharedStore(32, 0);
   const RefitOutcome first = WaitForRefit(absl::Seconds(60));
@@ -337,6 +338,20 @@ TEST_F(SharedStoreRetrainTest, TheFirstModelTrainsOnEveryCoreAndLaterOnesOnTheir
   EXPECT_TRUE(second.status.ok()) << second.status;
   EXPECT_EQ(second.train_threads, RetrainWorker::Options().train.threads)
       << "a model serves: the refit keeps to --train-threads";
+}
+
+TEST_F(SharedStoreRetrainTest, AnOperatorsFirstTrainThreadsAreTaken) {
+  RetrainWorker::Options options;
+  options.retrain_after_results = kTrigger;
+  options.quiet = absl::ZeroDuration();
+  options.first_train_threads = 3;
+  worker_ = std::make_unique<RetrainWorker>(options, store_.get(), registry_.get(), &metrics_);
+  worker_->Start();
+
+  worker_->ObserveSharedStore(32, 0);
+  const RefitOutcome first = WaitForRefit(absl::Seconds(60));
+  ASSERT_TRUE(first.status.ok()) << first.status;
+  EXPECT_EQ(first.train_threads, 3);
 }
 
 }  // namespace
