@@ -66,7 +66,7 @@ TEST_F(ModelCodecTest, ThePayloadIsTheListedSectionsInOrder) {
   ASSERT_TRUE(IntervalCalibration::DecodeFrom(reader).ok());
   ASSERT_TRUE(CampaignLevels::DecodeFrom(reader).ok());
   ASSERT_TRUE(LatencyModel::DecodeFrom(reader, nullptr, kBundleFormatVersion).ok());  // format 8
-  ASSERT_TRUE(IntervalCalibration::DecodeFrom(reader).ok());    // format 9: whole curves
+  ASSERT_TRUE(IntervalCalibration::DecodeFrom(reader).ok());  // format 9: whole curves
   EXPECT_TRUE(reader.empty());
 }
 
