@@ -80,6 +80,11 @@ ABSL_FLAG(int, first_train_threads, 0,
           "Threads of the first training, while no model serves yet (every Predict is refused "
           "until one does): 0 picks the CPUs the process may use (affinity, cgroup CPU quota), at "
           "most 4 and at least --train-threads; each holds its own rows and histograms.");
+ABSL_FLAG(bool, reuse_cross_fit, true,
+          "A refit predicts its held-out errors with the serving model's cross-fit models while "
+          "the curves grew by at most a quarter since they were grown (same seed and catalogue), "
+          "and skips growing them: most of a refit's time. false: every refit trains from "
+          "scratch, as `perfcast fit` does.");
 ABSL_FLAG(std::string, train_priority, "19",
           "How retraining competes with Predict for the CPU: a nice value 0-19 (a share of the "
           "CPU: beside a Predict load a refit finishes sooner than under idle, with a lower "
@@ -195,6 +200,7 @@ int main(int argc, char** argv) {
                      options.retrain.first_train_threads);
     return EXIT_FAILURE;
   }
+  options.retrain.reuse_cross_fit = absl::GetFlag(FLAGS_reuse_cross_fit);
   const std::string priority = absl::GetFlag(FLAGS_train_priority);
   if (absl::Status set = perfcast::server::SetTrainPriority(priority, options.retrain); !set.ok()) {
     spdlog::critical("event=start_failed status=\"--train-priority={}: {}\"", priority,

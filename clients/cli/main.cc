@@ -87,7 +87,8 @@ exit codes:
 constexpr char kEvalHelp[] = R"(usage: perfcast eval --data CSV [--data CSV ...]
                      [--protocol new-shape|larger-batch|new-config|new-hardware|new-campaign|all]
                      [--shots 0[,0.1,0.3]]
-                     [--methods perfcast,published-ala,direct-xgboost,nearest-curve]
+                     [--methods perfcast,perfcast-refit,published-ala,direct-xgboost,
+                                nearest-curve]
                      [--confidence 0.9] [--levels 0.5,0.8,0.9,0.95] [--seed 42] [--threads 2]
                      [--catalogue DIR|none] [--skip-unresolved] [--points CSV] [--faithful]
                      [--report DIR] [--json] [--quiet]
@@ -101,6 +102,9 @@ method's expected error with the observed one, side by side. Deterministic for a
   --shots     new-campaign only: also train on this share, in [0, 1), of the held-out campaign's
               curves (whole curves, seeded; floor(share x curves), at least 1 when the share is
               above 0) and predict the rest. A comma list runs each share in turn (default 0)
+  --methods   side by side; `perfcast-refit` is perfcast as a server's refit takes a campaign's
+              first results: with --shots, trained without the shots first, then with them,
+              reusing that model's cross-fit (docs/METHOD.md §5); elsewhere as perfcast
   --levels    also measure coverage and width at these nominal levels: a reliability table
   --threads   folds trained at once (the figures do not depend on it)
   --catalogue the hardware/model catalogue perfcast learns physical features from (default: the
@@ -472,11 +476,12 @@ absl::Status RunEval(const CommandLine& line) {
   }
   std::vector<std::unique_ptr<EvaluationMethod>> methods;
   for (absl::string_view name : absl::StrSplit(wanted, ',')) {
-    if (name == "perfcast" || name == "perfcast-no-physical") {
+    if (name == "perfcast" || name == "perfcast-no-physical" || name == "perfcast-refit") {
       TrainOptions train;
       train.seed = static_cast<uint64_t>(*seed);
-      if (name == "perfcast") train.catalogue = *catalogue;
-      methods.push_back(std::make_unique<PerfcastMethod>(std::string(name), std::move(train)));
+      if (name != "perfcast-no-physical") train.catalogue = *catalogue;
+      methods.push_back(std::make_unique<PerfcastMethod>(std::string(name), std::move(train),
+                                                         name == "perfcast-refit"));
     } else if (name == "published-ala") {
       methods.push_back(std::make_unique<PublishedAla>(line.Has("faithful"), 1));
     } else if (name == "direct-xgboost") {

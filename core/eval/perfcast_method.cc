@@ -6,8 +6,20 @@ absl::StatusOr<std::vector<MethodPrediction>> PerfcastMethod::TrainAndPredict(
     const Fold& fold, absl::Span<const double> confidence_levels) const {
   std::vector<BenchmarkRecord> records;
   for (const Curve& curve : fold.training) AppendRecordsOf(curve, records);
+  TrainOptions options = options_;
+  if (as_refit_ && fold.campaign.has_value() && fold.shot_curves > 0) {
+    std::vector<BenchmarkRecord> before_shots;
+    for (const Curve& curve : fold.training) {
+      if (curve.configuration.campaign != *fold.campaign) AppendRecordsOf(curve, before_shots);
+    }
+    absl::StatusOr<std::shared_ptr<const PerfcastModel>> serving =
+        PerfcastModel::Train(before_shots, options_);
+    if (!serving.ok()) return serving.status();
+    options.reuse_cross_fit_of = *std::move(serving);
+  }
   absl::StatusOr<std::shared_ptr<const PerfcastModel>> model =
-      PerfcastModel::Train(records, options_);
+      PerfcastModel::Train(records, options);
+  options.reuse_cross_fit_of.reset();
   if (!model.ok()) return model.status();
   std::vector<MethodPrediction> out;
   out.reserve(fold.held_out.size());

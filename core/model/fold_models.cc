@@ -7,7 +7,9 @@
 
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "core/model/correction_params.h"
 #include "core/model/cross_fit_folds.h"
+#include "core/util/status_macros.h"
 
 namespace perfcast {
 
@@ -51,6 +53,37 @@ absl::StatusOr<std::vector<std::vector<TreeEnsemble>>> TrainFoldModels(
     if (!models[task].ok()) return models[task].status();
     out[task / kCrossFitFolds].push_back(*std::move(models[task]));
   }
+  return out;
+}
+
+absl::StatusOr<FoldModels> TrainFoldModels(const AnchorIndex& index, const RowBuilder& rows,
+                                           const XGBoostTrainingSet& training,
+                                           const CrossFitFolds& folds, TransferFeatures features,
+                                           PhysicalExponents physical_exponents,
+                                           const TrainOptions& options) {
+  // Each row's fold in each set: by its target curve; by its target configuration; by its
+  // target's hardware type.
+  std::vector<int> curve_fold_of_row, configuration_fold_of_row, hardware_fold_of_row;
+  for (int curve : rows.target_curves()) {
+    curve_fold_of_row.push_back(folds.of_curve[curve]);
+    const int rank = index.ConfigurationRank(index.anchors()[curve].curve().configuration);
+    configuration_fold_of_row.push_back(folds.of_configuration[rank]);
+    if (folds.of_configuration_by_hardware) {
+      hardware_fold_of_row.push_back((*folds.of_configuration_by_hardware)[rank]);
+    }
+  }
+  std::vector<const std::vector<int>*> fold_sets = {&curve_fold_of_row, &configuration_fold_of_row};
+  if (folds.of_configuration_by_hardware) fold_sets.push_back(&hardware_fold_of_row);
+  PERFCAST_ASSIGN_OR_RETURN(
+      std::vector<std::vector<TreeEnsemble>> models,
+      TrainFoldModels(training, fold_sets, CorrectionParams(options), options.threads));
+  FoldModels out{std::move(features), physical_exponents};
+  out.by_curve = std::move(models[0]);
+  out.by_configuration = std::move(models[1]);
+  if (models.size() > 2) out.by_hardware = std::move(models[2]);
+  out.seed = options.seed;
+  out.catalogue = options.catalogue.get();
+  out.curve_count = static_cast<int>(index.anchors().size());
   return out;
 }
 

@@ -9,21 +9,16 @@
 #include "core/fit/anchor_curve.h"
 #include "core/ml/tree_ensemble.h"
 #include "core/model/anchored_prediction.h"
-#include "core/model/correction_params.h"
 #include "core/model/error_exploration.h"
-#include "core/model/fold_models.h"
-#include "core/util/status_macros.h"
 
 namespace perfcast {
 
-absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
-    const AnchorIndex& index, const TransferFeatures& features, const WorkloadScales& scales,
-    const RowBuilder& rows, const XGBoostTrainingSet& training,
-    PhysicalExponents physical_exponents, const CrossFitFolds& folds, const TrainOptions& options,
+std::array<std::vector<ErrorRecord>, 2> CollectHeldOutErrors(
+    const AnchorIndex& index, const WorkloadScales& scales, const FoldModels& models,
+    const CrossFitFolds& folds, const TrainOptions& options,
     std::vector<CampaignResidual>& campaign_residuals) {
-  // The served model's own parameters: held-out errors of a cheaper, weaker model made every
-  // interval wider than the served model needs.
-  const XGBoostParams params = CorrectionParams(options);
+  const TransferFeatures& features = models.features;
+  const PhysicalExponents physical_exponents = models.physical_exponents;
   std::vector<int> configuration_fold_of_curve, hardware_fold_of_curve;
   for (const AnchorCurve& anchor : index.anchors()) {
     const int rank = index.ConfigurationRank(anchor.curve().configuration);
@@ -32,27 +27,12 @@ absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
       hardware_fold_of_curve.push_back((*folds.of_configuration_by_hardware)[rank]);
     }
   }
-  // Each row's fold in each set: by its target curve; by its target configuration; by its
-  // target's hardware type.
-  std::vector<int> curve_fold_of_row, configuration_fold_of_row, hardware_fold_of_row;
-  for (size_t row = 0; row < rows.targets().size(); ++row) {
-    const int curve = rows.target_curves()[row];
-    curve_fold_of_row.push_back(folds.of_curve[curve]);
-    configuration_fold_of_row.push_back(configuration_fold_of_curve[curve]);
-    if (!hardware_fold_of_curve.empty()) {
-      hardware_fold_of_row.push_back(hardware_fold_of_curve[curve]);
-    }
-  }
-  std::vector<const std::vector<int>*> fold_sets = {&curve_fold_of_row, &configuration_fold_of_row};
-  if (!hardware_fold_of_curve.empty()) fold_sets.push_back(&hardware_fold_of_row);
-  PERFCAST_ASSIGN_OR_RETURN(const std::vector<std::vector<TreeEnsemble>> fold_models,
-                            TrainFoldModels(training, fold_sets, params, options.threads));
-  const std::vector<TreeEnsemble>& curve_models = fold_models[0];
-  const std::vector<TreeEnsemble>& configuration_models = fold_models[1];
+  const std::vector<TreeEnsemble>& curve_models = models.by_curve;
+  const std::vector<TreeEnsemble>& configuration_models = models.by_configuration;
   // Without hardware folds, a hardware name's errors come from models that saw other
   // configurations of that hardware, and understate a new GPU's.
   const std::vector<TreeEnsemble>& hardware_models =
-      hardware_fold_of_curve.empty() ? configuration_models : fold_models[2];
+      models.by_hardware.empty() ? configuration_models : models.by_hardware;
 
   const WorkloadSimilarity similarity(index.anchors(), scales);
   // For each named field and the campaign, the curves carrying each value of it (sorted:
@@ -169,10 +149,11 @@ absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
       const std::vector<int>& named = curves_named.at({field, NameOf(curve.configuration, field)});
       Configuration as_queried = curve.configuration;
       if (field == ConfigurationField::kFramework) as_queried.framework.clear();
-      const TreeEnsemble& model =
-          field == ConfigurationField::kHardware && !hardware_fold_of_curve.empty()
-              ? hardware_models[hardware_fold_of_curve[i]]
-              : configuration_models[configuration_fold];
+      const TreeEnsemble& model = field == ConfigurationField::kHardware &&
+                                          !models.by_hardware.empty() &&
+                                          !hardware_fold_of_curve.empty()
+                                      ? hardware_models[hardware_fold_of_curve[i]]
+                                      : configuration_models[configuration_fold];
       for (const CurvePoint& point : curve.points) {
         add(PredictionCase::kNewConfiguration, model, differing, point,
             {.configuration = true, .curves = named}, /*name_unseen=*/true, &as_queried);

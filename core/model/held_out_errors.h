@@ -3,16 +3,12 @@
 #include <array>
 #include <vector>
 
-#include "absl/status/statusor.h"
-#include "core/ml/xgboost_training_set.h"
 #include "core/model/anchor_index.h"
 #include "core/model/campaign_levels.h"
 #include "core/model/cross_fit_folds.h"
 #include "core/model/error_predictor.h"
-#include "core/model/physical_exponents.h"
+#include "core/model/fold_models.h"
 #include "core/model/train_options.h"
-#include "core/model/training_rows.h"
-#include "core/model/workload_features.h"
 #include "core/model/workload_similarity.h"
 
 namespace perfcast {
@@ -38,11 +34,11 @@ namespace perfcast {
 // calibration half, its points' errors to the records as `other_campaign` (docs/METHOD.md §8).
 //
 // Records of even configuration folds go to `[0]`, the error predictor's half; odd ones to `[1]`,
-// the calibration's half. `training` holds the rows of `rows`, in the same order.
-absl::StatusOr<std::array<std::vector<ErrorRecord>, 2>> CollectHeldOutErrors(
-    const AnchorIndex& index, const TransferFeatures& features, const WorkloadScales& scales,
-    const RowBuilder& rows, const XGBoostTrainingSet& training,
-    PhysicalExponents physical_exponents, const CrossFitFolds& folds, const TrainOptions& options,
+// the calibration's half. `models` are the fold models of `folds` (TrainFoldModels), or those of
+// an earlier training whose folds `folds` carries (CarryFolds).
+std::array<std::vector<ErrorRecord>, 2> CollectHeldOutErrors(
+    const AnchorIndex& index, const WorkloadScales& scales, const FoldModels& models,
+    const CrossFitFolds& folds, const TrainOptions& options,
     std::vector<CampaignResidual>& campaign_residuals);
 
 }  // namespace perfcast

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -19,6 +20,7 @@
 #include "core/model/anchored_prediction.h"
 #include "core/model/correction_params.h"
 #include "core/model/cross_fit_folds.h"
+#include "core/model/fold_models.h"
 #include "core/model/held_out_errors.h"
 #include "core/model/perfcast_model_internal.h"
 #include "core/model/split_conformal.h"
@@ -53,6 +55,29 @@ absl::Status ValidateQuery(const PredictionQuery& query, absl::Span<const int> b
         absl::StrCat("confidence_level=", confidence_level, ": must be in (0, 1)"));
   }
   return absl::OkStatus();
+}
+
+// The folds under which `previous`'s fold models may predict the held-out errors of a training
+// on `index`, whose own folds would be `fresh` (TrainOptions::reuse_cross_fit_of); nullopt when
+// they may not.
+std::optional<CrossFitFolds> FoldsReusing(const PerfcastModel::State& previous,
+                                          const AnchorIndex& index, const CrossFitFolds& fresh,
+                                          const TrainOptions& options) {
+  if (!previous.cross_fit.has_value()) return std::nullopt;
+  const FoldModels& models = *previous.cross_fit->models;
+  if (models.seed != options.seed || models.catalogue != options.catalogue.get()) {
+    return std::nullopt;
+  }
+  if (static_cast<double>(index.anchors().size()) > models.curve_count * (1 + kMaxCrossFitGrowth)) {
+    return std::nullopt;
+  }
+  std::optional<CrossFitFolds> carried =
+      CarryFolds(previous.index, previous.cross_fit->folds, index, fresh, options.catalogue.get());
+  if (!carried.has_value() ||
+      carried->of_configuration_by_hardware.has_value() == models.by_hardware.empty()) {
+    return std::nullopt;
+  }
+  return carried;
 }
 
 }  // namespace
@@ -118,6 +143,10 @@ PerfcastModel::~PerfcastModel() = default;
 
 const ModelInfo& PerfcastModel::info() const { return state_->info; }
 
+bool PerfcastModel::ReusedCrossFit() const {
+  return state_->cross_fit.has_value() && state_->cross_fit->reused;
+}
+
 const Catalogue* PerfcastModel::catalogue() const { return state_->features.catalogue().get(); }
 
 void PerfcastModel::VisitTrainingCurves(absl::FunctionRef<void(const Curve&)> visit) const {
@@ -156,7 +185,14 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Train(
     return absl::InvalidArgumentError("too many distinct hardware/framework/precision values");
   }
   RowBuilder rows(features);
-  const CrossFitFolds folds = AssignFolds(index, options.seed, options.catalogue.get());
+  State::CrossFit cross_fit{nullptr, AssignFolds(index, options.seed, options.catalogue.get())};
+  if (options.reuse_cross_fit_of != nullptr) {
+    const State& previous = *options.reuse_cross_fit_of->state_;
+    if (std::optional<CrossFitFolds> carried =
+            FoldsReusing(previous, index, cross_fit.folds, options)) {
+      cross_fit = {previous.cross_fit->models, *std::move(carried), true};
+    }
+  }
   AddTrainingRows(index, rows);
   if (rows.targets().size() < 10) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -172,10 +208,14 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Train(
   {
     PERFCAST_ASSIGN_OR_RETURN(XGBoostTrainingSet training,
                               XGBoostTrainingSet::Create(rows.TakeMatrix(), rows.targets()));
-    PERFCAST_ASSIGN_OR_RETURN(
-        held_out_errors,
-        CollectHeldOutErrors(index, features, scales, rows, training, physical_exponents, folds,
-                             options, campaign_residuals));
+    if (cross_fit.models == nullptr) {
+      PERFCAST_ASSIGN_OR_RETURN(FoldModels grown,
+                                TrainFoldModels(index, rows, training, cross_fit.folds, features,
+                                                physical_exponents, options));
+      cross_fit.models = std::make_shared<const FoldModels>(std::move(grown));
+    }
+    held_out_errors = CollectHeldOutErrors(index, scales, *cross_fit.models, cross_fit.folds,
+                                           options, campaign_residuals);
     stage_done(2, "correction model");
     // Last: XGBoost keeps the histogram index it builds for a set with the set, which then no
     // longer sits beside each fold's.
@@ -198,6 +238,7 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Train(
                               std::move(calibration.points), std::move(campaign_levels));
   state->whole_curve_calibration = std::move(calibration.whole_curves);
   state->latency = std::move(latency);
+  state->cross_fit = std::move(cross_fit);
   state->info.trained_at_unix_s = absl::ToUnixSeconds(absl::Now());
   state->info.point_count = static_cast<int>(records.size());
   state->info.curve_count = static_cast<int>(state->index.anchors().size());

@@ -72,6 +72,10 @@ class PerfcastModel {
 
   const ModelInfo& info() const;
 
+  // Whether this model's held-out errors came from an earlier training's fold models
+  // (TrainOptions::reuse_cross_fit_of) rather than from fold models grown for it.
+  bool ReusedCrossFit() const;
+
   ~PerfcastModel();
   PerfcastModel(const PerfcastModel&) = delete;
   PerfcastModel& operator=(const PerfcastModel&) = delete;

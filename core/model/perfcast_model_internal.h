@@ -3,6 +3,7 @@
 #include <array>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -10,7 +11,9 @@
 #include "core/ml/xgboost_regressor.h"
 #include "core/model/anchor_index.h"
 #include "core/model/campaign_levels.h"
+#include "core/model/cross_fit_folds.h"
 #include "core/model/error_predictor.h"
+#include "core/model/fold_models.h"
 #include "core/model/interval_calibration.h"
 #include "core/model/latency_model.h"
 #include "core/model/model_info.h"
@@ -72,6 +75,14 @@ struct PerfcastModel::State {
   TrainedNames names;
   // TTFT and ITL (docs/METHOD.md §9); empty without latency data or from an older bundle.
   LatencyModel latency;
+  // The cross-fit this model's held-out errors came from, for a later training to reuse
+  // (TrainOptions::reuse_cross_fit_of). Not in the bundle: absent in a decoded model.
+  struct CrossFit {
+    std::shared_ptr<const FoldModels> models;  // shared by the trainings that reuse them
+    CrossFitFolds folds;                       // of this model's curves
+    bool reused = false;                       // grown by an earlier training
+  };
+  std::optional<CrossFit> cross_fit;
 };
 
 // Access to a model's State from outside the class, in the manner of LevelDB's

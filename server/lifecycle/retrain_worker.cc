@@ -46,6 +46,8 @@ TrainOptions TrainOptionsFor(const RetrainWorker::Options& options, const Servin
         options.first_train_threads > 0
             ? options.first_train_threads
             : std::max(train.threads, std::min(AvailableCpus(), kMaxAutomaticFirstTrainThreads));
+  } else if (options.reuse_cross_fit) {
+    train.reuse_cross_fit_of = serving->model;
   }
   return train;
 }
@@ -335,7 +337,10 @@ void RetrainWorker::Run() {
         absl::StatusOr<std::shared_ptr<const PerfcastModel>> trained =
             PerfcastModel::Train(*records, train);
         status = trained.status();
-        if (trained.ok()) model = *std::move(trained);
+        if (trained.ok()) {
+          model = *std::move(trained);
+          outcome.cross_fit_reused = model->ReusedCrossFit();
+        }
         if (status.ok() && !allow_shrink) {
           shrinking = CheckNotShrinking(model->info().point_count, serving.get());
         }
@@ -361,9 +366,11 @@ void RetrainWorker::Run() {
                             absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()));
     if (status.ok()) {
       spdlog::info(
-          "event=refit_succeeded refit_id={} version={} points={} seconds={:.3f} threads={}",
+          "event=refit_succeeded refit_id={} version={} points={} seconds={:.3f} threads={} "
+          "cross_fit={}",
           outcome.refit_id, outcome.model_version, records.ok() ? records->size() : 0,
-          absl::ToDoubleSeconds(outcome.duration), outcome.train_threads);
+          absl::ToDoubleSeconds(outcome.duration), outcome.train_threads,
+          outcome.cross_fit_reused ? "reused" : "grown");
     } else {
       spdlog::error(
           "event=refit_failed refit_id={} trigger={} status=\"{}\" seconds={:.3f} threads={}",

@@ -38,6 +38,8 @@ struct RefitOutcome {
   // Threads it trains on: Options::train.threads, or Options::first_train_threads's while no
   // model served yet; set once the store is read.
   int train_threads = 0;
+  // Whether it reused the serving model's cross-fit (Options::reuse_cross_fit); set once trained.
+  bool cross_fit_reused = false;
 };
 
 // Retrains the model off to the side and hands it to the registry. One retrain at a time, on its
@@ -71,6 +73,10 @@ class RetrainWorker {
     // 0 picks them, the CPUs the process may use (AvailableCpus()) up to
     // kMaxAutomaticFirstTrainThreads and at least train.threads; each holds its own rows.
     int first_train_threads = 0;
+    // A refit predicts its held-out errors with the serving model's cross-fit when it may
+    // (TrainOptions::reuse_cross_fit_of): it then skips growing most of its models. Off, every
+    // refit trains as `perfcast fit` does, and its bundle depends on the data and seed alone.
+    bool reuse_cross_fit = true;
     // How training (its thread and the threads it starts) competes with Predict for the CPU:
     // a nice value, or idle (SCHED_IDLE: only CPU time nothing else wants). Nice 19 by default:
     // beside an open-loop Predict load a refit finished sooner under it than under idle, and

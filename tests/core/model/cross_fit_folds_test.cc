@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -110,6 +111,53 @@ TEST(CrossFitFoldsTest, NoHardwareFoldsWithFewerHardwareTypesThanFolds) {
   EXPECT_FALSE(AssignFolds(IndexOn({"a", "b", "c"}), 42).of_configuration_by_hardware.has_value());
   EXPECT_TRUE(
       AssignFolds(IndexOn({"a", "b", "c", "d"}), 42).of_configuration_by_hardware.has_value());
+}
+
+TEST(CarryFoldsTest, WhatTheEarlierTrainingKnewKeepsItsFoldAndTheRestTakesTheFreshOne) {
+  const AnchorIndex before = IndexOn({"a", "b", "c", "d"});
+  const CrossFitFolds earlier = AssignFolds(before, 42);
+  ASSERT_TRUE(earlier.of_configuration_by_hardware.has_value());
+  const AnchorIndex now = IndexOn({"a", "b", "c", "d", "e", "f"});
+  // Another seed, so that a fold equal to the earlier one is carried, not drawn again.
+  const CrossFitFolds fresh = AssignFolds(now, 7);
+  const std::optional<CrossFitFolds> carried = CarryFolds(before, earlier, now, fresh);
+  ASSERT_TRUE(carried.has_value());
+  ASSERT_EQ(carried->of_curve.size(), now.anchors().size());
+  ASSERT_TRUE(carried->of_configuration_by_hardware.has_value());
+  std::map<std::string, int> hardware_fold_before;
+  for (size_t rank = 0; rank < before.configurations().size(); ++rank) {
+    hardware_fold_before[before.configurations()[rank].hardware] =
+        (*earlier.of_configuration_by_hardware)[rank];
+  }
+  int differs_from_fresh = 0;
+  for (size_t curve = 0; curve < now.anchors().size(); ++curve) {
+    const Curve& c = now.anchors()[curve].curve();
+    const int rank = now.ConfigurationRank(c.configuration);
+    const int by_hardware = (*carried->of_configuration_by_hardware)[rank];
+    if (const int earlier_curve = before.Find(c.configuration, c.shape); earlier_curve >= 0) {
+      const int earlier_rank = before.ConfigurationRank(c.configuration);
+      EXPECT_EQ(carried->of_curve[curve], earlier.of_curve[earlier_curve]);
+      EXPECT_EQ(carried->of_configuration[rank], earlier.of_configuration[earlier_rank]);
+      EXPECT_EQ(by_hardware, hardware_fold_before.at(c.configuration.hardware));
+      differs_from_fresh += carried->of_curve[curve] != fresh.of_curve[curve];
+    } else {
+      EXPECT_EQ(carried->of_curve[curve], fresh.of_curve[curve]);
+      EXPECT_EQ(carried->of_configuration[rank], fresh.of_configuration[rank]);
+      EXPECT_EQ(by_hardware, (*fresh.of_configuration_by_hardware)[rank]);
+    }
+  }
+  EXPECT_GT(differs_from_fresh, 0);
+}
+
+TEST(CarryFoldsTest, NotWhenTheDataNowNeedHardwareFoldsTheEarlierTrainingHadNot) {
+  const AnchorIndex before = IndexOn({"a", "b", "c"});
+  const AnchorIndex now = IndexOn({"a", "b", "c", "d"});
+  EXPECT_FALSE(CarryFolds(before, AssignFolds(before, 42), now, AssignFolds(now, 42)).has_value());
+  // The other way round the earlier hardware models still hold each type out.
+  const std::optional<CrossFitFolds> fewer =
+      CarryFolds(now, AssignFolds(now, 42), before, AssignFolds(before, 42));
+  ASSERT_TRUE(fewer.has_value());
+  EXPECT_TRUE(fewer->of_configuration_by_hardware.has_value());
 }
 
 }  // namespace

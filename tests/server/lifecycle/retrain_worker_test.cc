@@ -338,6 +338,32 @@ TEST_F(SharedStoreRetrainTest, TheFirstModelTrainsOnEveryCoreAndLaterOnesOnTheir
   EXPECT_TRUE(second.status.ok()) << second.status;
   EXPECT_EQ(second.train_threads, RetrainWorker::Options().train.threads)
       << "a model serves: the refit keeps to --train-threads";
+  EXPECT_FALSE(first.cross_fit_reused);
+  EXPECT_TRUE(second.cross_fit_reused) << "the serving model's cross-fit covers the same data";
+  EXPECT_TRUE(registry_->Current()->model->ReusedCrossFit());
+}
+
+TEST_F(SharedStoreRetrainTest, WithReuseOffEveryRefitGrowsItsOwnCrossFit) {
+  RetrainWorker::Options options;
+  options.retrain_after_results = kTrigger;
+  options.quiet = absl::ZeroDuration();
+  options.reuse_cross_fit = false;
+  worker_ = std::make_unique<RetrainWorker>(options, store_.get(), registry_.get(), &metrics_);
+  worker_->Start();
+
+  worker_->ObserveSharedStore(32, 0);
+  ASSERT_TRUE(WaitForRefit(absl::Seconds(60)).status.ok());
+  worker_->ObserveSharedStore(32 + kTrigger, 32);
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  RefitOutcome second = worker_->LastRefit();
+  while ((second.refit_id < 2 || second.running) && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+    second = worker_->LastRefit();
+  }
+  ASSERT_EQ(second.refit_id, 2);
+  ASSERT_TRUE(second.status.ok()) << second.status;
+  EXPECT_FALSE(second.cross_fit_reused);
+  EXPECT_FALSE(registry_->Current()->model->ReusedCrossFit());
 }
 
 TEST_F(SharedStoreRetrainTest, AnOperatorsFirstTrainThreadsAreTaken) {

@@ -1,0 +1,161 @@
+// A training that reuses an earlier model's cross-fit (TrainOptions::reuse_cross_fit_of,
+// docs/METHOD.md §5): when it may, what it keeps, and what it still learns.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/bundle/model_codec.h"
+#include "core/model/perfcast_model.h"
+#include "core/model/perfcast_model_internal.h"
+#include "gtest/gtest.h"
+#include "tests/core/synthetic_benchmarks.h"
+
+namespace perfcast {
+namespace {
+
+// lab-a measures every synthetic curve. lab-b measures those of gpu-a on at most `lab_b_gpus`
+// GPUs at twice lab-a's level: 4 curves for 1 GPU (a sixth of lab-a's 24), 8 for 2.
+std::vector<BenchmarkRecord> LabAAndLabB(int lab_b_gpus) {
+  std::vector<BenchmarkRecord> records;
+  for (BenchmarkRecord r : testing::SyntheticRecords()) {
+    r.configuration.campaign = "lab-a";
+    records.push_back(r);
+    if (r.configuration.hardware == "gpu-a" && r.configuration.num_gpus <= lab_b_gpus) {
+      r.configuration.campaign = "lab-b";
+      r.throughput_tokens_per_s *= 2;
+      records.push_back(r);
+    }
+  }
+  return records;
+}
+
+std::shared_ptr<const PerfcastModel> TrainOrDie(const std::vector<BenchmarkRecord>& records,
+                                                const TrainOptions& options) {
+  absl::StatusOr<std::shared_ptr<const PerfcastModel>> model =
+      PerfcastModel::Train(records, options);
+  EXPECT_TRUE(model.ok()) << model.status();
+  return model.ok() ? *std::move(model) : nullptr;
+}
+
+double PredictLabB(const PerfcastModel& model, int gpus) {
+  Configuration c{"gpu-b", gpus, "vllm", "org/model-7b", "fp16"};
+  c.campaign = "lab-b";
+  const int batch[] = {32};
+  absl::StatusOr<std::vector<PointPrediction>> p = model.Predict({c, {256, 256}}, batch, 0.9);
+  EXPECT_TRUE(p.ok()) << p.status();
+  return p.ok() ? p->front().throughput_tokens_per_s : 0;
+}
+
+class CrossFitReuseTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    lab_a_ = new std::shared_ptr<const PerfcastModel>(
+        TrainOrDie(LabAAndLabB(/*lab_b_gpus=*/0), TrainOptions{}));
+  }
+  static void TearDownTestSuite() {
+    delete lab_a_;
+    lab_a_ = nullptr;
+  }
+  static TrainOptions Reusing(std::shared_ptr<const PerfcastModel> previous) {
+    TrainOptions options;
+    options.reuse_cross_fit_of = std::move(previous);
+    return options;
+  }
+  static inline std::shared_ptr<const PerfcastModel>* lab_a_ = nullptr;
+};
+
+TEST_F(CrossFitReuseTest, AFewNewCurvesReuseTheCrossFitAndAreStillLearnt) {
+  ASSERT_NE(*lab_a_, nullptr);
+  EXPECT_FALSE((*lab_a_)->ReusedCrossFit());
+  const std::shared_ptr<const PerfcastModel> refit =
+      TrainOrDie(LabAAndLabB(/*lab_b_gpus=*/1), Reusing(*lab_a_));
+  ASSERT_NE(refit, nullptr);
+  EXPECT_TRUE(refit->ReusedCrossFit());
+  const PerfcastModel::State& before = PerfcastModelInternal::StateOf(**lab_a_);
+  const PerfcastModel::State& after = PerfcastModelInternal::StateOf(*refit);
+  ASSERT_TRUE(before.cross_fit.has_value());
+  ASSERT_TRUE(after.cross_fit.has_value());
+  EXPECT_EQ(after.cross_fit->models, before.cross_fit->models);
+  // Every curve the fold models knew is predicted by the one that held it out before.
+  int known = 0;
+  for (size_t curve = 0; curve < after.index.anchors().size(); ++curve) {
+    const Curve& c = after.index.anchors()[curve].curve();
+    const int earlier = before.index.Find(c.configuration, c.shape);
+    if (earlier < 0) continue;
+    ++known;
+    EXPECT_EQ(after.cross_fit->folds.of_curve[curve], before.cross_fit->folds.of_curve[earlier]);
+    EXPECT_EQ(
+        after.cross_fit->folds.of_configuration[after.index.ConfigurationRank(c.configuration)],
+        before.cross_fit->folds.of_configuration[before.index.ConfigurationRank(c.configuration)]);
+  }
+  EXPECT_EQ(known, static_cast<int>(before.index.anchors().size()));
+  // lab-b's results are learnt all the same: its level, which the lab-a model knew nothing of,
+  // lifts a configuration it never measured towards the twice as high lab-b measures.
+  EXPECT_GT(after.campaign_levels.LevelOf("lab-b"), after.campaign_levels.LevelOf("lab-a"));
+  const double unseen = PredictLabB(**lab_a_, 4);
+  EXPECT_GT(PredictLabB(*refit, 4), 1.3 * unseen);
+  EXPECT_LT(PredictLabB(*refit, 4), 2.5 * unseen);
+  const std::shared_ptr<const PerfcastModel> scratch =
+      TrainOrDie(LabAAndLabB(/*lab_b_gpus=*/1), TrainOptions{});
+  ASSERT_NE(scratch, nullptr);
+  EXPECT_FALSE(scratch->ReusedCrossFit());
+}
+
+TEST_F(CrossFitReuseTest, AReuseIsReproducible) {
+  const std::shared_ptr<const PerfcastModel> first = TrainOrDie(LabAAndLabB(1), Reusing(*lab_a_));
+  const std::shared_ptr<const PerfcastModel> second = TrainOrDie(LabAAndLabB(1), Reusing(*lab_a_));
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(PredictLabB(*first, 4), PredictLabB(*second, 4));
+  EXPECT_EQ(PredictLabB(*first, 2), PredictLabB(*second, 2));
+}
+
+TEST_F(CrossFitReuseTest, MoreNewCurvesThanTheBoundGrowItAgain) {
+  // 8 new curves on 24: a third more, past kMaxCrossFitGrowth.
+  ASSERT_LT(kMaxCrossFitGrowth, 8.0 / 24);
+  const std::shared_ptr<const PerfcastModel> refit = TrainOrDie(LabAAndLabB(2), Reusing(*lab_a_));
+  ASSERT_NE(refit, nullptr);
+  EXPECT_FALSE(refit->ReusedCrossFit());
+}
+
+TEST_F(CrossFitReuseTest, TheBoundCountsFromWhereTheFoldModelsWereGrown) {
+  // 4 new curves reuse; 4 more on top of those (8 since the fold models were grown) do not.
+  const std::shared_ptr<const PerfcastModel> once = TrainOrDie(LabAAndLabB(1), Reusing(*lab_a_));
+  ASSERT_NE(once, nullptr);
+  ASSERT_TRUE(once->ReusedCrossFit());
+  const std::shared_ptr<const PerfcastModel> again = TrainOrDie(LabAAndLabB(1), Reusing(once));
+  ASSERT_NE(again, nullptr);
+  EXPECT_TRUE(again->ReusedCrossFit());
+  const std::shared_ptr<const PerfcastModel> more = TrainOrDie(LabAAndLabB(2), Reusing(once));
+  ASSERT_NE(more, nullptr);
+  EXPECT_FALSE(more->ReusedCrossFit());
+}
+
+TEST_F(CrossFitReuseTest, AnotherSeedOrCatalogueGrowsItAgain) {
+  TrainOptions other_seed = Reusing(*lab_a_);
+  other_seed.seed = 7;
+  const std::shared_ptr<const PerfcastModel> seeded = TrainOrDie(LabAAndLabB(1), other_seed);
+  ASSERT_NE(seeded, nullptr);
+  EXPECT_FALSE(seeded->ReusedCrossFit());
+  absl::StatusOr<Catalogue> catalogue = Catalogue::Load(PERFCAST_SOURCE_DIR "/data/catalogue");
+  ASSERT_TRUE(catalogue.ok()) << catalogue.status();
+  TrainOptions with_catalogue = Reusing(*lab_a_);
+  with_catalogue.catalogue = std::make_shared<const Catalogue>(*std::move(catalogue));
+  const std::shared_ptr<const PerfcastModel> catalogued =
+      TrainOrDie(LabAAndLabB(1), with_catalogue);
+  ASSERT_NE(catalogued, nullptr);
+  EXPECT_FALSE(catalogued->ReusedCrossFit());
+}
+
+TEST_F(CrossFitReuseTest, ADecodedModelHasNoCrossFitToGive) {
+  absl::StatusOr<std::shared_ptr<const PerfcastModel>> decoded =
+      DecodeModelBundle(EncodeModelBundle(**lab_a_));
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  const std::shared_ptr<const PerfcastModel> refit =
+      TrainOrDie(LabAAndLabB(1), Reusing(*std::move(decoded)));
+  ASSERT_NE(refit, nullptr);
+  EXPECT_FALSE(refit->ReusedCrossFit());
+}
+
+}  // namespace
+}  // namespace perfcast
