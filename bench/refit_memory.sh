@@ -7,7 +7,7 @@
 # usage: bench/refit_memory.sh BUILD_DIR SPEC...
 #   e.g. bench/refit_memory.sh build default MALLOC_MMAP_THRESHOLD_=1048576 --reuse-cross-fit=false
 set -euo pipefail
-build=${1:?usage: $0 BUILD_DIR ENV...}
+build=${1:?usage: $0 BUILD_DIR SPEC...}
 shift
 cd "$(dirname "$0")/.."
 source bench/default_data_server.sh
@@ -22,7 +22,7 @@ for spec in "$@"; do
     done
   fi
   start=$(date +%s.%N)
-  start_server "$build" --metrics-port=-1 "${server_flags[@]}"
+  start_server "$build" --metrics-port=-1 ${server_flags[@]+"${server_flags[@]}"}
   serving=$(echo "$(date +%s.%N) - $start" | bc)
   rss_start=$(ps -o rss= -p $server_pid)
   peak_start=$(awk '/VmHWM/ {print $2}' /proc/$server_pid/status)

@@ -103,8 +103,9 @@ method's expected error with the observed one, side by side. Deterministic for a
               curves (whole curves, seeded; floor(share x curves), at least 1 when the share is
               above 0) and predict the rest. A comma list runs each share in turn (default 0)
   --methods   side by side; `perfcast-refit` is perfcast as a server's refit takes a campaign's
-              first results: with --shots, trained without the shots first, then with them,
-              reusing that model's cross-fit (docs/METHOD.md §5); elsewhere as perfcast
+              results as they grow: with --shots, trained on the first third of the shots drawn
+              first, then on all, reusing that model's cross-fit where a refit would
+              (docs/METHOD.md §5; stderr says where it did not); elsewhere as perfcast
   --levels    also measure coverage and width at these nominal levels: a reliability table
   --threads   folds trained at once (the figures do not depend on it)
   --catalogue the hardware/model catalogue perfcast learns physical features from (default: the
@@ -438,7 +439,8 @@ absl::Status RunEval(const CommandLine& line) {
   std::string left_out;
   const std::vector<std::string> method_names = absl::StrSplit(wanted, ',');
   const bool uses_catalogue =
-      std::find(method_names.begin(), method_names.end(), "perfcast") != method_names.end();
+      std::find(method_names.begin(), method_names.end(), "perfcast") != method_names.end() ||
+      std::find(method_names.begin(), method_names.end(), "perfcast-refit") != method_names.end();
   // Only a protocol that holds a whole configuration out can ask for a name no training data
   // carries: new-hardware every hardware, and a model found on that hardware alone; new-config a
   // name found in that one configuration alone; new-campaign a name found in that campaign alone.
@@ -480,8 +482,13 @@ absl::Status RunEval(const CommandLine& line) {
       TrainOptions train;
       train.seed = static_cast<uint64_t>(*seed);
       if (name != "perfcast-no-physical") train.catalogue = *catalogue;
+      auto note = [](const std::string& text) {
+        static absl::Mutex note_mutex(absl::kConstInit);
+        absl::MutexLock lock(&note_mutex);
+        std::cerr << "perfcast eval: " << text << "\n" << std::flush;
+      };
       methods.push_back(std::make_unique<PerfcastMethod>(std::string(name), std::move(train),
-                                                         name == "perfcast-refit"));
+                                                         name == "perfcast-refit", note));
     } else if (name == "published-ala") {
       methods.push_back(std::make_unique<PublishedAla>(line.Has("faithful"), 1));
     } else if (name == "direct-xgboost") {

@@ -105,13 +105,16 @@ std::vector<Fold> CampaignFolds(absl::Span<const Curve> curves, uint64_t seed, d
     fold.campaign = campaign;
     fold.shots = shots;
     fold.shot_curves = shot_count;
+    std::vector<int> place_in_training(curves.size(), -1);
     for (int i = 0; i < static_cast<int>(curves.size()); ++i) {
       if (curves[i].configuration.campaign != campaign || is_shot[i]) {
+        place_in_training[i] = static_cast<int>(fold.training.size());
         fold.training.push_back(curves[i]);
       } else {
         AddPoints(curves[i], 0, fold.held_out);
       }
     }
+    for (int k = 0; k < shot_count; ++k) fold.shots_drawn.push_back(place_in_training[members[k]]);
     folds.push_back(std::move(fold));
   }
   return folds;

@@ -42,6 +42,9 @@ struct Fold {
   std::optional<std::string> campaign;
   std::optional<double> shots;
   int shot_curves = 0;
+  // The shot curves as indices into `training`, in the order drawn: a smaller share draws the
+  // first of the same curves.
+  std::vector<int> shots_drawn;
 };
 
 // new-campaign holds out a campaign only when it has at least this many curves: with --shots, one

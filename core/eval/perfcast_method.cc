@@ -1,5 +1,7 @@
 #include "core/eval/perfcast_method.h"
 
+#include "absl/strings/str_cat.h"
+
 namespace perfcast {
 
 absl::StatusOr<std::vector<MethodPrediction>> PerfcastMethod::TrainAndPredict(
@@ -8,17 +10,33 @@ absl::StatusOr<std::vector<MethodPrediction>> PerfcastMethod::TrainAndPredict(
   for (const Curve& curve : fold.training) AppendRecordsOf(curve, records);
   TrainOptions options = options_;
   if (as_refit_ && fold.campaign.has_value() && fold.shot_curves > 0) {
-    std::vector<BenchmarkRecord> before_shots;
-    for (const Curve& curve : fold.training) {
-      if (curve.configuration.campaign != *fold.campaign) AppendRecordsOf(curve, before_shots);
+    // The model the server served before: trained on the first third of the shots drawn (none
+    // when a third is less than one curve).
+    std::vector<bool> later_shot(fold.training.size(), false);
+    for (size_t k = fold.shots_drawn.size() / kRefitShotDivisor; k < fold.shots_drawn.size(); ++k) {
+      later_shot[fold.shots_drawn[k]] = true;
     }
+    std::vector<BenchmarkRecord> before_shots;
+    for (size_t i = 0; i < fold.training.size(); ++i) {
+      if (!later_shot[i]) AppendRecordsOf(fold.training[i], before_shots);
+    }
+    TrainOptions serving_options = options_;
+    serving_options.keep_cross_fit = true;
     absl::StatusOr<std::shared_ptr<const PerfcastModel>> serving =
-        PerfcastModel::Train(before_shots, options_);
+        PerfcastModel::Train(before_shots, serving_options);
     if (!serving.ok()) return serving.status();
     options.reuse_cross_fit_of = *std::move(serving);
   }
   absl::StatusOr<std::shared_ptr<const PerfcastModel>> model =
       PerfcastModel::Train(records, options);
+  if (options.reuse_cross_fit_of != nullptr && model.ok() && !(*model)->ReusedCrossFit() &&
+      refit_note_) {
+    // The figures are then those of a refit that grew its cross-fit, as the server's would.
+    refit_note_(absl::StrCat(name_, " on campaign '", *fold.campaign, "' with shots ",
+                             fold.shots.value_or(0), " grew its cross-fit (",
+                             CrossFitSourceName((*model)->cross_fit_source()), ")"));
+  }
+  // The model before the shots is not needed to predict: its memory goes back now.
   options.reuse_cross_fit_of.reset();
   if (!model.ok()) return model.status();
   std::vector<MethodPrediction> out;

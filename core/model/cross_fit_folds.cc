@@ -61,26 +61,27 @@ CrossFitFolds AssignFolds(const AnchorIndex& index, uint64_t seed, const Catalog
 std::optional<CrossFitFolds> CarryFolds(const AnchorIndex& previous_index,
                                         const CrossFitFolds& previous, const AnchorIndex& index,
                                         const CrossFitFolds& fresh, const Catalogue* catalogue) {
-  if (fresh.of_configuration_by_hardware && !previous.of_configuration_by_hardware) {
+  if (fresh.of_configuration_by_hardware.has_value() !=
+      previous.of_configuration_by_hardware.has_value()) {
     return std::nullopt;
   }
   CrossFitFolds folds = fresh;
+  size_t carried_curves = 0;
   for (size_t curve = 0; curve < index.anchors().size(); ++curve) {
     const Curve& c = index.anchors()[curve].curve();
     if (const int before = previous_index.Find(c.configuration, c.shape); before >= 0) {
       folds.of_curve[curve] = previous.of_curve[before];
+      ++carried_curves;
     }
   }
+  // A curve gone since would leave what the fold models trained on untold to the next training
+  // that carries these folds.
+  if (carried_curves != previous_index.anchors().size()) return std::nullopt;
   absl::flat_hash_map<std::string, int> fold_of_type;
   if (previous.of_configuration_by_hardware) {
     for (size_t rank = 0; rank < previous_index.configurations().size(); ++rank) {
       fold_of_type.try_emplace(HardwareType(previous_index.configurations()[rank], catalogue),
                                (*previous.of_configuration_by_hardware)[rank]);
-    }
-    if (!folds.of_configuration_by_hardware) {
-      // Fewer hardware types than folds now, as many before (results were taken away): the
-      // earlier hardware models still each hold out the types they held out.
-      folds.of_configuration_by_hardware.emplace(index.configurations().size(), 0);
     }
   }
   for (size_t rank = 0; rank < index.configurations().size(); ++rank) {

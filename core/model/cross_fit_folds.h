@@ -28,12 +28,13 @@ CrossFitFolds AssignFolds(const AnchorIndex& index, uint64_t seed,
                           const Catalogue* catalogue = nullptr);
 
 // The folds of `index` for a training that predicts its held-out errors with the fold models of
-// an earlier one, which ran on `previous_index` with `previous` folds and had hardware folds if
-// and only if `previous_had_hardware_folds`. Each curve, configuration and hardware type the
-// earlier training knew keeps its fold there, so that the model that predicts it still never
-// trained on a row targeting it; one it did not know takes its fold from `fresh` (AssignFolds of
-// `index`), since no fold model trained on it at all. nullopt when the earlier models cannot
-// stand in: `index` has hardware folds in `fresh` and the earlier training had none.
+// an earlier one, which ran on `previous_index` with `previous` folds. Each curve, configuration
+// and hardware type the earlier training knew keeps its fold there, so that the model that
+// predicts it still never trained on a row targeting it; one it did not know takes its fold from
+// `fresh` (AssignFolds of `index`), since no fold model trained on it at all. nullopt unless
+// `index` holds every curve of `previous_index` (otherwise a later training carrying these folds
+// could no longer tell what the fold models trained on) and has hardware folds exactly when the
+// earlier training had them.
 std::optional<CrossFitFolds> CarryFolds(const AnchorIndex& previous_index,
                                         const CrossFitFolds& previous, const AnchorIndex& index,
                                         const CrossFitFolds& fresh,

@@ -13,7 +13,7 @@
 
 namespace perfcast {
 
-absl::StatusOr<std::vector<std::vector<TreeEnsemble>>> TrainFoldModels(
+absl::StatusOr<std::vector<std::vector<TreeEnsemble>>> TrainModelPerFold(
     const XGBoostTrainingSet& training, absl::Span<const std::vector<int>* const> fold_sets,
     XGBoostParams params, int workers) {
   const int task_count = static_cast<int>(fold_sets.size()) * kCrossFitFolds;
@@ -76,13 +76,12 @@ absl::StatusOr<FoldModels> TrainFoldModels(const AnchorIndex& index, const RowBu
   if (folds.of_configuration_by_hardware) fold_sets.push_back(&hardware_fold_of_row);
   PERFCAST_ASSIGN_OR_RETURN(
       std::vector<std::vector<TreeEnsemble>> models,
-      TrainFoldModels(training, fold_sets, CorrectionParams(options), options.threads));
+      TrainModelPerFold(training, fold_sets, CorrectionParams(options), options.threads));
   FoldModels out{std::move(features), physical_exponents};
   out.by_curve = std::move(models[0]);
   out.by_configuration = std::move(models[1]);
   if (models.size() > 2) out.by_hardware = std::move(models[2]);
   out.seed = options.seed;
-  out.catalogue = options.catalogue.get();
   out.curve_count = static_cast<int>(index.anchors().size());
   return out;
 }

@@ -5,7 +5,6 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "core/catalogue/catalogue.h"
 #include "core/ml/tree_ensemble.h"
 #include "core/ml/xgboost_regressor.h"
 #include "core/ml/xgboost_training_set.h"
@@ -30,9 +29,8 @@ struct FoldModels {
   std::vector<TreeEnsemble> by_configuration;
   // Empty when the folds had no hardware set (fewer hardware types than folds).
   std::vector<TreeEnsemble> by_hardware;
-  // What they were grown under and on.
+  // What they were grown under (the catalogue is the features') and on.
   uint64_t seed = 0;
-  const Catalogue* catalogue = nullptr;
   int curve_count = 0;
 };
 
@@ -50,7 +48,7 @@ absl::StatusOr<FoldModels> TrainFoldModels(const AnchorIndex& index, const RowBu
 // train at once, each on one XGBoost thread: independent models share the cores without the
 // barriers of OpenMP's threads, at which one thread preempted by serving stalls the others. The
 // first failure fails the whole; FailedPrecondition for a fold that keeps no rows.
-absl::StatusOr<std::vector<std::vector<TreeEnsemble>>> TrainFoldModels(
+absl::StatusOr<std::vector<std::vector<TreeEnsemble>>> TrainModelPerFold(
     const XGBoostTrainingSet& training, absl::Span<const std::vector<int>* const> fold_sets,
     XGBoostParams params, int workers);
 

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -57,30 +58,72 @@ absl::Status ValidateQuery(const PredictionQuery& query, absl::Span<const int> b
   return absl::OkStatus();
 }
 
+// Whether every hardware, framework and precision of `index` has its columns in `features`.
+bool VocabularyCovers(const FeatureVocabulary& vocabulary, const AnchorIndex& index) {
+  auto has = [](const std::vector<std::string>& values, const std::string& value) {
+    return std::find(values.begin(), values.end(), value) != values.end();
+  };
+  for (const Configuration& c : index.configurations()) {
+    if (!has(vocabulary.hardware, c.hardware) || !has(vocabulary.frameworks, c.framework) ||
+        !has(vocabulary.precisions, c.precision)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 // The folds under which `previous`'s fold models may predict the held-out errors of a training
-// on `index`, whose own folds would be `fresh` (TrainOptions::reuse_cross_fit_of); nullopt when
+// on `index`, whose own folds would be `fresh` (TrainOptions::reuse_cross_fit_of); otherwise why
 // they may not.
-std::optional<CrossFitFolds> FoldsReusing(const PerfcastModel::State& previous,
-                                          const AnchorIndex& index, const CrossFitFolds& fresh,
-                                          const TrainOptions& options) {
-  if (!previous.cross_fit.has_value()) return std::nullopt;
+std::variant<CrossFitFolds, CrossFitSource> FoldsReusing(const PerfcastModel::State& previous,
+                                                         const AnchorIndex& index,
+                                                         const CrossFitFolds& fresh,
+                                                         const TrainOptions& options) {
+  if (!previous.cross_fit.has_value()) return CrossFitSource::kEarlierHasNone;
   const FoldModels& models = *previous.cross_fit->models;
-  if (models.seed != options.seed || models.catalogue != options.catalogue.get()) {
-    return std::nullopt;
+  if (models.seed != options.seed || models.features.catalogue().get() != options.catalogue.get()) {
+    return CrossFitSource::kOtherSettings;
   }
   if (static_cast<double>(index.anchors().size()) > models.curve_count * (1 + kMaxCrossFitGrowth)) {
-    return std::nullopt;
+    return CrossFitSource::kPastGrowthBound;
   }
+  // A name whose one-hot columns the fold models lack would be predicted as unseen in records
+  // that calibrate the situations of known names.
+  if (!VocabularyCovers(models.features.vocabulary(), index)) return CrossFitSource::kNewNames;
   std::optional<CrossFitFolds> carried =
       CarryFolds(previous.index, previous.cross_fit->folds, index, fresh, options.catalogue.get());
-  if (!carried.has_value() ||
-      carried->of_configuration_by_hardware.has_value() == models.by_hardware.empty()) {
-    return std::nullopt;
+  if (!carried.has_value()) {
+    return fresh.of_configuration_by_hardware.has_value() !=
+                   previous.cross_fit->folds.of_configuration_by_hardware.has_value()
+               ? CrossFitSource::kHardwareFoldsDiffer
+               : CrossFitSource::kCurvesRemoved;
   }
-  return carried;
+  return *std::move(carried);
 }
 
 }  // namespace
+
+absl::string_view CrossFitSourceName(CrossFitSource source) {
+  switch (source) {
+    case CrossFitSource::kGrown:
+      return "grown";
+    case CrossFitSource::kReused:
+      return "reused";
+    case CrossFitSource::kEarlierHasNone:
+      return "grown_earlier_has_none";
+    case CrossFitSource::kOtherSettings:
+      return "grown_other_settings";
+    case CrossFitSource::kCurvesRemoved:
+      return "grown_curves_removed";
+    case CrossFitSource::kPastGrowthBound:
+      return "grown_past_growth_bound";
+    case CrossFitSource::kNewNames:
+      return "grown_new_names";
+    case CrossFitSource::kHardwareFoldsDiffer:
+      return "grown_hardware_folds_differ";
+  }
+  return "unknown";
+}
 
 PerfcastModel::State::State(AnchorIndex index_in, TransferFeatures features_in,
                             XGBoostRegressor correction_in, PhysicalExponents physical_exponents_in,
@@ -143,9 +186,7 @@ PerfcastModel::~PerfcastModel() = default;
 
 const ModelInfo& PerfcastModel::info() const { return state_->info; }
 
-bool PerfcastModel::ReusedCrossFit() const {
-  return state_->cross_fit.has_value() && state_->cross_fit->reused;
-}
+CrossFitSource PerfcastModel::cross_fit_source() const { return state_->cross_fit_source; }
 
 const Catalogue* PerfcastModel::catalogue() const { return state_->features.catalogue().get(); }
 
@@ -186,11 +227,16 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Train(
   }
   RowBuilder rows(features);
   State::CrossFit cross_fit{nullptr, AssignFolds(index, options.seed, options.catalogue.get())};
+  CrossFitSource cross_fit_source = CrossFitSource::kGrown;
   if (options.reuse_cross_fit_of != nullptr) {
     const State& previous = *options.reuse_cross_fit_of->state_;
-    if (std::optional<CrossFitFolds> carried =
-            FoldsReusing(previous, index, cross_fit.folds, options)) {
-      cross_fit = {previous.cross_fit->models, *std::move(carried), true};
+    std::variant<CrossFitFolds, CrossFitSource> reusing =
+        FoldsReusing(previous, index, cross_fit.folds, options);
+    if (auto* carried = std::get_if<CrossFitFolds>(&reusing)) {
+      cross_fit = {previous.cross_fit->models, std::move(*carried)};
+      cross_fit_source = CrossFitSource::kReused;
+    } else {
+      cross_fit_source = std::get<CrossFitSource>(reusing);
     }
   }
   AddTrainingRows(index, rows);
@@ -200,7 +246,7 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Train(
         " training situations: need curves from at least two shapes or configurations"));
   }
   const PhysicalExponents physical_exponents = rows.FitPhysicalExponents();
-  stage_done(1, "cross-fit models and held-out errors");
+  stage_done(1, "held-out errors");
   const WorkloadScales scales = WorkloadSimilarity::ScalesOf(index.anchors());
   std::array<std::vector<ErrorRecord>, 2> held_out_errors;
   std::vector<CampaignResidual> campaign_residuals;
@@ -238,7 +284,8 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Train(
                               std::move(calibration.points), std::move(campaign_levels));
   state->whole_curve_calibration = std::move(calibration.whole_curves);
   state->latency = std::move(latency);
-  state->cross_fit = std::move(cross_fit);
+  if (options.keep_cross_fit) state->cross_fit = std::move(cross_fit);
+  state->cross_fit_source = cross_fit_source;
   state->info.trained_at_unix_s = absl::ToUnixSeconds(absl::Now());
   state->info.point_count = static_cast<int>(records.size());
   state->info.curve_count = static_cast<int>(state->index.anchors().size());

@@ -5,6 +5,7 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "core/catalogue/catalogue.h"
 #include "core/data/benchmark_record.h"
@@ -20,6 +21,21 @@ namespace perfcast {
 //
 // Thread safety: immutable once built; share a `std::shared_ptr<const PerfcastModel>` freely and
 // call every const method from any thread.
+// Where a training's cross-fit fold models (docs/METHOD.md §5) came from.
+enum class CrossFitSource {
+  kGrown = 0,  // no earlier model was offered (TrainOptions::reuse_cross_fit_of null)
+  kReused,     // the earlier model's
+  // Grown although an earlier model was offered, because:
+  kEarlierHasNone,      // it was decoded from a bundle, or trained with keep_cross_fit off
+  kOtherSettings,       // its seed or catalogue differ
+  kCurvesRemoved,       // a curve it trained on is gone
+  kPastGrowthBound,     // more curves were added than kMaxCrossFitGrowth allows
+  kNewNames,            // a hardware, framework or precision its fold models never saw
+  kHardwareFoldsDiffer  // the data now have enough hardware types for hardware folds, it had not
+};
+// "grown", "reused", "grown_earlier_has_none", ...: for logs.
+absl::string_view CrossFitSourceName(CrossFitSource source);
+
 class PerfcastModel {
  public:
   // Fits the model to benchmark records. FailedPrecondition when there is nothing to learn from.
@@ -72,9 +88,10 @@ class PerfcastModel {
 
   const ModelInfo& info() const;
 
-  // Whether this model's held-out errors came from an earlier training's fold models
-  // (TrainOptions::reuse_cross_fit_of) rather than from fold models grown for it.
-  bool ReusedCrossFit() const;
+  // Where this model's held-out errors came from: an earlier training's fold models
+  // (TrainOptions::reuse_cross_fit_of), or fold models grown for it and why.
+  CrossFitSource cross_fit_source() const;
+  bool ReusedCrossFit() const { return cross_fit_source() == CrossFitSource::kReused; }
 
   ~PerfcastModel();
   PerfcastModel(const PerfcastModel&) = delete;

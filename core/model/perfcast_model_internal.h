@@ -76,13 +76,14 @@ struct PerfcastModel::State {
   // TTFT and ITL (docs/METHOD.md §9); empty without latency data or from an older bundle.
   LatencyModel latency;
   // The cross-fit this model's held-out errors came from, for a later training to reuse
-  // (TrainOptions::reuse_cross_fit_of). Not in the bundle: absent in a decoded model.
+  // (TrainOptions::reuse_cross_fit_of). Not in the bundle: absent in a decoded model, whose
+  // source reads kGrown.
   struct CrossFit {
     std::shared_ptr<const FoldModels> models;  // shared by the trainings that reuse them
     CrossFitFolds folds;                       // of this model's curves
-    bool reused = false;                       // grown by an earlier training
   };
-  std::optional<CrossFit> cross_fit;
+  std::optional<CrossFit> cross_fit;  // absent unless TrainOptions::keep_cross_fit
+  CrossFitSource cross_fit_source = CrossFitSource::kGrown;
 };
 
 // Access to a model's State from outside the class, in the manner of LevelDB's

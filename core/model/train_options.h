@@ -12,8 +12,9 @@ namespace perfcast {
 
 class PerfcastModel;
 
-// A training may reuse an earlier model's cross-fit while the curves it adds are at most this
-// share of those the cross-fit was grown on (docs/METHOD.md §5, "Reusing the cross-fit").
+// A training may reuse an earlier model's cross-fit while the curves it adds since the fold
+// models were grown are at most this share of those they were grown on (docs/METHOD.md §5,
+// "Reusing the cross-fit").
 inline constexpr double kMaxCrossFitGrowth = 0.25;
 
 struct TrainOptions {
@@ -37,15 +38,20 @@ struct TrainOptions {
   // Called from the training thread as each stage of a training ends: (stages done, stage
   // count, the stage that comes next or "" after the last). May be empty.
   std::function<void(int done, int total, absl::string_view next)> progress;
-  // A model trained earlier, in this process, on data this training's extends (a server's
-  // serving model at a refit). Its cross-fit's fold models then predict the held-out errors
-  // instead of new ones being grown, which takes most of a training's time: each curve,
-  // configuration and hardware type it knew keeps its fold, so none is predicted by a model that
-  // trained on it, and what it did not know no fold model saw. Reused only under the same seed
-  // and catalogue, while the curves grew by at most kMaxCrossFitGrowth since the fold models were
-  // grown, and when they have the hardware folds this data needs; otherwise, or when null, the
-  // cross-fit is grown anew. The bundle then depends on that history, not on the data and seed
-  // alone. A decoded model has no cross-fit to give.
+  // Keep the cross-fit's fold models with the model, for a later training to reuse: a server
+  // whose refits reuse them. Off, the model does not hold them in memory.
+  bool keep_cross_fit = false;
+  // A model trained earlier, in this process and with keep_cross_fit, on data that this
+  // training's data extend (a server's serving model at a refit). Its cross-fit's fold models
+  // then predict the held-out errors instead of new ones being grown, which takes most of a
+  // training's time: each curve, configuration and hardware type they trained around keeps its
+  // fold, so none is predicted by a model that trained on it, and what was added since no fold
+  // model saw. Reused only under the same seed and catalogue, when no curve was removed, while
+  // the curves added since the fold models were grown are at most kMaxCrossFitGrowth of those
+  // they were grown on, when the data bring no hardware, framework or precision they never saw,
+  // and when they have the hardware folds the data need; otherwise the cross-fit is grown anew
+  // (PerfcastModel::cross_fit_source says which and why). The bundle then depends on that
+  // history, not on the data and seed alone.
   std::shared_ptr<const PerfcastModel> reuse_cross_fit_of;
 };
 

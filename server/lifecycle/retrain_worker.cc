@@ -46,8 +46,10 @@ TrainOptions TrainOptionsFor(const RetrainWorker::Options& options, const Servin
         options.first_train_threads > 0
             ? options.first_train_threads
             : std::max(train.threads, std::min(AvailableCpus(), kMaxAutomaticFirstTrainThreads));
-  } else if (options.reuse_cross_fit) {
-    train.reuse_cross_fit_of = serving->model;
+  }
+  if (options.reuse_cross_fit) {
+    train.keep_cross_fit = true;
+    if (serving != nullptr) train.reuse_cross_fit_of = serving->model;
   }
   return train;
 }
@@ -339,7 +341,7 @@ void RetrainWorker::Run() {
         status = trained.status();
         if (trained.ok()) {
           model = *std::move(trained);
-          outcome.cross_fit_reused = model->ReusedCrossFit();
+          outcome.cross_fit_source = model->cross_fit_source();
         }
         if (status.ok() && !allow_shrink) {
           shrinking = CheckNotShrinking(model->info().point_count, serving.get());
@@ -370,7 +372,7 @@ void RetrainWorker::Run() {
           "cross_fit={}",
           outcome.refit_id, outcome.model_version, records.ok() ? records->size() : 0,
           absl::ToDoubleSeconds(outcome.duration), outcome.train_threads,
-          outcome.cross_fit_reused ? "reused" : "grown");
+          CrossFitSourceName(outcome.cross_fit_source));
     } else {
       spdlog::error(
           "event=refit_failed refit_id={} trigger={} status=\"{}\" seconds={:.3f} threads={}",

@@ -38,8 +38,9 @@ struct RefitOutcome {
   // Threads it trains on: Options::train.threads, or Options::first_train_threads's while no
   // model served yet; set once the store is read.
   int train_threads = 0;
-  // Whether it reused the serving model's cross-fit (Options::reuse_cross_fit); set once trained.
-  bool cross_fit_reused = false;
+  // Whether it reused the serving model's cross-fit (Options::reuse_cross_fit), or why it grew
+  // its own; set once trained.
+  CrossFitSource cross_fit_source = CrossFitSource::kGrown;
 };
 
 // Retrains the model off to the side and hands it to the registry. One retrain at a time, on its

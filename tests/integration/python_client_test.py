@@ -98,11 +98,7 @@ class PythonClientTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.example = load_example()
-        # The refit below trains from scratch: the example's choice among the three synthetic
-        # configurations turns on their whole-curve bounds, which a refit that reused the seed
-        # model's cross-fit would calibrate with fold models that never saw the synthetic
-        # campaign's GPU, engine or model (docs/METHOD.md §5); there the 2-GPU one falls short.
-        cls.server = PerfcastTestServer(extra_flags=["--reuse-cross-fit=false"])
+        cls.server = PerfcastTestServer()
         cls.server.start()
         try:
             cls.server.wait_until_serving()

@@ -175,6 +175,27 @@ TEST(NewCampaignTest, PicksTheSameShotsForASeedAndNestsSmallerSharesInLarger) {
   for (const auto& curve : tenth) EXPECT_TRUE(third.contains(curve));
 }
 
+TEST(NewCampaignTest, ListsTheShotCurvesInTheOrderDrawn) {
+  const std::vector<Curve> curves = SyntheticCurves();
+  const Fold tenth = MakeFolds(Protocol::kNewCampaign, curves, 7, 0.1)[0];
+  const Fold third = MakeFolds(Protocol::kNewCampaign, curves, 7, 0.3)[0];
+  ASSERT_EQ(third.shots_drawn.size(), 4u);
+  ASSERT_EQ(tenth.shots_drawn.size(), 1u);
+  std::set<std::pair<Configuration, Shape>> drawn;
+  for (int place : third.shots_drawn) {
+    const Curve& curve = third.training[place];
+    EXPECT_EQ(curve.configuration.campaign, "lab-a");
+    drawn.insert({curve.configuration, curve.shape});
+  }
+  EXPECT_EQ(drawn, CurvesOf(third.training, "lab-a"));
+  // The smaller share's curve is the larger one's first drawn.
+  const Curve& first = tenth.training[tenth.shots_drawn[0]];
+  const Curve& first_of_third = third.training[third.shots_drawn[0]];
+  EXPECT_EQ(first.configuration, first_of_third.configuration);
+  EXPECT_EQ(first.shape, first_of_third.shape);
+  EXPECT_TRUE(MakeFolds(Protocol::kNewCampaign, curves, 7)[0].shots_drawn.empty());
+}
+
 TEST(NewCampaignTest, KeepsACampaignOfOneCurveInTrainingWithoutHoldingItOut) {
   std::vector<Curve> curves = SyntheticCurves();
   Curve lone = curves.front();

@@ -57,11 +57,12 @@ TEST(CrossFitFoldsTest, TheSeedDecides) {
   EXPECT_NE(first.of_curve, other.of_curve);
 }
 
-// Records of one curve per configuration on each of `hardware`, two GPU counts each.
-AnchorIndex IndexOn(const std::vector<std::string>& hardware) {
+// Records of one curve per configuration on each of `hardware`, one configuration per GPU count.
+AnchorIndex IndexOn(const std::vector<std::string>& hardware,
+                    const std::vector<int>& gpu_counts = {1, 2}) {
   std::vector<BenchmarkRecord> records;
   for (const std::string& name : hardware) {
-    for (int gpus : {1, 2}) {
+    for (int gpus : gpu_counts) {
       for (int batch : {1, 8, 32}) {
         BenchmarkRecord record;
         record.configuration = {name, gpus, "vllm", "meta-llama/Llama-2-7b-hf", "fp16"};
@@ -149,15 +150,46 @@ TEST(CarryFoldsTest, WhatTheEarlierTrainingKnewKeepsItsFoldAndTheRestTakesTheFre
   EXPECT_GT(differs_from_fresh, 0);
 }
 
-TEST(CarryFoldsTest, NotWhenTheDataNowNeedHardwareFoldsTheEarlierTrainingHadNot) {
-  const AnchorIndex before = IndexOn({"a", "b", "c"});
-  const AnchorIndex now = IndexOn({"a", "b", "c", "d"});
-  EXPECT_FALSE(CarryFolds(before, AssignFolds(before, 42), now, AssignFolds(now, 42)).has_value());
-  // The other way round the earlier hardware models still hold each type out.
-  const std::optional<CrossFitFolds> fewer =
-      CarryFolds(now, AssignFolds(now, 42), before, AssignFolds(before, 42));
-  ASSERT_TRUE(fewer.has_value());
-  EXPECT_TRUE(fewer->of_configuration_by_hardware.has_value());
+TEST(CarryFoldsTest, ANewConfigurationOfAKnownHardwareTypeTakesThatTypesFold) {
+  absl::StatusOr<Catalogue> catalogue = Catalogue::Load(PERFCAST_SOURCE_DIR "/data/catalogue");
+  ASSERT_TRUE(catalogue.ok()) << catalogue.status();
+  const std::vector<std::string> hardware = {"NVIDIA H100 SXM 80GB", "NVIDIA A100 SXM4 80GB",
+                                             "AMD MI300X", "NVIDIA L40S", "Intel Gaudi2"};
+  const AnchorIndex before = IndexOn(hardware);
+  const CrossFitFolds earlier = AssignFolds(before, 42, &*catalogue);
+  ASSERT_TRUE(earlier.of_configuration_by_hardware.has_value());
+  // Four GPUs of each, and one GPU of H100 under another spelling of the same entry.
+  std::vector<std::string> more = hardware;
+  more.push_back("NVIDIA H100");
+  const AnchorIndex now = IndexOn(more, {1, 2, 4});
+  const std::optional<CrossFitFolds> carried =
+      CarryFolds(before, earlier, now, AssignFolds(now, 7, &*catalogue), &*catalogue);
+  ASSERT_TRUE(carried.has_value());
+  std::map<std::string, int> fold_of_type;
+  for (size_t rank = 0; rank < before.configurations().size(); ++rank) {
+    fold_of_type[before.configurations()[rank].hardware] =
+        (*earlier.of_configuration_by_hardware)[rank];
+  }
+  for (size_t rank = 0; rank < now.configurations().size(); ++rank) {
+    std::string type = now.configurations()[rank].hardware;
+    if (type == "NVIDIA H100") type = "NVIDIA H100 SXM 80GB";
+    EXPECT_EQ((*carried->of_configuration_by_hardware)[rank], fold_of_type.at(type))
+        << now.configurations()[rank].hardware << " on " << now.configurations()[rank].num_gpus;
+  }
+}
+
+TEST(CarryFoldsTest, NotWhenACurveIsGoneOrTheHardwareFoldsDiffer) {
+  const AnchorIndex three = IndexOn({"a", "b", "c"});
+  const AnchorIndex four = IndexOn({"a", "b", "c", "d"});
+  // The data now have enough hardware types for hardware folds, the earlier training had not.
+  EXPECT_FALSE(CarryFolds(three, AssignFolds(three, 42), four, AssignFolds(four, 42)).has_value());
+  // A hardware type, and so its curves, gone.
+  EXPECT_FALSE(CarryFolds(four, AssignFolds(four, 42), three, AssignFolds(three, 42)).has_value());
+  const AnchorIndex five = IndexOn({"a", "b", "c", "d", "e"});
+  const AnchorIndex four_of_five = IndexOn({"a", "b", "c", "e"});
+  EXPECT_FALSE(CarryFolds(five, AssignFolds(five, 42), four_of_five, AssignFolds(four_of_five, 42))
+                   .has_value());
+  EXPECT_TRUE(CarryFolds(four, AssignFolds(four, 42), five, AssignFolds(five, 42)).has_value());
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // A training that reuses an earlier model's cross-fit (TrainOptions::reuse_cross_fit_of,
 // docs/METHOD.md §5): when it may, what it keeps, and what it still learns.
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,12 @@ std::vector<BenchmarkRecord> LabAAndLabB(int lab_b_gpus) {
   return records;
 }
 
+TrainOptions Keeping() {
+  TrainOptions options;
+  options.keep_cross_fit = true;
+  return options;
+}
+
 std::shared_ptr<const PerfcastModel> TrainOrDie(const std::vector<BenchmarkRecord>& records,
                                                 const TrainOptions& options) {
   absl::StatusOr<std::shared_ptr<const PerfcastModel>> model =
@@ -50,14 +57,14 @@ class CrossFitReuseTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     lab_a_ = new std::shared_ptr<const PerfcastModel>(
-        TrainOrDie(LabAAndLabB(/*lab_b_gpus=*/0), TrainOptions{}));
+        TrainOrDie(LabAAndLabB(/*lab_b_gpus=*/0), Keeping()));
   }
   static void TearDownTestSuite() {
     delete lab_a_;
     lab_a_ = nullptr;
   }
   static TrainOptions Reusing(std::shared_ptr<const PerfcastModel> previous) {
-    TrainOptions options;
+    TrainOptions options = Keeping();
     options.reuse_cross_fit_of = std::move(previous);
     return options;
   }
@@ -66,11 +73,11 @@ class CrossFitReuseTest : public ::testing::Test {
 
 TEST_F(CrossFitReuseTest, AFewNewCurvesReuseTheCrossFitAndAreStillLearnt) {
   ASSERT_NE(*lab_a_, nullptr);
-  EXPECT_FALSE((*lab_a_)->ReusedCrossFit());
+  EXPECT_EQ((*lab_a_)->cross_fit_source(), CrossFitSource::kGrown);
   const std::shared_ptr<const PerfcastModel> refit =
       TrainOrDie(LabAAndLabB(/*lab_b_gpus=*/1), Reusing(*lab_a_));
   ASSERT_NE(refit, nullptr);
-  EXPECT_TRUE(refit->ReusedCrossFit());
+  EXPECT_EQ(refit->cross_fit_source(), CrossFitSource::kReused);
   const PerfcastModel::State& before = PerfcastModelInternal::StateOf(**lab_a_);
   const PerfcastModel::State& after = PerfcastModelInternal::StateOf(*refit);
   ASSERT_TRUE(before.cross_fit.has_value());
@@ -95,10 +102,6 @@ TEST_F(CrossFitReuseTest, AFewNewCurvesReuseTheCrossFitAndAreStillLearnt) {
   const double unseen = PredictLabB(**lab_a_, 4);
   EXPECT_GT(PredictLabB(*refit, 4), 1.3 * unseen);
   EXPECT_LT(PredictLabB(*refit, 4), 2.5 * unseen);
-  const std::shared_ptr<const PerfcastModel> scratch =
-      TrainOrDie(LabAAndLabB(/*lab_b_gpus=*/1), TrainOptions{});
-  ASSERT_NE(scratch, nullptr);
-  EXPECT_FALSE(scratch->ReusedCrossFit());
 }
 
 TEST_F(CrossFitReuseTest, AReuseIsReproducible) {
@@ -115,7 +118,7 @@ TEST_F(CrossFitReuseTest, MoreNewCurvesThanTheBoundGrowItAgain) {
   ASSERT_LT(kMaxCrossFitGrowth, 8.0 / 24);
   const std::shared_ptr<const PerfcastModel> refit = TrainOrDie(LabAAndLabB(2), Reusing(*lab_a_));
   ASSERT_NE(refit, nullptr);
-  EXPECT_FALSE(refit->ReusedCrossFit());
+  EXPECT_EQ(refit->cross_fit_source(), CrossFitSource::kPastGrowthBound);
 }
 
 TEST_F(CrossFitReuseTest, TheBoundCountsFromWhereTheFoldModelsWereGrown) {
@@ -128,7 +131,7 @@ TEST_F(CrossFitReuseTest, TheBoundCountsFromWhereTheFoldModelsWereGrown) {
   EXPECT_TRUE(again->ReusedCrossFit());
   const std::shared_ptr<const PerfcastModel> more = TrainOrDie(LabAAndLabB(2), Reusing(once));
   ASSERT_NE(more, nullptr);
-  EXPECT_FALSE(more->ReusedCrossFit());
+  EXPECT_EQ(more->cross_fit_source(), CrossFitSource::kPastGrowthBound);
 }
 
 TEST_F(CrossFitReuseTest, AnotherSeedOrCatalogueGrowsItAgain) {
@@ -136,7 +139,7 @@ TEST_F(CrossFitReuseTest, AnotherSeedOrCatalogueGrowsItAgain) {
   other_seed.seed = 7;
   const std::shared_ptr<const PerfcastModel> seeded = TrainOrDie(LabAAndLabB(1), other_seed);
   ASSERT_NE(seeded, nullptr);
-  EXPECT_FALSE(seeded->ReusedCrossFit());
+  EXPECT_EQ(seeded->cross_fit_source(), CrossFitSource::kOtherSettings);
   absl::StatusOr<Catalogue> catalogue = Catalogue::Load(PERFCAST_SOURCE_DIR "/data/catalogue");
   ASSERT_TRUE(catalogue.ok()) << catalogue.status();
   TrainOptions with_catalogue = Reusing(*lab_a_);
@@ -144,7 +147,7 @@ TEST_F(CrossFitReuseTest, AnotherSeedOrCatalogueGrowsItAgain) {
   const std::shared_ptr<const PerfcastModel> catalogued =
       TrainOrDie(LabAAndLabB(1), with_catalogue);
   ASSERT_NE(catalogued, nullptr);
-  EXPECT_FALSE(catalogued->ReusedCrossFit());
+  EXPECT_EQ(catalogued->cross_fit_source(), CrossFitSource::kOtherSettings);
 }
 
 TEST_F(CrossFitReuseTest, ADecodedModelHasNoCrossFitToGive) {
@@ -154,7 +157,58 @@ TEST_F(CrossFitReuseTest, ADecodedModelHasNoCrossFitToGive) {
   const std::shared_ptr<const PerfcastModel> refit =
       TrainOrDie(LabAAndLabB(1), Reusing(*std::move(decoded)));
   ASSERT_NE(refit, nullptr);
-  EXPECT_FALSE(refit->ReusedCrossFit());
+  EXPECT_EQ(refit->cross_fit_source(), CrossFitSource::kEarlierHasNone);
+  // Nor does a model trained without keep_cross_fit.
+  const std::shared_ptr<const PerfcastModel> unkept = TrainOrDie(LabAAndLabB(0), TrainOptions{});
+  ASSERT_NE(unkept, nullptr);
+  const std::shared_ptr<const PerfcastModel> after_unkept =
+      TrainOrDie(LabAAndLabB(1), Reusing(unkept));
+  ASSERT_NE(after_unkept, nullptr);
+  EXPECT_EQ(after_unkept->cross_fit_source(), CrossFitSource::kEarlierHasNone);
+}
+
+TEST_F(CrossFitReuseTest, ANameTheFoldModelsNeverSawGrowsItAgain) {
+  // One new curve on a GPU the fold models have no column for.
+  std::vector<BenchmarkRecord> records = LabAAndLabB(0);
+  for (BenchmarkRecord r : LabAAndLabB(0)) {
+    if (r.configuration.hardware != "gpu-b" || r.configuration.num_gpus != 1 ||
+        r.shape.input_tokens != 256) {
+      continue;
+    }
+    r.configuration.hardware = "gpu-c";
+    records.push_back(r);
+  }
+  const std::shared_ptr<const PerfcastModel> refit = TrainOrDie(records, Reusing(*lab_a_));
+  ASSERT_NE(refit, nullptr);
+  EXPECT_EQ(refit->cross_fit_source(), CrossFitSource::kNewNames);
+}
+
+TEST_F(CrossFitReuseTest, ACurveTakenAwayGrowsItAgain) {
+  // Were it reused, a later training carrying these folds could not tell that the fold models
+  // trained around the missing curve.
+  std::vector<BenchmarkRecord> records;
+  for (const BenchmarkRecord& r : LabAAndLabB(1)) {
+    if (r.configuration.hardware == "gpu-b" && r.configuration.num_gpus == 4 &&
+        r.shape.input_tokens == 1024) {
+      continue;
+    }
+    records.push_back(r);
+  }
+  const std::shared_ptr<const PerfcastModel> refit = TrainOrDie(records, Reusing(*lab_a_));
+  ASSERT_NE(refit, nullptr);
+  EXPECT_EQ(refit->cross_fit_source(), CrossFitSource::kCurvesRemoved);
+}
+
+TEST(CrossFitSourceNameTest, EverySourceHasItsOwnName) {
+  std::set<std::string> names;
+  for (CrossFitSource source : {CrossFitSource::kGrown, CrossFitSource::kReused,
+                                CrossFitSource::kEarlierHasNone, CrossFitSource::kOtherSettings,
+                                CrossFitSource::kCurvesRemoved, CrossFitSource::kPastGrowthBound,
+                                CrossFitSource::kNewNames, CrossFitSource::kHardwareFoldsDiffer}) {
+    names.insert(std::string(CrossFitSourceName(source)));
+  }
+  EXPECT_EQ(names.size(), 8u);
+  EXPECT_EQ(names.count("unknown"), 0u);
 }
 
 }  // namespace

@@ -338,8 +338,9 @@ TEST_F(SharedStoreRetrainTest, TheFirstModelTrainsOnEveryCoreAndLaterOnesOnTheir
   EXPECT_TRUE(second.status.ok()) << second.status;
   EXPECT_EQ(second.train_threads, RetrainWorker::Options().train.threads)
       << "a model serves: the refit keeps to --train-threads";
-  EXPECT_FALSE(first.cross_fit_reused);
-  EXPECT_TRUE(second.cross_fit_reused) << "the serving model's cross-fit covers the same data";
+  EXPECT_EQ(first.cross_fit_source, CrossFitSource::kGrown);
+  EXPECT_EQ(second.cross_fit_source, CrossFitSource::kReused)
+      << "the serving model's cross-fit covers the same data";
   EXPECT_TRUE(registry_->Current()->model->ReusedCrossFit());
 }
 
@@ -362,7 +363,7 @@ TEST_F(SharedStoreRetrainTest, WithReuseOffEveryRefitGrowsItsOwnCrossFit) {
   }
   ASSERT_EQ(second.refit_id, 2);
   ASSERT_TRUE(second.status.ok()) << second.status;
-  EXPECT_FALSE(second.cross_fit_reused);
+  EXPECT_EQ(second.cross_fit_source, CrossFitSource::kGrown);
   EXPECT_FALSE(registry_->Current()->model->ReusedCrossFit());
 }
 
