@@ -10,6 +10,11 @@ absl::StatusOr<std::vector<MethodPrediction>> PerfcastMethod::TrainAndPredict(
   for (const Curve& curve : fold.training) AppendRecordsOf(curve, records);
   TrainOptions options = options_;
   if (as_refit_ && fold.campaign.has_value() && fold.shot_curves > 0) {
+    if (fold.shots_drawn.size() != static_cast<size_t>(fold.shot_curves)) {
+      return absl::InternalError(absl::StrCat("fold of campaign '", *fold.campaign, "' lists ",
+                                              fold.shots_drawn.size(), " shot curves of ",
+                                              fold.shot_curves));
+    }
     // The model the server served before: trained on the first third of the shots drawn (none
     // when a third is less than one curve).
     std::vector<bool> later_shot(fold.training.size(), false);

@@ -11,6 +11,7 @@
 #include <utility>
 #include <variant>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -58,14 +59,18 @@ absl::Status ValidateQuery(const PredictionQuery& query, absl::Span<const int> b
   return absl::OkStatus();
 }
 
-// Whether every hardware, framework and precision of `index` has its columns in `features`.
-bool VocabularyCovers(const FeatureVocabulary& vocabulary, const AnchorIndex& index) {
+// Whether every hardware, framework and precision of `index` has its one-hot columns in
+// `vocabulary`, and every model is one of `previous`'s.
+bool NamesKnown(const FeatureVocabulary& vocabulary, const AnchorIndex& previous,
+                const AnchorIndex& index) {
   auto has = [](const std::vector<std::string>& values, const std::string& value) {
     return std::find(values.begin(), values.end(), value) != values.end();
   };
+  absl::flat_hash_set<std::string> models;
+  for (const Configuration& c : previous.configurations()) models.insert(c.model);
   for (const Configuration& c : index.configurations()) {
     if (!has(vocabulary.hardware, c.hardware) || !has(vocabulary.frameworks, c.framework) ||
-        !has(vocabulary.precisions, c.precision)) {
+        !has(vocabulary.precisions, c.precision) || !models.contains(c.model)) {
       return false;
     }
   }
@@ -88,16 +93,17 @@ std::variant<CrossFitFolds, CrossFitSource> FoldsReusing(const PerfcastModel::St
     return CrossFitSource::kPastGrowthBound;
   }
   // A name whose one-hot columns the fold models lack would be predicted as unseen in records
-  // that calibrate the situations of known names.
-  if (!VocabularyCovers(models.features.vocabulary(), index)) return CrossFitSource::kNewNames;
+  // that calibrate the situations of known names; a model they never trained on, though it has
+  // no columns, likewise. The previous model's models are the growing training's: a refit
+  // that added one grew its own fold models.
+  if (!NamesKnown(models.features.vocabulary(), previous.index, index)) {
+    return CrossFitSource::kNewNames;
+  }
   std::optional<CrossFitFolds> carried =
       CarryFolds(previous.index, previous.cross_fit->folds, index, fresh, options.catalogue.get());
-  if (!carried.has_value()) {
-    return fresh.of_configuration_by_hardware.has_value() !=
-                   previous.cross_fit->folds.of_configuration_by_hardware.has_value()
-               ? CrossFitSource::kHardwareFoldsDiffer
-               : CrossFitSource::kCurvesRemoved;
-  }
+  // With every curve kept and no new name, the hardware types are those the fold models were
+  // grown on, and so are their hardware folds: only a removal makes CarryFolds refuse.
+  if (!carried.has_value()) return CrossFitSource::kCurvesRemoved;
   return *std::move(carried);
 }
 
@@ -119,8 +125,6 @@ absl::string_view CrossFitSourceName(CrossFitSource source) {
       return "grown_past_growth_bound";
     case CrossFitSource::kNewNames:
       return "grown_new_names";
-    case CrossFitSource::kHardwareFoldsDiffer:
-      return "grown_hardware_folds_differ";
   }
   return "unknown";
 }
@@ -246,7 +250,7 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Train(
         " training situations: need curves from at least two shapes or configurations"));
   }
   const PhysicalExponents physical_exponents = rows.FitPhysicalExponents();
-  stage_done(1, "held-out errors");
+  stage_done(1, "cross-fit and held-out errors");
   const WorkloadScales scales = WorkloadSimilarity::ScalesOf(index.anchors());
   std::array<std::vector<ErrorRecord>, 2> held_out_errors;
   std::vector<CampaignResidual> campaign_residuals;
@@ -262,6 +266,9 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Train(
     }
     held_out_errors = CollectHeldOutErrors(index, scales, *cross_fit.models, cross_fit.folds,
                                            options, campaign_residuals);
+    // Freed before the served correction allocates its own: released later, they would leave
+    // holes that keep the process's memory high after training.
+    if (!options.keep_cross_fit) cross_fit.models.reset();
     stage_done(2, "correction model");
     // Last: XGBoost keeps the histogram index it builds for a set with the set, which then no
     // longer sits beside each fold's.

@@ -16,26 +16,25 @@
 
 namespace perfcast {
 
-// perfcast's predictor: the analytic saturation curve as backbone, corrected by one XGBoost
-// model shared by all configurations (docs/METHOD.md §1, §2).
-//
-// Thread safety: immutable once built; share a `std::shared_ptr<const PerfcastModel>` freely and
-// call every const method from any thread.
 // Where a training's cross-fit fold models (docs/METHOD.md §5) came from.
 enum class CrossFitSource {
   kGrown = 0,  // no earlier model was offered (TrainOptions::reuse_cross_fit_of null)
   kReused,     // the earlier model's
   // Grown although an earlier model was offered, because:
-  kEarlierHasNone,      // it was decoded from a bundle, or trained with keep_cross_fit off
-  kOtherSettings,       // its seed or catalogue differ
-  kCurvesRemoved,       // a curve it trained on is gone
-  kPastGrowthBound,     // more curves were added than kMaxCrossFitGrowth allows
-  kNewNames,            // a hardware, framework or precision its fold models never saw
-  kHardwareFoldsDiffer  // the data now have enough hardware types for hardware folds, it had not
+  kEarlierHasNone,   // it was decoded from a bundle, or trained with keep_cross_fit off
+  kOtherSettings,    // its seed or catalogue differ
+  kCurvesRemoved,    // a curve it trained on is gone
+  kPastGrowthBound,  // more curves were added than kMaxCrossFitGrowth allows
+  kNewNames          // a hardware, framework, precision or model its fold models never saw
 };
 // "grown", "reused", "grown_earlier_has_none", ...: for logs.
 absl::string_view CrossFitSourceName(CrossFitSource source);
 
+// perfcast's predictor: the analytic saturation curve as backbone, corrected by one XGBoost
+// model shared by all configurations (docs/METHOD.md §1, §2).
+//
+// Thread safety: immutable once built; share a `std::shared_ptr<const PerfcastModel>` freely and
+// call every const method from any thread.
 class PerfcastModel {
  public:
   // Fits the model to benchmark records. FailedPrecondition when there is nothing to learn from.

@@ -158,7 +158,8 @@ TEST(CarryFoldsTest, ANewConfigurationOfAKnownHardwareTypeTakesThatTypesFold) {
   const AnchorIndex before = IndexOn(hardware);
   const CrossFitFolds earlier = AssignFolds(before, 42, &*catalogue);
   ASSERT_TRUE(earlier.of_configuration_by_hardware.has_value());
-  // Four GPUs of each, and one GPU of H100 under another spelling of the same entry.
+  // A four-GPU configuration of each, and the same three GPU counts of H100 under another
+  // spelling of its entry.
   std::vector<std::string> more = hardware;
   more.push_back("NVIDIA H100");
   const AnchorIndex now = IndexOn(more, {1, 2, 4});
