@@ -49,10 +49,13 @@ class SharedStoreRetrainTest : public ::testing::Test {
   }
 
   // Until the latest refit finished (refit_id > 0, not running), or `timeout`.
-  RefitOutcome WaitForRefit(absl::Duration timeout) {
+  RefitOutcome WaitForRefit(absl::Duration timeout) { return WaitForRefitNumber(1, timeout); }
+
+  // Until refit `refit_id` or a later one finished, or `timeout`.
+  RefitOutcome WaitForRefitNumber(int64_t refit_id, absl::Duration timeout) {
     const absl::Time deadline = absl::Now() + timeout;
     RefitOutcome last = worker_->LastRefit();
-    while ((last.refit_id == 0 || last.running) && absl::Now() < deadline) {
+    while ((last.refit_id < refit_id || last.running) && absl::Now() < deadline) {
       absl::SleepFor(absl::Milliseconds(20));
       last = worker_->LastRefit();
     }
@@ -328,12 +331,7 @@ TEST_F(SharedStoreRetrainTest, TheFirstModelTrainsOnEveryCoreAndLaterOnesOnTheir
   EXPECT_EQ(first.train_threads, every_core) << "nothing served yet: training had every core";
 
   worker_->ObserveSharedStore(32 + kTrigger, 32);
-  const absl::Time deadline = absl::Now() + absl::Seconds(60);
-  RefitOutcome second = worker_->LastRefit();
-  while ((second.refit_id < 2 || second.running) && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(20));
-    second = worker_->LastRefit();
-  }
+  const RefitOutcome second = WaitForRefitNumber(2, absl::Seconds(60));
   ASSERT_EQ(second.refit_id, 2);
   EXPECT_TRUE(second.status.ok()) << second.status;
   EXPECT_EQ(second.train_threads, RetrainWorker::Options().train.threads)
@@ -355,12 +353,7 @@ TEST_F(SharedStoreRetrainTest, WithReuseOffEveryRefitGrowsItsOwnCrossFit) {
   worker_->ObserveSharedStore(32, 0);
   ASSERT_TRUE(WaitForRefit(absl::Seconds(60)).status.ok());
   worker_->ObserveSharedStore(32 + kTrigger, 32);
-  const absl::Time deadline = absl::Now() + absl::Seconds(60);
-  RefitOutcome second = worker_->LastRefit();
-  while ((second.refit_id < 2 || second.running) && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(20));
-    second = worker_->LastRefit();
-  }
+  const RefitOutcome second = WaitForRefitNumber(2, absl::Seconds(60));
   ASSERT_EQ(second.refit_id, 2);
   ASSERT_TRUE(second.status.ok()) << second.status;
   EXPECT_EQ(second.cross_fit_source, CrossFitSource::kGrown);
