@@ -1,0 +1,99 @@
+// perfcast-refit (PerfcastMethod with as_refit): which model a new-campaign fold's refit starts
+// from, and that it says when it grew its cross-fit.
+#include "core/eval/perfcast_method.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "core/data/curve.h"
+#include "gtest/gtest.h"
+#include "tests/core/synthetic_benchmarks.h"
+
+namespace perfcast {
+namespace {
+
+// A new-campaign fold by hand: lab-a's synthetic curves train; lab-b measured gpu-a's six curves
+// of 1 and 2 GPUs, of which `shots` (in draw order) train and the rest are held out. With
+// `new_gpu_in_late_shots`, the shots after the first third run on a GPU lab-a never used.
+Fold LabBFold(int shots, bool new_gpu_in_late_shots) {
+  Fold fold;
+  fold.campaign = "lab-b";
+  fold.shots = 0.5;
+  std::vector<Curve> lab_b;
+  for (const Curve& curve : GroupIntoCurves(testing::SyntheticRecords())) {
+    Curve a = curve;
+    a.configuration.campaign = "lab-a";
+    fold.training.push_back(a);
+    if (curve.configuration.hardware == "gpu-a" && curve.configuration.num_gpus <= 2 &&
+        curve.shape.input_tokens <= 512) {
+      Curve b = curve;
+      b.configuration.campaign = "lab-b";
+      for (CurvePoint& p : b.points) p.throughput_tokens_per_s *= 2;
+      lab_b.push_back(b);
+    }
+  }
+  for (int k = 0; k < static_cast<int>(lab_b.size()); ++k) {
+    Curve& curve = lab_b[k];
+    if (k < shots) {
+      if (new_gpu_in_late_shots && k >= shots / static_cast<int>(kRefitShotDivisor)) {
+        curve.configuration.hardware = "gpu-z";
+      }
+      fold.shots_drawn.push_back(static_cast<int>(fold.training.size()));
+      fold.training.push_back(curve);
+    } else {
+      for (const CurvePoint& p : curve.points) {
+        fold.held_out.push_back(
+            {curve.configuration, curve.shape, p.batch_size, p.throughput_tokens_per_s});
+      }
+    }
+  }
+  fold.shot_curves = shots;
+  return fold;
+}
+
+struct Notes {
+  absl::Mutex mutex;
+  std::vector<std::string> lines;
+};
+
+TEST(PerfcastRefitTest, ARefitFromTheFirstThirdOfTheShotsReusesItsCrossFitQuietly) {
+  Notes notes;
+  PerfcastMethod method("perfcast-refit", TrainOptions{}, /*as_refit=*/true,
+                        [&notes](const std::string& line) {
+                          absl::MutexLock lock(&notes.mutex);
+                          notes.lines.push_back(line);
+                        });
+  const Fold fold = LabBFold(/*shots=*/3, /*new_gpu_in_late_shots=*/false);
+  absl::StatusOr<std::vector<MethodPrediction>> predicted = method.TrainAndPredict(fold, {0.9});
+  ASSERT_TRUE(predicted.ok()) << predicted.status();
+  EXPECT_EQ(predicted->size(), fold.held_out.size());
+  EXPECT_TRUE(notes.lines.empty()) << notes.lines.front();
+}
+
+TEST(PerfcastRefitTest, LaterShotsOnAGpuTheFirstThirdLackedGrowItAndSaySo) {
+  Notes notes;
+  PerfcastMethod method("perfcast-refit", TrainOptions{}, /*as_refit=*/true,
+                        [&notes](const std::string& line) {
+                          absl::MutexLock lock(&notes.mutex);
+                          notes.lines.push_back(line);
+                        });
+  // The base model trains on the first shot only: were it given every shot, the GPU would be no
+  // news to its fold models and the refit would reuse them.
+  const Fold fold = LabBFold(/*shots=*/3, /*new_gpu_in_late_shots=*/true);
+  absl::StatusOr<std::vector<MethodPrediction>> predicted = method.TrainAndPredict(fold, {0.9});
+  ASSERT_TRUE(predicted.ok()) << predicted.status();
+  ASSERT_EQ(notes.lines.size(), 1u);
+  EXPECT_NE(notes.lines[0].find("lab-b"), std::string::npos) << notes.lines[0];
+  EXPECT_NE(notes.lines[0].find("grown_new_names"), std::string::npos) << notes.lines[0];
+}
+
+TEST(PerfcastRefitTest, AFoldWhoseShotsAreNotListedIsAnError) {
+  PerfcastMethod method("perfcast-refit", TrainOptions{}, /*as_refit=*/true);
+  Fold fold = LabBFold(/*shots=*/3, /*new_gpu_in_late_shots=*/false);
+  fold.shots_drawn.clear();
+  EXPECT_EQ(method.TrainAndPredict(fold, {0.9}).status().code(), absl::StatusCode::kInternal);
+}
+
+}  // namespace
+}  // namespace perfcast
