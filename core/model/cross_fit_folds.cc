@@ -58,6 +58,18 @@ CrossFitFolds AssignFolds(const AnchorIndex& index, uint64_t seed, const Catalog
   return folds;
 }
 
+FoldsOfCurves FoldsOfEachCurve(const AnchorIndex& index, const CrossFitFolds& folds) {
+  FoldsOfCurves out;
+  for (const AnchorCurve& anchor : index.anchors()) {
+    const int rank = index.ConfigurationRank(anchor.curve().configuration);
+    out.by_configuration.push_back(folds.of_configuration[rank]);
+    if (folds.of_configuration_by_hardware) {
+      out.by_hardware.push_back((*folds.of_configuration_by_hardware)[rank]);
+    }
+  }
+  return out;
+}
+
 std::optional<CrossFitFolds> CarryFolds(const AnchorIndex& previous_index,
                                         const CrossFitFolds& previous, const AnchorIndex& index,
                                         const CrossFitFolds& fresh, const Catalogue* catalogue) {

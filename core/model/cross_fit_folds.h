@@ -22,6 +22,14 @@ struct CrossFitFolds {
   std::optional<std::vector<int>> of_configuration_by_hardware;
 };
 
+// Each curve's (by anchor index) configuration fold and, with hardware folds, hardware-type fold
+// (`by_hardware` empty without).
+struct FoldsOfCurves {
+  std::vector<int> by_configuration;
+  std::vector<int> by_hardware;
+};
+FoldsOfCurves FoldsOfEachCurve(const AnchorIndex& index, const CrossFitFolds& folds);
+
 // Seeded and balanced: the same seed gives the same folds on every standard library. Hardware
 // names that `catalogue` (may be null) resolves to one entry are one hardware type.
 CrossFitFolds AssignFolds(const AnchorIndex& index, uint64_t seed,

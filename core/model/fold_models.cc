@@ -63,17 +63,15 @@ absl::StatusOr<FoldModels> TrainFoldModels(const AnchorIndex& index, const RowBu
                                            const TrainOptions& options) {
   // Each row's fold in each set: by its target curve; by its target configuration; by its
   // target's hardware type.
+  const FoldsOfCurves of_curve = FoldsOfEachCurve(index, folds);
   std::vector<int> curve_fold_of_row, configuration_fold_of_row, hardware_fold_of_row;
   for (int curve : rows.target_curves()) {
     curve_fold_of_row.push_back(folds.of_curve[curve]);
-    const int rank = index.ConfigurationRank(index.anchors()[curve].curve().configuration);
-    configuration_fold_of_row.push_back(folds.of_configuration[rank]);
-    if (folds.of_configuration_by_hardware) {
-      hardware_fold_of_row.push_back((*folds.of_configuration_by_hardware)[rank]);
-    }
+    configuration_fold_of_row.push_back(of_curve.by_configuration[curve]);
+    if (!of_curve.by_hardware.empty()) hardware_fold_of_row.push_back(of_curve.by_hardware[curve]);
   }
   std::vector<const std::vector<int>*> fold_sets = {&curve_fold_of_row, &configuration_fold_of_row};
-  if (folds.of_configuration_by_hardware) fold_sets.push_back(&hardware_fold_of_row);
+  if (!of_curve.by_hardware.empty()) fold_sets.push_back(&hardware_fold_of_row);
   PERFCAST_ASSIGN_OR_RETURN(
       std::vector<std::vector<TreeEnsemble>> models,
       TrainModelPerFold(training, fold_sets, CorrectionParams(options), options.threads));

@@ -19,14 +19,9 @@ std::array<std::vector<ErrorRecord>, 2> CollectHeldOutErrors(
     std::vector<CampaignResidual>& campaign_residuals) {
   const TransferFeatures& features = models.features;
   const PhysicalExponents physical_exponents = models.physical_exponents;
-  std::vector<int> configuration_fold_of_curve, hardware_fold_of_curve;
-  for (const AnchorCurve& anchor : index.anchors()) {
-    const int rank = index.ConfigurationRank(anchor.curve().configuration);
-    configuration_fold_of_curve.push_back(folds.of_configuration[rank]);
-    if (folds.of_configuration_by_hardware) {
-      hardware_fold_of_curve.push_back((*folds.of_configuration_by_hardware)[rank]);
-    }
-  }
+  const FoldsOfCurves of_curve = FoldsOfEachCurve(index, folds);
+  const std::vector<int>& configuration_fold_of_curve = of_curve.by_configuration;
+  const std::vector<int>& hardware_fold_of_curve = of_curve.by_hardware;
   const std::vector<TreeEnsemble>& curve_models = models.by_curve;
   const std::vector<TreeEnsemble>& configuration_models = models.by_configuration;
   // Without hardware folds, a hardware name's errors come from models that saw other

@@ -57,13 +57,18 @@ struct Notes {
   std::vector<std::string> lines;
 };
 
-TEST(PerfcastRefitTest, ARefitFromTheFirstThirdOfTheShotsReusesItsCrossFitQuietly) {
-  Notes notes;
-  PerfcastMethod method("perfcast-refit", TrainOptions{}, /*as_refit=*/true,
+// perfcast-refit whose notes land in `notes`.
+PerfcastMethod RefitRecordingNotes(Notes& notes) {
+  return PerfcastMethod("perfcast-refit", TrainOptions{}, /*as_refit=*/true,
                         [&notes](const std::string& line) {
                           absl::MutexLock lock(&notes.mutex);
                           notes.lines.push_back(line);
                         });
+}
+
+TEST(PerfcastRefitTest, ARefitFromTheFirstThirdOfTheShotsReusesItsCrossFitQuietly) {
+  Notes notes;
+  const PerfcastMethod method = RefitRecordingNotes(notes);
   const Fold fold = LabBFold(/*shots=*/3, /*new_gpu_in_late_shots=*/false);
   absl::StatusOr<std::vector<MethodPrediction>> predicted = method.TrainAndPredict(fold, {0.9});
   ASSERT_TRUE(predicted.ok()) << predicted.status();
@@ -73,11 +78,7 @@ TEST(PerfcastRefitTest, ARefitFromTheFirstThirdOfTheShotsReusesItsCrossFitQuietl
 
 TEST(PerfcastRefitTest, LaterShotsOnAGpuTheFirstThirdLackedGrowItAndSaySo) {
   Notes notes;
-  PerfcastMethod method("perfcast-refit", TrainOptions{}, /*as_refit=*/true,
-                        [&notes](const std::string& line) {
-                          absl::MutexLock lock(&notes.mutex);
-                          notes.lines.push_back(line);
-                        });
+  const PerfcastMethod method = RefitRecordingNotes(notes);
   // The base model trains on the first shot only: were it given every shot, the GPU would be no
   // news to its fold models and the refit would reuse them.
   const Fold fold = LabBFold(/*shots=*/3, /*new_gpu_in_late_shots=*/true);
