@@ -1,5 +1,6 @@
 // perfcast-server: serves throughput predictions over gRPC, absorbs streamed benchmark results
 // into a durable store and retrains in the background. See docs/SERVING.md.
+#include <malloc.h>
 #include <pthread.h>
 
 #include <algorithm>
@@ -156,6 +157,12 @@ int main(int argc, char** argv) {
   // Debian builds Abseil without NDEBUG, which leaves absl::Mutex's deadlock detector on: a
   // lock-order graph update on every lock, a few percent of each Predict. Tests keep it on.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  // A training's large buffers (its rows, XGBoost's matrices) are mapped on their own and go back
+  // to the system when freed. By default glibc raises its mapping threshold to the largest block
+  // freed so far, so that after the first training they come from the heap, whose freed pages
+  // stay resident: a refit's peak and the size between refits grow by tens of MB (README,
+  // Performance). The environment's MALLOC_MMAP_THRESHOLD_, if set, decides instead.
+  if (std::getenv("MALLOC_MMAP_THRESHOLD_") == nullptr) mallopt(M_MMAP_THRESHOLD, 4 << 20);
 
   // Signals are taken synchronously by this thread (sigwait) so that shutdown runs in normal
   // code, not in a handler; every thread started later inherits the mask.

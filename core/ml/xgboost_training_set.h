@@ -5,6 +5,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "core/ml/feature_matrix.h"
+#include "core/ml/sparse_feature_matrix.h"
 
 namespace perfcast {
 
@@ -19,6 +20,10 @@ class XGBoostTrainingSet {
  public:
   // InvalidArgument when there are no rows or the targets do not match them.
   static absl::StatusOr<XGBoostTrainingSet> Create(const FeatureMatrix& features,
+                                                   absl::Span<const float> targets);
+  // The same set from rows that keep only their present values: the same matrix, the same
+  // models, without a dense copy of the rows at any time.
+  static absl::StatusOr<XGBoostTrainingSet> Create(const SparseFeatureMatrix& features,
                                                    absl::Span<const float> targets);
 
   // The rows at `rows` (indices into this set), in that order, with their targets.

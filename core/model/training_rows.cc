@@ -9,6 +9,8 @@
 
 namespace perfcast {
 
+static_assert(kMaxFeatureColumns <= SparseFeatureMatrix::kMaxColumns);
+
 RowBuilder::RowBuilder(const TransferFeatures& features)
     : features_(features), row_(features.column_count()) {
   matrix_.column_count = features.column_count();

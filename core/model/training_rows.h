@@ -6,7 +6,7 @@
 
 #include "core/data/curve.h"
 #include "core/fit/anchor_curve.h"
-#include "core/ml/feature_matrix.h"
+#include "core/ml/sparse_feature_matrix.h"
 #include "core/model/anchor_index.h"
 #include "core/model/physical_exponents.h"
 #include "core/model/workload_features.h"
@@ -17,7 +17,7 @@ namespace perfcast {
 // with the index of the curve whose throughput it targets.
 //
 // Thread safety: none; one builder per training. Holds a reference to `features`, which must
-// outlive it.
+// outlive it and have at most kMaxFeatureColumns columns (PerfcastModel::Train checks).
 class RowBuilder {
  public:
   explicit RowBuilder(const TransferFeatures& features);
@@ -35,14 +35,14 @@ class RowBuilder {
   PhysicalExponents FitPhysicalExponents();
 
   // The rows, handed over once they are complete: XGBoost keeps its own copy of them.
-  FeatureMatrix TakeMatrix() { return std::move(matrix_); }
+  SparseFeatureMatrix TakeMatrix() { return std::move(matrix_); }
   const std::vector<float>& targets() const { return targets_; }
   const std::vector<int>& target_curves() const { return target_curves_; }
 
  private:
   const TransferFeatures& features_;
   std::vector<float> row_;
-  FeatureMatrix matrix_;
+  SparseFeatureMatrix matrix_;
   std::vector<float> targets_;
   std::vector<int> target_curves_;
   std::vector<double> physical_log_ratios_;

@@ -1,5 +1,8 @@
 #include "core/ml/xgboost_training_set.h"
 
+#include <limits>
+#include <vector>
+
 #include "core/ml/xgboost_regressor.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -80,6 +83,70 @@ TEST(XGBoostTrainingSetTest, EnsembleAloneMatchesTheFullModel) {
   }
 }
 
+SparseFeatureMatrix SparseCopy(const FeatureMatrix& features) {
+  SparseFeatureMatrix sparse{features.column_count};
+  for (int r = 0; r < features.row_count(); ++r) {
+    sparse.AddRow(absl::MakeConstSpan(features.values)
+                      .subspan(static_cast<size_t>(r * features.column_count),
+                               static_cast<size_t>(features.column_count)));
+  }
+  return sparse;
+}
+
+TEST(SparseFeatureMatrixTest, KeepsThePresentValuesWithTheirColumns) {
+  SparseFeatureMatrix sparse{3};
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  sparse.AddRow(std::vector<float>{1, nan, 0});
+  sparse.AddRow(std::vector<float>{nan, nan, nan});
+  sparse.AddRow(std::vector<float>{nan, -2, 5});
+  EXPECT_EQ(sparse.row_count(), 3);
+  EXPECT_THAT(sparse.row_starts, ::testing::ElementsAre(0, 2, 2, 4));
+  EXPECT_THAT(sparse.columns, ::testing::ElementsAre(0, 2, 1, 2));
+  EXPECT_THAT(sparse.values, ::testing::ElementsAre(1, 0, -2, 5));
+}
+
+// The training rows of a model reach XGBoost in this form: any difference from the dense matrix
+// (a value in the wrong column, a missing value read as 0) changes the trees.
+TEST(XGBoostTrainingSetTest, SparseRowsTrainTheModelOfTheDenseMatrix) {
+  const FeatureMatrix features = RandomFeatures(400, 6, 6);
+  const std::vector<float> targets = testing::SlopeAndStepTargets(features);
+  absl::StatusOr<XGBoostTrainingSet> dense = XGBoostTrainingSet::Create(features, targets);
+  absl::StatusOr<XGBoostTrainingSet> sparse =
+      XGBoostTrainingSet::Create(SparseCopy(features), targets);
+  ASSERT_TRUE(dense.ok() && sparse.ok()) << dense.status() << sparse.status();
+  EXPECT_EQ(sparse->row_count(), 400);
+  EXPECT_EQ(sparse->column_count(), 6);
+  EXPECT_FLOAT_EQ(sparse->mean_target(), dense->mean_target());
+  auto from_dense = XGBoostRegressor::Train(*dense, SampledParams());
+  auto from_sparse = XGBoostRegressor::Train(*sparse, SampledParams());
+  ASSERT_TRUE(from_dense.ok() && from_sparse.ok());
+  EXPECT_EQ(from_sparse->model_bytes(), from_dense->model_bytes());
+  // Subsets too: the cross-fit cuts its folds from this set.
+  const std::vector<int> kept = {0, 3, 4, 10, 11, 50, 51, 52, 99, 100, 200, 201, 300, 399};
+  auto dense_subset = dense->Subset(kept);
+  auto sparse_subset = sparse->Subset(kept);
+  ASSERT_TRUE(dense_subset.ok() && sparse_subset.ok());
+  auto subset_dense = XGBoostRegressor::Train(*dense_subset, SampledParams());
+  auto subset_sparse = XGBoostRegressor::Train(*sparse_subset, SampledParams());
+  ASSERT_TRUE(subset_dense.ok() && subset_sparse.ok());
+  EXPECT_EQ(subset_sparse->model_bytes(), subset_dense->model_bytes());
+}
+
+// A last column that no row sets is still a column: the model must read rows as wide as they are.
+TEST(XGBoostTrainingSetTest, SparseRowsKeepTrailingColumnsThatNoRowSets) {
+  FeatureMatrix features = RandomFeatures(50, 4, 7);
+  for (int r = 0; r < features.row_count(); ++r) {
+    features.values[static_cast<size_t>(r * 4 + 3)] = std::numeric_limits<float>::quiet_NaN();
+  }
+  absl::StatusOr<XGBoostTrainingSet> sparse =
+      XGBoostTrainingSet::Create(SparseCopy(features), testing::SlopeAndStepTargets(features));
+  ASSERT_TRUE(sparse.ok()) << sparse.status();
+  EXPECT_EQ(sparse->column_count(), 4);
+  auto model = XGBoostRegressor::Train(*sparse, SampledParams());
+  ASSERT_TRUE(model.ok()) << model.status();
+  EXPECT_EQ(model->feature_count(), 4);
+}
+
 TEST(XGBoostTrainingSetTest, RefusesRowsOutsideTheSet) {
   const FeatureMatrix features = RandomFeatures(5, 2, 4);
   absl::StatusOr<XGBoostTrainingSet> set =
@@ -97,6 +164,11 @@ TEST(XGBoostTrainingSetTest, RefusesTargetsThatDoNotMatchTheRows) {
   EXPECT_EQ(XGBoostTrainingSet::Create(features, std::vector<float>(4, 1.0f)).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(XGBoostTrainingSet::Create(FeatureMatrix{2, {}}, {}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      XGBoostTrainingSet::Create(SparseCopy(features), std::vector<float>(4, 1.0f)).status().code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(XGBoostTrainingSet::Create(SparseFeatureMatrix{2}, {}).status().code(),
             absl::StatusCode::kInvalidArgument);
 }
 
