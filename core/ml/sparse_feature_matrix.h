@@ -32,6 +32,8 @@ struct SparseFeatureMatrix {
     }
     row_starts.push_back(static_cast<uint32_t>(values.size()));
   }
+  // The rows at `rows` (indices into this matrix, each in [0, row_count())), in that order.
+  SparseFeatureMatrix RowsAt(absl::Span<const int> rows) const;
 };
 
 }  // namespace perfcast

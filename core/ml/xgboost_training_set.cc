@@ -81,30 +81,4 @@ absl::StatusOr<XGBoostTrainingSet> XGBoostTrainingSet::Create(const SparseFeatur
   return XGBoostTrainingSet(std::move(matrix), rows, features.column_count, MeanOf(targets));
 }
 
-absl::StatusOr<XGBoostTrainingSet> XGBoostTrainingSet::Subset(absl::Span<const int> rows) const {
-  for (size_t i = 0; i < rows.size(); ++i) {
-    if (rows[i] < 0 || rows[i] >= row_count_) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("rows[", i, "]=", rows[i], ": out of [0, ", row_count_, ")"));
-    }
-  }
-  if (rows.empty()) return absl::InvalidArgumentError("xgboost subset: no rows");
-  DMatrixHandle handle = nullptr;
-  if (XGDMatrixSliceDMatrix(matrix_.get(), rows.data(), rows.size(), &handle) != 0) {
-    return XGBoostError("slice");
-  }
-  MatrixPtr matrix(handle);
-  bst_ulong length = 0;
-  const float* labels = nullptr;
-  if (XGDMatrixGetFloatInfo(handle, "label", &length, &labels) != 0) {
-    return XGBoostError("label");
-  }
-  if (length != rows.size()) {
-    return absl::InternalError(
-        absl::StrCat("xgboost slice: ", length, " labels for ", rows.size(), " rows"));
-  }
-  return XGBoostTrainingSet(std::move(matrix), static_cast<int>(rows.size()), column_count_,
-                            MeanOf(absl::MakeConstSpan(labels, length)));
-}
-
 }  // namespace perfcast

@@ -10,12 +10,10 @@
 namespace perfcast {
 
 // Training rows and their targets held in XGBoost's own matrix (a sparse copy that skips missing
-// values), from which models train and row subsets are cut. A cross-fit then keeps one copy of
-// its rows, not a dense copy of ours per fold beside XGBoost's copy of it.
+// values), from which models train.
 //
 // Move-only: the matrix is XGBoost's, and training on it (through a const reference) caches its
-// histogram index there. Thread safety: none; one set serves one training or one Subset() at a
-// time, and its subsets are sets of their own.
+// histogram index there. Thread safety: none; one set serves one training at a time.
 class XGBoostTrainingSet {
  public:
   // InvalidArgument when there are no rows or the targets do not match them.
@@ -25,9 +23,6 @@ class XGBoostTrainingSet {
   // models, without a dense copy of the rows at any time.
   static absl::StatusOr<XGBoostTrainingSet> Create(const SparseFeatureMatrix& features,
                                                    absl::Span<const float> targets);
-
-  // The rows at `rows` (indices into this set), in that order, with their targets.
-  absl::StatusOr<XGBoostTrainingSet> Subset(absl::Span<const int> rows) const;
 
   int row_count() const { return row_count_; }
   int column_count() const { return column_count_; }

@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
+#include "core/ml/xgboost_training_set.h"
 #include "core/model/correction_params.h"
 #include "core/model/cross_fit_folds.h"
 #include "core/util/status_macros.h"
@@ -14,8 +14,8 @@
 namespace perfcast {
 
 absl::StatusOr<std::vector<std::vector<TreeEnsemble>>> TrainModelPerFold(
-    const XGBoostTrainingSet& training, absl::Span<const std::vector<int>* const> fold_sets,
-    XGBoostParams params, int workers) {
+    const SparseFeatureMatrix& matrix, absl::Span<const float> targets,
+    absl::Span<const std::vector<int>* const> fold_sets, XGBoostParams params, int workers) {
   const int task_count = static_cast<int>(fold_sets.size()) * kCrossFitFolds;
   if (workers > 1) params.threads = 1;
   std::vector<absl::StatusOr<TreeEnsemble>> models(task_count,
@@ -23,23 +23,22 @@ absl::StatusOr<std::vector<std::vector<TreeEnsemble>>> TrainModelPerFold(
   std::atomic<int> next_task{0};
   // Once a model has failed, the refit fails: the others need not train.
   std::atomic<bool> failed{false};
-  // XGBoost does not say that slicing one matrix from two threads is safe.
-  absl::Mutex subset_mutex;
   auto work = [&] {
     std::vector<int> kept;
+    std::vector<float> kept_targets;
     for (int task = next_task++; task < task_count && !failed; task = next_task++) {
       const std::vector<int>& fold_of_row = *fold_sets[task / kCrossFitFolds];
       const int held_out = task % kCrossFitFolds;
       kept.clear();
+      kept_targets.clear();
       for (size_t row = 0; row < fold_of_row.size(); ++row) {
-        if (fold_of_row[row] != held_out) kept.push_back(static_cast<int>(row));
+        if (fold_of_row[row] == held_out) continue;
+        kept.push_back(static_cast<int>(row));
+        kept_targets.push_back(targets[row]);
       }
       absl::StatusOr<XGBoostTrainingSet> fold =
-          absl::FailedPreconditionError("a cross-fit fold has no rows");
-      if (!kept.empty()) {
-        absl::MutexLock lock(&subset_mutex);
-        fold = training.Subset(kept);
-      }
+          kept.empty() ? absl::FailedPreconditionError("a cross-fit fold has no rows")
+                       : XGBoostTrainingSet::Create(matrix.RowsAt(kept), kept_targets);
       models[task] = fold.ok() ? XGBoostRegressor::TrainEnsemble(*fold, params) : fold.status();
       if (!models[task].ok()) failed = true;
     }
@@ -57,7 +56,7 @@ absl::StatusOr<std::vector<std::vector<TreeEnsemble>>> TrainModelPerFold(
 }
 
 absl::StatusOr<FoldModels> TrainFoldModels(const AnchorIndex& index, const RowBuilder& rows,
-                                           const XGBoostTrainingSet& training,
+                                           const SparseFeatureMatrix& matrix,
                                            const CrossFitFolds& folds, TransferFeatures features,
                                            PhysicalExponents physical_exponents,
                                            const TrainOptions& options) {
@@ -72,9 +71,9 @@ absl::StatusOr<FoldModels> TrainFoldModels(const AnchorIndex& index, const RowBu
   }
   std::vector<const std::vector<int>*> fold_sets = {&curve_fold_of_row, &configuration_fold_of_row};
   if (!of_curve.by_hardware.empty()) fold_sets.push_back(&hardware_fold_of_row);
-  PERFCAST_ASSIGN_OR_RETURN(
-      std::vector<std::vector<TreeEnsemble>> models,
-      TrainModelPerFold(training, fold_sets, CorrectionParams(options), options.threads));
+  PERFCAST_ASSIGN_OR_RETURN(std::vector<std::vector<TreeEnsemble>> models,
+                            TrainModelPerFold(matrix, rows.targets(), fold_sets,
+                                              CorrectionParams(options), options.threads));
   FoldModels out{std::move(features), physical_exponents};
   out.by_curve = std::move(models[0]);
   out.by_configuration = std::move(models[1]);

@@ -5,9 +5,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "core/ml/sparse_feature_matrix.h"
 #include "core/ml/tree_ensemble.h"
 #include "core/ml/xgboost_regressor.h"
-#include "core/ml/xgboost_training_set.h"
 #include "core/model/anchor_index.h"
 #include "core/model/cross_fit_folds.h"
 #include "core/model/physical_exponents.h"
@@ -34,22 +34,24 @@ struct FoldModels {
   int curve_count = 0;
 };
 
-// Trains the fold models of `folds` on `training` (the rows of `rows`, in the same order), with
-// the served model's parameters: held-out errors of a cheaper, weaker model made every interval
-// wider than the served model needs.
+// Trains the fold models of `folds` on `matrix` (the rows of `rows`, taken from it, in the same
+// order), with the served model's parameters: held-out errors of a cheaper, weaker model made
+// every interval wider than the served model needs.
 absl::StatusOr<FoldModels> TrainFoldModels(const AnchorIndex& index, const RowBuilder& rows,
-                                           const XGBoostTrainingSet& training,
+                                           const SparseFeatureMatrix& matrix,
                                            const CrossFitFolds& folds, TransferFeatures features,
                                            PhysicalExponents physical_exponents,
                                            const TrainOptions& options);
 
-// For each of `fold_sets` (per row, the fold whose model must not see the row), one model per
-// fold (kCrossFitFolds), trained without that fold's rows; `out[set][fold]`. `workers` models
-// train at once, each on one XGBoost thread: independent models share the cores without the
-// barriers of OpenMP's threads, at which one thread preempted by serving stalls the others. The
-// first failure fails the whole; FailedPrecondition for a fold that keeps no rows.
+// For each of `fold_sets` (per row of `matrix`, the fold whose model must not see the row), one
+// model per fold (kCrossFitFolds), trained without that fold's rows on `targets` (one per row);
+// `out[set][fold]`. Each model's rows go to XGBoost from `matrix` as a copy of their own, freed
+// once XGBoost has its matrix, so that only the rows of the folds in training sit beside ours.
+// `workers` models train at once, each on one XGBoost thread: independent models share the cores
+// without the barriers of OpenMP's threads, at which one thread preempted by serving stalls the
+// others. The first failure fails the whole; FailedPrecondition for a fold that keeps no rows.
 absl::StatusOr<std::vector<std::vector<TreeEnsemble>>> TrainModelPerFold(
-    const XGBoostTrainingSet& training, absl::Span<const std::vector<int>* const> fold_sets,
-    XGBoostParams params, int workers);
+    const SparseFeatureMatrix& matrix, absl::Span<const float> targets,
+    absl::Span<const std::vector<int>* const> fold_sets, XGBoostParams params, int workers);
 
 }  // namespace perfcast

@@ -256,11 +256,13 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Train(
   std::vector<CampaignResidual> campaign_residuals;
   absl::StatusOr<XGBoostRegressor> correction;
   {
-    PERFCAST_ASSIGN_OR_RETURN(XGBoostTrainingSet training,
-                              XGBoostTrainingSet::Create(rows.TakeMatrix(), rows.targets()));
+    // The rows stay ours (sparse) while the fold models copy theirs from them; XGBoost's matrix of
+    // every row is made for the served model alone, once they are done, and ours freed before it
+    // trains.
+    SparseFeatureMatrix matrix = rows.TakeMatrix();
     if (cross_fit.models == nullptr) {
       PERFCAST_ASSIGN_OR_RETURN(FoldModels grown,
-                                TrainFoldModels(index, rows, training, cross_fit.folds, features,
+                                TrainFoldModels(index, rows, matrix, cross_fit.folds, features,
                                                 physical_exponents, options));
       cross_fit.models = std::make_shared<const FoldModels>(std::move(grown));
     }
@@ -270,9 +272,11 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Train(
     // holes that keep the process's memory high after training.
     if (!options.keep_cross_fit) cross_fit.models.reset();
     stage_done(2, "correction model");
-    // Last: XGBoost keeps the histogram index it builds for a set with the set, which then no
-    // longer sits beside each fold's.
-    correction = XGBoostRegressor::Train(training, CorrectionParams(options));
+    absl::StatusOr<XGBoostTrainingSet> training =
+        XGBoostTrainingSet::Create(matrix, rows.targets());
+    matrix = SparseFeatureMatrix{};
+    if (!training.ok()) return training.status();
+    correction = XGBoostRegressor::Train(*training, CorrectionParams(options));
     if (!correction.ok()) return correction.status();
   }
   stage_done(3, "error predictor and calibration");
