@@ -158,10 +158,11 @@ int main(int argc, char** argv) {
   // lock-order graph update on every lock, a few percent of each Predict. Tests keep it on.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   // A training's large buffers (its rows, XGBoost's matrices) are mapped on their own and go back
-  // to the system when freed. By default glibc raises its mapping threshold to the largest block
-  // freed so far, so that after the first training they come from the heap, whose freed pages
-  // stay resident: a refit's peak and the size between refits grow by tens of MB (README,
-  // Performance). The environment's MALLOC_MMAP_THRESHOLD_, if set, decides instead.
+  // to the system as soon as each is freed. By default glibc raises its mapping threshold to the
+  // largest mapped block freed so far (up to 32 MiB), so that after the first training they come
+  // from the heap, whose freed pages stay resident until a trim: a refit's peak and the size
+  // between refits grow (README, Performance). MALLOC_MMAP_THRESHOLD_ in the environment, if set,
+  // decides instead (a glibc.malloc.mmap_threshold tunable does not: this call overrides it).
   if (std::getenv("MALLOC_MMAP_THRESHOLD_") == nullptr) mallopt(M_MMAP_THRESHOLD, 4 << 20);
 
   // Signals are taken synchronously by this thread (sigwait) so that shutdown runs in normal

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -10,8 +11,8 @@ namespace perfcast {
 
 // Row-major rows that keep only their present values (NaN marks a missing one): a value and its
 // column index, 5 bytes, where a dense matrix spends 4 bytes on every column. Training rows are
-// mostly unset one-hot columns, so this holds them in about a third of a dense matrix's memory,
-// in the layout XGBoost reads without a copy of ours (CSR).
+// mostly unset one-hot columns, which this leaves out. The layout is CSR, which XGBoost reads as
+// it is (it then makes its own copy), with no conversion of ours in between.
 struct SparseFeatureMatrix {
   // Column indices are one byte.
   static constexpr int kMaxColumns = 256;
@@ -22,8 +23,9 @@ struct SparseFeatureMatrix {
   std::vector<uint8_t> columns;
   std::vector<float> values;
 
-  int row_count() const { return static_cast<int>(row_starts.size()) - 1; }
-  // REQUIRES: row.size() == column_count <= kMaxColumns.
+  int row_count() const { return std::max(0, static_cast<int>(row_starts.size()) - 1); }
+  // REQUIRES: row.size() == column_count <= kMaxColumns, and fewer than 2^32 values in all
+  // (XGBoostTrainingSet::Create refuses a matrix that breaks either).
   void AddRow(absl::Span<const float> row) {
     for (size_t c = 0; c < row.size(); ++c) {
       if (std::isnan(row[c])) continue;

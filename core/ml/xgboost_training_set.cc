@@ -6,6 +6,7 @@
 #include <limits>
 #include <numeric>
 #include <string>
+#include <type_traits>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
@@ -18,12 +19,28 @@ float MeanOf(absl::Span<const float> targets) {
   return std::accumulate(targets.begin(), targets.end(), 0.0) / static_cast<double>(targets.size());
 }
 
+// NumPy's type string of T as XGBoost's array interface reads it (little-endian, as on every
+// platform we build for).
+template <typename T>
+constexpr absl::string_view TypeString() {
+  if constexpr (std::is_same_v<T, float>) {
+    return "<f4";
+  } else if constexpr (std::is_same_v<T, uint32_t>) {
+    return "<u4";
+  } else if constexpr (std::is_same_v<T, uint8_t>) {
+    return "|u1";
+  } else {
+    return "";
+  }
+}
+
 // NumPy's array interface for a one-dimensional array in place, as XGBoost's CSR input reads it.
 template <typename T>
-std::string ArrayInterface(const std::vector<T>& values, absl::string_view typestr) {
+std::string ArrayInterface(const std::vector<T>& values) {
+  static_assert(!TypeString<T>().empty());
   return absl::StrCat(R"({"data": [)", reinterpret_cast<uintptr_t>(values.data()),
-                      R"(, true], "shape": [)", values.size(), R"(], "typestr": ")", typestr,
-                      R"(", "version": 3})");
+                      R"(, true], "shape": [)", values.size(), R"(], "typestr": ")",
+                      TypeString<T>(), R"(", "version": 3})");
 }
 
 absl::Status CheckShape(int rows, size_t targets) {
@@ -58,15 +75,21 @@ absl::StatusOr<XGBoostTrainingSet> XGBoostTrainingSet::Create(const SparseFeatur
                                                               absl::Span<const float> targets) {
   const int rows = features.row_count();
   if (absl::Status shape = CheckShape(rows, targets.size()); !shape.ok()) return shape;
-  static_assert(sizeof(features.row_starts[0]) == 4 && sizeof(features.columns[0]) == 1 &&
-                sizeof(features.values[0]) == 4);
+  if (features.column_count > SparseFeatureMatrix::kMaxColumns ||
+      features.values.size() > std::numeric_limits<uint32_t>::max() ||
+      features.columns.size() != features.values.size() ||
+      features.row_starts.back() != features.values.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "xgboost csr: ", features.column_count, " columns (at most ",
+        SparseFeatureMatrix::kMaxColumns, "), ", features.values.size(), " values, ",
+        features.columns.size(), " column indices, rows ending at ", features.row_starts.back()));
+  }
   DMatrixHandle handle = nullptr;
-  if (XGDMatrixCreateFromCSR(ArrayInterface(features.row_starts, "<u4").c_str(),
-                             ArrayInterface(features.columns, "|u1").c_str(),
-                             ArrayInterface(features.values, "<f4").c_str(),
-                             static_cast<bst_ulong>(features.column_count),
-                             R"({"missing": NaN, "nthread": 1})", &handle) != 0) {
-    return XGBoostError("dmatrix");
+  if (XGDMatrixCreateFromCSR(
+          ArrayInterface(features.row_starts).c_str(), ArrayInterface(features.columns).c_str(),
+          ArrayInterface(features.values).c_str(), static_cast<bst_ulong>(features.column_count),
+          R"({"missing": NaN, "nthread": 1})", &handle) != 0) {
+    return XGBoostError("csr dmatrix");
   }
   MatrixPtr matrix(handle);
   bst_ulong columns = 0;

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "core/ml/xgboost_training_set.h"
 #include "core/model/correction_params.h"
 #include "core/model/cross_fit_folds.h"
@@ -16,6 +17,14 @@ namespace perfcast {
 absl::StatusOr<std::vector<std::vector<TreeEnsemble>>> TrainModelPerFold(
     const SparseFeatureMatrix& matrix, absl::Span<const float> targets,
     absl::Span<const std::vector<int>* const> fold_sets, XGBoostParams params, int workers) {
+  for (const std::vector<int>* fold_of_row : fold_sets) {
+    if (fold_of_row->size() != targets.size() ||
+        targets.size() != static_cast<size_t>(matrix.row_count())) {
+      return absl::InvalidArgumentError(absl::StrCat("fold models: ", matrix.row_count(), " rows, ",
+                                                     targets.size(), " targets, ",
+                                                     fold_of_row->size(), " row folds"));
+    }
+  }
   const int task_count = static_cast<int>(fold_sets.size()) * kCrossFitFolds;
   if (workers > 1) params.threads = 1;
   std::vector<absl::StatusOr<TreeEnsemble>> models(task_count,

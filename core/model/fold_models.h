@@ -46,7 +46,9 @@ absl::StatusOr<FoldModels> TrainFoldModels(const AnchorIndex& index, const RowBu
 // For each of `fold_sets` (per row of `matrix`, the fold whose model must not see the row), one
 // model per fold (kCrossFitFolds), trained without that fold's rows on `targets` (one per row);
 // `out[set][fold]`. Each model's rows go to XGBoost from `matrix` as a copy of their own, freed
-// once XGBoost has its matrix, so that only the rows of the folds in training sit beside ours.
+// once XGBoost has its matrix, so that only the rows of the folds in training sit beside ours;
+// workers only read `matrix`, and each builds and trains on XGBoost matrices of its own.
+// InvalidArgument when `matrix`, `targets` and a fold set do not have one entry per row.
 // `workers` models train at once, each on one XGBoost thread: independent models share the cores
 // without the barriers of OpenMP's threads, at which one thread preempted by serving stalls the
 // others. The first failure fails the whole; FailedPrecondition for a fold that keeps no rows.

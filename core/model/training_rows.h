@@ -34,8 +34,11 @@ class RowBuilder {
   // do not explain. 0 where there are no ratios. Call once, after the last AddCurve.
   PhysicalExponents FitPhysicalExponents();
 
-  // The rows, handed over once they are complete: XGBoost keeps its own copy of them.
-  SparseFeatureMatrix TakeMatrix() { return std::move(matrix_); }
+  // The rows, handed over once they are complete (the caller trains on them and frees them);
+  // the builder is left with none.
+  SparseFeatureMatrix TakeMatrix() {
+    return std::exchange(matrix_, SparseFeatureMatrix{matrix_.column_count});
+  }
   const std::vector<float>& targets() const { return targets_; }
   const std::vector<int>& target_curves() const { return target_curves_; }
 

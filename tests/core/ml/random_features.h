@@ -5,7 +5,9 @@
 #include <random>
 #include <vector>
 
+#include "absl/types/span.h"
 #include "core/ml/feature_matrix.h"
+#include "core/ml/sparse_feature_matrix.h"
 
 namespace perfcast::testing {
 
@@ -29,6 +31,16 @@ inline std::vector<float> SlopeAndStepTargets(const FeatureMatrix& features) {
     y.push_back(std::isnan(x[0]) ? 1.0f : 3 * x[0] + (x[1] > 0 ? 2.0f : -1.0f));
   }
   return y;
+}
+
+// The same rows without their missing values, as training keeps them.
+inline SparseFeatureMatrix SparseCopy(const FeatureMatrix& features) {
+  SparseFeatureMatrix sparse{features.column_count};
+  const auto columns = static_cast<size_t>(features.column_count);
+  for (int r = 0; r < features.row_count(); ++r) {
+    sparse.AddRow(absl::MakeConstSpan(features.values).subspan(r * columns, columns));
+  }
+  return sparse;
 }
 
 }  // namespace perfcast::testing

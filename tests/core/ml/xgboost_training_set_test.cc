@@ -1,6 +1,8 @@
 #include "core/ml/xgboost_training_set.h"
 
+#include <cmath>
 #include <limits>
+#include <random>
 #include <vector>
 
 #include "core/ml/xgboost_regressor.h"
@@ -11,20 +13,12 @@
 namespace perfcast {
 namespace {
 
-// Every 7th value missing: a subset must still line them up with their columns.
+// Every 7th value missing: rows picked or made sparse must still line them up with their columns.
 FeatureMatrix RandomFeatures(int rows, int columns, uint32_t seed) {
   return testing::RandomFeatures(rows, columns, seed, 7);
 }
 
-SparseFeatureMatrix SparseCopy(const FeatureMatrix& features) {
-  SparseFeatureMatrix sparse{features.column_count};
-  for (int r = 0; r < features.row_count(); ++r) {
-    sparse.AddRow(absl::MakeConstSpan(features.values)
-                      .subspan(static_cast<size_t>(r * features.column_count),
-                               static_cast<size_t>(features.column_count)));
-  }
-  return sparse;
-}
+using testing::SparseCopy;
 
 XGBoostParams SampledParams() {
   XGBoostParams params;
@@ -108,19 +102,60 @@ TEST(XGBoostTrainingSetTest, SparseRowsTrainTheModelOfTheDenseMatrix) {
   EXPECT_EQ(from_sparse->model_bytes(), from_dense->model_bytes());
 }
 
-// A last column that no row sets is still a column: the model must read rows as wide as they are.
+// A last column that no row sets is still a column: the model must read rows as wide as they are
+// (XGBoost stores the column count in the model).
 TEST(XGBoostTrainingSetTest, SparseRowsKeepTrailingColumnsThatNoRowSets) {
   FeatureMatrix features = RandomFeatures(50, 4, 7);
   for (int r = 0; r < features.row_count(); ++r) {
     features.values[static_cast<size_t>(r * 4 + 3)] = std::numeric_limits<float>::quiet_NaN();
   }
+  const std::vector<float> targets = testing::SlopeAndStepTargets(features);
   absl::StatusOr<XGBoostTrainingSet> sparse =
-      XGBoostTrainingSet::Create(SparseCopy(features), testing::SlopeAndStepTargets(features));
+      XGBoostTrainingSet::Create(SparseCopy(features), targets);
   ASSERT_TRUE(sparse.ok()) << sparse.status();
-  EXPECT_EQ(sparse->column_count(), 4);
-  auto model = XGBoostRegressor::Train(*sparse, SampledParams());
-  ASSERT_TRUE(model.ok()) << model.status();
-  EXPECT_EQ(model->feature_count(), 4);
+  auto from_sparse = XGBoostRegressor::Train(*sparse, SampledParams());
+  auto from_dense = XGBoostRegressor::Train(features, targets, SampledParams());
+  ASSERT_TRUE(from_sparse.ok() && from_dense.ok()) << from_sparse.status();
+  EXPECT_EQ(from_sparse->model_bytes(), from_dense->model_bytes());
+}
+
+// As wide and as empty as the training rows: most columns unset, and the targets read columns
+// past 127, whose one-byte indices must not be taken for negative ones.
+TEST(XGBoostTrainingSetTest, SparseRowsOfTwoHundredMostlyEmptyColumns) {
+  constexpr int kColumns = 200;
+  FeatureMatrix features{kColumns, {}};
+  std::vector<float> targets;
+  std::mt19937 random(8);
+  std::uniform_real_distribution<float> uniform(-2, 2);
+  for (int r = 0; r < 600; ++r) {
+    std::vector<float> row(kColumns, std::numeric_limits<float>::quiet_NaN());
+    for (int c = r % 4; c < kColumns; c += 4) row[c] = uniform(random);
+    features.AddRow(row);
+    // Row r sets the columns c = r mod 4 (mod 4): one of 128, 129, 150 and 199 each.
+    const int high_columns[] = {128, 129, 150, 199};
+    targets.push_back(3 * row[high_columns[r % 4]] + (r % 4 == 3 ? row[131] : 0.5f));
+  }
+  absl::StatusOr<XGBoostTrainingSet> sparse =
+      XGBoostTrainingSet::Create(SparseCopy(features), targets);
+  ASSERT_TRUE(sparse.ok()) << sparse.status();
+  auto from_sparse = XGBoostRegressor::Train(*sparse, SampledParams());
+  auto from_dense = XGBoostRegressor::Train(features, targets, SampledParams());
+  ASSERT_TRUE(from_sparse.ok() && from_dense.ok());
+  EXPECT_EQ(from_sparse->model_bytes(), from_dense->model_bytes());
+  // The trees did learn from the high columns: a row's prediction follows its column 150.
+  std::vector<float> low(kColumns, std::numeric_limits<float>::quiet_NaN());
+  std::vector<float> high = low;
+  low[150] = -1.5f;
+  high[150] = 1.5f;
+  EXPECT_GT(from_sparse->Predict(high) - from_sparse->Predict(low), 1.0f);
+}
+
+TEST(XGBoostTrainingSetTest, RefusesSparseRowsItCannotHandOver) {
+  SparseFeatureMatrix too_wide{SparseFeatureMatrix::kMaxColumns + 1};
+  too_wide.AddRow(std::vector<float>(SparseFeatureMatrix::kMaxColumns + 1, 1.0f));
+  absl::StatusOr<XGBoostTrainingSet> set = XGBoostTrainingSet::Create(too_wide, {1.0f});
+  EXPECT_EQ(set.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(set.status().message(), ::testing::HasSubstr("257 columns (at most 256)"));
 }
 
 TEST(XGBoostTrainingSetTest, RefusesTargetsThatDoNotMatchTheRows) {
