@@ -8,6 +8,7 @@
 #include "absl/types/span.h"
 #include "core/ml/feature_matrix.h"
 #include "core/ml/sparse_feature_matrix.h"
+#include "core/ml/xgboost_regressor.h"
 
 namespace perfcast::testing {
 
@@ -31,6 +32,20 @@ inline std::vector<float> SlopeAndStepTargets(const FeatureMatrix& features) {
     y.push_back(std::isnan(x[0]) ? 1.0f : 3 * x[0] + (x[1] > 0 ? 2.0f : -1.0f));
   }
   return y;
+}
+
+// Small, quick models that sample rows and columns: sampling draws by row position, so rows
+// picked from a matrix train the model of a copy only if they keep their order.
+inline XGBoostParams SampledParams() {
+  XGBoostParams params;
+  params.tree_count = 40;
+  params.max_depth = 4;
+  params.learning_rate = 0.2;
+  params.subsample = 0.8;
+  params.colsample_bytree = 0.8;
+  params.threads = 1;
+  params.seed = 3;
+  return params;
 }
 
 // The same rows without their missing values, as training keeps them.

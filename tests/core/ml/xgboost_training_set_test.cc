@@ -20,17 +20,7 @@ FeatureMatrix RandomFeatures(int rows, int columns, uint32_t seed) {
 
 using testing::SparseCopy;
 
-XGBoostParams SampledParams() {
-  XGBoostParams params;
-  params.tree_count = 40;
-  params.max_depth = 4;
-  params.learning_rate = 0.2;
-  // Sampling draws by row position, so picked rows match a copy only if they keep their order.
-  params.subsample = 0.8;
-  params.colsample_bytree = 0.8;
-  params.seed = 3;
-  return params;
-}
+using testing::SampledParams;
 
 TEST(XGBoostTrainingSetTest, MeanTargetIsTheTargetsMean) {
   const FeatureMatrix features = RandomFeatures(4, 3, 2);

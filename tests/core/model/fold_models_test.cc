@@ -12,17 +12,7 @@
 namespace perfcast {
 namespace {
 
-XGBoostParams SmallParams() {
-  XGBoostParams params;
-  params.tree_count = 30;
-  params.max_depth = 4;
-  params.learning_rate = 0.2;
-  params.subsample = 0.8;
-  params.colsample_bytree = 0.8;
-  params.threads = 1;
-  params.seed = 5;
-  return params;
-}
+using testing::SampledParams;
 
 // Each fold model is the model of a copy of the rows outside its fold, whichever worker trained
 // it: a row matched to another row's target, or a fold's rows left in, would change its trees.
@@ -36,7 +26,7 @@ TEST(TrainModelPerFoldTest, EachModelIsTheModelOfTheRowsOutsideItsFold) {
   }
   const std::vector<const std::vector<int>*> fold_sets = {&by_row, &by_block};
   absl::StatusOr<std::vector<std::vector<TreeEnsemble>>> models = TrainModelPerFold(
-      testing::SparseCopy(features), targets, fold_sets, SmallParams(), /*workers=*/2);
+      testing::SparseCopy(features), targets, fold_sets, SampledParams(), /*workers=*/2);
   ASSERT_TRUE(models.ok()) << models.status();
   ASSERT_EQ(models->size(), 2u);
   for (size_t set = 0; set < fold_sets.size(); ++set) {
@@ -51,7 +41,8 @@ TEST(TrainModelPerFoldTest, EachModelIsTheModelOfTheRowsOutsideItsFold) {
       }
       absl::StatusOr<XGBoostTrainingSet> copy = XGBoostTrainingSet::Create(kept, kept_targets);
       ASSERT_TRUE(copy.ok());
-      absl::StatusOr<TreeEnsemble> expected = XGBoostRegressor::TrainEnsemble(*copy, SmallParams());
+      absl::StatusOr<TreeEnsemble> expected =
+          XGBoostRegressor::TrainEnsemble(*copy, SampledParams());
       ASSERT_TRUE(expected.ok());
       for (int r = 0; r < features.row_count(); ++r) {
         const auto row = absl::MakeConstSpan(features.values).subspan(r * 5, 5);
@@ -68,7 +59,7 @@ TEST(TrainModelPerFoldTest, RefusesFoldsThatDoNotMatchTheRows) {
   const std::vector<int> short_folds(19, 0);
   const std::vector<const std::vector<int>*> fold_sets = {&short_folds};
   absl::StatusOr<std::vector<std::vector<TreeEnsemble>>> models =
-      TrainModelPerFold(testing::SparseCopy(features), targets, fold_sets, SmallParams(), 1);
+      TrainModelPerFold(testing::SparseCopy(features), targets, fold_sets, SampledParams(), 1);
   EXPECT_EQ(models.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(models.status().message(), ::testing::HasSubstr("19 row folds"));
 }
@@ -79,7 +70,7 @@ TEST(TrainModelPerFoldTest, AFoldThatKeepsNoRowsFailsTheWhole) {
   const std::vector<int> one_fold(20, 0);  // fold 0's model would keep no row
   const std::vector<const std::vector<int>*> fold_sets = {&one_fold};
   absl::StatusOr<std::vector<std::vector<TreeEnsemble>>> models =
-      TrainModelPerFold(testing::SparseCopy(features), targets, fold_sets, SmallParams(), 1);
+      TrainModelPerFold(testing::SparseCopy(features), targets, fold_sets, SampledParams(), 1);
   EXPECT_EQ(models.status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
