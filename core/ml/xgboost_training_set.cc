@@ -55,6 +55,16 @@ absl::Status CheckShape(int rows, size_t targets) {
 
 void XGBoostTrainingSet::MatrixDeleter::operator()(void* handle) const { XGDMatrixFree(handle); }
 
+absl::StatusOr<XGBoostTrainingSet> XGBoostTrainingSet::WithLabels(MatrixPtr matrix,
+                                                                  absl::Span<const float> targets,
+                                                                  int column_count) {
+  if (XGDMatrixSetFloatInfo(matrix.get(), "label", targets.data(), targets.size()) != 0) {
+    return XGBoostError("label");
+  }
+  return XGBoostTrainingSet(std::move(matrix), static_cast<int>(targets.size()), column_count,
+                            MeanOf(targets));
+}
+
 absl::StatusOr<XGBoostTrainingSet> XGBoostTrainingSet::Create(const FeatureMatrix& features,
                                                               absl::Span<const float> targets) {
   const int rows = features.row_count();
@@ -64,11 +74,7 @@ absl::StatusOr<XGBoostTrainingSet> XGBoostTrainingSet::Create(const FeatureMatri
                              std::numeric_limits<float>::quiet_NaN(), &handle) != 0) {
     return XGBoostError("dmatrix");
   }
-  MatrixPtr matrix(handle);
-  if (XGDMatrixSetFloatInfo(handle, "label", targets.data(), rows) != 0) {
-    return XGBoostError("label");
-  }
-  return XGBoostTrainingSet(std::move(matrix), rows, features.column_count, MeanOf(targets));
+  return WithLabels(MatrixPtr(handle), targets, features.column_count);
 }
 
 absl::StatusOr<XGBoostTrainingSet> XGBoostTrainingSet::Create(const SparseFeatureMatrix& features,
@@ -98,10 +104,7 @@ absl::StatusOr<XGBoostTrainingSet> XGBoostTrainingSet::Create(const SparseFeatur
     return absl::InternalError(
         absl::StrCat("xgboost csr: ", columns, " columns, not ", features.column_count));
   }
-  if (XGDMatrixSetFloatInfo(handle, "label", targets.data(), rows) != 0) {
-    return XGBoostError("label");
-  }
-  return XGBoostTrainingSet(std::move(matrix), rows, features.column_count, MeanOf(targets));
+  return WithLabels(std::move(matrix), targets, features.column_count);
 }
 
 }  // namespace perfcast

@@ -37,6 +37,11 @@ class XGBoostTrainingSet {
   };
   using MatrixPtr = std::unique_ptr<void, MatrixDeleter>;
 
+  // `matrix` (one row per target) with `targets` as its labels.
+  static absl::StatusOr<XGBoostTrainingSet> WithLabels(MatrixPtr matrix,
+                                                       absl::Span<const float> targets,
+                                                       int column_count);
+
   XGBoostTrainingSet(MatrixPtr matrix, int row_count, int column_count, float mean_target)
       : matrix_(std::move(matrix)),
         row_count_(row_count),

@@ -24,10 +24,6 @@ std::array<std::vector<ErrorRecord>, 2> CollectHeldOutErrors(
   const std::vector<int>& hardware_fold_of_curve = of_curve.by_hardware;
   const std::vector<TreeEnsemble>& curve_models = models.by_curve;
   const std::vector<TreeEnsemble>& configuration_models = models.by_configuration;
-  // Without hardware folds, a hardware name's errors come from models that saw other
-  // configurations of that hardware, and understate a new GPU's.
-  const std::vector<TreeEnsemble>& hardware_models =
-      models.by_hardware.empty() ? configuration_models : models.by_hardware;
 
   const WorkloadSimilarity similarity(index.anchors(), scales);
   // For each named field and the campaign, the curves carrying each value of it (sorted:
@@ -144,10 +140,12 @@ std::array<std::vector<ErrorRecord>, 2> CollectHeldOutErrors(
       const std::vector<int>& named = curves_named.at({field, NameOf(curve.configuration, field)});
       Configuration as_queried = curve.configuration;
       if (field == ConfigurationField::kFramework) as_queried.framework.clear();
+      // Without hardware folds, a hardware name's errors come from models that saw other
+      // configurations of that hardware, and understate a new GPU's.
       const TreeEnsemble& model = field == ConfigurationField::kHardware &&
                                           !models.by_hardware.empty() &&
                                           !hardware_fold_of_curve.empty()
-                                      ? hardware_models[hardware_fold_of_curve[i]]
+                                      ? models.by_hardware[hardware_fold_of_curve[i]]
                                       : configuration_models[configuration_fold];
       for (const CurvePoint& point : curve.points) {
         add(PredictionCase::kNewConfiguration, model, differing, point,
