@@ -59,24 +59,6 @@ absl::Status ValidateQuery(const PredictionQuery& query, absl::Span<const int> b
   return absl::OkStatus();
 }
 
-// Whether every hardware, framework and precision of `index` has its one-hot columns in
-// `vocabulary`, and every model is one of `previous`'s.
-bool NamesKnown(const FeatureVocabulary& vocabulary, const AnchorIndex& previous,
-                const AnchorIndex& index) {
-  auto has = [](const std::vector<std::string>& values, const std::string& value) {
-    return std::find(values.begin(), values.end(), value) != values.end();
-  };
-  absl::flat_hash_set<std::string> models;
-  for (const Configuration& c : previous.configurations()) models.insert(c.model);
-  for (const Configuration& c : index.configurations()) {
-    if (!has(vocabulary.hardware, c.hardware) || !has(vocabulary.frameworks, c.framework) ||
-        !has(vocabulary.precisions, c.precision) || !models.contains(c.model)) {
-      return false;
-    }
-  }
-  return true;
-}
-
 // The folds under which `previous`'s fold models may predict the held-out errors of a training
 // on `index`, whose own folds would be `fresh` (TrainOptions::reuse_cross_fit_of); otherwise why
 // they may not.
@@ -92,17 +74,14 @@ std::variant<CrossFitFolds, CrossFitSource> FoldsReusing(const PerfcastModel::St
   if (static_cast<double>(index.anchors().size()) > models.curve_count * (1 + kMaxCrossFitGrowth)) {
     return CrossFitSource::kPastGrowthBound;
   }
-  // A name whose one-hot columns the fold models lack would be predicted as unseen in records
-  // that calibrate the situations of known names; a model they never trained on, though it has
-  // no columns, likewise. The previous model's models are the growing training's: a refit
-  // that added one grew its own fold models.
-  if (!NamesKnown(models.features.vocabulary(), previous.index, index)) {
-    return CrossFitSource::kNewNames;
-  }
+  // A name the fold models never saw (a GPU, engine, precision or model a new campaign brings)
+  // does not make them grow: no fold model trained on a row of it, so each predicts its curves
+  // held out, as a model that never saw the name or its campaign would, which is where the
+  // other configurations of a campaign with a few results stand (docs/METHOD.md §5).
   std::optional<CrossFitFolds> carried =
       CarryFolds(previous.index, previous.cross_fit->folds, index, fresh, options.catalogue.get());
-  // With every curve kept and no new name, the hardware types are those the fold models were
-  // grown on, and so are their hardware folds: only a removal makes CarryFolds refuse.
+  // A hardware type the fold models never saw takes its fresh fold: only a removal makes
+  // CarryFolds refuse.
   if (!carried.has_value()) return CrossFitSource::kCurvesRemoved;
   return *std::move(carried);
 }
@@ -123,8 +102,6 @@ absl::string_view CrossFitSourceName(CrossFitSource source) {
       return "grown_curves_removed";
     case CrossFitSource::kPastGrowthBound:
       return "grown_past_growth_bound";
-    case CrossFitSource::kNewNames:
-      return "grown_new_names";
   }
   return "unknown";
 }

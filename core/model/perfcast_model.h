@@ -21,11 +21,10 @@ enum class CrossFitSource {
   kGrown = 0,  // no earlier model was offered (TrainOptions::reuse_cross_fit_of null)
   kReused,     // the earlier model's
   // Grown although an earlier model was offered, because:
-  kEarlierHasNone,   // it was decoded from a bundle, or trained with keep_cross_fit off
-  kOtherSettings,    // its seed or catalogue differ
-  kCurvesRemoved,    // a curve it trained on is gone
-  kPastGrowthBound,  // more curves were added than kMaxCrossFitGrowth allows
-  kNewNames          // a hardware, framework, precision or model its fold models never saw
+  kEarlierHasNone,  // it was decoded from a bundle, or trained with keep_cross_fit off
+  kOtherSettings,   // its seed or catalogue differ
+  kCurvesRemoved,   // a curve it trained on is gone
+  kPastGrowthBound  // more curves were added than kMaxCrossFitGrowth allows
 };
 // "grown", "reused", "grown_earlier_has_none", ...: for logs.
 absl::string_view CrossFitSourceName(CrossFitSource source);

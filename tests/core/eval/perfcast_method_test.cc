@@ -15,8 +15,8 @@ namespace {
 
 // A new-campaign fold by hand: lab-a's synthetic curves train; lab-b measured gpu-a's six curves
 // of 1 and 2 GPUs, of which `shots` (in draw order) train and the rest are held out. With
-// `new_gpu_in_late_shots`, the shots after the first third run on a GPU lab-a never used.
-Fold LabBFold(int shots, bool new_gpu_in_late_shots) {
+// `lab_a_single_gpu`, lab-a's curves are only those of 1 GPU (8 of its 24).
+Fold LabBFold(int shots, bool lab_a_single_gpu) {
   Fold fold;
   fold.campaign = "lab-b";
   fold.shots = 0.5;
@@ -24,7 +24,7 @@ Fold LabBFold(int shots, bool new_gpu_in_late_shots) {
   for (const Curve& curve : GroupIntoCurves(testing::SyntheticRecords())) {
     Curve a = curve;
     a.configuration.campaign = "lab-a";
-    fold.training.push_back(a);
+    if (!lab_a_single_gpu || a.configuration.num_gpus == 1) fold.training.push_back(a);
     if (curve.configuration.hardware == "gpu-a" && curve.configuration.num_gpus <= 2 &&
         curve.shape.input_tokens <= 512) {
       Curve b = curve;
@@ -36,9 +36,6 @@ Fold LabBFold(int shots, bool new_gpu_in_late_shots) {
   for (int k = 0; k < static_cast<int>(lab_b.size()); ++k) {
     Curve& curve = lab_b[k];
     if (k < shots) {
-      if (new_gpu_in_late_shots && k >= shots / static_cast<int>(kRefitShotDivisor)) {
-        curve.configuration.hardware = "gpu-z";
-      }
       fold.shots_drawn.push_back(static_cast<int>(fold.training.size()));
       fold.training.push_back(curve);
     } else {
@@ -69,29 +66,30 @@ PerfcastMethod RefitRecordingNotes(Notes& notes) {
 TEST(PerfcastRefitTest, ARefitFromTheFirstThirdOfTheShotsReusesItsCrossFitQuietly) {
   Notes notes;
   const PerfcastMethod method = RefitRecordingNotes(notes);
-  const Fold fold = LabBFold(/*shots=*/3, /*new_gpu_in_late_shots=*/false);
+  const Fold fold = LabBFold(/*shots=*/3, /*lab_a_single_gpu=*/false);
   absl::StatusOr<std::vector<MethodPrediction>> predicted = method.TrainAndPredict(fold, {0.9});
   ASSERT_TRUE(predicted.ok()) << predicted.status();
   EXPECT_EQ(predicted->size(), fold.held_out.size());
   EXPECT_TRUE(notes.lines.empty()) << notes.lines.front();
 }
 
-TEST(PerfcastRefitTest, LaterShotsOnAGpuTheFirstThirdLackedGrowItAndSaySo) {
+TEST(PerfcastRefitTest, LaterShotsPastTheGrowthBoundGrowItAndSaySo) {
   Notes notes;
   const PerfcastMethod method = RefitRecordingNotes(notes);
-  // The base model trains on the first shot only: were it given every shot, the GPU would be no
-  // news to its fold models and the refit would reuse them.
-  const Fold fold = LabBFold(/*shots=*/3, /*new_gpu_in_late_shots=*/true);
+  // The base model trains on lab-a's 8 curves and the first of lab-b's 5 shots; the 4 later
+  // shots add more than kMaxCrossFitGrowth of those 9.
+  ASSERT_LT(kMaxCrossFitGrowth, 4.0 / 9);
+  const Fold fold = LabBFold(/*shots=*/5, /*lab_a_single_gpu=*/true);
   absl::StatusOr<std::vector<MethodPrediction>> predicted = method.TrainAndPredict(fold, {0.9});
   ASSERT_TRUE(predicted.ok()) << predicted.status();
   ASSERT_EQ(notes.lines.size(), 1u);
   EXPECT_NE(notes.lines[0].find("lab-b"), std::string::npos) << notes.lines[0];
-  EXPECT_NE(notes.lines[0].find("grown_new_names"), std::string::npos) << notes.lines[0];
+  EXPECT_NE(notes.lines[0].find("grown_past_growth_bound"), std::string::npos) << notes.lines[0];
 }
 
 TEST(PerfcastRefitTest, AFoldWhoseShotsAreNotListedIsAnError) {
   PerfcastMethod method("perfcast-refit", TrainOptions{}, /*as_refit=*/true);
-  Fold fold = LabBFold(/*shots=*/3, /*new_gpu_in_late_shots=*/false);
+  Fold fold = LabBFold(/*shots=*/3, /*lab_a_single_gpu=*/false);
   fold.shots_drawn.clear();
   EXPECT_EQ(method.TrainAndPredict(fold, {0.9}).status().code(), absl::StatusCode::kInternal);
 }

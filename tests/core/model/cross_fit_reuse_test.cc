@@ -1,5 +1,6 @@
 // A training that reuses an earlier model's cross-fit (TrainOptions::reuse_cross_fit_of,
 // docs/METHOD.md §5): when it may, what it keeps, and what it still learns.
+#include <cmath>
 #include <functional>
 #include <memory>
 #include <set>
@@ -168,8 +169,10 @@ TEST_F(CrossFitReuseTest, ADecodedModelHasNoCrossFitToGive) {
   EXPECT_EQ(after_unkept->cross_fit_source(), CrossFitSource::kEarlierHasNone);
 }
 
-TEST_F(CrossFitReuseTest, ANameTheFoldModelsNeverSawGrowsItAgain) {
-  // One new curve with a GPU, an engine, a precision or a model the fold models never saw.
+TEST_F(CrossFitReuseTest, ANameTheFoldModelsNeverSawReusesThemAndIsStillLearnt) {
+  // One new curve with a GPU, an engine, a precision or a model the fold models never saw, as a
+  // new campaign's first results bring: no fold model trained on it, so each predicts it held
+  // out, and the served model still learns it.
   const std::vector<std::function<void(Configuration&)>> renames = {
       [](Configuration& c) { c.hardware = "gpu-c"; },
       [](Configuration& c) { c.framework = "other-engine"; },
@@ -178,17 +181,36 @@ TEST_F(CrossFitReuseTest, ANameTheFoldModelsNeverSawGrowsItAgain) {
   };
   for (size_t k = 0; k < renames.size(); ++k) {
     std::vector<BenchmarkRecord> records = LabAAndLabB(0);
+    Configuration renamed;
     for (BenchmarkRecord r : LabAAndLabB(0)) {
       if (r.configuration.hardware != "gpu-b" || r.configuration.num_gpus != 1 ||
           r.shape.input_tokens != 256) {
         continue;
       }
       renames[k](r.configuration);
+      r.throughput_tokens_per_s *= 3;
+      renamed = r.configuration;
       records.push_back(r);
     }
     const std::shared_ptr<const PerfcastModel> refit = TrainOrDie(records, Reusing(*lab_a_));
     ASSERT_NE(refit, nullptr);
-    EXPECT_EQ(refit->cross_fit_source(), CrossFitSource::kNewNames) << "rename " << k;
+    EXPECT_EQ(refit->cross_fit_source(), CrossFitSource::kReused) << "rename " << k;
+    EXPECT_EQ(PerfcastModelInternal::StateOf(*refit).cross_fit->models,
+              PerfcastModelInternal::StateOf(**lab_a_).cross_fit->models);
+    // Another shape of the new name's configuration, whose one curve runs at three times
+    // gpu-b's level: higher than the model that never saw it predicts, inside a finite interval.
+    const int batch[] = {32};
+    const PredictionQuery query{renamed, {512, 512}};
+    absl::StatusOr<std::vector<PointPrediction>> p = refit->Predict(query, batch, 0.9);
+    absl::StatusOr<std::vector<PointPrediction>> unseen = (*lab_a_)->Predict(query, batch, 0.9);
+    ASSERT_TRUE(p.ok()) << p.status();
+    ASSERT_TRUE(unseen.ok()) << unseen.status();
+    const PointPrediction& point = p->front();
+    EXPECT_GT(point.throughput_tokens_per_s, 1.3 * unseen->front().throughput_tokens_per_s)
+        << "rename " << k;
+    EXPECT_LT(point.lower_tokens_per_s, point.throughput_tokens_per_s);
+    EXPECT_GT(point.upper_tokens_per_s, point.throughput_tokens_per_s);
+    EXPECT_TRUE(std::isfinite(point.upper_tokens_per_s));
   }
 }
 
@@ -213,10 +235,10 @@ TEST(CrossFitSourceNameTest, EverySourceHasItsOwnName) {
   for (CrossFitSource source :
        {CrossFitSource::kGrown, CrossFitSource::kReused, CrossFitSource::kEarlierHasNone,
         CrossFitSource::kOtherSettings, CrossFitSource::kCurvesRemoved,
-        CrossFitSource::kPastGrowthBound, CrossFitSource::kNewNames}) {
+        CrossFitSource::kPastGrowthBound}) {
     names.insert(std::string(CrossFitSourceName(source)));
   }
-  EXPECT_EQ(names.size(), 7u);
+  EXPECT_EQ(names.size(), 6u);
   EXPECT_EQ(names.count("unknown"), 0u);
 }
 
