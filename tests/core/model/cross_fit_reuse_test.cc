@@ -232,10 +232,9 @@ TEST_F(CrossFitReuseTest, ACurveTakenAwayGrowsItAgain) {
 
 TEST(CrossFitSourceNameTest, EverySourceHasItsOwnName) {
   std::set<std::string> names;
-  for (CrossFitSource source :
-       {CrossFitSource::kGrown, CrossFitSource::kReused, CrossFitSource::kEarlierHasNone,
-        CrossFitSource::kOtherSettings, CrossFitSource::kCurvesRemoved,
-        CrossFitSource::kPastGrowthBound}) {
+  for (CrossFitSource source : {CrossFitSource::kGrown, CrossFitSource::kReused,
+                                CrossFitSource::kEarlierHasNone, CrossFitSource::kOtherSettings,
+                                CrossFitSource::kCurvesRemoved, CrossFitSource::kPastGrowthBound}) {
     names.insert(std::string(CrossFitSourceName(source)));
   }
   EXPECT_EQ(names.size(), 6u);
