@@ -82,6 +82,10 @@ void AnchorIndex::AssignCodes() {
   for (auto& codes : code_of_) codes.clear();
   codes_.clear();
   model_sizes_.clear();
+  ranks_of_model_.clear();
+  ranks_of_hardware_.clear();
+  num_gpus_.clear();
+  batch_semantics_.clear();
   const std::string no_stack;
   for (size_t c = 0; c < configurations_.size(); ++c) {
     const auto names = CodedNames(configurations_[c], stacks_.empty() ? no_stack : stacks_[c]);
@@ -93,8 +97,16 @@ void AnchorIndex::AssignCodes() {
     }
     if (codes[kModelCode] == static_cast<int>(model_sizes_.size())) {
       model_sizes_.push_back(ParseModelSize(configurations_[c].model));
+      ranks_of_model_.emplace_back();
     }
+    ranks_of_model_[static_cast<size_t>(codes[kModelCode])].push_back(static_cast<int>(c));
+    if (codes[kHardwareCode] == static_cast<int>(ranks_of_hardware_.size())) {
+      ranks_of_hardware_.emplace_back();
+    }
+    ranks_of_hardware_[static_cast<size_t>(codes[kHardwareCode])].push_back(static_cast<int>(c));
     codes_.push_back(codes);
+    num_gpus_.push_back(configurations_[c].num_gpus);
+    batch_semantics_.push_back(configurations_[c].batch_semantics);
   }
 }
 
@@ -186,6 +198,7 @@ std::vector<AnchorChoice> AnchorIndex::SameConfiguration(const Configuration& co
 std::vector<AnchorChoice> AnchorIndex::OtherConfigurations(const Configuration& configuration,
                                                            const Shape& shape, int count,
                                                            ConfigurationField must_differ) const {
+  if (count <= 0) return {};
   const ModelSize size = ParseModelSize(configuration.model);
   const LogShape query = LogOf(shape);
   const std::string stack = stack_of_ ? stack_of_(configuration.hardware) : std::string();
@@ -218,16 +231,28 @@ std::vector<AnchorChoice> AnchorIndex::OtherConfigurations(const Configuration& 
     best_so_far.insert(std::upper_bound(best_so_far.begin(), best_so_far.end(), negative_score),
                        negative_score);
   };
-  for (size_t c = 0; c < configurations_.size(); ++c) {
-    const Configuration& other = configurations_[c];
+  const bool named_campaign = !configuration.campaign.empty();
+  const auto consider = [&](size_t c) {
     const Codes& codes = codes_[c];
     const auto same = [&](CodedField field) { return asked[field] == codes[field]; };
+    const int num_gpus = num_gpus_[c];
+    const bool same_semantics = batch_semantics_[c] == configuration.batch_semantics;
     if (same(kHardwareCode) && same(kFrameworkCode) && same(kModelCode) && same(kPrecisionCode) &&
-        same(kCampaignCode) && other.num_gpus == configuration.num_gpus &&
-        other.batch_semantics == configuration.batch_semantics) {
-      continue;  // the query's own configuration
+        same(kCampaignCode) && num_gpus == configuration.num_gpus && same_semantics) {
+      return;  // the query's own configuration
     }
-    if (differ != kCodedFieldCount && same(differ)) continue;
+    if (differ != kCodedFieldCount && same(differ)) return;
+    // Half the weight of the same hardware, less than the same framework.
+    const double stack_bonus = !stack.empty() && !same(kHardwareCode) && same(kStackCode) ? 1.5 : 0;
+    const bool bar_set = std::ssize(best_so_far) == count;
+    // The score without its gaps, which only lower it, decides most configurations at once.
+    if (bar_set &&
+        -(ConfigurationSimilarity(same(kModelCode), same(kHardwareCode), same(kFrameworkCode),
+                                  same(kPrecisionCode), 0, 0, same_semantics,
+                                  named_campaign && same(kCampaignCode)) +
+          stack_bonus) > best_so_far.back()) {
+      return;
+    }
     double& size_gap = size_gaps[static_cast<size_t>(codes[kModelCode])];
     if (size_gap == kUnset) {
       size_gap =
@@ -236,13 +261,8 @@ std::vector<AnchorChoice> AnchorIndex::OtherConfigurations(const Configuration& 
     }
     const double similarity = ConfigurationSimilarity(
         same(kModelCode), same(kHardwareCode), same(kFrameworkCode), same(kPrecisionCode),
-        gpus_gap(other.num_gpus), size_gap, other.batch_semantics == configuration.batch_semantics,
-        !configuration.campaign.empty() && same(kCampaignCode));
-    // Half the weight of the same hardware, less than the same framework.
-    const double stack_bonus = !stack.empty() && !same(kHardwareCode) && same(kStackCode) ? 1.5 : 0;
-    if (std::ssize(best_so_far) == count && -(similarity + stack_bonus) > best_so_far.back()) {
-      continue;
-    }
+        gpus_gap(num_gpus), size_gap, same_semantics, named_campaign && same(kCampaignCode));
+    if (bar_set && -(similarity + stack_bonus) > best_so_far.back()) return;
     int nearest = -1;
     double nearest_distance = std::numeric_limits<double>::infinity();
     for (int index : anchors_by_rank_[c]) {
@@ -255,6 +275,36 @@ std::vector<AnchorChoice> AnchorIndex::OtherConfigurations(const Configuration& 
     const double score = similarity - nearest_distance + stack_bonus;
     ranked.emplace_back(-score, nearest);
     keep(-score);
+  };
+  // The query's model and hardware weigh most, so their configurations come first: the bar they
+  // set lets most others be passed over at a glance, and often all of them at once. The order
+  // changes nothing chosen: a configuration passed over could not have beaten the bar, which
+  // only rises.
+  const int model_code = asked[kModelCode];
+  const int hardware_code = asked[kHardwareCode];
+  if (model_code >= 0) {
+    for (const int c : ranks_of_model_[static_cast<size_t>(model_code)]) {
+      consider(static_cast<size_t>(c));
+    }
+  }
+  if (hardware_code >= 0) {
+    for (const int c : ranks_of_hardware_[static_cast<size_t>(hardware_code)]) {
+      if (codes_[static_cast<size_t>(c)][kModelCode] != model_code) {
+        consider(static_cast<size_t>(c));
+      }
+    }
+  }
+  // The best score a configuration of another model and hardware can have.
+  const double others_ceiling =
+      ConfigurationSimilarity(false, false, true, true, 0, 0, true, named_campaign) +
+      (stack.empty() ? 0 : 1.5);
+  if (std::ssize(best_so_far) < count || -others_ceiling <= best_so_far.back()) {
+    for (size_t c = 0; c < configurations_.size(); ++c) {
+      // A code of -1 (a name no configuration has) matches none.
+      if (codes_[c][kModelCode] != model_code && codes_[c][kHardwareCode] != hardware_code) {
+        consider(c);
+      }
+    }
   }
   const auto kept = ranked.begin() + std::min<size_t>(static_cast<size_t>(count), ranked.size());
   std::partial_sort(ranked.begin(), kept, ranked.end());

@@ -101,8 +101,13 @@ class AnchorIndex {
   std::function<std::string(const std::string&)> stack_of_;
   std::vector<std::string> stacks_;  // parallel to configurations_; empty without SetSoftwareStacks
   std::array<absl::flat_hash_map<std::string, int>, kCodedFieldCount> code_of_;
-  std::vector<Codes> codes_;            // parallel to configurations_
-  std::vector<ModelSize> model_sizes_;  // by model code
+  std::vector<Codes> codes_;                         // parallel to configurations_
+  std::vector<ModelSize> model_sizes_;               // by model code
+  std::vector<std::vector<int>> ranks_of_model_;     // configuration ranks by model code
+  std::vector<std::vector<int>> ranks_of_hardware_;  // and by hardware code
+  // Parallel to configurations_, apart from them so that a scan reads only what it compares.
+  std::vector<int> num_gpus_;
+  std::vector<BatchSemantics> batch_semantics_;
 };
 
 // L1 distance in (log2 input tokens, log2 output tokens).
