@@ -12,6 +12,8 @@ shift 2
 cd "$(dirname "$0")/.."
 source bench/default_data_server.sh
 work=$(mktemp -d)
+server_pid=""
+data_dir=""
 trap 'stop_server; rm -rf "$work"' EXIT
 for campaign in "$@"; do
   # The campaign's curves: rows of one (source, hardware, GPUs, framework, model, precision,
@@ -37,14 +39,18 @@ for name, keep in (("seed.csv", lambda r: r["source"] != campaign),
         writer.writerows(r for r in rows if keep(r))
 print(f"{campaign}: {len(drawn)} of {len(curves)} curves submitted", file=sys.stderr)
 PY
+  # No refit but the one asked for: the submitted results would otherwise start one of their own.
   start_server "$build" --metrics-port=-1 --seed-data="$work/seed.csv" --log-level=info \
-    > "$work/server.log" 2>&1
+    --retrain-after-results=0 > "$work/server.log" 2>&1
   echo 5 > /proc/$server_pid/clear_refs
   $cli submit $server --data "$work/shots.csv" > /dev/null
-  refit=$($cli refit $server --wait | grep -o 'trained in [0-9.]* s')
+  refit=$($cli refit $server --wait | grep -o 'trained in [0-9.]* s') ||
+    { echo "perfcast refit --wait did not say how long it trained" >&2; exit 1; }
   sleep 0.5
-  cross_fit=$(grep -o 'refit_id=2 .*cross_fit=[a-z_]*' "$work/server.log" | grep -o 'cross_fit=.*')
+  cross_fit=$(grep -o 'refit_succeeded refit_id=2 .*cross_fit=[a-z_]*' "$work/server.log" |
+    grep -o 'cross_fit=.*') || { echo "no second refit in $work/server.log" >&2; exit 1; }
   echo "$campaign at share $share: refit ${refit}, ${cross_fit}, peak of the refit" \
     "$(awk '/VmHWM/ {print $2}' /proc/$server_pid/status) KB"
   stop_server
+  server_pid=""
 done

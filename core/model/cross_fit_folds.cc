@@ -73,11 +73,19 @@ FoldsOfCurves FoldsOfEachCurve(const AnchorIndex& index, const CrossFitFolds& fo
 std::optional<CrossFitFolds> CarryFolds(const AnchorIndex& previous_index,
                                         const CrossFitFolds& previous, const AnchorIndex& index,
                                         const CrossFitFolds& fresh, const Catalogue* catalogue) {
-  if (fresh.of_configuration_by_hardware.has_value() !=
-      previous.of_configuration_by_hardware.has_value()) {
+  // Hardware types are only added while every curve stays, so only a removal can take the
+  // hardware folds away.
+  if (previous.of_configuration_by_hardware.has_value() &&
+      !fresh.of_configuration_by_hardware.has_value()) {
     return std::nullopt;
   }
   CrossFitFolds folds = fresh;
+  // Fold models grown on fewer hardware types than folds have no hardware set: a type added
+  // since (a new campaign's GPU) leaves the folds without one too, and unseen hardware is
+  // calibrated by the configuration-fold models, as it was when they were grown.
+  if (!previous.of_configuration_by_hardware.has_value()) {
+    folds.of_configuration_by_hardware.reset();
+  }
   size_t carried_curves = 0;
   for (size_t curve = 0; curve < index.anchors().size(); ++curve) {
     const Curve& c = index.anchors()[curve].curve();

@@ -20,8 +20,8 @@ namespace perfcast {
 // The cross-fit's correction models (docs/METHOD.md §5), one per fold of each set: without every
 // row targeting one fold of curves, of configurations, and of hardware types. They read the
 // columns of `features` and the anchors scaled by `physical_exponents`, those of the training
-// that grew them: a later training that reuses them (CarryFolds), which brings no name they lack,
-// predicts with these, not its own.
+// that grew them: a later training that reuses them (CarryFolds) predicts with these, not its
+// own, and a name they lack is missing from their columns.
 struct FoldModels {
   TransferFeatures features;
   PhysicalExponents physical_exponents;

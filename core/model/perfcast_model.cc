@@ -80,8 +80,8 @@ std::variant<CrossFitFolds, CrossFitSource> FoldsReusing(const PerfcastModel::St
   // other configurations of a campaign with a few results stand (docs/METHOD.md §5).
   std::optional<CrossFitFolds> carried =
       CarryFolds(previous.index, previous.cross_fit->folds, index, fresh, options.catalogue.get());
-  // A hardware type the fold models never saw takes its fresh fold: only a removal makes
-  // CarryFolds refuse.
+  // A hardware type the fold models never saw takes its fresh fold (or none, when they have no
+  // hardware set): only a removal makes CarryFolds refuse.
   if (!carried.has_value()) return CrossFitSource::kCurvesRemoved;
   return *std::move(carried);
 }

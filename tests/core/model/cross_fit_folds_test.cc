@@ -179,11 +179,27 @@ TEST(CarryFoldsTest, ANewConfigurationOfAKnownHardwareTypeTakesThatTypesFold) {
   }
 }
 
-TEST(CarryFoldsTest, NotWhenACurveIsGoneOrTheHardwareFoldsDiffer) {
+TEST(CarryFoldsTest, AFourthHardwareTypeKeepsFoldsWithoutAHardwareSet) {
+  // The data now have enough hardware types for hardware folds, the fold models, grown on three,
+  // have none: the carried folds have none either, and the rest is carried as usual.
   const AnchorIndex three = IndexOn({"a", "b", "c"});
   const AnchorIndex four = IndexOn({"a", "b", "c", "d"});
-  // The data now have enough hardware types for hardware folds, the earlier training had not.
-  EXPECT_FALSE(CarryFolds(three, AssignFolds(three, 42), four, AssignFolds(four, 42)).has_value());
+  const CrossFitFolds earlier = AssignFolds(three, 42);
+  const std::optional<CrossFitFolds> carried =
+      CarryFolds(three, earlier, four, AssignFolds(four, 42));
+  ASSERT_TRUE(carried.has_value());
+  EXPECT_FALSE(carried->of_configuration_by_hardware.has_value());
+  for (size_t curve = 0; curve < four.anchors().size(); ++curve) {
+    const Curve& c = four.anchors()[curve].curve();
+    if (const int before = three.Find(c.configuration, c.shape); before >= 0) {
+      EXPECT_EQ(carried->of_curve[curve], earlier.of_curve[static_cast<size_t>(before)]);
+    }
+  }
+}
+
+TEST(CarryFoldsTest, NotWhenACurveIsGone) {
+  const AnchorIndex four = IndexOn({"a", "b", "c", "d"});
+  const AnchorIndex three = IndexOn({"a", "b", "c"});
   // A hardware type, and so its curves, gone.
   EXPECT_FALSE(CarryFolds(four, AssignFolds(four, 42), three, AssignFolds(three, 42)).has_value());
   const AnchorIndex five = IndexOn({"a", "b", "c", "d", "e"});

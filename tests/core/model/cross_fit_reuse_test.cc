@@ -214,6 +214,41 @@ TEST_F(CrossFitReuseTest, ANameTheFoldModelsNeverSawReusesThemAndIsStillLearnt) 
   }
 }
 
+TEST(CrossFitReuseFourthHardwareTest, AFourthGpuReusesFoldModelsThatHaveNoHardwareSet) {
+  // Three GPUs give no hardware folds; a fourth would, but the fold models have none, so the
+  // refit reuses them without (CarryFolds) rather than growing them.
+  std::vector<BenchmarkRecord> three;
+  for (BenchmarkRecord r : testing::SyntheticRecords()) {
+    three.push_back(r);
+    if (r.configuration.hardware == "gpu-b") {
+      r.configuration.hardware = "gpu-c";
+      r.throughput_tokens_per_s *= 1.4;
+      three.push_back(r);
+    }
+  }
+  const std::shared_ptr<const PerfcastModel> earlier = TrainOrDie(three, Keeping());
+  ASSERT_NE(earlier, nullptr);
+  std::vector<BenchmarkRecord> four = three;
+  for (BenchmarkRecord r : testing::SyntheticRecords()) {
+    if (r.configuration.hardware != "gpu-b" || r.configuration.num_gpus != 1 ||
+        r.shape.input_tokens != 256) {
+      continue;
+    }
+    r.configuration.hardware = "gpu-d";
+    four.push_back(r);
+  }
+  TrainOptions reusing = Keeping();
+  reusing.reuse_cross_fit_of = earlier;
+  const std::shared_ptr<const PerfcastModel> refit = TrainOrDie(four, reusing);
+  ASSERT_NE(refit, nullptr);
+  EXPECT_EQ(refit->cross_fit_source(), CrossFitSource::kReused);
+  EXPECT_FALSE(
+      PerfcastModelInternal::StateOf(*refit).cross_fit->folds.of_configuration_by_hardware);
+  const int batch[] = {32};
+  const Configuration gpu_d{"gpu-d", 1, "vllm", "org/model-7b", "fp16"};
+  EXPECT_TRUE(refit->Predict({gpu_d, {512, 512}}, batch, 0.9).ok());
+}
+
 TEST_F(CrossFitReuseTest, ACurveTakenAwayGrowsItAgain) {
   // Were it reused, a later training carrying these folds could not tell that the fold models
   // trained around the missing curve.
