@@ -39,9 +39,10 @@ for name, keep in (("seed.csv", lambda r: r["source"] != campaign),
         writer.writerows(r for r in rows if keep(r))
 print(f"{campaign}: {len(drawn)} of {len(curves)} curves submitted", file=sys.stderr)
 PY
-  # No refit but the one asked for: the submitted results would otherwise start one of their own.
+  # No refit but the one asked for: the submitted results, or a quiet spell after them, would
+  # otherwise start one of their own.
   start_server "$build" --metrics-port=-1 --seed-data="$work/seed.csv" --log-level=info \
-    --retrain-after-results=0 > "$work/server.log" 2>&1
+    --retrain-after-results=0 --retrain-quiet-seconds=0 > "$work/server.log" 2>&1
   echo 5 > /proc/$server_pid/clear_refs
   $cli submit $server --data "$work/shots.csv" > /dev/null
   refit=$($cli refit $server --wait | grep -o 'trained in [0-9.]* s') ||

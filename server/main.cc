@@ -83,10 +83,11 @@ ABSL_FLAG(int, first_train_threads, 0,
           "most 4 and at least --train-threads; each holds its own rows and histograms.");
 ABSL_FLAG(bool, reuse_cross_fit, true,
           "A refit predicts its held-out errors with the serving model's cross-fit models, and "
-          "skips growing them (most of a refit's time), unless a curve is gone or the curves "
-          "grew by more than a quarter since they were grown (names they never saw, as a new "
-          "campaign brings, do not make them grow). false: every refit trains from scratch, as "
-          "`perfcast fit` does.");
+          "skips growing them (most of a refit's time), unless a curve is gone, the curves "
+          "grew by more than a quarter since they were grown, or the serving model was loaded "
+          "from its bundle (which keeps none: the first refit after a start grows them). Names "
+          "they never saw, as a new campaign brings, do not make them grow. false: every refit "
+          "trains from scratch, as `perfcast fit` does.");
 ABSL_FLAG(std::string, train_priority, "19",
           "How retraining competes with Predict for the CPU: a nice value 0-19 (a share of the "
           "CPU: beside a Predict load a refit finishes sooner than under idle, with a lower "

@@ -18,7 +18,8 @@ struct CrossFitFolds {
   std::vector<int> of_configuration;
   // Per configuration rank, a fold that holds out every configuration of its hardware type at
   // once: a model trained without it has never seen that hardware, as for a query about a GPU
-  // the data lack. Absent with fewer hardware types than folds.
+  // the data lack. Absent with fewer hardware types than folds, and in folds carried for fold
+  // models grown without it (CarryFolds).
   std::optional<std::vector<int>> of_configuration_by_hardware;
 };
 
@@ -39,10 +40,10 @@ CrossFitFolds AssignFolds(const AnchorIndex& index, uint64_t seed,
 // an earlier one, which ran on `previous_index` with `previous` folds. Each curve, configuration
 // and hardware type the earlier training knew keeps its fold there, so that the model that
 // predicts it still never trained on a row targeting it; one it did not know takes its fold from
-// `fresh` (AssignFolds of `index`), since no fold model trained on it at all. nullopt unless
-// `index` holds every curve of `previous_index` (otherwise a later training carrying these folds
-// could no longer tell what the fold models trained on) and has hardware folds exactly when the
-// earlier training had them.
+// `fresh` (AssignFolds of `index`), since no fold model trained on it at all. The result has
+// hardware folds exactly when `previous` has: fold models grown without them have no model to
+// predict by. nullopt unless `index` holds every curve of `previous_index` (otherwise a later
+// training carrying these folds could no longer tell what the fold models trained on).
 std::optional<CrossFitFolds> CarryFolds(const AnchorIndex& previous_index,
                                         const CrossFitFolds& previous, const AnchorIndex& index,
                                         const CrossFitFolds& fresh,

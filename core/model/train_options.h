@@ -48,8 +48,9 @@ struct TrainOptions {
   // fold, so none is predicted by a model that trained on it, and what was added since no fold
   // model saw. Reused only under the same seed and catalogue, when no curve was removed, while
   // the curves added since the fold models were grown are at most kMaxCrossFitGrowth of those
-  // they were grown on (names they never saw do not count: no fold model trained on them);
-  // otherwise the cross-fit is grown anew (PerfcastModel::cross_fit_source says which and why).
+  // they were grown on; names they never saw are no reason to grow them, since no fold model
+  // trained on them. Otherwise the cross-fit is grown anew (PerfcastModel::cross_fit_source says
+  // which and why).
   // The bundle then depends on that history, not on the data and seed alone.
   std::shared_ptr<const PerfcastModel> reuse_cross_fit_of;
 };

@@ -586,6 +586,7 @@ class PythonClientTest(unittest.TestCase):
                 if offered < gpus:
                     self.assertEqual(candidate["verdict"], "rejected")
                     self.assertEqual(candidate["reason"], "EXCEEDS_MAX_REPLICAS")
+                    self.assertGreater(candidate["planned"]["replicas"], 1)
                 elif offered == gpus:
                     self.assertEqual(candidate["verdict"], "chosen")
                 else:
