@@ -613,6 +613,11 @@ TEST_F(PerfcastServerTest, UnknownVersionIsNotFound) {
 // Refit(wait) past its deadline: the client gets DEADLINE_EXCEEDED in time, and the server ends
 // the call as cancelled instead of holding it until training ends; the refit itself goes on.
 TEST_F(PerfcastServerTest, RefitWaitHonoursTheDeadline) {
+  // Refits that grow their cross-fit: one that reuses it trains these few results about as fast
+  // as the deadline, and could answer before it.
+  ServerOptions options = SeededServerOptions(dir_.path(), configs_);
+  options.retrain.reuse_cross_fit = false;
+  Restart(options);
   // A refit is queued already, so the waited-for one runs after it (or joins it): at least one
   // training, several times the deadline, before it could answer.
   v1::RefitResponse first;
