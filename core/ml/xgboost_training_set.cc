@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "core/ml/xgboost_error.h"
+#include "core/util/status_macros.h"
 
 namespace perfcast {
 namespace {
@@ -68,7 +69,7 @@ absl::StatusOr<XGBoostTrainingSet> XGBoostTrainingSet::WithLabels(MatrixPtr matr
 absl::StatusOr<XGBoostTrainingSet> XGBoostTrainingSet::Create(const FeatureMatrix& features,
                                                               absl::Span<const float> targets) {
   const int rows = features.row_count();
-  if (absl::Status shape = CheckShape(rows, targets.size()); !shape.ok()) return shape;
+  PERFCAST_RETURN_IF_ERROR(CheckShape(rows, targets.size()));
   DMatrixHandle handle = nullptr;
   if (XGDMatrixCreateFromMat(features.values.data(), rows, features.column_count,
                              std::numeric_limits<float>::quiet_NaN(), &handle) != 0) {
@@ -80,7 +81,7 @@ absl::StatusOr<XGBoostTrainingSet> XGBoostTrainingSet::Create(const FeatureMatri
 absl::StatusOr<XGBoostTrainingSet> XGBoostTrainingSet::Create(const SparseFeatureMatrix& features,
                                                               absl::Span<const float> targets) {
   const int rows = features.row_count();
-  if (absl::Status shape = CheckShape(rows, targets.size()); !shape.ok()) return shape;
+  PERFCAST_RETURN_IF_ERROR(CheckShape(rows, targets.size()));
   if (features.column_count > SparseFeatureMatrix::kMaxColumns ||
       features.values.size() > std::numeric_limits<uint32_t>::max() ||
       features.columns.size() != features.values.size() ||

@@ -27,6 +27,10 @@ double ConfigurationSimilarity(bool same_model, bool same_hardware, bool same_fr
   return score;
 }
 
+// What other hardware of the query's software stack adds to a configuration's score: half the
+// weight of the same hardware, less than the same framework.
+constexpr double kSameStackBonus = 1.5;
+
 }  // namespace
 
 double ShapeDistance(const Shape& a, const Shape& b) {
@@ -242,8 +246,8 @@ std::vector<AnchorChoice> AnchorIndex::OtherConfigurations(const Configuration& 
       return;  // the query's own configuration
     }
     if (differ != kCodedFieldCount && same(differ)) return;
-    // Half the weight of the same hardware, less than the same framework.
-    const double stack_bonus = !stack.empty() && !same(kHardwareCode) && same(kStackCode) ? 1.5 : 0;
+    const double stack_bonus =
+        !stack.empty() && !same(kHardwareCode) && same(kStackCode) ? kSameStackBonus : 0;
     const bool bar_set = std::ssize(best_so_far) == count;
     // The score without its gaps, which only lower it, decides most configurations at once.
     if (bar_set &&
@@ -297,7 +301,7 @@ std::vector<AnchorChoice> AnchorIndex::OtherConfigurations(const Configuration& 
   // The best score a configuration of another model and hardware can have.
   const double others_ceiling =
       ConfigurationSimilarity(false, false, true, true, 0, 0, true, named_campaign) +
-      (stack.empty() ? 0 : 1.5);
+      (stack.empty() ? 0 : kSameStackBonus);
   if (std::ssize(best_so_far) < count || -others_ceiling <= best_so_far.back()) {
     for (size_t c = 0; c < configurations_.size(); ++c) {
       // A code of -1 (a name no configuration has) matches none.

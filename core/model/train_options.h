@@ -50,8 +50,7 @@ struct TrainOptions {
   // the curves added since the fold models were grown are at most kMaxCrossFitGrowth of those
   // they were grown on; names they never saw are no reason to grow them, since no fold model
   // trained on them. Otherwise the cross-fit is grown anew (PerfcastModel::cross_fit_source says
-  // which and why).
-  // The bundle then depends on that history, not on the data and seed alone.
+  // which and why). The bundle then depends on that history, not on the data and seed alone.
   std::shared_ptr<const PerfcastModel> reuse_cross_fit_of;
 };
 
