@@ -59,6 +59,14 @@ PredictionQuery BenchmarkedConfigurationNewShape() {
   return query;
 }
 
+// A shape the configuration lacks but other configurations measured, with the configuration's
+// nearest shape: the new shape also reads the step a sibling measured between the two.
+PredictionQuery BenchmarkedConfigurationShapeOthersMeasured() {
+  PredictionQuery query = BenchmarkedConfigurationNewShape();
+  query.shape = Shape{512, 128};
+  return query;
+}
+
 PredictionQuery UnbenchmarkedConfiguration() {
   PredictionQuery query;
   query.configuration = {"NVIDIA H100", 2, "vllm", "meta-llama/Meta-Llama-3-8B", "fp8"};
@@ -84,6 +92,11 @@ void BM_PredictNewShapeFromLoadedBundle(benchmark::State& state) {
   PredictOnePoint(state, BenchmarkedConfigurationNewShape());
 }
 BENCHMARK(BM_PredictNewShapeFromLoadedBundle);
+
+void BM_PredictNewShapeOthersMeasuredFromLoadedBundle(benchmark::State& state) {
+  PredictOnePoint(state, BenchmarkedConfigurationShapeOthersMeasured());
+}
+BENCHMARK(BM_PredictNewShapeOthersMeasuredFromLoadedBundle);
 
 void BM_PredictNewConfigurationFromLoadedBundle(benchmark::State& state) {
   PredictOnePoint(state, UnbenchmarkedConfiguration());

@@ -52,8 +52,15 @@ AnchorIndex::AnchorIndex(std::vector<AnchorCurve> anchors) : anchors_(std::move(
     configurations_.push_back(configuration);
   }
   std::sort(configurations_.begin(), configurations_.end());
+  rank_of_anchor_.resize(anchors_.size());
   for (const Configuration& c : configurations_) {
-    anchors_by_rank_.push_back(by_configuration_.at(c));
+    const std::vector<int>& curves = by_configuration_.at(c);
+    for (int index : curves) rank_of_anchor_[index] = static_cast<int>(anchors_by_rank_.size());
+    anchors_by_rank_.push_back(curves);
+  }
+  for (int i = 0; i < static_cast<int>(anchors_.size()); ++i) {
+    const Shape& shape = anchors_[i].curve().shape;
+    anchors_at_shape_[{shape.input_tokens, shape.output_tokens}].push_back(i);
   }
   AssignCodes();
 }
@@ -317,6 +324,59 @@ std::vector<AnchorChoice> AnchorIndex::OtherConfigurations(const Configuration& 
     chosen.push_back({ranked[i].second, false});
   }
   return chosen;
+}
+
+std::optional<AnchorIndex::ShapePair> AnchorIndex::SiblingMeasuredAt(
+    const Configuration& configuration, const Shape& from, const Shape& to) const {
+  if (from == to) return std::nullopt;
+  const auto at_from = anchors_at_shape_.find({from.input_tokens, from.output_tokens});
+  const auto at_to = anchors_at_shape_.find({to.input_tokens, to.output_tokens});
+  if (at_from == anchors_at_shape_.end() || at_to == anchors_at_shape_.end()) return std::nullopt;
+  // Scanned from the shape fewer curves measured; the other is looked up per configuration.
+  const bool from_side = at_from->second.size() <= at_to->second.size();
+  const std::vector<int>& scanned = from_side ? at_from->second : at_to->second;
+  const Shape& partner = from_side ? to : from;
+  const ModelSize size = ParseModelSize(configuration.model);
+  const std::string stack = stack_of_ ? stack_of_(configuration.hardware) : std::string();
+  const Codes asked = CodesOf(configuration, stack);
+  const bool named_campaign = !configuration.campaign.empty();
+  std::optional<ShapePair> best;
+  double best_score = -std::numeric_limits<double>::infinity();
+  for (const int index : scanned) {
+    const size_t c = static_cast<size_t>(rank_of_anchor_[index]);
+    if (batch_semantics_[c] != configuration.batch_semantics) continue;
+    const Codes& codes = codes_[c];
+    const auto same = [&](CodedField field) { return asked[field] == codes[field]; };
+    if (same(kHardwareCode) && same(kFrameworkCode) && same(kModelCode) && same(kPrecisionCode) &&
+        same(kCampaignCode) && num_gpus_[c] == configuration.num_gpus) {
+      continue;  // the query's own configuration
+    }
+    const double stack_bonus =
+        !stack.empty() && !same(kHardwareCode) && same(kStackCode) ? kSameStackBonus : 0;
+    const auto score_with_gaps = [&](double log2_gpus_gap, double log2_size_gap) {
+      return ConfigurationSimilarity(same(kModelCode), same(kHardwareCode), same(kFrameworkCode),
+                                     same(kPrecisionCode), log2_gpus_gap, log2_size_gap,
+                                     /*same_semantics=*/true,
+                                     named_campaign && same(kCampaignCode)) +
+             stack_bonus;
+    };
+    // Ties keep the first in anchor order, so that every process picks the same. The gaps only
+    // lower a score: without them it decides most candidates at once.
+    if (score_with_gaps(0, 0) <= best_score) continue;
+    const double score = score_with_gaps(
+        std::log2(static_cast<double>(configuration.num_gpus) / num_gpus_[c]),
+        std::log2(size.billions_of_parameters /
+                  model_sizes_[static_cast<size_t>(codes[kModelCode])].billions_of_parameters));
+    if (score <= best_score) continue;
+    for (const int other : anchors_by_rank_[c]) {
+      if (anchors_[other].curve().shape == partner) {
+        best = from_side ? ShapePair{index, other} : ShapePair{other, index};
+        best_score = score;
+        break;
+      }
+    }
+  }
+  return best;
 }
 
 }  // namespace perfcast

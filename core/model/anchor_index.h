@@ -62,6 +62,17 @@ class AnchorIndex {
       const Configuration& configuration, const Shape& shape, int count,
       ConfigurationField must_differ = ConfigurationField::kNone) const;
 
+  // The curves at `from` and at `to` of the configuration most similar to `configuration` (by the
+  // score OtherConfigurations ranks by) among the others that measured both shapes on the query's
+  // batch axis: how the step between the two shapes moved a system like it. nullopt when no other
+  // configuration measured both.
+  struct ShapePair {
+    int at_from = -1;
+    int at_to = -1;
+  };
+  std::optional<ShapePair> SiblingMeasuredAt(const Configuration& configuration, const Shape& from,
+                                             const Shape& to) const;
+
  private:
   // Shapes as (log2 input, log2 output): distances are computed per anchor on every query.
   struct LogShape {
@@ -95,6 +106,8 @@ class AnchorIndex {
 
   std::vector<AnchorCurve> anchors_;
   std::vector<LogShape> log_shapes_;  // parallel to anchors_
+  std::vector<int> rank_of_anchor_;   // parallel to anchors_: its configuration's rank
+  absl::flat_hash_map<std::pair<int, int>, std::vector<int>> anchors_at_shape_;  // by (in, out)
   absl::flat_hash_map<Configuration, std::vector<int>> by_configuration_;
   std::vector<Configuration> configurations_;      // sorted, for deterministic scans
   std::vector<std::vector<int>> anchors_by_rank_;  // parallel to configurations_

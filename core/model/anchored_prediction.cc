@@ -127,6 +127,41 @@ std::vector<AnchorChoice> NewShapeCompletion(const AnchorIndex& index,
   return index.OtherConfigurations(configuration, shape, kSiblingsForNewShape - sibling_count);
 }
 
+bool ShapeTransfer::Measures(double batch_size) const {
+  for (const AnchorCurve* curve : {own, sibling_from, sibling_to}) {
+    if (batch_size < curve->min_batch_size() || batch_size > curve->max_batch_size()) return false;
+  }
+  return true;
+}
+
+double ShapeTransfer::LogThroughputAt(double batch_size) const {
+  return std::log(own->ThroughputAt(batch_size)) + std::log(sibling_to->ThroughputAt(batch_size)) -
+         std::log(sibling_from->ThroughputAt(batch_size));
+}
+
+std::optional<ShapeTransfer> ShapeTransferOf(const AnchorIndex& index,
+                                             const Configuration& configuration,
+                                             const Shape& shape, absl::Span<const Anchor> anchors) {
+  if (anchors.empty() || anchors.front().is_same_curve ||
+      anchors.front().curve->curve().configuration != configuration) {
+    return std::nullopt;
+  }
+  const AnchorCurve& own = *anchors.front().curve;
+  const std::optional<AnchorIndex::ShapePair> sibling =
+      index.SiblingMeasuredAt(configuration, own.curve().shape, shape);
+  if (!sibling.has_value()) return std::nullopt;
+  return ShapeTransfer{&own, &index.anchors()[sibling->at_from], &index.anchors()[sibling->at_to]};
+}
+
+double WithShapeTransfer(double anchored_log_throughput,
+                         const std::optional<ShapeTransfer>& transfer, double batch_size) {
+  if (!transfer.has_value() || !transfer->Measures(batch_size)) return anchored_log_throughput;
+  const double transferred = transfer->LogThroughputAt(batch_size);
+  if (!std::isfinite(transferred)) return anchored_log_throughput;
+  return (1 - kShapeTransferWeight) * anchored_log_throughput +
+         kShapeTransferWeight * transferred;
+}
+
 std::vector<Anchor> AnchorsOf(const AnchorIndex& index, absl::Span<const AnchorChoice> chosen) {
   std::vector<Anchor> out;
   for (const AnchorChoice& choice : chosen) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <vector>
 
 #include "absl/types/span.h"
@@ -76,6 +77,39 @@ std::vector<AnchorChoice> NewShapeAnchors(const AnchorIndex& index,
 std::vector<AnchorChoice> NewShapeCompletion(const AnchorIndex& index,
                                              const Configuration& configuration, const Shape& shape,
                                              int sibling_count);
+
+// A new shape read off the configuration's nearest measured shape, moved by the ratio between the
+// two shapes that the most similar other configuration measured at both
+// (AnchorIndex::SiblingMeasuredAt). The trees learn how throughput moves with the shape on
+// average over every configuration; a sibling's own step carries what is particular to systems
+// like the query's. The curves are borrowed.
+struct ShapeTransfer {
+  const AnchorCurve* own = nullptr;
+  const AnchorCurve* sibling_from = nullptr;
+  const AnchorCurve* sibling_to = nullptr;
+
+  // Whether each of the three curves measured up to and down to `batch_size`. Beyond a curve's
+  // range its extrapolation (flat past a single point) says nothing of the step.
+  bool Measures(double batch_size) const;
+  double LogThroughputAt(double batch_size) const;
+};
+
+// The transfer for a new shape whose anchors are `anchors` (NewShapeAnchors' order: the nearest
+// measured shape of the configuration first); nullopt when the first anchor is not of
+// `configuration` or no other configuration measured both shapes.
+std::optional<ShapeTransfer> ShapeTransferOf(const AnchorIndex& index,
+                                             const Configuration& configuration,
+                                             const Shape& shape, absl::Span<const Anchor> anchors);
+
+// How much a new shape's log throughput takes from the transfer; the anchored prediction keeps
+// the rest. Both err, and not alike: the transfer where the sibling's step differs from the
+// query's, the anchors where the average step does.
+inline constexpr double kShapeTransferWeight = 0.75;
+
+// A new shape's log throughput from its anchored one and, where there is one that measures the
+// batch size, its transfer.
+double WithShapeTransfer(double anchored_log_throughput,
+                         const std::optional<ShapeTransfer>& transfer, double batch_size);
 
 // The anchors `chosen` from `index`, which must outlive them.
 std::vector<Anchor> AnchorsOf(const AnchorIndex& index, absl::Span<const AnchorChoice> chosen);

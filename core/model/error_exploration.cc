@@ -69,10 +69,13 @@ void ExploreByAnnealing(const AnchorIndex& index, const TransferFeatures& featur
           }
           anchors.insert(anchors.end(), completion->begin(), completion->end());
         }
+        const std::optional<ShapeTransfer> transfer =
+            ShapeTransferOf(index, curve.configuration, curve.shape, anchors);
         for (const CurvePoint& point : curve.points) {
           AnchoredPrediction p = PredictFromAnchors(
               features, {curve_models[folds.of_curve[target]], physical_exponents},
               curve.configuration, curve.shape, anchors, point.batch_size);
+          p.log_throughput = WithShapeTransfer(p.log_throughput, transfer, point.batch_size);
           const double error = std::abs(std::log(point.throughput_tokens_per_s) - p.log_throughput);
           if (!std::isfinite(error)) continue;
           p.features.prediction_case = PredictionCase::kExtrapolatedShape;

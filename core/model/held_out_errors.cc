@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/types/span.h"
@@ -52,12 +53,13 @@ std::array<std::vector<ErrorRecord>, 2> CollectHeldOutErrors(
                    absl::Span<const Anchor> anchors, const CurvePoint& point,
                    const Unobserved& unobserved, bool name_unseen = false,
                    const Configuration* as_queried = nullptr, bool other_campaign = false,
-                   bool keep = true) {
+                   bool keep = true, const std::optional<ShapeTransfer>& transfer = std::nullopt) {
       if (anchors.empty()) return std::nan("");
       AnchoredPrediction p =
           PredictFromAnchors(features, {model, physical_exponents},
                              as_queried != nullptr ? *as_queried : curve.configuration, curve.shape,
                              anchors, point.batch_size);
+      p.log_throughput = WithShapeTransfer(p.log_throughput, transfer, point.batch_size);
       const double signed_error = std::log(point.throughput_tokens_per_s) - p.log_throughput;
       if (!std::isfinite(signed_error)) return std::nan("");
       if (!keep) return signed_error;
@@ -71,9 +73,12 @@ std::array<std::vector<ErrorRecord>, 2> CollectHeldOutErrors(
     const Unobserved without_curve{.curve = static_cast<int>(i)};
     const std::vector<Anchor> new_shape_anchors =
         AnchorsOf(index, NewShapeAnchors(index, curve.configuration, curve.shape));
+    const std::optional<ShapeTransfer> transfer =
+        ShapeTransferOf(index, curve.configuration, curve.shape, new_shape_anchors);
     for (const CurvePoint& point : curve.points) {
       add(PredictionCase::kExtrapolatedShape, curve_models[folds.of_curve[i]], new_shape_anchors,
-          point, without_curve);
+          point, without_curve, /*name_unseen=*/false, /*as_queried=*/nullptr,
+          /*other_campaign=*/false, /*keep=*/true, transfer);
     }
     const size_t n = curve.points.size();
     if (const size_t keep = LargerBatchSplit(n); keep < n) {

@@ -347,6 +347,10 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
   }
   if (chosen.empty()) return absl::FailedPreconditionError("the model holds no curves");
   const std::vector<Anchor> anchors = AnchorsOf(s.index, chosen);
+  const std::optional<ShapeTransfer> transfer =
+      unmeasured_case == PredictionCase::kExtrapolatedShape
+          ? ShapeTransferOf(s.index, query.configuration, query.shape, anchors)
+          : std::nullopt;
   // Anchors of other campaigns carry their campaign's level: taken out, the query's put in.
   double level_shift = 0;
   for (size_t i = 0; i < std::min(anchors.size(), kMaxAnchors); ++i) {
@@ -429,7 +433,8 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
       AnchoredPrediction& anchored = anchored_each[next_neighbourhood];
       anchored.features.prediction_case = p.prediction_case;
       anchored.features.neighbourhood = neighbourhoods[next_neighbourhood++];
-      log_throughputs.push_back(anchored.log_throughput + level_shift);
+      log_throughputs.push_back(
+          WithShapeTransfer(anchored.log_throughput + level_shift, transfer, batch_size));
       anchored_points.push_back(out.size());
       error_features.push_back(anchored.features);
     }

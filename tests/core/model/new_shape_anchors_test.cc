@@ -1,5 +1,6 @@
 // Which curves a shape its configuration has not measured is predicted from (docs/METHOD.md §2).
 #include <cmath>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -117,7 +118,13 @@ TEST(NewShapeAnchorsTest, PredictReadsTheCompletedAnchors) {
   const double from_sibling =
       PredictFromAnchors(state.features, corrector, configuration, shape, {completed.front()}, 16)
           .log_throughput;
-  EXPECT_DOUBLE_EQ(std::log(predicted->front().throughput_tokens_per_s), from_completed);
+  // The other configurations measured both shapes: the prediction also reads the step between
+  // them off the most similar (ShapeTransfer).
+  const std::optional<ShapeTransfer> transfer =
+      ShapeTransferOf(state.index, configuration, shape, completed);
+  ASSERT_TRUE(transfer.has_value());
+  EXPECT_DOUBLE_EQ(std::log(predicted->front().throughput_tokens_per_s),
+                   WithShapeTransfer(from_completed, transfer, 16));
   EXPECT_GT(std::abs(from_completed - from_sibling), 1e-6);
 }
 
