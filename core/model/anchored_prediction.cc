@@ -140,8 +140,8 @@ double ShapeTransfer::LogThroughputAt(double batch_size) const {
 }
 
 std::optional<ShapeTransfer> ShapeTransferOf(const AnchorIndex& index,
-                                             const Configuration& configuration,
-                                             const Shape& shape, absl::Span<const Anchor> anchors) {
+                                             const Configuration& configuration, const Shape& shape,
+                                             absl::Span<const Anchor> anchors) {
   if (anchors.empty() || anchors.front().is_same_curve ||
       anchors.front().curve->curve().configuration != configuration) {
     return std::nullopt;
@@ -158,8 +158,7 @@ double WithShapeTransfer(double anchored_log_throughput,
   if (!transfer.has_value() || !transfer->Measures(batch_size)) return anchored_log_throughput;
   const double transferred = transfer->LogThroughputAt(batch_size);
   if (!std::isfinite(transferred)) return anchored_log_throughput;
-  return (1 - kShapeTransferWeight) * anchored_log_throughput +
-         kShapeTransferWeight * transferred;
+  return (1 - kShapeTransferWeight) * anchored_log_throughput + kShapeTransferWeight * transferred;
 }
 
 std::vector<Anchor> AnchorsOf(const AnchorIndex& index, absl::Span<const AnchorChoice> chosen) {

@@ -98,8 +98,8 @@ struct ShapeTransfer {
 // measured shape of the configuration first); nullopt when the first anchor is not of
 // `configuration` or no other configuration measured both shapes.
 std::optional<ShapeTransfer> ShapeTransferOf(const AnchorIndex& index,
-                                             const Configuration& configuration,
-                                             const Shape& shape, absl::Span<const Anchor> anchors);
+                                             const Configuration& configuration, const Shape& shape,
+                                             absl::Span<const Anchor> anchors);
 
 // How much a new shape's log throughput takes from the transfer; the anchored prediction keeps
 // the rest. Both err, and not alike: the transfer where the sibling's step differs from the
