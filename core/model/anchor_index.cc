@@ -360,8 +360,8 @@ std::optional<AnchorIndex::ShapePair> AnchorIndex::SiblingMeasuredAt(
                                      named_campaign && same(kCampaignCode)) +
              stack_bonus;
     };
-    // Ties keep the first in anchor order, so that every process picks the same. The gaps only
-    // lower a score: without them it decides most candidates at once.
+    // Ties keep the first met (the scan is in anchor order), so that every process picks the
+    // same. The gaps only lower a score: without them it decides most candidates at once.
     if (score_with_gaps(0, 0) <= best_score) continue;
     const double score = score_with_gaps(
         std::log2(static_cast<double>(configuration.num_gpus) / num_gpus_[c]),
