@@ -342,6 +342,12 @@ std::optional<AnchorIndex::ShapePair> AnchorIndex::SiblingMeasuredAt(
   const bool named_campaign = !configuration.campaign.empty();
   std::optional<ShapePair> best;
   double best_score = -std::numeric_limits<double>::infinity();
+  bool best_is_sweep = false;
+  // A pair whose curves each measured 2 batch sizes or more, a sweep, tells the step along the
+  // batch sizes; a single point only at its own. Any sweep goes before any single point.
+  const auto is_sweep = [this](int a, int b) {
+    return anchors_[a].curve().points.size() >= 2 && anchors_[b].curve().points.size() >= 2;
+  };
   for (const int index : scanned) {
     const size_t c = static_cast<size_t>(rank_of_anchor_[index]);
     if (batch_semantics_[c] != configuration.batch_semantics) continue;
@@ -362,18 +368,23 @@ std::optional<AnchorIndex::ShapePair> AnchorIndex::SiblingMeasuredAt(
     };
     // Ties keep the first met (the scan is in anchor order), so that every process picks the
     // same. The gaps only lower a score: without them it decides most candidates at once.
-    if (score_with_gaps(0, 0) <= best_score) continue;
+    const bool may_be_sweep = anchors_[index].curve().points.size() >= 2;
+    if (best_is_sweep && !may_be_sweep) continue;
+    if (best_is_sweep == may_be_sweep && score_with_gaps(0, 0) <= best_score) continue;
     const double score = score_with_gaps(
         std::log2(static_cast<double>(configuration.num_gpus) / num_gpus_[c]),
         std::log2(size.billions_of_parameters /
                   model_sizes_[static_cast<size_t>(codes[kModelCode])].billions_of_parameters));
-    if (score <= best_score) continue;
+    if (best_is_sweep == may_be_sweep && score <= best_score) continue;
     for (const int other : anchors_by_rank_[c]) {
-      if (anchors_[other].curve().shape == partner) {
+      if (anchors_[other].curve().shape != partner) continue;
+      const bool sweep = is_sweep(index, other);
+      if (sweep == best_is_sweep ? score > best_score : sweep) {
         best = from_side ? ShapePair{index, other} : ShapePair{other, index};
         best_score = score;
-        break;
+        best_is_sweep = sweep;
       }
+      break;
     }
   }
   return best;

@@ -63,8 +63,9 @@ class AnchorIndex {
       ConfigurationField must_differ = ConfigurationField::kNone) const;
 
   // The curves at `from` and at `to` of the configuration most similar to `configuration` (by the
-  // score OtherConfigurations ranks by) among the others that measured both shapes on the query's
-  // batch axis: how the step between the two shapes moved a system like it. nullopt when no other
+  // score OtherConfigurations ranks by, without its shape term) among the others that measured
+  // both shapes on the query's batch axis, preferring any whose two curves each have 2 points or
+  // more: how the step between the two shapes moved a system like it. nullopt when no other
   // configuration measured both.
   struct ShapePair {
     int at_from = -1;

@@ -127,11 +127,18 @@ std::vector<AnchorChoice> NewShapeCompletion(const AnchorIndex& index,
   return index.OtherConfigurations(configuration, shape, kSiblingsForNewShape - sibling_count);
 }
 
-bool ShapeTransfer::Measures(double batch_size) const {
+double ShapeTransfer::WeightAt(double batch_size) const {
+  double doublings_outside = 0;
   for (const AnchorCurve* curve : {own, sibling_from, sibling_to}) {
-    if (batch_size < curve->min_batch_size() || batch_size > curve->max_batch_size()) return false;
+    if (batch_size < curve->min_batch_size()) {
+      doublings_outside =
+          std::max(doublings_outside, std::log2(curve->min_batch_size() / batch_size));
+    } else if (batch_size > curve->max_batch_size()) {
+      doublings_outside =
+          std::max(doublings_outside, std::log2(batch_size / curve->max_batch_size()));
+    }
   }
-  return true;
+  return kShapeTransferWeight * std::max(0.0, 1 - doublings_outside);
 }
 
 double ShapeTransfer::LogThroughputAt(double batch_size) const {
@@ -155,10 +162,15 @@ std::optional<ShapeTransfer> ShapeTransferOf(const AnchorIndex& index,
 
 double WithShapeTransfer(double anchored_log_throughput,
                          const std::optional<ShapeTransfer>& transfer, double batch_size) {
-  if (!transfer.has_value() || !transfer->Measures(batch_size)) return anchored_log_throughput;
+  if (!transfer.has_value()) return anchored_log_throughput;
+  const double weight = transfer->WeightAt(batch_size);
+  if (weight <= 0) return anchored_log_throughput;
+  const double limit = std::log(kShapeTransferLimit);
   const double transferred = transfer->LogThroughputAt(batch_size);
   if (!std::isfinite(transferred)) return anchored_log_throughput;
-  return (1 - kShapeTransferWeight) * anchored_log_throughput + kShapeTransferWeight * transferred;
+  const double bounded =
+      std::clamp(transferred, anchored_log_throughput - limit, anchored_log_throughput + limit);
+  return (1 - weight) * anchored_log_throughput + weight * bounded;
 }
 
 std::vector<Anchor> AnchorsOf(const AnchorIndex& index, absl::Span<const AnchorChoice> chosen) {

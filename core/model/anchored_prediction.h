@@ -88,9 +88,11 @@ struct ShapeTransfer {
   const AnchorCurve* sibling_from = nullptr;
   const AnchorCurve* sibling_to = nullptr;
 
-  // Whether each of the three curves measured up to and down to `batch_size`. Beyond a curve's
-  // range its extrapolation (flat past a single point) says nothing of the step.
-  bool Measures(double batch_size) const;
+  // The share of a new shape's log throughput taken from the transfer at `batch_size`:
+  // kShapeTransferWeight within all three curves' measured batch ranges, tapering to 0 over one
+  // doubling past the nearest edge of any of them, where the curves are extrapolated and say less
+  // of the step. The taper keeps the prediction continuous in the batch size.
+  double WeightAt(double batch_size) const;
   double LogThroughputAt(double batch_size) const;
 };
 
@@ -101,13 +103,17 @@ std::optional<ShapeTransfer> ShapeTransferOf(const AnchorIndex& index,
                                              const Configuration& configuration, const Shape& shape,
                                              absl::Span<const Anchor> anchors);
 
-// How much a new shape's log throughput takes from the transfer; the anchored prediction keeps
-// the rest. Both err, and not alike: the transfer where the sibling's step differs from the
-// query's, the anchors where the average step does.
+// How much a new shape's log throughput takes from the transfer where all three curves measured
+// the batch size; the anchored prediction keeps the rest. Both err, and not alike: the transfer
+// where the sibling's step differs from the query's, the anchors where the average step does.
 inline constexpr double kShapeTransferWeight = 0.75;
+// The transfer moves the anchored prediction by at most this factor: a sibling's step that
+// disagrees more with what the trees read off every other configuration is more likely one
+// curve's anomaly than the system's.
+inline constexpr double kShapeTransferLimit = 2.0;
 
-// A new shape's log throughput from its anchored one and, where there is one that measures the
-// batch size, its transfer.
+// A new shape's log throughput from its anchored one and, where there is one, its transfer
+// (ShapeTransfer::WeightAt).
 double WithShapeTransfer(double anchored_log_throughput,
                          const std::optional<ShapeTransfer>& transfer, double batch_size);
 

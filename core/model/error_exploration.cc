@@ -76,6 +76,9 @@ void ExploreByAnnealing(const AnchorIndex& index, const TransferFeatures& featur
               features, {curve_models[folds.of_curve[target]], physical_exponents},
               curve.configuration, curve.shape, anchors, point.batch_size);
           p.log_throughput = WithShapeTransfer(p.log_throughput, transfer, point.batch_size);
+          if (transfer.has_value()) {
+            p.features.shape_transfer_weight = transfer->WeightAt(point.batch_size);
+          }
           const double error = std::abs(std::log(point.throughput_tokens_per_s) - p.log_throughput);
           if (!std::isfinite(error)) continue;
           p.features.prediction_case = PredictionCase::kExtrapolatedShape;

@@ -25,6 +25,7 @@ void ToRow(const ErrorFeatures& f, absl::Span<float> row) {
       f.anchor_spread,
       f.anchor_shape_distance,
       f.log2_batch_beyond_anchors,
+      f.shape_transfer_weight,
   };
   for (int i = 0; i < kErrorFeatureCount; ++i) row[i] = static_cast<float>(values[i]);
 }
@@ -67,7 +68,9 @@ absl::StatusOr<ErrorPredictor> ErrorPredictor::Train(absl::Span<const ErrorRecor
 absl::StatusOr<ErrorPredictor> ErrorPredictor::FromModelBytes(absl::string_view bytes) {
   absl::StatusOr<XGBoostRegressor> model = XGBoostRegressor::FromModelBytes(bytes);
   if (!model.ok()) return model.status();
-  if (model->feature_count() != kErrorFeatureCount) {
+  // A model of one feature fewer never reads the last column of the rows it is given.
+  if (model->feature_count() != kErrorFeatureCount &&
+      model->feature_count() != kErrorFeatureCount - 1) {
     return absl::DataLossError("bundle: the error predictor does not match its features");
   }
   return ErrorPredictor(*std::move(model));

@@ -26,9 +26,13 @@ struct ErrorFeatures {
   double anchor_shape_distance = 0;
   // log2(batch size / largest batch measured on any anchor); > 0 = beyond every anchor.
   double log2_batch_beyond_anchors = 0;
+  // The share of a new shape's prediction read off a sibling's step (ShapeTransfer::WeightAt; 0
+  // elsewhere): such predictions err less than the anchors' alone, and one calibration for both
+  // would leave the others under-covered.
+  double shape_transfer_weight = 0;
 };
 
-inline constexpr int kErrorFeatureCount = 12;
+inline constexpr int kErrorFeatureCount = 13;
 
 // An observed error of a prediction made without the data it predicts.
 struct ErrorRecord {
@@ -57,7 +61,8 @@ class ErrorPredictor {
   // FailedPrecondition with fewer than 10 records.
   static absl::StatusOr<ErrorPredictor> Train(absl::Span<const ErrorRecord> records, uint64_t seed,
                                               int threads);
-  // DataLoss for bytes that are not an XGBoost model of kErrorFeatureCount features.
+  // DataLoss for bytes that are not an XGBoost model of kErrorFeatureCount features, or of one
+  // fewer (bundle format 11 and older, before shape_transfer_weight, which is last).
   static absl::StatusOr<ErrorPredictor> FromModelBytes(absl::string_view bytes);
 
   void EncodeTo(ByteWriter& writer) const;

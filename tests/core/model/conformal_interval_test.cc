@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "core/ml/feature_matrix.h"
+#include "core/ml/xgboost_regressor.h"
 #include "core/model/error_predictor.h"
 #include "core/model/interval_calibration.h"
 #include "core/util/byte_coding.h"
@@ -167,6 +169,54 @@ TEST_F(ConformalIntervalTest, ErrorPredictorRoundTripPredictsTheSame) {
     EXPECT_EQ(decoded->ExpectedAbsoluteLogError(test_[i].features),
               predictor_->ExpectedAbsoluteLogError(test_[i].features));
   }
+}
+
+// A new shape read off a sibling's step errs less than one read off the anchors alone; the
+// predictor tells them apart by the weight the step had.
+TEST(ErrorPredictorTest, ReadsTheShareOfTheSiblingsStep) {
+  std::mt19937_64 random(11);
+  std::exponential_distribution<double> magnitude(1);
+  std::vector<ErrorRecord> records;
+  for (int i = 0; i < 2000; ++i) {
+    ErrorRecord record;
+    record.features.prediction_case = PredictionCase::kExtrapolatedShape;
+    record.features.shape = {256, 256};
+    record.features.batch_size = 16;
+    record.features.shape_transfer_weight = i % 2 == 0 ? 0.75 : 0;
+    record.absolute_log_error = (i % 2 == 0 ? 0.03 : 0.12) * magnitude(random);
+    records.push_back(record);
+  }
+  absl::StatusOr<ErrorPredictor> predictor = ErrorPredictor::Train(records, 1, 1);
+  ASSERT_TRUE(predictor.ok()) << predictor.status();
+  EXPECT_LT(predictor->ExpectedAbsoluteLogError(records[0].features) * 2,
+            predictor->ExpectedAbsoluteLogError(records[1].features));
+}
+
+// Bundles of format 11 and older carry a predictor of one feature fewer: it loads; a model of
+// another width is not an error predictor.
+TEST(ErrorPredictorTest, LoadsAPredictorWithoutTheLastFeatureAndRefusesOtherWidths) {
+  const auto model_of_width = [](int width) {
+    FeatureMatrix matrix{width, {}};
+    std::vector<float> targets;
+    std::vector<float> row(static_cast<size_t>(width));
+    for (int r = 0; r < 50; ++r) {
+      for (int c = 0; c < width; ++c) row[static_cast<size_t>(c)] = static_cast<float>(r * (c + 1));
+      matrix.AddRow(row);
+      targets.push_back(static_cast<float>(r % 7));
+    }
+    XGBoostParams params;
+    params.tree_count = 5;
+    absl::StatusOr<XGBoostRegressor> model = XGBoostRegressor::Train(matrix, targets, params);
+    EXPECT_TRUE(model.ok()) << model.status();
+    return model->model_bytes();
+  };
+  const absl::StatusOr<ErrorPredictor> older =
+      ErrorPredictor::FromModelBytes(model_of_width(kErrorFeatureCount - 1));
+  ASSERT_TRUE(older.ok()) << older.status();
+  EXPECT_GE(older->ExpectedAbsoluteLogError(ErrorFeatures{}), ErrorPredictor::kFloor);
+  EXPECT_TRUE(ErrorPredictor::FromModelBytes(model_of_width(kErrorFeatureCount)).ok());
+  EXPECT_EQ(ErrorPredictor::FromModelBytes(model_of_width(kErrorFeatureCount - 2)).status().code(),
+            absl::StatusCode::kDataLoss);
 }
 
 }  // namespace

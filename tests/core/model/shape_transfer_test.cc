@@ -48,6 +48,11 @@ TEST(SiblingMeasuredAtTest, PicksTheMostSimilarConfigurationThatMeasuredBothShap
   anchors.emplace_back(MakeCurve(one_shape_only, kFrom, 3000));  // has no curve at kTo
   anchors.emplace_back(MakeCurve(other_axis, kFrom, 3000));      // another batch axis
   anchors.emplace_back(MakeCurve(other_axis, kTo, 3000));
+  anchors.emplace_back(MakeCurve(kQuery, {2048, 128}, 900));
+  anchors.emplace_back(MakeCurve(kQuery, {8192, 128}, 900));
+  anchors.emplace_back(MakeCurve(kSameModel, {2048, 128}, 900, {16}));  // a single point
+  anchors.emplace_back(MakeCurve(kSameModel, {4096, 128}, 900, {16}));  // a single point
+  anchors.emplace_back(MakeCurve(kOtherModel, {2048, 128}, 450));
   const AnchorIndex index(std::move(anchors));
 
   const std::optional<AnchorIndex::ShapePair> pair = index.SiblingMeasuredAt(kQuery, kFrom, kTo);
@@ -57,8 +62,21 @@ TEST(SiblingMeasuredAtTest, PicksTheMostSimilarConfigurationThatMeasuredBothShap
   EXPECT_EQ(index.anchors()[pair->at_to].curve().configuration, kSameModel);
   EXPECT_EQ(index.anchors()[pair->at_to].curve().shape, kTo);
 
-  // Only the query's own configuration measured the other shape: no sibling.
-  EXPECT_FALSE(index.SiblingMeasuredAt(kQuery, kFrom, {2048, 128}).has_value());
+  // 2048/128: the query's own configuration measured it (no sibling of itself), the same model
+  // on gpu-b at one batch size only, another model in a sweep. A sweep tells the step along the
+  // batch sizes, so the less similar sweep is the sibling.
+  const std::optional<AnchorIndex::ShapePair> sweep =
+      index.SiblingMeasuredAt(kQuery, kFrom, {2048, 128});
+  ASSERT_TRUE(sweep.has_value());
+  EXPECT_EQ(index.anchors()[sweep->at_to].curve().configuration, kOtherModel);
+  EXPECT_EQ(index.anchors()[sweep->at_to].curve().shape, (Shape{2048, 128}));
+  // Without any sweep, the single point serves.
+  const std::optional<AnchorIndex::ShapePair> single =
+      index.SiblingMeasuredAt(kQuery, kFrom, {4096, 128});
+  ASSERT_TRUE(single.has_value());
+  EXPECT_EQ(index.anchors()[single->at_to].curve().configuration, kSameModel);
+  // Nobody else measured 8192/128.
+  EXPECT_FALSE(index.SiblingMeasuredAt(kQuery, kFrom, {8192, 128}).has_value());
   // A query on the concurrency axis reads only concurrency curves.
   Configuration on_concurrency = kQuery;
   on_concurrency.batch_semantics = BatchSemantics::kConcurrency;
@@ -66,6 +84,26 @@ TEST(SiblingMeasuredAtTest, PicksTheMostSimilarConfigurationThatMeasuredBothShap
       index.SiblingMeasuredAt(on_concurrency, kFrom, kTo);
   ASSERT_TRUE(concurrency.has_value());
   EXPECT_EQ(index.anchors()[concurrency->at_to].curve().configuration, other_axis);
+}
+
+// The pair is scanned from whichever shape fewer curves measured; either way `at_from` is the
+// curve at `from`.
+TEST(SiblingMeasuredAtTest, AtFromIsTheCurveAtFromWhicheverShapeIsScanned) {
+  const Shape rare{4096, 4096};
+  std::vector<AnchorCurve> anchors;
+  anchors.emplace_back(MakeCurve(kQuery, kFrom, 1000));
+  anchors.emplace_back(MakeCurve(kQuery, rare, 800));
+  anchors.emplace_back(MakeCurve(kSameModel, kFrom, 2000));
+  anchors.emplace_back(MakeCurve(kSameModel, rare, 300));
+  anchors.emplace_back(MakeCurve(kOtherModel, kFrom, 500));  // 128/128 has more curves
+  const AnchorIndex index(std::move(anchors));
+  for (const auto& [from, to] : {std::pair(kFrom, rare), std::pair(rare, kFrom)}) {
+    const std::optional<AnchorIndex::ShapePair> pair = index.SiblingMeasuredAt(kQuery, from, to);
+    ASSERT_TRUE(pair.has_value());
+    EXPECT_EQ(index.anchors()[pair->at_from].curve().shape, from);
+    EXPECT_EQ(index.anchors()[pair->at_to].curve().shape, to);
+    EXPECT_EQ(index.anchors()[pair->at_from].curve().configuration, kSameModel);
+  }
 }
 
 TEST(ShapeTransferTest, MovesTheOwnCurveByTheSiblingsStepWhereAllThreeMeasured) {
@@ -80,14 +118,20 @@ TEST(ShapeTransferTest, MovesTheOwnCurveByTheSiblingsStepWhereAllThreeMeasured) 
   ASSERT_TRUE(transfer.has_value());
   // The sibling's step is 1200/2000 at every batch size.
   EXPECT_NEAR(transfer->LogThroughputAt(4), std::log(1000 * 4 / 20.0 * 0.6), 1e-9);
-  EXPECT_TRUE(transfer->Measures(16));
-  EXPECT_FALSE(transfer->Measures(64));  // beyond the own curve's largest batch
-  EXPECT_NEAR(
-      WithShapeTransfer(5.0, transfer, 4),
-      (1 - kShapeTransferWeight) * 5.0 + kShapeTransferWeight * transfer->LogThroughputAt(4),
-      1e-12);
+  // Within all three ranges the full weight; one doubling past the own curve's largest batch
+  // (16), none; half a doubling, half.
+  EXPECT_DOUBLE_EQ(transfer->WeightAt(16), kShapeTransferWeight);
+  EXPECT_DOUBLE_EQ(transfer->WeightAt(32), 0);
+  EXPECT_NEAR(transfer->WeightAt(16 * std::sqrt(2.0)), kShapeTransferWeight / 2, 1e-12);
+  const double transferred = transfer->LogThroughputAt(4);
+  EXPECT_NEAR(WithShapeTransfer(transferred - 0.1, transfer, 4),
+              0.25 * (transferred - 0.1) + 0.75 * transferred, 1e-12);
   EXPECT_EQ(WithShapeTransfer(5.0, transfer, 64), 5.0);
   EXPECT_EQ(WithShapeTransfer(5.0, std::nullopt, 4), 5.0);
+  // A transfer far from the anchored prediction moves it by at most kShapeTransferLimit.
+  const double far_below = transferred - 10;
+  EXPECT_NEAR(WithShapeTransfer(far_below, transfer, 4),
+              far_below + kShapeTransferWeight * std::log(kShapeTransferLimit), 1e-12);
   // Anchors that do not start with the configuration's own curve carry no transfer.
   const std::vector<Anchor> others = {{&index.anchors()[1], false}};
   ASSERT_NE(others.front().curve->curve().configuration, kQuery);
