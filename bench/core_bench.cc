@@ -60,7 +60,8 @@ PredictionQuery BenchmarkedConfigurationNewShape() {
 }
 
 // A shape the configuration lacks but other configurations measured, with the configuration's
-// nearest shape: the new shape also reads the step a sibling measured between the two.
+// nearest shape: the new shape also looks for a sibling that measured both (the search's cost;
+// whether the step is read at batch 32 depends on the sibling's batch range).
 PredictionQuery BenchmarkedConfigurationShapeOthersMeasured() {
   PredictionQuery query = BenchmarkedConfigurationNewShape();
   query.shape = Shape{512, 128};

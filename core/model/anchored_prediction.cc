@@ -141,6 +141,10 @@ double ShapeTransfer::WeightAt(double batch_size) const {
   return kShapeTransferWeight * std::max(0.0, 1 - doublings_outside);
 }
 
+double ShapeTransfer::CalibrationWeightAt(double batch_size) const {
+  return sibling_of_same_campaign ? WeightAt(batch_size) : 0;
+}
+
 double ShapeTransfer::LogThroughputAt(double batch_size) const {
   return std::log(own->ThroughputAt(batch_size)) + std::log(sibling_to->ThroughputAt(batch_size)) -
          std::log(sibling_from->ThroughputAt(batch_size));
@@ -157,7 +161,9 @@ std::optional<ShapeTransfer> ShapeTransferOf(const AnchorIndex& index,
   const std::optional<AnchorIndex::ShapePair> sibling =
       index.SiblingMeasuredAt(configuration, own.curve().shape, shape);
   if (!sibling.has_value()) return std::nullopt;
-  return ShapeTransfer{&own, &index.anchors()[sibling->at_from], &index.anchors()[sibling->at_to]};
+  const AnchorCurve& sibling_from = index.anchors()[sibling->at_from];
+  return ShapeTransfer{&own, &sibling_from, &index.anchors()[sibling->at_to],
+                       sibling_from.curve().configuration.campaign == configuration.campaign};
 }
 
 double WithShapeTransfer(double anchored_log_throughput,

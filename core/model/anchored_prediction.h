@@ -93,7 +93,13 @@ struct ShapeTransfer {
   // doubling past the nearest edge of any of them, where the curves are extrapolated and say less
   // of the step. The taper keeps the prediction continuous in the batch size.
   double WeightAt(double batch_size) const;
+  // What the error predictor reads of the weight (ErrorFeatures::shape_transfer_weight): the
+  // weight where the sibling is of the configuration's campaign, 0 where it is of another. Held
+  // out within the data, siblings are mostly of the same campaign and their steps close; another
+  // campaign's harness may step otherwise, so such an answer is calibrated as the anchors' alone.
+  double CalibrationWeightAt(double batch_size) const;
   double LogThroughputAt(double batch_size) const;
+  bool sibling_of_same_campaign = false;
 };
 
 // The transfer for a new shape whose anchors are `anchors` (NewShapeAnchors' order: the nearest

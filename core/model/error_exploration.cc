@@ -77,7 +77,7 @@ void ExploreByAnnealing(const AnchorIndex& index, const TransferFeatures& featur
               curve.configuration, curve.shape, anchors, point.batch_size);
           p.log_throughput = WithShapeTransfer(p.log_throughput, transfer, point.batch_size);
           if (transfer.has_value()) {
-            p.features.shape_transfer_weight = transfer->WeightAt(point.batch_size);
+            p.features.shape_transfer_weight = transfer->CalibrationWeightAt(point.batch_size);
           }
           const double error = std::abs(std::log(point.throughput_tokens_per_s) - p.log_throughput);
           if (!std::isfinite(error)) continue;

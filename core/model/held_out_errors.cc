@@ -61,7 +61,7 @@ std::array<std::vector<ErrorRecord>, 2> CollectHeldOutErrors(
                              anchors, point.batch_size);
       p.log_throughput = WithShapeTransfer(p.log_throughput, transfer, point.batch_size);
       if (transfer.has_value()) {
-        p.features.shape_transfer_weight = transfer->WeightAt(point.batch_size);
+        p.features.shape_transfer_weight = transfer->CalibrationWeightAt(point.batch_size);
       }
       const double signed_error = std::log(point.throughput_tokens_per_s) - p.log_throughput;
       if (!std::isfinite(signed_error)) return std::nan("");

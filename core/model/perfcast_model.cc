@@ -436,7 +436,7 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
       log_throughputs.push_back(
           WithShapeTransfer(anchored.log_throughput + level_shift, transfer, batch_size));
       if (transfer.has_value()) {
-        anchored.features.shape_transfer_weight = transfer->WeightAt(batch_size);
+        anchored.features.shape_transfer_weight = transfer->CalibrationWeightAt(batch_size);
       }
       anchored_points.push_back(out.size());
       error_features.push_back(anchored.features);

@@ -106,6 +106,24 @@ TEST(SiblingMeasuredAtTest, AtFromIsTheCurveAtFromWhicheverShapeIsScanned) {
   }
 }
 
+TEST(ShapeTransferTest, SaysWhetherTheSiblingIsOfTheQuerysCampaign) {
+  Configuration query = kQuery;
+  query.campaign = "mine";
+  Configuration sibling = kSameModel;
+  sibling.campaign = "theirs";
+  std::vector<AnchorCurve> anchors;
+  anchors.emplace_back(MakeCurve(query, kFrom, 1000));
+  anchors.emplace_back(MakeCurve(sibling, kFrom, 2000));
+  anchors.emplace_back(MakeCurve(sibling, kTo, 1200));
+  const AnchorIndex index(std::move(anchors));
+  const std::vector<Anchor> new_shape = AnchorsOf(index, NewShapeAnchors(index, query, kTo));
+  const std::optional<ShapeTransfer> transfer = ShapeTransferOf(index, query, kTo, new_shape);
+  ASSERT_TRUE(transfer.has_value());
+  EXPECT_FALSE(transfer->sibling_of_same_campaign);
+  EXPECT_EQ(transfer->CalibrationWeightAt(4), 0);
+  EXPECT_DOUBLE_EQ(transfer->WeightAt(4), kShapeTransferWeight);
+}
+
 TEST(ShapeTransferTest, MovesTheOwnCurveByTheSiblingsStepWhereAllThreeMeasured) {
   std::vector<AnchorCurve> anchors;
   anchors.emplace_back(MakeCurve(kQuery, kFrom, 1000, {1, 4, 16}));
@@ -132,6 +150,13 @@ TEST(ShapeTransferTest, MovesTheOwnCurveByTheSiblingsStepWhereAllThreeMeasured) 
   const double far_below = transferred - 10;
   EXPECT_NEAR(WithShapeTransfer(far_below, transfer, 4),
               far_below + kShapeTransferWeight * std::log(kShapeTransferLimit), 1e-12);
+  // The sibling is of the query's campaign (both unnamed): the error predictor reads the weight.
+  EXPECT_TRUE(transfer->sibling_of_same_campaign);
+  EXPECT_DOUBLE_EQ(transfer->CalibrationWeightAt(16), kShapeTransferWeight);
+  ShapeTransfer of_another_campaign = *transfer;
+  of_another_campaign.sibling_of_same_campaign = false;
+  EXPECT_EQ(of_another_campaign.CalibrationWeightAt(16), 0);
+  EXPECT_DOUBLE_EQ(of_another_campaign.WeightAt(16), kShapeTransferWeight);
   // Anchors that do not start with the configuration's own curve carry no transfer.
   const std::vector<Anchor> others = {{&index.anchors()[1], false}};
   ASSERT_NE(others.front().curve->curve().configuration, kQuery);
