@@ -13,7 +13,7 @@ namespace perfcast {
 // All integers little-endian. The payload starts with a human-readable manifest string.
 inline constexpr absl::string_view kBundleMagic = "PERFCAST";
 // 12: the error predictor reads a 13th feature, the share of a new shape's prediction read off a
-// sibling's step (ErrorFeatures::shape_transfer_weight); one of format 11 or older, of 12
+// sibling's step of the query's campaign (ErrorFeatures::shape_transfer_weight); one of format 11 or older, of 12
 // features, still loads and never reads it. 11: the latency model's calibration has a situation of
 // its own for batches past a curve's measured ones (LatencySituation::kExtrapolatedBatch); a bundle
 // of format 10 or older answers there with its same-configuration scores, as it did. 10: the

@@ -90,8 +90,9 @@ struct ShapeTransfer {
 
   // The share of a new shape's log throughput taken from the transfer at `batch_size`:
   // kShapeTransferWeight within all three curves' measured batch ranges, tapering to 0 over one
-  // doubling past the nearest edge of any of them, where the curves are extrapolated and say less
-  // of the step. The taper keeps the prediction continuous in the batch size.
+  // doubling past the first edge the batch size crosses (the largest distance outside any of
+  // them), where the curves are extrapolated and say less of the step. The taper keeps the
+  // prediction continuous in the batch size.
   double WeightAt(double batch_size) const;
   // What the error predictor reads of the weight (ErrorFeatures::shape_transfer_weight): the
   // weight where the sibling is of the configuration's campaign, 0 where it is of another. Held
@@ -113,7 +114,7 @@ std::optional<ShapeTransfer> ShapeTransferOf(const AnchorIndex& index,
 // the batch size; the anchored prediction keeps the rest. Both err, and not alike: the transfer
 // where the sibling's step differs from the query's, the anchors where the average step does.
 inline constexpr double kShapeTransferWeight = 0.75;
-// The transfer moves the anchored prediction by at most this factor: a sibling's step that
+// The transfer is held within this factor of the anchored prediction: a sibling's step that
 // disagrees more with what the trees read off every other configuration is more likely one
 // curve's anomaly than the system's.
 inline constexpr double kShapeTransferLimit = 2.0;

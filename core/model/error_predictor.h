@@ -26,9 +26,9 @@ struct ErrorFeatures {
   double anchor_shape_distance = 0;
   // log2(batch size / largest batch measured on any anchor); > 0 = beyond every anchor.
   double log2_batch_beyond_anchors = 0;
-  // The share of a new shape's prediction read off a sibling's step (ShapeTransfer::WeightAt; 0
-  // elsewhere): such predictions err less than the anchors' alone, and one calibration for both
-  // would leave the others under-covered.
+  // The share of a new shape's prediction read off a sibling of the query's campaign
+  // (ShapeTransfer::CalibrationWeightAt; 0 elsewhere): such predictions err less than the
+  // anchors' alone, and one calibration for both would leave the others under-covered.
   double shape_transfer_weight = 0;
 };
 

@@ -207,13 +207,26 @@ TEST(ErrorPredictorTest, LoadsAPredictorWithoutTheLastFeatureAndRefusesOtherWidt
     XGBoostParams params;
     params.tree_count = 5;
     absl::StatusOr<XGBoostRegressor> model = XGBoostRegressor::Train(matrix, targets, params);
-    EXPECT_TRUE(model.ok()) << model.status();
-    return model->model_bytes();
+    return model.ok() ? model->model_bytes() : std::string();
   };
-  const absl::StatusOr<ErrorPredictor> older =
-      ErrorPredictor::FromModelBytes(model_of_width(kErrorFeatureCount - 1));
+  const std::string older_bytes = model_of_width(kErrorFeatureCount - 1);
+  ASSERT_FALSE(older_bytes.empty());
+  const absl::StatusOr<ErrorPredictor> older = ErrorPredictor::FromModelBytes(older_bytes);
   ASSERT_TRUE(older.ok()) << older.status();
-  EXPECT_GE(older->ExpectedAbsoluteLogError(ErrorFeatures{}), ErrorPredictor::kFloor);
+  // It reads the first 12 columns as it was trained on them, whatever the last one holds.
+  const absl::StatusOr<XGBoostRegressor> raw = XGBoostRegressor::FromModelBytes(older_bytes);
+  ASSERT_TRUE(raw.ok()) << raw.status();
+  ErrorFeatures features;
+  features.shape = {512, 64};
+  features.batch_size = 8;
+  features.anchor_count = 3;
+  features.anchor_spread = 0.2;
+  const std::array<float, kErrorFeatureCount - 1> first = {
+      static_cast<float>(features.prediction_case), 9, 6, 3, NAN, NAN, 0, 0, 3, 0.2f, 0, 0};
+  const double expected = std::max<double>(ErrorPredictor::kFloor, raw->Predict(first));
+  EXPECT_EQ(older->ExpectedAbsoluteLogError(features), expected);
+  features.shape_transfer_weight = 0.75;
+  EXPECT_EQ(older->ExpectedAbsoluteLogError(features), expected);
   EXPECT_TRUE(ErrorPredictor::FromModelBytes(model_of_width(kErrorFeatureCount)).ok());
   EXPECT_EQ(ErrorPredictor::FromModelBytes(model_of_width(kErrorFeatureCount - 2)).status().code(),
             absl::StatusCode::kDataLoss);

@@ -150,6 +150,16 @@ TEST(ShapeTransferTest, MovesTheOwnCurveByTheSiblingsStepWhereAllThreeMeasured) 
   const double far_below = transferred - 10;
   EXPECT_NEAR(WithShapeTransfer(far_below, transfer, 4),
               far_below + kShapeTransferWeight * std::log(kShapeTransferLimit), 1e-12);
+  const double far_above = transferred + 10;
+  EXPECT_NEAR(WithShapeTransfer(far_above, transfer, 4),
+              far_above - kShapeTransferWeight * std::log(kShapeTransferLimit), 1e-12);
+  // Below a range the taper runs the same way: the largest distance outside any curve counts.
+  const AnchorCurve from_four(MakeCurve(kQuery, kFrom, 1000, {4, 16}));
+  const AnchorCurve from_two(MakeCurve(kSameModel, kFrom, 1000, {2, 16}));
+  const ShapeTransfer low{&from_four, &from_two, transfer->sibling_to};
+  EXPECT_DOUBLE_EQ(low.WeightAt(2), 0);
+  EXPECT_NEAR(low.WeightAt(2 * std::sqrt(2.0)), kShapeTransferWeight / 2, 1e-12);
+  EXPECT_DOUBLE_EQ(low.WeightAt(4), kShapeTransferWeight);
   // The sibling is of the query's campaign (both unnamed): the error predictor reads the weight.
   EXPECT_TRUE(transfer->sibling_of_same_campaign);
   EXPECT_DOUBLE_EQ(transfer->CalibrationWeightAt(16), kShapeTransferWeight);
