@@ -13,18 +13,18 @@ namespace perfcast {
 // All integers little-endian. The payload starts with a human-readable manifest string.
 inline constexpr absl::string_view kBundleMagic = "PERFCAST";
 // 12: the error predictor reads a 13th feature, the share of a new shape's prediction read off a
-// sibling's step of the query's campaign (ErrorFeatures::shape_transfer_weight); one of format 11 or older, of 12
-// features, still loads and never reads it. 11: the latency model's calibration has a situation of
-// its own for batches past a curve's measured ones (LatencySituation::kExtrapolatedBatch); a bundle
-// of format 10 or older answers there with its same-configuration scores, as it did. 10: the
-// correction reads the query's and the anchor's batch axes (TransferFeatures); a bundle without
-// them (format 9, or a format-9 model saved again) loads with the columns it was trained on, the
-// decoder telling the layouts apart by the correction's width. 9: the whole-curve interval
-// calibration follows the latency model; version 8 loads with pointwise bounds only. 8: the latency
-// model (TTFT and ITL, docs/METHOD.md §9) follows the last section; version 7 still loads, with no
-// latency answers. 6: the catalogue carries frameworks.csv. 5: one-hot columns that are not set are
-// missing, no longer 0. A server that finds a version older than kOldestReadableBundleFormatVersion
-// retrains rather than loading it.
+// sibling's step of the query's campaign (ErrorFeatures::shape_transfer_weight); one of format 11
+// or older, of 12 features, still loads and never reads it. 11: the latency model's calibration has
+// a situation of its own for batches past a curve's measured ones
+// (LatencySituation::kExtrapolatedBatch); a bundle of format 10 or older answers there with its
+// same-configuration scores, as it did. 10: the correction reads the query's and the anchor's batch
+// axes (TransferFeatures); a bundle without them (format 9, or a format-9 model saved again) loads
+// with the columns it was trained on, the decoder telling the layouts apart by the correction's
+// width. 9: the whole-curve interval calibration follows the latency model; version 8 loads with
+// pointwise bounds only. 8: the latency model (TTFT and ITL, docs/METHOD.md §9) follows the last
+// section; version 7 still loads, with no latency answers. 6: the catalogue carries frameworks.csv.
+// 5: one-hot columns that are not set are missing, no longer 0. A server that finds a version older
+// than kOldestReadableBundleFormatVersion retrains rather than loading it.
 inline constexpr uint32_t kBundleFormatVersion = 12;
 inline constexpr uint32_t kOldestReadableBundleFormatVersion = 7;
 
