@@ -140,6 +140,25 @@ void AnchorIndex::SetSoftwareStacks(
   AssignCodes();
 }
 
+bool AnchorIndex::IsQueried(const Configuration& configuration, const Codes& asked,
+                            size_t c) const {
+  const Codes& codes = codes_[c];
+  for (const CodedField field :
+       {kHardwareCode, kFrameworkCode, kModelCode, kPrecisionCode, kCampaignCode}) {
+    if (asked[field] != codes[field]) return false;
+  }
+  return num_gpus_[c] == configuration.num_gpus &&
+         batch_semantics_[c] == configuration.batch_semantics;
+}
+
+double AnchorIndex::StackBonus(const std::string& stack, const Codes& asked, size_t c) const {
+  const Codes& codes = codes_[c];
+  return !stack.empty() && asked[kHardwareCode] != codes[kHardwareCode] &&
+                 asked[kStackCode] == codes[kStackCode]
+             ? kSameStackBonus
+             : 0;
+}
+
 int AnchorIndex::ConfigurationRank(const Configuration& configuration) const {
   return static_cast<int>(
       std::lower_bound(configurations_.begin(), configurations_.end(), configuration) -
@@ -248,13 +267,9 @@ std::vector<AnchorChoice> AnchorIndex::OtherConfigurations(const Configuration& 
     const auto same = [&](CodedField field) { return asked[field] == codes[field]; };
     const int num_gpus = num_gpus_[c];
     const bool same_semantics = batch_semantics_[c] == configuration.batch_semantics;
-    if (same(kHardwareCode) && same(kFrameworkCode) && same(kModelCode) && same(kPrecisionCode) &&
-        same(kCampaignCode) && num_gpus == configuration.num_gpus && same_semantics) {
-      return;  // the query's own configuration
-    }
+    if (IsQueried(configuration, asked, c)) return;
     if (differ != kCodedFieldCount && same(differ)) return;
-    const double stack_bonus =
-        !stack.empty() && !same(kHardwareCode) && same(kStackCode) ? kSameStackBonus : 0;
+    const double stack_bonus = StackBonus(stack, asked, c);
     const bool bar_set = std::ssize(best_so_far) == count;
     // The score without its gaps, which only lower it, decides most configurations at once.
     if (bar_set &&
@@ -353,12 +368,8 @@ std::optional<AnchorIndex::ShapePair> AnchorIndex::SiblingMeasuredAt(
     if (batch_semantics_[c] != configuration.batch_semantics) continue;
     const Codes& codes = codes_[c];
     const auto same = [&](CodedField field) { return asked[field] == codes[field]; };
-    if (same(kHardwareCode) && same(kFrameworkCode) && same(kModelCode) && same(kPrecisionCode) &&
-        same(kCampaignCode) && num_gpus_[c] == configuration.num_gpus) {
-      continue;  // the query's own configuration
-    }
-    const double stack_bonus =
-        !stack.empty() && !same(kHardwareCode) && same(kStackCode) ? kSameStackBonus : 0;
+    if (IsQueried(configuration, asked, c)) continue;
+    const double stack_bonus = StackBonus(stack, asked, c);
     const auto score_with_gaps = [&](double log2_gpus_gap, double log2_size_gap) {
       return ConfigurationSimilarity(same(kModelCode), same(kHardwareCode), same(kFrameworkCode),
                                      same(kPrecisionCode), log2_gpus_gap, log2_size_gap,

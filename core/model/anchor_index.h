@@ -104,6 +104,10 @@ class AnchorIndex {
   // codes_, code_of_ and model_sizes_ from configurations_ and stacks_.
   void AssignCodes();
   Codes CodesOf(const Configuration& configuration, const std::string& stack) const;
+  // Whether configurations_[c] is `configuration` itself, whose codes are `asked`.
+  bool IsQueried(const Configuration& configuration, const Codes& asked, size_t c) const;
+  // What configurations_[c] gains for being other hardware of the query's software stack.
+  double StackBonus(const std::string& stack, const Codes& asked, size_t c) const;
 
   std::vector<AnchorCurve> anchors_;
   std::vector<LogShape> log_shapes_;  // parallel to anchors_

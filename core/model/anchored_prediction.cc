@@ -179,6 +179,13 @@ double WithShapeTransfer(double anchored_log_throughput,
   return (1 - weight) * anchored_log_throughput + weight * bounded;
 }
 
+void ApplyShapeTransfer(const std::optional<ShapeTransfer>& transfer, double batch_size,
+                        AnchoredPrediction& anchored) {
+  if (!transfer.has_value()) return;
+  anchored.log_throughput = WithShapeTransfer(anchored.log_throughput, transfer, batch_size);
+  anchored.features.shape_transfer_weight = transfer->CalibrationWeightAt(batch_size);
+}
+
 std::vector<Anchor> AnchorsOf(const AnchorIndex& index, absl::Span<const AnchorChoice> chosen) {
   std::vector<Anchor> out;
   for (const AnchorChoice& choice : chosen) {

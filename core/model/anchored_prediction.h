@@ -123,6 +123,11 @@ inline constexpr double kShapeTransferLimit = 2.0;
 // (ShapeTransfer::WeightAt).
 double WithShapeTransfer(double anchored_log_throughput,
                          const std::optional<ShapeTransfer>& transfer, double batch_size);
+// `anchored`'s log throughput blended with the transfer as WithShapeTransfer does, and the weight
+// its error features read (ShapeTransfer::CalibrationWeightAt): what Predict, the held-out errors
+// and the error exploration each do to a new shape's prediction.
+void ApplyShapeTransfer(const std::optional<ShapeTransfer>& transfer, double batch_size,
+                        AnchoredPrediction& anchored);
 
 // The anchors `chosen` from `index`, which must outlive them.
 std::vector<Anchor> AnchorsOf(const AnchorIndex& index, absl::Span<const AnchorChoice> chosen);

@@ -75,10 +75,7 @@ void ExploreByAnnealing(const AnchorIndex& index, const TransferFeatures& featur
           AnchoredPrediction p = PredictFromAnchors(
               features, {curve_models[folds.of_curve[target]], physical_exponents},
               curve.configuration, curve.shape, anchors, point.batch_size);
-          p.log_throughput = WithShapeTransfer(p.log_throughput, transfer, point.batch_size);
-          if (transfer.has_value()) {
-            p.features.shape_transfer_weight = transfer->CalibrationWeightAt(point.batch_size);
-          }
+          ApplyShapeTransfer(transfer, point.batch_size, p);
           const double error = std::abs(std::log(point.throughput_tokens_per_s) - p.log_throughput);
           if (!std::isfinite(error)) continue;
           p.features.prediction_case = PredictionCase::kExtrapolatedShape;

@@ -59,10 +59,7 @@ std::array<std::vector<ErrorRecord>, 2> CollectHeldOutErrors(
           PredictFromAnchors(features, {model, physical_exponents},
                              as_queried != nullptr ? *as_queried : curve.configuration, curve.shape,
                              anchors, point.batch_size);
-      p.log_throughput = WithShapeTransfer(p.log_throughput, transfer, point.batch_size);
-      if (transfer.has_value()) {
-        p.features.shape_transfer_weight = transfer->CalibrationWeightAt(point.batch_size);
-      }
+      ApplyShapeTransfer(transfer, point.batch_size, p);
       const double signed_error = std::log(point.throughput_tokens_per_s) - p.log_throughput;
       if (!std::isfinite(signed_error)) return std::nan("");
       if (!keep) return signed_error;

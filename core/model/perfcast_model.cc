@@ -433,11 +433,9 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
       AnchoredPrediction& anchored = anchored_each[next_neighbourhood];
       anchored.features.prediction_case = p.prediction_case;
       anchored.features.neighbourhood = neighbourhoods[next_neighbourhood++];
-      log_throughputs.push_back(
-          WithShapeTransfer(anchored.log_throughput + level_shift, transfer, batch_size));
-      if (transfer.has_value()) {
-        anchored.features.shape_transfer_weight = transfer->CalibrationWeightAt(batch_size);
-      }
+      anchored.log_throughput += level_shift;
+      ApplyShapeTransfer(transfer, batch_size, anchored);
+      log_throughputs.push_back(anchored.log_throughput);
       anchored_points.push_back(out.size());
       error_features.push_back(anchored.features);
     }
