@@ -12,6 +12,9 @@ namespace perfcast {
 //   magic "PERFCAST" | u32 format version | u64 payload size | u64 FNV-1a-64 of payload | payload
 // All integers little-endian. The payload starts with a human-readable manifest string.
 inline constexpr absl::string_view kBundleMagic = "PERFCAST";
+// 13: anchors follow their configuration's roofline past their last measured batch
+// (AnchorCurve::ThroughputAt), worked out from the bundle's catalogue when it loads; an older
+// bundle's anchors follow their saturation fit there, as its correction was trained on.
 // 12: the error predictor reads a 13th feature, the share of a new shape's prediction read off a
 // sibling's step of the query's campaign (ErrorFeatures::shape_transfer_weight); one of format 11
 // or older, of 12 features, still loads and never reads it. 11: the latency model's calibration has
@@ -25,7 +28,7 @@ inline constexpr absl::string_view kBundleMagic = "PERFCAST";
 // section; version 7 still loads, with no latency answers. 6: the catalogue carries frameworks.csv.
 // 5: one-hot columns that are not set are missing, no longer 0. A server that finds a version older
 // than kOldestReadableBundleFormatVersion retrains rather than loading it.
-inline constexpr uint32_t kBundleFormatVersion = 12;
+inline constexpr uint32_t kBundleFormatVersion = 13;
 inline constexpr uint32_t kOldestReadableBundleFormatVersion = 7;
 
 std::string SealBundle(absl::string_view payload);

@@ -12,6 +12,7 @@
 #include "core/fit/anchor_curve.h"
 #include "core/ml/xgboost_regressor.h"
 #include "core/model/anchor_index.h"
+#include "core/model/anchor_rooflines.h"
 #include "core/model/anchored_prediction.h"
 #include "core/model/error_predictor.h"
 #include "core/model/interval_calibration.h"
@@ -103,6 +104,9 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> DecodeModelBundle(absl::str
   PERFCAST_ASSIGN_OR_RETURN(const PhysicalExponents physical_exponents,
                             PhysicalExponents::DecodeFrom(r));
   PERFCAST_ASSIGN_OR_RETURN(std::shared_ptr<const Catalogue> catalogue, DecodeCatalogue(r));
+  // Format 13 on, the correction was trained on anchors that follow their roofline past their
+  // last point; older ones on anchors that follow their saturation fit, as they still do.
+  if (version >= 13) AttachRooflines(catalogue.get(), absl::MakeSpan(anchors));
   PERFCAST_ASSIGN_OR_RETURN(const WorkloadScales scales, WorkloadScales::DecodeFrom(r));
   PERFCAST_ASSIGN_OR_RETURN(ErrorPredictor error_predictor, ErrorPredictor::DecodeFrom(r));
   PERFCAST_ASSIGN_OR_RETURN(IntervalCalibration calibration, IntervalCalibration::DecodeFrom(r));

@@ -69,6 +69,22 @@ double AnchorCurve::ExtrapolateFrom(const CurvePoint& edge, double batch_size,
   return edge.throughput_tokens_per_s * std::pow(batch_size / edge.batch_size, slope);
 }
 
+std::optional<double> AnchorCurve::FollowRoofline(double batch_size) const {
+  const auto& points = curve_.points;
+  if (roofline_.empty() || points.size() < 2) return std::nullopt;
+  const CurvePoint& before = points[points.size() - 2];
+  const CurvePoint& edge = points.back();
+  const double edge_log = roofline_.LogThroughputAt(edge.batch_size);
+  const double physical_slope = (edge_log - roofline_.LogThroughputAt(before.batch_size)) /
+                                std::log(static_cast<double>(edge.batch_size) / before.batch_size);
+  // A stack that levels off before its ceiling does shows it as efficiency falling at its last
+  // points; one whose efficiency rises there is not assumed to keep gaining on the ceiling.
+  const double efficiency_trend = std::min(0.0, LastSegmentSlope() - physical_slope);
+  const double log_step = roofline_.LogThroughputAt(batch_size) - edge_log +
+                          efficiency_trend * std::log(batch_size / edge.batch_size);
+  return edge.throughput_tokens_per_s * std::exp(std::max(0.0, log_step));
+}
+
 double AnchorCurve::ThroughputAt(double batch_size) const {
   const auto& points = curve_.points;
   if (batch_size <= points.front().batch_size) {
@@ -76,6 +92,9 @@ double AnchorCurve::ThroughputAt(double batch_size) const {
     return ExtrapolateFrom(points.front(), batch_size, slope);
   }
   if (batch_size >= points.back().batch_size) {
+    if (batch_size > points.back().batch_size) {
+      if (const std::optional<double> followed = FollowRoofline(batch_size)) return *followed;
+    }
     return ExtrapolateFrom(points.back(), batch_size, LastSegmentSlope());
   }
   auto upper = std::lower_bound(

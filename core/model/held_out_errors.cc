@@ -82,7 +82,7 @@ std::array<std::vector<ErrorRecord>, 2> CollectHeldOutErrors(
     }
     const size_t n = curve.points.size();
     if (const size_t keep = LargerBatchSplit(n); keep < n) {
-      const AnchorCurve truncated(Truncated(curve, keep));
+      const AnchorCurve truncated = Truncated(index.anchors()[i], keep);
       std::vector<Anchor> anchors = {{&truncated, true}};
       for (const Anchor& sibling : AnchorsOf(
                index,

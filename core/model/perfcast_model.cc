@@ -18,6 +18,7 @@
 #include "core/data/curve.h"
 #include "core/fit/anchor_curve.h"
 #include "core/ml/xgboost_training_set.h"
+#include "core/model/anchor_rooflines.h"
 #include "core/model/anchored_prediction.h"
 #include "core/model/correction_params.h"
 #include "core/model/cross_fit_folds.h"
@@ -198,6 +199,7 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Train(
     configurations.push_back(curve.configuration);
     anchors.emplace_back(std::move(curve));
   }
+  AttachRooflines(options.catalogue.get(), absl::MakeSpan(anchors));
   AnchorIndex index(std::move(anchors));
   TransferFeatures features(FeatureVocabulary::FromConfigurations(configurations),
                             options.catalogue);

@@ -59,9 +59,12 @@ size_t LargerBatchSplit(size_t point_count) {
   return point_count >= 4 ? (point_count + 1) / 2 : point_count;
 }
 
-Curve Truncated(const Curve& curve, size_t keep) {
-  Curve out{curve.configuration, curve.shape, {}};
-  out.points.assign(curve.points.begin(), curve.points.begin() + keep);
+AnchorCurve Truncated(const AnchorCurve& anchor, size_t keep) {
+  const Curve& curve = anchor.curve();
+  Curve kept{curve.configuration, curve.shape, {}};
+  kept.points.assign(curve.points.begin(), curve.points.begin() + keep);
+  AnchorCurve out(std::move(kept));
+  out.AttachRoofline(anchor.roofline());
   return out;
 }
 
@@ -78,7 +81,7 @@ void AddTrainingRows(const AnchorIndex& index, RowBuilder& rows) {
     if (const size_t half = LargerBatchSplit(n); half < n) {
       for (size_t keep : {half, n - 1}) {
         if (keep == n - 1 && keep == half) continue;
-        rows.AddCurve(curve, target, AnchorCurve(Truncated(curve, keep)), true, keep);
+        rows.AddCurve(curve, target, Truncated(anchors[i], keep), true, keep);
       }
     }
     // Besides the most similar configurations: the most similar on other hardware, and in other

@@ -57,8 +57,9 @@ class RowBuilder {
 // for curves of fewer than 4 points.
 size_t LargerBatchSplit(size_t point_count);
 
-// The first `keep` points of `curve`. REQUIRES: keep <= curve.points.size().
-Curve Truncated(const Curve& curve, size_t keep);
+// The first `keep` points of `anchor`'s curve, fitted again, with its roofline: what the curve's
+// larger batches are predicted from. REQUIRES: 0 < keep <= the curve's point count.
+AnchorCurve Truncated(const AnchorCurve& anchor, size_t keep);
 
 // Every situation a query can be in, simulated on the training curves: another curve of the same
 // configuration, the curve's own smaller batches, and curves of other configurations.

@@ -1,7 +1,10 @@
 #include "core/bundle/model_codec.h"
 
+#include <cmath>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -15,6 +18,7 @@
 #include "core/model/interval_calibration.h"
 #include "core/model/latency_model.h"
 #include "core/model/model_info.h"
+#include "core/model/perfcast_model.h"
 #include "core/model/physical_exponents.h"
 #include "core/model/workload_features.h"
 #include "core/model/workload_similarity.h"
@@ -87,6 +91,67 @@ TEST_F(ModelCodecTest, ATruncatedPayloadIsDataLoss) {
     auto decoded = DecodeModelBundle(SealBundle(payload->substr(0, keep)));
     EXPECT_EQ(decoded.status().code(), absl::StatusCode::kDataLoss) << "keep " << keep;
   }
+}
+
+// Results of catalogued names, so that every anchor has a roofline: two GPUs, three GPU counts,
+// four shapes, batches 1-64.
+std::vector<BenchmarkRecord> CataloguedRecords() {
+  std::vector<BenchmarkRecord> records;
+  for (const auto& [hardware, speed] :
+       std::vector<std::pair<std::string, double>>{{"NVIDIA H100", 1.8}, {"NVIDIA A100", 1.0}}) {
+    for (int gpus : {1, 2, 4}) {
+      for (int tokens : {128, 256, 512, 1024}) {
+        for (int batch : {1, 4, 16, 64}) {
+          BenchmarkRecord record;
+          record.configuration = {hardware, gpus, "vllm", "meta-llama/Meta-Llama-3-8B", "fp16"};
+          record.shape = {tokens, tokens};
+          record.batch_size = batch;
+          record.throughput_tokens_per_s = 90.0 * speed * std::pow(gpus, 0.8) * batch /
+                                           (1 + batch / 48.0) / (1 + tokens / 800.0);
+          record.source = "catalogued";
+          records.push_back(record);
+        }
+      }
+    }
+  }
+  return records;
+}
+
+TEST(ModelCodecRooflineTest, ADecodedModelFollowsTheRooflinesAndAnOlderFormatItsFits) {
+  absl::StatusOr<Catalogue> loaded =
+      Catalogue::Load(std::string(PERFCAST_SOURCE_DIR) + "/data/catalogue");
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  TrainOptions options;
+  options.catalogue = std::make_shared<const Catalogue>(*std::move(loaded));
+  auto trained = PerfcastModel::Train(CataloguedRecords(), options);
+  ASSERT_TRUE(trained.ok()) << trained.status();
+  const PredictionQuery query{{"NVIDIA H100", 2, "vllm", "meta-llama/Meta-Llama-3-8B", "fp16"},
+                              {256, 256}};
+  const int batches[] = {16, 1024};
+  auto before = (*trained)->Predict(query, batches, 0.9);
+  ASSERT_TRUE(before.ok()) << before.status();
+  ASSERT_EQ((*before)[1].prediction_case, PredictionCase::kExtrapolatedBatch);
+
+  std::string bytes = EncodeModelBundle(**trained);
+  auto decoded = DecodeModelBundle(bytes);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  auto after = (*decoded)->Predict(query, batches, 0.9);
+  ASSERT_TRUE(after.ok()) << after.status();
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_DOUBLE_EQ((*after)[i].throughput_tokens_per_s, (*before)[i].throughput_tokens_per_s);
+  }
+
+  // The same payload under format 12, whose anchors followed their fits past their last batch:
+  // the measured batch reads the same, the one past every curve does not. The checksum covers
+  // the payload only; the version follows the 8-byte magic.
+  ASSERT_EQ(bytes.substr(0, 8), "PERFCAST");
+  bytes[8] = 12;
+  auto older = DecodeModelBundle(bytes);
+  ASSERT_TRUE(older.ok()) << older.status();
+  auto as_older = (*older)->Predict(query, batches, 0.9);
+  ASSERT_TRUE(as_older.ok()) << as_older.status();
+  EXPECT_DOUBLE_EQ((*as_older)[0].throughput_tokens_per_s, (*before)[0].throughput_tokens_per_s);
+  EXPECT_NE((*as_older)[1].throughput_tokens_per_s, (*before)[1].throughput_tokens_per_s);
 }
 
 }  // namespace

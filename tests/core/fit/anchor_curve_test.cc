@@ -3,6 +3,8 @@
 #include <cmath>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "gtest/gtest.h"
@@ -61,6 +63,84 @@ TEST(AnchorCurveCodingTest, ATruncatedFitIsDataLoss) {
 
   ByteReader reader(bytes);
   EXPECT_EQ(AnchorCurve::DecodeFrom(reader).status().code(), absl::StatusCode::kDataLoss);
+}
+
+// A roofline that grows as b / (1 + b / 256): nearly linear at first, level past a few hundred.
+RooflineGrowth LevellingRoofline() {
+  std::vector<double> log_throughput;
+  for (int k = 0; k <= RooflineGrowth::kDoublings; ++k) {
+    const double batch = std::ldexp(1.0, k);
+    log_throughput.push_back(std::log(1000 * batch / (1 + batch / 256)));
+  }
+  return RooflineGrowth(std::move(log_throughput));
+}
+
+double Roofline(double batch) { return std::exp(LevellingRoofline().LogThroughputAt(batch)); }
+
+// Measured at 1-16, at `efficiency` times the roofline, then at `last_efficiency` at 32.
+AnchorCurve AlongTheRoofline(double efficiency, double last_efficiency) {
+  Curve curve{{"gpu-a", 1, "vllm", "org/model-7b", "fp16"}, {256, 256}, {}};
+  for (int batch_size : {1, 2, 4, 8, 16}) {
+    curve.points.push_back({batch_size, efficiency * Roofline(batch_size)});
+  }
+  curve.points.push_back({32, last_efficiency * Roofline(32)});
+  AnchorCurve anchor(std::move(curve));
+  anchor.AttachRoofline(LevellingRoofline());
+  return anchor;
+}
+
+TEST(RooflineGrowthTest, ReadsALogLogLineBetweenDoublingsAndHoldsPastTheLast) {
+  const RooflineGrowth growth = LevellingRoofline();
+  EXPECT_DOUBLE_EQ(growth.LogThroughputAt(64), std::log(1000 * 64 / (1 + 64.0 / 256)));
+  EXPECT_NEAR(growth.LogThroughputAt(std::sqrt(2.0) * 64),
+              (growth.LogThroughputAt(64) + growth.LogThroughputAt(128)) / 2, 1e-12);
+  EXPECT_DOUBLE_EQ(growth.LogThroughputAt(1 << 20), growth.LogThroughputAt(1 << 16));
+  EXPECT_DOUBLE_EQ(growth.LogThroughputAt(0.5), growth.LogThroughputAt(1));
+}
+
+TEST(AnchorCurveRooflineTest, PastTheLastPointFollowsTheRooflineWhereEfficiencyHolds) {
+  const AnchorCurve anchor = AlongTheRoofline(0.4, 0.4);
+  for (int batch_size : {64, 256, 1536, 8192}) {
+    EXPECT_NEAR(anchor.ThroughputAt(batch_size), 0.4 * Roofline(batch_size),
+                1e-9 * Roofline(batch_size))
+        << batch_size;
+  }
+}
+
+TEST(AnchorCurveRooflineTest, CarriesAFallingEfficiencyOnAndNeverFallsBelowTheLastPoint) {
+  // Efficiency 0.4 up to 16, then 0.3 at 32: its trend over the last doubling goes on.
+  const AnchorCurve anchor = AlongTheRoofline(0.4, 0.3);
+  const double trend = std::log(0.3 / 0.4) / std::log(2.0);
+  const double last = 0.3 * Roofline(32);
+  for (int batch_size : {64, 128}) {
+    EXPECT_NEAR(anchor.ThroughputAt(batch_size),
+                last * Roofline(batch_size) / Roofline(32) * std::pow(batch_size / 32.0, trend),
+                1e-9 * last)
+        << batch_size;
+  }
+  // Where the roofline levels off, the falling efficiency would pull below the last point.
+  EXPECT_DOUBLE_EQ(anchor.ThroughputAt(65536), last);
+}
+
+TEST(AnchorCurveRooflineTest, ARisingEfficiencyIsNotCarriedOn) {
+  const AnchorCurve anchor = AlongTheRoofline(0.4, 0.5);
+  EXPECT_NEAR(anchor.ThroughputAt(256), 0.5 * Roofline(256), 1e-9 * Roofline(256));
+}
+
+TEST(AnchorCurveRooflineTest, LeavesTheMeasuredRangeAndTheSmallerBatchesAsTheyWere) {
+  const AnchorCurve anchor = AlongTheRoofline(0.4, 0.3);
+  const AnchorCurve fitted_only(anchor.curve());
+  for (double batch_size : {0.5, 1.0, 3.0, 16.0, 24.0, 32.0}) {
+    EXPECT_DOUBLE_EQ(anchor.ThroughputAt(batch_size), fitted_only.ThroughputAt(batch_size))
+        << batch_size;
+  }
+}
+
+TEST(AnchorCurveRooflineTest, ASinglePointKeepsItsOwnRule) {
+  Curve curve{{"gpu-a", 1, "vllm", "org/model-7b", "fp16"}, {256, 256}, {{8, 800}}};
+  AnchorCurve anchor(curve);
+  anchor.AttachRoofline(LevellingRoofline());
+  EXPECT_DOUBLE_EQ(anchor.ThroughputAt(64), AnchorCurve(curve).ThroughputAt(64));
 }
 
 }  // namespace

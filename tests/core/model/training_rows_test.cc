@@ -24,13 +24,19 @@ TEST(LargerBatchSplitTest, TheSmallerHalfKeepsTheMiddlePoint) {
   EXPECT_EQ(LargerBatchSplit(5), 3u);
 }
 
-TEST(TruncatedTest, KeepsTheFirstPointsAndTheCurvesIdentity) {
-  const Curve curve = CurveOf({1, 2, 4, 8});
-  const Curve truncated = Truncated(curve, 2);
-  EXPECT_EQ(truncated.configuration, curve.configuration);
-  EXPECT_EQ(truncated.shape, curve.shape);
-  ASSERT_EQ(truncated.points.size(), 2u);
-  EXPECT_EQ(truncated.points[1].batch_size, 2);
+TEST(TruncatedTest, KeepsTheFirstPointsTheCurvesIdentityAndItsRoofline) {
+  AnchorCurve anchor(CurveOf({1, 2, 4, 8}));
+  std::vector<double> linear;
+  for (int k = 0; k <= RooflineGrowth::kDoublings; ++k) linear.push_back(k * std::log(2.0));
+  anchor.AttachRoofline(RooflineGrowth(linear));
+  const AnchorCurve truncated = Truncated(anchor, 2);
+  EXPECT_EQ(truncated.curve().configuration, anchor.curve().configuration);
+  EXPECT_EQ(truncated.curve().shape, anchor.curve().shape);
+  ASSERT_EQ(truncated.curve().points.size(), 2u);
+  EXPECT_EQ(truncated.curve().points[1].batch_size, 2);
+  // Its larger batches are predicted as the whole anchor's are: along the roofline.
+  ASSERT_FALSE(truncated.roofline().empty());
+  EXPECT_DOUBLE_EQ(truncated.roofline().LogThroughputAt(64), 6 * std::log(2.0));
 }
 
 TEST(RowBuilderTest, ARowPerPointFromTheFirstAndATargetOfTheLogRatio) {

@@ -1,0 +1,22 @@
+#pragma once
+
+#include "absl/types/span.h"
+#include "core/catalogue/catalogue.h"
+#include "core/data/curve.h"
+#include "core/fit/anchor_curve.h"
+#include "core/fit/roofline_growth.h"
+
+namespace perfcast {
+
+// How the static-batch roofline of `configuration` at `shape` grows with the batch
+// (PhysicalCeilings::roofline_output_tokens_per_s), the batch held at the KV cache's capacity
+// past it: sequences beyond what fits wait for a place rather than run at once. Empty where the
+// catalogue lacks a figure the roofline needs or the weights alone exceed the memory.
+RooflineGrowth RooflineGrowthOf(const Catalogue& catalogue, const Configuration& configuration,
+                                const Shape& shape);
+
+// Attaches to every anchor its configuration's growth at its shape (none without a catalogue).
+// The same for a model's anchors when trained and when decoded, so that both extrapolate alike.
+void AttachRooflines(const Catalogue* catalogue, absl::Span<AnchorCurve> anchors);
+
+}  // namespace perfcast
