@@ -106,7 +106,8 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> DecodeModelBundle(absl::str
   PERFCAST_ASSIGN_OR_RETURN(std::shared_ptr<const Catalogue> catalogue, DecodeCatalogue(r));
   // Format 13 on, the correction was trained on anchors that follow their roofline past their
   // last point; older ones on anchors that follow their saturation fit, as they still do.
-  if (version >= 13) AttachRooflines(catalogue.get(), absl::MakeSpan(anchors));
+  if (version >= kFirstBundleFormatWithRooflines)
+    AttachRooflines(catalogue.get(), absl::MakeSpan(anchors));
   PERFCAST_ASSIGN_OR_RETURN(const WorkloadScales scales, WorkloadScales::DecodeFrom(r));
   PERFCAST_ASSIGN_OR_RETURN(ErrorPredictor error_predictor, ErrorPredictor::DecodeFrom(r));
   PERFCAST_ASSIGN_OR_RETURN(IntervalCalibration calibration, IntervalCalibration::DecodeFrom(r));

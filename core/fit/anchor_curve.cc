@@ -74,15 +74,16 @@ std::optional<double> AnchorCurve::FollowRoofline(double batch_size) const {
   if (roofline_.empty() || points.size() < 2) return std::nullopt;
   const CurvePoint& before = points[points.size() - 2];
   const CurvePoint& edge = points.back();
-  const double edge_log = roofline_.LogThroughputAt(edge.batch_size);
-  const double physical_slope = (edge_log - roofline_.LogThroughputAt(before.batch_size)) /
-                                std::log(static_cast<double>(edge.batch_size) / before.batch_size);
+  const double physical_slope =
+      (roofline_.LogThroughputAt(edge.batch_size) - roofline_.LogThroughputAt(before.batch_size)) /
+      std::log(static_cast<double>(edge.batch_size) / before.batch_size);
+  const double measured_slope = LastSegmentSlope();
+  if (!std::isfinite(physical_slope) || !std::isfinite(measured_slope)) return std::nullopt;
   // A stack that levels off before its ceiling does shows it as efficiency falling at its last
   // points; one whose efficiency rises there is not assumed to keep gaining on the ceiling.
-  const double efficiency_trend = std::min(0.0, LastSegmentSlope() - physical_slope);
-  const double log_step = roofline_.LogThroughputAt(batch_size) - edge_log +
-                          efficiency_trend * std::log(batch_size / edge.batch_size);
-  return edge.throughput_tokens_per_s * std::exp(std::max(0.0, log_step));
+  const double efficiency_trend = std::min(0.0, measured_slope - physical_slope);
+  return edge.throughput_tokens_per_s *
+         std::exp(roofline_.LogGrowthBetween(edge.batch_size, batch_size, efficiency_trend));
 }
 
 double AnchorCurve::ThroughputAt(double batch_size) const {

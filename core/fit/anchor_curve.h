@@ -14,15 +14,15 @@ namespace perfcast {
 // throughput as an anchor's value times a learned correction.
 //
 // Within the measured batch range the anchor interpolates its points in log-log space (exact at
-// every measured point). Below it, it follows the shape of its analytic saturation fit
-// (docs/METHOD.md §1) from the first point, or a log-log line through its first two points when
-// the curve has too few points to fit. Past its last point, with a roofline attached and two
-// points or more, it follows the roofline's growth from the last point, times the trend of its
-// efficiency (measured / roofline) over its last segment where that falls, and never falls
-// below the last point: a saturation fit of the measured batches levels off where the
-// measurements stop, long before a curve does that is still far from its physical ceiling, while
-// a stack that levels off early shows it as falling efficiency (docs/METHOD.md §1, "Past the last
-// measured batch"). Without a roofline, the saturation fit's shape as below.
+// every measured point). Below it, and past it without a roofline, it follows the shape of its
+// analytic saturation fit (docs/METHOD.md §1) from the nearest measured point, or a log-log line
+// through its two outermost points when the curve has too few points to fit. Past its last
+// point, with a roofline attached and two points or more, it grows as the roofline does plus the
+// trend of its efficiency (measured / roofline) over its last segment where that falls, wherever
+// that sum is positive, and holds where it is not (RooflineGrowth::LogGrowthBetween): a
+// saturation fit levels off where the measurements stop, long before a curve does that is still
+// far from its physical ceiling, while a stack that levels off early shows it as falling
+// efficiency (docs/METHOD.md §1, "Past the last measured batch").
 class AnchorCurve {
  public:
   // REQUIRES: curve.points is non-empty and sorted by batch size.
@@ -35,7 +35,8 @@ class AnchorCurve {
 
   const Curve& curve() const { return curve_; }
   const std::optional<SaturationCurve>& fit() const { return fit_; }
-  // Not encoded: worked out from the catalogue wherever the anchor is built or decoded.
+  // Not encoded: a model attaches it from its catalogue when it trains or loads
+  // (AttachRooflines); an anchor built from a bare curve has none.
   const RooflineGrowth& roofline() const { return roofline_; }
   void AttachRoofline(RooflineGrowth roofline) { roofline_ = std::move(roofline); }
   int min_batch_size() const { return curve_.points.front().batch_size; }

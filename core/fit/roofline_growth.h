@@ -14,12 +14,17 @@ class RooflineGrowth {
 
   // Unknown: the catalogue lacks a figure the roofline needs.
   RooflineGrowth() = default;
-  // REQUIRES: kDoublings + 1 finite values, entry k at batch 2^k.
+  // Entry k at batch 2^k; empty unless there are kDoublings + 1 of them, all finite.
   explicit RooflineGrowth(std::vector<double> log_throughput_by_doubling);
 
   bool empty() const { return log_throughput_.empty(); }
-  // REQUIRES: !empty(), batch_size > 0.
+  // REQUIRES: !empty(). A batch below 1 (or not a number) reads batch 1.
   double LogThroughputAt(double batch_size) const;
+  // The log growth from `from_batch` to `to_batch` (> from_batch) of a throughput whose slope in
+  // log-log is the roofline's plus `efficiency_trend` wherever that sum is positive, and 0 where
+  // it is not: it rises while the ceiling rises faster than the efficiency falls, and holds
+  // after, never falling back. REQUIRES: !empty(), efficiency_trend <= 0.
+  double LogGrowthBetween(double from_batch, double to_batch, double efficiency_trend) const;
 
  private:
   std::vector<double> log_throughput_;

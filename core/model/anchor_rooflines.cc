@@ -15,11 +15,11 @@ RooflineGrowth RooflineGrowthOf(const Catalogue& catalogue, const Configuration&
       catalogue.LookupConfiguration(configuration);
   if (!resolved.has_value()) return {};
   const double capacity = ComputePhysicalCeilings(*resolved, shape, 1).kv_cache_capacity_sequences;
-  if (!(capacity > 0) || !std::isfinite(capacity)) return {};
+  if (!(capacity >= 1) || !std::isfinite(capacity)) return {};
   std::vector<double> log_throughput;
   log_throughput.reserve(RooflineGrowth::kDoublings + 1);
   for (int k = 0; k <= RooflineGrowth::kDoublings; ++k) {
-    const double batch = std::min(std::ldexp(1.0, k), std::max(1.0, capacity));
+    const double batch = std::min(std::ldexp(1.0, k), capacity);
     const double throughput =
         ComputePhysicalCeilings(*resolved, shape, batch).roofline_output_tokens_per_s;
     if (!(throughput > 0) || !std::isfinite(throughput)) return {};

@@ -11,7 +11,8 @@ namespace perfcast {
 // How the static-batch roofline of `configuration` at `shape` grows with the batch
 // (PhysicalCeilings::roofline_output_tokens_per_s), the batch held at the KV cache's capacity
 // past it: sequences beyond what fits wait for a place rather than run at once. Empty where the
-// catalogue lacks a figure the roofline needs or the weights alone exceed the memory.
+// catalogue lacks a figure the roofline needs or not one sequence's KV cache fits beside the
+// weights.
 RooflineGrowth RooflineGrowthOf(const Catalogue& catalogue, const Configuration& configuration,
                                 const Shape& shape);
 

@@ -96,6 +96,28 @@ TEST(RooflineGrowthTest, ReadsALogLogLineBetweenDoublingsAndHoldsPastTheLast) {
               (growth.LogThroughputAt(64) + growth.LogThroughputAt(128)) / 2, 1e-12);
   EXPECT_DOUBLE_EQ(growth.LogThroughputAt(1 << 20), growth.LogThroughputAt(1 << 16));
   EXPECT_DOUBLE_EQ(growth.LogThroughputAt(0.5), growth.LogThroughputAt(1));
+  EXPECT_DOUBLE_EQ(growth.LogThroughputAt(std::nan("")), growth.LogThroughputAt(1));
+  EXPECT_TRUE(RooflineGrowth({1.0, 2.0}).empty());
+  std::vector<double> with_a_gap(RooflineGrowth::kDoublings + 1, 1.0);
+  with_a_gap[3] = std::nan("");
+  EXPECT_TRUE(RooflineGrowth(with_a_gap).empty());
+}
+
+TEST(RooflineGrowthTest, GrowsWhereTheRooflineOutgrowsTheTrendAndHoldsWhereNot) {
+  // Doubling the throughput up to 2^4, flat after.
+  std::vector<double> log_throughput;
+  for (int k = 0; k <= RooflineGrowth::kDoublings; ++k) {
+    log_throughput.push_back(std::min(k, 4) * std::log(2.0));
+  }
+  const RooflineGrowth growth(log_throughput);
+  EXPECT_NEAR(growth.LogGrowthBetween(2, 8, 0), 2 * std::log(2.0), 1e-12);
+  // A trend of -0.25 per log-batch unit takes a quarter of each doubling's growth.
+  EXPECT_NEAR(growth.LogGrowthBetween(2, 8, -0.25), 2 * 0.75 * std::log(2.0), 1e-12);
+  // Past 16 the roofline is flat: nothing more, and nothing taken back.
+  EXPECT_NEAR(growth.LogGrowthBetween(2, 4096, -0.25), 3 * 0.75 * std::log(2.0), 1e-12);
+  EXPECT_NEAR(growth.LogGrowthBetween(2, 1 << 20, -0.25), 3 * 0.75 * std::log(2.0), 1e-12);
+  // A trend steeper than the roofline's growth: the throughput holds.
+  EXPECT_DOUBLE_EQ(growth.LogGrowthBetween(2, 4096, -2), 0);
 }
 
 TEST(AnchorCurveRooflineTest, PastTheLastPointFollowsTheRooflineWhereEfficiencyHolds) {
@@ -107,19 +129,26 @@ TEST(AnchorCurveRooflineTest, PastTheLastPointFollowsTheRooflineWhereEfficiencyH
   }
 }
 
-TEST(AnchorCurveRooflineTest, CarriesAFallingEfficiencyOnAndNeverFallsBelowTheLastPoint) {
+TEST(AnchorCurveRooflineTest, CarriesAFallingEfficiencyOnWhileTheRooflineOutgrowsIt) {
   // Efficiency 0.4 up to 16, then 0.3 at 32: its trend over the last doubling goes on.
   const AnchorCurve anchor = AlongTheRoofline(0.4, 0.3);
   const double trend = std::log(0.3 / 0.4) / std::log(2.0);
   const double last = 0.3 * Roofline(32);
-  for (int batch_size : {64, 128}) {
+  for (int batch_size : {64, 128, 256}) {
     EXPECT_NEAR(anchor.ThroughputAt(batch_size),
                 last * Roofline(batch_size) / Roofline(32) * std::pow(batch_size / 32.0, trend),
                 1e-9 * last)
         << batch_size;
   }
-  // Where the roofline levels off, the falling efficiency would pull below the last point.
-  EXPECT_DOUBLE_EQ(anchor.ThroughputAt(65536), last);
+  // Past 256 the roofline grows by no more than the efficiency falls: the throughput holds there,
+  // neither sinking back towards the last point nor growing.
+  double previous = last;
+  for (double batch_size = 32; batch_size <= 131072; batch_size *= 1.5) {
+    EXPECT_GE(anchor.ThroughputAt(batch_size), previous) << batch_size;
+    previous = anchor.ThroughputAt(batch_size);
+  }
+  EXPECT_NEAR(anchor.ThroughputAt(65536), anchor.ThroughputAt(256), 1e-9 * last);
+  EXPECT_GT(anchor.ThroughputAt(256), anchor.ThroughputAt(128));
 }
 
 TEST(AnchorCurveRooflineTest, ARisingEfficiencyIsNotCarriedOn) {

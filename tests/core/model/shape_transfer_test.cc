@@ -258,7 +258,8 @@ TEST(ShapeTransferTest, HeldOutNewShapesCarryTheStepsWeight) {
     }
   }
   ASSERT_GT(new_shapes, 0);
-  // Within every curve's batches the step weighs in full.
+  // Every curve measured the same batches, all within the three curves' ranges: every held-out
+  // new shape reads the step.
   EXPECT_EQ(weighted, new_shapes);
 }
 
