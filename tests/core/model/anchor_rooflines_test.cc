@@ -21,8 +21,7 @@ Catalogue Shipped() {
 
 TEST(RooflineGrowthOfTest, GrowsUntilTheKvCacheIsFullThenHolds) {
   const Catalogue catalogue = Shipped();
-  const Configuration configuration{"NVIDIA H100", 1, "vllm", "meta-llama/Meta-Llama-3-8B",
-                                    "fp16"};
+  const Configuration configuration{"NVIDIA H100", 1, "vllm", "meta-llama/Meta-Llama-3-8B", "fp16"};
   const Shape shape{1024, 1024};
   const RooflineGrowth growth = RooflineGrowthOf(catalogue, configuration, shape);
   ASSERT_FALSE(growth.empty());
@@ -32,8 +31,9 @@ TEST(RooflineGrowthOfTest, GrowsUntilTheKvCacheIsFullThenHolds) {
   // An 8B model beside 80 GB holds a few hundred sequences of 2,048 tokens.
   ASSERT_GT(capacity, 64);
   ASSERT_LT(capacity, 4096);
-  EXPECT_DOUBLE_EQ(growth.LogThroughputAt(64),
-                   std::log(ComputePhysicalCeilings(*resolved, shape, 64).roofline_output_tokens_per_s));
+  EXPECT_DOUBLE_EQ(
+      growth.LogThroughputAt(64),
+      std::log(ComputePhysicalCeilings(*resolved, shape, 64).roofline_output_tokens_per_s));
   EXPECT_LT(growth.LogThroughputAt(32), growth.LogThroughputAt(64));
   const double at_capacity =
       std::log(ComputePhysicalCeilings(*resolved, shape, capacity).roofline_output_tokens_per_s);
@@ -52,24 +52,26 @@ TEST(RooflineGrowthOfTest, NoneWhereTheWeightsAloneExceedTheMemoryOrTheNamesAreU
                                 {"NVIDIA H100", 4, "vllm", "meta-llama/Meta-Llama-3-70B", "fp16"},
                                 {128, 128})
                    .empty());
-  EXPECT_TRUE(
-      RooflineGrowthOf(catalogue, {"gpu-nobody-made", 1, "vllm", "org/model-7b", "fp16"}, {128, 128})
-          .empty());
+  EXPECT_TRUE(RooflineGrowthOf(catalogue, {"gpu-nobody-made", 1, "vllm", "org/model-7b", "fp16"},
+                               {128, 128})
+                  .empty());
 }
 
 TEST(AttachRooflinesTest, EveryAnchorGetsItsOwnAndNoneWithoutACatalogue) {
   const Catalogue catalogue = Shipped();
-  Curve known{{"NVIDIA H100", 1, "vllm", "meta-llama/Meta-Llama-3-8B", "fp16"}, {1024, 1024},
+  Curve known{{"NVIDIA H100", 1, "vllm", "meta-llama/Meta-Llama-3-8B", "fp16"},
+              {1024, 1024},
               {{1, 100}, {8, 700}}};
-  Curve unknown{{"gpu-nobody-made", 1, "vllm", "org/model-7b", "fp16"}, {128, 128},
-                {{1, 100}, {8, 700}}};
+  Curve unknown{
+      {"gpu-nobody-made", 1, "vllm", "org/model-7b", "fp16"}, {128, 128}, {{1, 100}, {8, 700}}};
   std::vector<AnchorCurve> anchors = {AnchorCurve(known), AnchorCurve(unknown)};
   AttachRooflines(nullptr, absl::MakeSpan(anchors));
   EXPECT_TRUE(anchors[0].roofline().empty());
   AttachRooflines(&catalogue, absl::MakeSpan(anchors));
   ASSERT_FALSE(anchors[0].roofline().empty());
-  EXPECT_DOUBLE_EQ(anchors[0].roofline().LogThroughputAt(256),
-                   RooflineGrowthOf(catalogue, known.configuration, known.shape).LogThroughputAt(256));
+  EXPECT_DOUBLE_EQ(
+      anchors[0].roofline().LogThroughputAt(256),
+      RooflineGrowthOf(catalogue, known.configuration, known.shape).LogThroughputAt(256));
   EXPECT_TRUE(anchors[1].roofline().empty());
 }
 
