@@ -30,7 +30,8 @@ inline constexpr absl::string_view kBundleMagic = "PERFCAST";
 // than kOldestReadableBundleFormatVersion retrains rather than loading it.
 inline constexpr uint32_t kBundleFormatVersion = 13;
 inline constexpr uint32_t kOldestReadableBundleFormatVersion = 7;
-// From this format on, anchors follow their rooflines past their last batch (format 13 above).
+// The correction of an older bundle was trained on anchors that follow their fits past their last
+// batch: attaching rooflines to them would change what it corrects.
 inline constexpr uint32_t kFirstBundleFormatWithRooflines = 13;
 
 std::string SealBundle(absl::string_view payload);

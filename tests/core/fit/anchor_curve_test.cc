@@ -118,6 +118,10 @@ TEST(RooflineGrowthTest, GrowsWhereTheRooflineOutgrowsTheTrendAndHoldsWhereNot) 
   EXPECT_NEAR(growth.LogGrowthBetween(2, 1 << 20, -0.25), 3 * 0.75 * std::log(2.0), 1e-12);
   // A trend steeper than the roofline's growth: the throughput holds.
   EXPECT_DOUBLE_EQ(growth.LogGrowthBetween(2, 4096, -2), 0);
+  // Ends between doublings read the partial segments.
+  EXPECT_NEAR(growth.LogGrowthBetween(3, 12, 0), std::log(12.0 / 3.0), 1e-12);
+  EXPECT_NEAR(growth.LogGrowthBetween(3, 12, -0.25), 0.75 * std::log(12.0 / 3.0), 1e-12);
+  EXPECT_NEAR(growth.LogGrowthBetween(12, 48, 0), std::log(16.0 / 12.0), 1e-12);
 }
 
 TEST(AnchorCurveRooflineTest, PastTheLastPointFollowsTheRooflineWhereEfficiencyHolds) {
