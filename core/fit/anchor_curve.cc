@@ -69,21 +69,28 @@ double AnchorCurve::ExtrapolateFrom(const CurvePoint& edge, double batch_size,
   return edge.throughput_tokens_per_s * std::pow(batch_size / edge.batch_size, slope);
 }
 
-std::optional<double> AnchorCurve::FollowRoofline(double batch_size) const {
+void AnchorCurve::AttachRoofline(RooflineGrowth roofline) {
+  roofline_ = std::move(roofline);
+  efficiency_trend_.reset();
   const auto& points = curve_.points;
-  if (roofline_.empty() || points.size() < 2) return std::nullopt;
+  if (roofline_.empty() || points.size() < 2) return;
   const CurvePoint& before = points[points.size() - 2];
   const CurvePoint& edge = points.back();
   const double physical_slope =
       (roofline_.LogThroughputAt(edge.batch_size) - roofline_.LogThroughputAt(before.batch_size)) /
       std::log(static_cast<double>(edge.batch_size) / before.batch_size);
   const double measured_slope = LastSegmentSlope();
-  if (!std::isfinite(physical_slope) || !std::isfinite(measured_slope)) return std::nullopt;
+  if (!std::isfinite(physical_slope) || !std::isfinite(measured_slope)) return;
   // A stack that levels off before its ceiling does shows it as efficiency falling at its last
   // points; one whose efficiency rises there is not assumed to keep gaining on the ceiling.
-  const double efficiency_trend = std::min(0.0, measured_slope - physical_slope);
+  efficiency_trend_ = std::min(0.0, measured_slope - physical_slope);
+}
+
+std::optional<double> AnchorCurve::FollowRoofline(double batch_size) const {
+  if (!efficiency_trend_.has_value()) return std::nullopt;
+  const CurvePoint& edge = curve_.points.back();
   return edge.throughput_tokens_per_s *
-         std::exp(roofline_.LogGrowthBetween(edge.batch_size, batch_size, efficiency_trend));
+         std::exp(roofline_.LogGrowthBetween(edge.batch_size, batch_size, *efficiency_trend_));
 }
 
 double AnchorCurve::ThroughputAt(double batch_size) const {

@@ -38,7 +38,7 @@ class AnchorCurve {
   // Not encoded: a model attaches it from its catalogue when it trains or loads
   // (AttachRooflines); an anchor built from a bare curve has none.
   const RooflineGrowth& roofline() const { return roofline_; }
-  void AttachRoofline(RooflineGrowth roofline) { roofline_ = std::move(roofline); }
+  void AttachRoofline(RooflineGrowth roofline);
   int min_batch_size() const { return curve_.points.front().batch_size; }
   int max_batch_size() const { return curve_.points.back().batch_size; }
 
@@ -48,12 +48,16 @@ class AnchorCurve {
 
  private:
   double ExtrapolateFrom(const CurvePoint& edge, double batch_size, double edge_slope) const;
-  // Past the last point along the roofline; nullopt without one or with a single point.
+  // Past the last point along the roofline; nullopt without one (efficiency_trend_ unset).
   std::optional<double> FollowRoofline(double batch_size) const;
 
   Curve curve_;
   std::optional<SaturationCurve> fit_;
   RooflineGrowth roofline_;
+  // The fall of the curve's efficiency (measured / roofline) over its last segment, worked out
+  // once with the roofline rather than at every batch asked past the last point; unset without
+  // a roofline, with a single point or a degenerate last segment.
+  std::optional<double> efficiency_trend_;
 };
 
 }  // namespace perfcast
