@@ -105,9 +105,14 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> DecodeModelBundle(absl::str
                             PhysicalExponents::DecodeFrom(r));
   PERFCAST_ASSIGN_OR_RETURN(std::shared_ptr<const Catalogue> catalogue, DecodeCatalogue(r));
   // Format 13 on, the correction was trained on anchors that follow their roofline past their
-  // last point; older ones on anchors that follow their saturation fit, as they still do.
-  if (version >= kFirstBundleFormatWithRooflines)
+  // last point, format 14 on single points too; older ones on anchors that follow their
+  // saturation fit, as they still do.
+  if (version >= kFirstBundleFormatWithSinglePointRooflines) {
     AttachRooflines(catalogue.get(), absl::MakeSpan(anchors));
+  } else if (version >= kFirstBundleFormatWithRooflines) {
+    AttachRooflines(catalogue.get(), absl::MakeSpan(anchors),
+                    RooflineReach::kCurvesOfTwoPointsOrMore);
+  }
   PERFCAST_ASSIGN_OR_RETURN(const WorkloadScales scales, WorkloadScales::DecodeFrom(r));
   PERFCAST_ASSIGN_OR_RETURN(ErrorPredictor error_predictor, ErrorPredictor::DecodeFrom(r));
   PERFCAST_ASSIGN_OR_RETURN(IntervalCalibration calibration, IntervalCalibration::DecodeFrom(r));

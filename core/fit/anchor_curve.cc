@@ -73,7 +73,15 @@ void AnchorCurve::AttachRoofline(RooflineGrowth roofline) {
   roofline_ = std::move(roofline);
   efficiency_trend_.reset();
   const auto& points = curve_.points;
-  if (roofline_.empty() || points.size() < 2) return;
+  if (roofline_.empty()) return;
+  if (points.size() < 2) {
+    // One point has no slope to tell a trend by: it follows the roofline at its own efficiency.
+    // A published maximum is where its curve levels off, so it holds past it instead.
+    if (curve_.configuration.batch_semantics != BatchSemantics::kMaxThroughput) {
+      efficiency_trend_ = 0;
+    }
+    return;
+  }
   const CurvePoint& before = points[points.size() - 2];
   const CurvePoint& edge = points.back();
   const double physical_slope =
@@ -93,9 +101,17 @@ std::optional<double> AnchorCurve::FollowRoofline(double batch_size) const {
          std::exp(roofline_.LogGrowthBetween(edge.batch_size, batch_size, *efficiency_trend_));
 }
 
+bool AnchorCurve::FollowsRooflineBelow() const {
+  return !roofline_.empty() && curve_.points.size() == 1;
+}
+
 double AnchorCurve::ThroughputAt(double batch_size) const {
   const auto& points = curve_.points;
   if (batch_size <= points.front().batch_size) {
+    if (FollowsRooflineBelow() && batch_size < points.front().batch_size) {
+      return points.front().throughput_tokens_per_s /
+             std::exp(roofline_.LogGrowthBetween(batch_size, points.front().batch_size, 0));
+    }
     const double slope = points.size() < 2 ? 1.0 : Slope(points[0], points[1]);
     return ExtrapolateFrom(points.front(), batch_size, slope);
   }

@@ -23,6 +23,12 @@ namespace perfcast {
 // saturation fit levels off where the measurements stop, long before a curve does that is still
 // far from its physical ceiling, while a stack that levels off early shows it as falling
 // efficiency (docs/METHOD.md §1, "Past the last measured batch").
+//
+// A single point with a roofline follows it both ways at the point's efficiency, where without
+// one it would be a line through the origin below and flat above: one point has no slope of its
+// own, and the roofline's is the physical one. A published maximum throughput (one point on the
+// kMaxThroughput axis, at the stand-in batch kSaturationBatchSize) is where its curve levels off:
+// it follows the roofline below and holds past it.
 class AnchorCurve {
  public:
   // REQUIRES: curve.points is non-empty and sorted by batch size.
@@ -48,6 +54,8 @@ class AnchorCurve {
 
  private:
   double ExtrapolateFrom(const CurvePoint& edge, double batch_size, double edge_slope) const;
+  // A single point with a roofline (see the class comment).
+  bool FollowsRooflineBelow() const;
   // Past the last point along the roofline; nullopt without one (efficiency_trend_ unset).
   std::optional<double> FollowRoofline(double batch_size) const;
 
@@ -55,8 +63,8 @@ class AnchorCurve {
   std::optional<SaturationCurve> fit_;
   RooflineGrowth roofline_;
   // The fall of the curve's efficiency (measured / roofline) over its last segment, worked out
-  // once with the roofline rather than at every batch asked past the last point; unset without
-  // a roofline, with a single point or a degenerate last segment.
+  // once with the roofline rather than at every batch asked past the last point; 0 for a single
+  // point; unset without a roofline, for a published maximum or a degenerate last segment.
   std::optional<double> efficiency_trend_;
 };
 

@@ -28,9 +28,13 @@ RooflineGrowth RooflineGrowthOf(const Catalogue& catalogue, const Configuration&
   return RooflineGrowth(std::move(log_throughput));
 }
 
-void AttachRooflines(const Catalogue* catalogue, absl::Span<AnchorCurve> anchors) {
+void AttachRooflines(const Catalogue* catalogue, absl::Span<AnchorCurve> anchors,
+                     RooflineReach reach) {
   if (catalogue == nullptr) return;
   for (AnchorCurve& anchor : anchors) {
+    if (reach == RooflineReach::kCurvesOfTwoPointsOrMore && anchor.curve().points.size() < 2) {
+      continue;
+    }
     anchor.AttachRoofline(
         RooflineGrowthOf(*catalogue, anchor.curve().configuration, anchor.curve().shape));
   }

@@ -16,8 +16,13 @@ namespace perfcast {
 RooflineGrowth RooflineGrowthOf(const Catalogue& catalogue, const Configuration& configuration,
                                 const Shape& shape);
 
+// Which anchors read their roofline: bundles of format 13 were trained on anchors of two points
+// or more following it past their last point, and on single points that kept their own rule.
+enum class RooflineReach { kCurvesOfTwoPointsOrMore, kEveryCurve };
+
 // Attaches to every anchor its configuration's growth at its shape (none without a catalogue).
 // The same for a model's anchors when trained and when decoded, so that both extrapolate alike.
-void AttachRooflines(const Catalogue* catalogue, absl::Span<AnchorCurve> anchors);
+void AttachRooflines(const Catalogue* catalogue, absl::Span<AnchorCurve> anchors,
+                     RooflineReach reach = RooflineReach::kEveryCurve);
 
 }  // namespace perfcast

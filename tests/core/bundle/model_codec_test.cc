@@ -154,5 +154,46 @@ TEST(ModelCodecRooflineTest, ADecodedModelFollowsTheRooflinesAndAnOlderFormatIts
   EXPECT_NE((*as_older)[1].throughput_tokens_per_s, (*before)[1].throughput_tokens_per_s);
 }
 
+TEST(ModelCodecRooflineTest, AFormat13BundleKeepsAPublishedMaximumsLineBelowIt) {
+  absl::StatusOr<Catalogue> loaded =
+      Catalogue::Load(std::string(PERFCAST_SOURCE_DIR) + "/data/catalogue");
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  TrainOptions options;
+  options.catalogue = std::make_shared<const Catalogue>(*std::move(loaded));
+  std::vector<BenchmarkRecord> records = CataloguedRecords();
+  PredictionQuery query{{"NVIDIA H100", 1, "tensorrt-llm", "meta-llama/Meta-Llama-3-8B", "fp16"},
+                        {128, 128}};
+  query.configuration.batch_semantics = BatchSemantics::kMaxThroughput;
+  BenchmarkRecord maximum;
+  maximum.configuration = query.configuration;
+  maximum.shape = query.shape;
+  maximum.batch_size = kSaturationBatchSize;
+  maximum.throughput_tokens_per_s = 9000;
+  maximum.source = "catalogued";
+  records.push_back(maximum);
+  auto trained = PerfcastModel::Train(records, options);
+  ASSERT_TRUE(trained.ok()) << trained.status();
+  const int batches[] = {16, kSaturationBatchSize};
+  auto before = (*trained)->Predict(query, batches, 0.9);
+  ASSERT_TRUE(before.ok()) << before.status();
+  ASSERT_EQ((*before)[1].prediction_case, PredictionCase::kMeasured);
+
+  std::string bytes = EncodeModelBundle(**trained);
+  auto decoded = DecodeModelBundle(bytes);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  auto after = (*decoded)->Predict(query, batches, 0.9);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_DOUBLE_EQ((*after)[0].throughput_tokens_per_s, (*before)[0].throughput_tokens_per_s);
+
+  ASSERT_EQ(bytes.substr(0, 8), "PERFCAST");
+  bytes[8] = 13;
+  auto older = DecodeModelBundle(bytes);
+  ASSERT_TRUE(older.ok()) << older.status();
+  auto as_older = (*older)->Predict(query, batches, 0.9);
+  ASSERT_TRUE(as_older.ok()) << as_older.status();
+  EXPECT_DOUBLE_EQ((*as_older)[1].throughput_tokens_per_s, (*before)[1].throughput_tokens_per_s);
+  EXPECT_NE((*as_older)[0].throughput_tokens_per_s, (*before)[0].throughput_tokens_per_s);
+}
+
 }  // namespace
 }  // namespace perfcast

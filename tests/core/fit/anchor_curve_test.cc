@@ -169,11 +169,37 @@ TEST(AnchorCurveRooflineTest, LeavesTheMeasuredRangeAndTheSmallerBatchesAsTheyWe
   }
 }
 
-TEST(AnchorCurveRooflineTest, ASinglePointKeepsItsOwnRule) {
-  Curve curve{{"gpu-a", 1, "vllm", "org/model-7b", "fp16"}, {256, 256}, {{8, 800}}};
+TEST(AnchorCurveRooflineTest, ASinglePointFollowsTheRooflineBothWaysAtItsEfficiency) {
+  Curve curve{{"gpu-a", 1, "vllm", "org/model-7b", "fp16"}, {256, 256}, {{8, 0.3 * Roofline(8)}}};
+  const AnchorCurve bare(curve);
   AnchorCurve anchor(curve);
   anchor.AttachRoofline(LevellingRoofline());
-  EXPECT_DOUBLE_EQ(anchor.ThroughputAt(64), AnchorCurve(curve).ThroughputAt(64));
+  for (double batch_size : {1.0, 3.0, 8.0, 64.0, 1536.0}) {
+    EXPECT_NEAR(anchor.ThroughputAt(batch_size), 0.3 * Roofline(batch_size),
+                1e-9 * Roofline(batch_size))
+        << batch_size;
+  }
+  // Without a roofline: a line through the origin below the point, level above it.
+  EXPECT_DOUBLE_EQ(bare.ThroughputAt(2), 0.3 * Roofline(8) / 4);
+  EXPECT_DOUBLE_EQ(bare.ThroughputAt(64), 0.3 * Roofline(8));
+}
+
+TEST(AnchorCurveRooflineTest, APublishedMaximumFollowsTheRooflineDownAndHoldsPastIt) {
+  Configuration published{"gpu-a", 1, "tensorrt-llm", "org/model-7b", "fp8"};
+  published.batch_semantics = BatchSemantics::kMaxThroughput;
+  const double maximum = 0.5 * Roofline(kSaturationBatchSize);
+  AnchorCurve anchor(Curve{published, {128, 128}, {{kSaturationBatchSize, maximum}}});
+  const AnchorCurve bare = anchor;
+  anchor.AttachRoofline(LevellingRoofline());
+  for (double batch_size : {1.0, 16.0, 100.0, 512.0}) {
+    EXPECT_NEAR(anchor.ThroughputAt(batch_size), 0.5 * Roofline(batch_size),
+                1e-9 * Roofline(batch_size))
+        << batch_size;
+    // Without a roofline: the straight line through the origin, far below it at small batches.
+    EXPECT_LT(bare.ThroughputAt(batch_size), anchor.ThroughputAt(batch_size)) << batch_size;
+  }
+  EXPECT_DOUBLE_EQ(anchor.ThroughputAt(kSaturationBatchSize), maximum);
+  EXPECT_DOUBLE_EQ(anchor.ThroughputAt(8192), maximum);
 }
 
 }  // namespace

@@ -75,5 +75,22 @@ TEST(AttachRooflinesTest, EveryAnchorGetsItsOwnAndNoneWithoutACatalogue) {
   EXPECT_TRUE(anchors[1].roofline().empty());
 }
 
+TEST(AttachRooflinesTest, CurvesOfTwoPointsOrMoreLeavesOnePointCurvesWithout) {
+  const Catalogue catalogue = Shipped();
+  Configuration published{"NVIDIA H100", 1, "tensorrt-llm", "meta-llama/Meta-Llama-3-8B", "fp16"};
+  published.batch_semantics = BatchSemantics::kMaxThroughput;
+  Curve maximum{published, {128, 128}, {{kSaturationBatchSize, 20000}}};
+  Curve sweep{{"NVIDIA H100", 1, "vllm", "meta-llama/Meta-Llama-3-8B", "fp16"},
+              {128, 128},
+              {{1, 100}, {8, 700}}};
+  std::vector<AnchorCurve> anchors = {AnchorCurve(maximum), AnchorCurve(sweep)};
+  AttachRooflines(&catalogue, absl::MakeSpan(anchors), RooflineReach::kCurvesOfTwoPointsOrMore);
+  EXPECT_TRUE(anchors[0].roofline().empty());
+  EXPECT_FALSE(anchors[1].roofline().empty());
+  AttachRooflines(&catalogue, absl::MakeSpan(anchors));
+  EXPECT_FALSE(anchors[0].roofline().empty());
+  EXPECT_GT(anchors[0].ThroughputAt(16), AnchorCurve(maximum).ThroughputAt(16));
+}
+
 }  // namespace
 }  // namespace perfcast
