@@ -27,8 +27,8 @@ namespace perfcast {
 // A single point with a roofline follows it both ways at the point's efficiency, where without
 // one it would be a line through the origin below and flat above: one point has no slope of its
 // own, and the roofline's is the physical one. A published maximum throughput (one point on the
-// kMaxThroughput axis, at the stand-in batch kSaturationBatchSize) is where its curve levels off:
-// it follows the roofline below and holds past it.
+// kMaxThroughput axis, at the stand-in batch kSaturationBatchSize unless its row names a batch)
+// is where its curve levels off: it follows the roofline below and holds past it.
 class AnchorCurve {
  public:
   // REQUIRES: curve.points is non-empty and sorted by batch size.

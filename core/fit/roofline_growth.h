@@ -7,6 +7,7 @@ namespace perfcast {
 // How the physical ceiling of one configuration at one shape grows with the batch size: the log
 // of its roofline throughput at batch 1, 2, 4, ..., 2^kDoublings, read in between on a log-log
 // line and held flat past the last entry. An anchor follows it past its last measured batch
+// (a single point below it too, LogGrowthBetween from the batch asked up to the point)
 // (AnchorCurve::ThroughputAt), where no measurement says how its curve goes on.
 class RooflineGrowth {
  public:

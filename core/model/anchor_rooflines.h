@@ -20,7 +20,8 @@ RooflineGrowth RooflineGrowthOf(const Catalogue& catalogue, const Configuration&
 // or more following it past their last point, and on single points that kept their own rule.
 enum class RooflineReach { kCurvesOfTwoPointsOrMore, kEveryCurve };
 
-// Attaches to every anchor its configuration's growth at its shape (none without a catalogue).
+// Attaches to every anchor its configuration's growth at its shape (none without a catalogue;
+// none to single points with kCurvesOfTwoPointsOrMore, what a format-13 bundle was trained on).
 // The same for a model's anchors when trained and when decoded, so that both extrapolate alike.
 void AttachRooflines(const Catalogue* catalogue, absl::Span<AnchorCurve> anchors,
                      RooflineReach reach = RooflineReach::kEveryCurve);

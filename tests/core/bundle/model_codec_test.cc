@@ -141,10 +141,18 @@ TEST(ModelCodecRooflineTest, ADecodedModelFollowsTheRooflinesAndAnOlderFormatIts
     EXPECT_DOUBLE_EQ((*after)[i].throughput_tokens_per_s, (*before)[i].throughput_tokens_per_s);
   }
 
+  // Under format 13 these sweeps of four points follow their rooflines as they were trained to.
+  ASSERT_EQ(bytes.substr(0, 8), "PERFCAST");
+  bytes[8] = 13;
+  auto format13 = DecodeModelBundle(bytes);
+  ASSERT_TRUE(format13.ok()) << format13.status();
+  auto as_format13 = (*format13)->Predict(query, batches, 0.9);
+  ASSERT_TRUE(as_format13.ok()) << as_format13.status();
+  EXPECT_DOUBLE_EQ((*as_format13)[1].throughput_tokens_per_s, (*before)[1].throughput_tokens_per_s);
+
   // The same payload under format 12, whose anchors followed their fits past their last batch:
   // the measured batch reads the same, the one past every curve does not. The checksum covers
   // the payload only; the version follows the 8-byte magic.
-  ASSERT_EQ(bytes.substr(0, 8), "PERFCAST");
   bytes[8] = 12;
   auto older = DecodeModelBundle(bytes);
   ASSERT_TRUE(older.ok()) << older.status();
