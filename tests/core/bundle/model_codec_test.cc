@@ -1,6 +1,7 @@
 #include "core/bundle/model_codec.h"
 
 #include <cmath>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -23,6 +24,7 @@
 #include "core/model/workload_features.h"
 #include "core/model/workload_similarity.h"
 #include "core/util/byte_coding.h"
+#include "core/util/status_macros.h"
 #include "gtest/gtest.h"
 #include "tests/core/synthetic_model.h"
 
@@ -117,13 +119,36 @@ std::vector<BenchmarkRecord> CataloguedRecords() {
   return records;
 }
 
-TEST(ModelCodecRooflineTest, ADecodedModelFollowsTheRooflinesAndAnOlderFormatItsFits) {
-  absl::StatusOr<Catalogue> loaded =
-      Catalogue::Load(std::string(PERFCAST_SOURCE_DIR) + "/data/catalogue");
-  ASSERT_TRUE(loaded.ok()) << loaded.status();
+// A model trained on `records` with the shipped catalogue, whose anchors have rooflines.
+absl::StatusOr<std::shared_ptr<const PerfcastModel>> TrainCatalogued(
+    const std::vector<BenchmarkRecord>& records) {
+  PERFCAST_ASSIGN_OR_RETURN(Catalogue catalogue,
+                            Catalogue::Load(std::string(PERFCAST_SOURCE_DIR) + "/data/catalogue"));
   TrainOptions options;
-  options.catalogue = std::make_shared<const Catalogue>(*std::move(loaded));
-  auto trained = PerfcastModel::Train(CataloguedRecords(), options);
+  options.catalogue = std::make_shared<const Catalogue>(std::move(catalogue));
+  return PerfcastModel::Train(records, options);
+}
+
+// The throughputs `bundle` predicts read as format `version`. The checksum covers the payload
+// only; the version follows the 8-byte magic.
+std::vector<double> ThroughputsAsFormat(std::string bundle, uint8_t version,
+                                        const PredictionQuery& query,
+                                        absl::Span<const int> batches) {
+  EXPECT_EQ(bundle.substr(0, 8), "PERFCAST");
+  bundle[8] = static_cast<char>(version);
+  auto decoded = DecodeModelBundle(bundle);
+  EXPECT_TRUE(decoded.ok()) << decoded.status();
+  if (!decoded.ok()) return {};
+  auto predicted = (*decoded)->Predict(query, batches, 0.9);
+  EXPECT_TRUE(predicted.ok()) << predicted.status();
+  if (!predicted.ok()) return {};
+  std::vector<double> out;
+  for (const PointPrediction& p : *predicted) out.push_back(p.throughput_tokens_per_s);
+  return out;
+}
+
+TEST(ModelCodecRooflineTest, ADecodedModelFollowsTheRooflinesAndAnOlderFormatItsFits) {
+  auto trained = TrainCatalogued(CataloguedRecords());
   ASSERT_TRUE(trained.ok()) << trained.status();
   const PredictionQuery query{{"NVIDIA H100", 2, "vllm", "meta-llama/Meta-Llama-3-8B", "fp16"},
                               {256, 256}};
@@ -132,42 +157,26 @@ TEST(ModelCodecRooflineTest, ADecodedModelFollowsTheRooflinesAndAnOlderFormatIts
   ASSERT_TRUE(before.ok()) << before.status();
   ASSERT_EQ((*before)[1].prediction_case, PredictionCase::kExtrapolatedBatch);
 
-  std::string bytes = EncodeModelBundle(**trained);
-  auto decoded = DecodeModelBundle(bytes);
-  ASSERT_TRUE(decoded.ok()) << decoded.status();
-  auto after = (*decoded)->Predict(query, batches, 0.9);
-  ASSERT_TRUE(after.ok()) << after.status();
-  for (int i = 0; i < 2; ++i) {
-    EXPECT_DOUBLE_EQ((*after)[i].throughput_tokens_per_s, (*before)[i].throughput_tokens_per_s);
-  }
+  const std::string bytes = EncodeModelBundle(**trained);
+  const std::vector<double> after =
+      ThroughputsAsFormat(bytes, kBundleFormatVersion, query, batches);
+  ASSERT_EQ(after.size(), 2u);
+  for (int i = 0; i < 2; ++i) EXPECT_DOUBLE_EQ(after[i], (*before)[i].throughput_tokens_per_s);
 
   // Under format 13 these sweeps of four points follow their rooflines as they were trained to.
-  ASSERT_EQ(bytes.substr(0, 8), "PERFCAST");
-  bytes[8] = 13;
-  auto format13 = DecodeModelBundle(bytes);
-  ASSERT_TRUE(format13.ok()) << format13.status();
-  auto as_format13 = (*format13)->Predict(query, batches, 0.9);
-  ASSERT_TRUE(as_format13.ok()) << as_format13.status();
-  EXPECT_DOUBLE_EQ((*as_format13)[1].throughput_tokens_per_s, (*before)[1].throughput_tokens_per_s);
+  const std::vector<double> as_format13 = ThroughputsAsFormat(bytes, 13, query, batches);
+  ASSERT_EQ(as_format13.size(), 2u);
+  EXPECT_DOUBLE_EQ(as_format13[1], (*before)[1].throughput_tokens_per_s);
 
-  // The same payload under format 12, whose anchors followed their fits past their last batch:
-  // the measured batch reads the same, the one past every curve does not. The checksum covers
-  // the payload only; the version follows the 8-byte magic.
-  bytes[8] = 12;
-  auto older = DecodeModelBundle(bytes);
-  ASSERT_TRUE(older.ok()) << older.status();
-  auto as_older = (*older)->Predict(query, batches, 0.9);
-  ASSERT_TRUE(as_older.ok()) << as_older.status();
-  EXPECT_DOUBLE_EQ((*as_older)[0].throughput_tokens_per_s, (*before)[0].throughput_tokens_per_s);
-  EXPECT_NE((*as_older)[1].throughput_tokens_per_s, (*before)[1].throughput_tokens_per_s);
+  // Under format 12, whose anchors followed their fits past their last batch, the measured batch
+  // reads the same, the one past every curve does not.
+  const std::vector<double> as_format12 = ThroughputsAsFormat(bytes, 12, query, batches);
+  ASSERT_EQ(as_format12.size(), 2u);
+  EXPECT_DOUBLE_EQ(as_format12[0], (*before)[0].throughput_tokens_per_s);
+  EXPECT_NE(as_format12[1], (*before)[1].throughput_tokens_per_s);
 }
 
 TEST(ModelCodecRooflineTest, AFormat13BundleKeepsAPublishedMaximumsLineBelowIt) {
-  absl::StatusOr<Catalogue> loaded =
-      Catalogue::Load(std::string(PERFCAST_SOURCE_DIR) + "/data/catalogue");
-  ASSERT_TRUE(loaded.ok()) << loaded.status();
-  TrainOptions options;
-  options.catalogue = std::make_shared<const Catalogue>(*std::move(loaded));
   std::vector<BenchmarkRecord> records = CataloguedRecords();
   PredictionQuery query{{"NVIDIA H100", 1, "tensorrt-llm", "meta-llama/Meta-Llama-3-8B", "fp16"},
                         {128, 128}};
@@ -179,28 +188,24 @@ TEST(ModelCodecRooflineTest, AFormat13BundleKeepsAPublishedMaximumsLineBelowIt) 
   maximum.throughput_tokens_per_s = 9000;
   maximum.source = "catalogued";
   records.push_back(maximum);
-  auto trained = PerfcastModel::Train(records, options);
+  auto trained = TrainCatalogued(records);
   ASSERT_TRUE(trained.ok()) << trained.status();
   const int batches[] = {16, kSaturationBatchSize};
   auto before = (*trained)->Predict(query, batches, 0.9);
   ASSERT_TRUE(before.ok()) << before.status();
   ASSERT_EQ((*before)[1].prediction_case, PredictionCase::kMeasured);
 
-  std::string bytes = EncodeModelBundle(**trained);
-  auto decoded = DecodeModelBundle(bytes);
-  ASSERT_TRUE(decoded.ok()) << decoded.status();
-  auto after = (*decoded)->Predict(query, batches, 0.9);
-  ASSERT_TRUE(after.ok()) << after.status();
-  EXPECT_DOUBLE_EQ((*after)[0].throughput_tokens_per_s, (*before)[0].throughput_tokens_per_s);
+  const std::string bytes = EncodeModelBundle(**trained);
+  const std::vector<double> after =
+      ThroughputsAsFormat(bytes, kBundleFormatVersion, query, batches);
+  ASSERT_EQ(after.size(), 2u);
+  EXPECT_DOUBLE_EQ(after[0], (*before)[0].throughput_tokens_per_s);
 
-  ASSERT_EQ(bytes.substr(0, 8), "PERFCAST");
-  bytes[8] = 13;
-  auto older = DecodeModelBundle(bytes);
-  ASSERT_TRUE(older.ok()) << older.status();
-  auto as_older = (*older)->Predict(query, batches, 0.9);
-  ASSERT_TRUE(as_older.ok()) << as_older.status();
-  EXPECT_DOUBLE_EQ((*as_older)[1].throughput_tokens_per_s, (*before)[1].throughput_tokens_per_s);
-  EXPECT_NE((*as_older)[0].throughput_tokens_per_s, (*before)[0].throughput_tokens_per_s);
+  // Format 13's correction was trained on the maximum's straight line below it.
+  const std::vector<double> as_format13 = ThroughputsAsFormat(bytes, 13, query, batches);
+  ASSERT_EQ(as_format13.size(), 2u);
+  EXPECT_DOUBLE_EQ(as_format13[1], (*before)[1].throughput_tokens_per_s);
+  EXPECT_NE(as_format13[0], (*before)[0].throughput_tokens_per_s);
 }
 
 }  // namespace
