@@ -6,9 +6,9 @@ namespace perfcast {
 
 // How the physical ceiling of one configuration at one shape grows with the batch size: the log
 // of its roofline throughput at batch 1, 2, 4, ..., 2^kDoublings, read in between on a log-log
-// line and held flat past the last entry. An anchor follows it past its last measured batch
-// (a single point below it too, LogGrowthBetween from the batch asked up to the point)
-// (AnchorCurve::ThroughputAt), where no measurement says how its curve goes on.
+// line and held flat past the last entry. An anchor follows it where no measurement says how its
+// curve goes on (AnchorCurve::ThroughputAt): past its last measured batch, and a single point
+// below it too, as the growth from the batch asked up to the point.
 class RooflineGrowth {
  public:
   static constexpr int kDoublings = 16;
