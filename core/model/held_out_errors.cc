@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <optional>
+#include <random>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/types/span.h"
@@ -39,6 +41,7 @@ std::array<std::vector<ErrorRecord>, 2> CollectHeldOutErrors(
         static_cast<int>(i));
   }
   std::array<std::vector<ErrorRecord>, 2> records;
+  std::mt19937_64 sibling_draw(options.seed);
   for (size_t i = 0; i < index.anchors().size(); ++i) {
     const Curve& curve = index.anchors()[i].curve();
     const int configuration_fold = configuration_fold_of_curve[i];
@@ -53,7 +56,8 @@ std::array<std::vector<ErrorRecord>, 2> CollectHeldOutErrors(
                    absl::Span<const Anchor> anchors, const CurvePoint& point,
                    const Unobserved& unobserved, bool name_unseen = false,
                    const Configuration* as_queried = nullptr, bool other_campaign = false,
-                   bool keep = true, const std::optional<ShapeTransfer>& transfer = std::nullopt) {
+                   bool keep = true, const std::optional<ShapeTransfer>& transfer = std::nullopt,
+                   bool one_other_curve = false) {
       if (anchors.empty()) return std::nan("");
       AnchoredPrediction p =
           PredictFromAnchors(features, {model, physical_exponents},
@@ -66,8 +70,8 @@ std::array<std::vector<ErrorRecord>, 2> CollectHeldOutErrors(
       p.features.prediction_case = prediction_case;
       p.features.neighbourhood =
           similarity.Around(curve.configuration, curve.shape, point.batch_size, unobserved);
-      out.push_back(
-          {p.features, std::abs(signed_error), name_unseen, other_campaign, static_cast<int>(i)});
+      out.push_back({p.features, std::abs(signed_error), name_unseen, other_campaign,
+                     static_cast<int>(i), one_other_curve});
       return signed_error;
     };
     const Unobserved without_curve{.curve = static_cast<int>(i)};
@@ -79,6 +83,38 @@ std::array<std::vector<ErrorRecord>, 2> CollectHeldOutErrors(
       add(PredictionCase::kExtrapolatedShape, curve_models[folds.of_curve[i]], new_shape_anchors,
           point, without_curve, /*name_unseen=*/false, /*as_queried=*/nullptr,
           /*other_campaign=*/false, /*keep=*/true, transfer);
+    }
+    // A configuration measured at one other shape, as a new campaign's first results mostly are:
+    // the curve predicted from one of its configuration's other curves, drawn at random (a first
+    // result is not chosen for being near the query), with the rest of its campaign's
+    // configurations out of the anchors (other campaigns make up the count) and the rest of its
+    // configuration out of the neighbourhood. Otherwise only configurations of many curves
+    // calibrate a new shape, which err less. Calibration half only: learnt by the error predictor,
+    // these records narrowed the intervals of every new configuration with a name the data lack.
+    const std::vector<AnchorChoice> siblings =
+        index.SameConfiguration(curve.configuration, curve.shape, std::numeric_limits<int>::max());
+    if (half == 1 && siblings.size() >= 2) {
+      const size_t drawn = sibling_draw() % siblings.size();
+      std::vector<AnchorChoice> chosen = {siblings[drawn]};
+      for (const AnchorChoice& other :
+           index.OtherConfigurations(curve.configuration, curve.shape, kSiblingsForNewShape - 1,
+                                     ConfigurationField::kCampaign)) {
+        chosen.push_back(other);
+      }
+      const std::vector<Anchor> one_sibling_anchors = AnchorsOf(index, chosen);
+      const std::optional<ShapeTransfer> one_sibling_transfer =
+          ShapeTransferOf(index, curve.configuration, curve.shape, one_sibling_anchors);
+      std::vector<int> unmeasured = {static_cast<int>(i)};
+      for (size_t s = 0; s < siblings.size(); ++s) {
+        if (s != drawn) unmeasured.push_back(siblings[s].anchor_index);
+      }
+      std::sort(unmeasured.begin(), unmeasured.end());
+      for (const CurvePoint& point : curve.points) {
+        add(PredictionCase::kExtrapolatedShape, curve_models[folds.of_curve[i]],
+            one_sibling_anchors, point, {.curve = static_cast<int>(i), .curves = unmeasured},
+            /*name_unseen=*/false, /*as_queried=*/nullptr, /*other_campaign=*/false,
+            /*keep=*/true, one_sibling_transfer, /*one_other_curve=*/true);
+      }
     }
     const size_t n = curve.points.size();
     if (const size_t keep = LargerBatchSplit(n); keep < n) {

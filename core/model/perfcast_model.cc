@@ -354,26 +354,25 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
           ? ShapeTransferOf(s.index, query.configuration, query.shape, anchors)
           : std::nullopt;
   // Anchors of other campaigns carry their campaign's level: taken out, the query's put in.
+  const size_t used_anchors = std::min(anchors.size(), kMaxAnchors);
   double level_shift = 0;
-  for (size_t i = 0; i < std::min(anchors.size(), kMaxAnchors); ++i) {
+  int of_other_campaigns = 0;
+  for (size_t i = 0; i < used_anchors; ++i) {
     const std::string& campaign = anchors[i].curve->curve().configuration.campaign;
     if (campaign != query.configuration.campaign) {
       level_shift += query_level - s.campaign_levels.LevelOf(campaign);
+      ++of_other_campaigns;
     }
   }
-  level_shift /= static_cast<double>(std::min(anchors.size(), kMaxAnchors));
-  // A campaign's configuration that only other campaigns measured is read across campaigns,
-  // as a population answer is, whatever the campaign's level says, and gets the same floor: the
-  // campaign's few results say little about how far its other configurations lie from the
-  // others'.
-  const bool across_campaigns =
-      population ||
-      (unmeasured_case == PredictionCase::kNewConfiguration &&
-       std::none_of(anchors.begin(), anchors.begin() + std::min(anchors.size(), kMaxAnchors),
-                    [&](const Anchor& anchor) {
-                      return anchor.curve->curve().configuration.campaign ==
-                             query.configuration.campaign;
-                    }));
+  level_shift /= static_cast<double>(used_anchors);
+  // The share of the answer read across campaigns: a population answer is all of it; a
+  // campaign's query, the share of its anchors that other campaigns measured. How far such an
+  // answer may lie from what the campaign measures is the campaigns' scatter
+  // (RowKind::kCampaignSpread), in proportion to that share: the campaign's few results say
+  // little about how far its other configurations and shapes lie from the others'.
+  const double across_campaigns =
+      population ? 1.0
+                 : static_cast<double>(of_other_campaigns) / static_cast<double>(used_anchors);
 
   // The asked names: the catalogue knows them, the trained names may be other spellings.
   MemoryBudget memory = MemoryBudget::Of(catalogue(), asked.configuration, asked.shape);
@@ -464,9 +463,10 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
         whole_curve ? s.whole_curve_calibration : s.calibration;
     double half_width =
         calibration.ScoreQuantile(kind, confidence_level) * expected_absolute_log_error;
-    if (across_campaigns && s.calibration.ScoreCount(RowKind::kCampaignSpread) > 0) {
-      half_width = std::max(
-          half_width, s.calibration.ScoreQuantile(RowKind::kCampaignSpread, confidence_level));
+    if (across_campaigns > 0 && s.calibration.ScoreCount(RowKind::kCampaignSpread) > 0) {
+      half_width =
+          std::max(half_width, across_campaigns * s.calibration.ScoreQuantile(
+                                                      RowKind::kCampaignSpread, confidence_level));
     }
     if (skipped[i]) continue;  // no throughput, as for a point that does not fit
     p.throughput_tokens_per_s = std::exp(log_throughput);

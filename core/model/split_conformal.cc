@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 #include <string>
+#include <utility>
 
 #include "core/data/curve.h"
 #include "core/fit/anchor_curve.h"
@@ -28,15 +29,17 @@ absl::StatusOr<Calibrations> CalibrateIntervals(const AnchorIndex& index,
   // intervals lose their finite-sample guarantee.
   if (records[0].empty()) {
     for (const ErrorRecord& record : records[1]) {
-      if (!record.name_unseen && !record.other_campaign) records[0].push_back(record);
+      if (!record.name_unseen && !record.other_campaign && !record.one_other_curve) {
+        records[0].push_back(record);
+      }
     }
   }
   if (records[1].empty()) records[1] = records[0];
   PERFCAST_ASSIGN_OR_RETURN(ErrorPredictor predictor,
                             ErrorPredictor::Train(records[0], options.seed, options.threads));
   std::array<std::vector<double>, kRowKindCount> scores;
-  // Per kind, the largest score over each held-out curve's points.
-  std::array<std::map<int, double>, kRowKindCount> largest_by_curve;
+  // Per kind, the largest score over each held-out prediction of a whole curve's points.
+  std::array<std::map<std::pair<int, bool>, double>, kRowKindCount> largest_by_curve;
   // A campaign the data lack is one more draw from the campaigns, not from their pooled points:
   // the campaign spread is the distribution of a campaign drawn at random, then one of its
   // points, so each campaign's scores weigh as much in total whatever its size. Pooled, the
@@ -59,13 +62,14 @@ absl::StatusOr<Calibrations> CalibrateIntervals(const AnchorIndex& index,
         record.absolute_log_error / predictor.ExpectedAbsoluteLogError(record.features);
     scores[static_cast<int>(kind)].push_back(score);
     if (record.curve >= 0) {
-      double& largest = largest_by_curve[static_cast<int>(kind)][record.curve];
+      double& largest =
+          largest_by_curve[static_cast<int>(kind)][{record.curve, record.one_other_curve}];
       largest = std::max(largest, score);
     }
   }
   std::array<std::vector<double>, kRowKindCount> curve_scores;
   for (int kind = 0; kind < kRowKindCount; ++kind) {
-    for (const auto& [curve, largest] : largest_by_curve[kind]) {
+    for (const auto& [prediction, largest] : largest_by_curve[kind]) {
       curve_scores[kind].push_back(largest);
     }
   }

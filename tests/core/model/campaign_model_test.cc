@@ -145,6 +145,54 @@ TEST(CampaignFloorTest, ANamedCampaignReadAcrossCampaignsGetsTheCampaignSpreadFl
             floor);
 }
 
+TEST(CampaignFloorTest, ANewShapeReadPartlyAcrossCampaignsGetsThatShareOfTheFloor) {
+  // lab-b's first result: one shape of one configuration of another model, at a thousandth of
+  // lab-a's level. Another shape of it is read off that curve and, to make up the count, off
+  // lab-a's most similar configurations: the answer is that share across campaigns, and its
+  // interval at least that share of the campaigns' spread.
+  const Shape measured{256, 256};
+  std::vector<BenchmarkRecord> records;
+  for (BenchmarkRecord r : testing::SyntheticRecords()) {
+    r.configuration.campaign = "lab-a";
+    records.push_back(r);
+    if (r.configuration.hardware == "gpu-a" && r.configuration.num_gpus == 1 &&
+        r.shape == measured) {
+      r.configuration.campaign = "lab-b";
+      r.configuration.model = "org/model-13b";
+      r.throughput_tokens_per_s *= 0.001;
+      records.push_back(r);
+    }
+  }
+  auto trained = PerfcastModel::Train(records, TrainOptions{});
+  ASSERT_TRUE(trained.ok()) << trained.status();
+  const PerfcastModel::State& state = PerfcastModelInternal::StateOf(**trained);
+  ASSERT_GT(state.calibration.ScoreCount(RowKind::kCampaignSpread), 0u);
+  const double floor = state.calibration.ScoreQuantile(RowKind::kCampaignSpread, 0.9);
+
+  Configuration query{"gpu-a", 1, "vllm", "org/model-13b", "fp16"};
+  query.campaign = "lab-b";
+  const Shape asked{1024, 1024};
+  const std::vector<AnchorChoice> chosen = NewShapeAnchors(state.index, query, asked);
+  ASSERT_EQ(chosen.size(), static_cast<size_t>(kSiblingsForNewShape));
+  int across = 0;
+  for (const AnchorChoice& choice : chosen) {
+    if (state.index.anchors()[choice.anchor_index].curve().configuration.campaign != "lab-b") {
+      ++across;
+    }
+  }
+  ASSERT_EQ(across, kSiblingsForNewShape - 1);
+  const int batches[] = {16};
+  auto predicted = (*trained)->Predict({query, asked}, batches, 0.9);
+  ASSERT_TRUE(predicted.ok()) << predicted.status();
+  ASSERT_EQ(predicted->front().prediction_case, PredictionCase::kExtrapolatedShape);
+  const double half_width =
+      std::log(predicted->front().upper_tokens_per_s / predicted->front().throughput_tokens_per_s);
+  EXPECT_GE(half_width, floor * across / kSiblingsForNewShape - 1e-9) << floor;
+  // Not the whole floor: one anchor is the campaign's own. (The spread is far wider than a new
+  // shape's interval here, so the floor decides.)
+  EXPECT_LT(half_width, floor - 1e-9);
+}
+
 TEST_F(CampaignModelTest, StaticAndConcurrencyAxesAreKeptApart) {
   Configuration c{"gpu-a", 1, "vllm", "org/model-7b", "fp16"};
   c.campaign = "lab-a";
