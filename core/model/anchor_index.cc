@@ -342,7 +342,8 @@ std::vector<AnchorChoice> AnchorIndex::OtherConfigurations(const Configuration& 
 }
 
 std::optional<AnchorIndex::ShapePair> AnchorIndex::SiblingMeasuredAt(
-    const Configuration& configuration, const Shape& from, const Shape& to) const {
+    const Configuration& configuration, const Shape& from, const Shape& to,
+    ConfigurationField must_differ) const {
   if (from == to) return std::nullopt;
   const auto at_from = anchors_at_shape_.find({from.input_tokens, from.output_tokens});
   const auto at_to = anchors_at_shape_.find({to.input_tokens, to.output_tokens});
@@ -355,6 +356,7 @@ std::optional<AnchorIndex::ShapePair> AnchorIndex::SiblingMeasuredAt(
   const std::string stack = stack_of_ ? stack_of_(configuration.hardware) : std::string();
   const Codes asked = CodesOf(configuration, stack);
   const bool named_campaign = !configuration.campaign.empty();
+  const CodedField differ = CodedFieldOf(must_differ);
   std::optional<ShapePair> best;
   double best_score = -std::numeric_limits<double>::infinity();
   bool best_is_sweep = false;
@@ -369,6 +371,7 @@ std::optional<AnchorIndex::ShapePair> AnchorIndex::SiblingMeasuredAt(
     const Codes& codes = codes_[c];
     const auto same = [&](CodedField field) { return asked[field] == codes[field]; };
     if (IsQueried(configuration, asked, c)) continue;
+    if (differ != kCodedFieldCount && same(differ)) continue;
     const double stack_bonus = StackBonus(stack, asked, c);
     const auto score_with_gaps = [&](double log2_gpus_gap, double log2_size_gap) {
       return ConfigurationSimilarity(same(kModelCode), same(kHardwareCode), same(kFrameworkCode),

@@ -66,13 +66,15 @@ class AnchorIndex {
   // score OtherConfigurations ranks by, without its shape term) among the others that measured
   // both shapes on the query's batch axis, preferring any whose two curves each have 2 points or
   // more: how the step between the two shapes moved a system like it. nullopt when no other
-  // configuration measured both.
+  // configuration measured both. With a `must_differ` field, only configurations whose value of
+  // that field differs from the query's.
   struct ShapePair {
     int at_from = -1;
     int at_to = -1;
   };
-  std::optional<ShapePair> SiblingMeasuredAt(const Configuration& configuration, const Shape& from,
-                                             const Shape& to) const;
+  std::optional<ShapePair> SiblingMeasuredAt(
+      const Configuration& configuration, const Shape& from, const Shape& to,
+      ConfigurationField must_differ = ConfigurationField::kNone) const;
 
  private:
   // Shapes as (log2 input, log2 output): distances are computed per anchor on every query.

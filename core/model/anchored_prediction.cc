@@ -152,14 +152,15 @@ double ShapeTransfer::LogThroughputAt(double batch_size) const {
 
 std::optional<ShapeTransfer> ShapeTransferOf(const AnchorIndex& index,
                                              const Configuration& configuration, const Shape& shape,
-                                             absl::Span<const Anchor> anchors) {
+                                             absl::Span<const Anchor> anchors,
+                                             ConfigurationField must_differ) {
   if (anchors.empty() || anchors.front().is_same_curve ||
       anchors.front().curve->curve().configuration != configuration) {
     return std::nullopt;
   }
   const AnchorCurve& own = *anchors.front().curve;
   const std::optional<AnchorIndex::ShapePair> sibling =
-      index.SiblingMeasuredAt(configuration, own.curve().shape, shape);
+      index.SiblingMeasuredAt(configuration, own.curve().shape, shape, must_differ);
   if (!sibling.has_value()) return std::nullopt;
   const AnchorCurve& sibling_from = index.anchors()[sibling->at_from];
   return ShapeTransfer{&own, &sibling_from, &index.anchors()[sibling->at_to],

@@ -105,10 +105,11 @@ struct ShapeTransfer {
 
 // The transfer for a new shape whose anchors are `anchors` (NewShapeAnchors' order: the nearest
 // measured shape of the configuration first); nullopt when the first anchor is not of
-// `configuration` or no other configuration measured both shapes.
-std::optional<ShapeTransfer> ShapeTransferOf(const AnchorIndex& index,
-                                             const Configuration& configuration, const Shape& shape,
-                                             absl::Span<const Anchor> anchors);
+// `configuration` or no other configuration measured both shapes. `must_differ` as for
+// AnchorIndex::SiblingMeasuredAt.
+std::optional<ShapeTransfer> ShapeTransferOf(
+    const AnchorIndex& index, const Configuration& configuration, const Shape& shape,
+    absl::Span<const Anchor> anchors, ConfigurationField must_differ = ConfigurationField::kNone);
 
 // How much a new shape's log throughput takes from the transfer where all three curves measured
 // the batch size; the anchored prediction keeps the rest. Both err, and not alike: the transfer

@@ -47,9 +47,10 @@ struct ErrorRecord {
   // The held-out curve the prediction was of (its anchor index), so that the largest score over
   // one curve's points can calibrate a bound for the whole curve; -1: not known.
   int curve = -1;
-  // Predicted as a new shape of a configuration with one other curve (CollectHeldOutErrors): a
-  // second prediction of the whole curve, whose largest score stands apart from the first's.
-  bool one_other_curve = false;
+  // Predicted as a new shape from a campaign's first result, one other curve of the configuration
+  // (CollectHeldOutErrors): calibrates intervals only, as name_unseen does; a second prediction
+  // of the whole curve, whose largest score stands apart from the first's.
+  bool first_result = false;
 };
 
 // Maps ErrorFeatures to the expected |log error| of the prediction (docs/METHOD.md §3): a small

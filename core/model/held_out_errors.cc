@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <optional>
 #include <random>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/types/span.h"
@@ -15,6 +17,49 @@
 #include "core/model/error_exploration.h"
 
 namespace perfcast {
+namespace {
+
+// A new shape of a configuration whose campaign measured one other shape of it and nothing else:
+// the anchors, the transfer and the curves the neighbourhood must not see.
+struct FirstResultCase {
+  std::vector<Anchor> anchors;
+  std::optional<ShapeTransfer> transfer;
+  std::vector<int> unseen_curves;  // sorted
+};
+
+// The case for curve `held_out`, from one of its configuration's other curves drawn with `seed`:
+// a campaign's first result is not chosen for being near the shape asked next. Everything else
+// comes from other campaigns, as for a campaign the data otherwise lack. nullopt when the
+// configuration has fewer than 2 other curves (one other is the ordinary new-shape case already)
+// or other campaigns cannot make up the anchors as Predict would.
+std::optional<FirstResultCase> FirstResultCaseOf(const AnchorIndex& index, int held_out,
+                                                 uint64_t seed) {
+  const Curve& curve = index.anchors()[held_out].curve();
+  const std::vector<AnchorChoice> siblings =
+      index.SameConfiguration(curve.configuration, curve.shape, std::numeric_limits<int>::max());
+  if (siblings.size() < 2) return std::nullopt;
+  const std::vector<AnchorChoice> others = index.OtherConfigurations(
+      curve.configuration, curve.shape, kSiblingsForNewShape - 1, ConfigurationField::kCampaign);
+  if (others.size() < kSiblingsForNewShape - 1) return std::nullopt;
+  // Seeded per curve, so that a curve's draw does not hang on how many curves drew before it;
+  // the modulo, unlike a distribution, draws alike with every standard library.
+  std::mt19937_64 draw(seed ^ (0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(held_out + 1)));
+  const size_t drawn = draw() % siblings.size();
+  std::vector<AnchorChoice> chosen = {siblings[drawn]};
+  chosen.insert(chosen.end(), others.begin(), others.end());
+  FirstResultCase out;
+  out.anchors = AnchorsOf(index, chosen);
+  out.transfer = ShapeTransferOf(index, curve.configuration, curve.shape, out.anchors,
+                                 ConfigurationField::kCampaign);
+  out.unseen_curves.push_back(held_out);
+  for (size_t s = 0; s < siblings.size(); ++s) {
+    if (s != drawn) out.unseen_curves.push_back(siblings[s].anchor_index);
+  }
+  std::sort(out.unseen_curves.begin(), out.unseen_curves.end());
+  return out;
+}
+
+}  // namespace
 
 std::array<std::vector<ErrorRecord>, 2> CollectHeldOutErrors(
     const AnchorIndex& index, const WorkloadScales& scales, const FoldModels& models,
@@ -41,7 +86,6 @@ std::array<std::vector<ErrorRecord>, 2> CollectHeldOutErrors(
         static_cast<int>(i));
   }
   std::array<std::vector<ErrorRecord>, 2> records;
-  std::mt19937_64 sibling_draw(options.seed);
   for (size_t i = 0; i < index.anchors().size(); ++i) {
     const Curve& curve = index.anchors()[i].curve();
     const int configuration_fold = configuration_fold_of_curve[i];
@@ -57,7 +101,7 @@ std::array<std::vector<ErrorRecord>, 2> CollectHeldOutErrors(
                    const Unobserved& unobserved, bool name_unseen = false,
                    const Configuration* as_queried = nullptr, bool other_campaign = false,
                    bool keep = true, const std::optional<ShapeTransfer>& transfer = std::nullopt,
-                   bool one_other_curve = false) {
+                   bool first_result = false) {
       if (anchors.empty()) return std::nan("");
       AnchoredPrediction p =
           PredictFromAnchors(features, {model, physical_exponents},
@@ -71,7 +115,7 @@ std::array<std::vector<ErrorRecord>, 2> CollectHeldOutErrors(
       p.features.neighbourhood =
           similarity.Around(curve.configuration, curve.shape, point.batch_size, unobserved);
       out.push_back({p.features, std::abs(signed_error), name_unseen, other_campaign,
-                     static_cast<int>(i), one_other_curve});
+                     static_cast<int>(i), first_result});
       return signed_error;
     };
     const Unobserved without_curve{.curve = static_cast<int>(i)};
@@ -84,36 +128,18 @@ std::array<std::vector<ErrorRecord>, 2> CollectHeldOutErrors(
           point, without_curve, /*name_unseen=*/false, /*as_queried=*/nullptr,
           /*other_campaign=*/false, /*keep=*/true, transfer);
     }
-    // A configuration measured at one other shape, as a new campaign's first results mostly are:
-    // the curve predicted from one of its configuration's other curves, drawn at random (a first
-    // result is not chosen for being near the query), with the rest of its campaign's
-    // configurations out of the anchors (other campaigns make up the count) and the rest of its
-    // configuration out of the neighbourhood. Otherwise only configurations of many curves
-    // calibrate a new shape, which err less. Calibration half only: learnt by the error predictor,
-    // these records narrowed the intervals of every new configuration with a name the data lack.
-    const std::vector<AnchorChoice> siblings =
-        index.SameConfiguration(curve.configuration, curve.shape, std::numeric_limits<int>::max());
-    if (half == 1 && siblings.size() >= 2) {
-      const size_t drawn = sibling_draw() % siblings.size();
-      std::vector<AnchorChoice> chosen = {siblings[drawn]};
-      for (const AnchorChoice& other :
-           index.OtherConfigurations(curve.configuration, curve.shape, kSiblingsForNewShape - 1,
-                                     ConfigurationField::kCampaign)) {
-        chosen.push_back(other);
-      }
-      const std::vector<Anchor> one_sibling_anchors = AnchorsOf(index, chosen);
-      const std::optional<ShapeTransfer> one_sibling_transfer =
-          ShapeTransferOf(index, curve.configuration, curve.shape, one_sibling_anchors);
-      std::vector<int> unmeasured = {static_cast<int>(i)};
-      for (size_t s = 0; s < siblings.size(); ++s) {
-        if (s != drawn) unmeasured.push_back(siblings[s].anchor_index);
-      }
-      std::sort(unmeasured.begin(), unmeasured.end());
-      for (const CurvePoint& point : curve.points) {
-        add(PredictionCase::kExtrapolatedShape, curve_models[folds.of_curve[i]],
-            one_sibling_anchors, point, {.curve = static_cast<int>(i), .curves = unmeasured},
-            /*name_unseen=*/false, /*as_queried=*/nullptr, /*other_campaign=*/false,
-            /*keep=*/true, one_sibling_transfer, /*one_other_curve=*/true);
+    // Calibrated on well-measured configurations alone, the new shapes of a campaign's first
+    // results were covered less than their level. Calibration half only: learnt by the error
+    // predictor, these records narrowed the intervals of every new configuration.
+    if (half == 1) {
+      if (const std::optional<FirstResultCase> first =
+              FirstResultCaseOf(index, static_cast<int>(i), options.seed)) {
+        for (const CurvePoint& point : curve.points) {
+          add(PredictionCase::kExtrapolatedShape, curve_models[folds.of_curve[i]], first->anchors,
+              point, {.curve = static_cast<int>(i), .curves = first->unseen_curves},
+              /*name_unseen=*/false, /*as_queried=*/nullptr, /*other_campaign=*/false,
+              /*keep=*/true, first->transfer, /*first_result=*/true);
+        }
       }
     }
     const size_t n = curve.points.size();

@@ -365,12 +365,13 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
     }
   }
   level_shift /= static_cast<double>(used_anchors);
-  // The share of the answer read across campaigns: a population answer is all of it; a
-  // campaign's query, the share of its anchors that other campaigns measured. How far such an
-  // answer may lie from what the campaign measures is the campaigns' scatter
-  // (RowKind::kCampaignSpread), in proportion to that share: the campaign's few results say
-  // little about how far its other configurations and shapes lie from the others'.
-  const double across_campaigns =
+  // How far an answer read across campaigns may lie from what the campaign measures is the
+  // campaigns' scatter (RowKind::kCampaignSpread); an answer read partly across them, that share
+  // of it. A population answer is read wholly across them; a named campaign's, by the share of its
+  // anchors that other campaigns measured (an answer is a mean of their readings), less what a
+  // shape transfer reads off the configuration's own curve (per point, below). A campaign's few
+  // results say little about how far its other configurations and shapes lie from the others'.
+  const double anchors_floor_share =
       population ? 1.0
                  : static_cast<double>(of_other_campaigns) / static_cast<double>(used_anchors);
 
@@ -412,6 +413,7 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
   std::vector<double> log_throughputs;
   std::vector<size_t> anchored_points;
   std::vector<ErrorFeatures> error_features;
+  std::vector<double> campaign_floor_shares(batch_sizes.size(), anchors_floor_share);
   std::vector<AnchoredPrediction> anchored_each =
       PredictFromAnchorsEach(s.features, {s.correction.ensemble(), s.physical_exponents},
                              query.configuration, query.shape, anchors, anchored_batch_sizes);
@@ -436,6 +438,9 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
       anchored.features.neighbourhood = neighbourhoods[next_neighbourhood++];
       anchored.log_throughput += level_shift;
       ApplyShapeTransfer(transfer, batch_size, anchored);
+      if (!population && transfer.has_value()) {
+        campaign_floor_shares[out.size()] *= 1 - transfer->WeightAt(batch_size);
+      }
       log_throughputs.push_back(anchored.log_throughput);
       anchored_points.push_back(out.size());
       error_features.push_back(anchored.features);
@@ -463,10 +468,10 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
         whole_curve ? s.whole_curve_calibration : s.calibration;
     double half_width =
         calibration.ScoreQuantile(kind, confidence_level) * expected_absolute_log_error;
-    if (across_campaigns > 0 && s.calibration.ScoreCount(RowKind::kCampaignSpread) > 0) {
-      half_width =
-          std::max(half_width, across_campaigns * s.calibration.ScoreQuantile(
-                                                      RowKind::kCampaignSpread, confidence_level));
+    if (campaign_floor_shares[i] > 0 && s.calibration.ScoreCount(RowKind::kCampaignSpread) > 0) {
+      half_width = std::max(
+          half_width, campaign_floor_shares[i] *
+                          s.calibration.ScoreQuantile(RowKind::kCampaignSpread, confidence_level));
     }
     if (skipped[i]) continue;  // no throughput, as for a point that does not fit
     p.throughput_tokens_per_s = std::exp(log_throughput);

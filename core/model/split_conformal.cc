@@ -29,7 +29,7 @@ absl::StatusOr<Calibrations> CalibrateIntervals(const AnchorIndex& index,
   // intervals lose their finite-sample guarantee.
   if (records[0].empty()) {
     for (const ErrorRecord& record : records[1]) {
-      if (!record.name_unseen && !record.other_campaign && !record.one_other_curve) {
+      if (!record.name_unseen && !record.other_campaign && !record.first_result) {
         records[0].push_back(record);
       }
     }
@@ -63,7 +63,7 @@ absl::StatusOr<Calibrations> CalibrateIntervals(const AnchorIndex& index,
     scores[static_cast<int>(kind)].push_back(score);
     if (record.curve >= 0) {
       double& largest =
-          largest_by_curve[static_cast<int>(kind)][{record.curve, record.one_other_curve}];
+          largest_by_curve[static_cast<int>(kind)][{record.curve, record.first_result}];
       largest = std::max(largest, score);
     }
   }

@@ -2,6 +2,7 @@
 // measures everything, the other a part of it at twice the level.
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -103,26 +104,43 @@ TEST_F(CampaignModelTest, APopulationAnswerStaysAtItsCampaignsLevelPastTheMeasur
                    PredictOne("lab-a", "gpu-a", 1, 140).throughput_tokens_per_s);
 }
 
-TEST(CampaignFloorTest, ANamedCampaignReadAcrossCampaignsGetsTheCampaignSpreadFloor) {
-  // lab-b measured one configuration of another model, at a tenth of lab-a's level (so far
-  // apart that the campaigns' spread is wider than a new configuration's interval); everything
-  // else is lab-a's.
+// lab-a measured every synthetic configuration; lab-b, those curves of gpu-a x1 that
+// `lab_b_measured` keeps, with another model, at `lab_b_factor` times lab-a's level.
+std::vector<BenchmarkRecord> LabBMeasuredApart(double lab_b_factor,
+                                               bool (*lab_b_measured)(const Shape&)) {
   std::vector<BenchmarkRecord> records;
   for (BenchmarkRecord r : testing::SyntheticRecords()) {
     r.configuration.campaign = "lab-a";
     records.push_back(r);
-    if (r.configuration.hardware == "gpu-a" && r.configuration.num_gpus == 1) {
+    if (r.configuration.hardware == "gpu-a" && r.configuration.num_gpus == 1 &&
+        lab_b_measured(r.shape)) {
       r.configuration.campaign = "lab-b";
       r.configuration.model = "org/model-13b";
-      r.throughput_tokens_per_s *= 0.1;
+      r.throughput_tokens_per_s *= lab_b_factor;
       records.push_back(r);
     }
   }
-  auto trained = PerfcastModel::Train(records, TrainOptions{});
+  return records;
+}
+
+bool EveryShape(const Shape&) { return true; }
+bool OnlyShape256(const Shape& shape) { return shape == Shape{256, 256}; }
+
+// The floor of an answer read wholly across campaigns, at 90%.
+double SpreadFloorOf(const PerfcastModel& model) {
+  const PerfcastModel::State& state = PerfcastModelInternal::StateOf(model);
+  EXPECT_GT(state.calibration.ScoreCount(RowKind::kCampaignSpread), 0u);
+  return state.calibration.ScoreQuantile(RowKind::kCampaignSpread, 0.9);
+}
+
+TEST(CampaignFloorTest, ANamedCampaignReadAcrossCampaignsGetsTheCampaignSpreadFloor) {
+  // lab-b measured one configuration of another model, at a tenth of lab-a's level (so far
+  // apart that the campaigns' spread is wider than a new configuration's interval); everything
+  // else is lab-a's.
+  auto trained = PerfcastModel::Train(LabBMeasuredApart(0.1, EveryShape), TrainOptions{});
   ASSERT_TRUE(trained.ok()) << trained.status();
   const PerfcastModel::State& state = PerfcastModelInternal::StateOf(**trained);
-  ASSERT_GT(state.calibration.ScoreCount(RowKind::kCampaignSpread), 0u);
-  const double floor = state.calibration.ScoreQuantile(RowKind::kCampaignSpread, 0.9);
+  const double floor = SpreadFloorOf(**trained);
 
   Configuration query{"gpu-b", 4, "vllm", "org/model-7b", "fp16"};
   query.campaign = "lab-b";
@@ -145,52 +163,76 @@ TEST(CampaignFloorTest, ANamedCampaignReadAcrossCampaignsGetsTheCampaignSpreadFl
             floor);
 }
 
+// The 90% half-width of a single prediction, in log throughput.
+double HalfWidthOf(const PerfcastModel& model, const Configuration& configuration,
+                   const Shape& shape, int batch_size, PointPrediction* out = nullptr) {
+  const int batches[] = {batch_size};
+  auto predicted = model.Predict({configuration, shape}, batches, 0.9);
+  EXPECT_TRUE(predicted.ok()) << predicted.status();
+  if (!predicted.ok()) return 0;
+  if (out != nullptr) *out = predicted->front();
+  return std::log(predicted->front().upper_tokens_per_s /
+                  predicted->front().throughput_tokens_per_s);
+}
+
 TEST(CampaignFloorTest, ANewShapeReadPartlyAcrossCampaignsGetsThatShareOfTheFloor) {
   // lab-b's first result: one shape of one configuration of another model, at a thousandth of
   // lab-a's level. Another shape of it is read off that curve and, to make up the count, off
-  // lab-a's most similar configurations: the answer is that share across campaigns, and its
-  // interval at least that share of the campaigns' spread.
-  const Shape measured{256, 256};
-  std::vector<BenchmarkRecord> records;
-  for (BenchmarkRecord r : testing::SyntheticRecords()) {
-    r.configuration.campaign = "lab-a";
-    records.push_back(r);
-    if (r.configuration.hardware == "gpu-a" && r.configuration.num_gpus == 1 &&
-        r.shape == measured) {
-      r.configuration.campaign = "lab-b";
-      r.configuration.model = "org/model-13b";
-      r.throughput_tokens_per_s *= 0.001;
-      records.push_back(r);
-    }
-  }
-  auto trained = PerfcastModel::Train(records, TrainOptions{});
+  // lab-a's most similar configurations, and stepped as a lab-a configuration stepped between the
+  // two shapes: the part of the answer the anchors give is that share across campaigns, and the
+  // floor of its interval that share of the campaigns' spread.
+  auto trained = PerfcastModel::Train(LabBMeasuredApart(0.001, OnlyShape256), TrainOptions{});
   ASSERT_TRUE(trained.ok()) << trained.status();
-  const PerfcastModel::State& state = PerfcastModelInternal::StateOf(**trained);
-  ASSERT_GT(state.calibration.ScoreCount(RowKind::kCampaignSpread), 0u);
-  const double floor = state.calibration.ScoreQuantile(RowKind::kCampaignSpread, 0.9);
+  const PerfcastModel& model = **trained;
+  const PerfcastModel::State& state = PerfcastModelInternal::StateOf(model);
+  const double floor = SpreadFloorOf(model);
 
   Configuration query{"gpu-a", 1, "vllm", "org/model-13b", "fp16"};
   query.campaign = "lab-b";
   const Shape asked{1024, 1024};
-  const std::vector<AnchorChoice> chosen = NewShapeAnchors(state.index, query, asked);
-  ASSERT_EQ(chosen.size(), static_cast<size_t>(kSiblingsForNewShape));
+  const std::vector<Anchor> anchors =
+      AnchorsOf(state.index, NewShapeAnchors(state.index, query, asked));
+  ASSERT_EQ(anchors.size(), static_cast<size_t>(kSiblingsForNewShape));
   int across = 0;
-  for (const AnchorChoice& choice : chosen) {
-    if (state.index.anchors()[choice.anchor_index].curve().configuration.campaign != "lab-b") {
-      ++across;
-    }
+  for (const Anchor& anchor : anchors) {
+    if (anchor.curve->curve().configuration.campaign != "lab-b") ++across;
   }
   ASSERT_EQ(across, kSiblingsForNewShape - 1);
-  const int batches[] = {16};
-  auto predicted = (*trained)->Predict({query, asked}, batches, 0.9);
-  ASSERT_TRUE(predicted.ok()) << predicted.status();
-  ASSERT_EQ(predicted->front().prediction_case, PredictionCase::kExtrapolatedShape);
-  const double half_width =
-      std::log(predicted->front().upper_tokens_per_s / predicted->front().throughput_tokens_per_s);
-  EXPECT_GE(half_width, floor * across / kSiblingsForNewShape - 1e-9) << floor;
-  // Not the whole floor: one anchor is the campaign's own. (The spread is far wider than a new
-  // shape's interval here, so the floor decides.)
-  EXPECT_LT(half_width, floor - 1e-9);
+  const std::optional<ShapeTransfer> transfer = ShapeTransferOf(state.index, query, asked, anchors);
+  ASSERT_TRUE(transfer.has_value());
+  const double share =
+      static_cast<double>(across) / kSiblingsForNewShape * (1 - transfer->WeightAt(16));
+  ASSERT_GT(share, 0);
+  PointPrediction point;
+  const double half_width = HalfWidthOf(model, query, asked, 16, &point);
+  ASSERT_EQ(point.prediction_case, PredictionCase::kExtrapolatedShape);
+  // The spread is far wider than a new shape's interval here, so the floor decides.
+  const double unfloored = state.calibration.ScoreQuantile(RowKind::kOtherShape, 0.9) *
+                           std::log1p(point.expected_relative_error);
+  ASSERT_LT(unfloored, floor * share);
+  EXPECT_NEAR(half_width, floor * share, 1e-9);
+
+  // Read off the campaign's own curves alone: no share of the floor. lab-b's measured point and
+  // its curve past its last batch; lab-a's new shape of a configuration with three of its own.
+  EXPECT_NEAR(HalfWidthOf(model, query, {256, 256}, 16),
+              state.calibration.ScoreQuantile(RowKind::kMeasurement, 0.9), 1e-9);
+  PointPrediction beyond;
+  const double beyond_width = HalfWidthOf(model, query, {256, 256}, 512, &beyond);
+  ASSERT_EQ(beyond.prediction_case, PredictionCase::kExtrapolatedBatch);
+  EXPECT_NEAR(beyond_width,
+              state.calibration.ScoreQuantile(RowKind::kOwnSmallerBatches, 0.9) *
+                  std::log1p(beyond.expected_relative_error),
+              1e-9);
+  Configuration lab_a{"gpu-a", 1, "vllm", "org/model-7b", "fp16"};
+  lab_a.campaign = "lab-a";
+  PointPrediction own_shape;
+  const Shape unmeasured{512, 1024};
+  const double own_width = HalfWidthOf(model, lab_a, unmeasured, 16, &own_shape);
+  ASSERT_EQ(own_shape.prediction_case, PredictionCase::kExtrapolatedShape);
+  EXPECT_NEAR(own_width,
+              state.calibration.ScoreQuantile(RowKind::kOtherShape, 0.9) *
+                  std::log1p(own_shape.expected_relative_error),
+              1e-9);
 }
 
 TEST_F(CampaignModelTest, StaticAndConcurrencyAxesAreKeptApart) {

@@ -4,10 +4,12 @@
 
 #include <array>
 #include <map>
+#include <memory>
 #include <set>
-#include <utility>
+#include <string>
 #include <vector>
 
+#include "core/model/anchored_prediction.h"
 #include "core/model/perfcast_model.h"
 #include "core/model/perfcast_model_internal.h"
 #include "core/model/split_conformal.h"
@@ -17,56 +19,186 @@
 namespace perfcast {
 namespace {
 
-TEST(HeldOutErrorsTest, CalibrationCurvesAreAlsoNewShapesOfAConfigurationWithOneOtherCurve) {
-  // Every configuration measured four shapes at six batch sizes. Each curve held out as a new
-  // shape is predicted from its configuration's three other curves; in the calibration's half,
-  // also as a campaign's first results would have it, with one other curve measured and the rest
-  // unseen (by the neighbourhood too). The error predictor's half keeps the cases it learns from.
+// A trained model and the held-out errors its cross-fit gives.
+struct HeldOut {
+  std::shared_ptr<const PerfcastModel> model;
+  std::array<std::vector<ErrorRecord>, 2> records;
+
+  const PerfcastModel::State& state() const { return PerfcastModelInternal::StateOf(*model); }
+};
+
+TrainOptions KeepingTheCrossFit() {
   TrainOptions options;
   options.keep_cross_fit = true;
-  auto trained = PerfcastModel::Train(testing::SyntheticRecords(), options);
-  ASSERT_TRUE(trained.ok()) << trained.status();
-  const PerfcastModel::State& state = PerfcastModelInternal::StateOf(**trained);
-  ASSERT_TRUE(state.cross_fit.has_value());
+  return options;
+}
+
+std::unique_ptr<HeldOut> CollectFor(const std::vector<BenchmarkRecord>& data) {
+  auto out = std::make_unique<HeldOut>();
+  auto trained = PerfcastModel::Train(data, KeepingTheCrossFit());
+  EXPECT_TRUE(trained.ok()) << trained.status();
+  if (!trained.ok()) return nullptr;
+  out->model = *trained;
+  const PerfcastModel::State& state = out->state();
+  EXPECT_TRUE(state.cross_fit.has_value());
+  if (!state.cross_fit.has_value()) return nullptr;
   std::vector<CampaignResidual> residuals;
-  const std::array<std::vector<ErrorRecord>, 2> records =
-      CollectHeldOutErrors(state.index, WorkloadSimilarity::ScalesOf(state.index.anchors()),
-                           *state.cross_fit->models, state.cross_fit->folds, options, residuals);
+  out->records = CollectHeldOutErrors(
+      state.index, WorkloadSimilarity::ScalesOf(state.index.anchors()), *state.cross_fit->models,
+      state.cross_fit->folds, KeepingTheCrossFit(), residuals);
+  return out;
+}
+
+// The synthetic data as lab-a measured them, and as lab-b measured the same systems on two other
+// GPUs at 1.3 times the level: every configuration has four shapes, and each campaign six
+// configurations that the other can make up a new shape's anchors with.
+std::vector<BenchmarkRecord> TwoCampaigns() {
+  std::vector<BenchmarkRecord> records;
+  for (BenchmarkRecord r : testing::SyntheticRecords()) {
+    r.configuration.campaign = "lab-a";
+    records.push_back(r);
+    r.configuration.campaign = "lab-b";
+    r.configuration.hardware = r.configuration.hardware == "gpu-a" ? "gpu-c" : "gpu-d";
+    r.throughput_tokens_per_s *= 1.3;
+    records.push_back(r);
+  }
+  return records;
+}
+
+class HeldOutErrorsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    one_campaign_ = CollectFor(testing::SyntheticRecords()).release();
+    two_campaigns_ = CollectFor(TwoCampaigns()).release();
+  }
+  static void TearDownTestSuite() {
+    delete one_campaign_;
+    delete two_campaigns_;
+    one_campaign_ = two_campaigns_ = nullptr;
+  }
+  void SetUp() override {
+    ASSERT_NE(one_campaign_, nullptr);
+    ASSERT_NE(two_campaigns_, nullptr);
+  }
+
+  static inline HeldOut* one_campaign_ = nullptr;
+  static inline HeldOut* two_campaigns_ = nullptr;
+};
+
+bool IsCurvesNewShape(const ErrorRecord& record) {
+  // The annealing's records name no curve.
+  return record.features.prediction_case == PredictionCase::kExtrapolatedShape && record.curve >= 0;
+}
+
+TEST_F(HeldOutErrorsTest, NewShapesCarryTheStepsWeight) {
+  // In one campaign, a curve held out as a new shape has siblings that measured both its nearest
+  // shape and its own, so its held-out errors must carry the step's weight for the error
+  // predictor to read, as Predict's do; no other case has a step to weigh.
+  int new_shapes = 0, weighted = 0;
+  for (const std::vector<ErrorRecord>& half : one_campaign_->records) {
+    for (const ErrorRecord& record : half) {
+      const double weight = record.features.shape_transfer_weight;
+      EXPECT_GE(weight, 0);
+      EXPECT_LE(weight, kShapeTransferWeight);
+      if (record.features.prediction_case != PredictionCase::kExtrapolatedShape) {
+        EXPECT_EQ(weight, 0) << "case " << static_cast<int>(record.features.prediction_case);
+        continue;
+      }
+      ++new_shapes;
+      if (weight > 0) ++weighted;
+    }
+  }
+  ASSERT_GT(new_shapes, 0);
+  // Every curve measured the same batches, all within the three curves' ranges: every held-out
+  // new shape reads the step.
+  EXPECT_EQ(weighted, new_shapes);
+}
+
+TEST_F(HeldOutErrorsTest, OneCampaignHasNoFirstResultsToCalibrate) {
+  // No other campaign can make up a first result's anchors as Predict would: no such records.
+  for (const std::vector<ErrorRecord>& half : one_campaign_->records) {
+    for (const ErrorRecord& record : half) EXPECT_FALSE(record.first_result);
+  }
+}
+
+TEST_F(HeldOutErrorsTest, CalibrationCurvesAreAlsoNewShapesOfACampaignsFirstResult) {
+  // Each curve held out as a new shape is predicted from its configuration's three other curves;
+  // in the calibration's half, also as a campaign's first result would have it: one other curve
+  // of its configuration, the rest of the anchors and the step of other campaigns, and the rest of
+  // the configuration unseen (by the neighbourhood too). The error predictor's half keeps the
+  // cases it learns from.
   size_t curves = 0;
   for (int half = 0; half < 2; ++half) {
-    // Per held-out curve, how many of its new-shape records saw each number of its
-    // configuration's other curves.
-    std::map<int, std::map<int, int>> seen_curves_of_curve;
-    for (const ErrorRecord& record : records[half]) {
-      if (record.features.prediction_case != PredictionCase::kExtrapolatedShape ||
-          record.curve < 0) {
-        continue;  // other cases, and the annealing's records, which name no curve
+    std::map<int, int> first_results_of_curve, others_of_curve;
+    for (const ErrorRecord& record : two_campaigns_->records[half]) {
+      if (!IsCurvesNewShape(record)) {
+        EXPECT_FALSE(record.first_result);
+        continue;
       }
-      ++seen_curves_of_curve[record.curve][record.features.neighbourhood.configuration_curve_count];
+      if (!record.first_result) {
+        EXPECT_EQ(record.features.neighbourhood.configuration_curve_count, 3);
+        ++others_of_curve[record.curve];
+        continue;
+      }
+      EXPECT_EQ(half, 1) << "curve " << record.curve;
+      EXPECT_EQ(record.features.neighbourhood.configuration_curve_count, 1);
+      EXPECT_EQ(record.features.anchor_count, kSiblingsForNewShape);
+      // The step is another campaign's, which the error predictor reads as no step.
+      EXPECT_EQ(record.features.shape_transfer_weight, 0);
+      ++first_results_of_curve[record.curve];
     }
-    ASSERT_FALSE(seen_curves_of_curve.empty()) << "half " << half;
-    curves += seen_curves_of_curve.size();
-    const std::map<int, int> expected =
-        half == 1 ? std::map<int, int>{{1, 6}, {3, 6}} : std::map<int, int>{{3, 6}};
-    for (const auto& [curve, by_count] : seen_curves_of_curve) {
-      EXPECT_EQ(by_count, expected) << "half " << half << ", curve " << curve;
+    curves += others_of_curve.size();
+    for (const auto& [curve, count] : others_of_curve) {
+      EXPECT_EQ(count, 6) << "curve " << curve;
+      EXPECT_EQ(first_results_of_curve[curve], half == 1 ? 6 : 0) << "curve " << curve;
     }
   }
-  EXPECT_EQ(curves, state.index.anchors().size());
+  EXPECT_EQ(curves, two_campaigns_->state().index.anchors().size());
+}
 
-  // The whole-curve bound counts each prediction of a whole curve once: a curve's two new-shape
-  // predictions are two draws, not one.
-  std::set<std::pair<int, bool>> whole_curve_predictions;
-  for (const ErrorRecord& record : records[1]) {
-    if (record.features.prediction_case == PredictionCase::kExtrapolatedShape &&
-        record.curve >= 0 && !record.name_unseen && !record.other_campaign) {
-      whole_curve_predictions.insert({record.curve, record.one_other_curve});
-    }
+TEST_F(HeldOutErrorsTest, FirstResultsAreDrawnAlikeEveryTime) {
+  const std::unique_ptr<HeldOut> again = CollectFor(TwoCampaigns());
+  ASSERT_NE(again, nullptr);
+  std::vector<double> first, second;
+  for (const ErrorRecord& record : two_campaigns_->records[1]) {
+    if (record.first_result) first.push_back(record.absolute_log_error);
   }
-  auto calibrations = CalibrateIntervals(state.index, records, options);
+  for (const ErrorRecord& record : again->records[1]) {
+    if (record.first_result) second.push_back(record.absolute_log_error);
+  }
+  ASSERT_FALSE(first.empty());
+  EXPECT_EQ(first, second);
+}
+
+TEST_F(HeldOutErrorsTest, AWholeCurveBoundCountsEachPredictionOfACurve) {
+  // A calibration curve's two new-shape predictions are two draws of a whole curve, not one.
+  std::set<int> calibration_curves;
+  for (const ErrorRecord& record : two_campaigns_->records[1]) {
+    if (IsCurvesNewShape(record) && !record.first_result) calibration_curves.insert(record.curve);
+  }
+  ASSERT_FALSE(calibration_curves.empty());
+  auto calibrations = CalibrateIntervals(two_campaigns_->state().index, two_campaigns_->records,
+                                         KeepingTheCrossFit());
   ASSERT_TRUE(calibrations.ok()) << calibrations.status();
   EXPECT_EQ(calibrations->whole_curves.ScoreCount(RowKind::kOtherShape),
-            whole_curve_predictions.size());
+            2 * calibration_curves.size());
+}
+
+TEST_F(HeldOutErrorsTest, FirstResultsNeverTrainTheErrorPredictor) {
+  // Too few records to split: the error predictor takes the calibration's, less those it must not
+  // learn from. Nine plain ones are too few to train on, however many first results join them.
+  std::array<std::vector<ErrorRecord>, 2> records;
+  int plain = 0;
+  for (const ErrorRecord& record : two_campaigns_->records[1]) {
+    if (record.first_result || (!record.name_unseen && !record.other_campaign && plain++ < 9)) {
+      records[1].push_back(record);
+    }
+  }
+  ASSERT_GT(records[1].size(), 20u);
+  auto calibrations =
+      CalibrateIntervals(two_campaigns_->state().index, records, KeepingTheCrossFit());
+  EXPECT_EQ(calibrations.status().code(), absl::StatusCode::kFailedPrecondition)
+      << calibrations.status();
 }
 
 }  // namespace

@@ -7,7 +7,6 @@
 
 #include "core/model/anchor_index.h"
 #include "core/model/anchored_prediction.h"
-#include "core/model/held_out_errors.h"
 #include "core/model/perfcast_model.h"
 #include "core/model/perfcast_model_internal.h"
 #include "gtest/gtest.h"
@@ -226,41 +225,6 @@ TEST(ShapeTransferTest, PredictFollowsTheSiblingsStepWhereTheAverageStepMisleads
   ASSERT_TRUE(transfer.has_value());
   EXPECT_EQ(transfer->sibling_to->curve().configuration.model, "org/steep-7b");
   EXPECT_NEAR(transfer->LogThroughputAt(16), std::log(truth), 0.02);
-}
-
-TEST(ShapeTransferTest, HeldOutNewShapesCarryTheStepsWeight) {
-  // Every configuration measured four shapes over the same batches, in one campaign: a curve held
-  // out as a new shape has siblings that measured both its nearest shape and its own, so its
-  // held-out errors must carry the step's weight for the error predictor to read, as Predict's
-  // do; no other case has a step to weigh.
-  TrainOptions options;
-  options.keep_cross_fit = true;
-  auto trained = PerfcastModel::Train(testing::SyntheticRecords(), options);
-  ASSERT_TRUE(trained.ok()) << trained.status();
-  const PerfcastModel::State& state = PerfcastModelInternal::StateOf(**trained);
-  ASSERT_TRUE(state.cross_fit.has_value());
-  std::vector<CampaignResidual> residuals;
-  const std::array<std::vector<ErrorRecord>, 2> records =
-      CollectHeldOutErrors(state.index, WorkloadSimilarity::ScalesOf(state.index.anchors()),
-                           *state.cross_fit->models, state.cross_fit->folds, options, residuals);
-  int new_shapes = 0, weighted = 0;
-  for (const std::vector<ErrorRecord>& half : records) {
-    for (const ErrorRecord& record : half) {
-      const double weight = record.features.shape_transfer_weight;
-      EXPECT_GE(weight, 0);
-      EXPECT_LE(weight, kShapeTransferWeight);
-      if (record.features.prediction_case != PredictionCase::kExtrapolatedShape) {
-        EXPECT_EQ(weight, 0) << "case " << static_cast<int>(record.features.prediction_case);
-        continue;
-      }
-      ++new_shapes;
-      if (weight > 0) ++weighted;
-    }
-  }
-  ASSERT_GT(new_shapes, 0);
-  // Every curve measured the same batches, all within the three curves' ranges: every held-out
-  // new shape reads the step.
-  EXPECT_EQ(weighted, new_shapes);
 }
 
 }  // namespace
