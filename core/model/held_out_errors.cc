@@ -28,8 +28,9 @@ struct FirstResultCase {
 };
 
 // The case for curve `held_out`, from one of its configuration's other curves drawn with `seed`:
-// a campaign's first result is not chosen for being near the shape asked next. Everything else
-// comes from other campaigns, as for a campaign the data otherwise lack. nullopt when the
+// a campaign's first result is not chosen for being near the shape asked next. The other anchors
+// and the step come from other campaigns, as for a campaign the data otherwise lack (the
+// neighbourhood still sees the campaign's other configurations). nullopt when the
 // configuration has fewer than 2 other curves (one other is the ordinary new-shape case already)
 // or other campaigns cannot make up the anchors as Predict would.
 std::optional<FirstResultCase> FirstResultCaseOf(const AnchorIndex& index, int held_out,
@@ -41,8 +42,9 @@ std::optional<FirstResultCase> FirstResultCaseOf(const AnchorIndex& index, int h
   const std::vector<AnchorChoice> others = index.OtherConfigurations(
       curve.configuration, curve.shape, kSiblingsForNewShape - 1, ConfigurationField::kCampaign);
   if (others.size() < kSiblingsForNewShape - 1) return std::nullopt;
-  // Seeded per curve, so that a curve's draw does not hang on how many curves drew before it;
-  // the modulo, unlike a distribution, draws alike with every standard library.
+  // Seeded by the curve's index, not one stream for all, so that a curve's draw does not hang on
+  // which curves before it drew; the modulo, unlike a distribution, draws alike with every
+  // standard library.
   std::mt19937_64 draw(seed ^ (0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(held_out + 1)));
   const size_t drawn = draw() % siblings.size();
   std::vector<AnchorChoice> chosen = {siblings[drawn]};
@@ -128,9 +130,9 @@ std::array<std::vector<ErrorRecord>, 2> CollectHeldOutErrors(
           point, without_curve, /*name_unseen=*/false, /*as_queried=*/nullptr,
           /*other_campaign=*/false, /*keep=*/true, transfer);
     }
-    // Calibrated on well-measured configurations alone, the new shapes of a campaign's first
-    // results were covered less than their level. Calibration half only: learnt by the error
-    // predictor, these records narrowed the intervals of every new configuration.
+    // A new campaign's configurations have a curve or two: its new shapes need calibrating on
+    // cases like theirs, not only on well-measured configurations'. Calibration half only: the
+    // error predictor keeps learning the cases it always did.
     if (half == 1) {
       if (const std::optional<FirstResultCase> first =
               FirstResultCaseOf(index, static_cast<int>(i), options.seed)) {

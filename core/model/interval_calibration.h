@@ -22,7 +22,8 @@ enum class RowKind {
   // configuration with a name the data lacks.
   kUnseenName,
   // A curve predicted from other campaigns only, its error unnormalised: how far a campaign the
-  // data lack may lie from what the others say -> the floor of a population query's interval.
+  // data lack may lie from what the others say -> the floor of a population query's interval,
+  // and that share of it for an answer read partly from other campaigns.
   kCampaignSpread,
 };
 inline constexpr int kRowKindCount = 6;

@@ -368,9 +368,10 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
   // How far an answer read across campaigns may lie from what the campaign measures is the
   // campaigns' scatter (RowKind::kCampaignSpread); an answer read partly across them, that share
   // of it. A population answer is read wholly across them; a named campaign's, by the share of its
-  // anchors that other campaigns measured (an answer is a mean of their readings), less what a
-  // shape transfer reads off the configuration's own curve (per point, below). A campaign's few
-  // results say little about how far its other configurations and shapes lie from the others'.
+  // anchors that other campaigns measured (an answer is a mean of their readings), times one less
+  // the weight a shape transfer reads off the configuration's own curve (per point, below). A
+  // campaign's few results say little about how far its other configurations and shapes lie from
+  // the others'.
   const double anchors_floor_share =
       population ? 1.0
                  : static_cast<double>(of_other_campaigns) / static_cast<double>(used_anchors);
