@@ -31,8 +31,8 @@ struct FirstResultCase {
 // a campaign's first result is not chosen for being near the shape asked next. The other anchors
 // and the step come from other campaigns, as for a campaign the data otherwise lack (the
 // neighbourhood still sees the campaign's other configurations). nullopt when the
-// configuration has fewer than 2 other curves (one other is the ordinary new-shape case already)
-// or other campaigns cannot make up the anchors as Predict would.
+// configuration has fewer than 2 other curves (docs/METHOD.md §5: not simulated) or other
+// campaigns cannot make up the anchors as Predict would.
 std::optional<FirstResultCase> FirstResultCaseOf(const AnchorIndex& index, int held_out,
                                                  uint64_t seed) {
   const Curve& curve = index.anchors()[held_out].curve();

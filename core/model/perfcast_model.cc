@@ -414,7 +414,6 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
   std::vector<double> log_throughputs;
   std::vector<size_t> anchored_points;
   std::vector<ErrorFeatures> error_features;
-  std::vector<double> campaign_floor_shares(batch_sizes.size(), anchors_floor_share);
   std::vector<AnchoredPrediction> anchored_each =
       PredictFromAnchorsEach(s.features, {s.correction.ensemble(), s.physical_exponents},
                              query.configuration, query.shape, anchors, anchored_batch_sizes);
@@ -439,9 +438,6 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
       anchored.features.neighbourhood = neighbourhoods[next_neighbourhood++];
       anchored.log_throughput += level_shift;
       ApplyShapeTransfer(transfer, batch_size, anchored);
-      if (!population && transfer.has_value()) {
-        campaign_floor_shares[out.size()] *= 1 - transfer->WeightAt(batch_size);
-      }
       log_throughputs.push_back(anchored.log_throughput);
       anchored_points.push_back(out.size());
       error_features.push_back(anchored.features);
@@ -469,9 +465,14 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
         whole_curve ? s.whole_curve_calibration : s.calibration;
     double half_width =
         calibration.ScoreQuantile(kind, confidence_level) * expected_absolute_log_error;
-    if (campaign_floor_shares[i] > 0 && s.calibration.ScoreCount(RowKind::kCampaignSpread) > 0) {
+    // A transfer exists only for a new shape, whose every point is read off the anchors.
+    const double campaign_floor_share =
+        population || !transfer.has_value()
+            ? anchors_floor_share
+            : anchors_floor_share * (1 - transfer->WeightAt(batch_size));
+    if (campaign_floor_share > 0 && s.calibration.ScoreCount(RowKind::kCampaignSpread) > 0) {
       half_width = std::max(
-          half_width, campaign_floor_shares[i] *
+          half_width, campaign_floor_share *
                           s.calibration.ScoreQuantile(RowKind::kCampaignSpread, confidence_level));
     }
     if (skipped[i]) continue;  // no throughput, as for a point that does not fit
