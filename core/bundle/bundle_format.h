@@ -12,6 +12,9 @@ namespace perfcast {
 //   magic "PERFCAST" | u32 format version | u64 payload size | u64 FNV-1a-64 of payload | payload
 // All integers little-endian. The payload starts with a human-readable manifest string.
 inline constexpr absl::string_view kBundleMagic = "PERFCAST";
+// 15: the interval calibrations of situations added since (IntervalCalibration's later kinds: a
+// new shape of a configuration measured at one other shape) follow the last section; a bundle of
+// format 14 or older answers such a new shape with the intervals of any new shape, as it did.
 // 14: a single-point anchor follows its roofline at its own efficiency (a published maximum only
 // below its stand-in batch); in a format-13 bundle it keeps the line through the origin below and
 // the level above that its correction was trained on.
@@ -31,13 +34,15 @@ inline constexpr absl::string_view kBundleMagic = "PERFCAST";
 // section; version 7 still loads, with no latency answers. 6: the catalogue carries frameworks.csv.
 // 5: one-hot columns that are not set are missing, no longer 0. A server that finds a version older
 // than kOldestReadableBundleFormatVersion retrains rather than loading it.
-inline constexpr uint32_t kBundleFormatVersion = 14;
+inline constexpr uint32_t kBundleFormatVersion = 15;
 inline constexpr uint32_t kOldestReadableBundleFormatVersion = 7;
 // The correction of an older bundle was trained on anchors that follow their fits past their last
 // batch: attaching rooflines to them would change what it corrects.
 inline constexpr uint32_t kFirstBundleFormatWithRooflines = 13;
 // Format 14 on, single-point anchors follow their rooflines too.
 inline constexpr uint32_t kFirstBundleFormatWithSinglePointRooflines = 14;
+// Format 15 on, the interval calibrations' later kinds follow the last section.
+inline constexpr uint32_t kFirstBundleFormatWithLaterRowKinds = 15;
 
 std::string SealBundle(absl::string_view payload);
 // InvalidArgument for a file that is not a perfcast bundle or has a format version outside

@@ -84,6 +84,8 @@ std::string EncodeModelBundle(const PerfcastModel& model) {
   s.campaign_levels.EncodeTo(w);
   s.latency.EncodeTo(w);
   s.whole_curve_calibration.EncodeTo(w);
+  s.calibration.EncodeLaterKindsTo(w);
+  s.whole_curve_calibration.EncodeLaterKindsTo(w);
   return SealBundle(w.Take());
 }
 
@@ -126,6 +128,12 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> DecodeModelBundle(absl::str
   IntervalCalibration whole_curve_calibration;
   if (version >= 9) {
     PERFCAST_ASSIGN_OR_RETURN(whole_curve_calibration, IntervalCalibration::DecodeFrom(r));
+  }
+  // Version 14 ends here: a new shape of a configuration of one curve borrows the intervals of
+  // one of more (RowKind::kOneCurveShape).
+  if (version >= kFirstBundleFormatWithLaterRowKinds) {
+    PERFCAST_RETURN_IF_ERROR(calibration.DecodeLaterKindsFrom(r));
+    PERFCAST_RETURN_IF_ERROR(whole_curve_calibration.DecodeLaterKindsFrom(r));
   }
   if (!r.empty()) return absl::DataLossError("bundle: trailing bytes after the last section");
 

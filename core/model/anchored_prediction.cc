@@ -109,6 +109,12 @@ std::vector<AnchoredPrediction> PredictFromAnchorsEach(const TransferFeatures& f
   return out;
 }
 
+int OwnCurveCount(absl::Span<const Anchor> anchors, const Configuration& configuration) {
+  return static_cast<int>(std::count_if(anchors.begin(), anchors.end(), [&](const Anchor& anchor) {
+    return anchor.curve->curve().configuration == configuration;
+  }));
+}
+
 std::vector<AnchorChoice> NewShapeAnchors(const AnchorIndex& index,
                                           const Configuration& configuration, const Shape& shape) {
   std::vector<AnchorChoice> chosen =
@@ -138,7 +144,8 @@ double ShapeTransfer::WeightAt(double batch_size) const {
           std::max(doublings_outside, std::log2(batch_size / curve->max_batch_size()));
     }
   }
-  return kShapeTransferWeight * std::max(0.0, 1 - doublings_outside);
+  if (doublings_outside >= 1 || !std::isfinite(LogThroughputAt(batch_size))) return 0;
+  return kShapeTransferWeight * (1 - doublings_outside);
 }
 
 double ShapeTransfer::CalibrationWeightAt(double batch_size) const {
@@ -174,7 +181,6 @@ double WithShapeTransfer(double anchored_log_throughput,
   if (weight <= 0) return anchored_log_throughput;
   const double limit = std::log(kShapeTransferLimit);
   const double transferred = transfer->LogThroughputAt(batch_size);
-  if (!std::isfinite(transferred)) return anchored_log_throughput;
   const double bounded =
       std::clamp(transferred, anchored_log_throughput - limit, anchored_log_throughput + limit);
   return (1 - weight) * anchored_log_throughput + weight * bounded;

@@ -63,6 +63,9 @@ std::vector<AnchoredPrediction> PredictFromAnchorsEach(const TransferFeatures& f
                                                        absl::Span<const Anchor> anchors,
                                                        absl::Span<const double> batch_sizes);
 
+// How many of `anchors` are curves of `configuration`.
+int OwnCurveCount(absl::Span<const Anchor> anchors, const Configuration& configuration);
+
 // The anchors of a shape its configuration has not measured: the configuration's
 // kSiblingsForNewShape nearest shapes and, where it has fewer curves than that (but at least
 // one), the nearest shape of each of the most similar other configurations to make up the count.
@@ -92,7 +95,7 @@ struct ShapeTransfer {
   // kShapeTransferWeight within all three curves' measured batch ranges, tapering to 0 over one
   // doubling past the first edge the batch size crosses (the largest distance outside any of
   // them), where the curves are extrapolated and say less of the step. The taper keeps the
-  // prediction continuous in the batch size.
+  // prediction continuous in the batch size. 0 where a curve gives no finite step.
   double WeightAt(double batch_size) const;
   // What the error predictor reads of the weight (ErrorFeatures::shape_transfer_weight): the
   // weight where the sibling is of the configuration's campaign, 0 where it is of another. Held

@@ -51,6 +51,9 @@ struct ErrorRecord {
   // (CollectHeldOutErrors): calibrates intervals only, as name_unseen does; a second prediction
   // of the whole curve, whose largest score stands apart from the first's.
   bool first_result = false;
+  // A new shape predicted from one curve of its configuration (RowKind::kOneCurveShape); every
+  // first result is one.
+  bool one_own_curve = false;
 };
 
 // Maps ErrorFeatures to the expected |log error| of the prediction (docs/METHOD.md §3): a small

@@ -9,12 +9,14 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
 #include "core/data/curve.h"
 #include "core/fit/anchor_curve.h"
 #include "core/ml/tree_ensemble.h"
 #include "core/model/anchored_prediction.h"
 #include "core/model/error_exploration.h"
+#include "core/util/byte_coding.h"
 
 namespace perfcast {
 namespace {
@@ -42,10 +44,12 @@ std::optional<FirstResultCase> FirstResultCaseOf(const AnchorIndex& index, int h
   const std::vector<AnchorChoice> others = index.OtherConfigurations(
       curve.configuration, curve.shape, kSiblingsForNewShape - 1, ConfigurationField::kCampaign);
   if (others.size() < kSiblingsForNewShape - 1) return std::nullopt;
-  // Seeded by the curve's index, not one stream for all, so that a curve's draw does not hang on
-  // which curves before it drew; the modulo, unlike a distribution, draws alike with every
-  // standard library.
-  std::mt19937_64 draw(seed ^ (0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(held_out + 1)));
+  // Seeded by the curve's identity, not one stream for all nor its place in the index, so that a
+  // curve draws alike whatever curves a refit adds; the modulo, unlike a distribution, draws alike
+  // with every standard library.
+  std::mt19937_64 draw(
+      seed ^ Fnv1a64(absl::StrCat(curve.configuration.ToString(), "|", curve.shape.input_tokens,
+                                  "x", curve.shape.output_tokens)));
   const size_t drawn = draw() % siblings.size();
   std::vector<AnchorChoice> chosen = {siblings[drawn]};
   chosen.insert(chosen.end(), others.begin(), others.end());
@@ -60,6 +64,18 @@ std::optional<FirstResultCase> FirstResultCaseOf(const AnchorIndex& index, int h
   std::sort(out.unseen_curves.begin(), out.unseen_curves.end());
   return out;
 }
+
+// How a held-out prediction is made and recorded, beyond its case, model, anchors and
+// neighbourhood (ErrorRecord's flags of the same names).
+struct HeldOutAs {
+  bool name_unseen = false;
+  const Configuration* queried = nullptr;  // the configuration asked for; the curve's when null
+  bool other_campaign = false;
+  bool kept = true;  // false: only the signed error is wanted, no record
+  const std::optional<ShapeTransfer>* transfer = nullptr;
+  bool first_result = false;
+  bool one_own_curve = false;
+};
 
 }  // namespace
 
@@ -96,28 +112,25 @@ std::array<std::vector<ErrorRecord>, 2> CollectHeldOutErrors(
     const int half =
         (index.configurations().size() >= 4 ? configuration_fold : folds.of_curve[i]) % 2;
     std::vector<ErrorRecord>& out = records[half];
-    // Records the error of one prediction (to `out` unless `keep` is false); returns the signed
+    // Records the error of one prediction (to `out` unless `as.kept` is false); returns the signed
     // log error, NaN when there was nothing to predict from.
     auto add = [&](PredictionCase prediction_case, const TreeEnsemble& model,
                    absl::Span<const Anchor> anchors, const CurvePoint& point,
-                   const Unobserved& unobserved, bool name_unseen = false,
-                   const Configuration* as_queried = nullptr, bool other_campaign = false,
-                   bool keep = true, const std::optional<ShapeTransfer>& transfer = std::nullopt,
-                   bool first_result = false) {
+                   const Unobserved& unobserved, const HeldOutAs& as = {}) {
       if (anchors.empty()) return std::nan("");
       AnchoredPrediction p =
           PredictFromAnchors(features, {model, physical_exponents},
-                             as_queried != nullptr ? *as_queried : curve.configuration, curve.shape,
+                             as.queried != nullptr ? *as.queried : curve.configuration, curve.shape,
                              anchors, point.batch_size);
-      ApplyShapeTransfer(transfer, point.batch_size, p);
+      if (as.transfer != nullptr) ApplyShapeTransfer(*as.transfer, point.batch_size, p);
       const double signed_error = std::log(point.throughput_tokens_per_s) - p.log_throughput;
       if (!std::isfinite(signed_error)) return std::nan("");
-      if (!keep) return signed_error;
+      if (!as.kept) return signed_error;
       p.features.prediction_case = prediction_case;
       p.features.neighbourhood =
           similarity.Around(curve.configuration, curve.shape, point.batch_size, unobserved);
-      out.push_back({p.features, std::abs(signed_error), name_unseen, other_campaign,
-                     static_cast<int>(i), first_result});
+      out.push_back({p.features, std::abs(signed_error), as.name_unseen, as.other_campaign,
+                     static_cast<int>(i), as.first_result, as.one_own_curve});
       return signed_error;
     };
     const Unobserved without_curve{.curve = static_cast<int>(i)};
@@ -125,10 +138,10 @@ std::array<std::vector<ErrorRecord>, 2> CollectHeldOutErrors(
         AnchorsOf(index, NewShapeAnchors(index, curve.configuration, curve.shape));
     const std::optional<ShapeTransfer> transfer =
         ShapeTransferOf(index, curve.configuration, curve.shape, new_shape_anchors);
+    const bool one_own_curve = OwnCurveCount(new_shape_anchors, curve.configuration) == 1;
     for (const CurvePoint& point : curve.points) {
       add(PredictionCase::kExtrapolatedShape, curve_models[folds.of_curve[i]], new_shape_anchors,
-          point, without_curve, /*name_unseen=*/false, /*as_queried=*/nullptr,
-          /*other_campaign=*/false, /*keep=*/true, transfer);
+          point, without_curve, {.transfer = &transfer, .one_own_curve = one_own_curve});
     }
     // A new campaign's configurations have a curve or two: its new shapes need calibrating on
     // cases like theirs, not only on well-measured configurations'. Calibration half only: the
@@ -139,8 +152,7 @@ std::array<std::vector<ErrorRecord>, 2> CollectHeldOutErrors(
         for (const CurvePoint& point : curve.points) {
           add(PredictionCase::kExtrapolatedShape, curve_models[folds.of_curve[i]], first->anchors,
               point, {.curve = static_cast<int>(i), .curves = first->unseen_curves},
-              /*name_unseen=*/false, /*as_queried=*/nullptr, /*other_campaign=*/false,
-              /*keep=*/true, first->transfer, /*first_result=*/true);
+              {.transfer = &first->transfer, .first_result = true, .one_own_curve = true});
         }
       }
     }
@@ -176,13 +188,13 @@ std::array<std::vector<ErrorRecord>, 2> CollectHeldOutErrors(
       double sum = 0;
       int count = 0;
       for (const CurvePoint& point : curve.points) {
-        const double error = add(PredictionCase::kNewConfiguration,
-                                 configuration_models[configuration_fold], elsewhere, point,
-                                 {.configuration = true,
-                                  .curves = curves_named.at({ConfigurationField::kCampaign,
-                                                             curve.configuration.campaign})},
-                                 /*name_unseen=*/false, &as_queried, /*other_campaign=*/true,
-                                 /*keep=*/half == 1);
+        const double error = add(
+            PredictionCase::kNewConfiguration, configuration_models[configuration_fold], elsewhere,
+            point,
+            {.configuration = true,
+             .curves =
+                 curves_named.at({ConfigurationField::kCampaign, curve.configuration.campaign})},
+            {.queried = &as_queried, .other_campaign = true, .kept = half == 1});
         if (std::isfinite(error)) {
           sum += error;
           ++count;
@@ -218,7 +230,8 @@ std::array<std::vector<ErrorRecord>, 2> CollectHeldOutErrors(
                                       : configuration_models[configuration_fold];
       for (const CurvePoint& point : curve.points) {
         add(PredictionCase::kNewConfiguration, model, differing, point,
-            {.configuration = true, .curves = named}, /*name_unseen=*/true, &as_queried);
+            {.configuration = true, .curves = named},
+            {.name_unseen = true, .queried = &as_queried});
       }
     }
   }

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "core/util/percentile.h"
 #include "core/util/status_macros.h"
 
@@ -69,6 +70,9 @@ double IntervalCalibration::ScoreQuantile(PredictionCase prediction_case, double
 double IntervalCalibration::ScoreQuantile(RowKind row_kind, double level) const {
   // A case never seen in training borrows the widest calibrated case rather than claiming 0.
   int kind = static_cast<int>(row_kind);
+  if (quantiles_[kind].empty() && row_kind == RowKind::kOneCurveShape) {
+    kind = static_cast<int>(RowKind::kOtherShape);
+  }
   if (quantiles_[kind].empty()) kind = static_cast<int>(RowKind::kOtherConfiguration);
   const std::vector<double>* quantiles = &quantiles_[kind];
   if (quantiles->empty()) return 0;
@@ -80,30 +84,55 @@ double IntervalCalibration::ScoreQuantile(RowKind row_kind, double level) const 
   return (1 - t) * (*quantiles)[below] + t * (*quantiles)[below + 1];
 }
 
-void IntervalCalibration::EncodeTo(ByteWriter& writer) const {
-  for (int kind = 0; kind < kRowKindCount; ++kind) {
-    writer.PutU32(counts_[kind]);
-    writer.PutU32(quantiles_[kind].size());
-    for (double q : quantiles_[kind]) writer.PutDouble(q);
+void IntervalCalibration::EncodeKindTo(int kind, ByteWriter& writer) const {
+  writer.PutU32(counts_[kind]);
+  writer.PutU32(quantiles_[kind].size());
+  for (double q : quantiles_[kind]) writer.PutDouble(q);
+}
+
+absl::Status IntervalCalibration::DecodeKindFrom(int kind, ByteReader& reader) {
+  std::vector<double>& quantiles = quantiles_[kind];
+  quantiles.clear();
+  PERFCAST_ASSIGN_OR_RETURN(const uint32_t scores, reader.GetU32());
+  counts_[kind] = scores;
+  PERFCAST_ASSIGN_OR_RETURN(const uint32_t count, reader.GetU32());
+  if ((count != 0 && count != kQuantileSteps + 1) || ((count == 0) != (scores == 0))) {
+    return absl::DataLossError("bundle: interval calibration has the wrong size");
   }
+  for (uint32_t i = 0; i < count; ++i) {
+    PERFCAST_ASSIGN_OR_RETURN(const double q, reader.GetDouble());
+    quantiles.push_back(q);
+  }
+  return absl::OkStatus();
+}
+
+void IntervalCalibration::EncodeTo(ByteWriter& writer) const {
+  for (int kind = 0; kind < kFirstLaterRowKind; ++kind) EncodeKindTo(kind, writer);
 }
 
 absl::StatusOr<IntervalCalibration> IntervalCalibration::DecodeFrom(ByteReader& reader) {
   IntervalCalibration calibration;
-  for (int kind = 0; kind < kRowKindCount; ++kind) {
-    std::vector<double>& quantiles = calibration.quantiles_[kind];
-    PERFCAST_ASSIGN_OR_RETURN(const uint32_t scores, reader.GetU32());
-    calibration.counts_[kind] = scores;
-    PERFCAST_ASSIGN_OR_RETURN(const uint32_t count, reader.GetU32());
-    if ((count != 0 && count != kQuantileSteps + 1) || ((count == 0) != (scores == 0))) {
-      return absl::DataLossError("bundle: interval calibration has the wrong size");
-    }
-    for (uint32_t i = 0; i < count; ++i) {
-      PERFCAST_ASSIGN_OR_RETURN(const double q, reader.GetDouble());
-      quantiles.push_back(q);
-    }
+  for (int kind = 0; kind < kFirstLaterRowKind; ++kind) {
+    PERFCAST_RETURN_IF_ERROR(calibration.DecodeKindFrom(kind, reader));
   }
   return calibration;
+}
+
+void IntervalCalibration::EncodeLaterKindsTo(ByteWriter& writer) const {
+  writer.PutU32(kRowKindCount - kFirstLaterRowKind);
+  for (int kind = kFirstLaterRowKind; kind < kRowKindCount; ++kind) EncodeKindTo(kind, writer);
+}
+
+absl::Status IntervalCalibration::DecodeLaterKindsFrom(ByteReader& reader) {
+  PERFCAST_ASSIGN_OR_RETURN(const uint32_t later, reader.GetU32());
+  if (later != kRowKindCount - kFirstLaterRowKind) {
+    return absl::DataLossError(absl::StrCat("bundle: ", later, " later interval kinds, expected ",
+                                            kRowKindCount - kFirstLaterRowKind));
+  }
+  for (int kind = kFirstLaterRowKind; kind < kRowKindCount; ++kind) {
+    PERFCAST_RETURN_IF_ERROR(DecodeKindFrom(kind, reader));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace perfcast

@@ -25,8 +25,16 @@ enum class RowKind {
   // data lack may lie from what the others say -> the floor of a population query's interval,
   // and that share of it for an answer read partly from other campaigns.
   kCampaignSpread,
+  // Another curve of a configuration that leaves it one measured curve, as a campaign's first
+  // result does -> a new shape of a configuration measured at one other shape only. Uncalibrated,
+  // it borrows kOtherShape's quantiles.
+  kOneCurveShape,
 };
-inline constexpr int kRowKindCount = 6;
+inline constexpr int kRowKindCount = 7;
+// The kinds before this one are encoded where bundles up to format 14 held them; the later ones
+// follow the bundle's last section (EncodeLaterKindsTo), so that the sections before it keep the
+// layout every reader since format 9 knows.
+inline constexpr int kFirstLaterRowKind = static_cast<int>(RowKind::kOneCurveShape);
 
 // The situation that stands for `prediction_case`.
 RowKind KindOf(PredictionCase prediction_case);
@@ -56,11 +64,19 @@ class IntervalCalibration {
   // How many scores calibrated `kind`; 0 when it borrows another kind's quantiles.
   uint32_t ScoreCount(RowKind kind) const { return counts_[static_cast<int>(kind)]; }
 
+  // The kinds before kFirstLaterRowKind.
   void EncodeTo(ByteWriter& writer) const;
   // DataLoss for quantiles of the wrong size, or quantiles without scores.
   static absl::StatusOr<IntervalCalibration> DecodeFrom(ByteReader& reader);
+  // The kinds from kFirstLaterRowKind on, after their count.
+  void EncodeLaterKindsTo(ByteWriter& writer) const;
+  // DataLoss, as DecodeFrom, and for a count of kinds other than this build's.
+  absl::Status DecodeLaterKindsFrom(ByteReader& reader);
 
  private:
+  void EncodeKindTo(int kind, ByteWriter& writer) const;
+  absl::Status DecodeKindFrom(int kind, ByteReader& reader);
+
   // Quantiles at 0%, 0.5%, ..., 100% per kind (empty when the kind was never seen), and how
   // many scores they summarise.
   std::array<std::vector<double>, kRowKindCount> quantiles_;

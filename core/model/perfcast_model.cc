@@ -353,6 +353,8 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
       unmeasured_case == PredictionCase::kExtrapolatedShape
           ? ShapeTransferOf(s.index, query.configuration, query.shape, anchors)
           : std::nullopt;
+  const bool one_own_curve = unmeasured_case == PredictionCase::kExtrapolatedShape &&
+                             OwnCurveCount(anchors, query.configuration) == 1;
   // Anchors of other campaigns carry their campaign's level: taken out, the query's put in.
   const size_t used_anchors = std::min(anchors.size(), kMaxAnchors);
   double level_shift = 0;
@@ -458,6 +460,8 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
     const int batch_size = p.batch_size;
     const RowKind kind = name_unseen && p.prediction_case == PredictionCase::kNewConfiguration
                              ? RowKind::kUnseenName
+                         : p.prediction_case == PredictionCase::kExtrapolatedShape && one_own_curve
+                             ? RowKind::kOneCurveShape
                              : KindOf(p.prediction_case);
     const bool whole_curve = scope == IntervalScope::kWholeCurve && kind != RowKind::kMeasurement &&
                              s.whole_curve_calibration.ScoreCount(kind) > 0;

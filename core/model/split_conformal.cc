@@ -56,8 +56,11 @@ absl::StatusOr<Calibrations> CalibrateIntervals(const AnchorIndex& index,
           1.0 / spread_records_of_campaign.at(CampaignOf(index, record)));
       continue;
     }
-    const RowKind kind =
-        record.name_unseen ? RowKind::kUnseenName : KindOf(record.features.prediction_case);
+    // A new shape read off one curve of its configuration (a campaign's first result, simulated
+    // or not) errs more than one read off several: calibrated apart, as Predict tells them apart.
+    const RowKind kind = record.name_unseen     ? RowKind::kUnseenName
+                         : record.one_own_curve ? RowKind::kOneCurveShape
+                                                : KindOf(record.features.prediction_case);
     const double score =
         record.absolute_log_error / predictor.ExpectedAbsoluteLogError(record.features);
     scores[static_cast<int>(kind)].push_back(score);

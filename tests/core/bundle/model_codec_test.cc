@@ -26,6 +26,7 @@
 #include "core/util/byte_coding.h"
 #include "core/util/status_macros.h"
 #include "gtest/gtest.h"
+#include "tests/core/older_bundles.h"
 #include "tests/core/synthetic_model.h"
 
 namespace perfcast {
@@ -72,7 +73,12 @@ TEST_F(ModelCodecTest, ThePayloadIsTheListedSectionsInOrder) {
   ASSERT_TRUE(IntervalCalibration::DecodeFrom(reader).ok());
   ASSERT_TRUE(CampaignLevels::DecodeFrom(reader).ok());
   ASSERT_TRUE(LatencyModel::DecodeFrom(reader, nullptr, kBundleFormatVersion).ok());  // format 8
-  ASSERT_TRUE(IntervalCalibration::DecodeFrom(reader).ok());  // format 9: whole curves
+  absl::StatusOr<IntervalCalibration> whole_curves = IntervalCalibration::DecodeFrom(reader);
+  ASSERT_TRUE(whole_curves.ok());  // format 9: whole curves
+  // Format 15: each calibration's later kinds.
+  IntervalCalibration points;
+  ASSERT_TRUE(points.DecodeLaterKindsFrom(reader).ok());
+  ASSERT_TRUE(whole_curves->DecodeLaterKindsFrom(reader).ok());
   EXPECT_TRUE(reader.empty());
 }
 
@@ -129,14 +135,15 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> TrainCatalogued(
   return PerfcastModel::Train(records, options);
 }
 
-// The throughputs `bundle` predicts read as format `version`. The checksum covers the payload
-// only; the version follows the 8-byte magic.
-std::vector<double> ThroughputsAsFormat(std::string bundle, uint8_t version,
+// The throughputs `model` predicts when its bundle is read as format `version`: today's bundle,
+// or format 14's payload (which formats 12 and 13 share) stamped with an older version.
+std::vector<double> ThroughputsAsFormat(const PerfcastModel& model, uint8_t version,
                                         const PredictionQuery& query,
                                         absl::Span<const int> batches) {
-  EXPECT_EQ(bundle.substr(0, 8), "PERFCAST");
-  bundle[8] = static_cast<char>(version);
-  auto decoded = DecodeModelBundle(bundle);
+  auto decoded =
+      DecodeModelBundle(version == kBundleFormatVersion
+                            ? EncodeModelBundle(model)
+                            : testing::SealedAsFormat(testing::Format14PayloadOf(model), version));
   EXPECT_TRUE(decoded.ok()) << decoded.status();
   if (!decoded.ok()) return {};
   auto predicted = (*decoded)->Predict(query, batches, 0.9);
@@ -157,20 +164,19 @@ TEST(ModelCodecRooflineTest, ADecodedModelFollowsTheRooflinesAndAnOlderFormatIts
   ASSERT_TRUE(before.ok()) << before.status();
   ASSERT_EQ((*before)[1].prediction_case, PredictionCase::kExtrapolatedBatch);
 
-  const std::string bytes = EncodeModelBundle(**trained);
   const std::vector<double> after =
-      ThroughputsAsFormat(bytes, kBundleFormatVersion, query, batches);
+      ThroughputsAsFormat(**trained, kBundleFormatVersion, query, batches);
   ASSERT_EQ(after.size(), 2u);
   for (int i = 0; i < 2; ++i) EXPECT_DOUBLE_EQ(after[i], (*before)[i].throughput_tokens_per_s);
 
   // Under format 13 these sweeps of four points follow their rooflines as they were trained to.
-  const std::vector<double> as_format13 = ThroughputsAsFormat(bytes, 13, query, batches);
+  const std::vector<double> as_format13 = ThroughputsAsFormat(**trained, 13, query, batches);
   ASSERT_EQ(as_format13.size(), 2u);
   EXPECT_DOUBLE_EQ(as_format13[1], (*before)[1].throughput_tokens_per_s);
 
   // Under format 12, whose anchors followed their fits past their last batch, the measured batch
   // reads the same, the one past every curve does not.
-  const std::vector<double> as_format12 = ThroughputsAsFormat(bytes, 12, query, batches);
+  const std::vector<double> as_format12 = ThroughputsAsFormat(**trained, 12, query, batches);
   ASSERT_EQ(as_format12.size(), 2u);
   EXPECT_DOUBLE_EQ(as_format12[0], (*before)[0].throughput_tokens_per_s);
   EXPECT_NE(as_format12[1], (*before)[1].throughput_tokens_per_s);
@@ -195,14 +201,13 @@ TEST(ModelCodecRooflineTest, AFormat13BundleKeepsAPublishedMaximumsLineBelowIt) 
   ASSERT_TRUE(before.ok()) << before.status();
   ASSERT_EQ((*before)[1].prediction_case, PredictionCase::kMeasured);
 
-  const std::string bytes = EncodeModelBundle(**trained);
   const std::vector<double> after =
-      ThroughputsAsFormat(bytes, kBundleFormatVersion, query, batches);
+      ThroughputsAsFormat(**trained, kBundleFormatVersion, query, batches);
   ASSERT_EQ(after.size(), 2u);
   EXPECT_DOUBLE_EQ(after[0], (*before)[0].throughput_tokens_per_s);
 
   // Format 13's correction was trained on the maximum's straight line below it.
-  const std::vector<double> as_format13 = ThroughputsAsFormat(bytes, 13, query, batches);
+  const std::vector<double> as_format13 = ThroughputsAsFormat(**trained, 13, query, batches);
   ASSERT_EQ(as_format13.size(), 2u);
   EXPECT_DOUBLE_EQ(as_format13[1], (*before)[1].throughput_tokens_per_s);
   EXPECT_NE(as_format13[0], (*before)[0].throughput_tokens_per_s);

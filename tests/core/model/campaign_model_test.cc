@@ -207,10 +207,31 @@ TEST(CampaignFloorTest, ANewShapeReadPartlyAcrossCampaignsGetsThatShareOfTheFloo
   const double half_width = HalfWidthOf(model, query, asked, 16, &point);
   ASSERT_EQ(point.prediction_case, PredictionCase::kExtrapolatedShape);
   // The spread is far wider than a new shape's interval here, so the floor decides.
-  const double unfloored = state.calibration.ScoreQuantile(RowKind::kOtherShape, 0.9) *
+  const double unfloored = state.calibration.ScoreQuantile(RowKind::kOneCurveShape, 0.9) *
                            std::log1p(point.expected_relative_error);
   ASSERT_LT(unfloored, floor * share);
   EXPECT_NEAR(half_width, floor * share, 1e-9);
+
+  // Asked of the population, the configuration is read off lab-b's curve as well (the campaign
+  // that measured it), but the answer is the population's: the whole floor, step or not.
+  Configuration of_population = query;
+  of_population.campaign.clear();
+  EXPECT_NEAR(HalfWidthOf(model, of_population, asked, 16), floor, 1e-9);
+
+  // Asked at several batch sizes at once, each point takes its own share: past the curves'
+  // batches the step weighs less, and more of the floor applies.
+  const int batches[] = {16, 181};
+  ASSERT_NE(transfer->WeightAt(181), transfer->WeightAt(16));
+  auto together = model.Predict({query, asked}, batches, 0.9);
+  ASSERT_TRUE(together.ok()) << together.status();
+  for (size_t i = 0; i < 2; ++i) {
+    const PointPrediction& p = (*together)[i];
+    EXPECT_NEAR(std::log(p.upper_tokens_per_s / p.throughput_tokens_per_s),
+                HalfWidthOf(model, query, asked, batches[i]), 1e-9)
+        << "batch " << batches[i];
+  }
+  EXPECT_NEAR(HalfWidthOf(model, query, asked, 181),
+              floor * across / kSiblingsForNewShape * (1 - transfer->WeightAt(181)), 1e-9);
 
   // Read off the campaign's own curves alone: no share of the floor. lab-b's measured point and
   // its curve past its last batch; lab-a's new shape of a configuration with three of its own.

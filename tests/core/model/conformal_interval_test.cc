@@ -156,6 +156,48 @@ TEST(IntervalCalibrationTest, QuantilesOfTheWrongSizeAreDataLoss) {
   EXPECT_EQ(status.message(), "bundle: interval calibration has the wrong size");
 }
 
+TEST(IntervalCalibrationTest, ANewShapeOfOneCurveHasItsOwnQuantilesOrBorrowsANewShapes) {
+  std::array<std::vector<double>, kRowKindCount> scores;
+  for (int i = 1; i <= 100; ++i) {
+    scores[static_cast<int>(RowKind::kOtherShape)].push_back(0.01 * i);
+    scores[static_cast<int>(RowKind::kOtherConfiguration)].push_back(0.05 * i);
+  }
+  const IntervalCalibration without = IntervalCalibration::FromScores(scores);
+  EXPECT_EQ(without.ScoreCount(RowKind::kOneCurveShape), 0u);
+  EXPECT_EQ(without.ScoreQuantile(RowKind::kOneCurveShape, 0.9),
+            without.ScoreQuantile(RowKind::kOtherShape, 0.9));
+  for (int i = 1; i <= 100; ++i)
+    scores[static_cast<int>(RowKind::kOneCurveShape)].push_back(0.03 * i);
+  const IntervalCalibration with = IntervalCalibration::FromScores(scores);
+  EXPECT_NEAR(with.ScoreQuantile(RowKind::kOneCurveShape, 0.5),
+              3 * with.ScoreQuantile(RowKind::kOtherShape, 0.5), 1e-9);
+
+  // The later kinds travel apart from the others (after a bundle's last section).
+  ByteWriter writer;
+  with.EncodeTo(writer);
+  with.EncodeLaterKindsTo(writer);
+  const std::string bytes = writer.Take();
+  ByteReader reader(bytes);
+  absl::StatusOr<IntervalCalibration> decoded = IntervalCalibration::DecodeFrom(reader);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->ScoreCount(RowKind::kOneCurveShape), 0u) << "not read yet";
+  ASSERT_TRUE(decoded->DecodeLaterKindsFrom(reader).ok());
+  EXPECT_TRUE(reader.empty());
+  EXPECT_EQ(decoded->ScoreCount(RowKind::kOneCurveShape), 100u);
+  for (int kind = 0; kind < kRowKindCount; ++kind) {
+    EXPECT_EQ(decoded->ScoreQuantile(static_cast<RowKind>(kind), 0.9),
+              with.ScoreQuantile(static_cast<RowKind>(kind), 0.9))
+        << "kind " << kind;
+  }
+  // A count of later kinds this build does not know is data loss.
+  ByteWriter other;
+  other.PutU32(kRowKindCount - kFirstLaterRowKind + 1);
+  const std::string other_bytes = other.Take();
+  ByteReader other_reader(other_bytes);
+  IntervalCalibration target;
+  EXPECT_EQ(target.DecodeLaterKindsFrom(other_reader).code(), absl::StatusCode::kDataLoss);
+}
+
 TEST_F(ConformalIntervalTest, ErrorPredictorRoundTripPredictsTheSame) {
   ByteWriter writer;
   predictor_->EncodeTo(writer);

@@ -3,6 +3,7 @@
 #include "core/model/held_out_errors.h"
 
 #include <array>
+#include <cmath>
 #include <map>
 #include <memory>
 #include <set>
@@ -135,6 +136,9 @@ TEST_F(HeldOutErrorsTest, CalibrationCurvesAreAlsoNewShapesOfACampaignsFirstResu
         EXPECT_FALSE(record.first_result);
         continue;
       }
+      // Read off one curve of its configuration, a first result is calibrated with the new
+      // shapes of configurations of two curves, apart from those read off several.
+      EXPECT_EQ(record.one_own_curve, record.first_result);
       if (!record.first_result) {
         EXPECT_EQ(record.features.neighbourhood.configuration_curve_count, 3);
         ++others_of_curve[record.curve];
@@ -180,8 +184,10 @@ TEST_F(HeldOutErrorsTest, AWholeCurveBoundCountsEachPredictionOfACurve) {
   auto calibrations = CalibrateIntervals(two_campaigns_->state().index, two_campaigns_->records,
                                          KeepingTheCrossFit());
   ASSERT_TRUE(calibrations.ok()) << calibrations.status();
-  EXPECT_EQ(calibrations->whole_curves.ScoreCount(RowKind::kOtherShape),
-            2 * calibration_curves.size());
+  // Read off three curves of the configuration, then off one (RowKind::kOneCurveShape).
+  EXPECT_EQ(calibrations->whole_curves.ScoreCount(RowKind::kOtherShape), calibration_curves.size());
+  EXPECT_EQ(calibrations->whole_curves.ScoreCount(RowKind::kOneCurveShape),
+            calibration_curves.size());
 }
 
 TEST_F(HeldOutErrorsTest, FirstResultsNeverTrainTheErrorPredictor) {
@@ -199,6 +205,62 @@ TEST_F(HeldOutErrorsTest, FirstResultsNeverTrainTheErrorPredictor) {
       CalibrateIntervals(two_campaigns_->state().index, records, KeepingTheCrossFit());
   EXPECT_EQ(calibrations.status().code(), absl::StatusCode::kFailedPrecondition)
       << calibrations.status();
+}
+
+// Every gpu-a configuration measured 128/128 and 256/256 only; gpu-b x1 256/256 only; the other
+// gpu-b configurations all four shapes.
+std::vector<BenchmarkRecord> FewShapesOfSomeConfigurations() {
+  std::vector<BenchmarkRecord> records;
+  for (const BenchmarkRecord& r : testing::SyntheticRecords()) {
+    const int tokens = r.shape.input_tokens;
+    if (r.configuration.hardware == "gpu-a" && tokens > 256) continue;
+    if (r.configuration.hardware == "gpu-b" && r.configuration.num_gpus == 1 && tokens != 256) {
+      continue;
+    }
+    records.push_back(r);
+  }
+  return records;
+}
+
+TEST(OneCurveShapeTest, ANewShapeReadOffOneCurveIsCalibratedAndAnsweredApart) {
+  const std::unique_ptr<HeldOut> held_out = CollectFor(FewShapesOfSomeConfigurations());
+  ASSERT_NE(held_out, nullptr);
+  // A gpu-a curve held out leaves its configuration one curve; a gpu-b x2 or x4 curve, three.
+  int one_curve = 0;
+  for (const std::vector<ErrorRecord>& half : held_out->records) {
+    for (const ErrorRecord& record : half) {
+      if (!IsCurvesNewShape(record)) {
+        EXPECT_FALSE(record.one_own_curve);
+        continue;
+      }
+      const Configuration& configuration =
+          held_out->state().index.anchors()[record.curve].curve().configuration;
+      EXPECT_EQ(record.one_own_curve, configuration.hardware == "gpu-a")
+          << configuration.ToString();
+      one_curve += record.one_own_curve;
+    }
+  }
+  EXPECT_GT(one_curve, 0);
+  const PerfcastModel::State& state = held_out->state();
+  ASSERT_GT(state.calibration.ScoreCount(RowKind::kOneCurveShape), 0u);
+  ASSERT_NE(state.calibration.ScoreQuantile(RowKind::kOneCurveShape, 0.9),
+            state.calibration.ScoreQuantile(RowKind::kOtherShape, 0.9));
+
+  // Asked for a shape it lacks, gpu-b x1 is read off its one curve, gpu-b x2 off three.
+  const auto half_width_of = [&](const Configuration& configuration, RowKind expected_kind) {
+    const int batches[] = {16};
+    auto predicted = held_out->model->Predict({configuration, {2048, 2048}}, batches, 0.9);
+    ASSERT_TRUE(predicted.ok()) << predicted.status();
+    const PointPrediction& p = predicted->front();
+    ASSERT_EQ(p.prediction_case, PredictionCase::kExtrapolatedShape);
+    EXPECT_NEAR(
+        std::log(p.upper_tokens_per_s / p.throughput_tokens_per_s),
+        state.calibration.ScoreQuantile(expected_kind, 0.9) * std::log1p(p.expected_relative_error),
+        1e-9)
+        << configuration.ToString();
+  };
+  half_width_of({"gpu-b", 1, "vllm", "org/model-7b", "fp16"}, RowKind::kOneCurveShape);
+  half_width_of({"gpu-b", 2, "vllm", "org/model-7b", "fp16"}, RowKind::kOtherShape);
 }
 
 }  // namespace

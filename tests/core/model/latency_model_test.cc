@@ -14,6 +14,7 @@
 #include "core/model/perfcast_model_internal.h"
 #include "core/util/byte_coding.h"
 #include "gtest/gtest.h"
+#include "tests/core/older_bundles.h"
 #include "tests/core/synthetic_benchmarks.h"
 
 namespace perfcast {
@@ -284,14 +285,11 @@ TEST(LatencyBundleTest, AFormatSevenBundleLoadsWithoutLatencyAnswers) {
   // A version-7 payload is today's without the latency section, which for a model trained on no
   // latencies is one u32 0, and without the whole-curve calibration after it (format 9).
   auto model = TrainOn(testing::SyntheticRecords());
-  const std::string current = EncodeModelBundle(*model);
-  absl::StatusOr<absl::string_view> payload = OpenBundle(current);
-  ASSERT_TRUE(payload.ok()) << payload.status();
+  const std::string payload = testing::Format14PayloadOf(*model);
   ByteWriter whole_curves;
   PerfcastModelInternal::StateOf(*model).whole_curve_calibration.EncodeTo(whole_curves);
   const size_t tail = 4 + whole_curves.Take().size();
-  std::string old = SealBundle(payload->substr(0, payload->size() - tail));
-  old[8] = 7;  // the little-endian format version after the magic; the checksum covers the payload
+  std::string old = testing::SealedAsFormat(payload.substr(0, payload.size() - tail), 7);
   absl::StatusOr<std::shared_ptr<const PerfcastModel>> loaded = DecodeModelBundle(old);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   auto before = model->Predict({kKnown, {300, 700}}, kBatches, 0.9);
@@ -309,19 +307,18 @@ TEST(LatencyBundleTest, AFormatSevenBundleLoadsWithoutLatencyAnswers) {
 // with its same-configuration one, as it did when it was written.
 TEST(LatencyBundleTest, AFormatTenBundleAnswersPastACurveAsItDid) {
   auto model = TrainOn(RecordsWithLatency());
-  const std::string current = EncodeModelBundle(*model);
-  absl::StatusOr<absl::string_view> payload = OpenBundle(current);
-  ASSERT_TRUE(payload.ok()) << payload.status();
+  const std::string format14 = testing::Format14PayloadOf(*model);
+  const absl::string_view payload = format14;
   const PerfcastModel::State& state = PerfcastModelInternal::StateOf(*model);
   ByteWriter latency_writer, whole_curves_writer;
   state.latency.EncodeTo(latency_writer);
   state.whole_curve_calibration.EncodeTo(whole_curves_writer);
   const std::string latency = latency_writer.Take();
   const std::string whole_curves = whole_curves_writer.Take();
-  ASSERT_GE(payload->size(), latency.size() + whole_curves.size());
+  ASSERT_GE(payload.size(), latency.size() + whole_curves.size());
   const absl::string_view before_latency =
-      payload->substr(0, payload->size() - latency.size() - whole_curves.size());
-  ASSERT_EQ(payload->substr(before_latency.size(), latency.size()), latency);
+      payload.substr(0, payload.size() - latency.size() - whole_curves.size());
+  ASSERT_EQ(payload.substr(before_latency.size(), latency.size()), latency);
 
   // The latency section's layout: presence, five vocabularies, configurations, campaigns, then
   // each situation's score count and, when it has scores, 201 quantiles.
@@ -351,8 +348,8 @@ TEST(LatencyBundleTest, AFormatTenBundleAnswersPastACurveAsItDid) {
   }
   std::string old_latency = latency;
   old_latency.erase(extrapolated_begin, extrapolated_end - extrapolated_begin);
-  std::string old = SealBundle(absl::StrCat(before_latency, old_latency, whole_curves));
-  old[8] = 10;  // the little-endian format version after the magic
+  const std::string old =
+      testing::SealedAsFormat(absl::StrCat(before_latency, old_latency, whole_curves), 10);
   absl::StatusOr<std::shared_ptr<const PerfcastModel>> loaded = DecodeModelBundle(old);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
 

@@ -85,6 +85,14 @@ TEST(SiblingMeasuredAtTest, PicksTheMostSimilarConfigurationThatMeasuredBothShap
       index.SiblingMeasuredAt(on_concurrency, kFrom, kTo);
   ASSERT_TRUE(concurrency.has_value());
   EXPECT_EQ(index.anchors()[concurrency->at_to].curve().configuration, other_axis);
+  // A sibling that must differ in its model: the same model on gpu-b no longer qualifies. None
+  // differs in its campaign (all are unnamed).
+  const std::optional<AnchorIndex::ShapePair> other_model =
+      index.SiblingMeasuredAt(kQuery, kFrom, kTo, ConfigurationField::kModel);
+  ASSERT_TRUE(other_model.has_value());
+  EXPECT_EQ(index.anchors()[other_model->at_from].curve().configuration, kOtherModel);
+  EXPECT_EQ(index.anchors()[other_model->at_to].curve().configuration, kOtherModel);
+  EXPECT_FALSE(index.SiblingMeasuredAt(kQuery, kFrom, kTo, ConfigurationField::kCampaign));
 }
 
 // The pair is scanned from whichever shape fewer curves measured; either way `at_from` is the
@@ -172,6 +180,18 @@ TEST(ShapeTransferTest, MovesTheOwnCurveByTheSiblingsStepWhereAllThreeMeasured) 
   const std::vector<Anchor> others = {{&index.anchors()[1], false}};
   ASSERT_NE(others.front().curve->curve().configuration, kQuery);
   EXPECT_FALSE(ShapeTransferOf(index, kQuery, kTo, others).has_value());
+}
+
+TEST(ShapeTransferTest, WeighsNothingWhereACurveGivesNoFiniteStep) {
+  // A sibling that measured nothing at the new shape: no step to read, so none of the answer (nor
+  // of the campaign floor's share that Predict takes off for it) is the transfer's.
+  const AnchorCurve own(MakeCurve(kQuery, kFrom, 1000));
+  const AnchorCurve from(MakeCurve(kSameModel, kFrom, 2000));
+  const AnchorCurve to(MakeCurve(kSameModel, kTo, 0));
+  const ShapeTransfer transfer{&own, &from, &to};
+  EXPECT_FALSE(std::isfinite(transfer.LogThroughputAt(4)));
+  EXPECT_EQ(transfer.WeightAt(4), 0);
+  EXPECT_EQ(WithShapeTransfer(5.0, transfer, 4), 5.0);
 }
 
 // Two families of configurations whose throughput steps differently from 128/128 to 1024/1024;

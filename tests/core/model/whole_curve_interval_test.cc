@@ -8,6 +8,7 @@
 #include "core/model/perfcast_model_internal.h"
 #include "core/util/byte_coding.h"
 #include "gtest/gtest.h"
+#include "tests/core/older_bundles.h"
 #include "tests/core/synthetic_model.h"
 
 namespace perfcast {
@@ -57,15 +58,13 @@ TEST_F(WholeCurveIntervalTest, SurvivesTheBundleAndAFormatEightBundleFallsBackTo
     EXPECT_EQ((*after)[i].lower_tokens_per_s, (*before)[i].lower_tokens_per_s);
   }
 
-  // A version-8 payload is today's without the whole-curve section at the end.
+  // A version-8 payload is format 14's without the whole-curve section at the end.
   ByteWriter section;
   PerfcastModelInternal::StateOf(model()).whole_curve_calibration.EncodeTo(section);
   const size_t section_size = section.Take().size();
-  absl::StatusOr<absl::string_view> payload = OpenBundle(current);
-  ASSERT_TRUE(payload.ok()) << payload.status();
-  std::string old = SealBundle(payload->substr(0, payload->size() - section_size));
-  old[8] = 8;  // the little-endian format version after the magic
-  auto format_eight = DecodeModelBundle(old);
+  const std::string payload = testing::Format14PayloadOf(model());
+  auto format_eight = DecodeModelBundle(
+      testing::SealedAsFormat(payload.substr(0, payload.size() - section_size), 8));
   ASSERT_TRUE(format_eight.ok()) << format_eight.status();
   auto each = model().Predict(query, kBatches, 0.9);
   auto fallback = (*format_eight)->Predict(query, kBatches, 0.9, IntervalScope::kWholeCurve);

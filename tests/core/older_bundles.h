@@ -1,0 +1,40 @@
+#pragma once
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "core/bundle/bundle_format.h"
+#include "core/bundle/model_codec.h"
+#include "core/model/perfcast_model.h"
+#include "core/model/perfcast_model_internal.h"
+#include "core/util/byte_coding.h"
+#include "gtest/gtest.h"
+
+namespace perfcast::testing {
+
+// The payload of `model`'s bundle as format 14 wrote it: today's without the interval
+// calibrations' later kinds that format 15 appends after the last section. Older formats are
+// made from it by taking off the sections they lacked.
+inline std::string Format14PayloadOf(const PerfcastModel& model) {
+  const std::string current = EncodeModelBundle(model);
+  absl::StatusOr<absl::string_view> payload = OpenBundle(current);
+  EXPECT_TRUE(payload.ok()) << payload.status();
+  if (!payload.ok()) return "";
+  const PerfcastModel::State& state = PerfcastModelInternal::StateOf(model);
+  ByteWriter later;
+  state.calibration.EncodeLaterKindsTo(later);
+  state.whole_curve_calibration.EncodeLaterKindsTo(later);
+  const std::string tail = later.Take();
+  EXPECT_EQ(payload->substr(payload->size() - tail.size()), tail);
+  return std::string(payload->substr(0, payload->size() - tail.size()));
+}
+
+// `payload` sealed as a bundle of format `version` (the little-endian version follows the 8-byte
+// magic; the checksum covers the payload only).
+inline std::string SealedAsFormat(absl::string_view payload, uint8_t version) {
+  std::string bundle = SealBundle(payload);
+  bundle[8] = static_cast<char>(version);
+  return bundle;
+}
+
+}  // namespace perfcast::testing
