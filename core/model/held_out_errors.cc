@@ -44,9 +44,10 @@ std::optional<FirstResultCase> FirstResultCaseOf(const AnchorIndex& index, int h
   const std::vector<AnchorChoice> others = index.OtherConfigurations(
       curve.configuration, curve.shape, kSiblingsForNewShape - 1, ConfigurationField::kCampaign);
   if (others.size() < kSiblingsForNewShape - 1) return std::nullopt;
-  // Seeded by the curve's identity, not one stream for all nor its place in the index, so that a
-  // curve draws alike whatever curves a refit adds; the modulo, unlike a distribution, draws alike
-  // with every standard library.
+  // Seeded by the curve's configuration and shape, not one stream for all nor the curve's place
+  // in the index, so that curves of other configurations that a refit adds leave its draw alone
+  // (curves added to its own configuration change what it draws from); the modulo, unlike a
+  // distribution, draws alike with every standard library.
   std::mt19937_64 draw(
       seed ^ Fnv1a64(absl::StrCat(curve.configuration.ToString(), "|", curve.shape.input_tokens,
                                   "x", curve.shape.output_tokens)));

@@ -69,10 +69,7 @@ double IntervalCalibration::ScoreQuantile(PredictionCase prediction_case, double
 
 double IntervalCalibration::ScoreQuantile(RowKind row_kind, double level) const {
   // A case never seen in training borrows the widest calibrated case rather than claiming 0.
-  int kind = static_cast<int>(row_kind);
-  if (quantiles_[kind].empty() && row_kind == RowKind::kOneCurveShape) {
-    kind = static_cast<int>(RowKind::kOtherShape);
-  }
+  int kind = static_cast<int>(KindRead(row_kind, level));
   if (quantiles_[kind].empty()) kind = static_cast<int>(RowKind::kOtherConfiguration);
   const std::vector<double>* quantiles = &quantiles_[kind];
   if (quantiles->empty()) return 0;
@@ -82,6 +79,12 @@ double IntervalCalibration::ScoreQuantile(RowKind row_kind, double level) const 
   const int below = std::min(static_cast<int>(position), kQuantileSteps - 1);
   const double t = position - below;
   return (1 - t) * (*quantiles)[below] + t * (*quantiles)[below + 1];
+}
+
+RowKind IntervalCalibration::KindRead(RowKind kind, double level) const {
+  if (kind != RowKind::kOneCurveShape) return kind;
+  const double n = counts_[static_cast<int>(kind)];
+  return (n + 1) * (1 - level) >= 1 ? kind : RowKind::kOtherShape;
 }
 
 void IntervalCalibration::EncodeKindTo(int kind, ByteWriter& writer) const {

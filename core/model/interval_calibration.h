@@ -26,8 +26,8 @@ enum class RowKind {
   // and that share of it for an answer read partly from other campaigns.
   kCampaignSpread,
   // Another curve of a configuration that leaves it one measured curve, as a campaign's first
-  // result does -> a new shape of a configuration measured at one other shape only. Uncalibrated,
-  // it borrows kOtherShape's quantiles.
+  // result does -> a new shape of a configuration measured at one other shape only. With too few
+  // scores, it borrows kOtherShape's quantiles (KindRead).
   kOneCurveShape,
 };
 inline constexpr int kRowKindCount = 7;
@@ -61,6 +61,11 @@ class IntervalCalibration {
   double ScoreQuantile(PredictionCase prediction_case, double level) const;
   // The same for a situation; one never calibrated borrows the new-configuration quantiles.
   double ScoreQuantile(RowKind kind, double level) const;
+  // The situation whose quantiles `kind` reads at `level` before that rule: kOneCurveShape
+  // borrows kOtherShape's until it has the scores the level needs ((n + 1) (1 - level) >= 1;
+  // fewer cap its quantile at the largest score, which covers less than the level); any other
+  // kind, its own.
+  RowKind KindRead(RowKind kind, double level) const;
   // How many scores calibrated `kind`; 0 when it borrows another kind's quantiles.
   uint32_t ScoreCount(RowKind kind) const { return counts_[static_cast<int>(kind)]; }
 

@@ -463,8 +463,11 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
                          : p.prediction_case == PredictionCase::kExtrapolatedShape && one_own_curve
                              ? RowKind::kOneCurveShape
                              : KindOf(p.prediction_case);
+    // The whole-curve calibration where it holds the kind that would be read (a kind that
+    // borrows another's quantiles reads them in the same calibration).
     const bool whole_curve = scope == IntervalScope::kWholeCurve && kind != RowKind::kMeasurement &&
-                             s.whole_curve_calibration.ScoreCount(kind) > 0;
+                             s.whole_curve_calibration.ScoreCount(
+                                 s.whole_curve_calibration.KindRead(kind, confidence_level)) > 0;
     const IntervalCalibration& calibration =
         whole_curve ? s.whole_curve_calibration : s.calibration;
     double half_width =

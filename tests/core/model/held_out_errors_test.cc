@@ -8,13 +8,16 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "core/bundle/model_codec.h"
 #include "core/model/anchored_prediction.h"
 #include "core/model/perfcast_model.h"
 #include "core/model/perfcast_model_internal.h"
 #include "core/model/split_conformal.h"
 #include "gtest/gtest.h"
+#include "tests/core/older_bundles.h"
 #include "tests/core/synthetic_benchmarks.h"
 
 namespace perfcast {
@@ -261,6 +264,48 @@ TEST(OneCurveShapeTest, ANewShapeReadOffOneCurveIsCalibratedAndAnsweredApart) {
   };
   half_width_of({"gpu-b", 1, "vllm", "org/model-7b", "fp16"}, RowKind::kOneCurveShape);
   half_width_of({"gpu-b", 2, "vllm", "org/model-7b", "fp16"}, RowKind::kOtherShape);
+}
+
+TEST(OneCurveShapeTest, AFormat14BundleAnswersItAsAnyNewShapeForEachPointAndTheWholeCurve) {
+  auto trained = PerfcastModel::Train(FewShapesOfSomeConfigurations(), TrainOptions{});
+  ASSERT_TRUE(trained.ok()) << trained.status();
+  const PerfcastModel::State& state = PerfcastModelInternal::StateOf(**trained);
+  const IntervalCalibration& points = state.calibration;
+  const IntervalCalibration& curves = state.whole_curve_calibration;
+  // Points read off one curve have scores enough for 90%; curves so read, too few, so the
+  // whole-curve bound borrows the other new shapes'.
+  ASSERT_EQ(points.KindRead(RowKind::kOneCurveShape, 0.9), RowKind::kOneCurveShape);
+  ASSERT_GT(curves.ScoreCount(RowKind::kOneCurveShape), 0u);
+  ASSERT_EQ(curves.KindRead(RowKind::kOneCurveShape, 0.9), RowKind::kOtherShape);
+  ASSERT_NE(curves.ScoreQuantile(RowKind::kOtherShape, 0.9),
+            points.ScoreQuantile(RowKind::kOtherShape, 0.9));
+  auto format14 =
+      DecodeModelBundle(testing::SealedAsFormat(testing::Format14PayloadOf(**trained), 14));
+  ASSERT_TRUE(format14.ok()) << format14.status();
+  ASSERT_EQ(PerfcastModelInternal::StateOf(**format14)
+                .whole_curve_calibration.ScoreCount(RowKind::kOneCurveShape),
+            0u);
+
+  // gpu-b x1 measured one shape: asked for another, each model reads its own situation's
+  // quantiles, in the calibration the scope asks for.
+  const PredictionQuery query{{"gpu-b", 1, "vllm", "org/model-7b", "fp16"}, {2048, 2048}};
+  const int batches[] = {16};
+  const auto half_width = [&](const PerfcastModel& model, IntervalScope scope) {
+    auto predicted = model.Predict(query, batches, 0.9, scope);
+    EXPECT_TRUE(predicted.ok()) << predicted.status();
+    if (!predicted.ok()) return std::pair(0.0, 0.0);
+    const PointPrediction& p = predicted->front();
+    EXPECT_EQ(p.prediction_case, PredictionCase::kExtrapolatedShape);
+    return std::pair(std::log(p.upper_tokens_per_s / p.throughput_tokens_per_s),
+                     std::log1p(p.expected_relative_error));
+  };
+  for (const auto& [model, kind] :
+       {std::pair(*trained, RowKind::kOneCurveShape), std::pair(*format14, RowKind::kOtherShape)}) {
+    const auto [each, expected] = half_width(*model, IntervalScope::kEachPoint);
+    EXPECT_NEAR(each, points.ScoreQuantile(kind, 0.9) * expected, 1e-9);
+    const auto [whole, same_expected] = half_width(*model, IntervalScope::kWholeCurve);
+    EXPECT_NEAR(whole, curves.ScoreQuantile(kind, 0.9) * same_expected, 1e-9);
+  }
 }
 
 }  // namespace
