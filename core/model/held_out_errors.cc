@@ -19,22 +19,7 @@
 #include "core/util/byte_coding.h"
 
 namespace perfcast {
-namespace {
 
-// A new shape of a configuration whose campaign measured one other shape of it and nothing else:
-// the anchors, the transfer and the curves the neighbourhood must not see.
-struct FirstResultCase {
-  std::vector<Anchor> anchors;
-  std::optional<ShapeTransfer> transfer;
-  std::vector<int> unseen_curves;  // sorted
-};
-
-// The case for curve `held_out`, from one of its configuration's other curves drawn with `seed`:
-// a campaign's first result is not chosen for being near the shape asked next. The other anchors
-// and the step come from other campaigns, as for a campaign the data otherwise lack (the
-// neighbourhood still sees the campaign's other configurations). nullopt when the
-// configuration has fewer than 2 other curves (docs/METHOD.md §5: not simulated) or other
-// campaigns cannot make up the anchors as Predict would.
 std::optional<FirstResultCase> FirstResultCaseOf(const AnchorIndex& index, int held_out,
                                                  uint64_t seed) {
   const Curve& curve = index.anchors()[held_out].curve();
@@ -65,6 +50,8 @@ std::optional<FirstResultCase> FirstResultCaseOf(const AnchorIndex& index, int h
   std::sort(out.unseen_curves.begin(), out.unseen_curves.end());
   return out;
 }
+
+namespace {
 
 // How a held-out prediction is made and recorded, beyond its case, model, anchors and
 // neighbourhood (ErrorRecord's flags of the same names).

@@ -1,9 +1,12 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "core/model/anchor_index.h"
+#include "core/model/anchored_prediction.h"
 #include "core/model/campaign_levels.h"
 #include "core/model/cross_fit_folds.h"
 #include "core/model/error_predictor.h"
@@ -12,6 +15,23 @@
 #include "core/model/workload_similarity.h"
 
 namespace perfcast {
+
+// A new shape of a configuration whose campaign measured one other shape of it and nothing else:
+// the anchors, the transfer and the curves the neighbourhood must not see.
+struct FirstResultCase {
+  std::vector<Anchor> anchors;
+  std::optional<ShapeTransfer> transfer;
+  std::vector<int> unseen_curves;  // sorted
+};
+
+// The case for curve `held_out`, from one of its configuration's other curves drawn with `seed`:
+// a campaign's first result is not chosen for being near the shape asked next. The other anchors
+// and the step come from other campaigns, as for a campaign the data otherwise lack (the
+// neighbourhood still sees the campaign's other configurations). nullopt when the
+// configuration has fewer than 2 other curves (docs/METHOD.md §5: not simulated) or other
+// campaigns cannot make up the anchors as Predict would.
+std::optional<FirstResultCase> FirstResultCaseOf(const AnchorIndex& index, int held_out,
+                                                 uint64_t seed);
 
 // Held-out errors: correction models trained without some curves' rows predict those curves the
 // way Predict would in each case they can stand for (as a new shape; their larger batches from

@@ -163,6 +163,34 @@ TEST_F(HeldOutErrorsTest, CalibrationCurvesAreAlsoNewShapesOfACampaignsFirstResu
   EXPECT_EQ(curves, two_campaigns_->state().index.anchors().size());
 }
 
+TEST_F(HeldOutErrorsTest, AFirstResultIsReadOffOneOwnCurveAndStepsByAnotherCampaign) {
+  const AnchorIndex& index = two_campaigns_->state().index;
+  for (size_t i = 0; i < index.anchors().size(); ++i) {
+    const Configuration& held_out = index.anchors()[i].curve().configuration;
+    const std::optional<FirstResultCase> first =
+        FirstResultCaseOf(index, static_cast<int>(i), TrainOptions{}.seed);
+    ASSERT_TRUE(first.has_value()) << "curve " << i;
+    ASSERT_EQ(first->anchors.size(), static_cast<size_t>(kSiblingsForNewShape));
+    // One other curve of the configuration first, then configurations of the other campaign.
+    const Curve& own = first->anchors.front().curve->curve();
+    EXPECT_EQ(own.configuration, held_out);
+    EXPECT_NE(own.shape, index.anchors()[i].curve().shape);
+    for (size_t a = 1; a < first->anchors.size(); ++a) {
+      EXPECT_NE(first->anchors[a].curve->curve().configuration.campaign, held_out.campaign);
+    }
+    ASSERT_TRUE(first->transfer.has_value());
+    EXPECT_EQ(first->transfer->own, first->anchors.front().curve);
+    EXPECT_NE(first->transfer->sibling_from->curve().configuration.campaign, held_out.campaign);
+    EXPECT_FALSE(first->transfer->sibling_of_same_campaign);
+    // The configuration's other curves are hidden, the one read off and the others' are not.
+    EXPECT_EQ(first->unseen_curves.size(), 3u);
+    for (int unseen : first->unseen_curves) {
+      EXPECT_EQ(index.anchors()[unseen].curve().configuration, held_out);
+      EXPECT_NE(&index.anchors()[unseen], first->anchors.front().curve);
+    }
+  }
+}
+
 TEST_F(HeldOutErrorsTest, FirstResultsAreDrawnAlikeEveryTime) {
   const std::unique_ptr<HeldOut> again = CollectFor(TwoCampaigns());
   ASSERT_NE(again, nullptr);
