@@ -130,7 +130,7 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> DecodeModelBundle(absl::str
     PERFCAST_ASSIGN_OR_RETURN(whole_curve_calibration, IntervalCalibration::DecodeFrom(r));
   }
   // Version 14 ends here: a new shape of a configuration of one curve borrows the intervals of
-  // one of more (RowKind::kOneCurveShape).
+  // one or more (RowKind::kOneCurveShape).
   if (version >= kFirstBundleFormatWithLaterRowKinds) {
     PERFCAST_RETURN_IF_ERROR(calibration.DecodeLaterKindsFrom(r));
     PERFCAST_RETURN_IF_ERROR(whole_curve_calibration.DecodeLaterKindsFrom(r));

@@ -83,8 +83,9 @@ double IntervalCalibration::ScoreQuantile(RowKind row_kind, double level) const 
 
 RowKind IntervalCalibration::KindRead(RowKind kind, double level) const {
   if (kind != RowKind::kOneCurveShape) return kind;
+  // The corrected level ScoreQuantile reads, computed alike, so that the two agree at the edge.
   const double n = counts_[static_cast<int>(kind)];
-  return (n + 1) * (1 - level) >= 1 ? kind : RowKind::kOtherShape;
+  return n > 0 && level * (n + 1) / n <= 1 ? kind : RowKind::kOtherShape;
 }
 
 void IntervalCalibration::EncodeKindTo(int kind, ByteWriter& writer) const {

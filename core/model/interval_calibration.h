@@ -59,14 +59,16 @@ class IntervalCalibration {
   // The score quantile at `level` with the finite-sample correction of split conformal
   // prediction (level * (n + 1) / n, capped at the largest score seen). REQUIRES: 0 < level < 1.
   double ScoreQuantile(PredictionCase prediction_case, double level) const;
-  // The same for a situation; one never calibrated borrows the new-configuration quantiles.
+  // The same for a situation; kOneCurveShape with too few scores borrows kOtherShape's
+  // (KindRead), and one never calibrated the new-configuration quantiles.
   double ScoreQuantile(RowKind kind, double level) const;
   // The situation whose quantiles `kind` reads at `level` before that rule: kOneCurveShape
-  // borrows kOtherShape's until it has the scores the level needs ((n + 1) (1 - level) >= 1;
+  // borrows kOtherShape's until it has the scores the level needs (level (n + 1) / n <= 1;
   // fewer cap its quantile at the largest score, which covers less than the level); any other
   // kind, its own.
   RowKind KindRead(RowKind kind, double level) const;
-  // How many scores calibrated `kind`; 0 when it borrows another kind's quantiles.
+  // How many scores calibrated `kind`; 0 when it was never calibrated (kOneCurveShape may borrow
+  // with more: KindRead).
   uint32_t ScoreCount(RowKind kind) const { return counts_[static_cast<int>(kind)]; }
 
   // The kinds before kFirstLaterRowKind.

@@ -172,6 +172,25 @@ TEST(IntervalCalibrationTest, ANewShapeOfOneCurveHasItsOwnQuantilesOrBorrowsANew
   EXPECT_NEAR(with.ScoreQuantile(RowKind::kOneCurveShape, 0.5),
               3 * with.ScoreQuantile(RowKind::kOtherShape, 0.5), 1e-9);
 
+  // Fewer scores than a level needs (level (n + 1) / n > 1): that level borrows; a lower one,
+  // or enough scores, reads its own.
+  std::array<std::vector<double>, kRowKindCount> few = scores;
+  few[static_cast<int>(RowKind::kOneCurveShape)].resize(5);
+  const IntervalCalibration five = IntervalCalibration::FromScores(few);
+  EXPECT_EQ(five.KindRead(RowKind::kOneCurveShape, 0.9), RowKind::kOtherShape);
+  EXPECT_EQ(five.ScoreQuantile(RowKind::kOneCurveShape, 0.9),
+            five.ScoreQuantile(RowKind::kOtherShape, 0.9));
+  EXPECT_EQ(five.KindRead(RowKind::kOneCurveShape, 0.5), RowKind::kOneCurveShape);
+  EXPECT_NE(five.ScoreQuantile(RowKind::kOneCurveShape, 0.5),
+            five.ScoreQuantile(RowKind::kOtherShape, 0.5));
+  few[static_cast<int>(RowKind::kOneCurveShape)] =
+      scores[static_cast<int>(RowKind::kOneCurveShape)];
+  few[static_cast<int>(RowKind::kOneCurveShape)].resize(9);
+  const IntervalCalibration nine = IntervalCalibration::FromScores(few);
+  EXPECT_EQ(nine.KindRead(RowKind::kOneCurveShape, 0.9), RowKind::kOneCurveShape);
+  EXPECT_EQ(nine.KindRead(RowKind::kOneCurveShape, 0.95), RowKind::kOtherShape);
+  EXPECT_EQ(nine.KindRead(RowKind::kOtherShape, 0.95), RowKind::kOtherShape);
+
   // The later kinds travel apart from the others (after a bundle's last section).
   ByteWriter writer;
   with.EncodeTo(writer);

@@ -2,6 +2,7 @@
 // (docs/METHOD.md §3 and §5).
 #include "core/model/held_out_errors.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <map>
@@ -184,6 +185,9 @@ TEST_F(HeldOutErrorsTest, AFirstResultIsReadOffOneOwnCurveAndStepsByAnotherCampa
     EXPECT_FALSE(first->transfer->sibling_of_same_campaign);
     // The configuration's other curves are hidden, the one read off and the others' are not.
     EXPECT_EQ(first->unseen_curves.size(), 3u);
+    EXPECT_TRUE(std::is_sorted(first->unseen_curves.begin(), first->unseen_curves.end()));
+    EXPECT_TRUE(std::binary_search(first->unseen_curves.begin(), first->unseen_curves.end(),
+                                   static_cast<int>(i)));
     for (int unseen : first->unseen_curves) {
       EXPECT_EQ(index.anchors()[unseen].curve().configuration, held_out);
       EXPECT_NE(&index.anchors()[unseen], first->anchors.front().curve);
@@ -305,6 +309,8 @@ TEST(OneCurveShapeTest, AFormat14BundleAnswersItAsAnyNewShapeForEachPointAndTheW
   ASSERT_EQ(points.KindRead(RowKind::kOneCurveShape, 0.9), RowKind::kOneCurveShape);
   ASSERT_GT(curves.ScoreCount(RowKind::kOneCurveShape), 0u);
   ASSERT_EQ(curves.KindRead(RowKind::kOneCurveShape, 0.9), RowKind::kOtherShape);
+  EXPECT_EQ(curves.ScoreQuantile(RowKind::kOneCurveShape, 0.9),
+            curves.ScoreQuantile(RowKind::kOtherShape, 0.9));
   ASSERT_NE(curves.ScoreQuantile(RowKind::kOtherShape, 0.9),
             points.ScoreQuantile(RowKind::kOtherShape, 0.9));
   auto format14 =
