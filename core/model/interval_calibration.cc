@@ -63,6 +63,16 @@ IntervalCalibration IntervalCalibration::FromScores(
   return calibration;
 }
 
+RowKind KindOf(PredictionCase prediction_case, bool name_unseen, bool one_own_curve) {
+  if (name_unseen && prediction_case == PredictionCase::kNewConfiguration) {
+    return RowKind::kUnseenName;
+  }
+  if (one_own_curve && prediction_case == PredictionCase::kExtrapolatedShape) {
+    return RowKind::kOneCurveShape;
+  }
+  return KindOf(prediction_case);
+}
+
 double IntervalCalibration::ScoreQuantile(PredictionCase prediction_case, double level) const {
   return ScoreQuantile(KindOf(prediction_case), level);
 }

@@ -38,6 +38,10 @@ inline constexpr int kFirstLaterRowKind = static_cast<int>(RowKind::kOneCurveSha
 
 // The situation that stands for `prediction_case`.
 RowKind KindOf(PredictionCase prediction_case);
+// The same for a prediction made with a name the data lack (a new configuration's
+// kUnseenName), or read off one curve of its configuration (a new shape's kOneCurveShape): the one
+// rule by which held-out errors are calibrated and queries read them.
+RowKind KindOf(PredictionCase prediction_case, bool name_unseen, bool one_own_curve);
 
 // Normalised split-conformal intervals (docs/METHOD.md §5): symmetric in log space,
 // log(pred) +- q * expected_error, where q is the conformal `level` quantile of the

@@ -458,11 +458,7 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
     const double log_throughput = log_throughputs[i];
     const double expected_absolute_log_error = expected_absolute_log_errors[i];
     const int batch_size = p.batch_size;
-    const RowKind kind = name_unseen && p.prediction_case == PredictionCase::kNewConfiguration
-                             ? RowKind::kUnseenName
-                         : p.prediction_case == PredictionCase::kExtrapolatedShape && one_own_curve
-                             ? RowKind::kOneCurveShape
-                             : KindOf(p.prediction_case);
+    const RowKind kind = KindOf(p.prediction_case, name_unseen, one_own_curve);
     // The whole-curve calibration where it holds the kind that would be read (a kind that
     // borrows another's quantiles reads them in the same calibration).
     const bool whole_curve = scope == IntervalScope::kWholeCurve && kind != RowKind::kMeasurement &&

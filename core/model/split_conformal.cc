@@ -58,9 +58,8 @@ absl::StatusOr<Calibrations> CalibrateIntervals(const AnchorIndex& index,
     }
     // A new shape read off one curve of its configuration (a campaign's first result, simulated
     // or not) errs more than one read off several: calibrated apart, as Predict tells them apart.
-    const RowKind kind = record.name_unseen     ? RowKind::kUnseenName
-                         : record.one_own_curve ? RowKind::kOneCurveShape
-                                                : KindOf(record.features.prediction_case);
+    const RowKind kind =
+        KindOf(record.features.prediction_case, record.name_unseen, record.one_own_curve);
     const double score =
         record.absolute_log_error / predictor.ExpectedAbsoluteLogError(record.features);
     scores[static_cast<int>(kind)].push_back(score);
