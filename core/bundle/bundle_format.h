@@ -12,6 +12,10 @@ namespace perfcast {
 //   magic "PERFCAST" | u32 format version | u64 payload size | u64 FNV-1a-64 of payload | payload
 // All integers little-endian. The payload starts with a human-readable manifest string.
 inline constexpr absl::string_view kBundleMagic = "PERFCAST";
+// 16: the latency model blends a TTFT with the share of the batch latency that the nearest
+// sibling configuration measured at the same shape; its sibling curves and weights follow the last
+// section (LatencyModel::EncodeSiblingsTo). A bundle of format 15 or older weighs no sibling and
+// answers as it did.
 // 15: the interval calibrations of situations added since (IntervalCalibration's later kinds: a
 // new shape of a configuration measured at one other shape) follow the last section; a bundle of
 // format 14 or older answers such a new shape with the intervals of any new shape, as it did.
@@ -34,7 +38,7 @@ inline constexpr absl::string_view kBundleMagic = "PERFCAST";
 // section; version 7 still loads, with no latency answers. 6: the catalogue carries frameworks.csv.
 // 5: one-hot columns that are not set are missing, no longer 0. A server that finds a version older
 // than kOldestReadableBundleFormatVersion retrains rather than loading it.
-inline constexpr uint32_t kBundleFormatVersion = 15;
+inline constexpr uint32_t kBundleFormatVersion = 16;
 inline constexpr uint32_t kOldestReadableBundleFormatVersion = 7;
 // The correction of an older bundle was trained on anchors that follow their fits past their last
 // batch: attaching rooflines to them would change what it corrects.
@@ -43,6 +47,8 @@ inline constexpr uint32_t kFirstBundleFormatWithRooflines = 13;
 inline constexpr uint32_t kFirstBundleFormatWithSinglePointRooflines = 14;
 // Format 15 on, the interval calibrations' later kinds follow the last section.
 inline constexpr uint32_t kFirstBundleFormatWithLaterRowKinds = 15;
+// Format 16 on, the latency model's sibling curves and weights follow them.
+inline constexpr uint32_t kFirstBundleFormatWithLatencySiblings = 16;
 
 std::string SealBundle(absl::string_view payload);
 // InvalidArgument for a file that is not a perfcast bundle or has a format version outside

@@ -86,6 +86,7 @@ std::string EncodeModelBundle(const PerfcastModel& model) {
   s.whole_curve_calibration.EncodeTo(w);
   s.calibration.EncodeLaterKindsTo(w);
   s.whole_curve_calibration.EncodeLaterKindsTo(w);
+  s.latency.EncodeSiblingsTo(w);
   return SealBundle(w.Take());
 }
 
@@ -134,6 +135,10 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> DecodeModelBundle(absl::str
   if (version >= kFirstBundleFormatWithLaterRowKinds) {
     PERFCAST_RETURN_IF_ERROR(calibration.DecodeLaterKindsFrom(r));
     PERFCAST_RETURN_IF_ERROR(whole_curve_calibration.DecodeLaterKindsFrom(r));
+  }
+  // Version 15 ends here: a latency model that weighs no sibling.
+  if (version >= kFirstBundleFormatWithLatencySiblings) {
+    PERFCAST_RETURN_IF_ERROR(latency.DecodeSiblingsFrom(r));
   }
   if (!r.empty()) return absl::DataLossError("bundle: trailing bytes after the last section");
 

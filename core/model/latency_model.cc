@@ -103,6 +103,45 @@ std::vector<double> QuantilesOf(std::vector<double> scores) {
   return out;
 }
 
+// The held-out answers of one row, in log(TTFT / backbone): its truth, the correction's answer and
+// the sibling's (NaN without a sibling).
+struct HeldOutAnswer {
+  double target = 0;
+  double correction = 0;
+  double sibling = 0;
+};
+
+double Blended(const HeldOutAnswer& answer, double sibling_weight) {
+  if (!std::isfinite(answer.sibling)) return answer.correction;
+  return (1 - sibling_weight) * answer.correction + sibling_weight * answer.sibling;
+}
+
+// Fewer held-out answers with a sibling than this choose no weight: the sibling stays unread.
+constexpr int kMinSiblingAnswers = 20;
+constexpr int kSiblingWeightSteps = 20;
+
+// The weight in [0, 1], in steps of 1/20, that gives the least mean |log error| over `answers`
+// that have a sibling; the smaller on a tie, 0 with too few of them.
+double SiblingWeightOf(absl::Span<const HeldOutAnswer> answers) {
+  int with_sibling = 0;
+  for (const HeldOutAnswer& a : answers) with_sibling += std::isfinite(a.sibling) ? 1 : 0;
+  if (with_sibling < kMinSiblingAnswers) return 0;
+  double best_weight = 0;
+  double best_error = std::numeric_limits<double>::infinity();
+  for (int step = 0; step <= kSiblingWeightSteps; ++step) {
+    const double weight = static_cast<double>(step) / kSiblingWeightSteps;
+    double error = 0;
+    for (const HeldOutAnswer& a : answers) {
+      if (std::isfinite(a.sibling)) error += std::abs(Blended(a, weight) - a.target);
+    }
+    if (error < best_error) {
+      best_error = error;
+      best_weight = weight;
+    }
+  }
+  return best_weight;
+}
+
 // log(TTFT / backbone) from the two regressors' outputs: `over_backbone` predicts it directly,
 // `share` predicts log(TTFT / batch latency); `backbone_over_latency` is log(backbone / batch
 // latency).
@@ -254,11 +293,25 @@ absl::StatusOr<LatencyModel> LatencyModel::Train(absl::Span<const Curve> curves,
     }
   }
   const XGBoostParams params = LatencyParams(seed, threads);
+  std::vector<LatencySample> samples(rows.size());
+  for (size_t r = 0; r < rows.size(); ++r) {
+    samples[r] = {rows[r].curve->configuration, rows[r].curve->shape, rows[r].batch_size,
+                  std::log(rows[r].ttft_s / rows[r].batch_latency_s)};
+  }
 
   // Held-out errors, one cross-fit per situation: curves out (the configuration keeps its other
   // shapes), the larger batches of curves out (their smaller ones kept), configurations out (the
   // campaign keeps its others), campaigns out. A row whose fold is -1 always trains.
-  std::array<std::vector<double>, kLatencySituationCount> scores;
+  std::array<std::vector<HeldOutAnswer>, kLatencySituationCount> answers;
+  model.siblings_ = LatencySiblings::Build(samples);
+  // Each curve's sibling curve in the whole table (-1: none), looked up once.
+  std::vector<int> sibling_curve_of(curves.size(), -2);
+  for (const LatencyRow& row : rows) {
+    int& sibling = sibling_curve_of[row.curve_index];
+    if (sibling == -2) {
+      sibling = model.siblings_.FindCurve(row.curve->configuration, row.curve->shape);
+    }
+  }
   auto cross_fit = [&](LatencySituation situation, const std::vector<int>& fold_of_row,
                        int fold_count) -> absl::Status {
     for (int fold = 0; fold < fold_count; ++fold) {
@@ -285,7 +338,18 @@ absl::StatusOr<LatencyModel> LatencyModel::Train(absl::Span<const Curve> curves,
         const double predicted =
             Combined(fold_model.Predict(features), fold_share_model.Predict(features),
                      backbone_over_latency[r]);
-        scores[static_cast<int>(situation)].push_back(std::abs(predicted - targets[r]));
+        // A held-out row's sibling is the one a query in its situation reads: another
+        // configuration of its campaign (never its own, LatencySiblings::FindCurve) from the whole
+        // table, since a sibling's share is measured, not trained, and a query sees every other
+        // configuration; a campaign held out has none of its own.
+        const int sibling = situation == LatencySituation::kNewCampaign
+                                ? -1
+                                : sibling_curve_of[rows[r].curve_index];
+        answers[static_cast<int>(situation)].push_back(
+            {targets[r], predicted,
+             sibling >= 0 ? model.siblings_.LogShareOn(sibling, rows[r].batch_size) -
+                                backbone_over_latency[r]
+                          : std::numeric_limits<double>::quiet_NaN()});
       }
     }
     return absl::OkStatus();
@@ -309,9 +373,16 @@ absl::StatusOr<LatencyModel> LatencyModel::Train(absl::Span<const Curve> curves,
     PERFCAST_RETURN_IF_ERROR(cross_fit(LatencySituation::kNewCampaign, fold_of_row,
                                        static_cast<int>(model.campaigns_.size())));
   }
+  // Each situation weighs the sibling by its own held-out answers, and is calibrated on the
+  // blend it answers with.
   for (int s = 0; s < kLatencySituationCount; ++s) {
-    model.score_counts_[s] = static_cast<int>(scores[s].size());
-    if (!scores[s].empty()) model.score_quantiles_[s] = QuantilesOf(std::move(scores[s]));
+    model.sibling_weights_[s] = SiblingWeightOf(answers[s]);
+    std::vector<double> scores;
+    for (const HeldOutAnswer& a : answers[s]) {
+      scores.push_back(std::abs(Blended(a, model.sibling_weights_[s]) - a.target));
+    }
+    model.score_counts_[s] = static_cast<int>(scores.size());
+    if (!scores.empty()) model.score_quantiles_[s] = QuantilesOf(std::move(scores));
   }
 
   // How far the data's own ITL lies from the one their throughput and TTFT imply, per campaign
@@ -352,20 +423,30 @@ LatencySituation LatencyModel::SituationOf(const Configuration& configuration) c
   return LatencySituation::kNewCampaign;
 }
 
-std::optional<double> LatencyModel::ScoreQuantile(LatencySituation situation, double level) const {
+std::optional<int> LatencyModel::CalibratedSituation(LatencySituation situation) const {
   // A situation without scores borrows those of the next less supported one that has some;
   // the last has nothing to borrow from.
   for (int s = static_cast<int>(situation); s < kLatencySituationCount; ++s) {
-    const int n = score_counts_[s];
-    if (n == 0) continue;
-    // The finite-sample conformal level p (n + 1) / n, capped at the largest score.
-    const double position = std::min(1.0, level * (n + 1) / n) * (kQuantileCount - 1);
-    const int below = std::min(static_cast<int>(position), kQuantileCount - 2);
-    const double fraction = position - below;
-    const std::vector<double>& q = score_quantiles_[s];
-    return q[below] + fraction * (q[below + 1] - q[below]);
+    if (score_counts_[s] > 0) return s;
   }
   return std::nullopt;
+}
+
+double LatencyModel::sibling_weight(LatencySituation situation) const {
+  const std::optional<int> s = CalibratedSituation(situation);
+  return s.has_value() ? sibling_weights_[*s] : 0;
+}
+
+std::optional<double> LatencyModel::ScoreQuantile(LatencySituation situation, double level) const {
+  const std::optional<int> s = CalibratedSituation(situation);
+  if (!s.has_value()) return std::nullopt;
+  const int n = score_counts_[*s];
+  // The finite-sample conformal level p (n + 1) / n, capped at the largest score.
+  const double position = std::min(1.0, level * (n + 1) / n) * (kQuantileCount - 1);
+  const int below = std::min(static_cast<int>(position), kQuantileCount - 2);
+  const double fraction = position - below;
+  const std::vector<double>& q = score_quantiles_[*s];
+  return q[below] + fraction * (q[below + 1] - q[below]);
 }
 
 double LatencyModel::DisagreementQuantile(const std::string& campaign, double level) const {
@@ -398,6 +479,13 @@ void LatencyModel::Complete(const PredictionQuery& query, double confidence_leve
           ? ScoreQuantile(LatencySituation::kExtrapolatedBatch, confidence_level)
                 .value_or(*measured_configuration_half_width)
           : *measured_configuration_half_width;
+  const double weight = sibling_weight(situation);
+  const double extrapolated_weight = situation == LatencySituation::kSameConfiguration
+                                         ? sibling_weight(LatencySituation::kExtrapolatedBatch)
+                                         : weight;
+  const int sibling_curve = weight > 0 || extrapolated_weight > 0
+                                ? siblings_.FindCurve(query.configuration, query.shape)
+                                : -1;
   const double disagreement = DisagreementQuantile(query.configuration.campaign, confidence_level);
   const std::optional<ResolvedConfiguration> resolved = ResolveOf(query.configuration);
   const int columns = column_count();
@@ -426,8 +514,16 @@ void LatencyModel::Complete(const PredictionQuery& query, double confidence_leve
     PointPrediction& p = points[answered[k]];
     const double batch_latency = p.batch_latency_s;
     const double backbone = backbones[k];
-    double ttft = backbone * std::exp(Combined(over_backbone[k], share[k],
-                                               std::log(backbone / batch_latency)));
+    const double backbone_over_latency = std::log(backbone / batch_latency);
+    const bool extrapolated = p.prediction_case == PredictionCase::kExtrapolatedBatch;
+    const double w = sibling_curve >= 0 ? (extrapolated ? extrapolated_weight : weight) : 0;
+    double log_over_backbone = Combined(over_backbone[k], share[k], backbone_over_latency);
+    if (w > 0) {
+      const double sibling =
+          siblings_.LogShareOn(sibling_curve, p.batch_size) - backbone_over_latency;
+      log_over_backbone = (1 - w) * log_over_backbone + w * sibling;
+    }
+    double ttft = backbone * std::exp(log_over_backbone);
     p.latency_statistic = LatencyStatistic::kMean;
     if (output_tokens == 1) {
       // The batch's one token is its first: TTFT is the whole batch latency, no gap follows.
@@ -441,13 +537,14 @@ void LatencyModel::Complete(const PredictionQuery& query, double confidence_leve
     }
     ttft = std::min(ttft, kMaxTtftShare * batch_latency);
     const double decode = batch_latency - ttft;
-    // The held-out scores were made with the measured batch latency; the share regressor's part
-    // of the TTFT also carries the predicted latency's error, taken as independent.
+    // The held-out scores were made with the measured batch latency; the parts of the TTFT read
+    // as a share of it (the share regressor's, the sibling's) also carry the predicted latency's
+    // error, taken as independent.
     const double throughput_half_width = std::log(p.upper_tokens_per_s / p.throughput_tokens_per_s);
-    const double half_width = p.prediction_case == PredictionCase::kExtrapolatedBatch
-                                  ? extrapolated_half_width
-                                  : *measured_configuration_half_width;
-    const double ttft_half_width = std::hypot(half_width, kShareWeight * throughput_half_width);
+    const double half_width =
+        extrapolated ? extrapolated_half_width : *measured_configuration_half_width;
+    const double latency_share = (1 - w) * kShareWeight + w;
+    const double ttft_half_width = std::hypot(half_width, latency_share * throughput_half_width);
     p.ttft_s = ttft;
     p.ttft_lower_s = ttft * std::exp(-ttft_half_width);
     p.ttft_upper_s = ttft * std::exp(ttft_half_width);
@@ -558,6 +655,22 @@ absl::StatusOr<LatencyModel> LatencyModel::DecodeFrom(ByteReader& reader,
   model.share_correction_ = std::move(share_correction);
   model.BuildLookups();
   return model;
+}
+
+void LatencyModel::EncodeSiblingsTo(ByteWriter& writer) const {
+  for (double weight : sibling_weights_) writer.PutDouble(weight);
+  siblings_.EncodeTo(writer);
+}
+
+absl::Status LatencyModel::DecodeSiblingsFrom(ByteReader& reader) {
+  for (double& weight : sibling_weights_) {
+    PERFCAST_ASSIGN_OR_RETURN(weight, reader.GetDouble());
+    if (!(weight >= 0 && weight <= 1)) {
+      return absl::DataLossError("bundle: latency model: sibling weight outside [0, 1]");
+    }
+  }
+  PERFCAST_ASSIGN_OR_RETURN(siblings_, LatencySiblings::DecodeFrom(reader));
+  return absl::OkStatus();
 }
 
 }  // namespace perfcast

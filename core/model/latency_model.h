@@ -13,6 +13,7 @@
 #include "core/catalogue/catalogue.h"
 #include "core/data/curve.h"
 #include "core/ml/xgboost_regressor.h"
+#include "core/model/latency_siblings.h"
 #include "core/model/prediction.h"
 #include "core/util/byte_coding.h"
 
@@ -40,8 +41,9 @@ inline constexpr int kLatencySituationCount = 4;
 
 // Predicts the mean TTFT and ITL of a point from its throughput prediction, so that the figures
 // of one point agree: TTFT from its backbone under a learned correction (two XGBoost regressors,
-// of log(TTFT / backbone) and of log(TTFT / batch latency), averaged), calibrated by held-out
-// errors; ITL = (batch latency - TTFT) / (output tokens - 1).
+// of log(TTFT / backbone) and of log(TTFT / batch latency), averaged), blended in log with the
+// share of the batch latency its nearest sibling configuration measured, by a weight its held-out
+// errors chose, and calibrated by them; ITL = (batch latency - TTFT) / (output tokens - 1).
 // An empty model (trained on no latencies, or decoded from a bundle from before them) answers
 // nothing.
 //
@@ -65,12 +67,19 @@ class LatencyModel {
 
   LatencySituation SituationOf(const Configuration& configuration) const;
 
+  // The weight of the sibling's share in a TTFT's log, in [0, 1]: 0 where it never helped.
+  double sibling_weight(LatencySituation situation) const;
+
   void EncodeTo(ByteWriter& writer) const;
   // `bundle_format`: a bundle of format 10 or older has no kExtrapolatedBatch scores, and
   // answers with its kSameConfiguration ones there, as it did.
   static absl::StatusOr<LatencyModel> DecodeFrom(ByteReader& reader,
                                                  std::shared_ptr<const Catalogue> catalogue,
                                                  uint32_t bundle_format);
+  // The sibling curves and weights: a section of their own after the interval calibrations'
+  // later kinds (format 16 on). A model decoded without them weighs no sibling, as it did.
+  void EncodeSiblingsTo(ByteWriter& writer) const;
+  absl::Status DecodeSiblingsFrom(ByteReader& reader);
 
  private:
   // One feature row of a point; `row` has column_count() entries.
@@ -80,6 +89,9 @@ class LatencyModel {
                   absl::Span<float> row) const;
   int column_count() const;
   std::optional<ResolvedConfiguration> ResolveOf(const Configuration& configuration) const;
+  // The situation whose calibration `situation` reads: itself, or where it has no scores the next
+  // less supported one that has some; nullopt where none has.
+  std::optional<int> CalibratedSituation(LatencySituation situation) const;
   // The |log error| quantile of `situation` at `level`; nullopt without calibration scores.
   std::optional<double> ScoreQuantile(LatencySituation situation, double level) const;
   // The `level` quantile of how far the data's ITL lies from the one implied by their batch
@@ -93,6 +105,9 @@ class LatencyModel {
   // log(TTFT / backbone), and log(TTFT / batch latency); the TTFT's log is their mean.
   std::optional<XGBoostRegressor> correction_;
   std::optional<XGBoostRegressor> share_correction_;
+  // The trained latency curves, and per situation the weight of a sibling's share read off them.
+  LatencySiblings siblings_;
+  std::array<double, kLatencySituationCount> sibling_weights_{};
   // Per situation: 201 quantiles (0, 0.005, ..., 1) of the held-out |log(true / predicted)| of
   // the TTFT, and how many scores they summarise (0: no calibration).
   std::array<std::vector<double>, kLatencySituationCount> score_quantiles_;

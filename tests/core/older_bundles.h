@@ -12,21 +12,35 @@
 
 namespace perfcast::testing {
 
-// The payload of `model`'s bundle as format 14 wrote it: today's without the interval
-// calibrations' later kinds that format 15 appends after the last section. Older formats are
-// made from it by taking off the sections they lacked.
-inline std::string Format14PayloadOf(const PerfcastModel& model) {
+// `payload` without `tail`, which it must end with.
+inline std::string WithoutTail(absl::string_view payload, absl::string_view tail) {
+  EXPECT_GE(payload.size(), tail.size());
+  if (payload.size() < tail.size()) return "";
+  EXPECT_EQ(payload.substr(payload.size() - tail.size()), tail);
+  return std::string(payload.substr(0, payload.size() - tail.size()));
+}
+
+// The payload of `model`'s bundle as format 15 wrote it: today's without the latency model's
+// sibling curves and weights that format 16 appends after the last section.
+inline std::string Format15PayloadOf(const PerfcastModel& model) {
   const std::string current = EncodeModelBundle(model);
   absl::StatusOr<absl::string_view> payload = OpenBundle(current);
   EXPECT_TRUE(payload.ok()) << payload.status();
   if (!payload.ok()) return "";
+  ByteWriter siblings;
+  PerfcastModelInternal::StateOf(model).latency.EncodeSiblingsTo(siblings);
+  return WithoutTail(*payload, siblings.Take());
+}
+
+// The payload of `model`'s bundle as format 14 wrote it: format 15's without the interval
+// calibrations' later kinds. Older formats are made from it by taking off the sections they
+// lacked.
+inline std::string Format14PayloadOf(const PerfcastModel& model) {
   const PerfcastModel::State& state = PerfcastModelInternal::StateOf(model);
   ByteWriter later;
   state.calibration.EncodeLaterKindsTo(later);
   state.whole_curve_calibration.EncodeLaterKindsTo(later);
-  const std::string tail = later.Take();
-  EXPECT_EQ(payload->substr(payload->size() - tail.size()), tail);
-  return std::string(payload->substr(0, payload->size() - tail.size()));
+  return WithoutTail(Format15PayloadOf(model), later.Take());
 }
 
 // `payload` sealed as a bundle of format `version` (the little-endian version follows the 8-byte

@@ -72,13 +72,17 @@ TEST_F(ModelCodecTest, ThePayloadIsTheListedSectionsInOrder) {
   ASSERT_TRUE(ErrorPredictor::DecodeFrom(reader).ok());
   ASSERT_TRUE(IntervalCalibration::DecodeFrom(reader).ok());
   ASSERT_TRUE(CampaignLevels::DecodeFrom(reader).ok());
-  ASSERT_TRUE(LatencyModel::DecodeFrom(reader, nullptr, kBundleFormatVersion).ok());  // format 8
+  absl::StatusOr<LatencyModel> latency =
+      LatencyModel::DecodeFrom(reader, nullptr, kBundleFormatVersion);  // format 8
+  ASSERT_TRUE(latency.ok()) << latency.status();
   absl::StatusOr<IntervalCalibration> whole_curves = IntervalCalibration::DecodeFrom(reader);
   ASSERT_TRUE(whole_curves.ok());  // format 9: whole curves
   // Format 15: each calibration's later kinds.
   IntervalCalibration points;
   ASSERT_TRUE(points.DecodeLaterKindsFrom(reader).ok());
   ASSERT_TRUE(whole_curves->DecodeLaterKindsFrom(reader).ok());
+  // Format 16: the latency model's sibling curves and weights.
+  ASSERT_TRUE(latency->DecodeSiblingsFrom(reader).ok());
   EXPECT_TRUE(reader.empty());
 }
 

@@ -1,5 +1,6 @@
 #include "core/model/latency_model.h"
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <optional>
@@ -223,7 +224,15 @@ TEST(LatencyModelTest, PastItsCurvesBatchesATtftIntervalReadsItsOwnCalibration) 
     PointPrediction by_shape[] = {Uncompleted(point, PredictionCase::kExtrapolatedShape)};
     model->CompleteLatencies(query, 0.9, by_batch);
     model->CompleteLatencies(query, 0.9, by_shape);
-    EXPECT_EQ(by_batch[0].ttft_s, by_shape[0].ttft_s) << "the case moves the bounds only";
+    // The case moves the TTFT only through the weight its situation gives the sibling.
+    const LatencyModel& latency = PerfcastModelInternal::StateOf(*model).latency;
+    if (configuration != kKnown ||
+        latency.sibling_weight(LatencySituation::kSameConfiguration) ==
+            latency.sibling_weight(LatencySituation::kExtrapolatedBatch)) {
+      EXPECT_EQ(by_batch[0].ttft_s, by_shape[0].ttft_s);
+    } else {
+      EXPECT_NE(by_batch[0].ttft_s, by_shape[0].ttft_s);
+    }
     if (configuration == kKnown) {
       EXPECT_EQ(point.prediction_case, PredictionCase::kExtrapolatedBatch);
       EXPECT_EQ(point.ttft_upper_s, by_batch[0].ttft_upper_s);
@@ -304,9 +313,14 @@ TEST(LatencyBundleTest, AFormatSevenBundleLoadsWithoutLatencyAnswers) {
 }
 
 // A format-10 bundle has no calibration of its own for larger batches: past a curve it answers
-// with its same-configuration one, as it did when it was written.
+// with its same-configuration one, as it did when it was written. It is compared with the same
+// model as format 15 wrote it, which weighs no sibling either.
 TEST(LatencyBundleTest, AFormatTenBundleAnswersPastACurveAsItDid) {
-  auto model = TrainOn(RecordsWithLatency());
+  auto trained = TrainOn(RecordsWithLatency());
+  absl::StatusOr<std::shared_ptr<const PerfcastModel>> as_format15 =
+      DecodeModelBundle(testing::SealedAsFormat(testing::Format15PayloadOf(*trained), 15));
+  ASSERT_TRUE(as_format15.ok()) << as_format15.status();
+  const std::shared_ptr<const PerfcastModel>& model = *as_format15;
   const std::string format14 = testing::Format14PayloadOf(*model);
   const absl::string_view payload = format14;
   const PerfcastModel::State& state = PerfcastModelInternal::StateOf(*model);
@@ -369,6 +383,102 @@ TEST(LatencyBundleTest, AFormatTenBundleAnswersPastACurveAsItDid) {
   model->CompleteLatencies(query, 0.9, as_new_shape);
   EXPECT_EQ((*then)[1].ttft_upper_s, as_new_shape[0].ttft_upper_s);
   EXPECT_NE((*then)[1].ttft_upper_s, (*now)[1].ttft_upper_s);
+}
+
+// Records whose TTFT is `share(shape, batch, configuration)` of their batch latency.
+template <typename Share>
+std::vector<BenchmarkRecord> RecordsWithShare(Share share) {
+  std::vector<BenchmarkRecord> records = testing::SyntheticRecords();
+  for (BenchmarkRecord& r : records) {
+    const double batch_latency =
+        static_cast<double>(r.shape.output_tokens) * r.batch_size / r.throughput_tokens_per_s;
+    r.ttft_s = share(r) * batch_latency;
+    r.itl_s = (batch_latency - *r.ttft_s) / (r.shape.output_tokens - 1);
+  }
+  return records;
+}
+
+// A share that depends on the batch and the shape in a way no configuration changes.
+double SharedShare(const BenchmarkRecord& r) {
+  return 0.02 + 0.3 * std::abs(std::sin(0.37 * r.batch_size + r.shape.input_tokens / 100.0));
+}
+
+TEST(LatencySiblingTest, AShareEveryConfigurationSharesIsReadOffTheSiblingAlone) {
+  auto trained = TrainOn(RecordsWithShare(SharedShare));
+  const LatencyModel& latency = PerfcastModelInternal::StateOf(*trained).latency;
+  EXPECT_EQ(latency.sibling_weight(LatencySituation::kNewConfiguration), 1);
+  EXPECT_EQ(latency.sibling_weight(LatencySituation::kSameConfiguration), 1);
+  EXPECT_EQ(latency.sibling_weight(LatencySituation::kNewCampaign), 0) << "one campaign: none";
+
+  // A new GPU count reads its TTFT as the measured share of its own predicted batch latency.
+  Configuration unseen = kKnown;
+  unseen.num_gpus = 8;
+  const int batches[] = {8, 64};
+  auto predicted = trained->Predict({unseen, {256, 256}}, batches, 0.9);
+  ASSERT_TRUE(predicted.ok()) << predicted.status();
+  for (const PointPrediction& p : *predicted) {
+    BenchmarkRecord at;
+    at.shape = {256, 256};
+    at.batch_size = p.batch_size;
+    EXPECT_NEAR(p.ttft_s, SharedShare(at) * p.batch_latency_s, 1e-9 * p.ttft_s) << p.batch_size;
+  }
+}
+
+// Where a configuration's GPU count sets its share, which the correction reads and the sibling
+// (of another GPU count) does not carry over, the sibling weighs little.
+TEST(LatencySiblingTest, ASiblingThatDiffersWhereTheCorrectionKnowsWeighsLittle) {
+  auto trained = TrainOn(
+      RecordsWithShare([](const BenchmarkRecord& r) { return 0.4 / r.configuration.num_gpus; }));
+  const LatencyModel& latency = PerfcastModelInternal::StateOf(*trained).latency;
+  EXPECT_LE(latency.sibling_weight(LatencySituation::kNewConfiguration), 0.25);
+}
+
+// The blend is (1 - w) x the correction's log + w x the sibling's, where w is the situation's
+// weight; a bundle of format 15 weighs no sibling and answers with the correction alone.
+TEST(LatencySiblingTest, ANewConfigurationBlendsTheCorrectionWithItsSibling) {
+  const std::vector<BenchmarkRecord> records = RecordsWithLatency();
+  auto trained = TrainOn(records);
+  const double weight = PerfcastModelInternal::StateOf(*trained).latency.sibling_weight(
+      LatencySituation::kNewConfiguration);
+  ASSERT_GT(weight, 0);
+  ASSERT_LT(weight, 1);
+  absl::StatusOr<std::shared_ptr<const PerfcastModel>> as_format15 =
+      DecodeModelBundle(testing::SealedAsFormat(testing::Format15PayloadOf(*trained), 15));
+  ASSERT_TRUE(as_format15.ok()) << as_format15.status();
+  for (int s = 0; s < kLatencySituationCount; ++s) {
+    EXPECT_EQ(PerfcastModelInternal::StateOf(**as_format15)
+                  .latency.sibling_weight(static_cast<LatencySituation>(s)),
+              0);
+  }
+
+  // The sibling of 8 GPUs of gpu-a is gpu-a with 4, all else equal and the nearest GPU count.
+  Configuration unseen = kKnown;
+  unseen.num_gpus = 8;
+  Configuration sibling = kKnown;
+  sibling.num_gpus = 4;
+  const int batches[] = {8, 64, 512};
+  auto now = trained->Predict({unseen, {256, 256}}, batches, 0.9);
+  auto then = (*as_format15)->Predict({unseen, {256, 256}}, batches, 0.9);
+  ASSERT_TRUE(now.ok() && then.ok());
+  for (size_t i = 0; i < now->size(); ++i) {
+    const PointPrediction& p = (*now)[i];
+    // The sibling's share at the batch; past its last batch (128), its last.
+    const int read_at = std::min(p.batch_size, 128);
+    std::optional<double> share;
+    for (const BenchmarkRecord& r : records) {
+      if (r.configuration.hardware == sibling.hardware &&
+          r.configuration.num_gpus == sibling.num_gpus && r.shape == Shape{256, 256} &&
+          r.batch_size == read_at) {
+        share = *r.ttft_s * r.throughput_tokens_per_s / (256.0 * r.batch_size);
+      }
+    }
+    ASSERT_TRUE(share.has_value()) << read_at;
+    ASSERT_LT((*then)[i].ttft_s, 0.9 * p.batch_latency_s) << "not capped";
+    const double expected = std::exp((1 - weight) * std::log((*then)[i].ttft_s) +
+                                     weight * std::log(*share * p.batch_latency_s));
+    EXPECT_NEAR(p.ttft_s, expected, 1e-9 * expected) << p.batch_size;
+    EXPECT_EQ(p.throughput_tokens_per_s, (*then)[i].throughput_tokens_per_s);
+  }
 }
 
 }  // namespace

@@ -1,0 +1,189 @@
+#include "core/model/latency_siblings.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <map>
+#include <tuple>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "core/util/status_macros.h"
+
+namespace perfcast {
+namespace {
+
+// How much each shared field says of a TTFT, in the order a prefill's cost depends on them: the
+// model (its size), the GPU, the serving stack, then the GPU count and the precision.
+constexpr int kModelWeight = 4;
+constexpr int kHardwareWeight = 3;
+constexpr int kFrameworkWeight = 2;
+constexpr int kGpuCountWeight = 1;
+constexpr int kPrecisionWeight = 1;
+
+int SimilarityOf(const Configuration& a, const Configuration& b) {
+  return (a.model == b.model ? kModelWeight : 0) +
+         (a.hardware == b.hardware ? kHardwareWeight : 0) +
+         (a.framework == b.framework ? kFrameworkWeight : 0) +
+         (a.num_gpus == b.num_gpus ? kGpuCountWeight : 0) +
+         (a.precision == b.precision ? kPrecisionWeight : 0);
+}
+
+double GpuDistance(const Configuration& a, const Configuration& b) {
+  return std::abs(std::log2(std::max(1, a.num_gpus)) - std::log2(std::max(1, b.num_gpus)));
+}
+
+constexpr uint32_t kMaxEntries = 10000000;
+
+}  // namespace
+
+LatencySiblings LatencySiblings::Build(absl::Span<const LatencySample> samples) {
+  std::map<std::pair<Configuration, Shape>, std::vector<const LatencySample*>> grouped;
+  for (const LatencySample& s : samples) {
+    if (s.batch_size < 1 || !std::isfinite(s.log_share)) {
+      continue;
+    }
+    grouped[{s.configuration, s.shape}].push_back(&s);
+  }
+  LatencySiblings siblings;
+  for (auto& [key, points] : grouped) {
+    std::stable_sort(points.begin(), points.end(),
+                     [](const LatencySample* a, const LatencySample* b) {
+                       return a->batch_size < b->batch_size;
+                     });
+    if (siblings.configurations_.empty() ||
+        siblings.configurations_.back().configuration != key.first) {
+      siblings.configurations_.push_back({key.first, {}});
+    }
+    Curve curve;
+    curve.shape = key.second;
+    for (const LatencySample* p : points) {
+      // Repeated batches: the first one read stands.
+      if (!curve.log2_batches.empty() && curve.log2_batches.back() == std::log2(p->batch_size)) {
+        continue;
+      }
+      curve.log2_batches.push_back(std::log2(p->batch_size));
+      curve.log_shares.push_back(p->log_share);
+    }
+    siblings.configurations_.back().curves.push_back(static_cast<int>(siblings.curves_.size()));
+    siblings.curves_.push_back(std::move(curve));
+  }
+  return siblings;
+}
+
+int LatencySiblings::FindCurve(const Configuration& configuration, const Shape& shape) const {
+  int best_curve = -1;
+  std::tuple<int, double> best_rank{-1, 0};
+  for (const Entry& entry : configurations_) {
+    const Configuration& other = entry.configuration;
+    if (other.campaign != configuration.campaign ||
+        other.batch_semantics != configuration.batch_semantics || other == configuration) {
+      continue;
+    }
+    int curve = -1;
+    for (int c : entry.curves) {
+      if (curves_[c].shape == shape) curve = c;
+    }
+    if (curve < 0) continue;
+    // The most shared fields, then the nearest GPU count; the first in order on a tie.
+    const std::tuple<int, double> rank{SimilarityOf(configuration, other),
+                                       -GpuDistance(configuration, other)};
+    if (best_curve < 0 || rank > best_rank) {
+      best_curve = curve;
+      best_rank = rank;
+    }
+  }
+  return best_curve;
+}
+
+double LatencySiblings::LogShareOn(int curve_index, int batch_size) const {
+  const Curve& curve = curves_[curve_index];
+  const std::vector<double>& xs = curve.log2_batches;
+  const double x = std::log2(std::max(1, batch_size));
+  if (x <= xs.front()) return curve.log_shares.front();
+  if (x >= xs.back()) return curve.log_shares.back();
+  const size_t upper = std::upper_bound(xs.begin(), xs.end(), x) - xs.begin();
+  const double t = (x - xs[upper - 1]) / (xs[upper] - xs[upper - 1]);
+  return curve.log_shares[upper - 1] + t * (curve.log_shares[upper] - curve.log_shares[upper - 1]);
+}
+
+std::optional<double> LatencySiblings::LogShareAt(const Configuration& configuration,
+                                                  const Shape& shape, int batch_size) const {
+  const int curve = FindCurve(configuration, shape);
+  if (curve < 0) return std::nullopt;
+  return LogShareOn(curve, batch_size);
+}
+
+void LatencySiblings::EncodeTo(ByteWriter& writer) const {
+  writer.PutU32(configurations_.size());
+  for (const Entry& entry : configurations_) {
+    const Configuration& c = entry.configuration;
+    writer.PutString(c.hardware);
+    writer.PutI32(c.num_gpus);
+    writer.PutString(c.framework);
+    writer.PutString(c.model);
+    writer.PutString(c.precision);
+    writer.PutString(c.campaign);
+    writer.PutU32(static_cast<uint32_t>(c.batch_semantics));
+    writer.PutU32(entry.curves.size());
+    for (int index : entry.curves) {
+      const Curve& curve = curves_[index];
+      writer.PutI32(curve.shape.input_tokens);
+      writer.PutI32(curve.shape.output_tokens);
+      writer.PutU32(curve.log2_batches.size());
+      for (size_t i = 0; i < curve.log2_batches.size(); ++i) {
+        writer.PutDouble(curve.log2_batches[i]);
+        writer.PutDouble(curve.log_shares[i]);
+      }
+    }
+  }
+}
+
+absl::StatusOr<LatencySiblings> LatencySiblings::DecodeFrom(ByteReader& reader) {
+  LatencySiblings siblings;
+  PERFCAST_ASSIGN_OR_RETURN(const uint32_t count, reader.GetU32());
+  if (count > kMaxEntries) return absl::DataLossError("bundle: latency siblings: bad count");
+  for (uint32_t e = 0; e < count; ++e) {
+    Entry entry;
+    Configuration& c = entry.configuration;
+    PERFCAST_ASSIGN_OR_RETURN(c.hardware, reader.GetString());
+    PERFCAST_ASSIGN_OR_RETURN(c.num_gpus, reader.GetI32());
+    PERFCAST_ASSIGN_OR_RETURN(c.framework, reader.GetString());
+    PERFCAST_ASSIGN_OR_RETURN(c.model, reader.GetString());
+    PERFCAST_ASSIGN_OR_RETURN(c.precision, reader.GetString());
+    PERFCAST_ASSIGN_OR_RETURN(c.campaign, reader.GetString());
+    PERFCAST_ASSIGN_OR_RETURN(const uint32_t semantics, reader.GetU32());
+    if (semantics > static_cast<uint32_t>(BatchSemantics::kMaxThroughput)) {
+      return absl::DataLossError("bundle: latency siblings: unknown batch semantics");
+    }
+    c.batch_semantics = static_cast<BatchSemantics>(semantics);
+    PERFCAST_ASSIGN_OR_RETURN(const uint32_t curve_count, reader.GetU32());
+    if (curve_count > kMaxEntries)
+      return absl::DataLossError("bundle: latency siblings: bad count");
+    for (uint32_t k = 0; k < curve_count; ++k) {
+      Curve curve;
+      PERFCAST_ASSIGN_OR_RETURN(curve.shape.input_tokens, reader.GetI32());
+      PERFCAST_ASSIGN_OR_RETURN(curve.shape.output_tokens, reader.GetI32());
+      PERFCAST_ASSIGN_OR_RETURN(const uint32_t points, reader.GetU32());
+      if (points == 0 || points > kMaxEntries) {
+        return absl::DataLossError("bundle: latency siblings: bad point count");
+      }
+      for (uint32_t i = 0; i < points; ++i) {
+        PERFCAST_ASSIGN_OR_RETURN(const double x, reader.GetDouble());
+        PERFCAST_ASSIGN_OR_RETURN(const double share, reader.GetDouble());
+        if (!std::isfinite(x) || !std::isfinite(share) ||
+            (!curve.log2_batches.empty() && !(x > curve.log2_batches.back()))) {
+          return absl::DataLossError("bundle: latency siblings: bad or unordered batches");
+        }
+        curve.log2_batches.push_back(x);
+        curve.log_shares.push_back(share);
+      }
+      entry.curves.push_back(static_cast<int>(siblings.curves_.size()));
+      siblings.curves_.push_back(std::move(curve));
+    }
+    siblings.configurations_.push_back(std::move(entry));
+  }
+  return siblings;
+}
+
+}  // namespace perfcast
