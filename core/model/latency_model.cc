@@ -108,7 +108,10 @@ std::vector<double> QuantilesOf(std::vector<double> scores) {
 struct HeldOutAnswer {
   double target = 0;
   double correction = 0;
-  double sibling = 0;
+  double sibling = std::numeric_limits<double>::quiet_NaN();
+  // One output token: a query answers the whole batch latency there, whatever the blend, and
+  // every configuration's share is 1, so the row says nothing of how far a sibling carries over.
+  bool single_token = false;
 };
 
 double Blended(const HeldOutAnswer& answer, double sibling_weight) {
@@ -123,8 +126,9 @@ constexpr int kSiblingWeightSteps = 20;
 // The weight in [0, 1], in steps of 1/20, that gives the least mean |log error| over `answers`
 // that have a sibling; the smaller on a tie, 0 with too few of them.
 double SiblingWeightOf(absl::Span<const HeldOutAnswer> answers) {
+  auto weighs = [](const HeldOutAnswer& a) { return std::isfinite(a.sibling) && !a.single_token; };
   int with_sibling = 0;
-  for (const HeldOutAnswer& a : answers) with_sibling += std::isfinite(a.sibling) ? 1 : 0;
+  for (const HeldOutAnswer& a : answers) with_sibling += weighs(a) ? 1 : 0;
   if (with_sibling < kMinSiblingAnswers) return 0;
   double best_weight = 0;
   double best_error = std::numeric_limits<double>::infinity();
@@ -132,7 +136,7 @@ double SiblingWeightOf(absl::Span<const HeldOutAnswer> answers) {
     const double weight = static_cast<double>(step) / kSiblingWeightSteps;
     double error = 0;
     for (const HeldOutAnswer& a : answers) {
-      if (std::isfinite(a.sibling)) error += std::abs(Blended(a, weight) - a.target);
+      if (weighs(a)) error += std::abs(Blended(a, weight) - a.target);
     }
     if (error < best_error) {
       best_error = error;
@@ -345,11 +349,13 @@ absl::StatusOr<LatencyModel> LatencyModel::Train(absl::Span<const Curve> curves,
         const int sibling = situation == LatencySituation::kNewCampaign
                                 ? -1
                                 : sibling_curve_of[rows[r].curve_index];
-        answers[static_cast<int>(situation)].push_back(
-            {targets[r], predicted,
-             sibling >= 0 ? model.siblings_.LogShareOn(sibling, rows[r].batch_size) -
-                                backbone_over_latency[r]
-                          : std::numeric_limits<double>::quiet_NaN()});
+        HeldOutAnswer answer{targets[r], predicted};
+        if (sibling >= 0) {
+          answer.sibling =
+              model.siblings_.LogShareOn(sibling, rows[r].batch_size) - backbone_over_latency[r];
+        }
+        answer.single_token = rows[r].curve->shape.output_tokens == 1;
+        answers[static_cast<int>(situation)].push_back(answer);
       }
     }
     return absl::OkStatus();
@@ -374,15 +380,21 @@ absl::StatusOr<LatencyModel> LatencyModel::Train(absl::Span<const Curve> curves,
                                        static_cast<int>(model.campaigns_.size())));
   }
   // Each situation weighs the sibling by its own held-out answers, and is calibrated on the
-  // blend it answers with.
+  // blend it answers with; the answers without a sibling, which err more where the sibling
+  // helps, also on their own.
   for (int s = 0; s < kLatencySituationCount; ++s) {
     model.sibling_weights_[s] = SiblingWeightOf(answers[s]);
-    std::vector<double> scores;
+    std::vector<double> scores, without_sibling;
     for (const HeldOutAnswer& a : answers[s]) {
       scores.push_back(std::abs(Blended(a, model.sibling_weights_[s]) - a.target));
+      if (!std::isfinite(a.sibling)) without_sibling.push_back(scores.back());
     }
     model.score_counts_[s] = static_cast<int>(scores.size());
     if (!scores.empty()) model.score_quantiles_[s] = QuantilesOf(std::move(scores));
+    model.no_sibling_counts_[s] = static_cast<int>(without_sibling.size());
+    if (!without_sibling.empty()) {
+      model.no_sibling_quantiles_[s] = QuantilesOf(std::move(without_sibling));
+    }
   }
 
   // How far the data's own ITL lies from the one their throughput and TTFT imply, per campaign
@@ -437,16 +449,33 @@ double LatencyModel::sibling_weight(LatencySituation situation) const {
   return s.has_value() ? sibling_weights_[*s] : 0;
 }
 
-std::optional<double> LatencyModel::ScoreQuantile(LatencySituation situation, double level) const {
-  const std::optional<int> s = CalibratedSituation(situation);
-  if (!s.has_value()) return std::nullopt;
-  const int n = score_counts_[*s];
-  // The finite-sample conformal level p (n + 1) / n, capped at the largest score.
+namespace {
+
+// The finite-sample conformal quantile of `n` scores summarised by `q` at level p: p (n + 1) / n,
+// capped at the largest score.
+double ConformalQuantile(const std::vector<double>& q, int n, double level) {
   const double position = std::min(1.0, level * (n + 1) / n) * (kQuantileCount - 1);
   const int below = std::min(static_cast<int>(position), kQuantileCount - 2);
   const double fraction = position - below;
-  const std::vector<double>& q = score_quantiles_[*s];
   return q[below] + fraction * (q[below + 1] - q[below]);
+}
+
+}  // namespace
+
+std::optional<double> LatencyModel::ScoreQuantile(LatencySituation situation, double level) const {
+  const std::optional<int> s = CalibratedSituation(situation);
+  if (!s.has_value()) return std::nullopt;
+  return ConformalQuantile(score_quantiles_[*s], score_counts_[*s], level);
+}
+
+std::optional<double> LatencyModel::NoSiblingScoreQuantile(LatencySituation situation,
+                                                           double level) const {
+  const std::optional<int> s = CalibratedSituation(situation);
+  if (!s.has_value() || sibling_weights_[*s] == 0) return std::nullopt;
+  const int n = no_sibling_counts_[*s];
+  // Too few to reach the level: the pooled scores stand.
+  if (n == 0 || level * (n + 1) / n > 1) return std::nullopt;
+  return ConformalQuantile(no_sibling_quantiles_[*s], n, level);
 }
 
 double LatencyModel::DisagreementQuantile(const std::string& campaign, double level) const {
@@ -486,6 +515,16 @@ void LatencyModel::Complete(const PredictionQuery& query, double confidence_leve
   const int sibling_curve = weight > 0 || extrapolated_weight > 0
                                 ? siblings_.FindCurve(query.configuration, query.shape)
                                 : -1;
+  // Where the situation weighs a sibling and the query has none, the answers that had none
+  // calibrate it.
+  std::optional<double> no_sibling_half_width, extrapolated_no_sibling_half_width;
+  if (sibling_curve < 0) {
+    no_sibling_half_width = NoSiblingScoreQuantile(situation, confidence_level);
+    extrapolated_no_sibling_half_width =
+        situation == LatencySituation::kSameConfiguration
+            ? NoSiblingScoreQuantile(LatencySituation::kExtrapolatedBatch, confidence_level)
+            : no_sibling_half_width;
+  }
   const double disagreement = DisagreementQuantile(query.configuration.campaign, confidence_level);
   const std::optional<ResolvedConfiguration> resolved = ResolveOf(query.configuration);
   const int columns = column_count();
@@ -516,7 +555,13 @@ void LatencyModel::Complete(const PredictionQuery& query, double confidence_leve
     const double backbone = backbones[k];
     const double backbone_over_latency = std::log(backbone / batch_latency);
     const bool extrapolated = p.prediction_case == PredictionCase::kExtrapolatedBatch;
-    const double w = sibling_curve >= 0 ? (extrapolated ? extrapolated_weight : weight) : 0;
+    // Within the batches of its own latency curve at this shape the correction was trained on the
+    // configuration's TTFT, which no sibling knows better; the weights were chosen where it was
+    // not (curves held out).
+    const bool own_curve = situation == LatencySituation::kSameConfiguration &&
+                           siblings_.OwnCurveSpans(query.configuration, query.shape, p.batch_size);
+    const double w =
+        sibling_curve >= 0 && !own_curve ? (extrapolated ? extrapolated_weight : weight) : 0;
     double log_over_backbone = Combined(over_backbone[k], share[k], backbone_over_latency);
     if (w > 0) {
       const double sibling =
@@ -541,8 +586,12 @@ void LatencyModel::Complete(const PredictionQuery& query, double confidence_leve
     // as a share of it (the share regressor's, the sibling's) also carry the predicted latency's
     // error, taken as independent.
     const double throughput_half_width = std::log(p.upper_tokens_per_s / p.throughput_tokens_per_s);
+    const std::optional<double>& no_sibling =
+        extrapolated ? extrapolated_no_sibling_half_width : no_sibling_half_width;
     const double half_width =
-        extrapolated ? extrapolated_half_width : *measured_configuration_half_width;
+        no_sibling.has_value()
+            ? *no_sibling
+            : (extrapolated ? extrapolated_half_width : *measured_configuration_half_width);
     const double latency_share = (1 - w) * kShareWeight + w;
     const double ttft_half_width = std::hypot(half_width, latency_share * throughput_half_width);
     p.ttft_s = ttft;
@@ -659,6 +708,11 @@ absl::StatusOr<LatencyModel> LatencyModel::DecodeFrom(ByteReader& reader,
 
 void LatencyModel::EncodeSiblingsTo(ByteWriter& writer) const {
   for (double weight : sibling_weights_) writer.PutDouble(weight);
+  for (int s = 0; s < kLatencySituationCount; ++s) {
+    writer.PutU32(no_sibling_counts_[s]);
+    if (no_sibling_counts_[s] == 0) continue;
+    for (double q : no_sibling_quantiles_[s]) writer.PutDouble(q);
+  }
   siblings_.EncodeTo(writer);
 }
 
@@ -667,6 +721,17 @@ absl::Status LatencyModel::DecodeSiblingsFrom(ByteReader& reader) {
     PERFCAST_ASSIGN_OR_RETURN(weight, reader.GetDouble());
     if (!(weight >= 0 && weight <= 1)) {
       return absl::DataLossError("bundle: latency model: sibling weight outside [0, 1]");
+    }
+  }
+  for (int s = 0; s < kLatencySituationCount; ++s) {
+    PERFCAST_ASSIGN_OR_RETURN(const uint32_t count, reader.GetU32());
+    if (count > 100000000) return absl::DataLossError("bundle: latency model: bad score count");
+    no_sibling_counts_[s] = static_cast<int>(count);
+    no_sibling_quantiles_[s].clear();
+    if (count == 0) continue;
+    no_sibling_quantiles_[s].resize(kQuantileCount);
+    for (double& q : no_sibling_quantiles_[s]) {
+      PERFCAST_ASSIGN_OR_RETURN(q, reader.GetDouble());
     }
   }
   PERFCAST_ASSIGN_OR_RETURN(siblings_, LatencySiblings::DecodeFrom(reader));

@@ -94,6 +94,10 @@ class LatencyModel {
   std::optional<int> CalibratedSituation(LatencySituation situation) const;
   // The |log error| quantile of `situation` at `level`; nullopt without calibration scores.
   std::optional<double> ScoreQuantile(LatencySituation situation, double level) const;
+  // The same over the held-out answers that had no sibling, for a point that reads none where
+  // its situation weighs one; nullopt where the pooled scores stand (the situation weighs no
+  // sibling, or too few answers lacked one to reach `level`).
+  std::optional<double> NoSiblingScoreQuantile(LatencySituation situation, double level) const;
   // The `level` quantile of how far the data's ITL lies from the one implied by their batch
   // latency and TTFT, in log; of `campaign`'s points, else of all; 0 without any.
   double DisagreementQuantile(const std::string& campaign, double level) const;
@@ -108,6 +112,9 @@ class LatencyModel {
   // The trained latency curves, and per situation the weight of a sibling's share read off them.
   LatencySiblings siblings_;
   std::array<double, kLatencySituationCount> sibling_weights_{};
+  // Per situation, as score_quantiles_ over the held-out answers without a sibling.
+  std::array<std::vector<double>, kLatencySituationCount> no_sibling_quantiles_;
+  std::array<int, kLatencySituationCount> no_sibling_counts_{};
   // Per situation: 201 quantiles (0, 0.005, ..., 1) of the held-out |log(true / predicted)| of
   // the TTFT, and how many scores they summarise (0: no calibration).
   std::array<std::vector<double>, kLatencySituationCount> score_quantiles_;

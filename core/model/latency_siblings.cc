@@ -33,6 +33,8 @@ double GpuDistance(const Configuration& a, const Configuration& b) {
   return std::abs(std::log2(std::max(1, a.num_gpus)) - std::log2(std::max(1, b.num_gpus)));
 }
 
+// Far above any campaign's configurations, curves or points: a count past it is a corrupt file,
+// refused before it is read as a length.
 constexpr uint32_t kMaxEntries = 10000000;
 
 }  // namespace
@@ -107,6 +109,22 @@ double LatencySiblings::LogShareOn(int curve_index, int batch_size) const {
   return curve.log_shares[upper - 1] + t * (curve.log_shares[upper] - curve.log_shares[upper - 1]);
 }
 
+bool LatencySiblings::OwnCurveSpans(const Configuration& configuration, const Shape& shape,
+                                    int batch_size) const {
+  const auto entry =
+      std::lower_bound(configurations_.begin(), configurations_.end(), configuration,
+                       [](const Entry& e, const Configuration& c) { return e.configuration < c; });
+  if (entry == configurations_.end() || entry->configuration != configuration) return false;
+  const double x = std::log2(std::max(1, batch_size));
+  for (int c : entry->curves) {
+    const Curve& curve = curves_[c];
+    if (curve.shape == shape) {
+      return x >= curve.log2_batches.front() && x <= curve.log2_batches.back();
+    }
+  }
+  return false;
+}
+
 std::optional<double> LatencySiblings::LogShareAt(const Configuration& configuration,
                                                   const Shape& shape, int batch_size) const {
   const int curve = FindCurve(configuration, shape);
@@ -158,8 +176,9 @@ absl::StatusOr<LatencySiblings> LatencySiblings::DecodeFrom(ByteReader& reader) 
     }
     c.batch_semantics = static_cast<BatchSemantics>(semantics);
     PERFCAST_ASSIGN_OR_RETURN(const uint32_t curve_count, reader.GetU32());
-    if (curve_count > kMaxEntries)
+    if (curve_count > kMaxEntries) {
       return absl::DataLossError("bundle: latency siblings: bad count");
+    }
     for (uint32_t k = 0; k < curve_count; ++k) {
       Curve curve;
       PERFCAST_ASSIGN_OR_RETURN(curve.shape.input_tokens, reader.GetI32());
@@ -180,6 +199,10 @@ absl::StatusOr<LatencySiblings> LatencySiblings::DecodeFrom(ByteReader& reader) 
       }
       entry.curves.push_back(static_cast<int>(siblings.curves_.size()));
       siblings.curves_.push_back(std::move(curve));
+    }
+    if (!siblings.configurations_.empty() &&
+        !(siblings.configurations_.back().configuration < entry.configuration)) {
+      return absl::DataLossError("bundle: latency siblings: configurations out of order");
     }
     siblings.configurations_.push_back(std::move(entry));
   }

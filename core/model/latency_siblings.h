@@ -44,6 +44,10 @@ class LatencySiblings {
   int FindCurve(const Configuration& configuration, const Shape& shape) const;
   double LogShareOn(int curve, int batch_size) const;
 
+  // Whether `configuration`'s own curve at `shape` measured a batch at or below `batch_size` and
+  // one at or above it: the correction was trained on that TTFT, and no sibling is read there.
+  bool OwnCurveSpans(const Configuration& configuration, const Shape& shape, int batch_size) const;
+
   void EncodeTo(ByteWriter& writer) const;
   static absl::StatusOr<LatencySiblings> DecodeFrom(ByteReader& reader);
 
@@ -58,7 +62,7 @@ class LatencySiblings {
     Configuration configuration;
     std::vector<int> curves;  // into curves_
   };
-  std::vector<Entry> configurations_;  // sorted by configuration
+  std::vector<Entry> configurations_;  // strictly ascending by configuration
   std::vector<Curve> curves_;
 };
 

@@ -424,6 +424,25 @@ TEST(LatencySiblingTest, AShareEveryConfigurationSharesIsReadOffTheSiblingAlone)
   }
 }
 
+// Within the batches of its own latency curve, the correction was trained on a configuration's
+// TTFT: it answers there alone, even where new shapes read the sibling alone.
+TEST(LatencySiblingTest, AConfigurationsOwnMeasuredBatchesReadNoSibling) {
+  auto trained = TrainOn(RecordsWithShare(SharedShare));
+  ASSERT_EQ(PerfcastModelInternal::StateOf(*trained).latency.sibling_weight(
+                LatencySituation::kSameConfiguration),
+            1);
+  absl::StatusOr<std::shared_ptr<const PerfcastModel>> as_format15 =
+      DecodeModelBundle(testing::SealedAsFormat(testing::Format15PayloadOf(*trained), 15));
+  ASSERT_TRUE(as_format15.ok()) << as_format15.status();
+  const int batches[] = {1, 8, 12, 128};
+  auto now = trained->Predict({kKnown, {256, 256}}, batches, 0.9);
+  auto then = (*as_format15)->Predict({kKnown, {256, 256}}, batches, 0.9);
+  ASSERT_TRUE(now.ok() && then.ok());
+  for (size_t i = 0; i < now->size(); ++i) {
+    EXPECT_EQ((*now)[i].ttft_s, (*then)[i].ttft_s) << (*now)[i].batch_size;
+  }
+}
+
 // Where a configuration's GPU count sets its share, which the correction reads and the sibling
 // (of another GPU count) does not carry over, the sibling weighs little.
 TEST(LatencySiblingTest, ASiblingThatDiffersWhereTheCorrectionKnowsWeighsLittle) {

@@ -1,6 +1,8 @@
 #include "core/model/latency_siblings.h"
 
 #include <cmath>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -34,26 +36,45 @@ const Shape kShape{1024, 1024};
 const Configuration kQuery = ConfigurationOf("H100", 2, "vllm", "llama-70b", "fp8");
 
 TEST(LatencySiblingsTest, PrefersTheSameModelThenHardwareAndNeverItself) {
+  // The winner sorts last among the configurations, so that the first one in order would not do.
   std::vector<LatencySample> samples;
   AddCurve(samples, kQuery, kShape, 100);                                                  // itself
-  AddCurve(samples, ConfigurationOf("H100", 2, "sglang", "llama-8b", "fp8"), kShape, 1);   // 5
-  AddCurve(samples, ConfigurationOf("B200", 2, "vllm", "llama-70b", "fp8"), kShape, 2);    // 8
+  AddCurve(samples, ConfigurationOf("A100", 2, "sglang", "llama-8b", "fp8"), kShape, 1);   // 2
+  AddCurve(samples, ConfigurationOf("H100", 2, "sglang", "llama-8b", "fp8"), kShape, 5);   // 5
   AddCurve(samples, ConfigurationOf("H100", 4, "sglang", "llama-70b", "fp4"), kShape, 3);  // 7
+  AddCurve(samples, ConfigurationOf("Z200", 2, "vllm", "llama-70b", "fp8"), kShape, 2);    // 8
   const LatencySiblings siblings = LatencySiblings::Build(samples);
 
   const std::optional<double> found = siblings.LogShareAt(kQuery, kShape, 16);
   ASSERT_TRUE(found.has_value());
-  EXPECT_DOUBLE_EQ(*found, 2 + 4) << "the B200 curve";
+  EXPECT_DOUBLE_EQ(*found, 2 + 4) << "the Z200 curve";
 }
 
 TEST(LatencySiblingsTest, OnATieTheNearestGpuCountWins) {
+  // Eight GPUs asked; two and four share as much, four is nearer, two comes first in order.
+  Configuration eight = kQuery;
+  eight.num_gpus = 8;
   std::vector<LatencySample> samples;
-  AddCurve(samples, ConfigurationOf("H100", 8, "vllm", "llama-70b", "fp8"), kShape, 1);
-  AddCurve(samples, ConfigurationOf("H100", 4, "vllm", "llama-70b", "fp8"), kShape, 2);
-  AddCurve(samples, ConfigurationOf("H100", 1, "vllm", "llama-70b", "bf16"), kShape, 3);
-  const std::optional<double> found = LatencySiblings::Build(samples).LogShareAt(kQuery, kShape, 4);
+  AddCurve(samples, ConfigurationOf("H100", 2, "vllm", "llama-70b", "bf16"), kShape, 1);
+  AddCurve(samples, ConfigurationOf("H100", 4, "vllm", "llama-70b", "bf16"), kShape, 2);
+  const std::optional<double> found = LatencySiblings::Build(samples).LogShareAt(eight, kShape, 4);
   ASSERT_TRUE(found.has_value());
   EXPECT_DOUBLE_EQ(*found, 2 + 2) << "the 4-GPU curve, batch 4";
+}
+
+TEST(LatencySiblingsTest, AConfigurationsOwnCurveSpansItsMeasuredBatchesOnly) {
+  std::vector<LatencySample> samples;
+  AddCurve(samples, kQuery, kShape, 0);  // batches 4, 16, 64
+  const LatencySiblings siblings = LatencySiblings::Build(samples);
+  EXPECT_TRUE(siblings.OwnCurveSpans(kQuery, kShape, 4));
+  EXPECT_TRUE(siblings.OwnCurveSpans(kQuery, kShape, 30));
+  EXPECT_TRUE(siblings.OwnCurveSpans(kQuery, kShape, 64));
+  EXPECT_FALSE(siblings.OwnCurveSpans(kQuery, kShape, 2));
+  EXPECT_FALSE(siblings.OwnCurveSpans(kQuery, kShape, 128));
+  EXPECT_FALSE(siblings.OwnCurveSpans(kQuery, {1024, 128}, 16)) << "another shape";
+  Configuration other = kQuery;
+  other.precision = "fp4";
+  EXPECT_FALSE(siblings.OwnCurveSpans(other, kShape, 16)) << "another configuration";
 }
 
 TEST(LatencySiblingsTest, OnlyTheSameCampaignAxisAndShape) {
@@ -71,8 +92,10 @@ TEST(LatencySiblingsTest, OnlyTheSameCampaignAxisAndShape) {
 TEST(LatencySiblingsTest, InterpolatesInLogBatchAndHoldsAtTheEnds) {
   std::vector<LatencySample> samples;
   AddCurve(samples, ConfigurationOf("H100", 4, "vllm", "llama-70b", "fp8"), kShape, 0);
+  samples[1].log_share = 10;  // a bend at 16: each segment has its own slope
   const LatencySiblings siblings = LatencySiblings::Build(samples);
-  EXPECT_DOUBLE_EQ(*siblings.LogShareAt(kQuery, kShape, 8), 3);
+  EXPECT_DOUBLE_EQ(*siblings.LogShareAt(kQuery, kShape, 8), 2 + (10 - 2) / 2.0);
+  EXPECT_DOUBLE_EQ(*siblings.LogShareAt(kQuery, kShape, 32), 10 + (6 - 10) / 2.0);
   EXPECT_DOUBLE_EQ(*siblings.LogShareAt(kQuery, kShape, 1), 2) << "held at the first batch";
   EXPECT_DOUBLE_EQ(*siblings.LogShareAt(kQuery, kShape, 256), 6) << "held at the last batch";
 }
@@ -100,6 +123,59 @@ TEST(LatencySiblingsTest, RoundTripsAndRejectsATruncatedTable) {
   }
   ByteReader truncated(absl::string_view(bytes).substr(0, bytes.size() - 3));
   EXPECT_EQ(LatencySiblings::DecodeFrom(truncated).status().code(), absl::StatusCode::kDataLoss);
+}
+
+// A table written by hand: one curve at kShape per configuration.
+struct HandWritten {
+  Configuration configuration;
+  uint32_t batch_semantics = 0;
+  std::vector<std::pair<double, double>> points;  // log2 batch, log share
+};
+
+std::string Written(const std::vector<HandWritten>& entries) {
+  ByteWriter writer;
+  writer.PutU32(entries.size());
+  for (const HandWritten& e : entries) {
+    writer.PutString(e.configuration.hardware);
+    writer.PutI32(e.configuration.num_gpus);
+    writer.PutString(e.configuration.framework);
+    writer.PutString(e.configuration.model);
+    writer.PutString(e.configuration.precision);
+    writer.PutString(e.configuration.campaign);
+    writer.PutU32(e.batch_semantics);
+    writer.PutU32(1);
+    writer.PutI32(kShape.input_tokens);
+    writer.PutI32(kShape.output_tokens);
+    writer.PutU32(e.points.size());
+    for (const auto& [x, share] : e.points) {
+      writer.PutDouble(x);
+      writer.PutDouble(share);
+    }
+  }
+  return writer.Take();
+}
+
+absl::StatusCode DecodeCode(const std::string& bytes) {
+  ByteReader reader(bytes);
+  return LatencySiblings::DecodeFrom(reader).status().code();
+}
+
+TEST(LatencySiblingsTest, ACorruptTableIsDataLoss) {
+  const Configuration a = ConfigurationOf("A100", 1, "vllm", "m", "fp8");
+  const Configuration b = ConfigurationOf("B200", 1, "vllm", "m", "fp8");
+  const uint32_t concurrency = static_cast<uint32_t>(BatchSemantics::kConcurrency);
+  EXPECT_EQ(DecodeCode(Written({{a, concurrency, {{1, 0.5}, {2, 0.4}}}})), absl::StatusCode::kOk);
+  EXPECT_EQ(DecodeCode(Written({{a, 7, {{1, 0.5}}}})), absl::StatusCode::kDataLoss) << "axis";
+  EXPECT_EQ(DecodeCode(Written({{a, concurrency, {}}})), absl::StatusCode::kDataLoss) << "empty";
+  EXPECT_EQ(DecodeCode(Written({{a, concurrency, {{2, 0.5}, {1, 0.4}}}})),
+            absl::StatusCode::kDataLoss)
+      << "batches out of order";
+  EXPECT_EQ(DecodeCode(Written({{a, concurrency, {{1, std::nan("")}}}})),
+            absl::StatusCode::kDataLoss)
+      << "a share that is not a number";
+  EXPECT_EQ(DecodeCode(Written({{b, concurrency, {{1, 0.5}}}, {a, concurrency, {{1, 0.5}}}})),
+            absl::StatusCode::kDataLoss)
+      << "configurations out of order";
 }
 
 }  // namespace
