@@ -13,9 +13,9 @@ namespace perfcast {
 // All integers little-endian. The payload starts with a human-readable manifest string.
 inline constexpr absl::string_view kBundleMagic = "PERFCAST";
 // 16: the latency model blends a TTFT with the share of the batch latency that the nearest
-// sibling configuration measured at the same shape; its sibling curves and weights follow the last
-// section (LatencyModel::EncodeSiblingsTo). A bundle of format 15 or older weighs no sibling and
-// answers as it did.
+// sibling configuration measured at the same shape; its weights, no-sibling quantiles and sibling
+// curves follow the last section (LatencyModel::EncodeSiblingsTo). A bundle of format 15 or older
+// weighs no sibling and answers as it did.
 // 15: the interval calibrations of situations added since (IntervalCalibration's later kinds: a
 // new shape of a configuration measured at one other shape) follow the last section; a bundle of
 // format 14 or older answers such a new shape with the intervals of any new shape, as it did.
@@ -47,7 +47,7 @@ inline constexpr uint32_t kFirstBundleFormatWithRooflines = 13;
 inline constexpr uint32_t kFirstBundleFormatWithSinglePointRooflines = 14;
 // Format 15 on, the interval calibrations' later kinds follow the last section.
 inline constexpr uint32_t kFirstBundleFormatWithLaterRowKinds = 15;
-// Format 16 on, the latency model's sibling curves and weights follow them.
+// Format 16 on, the latency model's sibling weights, no-sibling quantiles and curves follow them.
 inline constexpr uint32_t kFirstBundleFormatWithLatencySiblings = 16;
 
 std::string SealBundle(absl::string_view payload);

@@ -386,6 +386,8 @@ absl::StatusOr<LatencyModel> LatencyModel::Train(absl::Span<const Curve> curves,
     model.sibling_weights_[s] = SiblingWeightOf(answers[s]);
     std::vector<double> scores, without_sibling;
     for (const HeldOutAnswer& a : answers[s]) {
+      // A one-token query answers its whole batch latency and reads no score.
+      if (a.single_token) continue;
       scores.push_back(std::abs(Blended(a, model.sibling_weights_[s]) - a.target));
       if (!std::isfinite(a.sibling)) without_sibling.push_back(scores.back());
     }
@@ -586,10 +588,12 @@ void LatencyModel::Complete(const PredictionQuery& query, double confidence_leve
     // as a share of it (the share regressor's, the sibling's) also carry the predicted latency's
     // error, taken as independent.
     const double throughput_half_width = std::log(p.upper_tokens_per_s / p.throughput_tokens_per_s);
+    // A point within its own curve answers with the correction, trained there, and reads the
+    // scores of curves held out, which overstate its error whether or not a sibling exists.
     const std::optional<double>& no_sibling =
         extrapolated ? extrapolated_no_sibling_half_width : no_sibling_half_width;
     const double half_width =
-        no_sibling.has_value()
+        no_sibling.has_value() && !own_curve
             ? *no_sibling
             : (extrapolated ? extrapolated_half_width : *measured_configuration_half_width);
     const double latency_share = (1 - w) * kShareWeight + w;
@@ -725,7 +729,10 @@ absl::Status LatencyModel::DecodeSiblingsFrom(ByteReader& reader) {
   }
   for (int s = 0; s < kLatencySituationCount; ++s) {
     PERFCAST_ASSIGN_OR_RETURN(const uint32_t count, reader.GetU32());
-    if (count > 100000000) return absl::DataLossError("bundle: latency model: bad score count");
+    // The answers without a sibling are some of the situation's.
+    if (count > static_cast<uint32_t>(score_counts_[s])) {
+      return absl::DataLossError("bundle: latency model: bad no-sibling score count");
+    }
     no_sibling_counts_[s] = static_cast<int>(count);
     no_sibling_quantiles_[s].clear();
     if (count == 0) continue;

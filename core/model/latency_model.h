@@ -76,8 +76,9 @@ class LatencyModel {
   static absl::StatusOr<LatencyModel> DecodeFrom(ByteReader& reader,
                                                  std::shared_ptr<const Catalogue> catalogue,
                                                  uint32_t bundle_format);
-  // The sibling curves and weights: a section of their own after the interval calibrations'
-  // later kinds (format 16 on). A model decoded without them weighs no sibling, as it did.
+  // The sibling weights, no-sibling quantiles and curves: a section of their own after the
+  // interval calibrations' later kinds (format 16 on). A model decoded without them weighs no
+  // sibling, as it did.
   void EncodeSiblingsTo(ByteWriter& writer) const;
   absl::Status DecodeSiblingsFrom(ByteReader& reader);
 
@@ -94,9 +95,9 @@ class LatencyModel {
   std::optional<int> CalibratedSituation(LatencySituation situation) const;
   // The |log error| quantile of `situation` at `level`; nullopt without calibration scores.
   std::optional<double> ScoreQuantile(LatencySituation situation, double level) const;
-  // The same over the held-out answers that had no sibling, for a point that reads none where
-  // its situation weighs one; nullopt where the pooled scores stand (the situation weighs no
-  // sibling, or too few answers lacked one to reach `level`).
+  // The same over the held-out answers that had no sibling, for a point outside its own curve
+  // that has none where its situation weighs one; nullopt where the pooled scores stand (the
+  // situation weighs no sibling, or too few answers lacked one to reach `level`).
   std::optional<double> NoSiblingScoreQuantile(LatencySituation situation, double level) const;
   // The `level` quantile of how far the data's ITL lies from the one implied by their batch
   // latency and TTFT, in log; of `campaign`'s points, else of all; 0 without any.

@@ -443,6 +443,53 @@ TEST(LatencySiblingTest, AConfigurationsOwnMeasuredBatchesReadNoSibling) {
   }
 }
 
+// Where the sibling answers exactly, the held-out answers that had none err far more: a point
+// without a sibling reads their scores, not the pooled ones a point within its own curve reads.
+TEST(LatencySiblingTest, APointWithoutASiblingReadsTheAnswersThatHadNone) {
+  std::vector<BenchmarkRecord> records = RecordsWithShare(SharedShare);
+  // Two shapes only the known configuration measured, at half the shared share.
+  std::vector<BenchmarkRecord> own_shapes;
+  for (const BenchmarkRecord& r : records) {
+    if (r.configuration != kKnown || r.shape.input_tokens != r.shape.output_tokens ||
+        (r.shape.input_tokens != 512 && r.shape.input_tokens != 1024)) {
+      continue;
+    }
+    BenchmarkRecord copy = r;
+    copy.shape.output_tokens -= 12;
+    const double batch_latency = static_cast<double>(copy.shape.output_tokens) * copy.batch_size /
+                                 copy.throughput_tokens_per_s;
+    copy.ttft_s = 0.5 * SharedShare(copy) * batch_latency;
+    copy.itl_s = (batch_latency - *copy.ttft_s) / (copy.shape.output_tokens - 1);
+    own_shapes.push_back(copy);
+  }
+  ASSERT_EQ(own_shapes.size(), 12u);
+  records.insert(records.end(), own_shapes.begin(), own_shapes.end());
+  auto trained = TrainOn(records);
+  ASSERT_EQ(PerfcastModelInternal::StateOf(*trained).latency.sibling_weight(
+                LatencySituation::kSameConfiguration),
+            1);
+
+  // The score part of a TTFT's log half-width, without the batch latency's (w = 0 for both).
+  auto score_half_width = [](const PointPrediction& p) {
+    const double h = std::log(p.ttft_s / p.ttft_lower_s);
+    const double h_latency = std::log(p.upper_tokens_per_s / p.throughput_tokens_per_s);
+    return std::sqrt(std::max(0.0, h * h - 0.25 * h_latency * h_latency));
+  };
+  const int batch[] = {8};
+  auto within_own = trained->Predict({kKnown, {256, 256}}, batch, 0.9);
+  auto unmeasured = trained->Predict({kKnown, {2048, 100}}, batch, 0.9);
+  ASSERT_TRUE(within_own.ok() && unmeasured.ok());
+  ASSERT_EQ(unmeasured->front().prediction_case, PredictionCase::kExtrapolatedShape);
+  EXPECT_GT(score_half_width(unmeasured->front()), 2 * score_half_width(within_own->front()));
+
+  absl::StatusOr<std::shared_ptr<const PerfcastModel>> reloaded =
+      DecodeModelBundle(EncodeModelBundle(*trained));
+  ASSERT_TRUE(reloaded.ok()) << reloaded.status();
+  auto again = (*reloaded)->Predict({kKnown, {2048, 100}}, batch, 0.9);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->front().ttft_lower_s, unmeasured->front().ttft_lower_s);
+}
+
 // Where a configuration's GPU count sets its share, which the correction reads and the sibling
 // (of another GPU count) does not carry over, the sibling weighs little.
 TEST(LatencySiblingTest, ASiblingThatDiffersWhereTheCorrectionKnowsWeighsLittle) {
