@@ -75,6 +75,17 @@ PredictionQuery UnbenchmarkedConfiguration() {
   return query;
 }
 
+// A configuration a campaign with latencies lacks (AIConfigurator measured this model on this GPU
+// under two other stacks): its TTFT reads the nearest sibling's curve (docs/METHOD.md §9).
+PredictionQuery UnbenchmarkedConfigurationOfALatencyCampaign() {
+  PredictionQuery query;
+  query.configuration = {"NVIDIA B200 SXM 180GB",     8,     "sglang",
+                         "meta-llama/Llama-3.1-70B",  "fp8", "aiconfigurator-silicon",
+                         BatchSemantics::kConcurrency};
+  query.shape = Shape{1024, 1024};
+  return query;
+}
+
 void PredictOnePoint(benchmark::State& state, const PredictionQuery& query) {
   const std::shared_ptr<const PerfcastModel> model = LoadedDefaultModel();
   const int batch_size[] = {32};
@@ -103,6 +114,11 @@ void BM_PredictNewConfigurationFromLoadedBundle(benchmark::State& state) {
   PredictOnePoint(state, UnbenchmarkedConfiguration());
 }
 BENCHMARK(BM_PredictNewConfigurationFromLoadedBundle);
+
+void BM_PredictNewConfigurationOfALatencyCampaignFromLoadedBundle(benchmark::State& state) {
+  PredictOnePoint(state, UnbenchmarkedConfigurationOfALatencyCampaign());
+}
+BENCHMARK(BM_PredictNewConfigurationOfALatencyCampaignFromLoadedBundle);
 
 // A plan over 1,000 candidate configurations x 32 batch sizes (issue 20's size): the trained
 // configurations, then the same with twice the GPUs, for one shape; ranked by GPUs (no prices).
