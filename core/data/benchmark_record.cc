@@ -1,6 +1,8 @@
 #include "core/data/benchmark_record.h"
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "core/util/status_macros.h"
 
 namespace perfcast {
 
@@ -21,6 +23,32 @@ std::optional<BatchSemantics> BatchSemanticsFromName(absl::string_view name) {
     if (name == BatchSemanticsName(semantics)) return semantics;
   }
   return std::nullopt;
+}
+
+void Configuration::EncodeTo(ByteWriter& writer) const {
+  writer.PutString(hardware);
+  writer.PutI32(num_gpus);
+  writer.PutString(framework);
+  writer.PutString(model);
+  writer.PutString(precision);
+  writer.PutString(campaign);
+  writer.PutU32(static_cast<uint32_t>(batch_semantics));
+}
+
+absl::StatusOr<Configuration> Configuration::DecodeFrom(ByteReader& reader) {
+  Configuration c;
+  PERFCAST_ASSIGN_OR_RETURN(c.hardware, reader.GetString());
+  PERFCAST_ASSIGN_OR_RETURN(c.num_gpus, reader.GetI32());
+  PERFCAST_ASSIGN_OR_RETURN(c.framework, reader.GetString());
+  PERFCAST_ASSIGN_OR_RETURN(c.model, reader.GetString());
+  PERFCAST_ASSIGN_OR_RETURN(c.precision, reader.GetString());
+  PERFCAST_ASSIGN_OR_RETURN(c.campaign, reader.GetString());
+  PERFCAST_ASSIGN_OR_RETURN(const uint32_t semantics, reader.GetU32());
+  if (semantics > static_cast<uint32_t>(BatchSemantics::kMaxThroughput)) {
+    return absl::DataLossError("bundle: a configuration with an unknown batch semantics");
+  }
+  c.batch_semantics = static_cast<BatchSemantics>(semantics);
+  return c;
 }
 
 std::string Configuration::ToString() const {

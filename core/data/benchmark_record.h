@@ -6,7 +6,9 @@
 #include <optional>
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "core/util/byte_coding.h"
 
 namespace perfcast {
 
@@ -63,6 +65,11 @@ struct Configuration {
   // "hardware/num_gpus/framework/model/precision", then "@campaign" when there is one and
   // " (concurrency)" for an axis other than the static batch; for logs and tables.
   std::string ToString() const;
+
+  // The fields in declaration order (a curve's and a latency curve's in a bundle); DataLoss for
+  // an axis this build does not know.
+  void EncodeTo(ByteWriter& writer) const;
+  static absl::StatusOr<Configuration> DecodeFrom(ByteReader& reader);
 };
 
 // The named fields of a Configuration (all but the GPU count and the axis). kCampaign is not among

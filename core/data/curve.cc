@@ -22,13 +22,7 @@ double Median(std::vector<double>& values) {
 }  // namespace
 
 void Curve::EncodeTo(ByteWriter& writer) const {
-  writer.PutString(configuration.hardware);
-  writer.PutI32(configuration.num_gpus);
-  writer.PutString(configuration.framework);
-  writer.PutString(configuration.model);
-  writer.PutString(configuration.precision);
-  writer.PutString(configuration.campaign);
-  writer.PutU32(static_cast<uint32_t>(configuration.batch_semantics));
+  configuration.EncodeTo(writer);
   writer.PutI32(shape.input_tokens);
   writer.PutI32(shape.output_tokens);
   writer.PutU32(points.size());
@@ -40,17 +34,7 @@ void Curve::EncodeTo(ByteWriter& writer) const {
 
 absl::StatusOr<Curve> Curve::DecodeFrom(ByteReader& reader) {
   Curve curve;
-  PERFCAST_ASSIGN_OR_RETURN(curve.configuration.hardware, reader.GetString());
-  PERFCAST_ASSIGN_OR_RETURN(curve.configuration.num_gpus, reader.GetI32());
-  PERFCAST_ASSIGN_OR_RETURN(curve.configuration.framework, reader.GetString());
-  PERFCAST_ASSIGN_OR_RETURN(curve.configuration.model, reader.GetString());
-  PERFCAST_ASSIGN_OR_RETURN(curve.configuration.precision, reader.GetString());
-  PERFCAST_ASSIGN_OR_RETURN(curve.configuration.campaign, reader.GetString());
-  PERFCAST_ASSIGN_OR_RETURN(const uint32_t semantics, reader.GetU32());
-  if (semantics > static_cast<uint32_t>(BatchSemantics::kMaxThroughput)) {
-    return absl::DataLossError("bundle: curve with an unknown batch semantics");
-  }
-  curve.configuration.batch_semantics = static_cast<BatchSemantics>(semantics);
+  PERFCAST_ASSIGN_OR_RETURN(curve.configuration, Configuration::DecodeFrom(reader));
   PERFCAST_ASSIGN_OR_RETURN(curve.shape.input_tokens, reader.GetI32());
   PERFCAST_ASSIGN_OR_RETURN(curve.shape.output_tokens, reader.GetI32());
   PERFCAST_ASSIGN_OR_RETURN(const uint32_t point_count, reader.GetU32());

@@ -135,14 +135,7 @@ std::optional<double> LatencySiblings::LogShareAt(const Configuration& configura
 void LatencySiblings::EncodeTo(ByteWriter& writer) const {
   writer.PutU32(configurations_.size());
   for (const Entry& entry : configurations_) {
-    const Configuration& c = entry.configuration;
-    writer.PutString(c.hardware);
-    writer.PutI32(c.num_gpus);
-    writer.PutString(c.framework);
-    writer.PutString(c.model);
-    writer.PutString(c.precision);
-    writer.PutString(c.campaign);
-    writer.PutU32(static_cast<uint32_t>(c.batch_semantics));
+    entry.configuration.EncodeTo(writer);
     writer.PutU32(entry.curves.size());
     for (int index : entry.curves) {
       const Curve& curve = curves_[index];
@@ -163,18 +156,7 @@ absl::StatusOr<LatencySiblings> LatencySiblings::DecodeFrom(ByteReader& reader) 
   if (count > kMaxEntries) return absl::DataLossError("bundle: latency siblings: bad count");
   for (uint32_t e = 0; e < count; ++e) {
     Entry entry;
-    Configuration& c = entry.configuration;
-    PERFCAST_ASSIGN_OR_RETURN(c.hardware, reader.GetString());
-    PERFCAST_ASSIGN_OR_RETURN(c.num_gpus, reader.GetI32());
-    PERFCAST_ASSIGN_OR_RETURN(c.framework, reader.GetString());
-    PERFCAST_ASSIGN_OR_RETURN(c.model, reader.GetString());
-    PERFCAST_ASSIGN_OR_RETURN(c.precision, reader.GetString());
-    PERFCAST_ASSIGN_OR_RETURN(c.campaign, reader.GetString());
-    PERFCAST_ASSIGN_OR_RETURN(const uint32_t semantics, reader.GetU32());
-    if (semantics > static_cast<uint32_t>(BatchSemantics::kMaxThroughput)) {
-      return absl::DataLossError("bundle: latency siblings: unknown batch semantics");
-    }
-    c.batch_semantics = static_cast<BatchSemantics>(semantics);
+    PERFCAST_ASSIGN_OR_RETURN(entry.configuration, Configuration::DecodeFrom(reader));
     PERFCAST_ASSIGN_OR_RETURN(const uint32_t curve_count, reader.GetU32());
     if (curve_count > kMaxEntries) {
       return absl::DataLossError("bundle: latency siblings: bad count");

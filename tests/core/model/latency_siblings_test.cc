@@ -128,7 +128,6 @@ TEST(LatencySiblingsTest, RoundTripsAndRejectsATruncatedTable) {
 // A table written by hand: one curve at kShape per configuration.
 struct HandWritten {
   Configuration configuration;
-  uint32_t batch_semantics = 0;
   std::vector<std::pair<double, double>> points;  // log2 batch, log share
 };
 
@@ -136,13 +135,7 @@ std::string Written(const std::vector<HandWritten>& entries) {
   ByteWriter writer;
   writer.PutU32(entries.size());
   for (const HandWritten& e : entries) {
-    writer.PutString(e.configuration.hardware);
-    writer.PutI32(e.configuration.num_gpus);
-    writer.PutString(e.configuration.framework);
-    writer.PutString(e.configuration.model);
-    writer.PutString(e.configuration.precision);
-    writer.PutString(e.configuration.campaign);
-    writer.PutU32(e.batch_semantics);
+    e.configuration.EncodeTo(writer);
     writer.PutU32(1);
     writer.PutI32(kShape.input_tokens);
     writer.PutI32(kShape.output_tokens);
@@ -163,19 +156,20 @@ absl::StatusCode DecodeCode(const std::string& bytes) {
 TEST(LatencySiblingsTest, ACorruptTableIsDataLoss) {
   const Configuration a = ConfigurationOf("A100", 1, "vllm", "m", "fp8");
   const Configuration b = ConfigurationOf("B200", 1, "vllm", "m", "fp8");
-  const uint32_t concurrency = static_cast<uint32_t>(BatchSemantics::kConcurrency);
-  EXPECT_EQ(DecodeCode(Written({{a, concurrency, {{1, 0.5}, {2, 0.4}}}})), absl::StatusCode::kOk);
-  EXPECT_EQ(DecodeCode(Written({{a, 7, {{1, 0.5}}}})), absl::StatusCode::kDataLoss) << "axis";
-  EXPECT_EQ(DecodeCode(Written({{a, concurrency, {}}})), absl::StatusCode::kDataLoss) << "empty";
-  EXPECT_EQ(DecodeCode(Written({{a, concurrency, {{2, 0.5}, {1, 0.4}}}})),
-            absl::StatusCode::kDataLoss)
+  Configuration unknown_axis = a;
+  unknown_axis.batch_semantics = static_cast<BatchSemantics>(7);
+  EXPECT_EQ(DecodeCode(Written({{a, {{1, 0.5}, {2, 0.4}}}})), absl::StatusCode::kOk);
+  EXPECT_EQ(DecodeCode(Written({{unknown_axis, {{1, 0.5}}}})), absl::StatusCode::kDataLoss)
+      << "axis";
+  EXPECT_EQ(DecodeCode(Written({{a, {}}})), absl::StatusCode::kDataLoss) << "empty";
+  EXPECT_EQ(DecodeCode(Written({{a, {{2, 0.5}, {1, 0.4}}}})), absl::StatusCode::kDataLoss)
       << "batches out of order";
-  EXPECT_EQ(DecodeCode(Written({{a, concurrency, {{1, std::nan("")}}}})),
-            absl::StatusCode::kDataLoss)
+  EXPECT_EQ(DecodeCode(Written({{a, {{1, std::nan("")}}}})), absl::StatusCode::kDataLoss)
       << "a share that is not a number";
-  EXPECT_EQ(DecodeCode(Written({{b, concurrency, {{1, 0.5}}}, {a, concurrency, {{1, 0.5}}}})),
-            absl::StatusCode::kDataLoss)
+  EXPECT_EQ(DecodeCode(Written({{b, {{1, 0.5}}}, {a, {{1, 0.5}}}})), absl::StatusCode::kDataLoss)
       << "configurations out of order";
+  EXPECT_EQ(DecodeCode(Written({{a, {{1, 0.5}}}, {a, {{1, 0.5}}}})), absl::StatusCode::kDataLoss)
+      << "a configuration twice";
 }
 
 }  // namespace
