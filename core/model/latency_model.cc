@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "core/catalogue/physical_features.h"
 #include "core/ml/feature_matrix.h"
 #include "core/model/training_rows.h"
@@ -101,6 +102,28 @@ std::vector<double> QuantilesOf(std::vector<double> scores) {
     out[q] = PercentileOfSorted(scores, static_cast<double>(q) / (kQuantileCount - 1));
   }
   return out;
+}
+
+// A count of held-out scores, then their kQuantileCount quantiles when there are any.
+void PutScoreQuantiles(ByteWriter& writer, int count, const std::vector<double>& quantiles) {
+  writer.PutU32(count);
+  if (count == 0) return;
+  for (double q : quantiles) writer.PutDouble(q);
+}
+
+// What PutScoreQuantiles wrote; DataLoss with `error` for a count above `max_count`.
+absl::Status GetScoreQuantiles(ByteReader& reader, uint32_t max_count, absl::string_view error,
+                               int& count, std::vector<double>& quantiles) {
+  PERFCAST_ASSIGN_OR_RETURN(const uint32_t read, reader.GetU32());
+  if (read > max_count) return absl::DataLossError(error);
+  count = static_cast<int>(read);
+  quantiles.clear();
+  if (read == 0) return absl::OkStatus();
+  quantiles.resize(kQuantileCount);
+  for (double& q : quantiles) {
+    PERFCAST_ASSIGN_OR_RETURN(q, reader.GetDouble());
+  }
+  return absl::OkStatus();
 }
 
 // The held-out answers of one row, in log(TTFT / backbone): its truth, the correction's answer and
@@ -504,16 +527,15 @@ void LatencyModel::Complete(const PredictionQuery& query, double confidence_leve
   const std::optional<double> measured_configuration_half_width =
       ScoreQuantile(situation, confidence_level);
   if (!measured_configuration_half_width.has_value()) return;
-  // Past its own curve's batches, a configuration's TTFT is extrapolated.
-  const double extrapolated_half_width =
-      situation == LatencySituation::kSameConfiguration
-          ? ScoreQuantile(LatencySituation::kExtrapolatedBatch, confidence_level)
-                .value_or(*measured_configuration_half_width)
-          : *measured_configuration_half_width;
+  // Past its own curve's batches, a configuration's TTFT is extrapolated, and its answers read
+  // the calibration and weight of that situation; any other situation has one for both.
+  const LatencySituation extrapolated_situation = situation == LatencySituation::kSameConfiguration
+                                                      ? LatencySituation::kExtrapolatedBatch
+                                                      : situation;
+  const double extrapolated_half_width = ScoreQuantile(extrapolated_situation, confidence_level)
+                                             .value_or(*measured_configuration_half_width);
   const double weight = sibling_weight(situation);
-  const double extrapolated_weight = situation == LatencySituation::kSameConfiguration
-                                         ? sibling_weight(LatencySituation::kExtrapolatedBatch)
-                                         : weight;
+  const double extrapolated_weight = sibling_weight(extrapolated_situation);
   const int sibling_curve = weight > 0 || extrapolated_weight > 0
                                 ? siblings_.FindCurve(query.configuration, query.shape)
                                 : -1;
@@ -523,10 +545,11 @@ void LatencyModel::Complete(const PredictionQuery& query, double confidence_leve
   if (sibling_curve < 0) {
     no_sibling_half_width = NoSiblingScoreQuantile(situation, confidence_level);
     extrapolated_no_sibling_half_width =
-        situation == LatencySituation::kSameConfiguration
-            ? NoSiblingScoreQuantile(LatencySituation::kExtrapolatedBatch, confidence_level)
-            : no_sibling_half_width;
+        NoSiblingScoreQuantile(extrapolated_situation, confidence_level);
   }
+  const int own_curve = situation == LatencySituation::kSameConfiguration
+                            ? siblings_.OwnCurve(query.configuration, query.shape)
+                            : -1;
   const double disagreement = DisagreementQuantile(query.configuration.campaign, confidence_level);
   const std::optional<ResolvedConfiguration> resolved = ResolveOf(query.configuration);
   const int columns = column_count();
@@ -560,10 +583,9 @@ void LatencyModel::Complete(const PredictionQuery& query, double confidence_leve
     // Within the batches of its own latency curve at this shape the correction was trained on the
     // configuration's TTFT, which no sibling knows better; the weights were chosen where it was
     // not (curves held out).
-    const bool own_curve = situation == LatencySituation::kSameConfiguration &&
-                           siblings_.OwnCurveSpans(query.configuration, query.shape, p.batch_size);
+    const bool within_own_curve = own_curve >= 0 && siblings_.Spans(own_curve, p.batch_size);
     const double w =
-        sibling_curve >= 0 && !own_curve ? (extrapolated ? extrapolated_weight : weight) : 0;
+        sibling_curve >= 0 && !within_own_curve ? (extrapolated ? extrapolated_weight : weight) : 0;
     double log_over_backbone = Combined(over_backbone[k], share[k], backbone_over_latency);
     if (w > 0) {
       const double sibling =
@@ -593,7 +615,7 @@ void LatencyModel::Complete(const PredictionQuery& query, double confidence_leve
     const std::optional<double>& no_sibling =
         extrapolated ? extrapolated_no_sibling_half_width : no_sibling_half_width;
     const double half_width =
-        no_sibling.has_value() && !own_curve
+        no_sibling.has_value() && !within_own_curve
             ? *no_sibling
             : (extrapolated ? extrapolated_half_width : *measured_configuration_half_width);
     const double latency_share = (1 - w) * kShareWeight + w;
@@ -630,9 +652,7 @@ void LatencyModel::EncodeTo(ByteWriter& writer) const {
     for (const std::string& name : *list) writer.PutString(name);
   }
   for (int s = 0; s < kLatencySituationCount; ++s) {
-    writer.PutU32(score_counts_[s]);
-    if (score_counts_[s] == 0) continue;
-    for (double q : score_quantiles_[s]) writer.PutDouble(q);
+    PutScoreQuantiles(writer, score_counts_[s], score_quantiles_[s]);
   }
   writer.PutU32(disagreement_quantiles_.size());
   for (const std::vector<double>& quantiles : disagreement_quantiles_) {
@@ -669,14 +689,9 @@ absl::StatusOr<LatencyModel> LatencyModel::DecodeFrom(ByteReader& reader,
     if (s == static_cast<int>(LatencySituation::kExtrapolatedBatch) && !has_extrapolated_batch) {
       continue;
     }
-    PERFCAST_ASSIGN_OR_RETURN(const uint32_t count, reader.GetU32());
-    if (count > 100000000) return absl::DataLossError("bundle: latency model: bad score count");
-    model.score_counts_[s] = static_cast<int>(count);
-    if (count == 0) continue;
-    model.score_quantiles_[s].resize(kQuantileCount);
-    for (double& q : model.score_quantiles_[s]) {
-      PERFCAST_ASSIGN_OR_RETURN(q, reader.GetDouble());
-    }
+    PERFCAST_RETURN_IF_ERROR(GetScoreQuantiles(reader, 100000000,
+                                               "bundle: latency model: bad score count",
+                                               model.score_counts_[s], model.score_quantiles_[s]));
   }
   if (!has_extrapolated_batch) {
     const int same = static_cast<int>(LatencySituation::kSameConfiguration);
@@ -713,9 +728,7 @@ absl::StatusOr<LatencyModel> LatencyModel::DecodeFrom(ByteReader& reader,
 void LatencyModel::EncodeSiblingsTo(ByteWriter& writer) const {
   for (double weight : sibling_weights_) writer.PutDouble(weight);
   for (int s = 0; s < kLatencySituationCount; ++s) {
-    writer.PutU32(no_sibling_counts_[s]);
-    if (no_sibling_counts_[s] == 0) continue;
-    for (double q : no_sibling_quantiles_[s]) writer.PutDouble(q);
+    PutScoreQuantiles(writer, no_sibling_counts_[s], no_sibling_quantiles_[s]);
   }
   siblings_.EncodeTo(writer);
 }
@@ -728,18 +741,10 @@ absl::Status LatencyModel::DecodeSiblingsFrom(ByteReader& reader) {
     }
   }
   for (int s = 0; s < kLatencySituationCount; ++s) {
-    PERFCAST_ASSIGN_OR_RETURN(const uint32_t count, reader.GetU32());
     // The answers without a sibling are some of the situation's.
-    if (count > static_cast<uint32_t>(score_counts_[s])) {
-      return absl::DataLossError("bundle: latency model: bad no-sibling score count");
-    }
-    no_sibling_counts_[s] = static_cast<int>(count);
-    no_sibling_quantiles_[s].clear();
-    if (count == 0) continue;
-    no_sibling_quantiles_[s].resize(kQuantileCount);
-    for (double& q : no_sibling_quantiles_[s]) {
-      PERFCAST_ASSIGN_OR_RETURN(q, reader.GetDouble());
-    }
+    PERFCAST_RETURN_IF_ERROR(GetScoreQuantiles(reader, static_cast<uint32_t>(score_counts_[s]),
+                                               "bundle: latency model: bad no-sibling score count",
+                                               no_sibling_counts_[s], no_sibling_quantiles_[s]));
   }
   PERFCAST_ASSIGN_OR_RETURN(siblings_, LatencySiblings::DecodeFrom(reader));
   return absl::OkStatus();

@@ -109,27 +109,21 @@ double LatencySiblings::LogShareOn(int curve_index, int batch_size) const {
   return curve.log_shares[upper - 1] + t * (curve.log_shares[upper] - curve.log_shares[upper - 1]);
 }
 
-bool LatencySiblings::OwnCurveSpans(const Configuration& configuration, const Shape& shape,
-                                    int batch_size) const {
+int LatencySiblings::OwnCurve(const Configuration& configuration, const Shape& shape) const {
   const auto entry =
       std::lower_bound(configurations_.begin(), configurations_.end(), configuration,
                        [](const Entry& e, const Configuration& c) { return e.configuration < c; });
-  if (entry == configurations_.end() || entry->configuration != configuration) return false;
-  const double x = std::log2(std::max(1, batch_size));
+  if (entry == configurations_.end() || entry->configuration != configuration) return -1;
   for (int c : entry->curves) {
-    const Curve& curve = curves_[c];
-    if (curve.shape == shape) {
-      return x >= curve.log2_batches.front() && x <= curve.log2_batches.back();
-    }
+    if (curves_[c].shape == shape) return c;
   }
-  return false;
+  return -1;
 }
 
-std::optional<double> LatencySiblings::LogShareAt(const Configuration& configuration,
-                                                  const Shape& shape, int batch_size) const {
-  const int curve = FindCurve(configuration, shape);
-  if (curve < 0) return std::nullopt;
-  return LogShareOn(curve, batch_size);
+bool LatencySiblings::Spans(int curve_index, int batch_size) const {
+  const std::vector<double>& xs = curves_[curve_index].log2_batches;
+  const double x = std::log2(std::max(1, batch_size));
+  return x >= xs.front() && x <= xs.back();
 }
 
 void LatencySiblings::EncodeTo(ByteWriter& writer) const {

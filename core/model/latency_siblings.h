@@ -1,7 +1,6 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -32,21 +31,17 @@ class LatencySiblings {
   // `samples` in any order; points of one (configuration, shape) form its curve.
   static LatencySiblings Build(absl::Span<const LatencySample> samples);
 
-  bool empty() const { return configurations_.empty(); }
-
-  // The sibling's log share at `batch_size` (log-log between its batches, held at its first and
-  // last); nullopt where no other configuration of the campaign and axis measured `shape`.
-  std::optional<double> LogShareAt(const Configuration& configuration, const Shape& shape,
-                                   int batch_size) const;
-
-  // The same in two steps, for reading several batches of one query: the sibling's curve (-1:
-  // none), then its log share at a batch.
+  // The sibling's curve at `shape` (-1 where no other configuration of the campaign and axis
+  // measured it), found once for a query, then its log share at each batch (linear in log batch
+  // between its points, held at its first and last).
   int FindCurve(const Configuration& configuration, const Shape& shape) const;
   double LogShareOn(int curve, int batch_size) const;
 
-  // Whether `configuration`'s own curve at `shape` measured a batch at or below `batch_size` and
-  // one at or above it: the correction was trained on that TTFT, and no sibling is read there.
-  bool OwnCurveSpans(const Configuration& configuration, const Shape& shape, int batch_size) const;
+  // `configuration`'s own curve at `shape` (-1: none), and whether a curve measured a batch at or
+  // below `batch_size` and one at or above it. Within its own curve the correction was trained on
+  // the configuration's TTFT, and no sibling is read there.
+  int OwnCurve(const Configuration& configuration, const Shape& shape) const;
+  bool Spans(int curve, int batch_size) const;
 
   void EncodeTo(ByteWriter& writer) const;
   static absl::StatusOr<LatencySiblings> DecodeFrom(ByteReader& reader);

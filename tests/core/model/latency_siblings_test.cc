@@ -1,6 +1,7 @@
 #include "core/model/latency_siblings.h"
 
 #include <cmath>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,6 +33,22 @@ void AddCurve(std::vector<LatencySample>& samples, const Configuration& configur
   for (int b : batches) samples.push_back({configuration, shape, b, level + std::log2(b)});
 }
 
+// The sibling's log share at a batch; nullopt without a sibling.
+std::optional<double> LogShareAt(const LatencySiblings& siblings,
+                                 const Configuration& configuration, const Shape& shape,
+                                 int batch_size) {
+  const int curve = siblings.FindCurve(configuration, shape);
+  if (curve < 0) return std::nullopt;
+  return siblings.LogShareOn(curve, batch_size);
+}
+
+// Whether the configuration's own curve at the shape spans the batch.
+bool OwnCurveSpans(const LatencySiblings& siblings, const Configuration& configuration,
+                   const Shape& shape, int batch_size) {
+  const int curve = siblings.OwnCurve(configuration, shape);
+  return curve >= 0 && siblings.Spans(curve, batch_size);
+}
+
 const Shape kShape{1024, 1024};
 const Configuration kQuery = ConfigurationOf("H100", 2, "vllm", "llama-70b", "fp8");
 
@@ -45,7 +62,7 @@ TEST(LatencySiblingsTest, PrefersTheSameModelThenHardwareAndNeverItself) {
   AddCurve(samples, ConfigurationOf("Z200", 2, "vllm", "llama-70b", "fp8"), kShape, 2);    // 8
   const LatencySiblings siblings = LatencySiblings::Build(samples);
 
-  const std::optional<double> found = siblings.LogShareAt(kQuery, kShape, 16);
+  const std::optional<double> found = LogShareAt(siblings, kQuery, kShape, 16);
   ASSERT_TRUE(found.has_value());
   EXPECT_DOUBLE_EQ(*found, 2 + 4) << "the Z200 curve";
 }
@@ -57,7 +74,7 @@ TEST(LatencySiblingsTest, OnATieTheNearestGpuCountWins) {
   std::vector<LatencySample> samples;
   AddCurve(samples, ConfigurationOf("H100", 2, "vllm", "llama-70b", "bf16"), kShape, 1);
   AddCurve(samples, ConfigurationOf("H100", 4, "vllm", "llama-70b", "bf16"), kShape, 2);
-  const std::optional<double> found = LatencySiblings::Build(samples).LogShareAt(eight, kShape, 4);
+  const std::optional<double> found = LogShareAt(LatencySiblings::Build(samples), eight, kShape, 4);
   ASSERT_TRUE(found.has_value());
   EXPECT_DOUBLE_EQ(*found, 2 + 2) << "the 4-GPU curve, batch 4";
 }
@@ -66,15 +83,15 @@ TEST(LatencySiblingsTest, AConfigurationsOwnCurveSpansItsMeasuredBatchesOnly) {
   std::vector<LatencySample> samples;
   AddCurve(samples, kQuery, kShape, 0);  // batches 4, 16, 64
   const LatencySiblings siblings = LatencySiblings::Build(samples);
-  EXPECT_TRUE(siblings.OwnCurveSpans(kQuery, kShape, 4));
-  EXPECT_TRUE(siblings.OwnCurveSpans(kQuery, kShape, 30));
-  EXPECT_TRUE(siblings.OwnCurveSpans(kQuery, kShape, 64));
-  EXPECT_FALSE(siblings.OwnCurveSpans(kQuery, kShape, 2));
-  EXPECT_FALSE(siblings.OwnCurveSpans(kQuery, kShape, 128));
-  EXPECT_FALSE(siblings.OwnCurveSpans(kQuery, {1024, 128}, 16)) << "another shape";
+  EXPECT_TRUE(OwnCurveSpans(siblings, kQuery, kShape, 4));
+  EXPECT_TRUE(OwnCurveSpans(siblings, kQuery, kShape, 30));
+  EXPECT_TRUE(OwnCurveSpans(siblings, kQuery, kShape, 64));
+  EXPECT_FALSE(OwnCurveSpans(siblings, kQuery, kShape, 2));
+  EXPECT_FALSE(OwnCurveSpans(siblings, kQuery, kShape, 128));
+  EXPECT_FALSE(OwnCurveSpans(siblings, kQuery, {1024, 128}, 16)) << "another shape";
   Configuration other = kQuery;
   other.precision = "fp4";
-  EXPECT_FALSE(siblings.OwnCurveSpans(other, kShape, 16)) << "another configuration";
+  EXPECT_FALSE(OwnCurveSpans(siblings, other, kShape, 16)) << "another configuration";
 }
 
 TEST(LatencySiblingsTest, OnlyTheSameCampaignAxisAndShape) {
@@ -85,8 +102,8 @@ TEST(LatencySiblingsTest, OnlyTheSameCampaignAxisAndShape) {
   AddCurve(samples, static_batch, kShape, 2);
   AddCurve(samples, ConfigurationOf("H100", 2, "vllm", "llama-70b", "fp4"), {1024, 128}, 3);
   const LatencySiblings siblings = LatencySiblings::Build(samples);
-  EXPECT_FALSE(siblings.LogShareAt(kQuery, kShape, 16).has_value());
-  EXPECT_TRUE(siblings.LogShareAt(kQuery, {1024, 128}, 16).has_value());
+  EXPECT_FALSE(LogShareAt(siblings, kQuery, kShape, 16).has_value());
+  EXPECT_TRUE(LogShareAt(siblings, kQuery, {1024, 128}, 16).has_value());
 }
 
 TEST(LatencySiblingsTest, InterpolatesInLogBatchAndHoldsAtTheEnds) {
@@ -94,10 +111,10 @@ TEST(LatencySiblingsTest, InterpolatesInLogBatchAndHoldsAtTheEnds) {
   AddCurve(samples, ConfigurationOf("H100", 4, "vllm", "llama-70b", "fp8"), kShape, 0);
   samples[1].log_share = 10;  // a bend at 16: each segment has its own slope
   const LatencySiblings siblings = LatencySiblings::Build(samples);
-  EXPECT_DOUBLE_EQ(*siblings.LogShareAt(kQuery, kShape, 8), 2 + (10 - 2) / 2.0);
-  EXPECT_DOUBLE_EQ(*siblings.LogShareAt(kQuery, kShape, 32), 10 + (6 - 10) / 2.0);
-  EXPECT_DOUBLE_EQ(*siblings.LogShareAt(kQuery, kShape, 1), 2) << "held at the first batch";
-  EXPECT_DOUBLE_EQ(*siblings.LogShareAt(kQuery, kShape, 256), 6) << "held at the last batch";
+  EXPECT_DOUBLE_EQ(*LogShareAt(siblings, kQuery, kShape, 8), 2 + (10 - 2) / 2.0);
+  EXPECT_DOUBLE_EQ(*LogShareAt(siblings, kQuery, kShape, 32), 10 + (6 - 10) / 2.0);
+  EXPECT_DOUBLE_EQ(*LogShareAt(siblings, kQuery, kShape, 1), 2) << "held at the first batch";
+  EXPECT_DOUBLE_EQ(*LogShareAt(siblings, kQuery, kShape, 256), 6) << "held at the last batch";
 }
 
 TEST(LatencySiblingsTest, RoundTripsAndRejectsATruncatedTable) {
@@ -115,8 +132,8 @@ TEST(LatencySiblingsTest, RoundTripsAndRejectsATruncatedTable) {
   EXPECT_TRUE(reader.empty());
   for (int batch : {1, 6, 100}) {
     for (const Shape& shape : {kShape, Shape{128, 2048}}) {
-      const std::optional<double> a = built.LogShareAt(kQuery, shape, batch);
-      const std::optional<double> b = decoded->LogShareAt(kQuery, shape, batch);
+      const std::optional<double> a = LogShareAt(built, kQuery, shape, batch);
+      const std::optional<double> b = LogShareAt(*decoded, kQuery, shape, batch);
       ASSERT_TRUE(a.has_value() && b.has_value());
       EXPECT_EQ(*a, *b);
     }
