@@ -136,6 +136,32 @@ TEST(LatencyModelTest, NoLatencyBoundExceedsTheLongestBatch) {
   }
 }
 
+// A campaign whose measured ITL is four times the one its throughput and TTFT imply (runs that
+// stop before their requested output) measures gaps past the whole batch's bound, and its ITL
+// interval must reach them.
+TEST(LatencyModelTest, AnItlIntervalReachesAsFarPastTheBatchAsTheCampaignMeasures) {
+  constexpr double kDisagreement = 4;
+  std::vector<BenchmarkRecord> records = RecordsWithLatency();
+  for (BenchmarkRecord& r : records) *r.itl_s *= kDisagreement;
+  auto model = TrainOn(records);
+  Configuration unseen = kKnown;
+  unseen.num_gpus = 8;
+  for (const PredictionQuery& query :
+       {PredictionQuery{kKnown, {256, 256}}, PredictionQuery{unseen, {128, 128}}}) {
+    auto prediction = model->Predict(query, kBatches, 0.9);
+    ASSERT_TRUE(prediction.ok()) << prediction.status();
+    for (const PointPrediction& p : *prediction) {
+      ASSERT_EQ(p.latency_statistic, LatencyStatistic::kMean);
+      const int out = query.shape.output_tokens;
+      const double implied = (p.batch_latency_s - p.ttft_s) / (out - 1);
+      EXPECT_NEAR(p.itl_s, implied, 1e-9 * implied);
+      EXPECT_GE(p.itl_upper_s, kDisagreement * implied * (1 - 1e-9)) << p.batch_size;
+      const double longest_batch = static_cast<double>(out) * p.batch_size / p.lower_tokens_per_s;
+      EXPECT_LE(p.itl_upper_s * (out - 1), kDisagreement * longest_batch * (1 + 1e-6));
+    }
+  }
+}
+
 TEST(LatencyModelTest, OneOutputTokenIsAllFirstToken) {
   auto model = TrainOn(RecordsWithLatency());
   auto prediction = model->Predict({kKnown, {256, 1}}, kBatches, 0.9);
