@@ -21,16 +21,12 @@ constexpr int kFrameworkWeight = 2;
 constexpr int kGpuCountWeight = 1;
 constexpr int kPrecisionWeight = 1;
 
-int SimilarityOf(const Configuration& a, const Configuration& b) {
-  return (a.model == b.model ? kModelWeight : 0) +
-         (a.hardware == b.hardware ? kHardwareWeight : 0) +
-         (a.framework == b.framework ? kFrameworkWeight : 0) +
-         (a.num_gpus == b.num_gpus ? kGpuCountWeight : 0) +
-         (a.precision == b.precision ? kPrecisionWeight : 0);
-}
+// The weights of the fields in the order LatencySiblings::Names holds them.
+constexpr std::array<int, 4> kNameWeights = {kModelWeight, kHardwareWeight, kFrameworkWeight,
+                                             kPrecisionWeight};
 
-double GpuDistance(const Configuration& a, const Configuration& b) {
-  return std::abs(std::log2(std::max(1, a.num_gpus)) - std::log2(std::max(1, b.num_gpus)));
+std::array<const std::string*, 4> NameFields(const Configuration& c) {
+  return {&c.model, &c.hardware, &c.framework, &c.precision};
 }
 
 // Far above any campaign's configurations, curves or points: a count past it is a corrupt file,
@@ -70,28 +66,66 @@ LatencySiblings LatencySiblings::Build(absl::Span<const LatencySample> samples) 
     siblings.configurations_.back().curves.push_back(static_cast<int>(siblings.curves_.size()));
     siblings.curves_.push_back(std::move(curve));
   }
+  siblings.BuildIndex();
   return siblings;
 }
 
+void LatencySiblings::BuildIndex() {
+  campaign_ids_.clear();
+  name_ids_.clear();
+  candidates_.clear();
+  for (size_t e = 0; e < configurations_.size(); ++e) {
+    const Configuration& configuration = configurations_[e].configuration;
+    const int campaign =
+        campaign_ids_.try_emplace(configuration.campaign, static_cast<int>(campaign_ids_.size()))
+            .first->second;
+    for (const std::string* name : NameFields(configuration)) {
+      name_ids_.try_emplace(*name, static_cast<int>(name_ids_.size()));
+    }
+    const Names names = NamesOf(configuration);
+    for (int c : configurations_[e].curves) {
+      const Shape& shape = curves_[c].shape;
+      candidates_[{campaign, static_cast<int>(configuration.batch_semantics), shape.input_tokens,
+                   shape.output_tokens}]
+          .push_back({names, static_cast<int>(e), c});
+    }
+  }
+}
+
+LatencySiblings::Names LatencySiblings::NamesOf(const Configuration& configuration) const {
+  Names names;
+  const std::array<const std::string*, 4> fields = NameFields(configuration);
+  for (size_t f = 0; f < fields.size(); ++f) {
+    const auto id = name_ids_.find(*fields[f]);
+    names.ids[f] = id == name_ids_.end() ? -1 : id->second;
+  }
+  names.num_gpus = configuration.num_gpus;
+  names.log2_gpus = std::log2(std::max(1, configuration.num_gpus));
+  return names;
+}
+
 int LatencySiblings::FindCurve(const Configuration& configuration, const Shape& shape) const {
+  const auto campaign = campaign_ids_.find(configuration.campaign);
+  if (campaign == campaign_ids_.end()) return -1;
+  const auto measured =
+      candidates_.find({campaign->second, static_cast<int>(configuration.batch_semantics),
+                        shape.input_tokens, shape.output_tokens});
+  if (measured == candidates_.end()) return -1;
+  const Names query = NamesOf(configuration);
   int best_curve = -1;
   std::tuple<int, double> best_rank{-1, 0};
-  for (const Entry& entry : configurations_) {
-    const Configuration& other = entry.configuration;
-    if (other.campaign != configuration.campaign ||
-        other.batch_semantics != configuration.batch_semantics || other == configuration) {
-      continue;
-    }
-    int curve = -1;
-    for (int c : entry.curves) {
-      if (curves_[c].shape == shape) curve = c;
-    }
-    if (curve < 0) continue;
+  for (const Candidate& candidate : measured->second) {
+    // Of the query's campaign and axis already: the same names are the configuration itself.
+    if (candidate.names.ids == query.ids && candidate.names.num_gpus == query.num_gpus) continue;
     // The most shared fields, then the nearest GPU count; the first in order on a tie.
-    const std::tuple<int, double> rank{SimilarityOf(configuration, other),
-                                       -GpuDistance(configuration, other)};
+    int similarity = candidate.names.num_gpus == query.num_gpus ? kGpuCountWeight : 0;
+    for (size_t f = 0; f < kNameWeights.size(); ++f) {
+      if (candidate.names.ids[f] == query.ids[f]) similarity += kNameWeights[f];
+    }
+    const std::tuple<int, double> rank{similarity,
+                                       -std::abs(candidate.names.log2_gpus - query.log2_gpus)};
     if (best_curve < 0 || rank > best_rank) {
-      best_curve = curve;
+      best_curve = candidate.curve;
       best_rank = rank;
     }
   }
@@ -182,6 +216,7 @@ absl::StatusOr<LatencySiblings> LatencySiblings::DecodeFrom(ByteReader& reader) 
     }
     siblings.configurations_.push_back(std::move(entry));
   }
+  siblings.BuildIndex();
   return siblings;
 }
 

@@ -1,8 +1,12 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <string>
+#include <tuple>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "core/data/benchmark_record.h"
@@ -57,8 +61,31 @@ class LatencySiblings {
     Configuration configuration;
     std::vector<int> curves;  // into curves_
   };
+  // A configuration's model, hardware, framework and precision as ids into name_ids_, and its GPU
+  // count: what a sibling's rank compares.
+  struct Names {
+    std::array<int, 4> ids{};
+    int num_gpus = 1;
+    double log2_gpus = 0;
+  };
+  // A curve FindCurve may pick: its configuration's names, its entry and its index in curves_.
+  struct Candidate {
+    Names names;
+    int entry = 0;
+    int curve = 0;
+  };
+  // `configuration`'s names; -1 for a name no entry carries.
+  Names NamesOf(const Configuration& configuration) const;
+  // Indexes the curves by campaign, batch axis and shape, so that a query ranks only the curves
+  // measured where it asks, in entry order (the order that breaks a tie).
+  void BuildIndex();
+
   std::vector<Entry> configurations_;  // strictly ascending by configuration
   std::vector<Curve> curves_;
+  absl::flat_hash_map<std::string, int> campaign_ids_;
+  absl::flat_hash_map<std::string, int> name_ids_;
+  // (campaign id, batch axis, input tokens, output tokens) -> the curves measured there.
+  absl::flat_hash_map<std::tuple<int, int, int, int>, std::vector<Candidate>> candidates_;
 };
 
 }  // namespace perfcast

@@ -79,6 +79,17 @@ TEST(LatencySiblingsTest, OnATieTheNearestGpuCountWins) {
   EXPECT_DOUBLE_EQ(*found, 2 + 2) << "the 4-GPU curve, batch 4";
 }
 
+TEST(LatencySiblingsTest, NamesTheTableLacksRankByTheOthers) {
+  // A GPU and a stack no curve carries: the same model still outranks the same precision.
+  const Configuration query = ConfigurationOf("X999", 2, "new-stack", "llama-70b", "fp8");
+  std::vector<LatencySample> samples;
+  AddCurve(samples, ConfigurationOf("H100", 2, "vllm", "llama-8b", "fp8"), kShape, 1);
+  AddCurve(samples, ConfigurationOf("B200", 8, "sglang", "llama-70b", "fp4"), kShape, 2);
+  const std::optional<double> found = LogShareAt(LatencySiblings::Build(samples), query, kShape, 4);
+  ASSERT_TRUE(found.has_value());
+  EXPECT_DOUBLE_EQ(*found, 2 + 2) << "the llama-70b curve, batch 4";
+}
+
 TEST(LatencySiblingsTest, AConfigurationsOwnCurveSpansItsMeasuredBatchesOnly) {
   std::vector<LatencySample> samples;
   AddCurve(samples, kQuery, kShape, 0);  // batches 4, 16, 64
