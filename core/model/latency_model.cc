@@ -633,8 +633,8 @@ void LatencyModel::Complete(const PredictionQuery& query, double confidence_leve
     p.itl_upper_s = p.itl_s * std::exp(itl_half_width);
     // Neither the first token nor the gaps after it can take longer than the whole batch at its
     // upper bound: where TTFT is most of the batch latency, the decode time is a small
-    // difference whose relative error explodes. A campaign whose own ITLs lie past the ones its
-    // latencies imply measures gaps that far past the batch too (docs/METHOD.md §9).
+    // difference whose relative error explodes. A campaign whose own ITLs lie that far from the
+    // ones its latencies imply may measure gaps that far past the batch (docs/METHOD.md §9).
     const double longest_batch = batch_latency * std::exp(throughput_half_width);
     p.ttft_upper_s = std::max(p.ttft_s, std::min(p.ttft_upper_s, longest_batch));
     const double longest_gap = longest_batch * std::exp(disagreement) / (output_tokens - 1);
@@ -712,6 +712,10 @@ absl::StatusOr<LatencyModel> LatencyModel::DecodeFrom(ByteReader& reader,
     quantiles.resize(kQuantileCount);
     for (double& q : quantiles) {
       PERFCAST_ASSIGN_OR_RETURN(q, reader.GetDouble());
+      // An absolute log distance: the ITL's bounds take exp of it.
+      if (!std::isfinite(q) || q < 0) {
+        return absl::DataLossError("bundle: latency model: bad disagreement quantile");
+      }
     }
   }
   PERFCAST_ASSIGN_OR_RETURN(XGBoostRegressor correction, XGBoostRegressor::DecodeFrom(reader));

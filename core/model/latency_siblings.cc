@@ -87,7 +87,7 @@ void LatencySiblings::BuildIndex() {
       const Shape& shape = curves_[c].shape;
       candidates_[{campaign, static_cast<int>(configuration.batch_semantics), shape.input_tokens,
                    shape.output_tokens}]
-          .push_back({names, static_cast<int>(e), c});
+          .push_back({names, c});
     }
   }
 }
@@ -193,6 +193,10 @@ absl::StatusOr<LatencySiblings> LatencySiblings::DecodeFrom(ByteReader& reader) 
       Curve curve;
       PERFCAST_ASSIGN_OR_RETURN(curve.shape.input_tokens, reader.GetI32());
       PERFCAST_ASSIGN_OR_RETURN(curve.shape.output_tokens, reader.GetI32());
+      // As Build writes them: one curve a shape, in ascending order.
+      if (!entry.curves.empty() && !(siblings.curves_.back().shape < curve.shape)) {
+        return absl::DataLossError("bundle: latency siblings: shapes out of order");
+      }
       PERFCAST_ASSIGN_OR_RETURN(const uint32_t points, reader.GetU32());
       if (points == 0 || points > kMaxEntries) {
         return absl::DataLossError("bundle: latency siblings: bad point count");

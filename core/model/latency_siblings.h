@@ -68,10 +68,9 @@ class LatencySiblings {
     int num_gpus = 1;
     double log2_gpus = 0;
   };
-  // A curve FindCurve may pick: its configuration's names, its entry and its index in curves_.
+  // A curve FindCurve may pick: its configuration's names and its index in curves_.
   struct Candidate {
     Names names;
-    int entry = 0;
     int curve = 0;
   };
   // `configuration`'s names; -1 for a name no entry carries.

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -109,7 +111,8 @@ TEST(LatencyModelTest, LatenciesAddedLaterAreThoseOfAFullPrediction) {
 }
 
 // Where TTFT is nearly the whole batch latency, the decode time is a small difference: its
-// interval must still stay within what the whole batch may take at its upper bound.
+// interval must still stay within what the whole batch may take at its upper bound, where the
+// campaign's figures agree (as these do).
 TEST(LatencyModelTest, NoLatencyBoundExceedsTheLongestBatch) {
   std::vector<BenchmarkRecord> records = testing::SyntheticRecords();
   for (BenchmarkRecord& r : records) {
@@ -160,6 +163,32 @@ TEST(LatencyModelTest, AnItlIntervalReachesAsFarPastTheBatchAsTheCampaignMeasure
       EXPECT_LE(p.itl_upper_s * (out - 1), kDisagreement * longest_batch * (1 + 1e-6));
     }
   }
+}
+
+// The disagreement quantiles bound the ITL through their exp: a stored one that is negative or
+// not a number is a corrupt bundle.
+TEST(LatencyBundleTest, ABadDisagreementQuantileIsDataLoss) {
+  std::vector<BenchmarkRecord> records = RecordsWithLatency();
+  for (BenchmarkRecord& r : records) *r.itl_s *= 4;  // every disagreement score is log 4
+  auto model = TrainOn(records);
+  ByteWriter writer;
+  PerfcastModelInternal::StateOf(*model).latency.EncodeTo(writer);
+  const std::string bytes = writer.Take();
+  const double log4 = std::log(4.0);
+  std::string quantile(sizeof log4, '\0');
+  std::memcpy(quantile.data(), &log4, sizeof log4);
+  const size_t at = bytes.find(quantile);
+  ASSERT_NE(at, std::string::npos);
+  for (double bad : {-0.5, std::nan(""), std::numeric_limits<double>::infinity()}) {
+    std::string corrupt = bytes;
+    std::memcpy(corrupt.data() + at, &bad, sizeof bad);
+    ByteReader reader(corrupt);
+    EXPECT_EQ(LatencyModel::DecodeFrom(reader, nullptr, kBundleFormatVersion).status().code(),
+              absl::StatusCode::kDataLoss)
+        << bad;
+  }
+  ByteReader reader(bytes);
+  EXPECT_TRUE(LatencyModel::DecodeFrom(reader, nullptr, kBundleFormatVersion).ok());
 }
 
 TEST(LatencyModelTest, OneOutputTokenIsAllFirstToken) {

@@ -153,10 +153,11 @@ TEST(LatencySiblingsTest, RoundTripsAndRejectsATruncatedTable) {
   EXPECT_EQ(LatencySiblings::DecodeFrom(truncated).status().code(), absl::StatusCode::kDataLoss);
 }
 
-// A table written by hand: one curve at kShape per configuration.
+// A table written by hand: a curve at kShape per configuration, `copies` times.
 struct HandWritten {
   Configuration configuration;
   std::vector<std::pair<double, double>> points;  // log2 batch, log share
+  int copies = 1;
 };
 
 std::string Written(const std::vector<HandWritten>& entries) {
@@ -164,13 +165,15 @@ std::string Written(const std::vector<HandWritten>& entries) {
   writer.PutU32(entries.size());
   for (const HandWritten& e : entries) {
     e.configuration.EncodeTo(writer);
-    writer.PutU32(1);
-    writer.PutI32(kShape.input_tokens);
-    writer.PutI32(kShape.output_tokens);
-    writer.PutU32(e.points.size());
-    for (const auto& [x, share] : e.points) {
-      writer.PutDouble(x);
-      writer.PutDouble(share);
+    writer.PutU32(e.copies);
+    for (int copy = 0; copy < e.copies; ++copy) {
+      writer.PutI32(kShape.input_tokens);
+      writer.PutI32(kShape.output_tokens);
+      writer.PutU32(e.points.size());
+      for (const auto& [x, share] : e.points) {
+        writer.PutDouble(x);
+        writer.PutDouble(share);
+      }
     }
   }
   return writer.Take();
@@ -198,6 +201,8 @@ TEST(LatencySiblingsTest, ACorruptTableIsDataLoss) {
       << "configurations out of order";
   EXPECT_EQ(DecodeCode(Written({{a, {{1, 0.5}}}, {a, {{1, 0.5}}}})), absl::StatusCode::kDataLoss)
       << "a configuration twice";
+  EXPECT_EQ(DecodeCode(Written({{a, {{1, 0.5}}, 2}})), absl::StatusCode::kDataLoss)
+      << "a shape twice";
 }
 
 }  // namespace
