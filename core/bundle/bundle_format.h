@@ -12,6 +12,10 @@ namespace perfcast {
 //   magic "PERFCAST" | u32 format version | u64 payload size | u64 FNV-1a-64 of payload | payload
 // All integers little-endian. The payload starts with a human-readable manifest string.
 inline constexpr absl::string_view kBundleMagic = "PERFCAST";
+// 17: the latency model's disagreement quantiles (how far a campaign's ITL lies from the one its
+// figures imply) also per output length, after the siblings
+// (LatencyModel::EncodeDisagreementByOutputTo); a bundle of format 16 or older reads its
+// campaigns' whole quantiles at every length, as it did.
 // 16: the latency model blends a TTFT with the share of the batch latency that the nearest
 // sibling configuration measured at the same shape; its weights, no-sibling quantiles and sibling
 // curves follow the last section (LatencyModel::EncodeSiblingsTo). A bundle of format 15 or older
@@ -38,7 +42,7 @@ inline constexpr absl::string_view kBundleMagic = "PERFCAST";
 // section; version 7 still loads, with no latency answers. 6: the catalogue carries frameworks.csv.
 // 5: one-hot columns that are not set are missing, no longer 0. A server that finds a version older
 // than kOldestReadableBundleFormatVersion retrains rather than loading it.
-inline constexpr uint32_t kBundleFormatVersion = 16;
+inline constexpr uint32_t kBundleFormatVersion = 17;
 inline constexpr uint32_t kOldestReadableBundleFormatVersion = 7;
 // The correction of an older bundle was trained on anchors that follow their fits past their last
 // batch: attaching rooflines to them would change what it corrects.
@@ -49,6 +53,8 @@ inline constexpr uint32_t kFirstBundleFormatWithSinglePointRooflines = 14;
 inline constexpr uint32_t kFirstBundleFormatWithLaterRowKinds = 15;
 // Format 16 on, the latency model's sibling weights, no-sibling quantiles and curves follow them.
 inline constexpr uint32_t kFirstBundleFormatWithLatencySiblings = 16;
+// Format 17 on, the disagreement quantiles by output length follow them.
+inline constexpr uint32_t kFirstBundleFormatWithDisagreementByOutput = 17;
 
 std::string SealBundle(absl::string_view payload);
 // InvalidArgument for a file that is not a perfcast bundle or has a format version outside

@@ -87,6 +87,7 @@ std::string EncodeModelBundle(const PerfcastModel& model) {
   s.calibration.EncodeLaterKindsTo(w);
   s.whole_curve_calibration.EncodeLaterKindsTo(w);
   s.latency.EncodeSiblingsTo(w);
+  s.latency.EncodeDisagreementByOutputTo(w);
   return SealBundle(w.Take());
 }
 
@@ -139,6 +140,10 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> DecodeModelBundle(absl::str
   // Version 15 ends here: a latency model that weighs no sibling.
   if (version >= kFirstBundleFormatWithLatencySiblings) {
     PERFCAST_RETURN_IF_ERROR(latency.DecodeSiblingsFrom(r));
+  }
+  // Version 16 ends here: an ITL's disagreement is its campaign's whatever the output length.
+  if (version >= kFirstBundleFormatWithDisagreementByOutput) {
+    PERFCAST_RETURN_IF_ERROR(latency.DecodeDisagreementByOutputFrom(r));
   }
   if (!r.empty()) return absl::DataLossError("bundle: trailing bytes after the last section");
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <random>
 #include <utility>
 
@@ -33,6 +34,16 @@ constexpr double kFallbackStepS = 0.01;
 // measured best on Splitwise and worst on InferenceMAX, the backbone regressor the reverse; the
 // mean sits between on both (README, Latency accuracy).
 constexpr double kShareWeight = 0.5;
+
+// An output length's disagreement quantiles need this many points measured at it; with fewer the
+// campaign's whole quantiles stand.
+constexpr int kMinDisagreementScores = 20;
+// Output lengths past 2^this (a billion tokens) are not a length: a corrupt bundle.
+constexpr int kMaxLog2OutputTokens = 30;
+
+int Log2OutputTokensOf(int output_tokens) {
+  return static_cast<int>(std::lround(std::log2(std::max(1, output_tokens))));
+}
 
 XGBoostParams LatencyParams(uint64_t seed, int threads) {
   XGBoostParams params;
@@ -425,6 +436,7 @@ absl::StatusOr<LatencyModel> LatencyModel::Train(absl::Span<const Curve> curves,
   // How far the data's own ITL lies from the one their throughput and TTFT imply, per campaign
   // and pooled (the last entry): widens the ITL interval (docs/METHOD.md §9).
   std::vector<std::vector<double>> disagreement(model.campaigns_.size() + 1);
+  std::vector<std::map<int, std::vector<double>>> disagreement_by_output(disagreement.size());
   for (const LatencyRow& row : rows) {
     const int output_tokens = row.curve->shape.output_tokens;
     if (!row.itl_s.has_value() || !(*row.itl_s > 0) || output_tokens < 2 ||
@@ -435,6 +447,16 @@ absl::StatusOr<LatencyModel> LatencyModel::Train(absl::Span<const Curve> curves,
     const double score = std::abs(std::log(*row.itl_s / implied));
     disagreement[row.campaign_index].push_back(score);
     disagreement.back().push_back(score);
+    const int length = Log2OutputTokensOf(output_tokens);
+    disagreement_by_output[row.campaign_index][length].push_back(score);
+    disagreement_by_output.back()[length].push_back(score);
+  }
+  model.disagreement_by_output_.resize(disagreement.size());
+  for (size_t c = 0; c < disagreement.size(); ++c) {
+    for (auto& [length, scores] : disagreement_by_output[c]) {
+      if (static_cast<int>(scores.size()) < kMinDisagreementScores) continue;
+      model.disagreement_by_output_[c].push_back({length, QuantilesOf(std::move(scores))});
+    }
   }
   model.disagreement_quantiles_.resize(disagreement.size());
   for (size_t c = 0; c < disagreement.size(); ++c) {
@@ -503,18 +525,26 @@ std::optional<double> LatencyModel::NoSiblingScoreQuantile(LatencySituation situ
   return ConformalQuantile(no_sibling_quantiles_[*s], n, level);
 }
 
-double LatencyModel::DisagreementQuantile(const std::string& campaign, double level) const {
+double LatencyModel::DisagreementQuantile(const std::string& campaign, int output_tokens,
+                                          double level) const {
   const size_t campaign_index =
       std::lower_bound(campaigns_.begin(), campaigns_.end(), campaign) - campaigns_.begin();
   const bool known = campaign_index < campaigns_.size() && campaigns_[campaign_index] == campaign;
-  const std::vector<double>* quantiles = nullptr;
+  std::optional<size_t> entry;
   if (known && campaign_index < disagreement_quantiles_.size() &&
       !disagreement_quantiles_[campaign_index].empty()) {
-    quantiles = &disagreement_quantiles_[campaign_index];
+    entry = campaign_index;
   } else if (!disagreement_quantiles_.empty() && !disagreement_quantiles_.back().empty()) {
-    quantiles = &disagreement_quantiles_.back();
+    entry = disagreement_quantiles_.size() - 1;
   }
-  if (quantiles == nullptr) return 0;
+  if (!entry.has_value()) return 0;
+  const std::vector<double>* quantiles = &disagreement_quantiles_[*entry];
+  if (*entry < disagreement_by_output_.size()) {
+    const int length = Log2OutputTokensOf(output_tokens);
+    for (const OutputDisagreement& at : disagreement_by_output_[*entry]) {
+      if (at.log2_output_tokens == length) quantiles = &at.quantiles;
+    }
+  }
   const double position = std::clamp(level, 0.0, 1.0) * (kQuantileCount - 1);
   const int below = std::min(static_cast<int>(position), kQuantileCount - 2);
   return (*quantiles)[below] + (position - below) * ((*quantiles)[below + 1] - (*quantiles)[below]);
@@ -550,7 +580,8 @@ void LatencyModel::Complete(const PredictionQuery& query, double confidence_leve
   const int own_curve = situation == LatencySituation::kSameConfiguration
                             ? siblings_.OwnCurve(query.configuration, query.shape)
                             : -1;
-  const double disagreement = DisagreementQuantile(query.configuration.campaign, confidence_level);
+  const double disagreement = DisagreementQuantile(query.configuration.campaign,
+                                                   query.shape.output_tokens, confidence_level);
   const std::optional<ResolvedConfiguration> resolved = ResolveOf(query.configuration);
   const int columns = column_count();
   const int output_tokens = query.shape.output_tokens;
@@ -737,6 +768,50 @@ void LatencyModel::EncodeSiblingsTo(ByteWriter& writer) const {
     PutScoreQuantiles(writer, no_sibling_counts_[s], no_sibling_quantiles_[s]);
   }
   siblings_.EncodeTo(writer);
+}
+
+void LatencyModel::EncodeDisagreementByOutputTo(ByteWriter& writer) const {
+  writer.PutU32(disagreement_by_output_.size());
+  for (const std::vector<OutputDisagreement>& lengths : disagreement_by_output_) {
+    writer.PutU32(lengths.size());
+    for (const OutputDisagreement& at : lengths) {
+      writer.PutI32(at.log2_output_tokens);
+      for (double q : at.quantiles) writer.PutDouble(q);
+    }
+  }
+}
+
+absl::Status LatencyModel::DecodeDisagreementByOutputFrom(ByteReader& reader) {
+  PERFCAST_ASSIGN_OR_RETURN(const uint32_t count, reader.GetU32());
+  // One entry per campaign and the pooled one, as the whole quantiles (none for a model trained
+  // on no latencies).
+  if (count != disagreement_quantiles_.size()) {
+    return absl::DataLossError("bundle: latency model: bad disagreement-by-output count");
+  }
+  disagreement_by_output_.assign(count, {});
+  for (std::vector<OutputDisagreement>& lengths : disagreement_by_output_) {
+    PERFCAST_ASSIGN_OR_RETURN(const uint32_t length_count, reader.GetU32());
+    if (length_count > kMaxLog2OutputTokens + 1) {
+      return absl::DataLossError("bundle: latency model: bad output-length count");
+    }
+    for (uint32_t i = 0; i < length_count; ++i) {
+      OutputDisagreement at;
+      PERFCAST_ASSIGN_OR_RETURN(at.log2_output_tokens, reader.GetI32());
+      if (at.log2_output_tokens < 0 || at.log2_output_tokens > kMaxLog2OutputTokens ||
+          (!lengths.empty() && !(at.log2_output_tokens > lengths.back().log2_output_tokens))) {
+        return absl::DataLossError("bundle: latency model: bad or unordered output length");
+      }
+      at.quantiles.resize(kQuantileCount);
+      for (double& q : at.quantiles) {
+        PERFCAST_ASSIGN_OR_RETURN(q, reader.GetDouble());
+        if (!std::isfinite(q) || q < 0) {
+          return absl::DataLossError("bundle: latency model: bad disagreement quantile");
+        }
+      }
+      lengths.push_back(std::move(at));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status LatencyModel::DecodeSiblingsFrom(ByteReader& reader) {

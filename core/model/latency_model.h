@@ -81,6 +81,10 @@ class LatencyModel {
   // sibling, as it did.
   void EncodeSiblingsTo(ByteWriter& writer) const;
   absl::Status DecodeSiblingsFrom(ByteReader& reader);
+  // The disagreement quantiles by output length: a section of their own after the siblings
+  // (format 17 on). A model decoded without them reads its campaigns' whole quantiles, as it did.
+  void EncodeDisagreementByOutputTo(ByteWriter& writer) const;
+  absl::Status DecodeDisagreementByOutputFrom(ByteReader& reader);
 
  private:
   // One feature row of a point; `row` has column_count() entries.
@@ -100,8 +104,9 @@ class LatencyModel {
   // situation weighs no sibling, or too few answers lacked one to reach `level`).
   std::optional<double> NoSiblingScoreQuantile(LatencySituation situation, double level) const;
   // The `level` quantile of how far the data's ITL lies from the one implied by their batch
-  // latency and TTFT, in log; of `campaign`'s points, else of all; 0 without any.
-  double DisagreementQuantile(const std::string& campaign, double level) const;
+  // latency and TTFT, in log; of `campaign`'s points, else of all; of those at the query's output
+  // length where enough were measured there, else of all its points; 0 without any.
+  double DisagreementQuantile(const std::string& campaign, int output_tokens, double level) const;
   void BuildLookups();
 
   std::shared_ptr<const Catalogue> catalogue_;
@@ -123,6 +128,14 @@ class LatencyModel {
   // 201 quantiles of |log(measured ITL / implied ITL)| per campaign of campaigns_ (empty: no
   // ITL measured), then pooled over all of them.
   std::vector<std::vector<double>> disagreement_quantiles_;
+  // The same per output length (rounded log2 of the output tokens), where at least
+  // kMinDisagreementScores points were measured at it: a harness's ITL may drift from its
+  // latency with the output length (runs that end early, say).
+  struct OutputDisagreement {
+    int log2_output_tokens = 0;
+    std::vector<double> quantiles;
+  };
+  std::vector<std::vector<OutputDisagreement>> disagreement_by_output_;  // ascending in length
   // Configurations (ToString) and campaigns whose latencies were trained on.
   std::vector<std::string> configurations_;
   std::vector<std::string> campaigns_;

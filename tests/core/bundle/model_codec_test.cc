@@ -83,6 +83,8 @@ TEST_F(ModelCodecTest, ThePayloadIsTheListedSectionsInOrder) {
   ASSERT_TRUE(whole_curves->DecodeLaterKindsFrom(reader).ok());
   // Format 16: the latency model's sibling curves and weights.
   ASSERT_TRUE(latency->DecodeSiblingsFrom(reader).ok());
+  // Format 17: its disagreement quantiles by output length.
+  ASSERT_TRUE(latency->DecodeDisagreementByOutputFrom(reader).ok());
   EXPECT_TRUE(reader.empty());
 }
 

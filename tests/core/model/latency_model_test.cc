@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -165,6 +166,44 @@ TEST(LatencyModelTest, AnItlIntervalReachesAsFarPastTheBatchAsTheCampaignMeasure
   }
 }
 
+// A campaign whose ITL drifts from its latency at its longest outputs only: the shorter ones,
+// whose figures agree, keep bounds within the batch's, and a format-16 copy, which knows the
+// campaign's disagreement as a whole, stretches them all.
+TEST(LatencyModelTest, AnItlIntervalReadsTheDisagreementOfItsOutputLength) {
+  constexpr double kDisagreement = 4;
+  std::vector<BenchmarkRecord> records = RecordsWithLatency();
+  for (BenchmarkRecord& r : records) {
+    if (r.shape.output_tokens == 1024) *r.itl_s *= kDisagreement;
+  }
+  auto model = TrainOn(records);
+  absl::StatusOr<std::shared_ptr<const PerfcastModel>> format16 =
+      DecodeModelBundle(testing::SealedAsFormat(testing::Format16PayloadOf(*model), 16));
+  ASSERT_TRUE(format16.ok()) << format16.status();
+  Configuration unseen = kKnown;
+  unseen.num_gpus = 8;
+  for (const Configuration& configuration : {kKnown, unseen}) {
+    for (int tokens : {256, 1024}) {
+      const PredictionQuery query{configuration, {tokens, tokens}};
+      auto prediction = model->Predict(query, kBatches, 0.9);
+      auto as_format16 = (*format16)->Predict(query, kBatches, 0.9);
+      ASSERT_TRUE(prediction.ok() && as_format16.ok());
+      for (size_t i = 0; i < prediction->size(); ++i) {
+        const PointPrediction& p = (*prediction)[i];
+        const PointPrediction& old = (*as_format16)[i];
+        const double implied = (p.batch_latency_s - p.ttft_s) / (tokens - 1);
+        const double longest_batch =
+            static_cast<double>(tokens) * p.batch_size / p.lower_tokens_per_s;
+        if (tokens == 1024) {
+          EXPECT_GE(p.itl_upper_s, kDisagreement * implied * (1 - 1e-9)) << p.batch_size;
+        } else {
+          EXPECT_LE(p.itl_upper_s * (tokens - 1), longest_batch * (1 + 1e-9)) << p.batch_size;
+          EXPECT_GE(old.itl_upper_s, kDisagreement * implied * (1 - 1e-9)) << p.batch_size;
+        }
+      }
+    }
+  }
+}
+
 // The disagreement quantiles bound the ITL through their exp: a stored one that is negative or
 // not a number is a corrupt bundle.
 TEST(LatencyBundleTest, ABadDisagreementQuantileIsDataLoss) {
@@ -188,7 +227,31 @@ TEST(LatencyBundleTest, ABadDisagreementQuantileIsDataLoss) {
         << bad;
   }
   ByteReader reader(bytes);
-  EXPECT_TRUE(LatencyModel::DecodeFrom(reader, nullptr, kBundleFormatVersion).ok());
+  absl::StatusOr<LatencyModel> decoded =
+      LatencyModel::DecodeFrom(reader, nullptr, kBundleFormatVersion);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+
+  // The same of the quantiles by output length, and of their lengths' order.
+  ByteWriter by_output_writer;
+  PerfcastModelInternal::StateOf(*model).latency.EncodeDisagreementByOutputTo(by_output_writer);
+  const std::string by_output = by_output_writer.Take();
+  const size_t quantile_at = by_output.find(quantile);
+  ASSERT_NE(quantile_at, std::string::npos);
+  std::string bad_quantile = by_output;
+  const double negative = -0.5;
+  std::memcpy(bad_quantile.data() + quantile_at, &negative, sizeof negative);
+  std::string bad_length = by_output;
+  const int32_t past_every_length = 31;
+  std::memcpy(bad_length.data() + quantile_at - sizeof past_every_length, &past_every_length,
+              sizeof past_every_length);
+  for (const std::string& corrupt : {bad_quantile, bad_length}) {
+    LatencyModel copy = *decoded;
+    ByteReader tail(corrupt);
+    EXPECT_EQ(copy.DecodeDisagreementByOutputFrom(tail).code(), absl::StatusCode::kDataLoss);
+  }
+  ByteReader tail(by_output);
+  EXPECT_TRUE(decoded->DecodeDisagreementByOutputFrom(tail).ok());
+  EXPECT_TRUE(tail.empty());
 }
 
 TEST(LatencyModelTest, OneOutputTokenIsAllFirstToken) {
