@@ -38,11 +38,14 @@ constexpr double kShareWeight = 0.5;
 // An output length's disagreement quantiles need this many points measured at it; with fewer the
 // campaign's whole quantiles stand.
 constexpr int kMinDisagreementScores = 20;
-// Output lengths past 2^this (a billion tokens) are not a length: a corrupt bundle.
+// Output lengths share their quantiles from 2^this tokens on (a billion), so that every length
+// an int holds has a bucket the bundle can store.
 constexpr int kMaxLog2OutputTokens = 30;
 
+// round(log2 output tokens), at most kMaxLog2OutputTokens.
 int Log2OutputTokensOf(int output_tokens) {
-  return static_cast<int>(std::lround(std::log2(std::max(1, output_tokens))));
+  return std::min(kMaxLog2OutputTokens,
+                  static_cast<int>(std::lround(std::log2(std::max(1, output_tokens)))));
 }
 
 XGBoostParams LatencyParams(uint64_t seed, int threads) {

@@ -240,11 +240,17 @@ TEST(LatencyBundleTest, ABadDisagreementQuantileIsDataLoss) {
   std::string bad_quantile = by_output;
   const double negative = -0.5;
   std::memcpy(bad_quantile.data() + quantile_at, &negative, sizeof negative);
+  // The first length of the first entry: the order alone would let a negative one pass.
   std::string bad_length = by_output;
-  const int32_t past_every_length = 31;
-  std::memcpy(bad_length.data() + quantile_at - sizeof past_every_length, &past_every_length,
-              sizeof past_every_length);
-  for (const std::string& corrupt : {bad_quantile, bad_length}) {
+  const int32_t negative_length = -1;
+  std::memcpy(bad_length.data() + quantile_at - sizeof negative_length, &negative_length,
+              sizeof negative_length);
+  std::string bad_count = by_output;
+  uint32_t entries = 0;
+  std::memcpy(&entries, bad_count.data(), sizeof entries);
+  ++entries;
+  std::memcpy(bad_count.data(), &entries, sizeof entries);
+  for (const std::string& corrupt : {bad_quantile, bad_length, bad_count}) {
     LatencyModel copy = *decoded;
     ByteReader tail(corrupt);
     EXPECT_EQ(copy.DecodeDisagreementByOutputFrom(tail).code(), absl::StatusCode::kDataLoss);
