@@ -665,10 +665,11 @@ void LatencyModel::Complete(const PredictionQuery& query, double confidence_leve
         disagreement);
     p.itl_lower_s = p.itl_s * std::exp(-itl_half_width);
     p.itl_upper_s = p.itl_s * std::exp(itl_half_width);
-    // Neither the first token nor the gaps after it can take longer than the whole batch at its
-    // upper bound: where TTFT is most of the batch latency, the decode time is a small
-    // difference whose relative error explodes. A campaign whose own ITLs lie that far from the
-    // ones its latencies imply may measure gaps that far past the batch (docs/METHOD.md §9).
+    // The first token cannot take longer than the whole batch at its upper bound, nor the gaps
+    // after it where the campaign's figures agree: where TTFT is most of the batch latency, the
+    // decode time is a small difference whose relative error explodes. A campaign whose own ITLs
+    // lie far from the ones its latencies imply may measure gaps that far past the batch
+    // (docs/METHOD.md §9).
     const double longest_batch = batch_latency * std::exp(throughput_half_width);
     p.ttft_upper_s = std::max(p.ttft_s, std::min(p.ttft_upper_s, longest_batch));
     const double longest_gap = longest_batch * std::exp(disagreement) / (output_tokens - 1);
