@@ -118,6 +118,32 @@ std::vector<double> QuantilesOf(std::vector<double> scores) {
   return out;
 }
 
+// The `p` quantile, p in [0, 1], of what QuantilesOf summarised, linear between its quantiles.
+double QuantileAt(const std::vector<double>& q, double p) {
+  const double position = p * (kQuantileCount - 1);
+  const int below = std::min(static_cast<int>(position), kQuantileCount - 2);
+  return q[below] + (position - below) * (q[below + 1] - q[below]);
+}
+
+// The finite-sample conformal quantile of `n` scores summarised by `q` at level p: p (n + 1) / n,
+// capped at the largest score.
+double ConformalQuantile(const std::vector<double>& q, int n, double level) {
+  return QuantileAt(q, std::min(1.0, level * (n + 1) / n));
+}
+
+// kQuantileCount disagreement quantiles: absolute log distances, whose exp the ITL's bounds take;
+// DataLoss for one that is negative or not finite.
+absl::Status GetDisagreementQuantiles(ByteReader& reader, std::vector<double>& quantiles) {
+  quantiles.resize(kQuantileCount);
+  for (double& q : quantiles) {
+    PERFCAST_ASSIGN_OR_RETURN(q, reader.GetDouble());
+    if (!std::isfinite(q) || q < 0) {
+      return absl::DataLossError("bundle: latency model: bad disagreement quantile");
+    }
+  }
+  return absl::OkStatus();
+}
+
 // A count of held-out scores, then their kQuantileCount quantiles when there are any.
 void PutScoreQuantiles(ByteWriter& writer, int count, const std::vector<double>& quantiles) {
   writer.PutU32(count);
@@ -499,19 +525,6 @@ double LatencyModel::sibling_weight(LatencySituation situation) const {
   return s.has_value() ? sibling_weights_[*s] : 0;
 }
 
-namespace {
-
-// The finite-sample conformal quantile of `n` scores summarised by `q` at level p: p (n + 1) / n,
-// capped at the largest score.
-double ConformalQuantile(const std::vector<double>& q, int n, double level) {
-  const double position = std::min(1.0, level * (n + 1) / n) * (kQuantileCount - 1);
-  const int below = std::min(static_cast<int>(position), kQuantileCount - 2);
-  const double fraction = position - below;
-  return q[below] + fraction * (q[below + 1] - q[below]);
-}
-
-}  // namespace
-
 std::optional<double> LatencyModel::ScoreQuantile(LatencySituation situation, double level) const {
   const std::optional<int> s = CalibratedSituation(situation);
   if (!s.has_value()) return std::nullopt;
@@ -548,9 +561,7 @@ double LatencyModel::DisagreementQuantile(const std::string& campaign, int outpu
       if (at.log2_output_tokens == length) quantiles = &at.quantiles;
     }
   }
-  const double position = std::clamp(level, 0.0, 1.0) * (kQuantileCount - 1);
-  const int below = std::min(static_cast<int>(position), kQuantileCount - 2);
-  return (*quantiles)[below] + (position - below) * ((*quantiles)[below + 1] - (*quantiles)[below]);
+  return QuantileAt(*quantiles, std::clamp(level, 0.0, 1.0));
 }
 
 void LatencyModel::Complete(const PredictionQuery& query, double confidence_level,
@@ -744,14 +755,7 @@ absl::StatusOr<LatencyModel> LatencyModel::DecodeFrom(ByteReader& reader,
   for (std::vector<double>& quantiles : model.disagreement_quantiles_) {
     PERFCAST_ASSIGN_OR_RETURN(const uint32_t present_quantiles, reader.GetU32());
     if (present_quantiles == 0) continue;
-    quantiles.resize(kQuantileCount);
-    for (double& q : quantiles) {
-      PERFCAST_ASSIGN_OR_RETURN(q, reader.GetDouble());
-      // An absolute log distance: the ITL's bounds take exp of it.
-      if (!std::isfinite(q) || q < 0) {
-        return absl::DataLossError("bundle: latency model: bad disagreement quantile");
-      }
-    }
+    PERFCAST_RETURN_IF_ERROR(GetDisagreementQuantiles(reader, quantiles));
   }
   PERFCAST_ASSIGN_OR_RETURN(XGBoostRegressor correction, XGBoostRegressor::DecodeFrom(reader));
   PERFCAST_ASSIGN_OR_RETURN(XGBoostRegressor share_correction,
@@ -805,13 +809,7 @@ absl::Status LatencyModel::DecodeDisagreementByOutputFrom(ByteReader& reader) {
           (!lengths.empty() && !(at.log2_output_tokens > lengths.back().log2_output_tokens))) {
         return absl::DataLossError("bundle: latency model: bad or unordered output length");
       }
-      at.quantiles.resize(kQuantileCount);
-      for (double& q : at.quantiles) {
-        PERFCAST_ASSIGN_OR_RETURN(q, reader.GetDouble());
-        if (!std::isfinite(q) || q < 0) {
-          return absl::DataLossError("bundle: latency model: bad disagreement quantile");
-        }
-      }
+      PERFCAST_RETURN_IF_ERROR(GetDisagreementQuantiles(reader, at.quantiles));
       lengths.push_back(std::move(at));
     }
   }
