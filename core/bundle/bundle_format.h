@@ -12,6 +12,10 @@ namespace perfcast {
 //   magic "PERFCAST" | u32 format version | u64 payload size | u64 FNV-1a-64 of payload | payload
 // All integers little-endian. The payload starts with a human-readable manifest string.
 inline constexpr absl::string_view kBundleMagic = "PERFCAST";
+// 18: an anchor of another shape is scaled by its configuration's roofline step between the
+// shapes, to a power of its own, and an anchor of another configuration by the decode ratio at
+// the anchor's shape (PhysicalExponents::shape, after the last section); a bundle of format 17 or
+// older scales the decode ratio across shape and configuration together, as it was trained.
 // 17: the latency model's disagreement quantiles (how far a campaign's ITL lies from the one its
 // figures imply) also per output length, after the siblings
 // (LatencyModel::EncodeDisagreementByOutputTo); a bundle of format 16 or older reads its
@@ -42,7 +46,7 @@ inline constexpr absl::string_view kBundleMagic = "PERFCAST";
 // section; version 7 still loads, with no latency answers. 6: the catalogue carries frameworks.csv.
 // 5: one-hot columns that are not set are missing, no longer 0. A server that finds a version older
 // than kOldestReadableBundleFormatVersion retrains rather than loading it.
-inline constexpr uint32_t kBundleFormatVersion = 17;
+inline constexpr uint32_t kBundleFormatVersion = 18;
 inline constexpr uint32_t kOldestReadableBundleFormatVersion = 7;
 // The correction of an older bundle was trained on anchors that follow their fits past their last
 // batch: attaching rooflines to them would change what it corrects.
@@ -55,6 +59,8 @@ inline constexpr uint32_t kFirstBundleFormatWithLaterRowKinds = 15;
 inline constexpr uint32_t kFirstBundleFormatWithLatencySiblings = 16;
 // Format 17 on, the disagreement quantiles by output length follow them.
 inline constexpr uint32_t kFirstBundleFormatWithDisagreementByOutput = 17;
+// Format 18 on, the shape's physical exponent follows them.
+inline constexpr uint32_t kFirstBundleFormatWithShapeExponent = 18;
 
 std::string SealBundle(absl::string_view payload);
 // InvalidArgument for a file that is not a perfcast bundle or has a format version outside

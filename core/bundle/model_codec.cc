@@ -46,6 +46,9 @@ std::string Manifest(const PerfcastModel::State& s) {
                       "; physical exponents ", s.physical_exponents.same_hardware,
                       " (same hardware) ", s.physical_exponents.same_stack,
                       " (same software stack) ", s.physical_exponents.other_stack, " (other stack)",
+                      s.physical_exponents.shape.has_value()
+                          ? absl::StrCat(", ", *s.physical_exponents.shape, " (shape)")
+                          : "",
                       CampaignLevelsText(s.campaign_levels));
 }
 
@@ -88,6 +91,7 @@ std::string EncodeModelBundle(const PerfcastModel& model) {
   s.whole_curve_calibration.EncodeLaterKindsTo(w);
   s.latency.EncodeSiblingsTo(w);
   s.latency.EncodeDisagreementByOutputTo(w);
+  s.physical_exponents.EncodeShapeTo(w);
   return SealBundle(w.Take());
 }
 
@@ -105,8 +109,7 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> DecodeModelBundle(absl::str
     anchors.push_back(std::move(anchor));
   }
   PERFCAST_ASSIGN_OR_RETURN(XGBoostRegressor correction, XGBoostRegressor::DecodeFrom(r));
-  PERFCAST_ASSIGN_OR_RETURN(const PhysicalExponents physical_exponents,
-                            PhysicalExponents::DecodeFrom(r));
+  PERFCAST_ASSIGN_OR_RETURN(PhysicalExponents physical_exponents, PhysicalExponents::DecodeFrom(r));
   PERFCAST_ASSIGN_OR_RETURN(std::shared_ptr<const Catalogue> catalogue, DecodeCatalogue(r));
   // Format 13 on, the correction was trained on anchors that follow their roofline past their
   // last point, format 14 on single points too; older ones on anchors that follow their
@@ -144,6 +147,10 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> DecodeModelBundle(absl::str
   // Version 16 ends here: an ITL's disagreement is its campaign's whatever the output length.
   if (version >= kFirstBundleFormatWithDisagreementByOutput) {
     PERFCAST_RETURN_IF_ERROR(latency.DecodeDisagreementByOutputFrom(r));
+  }
+  // Version 17 ends here: the kinds' exponents scale the decode ratio across shapes too.
+  if (version >= kFirstBundleFormatWithShapeExponent) {
+    PERFCAST_RETURN_IF_ERROR(physical_exponents.DecodeShapeFrom(r));
   }
   if (!r.empty()) return absl::DataLossError("bundle: trailing bytes after the last section");
 

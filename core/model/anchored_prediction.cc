@@ -18,10 +18,10 @@ AnchoredPrediction Combine(const Corrector& corrector, const Configuration& conf
   int max_batch_size = 1;
   for (size_t i = 0; i < anchor_count; ++i) {
     const AnchorCurve& anchor = *anchors[i].curve;
-    const double exponent = corrector.physical_exponents.For(
-        AnchorKindOf(configuration, anchor.curve().configuration, transfers[i]));
-    const double value = std::log(anchor.ThroughputAt(batch_size)) + corrections[i] +
-                         exponent * transfers[i].physical_log_ratio;
+    const double value =
+        std::log(anchor.ThroughputAt(batch_size)) + corrections[i] +
+        corrector.physical_exponents.LogScale(
+            AnchorKindOf(configuration, anchor.curve().configuration, transfers[i]), transfers[i]);
     sum += value;
     sum_of_squares += value * value;
     shape_distance += ShapeDistance(shape, anchor.curve().shape);

@@ -23,10 +23,20 @@ double PhysicalExponents::For(AnchorKind kind) const {
   return other_stack;
 }
 
+double PhysicalExponents::LogScale(AnchorKind kind, const CatalogueTransfer& transfer) const {
+  if (!shape.has_value()) return For(kind) * transfer.decode_log_ratio;
+  return For(kind) * transfer.physical_log_ratio + *shape * transfer.shape_log_ratio;
+}
+
 void PhysicalExponents::EncodeTo(ByteWriter& writer) const {
   writer.PutDouble(same_hardware);
   writer.PutDouble(same_stack);
   writer.PutDouble(other_stack);
+}
+
+void PhysicalExponents::EncodeShapeTo(ByteWriter& writer) const {
+  writer.PutU32(shape.has_value() ? 1 : 0);
+  if (shape.has_value()) writer.PutDouble(*shape);
 }
 
 absl::StatusOr<PhysicalExponents> PhysicalExponents::DecodeFrom(ByteReader& reader) {
@@ -40,6 +50,21 @@ absl::StatusOr<PhysicalExponents> PhysicalExponents::DecodeFrom(ByteReader& read
     *exponent = value;
   }
   return exponents;
+}
+
+absl::Status PhysicalExponents::DecodeShapeFrom(ByteReader& reader) {
+  PERFCAST_ASSIGN_OR_RETURN(const uint32_t present, reader.GetU32());
+  if (present > 1) return absl::DataLossError("bundle: a bad shape exponent marker");
+  if (present == 0) {
+    shape.reset();
+    return absl::OkStatus();
+  }
+  PERFCAST_ASSIGN_OR_RETURN(const double value, reader.GetDouble());
+  if (!(value >= 0 && value <= 1)) {
+    return absl::DataLossError("bundle: a physical exponent is outside [0, 1]");
+  }
+  shape = value;
+  return absl::OkStatus();
 }
 
 }  // namespace perfcast

@@ -1,5 +1,8 @@
 #pragma once
 
+#include <optional>
+
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "core/data/benchmark_record.h"
 #include "core/model/workload_features.h"
@@ -17,19 +20,28 @@ enum class AnchorKind { kSameHardware = 0, kSameStack = 1, kOtherStack = 2 };
 AnchorKind AnchorKindOf(const Configuration& query, const Configuration& anchor,
                         const CatalogueTransfer& transfer);
 
-// Powers of the datasheets' speed ratio that scale an anchor of another configuration (see
-// RowBuilder::FitPhysicalExponents), one per AnchorKind. Each is in [0, 1]: a roofline ratio
-// bounds a speed-up, it does not promise it.
+// Powers of the datasheets' ratios that scale an anchor (see RowBuilder::FitPhysicalExponents):
+// of the speed ratio between an anchor's configuration and the query's, one per AnchorKind, and
+// of the roofline's step from the anchor's shape to the query's. Each is in [0, 1]: a roofline
+// ratio bounds a speed-up, it does not promise it.
 struct PhysicalExponents {
   double same_hardware = 0;
   double same_stack = 0;
   double other_stack = 0;
+  // Absent in a bundle of format 17 or older, whose exponents scale the decode ratio across
+  // shape and configuration together (CatalogueTransfer::decode_log_ratio), as it was trained.
+  std::optional<double> shape;
 
   double For(AnchorKind kind) const;
+  // What the datasheets add to the log of an anchor's throughput.
+  double LogScale(AnchorKind kind, const CatalogueTransfer& transfer) const;
 
+  // The kinds' exponents; the shape's follows the bundle's last section (format 18 on).
   void EncodeTo(ByteWriter& writer) const;
+  void EncodeShapeTo(ByteWriter& writer) const;
   // DataLoss for an exponent outside [0, 1].
   static absl::StatusOr<PhysicalExponents> DecodeFrom(ByteReader& reader);
+  absl::Status DecodeShapeFrom(ByteReader& reader);
 };
 
 }  // namespace perfcast

@@ -28,29 +28,50 @@ void RowBuilder::AddCurve(const Curve& target, int target_index, const AnchorCur
     matrix_.AddRow(row_);
     targets_.push_back(std::log(point.throughput_tokens_per_s / anchor_value));
     target_curves_.push_back(target_index);
-    physical_log_ratios_.push_back(transfer.physical_log_ratio);
+    transfers_.push_back(transfer);
     anchor_kinds_.push_back(
         AnchorKindOf(target.configuration, anchor.curve().configuration, transfer));
+    same_configuration_.push_back(target.configuration == anchor.curve().configuration);
   }
 }
 
-PhysicalExponents RowBuilder::FitPhysicalExponents() {
-  double cross[3] = {0, 0, 0}, square[3] = {0, 0, 0};
-  for (size_t row = 0; row < targets_.size(); ++row) {
-    const int kind = static_cast<int>(anchor_kinds_[row]);
-    cross[kind] += physical_log_ratios_[row] * targets_[row];
-    square[kind] += physical_log_ratios_[row] * physical_log_ratios_[row];
+namespace {
+
+// The least-squares k of `target ~ k * ratio` through the origin, kept in [0, 1].
+class ThroughOrigin {
+ public:
+  void Add(double ratio, double target) {
+    cross_ += ratio * target;
+    square_ += ratio * ratio;
   }
-  auto fit = [&](AnchorKind kind) {
-    const int k = static_cast<int>(kind);
-    return square[k] > 0 ? std::clamp(cross[k] / square[k], 0.0, 1.0) : 0.0;
-  };
-  const PhysicalExponents exponents{.same_hardware = fit(AnchorKind::kSameHardware),
-                                    .same_stack = fit(AnchorKind::kSameStack),
-                                    .other_stack = fit(AnchorKind::kOtherStack)};
+  double Exponent() const { return square_ > 0 ? std::clamp(cross_ / square_, 0.0, 1.0) : 0.0; }
+
+ private:
+  double cross_ = 0;
+  double square_ = 0;
+};
+
+}  // namespace
+
+PhysicalExponents RowBuilder::FitPhysicalExponents() {
+  // Within a configuration the step between configurations is nil, so its rows tell the shape's
+  // exponent alone.
+  ThroughOrigin shape;
   for (size_t row = 0; row < targets_.size(); ++row) {
-    targets_[row] -=
-        static_cast<float>(exponents.For(anchor_kinds_[row]) * physical_log_ratios_[row]);
+    if (same_configuration_[row]) shape.Add(transfers_[row].shape_log_ratio, targets_[row]);
+  }
+  PhysicalExponents exponents{.shape = shape.Exponent()};
+  ThroughOrigin kinds[3];
+  for (size_t row = 0; row < targets_.size(); ++row) {
+    const CatalogueTransfer& transfer = transfers_[row];
+    kinds[static_cast<int>(anchor_kinds_[row])].Add(
+        transfer.physical_log_ratio, targets_[row] - *exponents.shape * transfer.shape_log_ratio);
+  }
+  exponents.same_hardware = kinds[static_cast<int>(AnchorKind::kSameHardware)].Exponent();
+  exponents.same_stack = kinds[static_cast<int>(AnchorKind::kSameStack)].Exponent();
+  exponents.other_stack = kinds[static_cast<int>(AnchorKind::kOtherStack)].Exponent();
+  for (size_t row = 0; row < targets_.size(); ++row) {
+    targets_[row] -= static_cast<float>(exponents.LogScale(anchor_kinds_[row], transfers_[row]));
   }
   return exponents;
 }

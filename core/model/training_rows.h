@@ -27,11 +27,14 @@ class RowBuilder {
   void AddCurve(const Curve& target, int target_index, const AnchorCurve& anchor, bool same_curve,
                 size_t first_point);
 
-  // For anchors on the target's own hardware and on other hardware apart, the exponent k of
-  // (query roofline / anchor roofline)^k that best explains the rows (least squares through the
-  // origin on log values, kept in [0, 1]: a roofline ratio bounds a speed-up, it does not promise
-  // it); then takes that scaling out of the targets so that the trees learn what the datasheets
-  // do not explain. 0 where there are no ratios. Call once, after the last AddCurve.
+  // The exponent k of the roofline's step between shapes, (query roofline / the roofline at the
+  // anchor's shape)^k, from the anchors of the target's own configuration; then, for anchors on
+  // the target's own hardware, on other hardware of its software stack and on another stack
+  // apart, the exponent of the decode ceilings' ratio between the configurations. Each is the
+  // least-squares fit through the origin on log values, kept in [0, 1] (a roofline ratio bounds
+  // a speed-up, it does not promise it), and 0 where there are no ratios. The scaling is then
+  // taken out of the targets, so that the trees learn what the datasheets do not explain. Call
+  // once, after the last AddCurve.
   PhysicalExponents FitPhysicalExponents();
 
   // The rows, handed over once they are complete (the caller trains on them and frees them);
@@ -48,8 +51,9 @@ class RowBuilder {
   SparseFeatureMatrix matrix_;
   std::vector<float> targets_;
   std::vector<int> target_curves_;
-  std::vector<double> physical_log_ratios_;
+  std::vector<CatalogueTransfer> transfers_;
   std::vector<AnchorKind> anchor_kinds_;
+  std::vector<bool> same_configuration_;
 };
 
 // Where a curve splits into the measured smaller half and the larger batches predicted from it,

@@ -42,13 +42,22 @@ struct FeatureVocabulary {
 // What the catalogue says of moving from an anchor's configuration to the query's, from the
 // lookups the features make anyway.
 struct CatalogueTransfer {
-  // ln(the query configuration's memory-bound decode rate at its shape / the anchor's at the
-  // anchor's shape), both at the batch size, i.e. how much faster the datasheets say the query
-  // runs. Decode, not the whole roofline: the generated tokens/s of serving are bound by
-  // streaming weights and KV cache, and a compute peak ratio (FP8/BF16 tensor units) overstates
-  // speed-ups that the kernels of a young stack do not reach. 0 without a catalogue, for an
-  // anchor of the query's own configuration, or where either side does not resolve.
+  // ln(the query configuration's memory-bound decode rate / the anchor's), both at the anchor's
+  // shape and the batch size, i.e. how much faster the datasheets say the query's system runs.
+  // Decode, not the whole roofline: the generated tokens/s of serving are bound by streaming
+  // weights and KV cache, and a compute peak ratio (FP8/BF16 tensor units) overstates speed-ups
+  // that the kernels of a young stack do not reach. 0 without a catalogue, for an anchor of the
+  // query's own configuration, or where either side does not resolve.
   double physical_log_ratio = 0;
+  // ln(the query configuration's decode rate at the query's shape / the anchor's at its own),
+  // the shape's step and the configuration's together, as bundles of format 17 or older scale
+  // it. 0 where physical_log_ratio is.
+  double decode_log_ratio = 0;
+  // ln(the query configuration's roofline at the query's shape / at the anchor's), both at the
+  // batch size held at the KV cache's capacity, as an anchor past its last point follows it:
+  // the step between the shapes that the datasheets explain, prefill included, which a shape of
+  // long prompts needs. 0 for the anchor's own shape or where either roofline is unknown.
+  double shape_log_ratio = 0;
   // Both accelerators name the same software stack (false where either names none).
   bool same_software_stack = false;
 };

@@ -20,16 +20,24 @@ inline std::string WithoutTail(absl::string_view payload, absl::string_view tail
   return std::string(payload.substr(0, payload.size() - tail.size()));
 }
 
-// The payload of `model`'s bundle as format 16 wrote it: today's without the disagreement
-// quantiles by output length that format 17 appends after the last section.
-inline std::string Format16PayloadOf(const PerfcastModel& model) {
+// The payload of `model`'s bundle as format 17 wrote it: today's without the shape's physical
+// exponent that format 18 appends after the last section.
+inline std::string Format17PayloadOf(const PerfcastModel& model) {
   const std::string current = EncodeModelBundle(model);
   absl::StatusOr<absl::string_view> payload = OpenBundle(current);
   EXPECT_TRUE(payload.ok()) << payload.status();
   if (!payload.ok()) return "";
+  ByteWriter shape;
+  PerfcastModelInternal::StateOf(model).physical_exponents.EncodeShapeTo(shape);
+  return WithoutTail(*payload, shape.Take());
+}
+
+// The payload of `model`'s bundle as format 16 wrote it: format 17's without the disagreement
+// quantiles by output length that format 17 appends after the last section.
+inline std::string Format16PayloadOf(const PerfcastModel& model) {
   ByteWriter by_output;
   PerfcastModelInternal::StateOf(model).latency.EncodeDisagreementByOutputTo(by_output);
-  return WithoutTail(*payload, by_output.Take());
+  return WithoutTail(Format17PayloadOf(model), by_output.Take());
 }
 
 // The payload of `model`'s bundle as format 15 wrote it: format 16's without the latency model's

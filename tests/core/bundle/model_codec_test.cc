@@ -66,7 +66,8 @@ TEST_F(ModelCodecTest, ThePayloadIsTheListedSectionsInOrder) {
   ASSERT_EQ(static_cast<int>(*curve_count), model().info().curve_count);
   for (uint32_t i = 0; i < *curve_count; ++i) ASSERT_TRUE(AnchorCurve::DecodeFrom(reader).ok());
   ASSERT_TRUE(XGBoostRegressor::DecodeFrom(reader).ok());
-  ASSERT_TRUE(PhysicalExponents::DecodeFrom(reader).ok());
+  absl::StatusOr<PhysicalExponents> exponents = PhysicalExponents::DecodeFrom(reader);
+  ASSERT_TRUE(exponents.ok()) << exponents.status();
   EXPECT_EQ(*reader.GetU32(), 0u);  // trained without a catalogue
   ASSERT_TRUE(WorkloadScales::DecodeFrom(reader).ok());
   ASSERT_TRUE(ErrorPredictor::DecodeFrom(reader).ok());
@@ -85,6 +86,9 @@ TEST_F(ModelCodecTest, ThePayloadIsTheListedSectionsInOrder) {
   ASSERT_TRUE(latency->DecodeSiblingsFrom(reader).ok());
   // Format 17: its disagreement quantiles by output length.
   ASSERT_TRUE(latency->DecodeDisagreementByOutputFrom(reader).ok());
+  // Format 18: the shape's physical exponent.
+  ASSERT_TRUE(exponents->DecodeShapeFrom(reader).ok());
+  EXPECT_TRUE(exponents->shape.has_value());
   EXPECT_TRUE(reader.empty());
 }
 
@@ -142,14 +146,15 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> TrainCatalogued(
 }
 
 // The throughputs `model` predicts when its bundle is read as format `version`: today's bundle,
-// or format 14's payload (which formats 12 and 13 share) stamped with an older version.
+// format 17's, or format 14's payload (which formats 12 and 13 share) stamped with an older
+// version.
 std::vector<double> ThroughputsAsFormat(const PerfcastModel& model, uint8_t version,
                                         const PredictionQuery& query,
                                         absl::Span<const int> batches) {
-  auto decoded =
-      DecodeModelBundle(version == kBundleFormatVersion
-                            ? EncodeModelBundle(model)
-                            : testing::SealedAsFormat(testing::Format14PayloadOf(model), version));
+  auto decoded = DecodeModelBundle(
+      version == kBundleFormatVersion ? EncodeModelBundle(model)
+      : version == 17 ? testing::SealedAsFormat(testing::Format17PayloadOf(model), version)
+                      : testing::SealedAsFormat(testing::Format14PayloadOf(model), version));
   EXPECT_TRUE(decoded.ok()) << decoded.status();
   if (!decoded.ok()) return {};
   auto predicted = (*decoded)->Predict(query, batches, 0.9);
@@ -175,10 +180,14 @@ TEST(ModelCodecRooflineTest, ADecodedModelFollowsTheRooflinesAndAnOlderFormatIts
   ASSERT_EQ(after.size(), 2u);
   for (int i = 0; i < 2; ++i) EXPECT_DOUBLE_EQ(after[i], (*before)[i].throughput_tokens_per_s);
 
-  // Under format 13 these sweeps of four points follow their rooflines as they were trained to.
+  // Under format 13 these sweeps of four points follow their rooflines as they were trained to,
+  // as under format 17, whose anchors of other shapes are not scaled by the shape's step.
+  const std::vector<double> as_format17 = ThroughputsAsFormat(**trained, 17, query, batches);
   const std::vector<double> as_format13 = ThroughputsAsFormat(**trained, 13, query, batches);
+  ASSERT_EQ(as_format17.size(), 2u);
   ASSERT_EQ(as_format13.size(), 2u);
-  EXPECT_DOUBLE_EQ(as_format13[1], (*before)[1].throughput_tokens_per_s);
+  EXPECT_DOUBLE_EQ(as_format13[1], as_format17[1]);
+  EXPECT_NE(as_format17[1], (*before)[1].throughput_tokens_per_s);
 
   // Under format 12, whose anchors followed their fits past their last batch, the measured batch
   // reads the same, the one past every curve does not.

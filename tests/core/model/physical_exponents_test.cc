@@ -1,5 +1,7 @@
 #include "core/model/physical_exponents.h"
 
+#include <cmath>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -25,6 +27,49 @@ TEST(PhysicalExponentsTest, TheKindFollowsTheHardwareAndItsSoftwareStack) {
   EXPECT_EQ(AnchorKindOf(h100, h100_other_model, other_stack), AnchorKind::kSameHardware);
   EXPECT_EQ(AnchorKindOf(h100, a100, same_stack), AnchorKind::kSameStack);
   EXPECT_EQ(AnchorKindOf(h100, a100, other_stack), AnchorKind::kOtherStack);
+}
+
+TEST(PhysicalExponentsTest, TheShapesStepHasItsOwnPowerAndAnOlderBundleScalesTheDecodeRatio) {
+  CatalogueTransfer transfer;
+  transfer.physical_log_ratio = 0.4;
+  transfer.decode_log_ratio = 1.0;
+  transfer.shape_log_ratio = -2.0;
+  PhysicalExponents exponents{.same_hardware = 0.5, .same_stack = 0.25, .other_stack = 0.1};
+  // Format 17 or older: the decode ratio across shape and configuration, to the kind's power.
+  EXPECT_DOUBLE_EQ(exponents.LogScale(AnchorKind::kSameHardware, transfer), 0.5);
+  EXPECT_DOUBLE_EQ(exponents.LogScale(AnchorKind::kOtherStack, transfer), 0.1);
+  // Format 18: the configuration's step at the anchor's shape, then the roofline's shape step.
+  exponents.shape = 0.75;
+  EXPECT_DOUBLE_EQ(exponents.LogScale(AnchorKind::kSameHardware, transfer), 0.2 - 1.5);
+  EXPECT_DOUBLE_EQ(exponents.LogScale(AnchorKind::kSameStack, transfer), 0.1 - 1.5);
+}
+
+TEST(PhysicalExponentsTest, TheShapesExponentRoundTripsPresentOrAbsent) {
+  for (const std::optional<double> shape : {std::optional<double>(), std::optional<double>(0.8)}) {
+    ByteWriter writer;
+    PhysicalExponents{.shape = shape}.EncodeShapeTo(writer);
+    const std::string bytes = writer.Take();
+    ByteReader reader(bytes);
+    PhysicalExponents decoded{.shape = 0.3};
+    ASSERT_TRUE(decoded.DecodeShapeFrom(reader).ok());
+    EXPECT_EQ(decoded.shape, shape);
+    EXPECT_TRUE(reader.empty());
+  }
+}
+
+TEST(PhysicalExponentsTest, ABadShapeExponentIsDataLoss) {
+  ByteWriter marker;
+  marker.PutU32(2);
+  ByteWriter outside;
+  PhysicalExponents{.shape = 1.5}.EncodeShapeTo(outside);
+  ByteWriter not_a_number;
+  PhysicalExponents{.shape = NAN}.EncodeShapeTo(not_a_number);
+  for (ByteWriter* writer : {&marker, &outside, &not_a_number}) {
+    const std::string bytes = writer->Take();
+    ByteReader reader(bytes);
+    PhysicalExponents decoded;
+    EXPECT_EQ(decoded.DecodeShapeFrom(reader).code(), absl::StatusCode::kDataLoss);
+  }
 }
 
 TEST(PhysicalExponentsTest, RoundTrip) {

@@ -1,8 +1,11 @@
 #include "core/model/training_rows.h"
 
 #include <cmath>
+#include <memory>
+#include <utility>
 #include <vector>
 
+#include "core/catalogue/catalogue.h"
 #include "gtest/gtest.h"
 
 namespace perfcast {
@@ -57,6 +60,35 @@ TEST(RowBuilderTest, ARowPerPointFromTheFirstAndATargetOfTheLogRatio) {
   const PhysicalExponents exponents = rows.FitPhysicalExponents();
   EXPECT_EQ(exponents.same_hardware, 0);
   EXPECT_EQ(rows.TakeMatrix().row_count(), 3);
+}
+
+TEST(RowBuilderTest, TheShapesExponentIsFittedWithinAConfigurationAndTakenOutOfTheTargets) {
+  absl::StatusOr<Catalogue> catalogue = Catalogue::Load(PERFCAST_SOURCE_DIR "/data/catalogue");
+  ASSERT_TRUE(catalogue.ok()) << catalogue.status();
+  const Configuration h100{"NVIDIA H100", 1, "vllm", "meta-llama/Meta-Llama-3-8B", "fp16"};
+  const TransferFeatures features(FeatureVocabulary::FromConfigurations({h100}),
+                                  std::make_shared<const Catalogue>(*std::move(catalogue)));
+  const AnchorCurve anchor(Curve{h100, {128, 128}, {{1, 90}, {4, 330}, {16, 1100}, {64, 2900}}});
+  // The long prompts' curve steps from the anchor by half the roofline's step, in log.
+  Curve prompts{h100, {2048, 128}, {}};
+  std::vector<float> row(features.column_count());
+  for (const CurvePoint& point : anchor.curve().points) {
+    const double step =
+        features.Compute(h100, prompts.shape, anchor, false, point.batch_size, absl::MakeSpan(row))
+            .shape_log_ratio;
+    ASSERT_LT(step, 0);
+    prompts.points.push_back(
+        {point.batch_size, point.throughput_tokens_per_s * std::exp(0.5 * step)});
+  }
+  RowBuilder rows(features);
+  rows.AddCurve(prompts, 0, anchor, false, 0);
+
+  const PhysicalExponents exponents = rows.FitPhysicalExponents();
+
+  ASSERT_TRUE(exponents.shape.has_value());
+  EXPECT_NEAR(*exponents.shape, 0.5, 1e-6);
+  EXPECT_EQ(exponents.same_hardware, 0);
+  for (float value : rows.targets()) EXPECT_NEAR(value, 0, 1e-6);
 }
 
 }  // namespace

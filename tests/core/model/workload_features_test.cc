@@ -96,6 +96,55 @@ TEST(TransferFeaturesTest, AppendsTheQueryLogCeilingsAndTheirRatiosToTheAnchors)
                   std::log2(query.prefill_tokens_per_s / from.prefill_tokens_per_s));
 }
 
+// A static batch's roofline of `configuration` at `shape`, the batch held at the KV cache's
+// capacity.
+double CappedRoofline(const Catalogue& catalogue, const Configuration& configuration,
+                      const Shape& shape, double batch_size) {
+  const ResolvedConfiguration resolved = *catalogue.Resolve(configuration);
+  const double capacity = ComputePhysicalCeilings(resolved, shape, 1).kv_cache_capacity_sequences;
+  return ComputePhysicalCeilings(resolved, shape, std::min(batch_size, capacity))
+      .roofline_output_tokens_per_s;
+}
+
+TEST(TransferFeaturesTest, TheShapesStepIsTheRooflinesAndTheConfigurationsIsAtTheAnchorsShape) {
+  const std::shared_ptr<const Catalogue> catalogue = ShippedCatalogue();
+  const TransferFeatures features(Vocabulary(), catalogue);
+  const Shape prompts{2048, 128};
+  const Shape anchor_shape{128, 128};
+  std::vector<float> row(features.column_count());
+  // Below the KV cache's capacity and far past it, where the batch is held there.
+  for (const double batch : {32.0, 4096.0}) {
+    SCOPED_TRACE(batch);
+    const CatalogueTransfer own = features.Compute(kH100, prompts, Anchor(kH100, anchor_shape),
+                                                   false, batch, absl::MakeSpan(row));
+    EXPECT_DOUBLE_EQ(own.shape_log_ratio,
+                     std::log(CappedRoofline(*catalogue, kH100, prompts, batch) /
+                              CappedRoofline(*catalogue, kH100, anchor_shape, batch)));
+    EXPECT_LT(own.shape_log_ratio, 0);  // the long prompts' prefill
+    EXPECT_EQ(own.physical_log_ratio, 0);
+    EXPECT_EQ(own.decode_log_ratio, 0);
+
+    const CatalogueTransfer other = features.Compute(kH100, prompts, Anchor(kMi300x, anchor_shape),
+                                                     false, batch, absl::MakeSpan(row));
+    EXPECT_DOUBLE_EQ(other.shape_log_ratio, own.shape_log_ratio);
+    const ResolvedConfiguration h100 = *catalogue->Resolve(kH100);
+    const ResolvedConfiguration mi300x = *catalogue->Resolve(kMi300x);
+    const double anchor_decode =
+        ComputePhysicalCeilings(mi300x, anchor_shape, batch).decode_tokens_per_s;
+    EXPECT_DOUBLE_EQ(
+        other.physical_log_ratio,
+        std::log(ComputePhysicalCeilings(h100, anchor_shape, batch).decode_tokens_per_s /
+                 anchor_decode));
+    EXPECT_DOUBLE_EQ(other.decode_log_ratio,
+                     std::log(ComputePhysicalCeilings(h100, prompts, batch).decode_tokens_per_s /
+                              anchor_decode));
+  }
+  const CatalogueTransfer same_shape = features.Compute(
+      kH100, anchor_shape, Anchor(kMi300x, anchor_shape), false, 32, absl::MakeSpan(row));
+  EXPECT_EQ(same_shape.shape_log_ratio, 0);
+  EXPECT_DOUBLE_EQ(same_shape.decode_log_ratio, same_shape.physical_log_ratio);
+}
+
 TEST(TransferFeaturesTest, AConfigurationTheCatalogueLacksGetsMissingValues) {
   const TransferFeatures features(Vocabulary(), ShippedCatalogue());
   const Configuration unknown{"Acme X1", 1, "vllm", "meta-llama/Meta-Llama-3-8B", "fp16"};
