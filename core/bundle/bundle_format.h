@@ -14,8 +14,10 @@ namespace perfcast {
 inline constexpr absl::string_view kBundleMagic = "PERFCAST";
 // 18: an anchor of another shape is scaled by its configuration's roofline step between the
 // shapes, to a power of its own, and an anchor of another configuration by the decode ratio at
-// the anchor's shape (PhysicalExponents::shape, after the last section); a bundle of format 17 or
-// older scales the decode ratio across shape and configuration together, as it was trained.
+// the anchor's shape; an anchored prediction is held at a ceiling share of its roofline
+// (PhysicalExponents::shape and efficiency_ceiling, after the last section). A bundle of format
+// 17 or older scales the decode ratio across shape and configuration together and sets no
+// ceiling, as it was trained.
 // 17: the latency model's disagreement quantiles (how far a campaign's ITL lies from the one its
 // figures imply) also per output length, after the siblings
 // (LatencyModel::EncodeDisagreementByOutputTo); a bundle of format 16 or older reads its
@@ -59,7 +61,7 @@ inline constexpr uint32_t kFirstBundleFormatWithLaterRowKinds = 15;
 inline constexpr uint32_t kFirstBundleFormatWithLatencySiblings = 16;
 // Format 17 on, the disagreement quantiles by output length follow them.
 inline constexpr uint32_t kFirstBundleFormatWithDisagreementByOutput = 17;
-// Format 18 on, the shape's physical exponent follows them.
+// Format 18 on, the shape's physical exponent and the efficiency ceiling follow them.
 inline constexpr uint32_t kFirstBundleFormatWithShapeExponent = 18;
 
 std::string SealBundle(absl::string_view payload);

@@ -40,16 +40,19 @@ std::string CampaignLevelsText(const CampaignLevels& levels) {
 
 // What a person reading the file's first bytes learns; the decoder skips it.
 std::string Manifest(const PerfcastModel::State& s) {
-  return absl::StrCat("perfcast model bundle; format ", kBundleFormatVersion, "; curves ",
-                      s.info.curve_count, "; points ", s.info.point_count, "; configurations ",
-                      s.info.configuration_count, "; trained_at_unix_s ", s.info.trained_at_unix_s,
-                      "; physical exponents ", s.physical_exponents.same_hardware,
-                      " (same hardware) ", s.physical_exponents.same_stack,
-                      " (same software stack) ", s.physical_exponents.other_stack, " (other stack)",
-                      s.physical_exponents.shape.has_value()
-                          ? absl::StrCat(", ", *s.physical_exponents.shape, " (shape)")
-                          : "",
-                      CampaignLevelsText(s.campaign_levels));
+  return absl::StrCat(
+      "perfcast model bundle; format ", kBundleFormatVersion, "; curves ", s.info.curve_count,
+      "; points ", s.info.point_count, "; configurations ", s.info.configuration_count,
+      "; trained_at_unix_s ", s.info.trained_at_unix_s, "; physical exponents ",
+      s.physical_exponents.same_hardware, " (same hardware) ", s.physical_exponents.same_stack,
+      " (same software stack) ", s.physical_exponents.other_stack, " (other stack)",
+      s.physical_exponents.shape.has_value()
+          ? absl::StrCat(", ", *s.physical_exponents.shape, " (shape)")
+          : "",
+      s.physical_exponents.efficiency_ceiling.has_value()
+          ? absl::StrCat("; efficiency ceiling ", *s.physical_exponents.efficiency_ceiling)
+          : "",
+      CampaignLevelsText(s.campaign_levels));
 }
 
 // The catalogue, parsed from the files a bundle carries; null when it carries none.
@@ -91,7 +94,7 @@ std::string EncodeModelBundle(const PerfcastModel& model) {
   s.whole_curve_calibration.EncodeLaterKindsTo(w);
   s.latency.EncodeSiblingsTo(w);
   s.latency.EncodeDisagreementByOutputTo(w);
-  s.physical_exponents.EncodeShapeTo(w);
+  s.physical_exponents.EncodeShapeAndCeilingTo(w);
   return SealBundle(w.Take());
 }
 
@@ -150,7 +153,7 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> DecodeModelBundle(absl::str
   }
   // Version 17 ends here: the kinds' exponents scale the decode ratio across shapes too.
   if (version >= kFirstBundleFormatWithShapeExponent) {
-    PERFCAST_RETURN_IF_ERROR(physical_exponents.DecodeShapeFrom(r));
+    PERFCAST_RETURN_IF_ERROR(physical_exponents.DecodeShapeAndCeilingFrom(r));
   }
   if (!r.empty()) return absl::DataLossError("bundle: trailing bytes after the last section");
 

@@ -130,4 +130,18 @@ PhysicalCeilings ComputePhysicalCeilings(const ResolvedConfiguration& c, const S
   return ceilings;
 }
 
+double KvCappedRoofline(const ResolvedConfiguration& configuration, const Shape& shape,
+                        double batch_size, const PhysicalCeilings& at_batch) {
+  const double capacity = at_batch.kv_cache_capacity_sequences;
+  if (!(capacity >= 1) || !std::isfinite(capacity)) return kNaN;
+  if (batch_size <= capacity) return at_batch.roofline_output_tokens_per_s;
+  return ComputePhysicalCeilings(configuration, shape, capacity).roofline_output_tokens_per_s;
+}
+
+double KvCappedRoofline(const ResolvedConfiguration& configuration, const Shape& shape,
+                        double batch_size) {
+  return KvCappedRoofline(configuration, shape, batch_size,
+                          ComputePhysicalCeilings(configuration, shape, batch_size));
+}
+
 }  // namespace perfcast

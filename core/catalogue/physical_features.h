@@ -36,4 +36,12 @@ double KvCacheBytesPerToken(const ResolvedConfiguration& configuration);
 PhysicalCeilings ComputePhysicalCeilings(const ResolvedConfiguration& configuration,
                                          const Shape& shape, double batch_size);
 
+// A static batch's roofline throughput with the batch held at the KV cache's capacity (sequences
+// past it wait rather than run at once), given the ceilings `at_batch` computed at `batch_size`;
+// NaN where the capacity is unknown or not one sequence fits.
+double KvCappedRoofline(const ResolvedConfiguration& configuration, const Shape& shape,
+                        double batch_size, const PhysicalCeilings& at_batch);
+double KvCappedRoofline(const ResolvedConfiguration& configuration, const Shape& shape,
+                        double batch_size);
+
 }  // namespace perfcast

@@ -29,12 +29,13 @@ AnchoredPrediction Combine(const Corrector& corrector, const Configuration& conf
   }
   const double n = static_cast<double>(anchor_count);
   AnchoredPrediction out;
-  out.log_throughput = sum / n;
+  const double mean = sum / n;
+  // Every anchor's transfer carries the same roofline of the query.
+  out.log_throughput = corrector.physical_exponents.Ceiled(mean, transfers[0]);
   out.features.shape = shape;
   out.features.batch_size = batch_size;
   out.features.anchor_count = static_cast<int>(anchor_count);
-  out.features.anchor_spread =
-      std::sqrt(std::max(0.0, sum_of_squares / n - out.log_throughput * out.log_throughput));
+  out.features.anchor_spread = std::sqrt(std::max(0.0, sum_of_squares / n - mean * mean));
   out.features.anchor_shape_distance = shape_distance / n;
   out.features.log2_batch_beyond_anchors = std::log2(batch_size / max_batch_size);
   return out;

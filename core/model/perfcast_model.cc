@@ -227,7 +227,9 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Train(
         "only ", rows.targets().size(),
         " training situations: need curves from at least two shapes or configurations"));
   }
-  const PhysicalExponents physical_exponents = rows.FitPhysicalExponents();
+  PhysicalExponents physical_exponents = rows.FitPhysicalExponents();
+  physical_exponents.efficiency_ceiling =
+      EfficiencyCeilingOf(options.catalogue.get(), index.anchors(), kEfficiencyCeilingQuantile);
   stage_done(1, "cross-fit and held-out errors");
   const WorkloadScales scales = WorkloadSimilarity::ScalesOf(index.anchors());
   std::array<std::vector<ErrorRecord>, 2> held_out_errors;

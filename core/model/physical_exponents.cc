@@ -1,6 +1,11 @@
 #include "core/model/physical_exponents.h"
 
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
 #include "absl/status/status.h"
+#include "core/catalogue/physical_features.h"
 #include "core/util/status_macros.h"
 
 namespace perfcast {
@@ -28,15 +33,24 @@ double PhysicalExponents::LogScale(AnchorKind kind, const CatalogueTransfer& tra
   return For(kind) * transfer.physical_log_ratio + *shape * transfer.shape_log_ratio;
 }
 
+double PhysicalExponents::Ceiled(double log_throughput, const CatalogueTransfer& transfer) const {
+  if (!efficiency_ceiling.has_value() || !std::isfinite(transfer.query_log_roofline)) {
+    return log_throughput;
+  }
+  return std::min(log_throughput, transfer.query_log_roofline + std::log(*efficiency_ceiling));
+}
+
 void PhysicalExponents::EncodeTo(ByteWriter& writer) const {
   writer.PutDouble(same_hardware);
   writer.PutDouble(same_stack);
   writer.PutDouble(other_stack);
 }
 
-void PhysicalExponents::EncodeShapeTo(ByteWriter& writer) const {
-  writer.PutU32(shape.has_value() ? 1 : 0);
-  if (shape.has_value()) writer.PutDouble(*shape);
+void PhysicalExponents::EncodeShapeAndCeilingTo(ByteWriter& writer) const {
+  for (const std::optional<double>& value : {shape, efficiency_ceiling}) {
+    writer.PutU32(value.has_value() ? 1 : 0);
+    if (value.has_value()) writer.PutDouble(*value);
+  }
 }
 
 absl::StatusOr<PhysicalExponents> PhysicalExponents::DecodeFrom(ByteReader& reader) {
@@ -52,19 +66,54 @@ absl::StatusOr<PhysicalExponents> PhysicalExponents::DecodeFrom(ByteReader& read
   return exponents;
 }
 
-absl::Status PhysicalExponents::DecodeShapeFrom(ByteReader& reader) {
+namespace {
+
+absl::StatusOr<std::optional<double>> GetOptionalDouble(ByteReader& reader) {
   PERFCAST_ASSIGN_OR_RETURN(const uint32_t present, reader.GetU32());
-  if (present > 1) return absl::DataLossError("bundle: a bad shape exponent marker");
-  if (present == 0) {
-    shape.reset();
-    return absl::OkStatus();
-  }
+  if (present > 1) return absl::DataLossError("bundle: a bad marker of an optional value");
+  if (present == 0) return std::optional<double>();
   PERFCAST_ASSIGN_OR_RETURN(const double value, reader.GetDouble());
-  if (!(value >= 0 && value <= 1)) {
+  return std::optional<double>(value);
+}
+
+}  // namespace
+
+absl::Status PhysicalExponents::DecodeShapeAndCeilingFrom(ByteReader& reader) {
+  PERFCAST_ASSIGN_OR_RETURN(const std::optional<double> decoded_shape, GetOptionalDouble(reader));
+  if (decoded_shape.has_value() && !(*decoded_shape >= 0 && *decoded_shape <= 1)) {
     return absl::DataLossError("bundle: a physical exponent is outside [0, 1]");
   }
-  shape = value;
+  PERFCAST_ASSIGN_OR_RETURN(const std::optional<double> ceiling, GetOptionalDouble(reader));
+  if (ceiling.has_value() && !(*ceiling > 0 && std::isfinite(*ceiling))) {
+    return absl::DataLossError("bundle: an efficiency ceiling is not finite and positive");
+  }
+  shape = decoded_shape;
+  efficiency_ceiling = ceiling;
   return absl::OkStatus();
+}
+
+std::optional<double> EfficiencyCeilingOf(const Catalogue* catalogue,
+                                          absl::Span<const AnchorCurve> anchors, double quantile) {
+  if (catalogue == nullptr) return std::nullopt;
+  std::vector<double> efficiencies;
+  for (const AnchorCurve& anchor : anchors) {
+    const Curve& curve = anchor.curve();
+    const std::optional<ResolvedConfiguration> resolved =
+        catalogue->LookupConfiguration(curve.configuration);
+    if (!resolved.has_value()) continue;
+    for (const CurvePoint& point : curve.points) {
+      const double roofline = KvCappedRoofline(*resolved, curve.shape, point.batch_size);
+      if (roofline > 0 && std::isfinite(roofline)) {
+        efficiencies.push_back(point.throughput_tokens_per_s / roofline);
+      }
+    }
+  }
+  if (efficiencies.size() < static_cast<size_t>(kMinEfficiencyPoints)) return std::nullopt;
+  const size_t k =
+      std::min(efficiencies.size() - 1,
+               static_cast<size_t>(quantile * static_cast<double>(efficiencies.size())));
+  std::nth_element(efficiencies.begin(), efficiencies.begin() + k, efficiencies.end());
+  return efficiencies[k];
 }
 
 }  // namespace perfcast

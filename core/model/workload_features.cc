@@ -248,20 +248,6 @@ void TransferFeatures::WriteSharedColumns(const Configuration& configuration, co
       stack.empty() || from_stack.empty() ? kMissing : static_cast<float>(stack == from_stack);
 }
 
-namespace {
-
-// A static batch's roofline throughput with the batch held at the KV cache's capacity, as an
-// anchor past its last point follows it (core/model/anchor_rooflines.cc).
-double KvCappedRoofline(const ResolvedConfiguration& configuration, const Shape& shape,
-                        double batch_size, const PhysicalCeilings& at_batch) {
-  const double capacity = at_batch.kv_cache_capacity_sequences;
-  if (!(capacity >= 1) || !std::isfinite(capacity)) return NAN;
-  if (batch_size <= capacity) return at_batch.roofline_output_tokens_per_s;
-  return ComputePhysicalCeilings(configuration, shape, capacity).roofline_output_tokens_per_s;
-}
-
-}  // namespace
-
 CatalogueTransfer TransferFeatures::WriteBatchColumns(const Shape& shape, const AnchorCurve& anchor,
                                                       const Pairing& pairing, double batch_size,
                                                       absl::Span<float> out) const {
@@ -289,7 +275,11 @@ CatalogueTransfer TransferFeatures::WriteBatchColumns(const Shape& shape, const 
   }
   CatalogueTransfer transfer;
   transfer.same_software_stack = !pairing.stack.empty() && pairing.stack == pairing.anchor_stack;
-  if (!query_ceilings.has_value() || !anchor_ceilings.has_value()) return transfer;
+  if (!query_ceilings.has_value()) return transfer;
+  const double query_roofline =
+      KvCappedRoofline(*pairing.query, shape, batch_size, *query_ceilings);
+  if (query_roofline > 0) transfer.query_log_roofline = std::log(query_roofline);
+  if (!anchor_ceilings.has_value()) return transfer;
   const Shape& anchor_shape = anchor.curve().shape;
   const bool same_shape = shape == anchor_shape;
   // The query's configuration at the anchor's shape: the step in shape and the step in
@@ -300,9 +290,8 @@ CatalogueTransfer TransferFeatures::WriteBatchColumns(const Shape& shape, const 
           ? *anchor_ceilings
           : ComputePhysicalCeilings(*pairing.query, anchor_shape, batch_size);
   if (!same_shape) {
-    const double step =
-        KvCappedRoofline(*pairing.query, shape, batch_size, *query_ceilings) /
-        KvCappedRoofline(*pairing.query, anchor_shape, batch_size, query_at_anchor_shape);
+    const double step = query_roofline / KvCappedRoofline(*pairing.query, anchor_shape, batch_size,
+                                                          query_at_anchor_shape);
     if (step > 0 && std::isfinite(step)) transfer.shape_log_ratio = std::log(step);
   }
   if (pairing.same_configuration) return transfer;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
@@ -58,6 +59,9 @@ struct CatalogueTransfer {
   // the step between the shapes that the datasheets explain, prefill included, which a shape of
   // long prompts needs. 0 for the anchor's own shape or where either roofline is unknown.
   double shape_log_ratio = 0;
+  // ln(the query configuration's roofline at its shape and the batch size held at the KV
+  // cache's capacity); NaN where it is unknown.
+  double query_log_roofline = NAN;
   // Both accelerators name the same software stack (false where either names none).
   bool same_software_stack = false;
 };

@@ -28,7 +28,7 @@ inline std::string Format17PayloadOf(const PerfcastModel& model) {
   EXPECT_TRUE(payload.ok()) << payload.status();
   if (!payload.ok()) return "";
   ByteWriter shape;
-  PerfcastModelInternal::StateOf(model).physical_exponents.EncodeShapeTo(shape);
+  PerfcastModelInternal::StateOf(model).physical_exponents.EncodeShapeAndCeilingTo(shape);
   return WithoutTail(*payload, shape.Take());
 }
 

@@ -87,7 +87,7 @@ TEST_F(ModelCodecTest, ThePayloadIsTheListedSectionsInOrder) {
   // Format 17: its disagreement quantiles by output length.
   ASSERT_TRUE(latency->DecodeDisagreementByOutputFrom(reader).ok());
   // Format 18: the shape's physical exponent.
-  ASSERT_TRUE(exponents->DecodeShapeFrom(reader).ok());
+  ASSERT_TRUE(exponents->DecodeShapeAndCeilingFrom(reader).ok());
   EXPECT_TRUE(exponents->shape.has_value());
   EXPECT_TRUE(reader.empty());
 }

@@ -3,8 +3,12 @@
 #include <cmath>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "core/catalogue/catalogue.h"
+#include "core/catalogue/physical_features.h"
 #include "gtest/gtest.h"
 
 namespace perfcast {
@@ -44,32 +48,77 @@ TEST(PhysicalExponentsTest, TheShapesStepHasItsOwnPowerAndAnOlderBundleScalesThe
   EXPECT_DOUBLE_EQ(exponents.LogScale(AnchorKind::kSameStack, transfer), 0.1 - 1.5);
 }
 
-TEST(PhysicalExponentsTest, TheShapesExponentRoundTripsPresentOrAbsent) {
-  for (const std::optional<double> shape : {std::optional<double>(), std::optional<double>(0.8)}) {
+TEST(PhysicalExponentsTest, APredictionIsHeldAtTheCeilingOfItsRoofline) {
+  CatalogueTransfer transfer;
+  transfer.query_log_roofline = std::log(1000.0);
+  PhysicalExponents exponents;
+  EXPECT_EQ(exponents.Ceiled(std::log(5000.0), transfer), std::log(5000.0));
+  exponents.efficiency_ceiling = 1.25;
+  EXPECT_DOUBLE_EQ(exponents.Ceiled(std::log(5000.0), transfer), std::log(1250.0));
+  EXPECT_EQ(exponents.Ceiled(std::log(800.0), transfer), std::log(800.0));
+  transfer.query_log_roofline = NAN;  // a configuration the catalogue cannot resolve
+  EXPECT_EQ(exponents.Ceiled(std::log(5000.0), transfer), std::log(5000.0));
+}
+
+TEST(PhysicalExponentsTest, TheShapesExponentAndTheCeilingRoundTripPresentOrAbsent) {
+  for (const std::optional<double> value : {std::optional<double>(), std::optional<double>(0.8)}) {
     ByteWriter writer;
-    PhysicalExponents{.shape = shape}.EncodeShapeTo(writer);
+    PhysicalExponents{.shape = value, .efficiency_ceiling = value}.EncodeShapeAndCeilingTo(writer);
     const std::string bytes = writer.Take();
     ByteReader reader(bytes);
-    PhysicalExponents decoded{.shape = 0.3};
-    ASSERT_TRUE(decoded.DecodeShapeFrom(reader).ok());
-    EXPECT_EQ(decoded.shape, shape);
+    PhysicalExponents decoded{.shape = 0.3, .efficiency_ceiling = 2};
+    ASSERT_TRUE(decoded.DecodeShapeAndCeilingFrom(reader).ok());
+    EXPECT_EQ(decoded.shape, value);
+    EXPECT_EQ(decoded.efficiency_ceiling, value);
     EXPECT_TRUE(reader.empty());
   }
 }
 
-TEST(PhysicalExponentsTest, ABadShapeExponentIsDataLoss) {
-  ByteWriter marker;
-  marker.PutU32(2);
-  ByteWriter outside;
-  PhysicalExponents{.shape = 1.5}.EncodeShapeTo(outside);
-  ByteWriter not_a_number;
-  PhysicalExponents{.shape = NAN}.EncodeShapeTo(not_a_number);
-  for (ByteWriter* writer : {&marker, &outside, &not_a_number}) {
-    const std::string bytes = writer->Take();
+TEST(PhysicalExponentsTest, ABadShapeExponentOrCeilingIsDataLoss) {
+  std::vector<ByteWriter> writers(1);
+  writers[0].PutU32(2);
+  for (const PhysicalExponents& bad :
+       {PhysicalExponents{.shape = 1.5}, PhysicalExponents{.shape = NAN},
+        PhysicalExponents{.efficiency_ceiling = 0}, PhysicalExponents{.efficiency_ceiling = -1},
+        PhysicalExponents{.efficiency_ceiling = INFINITY},
+        PhysicalExponents{.efficiency_ceiling = NAN}}) {
+    writers.emplace_back();
+    bad.EncodeShapeAndCeilingTo(writers.back());
+  }
+  for (ByteWriter& writer : writers) {
+    const std::string bytes = writer.Take();
     ByteReader reader(bytes);
     PhysicalExponents decoded;
-    EXPECT_EQ(decoded.DecodeShapeFrom(reader).code(), absl::StatusCode::kDataLoss);
+    EXPECT_EQ(decoded.DecodeShapeAndCeilingFrom(reader).code(), absl::StatusCode::kDataLoss);
   }
+}
+
+TEST(EfficiencyCeilingTest, IsTheQuantileOfThroughputOverTheKvCappedRoofline) {
+  absl::StatusOr<Catalogue> catalogue = Catalogue::Load(PERFCAST_SOURCE_DIR "/data/catalogue");
+  ASSERT_TRUE(catalogue.ok()) << catalogue.status();
+  const Configuration h100{"NVIDIA H100", 1, "vllm", "meta-llama/Meta-Llama-3-8B", "fp16"};
+  const ResolvedConfiguration resolved = *catalogue->Resolve(h100);
+  const Shape shape{2048, 2048};
+  // 100 points at 0.01, 0.02, ..., 1.00 of their rooflines, the last batches past the KV cache's
+  // capacity (where the roofline holds at the capacity's).
+  std::vector<AnchorCurve> anchors;
+  for (int c = 0; c < 10; ++c) {
+    Curve curve{h100, shape, {}};
+    for (int p = 0; p < 10; ++p) {
+      const int batch = 1 << p;
+      const double share = (10 * p + c + 1) / 100.0;
+      curve.points.push_back({batch, share * KvCappedRoofline(resolved, shape, batch)});
+    }
+    anchors.emplace_back(std::move(curve));
+  }
+  ASSERT_LT(ComputePhysicalCeilings(resolved, shape, 1).kv_cache_capacity_sequences, 512);
+  const std::optional<double> ceiling = EfficiencyCeilingOf(&*catalogue, anchors, 0.99);
+  ASSERT_TRUE(ceiling.has_value());
+  EXPECT_NEAR(*ceiling, 1.00, 1e-9);
+  EXPECT_NEAR(*EfficiencyCeilingOf(&*catalogue, anchors, 0.5), 0.51, 1e-9);
+  EXPECT_FALSE(EfficiencyCeilingOf(nullptr, anchors, 0.99).has_value());
+  anchors.erase(anchors.begin() + 1, anchors.end());  // 10 points: too few for a quantile
+  EXPECT_FALSE(EfficiencyCeilingOf(&*catalogue, anchors, 0.99).has_value());
 }
 
 TEST(PhysicalExponentsTest, RoundTrip) {

@@ -10,7 +10,10 @@
 #include "core/bundle/model_codec.h"
 #include "core/catalogue/catalogue.h"
 #include "core/catalogue/physical_features.h"
+#include "core/model/anchored_prediction.h"
 #include "core/model/perfcast_model.h"
+#include "core/model/perfcast_model_internal.h"
+#include "core/model/physical_exponents.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -124,6 +127,32 @@ TEST_F(PhysicalTransferTest, TheCatalogueCarriesTheModelToFasterHardwareThanAnyS
   // gpu-fast is twice gpu-mid: trees alone cannot go past the fastest level they saw.
   EXPECT_LT(with, 0.10);
   EXPECT_GT(without, 0.30);
+}
+
+TEST_F(PhysicalTransferTest, APredictionClaimsNoMoreOfItsRooflineThanTheCeiling) {
+  const PerfcastModel::State& state = PerfcastModelInternal::StateOf(*with_catalogue_);
+  // The data reach at most their stack-a share of the roofline (in output tokens/s, 1.0 at the
+  // same input and output; a little more at batch 128 of 2048/2048, past the KV cache's capacity).
+  ASSERT_TRUE(state.physical_exponents.efficiency_ceiling.has_value());
+  EXPECT_NEAR(*state.physical_exponents.efficiency_ceiling, 1.0, 0.1);
+
+  const Configuration query = On("gpu-fast", "stack-a");
+  const Shape shape{256, 256};
+  const std::vector<Anchor> anchors =
+      AnchorsOf(state.index, state.index.OtherConfigurations(query, shape, kOtherConfigurations));
+  ASSERT_FALSE(anchors.empty());
+  const double roofline = KvCappedRoofline(*catalogue_->Resolve(query), shape, 16);
+  PhysicalExponents exponents = state.physical_exponents;
+  exponents.efficiency_ceiling = 0.05;
+  const double ceiled = PredictFromAnchors(state.features, {state.correction.ensemble(), exponents},
+                                           query, shape, anchors, 16)
+                            .log_throughput;
+  EXPECT_NEAR(ceiled, std::log(0.05 * roofline), 1e-9);
+  exponents.efficiency_ceiling.reset();
+  const double free = PredictFromAnchors(state.features, {state.correction.ensemble(), exponents},
+                                         query, shape, anchors, 16)
+                          .log_throughput;
+  EXPECT_GT(free, ceiled + 1);
 }
 
 TEST_F(PhysicalTransferTest, RefusesHardwareThatNeitherDataNorCatalogueKnows) {
