@@ -62,7 +62,7 @@ inline constexpr uint32_t kFirstBundleFormatWithLatencySiblings = 16;
 // Format 17 on, the disagreement quantiles by output length follow them.
 inline constexpr uint32_t kFirstBundleFormatWithDisagreementByOutput = 17;
 // Format 18 on, the shape's physical exponent and the efficiency ceiling follow them.
-inline constexpr uint32_t kFirstBundleFormatWithShapeExponent = 18;
+inline constexpr uint32_t kFirstBundleFormatWithShapeExponentAndCeiling = 18;
 
 std::string SealBundle(absl::string_view payload);
 // InvalidArgument for a file that is not a perfcast bundle or has a format version outside

@@ -152,7 +152,7 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> DecodeModelBundle(absl::str
     PERFCAST_RETURN_IF_ERROR(latency.DecodeDisagreementByOutputFrom(r));
   }
   // Version 17 ends here: the kinds' exponents scale the decode ratio across shapes too.
-  if (version >= kFirstBundleFormatWithShapeExponent) {
+  if (version >= kFirstBundleFormatWithShapeExponentAndCeiling) {
     PERFCAST_RETURN_IF_ERROR(physical_exponents.DecodeShapeAndCeilingFrom(r));
   }
   if (!r.empty()) return absl::DataLossError("bundle: trailing bytes after the last section");

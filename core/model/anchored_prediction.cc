@@ -16,6 +16,7 @@ AnchoredPrediction Combine(const Corrector& corrector, const Configuration& conf
   const size_t anchor_count = corrections.size();
   double sum = 0, sum_of_squares = 0, shape_distance = 0;
   int max_batch_size = 1;
+  bool own_configuration = false;
   for (size_t i = 0; i < anchor_count; ++i) {
     const AnchorCurve& anchor = *anchors[i].curve;
     const double value =
@@ -26,12 +27,17 @@ AnchoredPrediction Combine(const Corrector& corrector, const Configuration& conf
     sum_of_squares += value * value;
     shape_distance += ShapeDistance(shape, anchor.curve().shape);
     max_batch_size = std::max(max_batch_size, anchor.max_batch_size());
+    own_configuration = own_configuration || anchor.curve().configuration == configuration;
   }
   const double n = static_cast<double>(anchor_count);
   AnchoredPrediction out;
   const double mean = sum / n;
-  // Every anchor's transfer carries the same roofline of the query.
-  out.log_throughput = corrector.physical_exponents.Ceiled(mean, transfers[0]);
+  // The ceiling guards against anchors of other systems and the trees adding up to more than the
+  // query's hardware can do. A curve of the query's own configuration says what it does: some
+  // measure above the ceiling (a catalogue figure that is off), and their extrapolations must not
+  // fall below their own last points. Every anchor's transfer carries the same query roofline.
+  out.log_throughput =
+      own_configuration ? mean : corrector.physical_exponents.Ceiled(mean, transfers[0]);
   out.features.shape = shape;
   out.features.batch_size = batch_size;
   out.features.anchor_count = static_cast<int>(anchor_count);

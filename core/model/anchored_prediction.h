@@ -39,9 +39,11 @@ struct AnchoredPrediction {
   ErrorFeatures features;
 };
 
-// The learned part of a prediction: an anchor of another configuration is first scaled by the
-// datasheets' speed ratio to a fitted power, then corrected by `model`. Linear in the log ratio,
-// the scaling carries over to hardware beyond anything seen, where trees alone stay flat.
+// The learned part of a prediction: an anchor is first scaled by the datasheets' ratios to
+// fitted powers (another configuration's speed, another shape's roofline step), then corrected by
+// `model`. Linear in the log ratio, the scaling carries over to hardware beyond anything seen,
+// where trees alone stay flat. Read from anchors of other configurations only, the mean is held at
+// the efficiency ceiling of the query's roofline (PhysicalExponents::Ceiled).
 struct Corrector {
   const TreeEnsemble& model;
   PhysicalExponents physical_exponents;

@@ -109,9 +109,10 @@ std::optional<double> EfficiencyCeilingOf(const Catalogue* catalogue,
     }
   }
   if (efficiencies.size() < static_cast<size_t>(kMinEfficiencyPoints)) return std::nullopt;
+  // The nearest rank: the smallest efficiency with at least `quantile` of them at or below it.
+  const double rank = std::ceil(quantile * static_cast<double>(efficiencies.size()));
   const size_t k =
-      std::min(efficiencies.size() - 1,
-               static_cast<size_t>(quantile * static_cast<double>(efficiencies.size())));
+      std::clamp(static_cast<size_t>(std::max(rank, 1.0)) - 1, size_t{0}, efficiencies.size() - 1);
   std::nth_element(efficiencies.begin(), efficiencies.begin() + k, efficiencies.end());
   return efficiencies[k];
 }

@@ -34,9 +34,10 @@ struct PhysicalExponents {
   // Absent in a bundle of format 17 or older, whose exponents scale the decode ratio across
   // shape and configuration together (CatalogueTransfer::decode_log_ratio), as it was trained.
   std::optional<double> shape;
-  // Throughput over the KV-capped roofline that a prediction may not pass: a high quantile of
-  // what the training data measured against their own rooflines (EfficiencyCeilingOf). Absent in
-  // a bundle of format 17 or older and in a model without a catalogue.
+  // Throughput over the KV-capped roofline that a prediction from anchors of other
+  // configurations may not pass: a high quantile of what the training data measured against their
+  // own rooflines (EfficiencyCeilingOf). Absent in a bundle of format 17 or older and in a model
+  // without a catalogue.
   std::optional<double> efficiency_ceiling;
 
   double For(AnchorKind kind) const;
@@ -54,10 +55,11 @@ struct PhysicalExponents {
   absl::Status DecodeShapeAndCeilingFrom(ByteReader& reader);
 };
 
-// The `quantile` of the measured throughputs of `anchors` over their configurations' KV-capped
-// rooflines at their shapes and batch sizes; absent without a catalogue or with fewer than
-// kMinEfficiencyPoints points whose roofline is known.
-inline constexpr int kMinEfficiencyPoints = 20;
+// The `quantile` (nearest rank) of the measured throughputs of `anchors` over their
+// configurations' KV-capped rooflines at their shapes and batch sizes; absent without a catalogue
+// or with fewer than kMinEfficiencyPoints points whose roofline is known, where the 99th
+// percentile would be the largest.
+inline constexpr int kMinEfficiencyPoints = 100;
 // A high quantile rather than the largest: a point far above its roofline is more likely a
 // catalogue figure that is off (a KV cache of fewer bytes than the precision says) than a system
 // faster than its datasheets, and one such point would lift the ceiling for every query.

@@ -299,8 +299,8 @@ CatalogueTransfer TransferFeatures::WriteBatchColumns(const Shape& shape, const 
       query_at_anchor_shape.decode_tokens_per_s / anchor_ceilings->decode_tokens_per_s;
   const double across_shapes =
       query_ceilings->decode_tokens_per_s / anchor_ceilings->decode_tokens_per_s;
-  if (ratio > 0 && std::isfinite(ratio) && across_shapes > 0 && std::isfinite(across_shapes)) {
-    transfer.physical_log_ratio = std::log(ratio);
+  if (ratio > 0 && std::isfinite(ratio)) transfer.physical_log_ratio = std::log(ratio);
+  if (across_shapes > 0 && std::isfinite(across_shapes)) {
     transfer.decode_log_ratio = std::log(across_shapes);
   }
   return transfer;

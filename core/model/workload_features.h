@@ -52,12 +52,13 @@ struct CatalogueTransfer {
   double physical_log_ratio = 0;
   // ln(the query configuration's decode rate at the query's shape / the anchor's at its own),
   // the shape's step and the configuration's together, as bundles of format 17 or older scale
-  // it. 0 where physical_log_ratio is.
+  // it. 0 in the cases physical_log_ratio is.
   double decode_log_ratio = 0;
   // ln(the query configuration's roofline at the query's shape / at the anchor's), both at the
   // batch size held at the KV cache's capacity, as an anchor past its last point follows it:
   // the step between the shapes that the datasheets explain, prefill included, which a shape of
-  // long prompts needs. 0 for the anchor's own shape or where either roofline is unknown.
+  // long prompts needs. 0 for the anchor's own shape, where either roofline is unknown, or where
+  // the anchor's configuration does not resolve.
   double shape_log_ratio = 0;
   // ln(the query configuration's roofline at its shape and the batch size held at the KV
   // cache's capacity); NaN where it is unknown.

@@ -153,6 +153,17 @@ TEST_F(PhysicalTransferTest, APredictionClaimsNoMoreOfItsRooflineThanTheCeiling)
                                          query, shape, anchors, 16)
                           .log_throughput;
   EXPECT_GT(free, ceiled + 1);
+
+  // A curve of the query's own configuration among the anchors: the ceiling does not bind.
+  const Configuration measured = On("gpu-mid", "stack-a");
+  std::vector<Anchor> with_own =
+      AnchorsOf(state.index, state.index.SameConfiguration(measured, shape, 2));
+  ASSERT_FALSE(with_own.empty());
+  exponents.efficiency_ceiling = 0.05;
+  const double own = PredictFromAnchors(state.features, {state.correction.ensemble(), exponents},
+                                        measured, shape, with_own, 16)
+                         .log_throughput;
+  EXPECT_GT(own, std::log(0.05 * KvCappedRoofline(*catalogue_->Resolve(measured), shape, 16)) + 1);
 }
 
 TEST_F(PhysicalTransferTest, RefusesHardwareThatNeitherDataNorCatalogueKnows) {
