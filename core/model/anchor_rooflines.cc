@@ -1,6 +1,5 @@
 #include "core/model/anchor_rooflines.h"
 
-#include <algorithm>
 #include <cmath>
 #include <optional>
 #include <vector>
@@ -14,14 +13,11 @@ RooflineGrowth RooflineGrowthOf(const Catalogue& catalogue, const Configuration&
   const std::optional<ResolvedConfiguration> resolved =
       catalogue.LookupConfiguration(configuration);
   if (!resolved.has_value()) return {};
-  const double capacity = ComputePhysicalCeilings(*resolved, shape, 1).kv_cache_capacity_sequences;
-  if (!(capacity >= 1) || !std::isfinite(capacity)) return {};
   std::vector<double> log_throughput;
   log_throughput.reserve(RooflineGrowth::kDoublings + 1);
   for (int k = 0; k <= RooflineGrowth::kDoublings; ++k) {
-    const double batch = std::min(std::ldexp(1.0, k), capacity);
-    const double throughput =
-        ComputePhysicalCeilings(*resolved, shape, batch).roofline_output_tokens_per_s;
+    // NaN where not one sequence's KV cache fits beside the weights.
+    const double throughput = KvCappedRoofline(*resolved, shape, std::ldexp(1.0, k));
     if (!(throughput > 0) || !std::isfinite(throughput)) return {};
     log_throughput.push_back(std::log(throughput));
   }
