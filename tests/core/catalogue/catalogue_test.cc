@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "core/catalogue/physical_features.h"
 #include "core/data/benchmark_csv.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -50,6 +51,27 @@ TEST(CatalogueTest, ResolvesTheNamesOfTheDataThroughAliases) {
   EXPECT_EQ(resolved->model->name, "meta-llama/Llama-2-70b-hf");
   EXPECT_EQ(resolved->precision->name, "fp16-kv-fp8");
   EXPECT_EQ(resolved->num_gpus, 8);
+}
+
+TEST(CatalogueTest, AnFp4RunWithAnFp8CacheHalvesTheCacheOfAPlainFp4Run) {
+  const Catalogue catalogue = ShippedCatalogue();
+  const Shape shape{1024, 8192};
+
+  absl::StatusOr<ResolvedConfiguration> plain =
+      catalogue.Resolve({"NVIDIA B200", 1, "tensorrt-llm", "meta-llama/Llama-3.1-70B", "fp4"});
+  absl::StatusOr<ResolvedConfiguration> with_fp8_cache = catalogue.Resolve(
+      {"NVIDIA B200", 1, "tensorrt-llm", "meta-llama/Llama-3.1-70B", "fp4-kv-fp8"});
+
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  ASSERT_TRUE(with_fp8_cache.ok()) << with_fp8_cache.status();
+  EXPECT_EQ(with_fp8_cache->precision->weight_bytes_per_parameter,
+            plain->precision->weight_bytes_per_parameter);
+  EXPECT_EQ(with_fp8_cache->precision->math, plain->precision->math);
+  EXPECT_EQ(plain->precision->kv_cache_bytes_per_element, 2);
+  EXPECT_EQ(with_fp8_cache->precision->kv_cache_bytes_per_element, 1);
+  EXPECT_DOUBLE_EQ(
+      ComputePhysicalCeilings(*with_fp8_cache, shape, 1).kv_cache_capacity_sequences,
+      2 * ComputePhysicalCeilings(*plain, shape, 1).kv_cache_capacity_sequences);
 }
 
 TEST(CatalogueTest, AnEntryNameResolvesToItself) {
