@@ -69,9 +69,8 @@ TEST(CatalogueTest, AnFp4RunWithAnFp8CacheHalvesTheCacheOfAPlainFp4Run) {
   EXPECT_EQ(with_fp8_cache->precision->math, plain->precision->math);
   EXPECT_EQ(plain->precision->kv_cache_bytes_per_element, 2);
   EXPECT_EQ(with_fp8_cache->precision->kv_cache_bytes_per_element, 1);
-  EXPECT_DOUBLE_EQ(
-      ComputePhysicalCeilings(*with_fp8_cache, shape, 1).kv_cache_capacity_sequences,
-      2 * ComputePhysicalCeilings(*plain, shape, 1).kv_cache_capacity_sequences);
+  EXPECT_DOUBLE_EQ(ComputePhysicalCeilings(*with_fp8_cache, shape, 1).kv_cache_capacity_sequences,
+                   2 * ComputePhysicalCeilings(*plain, shape, 1).kv_cache_capacity_sequences);
 }
 
 TEST(CatalogueTest, AnEntryNameResolvesToItself) {
