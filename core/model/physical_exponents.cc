@@ -53,20 +53,13 @@ void PhysicalExponents::EncodeShapeAndCeilingTo(ByteWriter& writer) const {
   }
 }
 
-absl::StatusOr<PhysicalExponents> PhysicalExponents::DecodeFrom(ByteReader& reader) {
-  PhysicalExponents exponents;
-  for (double* exponent :
-       {&exponents.same_hardware, &exponents.same_stack, &exponents.other_stack}) {
-    PERFCAST_ASSIGN_OR_RETURN(const double value, reader.GetDouble());
-    if (!(value >= 0 && value <= 1)) {
-      return absl::DataLossError("bundle: a physical exponent is outside [0, 1]");
-    }
-    *exponent = value;
-  }
-  return exponents;
-}
-
 namespace {
+
+// DataLoss for a decoded exponent outside [0, 1] (NaN included).
+absl::Status CheckExponent(double value) {
+  if (value >= 0 && value <= 1) return absl::OkStatus();
+  return absl::DataLossError("bundle: a physical exponent is outside [0, 1]");
+}
 
 absl::StatusOr<std::optional<double>> GetOptionalDouble(ByteReader& reader) {
   PERFCAST_ASSIGN_OR_RETURN(const uint32_t present, reader.GetU32());
@@ -78,11 +71,20 @@ absl::StatusOr<std::optional<double>> GetOptionalDouble(ByteReader& reader) {
 
 }  // namespace
 
+absl::StatusOr<PhysicalExponents> PhysicalExponents::DecodeFrom(ByteReader& reader) {
+  PhysicalExponents exponents;
+  for (double* exponent :
+       {&exponents.same_hardware, &exponents.same_stack, &exponents.other_stack}) {
+    PERFCAST_ASSIGN_OR_RETURN(const double value, reader.GetDouble());
+    PERFCAST_RETURN_IF_ERROR(CheckExponent(value));
+    *exponent = value;
+  }
+  return exponents;
+}
+
 absl::Status PhysicalExponents::DecodeShapeAndCeilingFrom(ByteReader& reader) {
   PERFCAST_ASSIGN_OR_RETURN(const std::optional<double> decoded_shape, GetOptionalDouble(reader));
-  if (decoded_shape.has_value() && !(*decoded_shape >= 0 && *decoded_shape <= 1)) {
-    return absl::DataLossError("bundle: a physical exponent is outside [0, 1]");
-  }
+  if (decoded_shape.has_value()) PERFCAST_RETURN_IF_ERROR(CheckExponent(*decoded_shape));
   PERFCAST_ASSIGN_OR_RETURN(const std::optional<double> ceiling, GetOptionalDouble(reader));
   if (ceiling.has_value() && !(*ceiling > 0 && std::isfinite(*ceiling))) {
     return absl::DataLossError("bundle: an efficiency ceiling is not finite and positive");
