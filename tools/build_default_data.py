@@ -17,7 +17,7 @@ COLUMNS = [
     "source", "source_file", "hardware", "hardware_raw", "num_gpus", "framework", "model",
     "precision", "input_tokens", "output_tokens", "batch_size", "concurrency", "batch_semantics",
     "throughput_tokens_per_s", "throughput_kind", "output_tokens_per_s", "requests_per_s",
-    "latency_s", "ttft_s", "itl_s", "repeat", "notes",
+    "latency_s", "ttft_s", "itl_s", "p99_ttft_s", "p99_tpot_s", "repeat", "notes",
 ]
 STATIC, CONCURRENCY, MAX_THROUGHPUT = "static", "concurrency", "max_throughput"
 # argonne_main.csv's llama.cpp rows: batch_size is llama-bench's -b (prompt chunk) for ONE
@@ -194,6 +194,9 @@ def inferencemax(raw_dir, counts):
         o["latency_s"] = r["mean_e2el_s"]
         o["ttft_s"] = r["mean_ttft_s"]
         o["itl_s"] = r["mean_tpot_s"]
+        # The TPOT's, not the ITL's: p99_itl_s is of single gaps between tokens, another figure.
+        o["p99_ttft_s"] = r["p99_ttft_s"]
+        o["p99_tpot_s"] = r["p99_tpot_s"]
         o["repeat"] = ""
         layout = "tp%s ep%s dp_attention=%s" % (r["tp"], r["ep"], r["dp_attention"])
         o["notes"] = join_notes(r["notes"], layout, "lengths " + r["length_sampling"],

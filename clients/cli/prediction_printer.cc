@@ -47,14 +47,25 @@ absl::string_view FitsJson(MemoryVerdict verdict) {
   return "null";
 }
 
+// A 99th percentile's fields, or nothing where the model gave none (0).
+std::string TailJson(absl::string_view name, double value, double lower, double upper) {
+  if (!(value > 0)) return "";
+  return absl::StrFormat(",\"%s_s\":%.6g,\"%s_lower_s\":%.6g,\"%s_upper_s\":%.6g", name, value,
+                         name, lower, name, upper);
+}
+
 // The latency fields of a point's JSON line, or nothing where the model has no latency answer.
 std::string LatencyJson(const PointPrediction& p) {
   if (p.latency_statistic == LatencyStatistic::kUnavailable) return "";
   return absl::StrFormat(
-      ",\"ttft_s\":%.6g,\"ttft_lower_s\":%.6g,\"ttft_upper_s\":%.6g,\"itl_s\":%.6g,"
-      "\"itl_lower_s\":%.6g,\"itl_upper_s\":%.6g,\"latency_statistic\":\"mean\"",
-      p.ttft_s, p.ttft_lower_s, p.ttft_upper_s, p.itl_s, p.itl_lower_s, p.itl_upper_s);
+             ",\"ttft_s\":%.6g,\"ttft_lower_s\":%.6g,\"ttft_upper_s\":%.6g,\"itl_s\":%.6g,"
+             "\"itl_lower_s\":%.6g,\"itl_upper_s\":%.6g,\"latency_statistic\":\"mean\"",
+             p.ttft_s, p.ttft_lower_s, p.ttft_upper_s, p.itl_s, p.itl_lower_s, p.itl_upper_s) +
+         TailJson("p99_ttft", p.p99_ttft_s, p.p99_ttft_lower_s, p.p99_ttft_upper_s) +
+         TailJson("p99_tpot", p.p99_tpot_s, p.p99_tpot_lower_s, p.p99_tpot_upper_s);
 }
+
+bool HasTails(const PointPrediction& p) { return p.p99_ttft_s > 0 || p.p99_tpot_s > 0; }
 
 }  // namespace
 
@@ -67,16 +78,21 @@ std::string FormatPredictionTable(const std::vector<PointPrediction>& points,
   });
   std::string text = absl::StrFormat("%10s %16s %27s %14s", "batch_size", "tokens_per_s", interval,
                                      "batch_latency_s");
+  const bool any_tail = std::any_of(points.begin(), points.end(), HasTails);
   if (any_latency) {
     absl::StrAppend(&text,
                     absl::StrFormat(" %10s %23s %10s %23s", "ttft_s", interval, "itl_s", interval));
+  }
+  if (any_tail) {
+    absl::StrAppend(&text, absl::StrFormat(" %10s %23s %10s %23s", "p99_ttft_s", interval,
+                                           "p99_tpot_s", interval));
   }
   absl::StrAppend(&text, absl::StrFormat("  %-18s %s\n", "case", "fits"));
   for (const PointPrediction& p : points) {
     // The latencies are means.
     const bool latency = p.latency_statistic != LatencyStatistic::kUnavailable;
     auto seconds = [latency](double value, double lower, double upper) {
-      if (!latency) return absl::StrFormat(" %10s %23s", "-", "-");
+      if (!latency || !(value > 0)) return absl::StrFormat(" %10s %23s", "-", "-");
       return absl::StrFormat(" %10.4g %10.4g - %10.4g", value, lower, upper);
     };
     absl::StrAppend(&text, absl::StrFormat("%10d %16.1f %13.1f - %11.1f %14.3f", p.batch_size,
@@ -85,6 +101,10 @@ std::string FormatPredictionTable(const std::vector<PointPrediction>& points,
     if (any_latency) {
       absl::StrAppend(&text, seconds(p.ttft_s, p.ttft_lower_s, p.ttft_upper_s),
                       seconds(p.itl_s, p.itl_lower_s, p.itl_upper_s));
+    }
+    if (any_tail) {
+      absl::StrAppend(&text, seconds(p.p99_ttft_s, p.p99_ttft_lower_s, p.p99_ttft_upper_s),
+                      seconds(p.p99_tpot_s, p.p99_tpot_lower_s, p.p99_tpot_upper_s));
     }
     absl::StrAppend(&text, absl::StrFormat("  %-18s %s\n", PredictionCaseName(p.prediction_case),
                                            MemoryVerdictName(p.memory.verdict)));

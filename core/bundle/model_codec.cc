@@ -95,6 +95,7 @@ std::string EncodeModelBundle(const PerfcastModel& model) {
   s.latency.EncodeSiblingsTo(w);
   s.latency.EncodeDisagreementByOutputTo(w);
   s.physical_exponents.EncodeShapeAndCeilingTo(w);
+  s.latency.EncodeTailsTo(w);
   return SealBundle(w.Take());
 }
 
@@ -154,6 +155,10 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> DecodeModelBundle(absl::str
   // Version 17 ends here: the kinds' exponents scale the decode ratio across shapes too.
   if (version >= kFirstBundleFormatWithShapeExponentAndCeiling) {
     PERFCAST_RETURN_IF_ERROR(physical_exponents.DecodeShapeAndCeilingFrom(r));
+  }
+  // Version 18 ends here: no 99th percentiles.
+  if (version >= kFirstBundleFormatWithLatencyTails) {
+    PERFCAST_RETURN_IF_ERROR(latency.DecodeTailsFrom(r));
   }
   if (!r.empty()) return absl::DataLossError("bundle: trailing bytes after the last section");
 

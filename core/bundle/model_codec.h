@@ -12,8 +12,9 @@ namespace perfcast {
 // A model as bundle bytes: the container of bundle_format.h around a payload that holds, in this
 // order, a human-readable manifest, the ModelInfo, the feature vocabulary, the anchor curves, the
 // correction model, the physical exponents, the catalogue files when the model has a catalogue,
-// the workload scales, the error predictor and the interval calibration, each written by its own
-// type's EncodeTo. A change to any of them is a new kBundleFormatVersion.
+// the workload scales, the error predictor and the interval calibration, then the sections each
+// later format appended (bundle_format.h), the latency model's 99th percentiles last; each is
+// written by its own type. A change to any of them is a new kBundleFormatVersion.
 //
 // Thread safety: both functions are free of shared state; call them from any thread.
 std::string EncodeModelBundle(const PerfcastModel& model);

@@ -37,6 +37,8 @@ struct ColumnIndex {
   int output_tokens_per_s = -1;
   int ttft_s = -1;
   int itl_s = -1;
+  int p99_ttft_s = -1;
+  int p99_tpot_s = -1;
   int latency_s = -1;
   int source = -1;
   int campaign = -1;
@@ -83,6 +85,9 @@ absl::StatusOr<ColumnIndex> IndexColumns(std::vector<std::string> header, const 
   index.precision = FindColumn(header, "precision");
   index.ttft_s = FindColumn(header, {"ttft_s", "mean_ttft_s"});
   index.itl_s = FindColumn(header, {"itl_s", "mean_itl_s"});
+  // Not p99_itl_s: the 99th percentile of single gaps between tokens is another figure.
+  index.p99_ttft_s = FindColumn(header, {"p99_ttft_s"});
+  index.p99_tpot_s = FindColumn(header, {"p99_tpot_s"});
   index.latency_s = FindColumn(header, "latency_s");
   index.source = FindColumn(header, "source");
   index.campaign = FindColumn(header, {"campaign", "source"});
@@ -215,6 +220,8 @@ RowOutcome ReadRow(const std::vector<std::string>& fields, const ColumnIndex& co
   }
   reject(ParseOptionalSeconds("ttft_s", fields, columns.ttft_s, record.ttft_s));
   reject(ParseOptionalSeconds("itl_s", fields, columns.itl_s, record.itl_s));
+  reject(ParseOptionalSeconds("p99_ttft_s", fields, columns.p99_ttft_s, record.p99_ttft_s));
+  reject(ParseOptionalSeconds("p99_tpot_s", fields, columns.p99_tpot_s, record.p99_tpot_s));
   reject(ParseOptionalSeconds("latency_s", fields, columns.latency_s, record.latency_s));
   if (error.has_value()) {
     reason = *std::move(error);

@@ -108,6 +108,10 @@ struct BenchmarkRecord {
   double throughput_tokens_per_s = 0;
   std::optional<double> ttft_s;
   std::optional<double> itl_s;
+  // The 99th percentile over requests of the TTFT and of each request's time per output token
+  // (its decode time over its output tokens after the first), where the benchmark gives them.
+  std::optional<double> p99_ttft_s;
+  std::optional<double> p99_tpot_s;
   std::optional<double> latency_s;
   std::string source;
   // Who stored the result: the caller's name under --auth-tokens, "" without authentication,

@@ -61,7 +61,7 @@ std::vector<Curve> GroupIntoCurves(absl::Span<const BenchmarkRecord> records) {
   });
 
   std::vector<Curve> curves;
-  std::vector<double> repeats, ttfts, itls;
+  std::vector<double> repeats, ttfts, itls, p99_ttfts, p99_tpots;
   for (std::size_t i = 0; i < sorted.size();) {
     const BenchmarkRecord& first = *sorted[i];
     if (curves.empty() || curves.back().configuration != first.configuration ||
@@ -72,6 +72,8 @@ std::vector<Curve> GroupIntoCurves(absl::Span<const BenchmarkRecord> records) {
     repeats.clear();
     ttfts.clear();
     itls.clear();
+    p99_ttfts.clear();
+    p99_tpots.clear();
     std::size_t j = i;
     for (; j < sorted.size() && sorted[j]->batch_size == first.batch_size &&
            sorted[j]->shape == first.shape && sorted[j]->configuration == first.configuration;
@@ -79,10 +81,14 @@ std::vector<Curve> GroupIntoCurves(absl::Span<const BenchmarkRecord> records) {
       repeats.push_back(sorted[j]->throughput_tokens_per_s);
       if (sorted[j]->ttft_s.has_value()) ttfts.push_back(*sorted[j]->ttft_s);
       if (sorted[j]->itl_s.has_value()) itls.push_back(*sorted[j]->itl_s);
+      if (sorted[j]->p99_ttft_s.has_value()) p99_ttfts.push_back(*sorted[j]->p99_ttft_s);
+      if (sorted[j]->p99_tpot_s.has_value()) p99_tpots.push_back(*sorted[j]->p99_tpot_s);
     }
     CurvePoint point{first.batch_size, Median(repeats)};
     if (!ttfts.empty()) point.ttft_s = Median(ttfts);
     if (!itls.empty()) point.itl_s = Median(itls);
+    if (!p99_ttfts.empty()) point.p99_ttft_s = Median(p99_ttfts);
+    if (!p99_tpots.empty()) point.p99_tpot_s = Median(p99_tpots);
     curves.back().points.push_back(point);
     i = j;
   }
@@ -98,6 +104,8 @@ void AppendRecordsOf(const Curve& curve, std::vector<BenchmarkRecord>& out) {
     record.throughput_tokens_per_s = point.throughput_tokens_per_s;
     record.ttft_s = point.ttft_s;
     record.itl_s = point.itl_s;
+    record.p99_ttft_s = point.p99_ttft_s;
+    record.p99_tpot_s = point.p99_tpot_s;
     out.push_back(std::move(record));
   }
 }

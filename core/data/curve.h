@@ -18,6 +18,9 @@ struct CurvePoint {
   // keeps what it learned from them, core/model/latency_model.h).
   std::optional<double> ttft_s;
   std::optional<double> itl_s;
+  // Their 99th percentiles (BenchmarkRecord), merged the same way.
+  std::optional<double> p99_ttft_s;
+  std::optional<double> p99_tpot_s;
 };
 
 // The measured throughput of one (configuration, shape) over batch sizes.

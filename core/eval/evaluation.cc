@@ -168,6 +168,18 @@ TargetValues ValuesOf(EvaluationTarget target, const HeldOutPoint& point,
       for (const LatencyInterval& i : p.itl_intervals)
         v.intervals.emplace_back(i.lower_s, i.upper_s);
       break;
+    case EvaluationTarget::kP99Ttft:
+      v.truth = point.p99_ttft_s;
+      v.predicted = p.p99_ttft_s;
+      for (const LatencyInterval& i : p.p99_ttft_intervals)
+        v.intervals.emplace_back(i.lower_s, i.upper_s);
+      break;
+    case EvaluationTarget::kP99Tpot:
+      v.truth = point.p99_tpot_s;
+      v.predicted = p.p99_tpot_s;
+      for (const LatencyInterval& i : p.p99_tpot_intervals)
+        v.intervals.emplace_back(i.lower_s, i.upper_s);
+      break;
   }
   if (v.truth.has_value() && !(*v.truth > 0)) v.truth.reset();
   return v;
@@ -248,6 +260,10 @@ absl::string_view EvaluationTargetName(EvaluationTarget target) {
       return "ttft";
     case EvaluationTarget::kItl:
       return "itl";
+    case EvaluationTarget::kP99Ttft:
+      return "p99_ttft";
+    case EvaluationTarget::kP99Tpot:
+      return "p99_tpot";
   }
   return "throughput";
 }
@@ -310,7 +326,8 @@ absl::StatusOr<std::vector<EvaluationFigures>> Evaluate(
     const double method_seconds = overall.seconds;
     results.push_back(std::move(overall));
     // The latency targets, where the held-out data measured them and the method predicted them.
-    for (EvaluationTarget target : {EvaluationTarget::kTtft, EvaluationTarget::kItl}) {
+    for (EvaluationTarget target : {EvaluationTarget::kTtft, EvaluationTarget::kItl,
+                                    EvaluationTarget::kP99Ttft, EvaluationTarget::kP99Tpot}) {
       bool predicted = false;
       for (size_t f = 0; f < folds.size() && !predicted; ++f) {
         for (size_t i = 0; i < folds[f].held_out.size() && !predicted; ++i) {

@@ -21,12 +21,14 @@ struct LevelCoverage {
   double median_width = 0;  // median of (hi - lo) / true
 };
 
-// What a figures line measures: the throughput, or the mean TTFT or ITL of the points whose
-// measured record carries it (docs/EVALUATION.md §3).
-enum class EvaluationTarget { kThroughput, kTtft, kItl };
+// What a figures line measures: the throughput, or the mean TTFT or ITL, or the 99th percentile
+// of the TTFT or of the TPOT, of the points whose measured record carries it
+// (docs/EVALUATION.md §3).
+enum class EvaluationTarget { kThroughput, kTtft, kItl, kP99Ttft, kP99Tpot };
 inline constexpr EvaluationTarget kAllEvaluationTargets[] = {
-    EvaluationTarget::kThroughput, EvaluationTarget::kTtft, EvaluationTarget::kItl};
-// "throughput", "ttft", "itl".
+    EvaluationTarget::kThroughput, EvaluationTarget::kTtft, EvaluationTarget::kItl,
+    EvaluationTarget::kP99Ttft, EvaluationTarget::kP99Tpot};
+// "throughput", "ttft", "itl", "p99_ttft", "p99_tpot".
 absl::string_view EvaluationTargetName(EvaluationTarget target);
 
 // The figures of docs/EVALUATION.md §3 for one (protocol, method, target).

@@ -33,6 +33,11 @@ struct MethodPrediction {
   std::optional<double> itl_s;
   std::vector<LatencyInterval> ttft_intervals;
   std::vector<LatencyInterval> itl_intervals;
+  // The 99th percentiles of the TTFT and of the TPOT, likewise.
+  std::optional<double> p99_ttft_s;
+  std::optional<double> p99_tpot_s;
+  std::vector<LatencyInterval> p99_ttft_intervals;
+  std::vector<LatencyInterval> p99_tpot_intervals;
 };
 
 // A way of predicting held-out points from a fold's training curves, compared side by side by

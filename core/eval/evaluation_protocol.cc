@@ -27,7 +27,7 @@ void AddPoints(const Curve& curve, size_t first, std::vector<HeldOutPoint>& out)
   for (size_t p = first; p < curve.points.size(); ++p) {
     out.push_back({curve.configuration, curve.shape, curve.points[p].batch_size,
                    curve.points[p].throughput_tokens_per_s, curve.points[p].ttft_s,
-                   curve.points[p].itl_s});
+                   curve.points[p].itl_s, curve.points[p].p99_ttft_s, curve.points[p].p99_tpot_s});
   }
 }
 

@@ -30,6 +30,9 @@ struct HeldOutPoint {
   // The measured mean TTFT and ITL, where the data have them (CurvePoint).
   std::optional<double> ttft_s;
   std::optional<double> itl_s;
+  // Their 99th percentiles, likewise.
+  std::optional<double> p99_ttft_s;
+  std::optional<double> p99_tpot_s;
 };
 
 // One training run: what a method may learn from, and the points it must then predict. No

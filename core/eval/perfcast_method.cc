@@ -68,6 +68,14 @@ absl::StatusOr<std::vector<MethodPrediction>> PerfcastMethod::TrainAndPredict(
         method_prediction.ttft_intervals.push_back({p.ttft_lower_s, p.ttft_upper_s});
         method_prediction.itl_intervals.push_back({p.itl_lower_s, p.itl_upper_s});
       }
+      if (p.p99_ttft_s > 0) {
+        method_prediction.p99_ttft_s = p.p99_ttft_s;
+        method_prediction.p99_ttft_intervals.push_back({p.p99_ttft_lower_s, p.p99_ttft_upper_s});
+      }
+      if (p.p99_tpot_s > 0) {
+        method_prediction.p99_tpot_s = p.p99_tpot_s;
+        method_prediction.p99_tpot_intervals.push_back({p.p99_tpot_lower_s, p.p99_tpot_upper_s});
+      }
     }
     out.push_back(std::move(method_prediction));
   }

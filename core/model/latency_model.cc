@@ -4,7 +4,6 @@
 #include <cmath>
 #include <limits>
 #include <map>
-#include <random>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -12,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "core/catalogue/physical_features.h"
 #include "core/ml/feature_matrix.h"
+#include "core/model/score_quantiles.h"
 #include "core/model/training_rows.h"
 #include "core/util/percentile.h"
 #include "core/util/status_macros.h"
@@ -21,7 +21,6 @@ namespace {
 
 constexpr int kNumericColumns = 11;
 constexpr int kFolds = 4;
-constexpr int kQuantileCount = 201;
 // Below this many rows a fold model learns nothing worth calibrating on.
 constexpr int kMinTrainingRows = 10;
 // TTFT never takes more than this share of the batch latency, so that ITL stays positive and the
@@ -89,6 +88,8 @@ struct LatencyRow {
   double ttft_s = 0;
   double batch_latency_s = 0;
   std::optional<double> itl_s;
+  std::optional<double> p99_ttft_s;
+  std::optional<double> p99_tpot_s;
   int curve_index = 0;
   int configuration_index = 0;
   int campaign_index = 0;
@@ -96,72 +97,15 @@ struct LatencyRow {
   bool past_kept_batches = false;
 };
 
-// Seeded, balanced fold of each of `count` items.
-std::vector<int> FoldsOf(int count, uint64_t seed) {
-  std::vector<int> order(count);
-  for (int i = 0; i < count; ++i) order[i] = i;
-  std::mt19937_64 random(seed);
-  for (int i = count; i > 1; --i) {
-    std::swap(order[i - 1], order[random() % static_cast<uint64_t>(i)]);
-  }
-  std::vector<int> fold(count);
-  for (int i = 0; i < count; ++i) fold[order[i]] = i % kFolds;
-  return fold;
-}
-
-std::vector<double> QuantilesOf(std::vector<double> scores) {
-  std::sort(scores.begin(), scores.end());
-  std::vector<double> out(kQuantileCount);
-  for (int q = 0; q < kQuantileCount; ++q) {
-    out[q] = PercentileOfSorted(scores, static_cast<double>(q) / (kQuantileCount - 1));
-  }
-  return out;
-}
-
-// The `p` quantile, p in [0, 1], of what QuantilesOf summarised, linear between its quantiles.
-double QuantileAt(const std::vector<double>& q, double p) {
-  const double position = p * (kQuantileCount - 1);
-  const int below = std::min(static_cast<int>(position), kQuantileCount - 2);
-  return q[below] + (position - below) * (q[below + 1] - q[below]);
-}
-
-// The finite-sample conformal quantile of `n` scores summarised by `q` at level p: p (n + 1) / n,
-// capped at the largest score.
-double ConformalQuantile(const std::vector<double>& q, int n, double level) {
-  return QuantileAt(q, std::min(1.0, level * (n + 1) / n));
-}
-
-// kQuantileCount disagreement quantiles: absolute log distances, whose exp the ITL's bounds take;
-// DataLoss for one that is negative or not finite.
+// kScoreQuantileCount disagreement quantiles: absolute log distances, whose exp the ITL's bounds
+// take; DataLoss for one that is negative or not finite.
 absl::Status GetDisagreementQuantiles(ByteReader& reader, std::vector<double>& quantiles) {
-  quantiles.resize(kQuantileCount);
+  quantiles.resize(kScoreQuantileCount);
   for (double& q : quantiles) {
     PERFCAST_ASSIGN_OR_RETURN(q, reader.GetDouble());
     if (!std::isfinite(q) || q < 0) {
       return absl::DataLossError("bundle: latency model: bad disagreement quantile");
     }
-  }
-  return absl::OkStatus();
-}
-
-// A count of held-out scores, then their kQuantileCount quantiles when there are any.
-void PutScoreQuantiles(ByteWriter& writer, int count, const std::vector<double>& quantiles) {
-  writer.PutU32(count);
-  if (count == 0) return;
-  for (double q : quantiles) writer.PutDouble(q);
-}
-
-// What PutScoreQuantiles wrote; DataLoss with `error` for a count above `max_count`.
-absl::Status GetScoreQuantiles(ByteReader& reader, uint32_t max_count, absl::string_view error,
-                               int& count, std::vector<double>& quantiles) {
-  PERFCAST_ASSIGN_OR_RETURN(const uint32_t read, reader.GetU32());
-  if (read > max_count) return absl::DataLossError(error);
-  count = static_cast<int>(read);
-  quantiles.clear();
-  if (read == 0) return absl::OkStatus();
-  quantiles.resize(kQuantileCount);
-  for (double& q : quantiles) {
-    PERFCAST_ASSIGN_OR_RETURN(q, reader.GetDouble());
   }
   return absl::OkStatus();
 }
@@ -302,7 +246,7 @@ absl::StatusOr<LatencyModel> LatencyModel::Train(absl::Span<const Curve> curves,
       const double batch_latency = static_cast<double>(curve.shape.output_tokens) *
                                    point.batch_size / point.throughput_tokens_per_s;
       rows.push_back({&curve, point.batch_size, *point.ttft_s, batch_latency, point.itl_s,
-                      static_cast<int>(c), 0, 0, p >= kept});
+                      point.p99_ttft_s, point.p99_tpot_s, static_cast<int>(c), 0, 0, p >= kept});
     }
   }
   if (rows.empty()) return model;
@@ -424,7 +368,8 @@ absl::StatusOr<LatencyModel> LatencyModel::Train(absl::Span<const Curve> curves,
     return absl::OkStatus();
   };
   std::vector<int> fold_of_row(rows.size());
-  const std::vector<int> curve_folds = FoldsOf(static_cast<int>(curves.size()), seed);
+  const std::vector<int> curve_folds =
+      BalancedFoldsOf(static_cast<int>(curves.size()), kFolds, seed);
   for (size_t r = 0; r < rows.size(); ++r) fold_of_row[r] = curve_folds[rows[r].curve_index];
   PERFCAST_RETURN_IF_ERROR(cross_fit(LatencySituation::kSameConfiguration, fold_of_row, kFolds));
   for (size_t r = 0; r < rows.size(); ++r) {
@@ -432,7 +377,7 @@ absl::StatusOr<LatencyModel> LatencyModel::Train(absl::Span<const Curve> curves,
   }
   PERFCAST_RETURN_IF_ERROR(cross_fit(LatencySituation::kExtrapolatedBatch, fold_of_row, kFolds));
   const std::vector<int> configuration_folds =
-      FoldsOf(static_cast<int>(model.configurations_.size()), seed + 1);
+      BalancedFoldsOf(static_cast<int>(model.configurations_.size()), kFolds, seed + 1);
   for (size_t r = 0; r < rows.size(); ++r) {
     fold_of_row[r] = configuration_folds[rows[r].configuration_index];
   }
@@ -455,10 +400,10 @@ absl::StatusOr<LatencyModel> LatencyModel::Train(absl::Span<const Curve> curves,
       if (!std::isfinite(a.sibling)) without_sibling.push_back(scores.back());
     }
     model.score_counts_[s] = static_cast<int>(scores.size());
-    if (!scores.empty()) model.score_quantiles_[s] = QuantilesOf(std::move(scores));
+    if (!scores.empty()) model.score_quantiles_[s] = ScoreQuantilesOf(std::move(scores));
     model.no_sibling_counts_[s] = static_cast<int>(without_sibling.size());
     if (!without_sibling.empty()) {
-      model.no_sibling_quantiles_[s] = QuantilesOf(std::move(without_sibling));
+      model.no_sibling_quantiles_[s] = ScoreQuantilesOf(std::move(without_sibling));
     }
   }
 
@@ -484,15 +429,43 @@ absl::StatusOr<LatencyModel> LatencyModel::Train(absl::Span<const Curve> curves,
   for (size_t c = 0; c < disagreement.size(); ++c) {
     for (auto& [length, scores] : disagreement_by_output[c]) {
       if (static_cast<int>(scores.size()) < kMinDisagreementScores) continue;
-      model.disagreement_by_output_[c].push_back({length, QuantilesOf(std::move(scores))});
+      model.disagreement_by_output_[c].push_back({length, ScoreQuantilesOf(std::move(scores))});
     }
   }
   model.disagreement_quantiles_.resize(disagreement.size());
   for (size_t c = 0; c < disagreement.size(); ++c) {
     if (!disagreement[c].empty()) {
-      model.disagreement_quantiles_[c] = QuantilesOf(std::move(disagreement[c]));
+      model.disagreement_quantiles_[c] = ScoreQuantilesOf(std::move(disagreement[c]));
     }
   }
+
+  // The 99th percentiles on the same features: the TTFT's over its backbone, as the mean's own
+  // correction learns it (over the mean, it carried the mean's error of a configuration's level
+  // too), the TPOT's over the mean the same row measured (their ratio barely moves).
+  std::vector<TailSample> tail_samples;
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const LatencyRow& row = rows[r];
+    if (row.curve->shape.output_tokens < 2) continue;
+    TailSample sample;
+    if (row.p99_ttft_s.has_value() && *row.p99_ttft_s > 0) {
+      // targets[r] is log(TTFT / backbone).
+      sample.log_ratios[static_cast<int>(TailTarget::kTtft)] =
+          std::log(*row.p99_ttft_s / row.ttft_s) + targets[r];
+    }
+    if (row.p99_tpot_s.has_value() && *row.p99_tpot_s > 0 && row.itl_s.has_value() &&
+        *row.itl_s > 0) {
+      sample.log_ratios[static_cast<int>(TailTarget::kTpot)] =
+          std::log(*row.p99_tpot_s / *row.itl_s);
+    }
+    if (!sample.log_ratios[0].has_value() && !sample.log_ratios[1].has_value()) continue;
+    sample.feature_row = static_cast<int>(r);
+    sample.configuration = &row.curve->configuration;
+    sample.curve_fold = curve_folds[row.curve_index];
+    sample.configuration_fold = configuration_folds[row.configuration_index];
+    tail_samples.push_back(sample);
+  }
+  PERFCAST_ASSIGN_OR_RETURN(model.tails_,
+                            LatencyTails::Train(matrix, tail_samples, params, kFolds));
 
   PERFCAST_ASSIGN_OR_RETURN(XGBoostRegressor correction,
                             XGBoostRegressor::Train(matrix, targets, params));
@@ -528,7 +501,7 @@ double LatencyModel::sibling_weight(LatencySituation situation) const {
 std::optional<double> LatencyModel::ScoreQuantile(LatencySituation situation, double level) const {
   const std::optional<int> s = CalibratedSituation(situation);
   if (!s.has_value()) return std::nullopt;
-  return ConformalQuantile(score_quantiles_[*s], score_counts_[*s], level);
+  return ConformalScoreQuantile(score_quantiles_[*s], score_counts_[*s], level);
 }
 
 std::optional<double> LatencyModel::NoSiblingScoreQuantile(LatencySituation situation,
@@ -538,7 +511,7 @@ std::optional<double> LatencyModel::NoSiblingScoreQuantile(LatencySituation situ
   const int n = no_sibling_counts_[*s];
   // Too few to reach the level: the pooled scores stand.
   if (n == 0 || level * (n + 1) / n > 1) return std::nullopt;
-  return ConformalQuantile(no_sibling_quantiles_[*s], n, level);
+  return ConformalScoreQuantile(no_sibling_quantiles_[*s], n, level);
 }
 
 double LatencyModel::DisagreementQuantile(const std::string& campaign, int output_tokens,
@@ -561,11 +534,11 @@ double LatencyModel::DisagreementQuantile(const std::string& campaign, int outpu
       if (at.log2_output_tokens == length) quantiles = &at.quantiles;
     }
   }
-  return QuantileAt(*quantiles, std::clamp(level, 0.0, 1.0));
+  return ScoreQuantileAt(*quantiles, std::clamp(level, 0.0, 1.0));
 }
 
 void LatencyModel::Complete(const PredictionQuery& query, double confidence_level,
-                            absl::Span<PointPrediction> points) const {
+                            absl::Span<PointPrediction> points, bool tails) const {
   if (empty()) return;
   const LatencySituation situation = SituationOf(query.configuration);
   const std::optional<double> measured_configuration_half_width =
@@ -686,6 +659,51 @@ void LatencyModel::Complete(const PredictionQuery& query, double confidence_leve
     const double longest_gap = longest_batch * std::exp(disagreement) / (output_tokens - 1);
     p.itl_upper_s = std::max(p.itl_s, std::min(p.itl_upper_s, longest_gap));
   }
+  if (tails && output_tokens >= 2) {
+    CompleteTails(query.configuration, confidence_level, rows, answered, backbones, points);
+  }
+}
+
+void LatencyModel::CompleteTails(const Configuration& configuration, double confidence_level,
+                                 absl::Span<const float> rows, absl::Span<const size_t> answered,
+                                 absl::Span<const double> backbones,
+                                 absl::Span<PointPrediction> points) const {
+  std::vector<float> log_ratios(answered.size());
+  for (const TailTarget target : {TailTarget::kTtft, TailTarget::kTpot}) {
+    const std::optional<double> ratio_half_width =
+        tails_.RatioHalfWidth(target, configuration, confidence_level);
+    if (!ratio_half_width.has_value()) continue;
+    tails_.PredictLogRatios(target, rows, column_count(), absl::MakeSpan(log_ratios));
+    for (size_t k = 0; k < answered.size(); ++k) {
+      PointPrediction& p = points[answered[k]];
+      const bool ttft = target == TailTarget::kTtft;
+      const double mean = ttft ? p.ttft_s : p.itl_s;
+      if (!(mean > 0)) continue;
+      // The held-out scores were made with the measured batch latency, which the features read
+      // and a query only predicts: the TTFT's answer carries the predicted latency's error, and
+      // the TPOT's the mean's, each taken as independent of the scores. A 99th percentile is
+      // never below its mean.
+      double tail = 0, half_width = 0;
+      if (ttft) {
+        tail = std::max(mean, backbones[k] * std::exp(log_ratios[k]));
+        half_width = std::hypot(std::log(p.upper_tokens_per_s / p.throughput_tokens_per_s),
+                                *ratio_half_width);
+      } else {
+        tail = mean * std::exp(std::max(0.0f, log_ratios[k]));
+        half_width = std::hypot(std::log(p.itl_upper_s / mean), *ratio_half_width);
+      }
+      (ttft ? p.p99_ttft_s : p.p99_tpot_s) = tail;
+      (ttft ? p.p99_ttft_lower_s : p.p99_tpot_lower_s) = tail * std::exp(-half_width);
+      (ttft ? p.p99_ttft_upper_s : p.p99_tpot_upper_s) = tail * std::exp(half_width);
+    }
+  }
+}
+
+void LatencyModel::EncodeTailsTo(ByteWriter& writer) const { tails_.EncodeTo(writer); }
+
+absl::Status LatencyModel::DecodeTailsFrom(ByteReader& reader) {
+  PERFCAST_ASSIGN_OR_RETURN(tails_, LatencyTails::DecodeFrom(reader, column_count()));
+  return absl::OkStatus();
 }
 
 void LatencyModel::EncodeTo(ByteWriter& writer) const {

@@ -14,6 +14,7 @@
 #include "core/data/curve.h"
 #include "core/ml/xgboost_regressor.h"
 #include "core/model/latency_siblings.h"
+#include "core/model/latency_tails.h"
 #include "core/model/prediction.h"
 #include "core/util/byte_coding.h"
 
@@ -61,9 +62,11 @@ class LatencyModel {
 
   // Fills the latency fields of `points`, whose throughput and interval are set, for `query`
   // (its names the trained ones). Leaves them kUnavailable when the model is empty or has no
-  // calibration for the query's situation.
+  // calibration for the query's situation. The 99th percentiles only with `tails`, for a query
+  // that named its campaign: one answered for the population of campaigns reads a campaign's
+  // curves, but a tail belongs to the harness that measured it.
   void Complete(const PredictionQuery& query, double confidence_level,
-                absl::Span<PointPrediction> points) const;
+                absl::Span<PointPrediction> points, bool tails = true) const;
 
   LatencySituation SituationOf(const Configuration& configuration) const;
 
@@ -85,6 +88,10 @@ class LatencyModel {
   // (format 17 on). A model decoded without them reads its campaigns' whole quantiles, as it did.
   void EncodeDisagreementByOutputTo(ByteWriter& writer) const;
   absl::Status DecodeDisagreementByOutputFrom(ByteReader& reader);
+  // The 99th percentiles' model: a section of its own after the shape exponents (format 19 on).
+  // A model decoded without it answers no 99th percentile, as it did.
+  void EncodeTailsTo(ByteWriter& writer) const;
+  absl::Status DecodeTailsFrom(ByteReader& reader);
 
  private:
   // One feature row of a point; `row` has column_count() entries.
@@ -93,6 +100,11 @@ class LatencyModel {
                   int batch_size, double backbone_s, double batch_latency_s,
                   absl::Span<float> row) const;
   int column_count() const;
+  // The 99th percentiles of the `answered` points (whose means are set), from their feature rows
+  // and TTFT backbones.
+  void CompleteTails(const Configuration& configuration, double confidence_level,
+                     absl::Span<const float> rows, absl::Span<const size_t> answered,
+                     absl::Span<const double> backbones, absl::Span<PointPrediction> points) const;
   std::optional<ResolvedConfiguration> ResolveOf(const Configuration& configuration) const;
   // The situation whose calibration `situation` reads: itself, or where it has no scores the next
   // less supported one that has some; nullopt where none has.
@@ -117,6 +129,8 @@ class LatencyModel {
   std::optional<XGBoostRegressor> share_correction_;
   // The trained latency curves, and per situation the weight of a sibling's share read off them.
   LatencySiblings siblings_;
+  // Where the data measured them, the 99th percentiles over the TTFT's backbone and the mean TPOT.
+  LatencyTails tails_;
   std::array<double, kLatencySituationCount> sibling_weights_{};
   // Per situation, as score_quantiles_ over the held-out answers without a sibling.
   std::array<std::vector<double>, kLatencySituationCount> no_sibling_quantiles_;

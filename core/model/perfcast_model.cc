@@ -310,7 +310,9 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
 
 void PerfcastModel::CompleteLatencies(const PredictionQuery& asked, double confidence_level,
                                       absl::Span<PointPrediction> points) const {
-  state_->latency.Complete(state_->Resolve(asked).query, confidence_level, points);
+  const State::ResolvedQuery resolved = state_->Resolve(asked);
+  state_->latency.Complete(resolved.query, confidence_level, points,
+                           /*tails=*/!resolved.population);
 }
 
 absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
@@ -492,7 +494,9 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
       p.batch_latency_s = 0;
     }
   }
-  if (options.latencies) s.latency.Complete(query, confidence_level, absl::MakeSpan(out));
+  if (options.latencies) {
+    s.latency.Complete(query, confidence_level, absl::MakeSpan(out), /*tails=*/!population);
+  }
   return out;
 }
 

@@ -80,6 +80,15 @@ struct PointPrediction {
   double itl_s = 0;
   double itl_lower_s = 0;
   double itl_upper_s = 0;
+  // The 99th percentiles over requests of the TTFT and of each request's time per output token,
+  // with their intervals (docs/METHOD.md §9): answered only for a campaign whose training results
+  // carried them, all 0 otherwise. Never below their means.
+  double p99_ttft_s = 0;
+  double p99_ttft_lower_s = 0;
+  double p99_ttft_upper_s = 0;
+  double p99_tpot_s = 0;
+  double p99_tpot_lower_s = 0;
+  double p99_tpot_upper_s = 0;
 };
 
 // An observed curve near a query, for people deciding how far to trust a number.

@@ -47,6 +47,16 @@ std::optional<FieldError> ValidateBenchmarkResult(const v1::BenchmarkResult& res
                                 result.inter_token_latency_seconds(), &out->itl_s)) {
     return e;
   }
+  if (auto e = OptionalPositive(path, "p99_time_to_first_token_seconds",
+                                result.has_p99_time_to_first_token_seconds(),
+                                result.p99_time_to_first_token_seconds(), &out->p99_ttft_s)) {
+    return e;
+  }
+  if (auto e = OptionalPositive(path, "p99_time_per_output_token_seconds",
+                                result.has_p99_time_per_output_token_seconds(),
+                                result.p99_time_per_output_token_seconds(), &out->p99_tpot_s)) {
+    return e;
+  }
   out->shape = Shape{result.input_tokens(), result.output_tokens()};
   // A published maximum has no batch size of its own: it sits where every such point sits
   // (docs/METHOD.md §8), whatever the submitter put there.
@@ -70,6 +80,8 @@ v1::BenchmarkResult BenchmarkResultToProto(const BenchmarkRecord& record,
   if (record.latency_s) out.set_batch_latency_seconds(*record.latency_s);
   if (record.ttft_s) out.set_time_to_first_token_seconds(*record.ttft_s);
   if (record.itl_s) out.set_inter_token_latency_seconds(*record.itl_s);
+  if (record.p99_ttft_s) out.set_p99_time_to_first_token_seconds(*record.p99_ttft_s);
+  if (record.p99_tpot_s) out.set_p99_time_per_output_token_seconds(*record.p99_tpot_s);
   return out;
 }
 

@@ -149,6 +149,12 @@ PredictionCase PredictionToProto(const std::vector<PointPrediction>& points,
       point->set_itl_lower_seconds(p.itl_lower_s);
       point->set_itl_upper_seconds(p.itl_upper_s);
       point->set_latency_statistic(v1::LATENCY_STATISTIC_MEAN);
+      point->set_p99_ttft_seconds(p.p99_ttft_s);
+      point->set_p99_ttft_lower_seconds(p.p99_ttft_lower_s);
+      point->set_p99_ttft_upper_seconds(p.p99_ttft_upper_s);
+      point->set_p99_tpot_seconds(p.p99_tpot_s);
+      point->set_p99_tpot_lower_seconds(p.p99_tpot_lower_s);
+      point->set_p99_tpot_upper_seconds(p.p99_tpot_upper_s);
     }
     least_supported = std::max(least_supported, p.prediction_case);
   }
@@ -188,6 +194,12 @@ std::vector<PointPrediction> PointsFromProto(const v1::Prediction& prediction) {
       p.itl_s = point.itl_seconds();
       p.itl_lower_s = point.itl_lower_seconds();
       p.itl_upper_s = point.itl_upper_seconds();
+      p.p99_ttft_s = point.p99_ttft_seconds();
+      p.p99_ttft_lower_s = point.p99_ttft_lower_seconds();
+      p.p99_ttft_upper_s = point.p99_ttft_upper_seconds();
+      p.p99_tpot_s = point.p99_tpot_seconds();
+      p.p99_tpot_lower_s = point.p99_tpot_lower_seconds();
+      p.p99_tpot_upper_s = point.p99_tpot_upper_seconds();
     }
     points.push_back(p);
   }

@@ -15,8 +15,9 @@ constexpr char kInsert[] = R"sql(
 INSERT INTO perfcast_benchmark_results
   (hardware, num_gpus, framework, model, precision, input_tokens, output_tokens, batch_size,
    source_id, throughput_tokens_per_s, ttft_s, itl_s, latency_s, campaign, batch_semantics,
-   submitted_by, submitted_at_unix_s, quarantine_reason)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+   submitted_by, submitted_at_unix_s, quarantine_reason, p99_ttft_s, p99_tpot_s)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+        $20)
 ON CONFLICT DO NOTHING
 RETURNING id
 )sql";
@@ -33,7 +34,7 @@ SELECT result_count, pg_notify($2, result_count::text) FROM state
 #define PERFCAST_RESULT_COLUMNS                                                                \
   "hardware, num_gpus, framework, model, precision, input_tokens, output_tokens, batch_size, " \
   "source_id, throughput_tokens_per_s, ttft_s, itl_s, latency_s, campaign, batch_semantics, "  \
-  "submitted_by, submitted_at_unix_s, quarantine_reason, id"
+  "submitted_by, submitted_at_unix_s, quarantine_reason, id, p99_ttft_s, p99_tpot_s"
 
 constexpr char kSelectAll[] = "SELECT " PERFCAST_RESULT_COLUMNS
                               " FROM perfcast_benchmark_results WHERE quarantine_reason = ''"
@@ -83,6 +84,8 @@ std::vector<PgParam> InsertParams(const BenchmarkRecord& r, absl::string_view qu
       PgParam::Text(r.submitted_by),
       PgParam::Text(absl::StrCat(r.submitted_at_unix_s)),
       PgParam::Text(std::string(quarantine_reason)),
+      OptionalParam(r.p99_ttft_s),
+      OptionalParam(r.p99_tpot_s),
   };
 }
 
@@ -120,14 +123,18 @@ absl::StatusOr<QuarantinedResult> ReadRow(const PgResult& rows, int i) {
   absl::StatusOr<std::optional<double>> ttft = OptionalColumn(rows, i, 10);
   absl::StatusOr<std::optional<double>> itl = OptionalColumn(rows, i, 11);
   absl::StatusOr<std::optional<double>> latency = OptionalColumn(rows, i, 12);
-  for (const absl::Status& s :
-       {throughput.status(), ttft.status(), itl.status(), latency.status()}) {
+  absl::StatusOr<std::optional<double>> p99_ttft = OptionalColumn(rows, i, 19);
+  absl::StatusOr<std::optional<double>> p99_tpot = OptionalColumn(rows, i, 20);
+  for (const absl::Status& s : {throughput.status(), ttft.status(), itl.status(), latency.status(),
+                                p99_ttft.status(), p99_tpot.status()}) {
     if (!s.ok()) return absl::DataLossError(absl::StrCat("result row ", i, ": ", s.message()));
   }
   r.throughput_tokens_per_s = *throughput;
   r.ttft_s = *ttft;
   r.itl_s = *itl;
   r.latency_s = *latency;
+  r.p99_ttft_s = *p99_ttft;
+  r.p99_tpot_s = *p99_tpot;
   return row;
 }
 

@@ -26,13 +26,15 @@ CREATE TABLE IF NOT EXISTS perfcast_benchmark_results (
   stored_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 -- Columns that tables made before them lack: those rows are the unnamed campaign's static
--- batches, submitted by no one known, and trainable.
+-- batches, submitted by no one known, trainable, and without 99th percentiles (NULL).
 ALTER TABLE perfcast_benchmark_results
   ADD COLUMN IF NOT EXISTS campaign TEXT NOT NULL DEFAULT '',
   ADD COLUMN IF NOT EXISTS batch_semantics TEXT NOT NULL DEFAULT 'static',
   ADD COLUMN IF NOT EXISTS submitted_by TEXT NOT NULL DEFAULT '',
   ADD COLUMN IF NOT EXISTS submitted_at_unix_s BIGINT NOT NULL DEFAULT 0,
-  ADD COLUMN IF NOT EXISTS quarantine_reason TEXT NOT NULL DEFAULT '';
+  ADD COLUMN IF NOT EXISTS quarantine_reason TEXT NOT NULL DEFAULT '',
+  ADD COLUMN IF NOT EXISTS p99_ttft_s DOUBLE PRECISION,
+  ADD COLUMN IF NOT EXISTS p99_tpot_s DOUBLE PRECISION;
 -- The key names the campaign and the batch semantics: the old UNIQUE constraint, which did not,
 -- is dropped for a unique index that does.
 DO $$

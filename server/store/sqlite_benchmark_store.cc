@@ -37,25 +37,30 @@ std::string TableDefinition(absl::string_view name) {
   batch_semantics TEXT NOT NULL DEFAULT 'static',
   submitted_by TEXT NOT NULL DEFAULT '',
   submitted_at_unix_s INTEGER NOT NULL DEFAULT 0,
-  quarantine_reason TEXT NOT NULL DEFAULT ''
+  quarantine_reason TEXT NOT NULL DEFAULT '',
+  p99_ttft_s REAL,
+  p99_tpot_s REAL
 );)sql");
 }
 
 // Columns that files written before them lack, added at open with their defaults: those rows
-// are the unnamed campaign's static batches, submitted by no one known, and trainable.
+// are the unnamed campaign's static batches, submitted by no one known, trainable, and without
+// 99th percentiles (NULL).
 constexpr const char* kAddedColumns[][2] = {
     {"campaign", "TEXT NOT NULL DEFAULT ''"},
     {"batch_semantics", "TEXT NOT NULL DEFAULT 'static'"},
     {"submitted_by", "TEXT NOT NULL DEFAULT ''"},
     {"submitted_at_unix_s", "INTEGER NOT NULL DEFAULT 0"},
     {"quarantine_reason", "TEXT NOT NULL DEFAULT ''"},
+    {"p99_ttft_s", "REAL"},
+    {"p99_tpot_s", "REAL"},
 };
 
 // Every column but stored_unix_s, in the order of kInsert's parameters and of ReadRecord.
 constexpr char kColumns[] =
     "hardware, num_gpus, framework, model, precision, input_tokens, output_tokens, batch_size, "
     "source_id, throughput_tokens_per_s, ttft_s, itl_s, latency_s, campaign, batch_semantics, "
-    "submitted_by, submitted_at_unix_s, quarantine_reason";
+    "submitted_by, submitted_at_unix_s, quarantine_reason, p99_ttft_s, p99_tpot_s";
 
 constexpr char kIndexes[] = R"sql(
 CREATE UNIQUE INDEX IF NOT EXISTS benchmark_results_key ON benchmark_results
@@ -67,7 +72,7 @@ CREATE INDEX IF NOT EXISTS benchmark_results_quarantined ON benchmark_results (i
 
 std::string InsertSql() {
   return absl::StrCat("INSERT OR IGNORE INTO benchmark_results (", kColumns,
-                      ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);");
+                      ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);");
 }
 
 std::string SelectTrainableSql() {
@@ -186,6 +191,8 @@ absl::StatusOr<QuarantinedResult> ReadRow(sqlite3_stmt* stmt) {
   r.submitted_by = ColumnText(stmt, 16);
   r.submitted_at_unix_s = sqlite3_column_int64(stmt, 17);
   row.reason = ColumnText(stmt, 18);
+  r.p99_ttft_s = ColumnOptional(stmt, 19);
+  r.p99_tpot_s = ColumnOptional(stmt, 20);
   return row;
 }
 
@@ -382,6 +389,8 @@ absl::StatusOr<std::vector<bool>> SqliteBenchmarkStore::Insert(
     BindText(stmt, 16, r.submitted_by);
     sqlite3_bind_int64(stmt, 17, r.submitted_at_unix_s);
     BindText(stmt, 18, reason);
+    BindOptional(stmt, 19, r.p99_ttft_s);
+    BindOptional(stmt, 20, r.p99_tpot_s);
     if (sqlite3_step(stmt) != SQLITE_DONE) return rollback(SqliteError(writer_, "insert"));
     const bool is_new = sqlite3_changes(writer_) > 0;
     inserted.push_back(is_new);

@@ -10,6 +10,7 @@ generated stubs (CTest sets all of it up).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import importlib.util
 import json
 import math
@@ -51,7 +52,8 @@ H100 = Configuration("NVIDIA H100", 1, "vllm", "meta-llama/Meta-Llama-3-8B", "fp
 
 # Three synthetic offers of one made-up accelerator, measured in setUpClass:
 # throughput(batch) = peak - (peak - first) * exp(-0.05 * batch), at 128 in / 128 out, with a mean
-# TTFT of 20 ms + 2 ms per sequence and the ITL that the batch latency leaves. All at one price per
+# TTFT of 20 ms + 2 ms per sequence and the ITL that the batch latency leaves, their 99th
+# percentiles 3 and 1.1 times the means. All at one price per
 # GPU-hour (Plan prices per hardware): the cheapest per hour is the one with the fewest GPUs that
 # reaches a target. They name their campaign: a query without one is answered for the population
 # of campaigns, whose interval covers the spread between the default data's campaigns.
@@ -78,9 +80,12 @@ def synthetic_result(name: str, batch_size: int) -> BenchmarkResult:
     throughput = synthetic_throughput(first, peak, batch_size)
     batch_latency = 128 * batch_size / throughput
     ttft = 0.02 + 0.002 * batch_size
+    itl = (batch_latency - ttft) / 127
     return BenchmarkResult(f"pctest-{name}", config, 128, 128, batch_size, throughput,
                            batch_latency_seconds=batch_latency, time_to_first_token_seconds=ttft,
-                           inter_token_latency_seconds=(batch_latency - ttft) / 127)
+                           inter_token_latency_seconds=itl,
+                           p99_time_to_first_token_seconds=3 * ttft,
+                           p99_time_per_output_token_seconds=1.1 * itl)
 
 
 def load_example():
@@ -184,6 +189,17 @@ class PythonClientTest(unittest.TestCase):
                 self.assertEqual(p.latency_statistic, LatencyStatistic.UNSPECIFIED)
                 self.assertIsNone(p.ttft_seconds)
                 self.assertIsNone(p.itl_seconds)
+            # The 99th percentiles come with their intervals, or not at all (0 on the wire).
+            for value, lower, upper in ((p.p99_ttft_seconds, p.p99_ttft_lower_seconds,
+                                         p.p99_ttft_upper_seconds),
+                                        (p.p99_tpot_seconds, p.p99_tpot_lower_seconds,
+                                         p.p99_tpot_upper_seconds)):
+                if value is None:
+                    self.assertIsNone(lower)
+                    self.assertIsNone(upper)
+                else:
+                    self.assertLessEqual(lower, value)
+                    self.assertLessEqual(value, upper)
         self.assertGreater(measured.points[2].throughput_tokens_per_second,
                            measured.points[0].throughput_tokens_per_second)
         self.assertEqual(new.prediction_case, PredictionCase.NEW_CONFIGURATION)
@@ -308,6 +324,59 @@ class PythonClientTest(unittest.TestCase):
                                                    float("nan")))
         self.assertEqual(caught.exception.code, grpc.StatusCode.INVALID_ARGUMENT)
         self.assertIn("throughput_tokens_per_second", caught.exception.details)
+
+    def test_a_campaign_that_measured_99th_percentiles_gets_them_and_the_population_none(self):
+        own, population = self.client.predict([
+            Query(SYNTHETIC["two"][0], 128, 128, (8, 64)),
+            Query(dataclasses.replace(SYNTHETIC["two"][0], campaign=None), 128, 128, (8, 64))])
+        for p in own.points:
+            self.assertIsNotNone(p.p99_ttft_seconds)
+            self.assertIsNotNone(p.p99_tpot_seconds)
+            self.assertGreaterEqual(p.p99_ttft_seconds, p.ttft_seconds)
+            self.assertGreaterEqual(p.p99_tpot_seconds, p.itl_seconds)
+            # The data's law, 3 times the mean, within what the trees and the mean's error allow.
+            self.assertLess(abs(p.p99_ttft_seconds / p.ttft_seconds - 3), 1, p)
+            self.assertLess(p.p99_ttft_lower_seconds, p.p99_ttft_seconds)
+            self.assertGreater(p.p99_tpot_upper_seconds, p.p99_tpot_seconds)
+        # How a harness sends its requests makes its tails: no campaign, no tail.
+        for p in population.points:
+            self.assertIsNone(p.p99_ttft_seconds)
+            self.assertIsNone(p.p99_tpot_seconds)
+
+    def test_submitted_p99s_come_back_from_the_store_and_a_non_positive_one_is_rejected(self):
+        # 100x a measured point of the default data: held in quarantine, which lists it back
+        # as stored, and kept out of training.
+        far = 100 * 1486.12  # H100 at 1024/1024, batch 16
+        with_p99 = BenchmarkResult("submit-p99", H100, 1024, 1024, 16, far,
+                                   time_to_first_token_seconds=0.2,
+                                   p99_time_to_first_token_seconds=0.45,
+                                   p99_time_per_output_token_seconds=0.0375)
+        without = BenchmarkResult("submit-no-p99", H100, 1024, 1024, 16, far,
+                                  time_to_first_token_seconds=0.2)
+        summary = self.client.submit([with_p99, without])
+        self.assertEqual((summary.rejected_count, summary.quarantined_count), (0, 2),
+                         summary.rejections)
+        try:
+            held = {q.result.source_id: q.result for q in self.client.list_quarantined()}
+            self.assertEqual(held["submit-p99"].p99_time_to_first_token_seconds, 0.45)
+            self.assertEqual(held["submit-p99"].p99_time_per_output_token_seconds, 0.0375)
+            self.assertIsNone(held["submit-no-p99"].p99_time_to_first_token_seconds)
+            self.assertIsNone(held["submit-no-p99"].p99_time_per_output_token_seconds)
+            self.assertEqual(held["submit-no-p99"].time_to_first_token_seconds, 0.2)
+        finally:
+            self.client.drop_quarantined(q.id for q in self.client.list_quarantined())
+
+        for field, result in (
+                ("p99_time_to_first_token_seconds",
+                 BenchmarkResult("submit-p99", H100, 1024, 1024, 8, 1000.0,
+                                 p99_time_to_first_token_seconds=0.0)),
+                ("p99_time_per_output_token_seconds",
+                 BenchmarkResult("submit-p99", H100, 1024, 1024, 8, 1000.0,
+                                 p99_time_per_output_token_seconds=float("inf")))):
+            with self.assertRaises(PerfcastError) as caught:
+                self.client.submit_one(result)
+            self.assertEqual(caught.exception.code, grpc.StatusCode.INVALID_ARGUMENT)
+            self.assertIn(field, caught.exception.details)
 
     # --- refit ------------------------------------------------------------------------------
 

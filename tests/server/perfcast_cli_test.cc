@@ -174,6 +174,36 @@ TEST(PredictionPrinterTest, CaseNamesAreTheApiNames) {
   }
 }
 
+// A 99th percentile is printed where the model answered one (non-zero), with its interval, and
+// left out (JSON) or "-" (table) where it did not.
+TEST(PredictionPrinterTest, NinetyNinthPercentilesAppearWhereAnswered) {
+  std::vector<PointPrediction> points(2);
+  for (PointPrediction& p : points) {
+    p.batch_size = 4;
+    p.throughput_tokens_per_s = 100;
+    p.latency_statistic = LatencyStatistic::kMean;
+    p.ttft_s = 0.25;
+    p.itl_s = 0.01;
+  }
+  points[0].p99_ttft_s = 1.5;
+  points[0].p99_ttft_lower_s = 1;
+  points[0].p99_ttft_upper_s = 2;
+  points[0].p99_tpot_s = 0.0125;
+  points[0].p99_tpot_lower_s = 0.011;
+  points[0].p99_tpot_upper_s = 0.014;
+  const std::string json = FormatPredictionJsonLines(points);
+  const std::string first = json.substr(0, json.find('\n'));
+  const std::string second = json.substr(json.find('\n') + 1);
+  EXPECT_THAT(first, HasSubstr("\"p99_ttft_s\":1.5,\"p99_ttft_lower_s\":1,\"p99_ttft_upper_s\":2"));
+  EXPECT_THAT(first, HasSubstr("\"p99_tpot_s\":0.0125,\"p99_tpot_lower_s\":0.011"));
+  EXPECT_THAT(second, Not(HasSubstr("p99_")));
+  const std::string table = FormatPredictionTable(points, 0.9);
+  EXPECT_THAT(table, HasSubstr("p99_ttft_s"));
+  EXPECT_THAT(table, HasSubstr("p99_tpot_s"));
+  points[0].p99_ttft_s = points[0].p99_tpot_s = 0;
+  EXPECT_THAT(FormatPredictionTable(points, 0.9), Not(HasSubstr("p99_")));
+}
+
 TEST_F(PerfcastCliTest, PredictWithInvalidTokensExitsTwoNamingTheField) {
   const CliRun run = Run(absl::StrCat("predict ", Server(),
                                       " --hardware H --num-gpus 1 --framework f --model m "

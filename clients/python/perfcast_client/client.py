@@ -547,6 +547,12 @@ def _result_from_pb(r: pb.BenchmarkResult) -> BenchmarkResult:
                                      if r.HasField("time_to_first_token_seconds") else None),
         inter_token_latency_seconds=(r.inter_token_latency_seconds
                                      if r.HasField("inter_token_latency_seconds") else None),
+        p99_time_to_first_token_seconds=(
+            r.p99_time_to_first_token_seconds
+            if r.HasField("p99_time_to_first_token_seconds") else None),
+        p99_time_per_output_token_seconds=(
+            r.p99_time_per_output_token_seconds
+            if r.HasField("p99_time_per_output_token_seconds") else None),
     )
 
 
@@ -562,6 +568,9 @@ def _query_to_pb(q: Query) -> pb.Query:
 def _curve_point_from_pb(c: pb.CurvePoint) -> CurvePoint:
     statistic = LatencyStatistic.from_wire(c.latency_statistic)
     latency = statistic != LatencyStatistic.UNSPECIFIED
+    # Each percentile is 0 on the wire where not answered; a real one is > 0.
+    p99_ttft = c.p99_ttft_seconds != 0
+    p99_tpot = c.p99_tpot_seconds != 0
     return CurvePoint(
         batch_size=c.batch_size,
         throughput_tokens_per_second=c.throughput_tokens_per_second,
@@ -580,6 +589,12 @@ def _curve_point_from_pb(c: pb.CurvePoint) -> CurvePoint:
         itl_lower_seconds=c.itl_lower_seconds if latency else None,
         itl_upper_seconds=c.itl_upper_seconds if latency else None,
         latency_statistic=statistic,
+        p99_ttft_seconds=c.p99_ttft_seconds if p99_ttft else None,
+        p99_ttft_lower_seconds=c.p99_ttft_lower_seconds if p99_ttft else None,
+        p99_ttft_upper_seconds=c.p99_ttft_upper_seconds if p99_ttft else None,
+        p99_tpot_seconds=c.p99_tpot_seconds if p99_tpot else None,
+        p99_tpot_lower_seconds=c.p99_tpot_lower_seconds if p99_tpot else None,
+        p99_tpot_upper_seconds=c.p99_tpot_upper_seconds if p99_tpot else None,
     )
 
 
@@ -609,6 +624,10 @@ def _result_to_pb(r: BenchmarkResult) -> pb.BenchmarkResult:
         message.time_to_first_token_seconds = r.time_to_first_token_seconds
     if r.inter_token_latency_seconds is not None:
         message.inter_token_latency_seconds = r.inter_token_latency_seconds
+    if r.p99_time_to_first_token_seconds is not None:
+        message.p99_time_to_first_token_seconds = r.p99_time_to_first_token_seconds
+    if r.p99_time_per_output_token_seconds is not None:
+        message.p99_time_per_output_token_seconds = r.p99_time_per_output_token_seconds
     if r.measure_time is not None:
         t = r.measure_time
         if t.tzinfo is not None:

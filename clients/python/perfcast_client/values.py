@@ -113,6 +113,14 @@ class CurvePoint:
     itl_lower_seconds: float | None = None
     itl_upper_seconds: float | None = None
     latency_statistic: LatencyStatistic = LatencyStatistic.UNSPECIFIED
+    # The 99th percentile over requests of the TTFT and of each request's time per output token,
+    # with their intervals; None where the server does not answer them (0 on the wire).
+    p99_ttft_seconds: float | None = None
+    p99_ttft_lower_seconds: float | None = None
+    p99_ttft_upper_seconds: float | None = None
+    p99_tpot_seconds: float | None = None
+    p99_tpot_lower_seconds: float | None = None
+    p99_tpot_upper_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -159,6 +167,8 @@ class BenchmarkResult:
     measure_time: datetime.datetime | None = None
     time_to_first_token_seconds: float | None = None
     inter_token_latency_seconds: float | None = None
+    p99_time_to_first_token_seconds: float | None = None
+    p99_time_per_output_token_seconds: float | None = None
 
 
 @dataclass(frozen=True)

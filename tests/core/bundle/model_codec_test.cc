@@ -89,6 +89,8 @@ TEST_F(ModelCodecTest, ThePayloadIsTheListedSectionsInOrder) {
   // Format 18: the shape's physical exponent.
   ASSERT_TRUE(exponents->DecodeShapeAndCeilingFrom(reader).ok());
   EXPECT_TRUE(exponents->shape.has_value());
+  // Format 19: the latency model's 99th percentiles.
+  ASSERT_TRUE(latency->DecodeTailsFrom(reader).ok());
   EXPECT_TRUE(reader.empty());
 }
 

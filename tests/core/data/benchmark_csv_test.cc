@@ -149,6 +149,24 @@ TEST(ParseBenchmarkCsvTest, ReadsMeanLatencyColumnsAsAliases) {
   EXPECT_EQ(result.records[0].itl_s, 0.02);
 }
 
+TEST(ParseBenchmarkCsvTest, ReadsTheNinetyNinthPercentilesOfTtftAndTpotButNotOfSingleGaps) {
+  const CsvReadResult result = ParseOk(
+      "input_tokens,output_tokens,batch_size,output_tokens_per_s,mean_ttft_s,p99_ttft_s,"
+      "p99_itl_s,p99_tpot_s\n"
+      "128,128,1,100,0.5,2.5,0.9,0.03\n"
+      "128,128,2,180,0.6,,,\n");
+  ASSERT_EQ(result.records.size(), 2u);
+  EXPECT_EQ(result.records[0].p99_ttft_s, 2.5);
+  // The 99th percentile of single gaps between tokens is another figure than the TPOT's.
+  EXPECT_EQ(result.records[0].p99_tpot_s, 0.03);
+  EXPECT_FALSE(result.records[1].p99_ttft_s.has_value());
+  EXPECT_FALSE(result.records[1].p99_tpot_s.has_value());
+  const CsvReadResult gaps_only = ParseOk(
+      "input_tokens,output_tokens,batch_size,output_tokens_per_s,p99_itl_s\n128,128,1,100,0.9\n");
+  ASSERT_EQ(gaps_only.records.size(), 1u);
+  EXPECT_FALSE(gaps_only.records[0].p99_tpot_s.has_value());
+}
+
 TEST(ParseBenchmarkCsvTest, EmptyOrNanOptionalLatencyReadsAsAbsent) {
   const CsvReadResult result = ParseOk(
       "input_tokens,output_tokens,batch_size,output_tokens_per_s,ttft_s,latency_s\n"

@@ -66,6 +66,25 @@ TEST(GroupIntoCurvesTest, MergesEvenNumberOfRepeatsByMeanOfMiddleValues) {
   EXPECT_THAT(Points(curves[0]), ElementsAre(std::pair(8, 300.0)));
 }
 
+TEST(GroupIntoCurvesTest, MergesTheNinetyNinthPercentilesOverTheRepeatsThatHaveThem) {
+  std::vector<BenchmarkRecord> records = {Record("A100", 128, 128, 8, 500),
+                                          Record("A100", 128, 128, 8, 100),
+                                          Record("A100", 128, 128, 8, 300)};
+  records[0].p99_ttft_s = 3.0;
+  records[1].p99_ttft_s = 1.0;
+  records[2].p99_tpot_s = 0.05;
+  const std::vector<Curve> curves = GroupIntoCurves(records);
+  ASSERT_EQ(curves.size(), 1u);
+  ASSERT_EQ(curves[0].points.size(), 1u);
+  EXPECT_EQ(curves[0].points[0].p99_ttft_s, 2.0);
+  EXPECT_EQ(curves[0].points[0].p99_tpot_s, 0.05);
+  std::vector<BenchmarkRecord> back;
+  AppendRecordsOf(curves[0], back);
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0].p99_ttft_s, 2.0);
+  EXPECT_EQ(back[0].p99_tpot_s, 0.05);
+}
+
 TEST(GroupIntoCurvesTest, SeparatesCurvesByConfigurationAndShape) {
   BenchmarkRecord two_gpus = Record("A100", 128, 128, 1, 150);
   two_gpus.configuration.num_gpus = 2;

@@ -231,8 +231,9 @@ TEST(NewCampaignEvaluationTest, EveryBaselineRunsWithAndWithoutShots) {
   }
 }
 
-// Predicts the TTFT 10 % high and the ITL exactly, each with an interval that holds the truth;
-// the throughput exactly.
+// Predicts the TTFT 10 % high, the ITL exactly, the 99th percentile of the TTFT 20 % high and
+// of the TPOT exactly (where the point measured them), each with an interval that holds the
+// truth; the throughput exactly.
 class KnownLatencyMethod : public EvaluationMethod {
  public:
   absl::string_view name() const override { return "known-latency"; }
@@ -244,10 +245,14 @@ class KnownLatencyMethod : public EvaluationMethod {
       p.throughput_tokens_per_s = point.throughput_tokens_per_s;
       p.ttft_s = 1.1 * point.ttft_s.value_or(1);
       p.itl_s = point.itl_s.value_or(1);
+      if (point.p99_ttft_s.has_value()) p.p99_ttft_s = 1.2 * *point.p99_ttft_s;
+      if (point.p99_tpot_s.has_value()) p.p99_tpot_s = *point.p99_tpot_s;
       for (size_t l = 0; l < confidence_levels.size(); ++l) {
         p.intervals.push_back({0, 2 * point.throughput_tokens_per_s});
         p.ttft_intervals.push_back({0, 2 * *p.ttft_s});
         p.itl_intervals.push_back({0, 2 * *p.itl_s});
+        if (p.p99_ttft_s.has_value()) p.p99_ttft_intervals.push_back({0, 2 * *p.p99_ttft_s});
+        if (p.p99_tpot_s.has_value()) p.p99_tpot_intervals.push_back({0, 0.5 * *p.p99_tpot_s});
       }
       out.push_back(p);
     }
@@ -257,12 +262,16 @@ class KnownLatencyMethod : public EvaluationMethod {
 
 TEST(EvaluationTargetTest, LatencyTargetsGetTheirOwnLinesOverThePointsThatMeasuredThem) {
   std::vector<BenchmarkRecord> records = testing::SyntheticRecords();
-  int with_ttft = 0;
+  int with_ttft = 0, with_tails = 0;
   for (size_t i = 0; i < records.size(); ++i) {
     if (i % 2 == 0) continue;  // half the points measured no latency
     records[i].ttft_s = 0.1;
     records[i].itl_s = 0.01;
     ++with_ttft;
+    if (i % 4 != 1) continue;  // half of those no 99th percentile
+    records[i].p99_ttft_s = 0.5;
+    records[i].p99_tpot_s = 0.02;
+    ++with_tails;
   }
   std::vector<std::unique_ptr<EvaluationMethod>> methods;
   methods.push_back(std::make_unique<KnownLatencyMethod>());
@@ -270,7 +279,7 @@ TEST(EvaluationTargetTest, LatencyTargetsGetTheirOwnLinesOverThePointsThatMeasur
   auto figures =
       Evaluate(Protocol::kNewConfig, GroupIntoCurves(records), methods, EvaluationOptions());
   ASSERT_TRUE(figures.ok()) << figures.status();
-  ASSERT_EQ(figures->size(), 4u);
+  ASSERT_EQ(figures->size(), 6u);
   EXPECT_EQ((*figures)[0].target, EvaluationTarget::kThroughput);
   EXPECT_EQ((*figures)[0].points, static_cast<int>(records.size()));
   const EvaluationFigures& ttft = (*figures)[1];
@@ -283,14 +292,26 @@ TEST(EvaluationTargetTest, LatencyTargetsGetTheirOwnLinesOverThePointsThatMeasur
   EXPECT_EQ(itl.target, EvaluationTarget::kItl);
   EXPECT_EQ(itl.points, with_ttft);
   EXPECT_NEAR(itl.median_ape, 0, 1e-9);
+  const EvaluationFigures& p99_ttft = (*figures)[3];
+  EXPECT_EQ(p99_ttft.target, EvaluationTarget::kP99Ttft);
+  EXPECT_EQ(p99_ttft.points, with_tails);
+  EXPECT_NEAR(p99_ttft.median_ape, 20, 1e-9);
+  EXPECT_EQ(p99_ttft.coverage, 1.0);
+  const EvaluationFigures& p99_tpot = (*figures)[4];
+  EXPECT_EQ(p99_tpot.target, EvaluationTarget::kP99Tpot);
+  EXPECT_EQ(p99_tpot.points, with_tails);
+  EXPECT_NEAR(p99_tpot.median_ape, 0, 1e-9);
+  EXPECT_EQ(p99_tpot.coverage, 0.0) << "its interval lies below the truth";
   // A method that predicts no latency gets its throughput line only.
-  EXPECT_EQ((*figures)[3].method, "known-error");
-  EXPECT_EQ((*figures)[3].target, EvaluationTarget::kThroughput);
+  EXPECT_EQ((*figures)[5].method, "known-error");
+  EXPECT_EQ((*figures)[5].target, EvaluationTarget::kThroughput);
 
   const std::string json = FiguresJsonLines(*figures);
   EXPECT_NE(json.find("\"target\":\"throughput\""), std::string::npos);
   EXPECT_NE(json.find("\"target\":\"ttft\""), std::string::npos);
   EXPECT_NE(json.find("\"target\":\"itl\""), std::string::npos);
+  EXPECT_NE(json.find("\"target\":\"p99_ttft\""), std::string::npos);
+  EXPECT_NE(json.find("\"target\":\"p99_tpot\""), std::string::npos);
   EXPECT_NE(FiguresTable(*figures).find(" ttft"), std::string::npos);
 }
 

@@ -105,6 +105,20 @@ async function checkPredict(prediction) {
       const composed = p.ttft_seconds + (128 - 1) * p.itl_seconds;
       assert.ok(Math.abs(composed - p.batch_latency_seconds) <= 1e-9 * p.batch_latency_seconds,
                 `TTFT + 127 ITL = ${composed}, batch latency ${p.batch_latency_seconds}`);
+      // 99th percentiles: answered only for a campaign whose results carried them, then never
+      // below their means and inside their intervals; 0 with their bounds otherwise.
+      for (const [tail, mean] of [['p99_ttft', p.ttft_seconds], ['p99_tpot', p.itl_seconds]]) {
+        const value = p[`${tail}_seconds`];
+        const lower = p[`${tail}_lower_seconds`];
+        const upper = p[`${tail}_upper_seconds`];
+        if (value > 0) {
+          assert.ok(value >= mean && lower <= value && value <= upper, JSON.stringify(p));
+        } else {
+          assert.equal(value, 0);
+          assert.equal(lower, 0);
+          assert.equal(upper, 0);
+        }
+      }
     } else {
       assert.equal(p.latency_statistic, 'LATENCY_STATISTIC_UNSPECIFIED', JSON.stringify(p));
       assert.equal(p.ttft_seconds, 0);

@@ -58,6 +58,30 @@ TEST(ValidateBenchmarkResultTest, ValidResultKeepsSourceIdAndOptionalLatency) {
   EXPECT_EQ(out.source, "test");
   EXPECT_EQ(out.latency_s, 2.5);
   EXPECT_FALSE(out.ttft_s.has_value());
+  EXPECT_FALSE(out.p99_ttft_s.has_value());
+  EXPECT_FALSE(out.p99_tpot_s.has_value());
+}
+
+TEST(ValidateBenchmarkResultTest, ANonPositiveOrNonFiniteP99NamesTheField) {
+  v1::BenchmarkResult result = ValidResult();
+  result.set_p99_time_to_first_token_seconds(0);
+  BenchmarkRecord out;
+  auto error = ValidateBenchmarkResult(result, "results[4]", &out);
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->field, "p99_time_to_first_token_seconds");
+  EXPECT_EQ(error->message, "results[4].p99_time_to_first_token_seconds=0: must be finite and > 0");
+
+  result = ValidResult();
+  result.set_p99_time_per_output_token_seconds(std::numeric_limits<double>::infinity());
+  error = ValidateBenchmarkResult(result, "results[4]", &out);
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->field, "p99_time_per_output_token_seconds");
+  EXPECT_EQ(error->reason, "not_finite");
+
+  result.set_p99_time_per_output_token_seconds(-0.01);
+  error = ValidateBenchmarkResult(result, "results[4]", &out);
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->field, "p99_time_per_output_token_seconds");
 }
 
 TEST(ValidateBenchmarkResultTest, AnEmptyOrOverLongCampaignNamesTheField) {
@@ -116,6 +140,8 @@ TEST(BenchmarkResultToProtoTest, WhatAClientSendsTheServerReadsBack) {
   BenchmarkRecord sent = TestRecord();
   sent.ttft_s = 0.05;
   sent.itl_s = 0.01;
+  sent.p99_ttft_s = 0.125;
+  sent.p99_tpot_s = 0.03125;
   BenchmarkRecord out;
   ASSERT_FALSE(ValidateBenchmarkResult(BenchmarkResultToProto(sent, "run-1"), "r", &out));
   EXPECT_EQ(out.configuration, sent.configuration);
@@ -124,8 +150,21 @@ TEST(BenchmarkResultToProtoTest, WhatAClientSendsTheServerReadsBack) {
   EXPECT_EQ(out.throughput_tokens_per_s, sent.throughput_tokens_per_s);
   EXPECT_EQ(out.ttft_s, sent.ttft_s);
   EXPECT_EQ(out.itl_s, sent.itl_s);
+  EXPECT_EQ(out.p99_ttft_s, sent.p99_ttft_s);
+  EXPECT_EQ(out.p99_tpot_s, sent.p99_tpot_s);
   EXPECT_FALSE(out.latency_s.has_value());
   EXPECT_EQ(out.source, "run-1");
+}
+
+TEST(BenchmarkResultToProtoTest, UnsetP99sStayUnsetOnTheWire) {
+  BenchmarkRecord sent = TestRecord();
+  sent.p99_ttft_s = 0.125;
+
+  const v1::BenchmarkResult proto = BenchmarkResultToProto(sent, "run-1");
+
+  EXPECT_TRUE(proto.has_p99_time_to_first_token_seconds());
+  EXPECT_EQ(proto.p99_time_to_first_token_seconds(), 0.125);
+  EXPECT_FALSE(proto.has_p99_time_per_output_token_seconds());
 }
 
 TEST(RejectionToProtoTest, ALongSourceIdIsCutToTheStringLimit) {

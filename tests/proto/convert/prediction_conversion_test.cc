@@ -114,6 +114,38 @@ TEST(PredictionToProtoTest, PointsRoundTripAndTheLeastSupportedCaseIsReported) {
   }
 }
 
+TEST(PredictionToProtoTest, TheNinetyNinthPercentilesRoundTripWithTheMeans) {
+  std::vector<PointPrediction> points(2);
+  for (PointPrediction& p : points) {
+    p.batch_size = 8;
+    p.throughput_tokens_per_s = 100;
+    p.latency_statistic = LatencyStatistic::kMean;
+    p.ttft_s = 0.2;
+    p.itl_s = 0.01;
+  }
+  points[0].p99_ttft_s = 1.25;
+  points[0].p99_ttft_lower_s = 0.75;
+  points[0].p99_ttft_upper_s = 2.5;
+  points[0].p99_tpot_s = 0.0125;
+  points[0].p99_tpot_lower_s = 0.011;
+  points[0].p99_tpot_upper_s = 0.015;
+  v1::Prediction proto;
+  PredictionToProto(points, 0.9, &proto);
+  EXPECT_EQ(proto.points(0).p99_ttft_seconds(), 1.25);
+  EXPECT_EQ(proto.points(0).p99_tpot_upper_seconds(), 0.015);
+  EXPECT_EQ(proto.points(1).p99_ttft_seconds(), 0) << "no tail answered";
+  const std::vector<PointPrediction> back = PointsFromProto(proto);
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[0].p99_ttft_s, 1.25);
+  EXPECT_EQ(back[0].p99_ttft_lower_s, 0.75);
+  EXPECT_EQ(back[0].p99_ttft_upper_s, 2.5);
+  EXPECT_EQ(back[0].p99_tpot_s, 0.0125);
+  EXPECT_EQ(back[0].p99_tpot_lower_s, 0.011);
+  EXPECT_EQ(back[0].p99_tpot_upper_s, 0.015);
+  EXPECT_EQ(back[1].p99_ttft_s, 0);
+  EXPECT_EQ(back[1].p99_tpot_s, 0);
+}
+
 TEST(PredictionToProtoTest, MemoryFitRoundTripsAndTheLargestFittingBatchIsTheQuerys) {
   std::vector<PointPrediction> points(3);
   points[0].batch_size = 8;

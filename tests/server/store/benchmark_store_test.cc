@@ -102,6 +102,8 @@ TEST_P(BenchmarkStoreTest, ResultsSurviveReopenWithAllFields) {
   std::vector<BenchmarkRecord> records = TestRecords(2);
   records[3].latency_s = 1.5;
   records[3].ttft_s = 0.25;
+  records[3].p99_ttft_s = 0.75;
+  records[3].p99_tpot_s = 0.0412345678901234567;
   records[4].throughput_tokens_per_s = 1234.5678901234567;
   {
     auto store = Open();
@@ -124,6 +126,10 @@ TEST_P(BenchmarkStoreTest, ResultsSurviveReopenWithAllFields) {
   EXPECT_EQ((*loaded)[3].latency_s, 1.5);
   EXPECT_EQ((*loaded)[3].ttft_s, 0.25);
   EXPECT_FALSE((*loaded)[3].itl_s.has_value());
+  EXPECT_EQ((*loaded)[3].p99_ttft_s, 0.75);
+  EXPECT_EQ((*loaded)[3].p99_tpot_s, records[3].p99_tpot_s);  // exact
+  EXPECT_FALSE((*loaded)[4].p99_ttft_s.has_value());
+  EXPECT_FALSE((*loaded)[4].p99_tpot_s.has_value());
   EXPECT_EQ((*loaded)[3].source, "test");
 }
 
@@ -250,6 +256,8 @@ TEST_P(BenchmarkStoreTest, AnotherCampaignOrBatchSemanticsIsNotADuplicate) {
 std::vector<BenchmarkRecord> InsertWithTwoQuarantined(BenchmarkStore& store) {
   std::vector<BenchmarkRecord> records = TestRecords(1);
   records[1].submitted_by = "mallory";
+  records[1].p99_ttft_s = 0.5;
+  records[1].p99_tpot_s = 0.02;
   std::vector<std::string> reasons(records.size());
   reasons[1] = "100x the prediction";
   reasons[2] = "0.01x the prediction";
@@ -281,6 +289,9 @@ TEST_P(BenchmarkStoreTest, QuarantinedResultsAreListedButNotLoadedForTraining) {
   EXPECT_EQ((*listed)[0].reason, "100x the prediction");
   EXPECT_EQ((*listed)[0].record.submitted_by, "mallory");
   EXPECT_EQ((*listed)[0].record.batch_size, records[1].batch_size);
+  EXPECT_EQ((*listed)[0].record.p99_ttft_s, 0.5);
+  EXPECT_EQ((*listed)[0].record.p99_tpot_s, 0.02);
+  EXPECT_FALSE((*listed)[1].record.p99_ttft_s.has_value());
   EXPECT_EQ((*listed)[1].reason, "0.01x the prediction");
   EXPECT_LT((*listed)[0].id, (*listed)[1].id);
 }
@@ -426,6 +437,57 @@ INSERT INTO perfcast_benchmark_results (hardware, num_gpus, framework, model, pr
   EXPECT_TRUE(inserted->front()) << "the old key, without the campaign, is still in force";
 }
 
+// A table of the schema before the 99th percentiles (campaigns and the quarantine included).
+TEST_P(SharedBenchmarkStoreTest, ATableWithoutTheP99ColumnsGainsThemAtOpen) {
+  {
+    auto connection = PgConnection::Connect(database_->url());
+    ASSERT_TRUE(connection.ok()) << connection.status();
+    ASSERT_TRUE((*connection)
+                    ->Run(R"sql(
+CREATE TABLE perfcast_benchmark_results (
+  id BIGSERIAL PRIMARY KEY, hardware TEXT NOT NULL, num_gpus INTEGER NOT NULL,
+  framework TEXT NOT NULL, model TEXT NOT NULL, precision TEXT NOT NULL,
+  input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, batch_size INTEGER NOT NULL,
+  source_id TEXT NOT NULL, throughput_tokens_per_s DOUBLE PRECISION NOT NULL,
+  ttft_s DOUBLE PRECISION, itl_s DOUBLE PRECISION, latency_s DOUBLE PRECISION,
+  stored_at TIMESTAMPTZ NOT NULL DEFAULT now(), campaign TEXT NOT NULL DEFAULT '',
+  batch_semantics TEXT NOT NULL DEFAULT 'static', submitted_by TEXT NOT NULL DEFAULT '',
+  submitted_at_unix_s BIGINT NOT NULL DEFAULT 0, quarantine_reason TEXT NOT NULL DEFAULT '');
+CREATE UNIQUE INDEX perfcast_benchmark_results_key ON perfcast_benchmark_results
+  (hardware, num_gpus, framework, model, precision, input_tokens, output_tokens, batch_size,
+   source_id, campaign, batch_semantics);
+INSERT INTO perfcast_benchmark_results (hardware, num_gpus, framework, model, precision,
+  input_tokens, output_tokens, batch_size, source_id, throughput_tokens_per_s, ttft_s, campaign)
+  VALUES ('H100', 1, 'vllm', 'm', 'fp16', 128, 128, 8, 'old', 1000, 0.25, 'lab-a');
+)sql")
+                    .ok());
+  }
+
+  auto store = Open();
+
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ((*store)->count(), 1);
+  auto loaded = (*store)->LoadAll();
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  ASSERT_EQ(loaded->size(), 1u);
+  EXPECT_EQ(loaded->front().ttft_s, 0.25);
+  EXPECT_EQ(loaded->front().configuration.campaign, "lab-a");
+  EXPECT_FALSE(loaded->front().p99_ttft_s.has_value());
+  EXPECT_FALSE(loaded->front().p99_tpot_s.has_value());
+  BenchmarkRecord with_p99 = loaded->front();
+  with_p99.batch_size = 16;
+  with_p99.p99_ttft_s = 0.5;
+  with_p99.p99_tpot_s = 0.02;
+  auto inserted = (*store)->Insert({with_p99});
+  ASSERT_TRUE(inserted.ok()) << inserted.status();
+  EXPECT_TRUE(inserted->front());
+  loaded = (*store)->LoadAll();
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  ASSERT_EQ(loaded->size(), 2u);
+  EXPECT_EQ((*loaded)[1].p99_ttft_s, 0.5);
+  EXPECT_EQ((*loaded)[1].p99_tpot_s, 0.02);
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, SharedBenchmarkStoreTest, ::testing::Values(StoreKind::kPostgres),
                          [](const ::testing::TestParamInfo<StoreKind>&) { return "Postgres"; });
 
@@ -517,6 +579,77 @@ INSERT INTO benchmark_results (hardware, num_gpus, framework, model, precision, 
   auto duplicate = (*store)->Insert({(*loaded)[1]});
   ASSERT_TRUE(duplicate.ok()) << duplicate.status();
   EXPECT_FALSE(duplicate->front());
+}
+
+// A file of the schema before the 99th percentiles (campaigns, the quarantine and the key index
+// included): it opens with its rows, which have none, and then stores them.
+TEST(SqliteBenchmarkStoreTest, AFileWithoutTheP99ColumnsGainsThemAtOpen) {
+  TempDir dir;
+  const std::string path = dir.path() + "/db.sqlite3";
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    char* error = nullptr;
+    const int rc = sqlite3_exec(db, R"sql(
+CREATE TABLE benchmark_results (
+  id INTEGER PRIMARY KEY, hardware TEXT NOT NULL, num_gpus INTEGER NOT NULL,
+  framework TEXT NOT NULL, model TEXT NOT NULL, precision TEXT NOT NULL,
+  input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, batch_size INTEGER NOT NULL,
+  source_id TEXT NOT NULL, throughput_tokens_per_s REAL NOT NULL, ttft_s REAL, itl_s REAL,
+  latency_s REAL, stored_unix_s INTEGER NOT NULL DEFAULT (unixepoch()),
+  campaign TEXT NOT NULL DEFAULT '', batch_semantics TEXT NOT NULL DEFAULT 'static',
+  submitted_by TEXT NOT NULL DEFAULT '', submitted_at_unix_s INTEGER NOT NULL DEFAULT 0,
+  quarantine_reason TEXT NOT NULL DEFAULT '');
+CREATE UNIQUE INDEX benchmark_results_key ON benchmark_results
+  (hardware, num_gpus, framework, model, precision, input_tokens, output_tokens, batch_size,
+   source_id, campaign, batch_semantics);
+INSERT INTO benchmark_results (hardware, num_gpus, framework, model, precision, input_tokens,
+  output_tokens, batch_size, source_id, throughput_tokens_per_s, ttft_s, itl_s, campaign,
+  quarantine_reason)
+  VALUES ('H100', 1, 'vllm', 'm', 'fp16', 128, 128, 8, 'old-1', 1000, 0.25, 0.01, 'lab-a', ''),
+         ('H100', 1, 'vllm', 'm', 'fp16', 128, 128, 16, 'old-2', 1800, NULL, NULL, '', 'held');
+)sql",
+                                nullptr, nullptr, &error);
+    EXPECT_EQ(rc, SQLITE_OK) << (error != nullptr ? error : "");
+    sqlite3_free(error);
+    sqlite3_close(db);
+  }
+
+  auto store = SqliteBenchmarkStore::Open(path);
+
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ((*store)->count(), 1);
+  auto loaded = (*store)->LoadAll();
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  ASSERT_EQ(loaded->size(), 1u);
+  EXPECT_EQ((*loaded)[0].source, "old-1");
+  EXPECT_EQ((*loaded)[0].ttft_s, 0.25);
+  EXPECT_EQ((*loaded)[0].itl_s, 0.01);
+  EXPECT_EQ((*loaded)[0].configuration.campaign, "lab-a");
+  EXPECT_FALSE((*loaded)[0].p99_ttft_s.has_value());
+  EXPECT_FALSE((*loaded)[0].p99_tpot_s.has_value());
+  auto listed = (*store)->ListQuarantined(0, 10);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].reason, "held");
+  EXPECT_FALSE((*listed)[0].record.p99_ttft_s.has_value());
+
+  BenchmarkRecord with_p99 = (*loaded)[0];
+  with_p99.batch_size = 32;
+  with_p99.p99_ttft_s = 0.5;
+  with_p99.p99_tpot_s = 0.02;
+  auto inserted = (*store)->Insert({with_p99, (*loaded)[0]});
+  ASSERT_TRUE(inserted.ok()) << inserted.status();
+  EXPECT_EQ(*inserted, (std::vector<bool>{true, false}));  // the old key index still applies
+  store->reset();
+  auto reopened = SqliteBenchmarkStore::Open(path);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  loaded = (*reopened)->LoadAll();
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  ASSERT_EQ(loaded->size(), 2u);
+  EXPECT_FALSE((*loaded)[0].p99_ttft_s.has_value());
+  EXPECT_EQ((*loaded)[1].p99_ttft_s, 0.5);
+  EXPECT_EQ((*loaded)[1].p99_tpot_s, 0.02);
 }
 
 }  // namespace

@@ -1,0 +1,85 @@
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "core/data/benchmark_record.h"
+#include "core/ml/feature_matrix.h"
+#include "core/ml/xgboost_regressor.h"
+#include "core/util/byte_coding.h"
+
+namespace perfcast {
+
+// The 99th percentiles over requests that a point's latencies have beside their means.
+enum class TailTarget {
+  kTtft,  // of the time to first token
+  kTpot,  // of each request's time per output token (not of single gaps between tokens)
+};
+inline constexpr int kTailTargetCount = 2;
+
+// One training point: its row of the latency model's features (measured batch latency), its
+// configuration, its folds, and the log of each 99th percentile over its reference (what the
+// latency model chose: the TTFT's backbone, the mean TPOT) where both are known.
+struct TailSample {
+  int feature_row = 0;
+  const Configuration* configuration = nullptr;
+  int curve_fold = 0;
+  int configuration_fold = 0;
+  std::array<std::optional<double>, kTailTargetCount> log_ratios;
+};
+
+// How far a point's 99th percentiles lie from a reference (docs/METHOD.md §9): one XGBoost
+// regressor per target of log(p99 / reference) on the latency model's features, calibrated by
+// held-out curves (a configuration whose tails were measured at other shapes) and held-out
+// configurations (one whose campaign's were). What a tail is depends on how the harness sends
+// its requests (a burst, a Poisson stream) more than on the system, so a target is answered only
+// for the campaigns whose results carried it.
+//
+// Thread safety: immutable once built.
+class LatencyTails {
+ public:
+  LatencyTails() = default;
+
+  // Learns each target from the samples that carry it, `features` holding their rows; a target
+  // with too few samples (or configurations to hold out) is left untrained.
+  static absl::StatusOr<LatencyTails> Train(const FeatureMatrix& features,
+                                            absl::Span<const TailSample> samples,
+                                            const XGBoostParams& params, int fold_count);
+
+  bool trained(TailTarget target) const {
+    return tails_[static_cast<int>(target)].regressor.has_value();
+  }
+
+  // The log half-width at `level` of the target's log(p99 / reference) for `configuration`: of
+  // held-out curves where the configuration's tails were trained on, of held-out configurations
+  // where only its campaign's were; nullopt where the target is not answered.
+  std::optional<double> RatioHalfWidth(TailTarget target, const Configuration& configuration,
+                                       double level) const;
+
+  // log(p99 / reference) for each of the rows (the latency model's features, `columns` each).
+  void PredictLogRatios(TailTarget target, absl::Span<const float> rows, int columns,
+                        absl::Span<float> out) const;
+
+  void EncodeTo(ByteWriter& writer) const;
+  // DataLoss for a regressor whose width is not `feature_count`, a bad quantile or count.
+  static absl::StatusOr<LatencyTails> DecodeFrom(ByteReader& reader, int feature_count);
+
+ private:
+  // Calibration situations: [0] curves held out, [1] configurations held out.
+  static constexpr int kSituations = 2;
+  struct Tail {
+    std::optional<XGBoostRegressor> regressor;
+    std::array<std::vector<double>, kSituations> quantiles;
+    std::array<int, kSituations> counts{};
+    // Sorted ToString() of the configurations, and campaigns, it was trained on.
+    std::vector<std::string> configurations;
+    std::vector<std::string> campaigns;
+  };
+  std::array<Tail, kTailTargetCount> tails_;
+};
+
+}  // namespace perfcast
