@@ -172,12 +172,15 @@ constexpr char kPredictHelp[] =
 
 Prints, per batch size, the predicted throughput (output tokens/s), its interval at the given
 confidence, the batch latency, the mean time to first token and inter-token latency with their
-intervals ("-" where the model has none), and which case the prediction is (measured,
+intervals ("-" where the model has none), for a --campaign whose results carried them the 99th
+percentiles of the time to first token and of the time per output token with their intervals,
+and which case the prediction is (measured,
 interpolated, extrapolated_batch, extrapolated_shape, new_configuration: the API's names).
 --bundle and --server print the same table, and with --json the same JSON lines (one object per
 batch size: batch_size, throughput_tokens_per_s, lower_tokens_per_s, upper_tokens_per_s,
 batch_latency_s, prediction_case, and where answered ttft_s, ttft_lower_s, ttft_upper_s, itl_s,
-itl_lower_s, itl_upper_s, latency_statistic "mean").
+itl_lower_s, itl_upper_s, latency_statistic "mean", p99_ttft_s, p99_ttft_lower_s,
+p99_ttft_upper_s, p99_tpot_s, p99_tpot_lower_s, p99_tpot_upper_s).
   --campaign NAME      the level of that campaign (who measured, with which harness); unset:
                        the population of campaigns, with an interval covering their spread
   --batch-semantics S  what --batch-size counts: static (default), concurrency, max_throughput

@@ -92,8 +92,12 @@ std::string FormatPredictionTable(const std::vector<PointPrediction>& points,
     // The latencies are means.
     const bool latency = p.latency_statistic != LatencyStatistic::kUnavailable;
     auto seconds = [latency](double value, double lower, double upper) {
-      if (!latency || !(value > 0)) return absl::StrFormat(" %10s %23s", "-", "-");
+      if (!latency) return absl::StrFormat(" %10s %23s", "-", "-");
       return absl::StrFormat(" %10.4g %10.4g - %10.4g", value, lower, upper);
+    };
+    // A 99th percentile is 0 where the model answered none.
+    auto tail = [&seconds](double value, double lower, double upper) {
+      return value > 0 ? seconds(value, lower, upper) : absl::StrFormat(" %10s %23s", "-", "-");
     };
     absl::StrAppend(&text, absl::StrFormat("%10d %16.1f %13.1f - %11.1f %14.3f", p.batch_size,
                                            p.throughput_tokens_per_s, p.lower_tokens_per_s,
@@ -103,8 +107,8 @@ std::string FormatPredictionTable(const std::vector<PointPrediction>& points,
                       seconds(p.itl_s, p.itl_lower_s, p.itl_upper_s));
     }
     if (any_tail) {
-      absl::StrAppend(&text, seconds(p.p99_ttft_s, p.p99_ttft_lower_s, p.p99_ttft_upper_s),
-                      seconds(p.p99_tpot_s, p.p99_tpot_lower_s, p.p99_tpot_upper_s));
+      absl::StrAppend(&text, tail(p.p99_ttft_s, p.p99_ttft_lower_s, p.p99_ttft_upper_s),
+                      tail(p.p99_tpot_s, p.p99_tpot_lower_s, p.p99_tpot_upper_s));
     }
     absl::StrAppend(&text, absl::StrFormat("  %-18s %s\n", PredictionCaseName(p.prediction_case),
                                            MemoryVerdictName(p.memory.verdict)));

@@ -61,6 +61,16 @@ XGBoostParams LatencyParams(uint64_t seed, int threads) {
   return params;
 }
 
+// The tails' regressors: half the trees at twice the rate. A point of a campaign with tails walks
+// up to three of them beside the means' two, which sets its cost; they learned InferenceMAX's
+// tails no worse than the means' parameters did (README, Latency accuracy).
+XGBoostParams TailParams(uint64_t seed, int threads) {
+  XGBoostParams params = LatencyParams(seed, threads);
+  params.tree_count = 60;
+  params.learning_rate = 0.24;
+  return params;
+}
+
 float Log2OrMissing(double x) {
   return x > 0 && std::isfinite(x) ? static_cast<float>(std::log2(x))
                                    : std::numeric_limits<float>::quiet_NaN();
@@ -119,6 +129,7 @@ struct HeldOutAnswer {
   // One output token: a query answers the whole batch latency there, whatever the blend, and
   // every configuration's share is 1, so the row says nothing of how far a sibling carries over.
   bool single_token = false;
+  size_t row = 0;
 };
 
 double Blended(const HeldOutAnswer& answer, double sibling_weight) {
@@ -362,6 +373,7 @@ absl::StatusOr<LatencyModel> LatencyModel::Train(absl::Span<const Curve> curves,
               model.siblings_.LogShareOn(sibling, rows[r].batch_size) - backbone_over_latency[r];
         }
         answer.single_token = rows[r].curve->shape.output_tokens == 1;
+        answer.row = r;
         answers[static_cast<int>(situation)].push_back(answer);
       }
     }
@@ -439,33 +451,50 @@ absl::StatusOr<LatencyModel> LatencyModel::Train(absl::Span<const Curve> curves,
     }
   }
 
-  // The 99th percentiles on the same features: the TTFT's over its backbone, as the mean's own
-  // correction learns it (over the mean, it carried the mean's error of a configuration's level
-  // too), the TPOT's over the mean the same row measured (their ratio barely moves).
+  // The 99th percentiles on the same features: the TTFT's over its backbone, and over its mean
+  // where the mean's held-out answer says how far a query's mean errs; the TPOT's over the mean
+  // the same row measured (their ratio barely moves).
+  // Each row's held-out log(TTFT / backbone), as answered with curves and configurations out.
+  std::array<std::vector<std::optional<double>>, 2> held_out_log_ttft;
+  for (int situation = 0; situation < 2; ++situation) {
+    const int s = static_cast<int>(situation == 0 ? LatencySituation::kSameConfiguration
+                                                  : LatencySituation::kNewConfiguration);
+    held_out_log_ttft[situation].resize(rows.size());
+    for (const HeldOutAnswer& a : answers[s]) {
+      held_out_log_ttft[situation][a.row] = Blended(a, model.sibling_weights_[s]);
+    }
+  }
   std::vector<TailSample> tail_samples;
+  constexpr int kTtftTail = static_cast<int>(TailTarget::kTtft);
+  constexpr int kTpotTail = static_cast<int>(TailTarget::kTpot);
   for (size_t r = 0; r < rows.size(); ++r) {
     const LatencyRow& row = rows[r];
     if (row.curve->shape.output_tokens < 2) continue;
     TailSample sample;
     if (row.p99_ttft_s.has_value() && *row.p99_ttft_s > 0) {
       // targets[r] is log(TTFT / backbone).
-      sample.log_ratios[static_cast<int>(TailTarget::kTtft)] =
-          std::log(*row.p99_ttft_s / row.ttft_s) + targets[r];
+      sample.log_over_reference[kTtftTail] =
+          std::log(*row.p99_ttft_s) - std::log(row.ttft_s) + targets[r];
+      sample.log_mean_over_reference[kTtftTail] = targets[r];
+      for (int situation = 0; situation < 2; ++situation) {
+        sample.held_out_log_mean_over_reference[situation] = held_out_log_ttft[situation][r];
+      }
     }
     if (row.p99_tpot_s.has_value() && *row.p99_tpot_s > 0 && row.itl_s.has_value() &&
         *row.itl_s > 0) {
-      sample.log_ratios[static_cast<int>(TailTarget::kTpot)] =
-          std::log(*row.p99_tpot_s / *row.itl_s);
+      sample.log_over_reference[kTpotTail] = std::log(*row.p99_tpot_s / *row.itl_s);
     }
-    if (!sample.log_ratios[0].has_value() && !sample.log_ratios[1].has_value()) continue;
+    if (!sample.log_over_reference[0].has_value() && !sample.log_over_reference[1].has_value()) {
+      continue;
+    }
     sample.feature_row = static_cast<int>(r);
     sample.configuration = &row.curve->configuration;
     sample.curve_fold = curve_folds[row.curve_index];
     sample.configuration_fold = configuration_folds[row.configuration_index];
     tail_samples.push_back(sample);
   }
-  PERFCAST_ASSIGN_OR_RETURN(model.tails_,
-                            LatencyTails::Train(matrix, tail_samples, params, kFolds));
+  PERFCAST_ASSIGN_OR_RETURN(
+      model.tails_, LatencyTails::Train(matrix, tail_samples, TailParams(seed, threads), kFolds));
 
   PERFCAST_ASSIGN_OR_RETURN(XGBoostRegressor correction,
                             XGBoostRegressor::Train(matrix, targets, params));
@@ -668,30 +697,33 @@ void LatencyModel::CompleteTails(const Configuration& configuration, double conf
                                  absl::Span<const float> rows, absl::Span<const size_t> answered,
                                  absl::Span<const double> backbones,
                                  absl::Span<PointPrediction> points) const {
-  std::vector<float> log_ratios(answered.size());
+  std::vector<double> log_mean_over_reference(answered.size()), log_over_reference(answered.size());
   for (const TailTarget target : {TailTarget::kTtft, TailTarget::kTpot}) {
-    const std::optional<double> ratio_half_width =
-        tails_.RatioHalfWidth(target, configuration, confidence_level);
-    if (!ratio_half_width.has_value()) continue;
-    tails_.PredictLogRatios(target, rows, column_count(), absl::MakeSpan(log_ratios));
+    const std::optional<double> tail_half_width =
+        tails_.HalfWidth(target, configuration, confidence_level);
+    if (!tail_half_width.has_value()) continue;
+    const bool ttft = target == TailTarget::kTtft;
+    // The TTFT's reference is its backbone, the TPOT's its mean.
+    for (size_t k = 0; k < answered.size(); ++k) {
+      const PointPrediction& p = points[answered[k]];
+      log_mean_over_reference[k] = ttft && p.ttft_s > 0 ? std::log(p.ttft_s / backbones[k]) : 0;
+    }
+    tails_.PredictLogOverReference(target, configuration, rows, column_count(),
+                                   log_mean_over_reference, absl::MakeSpan(log_over_reference));
     for (size_t k = 0; k < answered.size(); ++k) {
       PointPrediction& p = points[answered[k]];
-      const bool ttft = target == TailTarget::kTtft;
       const double mean = ttft ? p.ttft_s : p.itl_s;
       if (!(mean > 0)) continue;
       // The held-out scores were made with the measured batch latency, which the features read
       // and a query only predicts: the TTFT's answer carries the predicted latency's error, and
-      // the TPOT's the mean's, each taken as independent of the scores. A 99th percentile is
-      // never below its mean.
-      double tail = 0, half_width = 0;
-      if (ttft) {
-        tail = std::max(mean, backbones[k] * std::exp(log_ratios[k]));
-        half_width = std::hypot(std::log(p.upper_tokens_per_s / p.throughput_tokens_per_s),
-                                *ratio_half_width);
-      } else {
-        tail = mean * std::exp(std::max(0.0f, log_ratios[k]));
-        half_width = std::hypot(std::log(p.itl_upper_s / mean), *ratio_half_width);
-      }
+      // the TPOT's its predicted mean's, each taken as independent of the scores. A 99th
+      // percentile is never below its mean.
+      const double reference = ttft ? backbones[k] : mean;
+      const double tail = std::max(mean, reference * std::exp(log_over_reference[k]));
+      const double half_width =
+          std::hypot(ttft ? std::log(p.upper_tokens_per_s / p.throughput_tokens_per_s)
+                          : std::log(p.itl_upper_s / mean),
+                     *tail_half_width);
       (ttft ? p.p99_ttft_s : p.p99_tpot_s) = tail;
       (ttft ? p.p99_ttft_lower_s : p.p99_tpot_lower_s) = tail * std::exp(-half_width);
       (ttft ? p.p99_ttft_upper_s : p.p99_tpot_upper_s) = tail * std::exp(half_width);

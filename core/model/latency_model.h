@@ -66,12 +66,14 @@ class LatencyModel {
   // that named its campaign: one answered for the population of campaigns reads a campaign's
   // curves, but a tail belongs to the harness that measured it.
   void Complete(const PredictionQuery& query, double confidence_level,
-                absl::Span<PointPrediction> points, bool tails = true) const;
+                absl::Span<PointPrediction> points, bool tails) const;
 
   LatencySituation SituationOf(const Configuration& configuration) const;
 
   // The weight of the sibling's share in a TTFT's log, in [0, 1]: 0 where it never helped.
   double sibling_weight(LatencySituation situation) const;
+
+  const LatencyTails& tails() const { return tails_; }
 
   void EncodeTo(ByteWriter& writer) const;
   // `bundle_format`: a bundle of format 10 or older has no kExtrapolatedBatch scores, and

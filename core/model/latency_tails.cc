@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -42,6 +43,43 @@ void PutNames(ByteWriter& writer, const std::vector<std::string>& names) {
   for (const std::string& name : names) writer.PutString(name);
 }
 
+// One held-out answer of a tail, in log(p99 / reference): its truth, the answer read over the
+// reference, and the one read over the held-out mean (NaN without it).
+struct HeldOutTail {
+  double target = 0;
+  double over_reference = 0;
+  double over_mean = std::numeric_limits<double>::quiet_NaN();
+};
+
+double Blended(const HeldOutTail& answer, double mean_weight) {
+  if (!std::isfinite(answer.over_mean)) return answer.over_reference;
+  return (1 - mean_weight) * answer.over_reference + mean_weight * answer.over_mean;
+}
+
+// The over-mean form's weight in steps of 0.05 with the least mean |log error| over the answers
+// that have it; 0 with fewer than kMinSamples of them.
+double MeanWeightOf(absl::Span<const HeldOutTail> answers) {
+  constexpr int kSteps = 20;
+  std::vector<const HeldOutTail*> with_mean;
+  for (const HeldOutTail& answer : answers) {
+    if (std::isfinite(answer.over_mean)) with_mean.push_back(&answer);
+  }
+  if (static_cast<int>(with_mean.size()) < kMinSamples) return 0;
+  double best_weight = 0, best_error = std::numeric_limits<double>::infinity();
+  for (int step = 0; step <= kSteps; ++step) {
+    const double weight = static_cast<double>(step) / kSteps;
+    double error = 0;
+    for (const HeldOutTail* answer : with_mean) {
+      error += std::abs(Blended(*answer, weight) - answer->target);
+    }
+    if (error < best_error) {
+      best_error = error;
+      best_weight = weight;
+    }
+  }
+  return best_weight;
+}
+
 }  // namespace
 
 absl::StatusOr<LatencyTails> LatencyTails::Train(const FeatureMatrix& features,
@@ -49,25 +87,34 @@ absl::StatusOr<LatencyTails> LatencyTails::Train(const FeatureMatrix& features,
                                                  const XGBoostParams& params, int fold_count) {
   LatencyTails tails;
   const int columns = features.column_count;
+  auto row_of = [&](const TailSample& sample) {
+    return absl::MakeConstSpan(&features.values[static_cast<size_t>(sample.feature_row) * columns],
+                               columns);
+  };
   for (int t = 0; t < kTailTargetCount; ++t) {
     std::vector<const TailSample*> carrying;
-    for (const TailSample& sample : samples) {
-      if (sample.log_ratios[t].has_value() && std::isfinite(*sample.log_ratios[t])) {
-        carrying.push_back(&sample);
+    for (const TailSample* sample = samples.data(); sample != samples.data() + samples.size();
+         ++sample) {
+      if (sample->log_over_reference[t].has_value() &&
+          std::isfinite(*sample->log_over_reference[t])) {
+        carrying.push_back(sample);
       }
     }
     if (static_cast<int>(carrying.size()) < kMinSamples) continue;
-    auto row_of = [&](const TailSample& sample) {
-      return absl::MakeConstSpan(
-          &features.values[static_cast<size_t>(sample.feature_row) * columns], columns);
+    // The over-mean form where every sample says how far its mean lies from the reference.
+    const bool mean_form = std::all_of(carrying.begin(), carrying.end(), [t](const TailSample* s) {
+      return s->log_mean_over_reference[t].has_value();
+    });
+    auto over_mean_target = [t](const TailSample& sample) {
+      return static_cast<float>(*sample.log_over_reference[t] - *sample.log_mean_over_reference[t]);
     };
     Tail& tail = tails.tails_[t];
     for (int situation = 0; situation < kSituations; ++situation) {
-      std::vector<double> scores;
+      std::vector<HeldOutTail> answers;
       for (int fold = 0; fold < fold_count; ++fold) {
         FeatureMatrix train;
         train.column_count = columns;
-        std::vector<float> targets;
+        std::vector<float> targets, mean_targets;
         std::vector<const TailSample*> held_out;
         for (const TailSample* sample : carrying) {
           const int fold_of = situation == 0 ? sample->curve_fold : sample->configuration_fold;
@@ -75,25 +122,43 @@ absl::StatusOr<LatencyTails> LatencyTails::Train(const FeatureMatrix& features,
             held_out.push_back(sample);
           } else {
             train.AddRow(row_of(*sample));
-            targets.push_back(static_cast<float>(*sample->log_ratios[t]));
+            targets.push_back(static_cast<float>(*sample->log_over_reference[t]));
+            if (mean_form) mean_targets.push_back(over_mean_target(*sample));
           }
         }
         if (held_out.empty() || static_cast<int>(targets.size()) < kMinFoldTrainingRows) continue;
         PERFCAST_ASSIGN_OR_RETURN(const XGBoostRegressor fold_model,
                                   XGBoostRegressor::Train(train, targets, params));
-        for (const TailSample* sample : held_out) {
-          scores.push_back(std::abs(fold_model.Predict(row_of(*sample)) - *sample->log_ratios[t]));
+        std::optional<XGBoostRegressor> fold_mean_model;
+        if (mean_form) {
+          PERFCAST_ASSIGN_OR_RETURN(fold_mean_model,
+                                    XGBoostRegressor::Train(train, mean_targets, params));
         }
+        for (const TailSample* sample : held_out) {
+          HeldOutTail answer{*sample->log_over_reference[t], fold_model.Predict(row_of(*sample))};
+          const std::optional<double>& held_out_mean =
+              sample->held_out_log_mean_over_reference[situation];
+          if (fold_mean_model.has_value() && held_out_mean.has_value()) {
+            answer.over_mean = *held_out_mean + fold_mean_model->Predict(row_of(*sample));
+          }
+          answers.push_back(answer);
+        }
+      }
+      tail.mean_weights[situation] = MeanWeightOf(answers);
+      std::vector<double> scores;
+      for (const HeldOutTail& answer : answers) {
+        scores.push_back(std::abs(Blended(answer, tail.mean_weights[situation]) - answer.target));
       }
       tail.counts[situation] = static_cast<int>(scores.size());
       if (!scores.empty()) tail.quantiles[situation] = ScoreQuantilesOf(std::move(scores));
     }
     FeatureMatrix all;
     all.column_count = columns;
-    std::vector<float> targets;
+    std::vector<float> targets, mean_targets;
     for (const TailSample* sample : carrying) {
       all.AddRow(row_of(*sample));
-      targets.push_back(static_cast<float>(*sample->log_ratios[t]));
+      targets.push_back(static_cast<float>(*sample->log_over_reference[t]));
+      if (mean_form) mean_targets.push_back(over_mean_target(*sample));
       tail.configurations.push_back(sample->configuration->ToString());
       tail.campaigns.push_back(sample->configuration->campaign);
     }
@@ -103,16 +168,18 @@ absl::StatusOr<LatencyTails> LatencyTails::Train(const FeatureMatrix& features,
     }
     PERFCAST_ASSIGN_OR_RETURN(XGBoostRegressor regressor,
                               XGBoostRegressor::Train(all, targets, params));
-    tail.regressor = std::move(regressor);
+    tail.over_reference = std::move(regressor);
+    if (mean_form && (tail.mean_weights[0] > 0 || tail.mean_weights[1] > 0)) {
+      PERFCAST_ASSIGN_OR_RETURN(XGBoostRegressor over_mean,
+                                XGBoostRegressor::Train(all, mean_targets, params));
+      tail.over_mean = std::move(over_mean);
+    }
   }
   return tails;
 }
 
-std::optional<double> LatencyTails::RatioHalfWidth(TailTarget target,
-                                                   const Configuration& configuration,
-                                                   double level) const {
-  const Tail& tail = tails_[static_cast<int>(target)];
-  if (!tail.regressor.has_value() || !Contains(tail.campaigns, configuration.campaign)) {
+std::optional<int> LatencyTails::SituationOf(const Tail& tail, const Configuration& configuration) {
+  if (!tail.over_reference.has_value() || !Contains(tail.campaigns, configuration.campaign)) {
     return std::nullopt;
   }
   // A configuration whose own tails were measured reads the held-out curves' scores; a new one,
@@ -120,20 +187,48 @@ std::optional<double> LatencyTails::RatioHalfWidth(TailTarget target,
   int situation = Contains(tail.configurations, configuration.ToString()) ? 0 : 1;
   if (tail.counts[situation] == 0) situation = 1;
   if (tail.counts[situation] == 0) return std::nullopt;
-  return ConformalScoreQuantile(tail.quantiles[situation], tail.counts[situation], level);
+  return situation;
 }
 
-void LatencyTails::PredictLogRatios(TailTarget target, absl::Span<const float> rows, int columns,
-                                    absl::Span<float> out) const {
-  tails_[static_cast<int>(target)].regressor->ensemble().PredictSimilarRows(rows, columns, out);
+std::optional<double> LatencyTails::HalfWidth(TailTarget target, const Configuration& configuration,
+                                              double level) const {
+  const Tail& tail = tails_[static_cast<int>(target)];
+  const std::optional<int> situation = SituationOf(tail, configuration);
+  if (!situation.has_value()) return std::nullopt;
+  return ConformalScoreQuantile(tail.quantiles[*situation], tail.counts[*situation], level);
+}
+
+double LatencyTails::mean_weight(TailTarget target, const Configuration& configuration) const {
+  const Tail& tail = tails_[static_cast<int>(target)];
+  const std::optional<int> situation = SituationOf(tail, configuration);
+  return situation.has_value() && tail.over_mean.has_value() ? tail.mean_weights[*situation] : 0;
+}
+
+void LatencyTails::PredictLogOverReference(TailTarget target, const Configuration& configuration,
+                                           absl::Span<const float> rows, int columns,
+                                           absl::Span<const double> log_mean_over_reference,
+                                           absl::Span<double> out) const {
+  const Tail& tail = tails_[static_cast<int>(target)];
+  std::vector<float> over_reference(out.size());
+  tail.over_reference->ensemble().PredictSimilarRows(rows, columns, absl::MakeSpan(over_reference));
+  const double w = mean_weight(target, configuration);
+  std::vector<float> over_mean(out.size());
+  if (w > 0)
+    tail.over_mean->ensemble().PredictSimilarRows(rows, columns, absl::MakeSpan(over_mean));
+  for (size_t k = 0; k < out.size(); ++k) {
+    out[k] = (1 - w) * over_reference[k] + w * (log_mean_over_reference[k] + over_mean[k]);
+  }
 }
 
 void LatencyTails::EncodeTo(ByteWriter& writer) const {
   for (const Tail& tail : tails_) {
-    writer.PutU32(tail.regressor.has_value() ? 1 : 0);
-    if (!tail.regressor.has_value()) continue;
-    tail.regressor->EncodeTo(writer);
+    writer.PutU32(tail.over_reference.has_value() ? 1 : 0);
+    if (!tail.over_reference.has_value()) continue;
+    tail.over_reference->EncodeTo(writer);
+    writer.PutU32(tail.over_mean.has_value() ? 1 : 0);
+    if (tail.over_mean.has_value()) tail.over_mean->EncodeTo(writer);
     for (int s = 0; s < kSituations; ++s) {
+      writer.PutDouble(tail.mean_weights[s]);
       PutScoreQuantiles(writer, tail.counts[s], tail.quantiles[s]);
     }
     PutNames(writer, tail.configurations);
@@ -143,19 +238,34 @@ void LatencyTails::EncodeTo(ByteWriter& writer) const {
 
 absl::StatusOr<LatencyTails> LatencyTails::DecodeFrom(ByteReader& reader, int feature_count) {
   LatencyTails tails;
-  for (int t = 0; t < kTailTargetCount; ++t) {
-    PERFCAST_ASSIGN_OR_RETURN(const uint32_t present, reader.GetU32());
-    if (present > 1) return absl::DataLossError("bundle: latency tails: bad presence flag");
-    if (present == 0) continue;
-    Tail& tail = tails.tails_[t];
+  auto get_regressor = [&reader, feature_count]() -> absl::StatusOr<XGBoostRegressor> {
     PERFCAST_ASSIGN_OR_RETURN(XGBoostRegressor regressor, XGBoostRegressor::DecodeFrom(reader));
     if (regressor.feature_count() != feature_count) {
       return absl::DataLossError(absl::StrCat("bundle: latency tails: a regressor of ",
                                               regressor.feature_count(), " features, not ",
                                               feature_count));
     }
-    tail.regressor = std::move(regressor);
+    return regressor;
+  };
+  auto get_flag = [&reader]() -> absl::StatusOr<bool> {
+    PERFCAST_ASSIGN_OR_RETURN(const uint32_t flag, reader.GetU32());
+    if (flag > 1) return absl::DataLossError("bundle: latency tails: bad presence flag");
+    return flag == 1;
+  };
+  for (int t = 0; t < kTailTargetCount; ++t) {
+    PERFCAST_ASSIGN_OR_RETURN(const bool present, get_flag());
+    if (!present) continue;
+    Tail& tail = tails.tails_[t];
+    PERFCAST_ASSIGN_OR_RETURN(tail.over_reference, get_regressor());
+    PERFCAST_ASSIGN_OR_RETURN(const bool over_mean, get_flag());
+    if (over_mean) {
+      PERFCAST_ASSIGN_OR_RETURN(tail.over_mean, get_regressor());
+    }
     for (int s = 0; s < kSituations; ++s) {
+      PERFCAST_ASSIGN_OR_RETURN(tail.mean_weights[s], reader.GetDouble());
+      if (!(tail.mean_weights[s] >= 0 && tail.mean_weights[s] <= 1)) {
+        return absl::DataLossError("bundle: latency tails: bad weight");
+      }
       PERFCAST_RETURN_IF_ERROR(GetScoreQuantiles(reader, kMaxStoredCount,
                                                  "bundle: latency tails: bad score count",
                                                  tail.counts[s], tail.quantiles[s]));

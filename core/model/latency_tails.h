@@ -22,22 +22,29 @@ enum class TailTarget {
 inline constexpr int kTailTargetCount = 2;
 
 // One training point: its row of the latency model's features (measured batch latency), its
-// configuration, its folds, and the log of each 99th percentile over its reference (what the
-// latency model chose: the TTFT's backbone, the mean TPOT) where both are known.
+// configuration and folds, and per target the log of its 99th percentile over its reference (what
+// the latency model chose: the TTFT's backbone, the mean TPOT) where both are known.
 struct TailSample {
   int feature_row = 0;
   const Configuration* configuration = nullptr;
   int curve_fold = 0;
   int configuration_fold = 0;
-  std::array<std::optional<double>, kTailTargetCount> log_ratios;
+  std::array<std::optional<double>, kTailTargetCount> log_over_reference;
+  // For a target whose reference is not its mean (the TTFT's), log(mean / reference) as measured,
+  // and as the latency model answered it with the row's curve [0] and configuration [1] held out:
+  // what the tail read over the mean instead then errs by.
+  std::array<std::optional<double>, kTailTargetCount> log_mean_over_reference;
+  std::array<std::optional<double>, 2> held_out_log_mean_over_reference;
 };
 
-// How far a point's 99th percentiles lie from a reference (docs/METHOD.md §9): one XGBoost
-// regressor per target of log(p99 / reference) on the latency model's features, calibrated by
-// held-out curves (a configuration whose tails were measured at other shapes) and held-out
-// configurations (one whose campaign's were). What a tail is depends on how the harness sends
-// its requests (a burst, a Poisson stream) more than on the system, so a target is answered only
-// for the campaigns whose results carried it.
+// How far a point's 99th percentiles lie from a reference (docs/METHOD.md §9): per target an
+// XGBoost regressor of log(p99 / reference) on the latency model's features and, for a reference
+// other than the mean, one of log(p99 / mean) read over the predicted mean, blended in log by a
+// weight chosen on held-out answers (few results of a campaign teach the ratio to the mean sooner
+// than the tail itself); calibrated by held-out curves (a configuration whose tails were measured
+// at other shapes) and held-out configurations (one whose campaign's were). What a tail is depends
+// on how the harness sends its requests (a burst, a Poisson stream) more than on the system, so
+// a target is answered only for the campaigns whose results carried it.
 //
 // Thread safety: immutable once built.
 class LatencyTails {
@@ -45,40 +52,52 @@ class LatencyTails {
   LatencyTails() = default;
 
   // Learns each target from the samples that carry it, `features` holding their rows; a target
-  // with too few samples (or configurations to hold out) is left untrained.
+  // with too few samples is left untrained, and one whose held-out answers were too few to
+  // calibrate is trained but answers nothing.
   static absl::StatusOr<LatencyTails> Train(const FeatureMatrix& features,
                                             absl::Span<const TailSample> samples,
                                             const XGBoostParams& params, int fold_count);
 
   bool trained(TailTarget target) const {
-    return tails_[static_cast<int>(target)].regressor.has_value();
+    return tails_[static_cast<int>(target)].over_reference.has_value();
   }
 
   // The log half-width at `level` of the target's log(p99 / reference) for `configuration`: of
   // held-out curves where the configuration's tails were trained on, of held-out configurations
   // where only its campaign's were; nullopt where the target is not answered.
-  std::optional<double> RatioHalfWidth(TailTarget target, const Configuration& configuration,
-                                       double level) const;
+  std::optional<double> HalfWidth(TailTarget target, const Configuration& configuration,
+                                  double level) const;
 
-  // log(p99 / reference) for each of the rows (the latency model's features, `columns` each).
-  void PredictLogRatios(TailTarget target, absl::Span<const float> rows, int columns,
-                        absl::Span<float> out) const;
+  // log(p99 / reference) of each of the rows (the latency model's features, `columns` each) of a
+  // query for `configuration` that HalfWidth answers, given each row's predicted log(mean /
+  // reference) (read by a target with the over-mean form only).
+  void PredictLogOverReference(TailTarget target, const Configuration& configuration,
+                               absl::Span<const float> rows, int columns,
+                               absl::Span<const double> log_mean_over_reference,
+                               absl::Span<double> out) const;
+
+  // The weight of the over-mean form in the situation `configuration` reads, in [0, 1].
+  double mean_weight(TailTarget target, const Configuration& configuration) const;
 
   void EncodeTo(ByteWriter& writer) const;
-  // DataLoss for a regressor whose width is not `feature_count`, a bad quantile or count.
+  // DataLoss for a regressor whose width is not `feature_count`, a bad weight, quantile or count.
   static absl::StatusOr<LatencyTails> DecodeFrom(ByteReader& reader, int feature_count);
 
  private:
   // Calibration situations: [0] curves held out, [1] configurations held out.
   static constexpr int kSituations = 2;
   struct Tail {
-    std::optional<XGBoostRegressor> regressor;
+    std::optional<XGBoostRegressor> over_reference;
+    std::optional<XGBoostRegressor> over_mean;
+    std::array<double, kSituations> mean_weights{};
     std::array<std::vector<double>, kSituations> quantiles;
     std::array<int, kSituations> counts{};
     // Sorted ToString() of the configurations, and campaigns, it was trained on.
     std::vector<std::string> configurations;
     std::vector<std::string> campaigns;
   };
+  // The calibration situation `configuration` reads; nullopt where the target is not answered.
+  static std::optional<int> SituationOf(const Tail& tail, const Configuration& configuration);
   std::array<Tail, kTailTargetCount> tails_;
 };
 

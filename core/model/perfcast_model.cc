@@ -310,9 +310,8 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
 
 void PerfcastModel::CompleteLatencies(const PredictionQuery& asked, double confidence_level,
                                       absl::Span<PointPrediction> points) const {
-  const State::ResolvedQuery resolved = state_->Resolve(asked);
-  state_->latency.Complete(resolved.query, confidence_level, points,
-                           /*tails=*/!resolved.population);
+  state_->latency.Complete(state_->Resolve(asked).query, confidence_level, points,
+                           /*tails=*/false);
 }
 
 absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
@@ -495,7 +494,8 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
     }
   }
   if (options.latencies) {
-    s.latency.Complete(query, confidence_level, absl::MakeSpan(out), /*tails=*/!population);
+    s.latency.Complete(query, confidence_level, absl::MakeSpan(out),
+                       /*tails=*/options.tails && !population);
   }
   return out;
 }

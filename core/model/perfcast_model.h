@@ -60,7 +60,8 @@ class PerfcastModel {
                                                        double confidence_level,
                                                        const PredictOptions& options) const;
   // TTFT and ITL of `points`, predicted for `query` at `confidence_level` without them
-  // (PredictOptions::latencies false): the figures Predict would have given them.
+  // (PredictOptions::latencies false): the figures Predict would have given them, without their
+  // 99th percentiles (PredictOptions::tails false).
   void CompleteLatencies(const PredictionQuery& query, double confidence_level,
                          absl::Span<PointPrediction> points) const;
 

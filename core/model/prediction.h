@@ -42,6 +42,9 @@ struct PredictOptions {
   // objectives reads them at its operating point only) asks without and adds them there with
   // PerfcastModel::CompleteLatencies.
   bool latencies = true;
+  // With the latencies, their 99th percentiles where the query's campaign measured them (a plan
+  // reads none).
+  bool tails = true;
   // Points to be predicted from anchors whose sequences are not all resident at once
   // (MemoryFit::AllResident) are left out: they carry their memory verdict and case, and no
   // throughput, interval, expected error or latency (all 0). Points read off the query's own

@@ -152,6 +152,7 @@ CandidateOutcome PlanCandidate(const PerfcastModel& model, const Configuration& 
   PredictOptions options;
   options.scope = IntervalScope::kWholeCurve;
   options.latencies = latency_objectives;
+  options.tails = false;
   options.resident_points_only = true;
   for (const WeightedShape& s : shapes) {
     absl::StatusOr<std::vector<PointPrediction>> predicted =

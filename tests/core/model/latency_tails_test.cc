@@ -8,6 +8,7 @@
 
 #include "core/bundle/model_codec.h"
 #include "core/model/perfcast_model.h"
+#include "core/model/perfcast_model_internal.h"
 #include "core/util/byte_coding.h"
 #include "gtest/gtest.h"
 #include "tests/core/older_bundles.h"
@@ -112,6 +113,36 @@ TEST(LatencyTailsTest, ACampaignWhoseResultsCarriedNoTailsGetsItsMeansAndNoTail)
   auto with_means = model->Predict({Of("means-only", 2), {256, 256}}, kBatches, 0.9);
   ASSERT_TRUE(with_means.ok());
   EXPECT_EQ(with_means->front().latency_statistic, LatencyStatistic::kMean);
+}
+
+// Where each configuration's TTFT sits at a level of its own over the backbone but its tail is
+// one ratio of its mean, the tail is learnt best over the mean: the held-out answers weigh that
+// form.
+TEST(LatencyTailsTest, ATailThatIsOneRatioOfItsMeanWeighsTheOverMeanForm) {
+  std::vector<BenchmarkRecord> records = Records("ratio", false);
+  for (BenchmarkRecord& r : records) {
+    // A level per configuration that no feature carries.
+    const double level =
+        1 +
+        0.7 * ((r.configuration.num_gpus * 7 + (r.configuration.hardware == "gpu-b" ? 3 : 0)) % 5);
+    const double batch_latency =
+        static_cast<double>(r.shape.output_tokens) * r.batch_size / r.throughput_tokens_per_s;
+    r.ttft_s = std::min(*r.ttft_s * level, 0.9 * batch_latency);
+    r.itl_s = (batch_latency - *r.ttft_s) / (r.shape.output_tokens - 1);
+    r.p99_ttft_s = 4 * *r.ttft_s;
+  }
+  auto model = TrainOn(records);
+  ASSERT_NE(model, nullptr);
+  const LatencyTails& tails = PerfcastModelInternal::StateOf(*model).latency.tails();
+  ASSERT_TRUE(tails.trained(TailTarget::kTtft));
+  EXPECT_FALSE(tails.trained(TailTarget::kTpot)) << "no TPOT tail in the data";
+  EXPECT_GE(tails.mean_weight(TailTarget::kTtft, Of("ratio", 8)), 0.5);
+  auto prediction = model->Predict({Of("ratio", 4), {256, 256}}, kBatches, 0.9);
+  ASSERT_TRUE(prediction.ok()) << prediction.status();
+  for (const PointPrediction& p : *prediction) {
+    EXPECT_NEAR(p.p99_ttft_s / p.ttft_s, 4, 0.8) << "batch " << p.batch_size;
+    EXPECT_EQ(p.p99_tpot_s, 0);
+  }
 }
 
 TEST(LatencyTailsTest, AHigherLevelWidensTheTailIntervals) {
