@@ -145,6 +145,15 @@ struct TargetValues {
   std::vector<std::pair<double, double>> intervals;
 };
 
+// A latency target's measured value, prediction and intervals.
+TargetValues LatencyValues(const std::optional<double>& truth,
+                           const std::optional<double>& predicted,
+                           const std::vector<LatencyInterval>& intervals) {
+  TargetValues v{truth, predicted, {}};
+  for (const LatencyInterval& i : intervals) v.intervals.emplace_back(i.lower_s, i.upper_s);
+  return v;
+}
+
 TargetValues ValuesOf(EvaluationTarget target, const HeldOutPoint& point,
                       const MethodPrediction& p) {
   TargetValues v;
@@ -157,28 +166,16 @@ TargetValues ValuesOf(EvaluationTarget target, const HeldOutPoint& point,
       }
       break;
     case EvaluationTarget::kTtft:
-      v.truth = point.ttft_s;
-      v.predicted = p.ttft_s;
-      for (const LatencyInterval& i : p.ttft_intervals)
-        v.intervals.emplace_back(i.lower_s, i.upper_s);
+      v = LatencyValues(point.ttft_s, p.ttft_s, p.ttft_intervals);
       break;
     case EvaluationTarget::kItl:
-      v.truth = point.itl_s;
-      v.predicted = p.itl_s;
-      for (const LatencyInterval& i : p.itl_intervals)
-        v.intervals.emplace_back(i.lower_s, i.upper_s);
+      v = LatencyValues(point.itl_s, p.itl_s, p.itl_intervals);
       break;
     case EvaluationTarget::kP99Ttft:
-      v.truth = point.p99_ttft_s;
-      v.predicted = p.p99_ttft_s;
-      for (const LatencyInterval& i : p.p99_ttft_intervals)
-        v.intervals.emplace_back(i.lower_s, i.upper_s);
+      v = LatencyValues(point.p99_ttft_s, p.p99_ttft_s, p.p99_ttft_intervals);
       break;
     case EvaluationTarget::kP99Tpot:
-      v.truth = point.p99_tpot_s;
-      v.predicted = p.p99_tpot_s;
-      for (const LatencyInterval& i : p.p99_tpot_intervals)
-        v.intervals.emplace_back(i.lower_s, i.upper_s);
+      v = LatencyValues(point.p99_tpot_s, p.p99_tpot_s, p.p99_tpot_intervals);
       break;
   }
   if (v.truth.has_value() && !(*v.truth > 0)) v.truth.reset();

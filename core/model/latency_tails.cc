@@ -275,6 +275,13 @@ absl::StatusOr<LatencyTails> LatencyTails::DecodeFrom(ByteReader& reader, int fe
         }
       }
     }
+    // Training keeps the over-mean regressor exactly where some situation weighs it; any other
+    // pairing would read scores of a blend the answers do not make.
+    const bool weighed = tail.mean_weights[0] > 0 || tail.mean_weights[1] > 0;
+    if (weighed != tail.over_mean.has_value()) {
+      return absl::DataLossError(
+          "bundle: latency tails: the over-mean regressor and its weights disagree");
+    }
     PERFCAST_RETURN_IF_ERROR(GetNames(reader, tail.configurations));
     PERFCAST_RETURN_IF_ERROR(GetNames(reader, tail.campaigns));
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -115,34 +116,89 @@ TEST(LatencyTailsTest, ACampaignWhoseResultsCarriedNoTailsGetsItsMeansAndNoTail)
   EXPECT_EQ(with_means->front().latency_statistic, LatencyStatistic::kMean);
 }
 
-// Where each configuration's TTFT sits at a level of its own over the backbone but its tail is
-// one ratio of its mean, the tail is learnt best over the mean: the held-out answers weigh that
-// form.
-TEST(LatencyTailsTest, ATailThatIsOneRatioOfItsMeanWeighsTheOverMeanForm) {
-  std::vector<BenchmarkRecord> records = Records("ratio", false);
-  for (BenchmarkRecord& r : records) {
-    // A level per configuration that no feature carries.
-    const double level =
-        1 +
-        0.7 * ((r.configuration.num_gpus * 7 + (r.configuration.hardware == "gpu-b" ? 3 : 0)) % 5);
-    const double batch_latency =
-        static_cast<double>(r.shape.output_tokens) * r.batch_size / r.throughput_tokens_per_s;
-    r.ttft_s = std::min(*r.ttft_s * level, 0.9 * batch_latency);
-    r.itl_s = (batch_latency - *r.ttft_s) / (r.shape.output_tokens - 1);
-    r.p99_ttft_s = 4 * *r.ttft_s;
+// Samples of twelve configurations of one campaign, ten rows each, of the TTFT's tail only: a
+// feature of noise and one that carries each configuration's level (its log(mean / reference))
+// when `level_in_features`; the tail is 4 times the mean. The held-out mean is the level itself
+// when `mean_known` (the latency model knew the configuration's mean), else a wrong one.
+struct CraftedTails {
+  FeatureMatrix features;
+  std::vector<Configuration> configurations;
+  std::vector<TailSample> samples;
+};
+
+CraftedTails Crafted(bool level_in_features, bool mean_known) {
+  constexpr int kConfigurations = 12, kRows = 10;
+  CraftedTails crafted;
+  crafted.features.column_count = 2;
+  for (int i = 0; i < kConfigurations; ++i) {
+    Configuration configuration{"gpu", i + 1, "engine", "org/model", "fp16"};
+    configuration.campaign = "crafted";
+    crafted.configurations.push_back(configuration);
   }
-  auto model = TrainOn(records);
-  ASSERT_NE(model, nullptr);
-  const LatencyTails& tails = PerfcastModelInternal::StateOf(*model).latency.tails();
-  ASSERT_TRUE(tails.trained(TailTarget::kTtft));
-  EXPECT_FALSE(tails.trained(TailTarget::kTpot)) << "no TPOT tail in the data";
-  EXPECT_GE(tails.mean_weight(TailTarget::kTtft, Of("ratio", 8)), 0.5);
-  auto prediction = model->Predict({Of("ratio", 4), {256, 256}}, kBatches, 0.9);
-  ASSERT_TRUE(prediction.ok()) << prediction.status();
-  for (const PointPrediction& p : *prediction) {
-    EXPECT_NEAR(p.p99_ttft_s / p.ttft_s, 4, 0.8) << "batch " << p.batch_size;
-    EXPECT_EQ(p.p99_tpot_s, 0);
+  std::mt19937 random(7);
+  std::uniform_real_distribution<double> uniform(-1, 1);
+  const int ttft = static_cast<int>(TailTarget::kTtft);
+  for (int i = 0; i < kConfigurations; ++i) {
+    const double level = 1.5 * uniform(random);
+    for (int r = 0; r < kRows; ++r) {
+      const float row[] = {static_cast<float>(uniform(random)),
+                           level_in_features ? static_cast<float>(level) : 0.0f};
+      crafted.features.AddRow(row);
+      TailSample sample;
+      sample.feature_row = i * kRows + r;
+      sample.configuration = &crafted.configurations[i];
+      sample.curve_fold = r % 4;
+      sample.configuration_fold = i % 4;
+      sample.log_over_reference[ttft] = level + std::log(4.0);
+      sample.log_mean_over_reference[ttft] = level;
+      const double held_out = mean_known ? level : 1.5 * uniform(random);
+      sample.held_out_log_mean_over_reference = {held_out, held_out};
+      crafted.samples.push_back(sample);
+    }
   }
+  return crafted;
+}
+
+XGBoostParams CraftedParams() {
+  XGBoostParams params;
+  params.tree_count = 60;
+  params.learning_rate = 0.24;
+  params.threads = 1;
+  return params;
+}
+
+// What no feature carries but the mean knows is learnt over the mean: the held-out answers weigh
+// that form, and a new configuration's tail follows its mean.
+TEST(LatencyTailsTest, ALevelOnlyTheMeanKnowsWeighsTheOverMeanForm) {
+  const CraftedTails crafted = Crafted(/*level_in_features=*/false, /*mean_known=*/true);
+  auto tails = LatencyTails::Train(crafted.features, crafted.samples, CraftedParams(), 4);
+  ASSERT_TRUE(tails.ok()) << tails.status();
+  ASSERT_TRUE(tails->trained(TailTarget::kTtft));
+  EXPECT_FALSE(tails->trained(TailTarget::kTpot)) << "no sample carries a TPOT tail";
+  Configuration unseen = crafted.configurations[0];
+  unseen.num_gpus = 99;
+  EXPECT_GE(tails->mean_weight(TailTarget::kTtft, unseen), 0.9);
+  const float rows[] = {0.5f, 0.0f, -0.5f, 0.0f};
+  const double means[] = {0.8, -0.6};
+  double out[2];
+  tails->PredictLogOverReference(TailTarget::kTtft, unseen, rows, 2, means, out);
+  EXPECT_NEAR(out[0], 0.8 + std::log(4.0), 0.15);
+  EXPECT_NEAR(out[1], -0.6 + std::log(4.0), 0.15);
+  EXPECT_TRUE(tails->HalfWidth(TailTarget::kTtft, unseen, 0.9).has_value());
+  Configuration elsewhere = unseen;
+  elsewhere.campaign = "another";
+  EXPECT_FALSE(tails->HalfWidth(TailTarget::kTtft, elsewhere, 0.9).has_value());
+}
+
+// Where the features carry the level and the held-out mean errs, the tail over the reference
+// wins, and the weight of the over-mean form stays near 0.
+TEST(LatencyTailsTest, AMeanThatErrsWeighsLittle) {
+  const CraftedTails crafted = Crafted(/*level_in_features=*/true, /*mean_known=*/false);
+  auto tails = LatencyTails::Train(crafted.features, crafted.samples, CraftedParams(), 4);
+  ASSERT_TRUE(tails.ok()) << tails.status();
+  Configuration unseen = crafted.configurations[0];
+  unseen.num_gpus = 99;
+  EXPECT_LE(tails->mean_weight(TailTarget::kTtft, unseen), 0.2);
 }
 
 TEST(LatencyTailsTest, AHigherLevelWidensTheTailIntervals) {
@@ -184,12 +240,39 @@ TEST(LatencyTailsBundleTest, RoundTripKeepsTheTailsAndAFormat18BundleAnswersNone
   }
 }
 
-TEST(LatencyTailsBundleTest, ABadPresenceFlagOrARegressorOfAnotherWidthIsDataLoss) {
+TEST(LatencyTailsBundleTest, ABadFlagAWeightWithoutItsRegressorOrAnotherWidthIsDataLoss) {
   {
     ByteWriter writer;
     writer.PutU32(2);
     ByteReader reader(writer.Take());
     EXPECT_EQ(LatencyTails::DecodeFrom(reader, 11).status().code(), absl::StatusCode::kDataLoss);
+  }
+  {
+    // A weight for an over-mean regressor that is not there.
+    FeatureMatrix features;
+    features.column_count = 2;
+    std::vector<float> targets;
+    for (int i = 0; i < 20; ++i) {
+      const float row[] = {static_cast<float>(i), 1.0f};
+      features.AddRow(row);
+      targets.push_back(0.1f * i);
+    }
+    auto regressor = XGBoostRegressor::Train(features, targets, CraftedParams());
+    ASSERT_TRUE(regressor.ok()) << regressor.status();
+    ByteWriter writer;
+    writer.PutU32(1);
+    regressor->EncodeTo(writer);
+    writer.PutU32(0);  // no over-mean regressor
+    for (double weight : {0.5, 0.0}) {
+      writer.PutDouble(weight);
+      writer.PutU32(0);  // no scores
+    }
+    writer.PutU32(0);  // configurations
+    writer.PutU32(0);  // campaigns
+    writer.PutU32(0);  // no TPOT tail
+    const std::string bytes = writer.Take();
+    ByteReader reader(bytes);
+    EXPECT_EQ(LatencyTails::DecodeFrom(reader, 2).status().code(), absl::StatusCode::kDataLoss);
   }
   auto model = TrainOn(TwoCampaigns());
   ASSERT_NE(model, nullptr);

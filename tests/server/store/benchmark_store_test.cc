@@ -526,17 +526,26 @@ TEST(SqliteBenchmarkStoreTest, DamagedPageFailsTheOpenWithDataLoss) {
   EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss) << store.status();
 }
 
+// A SQLite file at `path` made by `sql`, as an earlier version of the store left it.
+void WriteSqliteFile(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  const int opened = sqlite3_open(path.c_str(), &db);
+  if (opened != SQLITE_OK) sqlite3_close(db);
+  ASSERT_EQ(opened, SQLITE_OK);
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &error);
+  EXPECT_EQ(rc, SQLITE_OK) << (error != nullptr ? error : "");
+  sqlite3_free(error);
+  sqlite3_close(db);
+}
+
 // A file written before campaigns, batch semantics, submitters and the quarantine existed (the
 // schema of 571309b and earlier): it opens, its rows read as the unnamed campaign's static
 // batches, and the new key applies.
 TEST(SqliteBenchmarkStoreTest, AFileOfTheOldSchemaOpensAndReads) {
   TempDir dir;
   const std::string path = dir.path() + "/db.sqlite3";
-  {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    char* error = nullptr;
-    const int rc = sqlite3_exec(db, R"sql(
+  ASSERT_NO_FATAL_FAILURE(WriteSqliteFile(path, R"sql(
 CREATE TABLE benchmark_results (
   id INTEGER PRIMARY KEY, hardware TEXT NOT NULL, num_gpus INTEGER NOT NULL,
   framework TEXT NOT NULL, model TEXT NOT NULL, precision TEXT NOT NULL,
@@ -549,12 +558,7 @@ INSERT INTO benchmark_results (hardware, num_gpus, framework, model, precision, 
   output_tokens, batch_size, source_id, throughput_tokens_per_s, latency_s)
   VALUES ('H100', 1, 'vllm', 'm', 'fp16', 128, 128, 8, 'old-1', 1000, 2.5),
          ('H100', 1, 'vllm', 'm', 'fp16', 128, 128, 16, 'old-2', 1800, NULL);
-)sql",
-                                nullptr, nullptr, &error);
-    EXPECT_EQ(rc, SQLITE_OK) << (error != nullptr ? error : "");
-    sqlite3_free(error);
-    sqlite3_close(db);
-  }
+)sql"));
 
   auto store = SqliteBenchmarkStore::Open(path);
 
@@ -586,11 +590,7 @@ INSERT INTO benchmark_results (hardware, num_gpus, framework, model, precision, 
 TEST(SqliteBenchmarkStoreTest, AFileWithoutTheP99ColumnsGainsThemAtOpen) {
   TempDir dir;
   const std::string path = dir.path() + "/db.sqlite3";
-  {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    char* error = nullptr;
-    const int rc = sqlite3_exec(db, R"sql(
+  ASSERT_NO_FATAL_FAILURE(WriteSqliteFile(path, R"sql(
 CREATE TABLE benchmark_results (
   id INTEGER PRIMARY KEY, hardware TEXT NOT NULL, num_gpus INTEGER NOT NULL,
   framework TEXT NOT NULL, model TEXT NOT NULL, precision TEXT NOT NULL,
@@ -608,12 +608,7 @@ INSERT INTO benchmark_results (hardware, num_gpus, framework, model, precision, 
   quarantine_reason)
   VALUES ('H100', 1, 'vllm', 'm', 'fp16', 128, 128, 8, 'old-1', 1000, 0.25, 0.01, 'lab-a', ''),
          ('H100', 1, 'vllm', 'm', 'fp16', 128, 128, 16, 'old-2', 1800, NULL, NULL, '', 'held');
-)sql",
-                                nullptr, nullptr, &error);
-    EXPECT_EQ(rc, SQLITE_OK) << (error != nullptr ? error : "");
-    sqlite3_free(error);
-    sqlite3_close(db);
-  }
+)sql"));
 
   auto store = SqliteBenchmarkStore::Open(path);
 
