@@ -34,7 +34,8 @@ struct CsvReadResult {
 // Reads the tidy benchmark CSV schema (data/README.md, docs/EVALUATION.md §1). Required columns:
 // input_tokens, output_tokens, batch_size, output_tokens_per_s. Configuration columns
 // (hardware, num_gpus, framework, model, precision) read as "na" (num_gpus as 1) when absent.
-// Optional: ttft_s, mean_itl_s/itl_s, p99_ttft_s, p99_tpot_s, latency_s, source. Handles RFC 4180 quoting.
+// Optional: ttft_s, mean_itl_s/itl_s, p99_ttft_s, p99_tpot_s, latency_s, source. Handles RFC 4180
+// quoting.
 absl::StatusOr<CsvReadResult> ReadBenchmarkCsv(const std::string& path, BadRowPolicy policy);
 
 // Same, from text already in memory; `name` is used in error locations.
