@@ -12,8 +12,8 @@ namespace perfcast {
 // One CSV line per held-out point and method, for analyses the summary figures cannot give
 // (errors by kind of configuration, by batch size, by hardware). The interval is the headline
 // level's (the first of MethodPrediction::intervals); a value a method did not give is empty.
-// The measured and predicted mean TTFT and ITL follow, with the headline level's intervals, where
-// the point has them and the method predicts them.
+// The measured and predicted mean TTFT and ITL follow, then the 99th percentiles of the TTFT and
+// the TPOT, each with the headline level's interval where the method predicted it.
 // `campaign` is the point's own (its configuration's); `shots` is new-campaign's share of the
 // held-out campaign's curves trained on (Fold::shots), empty for the other protocols.
 std::string EvaluationPointsCsvHeader();

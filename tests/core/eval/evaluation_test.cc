@@ -329,12 +329,12 @@ TEST(EvaluationPointsTest, QuotesNamesWithCommasAndLeavesMissingValuesEmpty) {
 
   EXPECT_EQ(EvaluationPointsCsvRow("new-config", "nearest-curve", std::nullopt, point, declined),
             "new-config,nearest-curve,,NVIDIA H100,2,vllm,\"org/model, \"\"v2\"\"\",fp8,,128,2048,"
-            "64,1234.5,,,,,,,,,,,,\n");
+            "64,1234.5,,,,,,,,,,,,,,,,,,,,\n");
   EXPECT_EQ(EvaluationPointsCsvRow("new-config", "perfcast", std::nullopt, point, predicted),
             "new-config,perfcast,,NVIDIA H100,2,vllm,\"org/model, \"\"v2\"\"\",fp8,,128,2048,64,"
-            "1234.5,1000,800,1300,0.25,,,,,,,,\n");
+            "1234.5,1000,800,1300,0.25,,,,,,,,,,,,,,,,\n");
   const std::string header = EvaluationPointsCsvHeader();
-  EXPECT_EQ(std::count(header.begin(), header.end(), ','), 24);
+  EXPECT_EQ(std::count(header.begin(), header.end(), ','), 32);
   // Latencies where the point has them and the method predicts them.
   point.ttft_s = 0.5;
   point.itl_s = 0.02;
@@ -344,7 +344,15 @@ TEST(EvaluationPointsTest, QuotesNamesWithCommasAndLeavesMissingValuesEmpty) {
   predicted.itl_intervals = {{0.01, 0.05}, {0.02, 0.03}};
   EXPECT_EQ(EvaluationPointsCsvRow("new-config", "perfcast", std::nullopt, point, predicted),
             "new-config,perfcast,,NVIDIA H100,2,vllm,\"org/model, \"\"v2\"\"\",fp8,,128,2048,64,"
-            "1234.5,1000,800,1300,0.25,0.5,0.4,0.2,0.8,0.02,0.025,0.01,0.05\n");
+            "1234.5,1000,800,1300,0.25,0.5,0.4,0.2,0.8,0.02,0.025,0.01,0.05,,,,,,,,\n");
+  // And the 99th percentiles likewise; one the method did not predict leaves its bounds empty.
+  point.p99_ttft_s = 2.5;
+  point.p99_tpot_s = 0.03;
+  predicted.p99_ttft_s = 2;
+  predicted.p99_ttft_intervals = {{1, 4}, {1.5, 3}};
+  EXPECT_EQ(EvaluationPointsCsvRow("new-config", "perfcast", std::nullopt, point, predicted),
+            "new-config,perfcast,,NVIDIA H100,2,vllm,\"org/model, \"\"v2\"\"\",fp8,,128,2048,64,"
+            "1234.5,1000,800,1300,0.25,0.5,0.4,0.2,0.8,0.02,0.025,0.01,0.05,2.5,2,1,4,0.03,,,\n");
 }
 
 TEST(EvaluationPointsTest, CarriesTheCampaignAndTheShotsOfNewCampaign) {
@@ -357,7 +365,7 @@ TEST(EvaluationPointsTest, CarriesTheCampaignAndTheShotsOfNewCampaign) {
 
   EXPECT_EQ(EvaluationPointsCsvRow("new-campaign", "perfcast", 0.1, point, declined),
             "new-campaign,perfcast,0.1,NVIDIA H100,1,vllm,org/model,fp16,\"lab, 2025\",128,128,8,"
-            "500,,,,,,,,,,,,\n");
+            "500,,,,,,,,,,,,,,,,,,,,\n");
   EXPECT_EQ(EvaluationPointsCsvHeader().substr(0, 75),
             "protocol,method,shots,hardware,num_gpus,framework,model,precision,campaign,");
 }
