@@ -11,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "core/catalogue/physical_features.h"
 #include "core/ml/feature_matrix.h"
+#include "core/model/blend_weight.h"
 #include "core/model/score_quantiles.h"
 #include "core/model/training_rows.h"
 #include "core/util/percentile.h"
@@ -139,29 +140,16 @@ double Blended(const HeldOutAnswer& answer, double sibling_weight) {
 
 // Fewer held-out answers with a sibling than this choose no weight: the sibling stays unread.
 constexpr int kMinSiblingAnswers = 20;
-constexpr int kSiblingWeightSteps = 20;
 
-// The weight in [0, 1], in steps of 1/20, that gives the least mean |log error| over `answers`
-// that have a sibling; the smaller on a tie, 0 with too few of them.
+// The sibling's weight over the `answers` that have a sibling (LeastErrorBlendWeight).
 double SiblingWeightOf(absl::Span<const HeldOutAnswer> answers) {
-  auto weighs = [](const HeldOutAnswer& a) { return std::isfinite(a.sibling) && !a.single_token; };
-  int with_sibling = 0;
-  for (const HeldOutAnswer& a : answers) with_sibling += weighs(a) ? 1 : 0;
-  if (with_sibling < kMinSiblingAnswers) return 0;
-  double best_weight = 0;
-  double best_error = std::numeric_limits<double>::infinity();
-  for (int step = 0; step <= kSiblingWeightSteps; ++step) {
-    const double weight = static_cast<double>(step) / kSiblingWeightSteps;
-    double error = 0;
-    for (const HeldOutAnswer& a : answers) {
-      if (weighs(a)) error += std::abs(Blended(a, weight) - a.target);
-    }
-    if (error < best_error) {
-      best_error = error;
-      best_weight = weight;
+  std::vector<TwoWayAnswer> with_sibling;
+  for (const HeldOutAnswer& a : answers) {
+    if (std::isfinite(a.sibling) && !a.single_token) {
+      with_sibling.push_back({a.target, a.correction, a.sibling});
     }
   }
-  return best_weight;
+  return LeastErrorBlendWeight(with_sibling, kMinSiblingAnswers);
 }
 
 // log(TTFT / backbone) from the two regressors' outputs: `over_backbone` predicts it directly,
@@ -699,16 +687,16 @@ void LatencyModel::CompleteTails(const Configuration& configuration, double conf
                                  absl::Span<PointPrediction> points) const {
   std::vector<double> log_mean_over_reference(answered.size()), log_over_reference(answered.size());
   for (const TailTarget target : {TailTarget::kTtft, TailTarget::kTpot}) {
-    const std::optional<double> tail_half_width =
-        tails_.HalfWidth(target, configuration, confidence_level);
-    if (!tail_half_width.has_value()) continue;
+    const std::optional<LatencyTails::Calibration> calibration =
+        tails_.CalibrationOf(target, configuration, confidence_level);
+    if (!calibration.has_value()) continue;
     const bool ttft = target == TailTarget::kTtft;
     // The TTFT's reference is its backbone, the TPOT's its mean.
     for (size_t k = 0; k < answered.size(); ++k) {
       const PointPrediction& p = points[answered[k]];
       log_mean_over_reference[k] = ttft && p.ttft_s > 0 ? std::log(p.ttft_s / backbones[k]) : 0;
     }
-    tails_.PredictLogOverReference(target, configuration, rows, column_count(),
+    tails_.PredictLogOverReference(target, calibration->mean_weight, rows, column_count(),
                                    log_mean_over_reference, absl::MakeSpan(log_over_reference));
     for (size_t k = 0; k < answered.size(); ++k) {
       PointPrediction& p = points[answered[k]];
@@ -723,7 +711,7 @@ void LatencyModel::CompleteTails(const Configuration& configuration, double conf
       const double half_width =
           std::hypot(ttft ? std::log(p.upper_tokens_per_s / p.throughput_tokens_per_s)
                           : std::log(p.itl_upper_s / mean),
-                     *tail_half_width);
+                     calibration->half_width);
       (ttft ? p.p99_ttft_s : p.p99_tpot_s) = tail;
       (ttft ? p.p99_ttft_lower_s : p.p99_tpot_lower_s) = tail * std::exp(-half_width);
       (ttft ? p.p99_ttft_upper_s : p.p99_tpot_upper_s) = tail * std::exp(half_width);
@@ -741,14 +729,9 @@ absl::Status LatencyModel::DecodeTailsFrom(ByteReader& reader) {
 void LatencyModel::EncodeTo(ByteWriter& writer) const {
   writer.PutU32(empty() ? 0 : 1);
   if (empty()) return;
-  for (const std::vector<std::string>& names : names_) {
-    writer.PutU32(names.size());
-    for (const std::string& name : names) writer.PutString(name);
-  }
-  for (const std::vector<std::string>* list : {&configurations_, &campaigns_}) {
-    writer.PutU32(list->size());
-    for (const std::string& name : *list) writer.PutString(name);
-  }
+  for (const std::vector<std::string>& names : names_) writer.PutStrings(names);
+  writer.PutStrings(configurations_);
+  writer.PutStrings(campaigns_);
   for (int s = 0; s < kLatencySituationCount; ++s) {
     PutScoreQuantiles(writer, score_counts_[s], score_quantiles_[s]);
   }
@@ -770,12 +753,8 @@ absl::StatusOr<LatencyModel> LatencyModel::DecodeFrom(ByteReader& reader,
   if (present == 0) return model;
   constexpr uint32_t kMaxNames = 1000000;
   auto read_list = [&](std::vector<std::string>& list) -> absl::Status {
-    PERFCAST_ASSIGN_OR_RETURN(const uint32_t count, reader.GetU32());
-    if (count > kMaxNames) return absl::DataLossError("bundle: latency model: too many names");
-    for (uint32_t i = 0; i < count; ++i) {
-      PERFCAST_ASSIGN_OR_RETURN(std::string name, reader.GetString());
-      list.push_back(std::move(name));
-    }
+    PERFCAST_ASSIGN_OR_RETURN(
+        list, reader.GetStrings(kMaxNames, "bundle: latency model: too many names"));
     return absl::OkStatus();
   };
   for (std::vector<std::string>& names : model.names_) PERFCAST_RETURN_IF_ERROR(read_list(names));

@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "core/model/blend_weight.h"
 #include "core/model/score_quantiles.h"
 #include "core/util/status_macros.h"
 
@@ -24,23 +25,14 @@ bool Contains(const std::vector<std::string>& sorted, const std::string& value) 
   return std::binary_search(sorted.begin(), sorted.end(), value);
 }
 
+// Sorted names, as PutStrings wrote them.
 absl::Status GetNames(ByteReader& reader, std::vector<std::string>& names) {
-  PERFCAST_ASSIGN_OR_RETURN(const uint32_t count, reader.GetU32());
-  if (count > kMaxStoredCount) return absl::DataLossError("bundle: latency tails: bad name count");
-  names.clear();
-  for (uint32_t i = 0; i < count; ++i) {
-    PERFCAST_ASSIGN_OR_RETURN(std::string name, reader.GetString());
-    names.push_back(std::move(name));
-  }
+  PERFCAST_ASSIGN_OR_RETURN(
+      names, reader.GetStrings(kMaxStoredCount, "bundle: latency tails: bad name count"));
   if (!std::is_sorted(names.begin(), names.end())) {
     return absl::DataLossError("bundle: latency tails: names out of order");
   }
   return absl::OkStatus();
-}
-
-void PutNames(ByteWriter& writer, const std::vector<std::string>& names) {
-  writer.PutU32(names.size());
-  for (const std::string& name : names) writer.PutString(name);
 }
 
 // One held-out answer of a tail, in log(p99 / reference): its truth, the answer read over the
@@ -56,28 +48,16 @@ double Blended(const HeldOutTail& answer, double mean_weight) {
   return (1 - mean_weight) * answer.over_reference + mean_weight * answer.over_mean;
 }
 
-// The over-mean form's weight in steps of 0.05 with the least mean |log error| over the answers
-// that have it; 0 with fewer than kMinSamples of them.
+// The over-mean form's weight over the answers that have it (LeastErrorBlendWeight), 0 with fewer
+// than kMinSamples of them.
 double MeanWeightOf(absl::Span<const HeldOutTail> answers) {
-  constexpr int kSteps = 20;
-  std::vector<const HeldOutTail*> with_mean;
+  std::vector<TwoWayAnswer> with_mean;
   for (const HeldOutTail& answer : answers) {
-    if (std::isfinite(answer.over_mean)) with_mean.push_back(&answer);
-  }
-  if (static_cast<int>(with_mean.size()) < kMinSamples) return 0;
-  double best_weight = 0, best_error = std::numeric_limits<double>::infinity();
-  for (int step = 0; step <= kSteps; ++step) {
-    const double weight = static_cast<double>(step) / kSteps;
-    double error = 0;
-    for (const HeldOutTail* answer : with_mean) {
-      error += std::abs(Blended(*answer, weight) - answer->target);
-    }
-    if (error < best_error) {
-      best_error = error;
-      best_weight = weight;
+    if (std::isfinite(answer.over_mean)) {
+      with_mean.push_back({answer.target, answer.over_reference, answer.over_mean});
     }
   }
-  return best_weight;
+  return LeastErrorBlendWeight(with_mean, kMinSamples);
 }
 
 }  // namespace
@@ -93,11 +73,10 @@ absl::StatusOr<LatencyTails> LatencyTails::Train(const FeatureMatrix& features,
   };
   for (int t = 0; t < kTailTargetCount; ++t) {
     std::vector<const TailSample*> carrying;
-    for (const TailSample* sample = samples.data(); sample != samples.data() + samples.size();
-         ++sample) {
-      if (sample->log_over_reference[t].has_value() &&
-          std::isfinite(*sample->log_over_reference[t])) {
-        carrying.push_back(sample);
+    for (const TailSample& sample : samples) {
+      if (sample.log_over_reference[t].has_value() &&
+          std::isfinite(*sample.log_over_reference[t])) {
+        carrying.push_back(&sample);
       }
     }
     if (static_cast<int>(carrying.size()) < kMinSamples) continue;
@@ -190,33 +169,32 @@ std::optional<int> LatencyTails::SituationOf(const Tail& tail, const Configurati
   return situation;
 }
 
-std::optional<double> LatencyTails::HalfWidth(TailTarget target, const Configuration& configuration,
-                                              double level) const {
+std::optional<LatencyTails::Calibration> LatencyTails::CalibrationOf(
+    TailTarget target, const Configuration& configuration, double level) const {
   const Tail& tail = tails_[static_cast<int>(target)];
   const std::optional<int> situation = SituationOf(tail, configuration);
   if (!situation.has_value()) return std::nullopt;
-  return ConformalScoreQuantile(tail.quantiles[*situation], tail.counts[*situation], level);
+  return Calibration{
+      ConformalScoreQuantile(tail.quantiles[*situation], tail.counts[*situation], level),
+      tail.over_mean.has_value() ? tail.mean_weights[*situation] : 0};
 }
 
-double LatencyTails::mean_weight(TailTarget target, const Configuration& configuration) const {
-  const Tail& tail = tails_[static_cast<int>(target)];
-  const std::optional<int> situation = SituationOf(tail, configuration);
-  return situation.has_value() && tail.over_mean.has_value() ? tail.mean_weights[*situation] : 0;
-}
-
-void LatencyTails::PredictLogOverReference(TailTarget target, const Configuration& configuration,
+void LatencyTails::PredictLogOverReference(TailTarget target, double mean_weight,
                                            absl::Span<const float> rows, int columns,
                                            absl::Span<const double> log_mean_over_reference,
                                            absl::Span<double> out) const {
   const Tail& tail = tails_[static_cast<int>(target)];
   std::vector<float> over_reference(out.size());
   tail.over_reference->ensemble().PredictSimilarRows(rows, columns, absl::MakeSpan(over_reference));
-  const double w = mean_weight(target, configuration);
+  if (!(mean_weight > 0)) {
+    for (size_t k = 0; k < out.size(); ++k) out[k] = over_reference[k];
+    return;
+  }
   std::vector<float> over_mean(out.size());
-  if (w > 0)
-    tail.over_mean->ensemble().PredictSimilarRows(rows, columns, absl::MakeSpan(over_mean));
+  tail.over_mean->ensemble().PredictSimilarRows(rows, columns, absl::MakeSpan(over_mean));
   for (size_t k = 0; k < out.size(); ++k) {
-    out[k] = (1 - w) * over_reference[k] + w * (log_mean_over_reference[k] + over_mean[k]);
+    out[k] = (1 - mean_weight) * over_reference[k] +
+             mean_weight * (log_mean_over_reference[k] + over_mean[k]);
   }
 }
 
@@ -231,8 +209,8 @@ void LatencyTails::EncodeTo(ByteWriter& writer) const {
       writer.PutDouble(tail.mean_weights[s]);
       PutScoreQuantiles(writer, tail.counts[s], tail.quantiles[s]);
     }
-    PutNames(writer, tail.configurations);
-    PutNames(writer, tail.campaigns);
+    writer.PutStrings(tail.configurations);
+    writer.PutStrings(tail.campaigns);
   }
 }
 

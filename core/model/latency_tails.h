@@ -62,22 +62,23 @@ class LatencyTails {
     return tails_[static_cast<int>(target)].over_reference.has_value();
   }
 
-  // The log half-width at `level` of the target's log(p99 / reference) for `configuration`: of
-  // held-out curves where the configuration's tails were trained on, of held-out configurations
-  // where only its campaign's were; nullopt where the target is not answered.
-  std::optional<double> HalfWidth(TailTarget target, const Configuration& configuration,
-                                  double level) const;
+  // What a query for `configuration` reads of a target at `level`, from held-out curves where
+  // the configuration's tails were trained on, from held-out configurations where only its
+  // campaign's were: the log half-width of its log(p99 / reference), and the weight in [0, 1] of
+  // the over-mean form. nullopt where the target is not answered.
+  struct Calibration {
+    double half_width = 0;
+    double mean_weight = 0;
+  };
+  std::optional<Calibration> CalibrationOf(TailTarget target, const Configuration& configuration,
+                                           double level) const;
 
-  // log(p99 / reference) of each of the rows (the latency model's features, `columns` each) of a
-  // query for `configuration` that HalfWidth answers, given each row's predicted log(mean /
-  // reference) (read by a target with the over-mean form only).
-  void PredictLogOverReference(TailTarget target, const Configuration& configuration,
-                               absl::Span<const float> rows, int columns,
-                               absl::Span<const double> log_mean_over_reference,
+  // log(p99 / reference) of each of the rows (the latency model's features, `columns` each), with
+  // the over-mean form at `mean_weight` (CalibrationOf) over each row's predicted log(mean /
+  // reference).
+  void PredictLogOverReference(TailTarget target, double mean_weight, absl::Span<const float> rows,
+                               int columns, absl::Span<const double> log_mean_over_reference,
                                absl::Span<double> out) const;
-
-  // The weight of the over-mean form in the situation `configuration` reads, in [0, 1].
-  double mean_weight(TailTarget target, const Configuration& configuration) const;
 
   void EncodeTo(ByteWriter& writer) const;
   // DataLoss for a regressor whose width is not `feature_count`, a bad weight, quantile or count.

@@ -1,6 +1,7 @@
 #include "core/util/byte_coding.h"
 
 #include <cstring>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "core/util/status_macros.h"
@@ -26,6 +27,11 @@ void ByteWriter::PutDouble(double value) {
 void ByteWriter::PutString(absl::string_view value) {
   PutU64(value.size());
   bytes_.append(value.data(), value.size());
+}
+
+void ByteWriter::PutStrings(absl::Span<const std::string> values) {
+  PutU32(static_cast<uint32_t>(values.size()));
+  for (const std::string& value : values) PutString(value);
 }
 
 absl::StatusOr<absl::string_view> ByteReader::Take(size_t count) {
@@ -56,6 +62,18 @@ absl::StatusOr<std::string> ByteReader::GetString() {
   PERFCAST_ASSIGN_OR_RETURN(const uint64_t size, GetU64());
   PERFCAST_ASSIGN_OR_RETURN(const absl::string_view bytes, Take(size));
   return std::string(bytes);
+}
+
+absl::StatusOr<std::vector<std::string>> ByteReader::GetStrings(uint32_t max_count,
+                                                                absl::string_view too_many) {
+  PERFCAST_ASSIGN_OR_RETURN(const uint32_t count, GetU32());
+  if (count > max_count) return absl::DataLossError(too_many);
+  std::vector<std::string> values;
+  for (uint32_t i = 0; i < count; ++i) {
+    PERFCAST_ASSIGN_OR_RETURN(std::string value, GetString());
+    values.push_back(std::move(value));
+  }
+  return values;
 }
 
 }  // namespace perfcast

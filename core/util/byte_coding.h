@@ -3,9 +3,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 
 namespace perfcast {
 
@@ -40,6 +42,8 @@ class ByteWriter {
   void PutU64(uint64_t value);
   void PutDouble(double value);
   void PutString(absl::string_view value);
+  // A u32 count, then each string.
+  void PutStrings(absl::Span<const std::string> values);
   std::string Take() { return std::move(bytes_); }
 
  private:
@@ -55,6 +59,9 @@ class ByteReader {
   absl::StatusOr<uint64_t> GetU64();
   absl::StatusOr<double> GetDouble();
   absl::StatusOr<std::string> GetString();
+  // What PutStrings wrote; DataLoss with `too_many` for a count above `max_count`.
+  absl::StatusOr<std::vector<std::string>> GetStrings(uint32_t max_count,
+                                                      absl::string_view too_many);
   bool empty() const { return bytes_.empty(); }
 
  private:

@@ -177,17 +177,18 @@ TEST(LatencyTailsTest, ALevelOnlyTheMeanKnowsWeighsTheOverMeanForm) {
   EXPECT_FALSE(tails->trained(TailTarget::kTpot)) << "no sample carries a TPOT tail";
   Configuration unseen = crafted.configurations[0];
   unseen.num_gpus = 99;
-  EXPECT_GE(tails->mean_weight(TailTarget::kTtft, unseen), 0.9);
+  const auto calibration = tails->CalibrationOf(TailTarget::kTtft, unseen, 0.9);
+  ASSERT_TRUE(calibration.has_value());
+  EXPECT_GE(calibration->mean_weight, 0.9);
   const float rows[] = {0.5f, 0.0f, -0.5f, 0.0f};
   const double means[] = {0.8, -0.6};
   double out[2];
-  tails->PredictLogOverReference(TailTarget::kTtft, unseen, rows, 2, means, out);
+  tails->PredictLogOverReference(TailTarget::kTtft, calibration->mean_weight, rows, 2, means, out);
   EXPECT_NEAR(out[0], 0.8 + std::log(4.0), 0.15);
   EXPECT_NEAR(out[1], -0.6 + std::log(4.0), 0.15);
-  EXPECT_TRUE(tails->HalfWidth(TailTarget::kTtft, unseen, 0.9).has_value());
   Configuration elsewhere = unseen;
   elsewhere.campaign = "another";
-  EXPECT_FALSE(tails->HalfWidth(TailTarget::kTtft, elsewhere, 0.9).has_value());
+  EXPECT_FALSE(tails->CalibrationOf(TailTarget::kTtft, elsewhere, 0.9).has_value());
 }
 
 // Where the features carry the level and the held-out mean errs, the tail over the reference
@@ -198,7 +199,9 @@ TEST(LatencyTailsTest, AMeanThatErrsWeighsLittle) {
   ASSERT_TRUE(tails.ok()) << tails.status();
   Configuration unseen = crafted.configurations[0];
   unseen.num_gpus = 99;
-  EXPECT_LE(tails->mean_weight(TailTarget::kTtft, unseen), 0.2);
+  const auto calibration = tails->CalibrationOf(TailTarget::kTtft, unseen, 0.9);
+  ASSERT_TRUE(calibration.has_value());
+  EXPECT_LE(calibration->mean_weight, 0.2);
 }
 
 TEST(LatencyTailsTest, AHigherLevelWidensTheTailIntervals) {

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "gtest/gtest.h"
@@ -88,6 +89,26 @@ TEST(ByteCodingTest, AFailedReadLeavesTheRestUnread) {
   EXPECT_FALSE(reader.GetU64().ok());
   EXPECT_EQ(*reader.GetU32(), 5u);
   EXPECT_TRUE(reader.empty());
+}
+
+TEST(ByteCodingTest, StringListsReadBackAndAClaimedCountAboveTheBoundIsDataLoss) {
+  ByteWriter writer;
+  writer.PutStrings(std::vector<std::string>{"a", "", "ccc"});
+  writer.PutStrings(std::vector<std::string>{});
+  const std::string bytes = writer.Take();
+  ByteReader reader(bytes);
+  const absl::StatusOr<std::vector<std::string>> three = reader.GetStrings(3, "too many");
+  ASSERT_TRUE(three.ok()) << three.status();
+  EXPECT_EQ(*three, (std::vector<std::string>{"a", "", "ccc"}));
+  const absl::StatusOr<std::vector<std::string>> none = reader.GetStrings(3, "too many");
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_TRUE(none->empty());
+  EXPECT_TRUE(reader.empty());
+
+  ByteReader bounded(bytes);
+  const absl::StatusOr<std::vector<std::string>> over = bounded.GetStrings(2, "too many");
+  EXPECT_EQ(over.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(over.status().message(), "too many");
 }
 
 TEST(ByteCodingTest, Fnv1a64MatchesThePublishedVectors) {
