@@ -101,8 +101,7 @@ FeatureVocabulary FeatureVocabulary::FromConfigurations(
 
 void FeatureVocabulary::EncodeTo(ByteWriter& writer) const {
   for (const std::vector<std::string>* values : {&hardware, &frameworks, &precisions}) {
-    writer.PutU32(values->size());
-    for (const std::string& value : *values) writer.PutString(value);
+    writer.PutStrings(*values);
   }
 }
 
@@ -110,11 +109,10 @@ absl::StatusOr<FeatureVocabulary> FeatureVocabulary::DecodeFrom(ByteReader& read
   FeatureVocabulary vocabulary;
   for (std::vector<std::string>* values :
        {&vocabulary.hardware, &vocabulary.frameworks, &vocabulary.precisions}) {
-    PERFCAST_ASSIGN_OR_RETURN(const uint32_t count, reader.GetU32());
-    for (uint32_t i = 0; i < count; ++i) {
-      PERFCAST_ASSIGN_OR_RETURN(std::string value, reader.GetString());
-      values->push_back(std::move(value));
-    }
+    // More names than any catalogue holds is a corrupt count, not a vocabulary.
+    constexpr uint32_t kMaxNames = 1000000;
+    PERFCAST_ASSIGN_OR_RETURN(
+        *values, reader.GetStrings(kMaxNames, "bundle: feature vocabulary: too many names"));
   }
   return vocabulary;
 }

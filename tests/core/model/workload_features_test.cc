@@ -258,5 +258,17 @@ TEST(FeatureVocabularyTest, RoundTripKeepsTheColumnOrder) {
   EXPECT_TRUE(reader.empty());
 }
 
+TEST(FeatureVocabularyTest, ACountAboveAnyCatalogueIsDataLoss) {
+  ByteWriter writer;
+  writer.PutU32(4000000000u);  // hardware names claimed
+  writer.PutString("gpu-a");
+  const std::string bytes = writer.Take();
+  ByteReader reader(bytes);
+  const absl::StatusOr<FeatureVocabulary> decoded = FeatureVocabulary::DecodeFrom(reader);
+  EXPECT_EQ(decoded.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(decoded.status().message().find("feature vocabulary"), std::string::npos)
+      << decoded.status();
+}
+
 }  // namespace
 }  // namespace perfcast
