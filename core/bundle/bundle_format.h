@@ -12,6 +12,9 @@ namespace perfcast {
 //   magic "PERFCAST" | u32 format version | u64 payload size | u64 FNV-1a-64 of payload | payload
 // All integers little-endian. The payload starts with a human-readable manifest string.
 inline constexpr absl::string_view kBundleMagic = "PERFCAST";
+// 20: each campaign's own held-out TTFT scores per calibration situation
+// (LatencyModel::EncodeCampaignScoresTo) follow the tails; a bundle of format 19 or older
+// calibrates every campaign's TTFT and ITL intervals with the pooled scores, as it did.
 // 19: the latency model's 99th percentiles of TTFT and TPOT (LatencyModel::EncodeTailsTo) follow
 // the shape exponents; a bundle of format 18 or older answers no 99th percentile, as it did.
 // 18: an anchor of another shape is scaled by its configuration's roofline step between the
@@ -50,7 +53,7 @@ inline constexpr absl::string_view kBundleMagic = "PERFCAST";
 // section; version 7 still loads, with no latency answers. 6: the catalogue carries frameworks.csv.
 // 5: one-hot columns that are not set are missing, no longer 0. A server that finds a version older
 // than kOldestReadableBundleFormatVersion retrains rather than loading it.
-inline constexpr uint32_t kBundleFormatVersion = 19;
+inline constexpr uint32_t kBundleFormatVersion = 20;
 inline constexpr uint32_t kOldestReadableBundleFormatVersion = 7;
 // The correction of an older bundle was trained on anchors that follow their fits past their last
 // batch: attaching rooflines to them would change what it corrects.
@@ -67,6 +70,8 @@ inline constexpr uint32_t kFirstBundleFormatWithDisagreementByOutput = 17;
 inline constexpr uint32_t kFirstBundleFormatWithShapeExponentAndCeiling = 18;
 // Format 19 on, the latency model's 99th percentiles follow them.
 inline constexpr uint32_t kFirstBundleFormatWithLatencyTails = 19;
+// Format 20 on, each campaign's own TTFT calibration scores follow them.
+inline constexpr uint32_t kFirstBundleFormatWithCampaignLatencyScores = 20;
 
 std::string SealBundle(absl::string_view payload);
 // InvalidArgument for a file that is not a perfcast bundle or has a format version outside

@@ -96,6 +96,7 @@ std::string EncodeModelBundle(const PerfcastModel& model) {
   s.latency.EncodeDisagreementByOutputTo(w);
   s.physical_exponents.EncodeShapeAndCeilingTo(w);
   s.latency.EncodeTailsTo(w);
+  s.latency.EncodeCampaignScoresTo(w);
   return SealBundle(w.Take());
 }
 
@@ -159,6 +160,10 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> DecodeModelBundle(absl::str
   // Version 18 ends here: no 99th percentiles.
   if (version >= kFirstBundleFormatWithLatencyTails) {
     PERFCAST_RETURN_IF_ERROR(latency.DecodeTailsFrom(r));
+  }
+  // Version 19 ends here: every campaign's TTFT intervals read the pooled calibration.
+  if (version >= kFirstBundleFormatWithCampaignLatencyScores) {
+    PERFCAST_RETURN_IF_ERROR(latency.DecodeCampaignScoresFrom(r));
   }
   if (!r.empty()) return absl::DataLossError("bundle: trailing bytes after the last section");
 

@@ -38,6 +38,10 @@ constexpr double kShareWeight = 0.5;
 // An output length's disagreement quantiles need this many points measured at it; with fewer the
 // campaign's whole quantiles stand.
 constexpr int kMinDisagreementScores = 20;
+// Fewer held-out answers of a campaign than this calibrate with the pooled campaigns'.
+constexpr int kMinCampaignScores = 20;
+// More held-out scores than any training set holds is a corrupt count.
+constexpr uint32_t kMaxStoredScores = 100000000;
 // Output lengths share their quantiles from 2^this tokens on (a billion), so that every length
 // an int holds has a bucket the bundle can store.
 constexpr int kMaxLog2OutputTokens = 30;
@@ -399,6 +403,25 @@ absl::StatusOr<LatencyModel> LatencyModel::Train(absl::Span<const Curve> curves,
       scores.push_back(std::abs(Blended(a, model.sibling_weights_[s]) - a.target));
       if (!std::isfinite(a.sibling)) without_sibling.push_back(scores.back());
     }
+    // A campaign's own answers, where it is known (not held out whole): harnesses differ in how
+    // predictable their TTFT is, and a campaign with few results errs as its few configurations
+    // held out from each other did, more than the pooled campaigns with many.
+    if (static_cast<LatencySituation>(s) != LatencySituation::kNewCampaign) {
+      std::vector<std::vector<double>> by_campaign(model.campaigns_.size());
+      for (const HeldOutAnswer& a : answers[s]) {
+        if (a.single_token) continue;
+        by_campaign[static_cast<size_t>(rows[a.row].campaign_index)].push_back(
+            std::abs(Blended(a, model.sibling_weights_[s]) - a.target));
+      }
+      model.campaign_score_counts_[s].assign(model.campaigns_.size(), 0);
+      model.campaign_score_quantiles_[s].assign(model.campaigns_.size(), {});
+      for (size_t c = 0; c < by_campaign.size(); ++c) {
+        model.campaign_score_counts_[s][c] = static_cast<int>(by_campaign[c].size());
+        if (!by_campaign[c].empty()) {
+          model.campaign_score_quantiles_[s][c] = ScoreQuantilesOf(std::move(by_campaign[c]));
+        }
+      }
+    }
     model.score_counts_[s] = static_cast<int>(scores.size());
     if (!scores.empty()) model.score_quantiles_[s] = ScoreQuantilesOf(std::move(scores));
     model.no_sibling_counts_[s] = static_cast<int>(without_sibling.size());
@@ -531,6 +554,22 @@ std::optional<double> LatencyModel::NoSiblingScoreQuantile(LatencySituation situ
   return ConformalScoreQuantile(no_sibling_quantiles_[*s], n, level);
 }
 
+std::optional<double> LatencyModel::CampaignScoreQuantile(LatencySituation situation,
+                                                          const std::string& campaign,
+                                                          double level) const {
+  const std::optional<int> s = CalibratedSituation(situation);
+  if (!s.has_value()) return std::nullopt;
+  const size_t c =
+      std::lower_bound(campaigns_.begin(), campaigns_.end(), campaign) - campaigns_.begin();
+  if (c >= campaigns_.size() || campaigns_[c] != campaign ||
+      c >= campaign_score_counts_[*s].size()) {
+    return std::nullopt;
+  }
+  const int n = campaign_score_counts_[*s][c];
+  if (n < kMinCampaignScores || level * (n + 1) / n > 1) return std::nullopt;
+  return ConformalScoreQuantile(campaign_score_quantiles_[*s][c], n, level);
+}
+
 double LatencyModel::DisagreementQuantile(const std::string& campaign, int output_tokens,
                                           double level) const {
   const size_t campaign_index =
@@ -581,6 +620,10 @@ void LatencyModel::Complete(const PredictionQuery& query, double confidence_leve
     extrapolated_no_sibling_half_width =
         NoSiblingScoreQuantile(extrapolated_situation, confidence_level);
   }
+  const std::optional<double> campaign_half_width =
+      CampaignScoreQuantile(situation, query.configuration.campaign, confidence_level);
+  const std::optional<double> extrapolated_campaign_half_width =
+      CampaignScoreQuantile(extrapolated_situation, query.configuration.campaign, confidence_level);
   const int own_curve = situation == LatencySituation::kSameConfiguration
                             ? siblings_.OwnCurve(query.configuration, query.shape)
                             : -1;
@@ -649,10 +692,19 @@ void LatencyModel::Complete(const PredictionQuery& query, double confidence_leve
     // scores of curves held out, which overstate its error whether or not a sibling exists.
     const std::optional<double>& no_sibling =
         extrapolated ? extrapolated_no_sibling_half_width : no_sibling_half_width;
-    const double half_width =
-        no_sibling.has_value() && !within_own_curve
-            ? *no_sibling
-            : (extrapolated ? extrapolated_half_width : *measured_configuration_half_width);
+    // A campaign with answers enough of its own reads them: harnesses differ in how far their
+    // TTFT can be told, and a campaign of few results errs as its few configurations held out
+    // from each other did, more than the pooled campaigns of many. A point without a sibling
+    // errs at least as the pooled answers without one did.
+    const std::optional<double>& own_campaign =
+        extrapolated ? extrapolated_campaign_half_width : campaign_half_width;
+    const bool without_sibling = no_sibling.has_value() && !within_own_curve;
+    double half_width = without_sibling ? *no_sibling
+                                        : (extrapolated ? extrapolated_half_width
+                                                        : *measured_configuration_half_width);
+    if (own_campaign.has_value()) {
+      half_width = without_sibling ? std::max(half_width, *own_campaign) : *own_campaign;
+    }
     const double latency_share = (1 - w) * kShareWeight + w;
     const double ttft_half_width = std::hypot(half_width, latency_share * throughput_half_width);
     p.ttft_s = ttft;
@@ -726,6 +778,40 @@ absl::Status LatencyModel::DecodeTailsFrom(ByteReader& reader) {
   return absl::OkStatus();
 }
 
+void LatencyModel::EncodeCampaignScoresTo(ByteWriter& writer) const {
+  for (int s = 0; s < kLatencySituationCount; ++s) {
+    writer.PutU32(campaign_score_counts_[s].size());
+    for (size_t c = 0; c < campaign_score_counts_[s].size(); ++c) {
+      PutScoreQuantiles(writer, campaign_score_counts_[s][c], campaign_score_quantiles_[s][c]);
+    }
+  }
+}
+
+absl::Status LatencyModel::DecodeCampaignScoresFrom(ByteReader& reader) {
+  for (int s = 0; s < kLatencySituationCount; ++s) {
+    PERFCAST_ASSIGN_OR_RETURN(const uint32_t count, reader.GetU32());
+    // A situation has an entry for every trained campaign, or none (a campaign held out whole).
+    if (count != 0 && count != campaigns_.size()) {
+      return absl::DataLossError(absl::StrCat("bundle: latency model: ", count,
+                                              " campaigns' scores for ", campaigns_.size(),
+                                              " campaigns"));
+    }
+    campaign_score_counts_[s].assign(count, 0);
+    campaign_score_quantiles_[s].assign(count, {});
+    for (uint32_t c = 0; c < count; ++c) {
+      PERFCAST_RETURN_IF_ERROR(GetScoreQuantiles(
+          reader, kMaxStoredScores, "bundle: latency model: bad campaign score count",
+          campaign_score_counts_[s][c], campaign_score_quantiles_[s][c]));
+      for (double q : campaign_score_quantiles_[s][c]) {
+        if (!std::isfinite(q) || q < 0) {
+          return absl::DataLossError("bundle: latency model: bad campaign score quantile");
+        }
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 void LatencyModel::EncodeTo(ByteWriter& writer) const {
   writer.PutU32(empty() ? 0 : 1);
   if (empty()) return;
@@ -766,7 +852,7 @@ absl::StatusOr<LatencyModel> LatencyModel::DecodeFrom(ByteReader& reader,
     if (s == static_cast<int>(LatencySituation::kExtrapolatedBatch) && !has_extrapolated_batch) {
       continue;
     }
-    PERFCAST_RETURN_IF_ERROR(GetScoreQuantiles(reader, 100000000,
+    PERFCAST_RETURN_IF_ERROR(GetScoreQuantiles(reader, kMaxStoredScores,
                                                "bundle: latency model: bad score count",
                                                model.score_counts_[s], model.score_quantiles_[s]));
   }

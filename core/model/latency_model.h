@@ -94,6 +94,10 @@ class LatencyModel {
   // A model decoded without it answers no 99th percentile, as it did.
   void EncodeTailsTo(ByteWriter& writer) const;
   absl::Status DecodeTailsFrom(ByteReader& reader);
+  // Each campaign's own calibration scores: a section of their own after the tails (format 20
+  // on). A model decoded without them calibrates every campaign with the pooled scores, as it did.
+  void EncodeCampaignScoresTo(ByteWriter& writer) const;
+  absl::Status DecodeCampaignScoresFrom(ByteReader& reader);
 
  private:
   // One feature row of a point; `row` has column_count() entries.
@@ -117,6 +121,11 @@ class LatencyModel {
   // that has none where its situation weighs one; nullopt where the pooled scores stand (the
   // situation weighs no sibling, or too few answers lacked one to reach `level`).
   std::optional<double> NoSiblingScoreQuantile(LatencySituation situation, double level) const;
+  // The |log error| quantile at `level` of the held-out answers of `campaign` alone in the
+  // situation whose calibration `situation` reads; nullopt for a campaign not trained on, or one
+  // with too few answers there to reach `level` (the pooled scores stand).
+  std::optional<double> CampaignScoreQuantile(LatencySituation situation,
+                                              const std::string& campaign, double level) const;
   // The `level` quantile of how far the data's ITL lies from the one implied by their batch
   // latency and TTFT, in log; of `campaign`'s points, else of all; of those at the query's output
   // length where enough were measured there, else of all its points; 0 without any.
@@ -141,6 +150,11 @@ class LatencyModel {
   // the TTFT, and how many scores they summarise (0: no calibration).
   std::array<std::vector<double>, kLatencySituationCount> score_quantiles_;
   std::array<int, kLatencySituationCount> score_counts_{};
+  // Per situation and campaign of campaigns_, as score_quantiles_ over that campaign's held-out
+  // answers alone (empty where the situation is a campaign held out, or in a model decoded
+  // without them).
+  std::array<std::vector<std::vector<double>>, kLatencySituationCount> campaign_score_quantiles_;
+  std::array<std::vector<int>, kLatencySituationCount> campaign_score_counts_;
   // 201 quantiles of |log(measured ITL / implied ITL)| per campaign of campaigns_ (empty: no
   // ITL measured), then pooled over all of them.
   std::vector<std::vector<double>> disagreement_quantiles_;

@@ -20,16 +20,24 @@ inline std::string WithoutTail(absl::string_view payload, absl::string_view tail
   return std::string(payload.substr(0, payload.size() - tail.size()));
 }
 
-// The payload of `model`'s bundle as format 18 wrote it: today's without the latency model's
-// 99th percentiles that format 19 appends after the last section.
-inline std::string Format18PayloadOf(const PerfcastModel& model) {
+// The payload of `model`'s bundle as format 19 wrote it: today's without each campaign's own
+// TTFT scores that format 20 appends after the last section.
+inline std::string Format19PayloadOf(const PerfcastModel& model) {
   const std::string current = EncodeModelBundle(model);
   absl::StatusOr<absl::string_view> payload = OpenBundle(current);
   EXPECT_TRUE(payload.ok()) << payload.status();
   if (!payload.ok()) return "";
+  ByteWriter campaign_scores;
+  PerfcastModelInternal::StateOf(model).latency.EncodeCampaignScoresTo(campaign_scores);
+  return WithoutTail(*payload, campaign_scores.Take());
+}
+
+// The payload of `model`'s bundle as format 18 wrote it: format 19's without the latency model's
+// 99th percentiles that format 19 appends after the last section.
+inline std::string Format18PayloadOf(const PerfcastModel& model) {
   ByteWriter tails;
   PerfcastModelInternal::StateOf(model).latency.EncodeTailsTo(tails);
-  return WithoutTail(*payload, tails.Take());
+  return WithoutTail(Format19PayloadOf(model), tails.Take());
 }
 
 // The payload of `model`'s bundle as format 17 wrote it: format 18's without the shape's physical

@@ -91,6 +91,8 @@ TEST_F(ModelCodecTest, ThePayloadIsTheListedSectionsInOrder) {
   EXPECT_TRUE(exponents->shape.has_value());
   // Format 19: the latency model's 99th percentiles.
   ASSERT_TRUE(latency->DecodeTailsFrom(reader).ok());
+  // Format 20: each campaign's own TTFT scores.
+  ASSERT_TRUE(latency->DecodeCampaignScoresFrom(reader).ok());
   EXPECT_TRUE(reader.empty());
 }
 

@@ -509,6 +509,80 @@ TEST(LatencyBundleTest, AFormatTenBundleAnswersPastACurveAsItDid) {
   EXPECT_NE((*then)[1].ttft_upper_s, (*now)[1].ttft_upper_s);
 }
 
+// The records of RecordsWithLatency twice over: campaign "steady" as they are, and campaign
+// "erratic" with each curve's TTFT off the law by a factor of up to e^0.9 that no feature tells.
+std::vector<BenchmarkRecord> RecordsOfASteadyAndAnErraticCampaign() {
+  std::vector<BenchmarkRecord> records;
+  for (const char* campaign : {"steady", "erratic"}) {
+    for (BenchmarkRecord r : RecordsWithLatency()) {
+      r.configuration.campaign = campaign;
+      r.source = campaign;
+      if (r.configuration.campaign == "erratic") {
+        const double batch_latency =
+            static_cast<double>(r.shape.output_tokens) * r.batch_size / r.throughput_tokens_per_s;
+        const double off =
+            0.9 * std::sin(1.7 * r.configuration.num_gpus + r.shape.input_tokens / 97.0 +
+                           (r.configuration.hardware == "gpu-b" ? 2.3 : 0));
+        r.ttft_s = std::min(0.9 * batch_latency, *r.ttft_s * std::exp(off));
+        r.itl_s = (batch_latency - *r.ttft_s) / (r.shape.output_tokens - 1);
+      }
+      records.push_back(r);
+    }
+  }
+  return records;
+}
+
+// The log half-width of the TTFT's interval (its lower side: the upper one may be capped).
+double TtftHalfWidth(const PointPrediction& p) { return std::log(p.ttft_s / p.ttft_lower_s); }
+
+TEST(LatencyCampaignScoresTest, ACampaignWhoseTtftErrsMoreReadsItsOwnWiderCalibration) {
+  auto model = TrainOn(RecordsOfASteadyAndAnErraticCampaign());
+  // The same model as format 19 saved it, which calibrates every campaign with the pooled scores.
+  absl::StatusOr<std::shared_ptr<const PerfcastModel>> pooled =
+      DecodeModelBundle(testing::SealedAsFormat(testing::Format19PayloadOf(*model), 19));
+  ASSERT_TRUE(pooled.ok()) << pooled.status();
+
+  const int batches[] = {8, 32};
+  for (int k = 0; k < 2; ++k) {
+    Configuration unseen = kKnown;
+    unseen.num_gpus = 8;
+    unseen.campaign = k == 0 ? "steady" : "erratic";
+    const PredictionQuery query{unseen, {256, 256}};
+    auto own = model->Predict(query, batches, 0.9);
+    auto then = (*pooled)->Predict(query, batches, 0.9);
+    ASSERT_TRUE(own.ok() && then.ok());
+    for (size_t i = 0; i < own->size(); ++i) {
+      ASSERT_EQ((*own)[i].latency_statistic, LatencyStatistic::kMean);
+      EXPECT_EQ((*own)[i].ttft_s, (*then)[i].ttft_s) << "the calibration moves no answer";
+      if (k == 0) {
+        EXPECT_LT(TtftHalfWidth((*own)[i]), TtftHalfWidth((*then)[i]))
+            << "steady: narrower than the pooled campaigns', batch " << batches[i];
+      } else {
+        EXPECT_GT(TtftHalfWidth((*own)[i]), TtftHalfWidth((*then)[i]))
+            << "erratic: wider than the pooled campaigns', batch " << batches[i];
+      }
+    }
+  }
+}
+
+TEST(LatencyCampaignScoresTest, ACampaignCountOtherThanTheTrainedCampaignsIsDataLoss) {
+  auto model = TrainOn(RecordsOfASteadyAndAnErraticCampaign());
+  ByteWriter campaign_scores;
+  PerfcastModelInternal::StateOf(*model).latency.EncodeCampaignScoresTo(campaign_scores);
+  const std::string scores = campaign_scores.Take();
+  // The first situation's count of campaigns (two trained) claimed as three.
+  std::string bad = testing::Format19PayloadOf(*model);
+  std::string bad_scores = scores;
+  uint32_t count = 0;
+  std::memcpy(&count, bad_scores.data(), sizeof count);
+  ASSERT_EQ(count, 2u);
+  bad_scores[0] = 3;
+  bad += bad_scores;
+  const absl::Status status = DecodeModelBundle(SealBundle(bad)).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
+  EXPECT_NE(status.message().find("campaigns' scores"), std::string::npos) << status;
+}
+
 // Records whose TTFT is `share(shape, batch, configuration)` of their batch latency.
 template <typename Share>
 std::vector<BenchmarkRecord> RecordsWithShare(Share share) {
