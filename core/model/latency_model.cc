@@ -397,22 +397,19 @@ absl::StatusOr<LatencyModel> LatencyModel::Train(absl::Span<const Curve> curves,
   for (int s = 0; s < kLatencySituationCount; ++s) {
     model.sibling_weights_[s] = SiblingWeightOf(answers[s]);
     std::vector<double> scores, without_sibling;
+    // Each campaign's own too, where the situation knows it (not held out whole); see Complete.
+    const bool by_campaign_too = static_cast<LatencySituation>(s) != LatencySituation::kNewCampaign;
+    std::vector<std::vector<double>> by_campaign(by_campaign_too ? model.campaigns_.size() : 0);
     for (const HeldOutAnswer& a : answers[s]) {
       // A one-token query answers its whole batch latency and reads no score.
       if (a.single_token) continue;
       scores.push_back(std::abs(Blended(a, model.sibling_weights_[s]) - a.target));
       if (!std::isfinite(a.sibling)) without_sibling.push_back(scores.back());
-    }
-    // A campaign's own answers, where it is known (not held out whole): harnesses differ in how
-    // predictable their TTFT is, and a campaign with few results errs as its few configurations
-    // held out from each other did, more than the pooled campaigns with many.
-    if (static_cast<LatencySituation>(s) != LatencySituation::kNewCampaign) {
-      std::vector<std::vector<double>> by_campaign(model.campaigns_.size());
-      for (const HeldOutAnswer& a : answers[s]) {
-        if (a.single_token) continue;
-        by_campaign[static_cast<size_t>(rows[a.row].campaign_index)].push_back(
-            std::abs(Blended(a, model.sibling_weights_[s]) - a.target));
+      if (by_campaign_too) {
+        by_campaign[static_cast<size_t>(rows[a.row].campaign_index)].push_back(scores.back());
       }
+    }
+    if (by_campaign_too) {
       model.campaign_score_counts_[s].assign(model.campaigns_.size(), 0);
       model.campaign_score_quantiles_[s].assign(model.campaigns_.size(), {});
       for (size_t c = 0; c < by_campaign.size(); ++c) {
@@ -622,8 +619,12 @@ void LatencyModel::Complete(const PredictionQuery& query, double confidence_leve
   }
   const std::optional<double> campaign_half_width =
       CampaignScoreQuantile(situation, query.configuration.campaign, confidence_level);
+  // As the pooled half-width, the extrapolated one falls back on the measured configuration's.
   const std::optional<double> extrapolated_campaign_half_width =
-      CampaignScoreQuantile(extrapolated_situation, query.configuration.campaign, confidence_level);
+      ScoreQuantile(extrapolated_situation, confidence_level).has_value()
+          ? CampaignScoreQuantile(extrapolated_situation, query.configuration.campaign,
+                                  confidence_level)
+          : campaign_half_width;
   const int own_curve = situation == LatencySituation::kSameConfiguration
                             ? siblings_.OwnCurve(query.configuration, query.shape)
                             : -1;
@@ -695,15 +696,20 @@ void LatencyModel::Complete(const PredictionQuery& query, double confidence_leve
     // A campaign with answers enough of its own reads them: harnesses differ in how far their
     // TTFT can be told, and a campaign of few results errs as its few configurations held out
     // from each other did, more than the pooled campaigns of many. A point without a sibling
-    // errs at least as the pooled answers without one did.
+    // errs at least as the pooled answers without one did, and more where its campaign errs
+    // more than the pool (never otherwise: one campaign's scores are the pooled ones).
     const std::optional<double>& own_campaign =
         extrapolated ? extrapolated_campaign_half_width : campaign_half_width;
+    const double pooled =
+        extrapolated ? extrapolated_half_width : *measured_configuration_half_width;
     const bool without_sibling = no_sibling.has_value() && !within_own_curve;
-    double half_width = without_sibling ? *no_sibling
-                                        : (extrapolated ? extrapolated_half_width
-                                                        : *measured_configuration_half_width);
+    double half_width = without_sibling ? *no_sibling : pooled;
     if (own_campaign.has_value()) {
-      half_width = without_sibling ? std::max(half_width, *own_campaign) : *own_campaign;
+      if (!without_sibling) {
+        half_width = *own_campaign;
+      } else if (*own_campaign > pooled) {
+        half_width = std::max(half_width, *own_campaign);
+      }
     }
     const double latency_share = (1 - w) * kShareWeight + w;
     const double ttft_half_width = std::hypot(half_width, latency_share * throughput_half_width);
@@ -796,17 +802,27 @@ absl::Status LatencyModel::DecodeCampaignScoresFrom(ByteReader& reader) {
                                               " campaigns' scores for ", campaigns_.size(),
                                               " campaigns"));
     }
+    if (count != 0 && static_cast<LatencySituation>(s) == LatencySituation::kNewCampaign) {
+      return absl::DataLossError("bundle: latency model: campaign scores of a campaign held out");
+    }
     campaign_score_counts_[s].assign(count, 0);
     campaign_score_quantiles_[s].assign(count, {});
+    int64_t total = 0;
     for (uint32_t c = 0; c < count; ++c) {
       PERFCAST_RETURN_IF_ERROR(GetScoreQuantiles(
           reader, kMaxStoredScores, "bundle: latency model: bad campaign score count",
           campaign_score_counts_[s][c], campaign_score_quantiles_[s][c]));
+      total += campaign_score_counts_[s][c];
       for (double q : campaign_score_quantiles_[s][c]) {
         if (!std::isfinite(q) || q < 0) {
           return absl::DataLossError("bundle: latency model: bad campaign score quantile");
         }
       }
+    }
+    // The campaigns split the pooled answers.
+    if (count != 0 && total != score_counts_[s]) {
+      return absl::DataLossError(absl::StrCat("bundle: latency model: campaign scores count ",
+                                              total, " answers, the pooled ", score_counts_[s]));
     }
   }
   return absl::OkStatus();

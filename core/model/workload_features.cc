@@ -106,11 +106,11 @@ void FeatureVocabulary::EncodeTo(ByteWriter& writer) const {
 }
 
 absl::StatusOr<FeatureVocabulary> FeatureVocabulary::DecodeFrom(ByteReader& reader) {
+  // More names than any catalogue holds is a corrupt count, not a vocabulary.
+  constexpr uint32_t kMaxNames = 1000000;
   FeatureVocabulary vocabulary;
   for (std::vector<std::string>* values :
        {&vocabulary.hardware, &vocabulary.frameworks, &vocabulary.precisions}) {
-    // More names than any catalogue holds is a corrupt count, not a vocabulary.
-    constexpr uint32_t kMaxNames = 1000000;
     PERFCAST_ASSIGN_OR_RETURN(
         *values, reader.GetStrings(kMaxNames, "bundle: feature vocabulary: too many names"));
   }

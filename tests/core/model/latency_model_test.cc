@@ -565,6 +565,31 @@ TEST(LatencyCampaignScoresTest, ACampaignWhoseTtftErrsMoreReadsItsOwnWiderCalibr
   }
 }
 
+TEST(LatencyCampaignScoresTest, OneCampaignAnswersAsThePooledCalibrationDid) {
+  // One campaign's own scores are the pooled ones: every bound as format 19 gave it, for points
+  // with a sibling and without one (a shape no other configuration measured).
+  auto model = TrainOn(RecordsWithLatency());
+  absl::StatusOr<std::shared_ptr<const PerfcastModel>> pooled =
+      DecodeModelBundle(testing::SealedAsFormat(testing::Format19PayloadOf(*model), 19));
+  ASSERT_TRUE(pooled.ok()) << pooled.status();
+  Configuration unseen = kKnown;
+  unseen.num_gpus = 8;
+  for (const PredictionQuery& query :
+       {PredictionQuery{kKnown, {256, 256}}, PredictionQuery{kKnown, {300, 700}},
+        PredictionQuery{unseen, {256, 256}}, PredictionQuery{unseen, {300, 700}}}) {
+    auto now = model->Predict(query, kBatches, 0.9);
+    auto then = (*pooled)->Predict(query, kBatches, 0.9);
+    ASSERT_TRUE(now.ok() && then.ok());
+    for (size_t i = 0; i < now->size(); ++i) {
+      ASSERT_EQ((*now)[i].latency_statistic, LatencyStatistic::kMean);
+      EXPECT_EQ((*now)[i].ttft_lower_s, (*then)[i].ttft_lower_s) << query.shape.output_tokens;
+      EXPECT_EQ((*now)[i].ttft_upper_s, (*then)[i].ttft_upper_s) << query.shape.output_tokens;
+      EXPECT_EQ((*now)[i].itl_lower_s, (*then)[i].itl_lower_s) << query.shape.output_tokens;
+      EXPECT_EQ((*now)[i].itl_upper_s, (*then)[i].itl_upper_s) << query.shape.output_tokens;
+    }
+  }
+}
+
 TEST(LatencyCampaignScoresTest, ACampaignCountOtherThanTheTrainedCampaignsIsDataLoss) {
   auto model = TrainOn(RecordsOfASteadyAndAnErraticCampaign());
   ByteWriter campaign_scores;
@@ -581,6 +606,18 @@ TEST(LatencyCampaignScoresTest, ACampaignCountOtherThanTheTrainedCampaignsIsData
   const absl::Status status = DecodeModelBundle(SealBundle(bad)).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
   EXPECT_NE(status.message().find("campaigns' scores"), std::string::npos) << status;
+
+  // The first campaign's count of answers one higher: the campaigns no longer split the pool.
+  std::string miscounted = scores;
+  int32_t first_count = 0;
+  std::memcpy(&first_count, miscounted.data() + 4, sizeof first_count);
+  ASSERT_GT(first_count, 0);
+  ++first_count;
+  std::memcpy(miscounted.data() + 4, &first_count, sizeof first_count);
+  const absl::Status split =
+      DecodeModelBundle(SealBundle(testing::Format19PayloadOf(*model) + miscounted)).status();
+  EXPECT_EQ(split.code(), absl::StatusCode::kDataLoss) << split;
+  EXPECT_NE(split.message().find("the pooled"), std::string::npos) << split;
 }
 
 // Records whose TTFT is `share(shape, batch, configuration)` of their batch latency.
