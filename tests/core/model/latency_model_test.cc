@@ -618,6 +618,19 @@ TEST(LatencyCampaignScoresTest, ACampaignCountOtherThanTheTrainedCampaignsIsData
       DecodeModelBundle(SealBundle(testing::Format19PayloadOf(*model) + miscounted)).status();
   EXPECT_EQ(split.code(), absl::StatusCode::kDataLoss) << split;
   EXPECT_NE(split.message().find("the pooled"), std::string::npos) << split;
+
+  // Scores for the campaign held out whole, the last situation, which training leaves without
+  // any: two campaigns of no answers each, so only that rule refuses them.
+  ASSERT_GE(scores.size(), 4u);
+  ASSERT_EQ(scores.substr(scores.size() - 4), std::string(4, '\0'));
+  ByteWriter held_out;
+  for (uint32_t value : {2u, 0u, 0u}) held_out.PutU32(value);
+  const std::string claimed = scores.substr(0, scores.size() - 4) + held_out.Take();
+  const absl::Status held_out_status =
+      DecodeModelBundle(SealBundle(testing::Format19PayloadOf(*model) + claimed)).status();
+  EXPECT_EQ(held_out_status.code(), absl::StatusCode::kDataLoss) << held_out_status;
+  EXPECT_NE(held_out_status.message().find("campaign held out"), std::string::npos)
+      << held_out_status;
 }
 
 // Records whose TTFT is `share(shape, batch, configuration)` of their batch latency.
