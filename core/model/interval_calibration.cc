@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "core/model/score_quantiles.h"
 #include "core/util/percentile.h"
 #include "core/util/status_macros.h"
 
@@ -94,8 +95,7 @@ double IntervalCalibration::ScoreQuantile(RowKind row_kind, double level) const 
 RowKind IntervalCalibration::KindRead(RowKind kind, double level) const {
   if (kind != RowKind::kOneCurveShape) return kind;
   // The corrected level ScoreQuantile reads, computed alike, so that the two agree at the edge.
-  const double n = counts_[static_cast<int>(kind)];
-  return n > 0 && level * (n + 1) / n <= 1 ? kind : RowKind::kOtherShape;
+  return ReachesLevel(counts_[static_cast<int>(kind)], level) ? kind : RowKind::kOtherShape;
 }
 
 void IntervalCalibration::EncodeKindTo(int kind, ByteWriter& writer) const {

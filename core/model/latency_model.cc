@@ -40,8 +40,6 @@ constexpr double kShareWeight = 0.5;
 constexpr int kMinDisagreementScores = 20;
 // Fewer held-out answers of a campaign than this calibrate with the pooled campaigns'.
 constexpr int kMinCampaignScores = 20;
-// More held-out scores than any training set holds is a corrupt count.
-constexpr uint32_t kMaxStoredScores = 100000000;
 // Output lengths share their quantiles from 2^this tokens on (a billion), so that every length
 // an int holds has a bucket the bundle can store.
 constexpr int kMaxLog2OutputTokens = 30;
@@ -547,8 +545,15 @@ std::optional<double> LatencyModel::NoSiblingScoreQuantile(LatencySituation situ
   if (!s.has_value() || sibling_weights_[*s] == 0) return std::nullopt;
   const int n = no_sibling_counts_[*s];
   // Too few to reach the level: the pooled scores stand.
-  if (n == 0 || level * (n + 1) / n > 1) return std::nullopt;
+  if (!ReachesLevel(n, level)) return std::nullopt;
   return ConformalScoreQuantile(no_sibling_quantiles_[*s], n, level);
+}
+
+std::optional<size_t> LatencyModel::CampaignIndexOf(const std::string& campaign) const {
+  const size_t c =
+      std::lower_bound(campaigns_.begin(), campaigns_.end(), campaign) - campaigns_.begin();
+  if (c >= campaigns_.size() || campaigns_[c] != campaign) return std::nullopt;
+  return c;
 }
 
 std::optional<double> LatencyModel::CampaignScoreQuantile(LatencySituation situation,
@@ -556,25 +561,19 @@ std::optional<double> LatencyModel::CampaignScoreQuantile(LatencySituation situa
                                                           double level) const {
   const std::optional<int> s = CalibratedSituation(situation);
   if (!s.has_value()) return std::nullopt;
-  const size_t c =
-      std::lower_bound(campaigns_.begin(), campaigns_.end(), campaign) - campaigns_.begin();
-  if (c >= campaigns_.size() || campaigns_[c] != campaign ||
-      c >= campaign_score_counts_[*s].size()) {
-    return std::nullopt;
-  }
-  const int n = campaign_score_counts_[*s][c];
-  if (n < kMinCampaignScores || level * (n + 1) / n > 1) return std::nullopt;
-  return ConformalScoreQuantile(campaign_score_quantiles_[*s][c], n, level);
+  const std::optional<size_t> c = CampaignIndexOf(campaign);
+  if (!c.has_value() || *c >= campaign_score_counts_[*s].size()) return std::nullopt;
+  const int n = campaign_score_counts_[*s][*c];
+  if (n < kMinCampaignScores || !ReachesLevel(n, level)) return std::nullopt;
+  return ConformalScoreQuantile(campaign_score_quantiles_[*s][*c], n, level);
 }
 
 double LatencyModel::DisagreementQuantile(const std::string& campaign, int output_tokens,
                                           double level) const {
-  const size_t campaign_index =
-      std::lower_bound(campaigns_.begin(), campaigns_.end(), campaign) - campaigns_.begin();
-  const bool known = campaign_index < campaigns_.size() && campaigns_[campaign_index] == campaign;
+  const std::optional<size_t> campaign_index = CampaignIndexOf(campaign);
   std::optional<size_t> entry;
-  if (known && campaign_index < disagreement_quantiles_.size() &&
-      !disagreement_quantiles_[campaign_index].empty()) {
+  if (campaign_index.has_value() && *campaign_index < disagreement_quantiles_.size() &&
+      !disagreement_quantiles_[*campaign_index].empty()) {
     entry = campaign_index;
   } else if (!disagreement_quantiles_.empty() && !disagreement_quantiles_.back().empty()) {
     entry = disagreement_quantiles_.size() - 1;
@@ -809,15 +808,10 @@ absl::Status LatencyModel::DecodeCampaignScoresFrom(ByteReader& reader) {
     campaign_score_quantiles_[s].assign(count, {});
     int64_t total = 0;
     for (uint32_t c = 0; c < count; ++c) {
-      PERFCAST_RETURN_IF_ERROR(GetScoreQuantiles(
-          reader, kMaxStoredScores, "bundle: latency model: bad campaign score count",
-          campaign_score_counts_[s][c], campaign_score_quantiles_[s][c]));
+      PERFCAST_RETURN_IF_ERROR(
+          GetScoreQuantiles(reader, kMaxStoredScoreCount, "bundle: latency model: campaign scores",
+                            campaign_score_counts_[s][c], campaign_score_quantiles_[s][c]));
       total += campaign_score_counts_[s][c];
-      for (double q : campaign_score_quantiles_[s][c]) {
-        if (!std::isfinite(q) || q < 0) {
-          return absl::DataLossError("bundle: latency model: bad campaign score quantile");
-        }
-      }
     }
     // The campaigns split the pooled answers.
     if (count != 0 && total != score_counts_[s]) {
@@ -868,9 +862,9 @@ absl::StatusOr<LatencyModel> LatencyModel::DecodeFrom(ByteReader& reader,
     if (s == static_cast<int>(LatencySituation::kExtrapolatedBatch) && !has_extrapolated_batch) {
       continue;
     }
-    PERFCAST_RETURN_IF_ERROR(GetScoreQuantiles(reader, kMaxStoredScores,
-                                               "bundle: latency model: bad score count",
-                                               model.score_counts_[s], model.score_quantiles_[s]));
+    PERFCAST_RETURN_IF_ERROR(GetScoreQuantiles(reader, kMaxStoredScoreCount,
+                                               "bundle: latency model", model.score_counts_[s],
+                                               model.score_quantiles_[s]));
   }
   if (!has_extrapolated_batch) {
     const int same = static_cast<int>(LatencySituation::kSameConfiguration);
@@ -957,7 +951,7 @@ absl::Status LatencyModel::DecodeSiblingsFrom(ByteReader& reader) {
   for (int s = 0; s < kLatencySituationCount; ++s) {
     // The answers without a sibling are some of the situation's.
     PERFCAST_RETURN_IF_ERROR(GetScoreQuantiles(reader, static_cast<uint32_t>(score_counts_[s]),
-                                               "bundle: latency model: bad no-sibling score count",
+                                               "bundle: latency model: no-sibling scores",
                                                no_sibling_counts_[s], no_sibling_quantiles_[s]));
   }
   PERFCAST_ASSIGN_OR_RETURN(siblings_, LatencySiblings::DecodeFrom(reader));

@@ -121,6 +121,8 @@ class LatencyModel {
   // that has none where its situation weighs one; nullopt where the pooled scores stand (the
   // situation weighs no sibling, or too few answers lacked one to reach `level`).
   std::optional<double> NoSiblingScoreQuantile(LatencySituation situation, double level) const;
+  // The index of `campaign` in campaigns_; nullopt for one not trained on.
+  std::optional<size_t> CampaignIndexOf(const std::string& campaign) const;
   // The |log error| quantile at `level` of the held-out answers of `campaign` alone in the
   // situation whose calibration `situation` reads; nullopt for a campaign not trained on, or one
   // with too few answers there to reach `level` (the pooled scores stand).

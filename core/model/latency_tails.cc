@@ -18,8 +18,8 @@ namespace {
 constexpr int kMinSamples = 20;
 // Below this many rows a fold model learns nothing worth calibrating on.
 constexpr int kMinFoldTrainingRows = 10;
-// The largest count of held-out scores or names a bundle may claim.
-constexpr uint32_t kMaxStoredCount = 100000000;
+// The largest count of names a bundle may claim.
+constexpr uint32_t kMaxStoredNames = 100000000;
 
 bool Contains(const std::vector<std::string>& sorted, const std::string& value) {
   return std::binary_search(sorted.begin(), sorted.end(), value);
@@ -28,7 +28,7 @@ bool Contains(const std::vector<std::string>& sorted, const std::string& value) 
 // Sorted names, as PutStrings wrote them.
 absl::Status GetNames(ByteReader& reader, std::vector<std::string>& names) {
   PERFCAST_ASSIGN_OR_RETURN(
-      names, reader.GetStrings(kMaxStoredCount, "bundle: latency tails: bad name count"));
+      names, reader.GetStrings(kMaxStoredNames, "bundle: latency tails: bad name count"));
   if (!std::is_sorted(names.begin(), names.end())) {
     return absl::DataLossError("bundle: latency tails: names out of order");
   }
@@ -244,14 +244,9 @@ absl::StatusOr<LatencyTails> LatencyTails::DecodeFrom(ByteReader& reader, int fe
       if (!(tail.mean_weights[s] >= 0 && tail.mean_weights[s] <= 1)) {
         return absl::DataLossError("bundle: latency tails: bad weight");
       }
-      PERFCAST_RETURN_IF_ERROR(GetScoreQuantiles(reader, kMaxStoredCount,
-                                                 "bundle: latency tails: bad score count",
-                                                 tail.counts[s], tail.quantiles[s]));
-      for (double q : tail.quantiles[s]) {
-        if (!std::isfinite(q) || q < 0) {
-          return absl::DataLossError("bundle: latency tails: bad score quantile");
-        }
-      }
+      PERFCAST_RETURN_IF_ERROR(GetScoreQuantiles(reader, kMaxStoredScoreCount,
+                                                 "bundle: latency tails", tail.counts[s],
+                                                 tail.quantiles[s]));
     }
     // Training keeps the over-mean regressor exactly where some situation weighs it; any other
     // pairing would read scores of a blend the answers do not make.

@@ -1,9 +1,11 @@
 #include "core/model/score_quantiles.h"
 
 #include <algorithm>
+#include <cmath>
 #include <random>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "core/util/percentile.h"
 #include "core/util/status_macros.h"
 
@@ -46,16 +48,21 @@ void PutScoreQuantiles(ByteWriter& writer, int count, const std::vector<double>&
   for (double q : quantiles) writer.PutDouble(q);
 }
 
-absl::Status GetScoreQuantiles(ByteReader& reader, uint32_t max_count, absl::string_view error,
+bool ReachesLevel(double n, double level) { return n > 0 && level * (n + 1) / n <= 1; }
+
+absl::Status GetScoreQuantiles(ByteReader& reader, uint32_t max_count, absl::string_view what,
                                int& count, std::vector<double>& quantiles) {
   PERFCAST_ASSIGN_OR_RETURN(const uint32_t read, reader.GetU32());
-  if (read > max_count) return absl::DataLossError(error);
+  if (read > max_count) return absl::DataLossError(absl::StrCat(what, ": bad score count"));
   count = static_cast<int>(read);
   quantiles.clear();
   if (read == 0) return absl::OkStatus();
   quantiles.resize(kScoreQuantileCount);
   for (double& q : quantiles) {
     PERFCAST_ASSIGN_OR_RETURN(q, reader.GetDouble());
+    if (!std::isfinite(q) || q < 0) {
+      return absl::DataLossError(absl::StrCat(what, ": bad score quantile"));
+    }
   }
   return absl::OkStatus();
 }

@@ -28,11 +28,19 @@ double ScoreQuantileAt(const std::vector<double>& quantiles, double p);
 // p (n + 1) / n, capped at the largest score.
 double ConformalScoreQuantile(const std::vector<double>& quantiles, int n, double level);
 
+// Whether `n` scores reach the conformal quantile at `level` uncapped (level (n + 1) / n <= 1):
+// fewer cap it at the largest score, which covers less than the level.
+bool ReachesLevel(double n, double level);
+
+// More held-out scores than any training set holds: a count a bundle claims above it is corrupt.
+inline constexpr uint32_t kMaxStoredScoreCount = 100000000;
+
 // A count of held-out scores, then their kScoreQuantileCount quantiles when there are any.
 void PutScoreQuantiles(ByteWriter& writer, int count, const std::vector<double>& quantiles);
 
-// What PutScoreQuantiles wrote; DataLoss with `error` for a count above `max_count`.
-absl::Status GetScoreQuantiles(ByteReader& reader, uint32_t max_count, absl::string_view error,
+// What PutScoreQuantiles wrote. DataLoss, its message opening with `what`, for a count above
+// `max_count` or a quantile that is negative or not finite (scores are absolute log errors).
+absl::Status GetScoreQuantiles(ByteReader& reader, uint32_t max_count, absl::string_view what,
                                int& count, std::vector<double>& quantiles);
 
 }  // namespace perfcast
