@@ -12,6 +12,9 @@ namespace perfcast {
 //   magic "PERFCAST" | u32 format version | u64 payload size | u64 FNV-1a-64 of payload | payload
 // All integers little-endian. The payload starts with a human-readable manifest string.
 inline constexpr absl::string_view kBundleMagic = "PERFCAST";
+// 21: each campaign's own throughput interval calibrations, per point and per whole curve
+// (CampaignCalibrations::EncodeTo), follow the campaign TTFT scores; a bundle of format 20 or
+// older calibrates every campaign's throughput intervals with the pooled scores, as it did.
 // 20: each campaign's own held-out TTFT scores per calibration situation
 // (LatencyModel::EncodeCampaignScoresTo) follow the tails; a bundle of format 19 or older
 // calibrates every campaign's TTFT and ITL intervals with the pooled scores, as it did.
@@ -53,7 +56,7 @@ inline constexpr absl::string_view kBundleMagic = "PERFCAST";
 // section; version 7 still loads, with no latency answers. 6: the catalogue carries frameworks.csv.
 // 5: one-hot columns that are not set are missing, no longer 0. A server that finds a version older
 // than kOldestReadableBundleFormatVersion retrains rather than loading it.
-inline constexpr uint32_t kBundleFormatVersion = 20;
+inline constexpr uint32_t kBundleFormatVersion = 21;
 inline constexpr uint32_t kOldestReadableBundleFormatVersion = 7;
 // The correction of an older bundle was trained on anchors that follow their fits past their last
 // batch: attaching rooflines to them would change what it corrects.
@@ -72,6 +75,8 @@ inline constexpr uint32_t kFirstBundleFormatWithShapeExponentAndCeiling = 18;
 inline constexpr uint32_t kFirstBundleFormatWithLatencyTails = 19;
 // Format 20 on, each campaign's own TTFT calibration scores follow them.
 inline constexpr uint32_t kFirstBundleFormatWithCampaignLatencyScores = 20;
+// Format 21 on, each campaign's own throughput calibrations follow them.
+inline constexpr uint32_t kFirstBundleFormatWithCampaignCalibrations = 21;
 
 std::string SealBundle(absl::string_view payload);
 // InvalidArgument for a file that is not a perfcast bundle or has a format version outside

@@ -1,6 +1,8 @@
 #include "core/bundle/model_codec.h"
 
+#include <algorithm>
 #include <cstdint>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -14,6 +16,7 @@
 #include "core/model/anchor_index.h"
 #include "core/model/anchor_rooflines.h"
 #include "core/model/anchored_prediction.h"
+#include "core/model/campaign_calibrations.h"
 #include "core/model/error_predictor.h"
 #include "core/model/interval_calibration.h"
 #include "core/model/latency_model.h"
@@ -97,6 +100,7 @@ std::string EncodeModelBundle(const PerfcastModel& model) {
   s.physical_exponents.EncodeShapeAndCeilingTo(w);
   s.latency.EncodeTailsTo(w);
   s.latency.EncodeCampaignScoresTo(w);
+  s.campaign_calibrations.EncodeTo(w);
   return SealBundle(w.Take());
 }
 
@@ -165,6 +169,11 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> DecodeModelBundle(absl::str
   if (version >= kFirstBundleFormatWithCampaignLatencyScores) {
     PERFCAST_RETURN_IF_ERROR(latency.DecodeCampaignScoresFrom(r));
   }
+  // Version 20 ends here: every campaign's throughput intervals read the pooled calibrations.
+  CampaignCalibrations campaign_calibrations;
+  if (version >= kFirstBundleFormatWithCampaignCalibrations) {
+    PERFCAST_ASSIGN_OR_RETURN(campaign_calibrations, CampaignCalibrations::DecodeFrom(r));
+  }
   if (!r.empty()) return absl::DataLossError("bundle: trailing bytes after the last section");
 
   // A bundle of format 9 or older has no batch-axis columns: its correction is 2 columns narrower.
@@ -181,6 +190,13 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> DecodeModelBundle(absl::str
                                             " feature columns, more than ", kMaxFeatureColumns));
   }
   AnchorIndex index(std::move(anchors));
+  for (const std::string& campaign : campaign_calibrations.Campaigns()) {
+    if (std::none_of(index.configurations().begin(), index.configurations().end(),
+                     [&](const Configuration& c) { return c.campaign == campaign; })) {
+      return absl::DataLossError(absl::StrCat("bundle: campaign calibrations for '", campaign,
+                                              "', which no curve was measured in"));
+    }
+  }
   UseSoftwareStacks(features, index);
   auto state = std::make_unique<PerfcastModel::State>(
       std::move(index), std::move(features), std::move(correction), physical_exponents, scales,
@@ -188,6 +204,7 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> DecodeModelBundle(absl::str
   state->info = info;
   state->latency = std::move(latency);
   state->whole_curve_calibration = std::move(whole_curve_calibration);
+  state->campaign_calibrations = std::move(campaign_calibrations);
   state->info.curve_count = static_cast<int>(state->index.anchors().size());
   state->info.configuration_count = static_cast<int>(state->index.configurations().size());
   return PerfcastModelInternal::FromState(std::move(state));

@@ -274,6 +274,7 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> PerfcastModel::Train(
                               physical_exponents, scales, std::move(calibration.error_predictor),
                               std::move(calibration.points), std::move(campaign_levels));
   state->whole_curve_calibration = std::move(calibration.whole_curves);
+  state->campaign_calibrations = std::move(calibration.campaigns);
   state->latency = std::move(latency);
   if (options.keep_cross_fit) state->cross_fit = std::move(cross_fit);
   state->cross_fit_source = cross_fit_source;
@@ -467,8 +468,16 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
     const bool whole_curve = scope == IntervalScope::kWholeCurve && kind != RowKind::kMeasurement &&
                              s.whole_curve_calibration.ScoreCount(
                                  s.whole_curve_calibration.KindRead(kind, confidence_level)) > 0;
-    const IntervalCalibration& calibration =
-        whole_curve ? s.whole_curve_calibration : s.calibration;
+    // A trained campaign reads its own scores of the situation where it has enough; the population
+    // and a campaign without them read the pooled ones.
+    const IntervalCalibration* own_calibration =
+        population ? nullptr
+                   : s.campaign_calibrations.Find(
+                         query.configuration.campaign, kind, confidence_level,
+                         whole_curve ? IntervalScope::kWholeCurve : IntervalScope::kEachPoint);
+    const IntervalCalibration& calibration = own_calibration != nullptr ? *own_calibration
+                                             : whole_curve              ? s.whole_curve_calibration
+                                                                        : s.calibration;
     double half_width =
         calibration.ScoreQuantile(kind, confidence_level) * expected_absolute_log_error;
     // A transfer exists only for a new shape, whose every point is read off the anchors.

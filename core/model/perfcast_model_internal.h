@@ -10,6 +10,7 @@
 #include "core/data/benchmark_record.h"
 #include "core/ml/xgboost_regressor.h"
 #include "core/model/anchor_index.h"
+#include "core/model/campaign_calibrations.h"
 #include "core/model/campaign_levels.h"
 #include "core/model/cross_fit_folds.h"
 #include "core/model/error_predictor.h"
@@ -69,6 +70,9 @@ struct PerfcastModel::State {
   IntervalCalibration calibration;
   // Bounds for every point of a curve at once; empty (no scores) from a bundle before format 9.
   IntervalCalibration whole_curve_calibration;
+  // Each campaign's own of both; empty (every campaign reads the pooled ones) from a bundle
+  // before format 21.
+  CampaignCalibrations campaign_calibrations;
   CampaignLevels campaign_levels;
   MeasuredRange measured_range;  // of index.anchors()
   // The training data's names, and how a query's names reach them.

@@ -13,11 +13,16 @@
 namespace perfcast {
 namespace {
 
+// The campaign of the curve at anchor index `curve` ("" for none).
+const std::string& CampaignOf(const AnchorIndex& index, int curve) {
+  static const std::string kNone;
+  if (curve < 0) return kNone;
+  return index.anchors()[curve].curve().configuration.campaign;
+}
+
 // The campaign of the curve a record predicted ("" for a record of no curve).
 const std::string& CampaignOf(const AnchorIndex& index, const ErrorRecord& record) {
-  static const std::string kNone;
-  if (record.curve < 0) return kNone;
-  return index.anchors()[record.curve].curve().configuration.campaign;
+  return CampaignOf(index, record.curve);
 }
 
 }  // namespace
@@ -49,6 +54,7 @@ absl::StatusOr<Calibrations> CalibrateIntervals(const AnchorIndex& index,
     if (record.other_campaign) ++spread_records_of_campaign[CampaignOf(index, record)];
   }
   std::array<std::vector<double>, kRowKindCount> weights;
+  std::map<std::string, CampaignCalibrations::Scores> campaign_scores;
   for (const ErrorRecord& record : records[1]) {
     if (record.other_campaign) {
       scores[static_cast<int>(RowKind::kCampaignSpread)].push_back(record.absolute_log_error);
@@ -64,6 +70,7 @@ absl::StatusOr<Calibrations> CalibrateIntervals(const AnchorIndex& index,
         record.absolute_log_error / predictor.ExpectedAbsoluteLogError(record.features);
     scores[static_cast<int>(kind)].push_back(score);
     if (record.curve >= 0) {
+      campaign_scores[CampaignOf(index, record)].points[static_cast<int>(kind)].push_back(score);
       double& largest =
           largest_by_curve[static_cast<int>(kind)][{record.curve, record.first_result}];
       largest = std::max(largest, score);
@@ -73,6 +80,7 @@ absl::StatusOr<Calibrations> CalibrateIntervals(const AnchorIndex& index,
   for (int kind = 0; kind < kRowKindCount; ++kind) {
     for (const auto& [prediction, largest] : largest_by_curve[kind]) {
       curve_scores[kind].push_back(largest);
+      campaign_scores[CampaignOf(index, prediction.first)].whole_curves[kind].push_back(largest);
     }
   }
   for (const AnchorCurve& anchor : index.anchors()) {
@@ -87,7 +95,8 @@ absl::StatusOr<Calibrations> CalibrateIntervals(const AnchorIndex& index,
   }
   return Calibrations{std::move(predictor),
                       IntervalCalibration::FromScores(std::move(scores), weights),
-                      IntervalCalibration::FromScores(std::move(curve_scores))};
+                      IntervalCalibration::FromScores(std::move(curve_scores)),
+                      CampaignCalibrations::FromScores(std::move(campaign_scores))};
 }
 
 }  // namespace perfcast

@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/model/anchor_index.h"
+#include "core/model/campaign_calibrations.h"
 #include "core/model/error_predictor.h"
 #include "core/model/interval_calibration.h"
 #include "core/model/train_options.h"
@@ -24,6 +25,8 @@ struct Calibrations {
   // A bound that holds for every point of a curve at once: the largest score over each
   // held-out curve's points of one kind (docs/METHOD.md §5).
   IntervalCalibration whole_curves;
+  // Both again per campaign, from the same scores of its own curves.
+  CampaignCalibrations campaigns;
 };
 
 absl::StatusOr<Calibrations> CalibrateIntervals(const AnchorIndex& index,

@@ -20,16 +20,24 @@ inline std::string WithoutTail(absl::string_view payload, absl::string_view tail
   return std::string(payload.substr(0, payload.size() - tail.size()));
 }
 
-// The payload of `model`'s bundle as format 19 wrote it: today's without each campaign's own
-// TTFT scores that format 20 appends after the last section.
-inline std::string Format19PayloadOf(const PerfcastModel& model) {
+// The payload of `model`'s bundle as format 20 wrote it: today's without each campaign's own
+// throughput calibrations that format 21 appends after the last section.
+inline std::string Format20PayloadOf(const PerfcastModel& model) {
   const std::string current = EncodeModelBundle(model);
   absl::StatusOr<absl::string_view> payload = OpenBundle(current);
   EXPECT_TRUE(payload.ok()) << payload.status();
   if (!payload.ok()) return "";
+  ByteWriter campaign_calibrations;
+  PerfcastModelInternal::StateOf(model).campaign_calibrations.EncodeTo(campaign_calibrations);
+  return WithoutTail(*payload, campaign_calibrations.Take());
+}
+
+// The payload of `model`'s bundle as format 19 wrote it: format 20's without each campaign's own
+// TTFT scores that format 20 appends after the last section.
+inline std::string Format19PayloadOf(const PerfcastModel& model) {
   ByteWriter campaign_scores;
   PerfcastModelInternal::StateOf(model).latency.EncodeCampaignScoresTo(campaign_scores);
-  return WithoutTail(*payload, campaign_scores.Take());
+  return WithoutTail(Format20PayloadOf(model), campaign_scores.Take());
 }
 
 // The payload of `model`'s bundle as format 18 wrote it: format 19's without the latency model's

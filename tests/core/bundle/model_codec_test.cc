@@ -14,6 +14,7 @@
 #include "core/catalogue/catalogue.h"
 #include "core/fit/anchor_curve.h"
 #include "core/ml/xgboost_regressor.h"
+#include "core/model/campaign_calibrations.h"
 #include "core/model/campaign_levels.h"
 #include "core/model/error_predictor.h"
 #include "core/model/interval_calibration.h"
@@ -93,6 +94,8 @@ TEST_F(ModelCodecTest, ThePayloadIsTheListedSectionsInOrder) {
   ASSERT_TRUE(latency->DecodeTailsFrom(reader).ok());
   // Format 20: each campaign's own TTFT scores.
   ASSERT_TRUE(latency->DecodeCampaignScoresFrom(reader).ok());
+  // Format 21: each campaign's own throughput calibrations.
+  ASSERT_TRUE(CampaignCalibrations::DecodeFrom(reader).ok());
   EXPECT_TRUE(reader.empty());
 }
 
