@@ -1,11 +1,11 @@
 #include "core/bundle/model_codec.h"
 
-#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -172,7 +172,8 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> DecodeModelBundle(absl::str
   // Version 20 ends here: every campaign's throughput intervals read the pooled calibrations.
   CampaignCalibrations campaign_calibrations;
   if (version >= kFirstBundleFormatWithCampaignCalibrations) {
-    PERFCAST_ASSIGN_OR_RETURN(campaign_calibrations, CampaignCalibrations::DecodeFrom(r));
+    PERFCAST_ASSIGN_OR_RETURN(campaign_calibrations, CampaignCalibrations::DecodeFrom(
+                                                         r, calibration, whole_curve_calibration));
   }
   if (!r.empty()) return absl::DataLossError("bundle: trailing bytes after the last section");
 
@@ -190,9 +191,10 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> DecodeModelBundle(absl::str
                                             " feature columns, more than ", kMaxFeatureColumns));
   }
   AnchorIndex index(std::move(anchors));
+  absl::flat_hash_set<std::string> measured_campaigns;
+  for (const Configuration& c : index.configurations()) measured_campaigns.insert(c.campaign);
   for (const std::string& campaign : campaign_calibrations.Campaigns()) {
-    if (std::none_of(index.configurations().begin(), index.configurations().end(),
-                     [&](const Configuration& c) { return c.campaign == campaign; })) {
+    if (!measured_campaigns.contains(campaign)) {
       return absl::DataLossError(absl::StrCat("bundle: campaign calibrations for '", campaign,
                                               "', which no curve was measured in"));
     }

@@ -14,37 +14,45 @@ namespace {
 // More campaigns than any training set holds: a count a bundle claims above it is corrupt.
 constexpr uint32_t kMaxCampaigns = 1000000;
 
+// Measured and interpolated points are scored against their own curve's fit (measurement noise,
+// not a prediction's error), and the campaigns' spread is a draw of a whole campaign: neither is
+// one campaign's prediction error, so both stay pooled.
 bool Splits(RowKind kind) {
   return kind != RowKind::kMeasurement && kind != RowKind::kCampaignSpread;
 }
 
 }  // namespace
 
+const IntervalCalibration* CampaignCalibration::Find(RowKind kind, double level,
+                                                     IntervalScope scope) const {
+  if (!Splits(kind)) return nullptr;
+  const IntervalCalibration& calibration =
+      scope == IntervalScope::kWholeCurve ? whole_curves_ : points_;
+  const uint32_t count = calibration.ScoreCount(kind);
+  if (count < static_cast<uint32_t>(kMinScores) || !ReachesLevel(count, level)) return nullptr;
+  return &calibration;
+}
+
 CampaignCalibrations CampaignCalibrations::FromScores(std::map<std::string, Scores> scores) {
   CampaignCalibrations out;
+  scores.erase("");
+  if (scores.size() < 2) return out;
   for (auto& [campaign, campaign_scores] : scores) {
     for (int kind = 0; kind < kRowKindCount; ++kind) {
       if (Splits(static_cast<RowKind>(kind))) continue;
       campaign_scores.points[kind].clear();
       campaign_scores.whole_curves[kind].clear();
     }
-    out.calibrations_[campaign] =
-        Calibrations{IntervalCalibration::FromScores(std::move(campaign_scores.points)),
-                     IntervalCalibration::FromScores(std::move(campaign_scores.whole_curves))};
+    out.calibrations_[campaign] = CampaignCalibration(
+        IntervalCalibration::FromScores(std::move(campaign_scores.points)),
+        IntervalCalibration::FromScores(std::move(campaign_scores.whole_curves)));
   }
   return out;
 }
 
-const IntervalCalibration* CampaignCalibrations::Find(const std::string& campaign, RowKind kind,
-                                                      double level, IntervalScope scope) const {
-  if (!Splits(kind)) return nullptr;
+const CampaignCalibration* CampaignCalibrations::Of(const std::string& campaign) const {
   const auto it = calibrations_.find(campaign);
-  if (it == calibrations_.end()) return nullptr;
-  const IntervalCalibration& calibration =
-      scope == IntervalScope::kWholeCurve ? it->second.whole_curves : it->second.points;
-  const uint32_t count = calibration.ScoreCount(kind);
-  if (count < static_cast<uint32_t>(kMinScores) || !ReachesLevel(count, level)) return nullptr;
-  return &calibration;
+  return it == calibrations_.end() ? nullptr : &it->second;
 }
 
 std::vector<std::string> CampaignCalibrations::Campaigns() const {
@@ -58,18 +66,20 @@ void CampaignCalibrations::EncodeTo(ByteWriter& writer) const {
   const std::vector<std::string> names = Campaigns();
   writer.PutU32(static_cast<uint32_t>(names.size()));
   for (const std::string& campaign : names) {
-    const Calibrations& calibrations = calibrations_.at(campaign);
+    const CampaignCalibration& calibration = calibrations_.at(campaign);
     writer.PutString(campaign);
-    for (const IntervalCalibration* calibration :
-         {&calibrations.points, &calibrations.whole_curves}) {
-      calibration->EncodeTo(writer);
-      calibration->EncodeLaterKindsTo(writer);
+    for (const IntervalCalibration* scope : {&calibration.points(), &calibration.whole_curves()}) {
+      scope->EncodeTo(writer);
+      scope->EncodeLaterKindsTo(writer);
     }
   }
 }
 
-absl::StatusOr<CampaignCalibrations> CampaignCalibrations::DecodeFrom(ByteReader& reader) {
+absl::StatusOr<CampaignCalibrations> CampaignCalibrations::DecodeFrom(
+    ByteReader& reader, const IntervalCalibration& pooled_points,
+    const IntervalCalibration& pooled_whole_curves) {
   CampaignCalibrations out;
+  std::array<std::array<uint64_t, kRowKindCount>, 2> totals{};
   PERFCAST_ASSIGN_OR_RETURN(const uint32_t count, reader.GetU32());
   if (count > kMaxCampaigns) {
     return absl::DataLossError(
@@ -77,25 +87,33 @@ absl::StatusOr<CampaignCalibrations> CampaignCalibrations::DecodeFrom(ByteReader
   }
   for (uint32_t c = 0; c < count; ++c) {
     PERFCAST_ASSIGN_OR_RETURN(std::string campaign, reader.GetString());
-    if (out.calibrations_.contains(campaign)) {
+    if (campaign.empty() || out.calibrations_.contains(campaign)) {
       return absl::DataLossError(
-          absl::StrCat("bundle: campaign calibrations: '", campaign, "' repeated"));
+          absl::StrCat("bundle: campaign calibrations: '", campaign, "' empty or repeated"));
     }
-    Calibrations calibrations;
-    for (IntervalCalibration* calibration : {&calibrations.points, &calibrations.whole_curves}) {
-      PERFCAST_ASSIGN_OR_RETURN(*calibration, IntervalCalibration::DecodeFrom(reader));
-      PERFCAST_RETURN_IF_ERROR(calibration->DecodeLaterKindsFrom(reader));
-    }
-    for (const IntervalCalibration* calibration :
-         {&calibrations.points, &calibrations.whole_curves}) {
-      for (const RowKind kind : {RowKind::kMeasurement, RowKind::kCampaignSpread}) {
-        if (calibration->ScoreCount(kind) != 0) {
+    std::array<IntervalCalibration, 2> scopes;
+    for (size_t s = 0; s < scopes.size(); ++s) {
+      PERFCAST_ASSIGN_OR_RETURN(scopes[s], IntervalCalibration::DecodeFrom(reader));
+      PERFCAST_RETURN_IF_ERROR(scopes[s].DecodeLaterKindsFrom(reader));
+      for (int kind = 0; kind < kRowKindCount; ++kind) {
+        const uint32_t scores = scopes[s].ScoreCount(static_cast<RowKind>(kind));
+        if (!Splits(static_cast<RowKind>(kind)) && scores > 0) {
           return absl::DataLossError(absl::StrCat("bundle: campaign calibrations: '", campaign,
                                                   "' claims scores of a pooled situation"));
         }
+        totals[s][kind] += scores;
       }
     }
-    out.calibrations_.emplace(std::move(campaign), std::move(calibrations));
+    out.calibrations_.emplace(std::move(campaign),
+                              CampaignCalibration(std::move(scopes[0]), std::move(scopes[1])));
+  }
+  for (int kind = 0; kind < kRowKindCount; ++kind) {
+    const RowKind row_kind = static_cast<RowKind>(kind);
+    if (totals[0][kind] > pooled_points.ScoreCount(row_kind) ||
+        totals[1][kind] > pooled_whole_curves.ScoreCount(row_kind)) {
+      return absl::DataLossError(
+          "bundle: campaign calibrations: more scores than the pooled calibrations hold");
+    }
   }
   return out;
 }

@@ -3,6 +3,7 @@
 #include <array>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -13,11 +14,37 @@
 
 namespace perfcast {
 
-// Each trained campaign's own throughput calibration (docs/METHOD.md §5, "A campaign's own
-// scores"): the held-out scores of its curves' predictions, per situation, beside the pooled ones.
-// Pooled, the campaigns with many configurations set every interval, and a campaign whose
-// harness errs more than theirs (a campaign's first results, above all) is under-covered. Split
-// by campaign (a "Mondrian" split), each reads its own where it has enough.
+// One campaign's own throughput calibrations: the held-out scores of its curves' predictions
+// alone, per situation, for each point and for whole curves (docs/METHOD.md §5, "A campaign's own
+// scores").
+class CampaignCalibration {
+ public:
+  // Fewer scores than this in a situation and the campaign reads the pooled calibration there.
+  static constexpr int kMinScores = 20;
+
+  CampaignCalibration() = default;
+  CampaignCalibration(IntervalCalibration points, IntervalCalibration whole_curves)
+      : points_(std::move(points)), whole_curves_(std::move(whole_curves)) {}
+
+  // The calibration of `scope` where it holds kMinScores or more scores of `kind`, enough for
+  // `level` uncapped (ReachesLevel); otherwise null, and the pooled one answers. It never borrows
+  // another situation's scores, as the pooled kOneCurveShape does: the pooled ones are the better
+  // stand-in. Null for measured and interpolated points and the campaigns' spread, which stay
+  // pooled.
+  const IntervalCalibration* Find(RowKind kind, double level, IntervalScope scope) const;
+
+  const IntervalCalibration& points() const { return points_; }
+  const IntervalCalibration& whole_curves() const { return whole_curves_; }
+
+ private:
+  IntervalCalibration points_;
+  IntervalCalibration whole_curves_;
+};
+
+// Every trained campaign's CampaignCalibration, beside the pooled calibrations. Pooled, the
+// campaigns with many configurations set every interval, and a campaign whose harness errs more
+// than theirs (a campaign's first results, above all) is under-covered. Split by campaign (a
+// "Mondrian" split), each reads its own where it has enough.
 //
 // Thread safety: immutable after construction.
 class CampaignCalibrations {
@@ -28,32 +55,29 @@ class CampaignCalibrations {
     std::array<std::vector<double>, kRowKindCount> points;
     std::array<std::vector<double>, kRowKindCount> whole_curves;
   };
-  // Fewer scores than this in a situation and the campaign reads the pooled calibration there.
-  static constexpr int kMinScores = 20;
 
+  // Results without a campaign ("") are not split off: a query never names that campaign (it asks
+  // for the population). Fewer than two campaigns: none, since one campaign's scores would be the
+  // pooled ones.
   static CampaignCalibrations FromScores(std::map<std::string, Scores> scores);
 
-  // `campaign`'s own calibration of `scope` where it holds kMinScores or more scores of `kind`,
-  // enough for `level` uncapped (ReachesLevel); otherwise null, and the pooled one answers.
-  // Measured and interpolated points (RowKind::kMeasurement) and the campaigns' spread are never
-  // split: null.
-  const IntervalCalibration* Find(const std::string& campaign, RowKind kind, double level,
-                                  IntervalScope scope) const;
+  // `campaign`'s, or null for a campaign without its own.
+  const CampaignCalibration* Of(const std::string& campaign) const;
   // The campaigns calibrated, sorted by name.
   std::vector<std::string> Campaigns() const;
 
   // The campaigns sorted by name, each with its two calibrations.
   void EncodeTo(ByteWriter& writer) const;
-  // DataLoss for an implausible count, a repeated name (results without a campaign make one named
-  // ""), or a calibration that fails IntervalCalibration's own checks.
-  static absl::StatusOr<CampaignCalibrations> DecodeFrom(ByteReader& reader);
+  // DataLoss for an implausible count, an empty or repeated name, scores of a situation that
+  // stays pooled, more scores of a situation over the campaigns than `pooled_points` or
+  // `pooled_whole_curves` hold (theirs are the campaigns' together), or a calibration that fails
+  // IntervalCalibration's own checks.
+  static absl::StatusOr<CampaignCalibrations> DecodeFrom(
+      ByteReader& reader, const IntervalCalibration& pooled_points,
+      const IntervalCalibration& pooled_whole_curves);
 
  private:
-  struct Calibrations {
-    IntervalCalibration points;
-    IntervalCalibration whole_curves;
-  };
-  absl::flat_hash_map<std::string, Calibrations> calibrations_;
+  absl::flat_hash_map<std::string, CampaignCalibration> calibrations_;
 };
 
 }  // namespace perfcast

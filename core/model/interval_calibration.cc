@@ -110,11 +110,17 @@ absl::Status IntervalCalibration::DecodeKindFrom(int kind, ByteReader& reader) {
   PERFCAST_ASSIGN_OR_RETURN(const uint32_t scores, reader.GetU32());
   counts_[kind] = scores;
   PERFCAST_ASSIGN_OR_RETURN(const uint32_t count, reader.GetU32());
-  if ((count != 0 && count != kQuantileSteps + 1) || ((count == 0) != (scores == 0))) {
+  if ((count != 0 && count != kQuantileSteps + 1) || ((count == 0) != (scores == 0)) ||
+      scores > kMaxStoredScoreCount) {
     return absl::DataLossError("bundle: interval calibration has the wrong size");
   }
   for (uint32_t i = 0; i < count; ++i) {
     PERFCAST_ASSIGN_OR_RETURN(const double q, reader.GetDouble());
+    // Scores are absolute log errors, some scaled by a positive expected error, and the quantiles
+    // ascend: anything else would make a half-width negative or NaN.
+    if (!std::isfinite(q) || q < 0 || (!quantiles.empty() && q < quantiles.back())) {
+      return absl::DataLossError("bundle: interval calibration: a bad score quantile");
+    }
     quantiles.push_back(q);
   }
   return absl::OkStatus();

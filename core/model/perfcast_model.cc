@@ -457,6 +457,8 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
     expected_absolute_log_errors[anchored_points[k]] = expected[k];
     out[anchored_points[k]].expected_relative_error = std::expm1(expected[k]);
   }
+  const CampaignCalibration* own_campaign =
+      population ? nullptr : s.campaign_calibrations.Of(query.configuration.campaign);
   for (size_t i = 0; i < out.size(); ++i) {
     PointPrediction& p = out[i];
     const double log_throughput = log_throughputs[i];
@@ -471,15 +473,25 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
     // A trained campaign reads its own scores of the situation where it has enough; the population
     // and a campaign without them read the pooled ones.
     const IntervalCalibration* own_calibration =
-        population ? nullptr
-                   : s.campaign_calibrations.Find(
-                         query.configuration.campaign, kind, confidence_level,
-                         whole_curve ? IntervalScope::kWholeCurve : IntervalScope::kEachPoint);
+        own_campaign == nullptr ? nullptr
+                                : own_campaign->Find(kind, confidence_level,
+                                                     whole_curve ? IntervalScope::kWholeCurve
+                                                                 : IntervalScope::kEachPoint);
     const IntervalCalibration& calibration = own_calibration != nullptr ? *own_calibration
                                              : whole_curve              ? s.whole_curve_calibration
                                                                         : s.calibration;
-    double half_width =
-        calibration.ScoreQuantile(kind, confidence_level) * expected_absolute_log_error;
+    double score_quantile = calibration.ScoreQuantile(kind, confidence_level);
+    // A bound for every point at once is never narrower than the campaign's own bound for each
+    // point, which the pooled whole curves (a campaign has fewer of its own) can be where the
+    // campaign errs more than the others.
+    if (whole_curve && own_campaign != nullptr && own_calibration == nullptr) {
+      if (const IntervalCalibration* own_points =
+              own_campaign->Find(kind, confidence_level, IntervalScope::kEachPoint)) {
+        score_quantile =
+            std::max(score_quantile, own_points->ScoreQuantile(kind, confidence_level));
+      }
+    }
+    double half_width = score_quantile * expected_absolute_log_error;
     // A transfer exists only for a new shape, whose every point is read off the anchors.
     const double campaign_floor_share =
         population || !transfer.has_value()

@@ -72,7 +72,8 @@ TEST_F(ModelCodecTest, ThePayloadIsTheListedSectionsInOrder) {
   EXPECT_EQ(*reader.GetU32(), 0u);  // trained without a catalogue
   ASSERT_TRUE(WorkloadScales::DecodeFrom(reader).ok());
   ASSERT_TRUE(ErrorPredictor::DecodeFrom(reader).ok());
-  ASSERT_TRUE(IntervalCalibration::DecodeFrom(reader).ok());
+  absl::StatusOr<IntervalCalibration> points = IntervalCalibration::DecodeFrom(reader);
+  ASSERT_TRUE(points.ok());
   ASSERT_TRUE(CampaignLevels::DecodeFrom(reader).ok());
   absl::StatusOr<LatencyModel> latency =
       LatencyModel::DecodeFrom(reader, nullptr, kBundleFormatVersion);  // format 8
@@ -80,8 +81,7 @@ TEST_F(ModelCodecTest, ThePayloadIsTheListedSectionsInOrder) {
   absl::StatusOr<IntervalCalibration> whole_curves = IntervalCalibration::DecodeFrom(reader);
   ASSERT_TRUE(whole_curves.ok());  // format 9: whole curves
   // Format 15: each calibration's later kinds.
-  IntervalCalibration points;
-  ASSERT_TRUE(points.DecodeLaterKindsFrom(reader).ok());
+  ASSERT_TRUE(points->DecodeLaterKindsFrom(reader).ok());
   ASSERT_TRUE(whole_curves->DecodeLaterKindsFrom(reader).ok());
   // Format 16: the latency model's sibling curves and weights.
   ASSERT_TRUE(latency->DecodeSiblingsFrom(reader).ok());
@@ -95,7 +95,7 @@ TEST_F(ModelCodecTest, ThePayloadIsTheListedSectionsInOrder) {
   // Format 20: each campaign's own TTFT scores.
   ASSERT_TRUE(latency->DecodeCampaignScoresFrom(reader).ok());
   // Format 21: each campaign's own throughput calibrations.
-  ASSERT_TRUE(CampaignCalibrations::DecodeFrom(reader).ok());
+  ASSERT_TRUE(CampaignCalibrations::DecodeFrom(reader, *points, *whole_curves).ok());
   EXPECT_TRUE(reader.empty());
 }
 

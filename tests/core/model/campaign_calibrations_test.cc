@@ -32,38 +32,70 @@ CampaignCalibrations TwoCampaignsOfScores() {
   scores["many"].whole_curves[static_cast<int>(RowKind::kOtherConfiguration)] = Scores(30, 2.0);
   scores["many"].points[static_cast<int>(RowKind::kMeasurement)] = Scores(100, 0.1);
   scores["few"].points[static_cast<int>(RowKind::kOtherConfiguration)] =
-      Scores(CampaignCalibrations::kMinScores - 1, 1.0);
+      Scores(CampaignCalibration::kMinScores - 1, 1.0);
+  // Results without a campaign: a query never names it.
+  scores[""].points[static_cast<int>(RowKind::kOtherConfiguration)] = Scores(100, 1.0);
   return CampaignCalibrations::FromScores(std::move(scores));
 }
 
 TEST(CampaignCalibrationsTest, ACampaignReadsItsOwnScoresOnlyWhereItHasEnough) {
   const CampaignCalibrations calibrations = TwoCampaignsOfScores();
-  const IntervalCalibration* many =
-      calibrations.Find("many", RowKind::kOtherConfiguration, 0.9, IntervalScope::kEachPoint);
+  EXPECT_EQ(calibrations.Campaigns(), (std::vector<std::string>{"few", "many"}));
+  const CampaignCalibration* many = calibrations.Of("many");
   ASSERT_NE(many, nullptr);
-  EXPECT_NEAR(many->ScoreQuantile(RowKind::kOtherConfiguration, 0.9), 0.91, 0.01);
+  const IntervalCalibration* points =
+      many->Find(RowKind::kOtherConfiguration, 0.9, IntervalScope::kEachPoint);
+  ASSERT_NE(points, nullptr);
+  EXPECT_NEAR(points->ScoreQuantile(RowKind::kOtherConfiguration, 0.9), 0.91, 0.01);
   const IntervalCalibration* curves =
-      calibrations.Find("many", RowKind::kOtherConfiguration, 0.9, IntervalScope::kWholeCurve);
+      many->Find(RowKind::kOtherConfiguration, 0.9, IntervalScope::kWholeCurve);
   ASSERT_NE(curves, nullptr);
   EXPECT_GT(curves->ScoreQuantile(RowKind::kOtherConfiguration, 0.9), 1.5);
   // 30 whole curves are too few for 99% uncapped (0.99 x 31 / 30 > 1); 100 points are enough.
-  EXPECT_EQ(
-      calibrations.Find("many", RowKind::kOtherConfiguration, 0.99, IntervalScope::kWholeCurve),
-      nullptr);
-  EXPECT_NE(
-      calibrations.Find("many", RowKind::kOtherConfiguration, 0.99, IntervalScope::kEachPoint),
-      nullptr);
-  // Too few scores, a situation without any, a campaign without any, and the measurement noise,
-  // which is never split: the pooled calibration answers.
-  EXPECT_EQ(calibrations.Find("few", RowKind::kOtherConfiguration, 0.9, IntervalScope::kEachPoint),
-            nullptr);
-  EXPECT_EQ(calibrations.Find("many", RowKind::kOtherShape, 0.9, IntervalScope::kEachPoint),
-            nullptr);
-  EXPECT_EQ(
-      calibrations.Find("unknown", RowKind::kOtherConfiguration, 0.9, IntervalScope::kEachPoint),
-      nullptr);
-  EXPECT_EQ(calibrations.Find("many", RowKind::kMeasurement, 0.9, IntervalScope::kEachPoint),
-            nullptr);
+  EXPECT_EQ(many->Find(RowKind::kOtherConfiguration, 0.99, IntervalScope::kWholeCurve), nullptr);
+  EXPECT_NE(many->Find(RowKind::kOtherConfiguration, 0.99, IntervalScope::kEachPoint), nullptr);
+  // Too few scores, a situation without any, and the measurement noise, which is never split: the
+  // pooled calibration answers. A campaign without scores has none of its own.
+  const CampaignCalibration* few = calibrations.Of("few");
+  ASSERT_NE(few, nullptr);
+  EXPECT_EQ(few->Find(RowKind::kOtherConfiguration, 0.9, IntervalScope::kEachPoint), nullptr);
+  EXPECT_EQ(many->Find(RowKind::kOtherShape, 0.9, IntervalScope::kEachPoint), nullptr);
+  EXPECT_EQ(many->Find(RowKind::kMeasurement, 0.9, IntervalScope::kEachPoint), nullptr);
+  EXPECT_EQ(calibrations.Of("unknown"), nullptr);
+  EXPECT_EQ(calibrations.Of(""), nullptr);
+}
+
+TEST(CampaignCalibrationsTest, OneCampaignHasNoneOfItsOwn) {
+  std::map<std::string, CampaignCalibrations::Scores> scores;
+  scores["only"].points[static_cast<int>(RowKind::kOtherShape)] = Scores(100, 1.0);
+  scores[""].points[static_cast<int>(RowKind::kOtherShape)] = Scores(100, 1.0);
+  EXPECT_TRUE(CampaignCalibrations::FromScores(std::move(scores)).Campaigns().empty());
+}
+
+// Pooled calibrations that hold `count` scores of every situation, each point's and whole curves'.
+IntervalCalibration PooledOf(int count) {
+  std::array<std::vector<double>, kRowKindCount> scores;
+  for (std::vector<double>& kind : scores) kind = Scores(count, 1.0);
+  return IntervalCalibration::FromScores(std::move(scores));
+}
+
+absl::Status DecodeStatus(const std::string& bytes, int pooled_count = 1000) {
+  ByteReader reader(bytes);
+  return CampaignCalibrations::DecodeFrom(reader, PooledOf(pooled_count), PooledOf(pooled_count))
+      .status();
+}
+
+// The section of one campaign whose scopes are `points` and `whole_curves`.
+std::string OneCampaignSection(const std::string& campaign, const IntervalCalibration& points,
+                               const IntervalCalibration& whole_curves) {
+  ByteWriter writer;
+  writer.PutU32(1);
+  writer.PutString(campaign);
+  for (const IntervalCalibration* scope : {&points, &whole_curves}) {
+    scope->EncodeTo(writer);
+    scope->EncodeLaterKindsTo(writer);
+  }
+  return writer.Take();
 }
 
 TEST(CampaignCalibrationsTest, RoundTripsAndRefusesCorruptBytes) {
@@ -72,61 +104,55 @@ TEST(CampaignCalibrationsTest, RoundTripsAndRefusesCorruptBytes) {
   calibrations.EncodeTo(writer);
   const std::string bytes = writer.Take();
   ByteReader reader(bytes);
-  absl::StatusOr<CampaignCalibrations> decoded = CampaignCalibrations::DecodeFrom(reader);
+  absl::StatusOr<CampaignCalibrations> decoded =
+      CampaignCalibrations::DecodeFrom(reader, PooledOf(1000), PooledOf(1000));
   ASSERT_TRUE(decoded.ok()) << decoded.status();
   EXPECT_TRUE(reader.empty());
   EXPECT_EQ(decoded->Campaigns(), (std::vector<std::string>{"few", "many"}));
   for (const IntervalScope scope : {IntervalScope::kEachPoint, IntervalScope::kWholeCurve}) {
     const IntervalCalibration* before =
-        calibrations.Find("many", RowKind::kOtherConfiguration, 0.9, scope);
+        calibrations.Of("many")->Find(RowKind::kOtherConfiguration, 0.9, scope);
     const IntervalCalibration* after =
-        decoded->Find("many", RowKind::kOtherConfiguration, 0.9, scope);
+        decoded->Of("many")->Find(RowKind::kOtherConfiguration, 0.9, scope);
     ASSERT_NE(before, nullptr);
     ASSERT_NE(after, nullptr);
     EXPECT_EQ(before->ScoreQuantile(RowKind::kOtherConfiguration, 0.9),
               after->ScoreQuantile(RowKind::kOtherConfiguration, 0.9));
   }
 
+  // More scores over the campaigns than the pooled calibrations hold (their union).
+  const absl::Status more = DecodeStatus(bytes, /*pooled_count=*/50);
+  EXPECT_EQ(more.code(), absl::StatusCode::kDataLoss) << more;
+  EXPECT_NE(more.message().find("more scores than the pooled"), std::string::npos) << more;
+
   // A count of campaigns no training holds.
   std::string too_many = bytes;
   const uint32_t huge = 2000000;
   std::memcpy(too_many.data(), &huge, sizeof huge);
-  ByteReader too_many_reader(too_many);
-  EXPECT_EQ(CampaignCalibrations::DecodeFrom(too_many_reader).status().code(),
-            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(DecodeStatus(too_many).code(), absl::StatusCode::kDataLoss);
 
-  // The same campaign twice.
-  ByteWriter twice;
-  twice.PutU32(2);
-  for (int i = 0; i < 2; ++i) {
-    twice.PutString("many");
-    for (int scope = 0; scope < 2; ++scope) {
-      IntervalCalibration::FromScores({}).EncodeTo(twice);
-      IntervalCalibration::FromScores({}).EncodeLaterKindsTo(twice);
-    }
-  }
-  const std::string twice_bytes = twice.Take();
-  ByteReader twice_reader(twice_bytes);
-  const absl::Status repeated = CampaignCalibrations::DecodeFrom(twice_reader).status();
+  // The same campaign twice, and a campaign without a name.
+  const IntervalCalibration none = IntervalCalibration::FromScores({});
+  std::string twice = OneCampaignSection("many", none, none);
+  twice = twice + twice.substr(sizeof(uint32_t));
+  twice[0] = 2;
+  const absl::Status repeated = DecodeStatus(twice);
   EXPECT_EQ(repeated.code(), absl::StatusCode::kDataLoss);
   EXPECT_NE(repeated.message().find("repeated"), std::string::npos) << repeated;
+  EXPECT_EQ(DecodeStatus(OneCampaignSection("", none, none)).code(), absl::StatusCode::kDataLoss);
 
-  // Measurement scores, which stay pooled, claimed for a campaign.
-  std::array<std::vector<double>, kRowKindCount> measured;
-  measured[static_cast<int>(RowKind::kMeasurement)] = Scores(50, 0.1);
-  ByteWriter claimed;
-  claimed.PutU32(1);
-  claimed.PutString("many");
-  for (const IntervalCalibration& calibration :
-       {IntervalCalibration::FromScores(measured), IntervalCalibration::FromScores({})}) {
-    calibration.EncodeTo(claimed);
-    calibration.EncodeLaterKindsTo(claimed);
+  // Scores of the situations that stay pooled, claimed for a campaign, in either scope.
+  for (const RowKind pooled : {RowKind::kMeasurement, RowKind::kCampaignSpread}) {
+    std::array<std::vector<double>, kRowKindCount> claimed;
+    claimed[static_cast<int>(pooled)] = Scores(50, 0.1);
+    const IntervalCalibration with_claim = IntervalCalibration::FromScores(claimed);
+    for (const std::string& section : {OneCampaignSection("many", with_claim, none),
+                                       OneCampaignSection("many", none, with_claim)}) {
+      const absl::Status status = DecodeStatus(section);
+      EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
+      EXPECT_NE(status.message().find("pooled situation"), std::string::npos) << status;
+    }
   }
-  const std::string claimed_bytes = claimed.Take();
-  ByteReader claimed_reader(claimed_bytes);
-  const absl::Status pooled = CampaignCalibrations::DecodeFrom(claimed_reader).status();
-  EXPECT_EQ(pooled.code(), absl::StatusCode::kDataLoss);
-  EXPECT_NE(pooled.message().find("pooled situation"), std::string::npos) << pooled;
 }
 
 // Synthetic curves measured twice: by a steady harness, and by an erratic one whose every curve
@@ -177,13 +203,17 @@ TEST(CampaignCalibrationsModelTest, ACampaignThatErrsMoreReadsItsOwnWiderInterva
   for (const char* campaign : {"steady", "erratic"}) {
     Configuration configuration = kMeasured;
     configuration.campaign = campaign;
-    // A new shape of a measured configuration, whose anchors are of its own campaign. (Each
-    // campaign's dozen held-out curves are too few for its own whole-curve calibration.)
+    // A new shape of a measured configuration, whose anchors are of its own campaign.
     const PredictionQuery query{configuration, {300, 700}};
     auto own = model->Predict(query, batches, 0.9);
     auto then = pooled->Predict(query, batches, 0.9);
-    ASSERT_TRUE(own.ok() && then.ok());
+    auto whole = model->Predict(query, batches, 0.9, IntervalScope::kWholeCurve);
+    ASSERT_TRUE(own.ok() && then.ok() && whole.ok());
     for (size_t i = 0; i < own->size(); ++i) {
+      // A bound for every point at once is no narrower than each point's own, though the campaign
+      // has too few whole curves of its own and reads the pooled ones.
+      EXPECT_GE(HalfWidth((*whole)[i]), HalfWidth((*own)[i]))
+          << campaign << ", batch " << batches[i];
       ASSERT_EQ((*own)[i].prediction_case, PredictionCase::kExtrapolatedShape);
       EXPECT_EQ((*own)[i].throughput_tokens_per_s, (*then)[i].throughput_tokens_per_s)
           << "the calibration moves no answer";
@@ -199,23 +229,37 @@ TEST(CampaignCalibrationsModelTest, ACampaignThatErrsMoreReadsItsOwnWiderInterva
 }
 
 TEST(CampaignCalibrationsModelTest, OneCampaignAnswersAsThePooledCalibrationDid) {
-  auto model = TrainOn(testing::SyntheticRecords());
+  std::vector<BenchmarkRecord> records = testing::SyntheticRecords();
+  // One curve of one configuration left: a new shape of it reads the one-curve situation.
+  std::erase_if(records, [](const BenchmarkRecord& r) {
+    return r.configuration.hardware == "gpu-b" && r.configuration.num_gpus == 4 &&
+           r.shape.input_tokens != 256;
+  });
+  for (BenchmarkRecord& r : records) r.configuration.campaign = r.source = "solo";
+  auto model = TrainOn(records);
   ASSERT_NE(model, nullptr);
   auto pooled = AsFormat20(*model);
   ASSERT_NE(pooled, nullptr);
-  Configuration unseen = kMeasured;
+  Configuration measured = kMeasured;
+  measured.campaign = "solo";
+  Configuration unseen = measured;
   unseen.num_gpus = 8;
+  Configuration one_curve = measured;
+  one_curve.hardware = "gpu-b";
+  one_curve.num_gpus = 4;
   const int batches[] = {8, 32, 64, 512};
   for (const PredictionQuery& query :
-       {PredictionQuery{kMeasured, {256, 256}}, PredictionQuery{kMeasured, {300, 700}},
-        PredictionQuery{unseen, {256, 256}}}) {
-    for (const IntervalScope scope : {IntervalScope::kEachPoint, IntervalScope::kWholeCurve}) {
-      auto own = model->Predict(query, batches, 0.9, scope);
-      auto then = pooled->Predict(query, batches, 0.9, scope);
-      ASSERT_TRUE(own.ok() && then.ok());
-      for (size_t i = 0; i < own->size(); ++i) {
-        EXPECT_EQ((*own)[i].lower_tokens_per_s, (*then)[i].lower_tokens_per_s);
-        EXPECT_EQ((*own)[i].upper_tokens_per_s, (*then)[i].upper_tokens_per_s);
+       {PredictionQuery{measured, {256, 256}}, PredictionQuery{measured, {300, 700}},
+        PredictionQuery{unseen, {256, 256}}, PredictionQuery{one_curve, {512, 512}}}) {
+    for (const double level : {0.9, 0.99}) {
+      for (const IntervalScope scope : {IntervalScope::kEachPoint, IntervalScope::kWholeCurve}) {
+        auto own = model->Predict(query, batches, level, scope);
+        auto then = pooled->Predict(query, batches, level, scope);
+        ASSERT_TRUE(own.ok() && then.ok());
+        for (size_t i = 0; i < own->size(); ++i) {
+          EXPECT_EQ((*own)[i].lower_tokens_per_s, (*then)[i].lower_tokens_per_s);
+          EXPECT_EQ((*own)[i].upper_tokens_per_s, (*then)[i].upper_tokens_per_s);
+        }
       }
     }
   }
@@ -224,12 +268,12 @@ TEST(CampaignCalibrationsModelTest, OneCampaignAnswersAsThePooledCalibrationDid)
 TEST(CampaignCalibrationsModelTest, CalibrationsOfACampaignNoCurveWasMeasuredInAreDataLoss) {
   auto model = TrainOn(RecordsOfASteadyAndAnErraticCampaign());
   ASSERT_NE(model, nullptr);
-  std::map<std::string, CampaignCalibrations::Scores> scores;
-  scores["elsewhere"].points[static_cast<int>(RowKind::kOtherShape)] = Scores(50, 1.0);
-  ByteWriter section;
-  CampaignCalibrations::FromScores(std::move(scores)).EncodeTo(section);
+  std::array<std::vector<double>, kRowKindCount> scores;
+  scores[static_cast<int>(RowKind::kOtherShape)] = Scores(CampaignCalibration::kMinScores, 1.0);
+  const std::string section = OneCampaignSection(
+      "elsewhere", IntervalCalibration::FromScores(scores), IntervalCalibration::FromScores({}));
   const absl::Status status =
-      DecodeModelBundle(SealBundle(testing::Format20PayloadOf(*model) + section.Take())).status();
+      DecodeModelBundle(SealBundle(testing::Format20PayloadOf(*model) + section)).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
   EXPECT_NE(status.message().find("'elsewhere'"), std::string::npos) << status;
 }

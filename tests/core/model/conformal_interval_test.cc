@@ -156,6 +156,21 @@ TEST(IntervalCalibrationTest, QuantilesOfTheWrongSizeAreDataLoss) {
   EXPECT_EQ(status.message(), "bundle: interval calibration has the wrong size");
 }
 
+TEST(IntervalCalibrationTest, ANegativeNonFiniteOrFallingQuantileIsDataLoss) {
+  for (const double bad : {-0.5, std::nan(""), 0.1}) {
+    ByteWriter writer;
+    writer.PutU32(10);
+    writer.PutU32(201);
+    // Ascending from 1, with the bad value in the middle (0.1 falls below its predecessor).
+    for (int i = 0; i < 201; ++i) writer.PutDouble(i == 100 ? bad : 1 + i / 100.0);
+    const std::string bytes = writer.Take();
+    ByteReader reader(bytes);
+    const absl::Status status = IntervalCalibration::DecodeFrom(reader).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << bad;
+    EXPECT_EQ(status.message(), "bundle: interval calibration: a bad score quantile") << bad;
+  }
+}
+
 TEST(IntervalCalibrationTest, ANewShapeOfOneCurveHasItsOwnQuantilesOrBorrowsANewShapes) {
   std::array<std::vector<double>, kRowKindCount> scores;
   for (int i = 1; i <= 100; ++i) {
