@@ -12,8 +12,8 @@ namespace perfcast {
 //   magic "PERFCAST" | u32 format version | u64 payload size | u64 FNV-1a-64 of payload | payload
 // All integers little-endian. The payload starts with a human-readable manifest string.
 inline constexpr absl::string_view kBundleMagic = "PERFCAST";
-// 21: each campaign's own throughput interval calibrations, per point and per whole curve
-// (CampaignCalibrations::EncodeTo), follow the campaign TTFT scores; a bundle of format 20 or
+// 21: each campaign's own throughput interval calibration for each point
+// (CampaignCalibrations::EncodeTo) follows the campaign TTFT scores; a bundle of format 20 or
 // older calibrates every campaign's throughput intervals with the pooled scores, as it did.
 // 20: each campaign's own held-out TTFT scores per calibration situation
 // (LatencyModel::EncodeCampaignScoresTo) follow the tails; a bundle of format 19 or older
@@ -75,7 +75,7 @@ inline constexpr uint32_t kFirstBundleFormatWithShapeExponentAndCeiling = 18;
 inline constexpr uint32_t kFirstBundleFormatWithLatencyTails = 19;
 // Format 20 on, each campaign's own TTFT calibration scores follow them.
 inline constexpr uint32_t kFirstBundleFormatWithCampaignLatencyScores = 20;
-// Format 21 on, each campaign's own throughput calibrations follow them.
+// Format 21 on, each campaign's own throughput calibration follows them.
 inline constexpr uint32_t kFirstBundleFormatWithCampaignCalibrations = 21;
 
 std::string SealBundle(absl::string_view payload);

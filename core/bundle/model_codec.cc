@@ -172,8 +172,8 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> DecodeModelBundle(absl::str
   // Version 20 ends here: every campaign's throughput intervals read the pooled calibrations.
   CampaignCalibrations campaign_calibrations;
   if (version >= kFirstBundleFormatWithCampaignCalibrations) {
-    PERFCAST_ASSIGN_OR_RETURN(campaign_calibrations, CampaignCalibrations::DecodeFrom(
-                                                         r, calibration, whole_curve_calibration));
+    PERFCAST_ASSIGN_OR_RETURN(campaign_calibrations,
+                              CampaignCalibrations::DecodeFrom(r, calibration));
   }
   if (!r.empty()) return absl::DataLossError("bundle: trailing bytes after the last section");
 

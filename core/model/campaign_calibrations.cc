@@ -23,14 +23,11 @@ bool Splits(RowKind kind) {
 
 }  // namespace
 
-const IntervalCalibration* CampaignCalibration::Find(RowKind kind, double level,
-                                                     IntervalScope scope) const {
+const IntervalCalibration* CampaignCalibration::Find(RowKind kind, double level) const {
   if (!Splits(kind)) return nullptr;
-  const IntervalCalibration& calibration =
-      scope == IntervalScope::kWholeCurve ? whole_curves_ : points_;
-  const uint32_t count = calibration.ScoreCount(kind);
+  const uint32_t count = points_.ScoreCount(kind);
   if (count < static_cast<uint32_t>(kMinScores) || !ReachesLevel(count, level)) return nullptr;
-  return &calibration;
+  return &points_;
 }
 
 CampaignCalibrations CampaignCalibrations::FromScores(std::map<std::string, Scores> scores) {
@@ -39,13 +36,10 @@ CampaignCalibrations CampaignCalibrations::FromScores(std::map<std::string, Scor
   if (scores.size() < 2) return out;
   for (auto& [campaign, campaign_scores] : scores) {
     for (int kind = 0; kind < kRowKindCount; ++kind) {
-      if (Splits(static_cast<RowKind>(kind))) continue;
-      campaign_scores.points[kind].clear();
-      campaign_scores.whole_curves[kind].clear();
+      if (!Splits(static_cast<RowKind>(kind))) campaign_scores[kind].clear();
     }
-    out.calibrations_[campaign] = CampaignCalibration(
-        IntervalCalibration::FromScores(std::move(campaign_scores.points)),
-        IntervalCalibration::FromScores(std::move(campaign_scores.whole_curves)));
+    out.calibrations_[campaign] =
+        CampaignCalibration(IntervalCalibration::FromScores(std::move(campaign_scores)));
   }
   return out;
 }
@@ -66,20 +60,17 @@ void CampaignCalibrations::EncodeTo(ByteWriter& writer) const {
   const std::vector<std::string> names = Campaigns();
   writer.PutU32(static_cast<uint32_t>(names.size()));
   for (const std::string& campaign : names) {
-    const CampaignCalibration& calibration = calibrations_.at(campaign);
+    const IntervalCalibration& calibration = calibrations_.at(campaign).points();
     writer.PutString(campaign);
-    for (const IntervalCalibration* scope : {&calibration.points(), &calibration.whole_curves()}) {
-      scope->EncodeTo(writer);
-      scope->EncodeLaterKindsTo(writer);
-    }
+    calibration.EncodeTo(writer);
+    calibration.EncodeLaterKindsTo(writer);
   }
 }
 
 absl::StatusOr<CampaignCalibrations> CampaignCalibrations::DecodeFrom(
-    ByteReader& reader, const IntervalCalibration& pooled_points,
-    const IntervalCalibration& pooled_whole_curves) {
+    ByteReader& reader, const IntervalCalibration& pooled) {
   CampaignCalibrations out;
-  std::array<std::array<uint64_t, kRowKindCount>, 2> totals{};
+  std::array<uint64_t, kRowKindCount> totals{};
   PERFCAST_ASSIGN_OR_RETURN(const uint32_t count, reader.GetU32());
   if (count > kMaxCampaigns) {
     return absl::DataLossError(
@@ -91,28 +82,23 @@ absl::StatusOr<CampaignCalibrations> CampaignCalibrations::DecodeFrom(
       return absl::DataLossError(
           absl::StrCat("bundle: campaign calibrations: '", campaign, "' empty or repeated"));
     }
-    std::array<IntervalCalibration, 2> scopes;
-    for (size_t s = 0; s < scopes.size(); ++s) {
-      PERFCAST_ASSIGN_OR_RETURN(scopes[s], IntervalCalibration::DecodeFrom(reader));
-      PERFCAST_RETURN_IF_ERROR(scopes[s].DecodeLaterKindsFrom(reader));
-      for (int kind = 0; kind < kRowKindCount; ++kind) {
-        const uint32_t scores = scopes[s].ScoreCount(static_cast<RowKind>(kind));
-        if (!Splits(static_cast<RowKind>(kind)) && scores > 0) {
-          return absl::DataLossError(absl::StrCat("bundle: campaign calibrations: '", campaign,
-                                                  "' claims scores of a pooled situation"));
-        }
-        totals[s][kind] += scores;
+    PERFCAST_ASSIGN_OR_RETURN(IntervalCalibration calibration,
+                              IntervalCalibration::DecodeFrom(reader));
+    PERFCAST_RETURN_IF_ERROR(calibration.DecodeLaterKindsFrom(reader));
+    for (int kind = 0; kind < kRowKindCount; ++kind) {
+      const uint32_t scores = calibration.ScoreCount(static_cast<RowKind>(kind));
+      if (!Splits(static_cast<RowKind>(kind)) && scores > 0) {
+        return absl::DataLossError(absl::StrCat("bundle: campaign calibrations: '", campaign,
+                                                "' claims scores of a pooled situation"));
       }
+      totals[kind] += scores;
     }
-    out.calibrations_.emplace(std::move(campaign),
-                              CampaignCalibration(std::move(scopes[0]), std::move(scopes[1])));
+    out.calibrations_.emplace(std::move(campaign), CampaignCalibration(std::move(calibration)));
   }
   for (int kind = 0; kind < kRowKindCount; ++kind) {
-    const RowKind row_kind = static_cast<RowKind>(kind);
-    if (totals[0][kind] > pooled_points.ScoreCount(row_kind) ||
-        totals[1][kind] > pooled_whole_curves.ScoreCount(row_kind)) {
+    if (totals[kind] > pooled.ScoreCount(static_cast<RowKind>(kind))) {
       return absl::DataLossError(
-          "bundle: campaign calibrations: more scores than the pooled calibrations hold");
+          "bundle: campaign calibrations: more scores than the pooled calibration holds");
     }
   }
   return out;

@@ -14,31 +14,28 @@
 
 namespace perfcast {
 
-// One campaign's own throughput calibrations: the held-out scores of its curves' predictions
-// alone, per situation, for each point and for whole curves (docs/METHOD.md §5, "A campaign's own
-// scores").
+// One campaign's own throughput calibration for each point: the held-out scores of its curves'
+// predictions alone, per situation (docs/METHOD.md §5, "A campaign's own scores"). Whole curves
+// stay pooled: a curve is one score, and a campaign's few of its own made bounds for every point
+// at once far wider than plans needed.
 class CampaignCalibration {
  public:
   // Fewer scores than this in a situation and the campaign reads the pooled calibration there.
   static constexpr int kMinScores = 20;
 
   CampaignCalibration() = default;
-  CampaignCalibration(IntervalCalibration points, IntervalCalibration whole_curves)
-      : points_(std::move(points)), whole_curves_(std::move(whole_curves)) {}
+  explicit CampaignCalibration(IntervalCalibration points) : points_(std::move(points)) {}
 
-  // The calibration of `scope` where it holds kMinScores or more scores of `kind`, enough for
-  // `level` uncapped (ReachesLevel); otherwise null, and the pooled one answers. It never borrows
-  // another situation's scores, as the pooled kOneCurveShape does: the pooled ones are the better
-  // stand-in. Null for measured and interpolated points and the campaigns' spread, which stay
-  // pooled.
-  const IntervalCalibration* Find(RowKind kind, double level, IntervalScope scope) const;
+  // The calibration where it holds kMinScores or more scores of `kind`, enough for `level`
+  // uncapped (ReachesLevel); otherwise null, and the pooled one answers. It never borrows another
+  // situation's scores, as the pooled kOneCurveShape does: the pooled ones are the better stand-in.
+  // Null for measured and interpolated points and the campaigns' spread, which stay pooled.
+  const IntervalCalibration* Find(RowKind kind, double level) const;
 
   const IntervalCalibration& points() const { return points_; }
-  const IntervalCalibration& whole_curves() const { return whole_curves_; }
 
  private:
   IntervalCalibration points_;
-  IntervalCalibration whole_curves_;
 };
 
 // Every trained campaign's CampaignCalibration, beside the pooled calibrations. Pooled, the
@@ -49,12 +46,9 @@ class CampaignCalibration {
 // Thread safety: immutable after construction.
 class CampaignCalibrations {
  public:
-  // One campaign's held-out scores, as IntervalCalibration::FromScores takes them: each point's,
-  // and each held-out prediction of a whole curve's largest.
-  struct Scores {
-    std::array<std::vector<double>, kRowKindCount> points;
-    std::array<std::vector<double>, kRowKindCount> whole_curves;
-  };
+  // One campaign's held-out scores of each point, per situation, as IntervalCalibration::FromScores
+  // takes them.
+  using Scores = std::array<std::vector<double>, kRowKindCount>;
 
   // Results without a campaign ("") are not split off: a query never names that campaign (it asks
   // for the population). Fewer than two campaigns: none, since one campaign's scores would be the
@@ -66,15 +60,13 @@ class CampaignCalibrations {
   // The campaigns calibrated, sorted by name.
   std::vector<std::string> Campaigns() const;
 
-  // The campaigns sorted by name, each with its two calibrations.
+  // The campaigns sorted by name, each with its calibration.
   void EncodeTo(ByteWriter& writer) const;
   // DataLoss for an implausible count, an empty or repeated name, scores of a situation that
-  // stays pooled, more scores of a situation over the campaigns than `pooled_points` or
-  // `pooled_whole_curves` hold (theirs are the campaigns' together), or a calibration that fails
-  // IntervalCalibration's own checks.
-  static absl::StatusOr<CampaignCalibrations> DecodeFrom(
-      ByteReader& reader, const IntervalCalibration& pooled_points,
-      const IntervalCalibration& pooled_whole_curves);
+  // stays pooled, more scores of a situation over the campaigns than `pooled` holds (its scores
+  // are the campaigns' together), or a calibration that fails IntervalCalibration's own checks.
+  static absl::StatusOr<CampaignCalibrations> DecodeFrom(ByteReader& reader,
+                                                         const IntervalCalibration& pooled);
 
  private:
   absl::flat_hash_map<std::string, CampaignCalibration> calibrations_;

@@ -470,26 +470,19 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
     const bool whole_curve = scope == IntervalScope::kWholeCurve && kind != RowKind::kMeasurement &&
                              s.whole_curve_calibration.ScoreCount(
                                  s.whole_curve_calibration.KindRead(kind, confidence_level)) > 0;
-    // A trained campaign reads its own scores of the situation where it has enough; the population
-    // and a campaign without them read the pooled ones.
-    const IntervalCalibration* own_calibration =
-        own_campaign == nullptr ? nullptr
-                                : own_campaign->Find(kind, confidence_level,
-                                                     whole_curve ? IntervalScope::kWholeCurve
-                                                                 : IntervalScope::kEachPoint);
-    const IntervalCalibration& calibration = own_calibration != nullptr ? *own_calibration
-                                             : whole_curve              ? s.whole_curve_calibration
-                                                                        : s.calibration;
+    // A trained campaign reads its own scores of the situation for each point where it has
+    // enough; the population and a campaign without them read the pooled ones, as every bound for
+    // a whole curve does (CampaignCalibration says why).
+    const IntervalCalibration* own_points =
+        own_campaign == nullptr ? nullptr : own_campaign->Find(kind, confidence_level);
+    const IntervalCalibration& calibration = whole_curve             ? s.whole_curve_calibration
+                                             : own_points != nullptr ? *own_points
+                                                                     : s.calibration;
     double score_quantile = calibration.ScoreQuantile(kind, confidence_level);
     // A bound for every point at once is never narrower than the campaign's own bound for each
-    // point, which the pooled whole curves (a campaign has fewer of its own) can be where the
-    // campaign errs more than the others.
-    if (whole_curve && own_campaign != nullptr && own_calibration == nullptr) {
-      if (const IntervalCalibration* own_points =
-              own_campaign->Find(kind, confidence_level, IntervalScope::kEachPoint)) {
-        score_quantile =
-            std::max(score_quantile, own_points->ScoreQuantile(kind, confidence_level));
-      }
+    // point, which the pooled whole curves can be where the campaign errs more than the others.
+    if (whole_curve && own_points != nullptr) {
+      score_quantile = std::max(score_quantile, own_points->ScoreQuantile(kind, confidence_level));
     }
     double half_width = score_quantile * expected_absolute_log_error;
     // A transfer exists only for a new shape, whose every point is read off the anchors.

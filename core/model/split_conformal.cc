@@ -70,7 +70,7 @@ absl::StatusOr<Calibrations> CalibrateIntervals(const AnchorIndex& index,
         record.absolute_log_error / predictor.ExpectedAbsoluteLogError(record.features);
     scores[static_cast<int>(kind)].push_back(score);
     if (record.curve >= 0) {
-      campaign_scores[CampaignOf(index, record)].points[static_cast<int>(kind)].push_back(score);
+      campaign_scores[CampaignOf(index, record)][static_cast<int>(kind)].push_back(score);
       double& largest =
           largest_by_curve[static_cast<int>(kind)][{record.curve, record.first_result}];
       largest = std::max(largest, score);
@@ -80,7 +80,6 @@ absl::StatusOr<Calibrations> CalibrateIntervals(const AnchorIndex& index,
   for (int kind = 0; kind < kRowKindCount; ++kind) {
     for (const auto& [prediction, largest] : largest_by_curve[kind]) {
       curve_scores[kind].push_back(largest);
-      campaign_scores[CampaignOf(index, prediction.first)].whole_curves[kind].push_back(largest);
     }
   }
   for (const AnchorCurve& anchor : index.anchors()) {

@@ -25,7 +25,7 @@ struct Calibrations {
   // A bound that holds for every point of a curve at once: the largest score over each
   // held-out curve's points of one kind (docs/METHOD.md §5).
   IntervalCalibration whole_curves;
-  // Both again per campaign, from the same scores of its own curves.
+  // Each point's again per campaign, from the same scores of its own curves.
   CampaignCalibrations campaigns;
 };
 

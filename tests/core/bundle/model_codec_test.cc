@@ -94,8 +94,8 @@ TEST_F(ModelCodecTest, ThePayloadIsTheListedSectionsInOrder) {
   ASSERT_TRUE(latency->DecodeTailsFrom(reader).ok());
   // Format 20: each campaign's own TTFT scores.
   ASSERT_TRUE(latency->DecodeCampaignScoresFrom(reader).ok());
-  // Format 21: each campaign's own throughput calibrations.
-  ASSERT_TRUE(CampaignCalibrations::DecodeFrom(reader, *points, *whole_curves).ok());
+  // Format 21: each campaign's own throughput calibration for each point.
+  ASSERT_TRUE(CampaignCalibrations::DecodeFrom(reader, *points).ok());
   EXPECT_TRUE(reader.empty());
 }
 

@@ -28,13 +28,12 @@ std::vector<double> Scores(int count, double scale) {
 
 CampaignCalibrations TwoCampaignsOfScores() {
   std::map<std::string, CampaignCalibrations::Scores> scores;
-  scores["many"].points[static_cast<int>(RowKind::kOtherConfiguration)] = Scores(100, 1.0);
-  scores["many"].whole_curves[static_cast<int>(RowKind::kOtherConfiguration)] = Scores(30, 2.0);
-  scores["many"].points[static_cast<int>(RowKind::kMeasurement)] = Scores(100, 0.1);
-  scores["few"].points[static_cast<int>(RowKind::kOtherConfiguration)] =
+  scores["many"][static_cast<int>(RowKind::kOtherConfiguration)] = Scores(100, 1.0);
+  scores["many"][static_cast<int>(RowKind::kMeasurement)] = Scores(100, 0.1);
+  scores["few"][static_cast<int>(RowKind::kOtherConfiguration)] =
       Scores(CampaignCalibration::kMinScores - 1, 1.0);
   // Results without a campaign: a query never names it.
-  scores[""].points[static_cast<int>(RowKind::kOtherConfiguration)] = Scores(100, 1.0);
+  scores[""][static_cast<int>(RowKind::kOtherConfiguration)] = Scores(100, 1.0);
   return CampaignCalibrations::FromScores(std::move(scores));
 }
 
@@ -43,36 +42,30 @@ TEST(CampaignCalibrationsTest, ACampaignReadsItsOwnScoresOnlyWhereItHasEnough) {
   EXPECT_EQ(calibrations.Campaigns(), (std::vector<std::string>{"few", "many"}));
   const CampaignCalibration* many = calibrations.Of("many");
   ASSERT_NE(many, nullptr);
-  const IntervalCalibration* points =
-      many->Find(RowKind::kOtherConfiguration, 0.9, IntervalScope::kEachPoint);
+  const IntervalCalibration* points = many->Find(RowKind::kOtherConfiguration, 0.9);
   ASSERT_NE(points, nullptr);
   EXPECT_NEAR(points->ScoreQuantile(RowKind::kOtherConfiguration, 0.9), 0.91, 0.01);
-  const IntervalCalibration* curves =
-      many->Find(RowKind::kOtherConfiguration, 0.9, IntervalScope::kWholeCurve);
-  ASSERT_NE(curves, nullptr);
-  EXPECT_GT(curves->ScoreQuantile(RowKind::kOtherConfiguration, 0.9), 1.5);
-  // 30 whole curves are too few for 99% uncapped (0.99 x 31 / 30 > 1); 100 points are enough.
-  EXPECT_EQ(many->Find(RowKind::kOtherConfiguration, 0.99, IntervalScope::kWholeCurve), nullptr);
-  EXPECT_NE(many->Find(RowKind::kOtherConfiguration, 0.99, IntervalScope::kEachPoint), nullptr);
+  // Enough for 99% uncapped (0.99 x 101 / 100 <= 1); 19 would not be enough for 90% either.
+  EXPECT_NE(many->Find(RowKind::kOtherConfiguration, 0.99), nullptr);
   // Too few scores, a situation without any, and the measurement noise, which is never split: the
   // pooled calibration answers. A campaign without scores has none of its own.
   const CampaignCalibration* few = calibrations.Of("few");
   ASSERT_NE(few, nullptr);
-  EXPECT_EQ(few->Find(RowKind::kOtherConfiguration, 0.9, IntervalScope::kEachPoint), nullptr);
-  EXPECT_EQ(many->Find(RowKind::kOtherShape, 0.9, IntervalScope::kEachPoint), nullptr);
-  EXPECT_EQ(many->Find(RowKind::kMeasurement, 0.9, IntervalScope::kEachPoint), nullptr);
+  EXPECT_EQ(few->Find(RowKind::kOtherConfiguration, 0.9), nullptr);
+  EXPECT_EQ(many->Find(RowKind::kOtherShape, 0.9), nullptr);
+  EXPECT_EQ(many->Find(RowKind::kMeasurement, 0.9), nullptr);
   EXPECT_EQ(calibrations.Of("unknown"), nullptr);
   EXPECT_EQ(calibrations.Of(""), nullptr);
 }
 
 TEST(CampaignCalibrationsTest, OneCampaignHasNoneOfItsOwn) {
   std::map<std::string, CampaignCalibrations::Scores> scores;
-  scores["only"].points[static_cast<int>(RowKind::kOtherShape)] = Scores(100, 1.0);
-  scores[""].points[static_cast<int>(RowKind::kOtherShape)] = Scores(100, 1.0);
+  scores["only"][static_cast<int>(RowKind::kOtherShape)] = Scores(100, 1.0);
+  scores[""][static_cast<int>(RowKind::kOtherShape)] = Scores(100, 1.0);
   EXPECT_TRUE(CampaignCalibrations::FromScores(std::move(scores)).Campaigns().empty());
 }
 
-// Pooled calibrations that hold `count` scores of every situation, each point's and whole curves'.
+// A pooled calibration that holds `count` scores of every situation.
 IntervalCalibration PooledOf(int count) {
   std::array<std::vector<double>, kRowKindCount> scores;
   for (std::vector<double>& kind : scores) kind = Scores(count, 1.0);
@@ -81,20 +74,16 @@ IntervalCalibration PooledOf(int count) {
 
 absl::Status DecodeStatus(const std::string& bytes, int pooled_count = 1000) {
   ByteReader reader(bytes);
-  return CampaignCalibrations::DecodeFrom(reader, PooledOf(pooled_count), PooledOf(pooled_count))
-      .status();
+  return CampaignCalibrations::DecodeFrom(reader, PooledOf(pooled_count)).status();
 }
 
-// The section of one campaign whose scopes are `points` and `whole_curves`.
-std::string OneCampaignSection(const std::string& campaign, const IntervalCalibration& points,
-                               const IntervalCalibration& whole_curves) {
+// The section of one campaign whose calibration is `points`.
+std::string OneCampaignSection(const std::string& campaign, const IntervalCalibration& points) {
   ByteWriter writer;
   writer.PutU32(1);
   writer.PutString(campaign);
-  for (const IntervalCalibration* scope : {&points, &whole_curves}) {
-    scope->EncodeTo(writer);
-    scope->EncodeLaterKindsTo(writer);
-  }
+  points.EncodeTo(writer);
+  points.EncodeLaterKindsTo(writer);
   return writer.Take();
 }
 
@@ -105,22 +94,19 @@ TEST(CampaignCalibrationsTest, RoundTripsAndRefusesCorruptBytes) {
   const std::string bytes = writer.Take();
   ByteReader reader(bytes);
   absl::StatusOr<CampaignCalibrations> decoded =
-      CampaignCalibrations::DecodeFrom(reader, PooledOf(1000), PooledOf(1000));
+      CampaignCalibrations::DecodeFrom(reader, PooledOf(1000));
   ASSERT_TRUE(decoded.ok()) << decoded.status();
   EXPECT_TRUE(reader.empty());
   EXPECT_EQ(decoded->Campaigns(), (std::vector<std::string>{"few", "many"}));
-  for (const IntervalScope scope : {IntervalScope::kEachPoint, IntervalScope::kWholeCurve}) {
-    const IntervalCalibration* before =
-        calibrations.Of("many")->Find(RowKind::kOtherConfiguration, 0.9, scope);
-    const IntervalCalibration* after =
-        decoded->Of("many")->Find(RowKind::kOtherConfiguration, 0.9, scope);
-    ASSERT_NE(before, nullptr);
-    ASSERT_NE(after, nullptr);
-    EXPECT_EQ(before->ScoreQuantile(RowKind::kOtherConfiguration, 0.9),
-              after->ScoreQuantile(RowKind::kOtherConfiguration, 0.9));
-  }
+  const IntervalCalibration* before =
+      calibrations.Of("many")->Find(RowKind::kOtherConfiguration, 0.9);
+  const IntervalCalibration* after = decoded->Of("many")->Find(RowKind::kOtherConfiguration, 0.9);
+  ASSERT_NE(before, nullptr);
+  ASSERT_NE(after, nullptr);
+  EXPECT_EQ(before->ScoreQuantile(RowKind::kOtherConfiguration, 0.9),
+            after->ScoreQuantile(RowKind::kOtherConfiguration, 0.9));
 
-  // More scores over the campaigns than the pooled calibrations hold (their union).
+  // More scores over the campaigns than the pooled calibration holds (their union).
   const absl::Status more = DecodeStatus(bytes, /*pooled_count=*/50);
   EXPECT_EQ(more.code(), absl::StatusCode::kDataLoss) << more;
   EXPECT_NE(more.message().find("more scores than the pooled"), std::string::npos) << more;
@@ -133,25 +119,22 @@ TEST(CampaignCalibrationsTest, RoundTripsAndRefusesCorruptBytes) {
 
   // The same campaign twice, and a campaign without a name.
   const IntervalCalibration none = IntervalCalibration::FromScores({});
-  std::string twice = OneCampaignSection("many", none, none);
+  std::string twice = OneCampaignSection("many", none);
   twice = twice + twice.substr(sizeof(uint32_t));
   twice[0] = 2;
   const absl::Status repeated = DecodeStatus(twice);
   EXPECT_EQ(repeated.code(), absl::StatusCode::kDataLoss);
   EXPECT_NE(repeated.message().find("repeated"), std::string::npos) << repeated;
-  EXPECT_EQ(DecodeStatus(OneCampaignSection("", none, none)).code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(DecodeStatus(OneCampaignSection("", none)).code(), absl::StatusCode::kDataLoss);
 
-  // Scores of the situations that stay pooled, claimed for a campaign, in either scope.
+  // Scores of the situations that stay pooled, claimed for a campaign.
   for (const RowKind pooled : {RowKind::kMeasurement, RowKind::kCampaignSpread}) {
     std::array<std::vector<double>, kRowKindCount> claimed;
     claimed[static_cast<int>(pooled)] = Scores(50, 0.1);
-    const IntervalCalibration with_claim = IntervalCalibration::FromScores(claimed);
-    for (const std::string& section : {OneCampaignSection("many", with_claim, none),
-                                       OneCampaignSection("many", none, with_claim)}) {
-      const absl::Status status = DecodeStatus(section);
-      EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
-      EXPECT_NE(status.message().find("pooled situation"), std::string::npos) << status;
-    }
+    const absl::Status status =
+        DecodeStatus(OneCampaignSection("many", IntervalCalibration::FromScores(claimed)));
+    EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
+    EXPECT_NE(status.message().find("pooled situation"), std::string::npos) << status;
   }
 }
 
@@ -210,8 +193,7 @@ TEST(CampaignCalibrationsModelTest, ACampaignThatErrsMoreReadsItsOwnWiderInterva
     auto whole = model->Predict(query, batches, 0.9, IntervalScope::kWholeCurve);
     ASSERT_TRUE(own.ok() && then.ok() && whole.ok());
     for (size_t i = 0; i < own->size(); ++i) {
-      // A bound for every point at once is no narrower than each point's own, though the campaign
-      // has too few whole curves of its own and reads the pooled ones.
+      // A bound for every point at once, pooled, is no narrower than each point's own.
       EXPECT_GE(HalfWidth((*whole)[i]), HalfWidth((*own)[i]))
           << campaign << ", batch " << batches[i];
       ASSERT_EQ((*own)[i].prediction_case, PredictionCase::kExtrapolatedShape);
@@ -270,8 +252,8 @@ TEST(CampaignCalibrationsModelTest, CalibrationsOfACampaignNoCurveWasMeasuredInA
   ASSERT_NE(model, nullptr);
   std::array<std::vector<double>, kRowKindCount> scores;
   scores[static_cast<int>(RowKind::kOtherShape)] = Scores(CampaignCalibration::kMinScores, 1.0);
-  const std::string section = OneCampaignSection(
-      "elsewhere", IntervalCalibration::FromScores(scores), IntervalCalibration::FromScores({}));
+  const std::string section =
+      OneCampaignSection("elsewhere", IntervalCalibration::FromScores(scores));
   const absl::Status status =
       DecodeModelBundle(SealBundle(testing::Format20PayloadOf(*model) + section)).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
