@@ -116,9 +116,10 @@ absl::Status IntervalCalibration::DecodeKindFrom(int kind, ByteReader& reader) {
   }
   for (uint32_t i = 0; i < count; ++i) {
     PERFCAST_ASSIGN_OR_RETURN(const double q, reader.GetDouble());
-    // Scores are absolute log errors, some scaled by a positive expected error, and the quantiles
-    // ascend: anything else would make a half-width negative or NaN.
-    if (!std::isfinite(q) || q < 0 || (!quantiles.empty() && q < quantiles.back())) {
+    // Scores are absolute log errors, some scaled by a positive expected error: anything else
+    // would make a half-width negative or NaN. (The quantiles are not checked for order: linear
+    // interpolation between scores may round one a unit in the last place past the next.)
+    if (!std::isfinite(q) || q < 0) {
       return absl::DataLossError("bundle: interval calibration: a bad score quantile");
     }
     quantiles.push_back(q);

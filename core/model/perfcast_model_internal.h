@@ -70,8 +70,8 @@ struct PerfcastModel::State {
   IntervalCalibration calibration;
   // Bounds for every point of a curve at once; empty (no scores) from a bundle before format 9.
   IntervalCalibration whole_curve_calibration;
-  // Each campaign's own of both; empty (every campaign reads the pooled ones) from a bundle
-  // before format 21.
+  // Each campaign's own calibration for each point; empty (every campaign reads the pooled one)
+  // from a bundle before format 21.
   CampaignCalibrations campaign_calibrations;
   CampaignLevels campaign_levels;
   MeasuredRange measured_range;  // of index.anchors()

@@ -210,6 +210,28 @@ TEST(CampaignCalibrationsModelTest, ACampaignThatErrsMoreReadsItsOwnWiderInterva
   }
 }
 
+TEST(CampaignCalibrationsModelTest, ABundleKeepsEachCampaignsCalibration) {
+  auto model = TrainOn(RecordsOfASteadyAndAnErraticCampaign());
+  ASSERT_NE(model, nullptr);
+  EXPECT_EQ(PerfcastModelInternal::StateOf(*model).campaign_calibrations.Campaigns(),
+            (std::vector<std::string>{"erratic", "steady"}));
+  absl::StatusOr<std::shared_ptr<const PerfcastModel>> decoded =
+      DecodeModelBundle(EncodeModelBundle(*model));
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  Configuration configuration = kMeasured;
+  configuration.campaign = "erratic";
+  const int batches[] = {8, 32, 512};
+  for (const IntervalScope scope : {IntervalScope::kEachPoint, IntervalScope::kWholeCurve}) {
+    auto before = model->Predict({configuration, {300, 700}}, batches, 0.9, scope);
+    auto after = (*decoded)->Predict({configuration, {300, 700}}, batches, 0.9, scope);
+    ASSERT_TRUE(before.ok() && after.ok());
+    for (size_t i = 0; i < before->size(); ++i) {
+      EXPECT_EQ((*before)[i].lower_tokens_per_s, (*after)[i].lower_tokens_per_s);
+      EXPECT_EQ((*before)[i].upper_tokens_per_s, (*after)[i].upper_tokens_per_s);
+    }
+  }
+}
+
 TEST(CampaignCalibrationsModelTest, OneCampaignAnswersAsThePooledCalibrationDid) {
   std::vector<BenchmarkRecord> records = testing::SyntheticRecords();
   // One curve of one configuration left: a new shape of it reads the one-curve situation.

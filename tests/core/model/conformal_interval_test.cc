@@ -3,6 +3,7 @@
 // feature.
 #include <array>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "core/ml/xgboost_regressor.h"
 #include "core/model/error_predictor.h"
 #include "core/model/interval_calibration.h"
+#include "core/model/score_quantiles.h"
 #include "core/util/byte_coding.h"
 #include "gtest/gtest.h"
 
@@ -156,19 +158,31 @@ TEST(IntervalCalibrationTest, QuantilesOfTheWrongSizeAreDataLoss) {
   EXPECT_EQ(status.message(), "bundle: interval calibration has the wrong size");
 }
 
-TEST(IntervalCalibrationTest, ANegativeNonFiniteOrFallingQuantileIsDataLoss) {
-  for (const double bad : {-0.5, std::nan(""), 0.1}) {
+TEST(IntervalCalibrationTest, ANegativeOrNonFiniteQuantileIsDataLoss) {
+  for (const double bad : {-0.5, std::nan(""), std::numeric_limits<double>::infinity()}) {
     ByteWriter writer;
     writer.PutU32(10);
     writer.PutU32(201);
-    // Ascending from 1, with the bad value in the middle (0.1 falls below its predecessor).
-    for (int i = 0; i < 201; ++i) writer.PutDouble(i == 100 ? bad : 1 + i / 100.0);
+    // The bad value first, so that only its own check can refuse it.
+    for (int i = 0; i < 201; ++i) writer.PutDouble(i == 0 ? bad : 1 + i / 100.0);
     const std::string bytes = writer.Take();
     ByteReader reader(bytes);
     const absl::Status status = IntervalCalibration::DecodeFrom(reader).status();
     EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << bad;
     EXPECT_EQ(status.message(), "bundle: interval calibration: a bad score quantile") << bad;
   }
+}
+
+TEST(IntervalCalibrationTest, AScoreCountNoTrainingHoldsIsDataLoss) {
+  ByteWriter writer;
+  writer.PutU32(kMaxStoredScoreCount + 1);
+  writer.PutU32(201);
+  for (int i = 0; i < 201; ++i) writer.PutDouble(i / 100.0);
+  const std::string bytes = writer.Take();
+  ByteReader reader(bytes);
+  const absl::Status status = IntervalCalibration::DecodeFrom(reader).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(status.message(), "bundle: interval calibration has the wrong size");
 }
 
 TEST(IntervalCalibrationTest, ANewShapeOfOneCurveHasItsOwnQuantilesOrBorrowsANewShapes) {
