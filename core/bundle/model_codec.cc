@@ -5,7 +5,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -191,10 +190,8 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> DecodeModelBundle(absl::str
                                             " feature columns, more than ", kMaxFeatureColumns));
   }
   AnchorIndex index(std::move(anchors));
-  absl::flat_hash_set<std::string> measured_campaigns;
-  for (const Configuration& c : index.configurations()) measured_campaigns.insert(c.campaign);
   for (const std::string& campaign : campaign_calibrations.Campaigns()) {
-    if (!measured_campaigns.contains(campaign)) {
+    if (!campaign_levels.Knows(campaign)) {
       return absl::DataLossError(absl::StrCat("bundle: campaign calibrations for '", campaign,
                                               "', which no curve was measured in"));
     }

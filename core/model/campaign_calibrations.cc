@@ -5,14 +5,12 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "core/model/campaign_levels.h"
 #include "core/model/score_quantiles.h"
 #include "core/util/status_macros.h"
 
 namespace perfcast {
 namespace {
-
-// More campaigns than any training set holds: a count a bundle claims above it is corrupt.
-constexpr uint32_t kMaxCampaigns = 1000000;
 
 // Measured and interpolated points are scored against their own curve's fit (measurement noise,
 // not a prediction's error), and the campaigns' spread is a draw of a whole campaign: neither is
@@ -25,9 +23,7 @@ bool Splits(RowKind kind) {
 
 const IntervalCalibration* CampaignCalibration::Find(RowKind kind, double level) const {
   if (!Splits(kind)) return nullptr;
-  const uint32_t count = points_.ScoreCount(kind);
-  if (count < static_cast<uint32_t>(kMinScores) || !ReachesLevel(count, level)) return nullptr;
-  return &points_;
+  return CampaignScoresSuffice(points_.ScoreCount(kind), level) ? &points_ : nullptr;
 }
 
 CampaignCalibrations CampaignCalibrations::FromScores(std::map<std::string, Scores> scores) {
@@ -72,7 +68,7 @@ absl::StatusOr<CampaignCalibrations> CampaignCalibrations::DecodeFrom(
   CampaignCalibrations out;
   std::array<uint64_t, kRowKindCount> totals{};
   PERFCAST_ASSIGN_OR_RETURN(const uint32_t count, reader.GetU32());
-  if (count > kMaxCampaigns) {
+  if (count > kMaxCampaignCount) {
     return absl::DataLossError(
         absl::StrCat("bundle: campaign calibrations: ", count, " campaigns"));
   }

@@ -20,14 +20,11 @@ namespace perfcast {
 // at once far wider than plans needed.
 class CampaignCalibration {
  public:
-  // Fewer scores than this in a situation and the campaign reads the pooled calibration there.
-  static constexpr int kMinScores = 20;
-
   CampaignCalibration() = default;
   explicit CampaignCalibration(IntervalCalibration points) : points_(std::move(points)) {}
 
-  // The calibration where it holds kMinScores or more scores of `kind`, enough for `level`
-  // uncapped (ReachesLevel); otherwise null, and the pooled one answers. It never borrows another
+  // The calibration where its scores of `kind` suffice for `level` (CampaignScoresSuffice);
+  // otherwise null, and the pooled one answers. It never borrows another
   // situation's scores, as the pooled kOneCurveShape does: the pooled ones are the better stand-in.
   // Null for measured and interpolated points and the campaigns' spread, which stay pooled.
   const IntervalCalibration* Find(RowKind kind, double level) const;

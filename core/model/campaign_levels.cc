@@ -116,7 +116,7 @@ void CampaignLevels::EncodeTo(ByteWriter& writer) const {
 absl::StatusOr<CampaignLevels> CampaignLevels::DecodeFrom(ByteReader& reader) {
   CampaignLevels out;
   PERFCAST_ASSIGN_OR_RETURN(const uint32_t count, reader.GetU32());
-  if (count > 1000000) return absl::DataLossError("bundle: implausible campaign count");
+  if (count > kMaxCampaignCount) return absl::DataLossError("bundle: implausible campaign count");
   for (uint32_t i = 0; i < count; ++i) {
     PERFCAST_ASSIGN_OR_RETURN(std::string campaign, reader.GetString());
     PERFCAST_ASSIGN_OR_RETURN(const double level, reader.GetDouble());

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,9 @@
 #include "core/util/byte_coding.h"
 
 namespace perfcast {
+
+// More campaigns than any training set holds: a count a bundle claims above it is corrupt.
+inline constexpr uint32_t kMaxCampaignCount = 1000000;
 
 // How one curve came out when predicted from other campaigns only: the mean of
 // log(measured / predicted) over its points, and the campaigns of the anchors it was predicted

@@ -38,8 +38,6 @@ constexpr double kShareWeight = 0.5;
 // An output length's disagreement quantiles need this many points measured at it; with fewer the
 // campaign's whole quantiles stand.
 constexpr int kMinDisagreementScores = 20;
-// Fewer held-out answers of a campaign than this calibrate with the pooled campaigns'.
-constexpr int kMinCampaignScores = 20;
 // Output lengths share their quantiles from 2^this tokens on (a billion), so that every length
 // an int holds has a bucket the bundle can store.
 constexpr int kMaxLog2OutputTokens = 30;
@@ -564,7 +562,7 @@ std::optional<double> LatencyModel::CampaignScoreQuantile(LatencySituation situa
   const std::optional<size_t> c = CampaignIndexOf(campaign);
   if (!c.has_value() || *c >= campaign_score_counts_[*s].size()) return std::nullopt;
   const int n = campaign_score_counts_[*s][*c];
-  if (n < kMinCampaignScores || !ReachesLevel(n, level)) return std::nullopt;
+  if (!CampaignScoresSuffice(n, level)) return std::nullopt;
   return ConformalScoreQuantile(campaign_score_quantiles_[*s][*c], n, level);
 }
 

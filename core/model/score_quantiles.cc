@@ -50,6 +50,10 @@ void PutScoreQuantiles(ByteWriter& writer, int count, const std::vector<double>&
 
 bool ReachesLevel(double n, double level) { return n > 0 && level * (n + 1) / n <= 1; }
 
+bool CampaignScoresSuffice(double n, double level) {
+  return n >= kMinCampaignScores && ReachesLevel(n, level);
+}
+
 absl::Status GetScoreQuantiles(ByteReader& reader, uint32_t max_count, absl::string_view what,
                                int& count, std::vector<double>& quantiles) {
   PERFCAST_ASSIGN_OR_RETURN(const uint32_t read, reader.GetU32());

@@ -32,6 +32,14 @@ double ConformalScoreQuantile(const std::vector<double>& quantiles, int n, doubl
 // fewer cap it at the largest score, which covers less than the level.
 bool ReachesLevel(double n, double level);
 
+// Fewer held-out scores of a campaign than this in a situation, and it calibrates with the pooled
+// campaigns' there: a quantile of a few correlated scores says little.
+inline constexpr int kMinCampaignScores = 20;
+
+// Whether a campaign's own `n` scores of a situation calibrate it at `level`: kMinCampaignScores
+// or more, and enough to reach the level uncapped (ReachesLevel).
+bool CampaignScoresSuffice(double n, double level);
+
 // More held-out scores than any training set holds: a count a bundle claims above it is corrupt.
 inline constexpr uint32_t kMaxStoredScoreCount = 100000000;
 

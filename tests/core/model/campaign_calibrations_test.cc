@@ -12,6 +12,7 @@
 #include "core/bundle/model_codec.h"
 #include "core/model/perfcast_model.h"
 #include "core/model/perfcast_model_internal.h"
+#include "core/model/score_quantiles.h"
 #include "core/util/byte_coding.h"
 #include "gtest/gtest.h"
 #include "tests/core/older_bundles.h"
@@ -31,7 +32,7 @@ CampaignCalibrations TwoCampaignsOfScores() {
   scores["many"][static_cast<int>(RowKind::kOtherConfiguration)] = Scores(100, 1.0);
   scores["many"][static_cast<int>(RowKind::kMeasurement)] = Scores(100, 0.1);
   scores["few"][static_cast<int>(RowKind::kOtherConfiguration)] =
-      Scores(CampaignCalibration::kMinScores - 1, 1.0);
+      Scores(kMinCampaignScores - 1, 1.0);
   // Results without a campaign: a query never names it.
   scores[""][static_cast<int>(RowKind::kOtherConfiguration)] = Scores(100, 1.0);
   return CampaignCalibrations::FromScores(std::move(scores));
@@ -273,7 +274,7 @@ TEST(CampaignCalibrationsModelTest, CalibrationsOfACampaignNoCurveWasMeasuredInA
   auto model = TrainOn(RecordsOfASteadyAndAnErraticCampaign());
   ASSERT_NE(model, nullptr);
   std::array<std::vector<double>, kRowKindCount> scores;
-  scores[static_cast<int>(RowKind::kOtherShape)] = Scores(CampaignCalibration::kMinScores, 1.0);
+  scores[static_cast<int>(RowKind::kOtherShape)] = Scores(kMinCampaignScores, 1.0);
   const std::string section =
       OneCampaignSection("elsewhere", IntervalCalibration::FromScores(scores));
   const absl::Status status =

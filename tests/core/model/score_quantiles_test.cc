@@ -69,5 +69,12 @@ TEST(ScoreQuantilesTest, ReachesALevelWithEnoughScoresOnly) {
   EXPECT_TRUE(ReachesLevel(40, 0.95));
 }
 
+TEST(ScoreQuantilesTest, ACampaignsScoresSufficeFromTheMinimumAndTheLevelOn) {
+  EXPECT_FALSE(CampaignScoresSuffice(kMinCampaignScores - 1, 0.5));
+  EXPECT_TRUE(CampaignScoresSuffice(kMinCampaignScores, 0.9));
+  EXPECT_FALSE(CampaignScoresSuffice(kMinCampaignScores, 0.99));  // 0.99 x 21 / 20 > 1
+  EXPECT_TRUE(CampaignScoresSuffice(99, 0.99));                   // 0.99 x 100 / 99 = 1
+}
+
 }  // namespace
 }  // namespace perfcast
