@@ -506,6 +506,7 @@ absl::Status RunEval(const CommandLine& line) {
   EvaluationOptions options;
   options.seed = static_cast<uint64_t>(*seed);
   options.confidence_level = *confidence;
+  options.catalogue = catalogue->get();
   if (line.Has("levels")) {
     for (absl::string_view text : absl::StrSplit(line.Get("levels"), ',')) {
       double level = 0;

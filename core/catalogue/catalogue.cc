@@ -288,4 +288,13 @@ std::optional<ResolvedConfiguration> Catalogue::LookupConfiguration(
   return resolved;
 }
 
+std::string HardwareTypeOf(absl::string_view hardware, const Catalogue* catalogue) {
+  if (catalogue != nullptr) {
+    if (const AcceleratorSpec* entry = catalogue->LookupAccelerator(hardware); entry != nullptr) {
+      return entry->name;
+    }
+  }
+  return FoldName(hardware);
+}
+
 }  // namespace perfcast

@@ -121,4 +121,9 @@ class Catalogue {
   NameIndex framework_index_;
 };
 
+// The hardware type `hardware` names: the accelerator entry it resolves to in `catalogue`, so
+// that two campaigns' spellings of one GPU are one type, or its case-folded name where the
+// catalogue (which may be null) does not resolve it.
+std::string HardwareTypeOf(absl::string_view hardware, const Catalogue* catalogue);
+
 }  // namespace perfcast

@@ -276,7 +276,8 @@ absl::StatusOr<std::vector<EvaluationFigures>> Evaluate(
     }
     if (absl::Status applies = CheckNewCampaignApplies(curves); !applies.ok()) return applies;
   }
-  const std::vector<Fold> folds = MakeFolds(protocol, curves, options.seed, options.shots);
+  const std::vector<Fold> folds =
+      MakeFolds(protocol, curves, options.seed, options.shots, options.catalogue);
   // The headline level first, then the others ascending.
   std::vector<double> levels = {options.confidence_level};
   for (double level : options.reliability_levels) {

@@ -69,6 +69,9 @@ struct EvaluationOptions {
   // new-campaign: the share of the held-out campaign's curves trained on, in [0, 1)
   // (docs/EVALUATION.md §2). Ignored by the other protocols.
   double shots = 0;
+  // new-hardware: resolves the hardware names into the types held out (MakeFolds); may be null.
+  // Not owned; outlives the call.
+  const Catalogue* catalogue = nullptr;
   // Called after each fold of each method: (protocol, method, fold done, fold count).
   std::function<void(absl::string_view, absl::string_view, int, int)> progress;
   // Called once per held-out point and method, declined points included, in fold order from the

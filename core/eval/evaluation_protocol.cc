@@ -185,7 +185,7 @@ absl::StatusOr<Protocol> ParseProtocol(absl::string_view name) {
 }
 
 std::vector<Fold> MakeFolds(Protocol protocol, absl::Span<const Curve> curves, uint64_t seed,
-                            double shots) {
+                            double shots, const Catalogue* catalogue) {
   if (curves.empty()) return {};
   switch (protocol) {
     case Protocol::kNewShape: {
@@ -207,7 +207,9 @@ std::vector<Fold> MakeFolds(Protocol protocol, absl::Span<const Curve> curves, u
     case Protocol::kNewConfig:
       return GroupFolds(curves, [](const Curve& curve) { return curve.configuration; });
     case Protocol::kNewHardware:
-      return GroupFolds(curves, [](const Curve& curve) { return curve.configuration.hardware; });
+      return GroupFolds(curves, [catalogue](const Curve& curve) {
+        return HardwareTypeOf(curve.configuration.hardware, catalogue);
+      });
     case Protocol::kNewCampaign:
       return CampaignFolds(curves, seed, shots);
   }

@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "core/catalogue/catalogue.h"
 #include "core/data/curve.h"
 
 namespace perfcast {
@@ -69,7 +70,10 @@ int ShotCurveCount(double shots, int curve_count);
 
 // The folds of a protocol over `curves` (from GroupIntoCurves).
 //
-// new-config and new-hardware hold out each configuration / hardware type in turn. new-shape and
+// new-config and new-hardware hold out each configuration / hardware type in turn. A hardware
+// type is what HardwareTypeOf makes of the name with `catalogue` (which may be null): two
+// campaigns' spellings of one GPU are held out together, since the model reads either as the
+// GPU the other names, and holding out one would not leave the GPU unseen. new-shape and
 // larger-batch hold out each eligible curve (whole, or its larger half) in turn, and to keep the
 // run short they do so for every configuration at once: fold k holds out the k-th eligible curve
 // of each configuration, in a seeded random order. A per-configuration method sees exactly the
@@ -82,6 +86,6 @@ int ShotCurveCount(double shots, int curve_count);
 // on `shots` (so the shot curves of 0.1 are among those of 0.3), go to training whole and the rest
 // are predicted. `shots` is ignored by the other protocols. REQUIRES: 0 <= shots < 1.
 std::vector<Fold> MakeFolds(Protocol protocol, absl::Span<const Curve> curves, uint64_t seed,
-                            double shots = 0);
+                            double shots = 0, const Catalogue* catalogue = nullptr);
 
 }  // namespace perfcast

@@ -6,25 +6,9 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
-#include "core/catalogue/name_matching.h"
+#include "core/catalogue/catalogue.h"
 
 namespace perfcast {
-namespace {
-
-// The hardware type a configuration runs on: its catalogue entry where there is one, so that
-// two campaigns' spellings of one GPU fall into one fold.
-std::string HardwareType(const Configuration& configuration, const Catalogue* catalogue) {
-  if (catalogue != nullptr) {
-    if (absl::StatusOr<const AcceleratorSpec*> entry =
-            catalogue->FindAccelerator(configuration.hardware);
-        entry.ok()) {
-      return (*entry)->name;
-    }
-  }
-  return FoldName(configuration.hardware);
-}
-
-}  // namespace
 
 CrossFitFolds AssignFolds(const AnchorIndex& index, uint64_t seed, const Catalogue* catalogue) {
   std::mt19937_64 random(seed);
@@ -46,8 +30,8 @@ CrossFitFolds AssignFolds(const AnchorIndex& index, uint64_t seed, const Catalog
   absl::flat_hash_map<std::string, int> type_numbers;
   std::vector<int> type_of_configuration;
   for (const Configuration& configuration : index.configurations()) {
-    const auto [it, inserted] = type_numbers.try_emplace(HardwareType(configuration, catalogue),
-                                                         static_cast<int>(type_numbers.size()));
+    const auto [it, inserted] = type_numbers.try_emplace(
+        HardwareTypeOf(configuration.hardware, catalogue), static_cast<int>(type_numbers.size()));
     type_of_configuration.push_back(it->second);
   }
   if (type_numbers.size() >= static_cast<size_t>(kCrossFitFolds)) {
@@ -100,8 +84,9 @@ std::optional<CrossFitFolds> CarryFolds(const AnchorIndex& previous_index,
   absl::flat_hash_map<std::string, int> fold_of_type;
   if (previous.of_configuration_by_hardware) {
     for (size_t rank = 0; rank < previous_index.configurations().size(); ++rank) {
-      fold_of_type.try_emplace(HardwareType(previous_index.configurations()[rank], catalogue),
-                               (*previous.of_configuration_by_hardware)[rank]);
+      fold_of_type.try_emplace(
+          HardwareTypeOf(previous_index.configurations()[rank].hardware, catalogue),
+          (*previous.of_configuration_by_hardware)[rank]);
     }
   }
   for (size_t rank = 0; rank < index.configurations().size(); ++rank) {
@@ -111,7 +96,7 @@ std::optional<CrossFitFolds> CarryFolds(const AnchorIndex& previous_index,
           previous.of_configuration[previous_index.ConfigurationRank(configuration)];
     }
     if (folds.of_configuration_by_hardware) {
-      if (auto it = fold_of_type.find(HardwareType(configuration, catalogue));
+      if (auto it = fold_of_type.find(HardwareTypeOf(configuration.hardware, catalogue));
           it != fold_of_type.end()) {
         (*folds.of_configuration_by_hardware)[rank] = it->second;
       }

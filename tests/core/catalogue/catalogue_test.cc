@@ -146,6 +146,18 @@ TEST(CatalogueTest, LookupFindsWhatFindFindsAndMissesWithoutAnError) {
   EXPECT_EQ(catalogue.LookupPrecision("fp5"), nullptr);
 }
 
+TEST(CatalogueTest, TheSpellingsOfOneGpuAreOneHardwareType) {
+  const Catalogue catalogue = ShippedCatalogue();
+
+  EXPECT_EQ(HardwareTypeOf("NVIDIA H100", &catalogue), "NVIDIA H100 SXM 80GB");
+  EXPECT_EQ(HardwareTypeOf("NVIDIA H100-80GB (DGX-H100)", &catalogue), "NVIDIA H100 SXM 80GB");
+  EXPECT_NE(HardwareTypeOf("NVIDIA H100-PCIe-80GB", &catalogue), "NVIDIA H100 SXM 80GB");
+  // Without an entry (or a catalogue) only case and outer spaces are folded.
+  EXPECT_EQ(HardwareTypeOf(" My GPU ", &catalogue), HardwareTypeOf("my gpu", &catalogue));
+  EXPECT_EQ(HardwareTypeOf("NVIDIA H100", nullptr), HardwareTypeOf("nvidia h100", nullptr));
+  EXPECT_NE(HardwareTypeOf("NVIDIA H100", nullptr), HardwareTypeOf("NVIDIA H100 80GB", nullptr));
+}
+
 TEST(CatalogueTest, TwoNamesThatDifferOnlyInCaseAreRefused) {
   CatalogueFiles files = SmallFiles();
   files.aliases = "kind,alias,entry\naccelerator,gpu a,GPU A\n";

@@ -113,6 +113,43 @@ TEST(NewHardwareTest, TrainsOnNoConfigurationOfTheHeldOutHardware) {
   }
 }
 
+TEST(NewHardwareTest, HoldsOutEverySpellingOfOneGpuTogether) {
+  // gpu-b is measured under a second spelling, which an alias resolves to the same entry.
+  std::vector<BenchmarkRecord> records = testing::SyntheticRecords();
+  for (BenchmarkRecord& record : records) {
+    if (record.configuration.hardware == "gpu-b" && record.configuration.num_gpus == 4) {
+      record.configuration.hardware = "GPU-B 80GB";
+    }
+  }
+  const std::vector<Curve> curves = GroupIntoCurves(records);
+  absl::StatusOr<Catalogue> catalogue = Catalogue::Parse(
+      {"name,memory_gib,memory_bandwidth_gb_per_s,bf16_dense_tflops,fp8_dense_tflops,"
+       "interconnect_gb_per_s,source\n"
+       "gpu-a,80,2000,500,,,https://example.com/a\n"
+       "gpu-b,80,3000,900,,,https://example.com/b\n",
+       "name,parameters,active_parameters,layers,hidden_size,attention_heads,kv_heads,head_dim,"
+       "kv_cache_elements_per_token_per_layer,experts,experts_per_token,vocabulary,source\n",
+       "name,weight_bytes_per_parameter,kv_cache_bytes_per_element,math,source\n",
+       "kind,alias,entry\naccelerator,GPU-B 80GB,gpu-b\n", ""},
+      "test");
+  ASSERT_TRUE(catalogue.ok()) << catalogue.status();
+
+  const std::vector<Fold> by_type = MakeFolds(Protocol::kNewHardware, curves, 42, 0, &*catalogue);
+  const std::vector<Fold> by_name = MakeFolds(Protocol::kNewHardware, curves, 42);
+
+  ASSERT_EQ(by_type.size(), 2u);
+  EXPECT_EQ(by_name.size(), 3u);
+  for (const Fold& fold : by_type) {
+    std::set<std::string> held;
+    for (const HeldOutPoint& point : fold.held_out) held.insert(point.configuration.hardware);
+    EXPECT_EQ(held.contains("gpu-b"), held.contains("GPU-B 80GB"));
+    for (const Curve& curve : fold.training) {
+      EXPECT_NE(HardwareTypeOf(curve.configuration.hardware, &*catalogue),
+                HardwareTypeOf(fold.held_out.front().configuration.hardware, &*catalogue));
+    }
+  }
+}
+
 TEST(NewCampaignTest, HoldsOutEachCampaignWholeAndTrainsOnNoneOfIt) {
   const std::vector<Curve> curves = SyntheticCurves();
 
