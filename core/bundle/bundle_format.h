@@ -12,6 +12,11 @@ namespace perfcast {
 //   magic "PERFCAST" | u32 format version | u64 payload size | u64 FNV-1a-64 of payload | payload
 // All integers little-endian. The payload starts with a human-readable manifest string.
 inline constexpr absl::string_view kBundleMagic = "PERFCAST";
+// 22: the unseen-name scores of the hardware alone (RowKind::kUnseenHardware), which a new
+// configuration on a GPU the data lack reads, follow the campaigns' calibrations: the pooled, the
+// whole-curve and each campaign's (IntervalCalibration::EncodeUnseenHardwareTo); a
+// bundle of format 21 or older calibrates a GPU the data lack with every unseen name's scores,
+// as it did.
 // 21: each campaign's own throughput interval calibration for each point
 // (CampaignCalibrations::EncodeTo) follows the campaign TTFT scores; a bundle of format 20 or
 // older calibrates every campaign's throughput intervals with the pooled scores, as it did.
@@ -56,7 +61,7 @@ inline constexpr absl::string_view kBundleMagic = "PERFCAST";
 // section; version 7 still loads, with no latency answers. 6: the catalogue carries frameworks.csv.
 // 5: one-hot columns that are not set are missing, no longer 0. A server that finds a version older
 // than kOldestReadableBundleFormatVersion retrains rather than loading it.
-inline constexpr uint32_t kBundleFormatVersion = 21;
+inline constexpr uint32_t kBundleFormatVersion = 22;
 inline constexpr uint32_t kOldestReadableBundleFormatVersion = 7;
 // The correction of an older bundle was trained on anchors that follow their fits past their last
 // batch: attaching rooflines to them would change what it corrects.
@@ -77,6 +82,8 @@ inline constexpr uint32_t kFirstBundleFormatWithLatencyTails = 19;
 inline constexpr uint32_t kFirstBundleFormatWithCampaignLatencyScores = 20;
 // Format 21 on, each campaign's own throughput calibration follows them.
 inline constexpr uint32_t kFirstBundleFormatWithCampaignCalibrations = 21;
+// Format 22 on, the unseen hardware's scores follow them.
+inline constexpr uint32_t kFirstBundleFormatWithUnseenHardwareScores = 22;
 
 std::string SealBundle(absl::string_view payload);
 // InvalidArgument for a file that is not a perfcast bundle or has a format version outside

@@ -100,6 +100,9 @@ std::string EncodeModelBundle(const PerfcastModel& model) {
   s.latency.EncodeTailsTo(w);
   s.latency.EncodeCampaignScoresTo(w);
   s.campaign_calibrations.EncodeTo(w);
+  s.calibration.EncodeUnseenHardwareTo(w);
+  s.whole_curve_calibration.EncodeUnseenHardwareTo(w);
+  s.campaign_calibrations.EncodeUnseenHardwareTo(w);
   return SealBundle(w.Take());
 }
 
@@ -173,6 +176,13 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> DecodeModelBundle(absl::str
   if (version >= kFirstBundleFormatWithCampaignCalibrations) {
     PERFCAST_ASSIGN_OR_RETURN(campaign_calibrations,
                               CampaignCalibrations::DecodeFrom(r, calibration));
+  }
+  // Version 21 ends here: a GPU the data lack reads the scores of every name they lack
+  // (kUnseenHardware borrows kUnseenName's).
+  if (version >= kFirstBundleFormatWithUnseenHardwareScores) {
+    PERFCAST_RETURN_IF_ERROR(calibration.DecodeUnseenHardwareFrom(r));
+    PERFCAST_RETURN_IF_ERROR(whole_curve_calibration.DecodeUnseenHardwareFrom(r));
+    PERFCAST_RETURN_IF_ERROR(campaign_calibrations.DecodeUnseenHardwareFrom(r, calibration));
   }
   if (!r.empty()) return absl::DataLossError("bundle: trailing bytes after the last section");
 

@@ -6,6 +6,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "core/ml/xgboost_regressor.h"
+#include "core/model/interval_calibration.h"
 #include "core/model/prediction.h"
 #include "core/model/workload_similarity.h"
 #include "core/util/byte_coding.h"
@@ -38,9 +39,10 @@ inline constexpr int kErrorFeatureCount = 13;
 struct ErrorRecord {
   ErrorFeatures features;
   double absolute_log_error = 0;  // |log(true / predicted)|
-  // Predicted without any configuration that shares one of its names (RowKind::kUnseenName):
-  // calibrates intervals only, so the error predictor learns from the cases it always did.
-  bool name_unseen = false;
+  // Predicted without any configuration that shares one of its names (RowKind::kUnseenName,
+  // kUnseenHardware): calibrates intervals only, so the error predictor learns from the cases it
+  // always did.
+  UnseenField unseen_field = UnseenField::kNone;
   // Predicted from other campaigns only (RowKind::kCampaignSpread): calibrates the population's
   // intervals, unnormalised; the error predictor does not learn from it either.
   bool other_campaign = false;
@@ -48,7 +50,7 @@ struct ErrorRecord {
   // one curve's points can calibrate a bound for the whole curve; -1: not known.
   int curve = -1;
   // Predicted as a new shape from a campaign's first result, one other curve of the configuration
-  // (CollectHeldOutErrors): calibrates intervals only, as name_unseen does; a second prediction
+  // (CollectHeldOutErrors): calibrates intervals only, as unseen_field does; a second prediction
   // of the whole curve, whose largest score stands apart from the first's.
   bool first_result = false;
   // A new shape predicted from one curve of its configuration (RowKind::kOneCurveShape); every

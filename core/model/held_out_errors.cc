@@ -56,7 +56,7 @@ namespace {
 // How a held-out prediction is made and recorded, beyond its case, model, anchors and
 // neighbourhood (ErrorRecord's flags of the same names).
 struct HeldOutAs {
-  bool name_unseen = false;
+  UnseenField unseen_field = UnseenField::kNone;
   const Configuration* queried = nullptr;  // the configuration asked for; the curve's when null
   bool other_campaign = false;
   bool kept = true;  // false: only the signed error is wanted, no record
@@ -117,7 +117,7 @@ std::array<std::vector<ErrorRecord>, 2> CollectHeldOutErrors(
       p.features.prediction_case = prediction_case;
       p.features.neighbourhood =
           similarity.Around(curve.configuration, curve.shape, point.batch_size, unobserved);
-      out.push_back({p.features, std::abs(signed_error), as.name_unseen, as.other_campaign,
+      out.push_back({p.features, std::abs(signed_error), as.unseen_field, as.other_campaign,
                      static_cast<int>(i), as.first_result, as.one_own_curve});
       return signed_error;
     };
@@ -219,7 +219,10 @@ std::array<std::vector<ErrorRecord>, 2> CollectHeldOutErrors(
       for (const CurvePoint& point : curve.points) {
         add(PredictionCase::kNewConfiguration, model, differing, point,
             {.configuration = true, .curves = named},
-            {.name_unseen = true, .queried = &as_queried});
+            {.unseen_field = field == ConfigurationField::kHardware
+                                 ? UnseenField::kHardware
+                                 : UnseenField::kFrameworkModelOrPrecision,
+             .queried = &as_queried});
       }
     }
   }

@@ -13,6 +13,8 @@ namespace perfcast {
 namespace {
 
 constexpr int kQuantileSteps = 200;
+// The end of the kinds EncodeLaterKindsTo writes.
+constexpr int kLaterRowKindEnd = static_cast<int>(RowKind::kUnseenHardware);
 
 }  // namespace
 
@@ -64,9 +66,16 @@ IntervalCalibration IntervalCalibration::FromScores(
   return calibration;
 }
 
-RowKind KindOf(PredictionCase prediction_case, bool name_unseen, bool one_own_curve) {
-  if (name_unseen && prediction_case == PredictionCase::kNewConfiguration) {
-    return RowKind::kUnseenName;
+RowKind KindOf(PredictionCase prediction_case, UnseenField unseen, bool one_own_curve) {
+  if (prediction_case == PredictionCase::kNewConfiguration) {
+    switch (unseen) {
+      case UnseenField::kNone:
+        break;
+      case UnseenField::kFrameworkModelOrPrecision:
+        return RowKind::kUnseenName;
+      case UnseenField::kHardware:
+        return RowKind::kUnseenHardware;
+    }
   }
   if (one_own_curve && prediction_case == PredictionCase::kExtrapolatedShape) {
     return RowKind::kOneCurveShape;
@@ -93,6 +102,9 @@ double IntervalCalibration::ScoreQuantile(RowKind row_kind, double level) const 
 }
 
 RowKind IntervalCalibration::KindRead(RowKind kind, double level) const {
+  if (kind == RowKind::kUnseenHardware) {
+    return counts_[static_cast<int>(kind)] > 0 ? kind : RowKind::kUnseenName;
+  }
   if (kind != RowKind::kOneCurveShape) return kind;
   // The corrected level ScoreQuantile reads, computed alike, so that the two agree at the edge.
   return ReachesLevel(counts_[static_cast<int>(kind)], level) ? kind : RowKind::kOtherShape;
@@ -140,17 +152,25 @@ absl::StatusOr<IntervalCalibration> IntervalCalibration::DecodeFrom(ByteReader& 
 }
 
 void IntervalCalibration::EncodeLaterKindsTo(ByteWriter& writer) const {
-  writer.PutU32(kRowKindCount - kFirstLaterRowKind);
-  for (int kind = kFirstLaterRowKind; kind < kRowKindCount; ++kind) EncodeKindTo(kind, writer);
+  writer.PutU32(kLaterRowKindEnd - kFirstLaterRowKind);
+  for (int kind = kFirstLaterRowKind; kind < kLaterRowKindEnd; ++kind) EncodeKindTo(kind, writer);
+}
+
+void IntervalCalibration::EncodeUnseenHardwareTo(ByteWriter& writer) const {
+  EncodeKindTo(static_cast<int>(RowKind::kUnseenHardware), writer);
+}
+
+absl::Status IntervalCalibration::DecodeUnseenHardwareFrom(ByteReader& reader) {
+  return DecodeKindFrom(static_cast<int>(RowKind::kUnseenHardware), reader);
 }
 
 absl::Status IntervalCalibration::DecodeLaterKindsFrom(ByteReader& reader) {
   PERFCAST_ASSIGN_OR_RETURN(const uint32_t later, reader.GetU32());
-  if (later != kRowKindCount - kFirstLaterRowKind) {
+  if (later != kLaterRowKindEnd - kFirstLaterRowKind) {
     return absl::DataLossError(absl::StrCat("bundle: ", later, " later interval kinds, expected ",
-                                            kRowKindCount - kFirstLaterRowKind));
+                                            kLaterRowKindEnd - kFirstLaterRowKind));
   }
-  for (int kind = kFirstLaterRowKind; kind < kRowKindCount; ++kind) {
+  for (int kind = kFirstLaterRowKind; kind < kLaterRowKindEnd; ++kind) {
     PERFCAST_RETURN_IF_ERROR(DecodeKindFrom(kind, reader));
   }
   return absl::OkStatus();

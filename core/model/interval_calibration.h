@@ -19,7 +19,7 @@ enum class RowKind {
   kMeasurement,         // a measured point against its curve's fit -> measured, interpolated
   // A curve predicted from configurations that all differ from it in one name (hardware,
   // framework, model or precision), as if the data had never seen that name -> a new
-  // configuration with a name the data lacks.
+  // configuration with a framework, model or precision the data lack.
   kUnseenName,
   // A curve predicted from other campaigns only, its error unnormalised: how far a campaign the
   // data lack may lie from what the others say -> the floor of a population query's interval,
@@ -29,19 +29,33 @@ enum class RowKind {
   // result does -> a new shape of a configuration measured at one other shape only. With too few
   // scores, it borrows kOtherShape's quantiles (KindRead).
   kOneCurveShape,
+  // kUnseenName's records of the hardware alone, by models that never trained on its hardware
+  // type -> a new configuration on a GPU the data lack. With no scores (a bundle before format
+  // 22), it borrows kUnseenName's quantiles (KindRead).
+  kUnseenHardware,
 };
-inline constexpr int kRowKindCount = 7;
-// The kinds before this one are encoded where bundles up to format 14 held them; the later ones
-// follow the bundle's last section (EncodeLaterKindsTo), so that the sections before it keep the
-// layout every reader since format 9 knows.
+inline constexpr int kRowKindCount = 8;
+// Bundles add kinds in sections after the last one, so that the sections before keep the layout
+// older readers know: the kinds before kFirstLaterRowKind where bundles up to format 14 held them
+// (EncodeTo), those from it to kUnseenHardware after format 14's last section
+// (EncodeLaterKindsTo), and kUnseenHardware after format 21's (EncodeUnseenHardwareTo).
 inline constexpr int kFirstLaterRowKind = static_cast<int>(RowKind::kOneCurveShape);
+
+// Which names of a configuration no training configuration carries, as the calibration tells
+// them apart: a GPU the data lack shifts a prediction more than an engine, model or precision
+// they lack, and is predicted by models that never saw its type (docs/METHOD.md §5).
+enum class UnseenField {
+  kNone,
+  kFrameworkModelOrPrecision,  // one or more of these, the hardware known
+  kHardware,                   // the hardware, whatever else
+};
 
 // The situation that stands for `prediction_case`.
 RowKind KindOf(PredictionCase prediction_case);
-// The same for a prediction made with a name the data lack (a new configuration's
-// kUnseenName), or read off one curve of its configuration (a new shape's kOneCurveShape): the one
-// rule by which held-out errors are calibrated and queries read them.
-RowKind KindOf(PredictionCase prediction_case, bool name_unseen, bool one_own_curve);
+// The same for a prediction made with names the data lack (a new configuration's kUnseenName or
+// kUnseenHardware), or read off one curve of its configuration (a new shape's kOneCurveShape):
+// the one rule by which held-out errors are calibrated and queries read them.
+RowKind KindOf(PredictionCase prediction_case, UnseenField unseen, bool one_own_curve);
 
 // Normalised split-conformal intervals (docs/METHOD.md §5): symmetric in log space,
 // log(pred) +- q * expected_error, where q is the conformal `level` quantile of the
@@ -68,8 +82,8 @@ class IntervalCalibration {
   double ScoreQuantile(RowKind kind, double level) const;
   // The situation whose quantiles `kind` reads at `level` before that rule: kOneCurveShape
   // borrows kOtherShape's until it has the scores the level needs (level (n + 1) / n <= 1;
-  // fewer cap its quantile at the largest score, which covers less than the level); any other
-  // kind, its own.
+  // fewer cap its quantile at the largest score, which covers less than the level);
+  // kUnseenHardware borrows kUnseenName's where it has no scores; any other kind, its own.
   RowKind KindRead(RowKind kind, double level) const;
   // How many scores calibrated `kind`; 0 when it was never calibrated (kOneCurveShape may borrow
   // with more: KindRead).
@@ -79,10 +93,13 @@ class IntervalCalibration {
   void EncodeTo(ByteWriter& writer) const;
   // DataLoss for quantiles of the wrong size, or quantiles without scores.
   static absl::StatusOr<IntervalCalibration> DecodeFrom(ByteReader& reader);
-  // The kinds from kFirstLaterRowKind on, after their count.
+  // The kinds from kFirstLaterRowKind to kUnseenHardware, after their count.
   void EncodeLaterKindsTo(ByteWriter& writer) const;
   // DataLoss, as DecodeFrom, and for a count of kinds other than this build's.
   absl::Status DecodeLaterKindsFrom(ByteReader& reader);
+  // kUnseenHardware alone. DataLoss as DecodeFrom.
+  void EncodeUnseenHardwareTo(ByteWriter& writer) const;
+  absl::Status DecodeUnseenHardwareFrom(ByteReader& reader);
 
  private:
   void EncodeKindTo(int kind, ByteWriter& writer) const;

@@ -32,6 +32,15 @@
 namespace perfcast {
 namespace {
 
+// The calibration's view of a query's names the training data lack.
+UnseenField UnseenFieldOf(absl::Span<const UnseenName> unseen) {
+  if (unseen.empty()) return UnseenField::kNone;
+  for (const UnseenName& name : unseen) {
+    if (name.field == ConfigurationField::kHardware) return UnseenField::kHardware;
+  }
+  return UnseenField::kFrameworkModelOrPrecision;
+}
+
 absl::Status ValidateQuery(const PredictionQuery& query, absl::Span<const int> batch_sizes,
                            double confidence_level) {
   if (query.shape.input_tokens <= 0) {
@@ -324,8 +333,8 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
   const State::ResolvedQuery resolved = s.Resolve(asked);
   const PredictionQuery& query = resolved.query;
   // A name no training configuration carries: the intervals of a new configuration calibrated
-  // on predictions made without that name (RowKind::kUnseenName).
-  const bool name_unseen = !resolved.unseen.empty();
+  // on predictions made without that name (RowKind::kUnseenName, kUnseenHardware).
+  const UnseenField unseen = UnseenFieldOf(resolved.unseen);
   // No campaign, or one the data lack: the population's answer (docs/METHOD.md §8). It reads the
   // curves of a campaign that measured the system, at that campaign's level, and its interval is
   // at least as wide as the campaigns scatter.
@@ -464,7 +473,7 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
     const double log_throughput = log_throughputs[i];
     const double expected_absolute_log_error = expected_absolute_log_errors[i];
     const int batch_size = p.batch_size;
-    const RowKind kind = KindOf(p.prediction_case, name_unseen, one_own_curve);
+    const RowKind kind = KindOf(p.prediction_case, unseen, one_own_curve);
     // The whole-curve calibration where it holds the kind that would be read (a kind that
     // borrows another's quantiles reads them in the same calibration).
     const bool whole_curve = scope == IntervalScope::kWholeCurve && kind != RowKind::kMeasurement &&

@@ -34,7 +34,8 @@ absl::StatusOr<Calibrations> CalibrateIntervals(const AnchorIndex& index,
   // intervals lose their finite-sample guarantee.
   if (records[0].empty()) {
     for (const ErrorRecord& record : records[1]) {
-      if (!record.name_unseen && !record.other_campaign && !record.first_result) {
+      if (record.unseen_field == UnseenField::kNone && !record.other_campaign &&
+          !record.first_result) {
         records[0].push_back(record);
       }
     }
@@ -65,16 +66,23 @@ absl::StatusOr<Calibrations> CalibrateIntervals(const AnchorIndex& index,
     // A new shape read off one curve of its configuration (a campaign's first result, simulated
     // or not) errs more than one read off several: calibrated apart, as Predict tells them apart.
     const RowKind kind =
-        KindOf(record.features.prediction_case, record.name_unseen, record.one_own_curve);
+        KindOf(record.features.prediction_case, record.unseen_field, record.one_own_curve);
     const double score =
         record.absolute_log_error / predictor.ExpectedAbsoluteLogError(record.features);
-    scores[static_cast<int>(kind)].push_back(score);
-    if (record.curve >= 0) {
-      campaign_scores[CampaignOf(index, record)][static_cast<int>(kind)].push_back(score);
-      double& largest =
-          largest_by_curve[static_cast<int>(kind)][{record.curve, record.first_result}];
-      largest = std::max(largest, score);
-    }
+    const auto add = [&](RowKind situation) {
+      scores[static_cast<int>(situation)].push_back(score);
+      if (record.curve >= 0) {
+        campaign_scores[CampaignOf(index, record)][static_cast<int>(situation)].push_back(score);
+        double& largest =
+            largest_by_curve[static_cast<int>(situation)][{record.curve, record.first_result}];
+        largest = std::max(largest, score);
+      }
+    };
+    add(kind);
+    // A GPU's scores also stay among every unseen name's: an engine's, a model's or a precision's
+    // understate their shift (their fold models trained on the name's other configurations), and
+    // the GPU's larger ones stand in for what they miss, as they did before the GPU had its own.
+    if (kind == RowKind::kUnseenHardware) add(RowKind::kUnseenName);
   }
   std::array<std::vector<double>, kRowKindCount> curve_scores;
   for (int kind = 0; kind < kRowKindCount; ++kind) {

@@ -20,16 +20,27 @@ inline std::string WithoutTail(absl::string_view payload, absl::string_view tail
   return std::string(payload.substr(0, payload.size() - tail.size()));
 }
 
-// The payload of `model`'s bundle as format 20 wrote it: today's without each campaign's own
-// throughput calibrations that format 21 appends after the last section.
-inline std::string Format20PayloadOf(const PerfcastModel& model) {
+// The payload of `model`'s bundle as format 21 wrote it: today's without the scores of hardware
+// the data lack that format 22 appends after the last section.
+inline std::string Format21PayloadOf(const PerfcastModel& model) {
   const std::string current = EncodeModelBundle(model);
   absl::StatusOr<absl::string_view> payload = OpenBundle(current);
   EXPECT_TRUE(payload.ok()) << payload.status();
   if (!payload.ok()) return "";
+  const PerfcastModel::State& state = PerfcastModelInternal::StateOf(model);
+  ByteWriter unseen_hardware;
+  state.calibration.EncodeUnseenHardwareTo(unseen_hardware);
+  state.whole_curve_calibration.EncodeUnseenHardwareTo(unseen_hardware);
+  state.campaign_calibrations.EncodeUnseenHardwareTo(unseen_hardware);
+  return WithoutTail(*payload, unseen_hardware.Take());
+}
+
+// The payload of `model`'s bundle as format 20 wrote it: format 21's without each campaign's own
+// throughput calibrations that format 21 appends after the last section.
+inline std::string Format20PayloadOf(const PerfcastModel& model) {
   ByteWriter campaign_calibrations;
   PerfcastModelInternal::StateOf(model).campaign_calibrations.EncodeTo(campaign_calibrations);
-  return WithoutTail(*payload, campaign_calibrations.Take());
+  return WithoutTail(Format21PayloadOf(model), campaign_calibrations.Take());
 }
 
 // The payload of `model`'s bundle as format 19 wrote it: format 20's without each campaign's own

@@ -95,7 +95,13 @@ TEST_F(ModelCodecTest, ThePayloadIsTheListedSectionsInOrder) {
   // Format 20: each campaign's own TTFT scores.
   ASSERT_TRUE(latency->DecodeCampaignScoresFrom(reader).ok());
   // Format 21: each campaign's own throughput calibration for each point.
-  ASSERT_TRUE(CampaignCalibrations::DecodeFrom(reader, *points).ok());
+  absl::StatusOr<CampaignCalibrations> campaigns =
+      CampaignCalibrations::DecodeFrom(reader, *points);
+  ASSERT_TRUE(campaigns.ok()) << campaigns.status();
+  // Format 22: the scores of hardware the data lack, pooled, whole-curve and each campaign's.
+  ASSERT_TRUE(points->DecodeUnseenHardwareFrom(reader).ok());
+  ASSERT_TRUE(whole_curves->DecodeUnseenHardwareFrom(reader).ok());
+  ASSERT_TRUE(campaigns->DecodeUnseenHardwareFrom(reader, *points).ok());
   EXPECT_TRUE(reader.empty());
 }
 

@@ -246,6 +246,54 @@ TEST(IntervalCalibrationTest, ANewShapeOfOneCurveHasItsOwnQuantilesOrBorrowsANew
   EXPECT_EQ(target.DecodeLaterKindsFrom(other_reader).code(), absl::StatusCode::kDataLoss);
 }
 
+TEST(IntervalCalibrationTest, AGpuTheDataLackHasItsOwnQuantilesOrBorrowsAnyUnseenNames) {
+  EXPECT_EQ(KindOf(PredictionCase::kNewConfiguration, UnseenField::kHardware, false),
+            RowKind::kUnseenHardware);
+  EXPECT_EQ(
+      KindOf(PredictionCase::kNewConfiguration, UnseenField::kFrameworkModelOrPrecision, false),
+      RowKind::kUnseenName);
+  EXPECT_EQ(KindOf(PredictionCase::kNewConfiguration, UnseenField::kNone, false),
+            RowKind::kOtherConfiguration);
+  // Only a new configuration reads a name's situation.
+  EXPECT_EQ(KindOf(PredictionCase::kExtrapolatedShape, UnseenField::kHardware, false),
+            RowKind::kOtherShape);
+
+  std::array<std::vector<double>, kRowKindCount> scores;
+  for (int i = 1; i <= 100; ++i) {
+    scores[static_cast<int>(RowKind::kOtherConfiguration)].push_back(0.01 * i);
+    scores[static_cast<int>(RowKind::kUnseenName)].push_back(0.02 * i);
+  }
+  // Without scores of its own (a bundle before format 22), a GPU reads every unseen name's.
+  const IntervalCalibration without = IntervalCalibration::FromScores(scores);
+  EXPECT_EQ(without.KindRead(RowKind::kUnseenHardware, 0.9), RowKind::kUnseenName);
+  EXPECT_EQ(without.ScoreQuantile(RowKind::kUnseenHardware, 0.9),
+            without.ScoreQuantile(RowKind::kUnseenName, 0.9));
+  for (int i = 1; i <= 100; ++i) {
+    scores[static_cast<int>(RowKind::kUnseenHardware)].push_back(0.04 * i);
+  }
+  const IntervalCalibration with = IntervalCalibration::FromScores(scores);
+  EXPECT_EQ(with.KindRead(RowKind::kUnseenHardware, 0.9), RowKind::kUnseenHardware);
+  EXPECT_NEAR(with.ScoreQuantile(RowKind::kUnseenHardware, 0.9),
+              2 * with.ScoreQuantile(RowKind::kUnseenName, 0.9), 1e-9);
+
+  // Its scores travel in a section of their own, after every other kind's.
+  ByteWriter writer;
+  with.EncodeTo(writer);
+  with.EncodeLaterKindsTo(writer);
+  with.EncodeUnseenHardwareTo(writer);
+  const std::string bytes = writer.Take();
+  ByteReader reader(bytes);
+  absl::StatusOr<IntervalCalibration> decoded = IntervalCalibration::DecodeFrom(reader);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  ASSERT_TRUE(decoded->DecodeLaterKindsFrom(reader).ok());
+  EXPECT_EQ(decoded->ScoreCount(RowKind::kUnseenHardware), 0u) << "not read yet";
+  ASSERT_TRUE(decoded->DecodeUnseenHardwareFrom(reader).ok());
+  EXPECT_TRUE(reader.empty());
+  EXPECT_EQ(decoded->ScoreCount(RowKind::kUnseenHardware), 100u);
+  EXPECT_EQ(decoded->ScoreQuantile(RowKind::kUnseenHardware, 0.9),
+            with.ScoreQuantile(RowKind::kUnseenHardware, 0.9));
+}
+
 TEST_F(ConformalIntervalTest, ErrorPredictorRoundTripPredictsTheSame) {
   ByteWriter writer;
   predictor_->EncodeTo(writer);

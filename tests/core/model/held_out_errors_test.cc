@@ -225,13 +225,76 @@ TEST_F(HeldOutErrorsTest, AWholeCurveBoundCountsEachPredictionOfACurve) {
             calibration_curves.size());
 }
 
+TEST(UnseenHardwareTest, AGpuTheDataLackIsCalibratedApartFromOtherUnseenNames) {
+  // The synthetic systems under a second engine at 0.7 times the level: configurations differ in
+  // hardware and in engine. One campaign, so that neither a campaign's own scores nor the
+  // campaigns' spread enter an interval.
+  std::vector<BenchmarkRecord> records = testing::SyntheticRecords();
+  for (BenchmarkRecord r : testing::SyntheticRecords()) {
+    r.configuration.framework = "sglang";
+    r.throughput_tokens_per_s *= 0.7;
+    records.push_back(r);
+  }
+  std::unique_ptr<HeldOut> held_out = CollectFor(records);
+  ASSERT_NE(held_out, nullptr);
+  // Unseen-name records calibrate only, in the calibration's half, as new configurations.
+  for (const ErrorRecord& record : held_out->records[0]) {
+    EXPECT_EQ(record.unseen_field, UnseenField::kNone);
+  }
+  uint32_t hardware = 0, framework = 0;
+  for (const ErrorRecord& record : held_out->records[1]) {
+    if (record.unseen_field == UnseenField::kNone) continue;
+    EXPECT_EQ(record.features.prediction_case, PredictionCase::kNewConfiguration);
+    ++(record.unseen_field == UnseenField::kHardware ? hardware : framework);
+  }
+  EXPECT_GT(hardware, 0u);
+  EXPECT_GT(framework, 0u);
+  // A GPU's scores calibrate a situation of their own, and stay among every unseen name's.
+  const IntervalCalibration& pooled = held_out->state().calibration;
+  EXPECT_EQ(pooled.ScoreCount(RowKind::kUnseenHardware), hardware);
+  EXPECT_EQ(pooled.ScoreCount(RowKind::kUnseenName), hardware + framework);
+  ASSERT_NE(pooled.ScoreQuantile(RowKind::kUnseenHardware, 0.9),
+            pooled.ScoreQuantile(RowKind::kUnseenName, 0.9));
+
+  // A query on a GPU the data lack reads the GPU's scores, one with an engine they lack every
+  // unseen name's; a format-21 bundle of the same model, which has no GPU's own, reads every
+  // unseen name's for both, as it did.
+  const PerfcastModel& model = *held_out->model;
+  auto as_format_21 =
+      DecodeModelBundle(testing::SealedAsFormat(testing::Format21PayloadOf(model), 21));
+  ASSERT_TRUE(as_format_21.ok()) << as_format_21.status();
+  const Configuration new_gpu{"gpu-z", 2, "vllm", "org/model-7b", "fp16"};
+  const Configuration new_engine{"gpu-a", 2, "my-engine", "org/model-7b", "fp16"};
+  const int batches[] = {8, 64};
+  for (const Configuration& configuration : {new_gpu, new_engine}) {
+    const bool gpu = configuration.hardware == "gpu-z";
+    auto now = model.Predict({configuration, {256, 256}}, batches, 0.9);
+    auto then = (*as_format_21)->Predict({configuration, {256, 256}}, batches, 0.9);
+    ASSERT_TRUE(now.ok() && then.ok());
+    for (size_t i = 0; i < now->size(); ++i) {
+      ASSERT_EQ((*now)[i].prediction_case, PredictionCase::kNewConfiguration);
+      EXPECT_EQ((*now)[i].throughput_tokens_per_s, (*then)[i].throughput_tokens_per_s);
+      const double expected = std::log1p((*now)[i].expected_relative_error);
+      EXPECT_NEAR(std::log((*now)[i].upper_tokens_per_s / (*now)[i].throughput_tokens_per_s),
+                  pooled.ScoreQuantile(gpu ? RowKind::kUnseenHardware : RowKind::kUnseenName, 0.9) *
+                      expected,
+                  1e-9)
+          << configuration.hardware << " " << configuration.framework;
+      EXPECT_NEAR(std::log((*then)[i].upper_tokens_per_s / (*then)[i].throughput_tokens_per_s),
+                  pooled.ScoreQuantile(RowKind::kUnseenName, 0.9) * expected, 1e-9)
+          << configuration.hardware << " " << configuration.framework;
+    }
+  }
+}
+
 TEST_F(HeldOutErrorsTest, FirstResultsNeverTrainTheErrorPredictor) {
   // Too few records to split: the error predictor takes the calibration's, less those it must not
   // learn from. Nine plain ones are too few to train on, however many first results join them.
   std::array<std::vector<ErrorRecord>, 2> records;
   int plain = 0;
   for (const ErrorRecord& record : two_campaigns_->records[1]) {
-    if (record.first_result || (!record.name_unseen && !record.other_campaign && plain++ < 9)) {
+    if (record.first_result ||
+        (record.unseen_field == UnseenField::kNone && !record.other_campaign && plain++ < 9)) {
       records[1].push_back(record);
     }
   }
