@@ -110,7 +110,9 @@ method's expected error with the observed one, side by side. Deterministic for a
   --threads   folds trained at once (the figures do not depend on it)
   --catalogue the hardware/model catalogue perfcast learns physical features from (default: the
               one this binary was built with); the method `perfcast-no-physical` is perfcast
-              without it, for a side-by-side comparison
+              without it, for a side-by-side comparison. new-hardware holds out each of its
+              accelerators with every spelling of it, for every method (with `none`, each
+              spelling but for case)
   --points    also write every held-out point's measured and predicted throughput, interval and
               expected error, one CSV row per point and method (with its campaign, and the shots
               of new-campaign), for analyses of its own

@@ -13,8 +13,8 @@ namespace perfcast {
 // All integers little-endian. The payload starts with a human-readable manifest string.
 inline constexpr absl::string_view kBundleMagic = "PERFCAST";
 // 22: the unseen-name scores of the hardware alone (RowKind::kUnseenHardware), which a new
-// configuration on a GPU the data lack reads, follow the campaigns' calibrations: the pooled, the
-// whole-curve and each campaign's (IntervalCalibration::EncodeUnseenHardwareTo); a
+// configuration on a GPU the data lack reads, follow the campaigns' calibrations, pooled and
+// whole-curve (IntervalCalibration::EncodeUnseenHardwareTo); a
 // bundle of format 21 or older calibrates a GPU the data lack with every unseen name's scores,
 // as it did.
 // 21: each campaign's own throughput interval calibration for each point

@@ -102,7 +102,6 @@ std::string EncodeModelBundle(const PerfcastModel& model) {
   s.campaign_calibrations.EncodeTo(w);
   s.calibration.EncodeUnseenHardwareTo(w);
   s.whole_curve_calibration.EncodeUnseenHardwareTo(w);
-  s.campaign_calibrations.EncodeUnseenHardwareTo(w);
   return SealBundle(w.Take());
 }
 
@@ -182,7 +181,6 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> DecodeModelBundle(absl::str
   if (version >= kFirstBundleFormatWithUnseenHardwareScores) {
     PERFCAST_RETURN_IF_ERROR(calibration.DecodeUnseenHardwareFrom(r));
     PERFCAST_RETURN_IF_ERROR(whole_curve_calibration.DecodeUnseenHardwareFrom(r));
-    PERFCAST_RETURN_IF_ERROR(campaign_calibrations.DecodeUnseenHardwareFrom(r, calibration));
   }
   if (!r.empty()) return absl::DataLossError("bundle: trailing bytes after the last section");
 

@@ -26,7 +26,8 @@ std::vector<UnresolvedName> FindUnresolvedNames(absl::Span<const BenchmarkRecord
         break;
       case NamesAtRisk::kEveryHardware:
         carriers_of_hardware[c.hardware].insert(c.ToString());
-        carriers_of_model[c.model].insert(c.hardware);
+        // new-hardware holds out every spelling of a GPU together (HardwareTypeOf).
+        carriers_of_model[c.model].insert(HardwareTypeOf(c.hardware, &catalogue));
         break;
       case NamesAtRisk::kOneCampaignOnly:
         carriers_of_hardware[c.hardware].insert(c.campaign);

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "absl/algorithm/container.h"
+
 namespace perfcast {
 namespace {
 
@@ -225,15 +227,23 @@ std::vector<AnchorChoice> AnchorIndex::SameConfiguration(const Configuration& co
   return chosen;
 }
 
-std::vector<AnchorChoice> AnchorIndex::OtherConfigurations(const Configuration& configuration,
-                                                           const Shape& shape, int count,
-                                                           ConfigurationField must_differ) const {
+std::vector<AnchorChoice> AnchorIndex::OtherConfigurations(
+    const Configuration& configuration, const Shape& shape, int count,
+    ConfigurationField must_differ, absl::Span<const std::string> also_not) const {
   if (count <= 0) return {};
   const ModelSize size = ParseModelSize(configuration.model);
   const LogShape query = LogOf(shape);
   const std::string stack = stack_of_ ? stack_of_(configuration.hardware) : std::string();
   const Codes asked = CodesOf(configuration, stack);
   const CodedField differ = CodedFieldOf(must_differ);
+  std::vector<int> excluded_codes;
+  if (differ != kCodedFieldCount) {
+    for (const std::string& name : also_not) {
+      if (const auto it = code_of_[differ].find(name); it != code_of_[differ].end()) {
+        excluded_codes.push_back(it->second);
+      }
+    }
+  }
   // The GPU-count and size gaps, once per distinct count and model rather than per configuration.
   constexpr double kUnset = std::numeric_limits<double>::infinity();
   std::vector<double> size_gaps(model_sizes_.size(), kUnset);
@@ -268,7 +278,10 @@ std::vector<AnchorChoice> AnchorIndex::OtherConfigurations(const Configuration& 
     const int num_gpus = num_gpus_[c];
     const bool same_semantics = batch_semantics_[c] == configuration.batch_semantics;
     if (IsQueried(configuration, asked, c)) return;
-    if (differ != kCodedFieldCount && same(differ)) return;
+    if (differ != kCodedFieldCount &&
+        (same(differ) || absl::c_linear_search(excluded_codes, codes[differ]))) {
+      return;
+    }
     const double stack_bonus = StackBonus(stack, asked, c);
     const bool bar_set = std::ssize(best_so_far) == count;
     // The score without its gaps, which only lower it, decides most configurations at once.

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/types/span.h"
 #include "core/data/benchmark_record.h"
 #include "core/fit/anchor_curve.h"
 #include "core/model/workload_features.h"
@@ -57,10 +58,12 @@ class AnchorIndex {
   // configuration first (same model, hardware, framework, precision; close GPU count and model
   // size; other hardware of the same software stack, see SetSoftwareStacks), each the
   // configuration's curve nearest to `shape`. With a `must_differ` field, only configurations
-  // whose value of that field differs from the query's.
+  // whose value of that field differs from the query's and from every name in `also_not`
+  // (other spellings of the query's value, such as the GPU's under other campaigns' names).
   std::vector<AnchorChoice> OtherConfigurations(
       const Configuration& configuration, const Shape& shape, int count,
-      ConfigurationField must_differ = ConfigurationField::kNone) const;
+      ConfigurationField must_differ = ConfigurationField::kNone,
+      absl::Span<const std::string> also_not = {}) const;
 
   // The curves at `from` and at `to` of the configuration most similar to `configuration` (by the
   // score OtherConfigurations ranks by, without its shape term) among the others that measured

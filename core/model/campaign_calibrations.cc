@@ -14,18 +14,18 @@ namespace {
 
 // Measured and interpolated points are scored against their own curve's fit (measurement noise,
 // not a prediction's error), and the campaigns' spread is a draw of a whole campaign: neither is
-// one campaign's prediction error, so both stay pooled.
+// one campaign's prediction error, so both stay pooled. So does a GPU the data lack: how far its
+// prediction errs is the GPU's more than the campaign's, and a campaign's own scores of it are
+// draws of its few GPUs, however many points each has.
 bool Splits(RowKind kind) {
-  return kind != RowKind::kMeasurement && kind != RowKind::kCampaignSpread;
+  return kind != RowKind::kMeasurement && kind != RowKind::kCampaignSpread &&
+         kind != RowKind::kUnseenHardware;
 }
 
 }  // namespace
 
 const IntervalCalibration* CampaignCalibration::Find(RowKind kind, double level) const {
   if (!Splits(kind)) return nullptr;
-  // A campaign without scores of a GPU the data lack (a bundle before format 22) reads its scores
-  // of every name they lack, as the pooled calibration does.
-  if (kind == RowKind::kUnseenHardware) kind = points_.KindRead(kind, level);
   return CampaignScoresSuffice(points_.ScoreCount(kind), level) ? &points_ : nullptr;
 }
 
@@ -64,36 +64,6 @@ void CampaignCalibrations::EncodeTo(ByteWriter& writer) const {
     calibration.EncodeTo(writer);
     calibration.EncodeLaterKindsTo(writer);
   }
-}
-
-void CampaignCalibrations::EncodeUnseenHardwareTo(ByteWriter& writer) const {
-  const std::vector<std::string> names = Campaigns();
-  writer.PutU32(static_cast<uint32_t>(names.size()));
-  for (const std::string& campaign : names) {
-    calibrations_.at(campaign).points().EncodeUnseenHardwareTo(writer);
-  }
-}
-
-absl::Status CampaignCalibrations::DecodeUnseenHardwareFrom(ByteReader& reader,
-                                                            const IntervalCalibration& pooled) {
-  PERFCAST_ASSIGN_OR_RETURN(const uint32_t count, reader.GetU32());
-  const std::vector<std::string> names = Campaigns();
-  if (count != names.size()) {
-    return absl::DataLossError(absl::StrCat("bundle: campaign calibrations: ", count,
-                                            " campaigns' unseen hardware, expected ",
-                                            names.size()));
-  }
-  uint64_t total = 0;
-  for (const std::string& campaign : names) {
-    IntervalCalibration& calibration = calibrations_.at(campaign).points_;
-    PERFCAST_RETURN_IF_ERROR(calibration.DecodeUnseenHardwareFrom(reader));
-    total += calibration.ScoreCount(RowKind::kUnseenHardware);
-  }
-  if (total > pooled.ScoreCount(RowKind::kUnseenHardware)) {
-    return absl::DataLossError(
-        "bundle: campaign calibrations: more scores than the pooled calibration holds");
-  }
-  return absl::OkStatus();
 }
 
 absl::StatusOr<CampaignCalibrations> CampaignCalibrations::DecodeFrom(

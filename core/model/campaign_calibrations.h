@@ -25,17 +25,14 @@ class CampaignCalibration {
 
   // The calibration where its scores of `kind` suffice for `level` (CampaignScoresSuffice);
   // otherwise null, and the pooled one answers. It never borrows another
-  // situation's scores, as the pooled kOneCurveShape does: the pooled ones are the better stand-in
-  // (kUnseenHardware without scores of its own reads the campaign's kUnseenName, which stood for
-  // it before format 22).
-  // Null for measured and interpolated points and the campaigns' spread, which stay pooled.
+  // situation's scores, as the pooled kOneCurveShape does: the pooled ones are the better stand-in.
+  // Null for measured and interpolated points, the campaigns' spread and a GPU the data lack,
+  // which stay pooled.
   const IntervalCalibration* Find(RowKind kind, double level) const;
 
   const IntervalCalibration& points() const { return points_; }
 
  private:
-  friend class CampaignCalibrations;  // decodes the kinds later formats append
-
   IntervalCalibration points_;
 };
 
@@ -68,11 +65,6 @@ class CampaignCalibrations {
   // are the campaigns' together), or a calibration that fails IntervalCalibration's own checks.
   static absl::StatusOr<CampaignCalibrations> DecodeFrom(ByteReader& reader,
                                                          const IntervalCalibration& pooled);
-  // Each campaign's kUnseenHardware scores, in the order of EncodeTo, after their count (format
-  // 22 appends them after the last section). DataLoss for a count other than the campaigns',
-  // more scores than `pooled` holds, or a calibration that fails IntervalCalibration's checks.
-  void EncodeUnseenHardwareTo(ByteWriter& writer) const;
-  absl::Status DecodeUnseenHardwareFrom(ByteReader& reader, const IntervalCalibration& pooled);
 
  private:
   absl::flat_hash_map<std::string, CampaignCalibration> calibrations_;

@@ -6,11 +6,14 @@
 #include <limits>
 #include <optional>
 #include <random>
+#include <string>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
+#include "core/catalogue/catalogue.h"
 #include "core/data/curve.h"
 #include "core/fit/anchor_curve.h"
 #include "core/ml/tree_ensemble.h"
@@ -90,6 +93,19 @@ std::array<std::vector<ErrorRecord>, 2> CollectHeldOutErrors(
     }
     curves_named[{ConfigurationField::kCampaign, configuration.campaign}].push_back(
         static_cast<int>(i));
+  }
+  // A GPU held out as new is new under every name the data spell it with (the hardware folds'
+  // types): its spellings, and the curves on any of them (sorted).
+  const Catalogue* catalogue = options.catalogue.get();
+  std::vector<std::string> type_of_curve;
+  absl::flat_hash_map<std::string, std::vector<std::string>> spellings_of_type;
+  absl::flat_hash_map<std::string, std::vector<int>> curves_of_type;
+  for (size_t i = 0; i < index.anchors().size(); ++i) {
+    const std::string& hardware = index.anchors()[i].curve().configuration.hardware;
+    type_of_curve.push_back(HardwareTypeOf(hardware, catalogue));
+    std::vector<std::string>& spellings = spellings_of_type[type_of_curve.back()];
+    if (!absl::c_linear_search(spellings, hardware)) spellings.push_back(hardware);
+    curves_of_type[type_of_curve.back()].push_back(static_cast<int>(i));
   }
   std::array<std::vector<ErrorRecord>, 2> records;
   for (size_t i = 0; i < index.anchors().size(); ++i) {
@@ -203,25 +219,30 @@ std::array<std::vector<ErrorRecord>, 2> CollectHeldOutErrors(
     // physical figures, is hidden from the features as well. Calibration half only (ErrorRecord).
     if (half != 1) continue;
     for (ConfigurationField field : kNamedConfigurationFields) {
+      const bool hardware = field == ConfigurationField::kHardware;
       const std::vector<Anchor> differing = AnchorsOf(
           index,
-          index.OtherConfigurations(curve.configuration, curve.shape, kOtherConfigurations, field));
-      const std::vector<int>& named = curves_named.at({field, NameOf(curve.configuration, field)});
+          index.OtherConfigurations(
+              curve.configuration, curve.shape, kOtherConfigurations, field,
+              hardware ? absl::Span<const std::string>(spellings_of_type.at(type_of_curve[i]))
+                       : absl::Span<const std::string>()));
+      const std::vector<int>& named =
+          hardware ? curves_of_type.at(type_of_curve[i])
+                   : curves_named.at({field, NameOf(curve.configuration, field)});
       Configuration as_queried = curve.configuration;
       if (field == ConfigurationField::kFramework) as_queried.framework.clear();
       // Without hardware folds, a hardware name's errors come from models that saw other
-      // configurations of that hardware, and understate a new GPU's.
-      const TreeEnsemble& model = field == ConfigurationField::kHardware &&
-                                          !models.by_hardware.empty() &&
-                                          !hardware_fold_of_curve.empty()
-                                      ? models.by_hardware[hardware_fold_of_curve[i]]
-                                      : configuration_models[configuration_fold];
+      // configurations of that hardware, and understate a new GPU's: they join the other names'
+      // pool only, and a GPU the data lack reads that pool (kUnseenHardware has no scores).
+      const bool type_unseen =
+          hardware && !models.by_hardware.empty() && !hardware_fold_of_curve.empty();
+      const TreeEnsemble& model = type_unseen ? models.by_hardware[hardware_fold_of_curve[i]]
+                                              : configuration_models[configuration_fold];
       for (const CurvePoint& point : curve.points) {
         add(PredictionCase::kNewConfiguration, model, differing, point,
             {.configuration = true, .curves = named},
-            {.unseen_field = field == ConfigurationField::kHardware
-                                 ? UnseenField::kHardware
-                                 : UnseenField::kFrameworkModelOrPrecision,
+            {.unseen_field =
+                 type_unseen ? UnseenField::kHardware : UnseenField::kFrameworkModelOrPrecision,
              .queried = &as_queried});
       }
     }

@@ -95,7 +95,8 @@ class IntervalCalibration {
   static absl::StatusOr<IntervalCalibration> DecodeFrom(ByteReader& reader);
   // The kinds from kFirstLaterRowKind to kUnseenHardware, after their count.
   void EncodeLaterKindsTo(ByteWriter& writer) const;
-  // DataLoss, as DecodeFrom, and for a count of kinds other than this build's.
+  // DataLoss, as DecodeFrom, and for a count of kinds other than the one every format since 15
+  // wrote.
   absl::Status DecodeLaterKindsFrom(ByteReader& reader);
   // kUnseenHardware alone. DataLoss as DecodeFrom.
   void EncodeUnseenHardwareTo(ByteWriter& writer) const;

@@ -31,7 +31,6 @@ inline std::string Format21PayloadOf(const PerfcastModel& model) {
   ByteWriter unseen_hardware;
   state.calibration.EncodeUnseenHardwareTo(unseen_hardware);
   state.whole_curve_calibration.EncodeUnseenHardwareTo(unseen_hardware);
-  state.campaign_calibrations.EncodeUnseenHardwareTo(unseen_hardware);
   return WithoutTail(*payload, unseen_hardware.Take());
 }
 

@@ -2,9 +2,12 @@
 
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "core/catalogue/physical_features.h"
+#include "core/catalogue/unresolved_names.h"
 #include "core/data/benchmark_csv.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -156,6 +159,26 @@ TEST(CatalogueTest, TheSpellingsOfOneGpuAreOneHardwareType) {
   EXPECT_EQ(HardwareTypeOf(" My GPU ", &catalogue), HardwareTypeOf("my gpu", &catalogue));
   EXPECT_EQ(HardwareTypeOf("NVIDIA H100", nullptr), HardwareTypeOf("nvidia h100", nullptr));
   EXPECT_NE(HardwareTypeOf("NVIDIA H100", nullptr), HardwareTypeOf("NVIDIA H100 80GB", nullptr));
+}
+
+TEST(CatalogueTest, AModelOfOneGpuUnderTwoSpellingsIsAtRiskWhenHardwareIsHeldOut) {
+  const Catalogue catalogue = ShippedCatalogue();
+  std::vector<BenchmarkRecord> records;
+  for (const auto& [hardware, model] : std::vector<std::pair<std::string, std::string>>{
+           {"NVIDIA H100", "org/one-gpu-model"},
+           {"NVIDIA H100 80GB HBM3", "org/one-gpu-model"},
+           {"NVIDIA H100", "org/two-gpu-model"},
+           {"AMD MI300X", "org/two-gpu-model"}}) {
+    BenchmarkRecord record;
+    record.configuration = {hardware, 1, "vllm", model, "fp16"};
+    records.push_back(record);
+  }
+  // new-hardware holds out both spellings of the H100 at once, leaving its model untrained.
+  const std::vector<UnresolvedName> unresolved =
+      FindUnresolvedNames(records, catalogue, NamesAtRisk::kEveryHardware);
+  ASSERT_EQ(unresolved.size(), 1u);
+  EXPECT_EQ(unresolved[0].name, "org/one-gpu-model");
+  EXPECT_EQ(unresolved[0].rows, 2);
 }
 
 TEST(CatalogueTest, TwoNamesThatDifferOnlyInCaseAreRefused) {

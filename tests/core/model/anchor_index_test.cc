@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "core/catalogue/catalogue.h"
 #include "core/data/benchmark_csv.h"
 #include "core/data/curve.h"
@@ -141,6 +142,47 @@ TEST(OtherConfigurationsTest, PassingConfigurationsOverNeverChangesTheChoice) {
     }
   }
   EXPECT_GT(compared, 5000);
+}
+
+TEST(OtherConfigurationsTest, AnotherSpellingOfTheQuerysNameIsNoOtherName) {
+  const DefaultIndex& d = Default();
+  constexpr char kH100[] = "NVIDIA H100 SXM 80GB";
+  const auto type_of = [&](const Configuration& c) {
+    return HardwareTypeOf(c.hardware, &d.catalogue);
+  };
+  // Every spelling of the H100 in the data, and its configurations.
+  std::vector<std::string> spellings;
+  std::vector<const Configuration*> h100s;
+  for (const Configuration& c : d.index.configurations()) {
+    if (type_of(c) != kH100) continue;
+    h100s.push_back(&c);
+    if (!absl::c_linear_search(spellings, c.hardware)) spellings.push_back(c.hardware);
+  }
+  ASSERT_GE(spellings.size(), 3u);
+  const auto h100s_among = [&](const std::vector<AnchorChoice>& chosen) {
+    int count = 0;
+    for (const AnchorChoice& c : chosen) {
+      count += type_of(d.index.anchors()[c.anchor_index].curve().configuration) == kH100;
+    }
+    return count;
+  };
+  // Told only that the name must differ, the nearest configurations of some include the same GPU
+  // under other spellings; told the spellings too, never.
+  int with_twins = 0;
+  for (const Configuration* h100 : h100s) {
+    const Shape shape{1024, 1024};
+    with_twins += h100s_among(d.index.OtherConfigurations(*h100, shape, 8,
+                                                          ConfigurationField::kHardware)) > 0;
+    const std::vector<AnchorChoice> by_type =
+        d.index.OtherConfigurations(*h100, shape, 8, ConfigurationField::kHardware, spellings);
+    EXPECT_EQ(by_type.size(), 8u);
+    EXPECT_EQ(h100s_among(by_type), 0) << h100->hardware << " " << h100->model;
+    // Names of no field exclude nothing.
+    EXPECT_EQ(
+        Chosen(d.index.OtherConfigurations(*h100, shape, 8, ConfigurationField::kNone, spellings)),
+        Chosen(d.index.OtherConfigurations(*h100, shape, 8)));
+  }
+  EXPECT_GT(with_twins, 10);
 }
 
 TEST(OtherConfigurationsTest, NoCountNoChoice) {

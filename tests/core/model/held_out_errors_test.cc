@@ -226,11 +226,19 @@ TEST_F(HeldOutErrorsTest, AWholeCurveBoundCountsEachPredictionOfACurve) {
 }
 
 TEST(UnseenHardwareTest, AGpuTheDataLackIsCalibratedApartFromOtherUnseenNames) {
-  // The synthetic systems under a second engine at 0.7 times the level: configurations differ in
-  // hardware and in engine. One campaign, so that neither a campaign's own scores nor the
-  // campaigns' spread enter an interval.
-  std::vector<BenchmarkRecord> records = testing::SyntheticRecords();
+  // The synthetic systems on two more GPUs at 1.3 times the level (four hardware types, enough
+  // for hardware folds), and all of them under a second engine at 0.7 times: configurations
+  // differ in hardware and in engine. One campaign, so that neither a campaign's own scores nor
+  // the campaigns' spread enter an interval.
+  std::vector<BenchmarkRecord> records;
   for (BenchmarkRecord r : testing::SyntheticRecords()) {
+    records.push_back(r);
+    r.configuration.hardware = r.configuration.hardware == "gpu-a" ? "gpu-c" : "gpu-d";
+    r.throughput_tokens_per_s *= 1.3;
+    records.push_back(r);
+  }
+  for (size_t i = 0, n = records.size(); i < n; ++i) {
+    BenchmarkRecord r = records[i];
     r.configuration.framework = "sglang";
     r.throughput_tokens_per_s *= 0.7;
     records.push_back(r);
@@ -285,6 +293,17 @@ TEST(UnseenHardwareTest, AGpuTheDataLackIsCalibratedApartFromOtherUnseenNames) {
           << configuration.hardware << " " << configuration.framework;
     }
   }
+}
+
+TEST_F(HeldOutErrorsTest, WithoutHardwareFoldsAGpuReadsEveryUnseenNamesScores) {
+  // Two hardware types, too few for hardware folds: the GPU's records come from models that
+  // trained on its other configurations, which understate a new GPU's errors, and join the pool.
+  EXPECT_FALSE(one_campaign_->state().cross_fit->folds.of_configuration_by_hardware.has_value());
+  const IntervalCalibration& pooled = one_campaign_->state().calibration;
+  EXPECT_EQ(pooled.ScoreCount(RowKind::kUnseenHardware), 0u);
+  EXPECT_GT(pooled.ScoreCount(RowKind::kUnseenName), 0u);
+  EXPECT_EQ(pooled.ScoreQuantile(RowKind::kUnseenHardware, 0.9),
+            pooled.ScoreQuantile(RowKind::kUnseenName, 0.9));
 }
 
 TEST_F(HeldOutErrorsTest, FirstResultsNeverTrainTheErrorPredictor) {
