@@ -213,10 +213,11 @@ std::array<std::vector<ErrorRecord>, 2> CollectHeldOutErrors(
       }
     }
     // A configuration with a name the data lacks: predicted only from configurations that differ
-    // in that name, without the neighbourhood of any curve that carries it. A fold model grown on
-    // these data has still trained on rows of other configurations with the name, so these errors
-    // are if anything smaller than a truly unseen name's; a framework name, which carries no
-    // physical figures, is hidden from the features as well. Calibration half only (ErrorRecord).
+    // in that name, without the neighbourhood of any curve that carries it. A configuration-fold
+    // model has still trained on rows of other configurations with the name, so these errors are
+    // if anything smaller than a truly unseen name's (a hardware-fold model has not, below); a
+    // framework name, which carries no physical figures, is hidden from the features as well.
+    // Calibration half only (ErrorRecord).
     if (half != 1) continue;
     for (ConfigurationField field : kNamedConfigurationFields) {
       const bool hardware = field == ConfigurationField::kHardware;

@@ -102,12 +102,10 @@ double IntervalCalibration::ScoreQuantile(RowKind row_kind, double level) const 
 }
 
 RowKind IntervalCalibration::KindRead(RowKind kind, double level) const {
-  if (kind == RowKind::kUnseenHardware) {
-    return counts_[static_cast<int>(kind)] > 0 ? kind : RowKind::kUnseenName;
-  }
-  if (kind != RowKind::kOneCurveShape) return kind;
+  if (kind != RowKind::kOneCurveShape && kind != RowKind::kUnseenHardware) return kind;
   // The corrected level ScoreQuantile reads, computed alike, so that the two agree at the edge.
-  return ReachesLevel(counts_[static_cast<int>(kind)], level) ? kind : RowKind::kOtherShape;
+  if (ReachesLevel(counts_[static_cast<int>(kind)], level)) return kind;
+  return kind == RowKind::kOneCurveShape ? RowKind::kOtherShape : RowKind::kUnseenName;
 }
 
 void IntervalCalibration::EncodeKindTo(int kind, ByteWriter& writer) const {

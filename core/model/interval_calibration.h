@@ -30,8 +30,9 @@ enum class RowKind {
   // scores, it borrows kOtherShape's quantiles (KindRead).
   kOneCurveShape,
   // kUnseenName's records of the hardware alone, by models that never trained on its hardware
-  // type -> a new configuration on a GPU the data lack. With no scores (a bundle before format
-  // 22), it borrows kUnseenName's quantiles (KindRead).
+  // type -> a new configuration on a GPU the data lack. With too few scores for the level (none
+  // in a bundle before format 22, or from data without hardware folds), it borrows kUnseenName's
+  // quantiles (KindRead).
   kUnseenHardware,
 };
 inline constexpr int kRowKindCount = 8;
@@ -82,8 +83,8 @@ class IntervalCalibration {
   double ScoreQuantile(RowKind kind, double level) const;
   // The situation whose quantiles `kind` reads at `level` before that rule: kOneCurveShape
   // borrows kOtherShape's until it has the scores the level needs (level (n + 1) / n <= 1;
-  // fewer cap its quantile at the largest score, which covers less than the level);
-  // kUnseenHardware borrows kUnseenName's where it has no scores; any other kind, its own.
+  // fewer cap its quantile at the largest score, which covers less than the level), and
+  // kUnseenHardware kUnseenName's alike; any other kind, its own.
   RowKind KindRead(RowKind kind, double level) const;
   // How many scores calibrated `kind`; 0 when it was never calibrated (kOneCurveShape may borrow
   // with more: KindRead).

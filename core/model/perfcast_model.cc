@@ -473,7 +473,10 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
     const double log_throughput = log_throughputs[i];
     const double expected_absolute_log_error = expected_absolute_log_errors[i];
     const int batch_size = p.batch_size;
-    const RowKind kind = KindOf(p.prediction_case, unseen, one_own_curve);
+    RowKind kind = KindOf(p.prediction_case, unseen, one_own_curve);
+    // A GPU without scores of its own (a bundle before format 22, data without hardware folds)
+    // reads every unseen name's situation, its campaign's own included, as before.
+    if (kind == RowKind::kUnseenHardware) kind = s.calibration.KindRead(kind, confidence_level);
     // The whole-curve calibration where it holds the kind that would be read (a kind that
     // borrows another's quantiles reads them in the same calibration).
     const bool whole_curve = scope == IntervalScope::kWholeCurve && kind != RowKind::kMeasurement &&

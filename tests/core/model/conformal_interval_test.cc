@@ -244,7 +244,9 @@ TEST(IntervalCalibrationTest, ANewShapeOfOneCurveHasItsOwnQuantilesOrBorrowsANew
   const std::string other_bytes = other.Take();
   ByteReader other_reader(other_bytes);
   IntervalCalibration target;
-  EXPECT_EQ(target.DecodeLaterKindsFrom(other_reader).code(), absl::StatusCode::kDataLoss);
+  const absl::Status refused = target.DecodeLaterKindsFrom(other_reader);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(refused.message().find("later interval kinds"), std::string::npos) << refused;
 }
 
 TEST(IntervalCalibrationTest, AGpuTheDataLackHasItsOwnQuantilesOrBorrowsAnyUnseenNames) {

@@ -14,6 +14,7 @@
 
 #include "core/bundle/model_codec.h"
 #include "core/model/anchored_prediction.h"
+#include "core/model/campaign_calibrations.h"
 #include "core/model/perfcast_model.h"
 #include "core/model/perfcast_model_internal.h"
 #include "core/model/split_conformal.h"
@@ -292,6 +293,36 @@ TEST(UnseenHardwareTest, AGpuTheDataLackIsCalibratedApartFromOtherUnseenNames) {
                   pooled.ScoreQuantile(RowKind::kUnseenName, 0.9) * expected, 1e-9)
           << configuration.hardware << " " << configuration.framework;
     }
+  }
+}
+
+TEST_F(HeldOutErrorsTest, AFormat21BundleAnswersACampaignsNewGpuWithItsOwnUnseenNames) {
+  // Four GPUs (hardware folds) and two campaigns, each with a calibration of its own.
+  const PerfcastModel::State& state = two_campaigns_->state();
+  ASSERT_GT(state.calibration.ScoreCount(RowKind::kUnseenHardware), 0u);
+  const CampaignCalibration* lab_a = state.campaign_calibrations.Of("lab-a");
+  ASSERT_NE(lab_a, nullptr);
+  const IntervalCalibration* own = lab_a->Find(RowKind::kUnseenName, 0.9);
+  ASSERT_NE(own, nullptr);
+  EXPECT_EQ(lab_a->Find(RowKind::kUnseenHardware, 0.9), nullptr) << "a GPU's stay pooled";
+  auto as_format_21 = DecodeModelBundle(
+      testing::SealedAsFormat(testing::Format21PayloadOf(*two_campaigns_->model), 21));
+  ASSERT_TRUE(as_format_21.ok()) << as_format_21.status();
+  // A new GPU asked as lab-a measures, from anchors of lab-a (no share of the campaigns' spread).
+  const Configuration new_gpu{"gpu-z", 2, "vllm", "org/model-7b", "fp16", "lab-a"};
+  const int batches[] = {8, 64};
+  auto now = two_campaigns_->model->Predict({new_gpu, {256, 256}}, batches, 0.9);
+  auto then = (*as_format_21)->Predict({new_gpu, {256, 256}}, batches, 0.9);
+  ASSERT_TRUE(now.ok() && then.ok());
+  for (size_t i = 0; i < now->size(); ++i) {
+    ASSERT_EQ((*now)[i].prediction_case, PredictionCase::kNewConfiguration);
+    const double expected = std::log1p((*now)[i].expected_relative_error);
+    // Format 22: the GPUs' pooled scores. Format 21: the campaign's own scores of every unseen
+    // name, as that format always answered.
+    EXPECT_NEAR(std::log((*now)[i].upper_tokens_per_s / (*now)[i].throughput_tokens_per_s),
+                state.calibration.ScoreQuantile(RowKind::kUnseenHardware, 0.9) * expected, 1e-9);
+    EXPECT_NEAR(std::log((*then)[i].upper_tokens_per_s / (*then)[i].throughput_tokens_per_s),
+                own->ScoreQuantile(RowKind::kUnseenName, 0.9) * expected, 1e-9);
   }
 }
 
