@@ -88,8 +88,20 @@ double IntervalCalibration::ScoreQuantile(PredictionCase prediction_case, double
 }
 
 double IntervalCalibration::ScoreQuantile(RowKind row_kind, double level) const {
+  const RowKind read = KindRead(row_kind, level);
+  const double quantile = QuantileOf(read, level);
+  // A GPU the data lack is a name they lack: never narrower than every unseen name's. Its own
+  // scores are mostly of GPUs like the data's many; a GPU unlike them (another stack) errs as
+  // the other names do, or more.
+  if (read == RowKind::kUnseenHardware) {
+    return std::max(quantile, QuantileOf(RowKind::kUnseenName, level));
+  }
+  return quantile;
+}
+
+double IntervalCalibration::QuantileOf(RowKind row_kind, double level) const {
   // A case never seen in training borrows the widest calibrated case rather than claiming 0.
-  int kind = static_cast<int>(KindRead(row_kind, level));
+  int kind = static_cast<int>(row_kind);
   if (quantiles_[kind].empty()) kind = static_cast<int>(RowKind::kOtherConfiguration);
   const std::vector<double>* quantiles = &quantiles_[kind];
   if (quantiles->empty()) return 0;

@@ -79,7 +79,8 @@ class IntervalCalibration {
   // prediction (level * (n + 1) / n, capped at the largest score seen). REQUIRES: 0 < level < 1.
   double ScoreQuantile(PredictionCase prediction_case, double level) const;
   // The same for a situation; kOneCurveShape with too few scores borrows kOtherShape's
-  // (KindRead), and one never calibrated the new-configuration quantiles.
+  // (KindRead), and one never calibrated the new-configuration quantiles. kUnseenHardware is never
+  // below kUnseenName.
   double ScoreQuantile(RowKind kind, double level) const;
   // The situation whose quantiles `kind` reads at `level` before that rule: kOneCurveShape
   // borrows kOtherShape's until it has the scores the level needs (level (n + 1) / n <= 1;
@@ -104,6 +105,8 @@ class IntervalCalibration {
   absl::Status DecodeUnseenHardwareFrom(ByteReader& reader);
 
  private:
+  // The quantile of `kind`'s own scores at `level`, corrected (ScoreQuantile without its rules).
+  double QuantileOf(RowKind kind, double level) const;
   void EncodeKindTo(int kind, ByteWriter& writer) const;
   absl::Status DecodeKindFrom(int kind, ByteReader& reader);
 

@@ -278,6 +278,13 @@ TEST(IntervalCalibrationTest, AGpuTheDataLackHasItsOwnQuantilesOrBorrowsAnyUnsee
   EXPECT_EQ(with.KindRead(RowKind::kUnseenHardware, 0.9), RowKind::kUnseenHardware);
   EXPECT_NEAR(with.ScoreQuantile(RowKind::kUnseenHardware, 0.9),
               2 * with.ScoreQuantile(RowKind::kUnseenName, 0.9), 1e-9);
+  // Never below every unseen name's: GPUs that erred less than the other names read theirs.
+  std::array<std::vector<double>, kRowKindCount> smaller = scores;
+  for (double& score : smaller[static_cast<int>(RowKind::kUnseenHardware)]) score /= 8;
+  const IntervalCalibration below = IntervalCalibration::FromScores(smaller);
+  EXPECT_EQ(below.KindRead(RowKind::kUnseenHardware, 0.9), RowKind::kUnseenHardware);
+  EXPECT_EQ(below.ScoreQuantile(RowKind::kUnseenHardware, 0.9),
+            below.ScoreQuantile(RowKind::kUnseenName, 0.9));
 
   // Its scores travel in a section of their own, after every other kind's.
   ByteWriter writer;
