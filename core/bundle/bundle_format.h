@@ -14,9 +14,8 @@ namespace perfcast {
 inline constexpr absl::string_view kBundleMagic = "PERFCAST";
 // 22: the unseen-name scores of the hardware alone (RowKind::kUnseenHardware), which a new
 // configuration on a GPU the data lack reads, follow the campaigns' calibrations, pooled and
-// whole-curve (IntervalCalibration::EncodeUnseenHardwareTo); a
-// bundle of format 21 or older calibrates a GPU the data lack with every unseen name's scores,
-// as it did.
+// whole-curve (IntervalCalibration::EncodeUnseenHardwareTo); a bundle of format 21 or older
+// calibrates a GPU the data lack with every unseen name's scores, as it did.
 // 21: each campaign's own throughput interval calibration for each point
 // (CampaignCalibrations::EncodeTo) follows the campaign TTFT scores; a bundle of format 20 or
 // older calibrates every campaign's throughput intervals with the pooled scores, as it did.

@@ -13,8 +13,8 @@ namespace perfcast {
 // order, a human-readable manifest, the ModelInfo, the feature vocabulary, the anchor curves, the
 // correction model, the physical exponents, the catalogue files when the model has a catalogue,
 // the workload scales, the error predictor and the interval calibration, then the sections each
-// later format appended (bundle_format.h), each campaign's own throughput calibration last; each
-// is written by its own type. A change to any of them is a new kBundleFormatVersion.
+// later format appended (bundle_format.h), the scores of a GPU the data lack last; each is
+// written by its own type. A change to any of them is a new kBundleFormatVersion.
 //
 // Thread safety: both functions are free of shared state; call them from any thread.
 std::string EncodeModelBundle(const PerfcastModel& model);

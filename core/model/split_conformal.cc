@@ -13,16 +13,11 @@
 namespace perfcast {
 namespace {
 
-// The campaign of the curve at anchor index `curve` ("" for none).
-const std::string& CampaignOf(const AnchorIndex& index, int curve) {
-  static const std::string kNone;
-  if (curve < 0) return kNone;
-  return index.anchors()[curve].curve().configuration.campaign;
-}
-
 // The campaign of the curve a record predicted ("" for a record of no curve).
 const std::string& CampaignOf(const AnchorIndex& index, const ErrorRecord& record) {
-  return CampaignOf(index, record.curve);
+  static const std::string kNone;
+  if (record.curve < 0) return kNone;
+  return index.anchors()[record.curve].curve().configuration.campaign;
 }
 
 }  // namespace
