@@ -12,6 +12,9 @@ namespace perfcast {
 //   magic "PERFCAST" | u32 format version | u64 payload size | u64 FNV-1a-64 of payload | payload
 // All integers little-endian. The payload starts with a human-readable manifest string.
 inline constexpr absl::string_view kBundleMagic = "PERFCAST";
+// 23: no new section; a prediction combines its anchors' corrected readings by their median
+// (AnchorCombination::kMedian), as the held-out errors that calibrated its intervals did. A bundle
+// of format 22 or older averages them, as its intervals were calibrated.
 // 22: the unseen-name scores of the hardware alone (RowKind::kUnseenHardware), which a new
 // configuration on a GPU the data lack reads, follow the campaigns' calibrations, pooled and
 // whole-curve (IntervalCalibration::EncodeUnseenHardwareTo); a bundle of format 21 or older
@@ -60,7 +63,7 @@ inline constexpr absl::string_view kBundleMagic = "PERFCAST";
 // section; version 7 still loads, with no latency answers. 6: the catalogue carries frameworks.csv.
 // 5: one-hot columns that are not set are missing, no longer 0. A server that finds a version older
 // than kOldestReadableBundleFormatVersion retrains rather than loading it.
-inline constexpr uint32_t kBundleFormatVersion = 22;
+inline constexpr uint32_t kBundleFormatVersion = 23;
 inline constexpr uint32_t kOldestReadableBundleFormatVersion = 7;
 // The correction of an older bundle was trained on anchors that follow their fits past their last
 // batch: attaching rooflines to them would change what it corrects.
@@ -83,6 +86,8 @@ inline constexpr uint32_t kFirstBundleFormatWithCampaignLatencyScores = 20;
 inline constexpr uint32_t kFirstBundleFormatWithCampaignCalibrations = 21;
 // Format 22 on, the unseen hardware's scores follow them.
 inline constexpr uint32_t kFirstBundleFormatWithUnseenHardwareScores = 22;
+// Format 23 on, a prediction reads its anchors' median.
+inline constexpr uint32_t kFirstBundleFormatWithMedianOfAnchors = 23;
 
 std::string SealBundle(absl::string_view payload);
 // InvalidArgument for a file that is not a perfcast bundle or has a format version outside

@@ -209,6 +209,10 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> DecodeModelBundle(absl::str
       std::move(index), std::move(features), std::move(correction), physical_exponents, scales,
       std::move(error_predictor), std::move(calibration), std::move(campaign_levels));
   state->info = info;
+  // Version 22 ends here: its intervals were calibrated on the mean of the anchors' readings.
+  if (version < kFirstBundleFormatWithMedianOfAnchors) {
+    state->anchor_combination = AnchorCombination::kMean;
+  }
   state->latency = std::move(latency);
   state->whole_curve_calibration = std::move(whole_curve_calibration);
   state->campaign_calibrations = std::move(campaign_calibrations);

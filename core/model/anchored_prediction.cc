@@ -12,8 +12,11 @@ namespace {
 AnchoredPrediction Combine(const Corrector& corrector, const Configuration& configuration,
                            const Shape& shape, absl::Span<const Anchor> anchors, double batch_size,
                            absl::Span<const float> corrections,
-                           absl::Span<const CatalogueTransfer> transfers) {
+                           absl::Span<const CatalogueTransfer> transfers,
+                           absl::Span<const double> level_offsets) {
   const size_t anchor_count = corrections.size();
+  double readings[kMaxAnchors];
+  double shifted_readings[kMaxAnchors];
   double sum = 0, sum_of_squares = 0, shape_distance = 0;
   int max_batch_size = 1;
   bool own_configuration = false;
@@ -23,6 +26,8 @@ AnchoredPrediction Combine(const Corrector& corrector, const Configuration& conf
         std::log(anchor.ThroughputAt(batch_size)) + corrections[i] +
         corrector.physical_exponents.LogScale(
             AnchorKindOf(configuration, anchor.curve().configuration, transfers[i]), transfers[i]);
+    readings[i] = value;
+    shifted_readings[i] = value + (level_offsets.empty() ? 0.0 : level_offsets[i]);
     sum += value;
     sum_of_squares += value * value;
     shape_distance += ShapeDistance(shape, anchor.curve().shape);
@@ -32,12 +37,26 @@ AnchoredPrediction Combine(const Corrector& corrector, const Configuration& conf
   const double n = static_cast<double>(anchor_count);
   AnchoredPrediction out;
   const double mean = sum / n;
+  const double combined =
+      CombineAnchorReadings(absl::MakeSpan(readings, anchor_count), corrector.combination);
+  // The campaigns' levels move the held answer afterwards, as measured steps do (below): by
+  // what they move the combination of the readings.
+  double level_shift = 0;
+  if (!level_offsets.empty() && corrector.combination == AnchorCombination::kMean) {
+    for (size_t i = 0; i < anchor_count; ++i) level_shift += level_offsets[i];
+    level_shift /= n;
+  } else if (!level_offsets.empty()) {
+    level_shift = CombineAnchorReadings(absl::MakeSpan(shifted_readings, anchor_count),
+                                        corrector.combination) -
+                  combined;
+  }
   // The ceiling guards against anchors of other systems and the trees adding up to more than the
   // query's hardware can do. A curve of the query's own configuration says what it does: some
   // measure above the ceiling (a catalogue figure that is off), and their extrapolations must not
   // fall below their own last points. Every anchor's transfer carries the same query roofline.
   out.log_throughput =
-      own_configuration ? mean : corrector.physical_exponents.Ceiled(mean, transfers[0]);
+      (own_configuration ? combined : corrector.physical_exponents.Ceiled(combined, transfers[0])) +
+      level_shift;
   out.features.shape = shape;
   out.features.batch_size = batch_size;
   out.features.anchor_count = static_cast<int>(anchor_count);
@@ -47,11 +66,13 @@ AnchoredPrediction Combine(const Corrector& corrector, const Configuration& conf
   return out;
 }
 
-}  // namespace
-
-AnchoredPrediction PredictFromAnchors(const TransferFeatures& features, const Corrector& corrector,
-                                      const Configuration& configuration, const Shape& shape,
-                                      absl::Span<const Anchor> anchors, double batch_size) {
+// PredictFromAnchors, each anchor's reading moved by its campaign's `level_offsets` (none when
+// empty) after the ceiling (Combine).
+AnchoredPrediction PredictAtOneBatchSize(const TransferFeatures& features,
+                                         const Corrector& corrector,
+                                         const Configuration& configuration, const Shape& shape,
+                                         absl::Span<const Anchor> anchors, double batch_size,
+                                         absl::Span<const double> level_offsets) {
   const size_t anchor_count = std::min(anchors.size(), kMaxAnchors);
   const size_t columns = static_cast<size_t>(features.column_count());
   float rows[kMaxAnchors * kMaxFeatureColumns];
@@ -67,21 +88,38 @@ AnchoredPrediction PredictFromAnchors(const TransferFeatures& features, const Co
                               absl::Span<float>(corrections, anchor_count));
   return Combine(corrector, configuration, shape, anchors, batch_size,
                  absl::Span<const float>(corrections, anchor_count),
-                 absl::Span<const CatalogueTransfer>(transfers, anchor_count));
+                 absl::Span<const CatalogueTransfer>(transfers, anchor_count), level_offsets);
 }
 
-std::vector<AnchoredPrediction> PredictFromAnchorsEach(const TransferFeatures& features,
-                                                       const Corrector& corrector,
-                                                       const Configuration& configuration,
-                                                       const Shape& shape,
-                                                       absl::Span<const Anchor> anchors,
-                                                       absl::Span<const double> batch_sizes) {
+}  // namespace
+
+double CombineAnchorReadings(absl::Span<double> values, AnchorCombination combination) {
+  const size_t n = values.size();
+  if (combination == AnchorCombination::kMean) {
+    double sum = 0;
+    for (double value : values) sum += value;
+    return sum / static_cast<double>(n);
+  }
+  std::sort(values.begin(), values.end());
+  return n % 2 == 1 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
+AnchoredPrediction PredictFromAnchors(const TransferFeatures& features, const Corrector& corrector,
+                                      const Configuration& configuration, const Shape& shape,
+                                      absl::Span<const Anchor> anchors, double batch_size) {
+  return PredictAtOneBatchSize(features, corrector, configuration, shape, anchors, batch_size, {});
+}
+
+std::vector<AnchoredPrediction> PredictFromAnchorsEach(
+    const TransferFeatures& features, const Corrector& corrector,
+    const Configuration& configuration, const Shape& shape, absl::Span<const Anchor> anchors,
+    absl::Span<const double> batch_sizes, absl::Span<const double> level_offsets) {
   std::vector<AnchoredPrediction> out;
   out.reserve(batch_sizes.size());
   if (batch_sizes.size() <= 1) {
     for (double batch_size : batch_sizes) {
-      out.push_back(
-          PredictFromAnchors(features, corrector, configuration, shape, anchors, batch_size));
+      out.push_back(PredictAtOneBatchSize(features, corrector, configuration, shape, anchors,
+                                          batch_size, level_offsets));
     }
     return out;
   }
@@ -111,7 +149,8 @@ std::vector<AnchoredPrediction> PredictFromAnchorsEach(const TransferFeatures& f
     }
     out.push_back(Combine(corrector, configuration, shape, anchors, batch_sizes[b],
                           absl::Span<const float>(batch_corrections, anchor_count),
-                          absl::Span<const CatalogueTransfer>(batch_transfers, anchor_count)));
+                          absl::Span<const CatalogueTransfer>(batch_transfers, anchor_count),
+                          level_offsets));
   }
   return out;
 }

@@ -15,8 +15,8 @@
 
 namespace perfcast {
 
-// How many anchors a prediction averages over, per case. More anchors average out the noise of
-// single curves; farther ones add less information.
+// How many anchors a prediction combines, per case. More anchors outvote the noise of single
+// curves; farther ones add less information.
 inline constexpr int kSiblingsWithOwnCurve = 2;
 inline constexpr int kSiblingsForNewShape = 3;
 inline constexpr int kOtherConfigurations = 4;
@@ -39,31 +39,45 @@ struct AnchoredPrediction {
   ErrorFeatures features;
 };
 
+// How the corrected anchors' log throughputs make one answer. A bundle of format 22 or older
+// averages them, as its intervals were calibrated; from format 23 their median answers (of an
+// even count, the mean of the middle two). An anchor of another system can sit in another regime
+// than the query (its KV cache full where the query's is not, a harness's odd curve), and its
+// corrected reading then errs by far more than the others': it moves a mean by a quarter of that
+// (of four anchors) and a median not at all.
+enum class AnchorCombination { kMean, kMedian };
+
 // The learned part of a prediction: an anchor is first scaled by the datasheets' ratios to
 // fitted powers (another configuration's speed, another shape's roofline step), then corrected by
 // `model`. Linear in the log ratio, the scaling carries over to hardware beyond anything seen,
-// where trees alone stay flat. Read from anchors of other configurations only, the mean is held at
-// the efficiency ceiling of the query's roofline (PhysicalExponents::Ceiled).
+// where trees alone stay flat. Read from anchors of other configurations only, the combined
+// answer is held at the efficiency ceiling of the query's roofline (PhysicalExponents::Ceiled).
 struct Corrector {
   const TreeEnsemble& model;
   PhysicalExponents physical_exponents;
+  AnchorCombination combination = AnchorCombination::kMedian;
 };
 
-// log(throughput) from the anchors (at most kMaxAnchors used), each scaled and corrected,
-// averaged; and how much the anchors agree. REQUIRES: `anchors` is non-empty and
-// features.column_count() <= kMaxFeatureColumns.
+// The answer of `values` (the anchors' corrected log throughputs) under `combination`.
+// REQUIRES: `values` is non-empty; it is reordered.
+double CombineAnchorReadings(absl::Span<double> values, AnchorCombination combination);
+
+// log(throughput) from the anchors (at most kMaxAnchors used), each scaled and corrected, then
+// combined (Corrector::combination); and how much the anchors agree. REQUIRES: `anchors` is
+// non-empty and features.column_count() <= kMaxFeatureColumns.
 AnchoredPrediction PredictFromAnchors(const TransferFeatures& features, const Corrector& corrector,
                                       const Configuration& configuration, const Shape& shape,
                                       absl::Span<const Anchor> anchors, double batch_size);
 
 // PredictFromAnchors at each of `batch_sizes`, the same answers, with each anchor's trees walked
-// for all batch sizes at once (TreeEnsemble::PredictSimilarRows).
-std::vector<AnchoredPrediction> PredictFromAnchorsEach(const TransferFeatures& features,
-                                                       const Corrector& corrector,
-                                                       const Configuration& configuration,
-                                                       const Shape& shape,
-                                                       absl::Span<const Anchor> anchors,
-                                                       absl::Span<const double> batch_sizes);
+// for all batch sizes at once (TreeEnsemble::PredictSimilarRows). `level_offsets`, one per anchor
+// where not empty, move each anchor's reading from its campaign's level to the query's (§8): the
+// answer moves by what they move the combined readings, after the efficiency ceiling, as a
+// measured step moves it.
+std::vector<AnchoredPrediction> PredictFromAnchorsEach(
+    const TransferFeatures& features, const Corrector& corrector,
+    const Configuration& configuration, const Shape& shape, absl::Span<const Anchor> anchors,
+    absl::Span<const double> batch_sizes, absl::Span<const double> level_offsets = {});
 
 // How many of `anchors` are curves of `configuration`.
 int OwnCurveCount(absl::Span<const Anchor> anchors, const Configuration& configuration);

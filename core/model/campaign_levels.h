@@ -26,10 +26,11 @@ struct CampaignResidual {
 // Each trained campaign's level: how much higher (> 0) or lower its harness measures than the
 // population of campaigns, in log throughput (docs/METHOD.md §8). A residual says how far a
 // curve's campaign lies from its anchors' campaigns, so the levels solve
-// residual = level(campaign) - mean(level(anchor campaigns)) jointly, with the curve-weighted
-// mean level at 0; each is shrunk towards 0 by how many curves back it (an empirical-Bayes
-// estimate of a random effect), so that a campaign's first few curves move its predictions
-// without a single odd curve moving them far.
+// residual = level(campaign) - mean(level(anchor campaigns)) jointly (exact for anchors whose
+// readings are averaged; for their median, as a prediction takes, an approximation), with the
+// curve-weighted mean level at 0; each is shrunk towards 0 by how many curves back it (an
+// empirical-Bayes estimate of a random effect), so that a campaign's first few curves move its
+// predictions without a single odd curve moving them far.
 //
 // Thread safety: immutable after construction.
 class CampaignLevels {

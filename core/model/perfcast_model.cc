@@ -370,20 +370,19 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
                              OwnCurveCount(anchors, query.configuration) == 1;
   // Anchors of other campaigns carry their campaign's level: taken out, the query's put in.
   const size_t used_anchors = std::min(anchors.size(), kMaxAnchors);
-  double level_shift = 0;
+  std::vector<double> level_offsets(used_anchors, 0.0);
   int of_other_campaigns = 0;
   for (size_t i = 0; i < used_anchors; ++i) {
     const std::string& campaign = anchors[i].curve->curve().configuration.campaign;
     if (campaign != query.configuration.campaign) {
-      level_shift += query_level - s.campaign_levels.LevelOf(campaign);
+      level_offsets[i] = query_level - s.campaign_levels.LevelOf(campaign);
       ++of_other_campaigns;
     }
   }
-  level_shift /= static_cast<double>(used_anchors);
   // How far an answer read across campaigns may lie from what the campaign measures is the
   // campaigns' scatter (RowKind::kCampaignSpread); an answer read partly across them, that share
   // of it. A population answer is read wholly across them; a named campaign's, by the share of its
-  // anchors that other campaigns measured (an answer is a mean of their readings), times one less
+  // anchors that other campaigns measured (an answer is made of their readings), times one less
   // the weight a shape transfer reads off the configuration's own curve (per point, below). A
   // campaign's few results say little about how far its other configurations and shapes lie from
   // the others'.
@@ -429,9 +428,9 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
   std::vector<double> log_throughputs;
   std::vector<size_t> anchored_points;
   std::vector<ErrorFeatures> error_features;
-  std::vector<AnchoredPrediction> anchored_each =
-      PredictFromAnchorsEach(s.features, {s.correction.ensemble(), s.physical_exponents},
-                             query.configuration, query.shape, anchors, anchored_batch_sizes);
+  std::vector<AnchoredPrediction> anchored_each = PredictFromAnchorsEach(
+      s.features, {s.correction.ensemble(), s.physical_exponents, s.anchor_combination},
+      query.configuration, query.shape, anchors, anchored_batch_sizes, level_offsets);
   for (int batch_size : batch_sizes) {
     PointPrediction p;
     p.batch_size = batch_size;
@@ -451,7 +450,6 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
       AnchoredPrediction& anchored = anchored_each[next_neighbourhood];
       anchored.features.prediction_case = p.prediction_case;
       anchored.features.neighbourhood = neighbourhoods[next_neighbourhood++];
-      anchored.log_throughput += level_shift;
       ApplyShapeTransfer(transfer, batch_size, anchored);
       log_throughputs.push_back(anchored.log_throughput);
       anchored_points.push_back(out.size());

@@ -10,6 +10,7 @@
 #include "core/data/benchmark_record.h"
 #include "core/ml/xgboost_regressor.h"
 #include "core/model/anchor_index.h"
+#include "core/model/anchored_prediction.h"
 #include "core/model/campaign_calibrations.h"
 #include "core/model/campaign_levels.h"
 #include "core/model/cross_fit_folds.h"
@@ -65,6 +66,9 @@ struct PerfcastModel::State {
   TransferFeatures features;
   XGBoostRegressor correction;
   PhysicalExponents physical_exponents;
+  // How a prediction combines its anchors' readings: the median, or the mean for a bundle of
+  // format 22 or older, whose intervals were calibrated on means.
+  AnchorCombination anchor_combination = AnchorCombination::kMedian;
   WorkloadSimilarity similarity;  // over index.anchors()
   ErrorPredictor error_predictor;
   IntervalCalibration calibration;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -18,6 +19,29 @@ inline std::string WithoutTail(absl::string_view payload, absl::string_view tail
   if (payload.size() < tail.size()) return "";
   EXPECT_EQ(payload.substr(payload.size() - tail.size()), tail);
   return std::string(payload.substr(0, payload.size() - tail.size()));
+}
+
+// `payload` sealed as a bundle of format `version` (the little-endian version follows the 8-byte
+// magic; the checksum covers the payload only).
+inline std::string SealedAsFormat(absl::string_view payload, uint8_t version) {
+  std::string bundle = SealBundle(payload);
+  bundle[8] = static_cast<char>(version);
+  return bundle;
+}
+
+// `model` as a bundle of format 22 answers: today's payload (format 23 added no bytes), whose
+// predictions average their anchors' readings rather than take their median. Tests that compare
+// an older format's answers with today's model compare them with this, which differs from the
+// older format only in what the test is about.
+inline std::shared_ptr<const PerfcastModel> AsFormat22(const PerfcastModel& model) {
+  const std::string current = EncodeModelBundle(model);
+  absl::StatusOr<absl::string_view> payload = OpenBundle(current);
+  EXPECT_TRUE(payload.ok()) << payload.status();
+  if (!payload.ok()) return nullptr;
+  absl::StatusOr<std::shared_ptr<const PerfcastModel>> decoded =
+      DecodeModelBundle(SealedAsFormat(*payload, 22));
+  EXPECT_TRUE(decoded.ok()) << decoded.status();
+  return decoded.ok() ? *decoded : nullptr;
 }
 
 // The payload of `model`'s bundle as format 21 wrote it: today's without the scores of hardware
@@ -91,14 +115,6 @@ inline std::string Format14PayloadOf(const PerfcastModel& model) {
   state.calibration.EncodeLaterKindsTo(later);
   state.whole_curve_calibration.EncodeLaterKindsTo(later);
   return WithoutTail(Format15PayloadOf(model), later.Take());
-}
-
-// `payload` sealed as a bundle of format `version` (the little-endian version follows the 8-byte
-// magic; the checksum covers the payload only).
-inline std::string SealedAsFormat(absl::string_view payload, uint8_t version) {
-  std::string bundle = SealBundle(payload);
-  bundle[8] = static_cast<char>(version);
-  return bundle;
 }
 
 }  // namespace perfcast::testing

@@ -194,9 +194,12 @@ double HalfWidth(const PointPrediction& p) {
 const Configuration kMeasured{"gpu-a", 2, "vllm", "org/model-7b", "fp16"};
 
 TEST(CampaignCalibrationsModelTest, ACampaignThatErrsMoreReadsItsOwnWiderIntervals) {
-  auto model = TrainOn(RecordsOfASteadyAndAnErraticCampaign());
+  auto trained = TrainOn(RecordsOfASteadyAndAnErraticCampaign());
+  ASSERT_NE(trained, nullptr);
+  // Answers averaged over their anchors, as format 20 does: only the calibration differs.
+  auto model = testing::AsFormat22(*trained);
   ASSERT_NE(model, nullptr);
-  auto pooled = AsFormat20(*model);
+  auto pooled = AsFormat20(*trained);
   ASSERT_NE(pooled, nullptr);
   const int batches[] = {8, 32, 512};
   for (const char* campaign : {"steady", "erratic"}) {
@@ -256,9 +259,11 @@ TEST(CampaignCalibrationsModelTest, OneCampaignAnswersAsThePooledCalibrationDid)
            r.shape.input_tokens != 256;
   });
   for (BenchmarkRecord& r : records) r.configuration.campaign = r.source = "solo";
-  auto model = TrainOn(records);
+  auto trained = TrainOn(records);
+  ASSERT_NE(trained, nullptr);
+  auto model = testing::AsFormat22(*trained);
   ASSERT_NE(model, nullptr);
-  auto pooled = AsFormat20(*model);
+  auto pooled = AsFormat20(*trained);
   ASSERT_NE(pooled, nullptr);
   Configuration measured = kMeasured;
   measured.campaign = "solo";

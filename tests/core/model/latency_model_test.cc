@@ -425,7 +425,8 @@ TEST(LatencyBundleTest, AFormatSevenBundleLoadsWithoutLatencyAnswers) {
   std::string old = testing::SealedAsFormat(payload.substr(0, payload.size() - tail), 7);
   absl::StatusOr<std::shared_ptr<const PerfcastModel>> loaded = DecodeModelBundle(old);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
-  auto before = model->Predict({kKnown, {300, 700}}, kBatches, 0.9);
+  // Format 7 averages the anchors' readings, as format 22 still does.
+  auto before = testing::AsFormat22(*model)->Predict({kKnown, {300, 700}}, kBatches, 0.9);
   auto after = (*loaded)->Predict({kKnown, {300, 700}}, kBatches, 0.9);
   ASSERT_TRUE(before.ok() && after.ok());
   for (size_t i = 0; i < before->size(); ++i) {
@@ -548,7 +549,8 @@ TEST(LatencyCampaignScoresTest, ACampaignWhoseTtftErrsMoreReadsItsOwnWiderCalibr
     unseen.num_gpus = 8;
     unseen.campaign = k == 0 ? "steady" : "erratic";
     const PredictionQuery query{unseen, {256, 256}};
-    auto own = model->Predict(query, batches, 0.9);
+    // Averaged over the anchors as format 19 does: only the calibration differs.
+    auto own = testing::AsFormat22(*model)->Predict(query, batches, 0.9);
     auto then = (*pooled)->Predict(query, batches, 0.9);
     ASSERT_TRUE(own.ok() && then.ok());
     for (size_t i = 0; i < own->size(); ++i) {
@@ -577,7 +579,7 @@ TEST(LatencyCampaignScoresTest, OneCampaignAnswersAsThePooledCalibrationDid) {
   for (const PredictionQuery& query :
        {PredictionQuery{kKnown, {256, 256}}, PredictionQuery{kKnown, {300, 700}},
         PredictionQuery{unseen, {256, 256}}, PredictionQuery{unseen, {300, 700}}}) {
-    auto now = model->Predict(query, kBatches, 0.9);
+    auto now = testing::AsFormat22(*model)->Predict(query, kBatches, 0.9);
     auto then = (*pooled)->Predict(query, kBatches, 0.9);
     ASSERT_TRUE(now.ok() && then.ok());
     for (size_t i = 0; i < now->size(); ++i) {
@@ -771,7 +773,8 @@ TEST(LatencySiblingTest, ANewConfigurationBlendsTheCorrectionWithItsSibling) {
   Configuration sibling = kKnown;
   sibling.num_gpus = 4;
   const int batches[] = {8, 64, 512};
-  auto now = trained->Predict({unseen, {256, 256}}, batches, 0.9);
+  // Averaged over the anchors as format 15 does: only the sibling differs.
+  auto now = testing::AsFormat22(*trained)->Predict({unseen, {256, 256}}, batches, 0.9);
   auto then = (*as_format15)->Predict({unseen, {256, 256}}, batches, 0.9);
   ASSERT_TRUE(now.ok() && then.ok());
   for (size_t i = 0; i < now->size(); ++i) {
