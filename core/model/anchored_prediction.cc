@@ -37,18 +37,25 @@ AnchoredPrediction Combine(const Corrector& corrector, const Configuration& conf
   const double n = static_cast<double>(anchor_count);
   AnchoredPrediction out;
   const double mean = sum / n;
+  // The query's own curve, read past its measured batches, is not one reading among peers: it is
+  // the system itself, and the median of it and two other shapes would drop it wherever it lies
+  // outside them, which is where it knows what they do not.
+  bool reads_own_curve = false;
+  for (size_t i = 0; i < anchor_count; ++i) reads_own_curve |= anchors[i].is_same_curve;
+  const AnchorCombination combination =
+      reads_own_curve ? AnchorCombination::kMean : corrector.combination;
   const double combined =
-      CombineAnchorReadings(absl::MakeSpan(readings, anchor_count), corrector.combination);
+      CombineAnchorReadings(absl::MakeSpan(readings, anchor_count), combination);
   // The campaigns' levels move the held answer afterwards, as measured steps do (below): by
   // what they move the combination of the readings.
   double level_shift = 0;
-  if (!level_offsets.empty() && corrector.combination == AnchorCombination::kMean) {
+  if (!level_offsets.empty() && combination == AnchorCombination::kMean) {
     for (size_t i = 0; i < anchor_count; ++i) level_shift += level_offsets[i];
     level_shift /= n;
   } else if (!level_offsets.empty()) {
-    level_shift = CombineAnchorReadings(absl::MakeSpan(shifted_readings, anchor_count),
-                                        corrector.combination) -
-                  combined;
+    level_shift =
+        CombineAnchorReadings(absl::MakeSpan(shifted_readings, anchor_count), combination) -
+        combined;
   }
   // The ceiling guards against anchors of other systems and the trees adding up to more than the
   // query's hardware can do. A curve of the query's own configuration says what it does: some

@@ -45,6 +45,8 @@ struct AnchoredPrediction {
 // than the query (its KV cache full where the query's is not, a harness's odd curve), and its
 // corrected reading then errs by far more than the others': it moves a mean by a quarter of that
 // (of four anchors) and a median not at all.
+// Past the batches of the query's own curve (an anchor that is the same curve) the readings are
+// still averaged: that curve is the system itself, not one peer among its anchors.
 enum class AnchorCombination { kMean, kMedian };
 
 // The learned part of a prediction: an anchor is first scaled by the datasheets' ratios to

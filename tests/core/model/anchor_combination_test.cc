@@ -80,6 +80,40 @@ TEST_F(AnchorCombinationModelTest, AFreshModelReadsTheMedianOfItsAnchors) {
   EXPECT_NEAR(std::log(predicted->front().throughput_tokens_per_s), median, 1e-9);
 }
 
+TEST_F(AnchorCombinationModelTest, PastItsOwnCurveAConfigurationAveragesItsAnchors) {
+  ASSERT_NE(model_, nullptr);
+  const PerfcastModel::State& state = PerfcastModelInternal::StateOf(model());
+  const Configuration configuration{"gpu-a", 1, "vllm", "org/model-7b", "fp16"};
+  const Shape shape{256, 256};
+  const int own = state.index.Find(configuration, shape);
+  ASSERT_GE(own, 0);
+  std::vector<Anchor> anchors = {{&state.index.anchors()[own], true}};
+  for (const Anchor& other :
+       AnchorsOf(state.index,
+                 state.index.SameConfiguration(configuration, shape, kSiblingsWithOwnCurve))) {
+    anchors.push_back(other);
+  }
+  ASSERT_EQ(anchors.size(), 3u);
+  const double batch_size = 1024;
+  const double mean = PredictFromAnchors(state.features,
+                                         {state.correction.ensemble(), state.physical_exponents,
+                                          AnchorCombination::kMean},
+                                         configuration, shape, anchors, batch_size)
+                          .log_throughput;
+  const double asked_for_median =
+      PredictFromAnchors(
+          state.features,
+          {state.correction.ensemble(), state.physical_exponents, AnchorCombination::kMedian},
+          configuration, shape, anchors, batch_size)
+          .log_throughput;
+  EXPECT_DOUBLE_EQ(asked_for_median, mean);
+  const int batches[] = {1024};
+  auto predicted = model().Predict({configuration, shape}, batches, 0.9);
+  ASSERT_TRUE(predicted.ok()) << predicted.status();
+  ASSERT_EQ(predicted->front().prediction_case, PredictionCase::kExtrapolatedBatch);
+  EXPECT_NEAR(std::log(predicted->front().throughput_tokens_per_s), mean, 1e-9);
+}
+
 TEST_F(AnchorCombinationModelTest, ABundleOfFormat22ReadsTheMeanItsIntervalsWereCalibratedOn) {
   ASSERT_NE(model_, nullptr);
   const Configuration configuration{"gpu-a", 8, "vllm", "org/model-7b", "fp16"};
