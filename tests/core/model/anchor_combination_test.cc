@@ -52,6 +52,16 @@ class AnchorCombinationModelTest : public ::testing::Test {
 
 std::shared_ptr<const PerfcastModel>* AnchorCombinationModelTest::model_ = nullptr;
 
+// The log throughput the model's corrector gives `anchors` at `batch_size` under `combination`.
+double Combined(const PerfcastModel::State& state, AnchorCombination combination,
+                const Configuration& configuration, const Shape& shape,
+                absl::Span<const Anchor> anchors, double batch_size) {
+  return PredictFromAnchors(state.features,
+                            {state.correction.ensemble(), state.physical_exponents, combination},
+                            configuration, shape, anchors, batch_size)
+      .log_throughput;
+}
+
 TEST_F(AnchorCombinationModelTest, AFreshModelReadsTheMedianOfItsAnchors) {
   ASSERT_NE(model_, nullptr);
   const PerfcastModel::State& state = PerfcastModelInternal::StateOf(model());
@@ -61,16 +71,9 @@ TEST_F(AnchorCombinationModelTest, AFreshModelReadsTheMedianOfItsAnchors) {
   const std::vector<Anchor> anchors = AnchorsOf(
       state.index, state.index.OtherConfigurations(configuration, shape, kOtherConfigurations));
   ASSERT_GE(anchors.size(), 3u);
-  const double median = PredictFromAnchors(state.features,
-                                           {state.correction.ensemble(), state.physical_exponents,
-                                            AnchorCombination::kMedian},
-                                           configuration, shape, anchors, 16)
-                            .log_throughput;
-  const double mean = PredictFromAnchors(state.features,
-                                         {state.correction.ensemble(), state.physical_exponents,
-                                          AnchorCombination::kMean},
-                                         configuration, shape, anchors, 16)
-                          .log_throughput;
+  const double median =
+      Combined(state, AnchorCombination::kMedian, configuration, shape, anchors, 16);
+  const double mean = Combined(state, AnchorCombination::kMean, configuration, shape, anchors, 16);
   // The synthetic configurations differ: their readings are not symmetric about their mean.
   ASSERT_GT(std::abs(median - mean), 1e-3);
   const int batches[] = {16};
@@ -95,17 +98,10 @@ TEST_F(AnchorCombinationModelTest, PastItsOwnCurveAConfigurationAveragesItsAncho
   }
   ASSERT_EQ(anchors.size(), 3u);
   const double batch_size = 1024;
-  const double mean = PredictFromAnchors(state.features,
-                                         {state.correction.ensemble(), state.physical_exponents,
-                                          AnchorCombination::kMean},
-                                         configuration, shape, anchors, batch_size)
-                          .log_throughput;
+  const double mean =
+      Combined(state, AnchorCombination::kMean, configuration, shape, anchors, batch_size);
   const double asked_for_median =
-      PredictFromAnchors(
-          state.features,
-          {state.correction.ensemble(), state.physical_exponents, AnchorCombination::kMedian},
-          configuration, shape, anchors, batch_size)
-          .log_throughput;
+      Combined(state, AnchorCombination::kMedian, configuration, shape, anchors, batch_size);
   EXPECT_DOUBLE_EQ(asked_for_median, mean);
   const int batches[] = {1024};
   auto predicted = model().Predict({configuration, shape}, batches, 0.9);
@@ -136,11 +132,8 @@ TEST_F(AnchorCombinationModelTest, ABundleOfFormat22ReadsTheMeanItsIntervalsWere
   const std::vector<Anchor> anchors =
       AnchorsOf(state.index,
                 state.index.OtherConfigurations(configuration, query.shape, kOtherConfigurations));
-  const double mean = PredictFromAnchors(state.features,
-                                         {state.correction.ensemble(), state.physical_exponents,
-                                          AnchorCombination::kMean},
-                                         configuration, query.shape, anchors, 16)
-                          .log_throughput;
+  const double mean =
+      Combined(state, AnchorCombination::kMean, configuration, query.shape, anchors, 16);
   auto old = (*as_format22)->Predict(query, batches, 0.9);
   ASSERT_TRUE(old.ok()) << old.status();
   EXPECT_NEAR(std::log(old->front().throughput_tokens_per_s), mean, 1e-9);
