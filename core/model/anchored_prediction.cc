@@ -46,7 +46,7 @@ AnchoredPrediction Combine(const Corrector& corrector, const Configuration& conf
       reads_own_curve ? AnchorCombination::kMean : corrector.combination;
   const double combined =
       CombineAnchorReadings(absl::MakeSpan(readings, anchor_count), combination);
-  // The campaigns' levels move the held answer afterwards, as measured steps do (below): by
+  // The campaigns' levels move the held answer afterwards, as measured steps do: by
   // what they move the combination of the readings.
   double level_shift = 0;
   if (!level_offsets.empty() && combination == AnchorCombination::kMean) {

@@ -71,11 +71,11 @@ AnchoredPrediction PredictFromAnchors(const TransferFeatures& features, const Co
                                       const Configuration& configuration, const Shape& shape,
                                       absl::Span<const Anchor> anchors, double batch_size);
 
-// PredictFromAnchors at each of `batch_sizes`, the same answers, with each anchor's trees walked
-// for all batch sizes at once (TreeEnsemble::PredictSimilarRows). `level_offsets`, one per anchor
-// where not empty, move each anchor's reading from its campaign's level to the query's (§8): the
-// answer moves by what they move the combined readings, after the efficiency ceiling, as a
-// measured step moves it.
+// PredictFromAnchors at each of `batch_sizes` (the same answers without offsets), with each
+// anchor's trees walked for all batch sizes at once (TreeEnsemble::PredictSimilarRows).
+// `level_offsets`, one per anchor used (at most kMaxAnchors) where not empty, move each anchor's
+// reading from its campaign's level to the query's (§8): the answer moves by what they move the
+// combined readings, after the efficiency ceiling, as a measured step moves it.
 std::vector<AnchoredPrediction> PredictFromAnchorsEach(
     const TransferFeatures& features, const Corrector& corrector,
     const Configuration& configuration, const Shape& shape, absl::Span<const Anchor> anchors,
