@@ -20,6 +20,7 @@ AnchoredPrediction Combine(const Corrector& corrector, const Configuration& conf
   double sum = 0, sum_of_squares = 0, shape_distance = 0;
   int max_batch_size = 1;
   bool own_configuration = false;
+  bool reads_own_curve = false;
   for (size_t i = 0; i < anchor_count; ++i) {
     const AnchorCurve& anchor = *anchors[i].curve;
     const double value =
@@ -33,6 +34,7 @@ AnchoredPrediction Combine(const Corrector& corrector, const Configuration& conf
     shape_distance += ShapeDistance(shape, anchor.curve().shape);
     max_batch_size = std::max(max_batch_size, anchor.max_batch_size());
     own_configuration = own_configuration || anchor.curve().configuration == configuration;
+    reads_own_curve = reads_own_curve || anchors[i].is_same_curve;
   }
   const double n = static_cast<double>(anchor_count);
   AnchoredPrediction out;
@@ -40,8 +42,6 @@ AnchoredPrediction Combine(const Corrector& corrector, const Configuration& conf
   // The query's own curve, read past its measured batches, is not one reading among peers: it is
   // the system itself, and the median of it and two other shapes would drop it wherever it lies
   // outside them, which is where it knows what they do not.
-  bool reads_own_curve = false;
-  for (size_t i = 0; i < anchor_count; ++i) reads_own_curve |= anchors[i].is_same_curve;
   const AnchorCombination combination =
       reads_own_curve ? AnchorCombination::kMean : corrector.combination;
   const double combined =
