@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -648,10 +649,16 @@ absl::StatusOr<int> RunCatalogue(const CommandLine& line) {
   absl::StatusOr<std::vector<BenchmarkRecord>> records = ReadAll(line.GetAll("data"));
   if (!records.ok()) return records.status();
   std::set<std::string> hardware, models, precisions;
+  // The models of the runs that record no precision: each reads its checkpoint's.
+  std::map<std::string, std::set<std::string>> models_without_precision;
   for (const BenchmarkRecord& record : *records) {
     hardware.insert(record.configuration.hardware);
     models.insert(record.configuration.model);
-    precisions.insert(record.configuration.precision);
+    if (Catalogue::RecordsNoPrecision(record.configuration.precision)) {
+      models_without_precision[record.configuration.precision].insert(record.configuration.model);
+    } else {
+      precisions.insert(record.configuration.precision);
+    }
   }
   int unresolved = 0;
   auto report = [&](absl::string_view kind, const std::set<std::string>& names, auto find) {
@@ -665,6 +672,16 @@ absl::StatusOr<int> RunCatalogue(const CommandLine& line) {
   report("hardware", hardware, [&](const std::string& n) { return c.FindAccelerator(n); });
   report("model", models, [&](const std::string& n) { return c.FindModel(n); });
   report("precision", precisions, [&](const std::string& n) { return c.FindPrecision(n); });
+  for (const auto& [name, its_models] : models_without_precision) {
+    for (const std::string& model : its_models) {
+      const PrecisionSpec* checkpoint = c.PrecisionOf({.model = model, .precision = name});
+      if (checkpoint == nullptr) ++unresolved;
+      std::cout << absl::StrFormat(
+          "%-10s %-40s -> %s\n", "precision", absl::StrCat("'", name, "' of ", model),
+          checkpoint != nullptr ? absl::StrCat(checkpoint->name, " (its checkpoint)")
+                                : "UNKNOWN (the catalogue gives no checkpoint_precision)");
+    }
+  }
   return unresolved == 0 ? 0 : 5;
 }
 

@@ -184,6 +184,16 @@ absl::StatusOr<Catalogue> Catalogue::Parse(CatalogueFiles files, absl::string_vi
                                              " name (case does not count)"));
     }
   }
+  // A checkpoint precision names a precision entry, so that a run recording none reads one.
+  for (const ModelSpec& model : catalogue.models_) {
+    if (model.checkpoint_precision.empty() ||
+        catalogue.LookupPrecision(model.checkpoint_precision) != nullptr) {
+      continue;
+    }
+    return absl::InvalidArgumentError(absl::StrCat(
+        PathIn(directory, kModelsFile), ": model '", model.name, "': checkpoint_precision: '",
+        model.checkpoint_precision, "' is not a precision of ", kPrecisionsFile, " or an alias"));
+  }
   catalogue.files_ = std::move(files);
   return catalogue;
 }
@@ -244,13 +254,25 @@ std::vector<std::string> Catalogue::ClosestNamesTo(ConfigurationField field, abs
   return {};
 }
 
+bool Catalogue::RecordsNoPrecision(absl::string_view precision) {
+  return FoldName(precision).empty() || FoldName(precision) == FoldName(kNotPublished);
+}
+
+const PrecisionSpec* Catalogue::PrecisionOf(const Configuration& configuration) const {
+  if (const PrecisionSpec* named = LookupPrecision(configuration.precision)) return named;
+  if (!RecordsNoPrecision(configuration.precision)) return nullptr;
+  const ModelSpec* model = LookupModel(configuration.model);
+  if (model == nullptr || model->checkpoint_precision.empty()) return nullptr;
+  return LookupPrecision(model->checkpoint_precision);
+}
+
 CatalogueEntryNames Catalogue::EntryNamesOf(const Configuration& configuration) const {
   CatalogueEntryNames names;
   if (const AcceleratorSpec* accelerator = LookupAccelerator(configuration.hardware)) {
     names.accelerator = accelerator->name;
   }
   if (const ModelSpec* model = LookupModel(configuration.model)) names.model = model->name;
-  if (const PrecisionSpec* precision = LookupPrecision(configuration.precision)) {
+  if (const PrecisionSpec* precision = PrecisionOf(configuration)) {
     names.precision = precision->name;
   }
   if (const FrameworkSpec* framework = LookupFramework(configuration.framework)) {
@@ -268,9 +290,12 @@ absl::StatusOr<ResolvedConfiguration> Catalogue::Resolve(const Configuration& co
   absl::StatusOr<const ModelSpec*> model = FindModel(configuration.model);
   if (!model.ok()) return model.status();
   resolved.model = *model;
-  absl::StatusOr<const PrecisionSpec*> precision = FindPrecision(configuration.precision);
-  if (!precision.ok()) return precision.status();
-  resolved.precision = *precision;
+  resolved.precision = PrecisionOf(configuration);
+  if (resolved.precision == nullptr) {
+    absl::StatusOr<const PrecisionSpec*> precision = FindPrecision(configuration.precision);
+    if (!precision.ok()) return precision.status();
+    resolved.precision = *precision;
+  }
   return resolved;
 }
 
@@ -280,7 +305,7 @@ std::optional<ResolvedConfiguration> Catalogue::LookupConfiguration(
   resolved.num_gpus = configuration.num_gpus;
   resolved.accelerator = LookupAccelerator(configuration.hardware);
   resolved.model = LookupModel(configuration.model);
-  resolved.precision = LookupPrecision(configuration.precision);
+  resolved.precision = PrecisionOf(configuration);
   if (resolved.accelerator == nullptr || resolved.model == nullptr ||
       resolved.precision == nullptr) {
     return std::nullopt;

@@ -84,8 +84,17 @@ class Catalogue {
   // name does not resolve or the entry names none. On the prediction path, so no error is built.
   absl::string_view SoftwareStackOf(absl::string_view hardware) const;
 
-  // The hardware, model and precision of `configuration`; NotFound naming the first of them the
-  // catalogue lacks.
+  // The precision entry of `configuration`. One that records no precision (empty, or
+  // kNotPublished) is read as its model's checkpoint precision, where the catalogue gives it:
+  // serving stacks load a checkpoint in the type it is stored in unless told otherwise (vLLM's
+  // `--dtype auto`, AIConfigurator's inference of the checkpoint's type). Null where neither
+  // resolves; a named precision the catalogue lacks is never replaced.
+  const PrecisionSpec* PrecisionOf(const Configuration& configuration) const;
+  // Whether `precision` names no precision (RecordsNoPrecision("na")).
+  static bool RecordsNoPrecision(absl::string_view precision);
+
+  // The hardware, model and precision of `configuration` (its precision by PrecisionOf);
+  // NotFound naming the first of them the catalogue lacks.
   absl::StatusOr<ResolvedConfiguration> Resolve(const Configuration& configuration) const;
   // The same without the error: nullopt where a name is missing. For per-query and per-row paths
   // that do without the entry, where building the message (a search for the closest names) would

@@ -23,6 +23,9 @@ class CatalogueRow {
 
   // A cell that must not be empty.
   absl::StatusOr<std::string> Text(absl::string_view column) const;
+  // A cell that may be empty, or whose column the file may lack (one added after the file was
+  // written, as a bundle's stored catalogue may be): "" then.
+  std::string OptionalText(absl::string_view column) const { return std::string(Cell(column)); }
   // A cell that must hold a finite number > 0.
   absl::StatusOr<double> PositiveNumber(absl::string_view column) const;
   // Empty means unknown (nullopt); otherwise a finite number > 0.

@@ -72,6 +72,7 @@ absl::StatusOr<std::vector<ModelSpec>> ParseModelTable(absl::string_view text,
       return row.Error("active_parameters",
                        "must be given, and below parameters, exactly when experts > 1");
     }
+    spec.checkpoint_precision = row.OptionalText("checkpoint_precision");
     absl::StatusOr<std::string> source = row.Text("source");
     if (!source.ok()) return source.status();
     spec.source = *std::move(source);

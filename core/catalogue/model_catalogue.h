@@ -28,6 +28,10 @@ struct ModelSpec {
   int experts = 1;
   int experts_per_token = 1;
   int vocabulary = 0;
+  // The precision name (of precisions.csv, or an alias) the published weights are stored in;
+  // empty where the catalogue does not say. A run that records no precision is read as this one
+  // (Catalogue::PrecisionOf).
+  std::string checkpoint_precision;
   std::string source;
 
   // KV-cache elements one token adds across all layers; nullopt when the KV heads are unknown.
@@ -48,7 +52,8 @@ struct PrecisionSpec {
 
 // Reads models.csv (columns name, parameters, active_parameters, layers, hidden_size,
 // attention_heads, kv_heads, head_dim, kv_cache_elements_per_token_per_layer, experts,
-// experts_per_token, vocabulary, source; empty active_parameters means dense). InvalidArgument
+// experts_per_token, vocabulary, source, and optionally checkpoint_precision; empty
+// active_parameters means dense). InvalidArgument
 // "file:line: column: why" for a bad row, including active > total parameters or
 // experts_per_token >= experts.
 absl::StatusOr<std::vector<ModelSpec>> ParseModelTable(absl::string_view text,

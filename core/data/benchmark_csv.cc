@@ -22,8 +22,6 @@
 namespace perfcast {
 namespace {
 
-constexpr absl::string_view kNotAvailable = "na";
-
 // Column positions in the header; -1 when the column is absent.
 struct ColumnIndex {
   int hardware = -1;
@@ -104,7 +102,7 @@ absl::string_view Cell(const std::vector<std::string>& fields, int column) {
 
 std::string TextOrNotAvailable(const std::vector<std::string>& fields, int column) {
   const absl::string_view cell = Cell(fields, column);
-  return std::string(cell.empty() ? kNotAvailable : cell);
+  return std::string(cell.empty() ? kNotPublished : cell);
 }
 
 bool IsMissingNumber(absl::string_view cell) {

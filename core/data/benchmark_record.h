@@ -36,9 +36,12 @@ absl::string_view BatchSemanticsName(BatchSemantics semantics);
 // The inverse of BatchSemanticsName; nullopt for another string.
 std::optional<BatchSemantics> BatchSemanticsFromName(absl::string_view name);
 
+// The name of a configuration field whose value the source did not publish.
+inline constexpr absl::string_view kNotPublished = "na";
+
 // What stays fixed while a benchmark sweeps batch sizes. Free-form strings because the sets are
-// open (new GPUs, stacks and models appear every month); "na" stands for a value the source did
-// not publish.
+// open (new GPUs, stacks and models appear every month); kNotPublished stands for a value the
+// source did not publish.
 //
 // The campaign (who measured, with which harness) and the x-axis are part of it: two campaigns'
 // curves of the same system are two curves, since harnesses differ (docs/METHOD.md §8). An empty

@@ -406,6 +406,10 @@ TEST(PerfcastCliCatalogueTest, ListsWhatEachNameOfTheDataResolvesToAndExitsFiveO
   EXPECT_THAT(out, HasSubstr("catalogue ok: "));
   EXPECT_THAT(out, ::testing::ContainsRegex("NVIDIA H100 +-> NVIDIA H100 SXM 80GB"));
   EXPECT_THAT(out, ::testing::ContainsRegex("precision +unknown +-> UNKNOWN"));
+  // A run without a precision is listed by model, read in its checkpoint's.
+  EXPECT_THAT(out,
+              ::testing::ContainsRegex(
+                  "precision +'na' of meta-llama/Llama-2-70b-hf +-> fp16 \\(its checkpoint\\)"));
 }
 
 TEST(PerfcastCliCatalogueTest, ABadRowExitsTwoNamingFileAndLine) {

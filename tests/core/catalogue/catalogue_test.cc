@@ -234,6 +234,87 @@ TEST(CatalogueTest, LookupConfigurationFindsWhatResolveFindsAndNothingElse) {
   }
 }
 
+// Small files whose model stores its weights in bf16; `checkpoint` is its checkpoint_precision.
+CatalogueFiles FilesWithCheckpointPrecision(const std::string& checkpoint) {
+  CatalogueFiles files = SmallFiles();
+  files.models =
+      "name,parameters,active_parameters,layers,hidden_size,attention_heads,kv_heads,head_dim,"
+      "kv_cache_elements_per_token_per_layer,experts,experts_per_token,vocabulary,"
+      "checkpoint_precision,source\n"
+      "org/model,8030261248,,32,4096,32,8,,,,,128256," +
+      checkpoint + ",https://example.com/m\n";
+  files.precisions += "bf16,2,2,bf16,https://example.com/b\n";
+  return files;
+}
+
+TEST(CatalogueTest, ARunThatRecordsNoPrecisionReadsItsModelsCheckpoint) {
+  absl::StatusOr<Catalogue> catalogue =
+      Catalogue::Parse(FilesWithCheckpointPrecision("bf16"), "cat");
+  ASSERT_TRUE(catalogue.ok()) << catalogue.status();
+
+  for (const char* unrecorded : {"na", "", " NA "}) {
+    const Configuration run{"GPU A", 2, "vllm", "org/model", unrecorded};
+    const PrecisionSpec* precision = catalogue->PrecisionOf(run);
+    ASSERT_NE(precision, nullptr) << "'" << unrecorded << "'";
+    EXPECT_EQ(precision->name, "bf16");
+    absl::StatusOr<ResolvedConfiguration> resolved = catalogue->Resolve(run);
+    ASSERT_TRUE(resolved.ok()) << resolved.status();
+    EXPECT_EQ(resolved->precision, precision);
+    ASSERT_TRUE(catalogue->LookupConfiguration(run).has_value());
+    EXPECT_EQ(catalogue->EntryNamesOf(run).precision, "bf16");
+  }
+  // A named precision is the run's, never the checkpoint's; one the catalogue lacks stays unknown.
+  EXPECT_EQ(catalogue->PrecisionOf({"GPU A", 1, "vllm", "org/model", "fp16"})->name, "fp16");
+  EXPECT_EQ(catalogue->PrecisionOf({"GPU A", 1, "vllm", "org/model", "unknown"}), nullptr);
+  EXPECT_FALSE(catalogue->Resolve({"GPU A", 1, "vllm", "org/model", "unknown"}).ok());
+  // A model the catalogue lacks has no checkpoint to read.
+  EXPECT_EQ(catalogue->PrecisionOf({"GPU A", 1, "vllm", "org/other", "na"}), nullptr);
+}
+
+TEST(CatalogueTest, WithoutACheckpointPrecisionARunThatRecordsNoneStaysUnknown) {
+  // The column is optional (a bundle's stored catalogue may predate it), and may be empty.
+  for (const CatalogueFiles& files : {SmallFiles(), FilesWithCheckpointPrecision("")}) {
+    absl::StatusOr<Catalogue> catalogue = Catalogue::Parse(files, "cat");
+    ASSERT_TRUE(catalogue.ok()) << catalogue.status();
+    const Configuration run{"GPU A", 1, "vllm", "org/model", "na"};
+
+    EXPECT_EQ(catalogue->PrecisionOf(run), nullptr);
+    EXPECT_FALSE(catalogue->LookupConfiguration(run).has_value());
+    absl::StatusOr<ResolvedConfiguration> resolved = catalogue->Resolve(run);
+    EXPECT_EQ(resolved.status().code(), absl::StatusCode::kNotFound);
+    EXPECT_THAT(resolved.status().message(), HasSubstr("precision 'na'"));
+  }
+}
+
+TEST(CatalogueTest, ACheckpointPrecisionTheCatalogueLacksIsRefused) {
+  absl::StatusOr<Catalogue> catalogue =
+      Catalogue::Parse(FilesWithCheckpointPrecision("fp12"), "cat");
+
+  EXPECT_EQ(catalogue.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(catalogue.status().message(),
+              HasSubstr("cat/models.csv: model 'org/model': checkpoint_precision: 'fp12'"));
+}
+
+TEST(CatalogueTest, EveryRunOfTheDefaultDataThatRecordsNoPrecisionReadsItsCheckpoint) {
+  const Catalogue catalogue = ShippedCatalogue();
+  absl::StatusOr<CsvReadResult> data =
+      ReadBenchmarkCsv(RepositoryRoot() + "/data/default_benchmarks.csv", BadRowPolicy::kSkip);
+  ASSERT_TRUE(data.ok()) << data.status();
+
+  int without_precision = 0;
+  std::set<std::string> unread;
+  for (const BenchmarkRecord& record : data->records) {
+    if (!Catalogue::RecordsNoPrecision(record.configuration.precision)) continue;
+    ++without_precision;
+    if (catalogue.PrecisionOf(record.configuration) == nullptr) {
+      unread.insert(record.configuration.model);
+    }
+  }
+
+  EXPECT_GT(without_precision, 0);
+  EXPECT_THAT(unread, IsEmpty());
+}
+
 TEST(CatalogueTest, CoversEveryHardwareAndModelOfTheDefaultData) {
   const Catalogue catalogue = ShippedCatalogue();
   absl::StatusOr<CsvReadResult> data =

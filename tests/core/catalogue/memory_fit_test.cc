@@ -186,6 +186,29 @@ TEST(MemoryFitTest, UnknownWhenANameIsNotInTheCatalogueOrThereIsNoCatalogue) {
   EXPECT_THAT(none.reason, HasSubstr("no hardware/model catalogue"));
 }
 
+// A run that records no precision is judged in its model's checkpoint precision (Llama-2-70B's
+// weights are stored in fp16); a model without one in the catalogue stays unknown, named.
+TEST(MemoryFitTest, ARunWithoutAPrecisionIsJudgedInItsCheckpointPrecision) {
+  const Catalogue& catalogue = ShippedCatalogue();
+  Configuration unrecorded = Llama2_70bFp16(1);
+  unrecorded.precision = "na";
+
+  const MemoryFit fit = MemoryBudget::Of(&catalogue, unrecorded, {128, 128}).At(1);
+  const MemoryFit named = MemoryBudget::Of(&catalogue, Llama2_70bFp16(1), {128, 128}).At(1);
+  const MemoryFit no_checkpoint =
+      MemoryBudget::Of(&catalogue, {"NVIDIA H100", 1, "vllm", "openai/gpt-oss-120b", "na"},
+                       {128, 128})
+          .At(1);
+
+  EXPECT_EQ(fit.verdict, MemoryVerdict::kDoesNotFit);
+  EXPECT_EQ(fit.reason, named.reason);
+  EXPECT_DOUBLE_EQ(fit.required_gib_per_gpu, named.required_gib_per_gpu);
+  EXPECT_EQ(no_checkpoint.verdict, MemoryVerdict::kUnknown);
+  EXPECT_THAT(no_checkpoint.reason,
+              HasSubstr("no precision was given and the catalogue gives no checkpoint_precision "
+                        "for 'openai/gpt-oss-120b'"));
+}
+
 // Bad input: an accelerator row whose memory_gib is empty loads, and its fit is unknown, named.
 TEST(MemoryFitTest, UnknownWhenTheAcceleratorRowHasNoMemory) {
   const std::string accelerators =
