@@ -675,11 +675,17 @@ absl::StatusOr<int> RunCatalogue(const CommandLine& line) {
   for (const auto& [name, its_models] : models_without_precision) {
     for (const std::string& model : its_models) {
       const PrecisionSpec* checkpoint = c.PrecisionOf({.model = model, .precision = name});
-      if (checkpoint == nullptr) ++unresolved;
-      std::cout << absl::StrFormat(
-          "%-10s %-40s -> %s\n", "precision", absl::StrCat("'", name, "' of ", model),
-          checkpoint != nullptr ? absl::StrCat(checkpoint->name, " (its checkpoint)")
-                                : "UNKNOWN (the catalogue gives no checkpoint_precision)");
+      std::string entry;
+      if (checkpoint != nullptr) {
+        entry = absl::StrCat(checkpoint->name, " (its checkpoint)");
+      } else if (c.LookupModel(model) == nullptr) {
+        entry = "UNKNOWN (the model is not in the catalogue)";  // counted with the models
+      } else {
+        entry = "UNKNOWN (the catalogue gives no checkpoint_precision)";
+        ++unresolved;
+      }
+      std::cout << absl::StrFormat("%-10s %-40s -> %s\n", "precision",
+                                   absl::StrCat("'", name, "' of ", model), entry);
     }
   }
   return unresolved == 0 ? 0 : 5;

@@ -12,6 +12,10 @@ namespace perfcast {
 //   magic "PERFCAST" | u32 format version | u64 payload size | u64 FNV-1a-64 of payload | payload
 // All integers little-endian. The payload starts with a human-readable manifest string.
 inline constexpr absl::string_view kBundleMagic = "PERFCAST";
+// 24: no new section; the stored catalogue may give models and model aliases a
+// checkpoint_precision, in which a run that records no precision is read
+// (Catalogue::PrecisionOf). A binary of format 23 would ignore that column and answer otherwise
+// than the model was trained: it refuses the bundle. Older bundles carry no such column.
 // 23: no new section; a prediction combines its anchors' corrected readings by their median
 // (AnchorCombination::kMedian), as the held-out errors that calibrated its intervals did. A bundle
 // of format 22 or older averages them, as its intervals were calibrated.
@@ -63,7 +67,7 @@ inline constexpr absl::string_view kBundleMagic = "PERFCAST";
 // section; version 7 still loads, with no latency answers. 6: the catalogue carries frameworks.csv.
 // 5: one-hot columns that are not set are missing, no longer 0. A server that finds a version older
 // than kOldestReadableBundleFormatVersion retrains rather than loading it.
-inline constexpr uint32_t kBundleFormatVersion = 23;
+inline constexpr uint32_t kBundleFormatVersion = 24;
 inline constexpr uint32_t kOldestReadableBundleFormatVersion = 7;
 // The correction of an older bundle was trained on anchors that follow their fits past their last
 // batch: attaching rooflines to them would change what it corrects.

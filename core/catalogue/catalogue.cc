@@ -151,6 +151,14 @@ absl::StatusOr<Catalogue> Catalogue::Parse(CatalogueFiles files, absl::string_vi
     }
   }
 
+  // Every checkpoint precision given, where it was given, to be checked once the names are known.
+  std::vector<std::pair<std::string, std::string>> checkpoint_precisions;
+  for (const ModelSpec& model : catalogue.models_) {
+    if (model.checkpoint_precision.empty()) continue;
+    checkpoint_precisions.emplace_back(
+        absl::StrCat(PathIn(directory, kModelsFile), ": model '", model.name, "'"),
+        model.checkpoint_precision);
+  }
   constexpr absl::string_view kAliasColumns[] = {"kind", "alias", "entry"};
   absl::StatusOr<CatalogueTable> aliases =
       CatalogueTable::Parse(files.aliases, PathIn(directory, kAliasesFile), kAliasColumns);
@@ -183,16 +191,23 @@ absl::StatusOr<Catalogue> Catalogue::Parse(CatalogueFiles files, absl::string_vi
       return row.Error("alias", absl::StrCat("'", *alias, "' is already a ", *kind,
                                              " name (case does not count)"));
     }
+    // An alias is another checkpoint of the entry's architecture, whose weights may be stored in
+    // another type (an FP8 release): it reads its own checkpoint precision, never the entry's.
+    if (std::string checkpoint = row.OptionalText("checkpoint_precision"); !checkpoint.empty()) {
+      if (*kind != "model") {
+        return row.Error("checkpoint_precision", "only a model alias has one");
+      }
+      checkpoint_precisions.emplace_back(row.location(), std::move(checkpoint));
+      catalogue.alias_checkpoint_precisions_[FoldName(*alias)] =
+          checkpoint_precisions.back().second;
+    }
   }
   // A checkpoint precision names a precision entry, so that a run recording none reads one.
-  for (const ModelSpec& model : catalogue.models_) {
-    if (model.checkpoint_precision.empty() ||
-        catalogue.LookupPrecision(model.checkpoint_precision) != nullptr) {
-      continue;
-    }
-    return absl::InvalidArgumentError(absl::StrCat(
-        PathIn(directory, kModelsFile), ": model '", model.name, "': checkpoint_precision: '",
-        model.checkpoint_precision, "' is not a precision of ", kPrecisionsFile, " or an alias"));
+  for (const auto& [location, checkpoint] : checkpoint_precisions) {
+    if (catalogue.LookupPrecision(checkpoint) != nullptr) continue;
+    return absl::InvalidArgumentError(absl::StrCat(location, ": checkpoint_precision: '",
+                                                   checkpoint, "' is not a precision of ",
+                                                   kPrecisionsFile, " or an alias"));
   }
   catalogue.files_ = std::move(files);
   return catalogue;
@@ -262,8 +277,14 @@ const PrecisionSpec* Catalogue::PrecisionOf(const Configuration& configuration) 
   if (const PrecisionSpec* named = LookupPrecision(configuration.precision)) return named;
   if (!RecordsNoPrecision(configuration.precision)) return nullptr;
   const ModelSpec* model = LookupModel(configuration.model);
-  if (model == nullptr || model->checkpoint_precision.empty()) return nullptr;
-  return LookupPrecision(model->checkpoint_precision);
+  if (model == nullptr) return nullptr;
+  const std::string name = FoldName(configuration.model);
+  if (name == FoldName(model->name)) {
+    return model->checkpoint_precision.empty() ? nullptr
+                                               : LookupPrecision(model->checkpoint_precision);
+  }
+  const auto alias = alias_checkpoint_precisions_.find(name);
+  return alias == alias_checkpoint_precisions_.end() ? nullptr : LookupPrecision(alias->second);
 }
 
 CatalogueEntryNames Catalogue::EntryNamesOf(const Configuration& configuration) const {

@@ -85,7 +85,8 @@ class Catalogue {
   absl::string_view SoftwareStackOf(absl::string_view hardware) const;
 
   // The precision entry of `configuration`. One that records no precision (empty, or
-  // kNotPublished) is read as its model's checkpoint precision, where the catalogue gives it:
+  // kNotPublished) is read as its model's checkpoint precision, where the catalogue gives it (a
+  // model alias's own, never its entry's: an alias may be a checkpoint quantized otherwise):
   // serving stacks load a checkpoint in the type it is stored in unless told otherwise (vLLM's
   // `--dtype auto`, AIConfigurator's inference of the checkpoint's type). Null where neither
   // resolves; a named precision the catalogue lacks is never replaced.
@@ -128,6 +129,8 @@ class Catalogue {
   NameIndex model_index_;
   NameIndex precision_index_;
   NameIndex framework_index_;
+  // Folded model alias to the precision its checkpoint is stored in (aliases.csv), where given.
+  absl::flat_hash_map<std::string, std::string> alias_checkpoint_precisions_;
 };
 
 // The hardware type `hardware` names: the accelerator entry it resolves to in `catalogue`, so

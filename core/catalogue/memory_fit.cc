@@ -64,11 +64,6 @@ MemoryBudget MemoryBudget::Of(const Catalogue* catalogue, const Configuration& c
     return Unknown(absl::StrCat("model '", configuration.model, "' is not in the catalogue"));
   }
   resolved.precision = catalogue->PrecisionOf(configuration);
-  if (resolved.precision == nullptr && Catalogue::RecordsNoPrecision(configuration.precision)) {
-    return Unknown(absl::StrCat("no precision was given and the catalogue gives no ",
-                                "checkpoint_precision for '", resolved.model->name,
-                                "': the bytes per weight are unknown"));
-  }
   if (resolved.precision == nullptr) {
     return Unknown(absl::StrCat("precision '", configuration.precision,
                                 "' is not in the catalogue: the bytes per weight are unknown"));

@@ -298,8 +298,9 @@ std::vector<Configuration> EnumerateCandidates(const PerfcastModel& model,
     seen.frameworks.try_emplace(framework, c.framework);
     if (KeyOf(catalogue, ConfigurationField::kModel, c.model) == wanted_model) {
       model_frameworks.insert(framework);
-      // A precision the catalogue cannot read is no candidate: its memory fit is unknown.
-      if (catalogue == nullptr || catalogue->LookupPrecision(c.precision) != nullptr) {
+      // A precision the catalogue cannot read is no candidate: its memory fit is unknown. One
+      // that was not recorded reads the model's checkpoint precision (Catalogue::PrecisionOf).
+      if (catalogue == nullptr || catalogue->PrecisionOf(c) != nullptr) {
         auto [it, inserted] = model_precisions.try_emplace(
             KeyOf(catalogue, ConfigurationField::kPrecision, c.precision), c.precision);
         if (std::make_pair(c.precision.size(), c.precision) <

@@ -286,13 +286,57 @@ TEST(CatalogueTest, WithoutACheckpointPrecisionARunThatRecordsNoneStaysUnknown) 
   }
 }
 
+// An alias may be a checkpoint of the entry's architecture stored in another type (an FP8
+// release): it reads its own checkpoint precision, or none, never its entry's.
+TEST(CatalogueTest, AModelAliasReadsItsOwnCheckpointPrecisionNeverItsEntrys) {
+  CatalogueFiles files = FilesWithCheckpointPrecision("bf16");
+  files.precisions += "fp8,1,2,fp8,https://example.com/8\n";
+  files.aliases =
+      "kind,alias,entry,checkpoint_precision\n"
+      "model,org/model-Instruct,org/model,bf16\n"
+      "model,org/model-FP8,org/model,fp8\n"
+      "model,org/model-Unchecked,org/model,\n";
+  absl::StatusOr<Catalogue> catalogue = Catalogue::Parse(files, "cat");
+  ASSERT_TRUE(catalogue.ok()) << catalogue.status();
+  const auto checkpoint_of = [&](const std::string& model) {
+    const PrecisionSpec* precision = catalogue->PrecisionOf({"GPU A", 1, "vllm", model, "na"});
+    return precision == nullptr ? std::string("none") : precision->name;
+  };
+
+  EXPECT_EQ(checkpoint_of("org/model"), "bf16");
+  EXPECT_EQ(checkpoint_of("ORG/model-instruct"), "bf16");
+  EXPECT_EQ(checkpoint_of("org/model-FP8"), "fp8");
+  EXPECT_EQ(checkpoint_of("org/model-Unchecked"), "none");
+  // A named precision is still the run's own.
+  EXPECT_EQ(catalogue->PrecisionOf({"GPU A", 1, "vllm", "org/model-FP8", "fp16"})->name, "fp16");
+}
+
+TEST(CatalogueTest, ABadAliasCheckpointPrecisionIsReportedWithFileAndLine) {
+  CatalogueFiles files = FilesWithCheckpointPrecision("");
+  files.aliases = "kind,alias,entry,checkpoint_precision\nmodel,org/model-FP8,org/model,fp12\n";
+  CatalogueFiles on_hardware = FilesWithCheckpointPrecision("");
+  on_hardware.aliases = "kind,alias,entry,checkpoint_precision\naccelerator,GPU B,GPU A,fp16\n";
+
+  absl::StatusOr<Catalogue> unknown = Catalogue::Parse(files, "cat");
+  absl::StatusOr<Catalogue> misplaced = Catalogue::Parse(on_hardware, "cat");
+
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(unknown.status().message(),
+              HasSubstr("cat/aliases.csv:2: checkpoint_precision: 'fp12' is not a precision"));
+  EXPECT_EQ(misplaced.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(misplaced.status().message(),
+              HasSubstr("cat/aliases.csv:2: checkpoint_precision: only a model alias has one"));
+}
+
 TEST(CatalogueTest, ACheckpointPrecisionTheCatalogueLacksIsRefused) {
   absl::StatusOr<Catalogue> catalogue =
       Catalogue::Parse(FilesWithCheckpointPrecision("fp12"), "cat");
 
   EXPECT_EQ(catalogue.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(catalogue.status().message(),
-              HasSubstr("cat/models.csv: model 'org/model': checkpoint_precision: 'fp12'"));
+  EXPECT_THAT(
+      catalogue.status().message(),
+      HasSubstr(
+          "cat/models.csv: model 'org/model': checkpoint_precision: 'fp12' is not a precision"));
 }
 
 TEST(CatalogueTest, EveryRunOfTheDefaultDataThatRecordsNoPrecisionReadsItsCheckpoint) {

@@ -204,9 +204,7 @@ TEST(MemoryFitTest, ARunWithoutAPrecisionIsJudgedInItsCheckpointPrecision) {
   EXPECT_EQ(fit.reason, named.reason);
   EXPECT_DOUBLE_EQ(fit.required_gib_per_gpu, named.required_gib_per_gpu);
   EXPECT_EQ(no_checkpoint.verdict, MemoryVerdict::kUnknown);
-  EXPECT_THAT(no_checkpoint.reason,
-              HasSubstr("no precision was given and the catalogue gives no checkpoint_precision "
-                        "for 'openai/gpt-oss-120b'"));
+  EXPECT_THAT(no_checkpoint.reason, HasSubstr("precision 'na' is not in the catalogue"));
 }
 
 // Bad input: an accelerator row whose memory_gib is empty loads, and its fit is unknown, named.
