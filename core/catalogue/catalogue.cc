@@ -270,7 +270,8 @@ std::vector<std::string> Catalogue::ClosestNamesTo(ConfigurationField field, abs
 }
 
 bool Catalogue::RecordsNoPrecision(absl::string_view precision) {
-  return FoldName(precision).empty() || FoldName(precision) == FoldName(kNotPublished);
+  const std::string folded = FoldName(precision);
+  return folded.empty() || folded == kNotPublished;  // kNotPublished is folded already
 }
 
 const PrecisionSpec* Catalogue::PrecisionOf(const Configuration& configuration) const {
