@@ -12,6 +12,10 @@ namespace perfcast {
 //   magic "PERFCAST" | u32 format version | u64 payload size | u64 FNV-1a-64 of payload | payload
 // All integers little-endian. The payload starts with a human-readable manifest string.
 inline constexpr absl::string_view kBundleMagic = "PERFCAST";
+// 25: no new section; the latency model's TTFT backbone under a client's concurrency prefills
+// the request's own prompt, not the whole batch's (TtftBackboneSeconds), and its corrections were
+// trained so. A binary of format 24 would read them over the static batch's backbone: it refuses
+// the bundle. A bundle of format 24 or older reads the static batch's backbone on every axis.
 // 24: no new section; the stored catalogue may give models and model aliases a
 // checkpoint_precision, in which a run that records no precision is read
 // (Catalogue::PrecisionOf). A binary of format 23 would ignore that column and answer otherwise
@@ -67,7 +71,7 @@ inline constexpr absl::string_view kBundleMagic = "PERFCAST";
 // section; version 7 still loads, with no latency answers. 6: the catalogue carries frameworks.csv.
 // 5: one-hot columns that are not set are missing, no longer 0. A server that finds a version older
 // than kOldestReadableBundleFormatVersion retrains rather than loading it.
-inline constexpr uint32_t kBundleFormatVersion = 24;
+inline constexpr uint32_t kBundleFormatVersion = 25;
 inline constexpr uint32_t kOldestReadableBundleFormatVersion = 7;
 // The correction of an older bundle was trained on anchors that follow their fits past their last
 // batch: attaching rooflines to them would change what it corrects.
@@ -92,6 +96,8 @@ inline constexpr uint32_t kFirstBundleFormatWithCampaignCalibrations = 21;
 inline constexpr uint32_t kFirstBundleFormatWithUnseenHardwareScores = 22;
 // Format 23 on, a prediction reads its anchors' median.
 inline constexpr uint32_t kFirstBundleFormatWithMedianOfAnchors = 23;
+// LatencyModel::DecodeFrom (kFirstLatencyFormatReadingTheBatchAxis).
+inline constexpr uint32_t kFirstBundleFormatWithConcurrencyBackbone = 25;
 
 std::string SealBundle(absl::string_view payload);
 // InvalidArgument for a file that is not a perfcast bundle or has a format version outside

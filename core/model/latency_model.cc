@@ -162,8 +162,9 @@ double Combined(double over_backbone, double share, double backbone_over_latency
 }  // namespace
 
 double TtftBackboneSeconds(const std::optional<ResolvedConfiguration>& resolved, const Shape& shape,
-                           int batch_size) {
-  const double prompt_tokens = static_cast<double>(batch_size) * shape.input_tokens;
+                           int batch_size, BatchSemantics semantics) {
+  const int prompts = semantics == BatchSemantics::kConcurrency ? 1 : batch_size;
+  const double prompt_tokens = static_cast<double>(prompts) * shape.input_tokens;
   if (resolved.has_value()) {
     const PhysicalCeilings ceilings = ComputePhysicalCeilings(*resolved, shape, batch_size);
     if (ceilings.prefill_tokens_per_s > 0 && ceilings.decode_tokens_per_s > 0 &&
@@ -180,6 +181,14 @@ int LatencyModel::column_count() const {
   int count = kNumericColumns;
   for (const std::vector<std::string>& names : names_) count += static_cast<int>(names.size());
   return count;
+}
+
+double LatencyModel::BackboneSeconds(const std::optional<ResolvedConfiguration>& resolved,
+                                     const Configuration& configuration, const Shape& shape,
+                                     int batch_size) const {
+  return TtftBackboneSeconds(
+      resolved, shape, batch_size,
+      backbone_reads_axis_ ? configuration.batch_semantics : BatchSemantics::kStatic);
 }
 
 std::optional<ResolvedConfiguration> LatencyModel::ResolveOf(
@@ -293,7 +302,8 @@ absl::StatusOr<LatencyModel> LatencyModel::Train(absl::Span<const Curve> curves,
         resolved = model.ResolveOf(row.curve->configuration);
         resolved_for = &row.curve->configuration;
       }
-      const double backbone = TtftBackboneSeconds(resolved, row.curve->shape, row.batch_size);
+      const double backbone = model.BackboneSeconds(resolved, row.curve->configuration,
+                                                    row.curve->shape, row.batch_size);
       model.FeaturesOf(row.curve->configuration, resolved, row.curve->shape, row.batch_size,
                        backbone, row.batch_latency_s,
                        absl::MakeSpan(&matrix.values[r * columns], columns));
@@ -639,7 +649,8 @@ void LatencyModel::Complete(const PredictionQuery& query, double confidence_leve
   for (size_t i = 0; i < points.size(); ++i) {
     const double batch_latency = points[i].batch_latency_s;
     if (!(batch_latency > 0) || !std::isfinite(batch_latency)) continue;
-    const double backbone = TtftBackboneSeconds(resolved, query.shape, points[i].batch_size);
+    const double backbone =
+        BackboneSeconds(resolved, query.configuration, query.shape, points[i].batch_size);
     rows.resize(rows.size() + static_cast<size_t>(columns));
     FeaturesOf(query.configuration, resolved, query.shape, points[i].batch_size, backbone,
                batch_latency, absl::MakeSpan(rows).last(static_cast<size_t>(columns)));
@@ -856,6 +867,7 @@ absl::StatusOr<LatencyModel> LatencyModel::DecodeFrom(ByteReader& reader,
   PERFCAST_RETURN_IF_ERROR(read_list(model.campaigns_));
   // Format 10 and older: no kExtrapolatedBatch scores; the others in enum order.
   const bool has_extrapolated_batch = bundle_format >= 11;
+  model.backbone_reads_axis_ = bundle_format >= kFirstLatencyFormatReadingTheBatchAxis;
   for (int s = 0; s < kLatencySituationCount; ++s) {
     if (s == static_cast<int>(LatencySituation::kExtrapolatedBatch) && !has_extrapolated_batch) {
       continue;

@@ -20,13 +20,19 @@
 
 namespace perfcast {
 
-// The analytic backbone of the time to first token (docs/METHOD.md §9): the batch's prompt
-// tokens at the configuration's peak prefill rate, plus one decode step of the batch at its
-// memory-bound rate. Non-decreasing in the batch size and the input tokens. Without catalogue
-// figures for the configuration, a fixed stand-in (10,000 prompt tokens/s and 10 ms a step)
-// that the learned correction then scales.
+// The analytic backbone of the time to first token (docs/METHOD.md §9): the prompt tokens
+// prefilled before a request's first token at the configuration's peak prefill rate, plus one
+// decode step of the batch at its memory-bound rate. A static batch prefills every prompt of the
+// batch before its first token; under a client's concurrency (continuous batching), requests
+// arrive staggered and a request waits for its own prompt, the queueing behind others' being the
+// learned correction's to add. Non-decreasing in the batch size and the input tokens. Without
+// catalogue figures for the configuration, a fixed stand-in (10,000 prompt tokens/s and 10 ms a
+// step) that the learned correction then scales.
 double TtftBackboneSeconds(const std::optional<ResolvedConfiguration>& resolved, const Shape& shape,
-                           int batch_size);
+                           int batch_size, BatchSemantics semantics);
+// The first bundle format whose latency model was trained on TtftBackboneSeconds by the batch
+// axis (kFirstBundleFormatWithConcurrencyBackbone in core/bundle/bundle_format.h).
+inline constexpr uint32_t kFirstLatencyFormatReadingTheBatchAxis = 25;
 
 // The situations a latency answer can be in, from the most to the least supported by latency
 // data; each has its own calibration (docs/METHOD.md §9).
@@ -77,7 +83,8 @@ class LatencyModel {
 
   void EncodeTo(ByteWriter& writer) const;
   // `bundle_format`: a bundle of format 10 or older has no kExtrapolatedBatch scores, and
-  // answers with its kSameConfiguration ones there, as it did.
+  // answers with its kSameConfiguration ones there, as it did; one of format 24 or older was
+  // trained on the static batch's backbone on every axis, and reads it so.
   static absl::StatusOr<LatencyModel> DecodeFrom(ByteReader& reader,
                                                  std::shared_ptr<const Catalogue> catalogue,
                                                  uint32_t bundle_format);
@@ -112,6 +119,10 @@ class LatencyModel {
                      absl::Span<const float> rows, absl::Span<const size_t> answered,
                      absl::Span<const double> backbones, absl::Span<PointPrediction> points) const;
   std::optional<ResolvedConfiguration> ResolveOf(const Configuration& configuration) const;
+  // TtftBackboneSeconds on the axis this model's correction was trained with.
+  double BackboneSeconds(const std::optional<ResolvedConfiguration>& resolved,
+                         const Configuration& configuration, const Shape& shape,
+                         int batch_size) const;
   // The situation whose calibration `situation` reads: itself, or where it has no scores the next
   // less supported one that has some; nullopt where none has.
   std::optional<int> CalibratedSituation(LatencySituation situation) const;
@@ -135,6 +146,10 @@ class LatencyModel {
   void BuildLookups();
 
   std::shared_ptr<const Catalogue> catalogue_;
+  // Whether the backbone under concurrency prefills the request's own prompt only
+  // (TtftBackboneSeconds); false from a bundle of format 24 or older, whose correction was trained
+  // on the whole batch's prompts on every axis.
+  bool backbone_reads_axis_ = true;
   // One-hot vocabulary: hardware, framework, model, precision, campaign, each sorted.
   std::array<std::vector<std::string>, 5> names_;
   // log(TTFT / backbone), and log(TTFT / batch latency); the TTFT's log is their mean.

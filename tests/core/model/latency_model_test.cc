@@ -378,17 +378,46 @@ TEST(TtftBackboneTest, NeverFallsAsTheBatchOrTheInputGrows) {
   ASSERT_TRUE(resolved.ok()) << resolved.status();
   for (const std::optional<ResolvedConfiguration>& configuration :
        {std::optional<ResolvedConfiguration>(*resolved), std::optional<ResolvedConfiguration>()}) {
-    for (int input = 16; input <= 32768; input *= 2) {
-      double previous = 0;
-      for (int batch = 1; batch <= 2048; batch *= 2) {
-        const double seconds = TtftBackboneSeconds(configuration, {input, 128}, batch);
-        EXPECT_GT(seconds, 0);
-        EXPECT_GE(seconds, previous) << "batch " << batch << " input " << input;
-        EXPECT_GE(seconds, TtftBackboneSeconds(configuration, {input / 2, 128}, batch))
-            << "batch " << batch << " input " << input;
-        previous = seconds;
+    for (BatchSemantics axis : kAllBatchSemantics) {
+      for (int input = 16; input <= 32768; input *= 2) {
+        double previous = 0;
+        for (int batch = 1; batch <= 2048; batch *= 2) {
+          const double seconds = TtftBackboneSeconds(configuration, {input, 128}, batch, axis);
+          EXPECT_GT(seconds, 0);
+          EXPECT_GE(seconds, previous) << "batch " << batch << " input " << input;
+          EXPECT_GE(seconds, TtftBackboneSeconds(configuration, {input / 2, 128}, batch, axis))
+              << "batch " << batch << " input " << input;
+          previous = seconds;
+        }
       }
     }
+  }
+}
+
+// A static batch prefills all its prompts before its first token; under a client's concurrency a
+// request prefills its own, so only the decode step grows with the batch there.
+TEST(TtftBackboneTest, UnderConcurrencyARequestPrefillsItsOwnPrompt) {
+  absl::StatusOr<Catalogue> catalogue =
+      Catalogue::Load(std::string(PERFCAST_SOURCE_DIR) + "/data/catalogue");
+  ASSERT_TRUE(catalogue.ok()) << catalogue.status();
+  const std::optional<ResolvedConfiguration> resolved = catalogue->LookupConfiguration(
+      {"NVIDIA H100", 2, "vllm", "meta-llama/Meta-Llama-3-8B", "fp16"});
+  ASSERT_TRUE(resolved.has_value());
+  const Shape shape{4096, 128};
+  const auto backbone = [&](int batch, BatchSemantics axis) {
+    return TtftBackboneSeconds(resolved, shape, batch, axis);
+  };
+
+  EXPECT_DOUBLE_EQ(backbone(1, BatchSemantics::kConcurrency), backbone(1, BatchSemantics::kStatic));
+  const double one_prompt = backbone(1, BatchSemantics::kStatic);
+  for (int batch : {2, 16, 256}) {
+    const double concurrent = backbone(batch, BatchSemantics::kConcurrency);
+    const double all_prompts = backbone(batch, BatchSemantics::kStatic);
+    // The static batch's extra over one request is its other prompts' prefill and a longer step;
+    // the concurrent one's, the longer step alone.
+    EXPECT_LT(concurrent, all_prompts) << batch;
+    EXPECT_LT(concurrent - one_prompt, (all_prompts - one_prompt) / batch) << batch;
+    EXPECT_DOUBLE_EQ(backbone(batch, BatchSemantics::kMaxThroughput), all_prompts) << batch;
   }
 }
 
@@ -412,6 +441,35 @@ TEST(LatencyBundleTest, RoundTripKeepsTheLatencyAnswers) {
       EXPECT_DOUBLE_EQ((*after)[i].itl_lower_s, (*before)[i].itl_lower_s);
     }
   }
+}
+
+// Format 24's latency correction was trained over the static batch's backbone on every axis: a
+// bundle of that format reads it so, where today's reads a concurrency query's own.
+TEST(LatencyBundleTest, AFormat24BundleReadsTheStaticBackboneUnderConcurrency) {
+  std::vector<BenchmarkRecord> records = RecordsWithLatency();
+  for (BenchmarkRecord& r : records) r.configuration.batch_semantics = BatchSemantics::kConcurrency;
+  auto model = TrainOn(records);
+  const std::string bundle = EncodeModelBundle(*model);
+  absl::StatusOr<std::shared_ptr<const PerfcastModel>> today = DecodeModelBundle(bundle);
+  absl::StatusOr<std::shared_ptr<const PerfcastModel>> format24 =
+      DecodeModelBundle(testing::SealedAsFormat(*OpenBundle(bundle), 24));
+  ASSERT_TRUE(today.ok()) << today.status();
+  ASSERT_TRUE(format24.ok()) << format24.status();
+  Configuration concurrent = kKnown;
+  concurrent.batch_semantics = BatchSemantics::kConcurrency;
+  const int batches[] = {1, 64};
+  auto trained = model->Predict({concurrent, {300, 700}}, batches, 0.9);
+  auto read = (*today)->Predict({concurrent, {300, 700}}, batches, 0.9);
+  auto read_as_24 = (*format24)->Predict({concurrent, {300, 700}}, batches, 0.9);
+  ASSERT_TRUE(trained.ok() && read.ok() && read_as_24.ok());
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_DOUBLE_EQ((*read)[i].ttft_s, (*trained)[i].ttft_s) << batches[i];
+    EXPECT_DOUBLE_EQ((*read_as_24)[i].throughput_tokens_per_s,
+                     (*trained)[i].throughput_tokens_per_s);
+  }
+  // One request: both backbones are its own prompt. Sixty-four: format 24 reads theirs all.
+  EXPECT_DOUBLE_EQ((*read_as_24)[0].ttft_s, (*trained)[0].ttft_s);
+  EXPECT_NE((*read_as_24)[1].ttft_s, (*trained)[1].ttft_s);
 }
 
 TEST(LatencyBundleTest, AFormatSevenBundleLoadsWithoutLatencyAnswers) {
