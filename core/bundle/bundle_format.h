@@ -96,7 +96,8 @@ inline constexpr uint32_t kFirstBundleFormatWithCampaignCalibrations = 21;
 inline constexpr uint32_t kFirstBundleFormatWithUnseenHardwareScores = 22;
 // Format 23 on, a prediction reads its anchors' median.
 inline constexpr uint32_t kFirstBundleFormatWithMedianOfAnchors = 23;
-// LatencyModel::DecodeFrom (kFirstLatencyFormatReadingTheBatchAxis).
+// Format 25 on, a concurrency's TTFT backbone prefills the request's own prompt (LatencyModel's
+// kFirstLatencyFormatWithConcurrencyBackbone must equal it).
 inline constexpr uint32_t kFirstBundleFormatWithConcurrencyBackbone = 25;
 
 std::string SealBundle(absl::string_view payload);

@@ -186,9 +186,10 @@ int LatencyModel::column_count() const {
 double LatencyModel::BackboneSeconds(const std::optional<ResolvedConfiguration>& resolved,
                                      const Configuration& configuration, const Shape& shape,
                                      int batch_size) const {
-  return TtftBackboneSeconds(
-      resolved, shape, batch_size,
-      backbone_reads_axis_ ? configuration.batch_semantics : BatchSemantics::kStatic);
+  return TtftBackboneSeconds(resolved, shape, batch_size,
+                             concurrency_backbone_prefills_own_prompt_
+                                 ? configuration.batch_semantics
+                                 : BatchSemantics::kStatic);
 }
 
 std::optional<ResolvedConfiguration> LatencyModel::ResolveOf(
@@ -867,7 +868,8 @@ absl::StatusOr<LatencyModel> LatencyModel::DecodeFrom(ByteReader& reader,
   PERFCAST_RETURN_IF_ERROR(read_list(model.campaigns_));
   // Format 10 and older: no kExtrapolatedBatch scores; the others in enum order.
   const bool has_extrapolated_batch = bundle_format >= 11;
-  model.backbone_reads_axis_ = bundle_format >= kFirstLatencyFormatReadingTheBatchAxis;
+  model.concurrency_backbone_prefills_own_prompt_ =
+      bundle_format >= kFirstLatencyFormatWithConcurrencyBackbone;
   for (int s = 0; s < kLatencySituationCount; ++s) {
     if (s == static_cast<int>(LatencySituation::kExtrapolatedBatch) && !has_extrapolated_batch) {
       continue;

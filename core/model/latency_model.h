@@ -22,17 +22,20 @@ namespace perfcast {
 
 // The analytic backbone of the time to first token (docs/METHOD.md §9): the prompt tokens
 // prefilled before a request's first token at the configuration's peak prefill rate, plus one
-// decode step of the batch at its memory-bound rate. A static batch prefills every prompt of the
-// batch before its first token; under a client's concurrency (continuous batching), requests
-// arrive staggered and a request waits for its own prompt, the queueing behind others' being the
-// learned correction's to add. Non-decreasing in the batch size and the input tokens. Without
-// catalogue figures for the configuration, a fixed stand-in (10,000 prompt tokens/s and 10 ms a
-// step) that the learned correction then scales.
+// decode step of the batch at its memory-bound rate. Every axis but a client's concurrency (a
+// static batch, a published maximum at its stand-in batch) prefills all the batch's prompts
+// before the first token; under concurrency (continuous batching) requests arrive staggered and
+// a request waits for its own prompt, the queueing behind others' being the learned correction's
+// to add. Non-decreasing in the batch size and the input tokens. Without catalogue figures for
+// the configuration, a fixed stand-in (10,000 prompt tokens/s and 10 ms a step) that the learned
+// correction then scales. A model reads it through LatencyModel, which gives a model of bundle
+// format 24 or older the static batch's on every axis, as it was trained.
 double TtftBackboneSeconds(const std::optional<ResolvedConfiguration>& resolved, const Shape& shape,
                            int batch_size, BatchSemantics semantics);
-// The first bundle format whose latency model was trained on TtftBackboneSeconds by the batch
-// axis (kFirstBundleFormatWithConcurrencyBackbone in core/bundle/bundle_format.h).
-inline constexpr uint32_t kFirstLatencyFormatReadingTheBatchAxis = 25;
+// The first bundle format whose latency model was trained with a concurrency's backbone
+// prefilling the request's own prompt; equal to kFirstBundleFormatWithConcurrencyBackbone of
+// core/bundle/bundle_format.h (asserted where the bundle is decoded).
+inline constexpr uint32_t kFirstLatencyFormatWithConcurrencyBackbone = 25;
 
 // The situations a latency answer can be in, from the most to the least supported by latency
 // data; each has its own calibration (docs/METHOD.md §9).
@@ -81,6 +84,9 @@ class LatencyModel {
 
   const LatencyTails& tails() const { return tails_; }
 
+  // The backbone's axis rule is not written: the format says it. A model decoded from a bundle
+  // of format 24 or older, encoded again, would be read with today's backbone, so nothing saves a
+  // decoded model (only trained ones are published).
   void EncodeTo(ByteWriter& writer) const;
   // `bundle_format`: a bundle of format 10 or older has no kExtrapolatedBatch scores, and
   // answers with its kSameConfiguration ones there, as it did; one of format 24 or older was
@@ -149,7 +155,7 @@ class LatencyModel {
   // Whether the backbone under concurrency prefills the request's own prompt only
   // (TtftBackboneSeconds); false from a bundle of format 24 or older, whose correction was trained
   // on the whole batch's prompts on every axis.
-  bool backbone_reads_axis_ = true;
+  bool concurrency_backbone_prefills_own_prompt_ = true;
   // One-hot vocabulary: hardware, framework, model, precision, campaign, each sorted.
   std::array<std::vector<std::string>, 5> names_;
   // log(TTFT / backbone), and log(TTFT / batch latency); the TTFT's log is their mean.

@@ -32,7 +32,8 @@ inline std::string SealedAsFormat(absl::string_view payload, uint8_t version) {
 // `model` as a bundle of format 22 answers: today's payload (format 23 added no bytes), whose
 // predictions average their anchors' readings rather than take their median. Tests that compare
 // an older format's answers with today's model compare them with this, which differs from the
-// older format only in what the test is about.
+// older format only in what the test is about, and for a model trained on concurrency latencies
+// in its TTFT backbone (format 25), which no caller's synthetic records have.
 inline std::shared_ptr<const PerfcastModel> AsFormat22(const PerfcastModel& model) {
   const std::string current = EncodeModelBundle(model);
   absl::StatusOr<absl::string_view> payload = OpenBundle(current);

@@ -11,9 +11,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "core/bundle/bundle_format.h"
 #include "core/bundle/model_codec.h"
 #include "core/catalogue/catalogue.h"
+#include "core/catalogue/physical_features.h"
 #include "core/model/perfcast_model.h"
 #include "core/model/perfcast_model_internal.h"
 #include "core/util/byte_coding.h"
@@ -409,16 +411,23 @@ TEST(TtftBackboneTest, UnderConcurrencyARequestPrefillsItsOwnPrompt) {
   };
 
   EXPECT_DOUBLE_EQ(backbone(1, BatchSemantics::kConcurrency), backbone(1, BatchSemantics::kStatic));
-  const double one_prompt = backbone(1, BatchSemantics::kStatic);
   for (int batch : {2, 16, 256}) {
     const double concurrent = backbone(batch, BatchSemantics::kConcurrency);
     const double all_prompts = backbone(batch, BatchSemantics::kStatic);
-    // The static batch's extra over one request is its other prompts' prefill and a longer step;
-    // the concurrent one's, the longer step alone.
+    // They differ by the other prompts' prefill, at the same peak rate.
+    const double prefill_rate =
+        ComputePhysicalCeilings(*resolved, shape, batch).prefill_tokens_per_s;
+    EXPECT_NEAR(all_prompts - concurrent, (batch - 1.0) * shape.input_tokens / prefill_rate,
+                1e-12 * all_prompts)
+        << batch;
     EXPECT_LT(concurrent, all_prompts) << batch;
-    EXPECT_LT(concurrent - one_prompt, (all_prompts - one_prompt) / batch) << batch;
     EXPECT_DOUBLE_EQ(backbone(batch, BatchSemantics::kMaxThroughput), all_prompts) << batch;
   }
+  // Without catalogue figures, the stand-in rates: one prompt and a fixed step under concurrency.
+  EXPECT_DOUBLE_EQ(TtftBackboneSeconds(std::nullopt, shape, 64, BatchSemantics::kConcurrency),
+                   4096 / 10000.0 + 0.01);
+  EXPECT_DOUBLE_EQ(TtftBackboneSeconds(std::nullopt, shape, 64, BatchSemantics::kStatic),
+                   64 * 4096 / 10000.0 + 0.01);
 }
 
 TEST(LatencyBundleTest, RoundTripKeepsTheLatencyAnswers) {
@@ -450,9 +459,11 @@ TEST(LatencyBundleTest, AFormat24BundleReadsTheStaticBackboneUnderConcurrency) {
   for (BenchmarkRecord& r : records) r.configuration.batch_semantics = BatchSemantics::kConcurrency;
   auto model = TrainOn(records);
   const std::string bundle = EncodeModelBundle(*model);
+  absl::StatusOr<absl::string_view> payload = OpenBundle(bundle);
+  ASSERT_TRUE(payload.ok()) << payload.status();
   absl::StatusOr<std::shared_ptr<const PerfcastModel>> today = DecodeModelBundle(bundle);
   absl::StatusOr<std::shared_ptr<const PerfcastModel>> format24 =
-      DecodeModelBundle(testing::SealedAsFormat(*OpenBundle(bundle), 24));
+      DecodeModelBundle(testing::SealedAsFormat(*payload, 24));
   ASSERT_TRUE(today.ok()) << today.status();
   ASSERT_TRUE(format24.ok()) << format24.status();
   Configuration concurrent = kKnown;
@@ -470,6 +481,14 @@ TEST(LatencyBundleTest, AFormat24BundleReadsTheStaticBackboneUnderConcurrency) {
   // One request: both backbones are its own prompt. Sixty-four: format 24 reads theirs all.
   EXPECT_DOUBLE_EQ((*read_as_24)[0].ttft_s, (*trained)[0].ttft_s);
   EXPECT_NE((*read_as_24)[1].ttft_s, (*trained)[1].ttft_s);
+  // A static batch's backbone is the same in both formats, so its answers are too.
+  auto static_today = (*today)->Predict({kKnown, {300, 700}}, batches, 0.9);
+  auto static_as_24 = (*format24)->Predict({kKnown, {300, 700}}, batches, 0.9);
+  ASSERT_TRUE(static_today.ok() && static_as_24.ok());
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_DOUBLE_EQ((*static_as_24)[i].ttft_s, (*static_today)[i].ttft_s) << batches[i];
+    EXPECT_DOUBLE_EQ((*static_as_24)[i].itl_s, (*static_today)[i].itl_s) << batches[i];
+  }
 }
 
 TEST(LatencyBundleTest, AFormatSevenBundleLoadsWithoutLatencyAnswers) {
