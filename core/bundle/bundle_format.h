@@ -15,7 +15,8 @@ inline constexpr absl::string_view kBundleMagic = "PERFCAST";
 // 25: no new section; the latency model's TTFT backbone under a client's concurrency prefills
 // the request's own prompt, not the whole batch's (TtftBackboneSeconds), and its corrections were
 // trained so. A binary of format 24 would read them over the static batch's backbone: it refuses
-// the bundle. A bundle of format 24 or older reads the static batch's backbone on every axis.
+// the bundle. A bundle of format 24 or older reads the static batch's backbone on every axis
+// (LatencyModel::DecodeFrom, kFirstLatencyFormatWithConcurrencyBackbone).
 // 24: no new section; the stored catalogue may give models and model aliases a
 // checkpoint_precision, in which a run that records no precision is read
 // (Catalogue::PrecisionOf). A binary of format 23 would ignore that column and answer otherwise
@@ -96,9 +97,6 @@ inline constexpr uint32_t kFirstBundleFormatWithCampaignCalibrations = 21;
 inline constexpr uint32_t kFirstBundleFormatWithUnseenHardwareScores = 22;
 // Format 23 on, a prediction reads its anchors' median.
 inline constexpr uint32_t kFirstBundleFormatWithMedianOfAnchors = 23;
-// Format 25 on, a concurrency's TTFT backbone prefills the request's own prompt (LatencyModel's
-// kFirstLatencyFormatWithConcurrencyBackbone must equal it).
-inline constexpr uint32_t kFirstBundleFormatWithConcurrencyBackbone = 25;
 
 std::string SealBundle(absl::string_view payload);
 // InvalidArgument for a file that is not a perfcast bundle or has a format version outside

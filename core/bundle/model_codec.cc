@@ -135,8 +135,6 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> DecodeModelBundle(absl::str
   PERFCAST_ASSIGN_OR_RETURN(IntervalCalibration calibration, IntervalCalibration::DecodeFrom(r));
   PERFCAST_ASSIGN_OR_RETURN(CampaignLevels campaign_levels, CampaignLevels::DecodeFrom(r));
   // Version 7 ends here: a model without latency answers.
-  static_assert(kFirstBundleFormatWithConcurrencyBackbone ==
-                kFirstLatencyFormatWithConcurrencyBackbone);
   LatencyModel latency;
   if (version >= 8) {
     PERFCAST_ASSIGN_OR_RETURN(latency, LatencyModel::DecodeFrom(r, catalogue, version));

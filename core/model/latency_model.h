@@ -32,9 +32,8 @@ namespace perfcast {
 // format 24 or older the static batch's on every axis, as it was trained.
 double TtftBackboneSeconds(const std::optional<ResolvedConfiguration>& resolved, const Shape& shape,
                            int batch_size, BatchSemantics semantics);
-// The first bundle format whose latency model was trained with a concurrency's backbone
-// prefilling the request's own prompt; equal to kFirstBundleFormatWithConcurrencyBackbone of
-// core/bundle/bundle_format.h (asserted where the bundle is decoded).
+// The first bundle format (core/bundle/bundle_format.h) whose latency model was trained with a
+// concurrency's backbone prefilling the request's own prompt.
 inline constexpr uint32_t kFirstLatencyFormatWithConcurrencyBackbone = 25;
 
 // The situations a latency answer can be in, from the most to the least supported by latency
