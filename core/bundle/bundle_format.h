@@ -12,6 +12,12 @@ namespace perfcast {
 //   magic "PERFCAST" | u32 format version | u64 payload size | u64 FNV-1a-64 of payload | payload
 // All integers little-endian. The payload starts with a human-readable manifest string.
 inline constexpr absl::string_view kBundleMagic = "PERFCAST";
+// 26: the weights of TTFT siblings more than one field apart from the query
+// (LatencyModel::EncodeDistantSiblingWeightsTo) follow the unseen-hardware scores, and a TTFT
+// read off siblings takes the mean share of those as similar as the nearest (up to two;
+// LatencySiblings::FindCurves), both weights chosen on such answers. A bundle of format 25 or
+// older reads the nearest sibling alone under one weight for any sibling, as its weights were
+// chosen (kFirstLatencyFormatWithNearAndDistantSiblings).
 // 25: no new section; the latency model's TTFT backbone under a client's concurrency prefills
 // the request's own prompt, not the whole batch's (TtftBackboneSeconds), and its corrections were
 // trained so. A binary of format 24 would read them over the static batch's backbone: it refuses
@@ -72,7 +78,7 @@ inline constexpr absl::string_view kBundleMagic = "PERFCAST";
 // section; version 7 still loads, with no latency answers. 6: the catalogue carries frameworks.csv.
 // 5: one-hot columns that are not set are missing, no longer 0. A server that finds a version older
 // than kOldestReadableBundleFormatVersion retrains rather than loading it.
-inline constexpr uint32_t kBundleFormatVersion = 25;
+inline constexpr uint32_t kBundleFormatVersion = 26;
 inline constexpr uint32_t kOldestReadableBundleFormatVersion = 7;
 // The correction of an older bundle was trained on anchors that follow their fits past their last
 // batch: attaching rooflines to them would change what it corrects.

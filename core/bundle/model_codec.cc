@@ -102,6 +102,7 @@ std::string EncodeModelBundle(const PerfcastModel& model) {
   s.campaign_calibrations.EncodeTo(w);
   s.calibration.EncodeUnseenHardwareTo(w);
   s.whole_curve_calibration.EncodeUnseenHardwareTo(w);
+  s.latency.EncodeDistantSiblingWeightsTo(w);
   return SealBundle(w.Take());
 }
 
@@ -181,6 +182,10 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> DecodeModelBundle(absl::str
   if (version >= kFirstBundleFormatWithUnseenHardwareScores) {
     PERFCAST_RETURN_IF_ERROR(calibration.DecodeUnseenHardwareFrom(r));
     PERFCAST_RETURN_IF_ERROR(whole_curve_calibration.DecodeUnseenHardwareFrom(r));
+  }
+  // Version 25 ends here: one sibling weight whatever the sibling shares.
+  if (version >= kFirstLatencyFormatWithNearAndDistantSiblings) {
+    PERFCAST_RETURN_IF_ERROR(latency.DecodeDistantSiblingWeightsFrom(r));
   }
   if (!r.empty()) return absl::DataLossError("bundle: trailing bytes after the last section");
 

@@ -13,7 +13,7 @@ namespace perfcast {
 // order, a human-readable manifest, the ModelInfo, the feature vocabulary, the anchor curves, the
 // correction model, the physical exponents, the catalogue files when the model has a catalogue,
 // the workload scales, the error predictor and the interval calibration, then the sections each
-// later format appended (bundle_format.h), the scores of a GPU the data lack last; each is
+// later format appended (bundle_format.h), the weights of distant TTFT siblings last; each is
 // written by its own type. A change to any of them is a new kBundleFormatVersion.
 //
 // Thread safety: both functions are free of shared state; call them from any thread.

@@ -127,25 +127,36 @@ struct HeldOutAnswer {
   double target = 0;
   double correction = 0;
   double sibling = std::numeric_limits<double>::quiet_NaN();
+  bool sibling_one_field_apart = false;
   // One output token: a query answers the whole batch latency there, whatever the blend, and
   // every configuration's share is 1, so the row says nothing of how far a sibling carries over.
   bool single_token = false;
   size_t row = 0;
 };
 
-double Blended(const HeldOutAnswer& answer, double sibling_weight) {
-  if (!std::isfinite(answer.sibling)) return answer.correction;
-  return (1 - sibling_weight) * answer.correction + sibling_weight * answer.sibling;
+// The weight `answer`'s sibling reads (0 without one); `weights`: of a sibling one field apart
+// from its configuration, and of one further apart.
+double SiblingWeightFor(const HeldOutAnswer& answer, std::pair<double, double> weights) {
+  if (!std::isfinite(answer.sibling)) return 0;
+  return answer.sibling_one_field_apart ? weights.first : weights.second;
+}
+
+double Blended(const HeldOutAnswer& answer, std::pair<double, double> weights) {
+  const double w = SiblingWeightFor(answer, weights);
+  if (w == 0) return answer.correction;
+  return (1 - w) * answer.correction + w * answer.sibling;
 }
 
 // Fewer held-out answers with a sibling than this choose no weight: the sibling stays unread.
 constexpr int kMinSiblingAnswers = 20;
 
-// The sibling's weight over the `answers` that have a sibling (LeastErrorBlendWeight).
-double SiblingWeightOf(absl::Span<const HeldOutAnswer> answers) {
+// The sibling's weight over the `answers` whose sibling is one field apart from their
+// configuration, or further (LeastErrorBlendWeight).
+double SiblingWeightOf(absl::Span<const HeldOutAnswer> answers, bool one_field_apart) {
   std::vector<TwoWayAnswer> with_sibling;
   for (const HeldOutAnswer& a : answers) {
-    if (std::isfinite(a.sibling) && !a.single_token) {
+    if (std::isfinite(a.sibling) && !a.single_token &&
+        a.sibling_one_field_apart == one_field_apart) {
       with_sibling.push_back({a.target, a.correction, a.sibling});
     }
   }
@@ -325,12 +336,13 @@ absl::StatusOr<LatencyModel> LatencyModel::Train(absl::Span<const Curve> curves,
   // campaign keeps its others), campaigns out. A row whose fold is -1 always trains.
   std::array<std::vector<HeldOutAnswer>, kLatencySituationCount> answers;
   model.siblings_ = LatencySiblings::Build(samples);
-  // Each curve's sibling curve in the whole table (-1: none), looked up once.
-  std::vector<int> sibling_curve_of(curves.size(), -2);
+  // Each curve's sibling curves in the whole table (empty: none), looked up once.
+  std::vector<std::optional<LatencySiblings::SiblingCurves>> siblings_of(curves.size());
   for (const LatencyRow& row : rows) {
-    int& sibling = sibling_curve_of[row.curve_index];
-    if (sibling == -2) {
-      sibling = model.siblings_.FindCurve(row.curve->configuration, row.curve->shape);
+    std::optional<LatencySiblings::SiblingCurves>& siblings = siblings_of[row.curve_index];
+    if (!siblings.has_value()) {
+      siblings = model.siblings_.FindCurves(row.curve->configuration, row.curve->shape,
+                                            model.siblings_read_);
     }
   }
   auto cross_fit = [&](LatencySituation situation, const std::vector<int>& fold_of_row,
@@ -360,16 +372,15 @@ absl::StatusOr<LatencyModel> LatencyModel::Train(absl::Span<const Curve> curves,
             Combined(fold_model.Predict(features), fold_share_model.Predict(features),
                      backbone_over_latency[r]);
         // A held-out row's sibling is the one a query in its situation reads: another
-        // configuration of its campaign (never its own, LatencySiblings::FindCurve) from the whole
+        // configuration of its campaign (never its own, LatencySiblings::FindCurves) from the whole
         // table, since a sibling's share is measured, not trained, and a query sees every other
         // configuration; a campaign held out has none of its own.
-        const int sibling = situation == LatencySituation::kNewCampaign
-                                ? -1
-                                : sibling_curve_of[rows[r].curve_index];
+        const LatencySiblings::SiblingCurves& siblings = *siblings_of[rows[r].curve_index];
         HeldOutAnswer answer{targets[r], predicted};
-        if (sibling >= 0) {
+        if (situation != LatencySituation::kNewCampaign && !siblings.empty()) {
           answer.sibling =
-              model.siblings_.LogShareOn(sibling, rows[r].batch_size) - backbone_over_latency[r];
+              model.siblings_.LogShareOn(siblings, rows[r].batch_size) - backbone_over_latency[r];
+          answer.sibling_one_field_apart = siblings.one_field_apart;
         }
         answer.single_token = rows[r].curve->shape.output_tokens == 1;
         answer.row = r;
@@ -399,10 +410,13 @@ absl::StatusOr<LatencyModel> LatencyModel::Train(absl::Span<const Curve> curves,
                                        static_cast<int>(model.campaigns_.size())));
   }
   // Each situation weighs the sibling by its own held-out answers, and is calibrated on the
-  // blend it answers with; the answers without a sibling, which err more where the sibling
-  // helps, also on their own.
+  // blend it answers with; the answers that read no sibling (none, or one of a kind weighing 0),
+  // which err more where the sibling helps, also on their own.
   for (int s = 0; s < kLatencySituationCount; ++s) {
-    model.sibling_weights_[s] = SiblingWeightOf(answers[s]);
+    model.sibling_weights_[s] = SiblingWeightOf(answers[s], true);
+    model.distant_sibling_weights_[s] = SiblingWeightOf(answers[s], false);
+    const std::pair<double, double> weights{model.sibling_weights_[s],
+                                            model.distant_sibling_weights_[s]};
     std::vector<double> scores, without_sibling;
     // Each campaign's own too, where the situation knows it (not held out whole); see Complete.
     const bool by_campaign_too = static_cast<LatencySituation>(s) != LatencySituation::kNewCampaign;
@@ -410,8 +424,8 @@ absl::StatusOr<LatencyModel> LatencyModel::Train(absl::Span<const Curve> curves,
     for (const HeldOutAnswer& a : answers[s]) {
       // A one-token query answers its whole batch latency and reads no score.
       if (a.single_token) continue;
-      scores.push_back(std::abs(Blended(a, model.sibling_weights_[s]) - a.target));
-      if (!std::isfinite(a.sibling)) without_sibling.push_back(scores.back());
+      scores.push_back(std::abs(Blended(a, weights) - a.target));
+      if (SiblingWeightFor(a, weights) == 0) without_sibling.push_back(scores.back());
       if (by_campaign_too) {
         by_campaign[static_cast<size_t>(rows[a.row].campaign_index)].push_back(scores.back());
       }
@@ -476,7 +490,8 @@ absl::StatusOr<LatencyModel> LatencyModel::Train(absl::Span<const Curve> curves,
                                                   : LatencySituation::kNewConfiguration);
     held_out_log_ttft[situation].resize(rows.size());
     for (const HeldOutAnswer& a : answers[s]) {
-      held_out_log_ttft[situation][a.row] = Blended(a, model.sibling_weights_[s]);
+      held_out_log_ttft[situation][a.row] =
+          Blended(a, {model.sibling_weights_[s], model.distant_sibling_weights_[s]});
     }
   }
   std::vector<TailSample> tail_samples;
@@ -542,6 +557,11 @@ double LatencyModel::sibling_weight(LatencySituation situation) const {
   return s.has_value() ? sibling_weights_[*s] : 0;
 }
 
+double LatencyModel::distant_sibling_weight(LatencySituation situation) const {
+  const std::optional<int> s = CalibratedSituation(situation);
+  return s.has_value() ? distant_sibling_weights_[*s] : 0;
+}
+
 std::optional<double> LatencyModel::ScoreQuantile(LatencySituation situation, double level) const {
   const std::optional<int> s = CalibratedSituation(situation);
   if (!s.has_value()) return std::nullopt;
@@ -551,7 +571,9 @@ std::optional<double> LatencyModel::ScoreQuantile(LatencySituation situation, do
 std::optional<double> LatencyModel::NoSiblingScoreQuantile(LatencySituation situation,
                                                            double level) const {
   const std::optional<int> s = CalibratedSituation(situation);
-  if (!s.has_value() || sibling_weights_[*s] == 0) return std::nullopt;
+  if (!s.has_value() || (sibling_weights_[*s] == 0 && distant_sibling_weights_[*s] == 0)) {
+    return std::nullopt;
+  }
   const int n = no_sibling_counts_[*s];
   // Too few to reach the level: the pooled scores stand.
   if (!ReachesLevel(n, level)) return std::nullopt;
@@ -614,17 +636,18 @@ void LatencyModel::Complete(const PredictionQuery& query, double confidence_leve
                                              .value_or(*measured_configuration_half_width);
   const double weight = sibling_weight(situation);
   const double extrapolated_weight = sibling_weight(extrapolated_situation);
-  const int sibling_curve = weight > 0 || extrapolated_weight > 0
-                                ? siblings_.FindCurve(query.configuration, query.shape)
-                                : -1;
-  // Where the situation weighs a sibling and the query has none, the answers that had none
-  // calibrate it.
-  std::optional<double> no_sibling_half_width, extrapolated_no_sibling_half_width;
-  if (sibling_curve < 0) {
-    no_sibling_half_width = NoSiblingScoreQuantile(situation, confidence_level);
-    extrapolated_no_sibling_half_width =
-        NoSiblingScoreQuantile(extrapolated_situation, confidence_level);
-  }
+  const double distant_weight = distant_sibling_weight(situation);
+  const double extrapolated_distant_weight = distant_sibling_weight(extrapolated_situation);
+  const LatencySiblings::SiblingCurves sibling_curves =
+      weight > 0 || extrapolated_weight > 0 || distant_weight > 0 || extrapolated_distant_weight > 0
+          ? siblings_.FindCurves(query.configuration, query.shape, siblings_read_)
+          : LatencySiblings::SiblingCurves{};
+  // Where the situation weighs a sibling and a point reads none (the query has none, or one of a
+  // kind weighing 0), the answers that read none calibrate it.
+  const std::optional<double> no_sibling_half_width =
+      NoSiblingScoreQuantile(situation, confidence_level);
+  const std::optional<double> extrapolated_no_sibling_half_width =
+      NoSiblingScoreQuantile(extrapolated_situation, confidence_level);
   const std::optional<double> campaign_half_width =
       CampaignScoreQuantile(situation, query.configuration.campaign, confidence_level);
   // As the pooled half-width, the extrapolated one falls back on the measured configuration's.
@@ -672,12 +695,18 @@ void LatencyModel::Complete(const PredictionQuery& query, double confidence_leve
     // configuration's TTFT, which no sibling knows better; the weights were chosen where it was
     // not (curves held out).
     const bool within_own_curve = own_curve >= 0 && siblings_.Spans(own_curve, p.batch_size);
-    const double w =
-        sibling_curve >= 0 && !within_own_curve ? (extrapolated ? extrapolated_weight : weight) : 0;
+    double w = 0;
+    if (!sibling_curves.empty() && !within_own_curve) {
+      if (sibling_curves.one_field_apart) {
+        w = extrapolated ? extrapolated_weight : weight;
+      } else {
+        w = extrapolated ? extrapolated_distant_weight : distant_weight;
+      }
+    }
     double log_over_backbone = Combined(over_backbone[k], share[k], backbone_over_latency);
     if (w > 0) {
       const double sibling =
-          siblings_.LogShareOn(sibling_curve, p.batch_size) - backbone_over_latency;
+          siblings_.LogShareOn(sibling_curves, p.batch_size) - backbone_over_latency;
       log_over_backbone = (1 - w) * log_over_backbone + w * sibling;
     }
     double ttft = backbone * std::exp(log_over_backbone);
@@ -711,7 +740,7 @@ void LatencyModel::Complete(const PredictionQuery& query, double confidence_leve
         extrapolated ? extrapolated_campaign_half_width : campaign_half_width;
     const double pooled =
         extrapolated ? extrapolated_half_width : *measured_configuration_half_width;
-    const bool without_sibling = no_sibling.has_value() && !within_own_curve;
+    const bool without_sibling = no_sibling.has_value() && !within_own_curve && w == 0;
     double half_width = without_sibling ? *no_sibling : pooled;
     if (own_campaign.has_value()) {
       if (!without_sibling) {
@@ -870,6 +899,9 @@ absl::StatusOr<LatencyModel> LatencyModel::DecodeFrom(ByteReader& reader,
   const bool has_extrapolated_batch = bundle_format >= 11;
   model.concurrency_backbone_prefills_own_prompt_ =
       bundle_format >= kFirstLatencyFormatWithConcurrencyBackbone;
+  model.siblings_read_ = bundle_format >= kFirstLatencyFormatWithNearAndDistantSiblings
+                             ? LatencySiblings::kMaxSiblingsRead
+                             : 1;
   for (int s = 0; s < kLatencySituationCount; ++s) {
     if (s == static_cast<int>(LatencySituation::kExtrapolatedBatch) && !has_extrapolated_batch) {
       continue;
@@ -967,6 +999,22 @@ absl::Status LatencyModel::DecodeSiblingsFrom(ByteReader& reader) {
                                                no_sibling_counts_[s], no_sibling_quantiles_[s]));
   }
   PERFCAST_ASSIGN_OR_RETURN(siblings_, LatencySiblings::DecodeFrom(reader));
+  // Until format 26 one weight served every sibling; from it, its own section follows.
+  distant_sibling_weights_ = sibling_weights_;
+  return absl::OkStatus();
+}
+
+void LatencyModel::EncodeDistantSiblingWeightsTo(ByteWriter& writer) const {
+  for (double weight : distant_sibling_weights_) writer.PutDouble(weight);
+}
+
+absl::Status LatencyModel::DecodeDistantSiblingWeightsFrom(ByteReader& reader) {
+  for (double& weight : distant_sibling_weights_) {
+    PERFCAST_ASSIGN_OR_RETURN(weight, reader.GetDouble());
+    if (!(weight >= 0 && weight <= 1)) {
+      return absl::DataLossError("bundle: latency model: distant sibling weight outside [0, 1]");
+    }
+  }
   return absl::OkStatus();
 }
 

@@ -35,6 +35,11 @@ double TtftBackboneSeconds(const std::optional<ResolvedConfiguration>& resolved,
 // The first bundle format (core/bundle/bundle_format.h) whose latency model was trained with a
 // concurrency's backbone prefilling the request's own prompt.
 inline constexpr uint32_t kFirstLatencyFormatWithConcurrencyBackbone = 25;
+// The first bundle format whose latency model reads the mean share of the siblings as near as the
+// nearest (LatencySiblings::FindCurves), weighs a sibling more than one field apart from the
+// query by a weight of its own (stored after the last section), and chose both weights on such
+// answers.
+inline constexpr uint32_t kFirstLatencyFormatWithNearAndDistantSiblings = 26;
 
 // The situations a latency answer can be in, from the most to the least supported by latency
 // data; each has its own calibration (docs/METHOD.md §9).
@@ -51,10 +56,10 @@ inline constexpr int kLatencySituationCount = 4;
 // Predicts the mean TTFT and ITL of a point from its throughput prediction, so that the figures
 // of one point agree: TTFT from its backbone under a learned correction (two XGBoost regressors,
 // of log(TTFT / backbone) and of log(TTFT / batch latency), averaged), blended in log with the
-// share of the batch latency its nearest sibling configuration measured, by a weight its held-out
-// errors chose, and calibrated by them; ITL = (batch latency - TTFT) / (output tokens - 1).
-// An empty model (trained on no latencies, or decoded from a bundle from before them) answers
-// nothing.
+// share of the batch latency its nearest sibling configurations measured (two where as near), by
+// a weight its held-out errors chose for that kind of sibling, and calibrated by them; ITL = (batch
+// latency - TTFT) / (output tokens - 1). An empty model (trained on no latencies, or decoded from a
+// bundle from before them) answers nothing.
 //
 // Thread safety: immutable once built; every const method may be called from any thread.
 class LatencyModel {
@@ -78,8 +83,12 @@ class LatencyModel {
 
   LatencySituation SituationOf(const Configuration& configuration) const;
 
-  // The weight of the sibling's share in a TTFT's log, in [0, 1]: 0 where it never helped.
+  // The weight of the share of a sibling one field apart from the query (its model, GPU and
+  // serving stack, and its GPU count or precision; LatencySiblings::SiblingCurves) in a TTFT's
+  // log, in [0, 1]: 0 where it never helped.
   double sibling_weight(LatencySituation situation) const;
+  // The same for a sibling further apart.
+  double distant_sibling_weight(LatencySituation situation) const;
 
   const LatencyTails& tails() const { return tails_; }
 
@@ -89,7 +98,8 @@ class LatencyModel {
   void EncodeTo(ByteWriter& writer) const;
   // `bundle_format`: a bundle of format 10 or older has no kExtrapolatedBatch scores, and
   // answers with its kSameConfiguration ones there, as it did; one of format 24 or older was
-  // trained on the static batch's backbone on every axis, and reads it so.
+  // trained on the static batch's backbone on every axis, and reads it so; one of format 25 or
+  // older reads the nearest sibling alone, under one weight for every kind of sibling.
   static absl::StatusOr<LatencyModel> DecodeFrom(ByteReader& reader,
                                                  std::shared_ptr<const Catalogue> catalogue,
                                                  uint32_t bundle_format);
@@ -110,6 +120,11 @@ class LatencyModel {
   // on). A model decoded without them calibrates every campaign with the pooled scores, as it did.
   void EncodeCampaignScoresTo(ByteWriter& writer) const;
   absl::Status DecodeCampaignScoresFrom(ByteReader& reader);
+  // The weights of siblings more than one field apart: a section of their own after the unseen
+  // hardware's scores (format 26 on). A model decoded without them weighs every sibling by the
+  // sibling weights, as it did.
+  void EncodeDistantSiblingWeightsTo(ByteWriter& writer) const;
+  absl::Status DecodeDistantSiblingWeightsFrom(ByteReader& reader);
 
  private:
   // One feature row of a point; `row` has column_count() entries.
@@ -155,6 +170,10 @@ class LatencyModel {
   // (TtftBackboneSeconds); false from a bundle of format 24 or older, whose correction was trained
   // on the whole batch's prompts on every axis.
   bool concurrency_backbone_prefills_own_prompt_ = true;
+  // How many siblings a TTFT reads (LatencySiblings::FindCurves): one from a bundle of format 25
+  // or older, whose sibling weights were chosen on the nearest sibling's answers alone (and one
+  // weight for any sibling: its distant weights are its weights).
+  int siblings_read_ = LatencySiblings::kMaxSiblingsRead;
   // One-hot vocabulary: hardware, framework, model, precision, campaign, each sorted.
   std::array<std::vector<std::string>, 5> names_;
   // log(TTFT / backbone), and log(TTFT / batch latency); the TTFT's log is their mean.
@@ -165,6 +184,10 @@ class LatencyModel {
   // Where the data measured them, the 99th percentiles over the TTFT's backbone and the mean TPOT.
   LatencyTails tails_;
   std::array<double, kLatencySituationCount> sibling_weights_{};
+  // Per situation, the weight of a sibling more than one field apart from the query:
+  // its share carries over far less well, and a campaign of few results has mostly such
+  // siblings.
+  std::array<double, kLatencySituationCount> distant_sibling_weights_{};
   // Per situation, as score_quantiles_ over the held-out answers without a sibling.
   std::array<std::vector<double>, kLatencySituationCount> no_sibling_quantiles_;
   std::array<int, kLatencySituationCount> no_sibling_counts_{};

@@ -104,16 +104,20 @@ LatencySiblings::Names LatencySiblings::NamesOf(const Configuration& configurati
   return names;
 }
 
-int LatencySiblings::FindCurve(const Configuration& configuration, const Shape& shape) const {
+LatencySiblings::SiblingCurves LatencySiblings::FindCurves(const Configuration& configuration,
+                                                           const Shape& shape, int count) const {
+  SiblingCurves found;
+  count = std::clamp(count, 0, kMaxSiblingsRead);
   const auto campaign = campaign_ids_.find(configuration.campaign);
-  if (campaign == campaign_ids_.end()) return -1;
+  if (count == 0 || campaign == campaign_ids_.end()) return found;
   const auto measured =
       candidates_.find({campaign->second, static_cast<int>(configuration.batch_semantics),
                         shape.input_tokens, shape.output_tokens});
-  if (measured == candidates_.end()) return -1;
+  if (measured == candidates_.end()) return found;
   const Names query = NamesOf(configuration);
-  int best_curve = -1;
-  std::tuple<int, double> best_rank{-1, 0};
+  std::array<std::tuple<int, double>, kMaxSiblingsRead> ranks{};
+  // Whether each kept sibling is one field apart from the query (SiblingCurves::one_field_apart).
+  std::array<bool, kMaxSiblingsRead> one_field_apart{};
   for (const Candidate& candidate : measured->second) {
     // Of the query's campaign and axis already: the same names are the configuration itself.
     if (candidate.names.ids == query.ids && candidate.names.num_gpus == query.num_gpus) continue;
@@ -124,15 +128,42 @@ int LatencySiblings::FindCurve(const Configuration& configuration, const Shape& 
     }
     const std::tuple<int, double> rank{similarity,
                                        -std::abs(candidate.names.log2_gpus - query.log2_gpus)};
-    if (best_curve < 0 || rank > best_rank) {
-      best_curve = candidate.curve;
-      best_rank = rank;
+    int at = found.count;
+    while (at > 0 && rank > ranks[at - 1]) --at;
+    if (at >= count) continue;
+    for (int k = std::min(found.count, count - 1); k > at; --k) {
+      ranks[k] = ranks[k - 1];
+      one_field_apart[k] = one_field_apart[k - 1];
+      found.curves[k] = found.curves[k - 1];
     }
+    ranks[at] = rank;
+    // Not both the same GPU count and precision: that is the configuration itself.
+    one_field_apart[at] =
+        candidate.names.ids[0] == query.ids[0] && candidate.names.ids[1] == query.ids[1] &&
+        candidate.names.ids[2] == query.ids[2] &&
+        (candidate.names.ids[3] == query.ids[3] || candidate.names.num_gpus == query.num_gpus);
+    found.curves[at] = candidate.curve;
+    found.count = std::min(found.count + 1, count);
   }
-  return best_curve;
+  // Only siblings as similar as the nearest and of its kind: one that shares fewer of its fields
+  // says less of the query than the nearest does, and would dilute it.
+  int tied = 1;
+  while (tied < found.count && std::get<0>(ranks[tied]) == std::get<0>(ranks[0]) &&
+         one_field_apart[tied] == one_field_apart[0]) {
+    ++tied;
+  }
+  found.count = std::min(found.count, tied);
+  found.one_field_apart = found.count > 0 && one_field_apart[0];
+  return found;
 }
 
-double LatencySiblings::LogShareOn(int curve_index, int batch_size) const {
+double LatencySiblings::LogShareOn(const SiblingCurves& siblings, int batch_size) const {
+  double sum = 0;
+  for (int k = 0; k < siblings.count; ++k) sum += LogShareOnCurve(siblings.curves[k], batch_size);
+  return sum / siblings.count;
+}
+
+double LatencySiblings::LogShareOnCurve(int curve_index, int batch_size) const {
   const Curve& curve = curves_[curve_index];
   const std::vector<double>& xs = curve.log2_batches;
   const double x = std::log2(std::max(1, batch_size));

@@ -23,7 +23,7 @@ struct LatencySample {
 };
 
 // The latency curves the model was trained on, for reading a configuration's TTFT off its
-// nearest sibling (docs/METHOD.md §9): another configuration of the same campaign and batch axis,
+// nearest siblings (docs/METHOD.md §9): other configurations of the same campaign and batch axis,
 // measured at the same shape, sharing the most of the model, GPU, serving stack, GPU count and
 // precision. Within a campaign a TTFT is mostly prefill and queueing under one harness, which a
 // sibling's share of its batch latency carries over.
@@ -35,11 +35,25 @@ class LatencySiblings {
   // `samples` in any order; points of one (configuration, shape) form its curve.
   static LatencySiblings Build(absl::Span<const LatencySample> samples);
 
-  // The sibling's curve at `shape` (-1 where no other configuration of the campaign and axis
-  // measured it), found once for a query, then its log share at each batch (linear in log batch
-  // between its points, held at its first and last).
-  int FindCurve(const Configuration& configuration, const Shape& shape) const;
-  double LogShareOn(int curve, int batch_size) const;
+  // The most siblings a TTFT reads: one sibling's share carries its own configuration's quirks
+  // as well as what the two share; the mean of the two nearest halves what is a quirk of either.
+  static constexpr int kMaxSiblingsRead = 2;
+
+  // The sibling curves at `shape`, most similar first: up to `count` (at most kMaxSiblingsRead)
+  // other configurations of the campaign and axis that measured it. Found once for a query.
+  struct SiblingCurves {
+    std::array<int, kMaxSiblingsRead> curves{};
+    int count = 0;
+    // Whether they are one field apart from the query: its model, GPU and serving stack, and its
+    // GPU count or its precision (the siblings read are all of one kind). Such a sibling's share
+    // carries over better than one further apart.
+    bool one_field_apart = false;
+    bool empty() const { return count == 0; }
+  };
+  SiblingCurves FindCurves(const Configuration& configuration, const Shape& shape, int count) const;
+  // The mean over `siblings` of each one's log share at `batch_size` (linear in log batch between
+  // its points, held at its first and last). `siblings` must not be empty.
+  double LogShareOn(const SiblingCurves& siblings, int batch_size) const;
 
   // `configuration`'s own curve at `shape` (-1: none), and whether a curve measured a batch at or
   // below `batch_size` and one at or above it. Within its own curve the correction was trained on
@@ -51,6 +65,8 @@ class LatencySiblings {
   static absl::StatusOr<LatencySiblings> DecodeFrom(ByteReader& reader);
 
  private:
+  double LogShareOnCurve(int curve, int batch_size) const;
+
   struct Curve {
     Shape shape;
     // Ascending in batch size.
@@ -68,7 +84,7 @@ class LatencySiblings {
     int num_gpus = 1;
     double log2_gpus = 0;
   };
-  // A curve FindCurve may pick: its configuration's names and its index in curves_.
+  // A curve FindCurves may pick: its configuration's names and its index in curves_.
   struct Candidate {
     Names names;
     int curve = 0;

@@ -29,34 +29,39 @@ inline std::string SealedAsFormat(absl::string_view payload, uint8_t version) {
   return bundle;
 }
 
-// `model` as a bundle of format 22 answers: today's payload (format 23 added no bytes), whose
-// predictions average their anchors' readings rather than take their median. Tests that compare
-// an older format's answers with today's model compare them with this, which differs from the
-// older format only in what the test is about, and for a model trained on concurrency latencies
-// in its TTFT backbone (format 25), which no caller's synthetic records have.
-inline std::shared_ptr<const PerfcastModel> AsFormat22(const PerfcastModel& model) {
-  const std::string current = EncodeModelBundle(model);
-  absl::StatusOr<absl::string_view> payload = OpenBundle(current);
-  EXPECT_TRUE(payload.ok()) << payload.status();
-  if (!payload.ok()) return nullptr;
-  absl::StatusOr<std::shared_ptr<const PerfcastModel>> decoded =
-      DecodeModelBundle(SealedAsFormat(*payload, 22));
-  EXPECT_TRUE(decoded.ok()) << decoded.status();
-  return decoded.ok() ? *decoded : nullptr;
-}
-
-// The payload of `model`'s bundle as format 21 wrote it: today's without the scores of hardware
-// the data lack that format 22 appends after the last section.
-inline std::string Format21PayloadOf(const PerfcastModel& model) {
+// The payload of `model`'s bundle as format 25 wrote it: today's without the weights of distant
+// TTFT siblings that format 26 appends after the last section. Formats 23 to 25 added no bytes.
+inline std::string Format25PayloadOf(const PerfcastModel& model) {
   const std::string current = EncodeModelBundle(model);
   absl::StatusOr<absl::string_view> payload = OpenBundle(current);
   EXPECT_TRUE(payload.ok()) << payload.status();
   if (!payload.ok()) return "";
+  ByteWriter distant_weights;
+  PerfcastModelInternal::StateOf(model).latency.EncodeDistantSiblingWeightsTo(distant_weights);
+  return WithoutTail(*payload, distant_weights.Take());
+}
+
+// `model` as a bundle of format 22 answers: format 25's payload (format 23 added no bytes), whose
+// predictions average their anchors' readings rather than take their median. Tests that compare
+// an older format's answers with today's model compare them with this, which differs from the
+// older format only in what the test is about, for a model trained on concurrency latencies
+// in its TTFT backbone (format 25), which no caller's synthetic records have, and in reading a
+// TTFT's nearest sibling alone where two are as near (format 26).
+inline std::shared_ptr<const PerfcastModel> AsFormat22(const PerfcastModel& model) {
+  absl::StatusOr<std::shared_ptr<const PerfcastModel>> decoded =
+      DecodeModelBundle(SealedAsFormat(Format25PayloadOf(model), 22));
+  EXPECT_TRUE(decoded.ok()) << decoded.status();
+  return decoded.ok() ? *decoded : nullptr;
+}
+
+// The payload of `model`'s bundle as format 21 wrote it: format 25's without the scores of
+// hardware the data lack that format 22 appends after the last section.
+inline std::string Format21PayloadOf(const PerfcastModel& model) {
   const PerfcastModel::State& state = PerfcastModelInternal::StateOf(model);
   ByteWriter unseen_hardware;
   state.calibration.EncodeUnseenHardwareTo(unseen_hardware);
   state.whole_curve_calibration.EncodeUnseenHardwareTo(unseen_hardware);
-  return WithoutTail(*payload, unseen_hardware.Take());
+  return WithoutTail(Format25PayloadOf(model), unseen_hardware.Take());
 }
 
 // The payload of `model`'s bundle as format 20 wrote it: format 21's without each campaign's own

@@ -101,6 +101,8 @@ TEST_F(ModelCodecTest, ThePayloadIsTheListedSectionsInOrder) {
   // Format 22: the scores of hardware the data lack, pooled and whole-curve.
   ASSERT_TRUE(points->DecodeUnseenHardwareFrom(reader).ok());
   ASSERT_TRUE(whole_curves->DecodeUnseenHardwareFrom(reader).ok());
+  // Format 26: the weights of TTFT siblings more than one field apart.
+  ASSERT_TRUE(latency->DecodeDistantSiblingWeightsFrom(reader).ok());
   EXPECT_TRUE(reader.empty());
 }
 
@@ -165,7 +167,7 @@ std::vector<double> ThroughputsAsFormat(const PerfcastModel& model, uint8_t vers
                                         absl::Span<const int> batches) {
   auto decoded = DecodeModelBundle(
       version == kBundleFormatVersion ? EncodeModelBundle(model)
-      : version == 22 ? testing::SealedAsFormat(*OpenBundle(EncodeModelBundle(model)), version)
+      : version == 22 ? testing::SealedAsFormat(testing::Format25PayloadOf(model), version)
       : version == 17 ? testing::SealedAsFormat(testing::Format17PayloadOf(model), version)
                       : testing::SealedAsFormat(testing::Format14PayloadOf(model), version));
   EXPECT_TRUE(decoded.ok()) << decoded.status();

@@ -199,7 +199,9 @@ TEST(LatencyModelTest, AnItlIntervalReadsTheDisagreementOfItsOutputLength) {
           EXPECT_GE(p.itl_upper_s, kDisagreement * implied * (1 - 1e-9)) << p.batch_size;
         } else {
           EXPECT_LE(p.itl_upper_s * (tokens - 1), longest_batch * (1 + 1e-9)) << p.batch_size;
-          EXPECT_GE(old.itl_upper_s, kDisagreement * implied * (1 - 1e-9)) << p.batch_size;
+          // Its own TTFT: format 16 reads the nearest sibling alone, today's two as near.
+          const double old_implied = (old.batch_latency_s - old.ttft_s) / (tokens - 1);
+          EXPECT_GE(old.itl_upper_s, kDisagreement * old_implied * (1 - 1e-9)) << p.batch_size;
         }
       }
     }
@@ -458,12 +460,10 @@ TEST(LatencyBundleTest, AFormat24BundleReadsTheStaticBackboneUnderConcurrency) {
   std::vector<BenchmarkRecord> records = RecordsWithLatency();
   for (BenchmarkRecord& r : records) r.configuration.batch_semantics = BatchSemantics::kConcurrency;
   auto model = TrainOn(records);
-  const std::string bundle = EncodeModelBundle(*model);
-  absl::StatusOr<absl::string_view> payload = OpenBundle(bundle);
-  ASSERT_TRUE(payload.ok()) << payload.status();
-  absl::StatusOr<std::shared_ptr<const PerfcastModel>> today = DecodeModelBundle(bundle);
+  absl::StatusOr<std::shared_ptr<const PerfcastModel>> today =
+      DecodeModelBundle(EncodeModelBundle(*model));
   absl::StatusOr<std::shared_ptr<const PerfcastModel>> format24 =
-      DecodeModelBundle(testing::SealedAsFormat(*payload, 24));
+      DecodeModelBundle(testing::SealedAsFormat(testing::Format25PayloadOf(*model), 24));
   ASSERT_TRUE(today.ok()) << today.status();
   ASSERT_TRUE(format24.ok()) << format24.status();
   Configuration concurrent = kKnown;
@@ -844,7 +844,8 @@ TEST(LatencySiblingTest, ANewConfigurationBlendsTheCorrectionWithItsSibling) {
               0);
   }
 
-  // The sibling of 8 GPUs of gpu-a is gpu-a with 4, all else equal and the nearest GPU count.
+  // The sibling of 8 GPUs of gpu-a is gpu-a with 4, all else equal and the nearest GPU count,
+  // read alone as format 22 reads it (two as near are averaged from format 26, below).
   Configuration unseen = kKnown;
   unseen.num_gpus = 8;
   Configuration sibling = kKnown;
@@ -873,6 +874,118 @@ TEST(LatencySiblingTest, ANewConfigurationBlendsTheCorrectionWithItsSibling) {
     EXPECT_NEAR(p.ttft_s, expected, 1e-9 * expected) << p.batch_size;
     EXPECT_EQ(p.throughput_tokens_per_s, (*then)[i].throughput_tokens_per_s);
   }
+}
+
+// Eight GPUs of gpu-a have two siblings as near as each other (four and two GPUs of gpu-a, every
+// name shared): today's model reads the mean of their shares, a bundle of format 25 the nearest
+// one's alone, under the same weight; nothing else differs.
+TEST(LatencySiblingTest, TwoEquallyNearSiblingsAreAveragedFromFormat26) {
+  const std::vector<BenchmarkRecord> records = RecordsWithLatency();
+  auto trained = TrainOn(records);
+  const double weight = PerfcastModelInternal::StateOf(*trained).latency.sibling_weight(
+      LatencySituation::kNewConfiguration);
+  ASSERT_GT(weight, 0);
+  absl::StatusOr<std::shared_ptr<const PerfcastModel>> format25 =
+      DecodeModelBundle(testing::SealedAsFormat(testing::Format25PayloadOf(*trained), 25));
+  ASSERT_TRUE(format25.ok()) << format25.status();
+
+  Configuration unseen = kKnown;
+  unseen.num_gpus = 8;
+  // Each sibling's log share at a batch (128, its last, past it).
+  auto log_share = [&](int gpus, int batch) -> std::optional<double> {
+    for (const BenchmarkRecord& r : records) {
+      if (r.configuration.hardware == "gpu-a" && r.configuration.num_gpus == gpus &&
+          r.shape == Shape{256, 256} && r.batch_size == std::min(batch, 128)) {
+        return std::log(*r.ttft_s * r.throughput_tokens_per_s / (256.0 * r.batch_size));
+      }
+    }
+    return std::nullopt;
+  };
+  const int batches[] = {8, 64, 512};
+  auto today = trained->Predict({unseen, {256, 256}}, batches, 0.9);
+  auto nearest_alone = (*format25)->Predict({unseen, {256, 256}}, batches, 0.9);
+  ASSERT_TRUE(today.ok() && nearest_alone.ok());
+  for (size_t i = 0; i < today->size(); ++i) {
+    const PointPrediction& p = (*today)[i];
+    ASSERT_EQ(p.throughput_tokens_per_s, (*nearest_alone)[i].throughput_tokens_per_s);
+    ASSERT_LT(p.ttft_s, 0.9 * p.batch_latency_s) << "not capped";
+    ASSERT_LT((*nearest_alone)[i].ttft_s, 0.9 * p.batch_latency_s) << "not capped";
+    const std::optional<double> four = log_share(4, p.batch_size);
+    const std::optional<double> two = log_share(2, p.batch_size);
+    ASSERT_TRUE(four.has_value() && two.has_value());
+    ASSERT_GT(std::abs(*four - *two), 0.01) << "the siblings must differ to tell them apart";
+    EXPECT_NEAR(std::log(p.ttft_s) - std::log((*nearest_alone)[i].ttft_s),
+                weight * ((*four + *two) / 2 - *four), 1e-9)
+        << p.batch_size;
+  }
+}
+
+// A second model measured on gpu-b only, whose share is twice the shared one: held out, its
+// nearest siblings (the first model on gpu-b) are more than one field apart from it and
+// read half its share, where the first model's own configurations read theirs exactly. The
+// two kinds of sibling get weights of their own; a bundle of format 25 had one for both.
+TEST(LatencySiblingTest, ASiblingOfAnotherModelWeighsByItsOwnWeight) {
+  std::vector<BenchmarkRecord> records = RecordsWithShare(SharedShare);
+  std::vector<BenchmarkRecord> other_model;
+  for (const BenchmarkRecord& r : records) {
+    if (r.configuration.hardware != "gpu-b") continue;
+    BenchmarkRecord copy = r;
+    copy.configuration.model = "org/other-7b";
+    const double batch_latency = static_cast<double>(copy.shape.output_tokens) * copy.batch_size /
+                                 copy.throughput_tokens_per_s;
+    copy.ttft_s = 2 * SharedShare(copy) * batch_latency;
+    copy.itl_s = (batch_latency - *copy.ttft_s) / (copy.shape.output_tokens - 1);
+    other_model.push_back(copy);
+  }
+  records.insert(records.end(), other_model.begin(), other_model.end());
+  auto trained = TrainOn(records);
+  const LatencyModel& latency = PerfcastModelInternal::StateOf(*trained).latency;
+  const double near = latency.sibling_weight(LatencySituation::kNewConfiguration);
+  const double distant = latency.distant_sibling_weight(LatencySituation::kNewConfiguration);
+  EXPECT_EQ(near, 1) << "siblings one field apart read the shared share exactly";
+  EXPECT_LT(distant, near) << "a sibling of another model reads half the share";
+
+  // Saved and read back, the two weights stand; read as format 25, one weight serves both.
+  const std::string bundle = EncodeModelBundle(*trained);
+  absl::StatusOr<std::shared_ptr<const PerfcastModel>> reloaded = DecodeModelBundle(bundle);
+  ASSERT_TRUE(reloaded.ok()) << reloaded.status();
+  const LatencyModel& read_back = PerfcastModelInternal::StateOf(**reloaded).latency;
+  absl::StatusOr<std::shared_ptr<const PerfcastModel>> format25 =
+      DecodeModelBundle(testing::SealedAsFormat(testing::Format25PayloadOf(*trained), 25));
+  ASSERT_TRUE(format25.ok()) << format25.status();
+  const LatencyModel& as_25 = PerfcastModelInternal::StateOf(**format25).latency;
+  for (int s = 0; s < kLatencySituationCount; ++s) {
+    const auto situation = static_cast<LatencySituation>(s);
+    EXPECT_EQ(read_back.sibling_weight(situation), latency.sibling_weight(situation));
+    EXPECT_EQ(read_back.distant_sibling_weight(situation),
+              latency.distant_sibling_weight(situation));
+    EXPECT_EQ(as_25.distant_sibling_weight(situation), as_25.sibling_weight(situation));
+  }
+
+  // The weights are the payload's last bytes: one outside [0, 1] or not a number is DataLoss.
+  const std::string payload = testing::Format25PayloadOf(*trained);
+  for (double bad : {-0.1, 1.5, std::nan("")}) {
+    ByteWriter weights;
+    for (int s = 0; s < kLatencySituationCount; ++s) weights.PutDouble(s == 2 ? bad : 0.5);
+    const absl::Status status = DecodeModelBundle(SealBundle(payload + weights.Take())).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << bad;
+  }
+
+  // A third model on gpu-a: its nearest sibling, the first model on two GPUs of gpu-a, is of
+  // another model. Format 25 reads its share alone (weight 1), today's by the distant weight.
+  Configuration third = kKnown;
+  third.model = "org/third-7b";
+  const int batch[] = {8};
+  auto today = (*reloaded)->Predict({third, {256, 256}}, batch, 0.9);
+  auto then = (*format25)->Predict({third, {256, 256}}, batch, 0.9);
+  ASSERT_TRUE(today.ok() && then.ok());
+  BenchmarkRecord at;
+  at.shape = {256, 256};
+  at.batch_size = 8;
+  const PointPrediction& p = today->front();
+  ASSERT_EQ(p.throughput_tokens_per_s, then->front().throughput_tokens_per_s);
+  EXPECT_NEAR(then->front().ttft_s, SharedShare(at) * p.batch_latency_s, 1e-9 * p.ttft_s);
+  EXPECT_GT(std::abs(std::log(p.ttft_s / (SharedShare(at) * p.batch_latency_s))), 1e-3);
 }
 
 }  // namespace

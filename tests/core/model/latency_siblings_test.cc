@@ -33,13 +33,13 @@ void AddCurve(std::vector<LatencySample>& samples, const Configuration& configur
   for (int b : batches) samples.push_back({configuration, shape, b, level + std::log2(b)});
 }
 
-// The sibling's log share at a batch; nullopt without a sibling.
+// The siblings' log share at a batch, reading up to `count` of them; nullopt without a sibling.
 std::optional<double> LogShareAt(const LatencySiblings& siblings,
                                  const Configuration& configuration, const Shape& shape,
-                                 int batch_size) {
-  const int curve = siblings.FindCurve(configuration, shape);
-  if (curve < 0) return std::nullopt;
-  return siblings.LogShareOn(curve, batch_size);
+                                 int batch_size, int count = 1) {
+  const LatencySiblings::SiblingCurves found = siblings.FindCurves(configuration, shape, count);
+  if (found.empty()) return std::nullopt;
+  return siblings.LogShareOn(found, batch_size);
 }
 
 // Whether the configuration's own curve at the shape spans the batch.
@@ -77,6 +77,55 @@ TEST(LatencySiblingsTest, OnATieTheNearestGpuCountWins) {
   const std::optional<double> found = LogShareAt(LatencySiblings::Build(samples), eight, kShape, 4);
   ASSERT_TRUE(found.has_value());
   EXPECT_DOUBLE_EQ(*found, 2 + 2) << "the 4-GPU curve, batch 4";
+}
+
+TEST(LatencySiblingsTest, TwoAsNearAsEachOtherAreAveraged) {
+  // Eight GPUs asked: one, two and four share every name; four and two are the nearest counts.
+  Configuration eight = kQuery;
+  eight.num_gpus = 8;
+  std::vector<LatencySample> samples;
+  AddCurve(samples, ConfigurationOf("H100", 1, "vllm", "llama-70b", "fp8"), kShape, 1);
+  AddCurve(samples, ConfigurationOf("H100", 2, "vllm", "llama-70b", "fp8"), kShape, 2);
+  AddCurve(samples, ConfigurationOf("H100", 4, "vllm", "llama-70b", "fp8"), kShape, 3);
+  const LatencySiblings siblings = LatencySiblings::Build(samples);
+  const LatencySiblings::SiblingCurves found =
+      siblings.FindCurves(eight, kShape, LatencySiblings::kMaxSiblingsRead);
+  EXPECT_EQ(found.count, 2);
+  EXPECT_DOUBLE_EQ(*LogShareAt(siblings, eight, kShape, 16, 2), (2 + 3) / 2.0 + 4);
+  EXPECT_DOUBLE_EQ(*LogShareAt(siblings, eight, kShape, 16, 1), 3 + 4) << "the nearest alone";
+  EXPECT_TRUE(found.one_field_apart) << "only the GPU count differs";
+  EXPECT_TRUE(siblings.FindCurves(eight, kShape, 0).empty()) << "none asked";
+  EXPECT_EQ(siblings.FindCurves(eight, kShape, 5).count, LatencySiblings::kMaxSiblingsRead);
+}
+
+TEST(LatencySiblingsTest, ASiblingThatSharesLessThanTheNearestIsNotRead) {
+  // The same model on another GPU (4 + 1 + 1) outranks another model on the query's GPU (3 + 1).
+  std::vector<LatencySample> samples;
+  AddCurve(samples, ConfigurationOf("A100", 2, "sglang", "llama-70b", "fp8"), kShape, 1);
+  AddCurve(samples, ConfigurationOf("H100", 2, "sglang", "llama-8b", "fp4"), kShape, 5);
+  const LatencySiblings siblings = LatencySiblings::Build(samples);
+  EXPECT_EQ(siblings.FindCurves(kQuery, kShape, 2).count, 1);
+  EXPECT_FALSE(siblings.FindCurves(kQuery, kShape, 2).one_field_apart);
+  EXPECT_DOUBLE_EQ(*LogShareAt(siblings, kQuery, kShape, 4, 2), 1 + 2);
+}
+
+TEST(LatencySiblingsTest, AnotherPrecisionOrAnotherGpuCountIsOneFieldApart) {
+  // The query's GPU count in another precision scores as much as every name at another GPU count
+  // (4 + 3 + 2 + 1), ranks first as nearer in GPU count, and both are one field apart: read
+  // together.
+  std::vector<LatencySample> samples;
+  AddCurve(samples, ConfigurationOf("H100", 4, "vllm", "llama-70b", "fp8"), kShape, 1);
+  AddCurve(samples, ConfigurationOf("H100", 2, "vllm", "llama-70b", "fp16"), kShape, 5);
+  const LatencySiblings siblings = LatencySiblings::Build(samples);
+  const LatencySiblings::SiblingCurves found = siblings.FindCurves(kQuery, kShape, 2);
+  EXPECT_EQ(found.count, 2);
+  EXPECT_TRUE(found.one_field_apart);
+  EXPECT_DOUBLE_EQ(*LogShareAt(siblings, kQuery, kShape, 4, 1), 5 + 2) << "the fp16 curve";
+  EXPECT_DOUBLE_EQ(*LogShareAt(siblings, kQuery, kShape, 4, 2), (1 + 5) / 2.0 + 2);
+  // Another precision at another GPU count is two fields apart.
+  std::vector<LatencySample> two_apart;
+  AddCurve(two_apart, ConfigurationOf("H100", 4, "vllm", "llama-70b", "fp16"), kShape, 1);
+  EXPECT_FALSE(LatencySiblings::Build(two_apart).FindCurves(kQuery, kShape, 2).one_field_apart);
 }
 
 TEST(LatencySiblingsTest, NamesTheTableLacksRankByTheOthers) {
