@@ -415,8 +415,7 @@ absl::StatusOr<LatencyModel> LatencyModel::Train(absl::Span<const Curve> curves,
   for (int s = 0; s < kLatencySituationCount; ++s) {
     model.sibling_weights_[s] = SiblingWeightOf(answers[s], true);
     model.distant_sibling_weights_[s] = SiblingWeightOf(answers[s], false);
-    const std::pair<double, double> weights{model.sibling_weights_[s],
-                                            model.distant_sibling_weights_[s]};
+    const std::pair<double, double> weights = model.SiblingWeightsAt(s);
     std::vector<double> scores, without_sibling;
     // Each campaign's own too, where the situation knows it (not held out whole); see Complete.
     const bool by_campaign_too = static_cast<LatencySituation>(s) != LatencySituation::kNewCampaign;
@@ -490,8 +489,7 @@ absl::StatusOr<LatencyModel> LatencyModel::Train(absl::Span<const Curve> curves,
                                                   : LatencySituation::kNewConfiguration);
     held_out_log_ttft[situation].resize(rows.size());
     for (const HeldOutAnswer& a : answers[s]) {
-      held_out_log_ttft[situation][a.row] =
-          Blended(a, {model.sibling_weights_[s], model.distant_sibling_weights_[s]});
+      held_out_log_ttft[situation][a.row] = Blended(a, model.SiblingWeightsAt(s));
     }
   }
   std::vector<TailSample> tail_samples;
@@ -562,6 +560,18 @@ double LatencyModel::distant_sibling_weight(LatencySituation situation) const {
   return s.has_value() ? distant_sibling_weights_[*s] : 0;
 }
 
+double LatencyModel::SiblingWeight(LatencySituation situation, bool one_field_apart) const {
+  return one_field_apart ? sibling_weight(situation) : distant_sibling_weight(situation);
+}
+
+bool LatencyModel::WeighsSiblings(LatencySituation situation) const {
+  return sibling_weight(situation) > 0 || distant_sibling_weight(situation) > 0;
+}
+
+std::pair<double, double> LatencyModel::SiblingWeightsAt(int situation) const {
+  return {sibling_weights_[situation], distant_sibling_weights_[situation]};
+}
+
 std::optional<double> LatencyModel::ScoreQuantile(LatencySituation situation, double level) const {
   const std::optional<int> s = CalibratedSituation(situation);
   if (!s.has_value()) return std::nullopt;
@@ -571,9 +581,7 @@ std::optional<double> LatencyModel::ScoreQuantile(LatencySituation situation, do
 std::optional<double> LatencyModel::NoSiblingScoreQuantile(LatencySituation situation,
                                                            double level) const {
   const std::optional<int> s = CalibratedSituation(situation);
-  if (!s.has_value() || (sibling_weights_[*s] == 0 && distant_sibling_weights_[*s] == 0)) {
-    return std::nullopt;
-  }
+  if (!s.has_value() || !WeighsSiblings(situation)) return std::nullopt;
   const int n = no_sibling_counts_[*s];
   // Too few to reach the level: the pooled scores stand.
   if (!ReachesLevel(n, level)) return std::nullopt;
@@ -634,14 +642,14 @@ void LatencyModel::Complete(const PredictionQuery& query, double confidence_leve
                                                       : situation;
   const double extrapolated_half_width = ScoreQuantile(extrapolated_situation, confidence_level)
                                              .value_or(*measured_configuration_half_width);
-  const double weight = sibling_weight(situation);
-  const double extrapolated_weight = sibling_weight(extrapolated_situation);
-  const double distant_weight = distant_sibling_weight(situation);
-  const double extrapolated_distant_weight = distant_sibling_weight(extrapolated_situation);
   const LatencySiblings::SiblingCurves sibling_curves =
-      weight > 0 || extrapolated_weight > 0 || distant_weight > 0 || extrapolated_distant_weight > 0
+      WeighsSiblings(situation) || WeighsSiblings(extrapolated_situation)
           ? siblings_.FindCurves(query.configuration, query.shape, siblings_read_)
           : LatencySiblings::SiblingCurves{};
+  // The weights of the query's kind of sibling, within its curve's batches and past them.
+  const double weight = SiblingWeight(situation, sibling_curves.one_field_apart);
+  const double extrapolated_weight =
+      SiblingWeight(extrapolated_situation, sibling_curves.one_field_apart);
   // Where the situation weighs a sibling and a point reads none (the query has none, or one of a
   // kind weighing 0), the answers that read none calibrate it.
   const std::optional<double> no_sibling_half_width =
@@ -695,14 +703,9 @@ void LatencyModel::Complete(const PredictionQuery& query, double confidence_leve
     // configuration's TTFT, which no sibling knows better; the weights were chosen where it was
     // not (curves held out).
     const bool within_own_curve = own_curve >= 0 && siblings_.Spans(own_curve, p.batch_size);
-    double w = 0;
-    if (!sibling_curves.empty() && !within_own_curve) {
-      if (sibling_curves.one_field_apart) {
-        w = extrapolated ? extrapolated_weight : weight;
-      } else {
-        w = extrapolated ? extrapolated_distant_weight : distant_weight;
-      }
-    }
+    const double w = !sibling_curves.empty() && !within_own_curve
+                         ? (extrapolated ? extrapolated_weight : weight)
+                         : 0;
     double log_over_backbone = Combined(over_backbone[k], share[k], backbone_over_latency);
     if (w > 0) {
       const double sibling =

@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
@@ -139,6 +140,12 @@ class LatencyModel {
                      absl::Span<const float> rows, absl::Span<const size_t> answered,
                      absl::Span<const double> backbones, absl::Span<PointPrediction> points) const;
   std::optional<ResolvedConfiguration> ResolveOf(const Configuration& configuration) const;
+  // The weight of a sibling of the given kind in `situation` (sibling_weight or
+  // distant_sibling_weight), whether the situation weighs either kind, and a calibrated
+  // situation's two weights (of a sibling one field apart, and of one further).
+  double SiblingWeight(LatencySituation situation, bool one_field_apart) const;
+  bool WeighsSiblings(LatencySituation situation) const;
+  std::pair<double, double> SiblingWeightsAt(int situation) const;
   // TtftBackboneSeconds on the axis this model's correction was trained with.
   double BackboneSeconds(const std::optional<ResolvedConfiguration>& resolved,
                          const Configuration& configuration, const Shape& shape,

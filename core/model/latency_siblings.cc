@@ -115,9 +115,14 @@ LatencySiblings::SiblingCurves LatencySiblings::FindCurves(const Configuration& 
                         shape.input_tokens, shape.output_tokens});
   if (measured == candidates_.end()) return found;
   const Names query = NamesOf(configuration);
-  std::array<std::tuple<int, double>, kMaxSiblingsRead> ranks{};
-  // Whether each kept sibling is one field apart from the query (SiblingCurves::one_field_apart).
-  std::array<bool, kMaxSiblingsRead> one_field_apart{};
+  // The siblings kept so far, most similar first.
+  struct Kept {
+    std::tuple<int, double> rank;
+    bool one_field_apart = false;  // SiblingCurves::one_field_apart
+    int curve = 0;
+  };
+  std::array<Kept, kMaxSiblingsRead> kept{};
+  int kept_count = 0;
   for (const Candidate& candidate : measured->second) {
     // Of the query's campaign and axis already: the same names are the configuration itself.
     if (candidate.names.ids == query.ids && candidate.names.num_gpus == query.num_gpus) continue;
@@ -128,32 +133,28 @@ LatencySiblings::SiblingCurves LatencySiblings::FindCurves(const Configuration& 
     }
     const std::tuple<int, double> rank{similarity,
                                        -std::abs(candidate.names.log2_gpus - query.log2_gpus)};
-    int at = found.count;
-    while (at > 0 && rank > ranks[at - 1]) --at;
+    int at = kept_count;
+    while (at > 0 && rank > kept[at - 1].rank) --at;
     if (at >= count) continue;
-    for (int k = std::min(found.count, count - 1); k > at; --k) {
-      ranks[k] = ranks[k - 1];
-      one_field_apart[k] = one_field_apart[k - 1];
-      found.curves[k] = found.curves[k - 1];
-    }
-    ranks[at] = rank;
+    for (int k = std::min(kept_count, count - 1); k > at; --k) kept[k] = kept[k - 1];
     // Not both the same GPU count and precision: that is the configuration itself.
-    one_field_apart[at] =
+    const bool one_field_apart =
         candidate.names.ids[0] == query.ids[0] && candidate.names.ids[1] == query.ids[1] &&
         candidate.names.ids[2] == query.ids[2] &&
         (candidate.names.ids[3] == query.ids[3] || candidate.names.num_gpus == query.num_gpus);
-    found.curves[at] = candidate.curve;
-    found.count = std::min(found.count + 1, count);
+    kept[at] = {rank, one_field_apart, candidate.curve};
+    kept_count = std::min(kept_count + 1, count);
   }
   // Only siblings as similar as the nearest and of its kind: one that shares fewer of its fields
   // says less of the query than the nearest does, and would dilute it.
-  int tied = 1;
-  while (tied < found.count && std::get<0>(ranks[tied]) == std::get<0>(ranks[0]) &&
-         one_field_apart[tied] == one_field_apart[0]) {
-    ++tied;
+  for (int k = 0; k < kept_count; ++k) {
+    if (k > 0 && (std::get<0>(kept[k].rank) != std::get<0>(kept[0].rank) ||
+                  kept[k].one_field_apart != kept[0].one_field_apart)) {
+      break;
+    }
+    found.curves[found.count++] = kept[k].curve;
   }
-  found.count = std::min(found.count, tied);
-  found.one_field_apart = found.count > 0 && one_field_apart[0];
+  found.one_field_apart = found.count > 0 && kept[0].one_field_apart;
   return found;
 }
 
