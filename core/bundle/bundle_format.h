@@ -12,6 +12,11 @@ namespace perfcast {
 //   magic "PERFCAST" | u32 format version | u64 payload size | u64 FNV-1a-64 of payload | payload
 // All integers little-endian. The payload starts with a human-readable manifest string.
 inline constexpr absl::string_view kBundleMagic = "PERFCAST";
+// 27: no new section; among a TTFT's siblings one field apart from the query, one of the query's
+// precision ranks first, and a second is read only where it is as near in every respect
+// (LatencySiblings::Rule::kSamePrecisionFirst), the weights chosen on such answers. A bundle of
+// format 26 still reads a second wherever it shares as many fields, as its weights were chosen
+// (kFirstLatencyFormatWithSamePrecisionSiblingsFirst).
 // 26: the weights of TTFT siblings more than one field apart from the query
 // (LatencyModel::EncodeDistantSiblingWeightsTo) follow the unseen-hardware scores, and a TTFT
 // read off siblings takes the mean share of those as similar as the nearest (up to two;
@@ -78,7 +83,7 @@ inline constexpr absl::string_view kBundleMagic = "PERFCAST";
 // section; version 7 still loads, with no latency answers. 6: the catalogue carries frameworks.csv.
 // 5: one-hot columns that are not set are missing, no longer 0. A server that finds a version older
 // than kOldestReadableBundleFormatVersion retrains rather than loading it.
-inline constexpr uint32_t kBundleFormatVersion = 26;
+inline constexpr uint32_t kBundleFormatVersion = 27;
 inline constexpr uint32_t kOldestReadableBundleFormatVersion = 7;
 // The correction of an older bundle was trained on anchors that follow their fits past their last
 // batch: attaching rooflines to them would change what it corrects.

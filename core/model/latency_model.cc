@@ -342,7 +342,7 @@ absl::StatusOr<LatencyModel> LatencyModel::Train(absl::Span<const Curve> curves,
     std::optional<LatencySiblings::SiblingCurves>& siblings = siblings_of[row.curve_index];
     if (!siblings.has_value()) {
       siblings = model.siblings_.FindCurves(row.curve->configuration, row.curve->shape,
-                                            model.siblings_read_);
+                                            model.sibling_rule_);
     }
   }
   auto cross_fit = [&](LatencySituation situation, const std::vector<int>& fold_of_row,
@@ -644,7 +644,7 @@ void LatencyModel::Complete(const PredictionQuery& query, double confidence_leve
                                              .value_or(*measured_configuration_half_width);
   const LatencySiblings::SiblingCurves sibling_curves =
       WeighsSiblings(situation) || WeighsSiblings(extrapolated_situation)
-          ? siblings_.FindCurves(query.configuration, query.shape, siblings_read_)
+          ? siblings_.FindCurves(query.configuration, query.shape, sibling_rule_)
           : LatencySiblings::SiblingCurves{};
   // The weights of the query's kind of sibling, within its curve's batches and past them.
   const double weight = SiblingWeight(situation, sibling_curves.one_field_apart);
@@ -902,9 +902,11 @@ absl::StatusOr<LatencyModel> LatencyModel::DecodeFrom(ByteReader& reader,
   const bool has_extrapolated_batch = bundle_format >= 11;
   model.concurrency_backbone_prefills_own_prompt_ =
       bundle_format >= kFirstLatencyFormatWithConcurrencyBackbone;
-  model.siblings_read_ = bundle_format >= kFirstLatencyFormatWithNearAndDistantSiblings
-                             ? LatencySiblings::kMaxSiblingsRead
-                             : 1;
+  model.sibling_rule_ = bundle_format >= kFirstLatencyFormatWithSamePrecisionSiblingsFirst
+                            ? LatencySiblings::Rule::kSamePrecisionFirst
+                        : bundle_format >= kFirstLatencyFormatWithNearAndDistantSiblings
+                            ? LatencySiblings::Rule::kAsManyFieldsShared
+                            : LatencySiblings::Rule::kNearestAlone;
   for (int s = 0; s < kLatencySituationCount; ++s) {
     if (s == static_cast<int>(LatencySituation::kExtrapolatedBatch) && !has_extrapolated_batch) {
       continue;

@@ -41,6 +41,10 @@ inline constexpr uint32_t kFirstLatencyFormatWithConcurrencyBackbone = 25;
 // query by a weight of its own (stored after the last section), and chose both weights on such
 // answers.
 inline constexpr uint32_t kFirstLatencyFormatWithNearAndDistantSiblings = 26;
+// The first bundle format whose latency model ranks, among siblings one field apart, one of the
+// query's precision first and reads a second only as near in every respect
+// (LatencySiblings::Rule::kSamePrecisionFirst), its weights chosen on such answers.
+inline constexpr uint32_t kFirstLatencyFormatWithSamePrecisionSiblingsFirst = 27;
 
 // The situations a latency answer can be in, from the most to the least supported by latency
 // data; each has its own calibration (docs/METHOD.md §9).
@@ -177,10 +181,10 @@ class LatencyModel {
   // (TtftBackboneSeconds); false from a bundle of format 24 or older, whose correction was trained
   // on the whole batch's prompts on every axis.
   bool concurrency_backbone_prefills_own_prompt_ = true;
-  // How many siblings a TTFT reads (LatencySiblings::FindCurves): one from a bundle of format 25
-  // or older, whose sibling weights were chosen on the nearest sibling's answers alone (and one
-  // weight for any sibling: its distant weights are its weights).
-  int siblings_read_ = LatencySiblings::kMaxSiblingsRead;
+  // Which siblings a TTFT reads (LatencySiblings::FindCurves): the rule its bundle's sibling
+  // weights were chosen under. Format 25 or older: the nearest alone (and one weight for any
+  // sibling: its distant weights are its weights); 26: those sharing as many fields.
+  LatencySiblings::Rule sibling_rule_ = LatencySiblings::Rule::kSamePrecisionFirst;
   // One-hot vocabulary: hardware, framework, model, precision, campaign, each sorted.
   std::array<std::vector<std::string>, 5> names_;
   // log(TTFT / backbone), and log(TTFT / batch latency); the TTFT's log is their mean.

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <map>
 #include <tuple>
 #include <utility>
@@ -27,6 +26,14 @@ constexpr std::array<int, 4> kNameWeights = {kModelWeight, kHardwareWeight, kFra
 
 std::array<const std::string*, 4> NameFields(const Configuration& c) {
   return {&c.model, &c.hardware, &c.framework, &c.precision};
+}
+
+// How many times more or fewer GPUs `a` has than `b`, in log2: a ratio of integers, so that one
+// count as many times above the query as another is below it ties exactly.
+double GpuCountDistance(int a, int b) {
+  a = std::max(1, a);
+  b = std::max(1, b);
+  return std::log2(static_cast<double>(std::max(a, b)) / std::min(a, b));
 }
 
 // Far above any campaign's configurations, curves or points: a count past it is a corrupt file,
@@ -100,24 +107,25 @@ LatencySiblings::Names LatencySiblings::NamesOf(const Configuration& configurati
     names.ids[f] = id == name_ids_.end() ? -1 : id->second;
   }
   names.num_gpus = configuration.num_gpus;
-  names.log2_gpus = std::log2(std::max(1, configuration.num_gpus));
   return names;
 }
 
 LatencySiblings::SiblingCurves LatencySiblings::FindCurves(const Configuration& configuration,
-                                                           const Shape& shape, int count) const {
+                                                           const Shape& shape, Rule rule) const {
   SiblingCurves found;
-  count = std::clamp(count, 0, kMaxSiblingsRead);
+  const int count = rule == Rule::kNearestAlone ? 1 : kMaxSiblingsRead;
   const auto campaign = campaign_ids_.find(configuration.campaign);
-  if (count == 0 || campaign == campaign_ids_.end()) return found;
+  if (campaign == campaign_ids_.end()) return found;
   const auto measured =
       candidates_.find({campaign->second, static_cast<int>(configuration.batch_semantics),
                         shape.input_tokens, shape.output_tokens});
   if (measured == candidates_.end()) return found;
   const Names query = NamesOf(configuration);
-  // The siblings kept so far, most similar first.
+  // The siblings kept so far, most similar first. A rank: the weighted count of shared fields;
+  // under kSamePrecisionFirst whether it is one field apart and of the query's precision; the
+  // nearer GPU count. The first in order wins a tie.
   struct Kept {
-    std::tuple<int, double> rank;
+    std::tuple<int, bool, double> rank;
     bool one_field_apart = false;  // SiblingCurves::one_field_apart
     int curve = 0;
   };
@@ -126,32 +134,34 @@ LatencySiblings::SiblingCurves LatencySiblings::FindCurves(const Configuration& 
   for (const Candidate& candidate : measured->second) {
     // Of the query's campaign and axis already: the same names are the configuration itself.
     if (candidate.names.ids == query.ids && candidate.names.num_gpus == query.num_gpus) continue;
-    // The most shared fields, then the nearest GPU count; the first in order on a tie.
+    const bool same_precision = candidate.names.ids[3] == query.ids[3];
+    // Not both the same GPU count and precision: that is the configuration itself.
+    const bool one_field_apart = candidate.names.ids[0] == query.ids[0] &&
+                                 candidate.names.ids[1] == query.ids[1] &&
+                                 candidate.names.ids[2] == query.ids[2] &&
+                                 (same_precision || candidate.names.num_gpus == query.num_gpus);
     int similarity = candidate.names.num_gpus == query.num_gpus ? kGpuCountWeight : 0;
     for (size_t f = 0; f < kNameWeights.size(); ++f) {
       if (candidate.names.ids[f] == query.ids[f]) similarity += kNameWeights[f];
     }
-    const std::tuple<int, double> rank{similarity,
-                                       -std::abs(candidate.names.log2_gpus - query.log2_gpus)};
+    const std::tuple<int, bool, double> rank{
+        similarity, rule == Rule::kSamePrecisionFirst && one_field_apart && same_precision,
+        -GpuCountDistance(candidate.names.num_gpus, query.num_gpus)};
     int at = kept_count;
     while (at > 0 && rank > kept[at - 1].rank) --at;
     if (at >= count) continue;
     for (int k = std::min(kept_count, count - 1); k > at; --k) kept[k] = kept[k - 1];
-    // Not both the same GPU count and precision: that is the configuration itself.
-    const bool one_field_apart =
-        candidate.names.ids[0] == query.ids[0] && candidate.names.ids[1] == query.ids[1] &&
-        candidate.names.ids[2] == query.ids[2] &&
-        (candidate.names.ids[3] == query.ids[3] || candidate.names.num_gpus == query.num_gpus);
     kept[at] = {rank, one_field_apart, candidate.curve};
     kept_count = std::min(kept_count + 1, count);
   }
-  // Only siblings as similar as the nearest and of its kind: one that shares fewer of its fields
+  // Only siblings as near as the nearest and of its kind: one that shares fewer of its fields
   // says less of the query than the nearest does, and would dilute it.
+  const bool whole_rank_ties =
+      rule == Rule::kSamePrecisionFirst && kept_count > 0 && kept[0].one_field_apart;
   for (int k = 0; k < kept_count; ++k) {
-    if (k > 0 && (std::get<0>(kept[k].rank) != std::get<0>(kept[0].rank) ||
-                  kept[k].one_field_apart != kept[0].one_field_apart)) {
-      break;
-    }
+    const bool as_near = whole_rank_ties ? kept[k].rank == kept[0].rank
+                                         : std::get<0>(kept[k].rank) == std::get<0>(kept[0].rank);
+    if (k > 0 && (!as_near || kept[k].one_field_apart != kept[0].one_field_apart)) break;
     found.curves[found.count++] = kept[k].curve;
   }
   found.one_field_apart = found.count > 0 && kept[0].one_field_apart;

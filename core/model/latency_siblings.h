@@ -39,8 +39,26 @@ class LatencySiblings {
   // as well as what the two share; the mean of the two nearest halves what is a quirk of either.
   static constexpr int kMaxSiblingsRead = 2;
 
-  // The sibling curves at `shape`, most similar first: up to `count` (at most kMaxSiblingsRead)
-  // other configurations of the campaign and axis that measured it. Found once for a query.
+  // How siblings are ranked and which are read together; each bundle format reads the rule its
+  // weights were chosen under.
+  enum class Rule {
+    // Format 25 and older: the nearest sibling alone (the most shared fields, then the nearest
+    // GPU count).
+    kNearestAlone,
+    // Format 26: ranked so, and a second one read where it shares as many fields and is of the
+    // same kind (one field apart or not).
+    kAsManyFieldsShared,
+    // From format 27: as kAsManyFieldsShared, but among siblings one field apart one of the
+    // query's precision (another GPU count: the same kernels and numerics) ranks first, and a
+    // second is read only where it is as near in every respect: of the query's precision too and
+    // as many times more or fewer GPUs (one on either side brackets the query), or another
+    // precision on the same GPUs as the first. Further siblings are read as under format 26.
+    kSamePrecisionFirst,
+  };
+
+  // The sibling curves at `shape`, most similar first: the other configurations of the campaign
+  // and axis that measured it that `rule` reads (at most kMaxSiblingsRead). Found once for a
+  // query.
   struct SiblingCurves {
     std::array<int, kMaxSiblingsRead> curves{};
     int count = 0;
@@ -50,7 +68,7 @@ class LatencySiblings {
     bool one_field_apart = false;
     bool empty() const { return count == 0; }
   };
-  SiblingCurves FindCurves(const Configuration& configuration, const Shape& shape, int count) const;
+  SiblingCurves FindCurves(const Configuration& configuration, const Shape& shape, Rule rule) const;
   // The mean over `siblings` of each one's log share at `batch_size` (linear in log batch between
   // its points, held at its first and last). `siblings` must not be empty.
   double LogShareOn(const SiblingCurves& siblings, int batch_size) const;
@@ -82,7 +100,6 @@ class LatencySiblings {
   struct Names {
     std::array<int, 4> ids{};
     int num_gpus = 1;
-    double log2_gpus = 0;
   };
   // A curve FindCurves may pick: its configuration's names and its index in curves_.
   struct Candidate {

@@ -29,6 +29,15 @@ inline std::string SealedAsFormat(absl::string_view payload, uint8_t version) {
   return bundle;
 }
 
+// The payload of `model`'s bundle as format 26 wrote it: format 27 added no bytes (it changed
+// which TTFT siblings are read together).
+inline std::string Format26PayloadOf(const PerfcastModel& model) {
+  const std::string current = EncodeModelBundle(model);
+  absl::StatusOr<absl::string_view> payload = OpenBundle(current);
+  EXPECT_TRUE(payload.ok()) << payload.status();
+  return payload.ok() ? std::string(*payload) : "";
+}
+
 // The payload of `model`'s bundle as format 25 wrote it: today's without the weights of distant
 // TTFT siblings that format 26 appends after the last section. Formats 23 to 25 added no bytes.
 inline std::string Format25PayloadOf(const PerfcastModel& model) {
@@ -46,7 +55,7 @@ inline std::string Format25PayloadOf(const PerfcastModel& model) {
 // an older format's answers with today's model compare them with this, which differs from the
 // older format only in what the test is about, for a model trained on concurrency latencies
 // in its TTFT backbone (format 25), which no caller's synthetic records have, and in reading a
-// TTFT's nearest sibling alone where two are as near (format 26).
+// TTFT's nearest sibling alone where two are as near (formats 26 and 27).
 inline std::shared_ptr<const PerfcastModel> AsFormat22(const PerfcastModel& model) {
   absl::StatusOr<std::shared_ptr<const PerfcastModel>> decoded =
       DecodeModelBundle(SealedAsFormat(Format25PayloadOf(model), 22));

@@ -845,7 +845,8 @@ TEST(LatencySiblingTest, ANewConfigurationBlendsTheCorrectionWithItsSibling) {
   }
 
   // The sibling of 8 GPUs of gpu-a is gpu-a with 4, all else equal and the nearest GPU count,
-  // read alone as format 22 reads it (two as near are averaged from format 26, below).
+  // read alone as format 22 reads it (format 26 averaged it with 2 GPUs, below; format 27 reads
+  // it alone again).
   Configuration unseen = kKnown;
   unseen.num_gpus = 8;
   Configuration sibling = kKnown;
@@ -876,10 +877,11 @@ TEST(LatencySiblingTest, ANewConfigurationBlendsTheCorrectionWithItsSibling) {
   }
 }
 
-// Eight GPUs of gpu-a have two siblings as near as each other (four and two GPUs of gpu-a, every
-// name shared): today's model reads the mean of their shares, a bundle of format 25 the nearest
-// one's alone, under the same weight; nothing else differs.
-TEST(LatencySiblingTest, TwoEquallyNearSiblingsAreAveragedFromFormat26) {
+// Eight GPUs of gpu-a have two siblings that share every name (four and two GPUs of gpu-a): a
+// bundle of format 26 reads the mean of their shares, one of format 25 the nearest one's alone,
+// under the same weight; nothing else differs. From format 27 a second sibling must be as many
+// times the query's GPU count as the first, and four is nearer than two: read alone again.
+TEST(LatencySiblingTest, Format26AveragesSiblingsSharingAsManyFields) {
   const std::vector<BenchmarkRecord> records = RecordsWithLatency();
   auto trained = TrainOn(records);
   const double weight = PerfcastModelInternal::StateOf(*trained).latency.sibling_weight(
@@ -888,6 +890,9 @@ TEST(LatencySiblingTest, TwoEquallyNearSiblingsAreAveragedFromFormat26) {
   absl::StatusOr<std::shared_ptr<const PerfcastModel>> format25 =
       DecodeModelBundle(testing::SealedAsFormat(testing::Format25PayloadOf(*trained), 25));
   ASSERT_TRUE(format25.ok()) << format25.status();
+  absl::StatusOr<std::shared_ptr<const PerfcastModel>> format26 =
+      DecodeModelBundle(testing::SealedAsFormat(testing::Format26PayloadOf(*trained), 26));
+  ASSERT_TRUE(format26.ok()) << format26.status();
 
   Configuration unseen = kKnown;
   unseen.num_gpus = 8;
@@ -903,10 +908,12 @@ TEST(LatencySiblingTest, TwoEquallyNearSiblingsAreAveragedFromFormat26) {
   };
   const int batches[] = {8, 64, 512};
   auto today = trained->Predict({unseen, {256, 256}}, batches, 0.9);
+  auto averaged = (*format26)->Predict({unseen, {256, 256}}, batches, 0.9);
   auto nearest_alone = (*format25)->Predict({unseen, {256, 256}}, batches, 0.9);
-  ASSERT_TRUE(today.ok() && nearest_alone.ok());
+  ASSERT_TRUE(today.ok() && averaged.ok() && nearest_alone.ok());
   for (size_t i = 0; i < today->size(); ++i) {
-    const PointPrediction& p = (*today)[i];
+    EXPECT_EQ((*today)[i].ttft_s, (*nearest_alone)[i].ttft_s) << "format 27: four GPUs alone";
+    const PointPrediction& p = (*averaged)[i];
     ASSERT_EQ(p.throughput_tokens_per_s, (*nearest_alone)[i].throughput_tokens_per_s);
     ASSERT_LT(p.ttft_s, 0.9 * p.batch_latency_s) << "not capped";
     ASSERT_LT((*nearest_alone)[i].ttft_s, 0.9 * p.batch_latency_s) << "not capped";

@@ -33,11 +33,13 @@ void AddCurve(std::vector<LatencySample>& samples, const Configuration& configur
   for (int b : batches) samples.push_back({configuration, shape, b, level + std::log2(b)});
 }
 
-// The siblings' log share at a batch, reading up to `count` of them; nullopt without a sibling.
+using Rule = LatencySiblings::Rule;
+
+// The siblings' log share at a batch, as `rule` reads them; nullopt without a sibling.
 std::optional<double> LogShareAt(const LatencySiblings& siblings,
                                  const Configuration& configuration, const Shape& shape,
-                                 int batch_size, int count = 1) {
-  const LatencySiblings::SiblingCurves found = siblings.FindCurves(configuration, shape, count);
+                                 int batch_size, Rule rule = Rule::kNearestAlone) {
+  const LatencySiblings::SiblingCurves found = siblings.FindCurves(configuration, shape, rule);
   if (found.empty()) return std::nullopt;
   return siblings.LogShareOn(found, batch_size);
 }
@@ -89,13 +91,65 @@ TEST(LatencySiblingsTest, TwoAsNearAsEachOtherAreAveraged) {
   AddCurve(samples, ConfigurationOf("H100", 4, "vllm", "llama-70b", "fp8"), kShape, 3);
   const LatencySiblings siblings = LatencySiblings::Build(samples);
   const LatencySiblings::SiblingCurves found =
-      siblings.FindCurves(eight, kShape, LatencySiblings::kMaxSiblingsRead);
+      siblings.FindCurves(eight, kShape, Rule::kAsManyFieldsShared);
   EXPECT_EQ(found.count, 2);
-  EXPECT_DOUBLE_EQ(*LogShareAt(siblings, eight, kShape, 16, 2), (2 + 3) / 2.0 + 4);
-  EXPECT_DOUBLE_EQ(*LogShareAt(siblings, eight, kShape, 16, 1), 3 + 4) << "the nearest alone";
+  EXPECT_DOUBLE_EQ(*LogShareAt(siblings, eight, kShape, 16, Rule::kAsManyFieldsShared),
+                   (2 + 3) / 2.0 + 4);
+  EXPECT_DOUBLE_EQ(*LogShareAt(siblings, eight, kShape, 16), 3 + 4) << "the nearest alone";
   EXPECT_TRUE(found.one_field_apart) << "only the GPU count differs";
-  EXPECT_TRUE(siblings.FindCurves(eight, kShape, 0).empty()) << "none asked";
-  EXPECT_EQ(siblings.FindCurves(eight, kShape, 5).count, LatencySiblings::kMaxSiblingsRead);
+  EXPECT_EQ(siblings.FindCurves(eight, kShape, Rule::kNearestAlone).count, 1);
+  // From format 27 four GPUs are nearer than two: read alone.
+  EXPECT_EQ(siblings.FindCurves(eight, kShape, Rule::kSamePrecisionFirst).count, 1);
+  EXPECT_DOUBLE_EQ(*LogShareAt(siblings, eight, kShape, 16, Rule::kSamePrecisionFirst), 3 + 4);
+}
+
+TEST(LatencySiblingsTest, FromFormat27TheQuerysPrecisionRanksFirstAndTiesMustBeExact) {
+  // Two GPUs of fp8 asked. One field apart each: four and one GPUs of fp8 (twice and half the
+  // count), and two GPUs of fp16, which format 26 ranks first as the nearest count.
+  std::vector<LatencySample> samples;
+  AddCurve(samples, ConfigurationOf("H100", 1, "vllm", "llama-70b", "fp8"), kShape, 3);
+  AddCurve(samples, ConfigurationOf("H100", 2, "vllm", "llama-70b", "fp16"), kShape, 5);
+  AddCurve(samples, ConfigurationOf("H100", 4, "vllm", "llama-70b", "fp8"), kShape, 1);
+  const LatencySiblings siblings = LatencySiblings::Build(samples);
+  const LatencySiblings::SiblingCurves found =
+      siblings.FindCurves(kQuery, kShape, Rule::kSamePrecisionFirst);
+  EXPECT_EQ(found.count, 2);
+  EXPECT_TRUE(found.one_field_apart);
+  EXPECT_DOUBLE_EQ(*LogShareAt(siblings, kQuery, kShape, 4, Rule::kSamePrecisionFirst),
+                   (3 + 1) / 2.0 + 2)
+      << "one GPU and four bracket two; fp16 unread";
+  EXPECT_DOUBLE_EQ(*LogShareAt(siblings, kQuery, kShape, 4, Rule::kAsManyFieldsShared),
+                   (5 + 3) / 2.0 + 2)
+      << "format 26: fp16, then the first of the two counts in order";
+
+  // Another precision alone on the query's GPUs: two such are as near as each other.
+  std::vector<LatencySample> precisions;
+  AddCurve(precisions, ConfigurationOf("H100", 2, "vllm", "llama-70b", "fp16"), kShape, 5);
+  AddCurve(precisions, ConfigurationOf("H100", 2, "vllm", "llama-70b", "fp4"), kShape, 7);
+  EXPECT_DOUBLE_EQ(
+      *LogShareAt(LatencySiblings::Build(precisions), kQuery, kShape, 4, Rule::kSamePrecisionFirst),
+      (5 + 7) / 2.0 + 2);
+
+  // Counts that are not powers of two: 5 and 20 are as many times from 10, a tie that the
+  // difference of their rounded log2s would split.
+  Configuration ten = kQuery;
+  ten.num_gpus = 10;
+  std::vector<LatencySample> counts;
+  AddCurve(counts, ConfigurationOf("H100", 5, "vllm", "llama-70b", "fp8"), kShape, 1);
+  AddCurve(counts, ConfigurationOf("H100", 20, "vllm", "llama-70b", "fp8"), kShape, 3);
+  AddCurve(counts, ConfigurationOf("H100", 32, "vllm", "llama-70b", "fp8"), kShape, 9);
+  EXPECT_DOUBLE_EQ(
+      *LogShareAt(LatencySiblings::Build(counts), ten, kShape, 4, Rule::kSamePrecisionFirst),
+      (1 + 3) / 2.0 + 2);
+
+  // Further than one field, read as under format 26: as many shared fields are enough.
+  std::vector<LatencySample> far;
+  AddCurve(far, ConfigurationOf("A100", 1, "vllm", "llama-70b", "fp8"), kShape, 1);
+  AddCurve(far, ConfigurationOf("A100", 8, "vllm", "llama-70b", "fp8"), kShape, 3);
+  const LatencySiblings far_siblings = LatencySiblings::Build(far);
+  EXPECT_FALSE(far_siblings.FindCurves(kQuery, kShape, Rule::kSamePrecisionFirst).one_field_apart);
+  EXPECT_DOUBLE_EQ(*LogShareAt(far_siblings, kQuery, kShape, 4, Rule::kSamePrecisionFirst),
+                   (1 + 3) / 2.0 + 2);
 }
 
 TEST(LatencySiblingsTest, ASiblingThatSharesLessThanTheNearestIsNotRead) {
@@ -104,28 +158,41 @@ TEST(LatencySiblingsTest, ASiblingThatSharesLessThanTheNearestIsNotRead) {
   AddCurve(samples, ConfigurationOf("A100", 2, "sglang", "llama-70b", "fp8"), kShape, 1);
   AddCurve(samples, ConfigurationOf("H100", 2, "sglang", "llama-8b", "fp4"), kShape, 5);
   const LatencySiblings siblings = LatencySiblings::Build(samples);
-  EXPECT_EQ(siblings.FindCurves(kQuery, kShape, 2).count, 1);
-  EXPECT_FALSE(siblings.FindCurves(kQuery, kShape, 2).one_field_apart);
-  EXPECT_DOUBLE_EQ(*LogShareAt(siblings, kQuery, kShape, 4, 2), 1 + 2);
+  for (Rule rule : {Rule::kAsManyFieldsShared, Rule::kSamePrecisionFirst}) {
+    EXPECT_EQ(siblings.FindCurves(kQuery, kShape, rule).count, 1);
+    EXPECT_FALSE(siblings.FindCurves(kQuery, kShape, rule).one_field_apart);
+    EXPECT_DOUBLE_EQ(*LogShareAt(siblings, kQuery, kShape, 4, rule), 1 + 2);
+  }
 }
 
 TEST(LatencySiblingsTest, AnotherPrecisionOrAnotherGpuCountIsOneFieldApart) {
   // The query's GPU count in another precision scores as much as every name at another GPU count
-  // (4 + 3 + 2 + 1), ranks first as nearer in GPU count, and both are one field apart: read
-  // together.
+  // (4 + 3 + 2 + 1), and both are one field apart. Format 26 ranks it first as nearer in GPU
+  // count and reads the two together; from format 27 the query's precision comes first, and the
+  // other precision is not as near: the four GPUs are read alone.
   std::vector<LatencySample> samples;
   AddCurve(samples, ConfigurationOf("H100", 4, "vllm", "llama-70b", "fp8"), kShape, 1);
   AddCurve(samples, ConfigurationOf("H100", 2, "vllm", "llama-70b", "fp16"), kShape, 5);
   const LatencySiblings siblings = LatencySiblings::Build(samples);
-  const LatencySiblings::SiblingCurves found = siblings.FindCurves(kQuery, kShape, 2);
+  const LatencySiblings::SiblingCurves found =
+      siblings.FindCurves(kQuery, kShape, Rule::kAsManyFieldsShared);
   EXPECT_EQ(found.count, 2);
   EXPECT_TRUE(found.one_field_apart);
-  EXPECT_DOUBLE_EQ(*LogShareAt(siblings, kQuery, kShape, 4, 1), 5 + 2) << "the fp16 curve";
-  EXPECT_DOUBLE_EQ(*LogShareAt(siblings, kQuery, kShape, 4, 2), (1 + 5) / 2.0 + 2);
+  EXPECT_DOUBLE_EQ(*LogShareAt(siblings, kQuery, kShape, 4), 5 + 2) << "the fp16 curve";
+  EXPECT_DOUBLE_EQ(*LogShareAt(siblings, kQuery, kShape, 4, Rule::kAsManyFieldsShared),
+                   (1 + 5) / 2.0 + 2);
+  const LatencySiblings::SiblingCurves same_precision_first =
+      siblings.FindCurves(kQuery, kShape, Rule::kSamePrecisionFirst);
+  EXPECT_EQ(same_precision_first.count, 1);
+  EXPECT_TRUE(same_precision_first.one_field_apart);
+  EXPECT_DOUBLE_EQ(*LogShareAt(siblings, kQuery, kShape, 4, Rule::kSamePrecisionFirst), 1 + 2)
+      << "the 4-GPU fp8 curve";
   // Another precision at another GPU count is two fields apart.
   std::vector<LatencySample> two_apart;
   AddCurve(two_apart, ConfigurationOf("H100", 4, "vllm", "llama-70b", "fp16"), kShape, 1);
-  EXPECT_FALSE(LatencySiblings::Build(two_apart).FindCurves(kQuery, kShape, 2).one_field_apart);
+  EXPECT_FALSE(LatencySiblings::Build(two_apart)
+                   .FindCurves(kQuery, kShape, Rule::kAsManyFieldsShared)
+                   .one_field_apart);
 }
 
 TEST(LatencySiblingsTest, NamesTheTableLacksRankByTheOthers) {
