@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <map>
 #include <tuple>
 #include <utility>
@@ -28,13 +29,9 @@ std::array<const std::string*, 4> NameFields(const Configuration& c) {
   return {&c.model, &c.hardware, &c.framework, &c.precision};
 }
 
-// How many times more or fewer GPUs `a` has than `b`, in log2: a ratio of integers, so that one
-// count as many times above the query as another is below it ties exactly.
-double GpuCountDistance(int a, int b) {
-  a = std::max(1, a);
-  b = std::max(1, b);
-  return std::log2(static_cast<double>(std::max(a, b)) / std::min(a, b));
-}
+// Two GPU-count distances (differences of log2 counts) closer than this are one: 6 and 24 are as
+// far from 12 as 5 and 20 from 10, which rounded logarithms may tell apart in the last bit.
+constexpr double kSameGpuCountDistance = 1e-9;
 
 // Far above any campaign's configurations, curves or points: a count past it is a corrupt file,
 // refused before it is read as a length.
@@ -107,6 +104,7 @@ LatencySiblings::Names LatencySiblings::NamesOf(const Configuration& configurati
     names.ids[f] = id == name_ids_.end() ? -1 : id->second;
   }
   names.num_gpus = configuration.num_gpus;
+  names.log2_gpus = std::log2(std::max(1, configuration.num_gpus));
   return names;
 }
 
@@ -146,7 +144,7 @@ LatencySiblings::SiblingCurves LatencySiblings::FindCurves(const Configuration& 
     }
     const std::tuple<int, bool, double> rank{
         similarity, rule == Rule::kSamePrecisionFirst && one_field_apart && same_precision,
-        -GpuCountDistance(candidate.names.num_gpus, query.num_gpus)};
+        -std::abs(candidate.names.log2_gpus - query.log2_gpus)};
     int at = kept_count;
     while (at > 0 && rank > kept[at - 1].rank) --at;
     if (at >= count) continue;
@@ -159,8 +157,11 @@ LatencySiblings::SiblingCurves LatencySiblings::FindCurves(const Configuration& 
   const bool whole_rank_ties =
       rule == Rule::kSamePrecisionFirst && kept_count > 0 && kept[0].one_field_apart;
   for (int k = 0; k < kept_count; ++k) {
-    const bool as_near = whole_rank_ties ? kept[k].rank == kept[0].rank
-                                         : std::get<0>(kept[k].rank) == std::get<0>(kept[0].rank);
+    const bool as_near =
+        std::get<0>(kept[k].rank) == std::get<0>(kept[0].rank) &&
+        (!whole_rank_ties ||
+         (std::get<1>(kept[k].rank) == std::get<1>(kept[0].rank) &&
+          std::abs(std::get<2>(kept[k].rank) - std::get<2>(kept[0].rank)) < kSameGpuCountDistance));
     if (k > 0 && (!as_near || kept[k].one_field_apart != kept[0].one_field_apart)) break;
     found.curves[found.count++] = kept[k].curve;
   }

@@ -100,6 +100,7 @@ class LatencySiblings {
   struct Names {
     std::array<int, 4> ids{};
     int num_gpus = 1;
+    double log2_gpus = 0;
   };
   // A curve FindCurves may pick: its configuration's names and its index in curves_.
   struct Candidate {

@@ -131,7 +131,7 @@ TEST(LatencySiblingsTest, FromFormat27TheQuerysPrecisionRanksFirstAndTiesMustBeE
       (5 + 7) / 2.0 + 2);
 
   // Counts that are not powers of two: 5 and 20 are as many times from 10, a tie that the
-  // difference of their rounded log2s would split.
+  // differences of their rounded logarithms split in the last bit.
   Configuration ten = kQuery;
   ten.num_gpus = 10;
   std::vector<LatencySample> counts;
