@@ -103,7 +103,7 @@ TEST(LatencySiblingsTest, TwoAsNearAsEachOtherAreAveraged) {
   EXPECT_DOUBLE_EQ(*LogShareAt(siblings, eight, kShape, 16, Rule::kSamePrecisionFirst), 3 + 4);
 }
 
-TEST(LatencySiblingsTest, FromFormat27TheQuerysPrecisionRanksFirstAndTiesMustBeExact) {
+TEST(LatencySiblingsTest, FromFormat27TheQuerysPrecisionRanksFirstAndTiesMustBeAsNear) {
   // Two GPUs of fp8 asked. One field apart each: four and one GPUs of fp8 (twice and half the
   // count), and two GPUs of fp16, which format 26 ranks first as the nearest count.
   std::vector<LatencySample> samples;
@@ -141,6 +141,16 @@ TEST(LatencySiblingsTest, FromFormat27TheQuerysPrecisionRanksFirstAndTiesMustBeE
   EXPECT_DOUBLE_EQ(
       *LogShareAt(LatencySiblings::Build(counts), ten, kShape, 4, Rule::kSamePrecisionFirst),
       (1 + 3) / 2.0 + 2);
+  // And the other way round: around 20, the rounding ranks 40 (the later entry) before 10.
+  Configuration twenty = kQuery;
+  twenty.num_gpus = 20;
+  std::vector<LatencySample> around_twenty;
+  AddCurve(around_twenty, ConfigurationOf("H100", 10, "vllm", "llama-70b", "fp8"), kShape, 1);
+  AddCurve(around_twenty, ConfigurationOf("H100", 80, "vllm", "llama-70b", "fp8"), kShape, 9);
+  AddCurve(around_twenty, ConfigurationOf("H100", 40, "vllm", "llama-70b", "fp8"), kShape, 3);
+  EXPECT_DOUBLE_EQ(*LogShareAt(LatencySiblings::Build(around_twenty), twenty, kShape, 4,
+                               Rule::kSamePrecisionFirst),
+                   (1 + 3) / 2.0 + 2);
 
   // Further than one field, read as under format 26: as many shared fields are enough.
   std::vector<LatencySample> far;
