@@ -153,16 +153,19 @@ LatencySiblings::SiblingCurves LatencySiblings::FindCurves(const Configuration& 
     kept_count = std::min(kept_count + 1, count);
   }
   // Only siblings as near as the nearest and of its kind: one that shares fewer of its fields
-  // says less of the query than the nearest does, and would dilute it.
-  const bool whole_rank_ties =
-      rule == Rule::kSamePrecisionFirst && kept_count > 0 && kept[0].one_field_apart;
-  for (int k = 0; k < kept_count; ++k) {
-    const bool as_near =
-        std::get<0>(kept[k].rank) == std::get<0>(kept[0].rank) &&
-        (!whole_rank_ties ||
-         (std::get<1>(kept[k].rank) == std::get<1>(kept[0].rank) &&
-          std::abs(std::get<2>(kept[k].rank) - std::get<2>(kept[0].rank)) < kSameGpuCountDistance));
-    if (k > 0 && (!as_near || kept[k].one_field_apart != kept[0].one_field_apart)) break;
+  // says less of the query than the nearest does, and would dilute it. Under kSamePrecisionFirst
+  // a sibling one field apart must also match the nearest's precision kind and GPU-count distance.
+  auto as_near_as_the_nearest = [&](const Kept& sibling) {
+    const Kept& nearest = kept[0];
+    if (std::get<0>(sibling.rank) != std::get<0>(nearest.rank) ||
+        sibling.one_field_apart != nearest.one_field_apart) {
+      return false;
+    }
+    if (rule != Rule::kSamePrecisionFirst || !nearest.one_field_apart) return true;
+    return std::get<1>(sibling.rank) == std::get<1>(nearest.rank) &&
+           std::abs(std::get<2>(sibling.rank) - std::get<2>(nearest.rank)) < kSameGpuCountDistance;
+  };
+  for (int k = 0; k < kept_count && (k == 0 || as_near_as_the_nearest(kept[k])); ++k) {
     found.curves[found.count++] = kept[k].curve;
   }
   found.one_field_apart = found.count > 0 && kept[0].one_field_apart;

@@ -1,5 +1,6 @@
 #include "core/model/latency_siblings.h"
 
+#include <array>
 #include <cmath>
 #include <optional>
 #include <string>
@@ -130,27 +131,23 @@ TEST(LatencySiblingsTest, FromFormat27TheQuerysPrecisionRanksFirstAndTiesMustBeA
       *LogShareAt(LatencySiblings::Build(precisions), kQuery, kShape, 4, Rule::kSamePrecisionFirst),
       (5 + 7) / 2.0 + 2);
 
-  // Counts that are not powers of two: 5 and 20 are as many times from 10, a tie that the
-  // differences of their rounded logarithms split in the last bit.
-  Configuration ten = kQuery;
-  ten.num_gpus = 10;
-  std::vector<LatencySample> counts;
-  AddCurve(counts, ConfigurationOf("H100", 5, "vllm", "llama-70b", "fp8"), kShape, 1);
-  AddCurve(counts, ConfigurationOf("H100", 20, "vllm", "llama-70b", "fp8"), kShape, 3);
-  AddCurve(counts, ConfigurationOf("H100", 32, "vllm", "llama-70b", "fp8"), kShape, 9);
-  EXPECT_DOUBLE_EQ(
-      *LogShareAt(LatencySiblings::Build(counts), ten, kShape, 4, Rule::kSamePrecisionFirst),
-      (1 + 3) / 2.0 + 2);
-  // And the other way round: around 20, the rounding ranks 40 (the later entry) before 10.
-  Configuration twenty = kQuery;
-  twenty.num_gpus = 20;
-  std::vector<LatencySample> around_twenty;
-  AddCurve(around_twenty, ConfigurationOf("H100", 10, "vllm", "llama-70b", "fp8"), kShape, 1);
-  AddCurve(around_twenty, ConfigurationOf("H100", 80, "vllm", "llama-70b", "fp8"), kShape, 9);
-  AddCurve(around_twenty, ConfigurationOf("H100", 40, "vllm", "llama-70b", "fp8"), kShape, 3);
-  EXPECT_DOUBLE_EQ(*LogShareAt(LatencySiblings::Build(around_twenty), twenty, kShape, 4,
-                               Rule::kSamePrecisionFirst),
-                   (1 + 3) / 2.0 + 2);
+  // Counts that are not powers of two: the query's fp8 on `query_gpus`, read at batch 4 among
+  // fp8 siblings on `sibling_gpus`, whose curves sit at levels 1, 3 and 9 in that order.
+  auto read_among_counts = [](int query_gpus, const std::array<int, 3>& sibling_gpus) {
+    Configuration query = kQuery;
+    query.num_gpus = query_gpus;
+    std::vector<LatencySample> counts;
+    const double levels[] = {1, 3, 9};
+    for (int i = 0; i < 3; ++i) {
+      AddCurve(counts, ConfigurationOf("H100", sibling_gpus[i], "vllm", "llama-70b", "fp8"), kShape,
+               levels[i]);
+    }
+    return *LogShareAt(LatencySiblings::Build(counts), query, kShape, 4, Rule::kSamePrecisionFirst);
+  };
+  // 5 and 20 are as many times from 10, a tie that the differences of their rounded logarithms
+  // split in the last bit; around 20 the rounding ranks 40 (the later entry) before 10.
+  EXPECT_DOUBLE_EQ(read_among_counts(10, {5, 20, 32}), (1 + 3) / 2.0 + 2);
+  EXPECT_DOUBLE_EQ(read_among_counts(20, {10, 40, 80}), (1 + 3) / 2.0 + 2);
 
   // Further than one field, read as under format 26: as many shared fields are enough.
   std::vector<LatencySample> far;
