@@ -88,6 +88,42 @@ def keep_if_usable(row, out, counts, campaign, needs_batch_size=False):
     counts.add(campaign, "kept")
 
 
+def fastest_layout_per_point(rows_with_layouts, counts, campaign):
+    """Keeps, at each point (configuration, lengths, batch), the rows of the parallel layout whose
+    median output throughput is highest. The schema has no layout column, so two layouts of one
+    configuration measured at one point would be merged by their median into a figure neither
+    layout measured; the fastest is what the configuration reaches with its layout chosen well.
+    Repeats of the kept layout all stay (the reader merges them)."""
+    by_point = collections.OrderedDict()
+    for layout, row in rows_with_layouts:
+        key = tuple(row[c] for c in ("hardware", "num_gpus", "framework", "model", "precision",
+                                     "input_tokens", "output_tokens", "batch_semantics",
+                                     "batch_size"))
+        by_point.setdefault(key, collections.OrderedDict()).setdefault(layout, []).append(row)
+    out = []
+    dropped = 0
+    for layouts in by_point.values():
+        if len(layouts) == 1:
+            out.extend(next(iter(layouts.values())))
+            continue
+        def median_throughput(layout):
+            values = sorted(float(r["output_tokens_per_s"]) for r in layouts[layout])
+            n = len(values)
+            return (values[n // 2] + values[(n - 1) // 2]) / 2
+        best = max(layouts, key=lambda layout: (median_throughput(layout), layout))
+        for layout, rows in layouts.items():
+            if layout != best:
+                dropped += len(rows)
+        for row in layouts[best]:
+            row["notes"] = join_notes(row["notes"], "fastest of %d layouts measured at this point"
+                                      % len(layouts))
+            out.append(row)
+    if dropped:
+        counts.add(campaign, "dropped: another layout measured faster at the same point", dropped)
+        counts.add(campaign, "kept", -dropped)
+    return out
+
+
 # ---- Argonne -------------------------------------------------------------------------------
 
 def argonne_semantics(raw):
@@ -176,6 +212,7 @@ def argonne_figures(raw_dir, main_rows, counts):
 def inferencemax(raw_dir, counts):
     c = "inferencemax"
     out = []
+    layouts = []  # out[i]'s parallel layout
     for r in read(os.path.join(raw_dir, c, "inferencemax_runs.csv")):
         if r["disagg"] != "false":
             counts.add(c, "dropped: disaggregated")
@@ -201,8 +238,11 @@ def inferencemax(raw_dir, counts):
         layout = "tp%s ep%s dp_attention=%s" % (r["tp"], r["ep"], r["dp_attention"])
         o["notes"] = join_notes(r["notes"], layout, "lengths " + r["length_sampling"],
                                 "itl_s = mean TPOT", "image " + r["framework_image"])
+        kept = len(out)
         keep_if_usable(o, out, counts, c)
-    return out
+        if len(out) > kept:
+            layouts.append(layout)
+    return fastest_layout_per_point(zip(layouts, out), counts, c)
 
 
 # ---- Splitwise -------------------------------------------------------------------------------
@@ -244,6 +284,7 @@ def trtllm(raw_dir, counts):
 def aiconfigurator(raw_dir, counts):
     c = "aiconfigurator-silicon"
     out = []
+    layouts = []  # out[i]'s parallel layout
     for r in read(os.path.join(raw_dir, c, "aiconfigurator_silicon.csv")):
         if r["mode"] != "agg":
             counts.add(c, "dropped: disaggregated (mode=disagg)")
@@ -276,8 +317,13 @@ def aiconfigurator(raw_dir, counts):
             "layout_flag " + r["layout_flag"] if r["layout_flag"] else "",
             "throughput DERIVED from TTFT/TPOT: concurrency*osl/(ttft+(osl-1)*tpot)",
             "latency_s = ttft+(osl-1)*tpot; itl_s = TPOT")
+        kept = len(out)
         keep_if_usable(o, out, counts, c, needs_batch_size=True)
-    return out
+        if len(out) > kept:
+            # An empty degree is 1: "attention_dp" and "attention_dp1" are one layout.
+            layouts.append(tuple(count(r[k]) for k in ("tp", "pp", "attention_dp", "moe_tp",
+                                                        "moe_ep")))
+    return fastest_layout_per_point(zip(layouts, out), counts, c)
 
 
 def count(s):
