@@ -88,14 +88,17 @@ def keep_if_usable(row, out, counts, campaign, needs_batch_size=False):
     counts.add(campaign, "kept")
 
 
-def fastest_layout_per_point(rows_with_layouts, counts, campaign):
+def fastest_layout_per_point(layouts_of_rows, rows, counts, campaign):
     """Keeps, at each point (configuration, lengths, batch), the rows of the parallel layout whose
     median output throughput is highest. The schema has no layout column, so two layouts of one
     configuration measured at one point would be merged by their median into a figure neither
     layout measured; the fastest is what the configuration reaches with its layout chosen well.
-    Repeats of the kept layout all stay (the reader merges them)."""
+    Repeats of the kept layout all stay (the reader merges them). `layouts_of_rows[i]` is
+    `rows[i]`'s layout."""
+    if len(layouts_of_rows) != len(rows):
+        raise ValueError("%d layouts for %d rows" % (len(layouts_of_rows), len(rows)))
     by_point = collections.OrderedDict()
-    for layout, row in rows_with_layouts:
+    for layout, row in zip(layouts_of_rows, rows):
         key = tuple(row[c] for c in ("hardware", "num_gpus", "framework", "model", "precision",
                                      "input_tokens", "output_tokens", "batch_semantics",
                                      "batch_size"))
@@ -242,7 +245,7 @@ def inferencemax(raw_dir, counts):
         keep_if_usable(o, out, counts, c)
         if len(out) > kept:
             layouts.append(layout)
-    return fastest_layout_per_point(zip(layouts, out), counts, c)
+    return fastest_layout_per_point(layouts, out, counts, c)
 
 
 # ---- Splitwise -------------------------------------------------------------------------------
@@ -311,7 +314,7 @@ def aiconfigurator(raw_dir, counts):
         layout = "tp%s pp%s attention_dp%s moe_tp%s moe_ep%s" % (
             r["tp"], r["pp"], r["attention_dp"], r["moe_tp"], r["moe_ep"])
         o["notes"] = join_notes(
-            r["notes"], "source_id " + r["source_id"], layout,
+            o["notes"], "source_id " + r["source_id"], layout,
             "framework_version " + r["framework_version"] if r["framework_version"] else "",
             "quant gemm=%s moe=%s" % (r["gemm_quant_mode"], r["moe_quant_mode"]),
             "layout_flag " + r["layout_flag"] if r["layout_flag"] else "",
@@ -320,10 +323,29 @@ def aiconfigurator(raw_dir, counts):
         kept = len(out)
         keep_if_usable(o, out, counts, c, needs_batch_size=True)
         if len(out) > kept:
-            # An empty degree is 1: "attention_dp" and "attention_dp1" are one layout.
-            layouts.append(tuple(count(r[k]) for k in ("tp", "pp", "attention_dp", "moe_tp",
-                                                        "moe_ep")))
-    return fastest_layout_per_point(zip(layouts, out), counts, c)
+            layouts.append(aiconfigurator_layout(r, o["num_gpus"]))
+    return fastest_layout_per_point(layouts, out, counts, c)
+
+
+def aiconfigurator_layout(r, num_gpus):
+    """A row's parallel layout (tp, pp, attention_dp, moe_tp, moe_ep), an empty degree 1. A row
+    flagged ep_double_counted recorded a deployment of TP A with EP A on A GPUs (`num_gpus`, as
+    corrected) with degrees for A*A GPUs, in one of three forms (raw README, "Layout problems"): one
+    attention degree and one MoE degree carry an extra factor A, taken out here so that the
+    deployment is the same layout as its unflagged listings."""
+    tp, pp, attention_dp, moe_tp, moe_ep = (count(r[k]) for k in ("tp", "pp", "attention_dp",
+                                                                   "moe_tp", "moe_ep"))
+    if r["layout_flag"] == "ep_double_counted":
+        a = count(num_gpus)
+        if attention_dp >= a:
+            attention_dp //= a
+        else:
+            tp //= a
+        if moe_tp >= a:
+            moe_tp //= a
+        else:
+            moe_ep //= a
+    return (tp, pp, attention_dp, moe_tp, moe_ep)
 
 
 def count(s):

@@ -32,7 +32,7 @@ constexpr double kFallbackPrefillTokensPerS = 1e4;
 constexpr double kFallbackStepS = 0.01;
 // The weight of the share-of-batch-latency regressor in the TTFT's log: on new-config, alone it
 // measured best on Splitwise and worst on InferenceMAX, the backbone regressor the reverse; the
-// mean sits between on both (README, Latency accuracy).
+// mean sits between on both (docs/ACCURACY-LOG.md, Latency accuracy).
 constexpr double kShareWeight = 0.5;
 
 // An output length's disagreement quantiles need this many points measured at it; with fewer the
@@ -64,7 +64,7 @@ XGBoostParams LatencyParams(uint64_t seed, int threads) {
 
 // The tails' regressors: half the trees at twice the rate. A point of a campaign with tails walks
 // up to three of them beside the means' two, which sets its cost; they learned InferenceMAX's
-// tails no worse than the means' parameters did (README, Latency accuracy).
+// tails no worse than the means' parameters did (docs/ACCURACY-LOG.md, Latency accuracy).
 XGBoostParams TailParams(uint64_t seed, int threads) {
   XGBoostParams params = LatencyParams(seed, threads);
   params.tree_count = 60;
