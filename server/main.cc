@@ -162,8 +162,9 @@ int main(int argc, char** argv) {
   // to the system as soon as each is freed. By default glibc raises its mapping threshold to the
   // largest mapped block freed so far (up to 32 MiB), so that after the first training they come
   // from the heap, whose freed pages stay resident until a trim: a refit's peak and the size
-  // between refits grow (docs/ACCURACY-LOG.md, Performance). MALLOC_MMAP_THRESHOLD_ in the environment, if set,
-  // decides instead (a glibc.malloc.mmap_threshold tunable does not: this call overrides it).
+  // between refits grow (docs/ACCURACY-LOG.md, Performance). MALLOC_MMAP_THRESHOLD_ in the
+  // environment, if set, decides instead (a glibc.malloc.mmap_threshold tunable does not: this
+  // call overrides it).
   if (std::getenv("MALLOC_MMAP_THRESHOLD_") == nullptr) mallopt(M_MMAP_THRESHOLD, 4 << 20);
 
   // Signals are taken synchronously by this thread (sigwait) so that shutdown runs in normal
