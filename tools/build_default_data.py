@@ -345,6 +345,11 @@ def aiconfigurator_layout(r, num_gpus):
             moe_tp //= a
         else:
             moe_ep //= a
+        # Every flagged row of the raw file is in one of the three forms; another would not
+        # read back as a layout of A GPUs.
+        if tp * attention_dp != a or moe_tp * moe_ep != a:
+            raise ValueError("source_id %s: an ep_double_counted layout of an unknown form"
+                             % r.get("source_id", "?"))
     return (tp, pp, attention_dp, moe_tp, moe_ep)
 
 

@@ -65,6 +65,9 @@ class FastestLayoutPerPointTest(unittest.TestCase):
                          (1, 1, 4, 1, 4))
         unflagged = dict(recorded("4", "", "1", "4"), layout_flag="")
         self.assertEqual(build.aiconfigurator_layout(unflagged, "4"), (4, 1, 1, 1, 4))
+        # A form the raw README does not describe is refused, not guessed.
+        with self.assertRaises(ValueError):
+            build.aiconfigurator_layout(recorded("8", "1", "4", "4"), "4")
 
     def test_keeps_every_repeat_of_the_layout_with_the_highest_median(self):
         counts = build.Counts()
