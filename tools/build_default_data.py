@@ -11,6 +11,7 @@ import argparse
 import collections
 import csv
 import os
+import statistics
 import sys
 
 COLUMNS = [
@@ -78,14 +79,15 @@ def usable(out):
 
 def keep_if_usable(row, out, counts, campaign, needs_batch_size=False):
     """Completes the output throughput, then appends the row to `out` if it has throughput and
-    lengths (and a batch size when `needs_batch_size`), counting either outcome."""
+    lengths (and a batch size when `needs_batch_size`), counting either outcome; whether it did."""
     ensure_output(row, counts, campaign)
     if not usable(row) or (needs_batch_size and not row["batch_size"]):
         counts.add(campaign, "dropped: no concurrency, throughput or lengths" if needs_batch_size
                    else "dropped: no throughput or lengths")
-        return
+        return False
     out.append(row)
     counts.add(campaign, "kept")
+    return True
 
 
 def fastest_layout_per_point(layouts_of_rows, rows, counts, campaign):
@@ -109,14 +111,9 @@ def fastest_layout_per_point(layouts_of_rows, rows, counts, campaign):
         if len(layouts) == 1:
             out.extend(next(iter(layouts.values())))
             continue
-        def median_throughput(layout):
-            values = sorted(float(r["output_tokens_per_s"]) for r in layouts[layout])
-            n = len(values)
-            return (values[n // 2] + values[(n - 1) // 2]) / 2
-        best = max(layouts, key=lambda layout: (median_throughput(layout), layout))
-        for layout, rows in layouts.items():
-            if layout != best:
-                dropped += len(rows)
+        best = max(layouts, key=lambda layout: (statistics.median(
+            float(r["output_tokens_per_s"]) for r in layouts[layout]), layout))
+        dropped += sum(len(rows_of) for layout, rows_of in layouts.items() if layout != best)
         for row in layouts[best]:
             row["notes"] = join_notes(row["notes"], "fastest of %d layouts measured at this point"
                                       % len(layouts))
@@ -241,9 +238,7 @@ def inferencemax(raw_dir, counts):
         layout = "tp%s ep%s dp_attention=%s" % (r["tp"], r["ep"], r["dp_attention"])
         o["notes"] = join_notes(r["notes"], layout, "lengths " + r["length_sampling"],
                                 "itl_s = mean TPOT", "image " + r["framework_image"])
-        kept = len(out)
-        keep_if_usable(o, out, counts, c)
-        if len(out) > kept:
+        if keep_if_usable(o, out, counts, c):
             layouts.append(layout)
     return fastest_layout_per_point(layouts, out, counts, c)
 
@@ -320,9 +315,7 @@ def aiconfigurator(raw_dir, counts):
             "layout_flag " + r["layout_flag"] if r["layout_flag"] else "",
             "throughput DERIVED from TTFT/TPOT: concurrency*osl/(ttft+(osl-1)*tpot)",
             "latency_s = ttft+(osl-1)*tpot; itl_s = TPOT")
-        kept = len(out)
-        keep_if_usable(o, out, counts, c, needs_batch_size=True)
-        if len(out) > kept:
+        if keep_if_usable(o, out, counts, c, needs_batch_size=True):
             layouts.append(aiconfigurator_layout(r, o["num_gpus"]))
     return fastest_layout_per_point(layouts, out, counts, c)
 
