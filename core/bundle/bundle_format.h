@@ -12,6 +12,10 @@ namespace perfcast {
 //   magic "PERFCAST" | u32 format version | u64 payload size | u64 FNV-1a-64 of payload | payload
 // All integers little-endian. The payload starts with a human-readable manifest string.
 inline constexpr absl::string_view kBundleMagic = "PERFCAST";
+// 28: no new section; the correction is read no further along the batch than the training
+// curves of the query's axis reached (Corrector::largest_trained_batch), the held-out errors
+// that calibrate the intervals alike (FoldBatchRanges). A bundle of format 27 or older reads its
+// trees at the asked batch, as its intervals were calibrated.
 // 27: no new section; among a TTFT's siblings one field apart from the query, one of the query's
 // precision ranks first, and a second is read only where it is as near in every respect
 // (LatencySiblings::Rule::kSamePrecisionFirst), the weights chosen on such answers. A bundle of
@@ -83,7 +87,7 @@ inline constexpr absl::string_view kBundleMagic = "PERFCAST";
 // section; version 7 still loads, with no latency answers. 6: the catalogue carries frameworks.csv.
 // 5: one-hot columns that are not set are missing, no longer 0. A server that finds a version older
 // than kOldestReadableBundleFormatVersion retrains rather than loading it.
-inline constexpr uint32_t kBundleFormatVersion = 27;
+inline constexpr uint32_t kBundleFormatVersion = 28;
 inline constexpr uint32_t kOldestReadableBundleFormatVersion = 7;
 // The correction of an older bundle was trained on anchors that follow their fits past their last
 // batch: attaching rooflines to them would change what it corrects.
@@ -108,6 +112,8 @@ inline constexpr uint32_t kFirstBundleFormatWithCampaignCalibrations = 21;
 inline constexpr uint32_t kFirstBundleFormatWithUnseenHardwareScores = 22;
 // Format 23 on, a prediction reads its anchors' median.
 inline constexpr uint32_t kFirstBundleFormatWithMedianOfAnchors = 23;
+// Format 28 on, the correction is read no further along the batch than its curves reached.
+inline constexpr uint32_t kFirstBundleFormatHoldingTreesAtTrainedBatch = 28;
 
 std::string SealBundle(absl::string_view payload);
 // InvalidArgument for a file that is not a perfcast bundle or has a format version outside

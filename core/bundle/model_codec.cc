@@ -218,6 +218,7 @@ absl::StatusOr<std::shared_ptr<const PerfcastModel>> DecodeModelBundle(absl::str
   if (version < kFirstBundleFormatWithMedianOfAnchors) {
     state->anchor_combination = AnchorCombination::kMean;
   }
+  state->trees_held_at_trained_batch = version >= kFirstBundleFormatHoldingTreesAtTrainedBatch;
   state->latency = std::move(latency);
   state->whole_curve_calibration = std::move(whole_curve_calibration);
   state->campaign_calibrations = std::move(campaign_calibrations);

@@ -49,6 +49,9 @@ AnchorIndex::AnchorIndex(std::vector<AnchorCurve> anchors) : anchors_(std::move(
   for (int i = 0; i < static_cast<int>(anchors_.size()); ++i) {
     by_configuration_[anchors_[i].curve().configuration].push_back(i);
     log_shapes_.push_back(LogOf(anchors_[i].curve().shape));
+    double& largest = largest_batch_on_axis_[static_cast<size_t>(
+        anchors_[i].curve().configuration.batch_semantics)];
+    largest = std::max(largest, static_cast<double>(anchors_[i].max_batch_size()));
   }
   for (const auto& [configuration, unused] : by_configuration_) {
     configurations_.push_back(configuration);
@@ -65,6 +68,13 @@ AnchorIndex::AnchorIndex(std::vector<AnchorCurve> anchors) : anchors_(std::move(
     anchors_at_shape_[{shape.input_tokens, shape.output_tokens}].push_back(i);
   }
   AssignCodes();
+}
+
+double LargestTrainedBatchFor(const BatchRangeByAxis& largest, BatchSemantics axis) {
+  const double on_axis = largest[static_cast<size_t>(axis)];
+  if (on_axis > 0) return on_axis;
+  const double on_any = *std::max_element(largest.begin(), largest.end());
+  return on_any > 0 ? on_any : std::numeric_limits<double>::infinity();
 }
 
 AnchorIndex::CodedField AnchorIndex::CodedFieldOf(ConfigurationField field) {

@@ -20,6 +20,14 @@ struct AnchorChoice {
   bool is_same_curve = false;
 };
 
+// The largest batch measured on each axis (BatchSemantics' order; 0 where none is on it).
+using BatchRangeByAxis = std::array<double, std::size(kAllBatchSemantics)>;
+
+// How far along the batch corrections trained on curves of `largest` reach for a query on
+// `axis`: the largest batch on that axis or, where no curve is on it, on any (the trees saw its
+// rows nowhere); infinite where there is no curve at all.
+double LargestTrainedBatchFor(const BatchRangeByAxis& largest, BatchSemantics axis);
+
 // The training curves, indexed for choosing the anchors of a query.
 //
 // Thread safety: immutable after construction.
@@ -37,6 +45,12 @@ class AnchorIndex {
   }
   // Every configuration, sorted.
   const std::vector<Configuration>& configurations() const { return configurations_; }
+  // The largest batch size the curves on `axis` measured, or where none is on that axis, the
+  // largest any curve measured: how far along the batch the corrections were trained for a query
+  // on `axis` (Corrector::largest_trained_batch). Infinite for an empty index.
+  double LargestTrainedBatchFor(BatchSemantics axis) const {
+    return perfcast::LargestTrainedBatchFor(largest_batch_on_axis_, axis);
+  }
   // Of the campaigns that measured `configuration`'s system (all but its campaign) on its axis, the
   // one whose curves a query for the population reads: the one with the most curves of it (a few
   // curves of one submitter do not replace a campaign's sweep), then one with the query's shape,
@@ -115,6 +129,7 @@ class AnchorIndex {
   double StackBonus(const std::string& stack, const Codes& asked, size_t c) const;
 
   std::vector<AnchorCurve> anchors_;
+  BatchRangeByAxis largest_batch_on_axis_{};
   std::vector<LogShape> log_shapes_;  // parallel to anchors_
   std::vector<int> rank_of_anchor_;   // parallel to anchors_: its configuration's rank
   absl::flat_hash_map<std::pair<int, int>, std::vector<int>> anchors_at_shape_;  // by (in, out)

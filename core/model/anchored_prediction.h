@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <limits>
 #include <optional>
 #include <vector>
 
@@ -58,6 +59,11 @@ struct Corrector {
   const TreeEnsemble& model;
   PhysicalExponents physical_exponents;
   AnchorCombination combination = AnchorCombination::kMedian;
+  // The largest batch size the trees were trained on along the query's axis: past it the trees
+  // read the batch as there, and the anchor's own curve (its roofline past its last point) carries
+  // the rest. Trees do not extrapolate; past the batches of their own axis their steps are those
+  // learnt from another axis's few far points.
+  double largest_trained_batch = std::numeric_limits<double>::infinity();
 };
 
 // The answer of `values` (the anchors' corrected log throughputs) under `combination`.

@@ -1,5 +1,6 @@
 #include "core/model/cross_fit_folds.h"
 
+#include <algorithm>
 #include <numeric>
 #include <random>
 #include <string>
@@ -52,6 +53,29 @@ FoldsOfCurves FoldsOfEachCurve(const AnchorIndex& index, const CrossFitFolds& fo
     }
   }
   return out;
+}
+
+FoldBatchRanges::FoldBatchRanges(const AnchorIndex& index, absl::Span<const int> fold_of_curve) {
+  for (size_t i = 0; i < std::min(fold_of_curve.size(), index.anchors().size()); ++i) {
+    const int fold = fold_of_curve[i];
+    if (fold < 0) continue;
+    if (static_cast<size_t>(fold) >= largest_in_fold_.size()) largest_in_fold_.resize(fold + 1);
+    const AnchorCurve& anchor = index.anchors()[i];
+    double& largest =
+        largest_in_fold_[fold][static_cast<size_t>(anchor.curve().configuration.batch_semantics)];
+    largest = std::max(largest, static_cast<double>(anchor.max_batch_size()));
+  }
+}
+
+double FoldBatchRanges::LargestTrainedBatchFor(int fold, BatchSemantics axis) const {
+  BatchRangeByAxis outside{};
+  for (size_t f = 0; f < largest_in_fold_.size(); ++f) {
+    if (static_cast<int>(f) == fold) continue;
+    for (size_t a = 0; a < outside.size(); ++a) {
+      outside[a] = std::max(outside[a], largest_in_fold_[f][a]);
+    }
+  }
+  return perfcast::LargestTrainedBatchFor(outside, axis);
 }
 
 std::optional<CrossFitFolds> CarryFolds(const AnchorIndex& previous_index,

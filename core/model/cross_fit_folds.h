@@ -4,6 +4,7 @@
 #include <optional>
 #include <vector>
 
+#include "absl/types/span.h"
 #include "core/catalogue/catalogue.h"
 #include "core/model/anchor_index.h"
 
@@ -30,6 +31,24 @@ struct FoldsOfCurves {
   std::vector<int> by_hardware;
 };
 FoldsOfCurves FoldsOfEachCurve(const AnchorIndex& index, const CrossFitFolds& folds);
+
+// How far along the batch each fold's model was trained, so that a held-out error reads a fold
+// model's correction as Predict reads the whole model's (Corrector::largest_trained_batch): the
+// range of the curves outside the fold (LargestTrainedBatchFor). A fold model carried from an
+// earlier training (CarryFolds) trained on fewer curves than today's outside its fold; their
+// range can only hold it less than its own would.
+class FoldBatchRanges {
+ public:
+  // `fold_of_curve`: each curve's fold, by anchor index (FoldsOfCurves, CrossFitFolds::of_curve);
+  // empty where there are no such folds (no hardware folds), and then every range is infinite.
+  FoldBatchRanges(const AnchorIndex& index, absl::Span<const int> fold_of_curve);
+  // A fold no curve is in holds none out: the range of every curve.
+  double LargestTrainedBatchFor(int fold, BatchSemantics axis) const;
+
+ private:
+  // Per fold, the largest batch of its curves on each axis.
+  std::vector<BatchRangeByAxis> largest_in_fold_;
+};
 
 // Seeded and balanced: the same seed gives the same folds on every standard library. Hardware
 // names that `catalogue` (may be null) resolves to one entry are one hardware type.

@@ -21,6 +21,7 @@ void ExploreByAnnealing(const AnchorIndex& index, const TransferFeatures& featur
                         std::vector<ErrorRecord>& records) {
   if (index.configurations().size() < 4 || options.annealing_moves_per_configuration <= 0) return;
   const absl::Time deadline = absl::Now() + options.annealing_time_limit;
+  const FoldBatchRanges curve_ranges(index, folds.of_curve);
   for (size_t rank = 0; rank < index.configurations().size(); ++rank) {
     const std::vector<int>& curves = index.AnchorsOfRank(static_cast<int>(rank));
     if (curves.size() < 3 || folds.of_configuration[rank] % 2 != 0) continue;
@@ -71,10 +72,13 @@ void ExploreByAnnealing(const AnchorIndex& index, const TransferFeatures& featur
         }
         const std::optional<ShapeTransfer> transfer =
             ShapeTransferOf(index, curve.configuration, curve.shape, anchors);
+        const Corrector corrector{curve_models[folds.of_curve[target]], physical_exponents,
+                                  AnchorCombination::kMedian,
+                                  curve_ranges.LargestTrainedBatchFor(
+                                      folds.of_curve[target], curve.configuration.batch_semantics)};
         for (const CurvePoint& point : curve.points) {
-          AnchoredPrediction p = PredictFromAnchors(
-              features, {curve_models[folds.of_curve[target]], physical_exponents},
-              curve.configuration, curve.shape, anchors, point.batch_size);
+          AnchoredPrediction p = PredictFromAnchors(features, corrector, curve.configuration,
+                                                    curve.shape, anchors, point.batch_size);
           ApplyShapeTransfer(transfer, point.batch_size, p);
           const double error = std::abs(std::log(point.throughput_tokens_per_s) - p.log_throughput);
           if (!std::isfinite(error)) continue;

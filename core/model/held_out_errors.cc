@@ -81,6 +81,9 @@ std::array<std::vector<ErrorRecord>, 2> CollectHeldOutErrors(
   const std::vector<int>& hardware_fold_of_curve = of_curve.by_hardware;
   const std::vector<TreeEnsemble>& curve_models = models.by_curve;
   const std::vector<TreeEnsemble>& configuration_models = models.by_configuration;
+  const FoldBatchRanges curve_ranges(index, folds.of_curve);
+  const FoldBatchRanges configuration_ranges(index, configuration_fold_of_curve);
+  const FoldBatchRanges hardware_ranges(index, hardware_fold_of_curve);
 
   const WorkloadSimilarity similarity(index.anchors(), scales);
   // For each named field and the campaign, the curves carrying each value of it (sorted:
@@ -118,14 +121,13 @@ std::array<std::vector<ErrorRecord>, 2> CollectHeldOutErrors(
     std::vector<ErrorRecord>& out = records[half];
     // Records the error of one prediction (to `out` unless `as.kept` is false); returns the signed
     // log error, NaN when there was nothing to predict from.
-    auto add = [&](PredictionCase prediction_case, const TreeEnsemble& model,
+    auto add = [&](PredictionCase prediction_case, const Corrector& corrector,
                    absl::Span<const Anchor> anchors, const CurvePoint& point,
                    const Unobserved& unobserved, const HeldOutAs& as = {}) {
       if (anchors.empty()) return std::nan("");
-      AnchoredPrediction p =
-          PredictFromAnchors(features, {model, physical_exponents},
-                             as.queried != nullptr ? *as.queried : curve.configuration, curve.shape,
-                             anchors, point.batch_size);
+      AnchoredPrediction p = PredictFromAnchors(
+          features, corrector, as.queried != nullptr ? *as.queried : curve.configuration,
+          curve.shape, anchors, point.batch_size);
       if (as.transfer != nullptr) ApplyShapeTransfer(*as.transfer, point.batch_size, p);
       const double signed_error = std::log(point.throughput_tokens_per_s) - p.log_throughput;
       if (!std::isfinite(signed_error)) return std::nan("");
@@ -137,6 +139,14 @@ std::array<std::vector<ErrorRecord>, 2> CollectHeldOutErrors(
                      static_cast<int>(i), as.first_result, as.one_own_curve});
       return signed_error;
     };
+    // Each fold model read as far along the batch as it was trained (FoldBatchRanges).
+    const BatchSemantics axis = curve.configuration.batch_semantics;
+    const Corrector by_curve{curve_models[folds.of_curve[i]], physical_exponents,
+                             AnchorCombination::kMedian,
+                             curve_ranges.LargestTrainedBatchFor(folds.of_curve[i], axis)};
+    const Corrector by_configuration{
+        configuration_models[configuration_fold], physical_exponents, AnchorCombination::kMedian,
+        configuration_ranges.LargestTrainedBatchFor(configuration_fold, axis)};
     const Unobserved without_curve{.curve = static_cast<int>(i)};
     const std::vector<Anchor> new_shape_anchors =
         AnchorsOf(index, NewShapeAnchors(index, curve.configuration, curve.shape));
@@ -144,8 +154,8 @@ std::array<std::vector<ErrorRecord>, 2> CollectHeldOutErrors(
         ShapeTransferOf(index, curve.configuration, curve.shape, new_shape_anchors);
     const bool one_own_curve = OwnCurveCount(new_shape_anchors, curve.configuration) == 1;
     for (const CurvePoint& point : curve.points) {
-      add(PredictionCase::kExtrapolatedShape, curve_models[folds.of_curve[i]], new_shape_anchors,
-          point, without_curve, {.transfer = &transfer, .one_own_curve = one_own_curve});
+      add(PredictionCase::kExtrapolatedShape, by_curve, new_shape_anchors, point, without_curve,
+          {.transfer = &transfer, .one_own_curve = one_own_curve});
     }
     // A new campaign's configurations have a curve or two: its new shapes need calibrating on
     // cases like theirs, not only on well-measured configurations'. Calibration half only: the
@@ -154,8 +164,8 @@ std::array<std::vector<ErrorRecord>, 2> CollectHeldOutErrors(
       if (const std::optional<FirstResultCase> first =
               FirstResultCaseOf(index, static_cast<int>(i), options.seed)) {
         for (const CurvePoint& point : curve.points) {
-          add(PredictionCase::kExtrapolatedShape, curve_models[folds.of_curve[i]], first->anchors,
-              point, {.curve = static_cast<int>(i), .curves = first->unseen_curves},
+          add(PredictionCase::kExtrapolatedShape, by_curve, first->anchors, point,
+              {.curve = static_cast<int>(i), .curves = first->unseen_curves},
               {.transfer = &first->transfer, .first_result = true, .one_own_curve = true});
         }
       }
@@ -170,15 +180,15 @@ std::array<std::vector<ErrorRecord>, 2> CollectHeldOutErrors(
         anchors.push_back(sibling);
       }
       for (size_t p = keep; p < n; ++p) {
-        add(PredictionCase::kExtrapolatedBatch, curve_models[folds.of_curve[i]], anchors,
-            curve.points[p], {.curve = static_cast<int>(i), .kept_points = static_cast<int>(keep)});
+        add(PredictionCase::kExtrapolatedBatch, by_curve, anchors, curve.points[p],
+            {.curve = static_cast<int>(i), .kept_points = static_cast<int>(keep)});
       }
     }
     const std::vector<Anchor> others = AnchorsOf(
         index, index.OtherConfigurations(curve.configuration, curve.shape, kOtherConfigurations));
     for (const CurvePoint& point : curve.points) {
-      add(PredictionCase::kNewConfiguration, configuration_models[configuration_fold], others,
-          point, {.configuration = true});
+      add(PredictionCase::kNewConfiguration, by_configuration, others, point,
+          {.configuration = true});
     }
     // A campaign the data lack: its configuration's other campaigns stand in for it, as for a
     // query about the population or a new campaign. The curve's own campaign is taken out of the
@@ -193,8 +203,7 @@ std::array<std::vector<ErrorRecord>, 2> CollectHeldOutErrors(
       int count = 0;
       for (const CurvePoint& point : curve.points) {
         const double error = add(
-            PredictionCase::kNewConfiguration, configuration_models[configuration_fold], elsewhere,
-            point,
+            PredictionCase::kNewConfiguration, by_configuration, elsewhere, point,
             {.configuration = true,
              .curves =
                  curves_named.at({ConfigurationField::kCampaign, curve.configuration.campaign})},
@@ -237,10 +246,14 @@ std::array<std::vector<ErrorRecord>, 2> CollectHeldOutErrors(
       // pool only, and a GPU the data lack reads that pool (kUnseenHardware has no scores).
       const bool type_unseen =
           hardware && !models.by_hardware.empty() && !hardware_fold_of_curve.empty();
-      const TreeEnsemble& model = type_unseen ? models.by_hardware[hardware_fold_of_curve[i]]
-                                              : configuration_models[configuration_fold];
+      const Corrector by_hardware =
+          type_unseen
+              ? Corrector{models.by_hardware[hardware_fold_of_curve[i]], physical_exponents,
+                          AnchorCombination::kMedian,
+                          hardware_ranges.LargestTrainedBatchFor(hardware_fold_of_curve[i], axis)}
+              : by_configuration;
       for (const CurvePoint& point : curve.points) {
-        add(PredictionCase::kNewConfiguration, model, differing, point,
+        add(PredictionCase::kNewConfiguration, by_hardware, differing, point,
             {.configuration = true, .curves = named},
             {.unseen_field =
                  type_unseen ? UnseenField::kHardware : UnseenField::kFrameworkModelOrPrecision,

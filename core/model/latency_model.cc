@@ -172,6 +172,16 @@ double Combined(double over_backbone, double share, double backbone_over_latency
 
 }  // namespace
 
+double ItlLogHalfWidth(double batch_latency_s, double ttft_s, double latency_share,
+                       double throughput_half_width, double ttft_own_half_width,
+                       double disagreement) {
+  const double decode_s = batch_latency_s - ttft_s;
+  return std::hypot(std::hypot((batch_latency_s - latency_share * ttft_s) * throughput_half_width,
+                               ttft_s * ttft_own_half_width) /
+                        decode_s,
+                    disagreement);
+}
+
 double TtftBackboneSeconds(const std::optional<ResolvedConfiguration>& resolved, const Shape& shape,
                            int batch_size, BatchSemantics semantics) {
   const int prompts = semantics == BatchSemantics::kConcurrency ? 1 : batch_size;
@@ -724,6 +734,8 @@ void LatencyModel::Complete(const PredictionQuery& query, double confidence_leve
       p.itl_s = p.itl_lower_s = p.itl_upper_s = 0;
       continue;
     }
+    // Held at its most, the TTFT is that share of the batch latency and moves with it wholly.
+    const bool held_at_share = ttft > kMaxTtftShare * batch_latency;
     ttft = std::min(ttft, kMaxTtftShare * batch_latency);
     const double decode = batch_latency - ttft;
     // The held-out scores were made with the measured batch latency; the parts of the TTFT read
@@ -752,17 +764,14 @@ void LatencyModel::Complete(const PredictionQuery& query, double confidence_leve
         half_width = std::max(half_width, *own_campaign);
       }
     }
-    const double latency_share = (1 - w) * kShareWeight + w;
+    const double latency_share = held_at_share ? 1.0 : (1 - w) * kShareWeight + w;
     const double ttft_half_width = std::hypot(half_width, latency_share * throughput_half_width);
     p.ttft_s = ttft;
     p.ttft_lower_s = ttft * std::exp(-ttft_half_width);
     p.ttft_upper_s = ttft * std::exp(ttft_half_width);
     p.itl_s = decode / (output_tokens - 1);
-    // The decode time's log error from the batch latency's and the TTFT's, taken as independent,
-    // and how far the campaign's own ITL lies from the one its figures imply.
-    const double itl_half_width = std::hypot(
-        std::hypot(batch_latency * throughput_half_width, ttft * ttft_half_width) / decode,
-        disagreement);
+    const double itl_half_width = ItlLogHalfWidth(batch_latency, ttft, latency_share,
+                                                  throughput_half_width, half_width, disagreement);
     p.itl_lower_s = p.itl_s * std::exp(-itl_half_width);
     p.itl_upper_s = p.itl_s * std::exp(itl_half_width);
     // The first token cannot take longer than the whole batch at its upper bound, nor the gaps

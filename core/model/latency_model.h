@@ -58,6 +58,18 @@ enum class LatencySituation {
 };
 inline constexpr int kLatencySituationCount = 4;
 
+// How far the log of a point's ITL may err, from the errors of what it is made of: the ITL is
+// (batch latency - TTFT) / (output tokens - 1), and the TTFT's read-as-a-share part
+// (`latency_share` of its log) moves with the batch latency. An error of the batch latency
+// therefore moves the decode time by (batch latency - share x TTFT) of itself, once; the TTFT's
+// own error (`ttft_own_half_width`, from the held-out answers made with the measured batch
+// latency) and how far the campaign's own ITLs lie from the ones its figures imply
+// (`disagreement`) add as independent. Log half-widths throughout.
+// REQUIRES: 0 < ttft_s < batch_latency_s.
+double ItlLogHalfWidth(double batch_latency_s, double ttft_s, double latency_share,
+                       double throughput_half_width, double ttft_own_half_width,
+                       double disagreement);
+
 // Predicts the mean TTFT and ITL of a point from its throughput prediction, so that the figures
 // of one point agree: TTFT from its backbone under a learned correction (two XGBoost regressors,
 // of log(TTFT / backbone) and of log(TTFT / batch latency), averaged), blended in log with the

@@ -429,7 +429,11 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
   std::vector<size_t> anchored_points;
   std::vector<ErrorFeatures> error_features;
   std::vector<AnchoredPrediction> anchored_each = PredictFromAnchorsEach(
-      s.features, {s.correction.ensemble(), s.physical_exponents, s.anchor_combination},
+      s.features,
+      {s.correction.ensemble(), s.physical_exponents, s.anchor_combination,
+       s.trees_held_at_trained_batch
+           ? s.index.LargestTrainedBatchFor(query.configuration.batch_semantics)
+           : std::numeric_limits<double>::infinity()},
       query.configuration, query.shape, anchors, anchored_batch_sizes, level_offsets);
   for (int batch_size : batch_sizes) {
     PointPrediction p;

@@ -69,6 +69,10 @@ struct PerfcastModel::State {
   // How a prediction combines its anchors' readings: the median, or the mean for a bundle of
   // format 22 or older, whose intervals were calibrated on means.
   AnchorCombination anchor_combination = AnchorCombination::kMedian;
+  // Whether the correction is read no further along the batch than the curves of the query's
+  // axis reached (Corrector::largest_trained_batch); false for a bundle of format 27 or older,
+  // whose intervals were calibrated on its trees read at every batch.
+  bool trees_held_at_trained_batch = true;
   WorkloadSimilarity similarity;  // over index.anchors()
   ErrorPredictor error_predictor;
   IntervalCalibration calibration;

@@ -29,8 +29,8 @@ inline std::string SealedAsFormat(absl::string_view payload, uint8_t version) {
   return bundle;
 }
 
-// The payload of `model`'s bundle as format 26 wrote it: format 27 added no bytes (it changed
-// which TTFT siblings are read together).
+// The payload of `model`'s bundle as format 26 wrote it: formats 27 and 28 added no bytes (they
+// changed which TTFT siblings are read together, and how far along the batch the trees are read).
 inline std::string Format26PayloadOf(const PerfcastModel& model) {
   const std::string current = EncodeModelBundle(model);
   absl::StatusOr<absl::string_view> payload = OpenBundle(current);

@@ -57,7 +57,8 @@ double Combined(const PerfcastModel::State& state, AnchorCombination combination
                 const Configuration& configuration, const Shape& shape,
                 absl::Span<const Anchor> anchors, double batch_size) {
   return PredictFromAnchors(state.features,
-                            {state.correction.ensemble(), state.physical_exponents, combination},
+                            {state.correction.ensemble(), state.physical_exponents, combination,
+                             state.index.LargestTrainedBatchFor(configuration.batch_semantics)},
                             configuration, shape, anchors, batch_size)
       .log_throughput;
 }

@@ -79,6 +79,34 @@ TEST(LatencyModelTest, EveryCaseAgreesWithTheBatchLatencyAndTheThroughput) {
   }
 }
 
+// The ITL is the batch latency less the TTFT: an error of the batch latency that the TTFT shares
+// moves the decode time by itself, once, not twice.
+TEST(ItlLogHalfWidthTest, CarriesTheBatchLatencysErrorOnce) {
+  const double latency = 10, ttft = 6, throughput_half_width = 0.2;
+  // A TTFT read wholly as a share of the batch latency, with no error of its own: the decode time
+  // is a fixed share of the batch latency and errs as it does, however large the TTFT's share.
+  EXPECT_NEAR(ItlLogHalfWidth(latency, ttft, 1.0, throughput_half_width, 0, 0),
+              throughput_half_width, 1e-12);
+  // A TTFT that does not move with the batch latency: the decode time carries all of the
+  // latency's error, on a smaller base.
+  EXPECT_NEAR(ItlLogHalfWidth(latency, ttft, 0.0, throughput_half_width, 0, 0),
+              throughput_half_width * latency / (latency - ttft), 1e-12);
+  // The TTFT's own error and the disagreement add as independent errors.
+  EXPECT_NEAR(ItlLogHalfWidth(latency, ttft, 1.0, 0, 0.3, 0), 0.3 * ttft / (latency - ttft), 1e-12);
+  EXPECT_NEAR(ItlLogHalfWidth(latency, ttft, 1.0, 0, 0, 0.4), 0.4, 1e-12);
+  // Never wider than counting the latency's error in the batch latency and again in the whole
+  // TTFT, each as independent, as builds before did.
+  for (const double share : {0.0, 0.25, 0.5, 1.0}) {
+    const double own = 0.3;
+    const double ttft_half_width = std::hypot(own, share * throughput_half_width);
+    const double independent =
+        std::hypot(latency * throughput_half_width, ttft * ttft_half_width) / (latency - ttft);
+    EXPECT_LE(ItlLogHalfWidth(latency, ttft, share, throughput_half_width, own, 0),
+              independent + 1e-12)
+        << share;
+  }
+}
+
 // Latencies left out of a prediction and added later to some of its points are those a full
 // prediction gives them (what a plan without latency objectives does).
 TEST(LatencyModelTest, LatenciesAddedLaterAreThoseOfAFullPrediction) {
@@ -906,8 +934,13 @@ TEST(LatencySiblingTest, Format26AveragesSiblingsSharingAsManyFields) {
     }
     return std::nullopt;
   };
+  // Today's sibling rule is format 27's; sealed as 27, its trees are read at every batch as
+  // format 25's are (format 28 holds them at the batches they were trained on, past 128 here).
+  absl::StatusOr<std::shared_ptr<const PerfcastModel>> format27 =
+      DecodeModelBundle(testing::SealedAsFormat(testing::Format26PayloadOf(*trained), 27));
+  ASSERT_TRUE(format27.ok()) << format27.status();
   const int batches[] = {8, 64, 512};
-  auto today = trained->Predict({unseen, {256, 256}}, batches, 0.9);
+  auto today = (*format27)->Predict({unseen, {256, 256}}, batches, 0.9);
   auto averaged = (*format26)->Predict({unseen, {256, 256}}, batches, 0.9);
   auto nearest_alone = (*format25)->Predict({unseen, {256, 256}}, batches, 0.9);
   ASSERT_TRUE(today.ok() && averaged.ok() && nearest_alone.ok());
