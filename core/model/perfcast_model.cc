@@ -130,9 +130,6 @@ PerfcastModel::State::State(AnchorIndex index_in, TransferFeatures features_in,
   names = TrainedNames(index.configurations(), features.catalogue().get());
   for (const AnchorCurve& anchor : index.anchors()) {
     const Curve& curve = anchor.curve();
-    int& largest =
-        measured_range.largest_batch[static_cast<int>(curve.configuration.batch_semantics)];
-    largest = std::max(largest, curve.max_batch_size());
     measured_range.largest_input_tokens =
         std::max(measured_range.largest_input_tokens, curve.shape.input_tokens);
     measured_range.largest_output_tokens =
@@ -551,8 +548,7 @@ absl::StatusOr<UncertaintyReport> PerfcastModel::Explain(const PredictionQuery& 
         absl::StrCat("does not fit in memory: ", prediction.front().memory.reason));
   }
   // Beyond what any campaign measured: no curve there to be read, only extrapolated.
-  const int largest_batch =
-      s.measured_range.largest_batch[static_cast<int>(configuration.batch_semantics)];
+  const int largest_batch = s.index.LargestBatchOn(configuration.batch_semantics);
   const int largest_input = s.measured_range.largest_input_tokens;
   const int largest_output = s.measured_range.largest_output_tokens;
   if (batch_size > largest_batch) {

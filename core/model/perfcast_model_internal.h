@@ -1,6 +1,5 @@
 #pragma once
 
-#include <array>
 #include <iterator>
 #include <memory>
 #include <optional>
@@ -53,10 +52,9 @@ struct PerfcastModel::State {
   };
   ResolvedQuery Resolve(const PredictionQuery& asked) const;
 
-  // The largest batch measured on each axis and the longest shape of any curve: what Explain
-  // says a query lies beyond.
+  // The longest shape of any curve: what Explain says a query lies beyond, with the largest batch
+  // on its axis (AnchorIndex::LargestBatchOn).
   struct MeasuredRange {
-    std::array<int, std::size(kAllBatchSemantics)> largest_batch{};
     int largest_input_tokens = 0;
     int largest_output_tokens = 0;
   };
