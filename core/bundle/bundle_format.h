@@ -15,7 +15,8 @@ inline constexpr absl::string_view kBundleMagic = "PERFCAST";
 // 28: no new section; the correction is read no further along the batch than the training
 // curves of the query's axis reached (Corrector::largest_trained_batch), the held-out errors
 // that calibrate the intervals alike (FoldBatchRanges). A bundle of format 27 or older reads its
-// trees at the asked batch, as its intervals were calibrated.
+// trees at the asked batch, as its intervals were calibrated. (The ITL interval's first-order
+// propagation changed with it in every format: no held-out score calibrates that formula.)
 // 27: no new section; among a TTFT's siblings one field apart from the query, one of the query's
 // precision ranks first, and a second is read only where it is as near in every respect
 // (LatencySiblings::Rule::kSamePrecisionFirst), the weights chosen on such answers. A bundle of

@@ -45,13 +45,13 @@ class AnchorIndex {
   }
   // Every configuration, sorted.
   const std::vector<Configuration>& configurations() const { return configurations_; }
-  // The largest batch size the curves on `axis` measured, or where none is on that axis, the
-  // largest any curve measured: how far along the batch the corrections were trained for a query
-  // on `axis` (Corrector::largest_trained_batch). Infinite for an empty index.
   // The largest batch size the curves on `axis` measured; 0 where none is on it.
   int LargestBatchOn(BatchSemantics axis) const {
     return static_cast<int>(largest_batch_on_axis_[static_cast<size_t>(axis)]);
   }
+  // The largest batch size the curves on `axis` measured, or where none is on that axis, the
+  // largest any curve measured: how far along the batch the corrections were trained for a query
+  // on `axis` (Corrector::largest_trained_batch). Infinite for an empty index.
   double LargestTrainedBatchFor(BatchSemantics axis) const {
     return perfcast::LargestTrainedBatchFor(largest_batch_on_axis_, axis);
   }

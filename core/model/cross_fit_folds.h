@@ -34,11 +34,12 @@ FoldsOfCurves FoldsOfEachCurve(const AnchorIndex& index, const CrossFitFolds& fo
 
 // How far along the batch each fold's model was trained, so that a held-out error reads a fold
 // model's correction as Predict reads the whole model's (Corrector::largest_trained_batch): the
-// range of the curves outside the fold (LargestTrainedBatchFor). A fold model carried from an
-// earlier training (CarryFolds) trained on fewer curves than today's outside its fold; their
-// range can only hold it less than its own would.
+// range of the curves outside the fold (LargestTrainedBatchFor), worked out with the fold models
+// from the curves they were trained on (FoldModels), which a refit that reuses them keeps.
 class FoldBatchRanges {
  public:
+  // No folds: every range is infinite.
+  FoldBatchRanges() = default;
   // `fold_of_curve`: each curve's fold, by anchor index (FoldsOfCurves, CrossFitFolds::of_curve);
   // empty where there are no such folds (no hardware folds), and then every range is infinite.
   FoldBatchRanges(const AnchorIndex& index, absl::Span<const int> fold_of_curve);

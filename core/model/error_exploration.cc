@@ -16,12 +16,11 @@ namespace perfcast {
 
 void ExploreByAnnealing(const AnchorIndex& index, const TransferFeatures& features,
                         absl::Span<const TreeEnsemble> curve_models,
-                        PhysicalExponents physical_exponents, const CrossFitFolds& folds,
-                        const WorkloadSimilarity& similarity, const TrainOptions& options,
-                        std::vector<ErrorRecord>& records) {
+                        const FoldBatchRanges& curve_ranges, PhysicalExponents physical_exponents,
+                        const CrossFitFolds& folds, const WorkloadSimilarity& similarity,
+                        const TrainOptions& options, std::vector<ErrorRecord>& records) {
   if (index.configurations().size() < 4 || options.annealing_moves_per_configuration <= 0) return;
   const absl::Time deadline = absl::Now() + options.annealing_time_limit;
-  const FoldBatchRanges curve_ranges(index, folds.of_curve);
   for (size_t rank = 0; rank < index.configurations().size(); ++rank) {
     const std::vector<int>& curves = index.AnchorsOfRank(static_cast<int>(rank));
     if (curves.size() < 3 || folds.of_configuration[rank] % 2 != 0) continue;

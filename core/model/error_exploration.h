@@ -24,11 +24,12 @@ namespace perfcast {
 // - records: every visited state adds its predictions' errors, with the neighbourhood the
 //   unobserved curves have in that state, to `records`.
 // `curve_models[f]` is the cross-fit model trained without the rows targeting the curves of fold
-// f. Does nothing with fewer than 4 configurations.
+// f, read as far along the batch as `curve_ranges` says it was trained. Does nothing with fewer
+// than 4 configurations.
 void ExploreByAnnealing(const AnchorIndex& index, const TransferFeatures& features,
                         absl::Span<const TreeEnsemble> curve_models,
-                        PhysicalExponents physical_exponents, const CrossFitFolds& folds,
-                        const WorkloadSimilarity& similarity, const TrainOptions& options,
-                        std::vector<ErrorRecord>& records);
+                        const FoldBatchRanges& curve_ranges, PhysicalExponents physical_exponents,
+                        const CrossFitFolds& folds, const WorkloadSimilarity& similarity,
+                        const TrainOptions& options, std::vector<ErrorRecord>& records);
 
 }  // namespace perfcast

@@ -87,6 +87,9 @@ absl::StatusOr<FoldModels> TrainFoldModels(const AnchorIndex& index, const RowBu
   out.by_curve = std::move(models[0]);
   out.by_configuration = std::move(models[1]);
   if (models.size() > 2) out.by_hardware = std::move(models[2]);
+  out.by_curve_ranges = FoldBatchRanges(index, folds.of_curve);
+  out.by_configuration_ranges = FoldBatchRanges(index, of_curve.by_configuration);
+  out.by_hardware_ranges = FoldBatchRanges(index, of_curve.by_hardware);
   out.seed = options.seed;
   out.curve_count = static_cast<int>(index.anchors().size());
   return out;

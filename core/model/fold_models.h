@@ -29,6 +29,11 @@ struct FoldModels {
   std::vector<TreeEnsemble> by_configuration;
   // Empty when the folds had no hardware set (fewer hardware types than folds).
   std::vector<TreeEnsemble> by_hardware;
+  // How far along the batch each set's models were trained, from the curves they were trained on
+  // (not a later index's, when a refit reuses them).
+  FoldBatchRanges by_curve_ranges;
+  FoldBatchRanges by_configuration_ranges;
+  FoldBatchRanges by_hardware_ranges;
   // What they were grown under (the catalogue is the features') and on.
   uint64_t seed = 0;
   int curve_count = 0;

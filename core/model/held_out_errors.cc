@@ -81,9 +81,9 @@ std::array<std::vector<ErrorRecord>, 2> CollectHeldOutErrors(
   const std::vector<int>& hardware_fold_of_curve = of_curve.by_hardware;
   const std::vector<TreeEnsemble>& curve_models = models.by_curve;
   const std::vector<TreeEnsemble>& configuration_models = models.by_configuration;
-  const FoldBatchRanges curve_ranges(index, folds.of_curve);
-  const FoldBatchRanges configuration_ranges(index, configuration_fold_of_curve);
-  const FoldBatchRanges hardware_ranges(index, hardware_fold_of_curve);
+  const FoldBatchRanges& curve_ranges = models.by_curve_ranges;
+  const FoldBatchRanges& configuration_ranges = models.by_configuration_ranges;
+  const FoldBatchRanges& hardware_ranges = models.by_hardware_ranges;
 
   const WorkloadSimilarity similarity(index.anchors(), scales);
   // For each named field and the campaign, the curves carrying each value of it (sorted:
@@ -261,8 +261,8 @@ std::array<std::vector<ErrorRecord>, 2> CollectHeldOutErrors(
       }
     }
   }
-  ExploreByAnnealing(index, features, curve_models, physical_exponents, folds, similarity, options,
-                     records[0]);
+  ExploreByAnnealing(index, features, curve_models, curve_ranges, physical_exponents, folds,
+                     similarity, options, records[0]);
   return records;
 }
 

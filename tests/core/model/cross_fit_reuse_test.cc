@@ -106,6 +106,38 @@ TEST_F(CrossFitReuseTest, AFewNewCurvesReuseTheCrossFitAndAreStillLearnt) {
   EXPECT_LT(PredictLabB(*refit, 4), 2.5 * unseen);
 }
 
+// A reused fold model is read as far along the batch as the curves it was trained on reached,
+// not as far as a sweep added since reaches: it never saw that sweep's rows.
+TEST_F(CrossFitReuseTest, ReusedFoldModelsAreReadAsFarAsTheyWereTrained) {
+  ASSERT_NE(*lab_a_, nullptr);
+  std::vector<BenchmarkRecord> records = LabAAndLabB(/*lab_b_gpus=*/0);
+  for (int batch : {16, 256, 1024, 4096}) {
+    BenchmarkRecord r;
+    r.configuration = {"gpu-a", 1, "vllm", "org/model-7b", "fp16"};
+    r.configuration.campaign = "lab-a";
+    r.configuration.batch_semantics = BatchSemantics::kConcurrency;
+    r.shape = {256, 256};
+    r.batch_size = batch;
+    r.throughput_tokens_per_s = 40.0 * batch;
+    records.push_back(r);
+  }
+  const std::shared_ptr<const PerfcastModel> refit = TrainOrDie(records, Reusing(*lab_a_));
+  ASSERT_NE(refit, nullptr);
+  ASSERT_EQ(refit->cross_fit_source(), CrossFitSource::kReused);
+  const PerfcastModel::State& after = PerfcastModelInternal::StateOf(*refit);
+  EXPECT_EQ(after.index.LargestTrainedBatchFor(BatchSemantics::kConcurrency), 4096);
+  const FoldModels& reused = *after.cross_fit->models;
+  for (int fold = 0; fold < kCrossFitFolds; ++fold) {
+    // lab-a's static curves reach 128; no sweep was among them.
+    EXPECT_EQ(reused.by_curve_ranges.LargestTrainedBatchFor(fold, BatchSemantics::kConcurrency),
+              128)
+        << fold;
+    EXPECT_EQ(reused.by_configuration_ranges.LargestTrainedBatchFor(fold, BatchSemantics::kStatic),
+              128)
+        << fold;
+  }
+}
+
 TEST_F(CrossFitReuseTest, AReuseIsReproducible) {
   const std::shared_ptr<const PerfcastModel> first = TrainOrDie(LabAAndLabB(1), Reusing(*lab_a_));
   const std::shared_ptr<const PerfcastModel> second = TrainOrDie(LabAAndLabB(1), Reusing(*lab_a_));
