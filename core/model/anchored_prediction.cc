@@ -184,6 +184,16 @@ std::vector<AnchoredPrediction> PredictFromAnchorsEach(
   return out;
 }
 
+std::vector<AnchorChoice> ExtrapolatedBatchAnchors(const AnchorIndex& index, int own) {
+  const Curve& curve = index.anchors()[own].curve();
+  std::vector<AnchorChoice> chosen = {{own, true}};
+  for (const AnchorChoice& sibling :
+       index.SameConfiguration(curve.configuration, curve.shape, kSiblingsWithOwnCurve)) {
+    chosen.push_back(sibling);
+  }
+  return chosen;
+}
+
 int OwnCurveCount(absl::Span<const Anchor> anchors, const Configuration& configuration) {
   return static_cast<int>(std::count_if(anchors.begin(), anchors.end(), [&](const Anchor& anchor) {
     return anchor.curve->curve().configuration == configuration;

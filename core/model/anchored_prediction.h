@@ -87,6 +87,11 @@ std::vector<AnchoredPrediction> PredictFromAnchorsEach(
     const Configuration& configuration, const Shape& shape, absl::Span<const Anchor> anchors,
     absl::Span<const double> batch_sizes, absl::Span<const double> level_offsets = {});
 
+// The anchors of a batch past the query's own curve (`own`, an index into index.anchors()): that
+// curve, then the kSiblingsWithOwnCurve nearest other shapes of its configuration. Used alike by
+// Predict and by the tests that read its answer.
+std::vector<AnchorChoice> ExtrapolatedBatchAnchors(const AnchorIndex& index, int own);
+
 // How many of `anchors` are curves of `configuration`.
 int OwnCurveCount(absl::Span<const Anchor> anchors, const Configuration& configuration);
 

@@ -343,11 +343,7 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
   std::vector<AnchorChoice> chosen;
   PredictionCase unmeasured_case;
   if (own >= 0) {
-    chosen.push_back({own, true});
-    for (const AnchorChoice& c :
-         s.index.SameConfiguration(query.configuration, query.shape, kSiblingsWithOwnCurve)) {
-      chosen.push_back(c);
-    }
+    chosen = ExtrapolatedBatchAnchors(s.index, own);
     unmeasured_case = PredictionCase::kExtrapolatedBatch;
   } else if (s.index.HasConfiguration(query.configuration)) {
     chosen = NewShapeAnchors(s.index, query.configuration, query.shape);

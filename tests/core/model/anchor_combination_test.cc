@@ -91,13 +91,10 @@ TEST_F(AnchorCombinationModelTest, PastItsOwnCurveAConfigurationAveragesItsAncho
   const Shape shape{256, 256};
   const int own = state.index.Find(configuration, shape);
   ASSERT_GE(own, 0);
-  std::vector<Anchor> anchors = {{&state.index.anchors()[own], true}};
-  for (const Anchor& other :
-       AnchorsOf(state.index,
-                 state.index.SameConfiguration(configuration, shape, kSiblingsWithOwnCurve))) {
-    anchors.push_back(other);
-  }
+  const std::vector<Anchor> anchors =
+      AnchorsOf(state.index, ExtrapolatedBatchAnchors(state.index, own));
   ASSERT_EQ(anchors.size(), 3u);
+  ASSERT_TRUE(anchors.front().is_same_curve);
   const double batch_size = 1024;
   const double mean =
       Combined(state, AnchorCombination::kMean, configuration, shape, anchors, batch_size);

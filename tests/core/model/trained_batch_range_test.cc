@@ -156,12 +156,8 @@ TEST_F(TrainedBatchRangeTest, ABundleOfFormat27ReadsItsTreesAtTheAskedBatch) {
   const Shape shape{256, 256};
   const int own = state.index.Find(configuration, shape);
   ASSERT_GE(own, 0);
-  std::vector<Anchor> anchors = {{&state.index.anchors()[own], true}};
-  for (const Anchor& other :
-       AnchorsOf(state.index,
-                 state.index.SameConfiguration(configuration, shape, kSiblingsWithOwnCurve))) {
-    anchors.push_back(other);
-  }
+  const std::vector<Anchor> anchors =
+      AnchorsOf(state.index, ExtrapolatedBatchAnchors(state.index, own));
   const auto reading = [&](double largest_trained_batch, double batch) {
     return PredictFromAnchors(state.features,
                               {state.correction.ensemble(), state.physical_exponents,
