@@ -49,9 +49,7 @@ AnchorIndex::AnchorIndex(std::vector<AnchorCurve> anchors) : anchors_(std::move(
   for (int i = 0; i < static_cast<int>(anchors_.size()); ++i) {
     by_configuration_[anchors_[i].curve().configuration].push_back(i);
     log_shapes_.push_back(LogOf(anchors_[i].curve().shape));
-    double& largest = largest_batch_on_axis_[static_cast<size_t>(
-        anchors_[i].curve().configuration.batch_semantics)];
-    largest = std::max(largest, static_cast<double>(anchors_[i].max_batch_size()));
+    WidenBatchRange(anchors_[i], largest_batch_on_axis_);
   }
   for (const auto& [configuration, unused] : by_configuration_) {
     configurations_.push_back(configuration);
@@ -68,6 +66,11 @@ AnchorIndex::AnchorIndex(std::vector<AnchorCurve> anchors) : anchors_(std::move(
     anchors_at_shape_[{shape.input_tokens, shape.output_tokens}].push_back(i);
   }
   AssignCodes();
+}
+
+void WidenBatchRange(const AnchorCurve& anchor, BatchRangeByAxis& range) {
+  double& largest = range[static_cast<size_t>(anchor.curve().configuration.batch_semantics)];
+  largest = std::max(largest, static_cast<double>(anchor.max_batch_size()));
 }
 
 double LargestTrainedBatchFor(const BatchRangeByAxis& largest, BatchSemantics axis) {

@@ -23,6 +23,9 @@ struct AnchorChoice {
 // The largest batch measured on each axis (BatchSemantics' order; 0 where none is on it).
 using BatchRangeByAxis = std::array<double, std::size(kAllBatchSemantics)>;
 
+// Widens `range` to the batches of `anchor` on its axis.
+void WidenBatchRange(const AnchorCurve& anchor, BatchRangeByAxis& range);
+
 // How far along the batch corrections trained on curves of `largest` reach for a query on
 // `axis`: the largest batch on that axis or, where no curve is on it, on any (the trees saw its
 // rows nowhere); infinite where there is no curve at all.

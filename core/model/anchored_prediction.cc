@@ -84,15 +84,10 @@ AnchoredPrediction PredictAtOneBatchSize(const TransferFeatures& features,
   const size_t columns = static_cast<size_t>(features.column_count());
   float rows[kMaxAnchors * kMaxFeatureColumns];
   CatalogueTransfer transfers[kMaxAnchors];
-  const double tree_batch_size = std::min(batch_size, corrector.largest_trained_batch);
   for (size_t i = 0; i < anchor_count; ++i) {
-    const absl::Span<float> row(rows + i * columns, columns);
-    transfers[i] = features.Compute(configuration, shape, *anchors[i].curve,
-                                    anchors[i].is_same_curve, batch_size, row);
-    if (tree_batch_size < batch_size) {
-      features.Compute(configuration, shape, *anchors[i].curve, anchors[i].is_same_curve,
-                       tree_batch_size, row);
-    }
+    transfers[i] = features.Compute(
+        configuration, shape, *anchors[i].curve, anchors[i].is_same_curve, batch_size,
+        absl::Span<float>(rows + i * columns, columns), corrector.largest_trained_batch);
   }
   float corrections[kMaxAnchors];
   corrector.model.PredictRows(absl::Span<const float>(rows, anchor_count * columns),
@@ -142,28 +137,12 @@ std::vector<AnchoredPrediction> PredictFromAnchorsEach(
   std::vector<float> rows(anchor_count * batch_count * columns);
   std::vector<CatalogueTransfer> transfers(anchor_count * batch_count);
   std::vector<float> corrections(anchor_count * batch_count);
-  // The trees read the batch sizes held at the largest they were trained on (Corrector); the
-  // catalogue's transfers are of the asked ones.
-  std::vector<double> tree_batch_sizes;
-  for (double batch_size : batch_sizes) {
-    if (batch_size > corrector.largest_trained_batch) {
-      tree_batch_sizes.assign(batch_sizes.begin(), batch_sizes.end());
-      for (double& b : tree_batch_sizes) b = std::min(b, corrector.largest_trained_batch);
-      break;
-    }
-  }
-  std::vector<CatalogueTransfer> unused_transfers(tree_batch_sizes.empty() ? 0 : batch_count);
   for (size_t i = 0; i < anchor_count; ++i) {
-    const absl::Span<float> anchor_rows =
-        absl::MakeSpan(rows).subspan(i * batch_count * columns, batch_count * columns);
-    const absl::Span<CatalogueTransfer> anchor_transfers =
-        absl::MakeSpan(transfers).subspan(i * batch_count, batch_count);
-    features.ComputeEach(configuration, shape, *anchors[i].curve, anchors[i].is_same_curve,
-                         batch_sizes, anchor_rows, anchor_transfers);
-    if (!tree_batch_sizes.empty()) {
-      features.ComputeEach(configuration, shape, *anchors[i].curve, anchors[i].is_same_curve,
-                           tree_batch_sizes, anchor_rows, absl::MakeSpan(unused_transfers));
-    }
+    features.ComputeEach(
+        configuration, shape, *anchors[i].curve, anchors[i].is_same_curve, batch_sizes,
+        absl::MakeSpan(rows).subspan(i * batch_count * columns, batch_count * columns),
+        absl::MakeSpan(transfers).subspan(i * batch_count, batch_count),
+        corrector.largest_trained_batch);
     corrector.model.PredictSimilarRows(
         absl::MakeConstSpan(rows).subspan(i * batch_count * columns, batch_count * columns),
         static_cast<int>(columns),

@@ -60,10 +60,7 @@ FoldBatchRanges::FoldBatchRanges(const AnchorIndex& index, absl::Span<const int>
     const int fold = fold_of_curve[i];
     if (fold < 0) continue;
     if (static_cast<size_t>(fold) >= largest_in_fold_.size()) largest_in_fold_.resize(fold + 1);
-    const AnchorCurve& anchor = index.anchors()[i];
-    double& largest =
-        largest_in_fold_[fold][static_cast<size_t>(anchor.curve().configuration.batch_semantics)];
-    largest = std::max(largest, static_cast<double>(anchor.max_batch_size()));
+    WidenBatchRange(index.anchors()[i], largest_in_fold_[fold]);
   }
 }
 

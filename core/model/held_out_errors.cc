@@ -172,13 +172,11 @@ std::array<std::vector<ErrorRecord>, 2> CollectHeldOutErrors(
     }
     const size_t n = curve.points.size();
     if (const size_t keep = LargerBatchSplit(n); keep < n) {
+      // Predict's anchors past a curve, the curve itself cut to its kept points.
       const AnchorCurve truncated = Truncated(index.anchors()[i], keep);
-      std::vector<Anchor> anchors = {{&truncated, true}};
-      for (const Anchor& sibling : AnchorsOf(
-               index,
-               index.SameConfiguration(curve.configuration, curve.shape, kSiblingsWithOwnCurve))) {
-        anchors.push_back(sibling);
-      }
+      std::vector<Anchor> anchors =
+          AnchorsOf(index, ExtrapolatedBatchAnchors(index, static_cast<int>(i)));
+      anchors.front().curve = &truncated;
       for (size_t p = keep; p < n; ++p) {
         add(PredictionCase::kExtrapolatedBatch, by_curve, anchors, curve.points[p],
             {.curve = static_cast<int>(i), .kept_points = static_cast<int>(keep)});

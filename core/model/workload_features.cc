@@ -304,18 +304,35 @@ CatalogueTransfer TransferFeatures::WriteBatchColumns(const Shape& shape, const 
   return transfer;
 }
 
+CatalogueTransfer TransferFeatures::WriteHeldBatchColumns(const Shape& shape,
+                                                          const AnchorCurve& anchor,
+                                                          const Pairing& pairing, double batch_size,
+                                                          double largest_feature_batch,
+                                                          absl::Span<float> out) const {
+  if (!(batch_size > largest_feature_batch)) {
+    return WriteBatchColumns(shape, anchor, pairing, batch_size, out);
+  }
+  std::vector<float> at_asked_batch(out.size());
+  const CatalogueTransfer transfer =
+      WriteBatchColumns(shape, anchor, pairing, batch_size, absl::MakeSpan(at_asked_batch));
+  WriteBatchColumns(shape, anchor, pairing, largest_feature_batch, out);
+  return transfer;
+}
+
 CatalogueTransfer TransferFeatures::Compute(const Configuration& configuration, const Shape& shape,
                                             const AnchorCurve& anchor, bool anchor_is_same_curve,
-                                            double batch_size, absl::Span<float> out) const {
+                                            double batch_size, absl::Span<float> out,
+                                            double largest_feature_batch) const {
   const Pairing pairing = Pair(configuration, anchor);
   WriteSharedColumns(configuration, shape, anchor, anchor_is_same_curve, pairing, out);
-  return WriteBatchColumns(shape, anchor, pairing, batch_size, out);
+  return WriteHeldBatchColumns(shape, anchor, pairing, batch_size, largest_feature_batch, out);
 }
 
 void TransferFeatures::ComputeEach(const Configuration& configuration, const Shape& shape,
                                    const AnchorCurve& anchor, bool anchor_is_same_curve,
                                    absl::Span<const double> batch_sizes, absl::Span<float> rows,
-                                   absl::Span<CatalogueTransfer> transfers) const {
+                                   absl::Span<CatalogueTransfer> transfers,
+                                   double largest_feature_batch) const {
   if (batch_sizes.empty()) return;
   const Pairing pairing = Pair(configuration, anchor);
   const auto columns = static_cast<size_t>(column_count_);
@@ -324,7 +341,8 @@ void TransferFeatures::ComputeEach(const Configuration& configuration, const Sha
   for (size_t b = 0; b < batch_sizes.size(); ++b) {
     absl::Span<float> row = rows.subspan(b * columns, columns);
     if (b > 0) std::copy(rows.begin(), rows.begin() + columns, row.begin());
-    transfers[b] = WriteBatchColumns(shape, anchor, pairing, batch_sizes[b], row);
+    transfers[b] =
+        WriteHeldBatchColumns(shape, anchor, pairing, batch_sizes[b], largest_feature_batch, row);
   }
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -98,18 +99,22 @@ class TransferFeatures {
   // Null when the physical columns are off.
   const std::shared_ptr<const Catalogue>& catalogue() const { return catalogue_; }
 
-  // Writes the features into `out` and returns what the catalogue says of the transfer.
-  // REQUIRES: out.size() == column_count().
-  CatalogueTransfer Compute(const Configuration& configuration, const Shape& shape,
-                            const AnchorCurve& anchor, bool anchor_is_same_curve, double batch_size,
-                            absl::Span<float> out) const;
+  // Writes the features into `out` and returns what the catalogue says of the transfer. The
+  // columns that depend on the batch size are written at no larger batch than
+  // `largest_feature_batch` (the correction's trained range, Corrector::largest_trained_batch);
+  // the transfer is of `batch_size` itself. REQUIRES: out.size() == column_count().
+  CatalogueTransfer Compute(
+      const Configuration& configuration, const Shape& shape, const AnchorCurve& anchor,
+      bool anchor_is_same_curve, double batch_size, absl::Span<float> out,
+      double largest_feature_batch = std::numeric_limits<double>::infinity()) const;
   // Compute at each of `batch_sizes`, the same rows, the columns that do not depend on the batch
   // size written once. REQUIRES: rows.size() == batch_sizes.size() * column_count(),
   // transfers.size() == batch_sizes.size().
   void ComputeEach(const Configuration& configuration, const Shape& shape,
                    const AnchorCurve& anchor, bool anchor_is_same_curve,
                    absl::Span<const double> batch_sizes, absl::Span<float> rows,
-                   absl::Span<CatalogueTransfer> transfers) const;
+                   absl::Span<CatalogueTransfer> transfers,
+                   double largest_feature_batch = std::numeric_limits<double>::infinity()) const;
 
  private:
   struct Pairing;
@@ -122,6 +127,12 @@ class TransferFeatures {
   CatalogueTransfer WriteBatchColumns(const Shape& shape, const AnchorCurve& anchor,
                                       const Pairing& pairing, double batch_size,
                                       absl::Span<float> out) const;
+  // WriteBatchColumns with the columns held at `largest_feature_batch` past it, the transfer
+  // still of `batch_size`.
+  CatalogueTransfer WriteHeldBatchColumns(const Shape& shape, const AnchorCurve& anchor,
+                                          const Pairing& pairing, double batch_size,
+                                          double largest_feature_batch,
+                                          absl::Span<float> out) const;
   // Where each value stands in its list (every place, should a decoded list repeat one): a
   // one-hot is one lookup instead of a comparison per value.
   using Positions = absl::flat_hash_map<std::string, std::vector<size_t>>;
