@@ -189,31 +189,33 @@ int AnchorIndex::Find(const Configuration& configuration, const Shape& shape) co
   return -1;
 }
 
-std::optional<std::string> AnchorIndex::CampaignMeasuring(const Configuration& configuration,
-                                                          const Shape& shape) const {
-  Configuration first = configuration;
-  first.campaign.clear();
-  first.batch_semantics = BatchSemantics::kStatic;
-  auto same_system = [&configuration](const Configuration& c) {
-    return c.hardware == configuration.hardware && c.num_gpus == configuration.num_gpus &&
-           c.framework == configuration.framework && c.model == configuration.model &&
-           c.precision == configuration.precision;
-  };
-  const std::string* best = nullptr;
+std::optional<Configuration> AnchorIndex::ConfigurationMeasuring(
+    absl::Span<const Configuration> systems, const Shape& shape) const {
+  const Configuration* best = nullptr;
   size_t best_curves = 0;
   bool best_has_shape = false;
-  for (auto it = std::lower_bound(configurations_.begin(), configurations_.end(), first);
-       it != configurations_.end() && same_system(*it); ++it) {
-    if (it->batch_semantics != configuration.batch_semantics) continue;
-    const std::vector<int>& curves = by_configuration_.at(*it);
-    const bool has_shape = std::any_of(curves.begin(), curves.end(), [&](int index) {
-      return anchors_[index].curve().shape == shape;
-    });
-    if (best == nullptr ||
-        std::pair(curves.size(), has_shape) > std::pair(best_curves, best_has_shape)) {
-      best = &it->campaign;
-      best_curves = curves.size();
-      best_has_shape = has_shape;
+  for (const Configuration& system : systems) {
+    Configuration first = system;
+    first.campaign.clear();
+    first.batch_semantics = BatchSemantics::kStatic;
+    auto same_system = [&system](const Configuration& c) {
+      return c.hardware == system.hardware && c.num_gpus == system.num_gpus &&
+             c.framework == system.framework && c.model == system.model &&
+             c.precision == system.precision;
+    };
+    for (auto it = std::lower_bound(configurations_.begin(), configurations_.end(), first);
+         it != configurations_.end() && same_system(*it); ++it) {
+      if (it->batch_semantics != system.batch_semantics) continue;
+      const std::vector<int>& curves = by_configuration_.at(*it);
+      const bool has_shape = std::any_of(curves.begin(), curves.end(), [&](int index) {
+        return anchors_[index].curve().shape == shape;
+      });
+      if (best == nullptr ||
+          std::pair(curves.size(), has_shape) > std::pair(best_curves, best_has_shape)) {
+        best = &*it;
+        best_curves = curves.size();
+        best_has_shape = has_shape;
+      }
     }
   }
   if (best == nullptr) return std::nullopt;

@@ -58,12 +58,13 @@ class AnchorIndex {
   double LargestTrainedBatchFor(BatchSemantics axis) const {
     return perfcast::LargestTrainedBatchFor(largest_batch_on_axis_, axis);
   }
-  // Of the campaigns that measured `configuration`'s system (all but its campaign) on its axis, the
-  // one whose curves a query for the population reads: the one with the most curves of it (a few
-  // curves of one submitter do not replace a campaign's sweep), then one with the query's shape,
-  // then the first by name. nullopt when none did.
-  std::optional<std::string> CampaignMeasuring(const Configuration& configuration,
-                                               const Shape& shape) const;
+  // Of the configurations that measured one of `systems` (the same hardware, GPU count, framework,
+  // model and precision, in any campaign) on their axis, the one whose curves a query read off
+  // another campaign's reads: the one with the most curves of it (a few curves of one submitter do
+  // not replace a campaign's sweep), then one with the query's shape, then the first system and
+  // the first campaign by name. nullopt when none did.
+  std::optional<Configuration> ConfigurationMeasuring(absl::Span<const Configuration> systems,
+                                                      const Shape& shape) const;
   // Position of a known configuration in configurations().
   int ConfigurationRank(const Configuration& configuration) const;
   // Indices into anchors() of the curves of configurations()[rank], in anchor order.

@@ -639,7 +639,8 @@ double LatencyModel::DisagreementQuantile(const std::string& campaign, int outpu
 }
 
 void LatencyModel::Complete(const PredictionQuery& query, double confidence_level,
-                            absl::Span<PointPrediction> points, bool tails) const {
+                            absl::Span<PointPrediction> points,
+                            const std::string* tails_campaign) const {
   if (empty()) return;
   const LatencySituation situation = SituationOf(query.configuration);
   const std::optional<double> measured_configuration_half_width =
@@ -784,8 +785,10 @@ void LatencyModel::Complete(const PredictionQuery& query, double confidence_leve
     const double longest_gap = longest_batch * std::exp(disagreement) / (output_tokens - 1);
     p.itl_upper_s = std::max(p.itl_s, std::min(p.itl_upper_s, longest_gap));
   }
-  if (tails && output_tokens >= 2) {
-    CompleteTails(query.configuration, confidence_level, rows, answered, backbones, points);
+  if (tails_campaign != nullptr && output_tokens >= 2) {
+    Configuration tails_of = query.configuration;
+    tails_of.campaign = *tails_campaign;
+    CompleteTails(tails_of, confidence_level, rows, answered, backbones, points);
   }
 }
 

@@ -92,11 +92,13 @@ class LatencyModel {
 
   // Fills the latency fields of `points`, whose throughput and interval are set, for `query`
   // (its names the trained ones). Leaves them kUnavailable when the model is empty or has no
-  // calibration for the query's situation. The 99th percentiles only with `tails`, for a query
-  // that named its campaign: one answered for the population of campaigns reads a campaign's
-  // curves, but a tail belongs to the harness that measured it.
+  // calibration for the query's situation. The 99th percentiles only with `tails_campaign`, the
+  // campaign a query named (where its results carried them): one answered for the population of
+  // campaigns reads a campaign's curves, but a tail belongs to the harness that measured it, and
+  // a named campaign's query read off another campaign's curves has the named one's tails.
   void Complete(const PredictionQuery& query, double confidence_level,
-                absl::Span<PointPrediction> points, bool tails) const;
+                absl::Span<PointPrediction> points,
+                const std::string* tails_campaign = nullptr) const;
 
   LatencySituation SituationOf(const Configuration& configuration) const;
 

@@ -159,10 +159,23 @@ PerfcastModel::State::ResolvedQuery PerfcastModel::State::Resolve(
   // campaign (the submitters' unnamed one) were trained on.
   out.population = out.query.configuration.campaign.empty() ||
                    !campaign_levels.Knows(out.query.configuration.campaign);
-  if (out.population) {
-    if (std::optional<std::string> measured_by =
-            index.CampaignMeasuring(out.query.configuration, out.query.shape)) {
-      out.query.configuration.campaign = *std::move(measured_by);
+  out.level_campaign = out.query.configuration.campaign;
+  // A campaign that never measured the system reads the curves of one that did, at its own level,
+  // as the population does at theirs: the same system's curves say more than the campaign's other
+  // systems, once the campaigns' levels are taken out. The system as the query spells it first;
+  // then under the other spellings of its names that the data carry.
+  if (out.population || !index.HasConfiguration(out.query.configuration)) {
+    std::optional<Configuration> measuring =
+        index.ConfigurationMeasuring({out.query.configuration}, out.query.shape);
+    if (!measuring.has_value()) {
+      measuring =
+          index.ConfigurationMeasuring(names.SpellingsOf(out.query.configuration), out.query.shape);
+    }
+    if (measuring.has_value()) {
+      // Another spelling of the system that the named campaign measured itself is its own curve.
+      out.read_across = !out.population && measuring->campaign != out.level_campaign;
+      out.query.configuration = *std::move(measuring);
+      if (out.population) out.level_campaign = out.query.configuration.campaign;
     }
   }
   return out;
@@ -317,8 +330,7 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
 
 void PerfcastModel::CompleteLatencies(const PredictionQuery& asked, double confidence_level,
                                       absl::Span<PointPrediction> points) const {
-  state_->latency.Complete(state_->Resolve(asked).query, confidence_level, points,
-                           /*tails=*/false);
+  state_->latency.Complete(state_->Resolve(asked).query, confidence_level, points);
 }
 
 absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
@@ -336,9 +348,15 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
   // curves of a campaign that measured the system, at that campaign's level, and its interval is
   // at least as wide as the campaigns scatter.
   const bool population = resolved.population;
+  // Read wholly across campaigns: the population's answer, or a named campaign's of a system only
+  // others measured.
+  const bool across = population || resolved.read_across;
   // A population answer read from a campaign that measured the system stays at that campaign's
-  // level along the whole curve; one with no such campaign is at the population's (0).
-  const double query_level = s.campaign_levels.LevelOf(query.configuration.campaign);
+  // level along the whole curve; one with no such campaign is at the population's (0). A named
+  // campaign's read off another's curves takes the named one's.
+  const double query_level = s.campaign_levels.LevelOf(resolved.level_campaign);
+  const double own_curve_offset =
+      query_level - s.campaign_levels.LevelOf(query.configuration.campaign);
   const int own = s.index.Find(query.configuration, query.shape);
   std::vector<AnchorChoice> chosen;
   PredictionCase unmeasured_case;
@@ -367,7 +385,7 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
   int of_other_campaigns = 0;
   for (size_t i = 0; i < used_anchors; ++i) {
     const std::string& campaign = anchors[i].curve->curve().configuration.campaign;
-    if (campaign != query.configuration.campaign) {
+    if (campaign != resolved.level_campaign) {
       level_offsets[i] = query_level - s.campaign_levels.LevelOf(campaign);
       ++of_other_campaigns;
     }
@@ -380,8 +398,7 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
   // campaign's few results say little about how far its other configurations and shapes lie from
   // the others'.
   const double anchors_floor_share =
-      population ? 1.0
-                 : static_cast<double>(of_other_campaigns) / static_cast<double>(used_anchors);
+      across ? 1.0 : static_cast<double>(of_other_campaigns) / static_cast<double>(used_anchors);
 
   // The asked names: the catalogue knows them, the trained names may be other spellings.
   MemoryBudget memory = MemoryBudget::Of(catalogue(), asked.configuration, asked.shape);
@@ -441,7 +458,7 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
           std::any_of(curve.curve().points.begin(), curve.curve().points.end(),
                       [&](const CurvePoint& point) { return point.batch_size == batch_size; });
       p.prediction_case = measured ? PredictionCase::kMeasured : PredictionCase::kInterpolated;
-      log_throughputs.push_back(std::log(curve.ThroughputAt(batch_size)));
+      log_throughputs.push_back(std::log(curve.ThroughputAt(batch_size)) + own_curve_offset);
       p.expected_relative_error = std::expm1(s.calibration.ScoreQuantile(p.prediction_case, 0.5));
     } else {
       AnchoredPrediction& anchored = anchored_each[next_neighbourhood];
@@ -462,7 +479,7 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
     out[anchored_points[k]].expected_relative_error = std::expm1(expected[k]);
   }
   const CampaignCalibration* own_campaign =
-      population ? nullptr : s.campaign_calibrations.Of(query.configuration.campaign);
+      across ? nullptr : s.campaign_calibrations.Of(query.configuration.campaign);
   for (size_t i = 0; i < out.size(); ++i) {
     PointPrediction& p = out[i];
     const double log_throughput = log_throughputs[i];
@@ -494,7 +511,7 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
     double half_width = score_quantile * expected_absolute_log_error;
     // A transfer exists only for a new shape, whose every point is read off the anchors.
     const double campaign_floor_share =
-        population || !transfer.has_value()
+        across || !transfer.has_value()
             ? anchors_floor_share
             : anchors_floor_share * (1 - transfer->WeightAt(batch_size));
     if (campaign_floor_share > 0 && s.calibration.ScoreCount(RowKind::kCampaignSpread) > 0) {
@@ -516,7 +533,7 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
   }
   if (options.latencies) {
     s.latency.Complete(query, confidence_level, absl::MakeSpan(out),
-                       /*tails=*/options.tails && !population);
+                       options.tails && !population ? &resolved.level_campaign : nullptr);
   }
   return out;
 }
@@ -538,6 +555,11 @@ absl::StatusOr<UncertaintyReport> PerfcastModel::Explain(const PredictionQuery& 
     report.outside_data.push_back(
         absl::StrCat("campaign '", query.configuration.campaign,
                      "' is not in the data: answered for the population of campaigns"));
+  }
+  if (resolved.read_across) {
+    report.outside_data.push_back(absl::StrCat(
+        "campaign '", query.configuration.campaign, "' never measured this system: read off '",
+        configuration.campaign, "''s curves, moved to its level"));
   }
   if (prediction.front().memory.verdict == MemoryVerdict::kDoesNotFit) {
     report.outside_data.push_back(

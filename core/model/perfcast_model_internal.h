@@ -43,12 +43,17 @@ struct PerfcastModel::State {
   absl::Status CheckKnown(const Configuration& query) const;
 
   // A query brought to the training data: its names to the trained ones (§7) and, for the
-  // population (no campaign, or one the data lack), its campaign to one that measured the system
-  // (§8).
+  // population (no campaign, or one the data lack) or a named campaign that never measured the
+  // system, its campaign to one that did (§8).
   struct ResolvedQuery {
     PredictionQuery query;
     std::vector<UnseenName> unseen;
     bool population = false;
+    // The campaign whose level the answer takes: the named one, or for the population the one
+    // whose curves are read (query.configuration.campaign).
+    std::string level_campaign;
+    // A named campaign's answer read off another campaign's curves of the same system.
+    bool read_across = false;
   };
   ResolvedQuery Resolve(const PredictionQuery& asked) const;
 

@@ -11,6 +11,7 @@ std::string UnseenName::ToString() const { return absl::StrCat(FieldName(field),
 TrainedNames::TrainedNames(absl::Span<const Configuration> configurations,
                            const Catalogue* catalogue)
     : catalogue_(catalogue) {
+  absl::flat_hash_set<std::pair<ConfigurationField, std::string>> seen_spelling;
   for (const Configuration& configuration : configurations) {
     for (ConfigurationField field : kNamedConfigurationFields) {
       const std::string& name = NameOf(configuration, field);
@@ -18,6 +19,9 @@ TrainedNames::TrainedNames(absl::Span<const Configuration> configurations,
       trained_by_fold_.try_emplace({field, FoldName(name)}, name);
       if (std::string key = CatalogueKeyOf(field, name); !key.empty()) {
         trained_by_key_.try_emplace({field, std::move(key)}, name);
+      }
+      if (seen_spelling.insert({field, name}).second) {
+        spellings_[{field, SpellingKeyOf(field, name)}].push_back(name);
       }
     }
   }
@@ -56,6 +60,30 @@ std::string TrainedNames::CatalogueKeyOf(ConfigurationField field, const std::st
     }
   }
   return "";
+}
+
+std::string TrainedNames::SpellingKeyOf(ConfigurationField field, const std::string& name) const {
+  std::string key = CatalogueKeyOf(field, name);
+  return key.empty() ? absl::StrCat("fold:", FoldName(name)) : key;
+}
+
+std::vector<Configuration> TrainedNames::SpellingsOf(const Configuration& system) const {
+  std::vector<Configuration> spellings = {system};
+  for (ConfigurationField field : kNamedConfigurationFields) {
+    const std::string& own = NameOf(system, field);
+    const auto it = spellings_.find({field, SpellingKeyOf(field, own)});
+    if (it == spellings_.end()) continue;
+    const size_t before = spellings.size();
+    for (size_t i = 0; i < before; ++i) {
+      for (const std::string& name : it->second) {
+        if (name == own) continue;
+        Configuration spelled = spellings[i];
+        MutableNameOf(spelled, field) = name;
+        spellings.push_back(std::move(spelled));
+      }
+    }
+  }
+  return spellings;
 }
 
 const std::string* TrainedNames::Reach(ConfigurationField field, const std::string& name) const {

@@ -51,6 +51,12 @@ class TrainedNames {
     return Resolve(query).unseen;
   }
 
+  // `system` under every spelling of its names that the training data carries: each name's
+  // trained names of the same catalogue entry (or, where the catalogue knows none, the same but
+  // for case and outer spaces), `system`'s own spelling first. A system measured by two campaigns
+  // that spell it differently ("NVIDIA H100" and "NVIDIA H100 80GB HBM3") is one system.
+  std::vector<Configuration> SpellingsOf(const Configuration& system) const;
+
   // Whether a training configuration carries `name` verbatim in `field`.
   bool Carries(ConfigurationField field, const std::string& name) const {
     return trained_.contains({field, name});
@@ -68,6 +74,12 @@ class TrainedNames {
   // The first trained name (in configuration order) of each folded name and each catalogue key.
   absl::flat_hash_map<std::pair<ConfigurationField, std::string>, std::string> trained_by_fold_;
   absl::flat_hash_map<std::pair<ConfigurationField, std::string>, std::string> trained_by_key_;
+  // Every trained name of each catalogue key, or of each folded name the catalogue resolves not,
+  // in configuration order.
+  absl::flat_hash_map<std::pair<ConfigurationField, std::string>, std::vector<std::string>>
+      spellings_;
+  // The key of `spellings_` that `name` is filed under.
+  std::string SpellingKeyOf(ConfigurationField field, const std::string& name) const;
 };
 
 }  // namespace perfcast

@@ -68,13 +68,22 @@ TEST_F(CampaignModelTest, EachCampaignGetsItsOwnMeasurements) {
 TEST_F(CampaignModelTest, ACampaignThatMeasuresHigherIsPredictedHigherWhereItMeasuredNothing) {
   const CampaignLevels& levels = PerfcastModelInternal::StateOf(model()).campaign_levels;
   EXPECT_GT(levels.LevelOf("lab-b"), levels.LevelOf("lab-a"));
-  // gpu-b was measured by lab-a only: lab-b's answer moves towards lab-b's level.
+  // gpu-b was measured by lab-a only: lab-b's answer reads lab-a's curve, moved by exactly the
+  // levels' difference.
   const PointPrediction a = PredictOne("lab-a", "gpu-b", 1, 16);
   const PointPrediction b = PredictOne("lab-b", "gpu-b", 1, 16);
-  EXPECT_EQ(b.prediction_case, PredictionCase::kNewConfiguration);
+  EXPECT_EQ(b.prediction_case, PredictionCase::kMeasured);
+  EXPECT_NEAR(std::log(b.throughput_tokens_per_s / a.throughput_tokens_per_s),
+              levels.LevelOf("lab-b") - levels.LevelOf("lab-a"), 1e-9);
   // Twice as high, as lab-b measures where both measured; not more (the levels are relative).
   EXPECT_GT(b.throughput_tokens_per_s, 1.3 * a.throughput_tokens_per_s);
   EXPECT_LT(b.throughput_tokens_per_s, 2.5 * a.throughput_tokens_per_s);
+  // Past lab-a's measured batches the reading moves by the same step.
+  const PointPrediction a_beyond = PredictOne("lab-a", "gpu-b", 1, 200);
+  const PointPrediction b_beyond = PredictOne("lab-b", "gpu-b", 1, 200);
+  EXPECT_EQ(b_beyond.prediction_case, PredictionCase::kExtrapolatedBatch);
+  EXPECT_NEAR(std::log(b_beyond.throughput_tokens_per_s / a_beyond.throughput_tokens_per_s),
+              levels.LevelOf("lab-b") - levels.LevelOf("lab-a"), 1e-9);
 }
 
 TEST_F(CampaignModelTest, ThePopulationAndAnUnknownCampaignGetTheSameWiderAnswer) {
@@ -126,6 +135,39 @@ std::vector<BenchmarkRecord> LabBMeasuredApart(double lab_b_factor,
 bool EveryShape(const Shape&) { return true; }
 bool OnlyShape256(const Shape& shape) { return shape == Shape{256, 256}; }
 
+TEST(CampaignSpellingTest, ASystemAnotherCampaignSpellsOtherwiseIsReadAcross) {
+  // lab-b writes the engine "vLLM" and measured gpu-a only; lab-a writes "vllm" and measured all.
+  std::vector<BenchmarkRecord> records;
+  for (BenchmarkRecord r : testing::SyntheticRecords()) {
+    r.configuration.campaign = "lab-a";
+    records.push_back(r);
+    if (r.configuration.hardware == "gpu-a" && r.configuration.num_gpus <= 2) {
+      r.configuration.campaign = "lab-b";
+      r.configuration.framework = "vLLM";
+      r.throughput_tokens_per_s *= kLabBFactor;
+      records.push_back(r);
+    }
+  }
+  auto trained = PerfcastModel::Train(records, TrainOptions{});
+  ASSERT_TRUE(trained.ok()) << trained.status();
+  const CampaignLevels& levels = PerfcastModelInternal::StateOf(**trained).campaign_levels;
+
+  Configuration lab_b{"gpu-b", 1, "vLLM", "org/model-7b", "fp16"};
+  lab_b.campaign = "lab-b";
+  Configuration lab_a{"gpu-b", 1, "vllm", "org/model-7b", "fp16"};
+  lab_a.campaign = "lab-a";
+  const int batches[] = {16};
+  auto b = (*trained)->Predict({lab_b, {256, 256}}, batches, 0.9);
+  auto a = (*trained)->Predict({lab_a, {256, 256}}, batches, 0.9);
+  ASSERT_TRUE(b.ok()) << b.status();
+  ASSERT_TRUE(a.ok()) << a.status();
+  // lab-a's measured point under lab-b's spelling, moved to lab-b's level.
+  EXPECT_EQ(b->front().prediction_case, PredictionCase::kMeasured);
+  EXPECT_NEAR(std::log(b->front().throughput_tokens_per_s / a->front().throughput_tokens_per_s),
+              levels.LevelOf("lab-b") - levels.LevelOf("lab-a"), 1e-9);
+  EXPECT_GT(levels.LevelOf("lab-b"), levels.LevelOf("lab-a"));
+}
+
 // The floor of an answer read wholly across campaigns, at 90%.
 double SpreadFloorOf(const PerfcastModel& model) {
   const PerfcastModel::State& state = PerfcastModelInternal::StateOf(model);
@@ -142,18 +184,28 @@ TEST(CampaignFloorTest, ANamedCampaignReadAcrossCampaignsGetsTheCampaignSpreadFl
   const PerfcastModel::State& state = PerfcastModelInternal::StateOf(**trained);
   const double floor = SpreadFloorOf(**trained);
 
-  Configuration query{"gpu-b", 4, "vllm", "org/model-7b", "fp16"};
-  query.campaign = "lab-b";
-  // Every anchor of lab-b's query is lab-a's: the answer is read across campaigns.
+  // No campaign measured eight gpu-b: every anchor of lab-b's query is lab-a's, and the answer is
+  // read across campaigns.
+  Configuration unmeasured{"gpu-b", 8, "vllm", "org/model-7b", "fp16"};
+  unmeasured.campaign = "lab-b";
   for (const AnchorChoice& choice :
-       state.index.OtherConfigurations(query, {256, 256}, kOtherConfigurations)) {
+       state.index.OtherConfigurations(unmeasured, {256, 256}, kOtherConfigurations)) {
     ASSERT_EQ(state.index.anchors()[choice.anchor_index].curve().configuration.campaign, "lab-a");
   }
   const int batches[] = {16};
-  auto across = (*trained)->Predict({query, {256, 256}}, batches, 0.9);
+  auto across = (*trained)->Predict({unmeasured, {256, 256}}, batches, 0.9);
   ASSERT_TRUE(across.ok()) << across.status();
   ASSERT_EQ(across->front().prediction_case, PredictionCase::kNewConfiguration);
   EXPECT_GE(std::log(across->front().upper_tokens_per_s / across->front().throughput_tokens_per_s),
+            floor - 1e-9);
+  // Four gpu-b were measured by lab-a only: lab-b's answer reads lab-a's measured point, and is
+  // as unsure as any answer read across campaigns.
+  Configuration query{"gpu-b", 4, "vllm", "org/model-7b", "fp16"};
+  query.campaign = "lab-b";
+  auto read_across = (*trained)->Predict({query, {256, 256}}, batches, 0.9);
+  ASSERT_TRUE(read_across.ok()) << read_across.status();
+  EXPECT_GE(std::log(read_across->front().upper_tokens_per_s /
+                     read_across->front().throughput_tokens_per_s),
             floor - 1e-9);
   // lab-a's own query of that configuration is measured: no floor.
   query.campaign = "lab-a";
@@ -286,6 +338,17 @@ TEST_F(CampaignModelTest, UncertaintySaysWhereAQueryLiesOutsideEveryCampaign) {
             "batch_size 4096 is beyond every campaign's largest static batch (128)");
   EXPECT_EQ(outside->outside_data[2],
             "output_tokens 4096 is beyond every campaign's largest (1024)");
+
+  // gpu-b was measured by lab-a only.
+  c = {"gpu-b", 1, "vllm", "org/model-7b", "fp16"};
+  c.campaign = "lab-b";
+  auto across = model().Explain({c, {256, 256}}, 16, 3);
+  ASSERT_TRUE(across.ok()) << across.status();
+  EXPECT_FALSE(across->population);
+  ASSERT_EQ(across->outside_data.size(), 1u);
+  EXPECT_EQ(across->outside_data[0],
+            "campaign 'lab-b' never measured this system: read off 'lab-a''s curves, moved to "
+            "its level");
 }
 
 }  // namespace

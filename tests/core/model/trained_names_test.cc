@@ -105,5 +105,33 @@ TEST(TrainedNamesTest, ANameTheDataCarriesIsNeverReplaced) {
   EXPECT_EQ(names.AsTrained(trained.back()).precision, "bf16");
 }
 
+TEST(TrainedNamesTest, ASystemIsSpelledEveryWayTheDataSpellIt) {
+  std::vector<Configuration> trained = kTrained;
+  // Two sources' spellings of one GPU and of one 16-bit precision.
+  trained.push_back({"NVIDIA H100 80GB HBM3", 1, "vllm", "meta-llama/Meta-Llama-3-8B",
+                     "Weight = fp16, KV Cache = fp16"});
+  const Catalogue catalogue = ShippedCatalogue();
+  const TrainedNames names(trained, &catalogue);
+
+  const std::vector<Configuration> spellings = names.SpellingsOf(kTrained[0]);
+
+  // Its own spelling first, then every other combination of the trained names (2 x 2), and never
+  // another engine.
+  ASSERT_EQ(spellings.size(), 4u);
+  EXPECT_EQ(spellings[0], kTrained[0]);
+  EXPECT_THAT(spellings, ::testing::Contains(trained.back()));
+  for (const Configuration& spelled : spellings) EXPECT_EQ(spelled.framework, "vllm");
+}
+
+TEST(TrainedNamesTest, ASystemWhoseNamesHaveNoOtherSpellingIsItsOwnOnly) {
+  const Catalogue catalogue = ShippedCatalogue();
+  const TrainedNames names(kTrained, &catalogue);
+
+  EXPECT_THAT(names.SpellingsOf(kTrained[1]), ElementsAre(kTrained[1]));
+  // A name the data lack keeps its spelling: nothing to swap it for.
+  const Configuration unknown{"gpu-nobody-has", 1, "vllm", "meta-llama/Meta-Llama-3-8B", "fp16"};
+  EXPECT_THAT(names.SpellingsOf(unknown), ElementsAre(unknown));
+}
+
 }  // namespace
 }  // namespace perfcast
