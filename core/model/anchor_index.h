@@ -61,8 +61,8 @@ class AnchorIndex {
   // Of the configurations that measured one of `systems` (the same hardware, GPU count, framework,
   // model and precision, in any campaign) on their axis, the one whose curves a query read off
   // another campaign's reads: the one with the most curves of it (a few curves of one submitter do
-  // not replace a campaign's sweep), then one with the query's shape, then the first system and
-  // the first campaign by name. nullopt when none did.
+  // not replace a campaign's sweep), then one with the query's shape, then the earliest in
+  // `systems` and, within one system, the first campaign by name. nullopt when none did.
   std::optional<Configuration> ConfigurationMeasuring(absl::Span<const Configuration> systems,
                                                       const Shape& shape) const;
   // Position of a known configuration in configurations().

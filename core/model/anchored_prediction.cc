@@ -217,7 +217,8 @@ double ShapeTransfer::CalibrationWeightAt(double batch_size) const {
 }
 
 double ShapeTransfer::LogThroughputAt(double batch_size) const {
-  return std::log(own->ThroughputAt(batch_size)) + std::log(sibling_to->ThroughputAt(batch_size)) -
+  return std::log(own->ThroughputAt(batch_size)) + own_level_offset +
+         std::log(sibling_to->ThroughputAt(batch_size)) -
          std::log(sibling_from->ThroughputAt(batch_size));
 }
 

@@ -133,6 +133,9 @@ struct ShapeTransfer {
   double CalibrationWeightAt(double batch_size) const;
   double LogThroughputAt(double batch_size) const;
   bool sibling_of_same_campaign = false;
+  // Added to the own curve's log throughput: the step from its campaign's level to the answer's,
+  // where a named campaign reads another campaign's curves of the system (docs/METHOD.md §8).
+  double own_level_offset = 0;
 };
 
 // The transfer for a new shape whose anchors are `anchors` (NewShapeAnchors' order: the nearest

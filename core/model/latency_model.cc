@@ -788,6 +788,16 @@ void LatencyModel::Complete(const PredictionQuery& query, double confidence_leve
   if (tails_campaign != nullptr && output_tokens >= 2) {
     Configuration tails_of = query.configuration;
     tails_of.campaign = *tails_campaign;
+    if (tails_of.campaign != query.configuration.campaign) {
+      // The trees read the campaign among their features, and a tail is its harness's: the rows
+      // again, as the named campaign's.
+      for (size_t k = 0; k < answered.size(); ++k) {
+        const PointPrediction& p = points[answered[k]];
+        FeaturesOf(tails_of, resolved, query.shape, p.batch_size, backbones[k], p.batch_latency_s,
+                   absl::MakeSpan(rows).subspan(k * static_cast<size_t>(columns),
+                                                static_cast<size_t>(columns)));
+      }
+    }
     CompleteTails(tails_of, confidence_level, rows, answered, backbones, points);
   }
 }

@@ -160,23 +160,32 @@ PerfcastModel::State::ResolvedQuery PerfcastModel::State::Resolve(
   out.population = out.query.configuration.campaign.empty() ||
                    !campaign_levels.Knows(out.query.configuration.campaign);
   out.level_campaign = out.query.configuration.campaign;
+  Configuration& configuration = out.query.configuration;
+  if (!out.population && index.HasConfiguration(configuration)) return out;
+  // A system is its hardware, GPU count, engine, model and precision on its batch axis, however
+  // the data spell them; the query's spelling first.
+  std::vector<Configuration> spellings = names.SpellingsOf(configuration);
+  if (!out.population) {
+    // The named campaign's own curves of the system, spelt as it spelt them.
+    for (const Configuration& spelled : spellings) {
+      if (index.HasConfiguration(spelled)) {
+        configuration = spelled;
+        return out;
+      }
+    }
+  }
   // A campaign that never measured the system reads the curves of one that did, at its own level,
   // as the population does at theirs: the same system's curves say more than the campaign's other
-  // systems, once the campaigns' levels are taken out. The system as the query spells it first;
-  // then under the other spellings of its names that the data carry.
-  if (out.population || !index.HasConfiguration(out.query.configuration)) {
-    std::optional<Configuration> measuring =
-        index.ConfigurationMeasuring({out.query.configuration}, out.query.shape);
-    if (!measuring.has_value()) {
-      measuring =
-          index.ConfigurationMeasuring(names.SpellingsOf(out.query.configuration), out.query.shape);
-    }
-    if (measuring.has_value()) {
-      // Another spelling of the system that the named campaign measured itself is its own curve.
-      out.read_across = !out.population && measuring->campaign != out.level_campaign;
-      out.query.configuration = *std::move(measuring);
-      if (out.population) out.level_campaign = out.query.configuration.campaign;
-    }
+  // systems, once the campaigns' levels are taken out.
+  std::optional<Configuration> measuring =
+      index.ConfigurationMeasuring(absl::MakeConstSpan(spellings).first(1), out.query.shape);
+  if (!measuring.has_value()) {
+    measuring = index.ConfigurationMeasuring(spellings, out.query.shape);
+  }
+  if (measuring.has_value()) {
+    out.read_across = !out.population;
+    configuration = *std::move(measuring);
+    if (out.population) out.level_campaign = configuration.campaign;
   }
   return out;
 }
@@ -373,10 +382,11 @@ absl::StatusOr<std::vector<PointPrediction>> PerfcastModel::Predict(
   }
   if (chosen.empty()) return absl::FailedPreconditionError("the model holds no curves");
   const std::vector<Anchor> anchors = AnchorsOf(s.index, chosen);
-  const std::optional<ShapeTransfer> transfer =
+  std::optional<ShapeTransfer> transfer =
       unmeasured_case == PredictionCase::kExtrapolatedShape
           ? ShapeTransferOf(s.index, query.configuration, query.shape, anchors)
           : std::nullopt;
+  if (transfer.has_value()) transfer->own_level_offset = own_curve_offset;
   const bool one_own_curve = unmeasured_case == PredictionCase::kExtrapolatedShape &&
                              OwnCurveCount(anchors, query.configuration) == 1;
   // Anchors of other campaigns carry their campaign's level: taken out, the query's put in.
@@ -557,9 +567,10 @@ absl::StatusOr<UncertaintyReport> PerfcastModel::Explain(const PredictionQuery& 
                      "' is not in the data: answered for the population of campaigns"));
   }
   if (resolved.read_across) {
-    report.outside_data.push_back(absl::StrCat(
-        "campaign '", query.configuration.campaign, "' never measured this system: read off '",
-        configuration.campaign, "''s curves, moved to its level"));
+    report.outside_data.push_back(absl::StrCat("campaign '", query.configuration.campaign,
+                                               "' never measured this system: read off '",
+                                               configuration.campaign, "''s curves, moved to '",
+                                               query.configuration.campaign, "''s level"));
   }
   if (prediction.front().memory.verdict == MemoryVerdict::kDoesNotFit) {
     report.outside_data.push_back(

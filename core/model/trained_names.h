@@ -52,9 +52,10 @@ class TrainedNames {
   }
 
   // `system` under every spelling of its names that the training data carries: each name's
-  // trained names of the same catalogue entry (or, where the catalogue knows none, the same but
-  // for case and outer spaces), `system`'s own spelling first. A system measured by two campaigns
-  // that spell it differently ("NVIDIA H100" and "NVIDIA H100 80GB HBM3") is one system.
+  // trained names of the same catalogue key (its entry; for a precision with a 16-bit KV cache,
+  // its bytes per weight and math, so fp16 and bf16 are one) or, where the catalogue knows none,
+  // the same but for case and outer spaces; `system`'s own spelling first. A system measured by two
+  // campaigns that spell it differently ("NVIDIA H100" and "NVIDIA H100 80GB HBM3") is one system.
   std::vector<Configuration> SpellingsOf(const Configuration& system) const;
 
   // Whether a training configuration carries `name` verbatim in `field`.

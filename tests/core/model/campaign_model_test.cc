@@ -166,6 +166,56 @@ TEST(CampaignSpellingTest, ASystemAnotherCampaignSpellsOtherwiseIsReadAcross) {
   EXPECT_NEAR(std::log(b->front().throughput_tokens_per_s / a->front().throughput_tokens_per_s),
               levels.LevelOf("lab-b") - levels.LevelOf("lab-a"), 1e-9);
   EXPECT_GT(levels.LevelOf("lab-b"), levels.LevelOf("lab-a"));
+
+  // lab-b's own gpu-a, asked under lab-a's spelling: its own measured point, not lab-a's.
+  Configuration own_other_spelling{"gpu-a", 1, "vllm", "org/model-7b", "fp16"};
+  own_other_spelling.campaign = "lab-b";
+  Configuration own = own_other_spelling;
+  own.framework = "vLLM";
+  auto asked_otherwise = (*trained)->Predict({own_other_spelling, {256, 256}}, batches, 0.9);
+  auto asked_as_spelt = (*trained)->Predict({own, {256, 256}}, batches, 0.9);
+  ASSERT_TRUE(asked_otherwise.ok()) << asked_otherwise.status();
+  ASSERT_TRUE(asked_as_spelt.ok()) << asked_as_spelt.status();
+  EXPECT_EQ(asked_otherwise->front().prediction_case, PredictionCase::kMeasured);
+  EXPECT_DOUBLE_EQ(asked_otherwise->front().throughput_tokens_per_s,
+                   asked_as_spelt->front().throughput_tokens_per_s);
+  EXPECT_DOUBLE_EQ(asked_otherwise->front().upper_tokens_per_s,
+                   asked_as_spelt->front().upper_tokens_per_s);
+}
+
+TEST(CampaignReadAcrossTest, ANewShapeReadAcrossStepsFromTheNamedCampaignsLevel) {
+  // lab-b measured gpu-a at 256/256 only, at twice lab-a's level; lab-a measured everything but
+  // gpu-b x1 at 512/512. lab-b's gpu-b x1 at 512/512 is a new shape of lab-a's curves, and the
+  // step a sibling measured is read off lab-a's own curve: it must carry lab-b's level too.
+  std::vector<BenchmarkRecord> records;
+  for (BenchmarkRecord r : testing::SyntheticRecords()) {
+    r.configuration.campaign = "lab-a";
+    const bool held = r.configuration.hardware == "gpu-b" && r.configuration.num_gpus == 1 &&
+                      r.shape == Shape{512, 512};
+    if (!held) records.push_back(r);
+    if (r.configuration.hardware == "gpu-a" && r.shape == Shape{256, 256}) {
+      r.configuration.campaign = "lab-b";
+      r.throughput_tokens_per_s *= kLabBFactor;
+      records.push_back(r);
+    }
+  }
+  auto trained = PerfcastModel::Train(records, TrainOptions{});
+  ASSERT_TRUE(trained.ok()) << trained.status();
+  const CampaignLevels& levels = PerfcastModelInternal::StateOf(**trained).campaign_levels;
+  Configuration lab_a{"gpu-b", 1, "vllm", "org/model-7b", "fp16"};
+  lab_a.campaign = "lab-a";
+  Configuration lab_b = lab_a;
+  lab_b.campaign = "lab-b";
+  const int batches[] = {16, 64};
+  auto a = (*trained)->Predict({lab_a, {512, 512}}, batches, 0.9);
+  auto b = (*trained)->Predict({lab_b, {512, 512}}, batches, 0.9);
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(b.ok()) << b.status();
+  for (size_t i = 0; i < a->size(); ++i) {
+    EXPECT_EQ((*b)[i].prediction_case, PredictionCase::kExtrapolatedShape);
+    EXPECT_NEAR(std::log((*b)[i].throughput_tokens_per_s / (*a)[i].throughput_tokens_per_s),
+                levels.LevelOf("lab-b") - levels.LevelOf("lab-a"), 1e-9);
+  }
 }
 
 // The floor of an answer read wholly across campaigns, at 90%.
@@ -204,6 +254,7 @@ TEST(CampaignFloorTest, ANamedCampaignReadAcrossCampaignsGetsTheCampaignSpreadFl
   query.campaign = "lab-b";
   auto read_across = (*trained)->Predict({query, {256, 256}}, batches, 0.9);
   ASSERT_TRUE(read_across.ok()) << read_across.status();
+  EXPECT_EQ(read_across->front().prediction_case, PredictionCase::kMeasured);
   EXPECT_GE(std::log(read_across->front().upper_tokens_per_s /
                      read_across->front().throughput_tokens_per_s),
             floor - 1e-9);
@@ -348,7 +399,7 @@ TEST_F(CampaignModelTest, UncertaintySaysWhereAQueryLiesOutsideEveryCampaign) {
   ASSERT_EQ(across->outside_data.size(), 1u);
   EXPECT_EQ(across->outside_data[0],
             "campaign 'lab-b' never measured this system: read off 'lab-a''s curves, moved to "
-            "its level");
+            "'lab-b''s level");
 }
 
 }  // namespace
