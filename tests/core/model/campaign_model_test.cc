@@ -135,20 +135,35 @@ std::vector<BenchmarkRecord> LabBMeasuredApart(double lab_b_factor,
 bool EveryShape(const Shape&) { return true; }
 bool OnlyShape256(const Shape& shape) { return shape == Shape{256, 256}; }
 
-TEST(CampaignSpellingTest, ASystemAnotherCampaignSpellsOtherwiseIsReadAcross) {
-  // lab-b writes the engine "vLLM" and measured gpu-a only; lab-a writes "vllm" and measured all.
+// lab-a measured the synthetic records `lab_a_measured` keeps; lab-b, those `lab_b_measured`
+// keeps, at kLabBFactor times lab-a's level, its names as `lab_b_spells` writes them.
+std::vector<BenchmarkRecord> TwoLabsMeasuring(bool (*lab_a_measured)(const BenchmarkRecord&),
+                                              bool (*lab_b_measured)(const BenchmarkRecord&),
+                                              void (*lab_b_spells)(Configuration&)) {
   std::vector<BenchmarkRecord> records;
   for (BenchmarkRecord r : testing::SyntheticRecords()) {
     r.configuration.campaign = "lab-a";
-    records.push_back(r);
-    if (r.configuration.hardware == "gpu-a" && r.configuration.num_gpus <= 2) {
+    if (lab_a_measured(r)) records.push_back(r);
+    if (lab_b_measured(r)) {
       r.configuration.campaign = "lab-b";
-      r.configuration.framework = "vLLM";
+      lab_b_spells(r.configuration);
       r.throughput_tokens_per_s *= kLabBFactor;
       records.push_back(r);
     }
   }
-  auto trained = PerfcastModel::Train(records, TrainOptions{});
+  return records;
+}
+
+TEST(CampaignSpellingTest, ASystemAnotherCampaignSpellsOtherwiseIsReadAcross) {
+  // lab-b writes the engine "vLLM" and measured gpu-a only; lab-a writes "vllm" and measured all.
+  auto trained =
+      PerfcastModel::Train(TwoLabsMeasuring([](const BenchmarkRecord&) { return true; },
+                                            [](const BenchmarkRecord& r) {
+                                              return r.configuration.hardware == "gpu-a" &&
+                                                     r.configuration.num_gpus <= 2;
+                                            },
+                                            [](Configuration& c) { c.framework = "vLLM"; }),
+                           TrainOptions{});
   ASSERT_TRUE(trained.ok()) << trained.status();
   const CampaignLevels& levels = PerfcastModelInternal::StateOf(**trained).campaign_levels;
 
@@ -187,19 +202,17 @@ TEST(CampaignReadAcrossTest, ANewShapeReadAcrossStepsFromTheNamedCampaignsLevel)
   // lab-b measured gpu-a at 256/256 only, at twice lab-a's level; lab-a measured everything but
   // gpu-b x1 at 512/512. lab-b's gpu-b x1 at 512/512 is a new shape of lab-a's curves, and the
   // step a sibling measured is read off lab-a's own curve: it must carry lab-b's level too.
-  std::vector<BenchmarkRecord> records;
-  for (BenchmarkRecord r : testing::SyntheticRecords()) {
-    r.configuration.campaign = "lab-a";
-    const bool held = r.configuration.hardware == "gpu-b" && r.configuration.num_gpus == 1 &&
-                      r.shape == Shape{512, 512};
-    if (!held) records.push_back(r);
-    if (r.configuration.hardware == "gpu-a" && r.shape == Shape{256, 256}) {
-      r.configuration.campaign = "lab-b";
-      r.throughput_tokens_per_s *= kLabBFactor;
-      records.push_back(r);
-    }
-  }
-  auto trained = PerfcastModel::Train(records, TrainOptions{});
+  auto trained = PerfcastModel::Train(
+      TwoLabsMeasuring(
+          [](const BenchmarkRecord& r) {
+            return !(r.configuration.hardware == "gpu-b" && r.configuration.num_gpus == 1 &&
+                     r.shape == Shape{512, 512});
+          },
+          [](const BenchmarkRecord& r) {
+            return r.configuration.hardware == "gpu-a" && r.shape == Shape{256, 256};
+          },
+          [](Configuration&) {}),
+      TrainOptions{});
   ASSERT_TRUE(trained.ok()) << trained.status();
   const CampaignLevels& levels = PerfcastModelInternal::StateOf(**trained).campaign_levels;
   Configuration lab_a{"gpu-b", 1, "vllm", "org/model-7b", "fp16"};
