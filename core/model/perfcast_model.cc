@@ -177,10 +177,11 @@ PerfcastModel::State::ResolvedQuery PerfcastModel::State::Resolve(
   // A campaign that never measured the system reads the curves of one that did, at its own level,
   // as the population does at theirs: the same system's curves say more than the campaign's other
   // systems, once the campaigns' levels are taken out.
-  std::optional<Configuration> measuring =
-      index.ConfigurationMeasuring(absl::MakeConstSpan(spellings).first(1), out.query.shape);
+  const absl::Span<const Configuration> as_asked = absl::MakeConstSpan(spellings).first(1);
+  std::optional<Configuration> measuring = index.ConfigurationMeasuring(as_asked, out.query.shape);
   if (!measuring.has_value()) {
-    measuring = index.ConfigurationMeasuring(spellings, out.query.shape);
+    measuring =
+        index.ConfigurationMeasuring(absl::MakeConstSpan(spellings).subspan(1), out.query.shape);
   }
   if (measuring.has_value()) {
     out.read_across = !out.population;

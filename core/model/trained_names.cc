@@ -11,18 +11,16 @@ std::string UnseenName::ToString() const { return absl::StrCat(FieldName(field),
 TrainedNames::TrainedNames(absl::Span<const Configuration> configurations,
                            const Catalogue* catalogue)
     : catalogue_(catalogue) {
-  absl::flat_hash_set<std::pair<ConfigurationField, std::string>> seen_spelling;
   for (const Configuration& configuration : configurations) {
     for (ConfigurationField field : kNamedConfigurationFields) {
       const std::string& name = NameOf(configuration, field);
-      trained_.insert({field, name});
+      // A name seen before has filed its fold, key and spelling already.
+      if (!trained_.insert({field, name}).second) continue;
       trained_by_fold_.try_emplace({field, FoldName(name)}, name);
       if (std::string key = CatalogueKeyOf(field, name); !key.empty()) {
         trained_by_key_.try_emplace({field, std::move(key)}, name);
       }
-      if (seen_spelling.insert({field, name}).second) {
-        spellings_[{field, SpellingKeyOf(field, name)}].push_back(name);
-      }
+      spellings_[{field, SpellingKeyOf(field, name)}].push_back(name);
     }
   }
 }
